@@ -1,0 +1,84 @@
+"""Process-wide cache of MSAL ``ConfidentialClientApplication`` objects.
+
+One app per (authority, client ID, secret fingerprint, purpose), reused across calls so that
+MSAL's token cache and its cached tenant discovery are reused too. Guarded by a lock;
+``reset()`` empties it for tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import msal
+
+from ..errors import TenantNotFound
+from .aad_errors import error_from_exception
+
+MAX_APPS = 256
+HTTP_TIMEOUT_SECONDS = 30
+
+_lock = threading.Lock()
+_apps: OrderedDict[tuple[str, str, str, str], msal.ConfidentialClientApplication] = OrderedDict()
+
+
+class _NoStoreCache(msal.TokenCache):  # type: ignore[misc]
+    """A token cache that keeps nothing.
+
+    Used for OAuth (user) grants: the host stores the refresh token, our credential object
+    keeps the access token, and nothing user-specific accumulates in process-wide state.
+    """
+
+    def add(self, event: dict[str, Any], **kwargs: Any) -> None:  # noqa: D401
+        return None
+
+
+def _fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def get_app(
+    authority: str, client_id: str, client_secret: str, *, user_grants: bool = False
+) -> msal.ConfidentialClientApplication:
+    """The cached app for this authority and client, built on first use.
+
+    ``user_grants=True`` selects an app whose token cache stores nothing (see ``_NoStoreCache``).
+    Raises ``TenantNotFound`` when MSAL cannot discover the tenant.
+    """
+    key = (authority.lower(), client_id.lower(), _fingerprint(client_secret), "user" if user_grants else "app")
+    with _lock:
+        app = _apps.get(key)
+        if app is not None:
+            _apps.move_to_end(key)
+            return app
+        try:
+            app = msal.ConfidentialClientApplication(
+                client_id,
+                client_credential=client_secret,
+                authority=authority,
+                instance_discovery=False,
+                timeout=HTTP_TIMEOUT_SECONDS,
+                token_cache=_NoStoreCache() if user_grants else None,
+            )
+        except ValueError:
+            tenant = authority.rstrip("/").rsplit("/", 1)[-1]
+            raise TenantNotFound(
+                f"tenant {tenant!r} was not found at {authority.rsplit('/', 1)[0]}: check the tenant ID "
+                "(Microsoft Entra ID > Overview > Tenant ID) and that it belongs to the chosen Azure cloud",
+                code="AADSTS90002",
+                field="tenantId",
+            ) from None
+        except Exception as exc:  # network failure or 5xx during tenant discovery
+            raise error_from_exception(exc, where=authority) from None
+        _apps[key] = app
+        while len(_apps) > MAX_APPS:
+            _apps.popitem(last=False)
+        return app
+
+
+def reset() -> None:
+    """Forget every cached app (tests use this between cases)."""
+    with _lock:
+        _apps.clear()

@@ -1,0 +1,139 @@
+"""``azure-appconfig``: argument parsing and printing only; decisions live in the modules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Callable, Sequence, TextIO
+
+from .errors import AppConnectionError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+CONNECTION_TYPE = "azure-app-configuration"
+
+
+def _print_json(data: Any, out: TextIO) -> None:
+    json.dump(data, out, indent=2, sort_keys=False)
+    out.write("\n")
+
+
+# --- types -------------------------------------------------------------------------------
+
+
+def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
+    from .loader import load_plugins
+
+    registry = load_plugins()
+    types = [
+        {
+            "slug": ct.slug,
+            "name": ct.name,
+            "methods": [{"slug": m.slug, "name": m.name} for m in ct.methods.values()],
+            "distribution": registry.providers[slug].distribution,
+            "plugin": registry.providers[slug].plugin,
+        }
+        for slug, ct in sorted(registry.types.items())
+    ]
+    failures = [f.to_dict() for f in registry.failures]
+    if args.json:
+        _print_json({"types": types, "failures": failures, "blocked": registry.blocked}, out)
+    else:
+        if not types:
+            out.write("No connection types found (is any app_connections plugin installed?).\n")
+        for t in types:
+            methods = ", ".join(f"{m['slug']} ({m['name']})" for m in t["methods"])
+            out.write(f"{t['slug']}: {t['name']}\n  methods: {methods}\n  provided by: {t['distribution'] or t['plugin']}\n")
+        for name in registry.blocked:
+            out.write(f"blocked: {name} (listed in APP_CONNECTIONS_BLOCKED_PLUGINS)\n")
+        for f in failures:
+            out.write(f"FAILED plugin {f['plugin']} ({f['stage']}): {f['error']}\n")
+    return EXIT_OK
+
+
+# --- schema ------------------------------------------------------------------------------
+
+
+def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    from .loader import load_plugins
+
+    ctype = load_plugins().get(CONNECTION_TYPE)
+    if args.method:
+        data: Any = ctype.method(args.method).input_schema()
+    else:
+        data = {slug: m.input_schema() for slug, m in ctype.methods.items()}
+    _print_json(data, out)  # a JSON Schema is JSON; --json is accepted for symmetry
+    return EXIT_OK
+
+
+# --- doctor ------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from .doctor import run_doctor
+
+    report = run_doctor(os.environ)
+    if args.json:
+        _print_json(report.to_dict(), out)
+    else:
+        out.write("Azure App Configuration connection: instance setup (oauth method)\n\n")
+        for c in report.checks:
+            out.write(f"  [{c.status:^7}] {c.name}: {c.detail}\n")
+        out.write(f"\n{'READY' if report.ready else 'NOT READY'}. Next steps:\n")
+        for i, step in enumerate(report.next_steps(), 1):
+            out.write(f"  {i}. {step}\n")
+        out.write("\nThe client-secret method needs none of these settings.\n")
+    return EXIT_OK if report.ready else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="azure-appconfig",
+        description="Azure App Configuration connection provider: inspect, check and connect.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("types", help="list connection types found through entry points")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_types)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the connection inputs")
+    p.add_argument("--method", choices=["oauth", "client-secret"], help="one method only")
+    p.add_argument("--json", action="store_true", help="print JSON (the default)")
+    p.set_defaults(handler=cmd_schema)
+
+    p = sub.add_parser("doctor", help="check this instance's setup for the oauth method")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_doctor)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage to stderr
+        return int(exc.code or 0)
+    handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
+    try:
+        return handler(args, out)
+    except AppConnectionError as exc:
+        err.write(f"error: {exc}\n")
+        from .errors import InvalidInput
+
+        return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_FAILED
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return 130
+    except BrokenPipeError:  # e.g. `azure-appconfig schema | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

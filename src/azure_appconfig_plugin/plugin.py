@@ -1,0 +1,17 @@
+"""Entry-point target (group ``app_connections``): registers the Azure App Configuration type.
+
+Importing this module must stay cheap: it imports attrs, pluggy and our records only.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .connection import build_connection_type
+from .hostspec import hookimpl
+from .records import ConnectionType
+
+
+@hookimpl
+def register_connection_types(register: Callable[[ConnectionType], None]) -> None:
+    register(build_connection_type())
