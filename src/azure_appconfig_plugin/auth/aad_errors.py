@@ -22,7 +22,14 @@ from ..errors import (
 )
 from ..settings import PERMISSIONS
 
+from msal.exceptions import MsalError
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, MsalError, ValueError)
+"""What MSAL raises for network failures (requests' errors are OSErrors), 5xx answers
+(MsalServiceError) and non-JSON bodies (ValueError)."""
+
 _AADSTS = re.compile(r"AADSTS(\d+)")
+_HTTP_STATUS = re.compile(r"HTTP Error: (\d{3})")
 _PERMS = ", ".join(PERMISSIONS)
 
 
@@ -130,6 +137,9 @@ def error_from_result(
 def error_from_exception(exc: Exception, *, where: str) -> AuthError:
     """An exception for a transport failure or a 5xx/429 raised while talking to a login host."""
     status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status is None:  # MSAL raises MsalServiceError("HTTP Error: 503") for 5xx
+        match = _HTTP_STATUS.search(str(exc))
+        status = int(match.group(1)) if match else None
     if status is not None:
         return IdentityServiceError(
             f"the Microsoft identity platform answered HTTP {status} at {where}; retry later"

@@ -18,7 +18,7 @@ from ..records import RotateCallback
 from ..schema import ClientSecretCredentials, OAuthCredentials
 from ..settings import InstanceSettings
 from . import msal_apps
-from .aad_errors import error_from_exception, error_from_result
+from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
 
 REFRESH_MARGIN_SECONDS = 300
 """A cached access token is reused until this many seconds before it expires."""
@@ -82,7 +82,7 @@ class ClientSecretTokenCredential(_Base):
         app = msal_apps.get_app(authority, c.client_id, c.client_secret)
         try:
             result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
-        except Exception as exc:
+        except TRANSPORT_ERRORS as exc:
             raise error_from_exception(exc, where=authority) from None
         if "access_token" not in result:
             raise error_from_result(result, stage="client-credentials", tenant=c.tenant_id, client_id=c.client_id)
@@ -138,9 +138,9 @@ class OAuthTokenCredential(_Base):
             app = msal_apps.get_app(authority, self._settings.client_id, self._settings.client_secret, user_grants=True)
             try:
                 result = app.acquire_token_by_refresh_token(
-                    c.refresh_token, scopes=[self.cloud.scope], claims_challenge=claims
+                    c.refresh_token, scopes=[self.cloud.scope], **({"data": {"claims": claims}} if claims else {})
                 )
-            except Exception as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise error_from_exception(exc, where=authority) from None
             if "access_token" not in result:
                 raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)

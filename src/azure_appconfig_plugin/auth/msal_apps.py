@@ -8,6 +8,7 @@ MSAL's token cache and its cached tenant discovery are reused too. Guarded by a 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -15,11 +16,12 @@ from typing import Any
 import msal
 
 from ..errors import TenantNotFound
-from .aad_errors import error_from_exception
+from .aad_errors import TRANSPORT_ERRORS, error_from_exception
 
 MAX_APPS = 256
 HTTP_TIMEOUT_SECONDS = 30
 
+_CORRELATION = re.compile(r'"correlation_id"\s*:\s*"([0-9a-fA-F-]{36})"')
 _lock = threading.Lock()
 _apps: OrderedDict[tuple[str, str, str, str], msal.ConfidentialClientApplication] = OrderedDict()
 
@@ -62,15 +64,17 @@ def get_app(
                 timeout=HTTP_TIMEOUT_SECONDS,
                 token_cache=_NoStoreCache() if user_grants else None,
             )
-        except ValueError:
+        except ValueError as exc:
             tenant = authority.rstrip("/").rsplit("/", 1)[-1]
+            found = _CORRELATION.search(str(exc))
             raise TenantNotFound(
                 f"tenant {tenant!r} was not found at {authority.rsplit('/', 1)[0]}: check the tenant ID "
                 "(Microsoft Entra ID > Overview > Tenant ID) and that it belongs to the chosen Azure cloud",
                 code="AADSTS90002",
                 field="tenantId",
+                correlation_id=found.group(1) if found else None,
             ) from None
-        except Exception as exc:  # network failure or 5xx during tenant discovery
+        except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery
             raise error_from_exception(exc, where=authority) from None
         _apps[key] = app
         while len(_apps) > MAX_APPS:

@@ -115,7 +115,7 @@ def complete(
 ) -> OAuthCredentials:
     """Finish the flow from the callback's query parameters and return the credentials to store."""
     from . import msal_apps
-    from .aad_errors import error_from_exception, error_from_result
+    from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
 
     params = _single(params)
     store = flow_store if flow_store is not None else default_flow_store()
@@ -156,7 +156,7 @@ def complete(
         if "state" in str(exc).lower():
             raise OAuthStateError("state mismatch; start the connection again", code="state_mismatch") from None
         raise error_from_exception(exc, where=authority) from None
-    except Exception as exc:
+    except TRANSPORT_ERRORS as exc:
         raise error_from_exception(exc, where=authority) from None
     if "access_token" not in result:
         raise error_from_result(result, stage="code", tenant=flow.tenant, redirect_uri=flow.redirect_uri)
