@@ -66,7 +66,7 @@ def get_app(
             )
         except ValueError as exc:
             tenant = authority.rstrip("/").rsplit("/", 1)[-1]
-            found = _CORRELATION.search(str(exc))
+            found = _CORRELATION.search(f"{exc} {exc.__context__}")  # MSAL wraps the discovery error
             raise TenantNotFound(
                 f"tenant {tenant!r} was not found at {authority.rsplit('/', 1)[0]}: check the tenant ID "
                 "(Microsoft Entra ID > Overview > Tenant ID) and that it belongs to the chosen Azure cloud",
