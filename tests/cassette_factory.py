@@ -211,11 +211,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from cassettes_auth import build as build_auth
 
+    from cassettes_store import build as build_store
+
     build_auth()
-    try:
-        from cassettes_store import build as build_store
-    except ImportError:
-        return
     build_store()
 
 

@@ -1,0 +1,64 @@
+"""Store endpoint rules: rejected endpoints never receive a token (or any request)."""
+
+from __future__ import annotations
+
+import pytest
+
+from azure_appconfig_plugin.endpoints import parse_endpoint
+from azure_appconfig_plugin.errors import EndpointRejected
+from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "cloud", "url"),
+    [
+        ("https://contoso-appconfig.azconfig.io", "public", "https://contoso-appconfig.azconfig.io"),
+        ("https://Contoso-AppConfig.azconfig.io/", "public", "https://contoso-appconfig.azconfig.io"),
+        ("https://contoso-appconfig.azconfig.io:443", "public", "https://contoso-appconfig.azconfig.io"),
+        ("https://store1.azconfig.azure.us", "usgov", "https://store1.azconfig.azure.us"),
+        ("https://store1.azconfig.azure.cn/", "china", "https://store1.azconfig.azure.cn"),
+    ],
+)
+def test_accepted_endpoints(endpoint: str, cloud: str, url: str) -> None:
+    parsed = parse_endpoint(endpoint, cloud=cloud, env={})
+    assert parsed.url == url and parsed.cloud.slug == cloud
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "words"),
+    [
+        ("http://contoso-appconfig.azconfig.io", "https"),
+        ("https://user:pw@contoso-appconfig.azconfig.io", "user name or password"),
+        ("https://contoso-appconfig.azconfig.io/kv", "path"),
+        ("https://contoso-appconfig.azconfig.io/?x=1", "query"),
+        ("https://contoso-appconfig.azconfig.io/#frag", "fragment"),
+        ("https://contoso-appconfig.azconfig.io:8443", "port"),
+        ("https://20.1.2.3", "IP address"),
+        ("https://[::1]", "IP address"),
+        ("https://evil.example.com", "not an App Configuration host"),
+        ("https://contoso-appconfig.azconfig.io.evil.example.com", "not an App Configuration host"),
+        ("https://a.b.azconfig.io", "not a store name"),
+        ("https://azconfig.io", "not an App Configuration host"),
+        ("https://store1.azconfig.azure.us", "US Government"),
+        ("https://contoso-appconfig.azconfig.io.", "dot"),
+        ("", "empty"),
+        ("https://contoso appconfig.azconfig.io", "whitespace"),
+    ],
+)
+def test_rejected_endpoints_name_the_fix(endpoint: str, words: str) -> None:
+    with pytest.raises(EndpointRejected) as err:
+        parse_endpoint(endpoint, cloud="public", env={})
+    assert words in str(err.value)
+    assert err.value.field == "endpoint"
+
+
+def test_custom_domain_needs_the_allow_list() -> None:
+    env = {ENDPOINT_ALLOWLIST_ENV: "config.contoso.com, 10.0.0.5"}
+    assert parse_endpoint("https://config.contoso.com/", env=env).allow_listed
+    assert parse_endpoint("https://10.0.0.5", env=env).url == "https://10.0.0.5"
+    with pytest.raises(EndpointRejected):
+        parse_endpoint("https://config.contoso.com", env={})
+    with pytest.raises(EndpointRejected, match="path"):
+        parse_endpoint("https://config.contoso.com/x", env=env)
+    with pytest.raises(EndpointRejected, match="https"):
+        parse_endpoint("http://config.contoso.com", env=env)
