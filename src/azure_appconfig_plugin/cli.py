@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_doctor)
 
+    from .cli_connect import add_commands
+
+    add_commands(sub)
     return parser
 
 

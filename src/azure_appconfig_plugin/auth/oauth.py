@@ -58,7 +58,7 @@ def begin(
     flow_store: FlowStore | None = None,
     ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
     prompt: str | None = "select_account",
-    token_factory: TokenFactory = _random_token,
+    token_factory: TokenFactory | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AuthorizationRequest:
     oauth_input = oauth_input or OAuthInput()
@@ -66,7 +66,8 @@ def begin(
     store = flow_store if flow_store is not None else default_flow_store()
     cloud = get_cloud(oauth_input.cloud)
     tenant = oauth_input.tenant_id or ANY_WORK_ACCOUNT
-    state, nonce, verifier = token_factory(), token_factory(), token_factory() + token_factory()
+    token = token_factory or _random_token
+    state, nonce, verifier = token(), token(), token() + token()
     scopes = (cloud.scope, *RESERVED_SCOPES)
     flow = PendingFlow(
         state=state,

@@ -1,0 +1,236 @@
+"""``azure-appconfig validate`` and ``connect``: argument handling and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import webbrowser
+from typing import Any, Mapping, TextIO
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import FieldError, InvalidInput
+from .records import ValidationReport
+
+CONNECTION_TYPE = "azure-app-configuration"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+BAD_INPUT_CODES = {"invalid_input", "endpoint_rejected"}
+MARK = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "inconclusive": "INCONCLUSIVE"}
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def _secret(args: argparse.Namespace) -> str | None:
+    if getattr(args, "client_secret_stdin", False):
+        value = sys.stdin.readline().rstrip("\r\n")
+        return value
+    name = getattr(args, "client_secret_env", None)
+    if name:
+        if name not in os.environ:
+            raise InvalidInput(errors=[FieldError("--client-secret-env", f"environment variable {name} is not set")])
+        return os.environ[name]
+    return None
+
+
+def _client_secret_input(args: argparse.Namespace) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if args.tenant_id:
+        data["tenantId"] = args.tenant_id
+    if getattr(args, "client_id", None):
+        data["clientId"] = args.client_id
+    secret = _secret(args)
+    if secret is not None:
+        data["clientSecret"] = secret
+    if args.cloud:
+        data["cloud"] = args.cloud
+    return data
+
+
+def _exit_for(report: ValidationReport) -> int:
+    if any(c.status.value == "failed" and c.code in BAD_INPUT_CODES for c in report.checks):
+        return EXIT_USAGE
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def print_report(report: ValidationReport, method: str, out: TextIO, *, as_json: bool) -> None:
+    if as_json:
+        json.dump(report.to_dict(), out, indent=2)
+        out.write("\n")
+        return
+    verdict = "works" if report.ok else "does NOT work yet"
+    out.write(f"Azure App Configuration connection ({method}) {verdict}.\n\n")
+    for check in report.checks:
+        out.write(f"  [{MARK[check.status.value]:>12}] {check.name}: {check.detail}\n")
+        if check.remediation and check.status.value in ("failed", "inconclusive"):
+            out.write(f"  {'':>14} fix: {check.remediation}\n")
+    out.write("\n")
+
+
+def _rotation_writer(path: str, err: TextIO) -> Any:
+    from .credentials_file import write_credentials
+
+    def on_rotate(credentials: Any) -> None:
+        write_credentials(path, credentials.to_dict())
+        err.write(f"note: Azure rotated the refresh token; {path} was updated.\n")
+
+    return on_rotate
+
+
+# --- validate --------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from .credentials_file import is_private, read_credentials
+    from .loader import load_plugins
+
+    err = sys.stderr
+    on_rotate = None
+    if args.credentials:
+        data: Mapping[str, Any] = read_credentials(args.credentials)
+        if not is_private(args.credentials):
+            err.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
+        if data.get("method") == "oauth":
+            on_rotate = _rotation_writer(args.credentials, err)
+    elif args.method == "oauth":
+        raise InvalidInput(errors=[FieldError("--credentials", "oauth needs the credentials file written by `azure-appconfig connect oauth`")])
+    else:
+        data = _client_secret_input(args)
+    registry = load_plugins()
+    report = registry.validate(
+        CONNECTION_TYPE, args.method, data, endpoint=args.endpoint, write_probe=args.write_probe, on_rotate=on_rotate
+    )
+    print_report(report, args.method, out, as_json=args.json)
+    return _exit_for(report)
+
+
+# --- connect ---------------------------------------------------------------------------------
+
+
+def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
+    from .credentials_file import write_credentials
+
+    if args.stdout:
+        json.dump(credentials.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        path = write_credentials(args.output, credentials.to_dict())
+        sys.stderr.write(f"Saved the connection's credentials to {path} (mode 0600). Keep this file secret.\n")
+
+
+def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO) -> int:
+    from .loader import load_plugins
+
+    report = load_plugins().validate(CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe)
+    print_report(report, method, sys.stderr if args.stdout else out, as_json=args.json and not args.stdout)
+    if not report.ok and not args.force:
+        sys.stderr.write("Nothing was saved: fix the failed checks and connect again (or pass --force to save anyway).\n")
+        return _exit_for(report)
+    creds = report.credentials or credentials
+    if report.token_credential is not None and hasattr(report.token_credential, "credentials"):
+        creds = report.token_credential.credentials  # a rotated refresh token must not be lost
+    _save(args, creds, out)
+    return _exit_for(report) if not report.ok else EXIT_OK
+
+
+def cmd_connect_client_secret(args: argparse.Namespace, out: TextIO) -> int:
+    from .schema import parse_client_secret
+
+    credentials = parse_client_secret(_client_secret_input(args))
+    return _finish(args, "client-secret", credentials, out)
+
+
+def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
+    from .auth.flow_store import InMemoryFlowStore
+    from .formats import LOOPBACK_HOSTS
+    from .methods import OAuthMethod
+    from .schema import parse_oauth_input
+    from .settings import InstanceSettings
+
+    settings = InstanceSettings.from_env()
+    method = OAuthMethod()
+    form = parse_oauth_input({k: v for k, v in (("tenantId", args.tenant_id), ("cloud", args.cloud)) if v})
+    store = InMemoryFlowStore()
+    request = method.begin(form, settings=settings, flow_store=store)
+    site = urlsplit(settings.site_url)
+    err = sys.stderr
+    if site.hostname in LOOPBACK_HOSTS:
+        from .loopback import CallbackServer
+
+        port = site.port or (443 if site.scheme == "https" else 80)
+        with CallbackServer(site.hostname, port, site.path) as server:
+            err.write(f"Open this URL to sign in (waiting up to {args.timeout} s for the callback on {settings.redirect_uri}):\n")
+            out.write(request.url + "\n")
+            out.flush()
+            if not args.no_browser:
+                webbrowser.open(request.url)
+            params = server.wait(args.timeout)
+        if params is None:
+            raise InvalidInput(errors=[FieldError("callback", f"no sign-in callback arrived within {args.timeout} s; run connect again")])
+    else:
+        err.write("Open this URL to sign in, then paste the full URL your browser was sent to "
+                  f"({settings.redirect_uri}?code=...):\n")
+        out.write(request.url + "\n")
+        out.flush()
+        if not args.no_browser:
+            webbrowser.open(request.url)
+        pasted = sys.stdin.readline().strip()
+        if not pasted:
+            raise InvalidInput(errors=[FieldError("callback", "no callback URL was pasted")])
+        params = parse_qs(urlsplit(pasted).query, keep_blank_values=True)
+    credentials = method.complete(params, settings=settings, flow_store=store)
+    return _finish(args, "oauth", credentials, out)
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tenant-id", help="Directory (tenant) ID or verified domain")
+    p.add_argument("--cloud", choices=["public", "usgov", "china"], help="Azure cloud (default: public)")
+    p.add_argument("--endpoint", help="store endpoint to check, e.g. https://mystore.azconfig.io")
+    p.add_argument("--write-probe", action="store_true",
+                   help="check Write/Delete by really writing and deleting a sentinel key (use when the precondition probe is inconclusive)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _add_secret_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--client-id", help="service principal's Application (client) ID")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--client-secret-env", metavar="VAR", help="read the client secret from environment variable VAR")
+    group.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin")
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--output", metavar="FILE", help="write the credentials to FILE (created with mode 0600)")
+    group.add_argument("--stdout", action="store_true", help="print the credentials, secrets included, to stdout")
+    p.add_argument("--force", action="store_true", help="save the credentials even when validation fails")
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("validate", help="prove a connection works, down to each App Configuration permission",
+                       description="Exit status: 0 when every check passed, 1 when a check failed or was inconclusive, 2 for bad input.")
+    p.add_argument("--method", required=True, choices=["oauth", "client-secret"])
+    _add_common(p)
+    _add_secret_flags(p)
+    p.add_argument("--credentials", metavar="FILE", help="stored credentials (from `connect`); rotated refresh tokens are written back")
+    p.set_defaults(handler=cmd_validate)
+
+    connect = sub.add_parser("connect", help="create a connection, validate it, and save its credentials")
+    csub = connect.add_subparsers(dest="connect_method", metavar="METHOD")
+    csub.required = True
+    p = csub.add_parser("client-secret", help="service principal with a client secret")
+    _add_common(p)
+    _add_secret_flags(p)
+    _add_output(p)
+    p.set_defaults(handler=cmd_connect_client_secret)
+
+    p = csub.add_parser("oauth", help="sign in through the instance's app registration",
+                        description="With a loopback SITE_URL the CLI serves the callback itself; otherwise paste the callback URL.")
+    _add_common(p)
+    p.add_argument("--no-browser", action="store_true", help="print the sign-in URL without opening a browser")
+    p.add_argument("--timeout", type=int, default=300, help="seconds to wait for the loopback callback (default 300)")
+    _add_output(p)
+    p.set_defaults(handler=cmd_connect_oauth)
