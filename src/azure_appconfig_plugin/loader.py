@@ -81,7 +81,9 @@ class Registry:
         credentials: Credentials | None = None
         token_credential = options.pop("token_credential", None)
         if ctype.validator is not None:
-            report = ctype.validator(data, method=method, endpoint=endpoint, token_credential=token_credential, **options)
+            report = ctype.validator(
+                data, method=method, endpoint=endpoint, token_credential=token_credential, connection_type=ctype, **options
+            )
             credentials = report.credentials
             token_credential = report.token_credential or token_credential
         else:

@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 from .clouds import get_cloud
 from .errors import AppConnectionError, AuthError, InvalidInput
-from .records import Check, CheckStatus, Credentials, ValidationReport
-from .schema import ClientSecretCredentials, OAuthCredentials, OAuthInput, load_credentials, parse_client_secret
+from .records import Check, CheckStatus, ConnectionType, Credentials, ValidationReport
+from .schema import ClientSecretCredentials, OAuthInput, load_credentials
 from .settings import InstanceSettings
 
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
@@ -28,30 +28,33 @@ def _skip_all(names: tuple[str, ...] | list[str], why: str) -> list[Check]:
     return [Check(n, SKIPPED, why) for n in names]
 
 
-def _parse(data: Mapping[str, Any] | Credentials, method: str | None) -> Credentials:
-    if isinstance(data, (ClientSecretCredentials, OAuthCredentials)):
-        return data
+def _parse(data: Mapping[str, Any] | Credentials, method: str | None, ctype: ConnectionType) -> Credentials:
     if isinstance(data, OAuthInput):
         raise InvalidInput(
             "an oauth connection is validated after sign-in: complete the flow (or run "
             "`azure-appconfig connect oauth`) and validate the stored credentials",
             field="credentials",
         )
-    if not isinstance(data, Mapping):
+    if not isinstance(data, Mapping) and hasattr(data, "method") and hasattr(data, "to_dict"):
+        creds = data
+    elif not isinstance(data, Mapping):
         raise InvalidInput("credentials must be a mapping of form input or stored credentials", field="credentials")
-    if "method" in data:
+    elif "method" in data and data["method"] in ("oauth", "client-secret"):
         creds = load_credentials(data)
-        if method and creds.method != method:
-            raise InvalidInput(f"the credentials are for method {creds.method!r}, not {method!r}", field="method")
-        return creds
-    if method == "client-secret":
-        return parse_client_secret(data)
-    if method == "oauth":
+    elif "method" in data:
+        creds = ctype.method(str(data["method"])).parse({k: v for k, v in data.items() if k != "method"})
+    elif method == "oauth":
         raise InvalidInput(
             "oauth needs stored credentials (tenantId, clientId, refreshToken) from a completed sign-in",
             field="credentials",
         )
-    raise InvalidInput("say which method: 'oauth' or 'client-secret'", field="method")
+    elif method:
+        creds = ctype.method(method).parse(data)
+    else:
+        raise InvalidInput("say which method: 'oauth' or 'client-secret'", field="method")
+    if method and creds.method != method:
+        raise InvalidInput(f"the credentials are for method {creds.method!r}, not {method!r}", field="method")
+    return creds
 
 
 def _principal(credentials: Credentials) -> str:
@@ -89,19 +92,29 @@ def validate_credentials(
     probe_label: str | None = None,
     client_options: Mapping[str, Any] | None = None,
     on_rotate: Any = None,
+    connection_type: ConnectionType | None = None,
 ) -> ValidationReport:
+    """Validate form input or stored credentials; never raises for Azure's answers or bad input.
+
+    ``connection_type`` is the (possibly plugin-extended) type, so methods added through
+    ``register_auth_methods`` validate too; it defaults to ours.
+    """
+    if connection_type is None:
+        from .connection import build_connection_type
+
+        connection_type = build_connection_type()
     env = os.environ if env is None else env
     checks: list[Check] = []
     later = ["token", *STORE_CHECKS] if endpoint else ["token"]
 
     # --- offline stage -------------------------------------------------------------------
     try:
-        credentials = _parse(data, method)
+        credentials = _parse(data, method, connection_type)
     except AppConnectionError as exc:
         checks.append(Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input"))
         return ValidationReport(tuple(checks + _skip_all(later, "not checked: the input is invalid")))
     checks.append(Check("input", OK, f"{credentials.method} input is well-formed"))
-    cloud = get_cloud(credentials.cloud)
+    cloud = get_cloud(getattr(credentials, "cloud", None))
 
     if credentials.method == "oauth" and token_credential is None:
         if settings is None:
@@ -126,9 +139,7 @@ def validate_credentials(
     # --- token stage ---------------------------------------------------------------------
     try:
         if token_credential is None:
-            from .connection import build_connection_type
-
-            method_obj = build_connection_type().method(credentials.method)
+            method_obj = connection_type.method(credentials.method)
             extra = {"settings": settings} if credentials.method == "oauth" else {}
             token_credential = method_obj.token_credential(credentials, on_rotate=on_rotate, **extra)
         token = token_credential.get_token(cloud.scope)

@@ -113,3 +113,22 @@ def fake_client_secret_credentials(azure_test_values: TestValues) -> Any:
 
     v = azure_test_values
     return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret)
+
+
+@pytest.fixture
+def plugin_distributions(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """Install throw-away plugin distributions for one test: ``install(name, entry_points=..., modules=...)``."""
+    from .distributions import activate, deactivate, make_distribution
+
+    root = tmp_path / "site"
+    modules: list[str] = []
+
+    def install(name: str, *, entry_points: dict[str, dict[str, str]], modules_src: dict[str, str] | None = None) -> Path:
+        src = modules_src or {}
+        modules.extend(Path(m).stem for m in src if m.endswith(".py"))
+        make_distribution(root, name, entry_points=entry_points, modules=src)
+        activate(root)
+        return root
+
+    yield install
+    deactivate(root, modules)

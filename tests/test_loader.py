@@ -1,0 +1,199 @@
+"""The reference loader: discovery, isolation of broken plugins, duplicates, blocklist, hooks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from types import ModuleType
+from typing import Any
+
+import pluggy
+import pytest
+
+from azure_appconfig_plugin import hostspec, plugin
+from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
+from azure_appconfig_plugin.records import Check, ConnectionType
+
+SLUG = "azure-app-configuration"
+
+
+def module(name: str, source: str) -> ModuleType:
+    mod = ModuleType(name)
+    exec(textwrap.dedent(source), mod.__dict__)
+    return mod
+
+
+def test_discovers_our_plugin_through_its_real_entry_point() -> None:
+    registry = load_plugins(env={})
+    assert registry.providers[SLUG].distribution == "azure-appconfig-plugin"
+    assert registry.providers[SLUG].plugin == "azure-app-configuration"
+    ct = registry.get(SLUG)
+    assert (ct.slug, ct.name, list(ct.methods)) == (SLUG, "Azure App Configuration", ["oauth", "client-secret"])
+    assert [s.env_var for s in ct.settings] == [
+        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID",
+        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET",
+        "SITE_URL",
+    ]
+    assert not registry.failures
+
+
+def test_a_broken_plugin_is_reported_and_the_rest_still_load(plugin_distributions: Any) -> None:
+    plugin_distributions("broken-plugin", entry_points={"app_connections": {"broken": "broken_plugin_mod"}},
+                         modules_src={"broken_plugin_mod.py": "raise ImportError('needs libfoo')\n"})
+    registry = load_plugins(env={})
+    assert SLUG in registry.types
+    failure = next(f for f in registry.failures if f.plugin == "broken")
+    assert failure.stage == "load" and "needs libfoo" in failure.error and failure.distribution == "broken-plugin"
+
+
+def test_a_plugin_whose_hook_raises_is_reported() -> None:
+    bad = module("bad", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        @hookimpl
+        def register_connection_types(register):
+            raise RuntimeError("boom")
+    """)
+    registry = load_plugins(plugins=[("bad", bad)], env={})
+    assert SLUG in registry.types
+    assert [(f.plugin, f.stage) for f in registry.failures] == [("bad", "register")]
+
+
+def test_misspelled_hookimpl_fails_loudly() -> None:
+    typo = module("typo", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        @hookimpl
+        def register_conection_types(register):
+            pass
+    """)
+    registry = load_plugins(plugins=[("typo", typo)], env={})
+    failure = registry.failures[0]
+    assert failure.stage == "contract" and "register_conection_types" in failure.error
+    assert registry.pm.get_plugin("typo") is None
+
+
+def test_wrong_hook_arguments_are_rejected() -> None:
+    wrong = module("wrong", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        @hookimpl
+        def register_connection_types(registrar):
+            pass
+    """)
+    registry = load_plugins(plugins=[("wrong", wrong)], env={})
+    assert registry.failures[0].stage == "contract"
+
+
+def test_duplicate_slug_is_rejected() -> None:
+    dup = module("dup", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.records import ConnectionType
+        @hookimpl
+        def register_connection_types(register):
+            register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
+    """)
+    registry = load_plugins(plugins=[("dup", dup)], env={})
+    assert registry.get(SLUG).name == "Azure App Configuration"
+    failure = next(f for f in registry.failures if f.plugin == "dup")
+    assert failure.stage == "duplicate" and "already registered by 'azure-app-configuration'" in failure.error
+
+
+@pytest.mark.parametrize("blocked", ["azure-app-configuration", "azure-appconfig-plugin", " other , azure-app-configuration "])
+def test_blocklist(blocked: str) -> None:
+    registry = load_plugins(env={BLOCKLIST_ENV: blocked})
+    assert SLUG not in registry.types and "azure-app-configuration" in registry.blocked
+
+
+def test_auth_methods_from_other_plugins() -> None:
+    extra = module("extra", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        class M:
+            slug = "device-code"; name = "Device code"
+            def input_schema(self): return {"type": "object"}
+            def parse(self, data): return data
+            def token_credential(self, c, *, on_rotate=None): raise NotImplementedError
+        class Dup(M):
+            slug = "oauth"
+        @hookimpl
+        def register_auth_methods(register):
+            register("azure-app-configuration", M())
+            register("azure-app-configuration", Dup())
+            register("no-such-type", M())
+    """)
+    registry = load_plugins(plugins=[("extra", extra)], env={})
+    assert list(registry.get(SLUG).methods) == ["oauth", "client-secret", "device-code"]
+    stages = sorted((f.stage, f.error.split(";")[0]) for f in registry.failures)
+    assert stages == [("duplicate", "'azure-app-configuration' already has an auth method 'oauth'"),
+                      ("register", "no connection type 'no-such-type' to add method to")]
+
+
+def test_validate_connection_hooks_all_run_and_a_raising_one_is_contained() -> None:
+    checks = module("checks", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.records import Check
+        @hookimpl
+        def validate_connection(request):
+            return [Check("policy: one", "ok", f"saw {request.connection_type}/{request.method}")]
+    """)
+    raising = module("raising", """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        @hookimpl
+        def validate_connection(request):
+            raise ValueError("policy engine down")
+    """)
+    registry = load_plugins(plugins=[("checks", checks), ("raising", raising)], env={})
+    report = registry.validate(SLUG, "client-secret", {"tenantId": "bad tenant"})
+    names = {c.name: c for c in report.checks}
+    assert names["policy: one"].detail == "saw azure-app-configuration/client-secret"
+    assert names["plugin:raising"].status.value == "failed" and "policy engine down" in names["plugin:raising"].detail
+    assert names["input"].status.value == "failed"
+
+
+def test_a_host_with_its_own_hookspec_loads_our_plugin_unchanged() -> None:
+    spec = pluggy.HookspecMarker("app_connections")
+
+    class HostSpec:
+        @spec
+        def register_connection_types(self, register):  # type: ignore[no-untyped-def]
+            """The host's own copy of the contract."""
+
+    pm = pluggy.PluginManager("app_connections")
+    pm.add_hookspecs(HostSpec)
+    pm.register(plugin)
+    pm.check_pending()
+    found: list[ConnectionType] = []
+    pm.hook.register_connection_types(register=found.append)
+    assert [t.slug for t in found] == [SLUG]
+
+
+def test_each_load_builds_a_fresh_plugin_manager() -> None:
+    a, b = load_plugins(env={}), load_plugins(env={})
+    assert a.pm is not b.pm and a.types[SLUG] is not b.types[SLUG]
+
+
+def test_unknown_type_is_a_clear_error() -> None:
+    from azure_appconfig_plugin.loader import UnknownConnectionType
+
+    with pytest.raises(UnknownConnectionType, match="installed: azure-app-configuration"):
+        load_plugins(env={}).get("aws-parameter-store")
+
+
+def test_registration_is_import_light() -> None:
+    code = textwrap.dedent("""
+        import sys
+        from azure_appconfig_plugin.loader import load_plugins
+        registry = load_plugins(env={})
+        ct = registry.get("azure-app-configuration")
+        for m in ct.methods.values():
+            m.input_schema()
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("msal", "azure", "requests", "urllib3", "cryptography", "jwt"))
+        print(",".join(heavy))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_hostspec_is_the_contract() -> None:
+    assert hostspec.PROJECT_NAME == "app_connections"
+    names = {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
+    assert names == {"register_connection_types", "register_auth_methods", "validate_connection"}
+    assert isinstance(Check("a", "ok", "b"), Check)
