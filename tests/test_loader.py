@@ -13,7 +13,8 @@ import pytest
 
 from azure_appconfig_plugin import hostspec, plugin
 from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
-from azure_appconfig_plugin.records import Check, ConnectionType
+from azure_appconfig_plugin.records import ConnectionType
+from azure_appconfig_plugin.reports import Check
 
 SLUG = "azure-app-configuration"
 
@@ -129,7 +130,7 @@ def test_auth_methods_from_other_plugins() -> None:
 def test_validate_connection_hooks_all_run_and_a_raising_one_is_contained() -> None:
     checks = module("checks", """
         from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import Check
+        from azure_appconfig_plugin.reports import Check
         @hookimpl
         def validate_connection(request):
             return [Check("policy: one", "ok", f"saw {request.connection_type}/{request.method}")]
@@ -197,3 +198,24 @@ def test_hostspec_is_the_contract() -> None:
     names = {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
     assert names == {"register_connection_types", "register_auth_methods", "validate_connection"}
     assert isinstance(Check("a", "ok", "b"), Check)
+
+
+def test_a_bare_pluggy_host_loading_us_imports_no_attrs_or_sdk() -> None:
+    # Keeps the start-up budget honest: attrs alone costs more than 10 ms to import here.
+    code = textwrap.dedent("""
+        import sys, pluggy
+        from importlib.metadata import entry_points
+        spec = pluggy.HookspecMarker("app_connections")
+        class Spec:
+            @spec
+            def register_connection_types(self, register): pass
+        pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(Spec)
+        for ep in entry_points(group="app_connections"):
+            pm.register(ep.load(), name=ep.name)
+        found = []
+        pm.hook.register_connection_types(register=found.append)
+        assert [t.slug for t in found] == ["azure-app-configuration"]
+        print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure", "requests", "urllib3"))))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.records import Check
+from azure_appconfig_plugin.reports import Check
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.store import ProbeResult
 from azure_appconfig_plugin.testing import fakes

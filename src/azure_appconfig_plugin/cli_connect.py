@@ -11,7 +11,7 @@ from typing import Any, Mapping, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import FieldError, InvalidInput
-from .records import ValidationReport
+from .reports import ValidationReport
 
 CONNECTION_TYPE = "azure-app-configuration"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .methods import ClientSecretMethod, OAuthMethod
-from .records import ConnectionType, Credentials, ValidationReport
-from .settings import INSTANCE_SETTINGS
+from .envvars import INSTANCE_SETTINGS
+from .records import ConnectionType, Credentials
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .reports import ValidationReport
 
 SLUG = "azure-app-configuration"
 NAME = "Azure App Configuration"

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .records import AuthMethod, Check, ConnectionType, ValidationRequest
+    from .records import AuthMethod, ConnectionType
+    from .reports import Check, ValidationRequest
 
 PROJECT_NAME = "app_connections"
 """pluggy project name and the entry-point group plugins are published under."""

@@ -20,7 +20,8 @@ import pluggy
 
 from . import hostspec
 from .errors import AppConnectionError, InvalidInput, FieldError
-from .records import AuthMethod, Check, CheckStatus, ConnectionType, Credentials, ValidationReport, ValidationRequest
+from .records import AuthMethod, ConnectionType, Credentials
+from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
 
 BLOCKLIST_ENV = "APP_CONNECTIONS_BLOCKED_PLUGINS"
 

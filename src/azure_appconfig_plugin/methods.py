@@ -7,20 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .errors import InvalidInput, FieldError
 from .records import Credentials, RotateCallback
-from .schema import (
-    ClientSecretCredentials,
-    OAuthCredentials,
-    OAuthInput,
-    client_secret_schema,
-    oauth_schema,
-    parse_client_secret,
-    parse_oauth_input,
-)
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
+
+    from .schema import ClientSecretCredentials, OAuthCredentials, OAuthInput
 
     from .auth.flow_store import FlowStore
     from .auth.oauth import AuthorizationRequest
@@ -37,9 +29,13 @@ class OAuthMethod:
         return "OAuthMethod()"
 
     def input_schema(self) -> dict[str, Any]:
+        from .schema import oauth_schema
+
         return oauth_schema()
 
     def parse(self, data: Mapping[str, Any]) -> OAuthInput:
+        from .schema import parse_oauth_input
+
         return parse_oauth_input(data)
 
     def begin(
@@ -52,6 +48,7 @@ class OAuthMethod:
     ) -> AuthorizationRequest:
         """Start a flow: returns the authorization URL and its state (see ``auth.oauth.begin``)."""
         from .auth import oauth
+        from .schema import OAuthInput
 
         if oauth_input is not None and not isinstance(oauth_input, OAuthInput):
             oauth_input = self.parse(oauth_input)
@@ -78,6 +75,8 @@ class OAuthMethod:
         settings: InstanceSettings | None = None,
     ) -> TokenCredential:
         from .auth.credential import OAuthTokenCredential
+        from .errors import FieldError, InvalidInput
+        from .schema import OAuthCredentials
         from .settings import InstanceSettings
 
         if not isinstance(credentials, OAuthCredentials):
@@ -95,15 +94,21 @@ class ClientSecretMethod:
         return "ClientSecretMethod()"
 
     def input_schema(self) -> dict[str, Any]:
+        from .schema import client_secret_schema
+
         return client_secret_schema()
 
     def parse(self, data: Mapping[str, Any]) -> ClientSecretCredentials:
+        from .schema import parse_client_secret
+
         return parse_client_secret(data)
 
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any
     ) -> TokenCredential:
         from .auth.credential import ClientSecretTokenCredential
+        from .errors import FieldError, InvalidInput
+        from .schema import ClientSecretCredentials
 
         if not isinstance(credentials, ClientSecretCredentials):
             raise InvalidInput(errors=[FieldError("credentials", "client-secret needs ClientSecretCredentials")])

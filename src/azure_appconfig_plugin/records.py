@@ -1,22 +1,34 @@
-"""Plain records of the host contract: connection types, auth methods, checks, reports.
+"""Plain records of the host contract: connection types, auth methods, instance settings.
 
-Only attrs and the standard library are imported here: this module is on the
-registration path, which must stay import-light.
+This module is on the registration path and imports nothing but the standard library: the
+two records here are hand-written frozen classes rather than attrs classes, because importing
+attrs alone costs more than the plugin's whole start-up budget (see benchmarks/). Validation
+records (``Check``, ``ValidationReport``, ...) live in ``reports`` and are re-exported here
+lazily.
 """
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
-
-import attrs
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.core.credentials import TokenCredential
 
+    from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
+
 RotateCallback = Callable[[Any], None]
 """Called with the updated credentials whenever Azure rotates the refresh token; the host
 persists ``credentials.to_dict()`` (it carries the new ``refreshToken``)."""
+
+_REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
+
+
+def __getattr__(name: str) -> Any:  # lazy re-export of the validation records
+    if name in _REPORT_NAMES:
+        from . import reports
+
+        return getattr(reports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @runtime_checkable
@@ -48,101 +60,85 @@ class AuthMethod(Protocol):
         """An azure-core ``TokenCredential`` for these credentials."""
 
 
-@attrs.frozen
-class InstanceSetting:
+class _Frozen:
+    """Slotted, immutable value: equality and hash over ``_fields``, readable repr."""
+
+    __slots__: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()
+    _repr_fields: tuple[str, ...] = ()
+
+    def _init(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen; cannot delete {name!r}")
+
+    def _values(self) -> Iterator[Any]:
+        return (getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return tuple(self._values()) == tuple(other._values())  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(tuple(v if not isinstance(v, dict) else tuple(v) for v in self._values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._repr_fields or self._fields)
+        return f"{type(self).__name__}({inner})"
+
+
+class InstanceSetting(_Frozen):
     """An instance-wide setting a connection type reads from the environment."""
 
+    __slots__ = ("env_var", "title", "description", "secret", "required_by")
+    _fields = __slots__
     env_var: str
     title: str
     description: str
-    secret: bool = False
-    required_by: tuple[str, ...] = ()
+    secret: bool
+    required_by: tuple[str, ...]
+
+    def __init__(
+        self, env_var: str, title: str, description: str, secret: bool = False, required_by: tuple[str, ...] = ()
+    ) -> None:
+        self._init(env_var=env_var, title=title, description=description, secret=secret, required_by=tuple(required_by))
 
 
-class CheckStatus(str, enum.Enum):
-    OK = "ok"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    INCONCLUSIVE = "inconclusive"
-
-    def __str__(self) -> str:
-        return self.value
+Validator = Callable[..., "ValidationReport"]
 
 
-@attrs.frozen
-class Check:
-    """One line of a validation report."""
+class ConnectionType(_Frozen):
+    """A kind of connection a host can create, with its auth methods (frozen)."""
 
-    name: str
-    status: CheckStatus = attrs.field(converter=CheckStatus)
-    detail: str
-    remediation: str | None = None
-    code: str | None = None
-    """Azure's error code (e.g. ``AADSTS7000215`` or an HTTP status) when there is one."""
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "status": self.status.value, "detail": self.detail}
-        if self.remediation:
-            out["remediation"] = self.remediation
-        if self.code:
-            out["code"] = self.code
-        return out
-
-
-@attrs.frozen
-class ValidationReport:
-    """Overall verdict plus every check, in the order they ran."""
-
-    checks: tuple[Check, ...] = ()
-    credentials: Any = attrs.field(default=None, repr=False, eq=False)
-    """The parsed credentials, when input parsed (never serialized)."""
-    token_credential: Any = attrs.field(default=None, repr=False, eq=False)
-    """The ``TokenCredential`` the validation used, when one was built (never serialized)."""
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed and nothing was left inconclusive."""
-        bad = {CheckStatus.FAILED, CheckStatus.INCONCLUSIVE}
-        return bool(self.checks) and not any(c.status in bad for c in self.checks)
-
-    def with_checks(self, more: tuple[Check, ...] | list[Check]) -> ValidationReport:
-        return attrs.evolve(self, checks=self.checks + tuple(more))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks]}
-
-
-@attrs.frozen
-class ValidationRequest:
-    """What ``validate_connection`` implementations receive."""
-
-    connection_type: str
-    method: str
-    credentials: Credentials | None
-    endpoint: str | None
-    checks: tuple[Check, ...] = ()
-    token_credential: Any = attrs.field(default=None, repr=False)
-    """The azure-core ``TokenCredential`` used, when the token stage succeeded."""
-
-
-Validator = Callable[..., ValidationReport]
-
-
-@attrs.frozen
-class ConnectionType:
-    """A kind of connection a host can create, with its auth methods."""
-
+    __slots__ = ("slug", "name", "methods", "settings", "validator")
+    _fields = ("slug", "name", "methods", "settings")
+    _repr_fields = ("slug", "name", "settings")
     slug: str
     name: str
-    methods: Mapping[str, AuthMethod] = attrs.field(converter=lambda m: dict(m), repr=False)
-    settings: tuple[InstanceSetting, ...] = ()
-    validator: Validator | None = attrs.field(default=None, repr=False, eq=False)
-    """``validator(credentials, *, method, endpoint=None, **options) -> ValidationReport``."""
+    methods: Mapping[str, AuthMethod]
+    settings: tuple[InstanceSetting, ...]
+    validator: Validator | None
+    """``validator(data_or_credentials, *, method, endpoint=None, **options) -> ValidationReport``."""
 
-    def __attrs_post_init__(self) -> None:
-        for key, method in self.methods.items():
+    def __init__(
+        self,
+        slug: str,
+        name: str,
+        methods: Mapping[str, AuthMethod],
+        settings: tuple[InstanceSetting, ...] = (),
+        validator: Validator | None = None,
+    ) -> None:
+        methods = dict(methods)
+        for key, method in methods.items():
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
+        self._init(slug=slug, name=name, methods=methods, settings=tuple(settings), validator=validator)
 
     def method(self, slug: str) -> AuthMethod:
         from .errors import UnknownAuthMethod
@@ -160,7 +156,7 @@ class ConnectionType:
         """A copy with one more auth method (used for ``register_auth_methods``)."""
         if method.slug in self.methods:
             raise ValueError(f"{self.slug!r} already has an auth method {method.slug!r}")
-        return attrs.evolve(self, methods={**self.methods, method.slug: method})
+        return ConnectionType(self.slug, self.name, {**self.methods, method.slug: method}, self.settings, self.validator)
 
     def parse(self, method: str, data: Mapping[str, Any]) -> Credentials:
         return self.method(method).parse(data)
@@ -170,3 +166,11 @@ class ConnectionType:
     ) -> TokenCredential:
         """Turn either method's credentials into an azure-core ``TokenCredential``."""
         return self.method(credentials.method).token_credential(credentials, on_rotate=on_rotate)
+
+    def validate(self, data: Any, *, method: str | None = None, **options: Any) -> ValidationReport:
+        """This type's own checks (offline, token, store). ``Registry.validate`` adds plugins' checks."""
+        if self.validator is None:
+            from .reports import ValidationReport
+
+            return ValidationReport()
+        return self.validator(data, method=method, connection_type=self, **options)

@@ -13,35 +13,15 @@ import attrs
 
 from .errors import FieldError, SettingsError
 from .formats import is_guid, normalize_site_url, secret_problem, site_url_problem
-from .records import InstanceSetting
 
-CLIENT_ID_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID"
-CLIENT_SECRET_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET"
-SITE_URL_ENV = "SITE_URL"
-ENDPOINT_ALLOWLIST_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
-CALLBACK_PATH = "/organization/app-connections/azure/oauth/callback"
-PERMISSIONS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
-
-INSTANCE_SETTINGS: tuple[InstanceSetting, ...] = (
-    InstanceSetting(
-        CLIENT_ID_ENV,
-        "App registration client ID",
-        "Application (client) ID of the instance's Azure app registration (a GUID).",
-        required_by=("oauth",),
-    ),
-    InstanceSetting(
-        CLIENT_SECRET_ENV,
-        "App registration client secret",
-        "A client secret Value of that app registration.",
-        secret=True,
-        required_by=("oauth",),
-    ),
-    InstanceSetting(
-        SITE_URL_ENV,
-        "Site URL",
-        "Public base URL of this instance; the OAuth redirect URI is built from it.",
-        required_by=("oauth",),
-    ),
+from .envvars import (  # noqa: F401 - re-exported: the settings' names live with them
+    CALLBACK_PATH,
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    ENDPOINT_ALLOWLIST_ENV,
+    INSTANCE_SETTINGS,
+    PERMISSIONS,
+    SITE_URL_ENV,
 )
 
 

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from .clouds import get_cloud
 from .errors import AppConnectionError, AuthError, InvalidInput
-from .records import Check, CheckStatus, ConnectionType, Credentials, ValidationReport
+from .records import ConnectionType, Credentials
+from .reports import Check, CheckStatus, ValidationReport
 from .schema import ClientSecretCredentials, OAuthInput, load_credentials
 from .settings import InstanceSettings
 

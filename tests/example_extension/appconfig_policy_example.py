@@ -12,7 +12,7 @@ import attrs
 
 from azure_appconfig_plugin.errors import FieldError, InvalidInput
 from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.records import Check, CheckStatus, ValidationRequest
+from azure_appconfig_plugin.reports import Check, CheckStatus, ValidationRequest
 
 TYPE = "azure-app-configuration"
 REQUIRED_PREFIX = "contoso-"

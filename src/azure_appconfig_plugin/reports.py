@@ -1,0 +1,80 @@
+"""Validation records: checks, reports and what ``validate_connection`` hooks receive.
+
+Separate from ``records`` so that registration (which needs only ``records``) does not import
+attrs; these are needed only once a validation runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from .records import Credentials
+
+
+class CheckStatus(str, enum.Enum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    INCONCLUSIVE = "inconclusive"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Check:
+    """One line of a validation report."""
+
+    name: str
+    status: CheckStatus = attrs.field(converter=CheckStatus)
+    detail: str
+    remediation: str | None = None
+    code: str | None = None
+    """Azure's error code (e.g. ``AADSTS7000215`` or an HTTP status) when there is one."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "status": self.status.value, "detail": self.detail}
+        if self.remediation:
+            out["remediation"] = self.remediation
+        if self.code:
+            out["code"] = self.code
+        return out
+
+
+@attrs.frozen
+class ValidationReport:
+    """Overall verdict plus every check, in the order they ran."""
+
+    checks: tuple[Check, ...] = ()
+    credentials: Any = attrs.field(default=None, repr=False, eq=False)
+    """The parsed credentials, when input parsed (never serialized)."""
+    token_credential: Any = attrs.field(default=None, repr=False, eq=False)
+    """The ``TokenCredential`` the validation used, when one was built (never serialized)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and nothing was left inconclusive."""
+        bad = {CheckStatus.FAILED, CheckStatus.INCONCLUSIVE}
+        return bool(self.checks) and not any(c.status in bad for c in self.checks)
+
+    def with_checks(self, more: tuple[Check, ...] | list[Check]) -> ValidationReport:
+        return attrs.evolve(self, checks=self.checks + tuple(more))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks]}
+
+
+@attrs.frozen
+class ValidationRequest:
+    """What ``validate_connection`` implementations receive."""
+
+    connection_type: str
+    method: str
+    credentials: Credentials | None
+    endpoint: str | None
+    checks: tuple[Check, ...] = ()
+    token_credential: Any = attrs.field(default=None, repr=False)
+    """The azure-core ``TokenCredential`` used, when the token stage succeeded."""
