@@ -12,6 +12,8 @@ FAKE_CLIENT_ID = "22222222-2222-2222-2222-222222222222"
 FAKE_INSTANCE_CLIENT_ID = "33333333-3333-3333-3333-333333333333"
 """The instance app registration of oauth tests."""
 FAKE_OBJECT_ID = "44444444-4444-4444-4444-444444444444"
+FAKE_UNKNOWN_TENANT_ID = "55555555-5555-5555-5555-555555555555"
+"""A tenant that does not exist (tenant-not-found cases)."""
 FAKE_CLIENT_SECRET = "fake-client-secret"
 FAKE_INSTANCE_CLIENT_SECRET = "fake-instance-client-secret"
 FAKE_STORE_NAME = "contoso-appconfig"
@@ -23,7 +25,7 @@ FAKE_AUTH_CODE = "fake-authorization-code"
 REDACTED = "REDACTED"
 
 PLACEHOLDER_GUIDS = frozenset(
-    {FAKE_TENANT_ID, FAKE_CLIENT_ID, FAKE_INSTANCE_CLIENT_ID, FAKE_OBJECT_ID}
+    {FAKE_TENANT_ID, FAKE_CLIENT_ID, FAKE_INSTANCE_CLIENT_ID, FAKE_OBJECT_ID, FAKE_UNKNOWN_TENANT_ID}
 )
 PLACEHOLDER_GUID_PREFIX = "00000000-0000-0000-0000-"
 """Sanitized correlation and trace IDs keep their uniqueness under this prefix."""

@@ -1,0 +1,76 @@
+"""The conformance check, run against our plugin, the example extension and bad plugins."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from azure_appconfig_plugin import plugin
+from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing.conformance import assert_conforms, check_plugin
+
+VALID = {
+    "oauth": {"tenantId": fakes.FAKE_TENANT_ID},
+    "client-secret": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-conformance-secret"},
+}
+INVALID = {
+    "oauth": [{"tenantId": "no"}, {"extra": 1}],
+    "client-secret": [{}, {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"}],
+}
+
+
+def test_our_plugin_conforms() -> None:
+    assert_conforms(("azure-app-configuration", plugin), "azure-app-configuration", valid=VALID, invalid=INVALID,
+                    import_path="azure_appconfig_plugin.plugin")
+
+
+def test_our_plugin_conforms_through_its_entry_point() -> None:
+    assert_conforms(None, "azure-app-configuration", valid=VALID, invalid=INVALID)
+
+
+def _module(source: str) -> ModuleType:
+    import textwrap
+
+    mod = ModuleType("bad_plugin")
+    exec(textwrap.dedent(source), mod.__dict__)
+    return mod
+
+
+def test_a_leaky_lax_plugin_fails_with_every_problem_named() -> None:
+    bad = _module("""
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.records import ConnectionType
+        class Creds:
+            method = "api-key"
+            def __init__(self, key): self.key = key
+            def __repr__(self): return f"Creds(key={self.key!r})"
+            def to_dict(self): return {"key": self.key}
+        class M:
+            slug = "api-key"; name = "API key"
+            def input_schema(self):
+                return {"type": "object", "properties": {"key": {"type": "string", "writeOnly": True}}}
+            def parse(self, data): return Creds(data.get("key"))
+            def token_credential(self, c, *, on_rotate=None): raise NotImplementedError
+        @hookimpl
+        def register_connection_types(register):
+            register(ConnectionType("lax", "Lax", {"api-key": M()}))
+    """)
+    problems = check_plugin(("bad", bad), "lax", valid={"api-key": {"key": "canary-key"}}, invalid={"api-key": [{}]})
+    text = "\n".join(problems)
+    assert "needs a title and a description" in text
+    assert "write-only value appears" in text
+    assert "accepted invalid input" in text
+    with pytest.raises(AssertionError):
+        assert_conforms(("bad", bad), "lax", valid={"api-key": {"key": "canary-key"}})
+
+
+def test_missing_registration_is_reported() -> None:
+    assert check_plugin(("empty", _module("x = 1")), "nothing", valid={}) == [
+        "connection type 'nothing' was not registered through register_connection_types"]
+
+
+def test_heavy_import_is_reported() -> None:
+    from azure_appconfig_plugin.testing.conformance import check_import_light
+
+    assert check_import_light("azure_appconfig_plugin.auth.msal_apps")  # imports msal on purpose

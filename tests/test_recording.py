@@ -1,0 +1,174 @@
+"""The record path: record against a local HTTPS server full of canary secrets, check the
+written cassette holds none of them, then replay it offline."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import ipaddress
+import json
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing.network import block_network
+from azure_appconfig_plugin.testing.sanitize import sanitizer_from_env
+from azure_appconfig_plugin.testing.secret_scan import scan_paths
+from azure_appconfig_plugin.testing.vcr_config import make_vcr
+
+REAL_TENANT = "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
+REAL_CLIENT = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
+REAL_STORE = "canarystore-prod"
+CANARIES = {
+    "secret": "CANARY-client-secret-9f8e7d",
+    "refresh": "CANARY-refresh-token-1a2b3c",
+    "code": "CANARY-auth-code-4d5e6f",
+    "verifier": "CANARY-pkce-verifier-7a8b9c",
+    "assertion": "CANARY-client-assertion-0d1e",
+    "cookie": "CANARY-cookie-value-2f3a",
+    "bearer": "CANARY-bearer-in-header-4b5c",
+    "setcookie": "CANARY-set-cookie-6d7e",
+    "value": "CANARY-config-value-8f9a",
+    "telemetry": "CANARY-telemetry-1b2c",
+}
+ENV = {
+    "AZURE_TENANT_ID": REAL_TENANT,
+    "AZURE_CLIENT_ID": REAL_CLIENT,
+    "AZURE_CLIENT_SECRET": CANARIES["secret"],
+    "AZURE_APPCONFIG_ENDPOINT": f"https://{REAL_STORE}.azconfig.io",
+}
+
+
+def b64(obj: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def signed_jwt(claims: dict[str, Any]) -> str:
+    return f"{b64({'typ': 'JWT', 'alg': 'RS256', 'kid': 'canary-kid'})}.{b64(claims)}.Q0FOQVJZLXNpZ25hdHVyZS1ieXRlcw"
+
+
+ACCESS = signed_jwt({"aud": "https://azconfig.io", "tid": REAL_TENANT, "oid": "canary-oid", "exp": 1999999999})
+ID_TOKEN = signed_jwt({"aud": REAL_CLIENT, "tid": REAL_TENANT, "name": "Canary Person", "preferred_username": "canary@contoso.com", "nonce": "n1", "iss": f"https://login.microsoftonline.com/{REAL_TENANT}/v2.0", "exp": 1999999999})
+CLIENT_INFO = b64({"uid": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "utid": REAL_TENANT})
+
+
+class Handler(BaseHTTPRequestHandler):
+    def _send(self, status: int, body: dict[str, Any], ctype: str) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Set-Cookie", f"fpc={CANARIES['setcookie']}; path=/; secure; HttpOnly")
+        self.send_header("x-ms-request-id", "6bb6aa70-c6cb-4705-a554-de618c90b600")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802 - token endpoint
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._send(200, {"token_type": "Bearer", "expires_in": 4651, "ext_expires_in": 4651, "access_token": ACCESS,
+                         "refresh_token": CANARIES["refresh"] + "-rotated", "id_token": ID_TOKEN, "client_info": CLIENT_INFO,
+                         "scope": "https://azconfig.io/.default"}, "application/json; charset=utf-8")
+
+    def do_GET(self) -> None:  # noqa: N802 - App Configuration list
+        self._send(200, {"items": [{"etag": "e1", "key": "app/db-password", "label": REAL_STORE, "content_type": None,
+                                    "value": CANARIES["value"], "tags": {}, "locked": False,
+                                    "last_modified": "2026-11-27T09:00:00+00:00"}]},
+                   "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8")
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", cert_path
+    server.shutdown()
+    server.server_close()
+
+
+def traffic(base: str, tenant: str, client: str, store: str, secrets: dict[str, str], verify: Any) -> list[requests.Response]:
+    form = {"client_id": client, "grant_type": "refresh_token", "client_info": "1", "client_secret": secrets["secret"],
+            "refresh_token": secrets["refresh"], "code": secrets["code"], "code_verifier": secrets["verifier"],
+            "client_assertion": secrets["assertion"], "scope": "https://azconfig.io/.default offline_access"}
+    headers = {"Authorization": f"Bearer {secrets['bearer']}", "Cookie": f"fpc={secrets['cookie']}",
+               "client-request-id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7",
+               "x-client-current-telemetry": f"4|{secrets['telemetry']}|"}
+    with requests.Session() as s:
+        token = s.post(f"{base}/{tenant}/oauth2/v2.0/token", data=form, headers=headers, verify=verify)
+        kv = s.get(f"{base}/kv", params={"key": "app/*", "label": store, "api-version": "2023-11-01"},
+                   headers={"Authorization": f"Bearer {secrets['bearer']}"}, verify=verify)
+    return [token, kv]
+
+
+def test_record_then_replay(https_server: tuple[str, Path], tmp_path: Path) -> None:
+    base, cert = https_server
+    cassettes = tmp_path / "cassettes"
+    recorder = make_vcr(cassettes, record_mode="all", sanitizer=sanitizer_from_env(ENV))
+    with recorder.use_cassette("recorded.yaml"):
+        live = traffic(base, REAL_TENANT, REAL_CLIENT, REAL_STORE, CANARIES, str(cert))
+    assert live[0].json()["access_token"] == ACCESS  # the test itself saw real values
+
+    written = (cassettes / "recorded.yaml").read_text()
+    for name, canary in CANARIES.items():
+        assert canary not in written, f"canary {name} leaked into the cassette"
+    for real in (REAL_TENANT, REAL_CLIENT, REAL_STORE, ACCESS.split(".")[1], ID_TOKEN.split(".")[2], CLIENT_INFO, "Canary Person", "canary@contoso.com"):
+        assert real.lower() not in written.lower(), real
+    assert fakes.FAKE_TENANT_ID in written and fakes.FAKE_STORE_NAME in written
+    assert scan_paths([cassettes]) == []
+
+    # Replay offline, as CI does, with the placeholders a replaying test uses.
+    with block_network():
+        replayer = make_vcr(cassettes, record_mode="none")
+        fake_secrets = {k: "fake-" + k for k in CANARIES}
+        with replayer.use_cassette("recorded.yaml") as cassette:
+            token, kv = traffic(base, fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, fakes.FAKE_STORE_NAME, fake_secrets, str(cert))
+        assert cassette.all_played
+    body = token.json()
+    assert body["refresh_token"].startswith("fake-refresh-token-")
+    claims = json.loads(base64.urlsafe_b64decode(body["id_token"].split(".")[1] + "=="))
+    assert claims["tid"] == fakes.FAKE_TENANT_ID and claims["nonce"] == "n1" and claims["aud"] == fakes.FAKE_CLIENT_ID
+    info = json.loads(base64.urlsafe_b64decode(body["client_info"] + "=="))
+    assert info["utid"] == fakes.FAKE_TENANT_ID
+    at = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[1] + "=="))
+    assert at["aud"] == "https://azconfig.io" and at["tid"] == fakes.FAKE_TENANT_ID
+    assert kv.json()["items"][0]["value"] == "sanitized-value"
+
+
+def test_value_sanitizing_follows_the_configured_key_prefixes() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    s = Sanitizer(value_prefixes=("secrets/",))
+    body = {"items": [{"key": "secrets/db", "value": "CANARY"}, {"key": "public/color", "value": "blue"}]}
+    out = s.response({"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
+                      "body": {"string": json.dumps(body).encode()}})
+    items = json.loads(out["body"]["string"])["items"]
+    assert [i["value"] for i in items] == ["sanitized-value", "blue"]

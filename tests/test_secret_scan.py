@@ -1,0 +1,68 @@
+"""The cassette secret scan: our cassettes are clean, and every kind of leak is caught."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing.secret_scan import main, scan_text
+
+CASSETTES = Path(__file__).parent / "cassettes"
+
+
+def b64(obj: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+SIGNED_JWT = f"{b64({'typ': 'JWT', 'alg': 'RS256', 'kid': 'abc'})}.{b64({'aud': 'x'})}.c2lnbmF0dXJlLWJ5dGVz"
+
+
+def test_our_cassettes_are_clean() -> None:
+    assert list(CASSETTES.glob("*.yaml")), "no cassettes found"
+    assert main([str(CASSETTES)]) == 0
+
+
+def test_the_script_ci_runs(tmp_path: Path) -> None:
+    bad = tmp_path / "leak.yaml"
+    bad.write_text("body: client_id=x&client_secret=Zq8~realSecretValue123\n")
+    ok = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(CASSETTES)], capture_output=True, text=True)
+    leak = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(bad)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "0 finding(s)" in ok.stdout
+    assert leak.returncode == 1 and "client_secret" in leak.stdout and "realSecretValue123" not in leak.stdout
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    (f"string: '{{\"id_token\": \"{SIGNED_JWT}\"}}'", "signed JWT"),
+    ("body: client_id=a&client_secret=Zq8~realSecretValue&scope=x", "client_secret"),
+    ("body: grant_type=refresh_token&refresh_token=0.AXoA-real-refresh", "refresh_token"),
+    ("body: grant_type=authorization_code&code=0.AXoA-real-code", "code"),
+    ("body: code_verifier=real-verifier-abc", "code_verifier"),
+    ('string: \'{"refresh_token": "0.AXoA-real-refresh"}\'', "refresh_token"),
+    ('string: \'{"access_token": "opaque-real-token"}\'', "access_token"),
+    ("Endpoint=https://x.azconfig.io;Id=abc;Secret=c2VjcmV0LXZhbHVl", "Secret="),
+    ("uri: https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "GUID"),
+    ("      Authorization:\n      - Bearer abc.def", "authorization header"),
+    ("      Cookie:\n      - fpc=AsjBzdusnntBo5pk", "cookie header"),
+    ("      Set-Cookie: [fpc=AsjBzdus]", "set-cookie header"),
+])
+def test_each_kind_of_leak_is_caught(text: str, kind: str) -> None:
+    findings = list(scan_text(text))
+    assert findings and any(kind.lower() in f.kind.lower() for f in findings), findings
+
+
+@pytest.mark.parametrize("text", [
+    f"string: '{{\"id_token\": \"{fakes.fake_id_token()}\"}}'",
+    "body: client_id=a&client_secret=REDACTED&refresh_token=fake-refresh-token-1&code=REDACTED",
+    f"uri: https://login.microsoftonline.com/{fakes.FAKE_TENANT_ID}/oauth2/v2.0/token",
+    "x-ms-correlation-request-id: 00000000-0000-0000-0000-00000000002a",
+    "error_uri: https://login.microsoftonline.com/error?code=7000215",
+    '      Authorization:\n      - Sanitized',
+])
+def test_known_fakes_pass(text: str) -> None:
+    assert list(scan_text(text)) == []
