@@ -28,47 +28,56 @@ def credential(c: ClientSecretCredentials):  # type: ignore[no-untyped-def]
     return build_connection_type().token_credential(c)
 
 
-def test_token_for_app_configuration(azure_vcr) -> None:
+@pytest.fixture
+def sp(azure_test_values, azure_record_mode: str) -> ClientSecretCredentials:  # type: ignore[no-untyped-def]
+    """The service principal: real while recording (--azure-record-mode), placeholders with a canary otherwise."""
+    v = azure_test_values
+    secret = v.client_secret if azure_record_mode != "none" else CANARY
+    return ClientSecretCredentials(v.tenant_id, v.client_id, secret)
+
+
+def test_token_for_app_configuration(azure_vcr, sp: ClientSecretCredentials) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml") as cassette:
-        token = credential(creds()).get_token(SCOPE)
+        token = credential(sp).get_token(SCOPE)
     assert token.token == fakes.FAKE_ACCESS_TOKEN
     assert 3500 < token.expires_on - time.time() <= 3600
     assert cassette.all_played
     token_request = cassette.requests[1]
     assert token_request.uri == f"https://login.microsoftonline.com/{fakes.FAKE_TENANT_ID}/oauth2/v2.0/token"
+    assert token_request.method == "POST" and b"client_secret=REDACTED" in token_request.body
 
 
-def test_token_info_is_supported(azure_vcr) -> None:
+def test_token_info_is_supported(azure_vcr, sp: ClientSecretCredentials) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml"):
-        info = credential(creds()).get_token_info(SCOPE)
+        info = credential(sp).get_token_info(SCOPE)
     assert info.token == fakes.FAKE_ACCESS_TOKEN and info.token_type == "Bearer"
 
 
-def test_token_is_reused_across_credentials_and_calls(azure_vcr) -> None:
+def test_token_is_reused_across_credentials_and_calls(azure_vcr, sp: ClientSecretCredentials) -> None:
     # One discovery + one token request serve every later call for the same tenant/client/scope,
     # even from a new credential object: the MSAL app and its cache are shared.
     with azure_vcr.use_cassette("client_secret_token.yaml") as cassette:
-        first = credential(creds()).get_token(SCOPE)
+        first = credential(sp).get_token(SCOPE)
         for _ in range(5):
-            again = credential(creds()).get_token(SCOPE)
+            again = credential(sp).get_token(SCOPE)
             assert again.token == first.token
     assert cassette.play_count == 2
 
 
-def test_token_reuse_is_thread_safe(azure_vcr) -> None:
+def test_token_reuse_is_thread_safe(azure_vcr, sp: ClientSecretCredentials) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with azure_vcr.use_cassette("client_secret_token.yaml") as cassette:
-        credential(creds()).get_token(SCOPE)
+        credential(sp).get_token(SCOPE)
         with ThreadPoolExecutor(8) as pool:
-            tokens = list(pool.map(lambda _: credential(creds()).get_token(SCOPE).token, range(32)))
+            tokens = list(pool.map(lambda _: credential(sp).get_token(SCOPE).token, range(32)))
     assert set(tokens) == {fakes.FAKE_ACCESS_TOKEN}
     assert cassette.play_count == 2
 
 
-def test_authority_is_tenant_specific_without_instance_discovery(azure_vcr) -> None:
+def test_authority_is_tenant_specific_without_instance_discovery(azure_vcr, sp: ClientSecretCredentials) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml") as cassette:
-        credential(creds()).get_token(SCOPE)
+        credential(sp).get_token(SCOPE)
     hosts_paths = [r.uri for r in cassette.requests]
     assert not any("discovery/instance" in u or "/common/" in u for u in hosts_paths)
 

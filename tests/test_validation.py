@@ -28,18 +28,27 @@ def statuses(report: Any) -> dict[str, str]:
     return {c.name: c.status.value for c in report.checks}
 
 
-def run(azure_vcr: Any, cassette: str, **kw: Any) -> Any:
+def run(azure_vcr: Any, cassette: str, *, sp: ClientSecretCredentials | None = None, **kw: Any) -> Any:
     with azure_vcr.use_cassette(cassette) as c:
-        report = validate_credentials(creds(kw.pop("cloud", "public")), endpoint=kw.pop("endpoint", ENDPOINT), env={},
+        report = validate_credentials(sp or creds(kw.pop("cloud", "public")), endpoint=kw.pop("endpoint", ENDPOINT), env={},
                                       client_options=FAST, **kw)
     assert c.all_played, f"not every interaction of {cassette} was used"
     text = repr(report.to_dict())
-    assert CANARY not in text and "fake-access-token" not in text
+    secret = (sp or creds()).client_secret
+    assert secret not in text and "fake-access-token" not in text
     return report
 
 
-def test_healthy_store(azure_vcr) -> None:
-    report = run(azure_vcr, "store_healthy.yaml")
+@pytest.fixture
+def sp(azure_test_values: Any, azure_record_mode: str) -> ClientSecretCredentials:
+    """Real service principal while recording (--azure-record-mode), placeholders and a canary otherwise."""
+    v = azure_test_values
+    return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret if azure_record_mode != "none" else CANARY)
+
+
+def test_healthy_store(azure_vcr, sp: ClientSecretCredentials, azure_test_values: Any) -> None:
+    # Recordable: with a principal that is App Configuration Data Owner on AZURE_APPCONFIG_ENDPOINT.
+    report = run(azure_vcr, "store_healthy.yaml", sp=sp, endpoint=azure_test_values.store_endpoint)
     assert report.ok
     assert statuses(report) == {"input": "ok", "endpoint": "ok", "token": "ok", "KeyValue.Read": "ok", "KeyValue.Write": "ok", "KeyValue.Delete": "ok"}
     assert "nothing changed" in next(c for c in report.checks if c.name == "KeyValue.Write").detail
