@@ -100,16 +100,21 @@ def openid_configuration(host: str = PUBLIC, tenant: str = TENANT, resolved: str
         "msgraph_host": "graph.microsoft.com",
         "rbac_url": "https://pas.windows.net",
     }
+    return _discovery(host, tenant, 200, "OK", "max-age=86400, private", body)
+
+
+def _discovery(host: str, tenant: str, status: int, message: str, cache: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The openid-configuration GET MSAL makes before its first token request."""
     headers = {
         "Access-Control-Allow-Methods": "GET, OPTIONS",
         "Access-Control-Allow-Origin": "*",
-        "Cache-Control": "max-age=86400, private",
+        "Cache-Control": cache,
         "Content-Type": "application/json; charset=utf-8",
         "Date": DATE,
         "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
         "X-Content-Type-Options": "nosniff",
     }
-    return interaction("GET", f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration", 200, "OK",
+    return interaction("GET", f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration", status, message,
                        headers, json.dumps(body), {"Accept-Encoding": "gzip, deflate"})
 
 
@@ -137,17 +142,7 @@ def openid_configuration_error(host: str, tenant: str) -> dict[str, Any]:
         "correct cloud. Check with your subscription administrator, this may happen if there are no active "
         "subscriptions for the tenant.",
     )
-    headers = {
-        "Access-Control-Allow-Methods": "GET, OPTIONS",
-        "Access-Control-Allow-Origin": "*",
-        "Cache-Control": "private",
-        "Content-Type": "application/json; charset=utf-8",
-        "Date": DATE,
-        "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return interaction("GET", f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration", 400, "Bad Request",
-                       headers, json.dumps(body), {"Accept-Encoding": "gzip, deflate"})
+    return _discovery(host, tenant, 400, "Bad Request", "private", body)
 
 
 def token_request_body(grant: str, client_id: str, scope: str, **extra: str) -> str:

@@ -9,9 +9,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
-from . import fakes
-from .recording import RECORD_MODE_ENV, RECORD_MODES, TestValues, record_mode
-from .sanitize import Sanitizer, sanitizer_from_env
+# Kept light: this module loads in every pytest run where the package is installed.
+RECORD_MODE_ENV = "AZURE_APPCONFIG_RECORD_MODE"
+RECORD_MODES = ("none", "once", "new_episodes", "all")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,17 +28,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def azure_record_mode(pytestconfig: pytest.Config) -> str:
     """``none`` while replaying; a vcrpy record mode when recording against real Azure."""
+    from .recording import record_mode
+
     return record_mode(option=pytestconfig.getoption("--azure-record-mode"))
 
 
 @pytest.fixture(scope="session")
-def azure_test_values(azure_record_mode: str) -> TestValues:
-    """Inputs for tests: real identities from the environment while recording, placeholders otherwise."""
+def azure_test_values(azure_record_mode: str) -> Any:
+    """Inputs for tests (a ``TestValues``): real identities from the environment while recording, placeholders otherwise."""
+    from .recording import TestValues
+
     return TestValues.from_env(os.environ) if azure_record_mode != "none" else TestValues.fake()
 
 
 @pytest.fixture
-def azure_sanitizer(azure_record_mode: str) -> Sanitizer:
+def azure_sanitizer(azure_record_mode: str) -> Any:
+    from .sanitize import Sanitizer, sanitizer_from_env
+
     return sanitizer_from_env(os.environ) if azure_record_mode != "none" else Sanitizer()
 
 
@@ -73,7 +79,7 @@ def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def azure_vcr(azure_cassette_dir: Path, azure_record_mode: str, azure_sanitizer: Sanitizer, azure_clean_state: None, azure_network_blocked: None) -> Any:
+def azure_vcr(azure_cassette_dir: Path, azure_record_mode: str, azure_sanitizer: Any, azure_clean_state: None, azure_network_blocked: None) -> Any:
     """A configured ``vcr.VCR``: ``with azure_vcr.use_cassette("name.yaml") as cassette: ...``."""
     from .vcr_config import make_vcr
 
@@ -94,6 +100,8 @@ def app_connections_registry() -> Callable[..., Any]:
 @pytest.fixture
 def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Sets the instance settings (client ID, secret, SITE_URL) to placeholders."""
+    from . import fakes
+
     env = fakes.fake_instance_env()
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -103,12 +111,13 @@ def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def fake_instance_settings() -> Any:
     from ..settings import InstanceSettings
+    from . import fakes
 
     return InstanceSettings.from_env(fakes.fake_instance_env())
 
 
 @pytest.fixture
-def fake_client_secret_credentials(azure_test_values: TestValues) -> Any:
+def fake_client_secret_credentials(azure_test_values: Any) -> Any:
     from ..schema import ClientSecretCredentials
 
     v = azure_test_values

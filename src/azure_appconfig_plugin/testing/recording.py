@@ -10,9 +10,7 @@ import attrs
 
 from . import fakes
 
-RECORD_MODE_ENV = "AZURE_APPCONFIG_RECORD_MODE"
-RECORD_MODES = ("none", "once", "new_episodes", "all")
-"""``none`` (default) replays only and blocks the network; the others record (vcrpy modes)."""
+from .pytest_plugin import RECORD_MODE_ENV, RECORD_MODES  # noqa: F401 - ``none`` replays only; the others record
 
 TENANT_ENV = "AZURE_TENANT_ID"
 CLIENT_ID_ENV = "AZURE_CLIENT_ID"
