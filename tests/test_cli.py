@@ -253,10 +253,10 @@ def test_connect_oauth_with_pasted_callback(azure_vcr, monkeypatch: pytest.Monke
     with azure_vcr.use_cassette("oauth_complete_organizations.yaml"):
         code, text = run("connect", "oauth", "--no-browser", "--stdout")
     assert code == 0
-    lines = text.splitlines()
-    assert lines[0].startswith("https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?")
-    assert json.loads("\n".join(lines[1:]))["refreshToken"] == "fake-refresh-token-1"
-    assert "paste the full URL" in capsys.readouterr().err
+    assert json.loads(text)["refreshToken"] == "fake-refresh-token-1"  # stdout holds only the credentials
+    err = capsys.readouterr().err
+    assert "paste the full URL" in err
+    assert "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?" in err
 
 
 def test_connect_oauth_forged_state_is_rejected(monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -155,14 +155,15 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
     request = method.begin(form, settings=settings, flow_store=store)
     site = urlsplit(settings.site_url)
     err = sys.stderr
+    show = err if args.stdout else out  # with --stdout, stdout carries only the credentials JSON
     if site.hostname in LOOPBACK_HOSTS:
         from .loopback import CallbackServer
 
         port = site.port or (443 if site.scheme == "https" else 80)
         with CallbackServer(site.hostname, port, site.path) as server:
             err.write(f"Open this URL to sign in (waiting up to {args.timeout} s for the callback on {settings.redirect_uri}):\n")
-            out.write(request.url + "\n")
-            out.flush()
+            show.write(request.url + "\n")
+            show.flush()
             if not args.no_browser:
                 webbrowser.open(request.url)
             params = server.wait(args.timeout)
@@ -171,8 +172,8 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
     else:
         err.write("Open this URL to sign in, then paste the full URL your browser was sent to "
                   f"({settings.redirect_uri}?code=...):\n")
-        out.write(request.url + "\n")
-        out.flush()
+        show.write(request.url + "\n")
+        show.flush()
         if not args.no_browser:
             webbrowser.open(request.url)
         pasted = sys.stdin.readline().strip()
