@@ -26,7 +26,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
     from .loader import load_plugins
 
     registry = load_plugins()
-    types = [
+    types: list[dict[str, Any]] = [
         {
             "slug": ct.slug,
             "name": ct.name,

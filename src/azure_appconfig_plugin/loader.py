@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 import attrs
 import pluggy
@@ -100,7 +100,8 @@ class Registry:
         extra: list[Check] = []
         for impl in self.pm.hook.validate_connection.get_hookimpls():
             try:
-                for check in impl.function(request=request) or ():
+                produced = cast("Iterable[Any]", impl.function(request=request) or ())
+                for check in produced:
                     extra.append(check if isinstance(check, Check) else Check(**dict(check)))
             except Exception as exc:  # a plugin's bug must not abort validation
                 extra.append(

@@ -35,7 +35,9 @@ def __getattr__(name: str) -> Any:  # lazy re-export of the validation records
 class Credentials(Protocol):
     """What ``AuthMethod.parse`` returns. Secrets never appear in ``repr``/``str``."""
 
-    method: str
+    @property
+    def method(self) -> str:
+        """The auth method's slug."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready mapping a host stores (secrets included: store it safely)."""
@@ -45,8 +47,11 @@ class Credentials(Protocol):
 class AuthMethod(Protocol):
     """One way to authenticate a connection type."""
 
-    slug: str
-    name: str
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the form input this method collects."""

@@ -30,6 +30,7 @@ def _skip_all(names: tuple[str, ...] | list[str], why: str) -> list[Check]:
 
 
 def _parse(data: Mapping[str, Any] | Credentials, method: str | None, ctype: ConnectionType) -> Credentials:
+    creds: Credentials
     if isinstance(data, OAuthInput):
         raise InvalidInput(
             "an oauth connection is validated after sign-in: complete the flow (or run "

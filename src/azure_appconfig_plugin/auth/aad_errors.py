@@ -24,7 +24,7 @@ from ..settings import PERMISSIONS
 
 from msal.exceptions import MsalError
 
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, MsalError, ValueError)
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (OSError, MsalError, ValueError)
 """What MSAL raises for network failures (requests' errors are OSErrors), 5xx answers
 (MsalServiceError) and non-JSON bodies (ValueError)."""
 

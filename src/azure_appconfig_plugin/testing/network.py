@@ -50,11 +50,11 @@ def block_network() -> Iterator[None]:
         return real_connect_ex(self, address)
 
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         socket.getaddrinfo = real_getaddrinfo  # type: ignore[assignment]
-        socket.socket.connect = real_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+        socket.socket.connect = real_connect  # type: ignore[method-assign,assignment]
+        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign,assignment]

@@ -135,7 +135,7 @@ class Sanitizer:
             claims = self._decode_segment(token.split(".")[1])
         except (ValueError, IndexError):
             return fakes.fake_jwt({"sanitized": True})
-        keep = {k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims}
+        keep: dict[str, Any] = {k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims}
         keep.update({"name": "Test User", "preferred_username": "test.user@contoso.example", "oid": fakes.FAKE_OBJECT_ID, "sub": "fake-subject"})
         scrubbed = json.loads(self.scrub_text(json.dumps(keep)))
         return fakes.fake_jwt(scrubbed)

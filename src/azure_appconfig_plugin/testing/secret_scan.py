@@ -53,7 +53,7 @@ def is_fake_jwt(token: str) -> bool:
     header, _, rest = token.partition(".")
     payload, _, signature = rest.partition(".")
     decoded = _b64json(header)
-    return bool(decoded) and decoded.get("alg") == "none" and signature == "" and _b64json(payload) is not None
+    return decoded is not None and decoded.get("alg") == "none" and signature == "" and _b64json(payload) is not None
 
 
 def is_fake_value(value: str) -> bool:
