@@ -96,6 +96,10 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     elif args.method == "oauth":
         raise InvalidInput(errors=[FieldError("--credentials", "oauth needs the credentials file written by `azure-appconfig connect oauth`")])
     else:
+        if not (args.client_secret_env or args.client_secret_stdin):
+            raise InvalidInput(errors=[FieldError(
+                "--client-secret-env/--client-secret-stdin",
+                "the client secret is required: name an environment variable that holds it, or pipe it on stdin")])
         data = _client_secret_input(args)
     registry = load_plugins()
     report = registry.validate(

@@ -107,7 +107,7 @@ def validate_credentials(
         connection_type = build_connection_type()
     env = os.environ if env is None else env
     checks: list[Check] = []
-    later = ["token", *STORE_CHECKS] if endpoint else ["token"]
+    later = ["endpoint", "token", *STORE_CHECKS] if endpoint else ["token"]
 
     # --- offline stage -------------------------------------------------------------------
     try:
@@ -135,7 +135,7 @@ def validate_credentials(
             store = parse_endpoint(endpoint, cloud=cloud, env=env)
         except AppConnectionError as exc:
             checks.append(Check("endpoint", FAILED, str(exc), "Use https://<store>.%s (no path or query)." % cloud.store_suffix, code="endpoint_rejected"))
-            return ValidationReport(tuple(checks + _skip_all(later, "not checked: no token is sent to a rejected endpoint")), credentials)
+            return ValidationReport(tuple(checks + _skip_all(later[1:], "not checked: no token is sent to a rejected endpoint")), credentials)
         checks.append(Check("endpoint", OK, f"{store.url} ({store.cloud.title}{', allow-listed' if store.allow_listed else ''})"))
 
     # --- token stage ---------------------------------------------------------------------
