@@ -160,10 +160,10 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
     site = urlsplit(settings.site_url)
     err = sys.stderr
     show = err if args.stdout else out  # with --stdout, stdout carries only the credentials JSON
-    if site.hostname in LOOPBACK_HOSTS:
+    if site.hostname in LOOPBACK_HOSTS and site.scheme == "http":  # serving https would need a certificate
         from .loopback import CallbackServer
 
-        port = site.port or (443 if site.scheme == "https" else 80)
+        port = site.port or 80
         with CallbackServer(site.hostname, port, site.path) as server:
             err.write(f"Open this URL to sign in (waiting up to {args.timeout} s for the callback on {settings.redirect_uri}):\n")
             show.write(request.url + "\n")
