@@ -145,7 +145,7 @@ def validate_credentials(
             extra = {"settings": settings} if credentials.method == "oauth" else {}
             token_credential = method_obj.token_credential(credentials, on_rotate=on_rotate, **extra)
         token = token_credential.get_token(cloud.scope)
-    except AuthError as exc:
+    except AppConnectionError as exc:  # AuthError, or a plugin method's InvalidInput/SettingsError
         checks.append(Check("token", FAILED, str(exc), _token_remedy(exc), code=exc.code))
         return ValidationReport(
             tuple(checks + _skip_all(list(STORE_CHECKS) if store else [], "not checked: no token")), credentials, token_credential
@@ -183,8 +183,8 @@ def credentials_tenant(credentials: Credentials) -> str:
     return str(getattr(credentials, "tenant_id", "?"))
 
 
-def _token_remedy(exc: AuthError) -> str:
-    if exc.transient:
+def _token_remedy(exc: AppConnectionError) -> str:
+    if getattr(exc, "transient", False):
         return "Retry in a minute; Azure is throttling or briefly unavailable."
     if exc.field == "clientSecret":
         return "Create a new client secret and update the connection."
