@@ -8,13 +8,12 @@ write-probe mode).
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from typing import Any, Mapping
 
 from .clouds import get_cloud
-from .errors import AppConnectionError, AuthError, InvalidInput
+from .errors import AppConnectionError, InvalidInput
+from .formats import jwt_claims
 from .records import ConnectionType, Credentials
 from .reports import Check, CheckStatus, ValidationReport
 from .schema import ClientSecretCredentials, OAuthInput, load_credentials
@@ -63,14 +62,6 @@ def _principal(credentials: Credentials) -> str:
     if isinstance(credentials, ClientSecretCredentials):
         return f"the service principal of app {credentials.client_id}"
     return "the signed-in user"
-
-
-def _jwt_claims(token: str) -> dict[str, Any]:
-    try:
-        segment = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (IndexError, ValueError):
-        return {}
 
 
 def _www_auth_description(header: str | None) -> str:
@@ -161,7 +152,7 @@ def validate_credentials(
 
     client = probes.make_client(store, token_credential, **dict(client_options or {}))
     principal = _principal(credentials)
-    claims = _jwt_claims(token.token)
+    claims = jwt_claims(token.token)
     with client:
         read = probes.probe_read(client)
         checks.append(_interpret("KeyValue.Read", read, store.url, principal, credentials, cloud.audience, claims))

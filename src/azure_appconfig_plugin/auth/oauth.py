@@ -17,7 +17,7 @@ import attrs
 
 from ..clouds import get_cloud
 from ..errors import AuthError, OAuthStateError
-from ..formats import is_guid
+from ..formats import b64url_json, is_guid
 from ..schema import OAuthCredentials, OAuthInput
 from ..settings import InstanceSettings
 from .flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, PendingFlow, default_flow_store
@@ -190,14 +190,5 @@ def _tenant_of(result: Mapping[str, Any]) -> str | None:
     claims = result.get("id_token_claims") or {}
     if claims.get("tid"):
         return str(claims["tid"])
-    client_info = result.get("client_info")
-    if client_info:
-        import json
-
-        try:
-            padded = client_info + "=" * (-len(client_info) % 4)
-            utid = json.loads(base64.urlsafe_b64decode(padded)).get("utid")
-            return str(utid) if utid else None
-        except ValueError:
-            return None
-    return None
+    info = b64url_json(result.get("client_info") or "") or {}
+    return str(info["utid"]) if info.get("utid") else None

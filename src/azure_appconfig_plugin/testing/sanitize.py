@@ -7,7 +7,6 @@ before matching, so a recorded cassette and a replayed test see the same placeho
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
@@ -17,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import attrs
 
+from ..formats import b64url_json, jwt_claims
 from . import fakes
 
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -126,14 +126,9 @@ class Sanitizer:
         self._kv(data)
         return data
 
-    def _decode_segment(self, segment: str) -> dict[str, Any]:
-        padded = segment + "=" * (-len(segment) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded))
-
     def _id_token(self, token: str) -> str:
-        try:
-            claims = self._decode_segment(token.split(".")[1])
-        except (ValueError, IndexError):
+        claims = jwt_claims(token)
+        if not claims:
             return fakes.fake_jwt({"sanitized": True})
         keep: dict[str, Any] = {k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims}
         keep.update({"name": "Test User", "preferred_username": "test.user@contoso.example", "oid": fakes.FAKE_OBJECT_ID, "sub": "fake-subject"})
@@ -146,18 +141,16 @@ class Sanitizer:
             return self._fake("access-token", token)
         key = f"access-token:{token}"
         if key not in self._tokens:
-            try:
-                claims = self._decode_segment(token.split(".")[1])
-            except (ValueError, IndexError):
+            claims = jwt_claims(token)
+            if not claims:
                 return self._fake("access-token", token)
             keep = {k: claims[k] for k in ("aud", "iss", "tid", "iat", "nbf", "exp", "ver") if k in claims}
             self._tokens[key] = fakes.fake_jwt(json.loads(self.scrub_text(json.dumps(keep))))
         return self._tokens[key]
 
     def _client_info(self, value: str) -> str:
-        try:
-            info = self._decode_segment(value)
-        except ValueError:
+        info = b64url_json(value)
+        if info is None:
             return fakes.fake_client_info()
         utid = self.scrub_text(str(info.get("utid", fakes.FAKE_TENANT_ID)))
         return fakes.fake_client_info(fakes.FAKE_OBJECT_ID, utid)

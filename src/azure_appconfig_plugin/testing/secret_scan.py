@@ -11,8 +11,6 @@ Usage: ``python -m azure_appconfig_plugin.testing.secret_scan [DIR_OR_FILE ...]`
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import sys
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Iterable, Iterator
 
 import attrs
 
+from ..formats import b64url_json
 from . import fakes
 
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
@@ -41,19 +40,11 @@ class Finding:
         return f"{self.path}:{self.line}: {self.kind}: {self.excerpt}"
 
 
-def _b64json(segment: str) -> dict[str, object] | None:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def is_fake_jwt(token: str) -> bool:
     header, _, rest = token.partition(".")
     payload, _, signature = rest.partition(".")
-    decoded = _b64json(header)
-    return decoded is not None and decoded.get("alg") == "none" and signature == "" and _b64json(payload) is not None
+    decoded = b64url_json(header)
+    return decoded is not None and decoded.get("alg") == "none" and signature == "" and b64url_json(payload) is not None
 
 
 def is_fake_value(value: str) -> bool:
