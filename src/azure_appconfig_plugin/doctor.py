@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import attrs
 
-from .formats import LOOPBACK_HOSTS, is_guid, secret_problem, site_url_problem
-from .settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, PERMISSIONS, SITE_URL_ENV, redirect_uri_for
+from .formats import LOOPBACK_HOSTS, is_guid
+from .settings import CLIENT_SECRET_ENV, PERMISSIONS, SETTING_NAMES, SITE_URL_ENV, redirect_uri_for, setting_problem
 
 OK, MISSING, INVALID, WARNING = "ok", "missing", "invalid", "warning"
 
@@ -55,48 +56,31 @@ class DoctorReport:
         return steps
 
 
+def _ok(name: str, value: str) -> DoctorCheck:
+    if name == CLIENT_SECRET_ENV:
+        if is_guid(value):
+            return DoctorCheck(name, WARNING, f"set ({len(value)} characters) but shaped like a GUID: it may be the Secret ID; use the secret's Value")
+        return DoctorCheck(name, OK, f"set ({len(value)} characters, not shown)")
+    if name == SITE_URL_ENV and urlsplit(value).hostname in LOOPBACK_HOSTS:
+        return DoctorCheck(name, WARNING, f"{value.rstrip('/')} is a loopback address: fine for local testing only")
+    return DoctorCheck(name, OK, value.rstrip("/") if name == SITE_URL_ENV else f"set ({value})")
+
+
 def run_doctor(env: Mapping[str, str]) -> DoctorReport:
+    """One check per instance setting (the same rules ``InstanceSettings.from_env`` applies)."""
     checks: list[DoctorCheck] = []
-    client_id = env.get(CLIENT_ID_ENV, "").strip()
-    if not client_id:
-        checks.append(DoctorCheck(CLIENT_ID_ENV, MISSING, "not set: export the app registration's Application (client) ID"))
-    elif not is_guid(client_id):
-        checks.append(DoctorCheck(CLIENT_ID_ENV, INVALID, "not a GUID: use the Application (client) ID from the app's Overview page"))
-    else:
-        checks.append(DoctorCheck(CLIENT_ID_ENV, OK, f"set ({client_id})"))
-
-    secret = env.get(CLIENT_SECRET_ENV, "")
-    if not secret:
-        checks.append(DoctorCheck(CLIENT_SECRET_ENV, MISSING, "not set: create a client secret under Certificates & secrets and export its Value"))
-    else:
-        problem = secret_problem(secret)
-        if problem:
-            checks.append(DoctorCheck(CLIENT_SECRET_ENV, INVALID, f"the value {problem}"))
-        elif is_guid(secret):
-            checks.append(DoctorCheck(
-                CLIENT_SECRET_ENV, WARNING,
-                f"set ({len(secret)} characters) but shaped like a GUID: it may be the Secret ID; use the secret's Value",
-            ))
+    for name in SETTING_NAMES:
+        value = env.get(name, "") if name == CLIENT_SECRET_ENV else env.get(name, "").strip()
+        problem = setting_problem(name, env)
+        if problem is None:
+            checks.append(_ok(name, value))
+        elif problem.missing:
+            checks.append(DoctorCheck(name, MISSING, problem.message))
         else:
-            checks.append(DoctorCheck(CLIENT_SECRET_ENV, OK, f"set ({len(secret)} characters, not shown)"))
-
-    site_url = env.get(SITE_URL_ENV, "").strip()
-    redirect_uri = None
-    if not site_url:
-        checks.append(DoctorCheck(SITE_URL_ENV, MISSING, "not set: export the instance's public base URL, e.g. https://secrets.example.com"))
-    else:
-        problem = site_url_problem(site_url)
-        if problem:
-            checks.append(DoctorCheck(SITE_URL_ENV, INVALID, f"{site_url!r} {problem}"))
-        else:
-            redirect_uri = redirect_uri_for(site_url)
-            from urllib.parse import urlsplit
-
-            host = urlsplit(site_url).hostname or ""
-            if host in LOOPBACK_HOSTS:
-                checks.append(DoctorCheck(SITE_URL_ENV, WARNING, f"{site_url} is a loopback address: fine for local testing only"))
-            else:
-                checks.append(DoctorCheck(SITE_URL_ENV, OK, site_url.rstrip("/")))
+            shown = "" if name == CLIENT_SECRET_ENV else f" (got {value!r})"
+            checks.append(DoctorCheck(name, INVALID, problem.message + shown))
+    site_ok = setting_problem(SITE_URL_ENV, env) is None
+    redirect_uri = redirect_uri_for(env[SITE_URL_ENV]) if site_ok else None
     if redirect_uri:
         checks.append(DoctorCheck("redirect URI", OK, f"register exactly {redirect_uri} as a Web redirect URI"))
     return DoctorReport(tuple(checks), redirect_uri)

@@ -57,26 +57,41 @@ class InstanceSettings:
         return cls(env[CLIENT_ID_ENV].strip(), env[CLIENT_SECRET_ENV], env[SITE_URL_ENV])
 
 
+SETTING_NAMES = (CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV)
+_NOT_SET = {
+    CLIENT_ID_ENV: "is not set; use the app registration's Application (client) ID",
+    CLIENT_SECRET_ENV: "is not set; create a client secret under Certificates & secrets and use its Value",
+    SITE_URL_ENV: "is not set; use the instance's public base URL, e.g. https://secrets.example.com",
+}
+
+
+@attrs.frozen
+class SettingProblem:
+    env_var: str
+    missing: bool
+    """True when unset; False when set but malformed."""
+    message: str
+    """What is wrong and how to fix it; never echoes the secret."""
+
+
+def _malformed(name: str, value: str) -> str | None:
+    if name == CLIENT_ID_ENV:
+        return None if is_guid(value) else "must be a GUID: the Application (client) ID from the app's Overview page"
+    if name == CLIENT_SECRET_ENV:
+        return secret_problem(value)
+    return site_url_problem(value)
+
+
+def setting_problem(name: str, env: Mapping[str, str]) -> SettingProblem | None:
+    """The problem with one instance setting, or None when it is usable."""
+    raw = env.get(name, "")
+    value = raw if name == CLIENT_SECRET_ENV else raw.strip()  # a secret is checked exactly as given
+    if not value:
+        return SettingProblem(name, True, _NOT_SET[name])
+    message = _malformed(name, value)
+    return SettingProblem(name, False, message) if message else None
+
+
 def setting_problems(env: Mapping[str, str]) -> list[FieldError]:
-    """Every missing or malformed instance setting, as field errors (never echoing the secret)."""
-    out: list[FieldError] = []
-    client_id = env.get(CLIENT_ID_ENV, "").strip()
-    if not client_id:
-        out.append(FieldError(CLIENT_ID_ENV, "is not set; use the app registration's Application (client) ID"))
-    elif not is_guid(client_id):
-        out.append(FieldError(CLIENT_ID_ENV, "must be a GUID: the Application (client) ID from the app's Overview page"))
-    secret = env.get(CLIENT_SECRET_ENV)
-    if not secret:
-        out.append(FieldError(CLIENT_SECRET_ENV, "is not set; create a client secret under Certificates & secrets"))
-    else:
-        problem = secret_problem(secret)
-        if problem:
-            out.append(FieldError(CLIENT_SECRET_ENV, problem))
-    site_url = env.get(SITE_URL_ENV, "").strip()
-    if not site_url:
-        out.append(FieldError(SITE_URL_ENV, "is not set; use the instance's public base URL, e.g. https://secrets.example.com"))
-    else:
-        problem = site_url_problem(site_url)
-        if problem:
-            out.append(FieldError(SITE_URL_ENV, problem))
-    return out
+    """Every missing or malformed instance setting, as field errors."""
+    return [FieldError(p.env_var, p.message) for name in SETTING_NAMES if (p := setting_problem(name, env))]
