@@ -79,23 +79,14 @@ class Registry:
     ) -> ValidationReport:
         """Validate with the type's own checks, then every ``validate_connection`` hook."""
         ctype = self.get(slug)
-        credentials: Credentials | None = None
-        token_credential = options.pop("token_credential", None)
-        if ctype.validator is not None:
-            report = ctype.validator(
-                data, method=method, endpoint=endpoint, token_credential=token_credential, connection_type=ctype, **options
-            )
-            credentials = report.credentials
-            token_credential = report.token_credential or token_credential
-        else:
-            report = ValidationReport()
+        report = ctype.validate(data, method=method, endpoint=endpoint, **options)
         request = ValidationRequest(
             connection_type=slug,
             method=method,
-            credentials=credentials if credentials is not None else (data if isinstance(data, Credentials) else None),
+            credentials=report.credentials if report.credentials is not None else (data if isinstance(data, Credentials) else None),
             endpoint=endpoint,
             checks=report.checks,
-            token_credential=token_credential,
+            token_credential=report.token_credential,
         )
         extra: list[Check] = []
         for impl in self.pm.hook.validate_connection.get_hookimpls():
@@ -174,45 +165,48 @@ def _register_one(registry: Registry, name: str, dist: str | None, source: Any) 
     registry.distributions[name] = dist
 
 
-def _collect_types(registry: Registry) -> None:
-    for impl in registry.pm.hook.register_connection_types.get_hookimpls():
-        plugin = impl.plugin_name
-        dist = registry.distributions.get(plugin)
+def _call_each(registry: Registry, hook: Any, make_register: Any) -> None:
+    """Call each plugin's implementation on its own, with a ``register`` bound to that plugin,
+    so whatever it registers is attributed to it and its exception is reported, not raised."""
+    for impl in hook.get_hookimpls():
+        plugin, dist = impl.plugin_name, registry.distributions.get(impl.plugin_name)
+        try:
+            impl.function(register=make_register(plugin, dist))
+        except Exception as exc:
+            registry.failures.append(PluginFailure(plugin, "register", f"{type(exc).__name__}: {exc}", dist))
 
-        def register(ctype: ConnectionType, _plugin: str = plugin, _dist: str | None = dist) -> None:
+
+def _collect_types(registry: Registry) -> None:
+    def make_register(plugin: str, dist: str | None) -> Any:
+        def register(ctype: ConnectionType) -> None:
             slug = getattr(ctype, "slug", None)
             if not isinstance(slug, str) or not slug or not isinstance(getattr(ctype, "methods", None), Mapping):
                 raise TypeError(f"register() needs a ConnectionType with a slug and methods, got {ctype!r}")
             if slug in registry.types:
                 owner = registry.providers[slug].plugin
                 registry.failures.append(
-                    PluginFailure(_plugin, "duplicate", f"connection type {slug!r} is already registered by {owner!r}; ignored", _dist)
+                    PluginFailure(plugin, "duplicate", f"connection type {slug!r} is already registered by {owner!r}; ignored", dist)
                 )
                 return
             registry.types[slug] = ctype
-            registry.providers[slug] = Provider(_plugin, _dist)
+            registry.providers[slug] = Provider(plugin, dist)
 
-        try:
-            impl.function(register=register)
-        except Exception as exc:
-            registry.failures.append(PluginFailure(plugin, "register", f"{type(exc).__name__}: {exc}", dist))
+        return register
+
+    _call_each(registry, registry.pm.hook.register_connection_types, make_register)
 
 
 def _collect_methods(registry: Registry) -> None:
-    for impl in registry.pm.hook.register_auth_methods.get_hookimpls():
-        plugin = impl.plugin_name
-        dist = registry.distributions.get(plugin)
-
-        def register(slug: str, method: AuthMethod, _plugin: str = plugin, _dist: str | None = dist) -> None:
+    def make_register(plugin: str, dist: str | None) -> Any:
+        def register(slug: str, method: AuthMethod) -> None:
             if slug not in registry.types:
-                registry.failures.append(PluginFailure(_plugin, "register", f"no connection type {slug!r} to add method to", _dist))
+                registry.failures.append(PluginFailure(plugin, "register", f"no connection type {slug!r} to add method to", dist))
                 return
             try:
                 registry.types[slug] = registry.types[slug].with_method(method)
             except (ValueError, AttributeError, AppConnectionError) as exc:
-                registry.failures.append(PluginFailure(_plugin, "duplicate", str(exc), _dist))
+                registry.failures.append(PluginFailure(plugin, "duplicate", str(exc), dist))
 
-        try:
-            impl.function(register=register)
-        except Exception as exc:
-            registry.failures.append(PluginFailure(plugin, "register", f"{type(exc).__name__}: {exc}", dist))
+        return register
+
+    _call_each(registry, registry.pm.hook.register_auth_methods, make_register)
