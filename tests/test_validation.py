@@ -82,8 +82,9 @@ def test_wrong_tenant(azure_vcr) -> None:
 
 
 def test_wrong_audience_is_named() -> None:
-    check = _interpret("KeyValue.Read", ProbeResult(401, None, 'Bearer error="invalid_token"'), ENDPOINT, "p", creds(),
-                       "https://azconfig.io", {"aud": "https://management.azure.com", "tid": fakes.FAKE_TENANT_ID})
+    check = _interpret("KeyValue.Read", ProbeResult(401, None, 'Bearer error="invalid_token"'), url=ENDPOINT, principal="p",
+                       tenant=fakes.FAKE_TENANT_ID, audience="https://azconfig.io",
+                       claims={"aud": "https://management.azure.com", "tid": fakes.FAKE_TENANT_ID})
     assert "audience is https://management.azure.com, expected https://azconfig.io" in check.detail
 
 

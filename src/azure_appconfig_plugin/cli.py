@@ -14,7 +14,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CONNECTION_TYPE = "azure-app-configuration"
 
 
-def _print_json(data: Any, out: TextIO) -> None:
+def print_json(data: Any, out: TextIO) -> None:
     json.dump(data, out, indent=2, sort_keys=False)
     out.write("\n")
 
@@ -38,7 +38,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
     ]
     failures = [f.to_dict() for f in registry.failures]
     if args.json:
-        _print_json({"types": types, "failures": failures, "blocked": registry.blocked}, out)
+        print_json({"types": types, "failures": failures, "blocked": registry.blocked}, out)
     else:
         if not types:
             out.write("No connection types found (is any app_connections plugin installed?).\n")
@@ -63,7 +63,7 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
         data: Any = ctype.method(args.method).input_schema()
     else:
         data = {slug: m.input_schema() for slug, m in ctype.methods.items()}
-    _print_json(data, out)  # a JSON Schema is JSON; --json is accepted for symmetry
+    print_json(data, out)  # a JSON Schema is JSON; --json is accepted for symmetry
     return EXIT_OK
 
 
@@ -75,7 +75,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
 
     report = run_doctor(os.environ)
     if args.json:
-        _print_json(report.to_dict(), out)
+        print_json(report.to_dict(), out)
     else:
         out.write("Azure App Configuration connection: instance setup (oauth method)\n\n")
         for c in report.checks:

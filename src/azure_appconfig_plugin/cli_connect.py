@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import webbrowser
 from typing import Any, Mapping, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_json
 from .errors import FieldError, InvalidInput
 from .reports import ValidationReport
 
-CONNECTION_TYPE = "azure-app-configuration"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 BAD_INPUT_CODES = {"invalid_input", "endpoint_rejected"}
 MARK = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "inconclusive": "INCONCLUSIVE"}
 
@@ -24,8 +22,7 @@ MARK = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "inconclusive": "I
 
 def _secret(args: argparse.Namespace) -> str | None:
     if getattr(args, "client_secret_stdin", False):
-        value = sys.stdin.readline().rstrip("\r\n")
-        return value
+        return sys.stdin.readline().rstrip("\r\n")
     name = getattr(args, "client_secret_env", None)
     if name:
         if name not in os.environ:
@@ -56,8 +53,7 @@ def _exit_for(report: ValidationReport) -> int:
 
 def print_report(report: ValidationReport, method: str, out: TextIO, *, as_json: bool) -> None:
     if as_json:
-        json.dump(report.to_dict(), out, indent=2)
-        out.write("\n")
+        print_json(report.to_dict(), out)
         return
     verdict = "works" if report.ok else "does NOT work yet"
     out.write(f"Azure App Configuration connection ({method}) {verdict}.\n\n")
@@ -116,8 +112,7 @@ def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
     from .credentials_file import write_credentials
 
     if args.stdout:
-        json.dump(credentials.to_dict(), out, indent=2)
-        out.write("\n")
+        print_json(credentials.to_dict(), out)
     else:
         path = write_credentials(args.output, credentials.to_dict())
         sys.stderr.write(f"Saved the connection's credentials to {path} (mode 0600). Keep this file secret.\n")
@@ -159,27 +154,25 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
     request = method.begin(form, settings=settings, flow_store=store)
     site = urlsplit(settings.site_url)
     err = sys.stderr
-    show = err if args.stdout else out  # with --stdout, stdout carries only the credentials JSON
+
+    def show_url(how: str) -> None:
+        err.write(f"Open this URL to sign in, {how}:\n")
+        shown = err if args.stdout else out  # with --stdout, stdout carries only the credentials JSON
+        shown.write(request.url + "\n")
+        shown.flush()
+        if not args.no_browser:
+            webbrowser.open(request.url)
+
     if site.hostname in LOOPBACK_HOSTS and site.scheme == "http":  # serving https would need a certificate
         from .loopback import CallbackServer
 
-        port = site.port or 80
-        with CallbackServer(site.hostname, port, site.path) as server:
-            err.write(f"Open this URL to sign in (waiting up to {args.timeout} s for the callback on {settings.redirect_uri}):\n")
-            show.write(request.url + "\n")
-            show.flush()
-            if not args.no_browser:
-                webbrowser.open(request.url)
+        with CallbackServer(site.hostname, site.port or 80, site.path) as server:
+            show_url(f"then wait (up to {args.timeout} s) for the callback on {settings.redirect_uri}")
             params = server.wait(args.timeout)
         if params is None:
             raise InvalidInput(errors=[FieldError("callback", f"no sign-in callback arrived within {args.timeout} s; run connect again")])
     else:
-        err.write("Open this URL to sign in, then paste the full URL your browser was sent to "
-                  f"({settings.redirect_uri}?code=...):\n")
-        show.write(request.url + "\n")
-        show.flush()
-        if not args.no_browser:
-            webbrowser.open(request.url)
+        show_url(f"then paste the full URL your browser was sent to ({settings.redirect_uri}?code=...)")
         pasted = sys.stdin.readline().strip()
         if not pasted:
             raise InvalidInput(errors=[FieldError("callback", "no callback URL was pasted")])

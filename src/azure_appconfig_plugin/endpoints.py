@@ -85,10 +85,9 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
         raise _reject(raw, "the host name must not end with a dot")
     host_cloud = cloud_for_host(host)
     if host_cloud is None:
-        suffixes = ", ".join(f"*.{c.store_suffix}" for c in (connection_cloud,))
         raise _reject(
             raw,
-            f"{host} is not an App Configuration host ({suffixes}); for a custom domain or private "
+            f"{host} is not an App Configuration host (*.{connection_cloud.store_suffix}); for a custom domain or private "
             f"endpoint, add the host to {ENDPOINT_ALLOWLIST_ENV}",
         )
     name = host[: -len(host_cloud.store_suffix) - 1]

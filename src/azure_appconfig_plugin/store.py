@@ -54,7 +54,7 @@ def make_client(endpoint: StoreEndpoint, credential: Any, *, retry_backoff_facto
     )
 
 
-def _result(call: Callable[[], Any], ok_statuses: tuple[int, ...] = (200, 201, 204)) -> ProbeResult:
+def _result(call: Callable[[], Any]) -> ProbeResult:
     from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
     try:

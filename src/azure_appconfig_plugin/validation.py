@@ -8,8 +8,9 @@ write-probe mode).
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .clouds import get_cloud
 from .errors import AppConnectionError, InvalidInput
@@ -18,6 +19,7 @@ from .records import ConnectionType, Credentials
 from .reports import Check, CheckStatus, ValidationReport
 from .schema import ClientSecretCredentials, OAuthInput, load_credentials
 from .settings import InstanceSettings
+from .store import SENTINEL_KEY
 
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
@@ -151,22 +153,22 @@ def validate_credentials(
     from . import store as probes
 
     client = probes.make_client(store, token_credential, **dict(client_options or {}))
-    principal = _principal(credentials)
-    claims = jwt_claims(token.token)
+    interpret = functools.partial(
+        _interpret, url=store.url, principal=_principal(credentials), tenant=credentials_tenant(credentials),
+        audience=cloud.audience, claims=jwt_claims(token.token),
+    )
     with client:
         read = probes.probe_read(client)
-        checks.append(_interpret("KeyValue.Read", read, store.url, principal, credentials, cloud.audience, claims))
+        checks.append(interpret("KeyValue.Read", read))
         if read.unreachable or read.status == 401:
             why = "not checked: the store is unreachable" if read.unreachable else "not checked: the token was rejected"
             checks.extend(_skip_all(STORE_CHECKS[1:], why))
             return ValidationReport(tuple(checks), credentials, token_credential)
         if write_probe:
-            checks.extend(_real_write_delete(client, probes, probe_label or probes.new_probe_label(), store.url, principal, credentials, cloud.audience, claims))
+            checks.extend(_real_write_delete(client, probes, probe_label or probes.new_probe_label(), interpret))
         else:
-            write = probes.probe_write_precondition(client)
-            checks.append(_interpret("KeyValue.Write", write, store.url, principal, credentials, cloud.audience, claims, precondition=True))
-            delete = probes.probe_delete_precondition(client)
-            checks.append(_interpret("KeyValue.Delete", delete, store.url, principal, credentials, cloud.audience, claims, precondition=True))
+            checks.append(interpret("KeyValue.Write", probes.probe_write_precondition(client), precondition=True))
+            checks.append(interpret("KeyValue.Delete", probes.probe_delete_precondition(client), precondition=True))
     return ValidationReport(tuple(checks), credentials, token_credential)
 
 
@@ -186,17 +188,16 @@ def _token_remedy(exc: AppConnectionError) -> str:
     return "Follow the message above; reconnect if it says so."
 
 
-def _real_write_delete(client: Any, probes: Any, label: str, url: str, principal: str, credentials: Credentials, audience: str, claims: dict[str, Any]) -> list[Check]:
+def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
     out: list[Check] = []
     write = probes.probe_write_real(client, label)
-    out.append(_interpret("KeyValue.Write", write, url, principal, credentials, audience, claims))
+    out.append(interpret("KeyValue.Write", write))
     if write.status not in (200, 201):
         out.append(Check("KeyValue.Delete", SKIPPED, "not checked: the sentinel key was not written (nothing to delete)"))
         return out
     delete, attempts = probes.probe_delete_real(client, label)
-    check = _interpret("KeyValue.Delete", delete, url, principal, credentials, audience, claims)
-    out.append(check)
-    key = f"{probes.SENTINEL_KEY} (label {label})"
+    out.append(interpret("KeyValue.Delete", delete))
+    key = f"{SENTINEL_KEY} (label {label})"
     if delete.status in (200, 204):
         note = f" after {attempts} attempts" if attempts > 1 else ""
         out.append(Check("cleanup", OK, f"sentinel key {key} deleted{note}; nothing left behind"))
@@ -207,11 +208,11 @@ def _real_write_delete(client: Any, probes: Any, label: str, url: str, principal
 
 
 def _interpret(
-    name: str, result: Any, url: str, principal: str, credentials: Credentials, audience: str,
-    claims: dict[str, Any], *, precondition: bool = False,
+    name: str, result: Any, *, url: str, principal: str, tenant: str, audience: str,
+    claims: dict[str, Any], precondition: bool = False,
 ) -> Check:
+    """One probe's answer as a check that says what to fix."""
     status = result.status
-    tenant = credentials_tenant(credentials)
     if result.unreachable:
         error = result.error or ""
         if any(w in error for w in ("NameResolution", "Name or service not known", "getaddrinfo", "nodename nor servname")):
@@ -247,6 +248,6 @@ def _interpret(
         return Check(name, INCONCLUSIVE, f"the store kept answering {status} after retries{wait}", "Run the validation again in a minute.", code=str(status))
     if status == 409:
         return Check(name, INCONCLUSIVE, f"the sentinel key is locked (409): {result.error or 'conflict'}",
-                     f"Unlock or delete the key azure-appconfig-plugin/connection-probe, or use the other probe mode.", code="409")
+                     f"Unlock or delete the key {SENTINEL_KEY}, or use the other probe mode.", code="409")
     return Check(name, INCONCLUSIVE, f"unexpected answer {status}: {result.error or 'no details'}",
                  "Run with --write-probe to check with a real write and delete." if precondition else None, code=str(status))

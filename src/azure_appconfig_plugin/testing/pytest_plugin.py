@@ -10,8 +10,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pytest
 
 # Kept light: this module loads in every pytest run where the package is installed.
-RECORD_MODE_ENV = "AZURE_APPCONFIG_RECORD_MODE"
-RECORD_MODES = ("none", "once", "new_episodes", "all")
+from . import RECORD_MODE_ENV, RECORD_MODES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -10,7 +10,7 @@ import attrs
 
 from . import fakes
 
-from .pytest_plugin import RECORD_MODE_ENV, RECORD_MODES  # noqa: F401 - ``none`` replays only; the others record
+from . import RECORD_MODE_ENV, RECORD_MODES
 
 TENANT_ENV = "AZURE_TENANT_ID"
 CLIENT_ID_ENV = "AZURE_CLIENT_ID"
