@@ -62,3 +62,43 @@ def test_custom_domain_needs_the_allow_list() -> None:
         parse_endpoint("https://config.contoso.com/x", env=env)
     with pytest.raises(EndpointRejected, match="https"):
         parse_endpoint("http://config.contoso.com", env=env)
+
+
+@pytest.mark.parametrize(
+    ("entry", "endpoint", "url"),
+    [
+        ("127.0.0.1:8443", "https://127.0.0.1:8443", "https://127.0.0.1:8443"),
+        ("localhost:50123", "https://LOCALHOST:50123/", "https://localhost:50123"),
+        ("[::1]:8443", "https://[::1]:8443", "https://[::1]:8443"),
+        ("fd00::5", "https://[fd00::5]", "https://[fd00::5]"),
+        ("[fd00::5]", "https://[fd00::5]:443", "https://[fd00::5]"),
+        ("config.contoso.com:443", "https://config.contoso.com", "https://config.contoso.com"),
+    ],
+)
+def test_allow_list_host_port_entries(entry: str, endpoint: str, url: str) -> None:
+    parsed = parse_endpoint(endpoint, env={ENDPOINT_ALLOWLIST_ENV: entry})
+    assert parsed.url == url and parsed.allow_listed
+
+
+@pytest.mark.parametrize(
+    ("entry", "endpoint", "words"),
+    [
+        ("127.0.0.1:8443", "https://127.0.0.1:9443", "port"),  # the port must match exactly
+        ("127.0.0.1:8443", "https://127.0.0.1", "IP address"),  # a port entry does not allow 443
+        ("127.0.0.1", "https://127.0.0.1:8443", "port"),  # a bare host allows only 443
+        ("127.0.0.1:8443", "http://127.0.0.1:8443", "https"),
+        ("127.0.0.1:8443", "https://u:p@127.0.0.1:8443", "user name"),
+        ("127.0.0.1:8443", "https://127.0.0.1:8443/kv", "path"),
+        ("127.0.0.1:8443", "https://127.0.0.1:8443/?sig=x", "query"),
+        ("mystore.azconfig.io:8443", "https://mystore.azconfig.io:8443/x", "path"),
+        ("not a host:1, :5, host:99999, user@host:1", "https://host:1", "default https port"),
+    ],
+)
+def test_allow_list_host_port_entries_do_not_loosen_other_rules(entry: str, endpoint: str, words: str) -> None:
+    with pytest.raises(EndpointRejected, match=words):
+        parse_endpoint(endpoint, env={ENDPOINT_ALLOWLIST_ENV: entry})
+
+
+def test_store_hosts_still_need_the_default_port_without_an_entry() -> None:
+    with pytest.raises(EndpointRejected, match="allow-list mystore.azconfig.io:8443"):
+        parse_endpoint("https://mystore.azconfig.io:8443", env={})

@@ -2,7 +2,11 @@
 
 Accepted: ``https://<store>.<cloud suffix>`` with an optional trailing slash (suffixes in
 ``clouds.py``). Custom domains and private endpoints only when the host appears, exactly, in
-``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS`` (comma-separated host names).
+``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS`` (comma-separated entries). An entry
+is a host name or IP address (``config.contoso.com``, ``10.0.0.5``, ``[fd00::5]``), which allows that
+host on the default https port, or ``host:port`` (``127.0.0.1:8443``, ``[::1]:8443``), which allows
+that host on that port only: a local stand-in store with an ephemeral port needs no root. Allow-listed
+endpoints still follow every other rule (https only, no user name, path, query or fragment).
 """
 
 from __future__ import annotations
@@ -28,13 +32,51 @@ class StoreEndpoint:
     url: str
     """Normalized: ``https://host`` (no trailing slash)."""
     host: str
+    """Lower-case host name or IP address, without brackets."""
     cloud: Cloud
     allow_listed: bool = False
+    port: int | None = None
+    """A non-default port (only ever set for an allow-listed ``host:port`` entry)."""
 
 
-def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[str]:
+DEFAULT_PORT = 443
+
+
+def _netloc(host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port in (None, DEFAULT_PORT) else f"{shown}:{port}"
+
+
+def _canonical_host(host: str) -> str:
+    """Lower case; an IP address in its compressed form, so ``fd00:0::5`` matches ``fd00::5``."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host.lower()
+
+
+def _allow_entry(entry: str) -> tuple[str, int] | None:
+    """``host`` / ``host:port`` / ``[v6]`` / ``[v6]:port`` / bare IPv6 as (host, port); None when malformed."""
+    try:
+        return _canonical_host(str(ipaddress.IPv6Address(entry))), DEFAULT_PORT
+    except ValueError:
+        pass
+    try:
+        parts = urlsplit(f"https://{entry}")
+        port = parts.port
+    except ValueError:
+        return None
+    host = _canonical_host(parts.hostname or "")
+    if not host or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        return None
+    return host, port if port is not None else DEFAULT_PORT
+
+
+def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, int]]:
+    """The allow-list as (host, port) pairs; a bare host means the default https port."""
     env = os.environ if env is None else env
-    return frozenset(h.strip().lower() for h in env.get(ENDPOINT_ALLOWLIST_ENV, "").split(",") if h.strip())
+    entries = (_allow_entry(e.strip()) for e in env.get(ENDPOINT_ALLOWLIST_ENV, "").split(",") if e.strip())
+    return frozenset(e for e in entries if e is not None)
 
 
 def _reject(endpoint: str, why: str) -> EndpointRejected:
@@ -68,13 +110,14 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
         raise _reject(raw, "it must not have a query")
     if parts.fragment or "#" in raw:
         raise _reject(raw, "it must not have a fragment")
-    if port not in (None, 443):
-        raise _reject(raw, "it must use the default https port")
-    host = (parts.hostname or "").lower()
+    host = _canonical_host(parts.hostname or "")
     if not host:
         raise _reject(raw, "it has no host name")
-    if host in allowed_hosts(env):
-        return StoreEndpoint(f"https://{host}", host, connection_cloud, allow_listed=True)
+    if (host, port if port is not None else DEFAULT_PORT) in allowed_hosts(env):
+        port = None if port == DEFAULT_PORT else port
+        return StoreEndpoint(f"https://{_netloc(host, port)}", host, connection_cloud, allow_listed=True, port=port)
+    if port not in (None, DEFAULT_PORT):
+        raise _reject(raw, f"it must use the default https port (or allow-list {_netloc(host, port)} in {ENDPOINT_ALLOWLIST_ENV})")
     try:
         ipaddress.ip_address(host)
     except ValueError:
