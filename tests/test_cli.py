@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import socket
 import stat
 import threading
@@ -263,3 +264,13 @@ def test_connect_oauth_forged_state_is_rejected(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("sys.stdin", io.StringIO("https://secrets.example.com/cb?code=c&state=forged\n"))
     code, _ = run("connect", "oauth", "--no-browser", "--stdout")
     assert code == 1 and "possible forgery" in capsys.readouterr().err
+
+
+def test_version_names_the_package_and_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    from azure_appconfig_plugin import __version__
+    from azure_appconfig_plugin.hostspec import CONTRACT_VERSION
+
+    assert main(["--version"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == f"azure-appconfig-plugin {__version__} (app_connections contract {CONTRACT_VERSION})"
+    assert re.fullmatch(r"\d+\.\d+", CONTRACT_VERSION)

@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",
     )
+    from . import __version__
+    from .hostspec import CONTRACT_VERSION
+
+    parser.add_argument(
+        "--version", action="version", version=f"azure-appconfig-plugin {__version__} (app_connections contract {CONTRACT_VERSION})"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

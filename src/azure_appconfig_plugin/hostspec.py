@@ -18,6 +18,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .records import AuthMethod, ConnectionType
     from .reports import Check, ValidationRequest
 
+CONTRACT_VERSION = "1.1"
+"""Semantic version of this contract (hook names and arguments, registrars, records). A change that
+breaks a plugin or host written against an earlier version bumps the major number; additions bump
+the minor number. ``CHANGELOG.md`` records each change."""
+
 PROJECT_NAME = "app_connections"
 """pluggy project name and the entry-point group plugins are published under."""
 
