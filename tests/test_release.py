@@ -43,7 +43,7 @@ def test_installed_command_prints_the_same_versions() -> None:
 
 def _sections() -> dict[str, str]:
     parts = re.split(r"^## \[([^\]]+)\][^\n]*\n", CHANGELOG, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def test_changelog_records_the_current_contract_version() -> None:
