@@ -1,0 +1,78 @@
+"""Release habits: one version, a changelog that keeps up with the contract, documents linked."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import azure_appconfig_plugin
+from azure_appconfig_plugin.hostspec import CONTRACT_VERSION
+
+ROOT = Path(__file__).resolve().parents[1]
+CHANGELOG = (ROOT / "CHANGELOG.md").read_text()
+VERSION_LINE = re.compile(r"azure-appconfig-plugin (\S+) \(app_connections contract (\S+)\)")
+
+
+def test_version_is_single_sourced() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"], "the version is written only in __init__.py"
+    assert "version" in project["project"]["dynamic"]
+    attr = project["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "azure_appconfig_plugin.__version__"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", azure_appconfig_plugin.__version__)
+    # The installed metadata is built from it (an editable install older than the change fails here:
+    # reinstall with `pip install -e .`).
+    assert importlib.metadata.version("azure-appconfig-plugin") == azure_appconfig_plugin.__version__
+
+
+def test_installed_command_prints_the_same_versions() -> None:
+    script = Path(sys.executable).with_name("azure-appconfig")
+    assert script.exists(), f"console script not installed next to {sys.executable}"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60, check=True)
+    match = VERSION_LINE.fullmatch(out.stdout.strip())
+    assert match, out.stdout
+    assert match.group(1) == importlib.metadata.version("azure-appconfig-plugin") == azure_appconfig_plugin.__version__
+    assert match.group(2) == CONTRACT_VERSION
+
+
+def _sections() -> dict[str, str]:
+    parts = re.split(r"^## \[([^\]]+)\][^\n]*\n", CHANGELOG, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_changelog_records_the_current_contract_version() -> None:
+    assert re.search(rf"\bContract {re.escape(CONTRACT_VERSION)}\b", CHANGELOG), (
+        f"CHANGELOG.md does not mention contract {CONTRACT_VERSION}: record the contract change"
+    )
+
+
+def test_changelog_has_unreleased_first_and_the_current_version() -> None:
+    sections = list(_sections())
+    assert sections[0] == "Unreleased"
+    assert azure_appconfig_plugin.__version__ in sections, (
+        f"CHANGELOG.md has no section for {azure_appconfig_plugin.__version__}"
+    )
+    released = [s for s in sections if s != "Unreleased"]
+    assert released == sorted(released, key=lambda v: tuple(int(n) for n in v.split(".")), reverse=True)
+
+
+def test_changelog_has_no_placeholders() -> None:
+    assert not re.search(r"\b(TODO|TBD|FIXME|XXX)\b", CHANGELOG)
+
+
+def test_readme_links_contributing_and_changelog() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for doc in ("CONTRIBUTING.md", "CHANGELOG.md"):
+        assert f"]({doc})" in readme and (ROOT / doc).is_file()
+
+
+def test_contributing_commands_name_real_files() -> None:
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    for path in ("benchmarks/startup.py", ".ci/package", ".ci/run", "tests/cassettes", "tests/cassette_factory.py"):
+        assert path in text and (ROOT / path).exists(), path
