@@ -42,6 +42,7 @@ def azure_test_values(azure_record_mode: str) -> Any:
 
 @pytest.fixture
 def azure_sanitizer(azure_record_mode: str) -> Any:
+    """The ``Sanitizer`` ``azure_vcr`` records through (placeholders for the real identities while recording)."""
     from .sanitize import Sanitizer, sanitizer_from_env
 
     return sanitizer_from_env(os.environ) if azure_record_mode != "none" else Sanitizer()
@@ -49,6 +50,7 @@ def azure_sanitizer(azure_record_mode: str) -> Any:
 
 @pytest.fixture
 def azure_cassette_dir(pytestconfig: pytest.Config) -> Path:
+    """Where ``azure_vcr`` reads and writes cassettes: the ``azure_cassette_dir`` ini key (default ``tests/cassettes``)."""
     return Path(pytestconfig.rootpath) / str(pytestconfig.getini("azure_cassette_dir"))
 
 
@@ -87,11 +89,23 @@ def azure_vcr(azure_cassette_dir: Path, azure_record_mode: str, azure_sanitizer:
 
 @pytest.fixture
 def app_connections_registry() -> Callable[..., Any]:
-    """Factory for a fresh registry: ``make(plugins=[("name", module)], use_entry_points=False)``."""
-    from ..loader import load_plugins
+    """Factory for a fresh registry holding exactly the plugins you name.
 
-    def make(plugins: Iterable[tuple[str, object]] = (), *, use_entry_points: bool = False, env: dict[str, str] | None = None) -> Any:
-        return load_plugins(plugins=plugins, use_entry_points=use_entry_points, env=env if env is not None else {})
+    ``make(plugins=[("name", module)], *, with_base=None, use_entry_points=False, env=None)``.
+    An extension that adds auth methods to ``azure-app-configuration`` gets our own plugin
+    loaded first (``with_base=None`` detects it; ``True``/``False`` force it). ``env`` is the
+    loader's environment (default: empty, so the test's own blocklist does not apply).
+    """
+    from .registry import load_registry
+
+    def make(
+        plugins: Iterable[tuple[str, object]] = (),
+        *,
+        with_base: bool | None = None,
+        use_entry_points: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> Any:
+        return load_registry(plugins, with_base=with_base, use_entry_points=use_entry_points, env=env)
 
     return make
 
@@ -109,6 +123,7 @@ def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture
 def fake_instance_settings() -> Any:
+    """``InstanceSettings`` built from the placeholder instance environment (no environment change)."""
     from ..settings import InstanceSettings
     from . import fakes
 
@@ -117,6 +132,7 @@ def fake_instance_settings() -> Any:
 
 @pytest.fixture
 def fake_client_secret_credentials(azure_test_values: Any) -> Any:
+    """``ClientSecretCredentials`` from ``azure_test_values`` (placeholders while replaying)."""
     from ..schema import ClientSecretCredentials
 
     v = azure_test_values
@@ -125,18 +141,32 @@ def fake_client_secret_credentials(azure_test_values: Any) -> Any:
 
 @pytest.fixture
 def plugin_distributions(tmp_path: Path) -> Iterator[Callable[..., Path]]:
-    """Install throw-away plugin distributions for one test: ``install(name, entry_points=..., modules=...)``."""
+    """Install throw-away plugin distributions, with real entry points, for one test.
+
+    ``install(name, *, entry_points={"app_connections": {"ep": "module"}}, modules={"module.py": source})``
+    writes the modules and a ``.dist-info`` under a temporary directory, puts it on ``sys.path``
+    and returns that directory (put it on ``PYTHONPATH`` for a subprocess). ``modules_src=`` is
+    the former name of ``modules=`` and still works. Everything is removed after the test.
+    """
     from .distributions import activate, deactivate, make_distribution
 
     root = tmp_path / "site"
-    modules: list[str] = []
+    installed: list[str] = []
 
-    def install(name: str, *, entry_points: dict[str, dict[str, str]], modules_src: dict[str, str] | None = None) -> Path:
-        src = modules_src or {}
-        modules.extend(Path(m).stem for m in src if m.endswith(".py"))
+    def install(
+        name: str,
+        *,
+        entry_points: dict[str, dict[str, str]],
+        modules: dict[str, str] | None = None,
+        modules_src: dict[str, str] | None = None,
+    ) -> Path:
+        if modules is not None and modules_src is not None:
+            raise TypeError("give modules= (or its former name modules_src=), not both")
+        src = modules if modules is not None else (modules_src or {})
+        installed.extend(Path(m).with_suffix("").as_posix().replace("/", ".") for m in src if m.endswith(".py"))
         make_distribution(root, name, entry_points=entry_points, modules=src)
         activate(root)
         return root
 
     yield install
-    deactivate(root, modules)
+    deactivate(root, installed)
