@@ -37,23 +37,31 @@ def test_the_script_ci_runs(tmp_path: Path) -> None:
     assert leak.returncode == 1 and "client_secret" in leak.stdout and "realSecretValue123" not in leak.stdout
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    (f"string: '{{\"id_token\": \"{SIGNED_JWT}\"}}'", "signed JWT"),
-    ("body: client_id=a&client_secret=Zq8~realSecretValue&scope=x", "client_secret"),
-    ("body: grant_type=refresh_token&refresh_token=0.AXoA-real-refresh", "refresh_token"),
-    ("body: grant_type=authorization_code&code=0.AXoA-real-code", "code"),
-    ("body: code_verifier=real-verifier-abc", "code_verifier"),
-    ('string: \'{"refresh_token": "0.AXoA-real-refresh"}\'', "refresh_token"),
-    ('string: \'{"access_token": "opaque-real-token"}\'', "access_token"),
-    ("Endpoint=https://x.azconfig.io;Id=abc;Secret=c2VjcmV0LXZhbHVl", "Secret="),
-    ("uri: https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "GUID"),
-    ("      Authorization:\n      - Bearer abc.def", "authorization header"),
-    ("      Cookie:\n      - fpc=AsjBzdusnntBo5pk", "cookie header"),
-    ("      Set-Cookie: [fpc=AsjBzdus]", "set-cookie header"),
+@pytest.mark.parametrize(("text", "rule", "where"), [
+    (f"string: '{{\"id_token\": \"{SIGNED_JWT}\"}}'", "token", "id_token"),
+    (f"note: {SIGNED_JWT}", "jwt", "line 1"),
+    ("body: client_id=a&client_secret=Zq8~realSecretValue&scope=x", "secret", "client_secret"),
+    ("body: grant_type=refresh_token&refresh_token=0.AXoA-real-refresh", "token", "refresh_token"),
+    ("body: grant_type=authorization_code&code=0.AXoA-real-code", "authorization-code", "code"),
+    ("body: code_verifier=real-verifier-abc", "pkce-verifier", "code_verifier"),
+    ('string: \'{"refresh_token": "0.AXoA-real-refresh"}\'', "token", "refresh_token"),
+    ('string: \'{"access_token": "opaque-real-token"}\'', "token", "access_token"),
+    ('string: \'{"apiKey": "opaque-real-key"}\'', "api-key", "apiKey"),
+    ('string: \'{"password": "hunter2hunter2"}\'', "password", "password"),
+    ("Endpoint=https://x.azconfig.io;Id=abc;Secret=c2VjcmV0LXZhbHVl", "connection-string", "line 1"),
+    ("uri: https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "guid", "line 1"),
+    ("url: https://deploy:hunter2@git.example.com/repo", "url-userinfo", "line 1"),
+    ("      Authorization:\n      - Bearer abc.def", "authorization", "Authorization"),
+    ("      Cookie:\n      - fpc=AsjBzdusnntBo5pk", "cookie", "Cookie"),
+    ("      Set-Cookie: [fpc=AsjBzdus]", "cookie", "Set-Cookie"),
+    ("      X-Api-Key:\n      - 8d3f0c1e9a7b", "api-key", "X-Api-Key"),
+    ("      Ocp-Apim-Subscription-Key: [0a9b8c7d6e5f]", "subscription-key", "Ocp-Apim-Subscription-Key"),
+    ("      X-Auth-Token: [opaque-session]", "token", "X-Auth-Token"),
 ])
-def test_each_kind_of_leak_is_caught(text: str, kind: str) -> None:
-    findings = list(scan_text(text))
-    assert findings and any(kind.lower() in f.kind.lower() for f in findings), findings
+def test_each_kind_of_leak_is_caught(text: str, rule: str, where: str) -> None:
+    findings = list(scan_text(text, "leak.txt"))
+    assert any(f.rule == rule and where in f.where for f in findings), findings
+    assert all(f.path == "leak.txt" for f in findings)
 
 
 @pytest.mark.parametrize("text", [
