@@ -13,6 +13,13 @@ import pytest
 from . import RECORD_MODE_ENV, RECORD_MODES
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Adds ``pytest_azure_appconfig_secret_rules(config)`` (see ``testing.hookspecs``)."""
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("azure-appconfig", "Azure App Configuration cassettes")
     group.addoption(
@@ -40,12 +47,44 @@ def azure_test_values(azure_record_mode: str) -> Any:
     return TestValues.from_env(os.environ) if azure_record_mode != "none" else TestValues.fake()
 
 
+@pytest.fixture(scope="session")
+def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
+    """The ``RuleTable`` the sanitizer and the scan share in this session: the default rules,
+    every ``SecretRules`` returned by a ``pytest_azure_appconfig_secret_rules`` hook, and the
+    values of this process's secret-named environment variables as literal secrets."""
+    from .rules import RuleTable, SecretRules
+
+    declared: list[SecretRules] = []
+    for result in pytestconfig.hook.pytest_azure_appconfig_secret_rules(config=pytestconfig):
+        items = [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
+        for item in items:
+            if not isinstance(item, SecretRules):
+                raise TypeError(f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
+                                "not SecretRules (or a list of them)")
+            declared.append(item)
+    return RuleTable.of(declared, env=os.environ)
+
+
 @pytest.fixture
-def azure_sanitizer(azure_record_mode: str) -> Any:
-    """The ``Sanitizer`` ``azure_vcr`` records through (placeholders for the real identities while recording)."""
+def azure_sanitizer(azure_record_mode: str, azure_secret_rules: Any) -> Any:
+    """The ``Sanitizer`` ``azure_vcr`` records through: ``azure_secret_rules``, and while
+    recording placeholders for the real identities and the recording's secrets as literals."""
     from .sanitize import Sanitizer, sanitizer_from_env
 
-    return sanitizer_from_env(os.environ) if azure_record_mode != "none" else Sanitizer()
+    if azure_record_mode != "none":
+        return sanitizer_from_env(os.environ, rules=azure_secret_rules)
+    return Sanitizer(rules=azure_secret_rules)
+
+
+@pytest.fixture
+def azure_secret_scan(azure_secret_rules: Any) -> Callable[..., list[Any]]:
+    """``scan(*paths)``: the secret scan with ``azure_secret_rules``; a list of findings (empty when clean)."""
+    from .secret_scan import scan_paths
+
+    def scan(*paths: str | os.PathLike[str]) -> list[Any]:
+        return scan_paths([Path(p) for p in paths], azure_secret_rules)
+
+    return scan
 
 
 @pytest.fixture
