@@ -3,6 +3,7 @@ option, an ini key and fixtures; nothing happens unless a test requests a fixtur
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -176,6 +177,29 @@ def fake_client_secret_credentials(azure_test_values: Any) -> Any:
 
     v = azure_test_values
     return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret)
+
+
+@pytest.fixture
+def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Factory: ``start(Handler)`` serves a ``BaseHTTPRequestHandler`` over TLS on 127.0.0.1 and
+    a free port (trustme certificate) and returns a ``LocalHTTPSServer`` (``url``, ``host_port``,
+    ``ca_bundle``, ``env``). With ``allow_list=True`` (default) it also sets ``server.env`` for the
+    test: the endpoint allow-list gets ``127.0.0.1:<port>`` and requests trusts the test CA, so
+    ``server.url`` is accepted as a store endpoint. Servers stop after the test."""
+    from ..envvars import ENDPOINT_ALLOWLIST_ENV
+    from .local_server import serve_https
+
+    with contextlib.ExitStack() as stack:
+        def start(handler: Any, *, allow_list: bool = True) -> Any:
+            server = stack.enter_context(serve_https(handler, tmp_path / "local-https"))
+            if allow_list:
+                for key, value in server.env.items():
+                    if key == ENDPOINT_ALLOWLIST_ENV and os.environ.get(key):
+                        value = f"{os.environ[key]},{value}"
+                    monkeypatch.setenv(key, value)
+            return server
+
+        yield start
 
 
 @pytest.fixture
