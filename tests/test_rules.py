@@ -27,7 +27,8 @@ def test_each_name_rule_matches_its_examples_in_every_case_style(rule: Any) -> N
     for example in rule.examples:
         for style in (example, example.upper(), example.replace("-", "_"), example.title().replace("_", "")):
             for place in rule.places:
-                assert TABLE.name_rule(style, place) is not None, (rule.id, style, place)
+                found = TABLE.name_rule(style, place)
+                assert found is not None and found.id == rule.id, (rule.id, style, place, found)
 
 
 @pytest.mark.parametrize("name", ["token_type", "token_endpoint", "authorization_endpoint", "Sync-Token",
@@ -41,7 +42,8 @@ def test_a_declared_name_wins_over_the_public_suffixes() -> None:
     table = RuleTable.build(SecretRules(headers=["X-Upload-Url"], fields=["signedUrl"]))
     assert table.name_rule("x-upload-url", HEADER).id == "declared header X-Upload-Url"
     assert table.name_rule("signed_url", JSON).id == "declared field signedUrl"
-    assert table.name_rule("x-upload-url", JSON) is None  # a declared header is a header
+    assert table.name_rule("x-upload-url", JSON).id == "declared header X-Upload-Url"  # an echoed header
+    assert table.name_rule("signed_url", HEADER) is None  # a declared field is not a header
 
 
 def test_declarations_are_checked_and_combine() -> None:

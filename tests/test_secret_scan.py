@@ -74,3 +74,32 @@ def test_each_kind_of_leak_is_caught(text: str, rule: str, where: str) -> None:
 ])
 def test_known_fakes_pass(text: str) -> None:
     assert list(scan_text(text)) == []
+
+
+def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
+    (tmp_path / "contoso_rules.py").write_text(
+        "from azure_appconfig_plugin.testing.rules import SecretRules\nRULES = SecretRules(headers=['X-Contoso-Key'])\nOTHER = 1\n")
+    leak = tmp_path / "leak.yaml"
+    leak.write_text("interactions:\n- request: {uri: 'https://h/x', method: GET, body: null, headers: {X-Contoso-Key: [opaque-1234]}}\n"
+                    "  response: {status: {code: 200}, headers: {}, body: {string: ''}}\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],  # noqa: E731
+                                       capture_output=True, text=True, env=env)
+    assert run(str(leak)).returncode == 0  # X-Contoso-Key is not a secret-looking name
+    flagged = run("--rules", "contoso_rules:RULES", str(leak))
+    assert flagged.returncode == 1
+    assert "interaction 0: request header X-Contoso-Key: rule declared header X-Contoso-Key" in flagged.stdout
+    assert "opaque-1234" not in flagged.stdout
+    for bad in ("contoso_rules:OTHER", "contoso_rules", "no_such_module:RULES"):
+        result = run("--rules", bad, str(leak))
+        assert result.returncode == 2 and "secret scan:" in result.stderr, bad
+
+
+def test_a_secret_environment_variable_in_a_cassette_is_flagged_by_the_script(tmp_path: Path) -> None:
+    leak = tmp_path / "leak.yaml"
+    leak.write_text("interactions:\n- request: {uri: 'https://h/x', method: GET, body: null, headers: {}}\n"
+                    "  response: {status: {code: 200}, headers: {}, body: {string: 'hello s3cr3t-from-env-0099'}}\n")
+    env = {**__import__("os").environ, "DEPLOY_PASSWORD": "s3cr3t-from-env-0099"}
+    result = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(leak)],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1 and "rule env DEPLOY_PASSWORD" in result.stdout and "s3cr3t-from-env" not in result.stdout

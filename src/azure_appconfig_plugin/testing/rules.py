@@ -37,9 +37,12 @@ import attrs
 from ..formats import b64url_json
 from . import fakes
 
-HEADER, QUERY, FORM, JSON = "header", "query", "form", "json"
-PLACES = (HEADER, QUERY, FORM, JSON)
-FIELD_PLACES = (QUERY, FORM, JSON)
+HEADER, QUERY, FORM, JSON, URL = "header", "query", "form", "json", "url"
+PLACES = (HEADER, QUERY, FORM, JSON, URL)
+"""Where a name is looked up: a header; the request's query string; a form body; a JSON key at
+any depth; a query parameter of a URL found inside a header value or a body (``Location``,
+``nextLink``)."""
+FIELD_PLACES = (QUERY, FORM, JSON, URL)
 
 FAKE_PREFIX = "fake-"
 KNOWN_FAKES = frozenset({"", fakes.REDACTED, "Sanitized", "sanitized-value"})
@@ -118,9 +121,10 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule("password", r"passw(or)?d|^pwd$|passphrase", "passwords", examples=("password", "db-password", "Passwd", "PWD")),
     NameRule("signature", r"signature|^sig$", "request signatures", examples=("X-Signature", "signature", "sig")),
     NameRule("content-signature", r"^xmscontentsha256$", "x-ms-content-sha256 of an HMAC-signed request",
-             places=(HEADER,), examples=("x-ms-content-sha256",)),
-    NameRule("credential", r"credential", "credential objects", examples=("credential", "passwordCredentials")),
-    NameRule("authorization-code", r"^code$", "OAuth authorization codes", places=(QUERY, FORM), examples=("code",)),
+             examples=("x-ms-content-sha256",)),
+    NameRule("credential", r"credential", "credential objects", examples=("credential", "keyCredentials")),
+    NameRule("authorization-code", r"^code$", "OAuth authorization codes (request query and form only: in JSON and in "
+             "URLs inside bodies, such as an error_uri, code is an error number)", places=(QUERY, FORM), examples=("code",)),
     NameRule("pkce-verifier", r"codeverifier", "PKCE code verifiers", examples=("code_verifier", "codeVerifier")),
     NameRule("client-assertion", r"assertion", "signed client assertions", examples=("client_assertion", "assertion")),
 )
@@ -134,6 +138,16 @@ PUBLIC_NAMES = frozenset({"synctoken", "accesscontrolallowcredentials", "accessc
                           "accesscontrolexposeheaders", "wwwauthenticate"})
 """Normalized names declared not secret: App Configuration's ``Sync-Token`` (a consistency
 marker the SDK parses), CORS headers that merely name credentials."""
+
+URL_QUERY_RE = re.compile(r"\bhttps?://[^\s\"'<>?#]*\?(?P<query>[^\s\"'<>#]*)", re.IGNORECASE)
+
+
+def url_queries(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, query)`` of the query string of each absolute URL inside ``text``."""
+    for match in URL_QUERY_RE.finditer(text):
+        if match.group("query"):
+            yield match.start("query"), match.end("query"), match.group("query")
+
 
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"
 GUID_PATTERN = r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
@@ -160,7 +174,8 @@ def _tuple(values: Iterable[str] | str) -> tuple[str, ...]:
 class SecretRules:
     """What a plugin declares on top of the defaults. All names are matched after ``normalize``.
 
-    - ``headers``: header names that hold secrets (``X-Contoso-Key``);
+    - ``headers``: header names that hold secrets (``X-Contoso-Key``), also when they appear as
+      a field name (an echoed header);
     - ``fields``: query, form and JSON field names (any depth, any case style);
     - ``values``: literal secret values, scrubbed (also URL-encoded) wherever they appear;
     - ``value_patterns``: regular expressions of secret values (a ``secret`` named group
@@ -232,7 +247,7 @@ class RuleTable:
         ``env_vars`` becomes a literal secret."""
         merged = sum(declared, SecretRules())
         name_rules = list(NAME_RULES)
-        name_rules += [NameRule(f"declared header {h}", f"^{re.escape(normalize(h))}$", "declared by a plugin", (HEADER,), (h,))
+        name_rules += [NameRule(f"declared header {h}", f"^{re.escape(normalize(h))}$", "declared by a plugin", PLACES, (h,))
                        for h in dict.fromkeys(merged.headers)]
         name_rules += [NameRule(f"declared field {f}", f"^{re.escape(normalize(f))}$", "declared by a plugin", FIELD_PLACES, (f,))
                        for f in dict.fromkeys(merged.fields)]

@@ -17,13 +17,15 @@ import hashlib
 import json
 import re
 from typing import Any, Iterable, Mapping
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 import attrs
 
 from ..formats import b64url_json, jwt_claims
 from . import fakes
-from .rules import FORM, GUID_PATTERN, HEADER, JSON, QUERY, RuleTable, RulesLike, SecretRules, is_fake_jwt, normalize
+from .rules import (
+    FORM, GUID_PATTERN, HEADER, JSON, QUERY, URL, RuleTable, RulesLike, SecretRules, is_fake_jwt, normalize, url_queries,
+)
 
 GUID_RE = re.compile(GUID_PATTERN)
 
@@ -107,6 +109,8 @@ class Sanitizer:
                 text = re.sub(re.escape(real), self.replacements[real], text, flags=re.IGNORECASE)
         for kind, real in list(self._tokens.items()):
             text = text.replace(kind.split(":", 1)[1], real)
+        for start, end, query in reversed(list(url_queries(text))):
+            text = text[:start] + self._pairs(query, URL) + text[end:]
         for rule in self.rules.value_rules:
             pieces: list[str] = []
             last = 0
@@ -153,6 +157,11 @@ class Sanitizer:
             if eq and self.rules.name_rule(unquote_plus(name), place):
                 fake = self._secret(unquote_plus(name), unquote_plus(value))
                 part = f"{name}={fake}"
+            elif eq and value:
+                decoded = unquote_plus(value)  # a URL or a connection string inside a value
+                scrubbed = self.scrub_text(decoded)
+                if scrubbed != decoded:
+                    part = f"{name}={quote_plus(scrubbed)}"
             out.append(part)
         return "&".join(out)
 

@@ -22,11 +22,11 @@ import re
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
-from .rules import FORM, HEADER, JSON, QUERY, RuleTable, RulesLike, SecretRules, is_fake_jwt
+from .rules import FORM, HEADER, JSON, QUERY, URL, RuleTable, RulesLike, SecretRules, is_fake_jwt, url_queries
 
 __all__ = ["Finding", "is_fake_jwt", "scan_cassette", "scan_paths", "scan_text", "main"]
 
@@ -69,6 +69,15 @@ class _Scanner:
             for _, _, value in rule.finditer(text):
                 if not self.rules.value_is_fake(rule, value):
                     self._add(where, rule.id, value)
+        for _, _, query in url_queries(text):
+            for part in query.split("&"):
+                raw_name, _, raw = part.partition("=")
+                name, value = unquote_plus(raw_name), unquote_plus(raw)
+                rule = self.rules.name_rule(name, URL)
+                if rule is not None and value and not self.rules.is_fake(value):
+                    self._add(f"{where} url query {name}", rule.id, value)
+                elif rule is None and value != raw:  # an encoded URL or connection string inside
+                    self.values(f"{where} url query {name}", value)
 
     def field(self, where: str, name: str, place: str, value: Any) -> None:
         """A named value: the name rules first, then the value rules on what is left."""
