@@ -349,3 +349,17 @@ def is_fake_jwt(token: str) -> bool:
 
 DEFAULT_TABLE = RuleTable()
 """The default rules, with no literal secrets."""
+
+
+def markdown_table() -> str:
+    """The default rules as the README's table (tests/test_readme.py keeps them equal)."""
+    names = {HEADER: "header", QUERY: "query", FORM: "form", JSON: "JSON", URL: "URL in a value"}
+    rows = ["| rule | matches (examples; any case style) | where |", "| --- | --- | --- |"]
+    for rule in NAME_RULES:
+        examples = ", ".join(f"`{e}`" for e in rule.examples)
+        where = "every name" if rule.places == PLACES else ", ".join(names[p] for p in rule.places)
+        rows.append(f"| `{rule.id}` | {examples}: {rule.description} | {where} |")
+    for value_rule in VALUE_RULES:
+        rows.append(f"| `{value_rule.id}` | {value_rule.description} | any value |")
+    rows.append("| `env NAME` | the value of a secret-named environment variable (or one in `env_vars`) | any value |")
+    return "\n".join(rows)
