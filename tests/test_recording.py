@@ -19,6 +19,8 @@ from azure_appconfig_plugin.testing.sanitize import sanitizer_from_env
 from azure_appconfig_plugin.testing.secret_scan import scan_paths
 from azure_appconfig_plugin.testing.vcr_config import make_vcr
 
+pytest_plugins = ["pytester"]
+
 REAL_TENANT = "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
 REAL_CLIENT = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
 REAL_STORE = "canarystore-prod"
@@ -145,3 +147,30 @@ def test_value_sanitizing_follows_the_configured_key_prefixes() -> None:
                       "body": {"string": json.dumps(body).encode()}})
     items = json.loads(out["body"]["string"])["items"]
     assert [i["value"] for i in items] == ["sanitized-value", "blue"]
+
+
+def test_a_recording_sanitizer_scrubs_the_recordings_secrets_of_any_length_and_the_session_rules() -> None:
+    from vcr.request import Request
+
+    from azure_appconfig_plugin.testing.rules import RuleTable, SecretRules
+
+    env = {**ENV, "AZURE_CLIENT_SECRET": "s3c", "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": "Zq8~instance"}
+    session = RuleTable.of(SecretRules(headers=["X-Contoso-Key"]))
+    sanitizer = sanitizer_from_env(env, rules=session)
+    body = "note=s3c-and-Zq8~instance"
+    clean = sanitizer.request(Request("POST", "https://h.example/x", body, {"X-Contoso-Key": "k-real", "Content-Type": "text/plain"}))
+    assert clean.headers["X-Contoso-Key"] == "REDACTED"
+    assert "s3c" not in clean.body.decode() and "Zq8~instance" not in clean.body.decode()
+
+
+def test_recording_mode_fixtures_use_the_environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_inner='''
+        def test_inner(azure_sanitizer, azure_test_values, azure_record_mode):
+            from vcr.request import Request
+            assert azure_record_mode == "once" and azure_test_values.tenant_id == "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
+            clean = azure_sanitizer.request(Request("GET", "https://h.example/9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f?x=Zq8~real", None, {}))
+            assert clean.uri == "https://h.example/11111111-1111-1111-1111-111111111111?x=REDACTED", clean.uri
+    ''')
+    monkeypatch.setenv("AZURE_TENANT_ID", REAL_TENANT)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "Zq8~real")
+    pytester.runpytest("-q", "-p", "no:cacheprovider", "--azure-record-mode=once").assert_outcomes(passed=1)

@@ -72,6 +72,10 @@ def _redact_tree(value: Any) -> Any:
     return value
 
 
+def _rule_table(rules: RulesLike) -> RuleTable:
+    return RuleTable.of(rules)
+
+
 @attrs.define
 class Sanitizer:
     """Replaces real values with placeholders and secrets with deterministic fakes.
@@ -84,7 +88,7 @@ class Sanitizer:
 
     replacements: Mapping[str, str] = attrs.field(factory=dict)
     value_prefixes: tuple[str, ...] = ("",)
-    rules: RuleTable = attrs.field(default=None, converter=RuleTable.of)
+    rules: RuleTable = attrs.field(default=None, converter=_rule_table)
     _tokens: dict[str, str] = attrs.field(factory=dict, init=False, repr=False)
 
     # --- helpers -------------------------------------------------------------------------
@@ -294,7 +298,7 @@ def sanitizer_from_env(
 ) -> Sanitizer:
     """The sanitizer for a recording session: placeholders for the real identities it uses
     (see ``recording_values``), and every secret environment variable's value as a literal."""
-    from ..settings import CLIENT_SECRET_ENV as INSTANCE_SECRET_ENV
+    from ..envvars import CLIENT_SECRET_ENV as INSTANCE_SECRET_ENV
     from .recording import CLIENT_SECRET_ENV, real_to_placeholder
 
     recording_secrets = SecretRules(env_vars=(CLIENT_SECRET_ENV, INSTANCE_SECRET_ENV))  # any length is scrubbed

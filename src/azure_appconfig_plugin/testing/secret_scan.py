@@ -73,10 +73,10 @@ class _Scanner:
             for part in query.split("&"):
                 raw_name, _, raw = part.partition("=")
                 name, value = unquote_plus(raw_name), unquote_plus(raw)
-                rule = self.rules.name_rule(name, URL)
-                if rule is not None and value and not self.rules.is_fake(value):
-                    self._add(f"{where} url query {name}", rule.id, value)
-                elif rule is None and value != raw:  # an encoded URL or connection string inside
+                name_rule = self.rules.name_rule(name, URL)
+                if name_rule is not None and value and not self.rules.is_fake(value):
+                    self._add(f"{where} url query {name}", name_rule.id, value)
+                elif name_rule is None and value != raw:  # an encoded URL or connection string inside
                     self.values(f"{where} url query {name}", value)
 
     def field(self, where: str, name: str, place: str, value: Any) -> None:
