@@ -137,3 +137,31 @@ def test_a_finding_names_file_interaction_place_and_rule() -> None:
         ("c.yaml", 0, "response body $.data.items[0].AccessToken", "token")
     assert "real-opaque-token" not in str(finding) and str(finding).startswith("c.yaml: interaction 0: response body")
     assert set(FIELD_PLACES) < set(PLACES)
+
+
+ISSUE_HEADERS = ["X-Api-Key", "Api-Key", "Ocp-Apim-Subscription-Key", "X-Session-Token", "X-Client-Secret", "X-Db-Password"]
+ISSUE_FIELDS = ["accessToken", "refreshToken", "apiKey", "password", "access_token", "AccessToken"]
+
+
+@pytest.mark.parametrize("header", ISSUE_HEADERS)
+def test_issue_9_secret_headers_are_scrubbed_and_flagged(header: str) -> None:
+    sanitizer = Sanitizer()
+    recorded = sanitizer.request(Request("GET", "https://127.0.0.1:8443/x", None, {header: "CANARY-issue-header"}))
+    response = sanitizer.response({"status": {"code": 200, "message": "OK"}, "headers": {header: ["CANARY-issue-header"]},
+                                   "body": {"string": b""}})
+    assert "CANARY" not in str(recorded.headers) + str(response["headers"])
+    cassette = {"interactions": [{"request": {"uri": "https://h/x", "method": "GET", "body": None, "headers": {header: ["CANARY-x"]}},
+                                  "response": {"status": {"code": 200}, "headers": {header: ["CANARY-y"]}, "body": {"string": ""}}}]}
+    assert [f.where for f in scan_cassette(cassette)] == [f"request header {header}", f"response header {header}"]
+
+
+@pytest.mark.parametrize("field", ISSUE_FIELDS)
+def test_issue_9_secret_json_fields_are_scrubbed_and_flagged_at_any_depth(field: str) -> None:
+    body = json.dumps({"token_type": "Bearer", "result": {"grants": [{field: "CANARY-issue-field"}]}})
+    out = Sanitizer().response({"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
+                                "body": {"string": body.encode()}})
+    assert b"CANARY" not in out["body"]["string"] and json.loads(out["body"]["string"])["token_type"] == "Bearer"
+    cassette = {"interactions": [{"request": {"uri": "https://h/x", "method": "GET", "body": None, "headers": {}},
+                                  "response": {"status": {"code": 200}, "headers": {}, "body": {"string": body}}}]}
+    [finding] = scan_cassette(cassette)
+    assert finding.where == f"response body $.result.grants[0].{field}"
