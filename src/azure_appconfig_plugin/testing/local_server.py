@@ -5,9 +5,10 @@ allow-list takes exact ``host:port`` entries, and ``LocalHTTPSServer.env`` holds
 the CA bundle that make ``https://127.0.0.1:<port>`` acceptable and trusted:
 
     with serve_https(MyHandler, tmp_path) as server:
-        monkeypatch.setattr(os, "environ", {**os.environ, **server.env})   # or monkeypatch.setenv
-        parse_endpoint(server.url)                                          # allow-listed
+        parse_endpoint(server.url, env=server.env)                # allow-listed: 127.0.0.1:<port>
         requests.get(server.url + "/kv", verify=server.ca_bundle)
+
+(the ``azure_https_server`` fixture also sets ``server.env`` for the test's process).
 
 Needs ``trustme`` (in this package's ``test`` extra).
 """
