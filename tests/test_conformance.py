@@ -74,3 +74,38 @@ def test_heavy_import_is_reported() -> None:
     from azure_appconfig_plugin.testing.conformance import check_import_light
 
     assert check_import_light("azure_appconfig_plugin.auth.msal_apps")  # imports msal on purpose
+
+
+def _example_extension() -> ModuleType:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "example_extension" / "appconfig_policy_example.py"
+    spec = importlib.util.spec_from_file_location("appconfig_policy_example_conf", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_extension_conforms_against_our_type() -> None:
+    import time
+
+    ext = _example_extension()
+    valid = {"static-token": {"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600}}
+    assert_conforms(("my-ext", ext), "azure-app-configuration", valid=valid,
+                    invalid={"static-token": [{}, {"accessToken": "canary-static", "expiresOn": 1}]})
+    # only the extension's methods need examples; forcing the base off reproduces the issue
+    problems = check_plugin(("my-ext", ext), "azure-app-configuration", valid=valid, with_base=False)
+    assert any("no connection type 'azure-app-configuration'" in p or "was not registered" in p for p in problems)
+
+
+def test_an_extension_that_adds_nothing_is_reported() -> None:
+    empty = _module("""
+        from azure_appconfig_plugin.hostspec import hookimpl
+        @hookimpl
+        def register_auth_methods(register):
+            pass
+    """)
+    problems = check_plugin(("empty", empty), "azure-app-configuration", valid={}, with_base=True)
+    assert problems == ["'empty' added no auth method to 'azure-app-configuration'"]

@@ -29,7 +29,7 @@ def example_installed(plugin_distributions: Any) -> Path:
     return plugin_distributions(
         meta["name"],
         entry_points={"app_connections": meta["entry-points"]["app_connections"]},
-        modules_src={"appconfig_policy_example.py": (EXAMPLE / "appconfig_policy_example.py").read_text()},
+        modules={"appconfig_policy_example.py": (EXAMPLE / "appconfig_policy_example.py").read_text()},
     )
 
 

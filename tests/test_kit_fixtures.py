@@ -48,3 +48,84 @@ def test_placeholders_for_a_recording_session() -> None:
                                    "AZURE_APPCONFIG_ENDPOINT": "https://prod-config.azconfig.io"})
     assert mapping["9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"] == fakes.FAKE_TENANT_ID
     assert mapping["prod-config"] == fakes.FAKE_STORE_NAME
+
+
+def _example_extension() -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "example_extension" / "appconfig_policy_example.py"
+    spec = importlib.util.spec_from_file_location("appconfig_policy_example_kit", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_registry_fixture_loads_the_base_type_for_an_extension(app_connections_registry: Any) -> None:
+    ext = _example_extension()
+    registry = app_connections_registry([("my-ext", ext)])
+    assert registry.failures == []
+    assert list(registry.get("azure-app-configuration").methods) == ["oauth", "client-secret", "static-token"]
+    assert registry.providers["azure-app-configuration"].plugin == "azure-app-configuration"
+
+
+def test_registry_fixture_base_flag_can_be_forced_either_way(app_connections_registry: Any) -> None:
+    ext = _example_extension()
+    alone = app_connections_registry([("my-ext", ext)], with_base=False)
+    assert alone.types == {} and [f.plugin for f in alone.failures] == ["my-ext"]  # nothing to add to
+    assert list(app_connections_registry(with_base=True).types) == ["azure-app-configuration"]
+    # our own plugin listed explicitly is not loaded twice
+    twice = app_connections_registry([("azure-app-configuration", plugin)], with_base=True)
+    assert twice.failures == [] and list(twice.types) == ["azure-app-configuration"]
+
+
+def test_registry_fixture_leaves_unrelated_plugins_alone(app_connections_registry: Any) -> None:
+    from types import ModuleType
+
+    other = ModuleType("other_plugin")
+    assert app_connections_registry([("other", other)]).types == {}
+
+
+def test_extension_probe_understands_both_registrar_call_forms() -> None:
+    from types import SimpleNamespace
+
+    from azure_appconfig_plugin.testing.registry import adds_methods_to
+
+    old_style = SimpleNamespace(register_auth_methods=lambda register: register("azure-app-configuration", object()))
+    typed = SimpleNamespace(register_auth_methods=lambda register: register.add("azure-app-configuration", object()))
+    other = SimpleNamespace(register_auth_methods=lambda register: register.add("other-type", object()))
+    broken = SimpleNamespace(register_auth_methods=lambda register: 1 / 0)
+    assert adds_methods_to(old_style) and adds_methods_to(typed)
+    assert not adds_methods_to(other) and not adds_methods_to(broken) and not adds_methods_to(object())
+
+
+def test_plugin_distributions_takes_modules_and_its_former_name(plugin_distributions: Any) -> None:
+    import importlib
+    from importlib import metadata
+
+    import pytest
+
+    plugin_distributions("kit-dist-a", entry_points={"app_connections": {"kit-a": "kit_mod_a"}},
+                         modules={"kit_mod_a.py": "VALUE = 'a'\n"})
+    plugin_distributions("kit-dist-b", entry_points={"app_connections": {"kit-b": "kit_mod_b"}},
+                         modules_src={"kit_mod_b.py": "VALUE = 'b'\n"})
+    names = {ep.name for ep in metadata.entry_points(group="app_connections")}
+    assert {"kit-a", "kit-b"} <= names
+    assert importlib.import_module("kit_mod_a").VALUE == "a" and importlib.import_module("kit_mod_b").VALUE == "b"
+    with pytest.raises(TypeError, match="not both"):
+        plugin_distributions("kit-dist-c", entry_points={}, modules={}, modules_src={})
+
+
+def test_every_kit_fixture_has_a_docstring(pytestconfig: Any) -> None:
+    import inspect
+
+    from azure_appconfig_plugin.testing import pytest_plugin
+
+    checked = 0
+    for name, obj in vars(pytest_plugin).items():
+        wrapped = getattr(obj, "__wrapped__", None) or getattr(obj, "_get_wrapped_function", lambda: None)()
+        if name.startswith(("azure_", "app_", "plugin_", "fake_")) and wrapped is not None:
+            assert inspect.getdoc(wrapped), f"fixture {name} has no docstring"
+            checked += 1
+    assert checked >= 12

@@ -4,12 +4,8 @@ written cassette holds none of them, then replay it offline."""
 from __future__ import annotations
 
 import base64
-import datetime
-import ipaddress
 import json
-import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,10 +13,13 @@ import pytest
 import requests
 
 from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing.local_server import serve_https
 from azure_appconfig_plugin.testing.network import block_network
 from azure_appconfig_plugin.testing.sanitize import sanitizer_from_env
 from azure_appconfig_plugin.testing.secret_scan import scan_paths
 from azure_appconfig_plugin.testing.vcr_config import make_vcr
+
+pytest_plugins = ["pytester"]
 
 REAL_TENANT = "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
 REAL_CLIENT = "7d8e9f0a-1b2c-4d3e-9f5a-6b7c8d9e0f1a"
@@ -87,32 +86,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}", cert_path
-    server.shutdown()
-    server.server_close()
+    with serve_https(Handler, tmp_path) as server:
+        yield server.url, Path(server.ca_bundle)
 
 
 def traffic(base: str, tenant: str, client: str, store: str, secrets: dict[str, str], verify: Any) -> list[requests.Response]:
@@ -172,3 +147,30 @@ def test_value_sanitizing_follows_the_configured_key_prefixes() -> None:
                       "body": {"string": json.dumps(body).encode()}})
     items = json.loads(out["body"]["string"])["items"]
     assert [i["value"] for i in items] == ["sanitized-value", "blue"]
+
+
+def test_a_recording_sanitizer_scrubs_the_recordings_secrets_of_any_length_and_the_session_rules() -> None:
+    from vcr.request import Request
+
+    from azure_appconfig_plugin.testing.rules import RuleTable, SecretRules
+
+    env = {**ENV, "AZURE_CLIENT_SECRET": "s3c", "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": "Zq8~instance"}
+    session = RuleTable.of(SecretRules(headers=["X-Contoso-Key"]))
+    sanitizer = sanitizer_from_env(env, rules=session)
+    body = "note=s3c-and-Zq8~instance"
+    clean = sanitizer.request(Request("POST", "https://h.example/x", body, {"X-Contoso-Key": "k-real", "Content-Type": "text/plain"}))
+    assert clean.headers["X-Contoso-Key"] == "REDACTED"
+    assert "s3c" not in clean.body.decode() and "Zq8~instance" not in clean.body.decode()
+
+
+def test_recording_mode_fixtures_use_the_environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_inner='''
+        def test_inner(azure_sanitizer, azure_test_values, azure_record_mode):
+            from vcr.request import Request
+            assert azure_record_mode == "once" and azure_test_values.tenant_id == "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
+            clean = azure_sanitizer.request(Request("GET", "https://h.example/9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f?x=Zq8~real", None, {}))
+            assert clean.uri == "https://h.example/11111111-1111-1111-1111-111111111111?x=REDACTED", clean.uri
+    ''')
+    monkeypatch.setenv("AZURE_TENANT_ID", REAL_TENANT)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "Zq8~real")
+    pytester.runpytest("-q", "-p", "no:cacheprovider", "--azure-record-mode=once").assert_outcomes(passed=1)

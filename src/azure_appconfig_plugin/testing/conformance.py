@@ -1,4 +1,4 @@
-"""A conformance check any connection-type plugin can run against itself.
+"""A conformance check any connection-type plugin, or extension of ours, can run against itself.
 
     from azure_appconfig_plugin.testing.conformance import assert_conforms
     assert_conforms(("my-plugin", my_plugin_module), "my-type",
@@ -10,6 +10,10 @@ It checks registration through the hook, methods present, ``input_schema()`` bei
 Schema with a title and description per field, ``parse`` accepting valid input and rejecting
 bad input with typed errors, no secret in any repr or error, and (with ``import_path``) that
 importing the plugin pulls in no heavy SDK.
+
+An *extension* adds auth methods to ``azure-app-configuration`` rather than registering a type:
+for it the check loads our own plugin too (``with_base``, automatic by default, see
+``testing.registry.load_registry``) and checks only the methods the extension added.
 """
 
 from __future__ import annotations
@@ -35,24 +39,41 @@ def check_plugin(
     invalid: Mapping[str, Sequence[Mapping[str, Any]]] = {},
     import_path: str | None = None,
     heavy_modules: Iterable[str] = HEAVY_MODULES,
+    with_base: bool | None = None,
 ) -> list[str]:
-    """Every problem found (empty when the plugin conforms). ``plugin=None`` uses entry points."""
+    """Every problem found (empty when the plugin conforms). ``plugin=None`` uses entry points.
+
+    ``with_base``: load our own ``azure-app-configuration`` plugin next to ``plugin`` (``None``:
+    when ``plugin`` adds methods to that type). Then only the methods ``plugin`` added are
+    checked, and ``valid``/``invalid`` need examples for those alone.
+    """
     import jsonschema
 
     from ..errors import InvalidInput
-    from ..loader import load_plugins
+    from .registry import base_plugin, load_registry, needs_base
 
     problems: list[str] = []
-    registry = load_plugins(plugins=[plugin] if plugin else (), use_entry_points=plugin is None, env={})
+    plugins = [plugin] if plugin else []
+    if with_base is None:
+        with_base = bool(plugins) and needs_base(plugins, slug)
+    registry = load_registry(plugins, with_base=with_base, use_entry_points=plugin is None)
     problems += [f"plugin failure: {f.plugin} ({f.stage}): {f.error}" for f in registry.failures]
     if slug not in registry.types:
         return problems + [f"connection type {slug!r} was not registered through register_connection_types"]
     ctype = registry.types[slug]
+    base_methods: set[str] = set()
+    if with_base and plugins and plugins[0][1] is not base_plugin()[1]:
+        base = load_registry([], with_base=True).types.get(slug)
+        base_methods = set(base.methods) if base is not None else set()
+        if not set(ctype.methods) - base_methods:
+            problems.append(f"{plugin[0]!r} added no auth method to {slug!r}")  # type: ignore[index]
     if not ctype.methods:
         problems.append(f"{slug!r} has no auth methods")
     if not isinstance(ctype.name, str) or not ctype.name:
         problems.append(f"{slug!r} has no name")
     for method_slug, method in ctype.methods.items():
+        if method_slug in base_methods:
+            continue
         where = f"{slug}/{method_slug}"
         if not isinstance(getattr(method, "name", None), str):
             problems.append(f"{where}: no name")
@@ -116,5 +137,6 @@ def check_import_light(import_path: str, heavy_modules: Iterable[str] = HEAVY_MO
 
 
 def assert_conforms(*args: Any, **kwargs: Any) -> None:
+    """``check_plugin`` that fails the test with every problem listed (same arguments)."""
     problems = check_plugin(*args, **kwargs)
     assert not problems, "connection type does not conform:\n  " + "\n  ".join(problems)
