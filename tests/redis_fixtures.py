@@ -71,7 +71,7 @@ class Fleet:
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, *args: str, count: int = 1, extra_env: dict[str, str] | None = None) -> None:
-        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": str(TESTS)}
+        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": str(TESTS), "BARRIER_URL": self.env[REDIS_URL_ENV]}
         for _ in range(count):
             self.procs.append(subprocess.Popen([sys.executable, str(WORKER), *args], env=env, text=True,
                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE))
