@@ -98,15 +98,23 @@ def test_user_tokens_are_not_shared(azure_vcr, redis_env: dict[str, str], redis_
     assert redis_client.dbsize() == 0
 
 
-def test_a_claims_challenge_bypasses_the_shared_cache(redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_claims_challenge_goes_to_the_identity_platform_and_replaces_the_shared_token(
+        redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     cred = CTYPE.token_credential(creds())
     asked: list[Any] = []
-    monkeypatch.setattr(cred, "_acquire", lambda claims: asked.append(claims) or AccessTokenInfo("t", int(time.time()) + 3600))
-    cred.get_token(SCOPE, claims='{"access_token":{}}')
-    assert asked == ['{"access_token":{}}']
-    cred.get_token(SCOPE)
-    cred.get_token(SCOPE)
-    assert asked == ['{"access_token":{}}', None]  # the second plain call came from Redis
+
+    def acquire(claims: str | None) -> AccessTokenInfo:
+        asked.append(claims)
+        return AccessTokenInfo(f"token-{len(asked)}", int(time.time()) + 3600)
+
+    monkeypatch.setattr(cred, "_acquire", acquire)
+    assert cred.get_token(SCOPE).token == "token-1"
+    assert cred.get_token(SCOPE, claims='{"access_token":{}}').token == "token-2"
+    msal_apps.reset()
+    other = CTYPE.token_credential(creds())  # another replica: gets the post-challenge token from Redis
+    monkeypatch.setattr(other, "_acquire", acquire)
+    assert other.get_token(SCOPE).token == "token-2"
+    assert asked == [None, '{"access_token":{}}']
 
 
 # -- faults: the host's request never fails because of the cache ----------------------------------
@@ -136,6 +144,9 @@ def test_redis_stalled_falls_back_within_the_timeouts(azure_vcr, redis_env: dict
                                                       caplog: pytest.LogCaptureFixture) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml"):
         CTYPE.token_credential(creds()).get_token(SCOPE)
+        from azure_appconfig_plugin.stores import shared
+
+        shared.configured().token_cache._memo.clear()  # so the next call must ask Redis
         redis_server.pause()
         try:
             started = time.monotonic()
@@ -213,6 +224,17 @@ def test_protocol_and_hit(redis_client: Any, seal_key: str) -> None:
     assert c.get_or_fetch(KEY, fetch).token == "token-1" and fetch.calls == 1
     clock.now += 400  # inside the refresh margin: refreshed
     assert c.get_or_fetch(KEY, fetch).token == "token-2"
+
+
+def test_a_warm_process_makes_no_redis_round_trip_until_the_refresh_window(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    c, fetch = cache(redis_client, seal_key, clock), Fetcher(clock)
+    c.get_or_fetch(KEY, fetch)
+    other = cache(redis_client, seal_key, clock)  # another replica writes a newer token
+    other.put(KEY, AccessTokenInfo("newer", int(clock.now) + 7200))
+    assert c.get_or_fetch(KEY, fetch).token == "token-1"  # served from this process's memory
+    clock.now += 3400  # its token needs refreshing: Redis has the newer one
+    assert c.get_or_fetch(KEY, fetch).token == "newer" and fetch.calls == 1
 
 
 def test_refresh_on_is_honoured(redis_client: Any, seal_key: str) -> None:

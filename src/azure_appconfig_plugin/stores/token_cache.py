@@ -9,6 +9,10 @@ Bounded duplicates: a lock lives ``lock_seconds``; a replica that waited ``wait_
 seeing a token fetches its own (and stores it). So a holder that dies or stalls costs at most one
 extra request per waiting replica, never a hang.
 
+Each process remembers a token it read or wrote until the token needs refreshing, so a warm
+``get_token`` makes no Redis round trip; Redis is read again when the token enters its refresh
+window (and then holds the token another replica refreshed, or the lock decides who refreshes).
+
 Faults never fail the caller: when Redis is down, slow, or an entry does not open, the cache logs a
 warning (once, until Redis works again) and calls ``fetch`` directly. Errors raised by ``fetch``
 itself (a wrong secret, throttling) reach the caller unchanged.
@@ -34,6 +38,8 @@ logger = logging.getLogger("azure_appconfig_plugin.stores")
 
 REFRESH_MARGIN_SECONDS = 300
 """A shared token is refreshed this long before it expires (as MSAL and the OAuth credential do)."""
+MEMO_MAX = 1024
+"""Tokens this process keeps after reading them from Redis (per cache object)."""
 STALE_GRACE_SECONDS = 30
 """While one replica refreshes, the others keep serving the old token until this close to expiry."""
 
@@ -69,6 +75,9 @@ class SharedTokenCache(Protocol):
     def get_or_fetch(self, key: TokenKey, fetch: Fetch) -> AccessTokenInfo:
         """The shared token for ``key``, calling ``fetch`` (at most once) when there is none."""
 
+    def put(self, key: TokenKey, token: AccessTokenInfo) -> None:
+        """Replace the shared token (e.g. one issued after a claims challenge); never raises."""
+
 
 class RedisTokenCache:
     """``SharedTokenCache`` on Redis: sealed entries, expiring with the token, a short refresh lock."""
@@ -96,13 +105,19 @@ class RedisTokenCache:
         self._release = client.register_script(_RELEASE)
         self._warned = False
         self._warn_lock = threading.Lock()
+        self._memo: dict[str, AccessTokenInfo] = {}  # tokens read from Redis, served while fresh
+        self._memo_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RedisTokenCache(prefix={self._prefix!r})"
 
     # -- the seam -------------------------------------------------------------------------------
     def get_or_fetch(self, key: TokenKey, fetch: Fetch) -> AccessTokenInfo:
-        rkey = hashed(self._prefix, "token", key.identity())
+        rkey = self._key(key)
+        with self._memo_lock:
+            memo = self._memo.get(rkey)
+        if memo is not None and self._fresh(memo, self._clock()):
+            return memo  # this process already read it from Redis: no round trip until it needs refreshing
         lkey = rkey.replace(":token:", ":token-lock:", 1)
         try:
             entry = self._read(rkey)
@@ -111,7 +126,7 @@ class RedisTokenCache:
         now = self._clock()
         if entry is not None and self._fresh(entry, now):
             self._recovered()
-            return entry
+            return self._remember(rkey, entry)
         stale = entry if entry is not None and entry.expires_on - STALE_GRACE_SECONDS > now else None
         deadline = now + self._wait
         while True:
@@ -129,13 +144,26 @@ class RedisTokenCache:
             except SharedStoreError as exc:
                 return self._fallback(exc, fetch)
             if entry is not None and self._fresh(entry, self._clock()):
-                return entry
+                return self._remember(rkey, entry)
             if self._clock() >= deadline:  # the holder is stuck: a bounded duplicate
                 token = fetch()
                 self._write_quietly(rkey, token)
                 return token
 
+    def put(self, key: TokenKey, token: AccessTokenInfo) -> None:
+        self._write_quietly(self._key(key), token)
+
     # -- steps ----------------------------------------------------------------------------------
+    def _key(self, key: TokenKey) -> str:
+        return hashed(self._prefix, "token", key.identity())
+
+    def _remember(self, rkey: str, token: AccessTokenInfo) -> AccessTokenInfo:
+        with self._memo_lock:
+            if len(self._memo) >= MEMO_MAX and rkey not in self._memo:
+                self._memo.clear()  # bounded; entries are only a shortcut to Redis
+            self._memo[rkey] = token
+        return token
+
     def _refresh(self, rkey: str, lkey: str, owner: str, fetch: Fetch) -> AccessTokenInfo:
         try:
             try:
@@ -143,7 +171,7 @@ class RedisTokenCache:
             except SharedStoreError:
                 entry = None
             if entry is not None and self._fresh(entry, self._clock()):
-                return entry
+                return self._remember(rkey, entry)
             token = fetch()
             self._write_quietly(rkey, token)
             return token
@@ -184,6 +212,7 @@ class RedisTokenCache:
             self._warn(unavailable(self._client, exc, "writing the shared token cache"))
         else:
             self._recovered()
+            self._remember(rkey, token)
 
     def _acquire(self, lkey: str) -> str | None:
         import redis
