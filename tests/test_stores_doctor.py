@@ -30,7 +30,7 @@ def test_without_the_url_nothing_is_added() -> None:
 def test_reachable_server(redis_server: LocalRedisServer, seal_key: str) -> None:
     url = redis_server.url.replace("redis://", "redis://default:@", 1)
     checks = statuses({**fakes.fake_instance_env(), REDIS_URL_ENV: url, REDIS_KEY_ENV: seal_key})
-    assert checks["Redis server"][0] == "ok" and "reachable (Redis 6." in checks["Redis server"][1]
+    assert checks["Redis server"][0] == "ok" and "is reachable (Redis " in checks["Redis server"][1]
     assert checks[REDIS_KEY_ENV] == ("ok", "set (1 key, not shown)")
     assert checks[REDIS_URL_ENV][0] == "ok" and "***@127.0.0.1" in checks[REDIS_URL_ENV][1]
 
@@ -64,3 +64,20 @@ def test_a_bad_url_is_invalid_and_not_echoed(url: str, seal_key: str) -> None:
 def test_a_malformed_key_is_invalid_and_not_echoed(redis_server: LocalRedisServer) -> None:
     checks = statuses({**fakes.fake_instance_env(), REDIS_URL_ENV: redis_server.url, REDIS_KEY_ENV: "canary-bad-key"})
     assert checks[REDIS_KEY_ENV][0] == "invalid" and "canary-bad-key" not in checks[REDIS_KEY_ENV][1]
+
+
+def test_a_server_older_than_6_2_is_invalid() -> None:
+    from azure_appconfig_plugin.stores.health import _reachable
+
+    class Old:
+        def ping(self) -> bool:
+            return True
+
+        def info(self, section: str) -> dict[str, str]:
+            return {"redis_version": "6.0.16"}
+
+        def close(self) -> None:
+            pass
+
+    check = _reachable("redis://cache:6379/0", "redis://cache:6379/0", lambda *a: a, lambda url: Old())
+    assert check[1] == "invalid" and "6.2 or later" in check[2]
