@@ -208,3 +208,12 @@ def test_redis_stalled_begin_and_complete_fail_within_the_timeouts(redis_server:
     finally:
         redis_server.resume()
     OAUTH.begin()  # and it recovers
+
+
+def test_timeouts_are_bounded_by_default_and_the_url_may_override_them() -> None:
+    from azure_appconfig_plugin.stores.redis import connect
+
+    default = connect("redis://127.0.0.1:6379/0").connection_pool.connection_kwargs
+    assert (default["socket_connect_timeout"], default["socket_timeout"]) == (1.0, 1.0)
+    tuned = connect("redis://127.0.0.1:6379/0?socket_timeout=2.5").connection_pool.connection_kwargs
+    assert tuned["socket_timeout"] == 2.5

@@ -16,7 +16,8 @@ import threading
 from typing import Any, Mapping
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from .errors import AppConnectionError, SealKeyError
+from ..errors import AppConnectionError
+from .errors import SealKeyError
 from .sealing import Sealer
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
