@@ -115,3 +115,59 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
         assert args[:3] == ["python", "-m", "azure_appconfig_plugin.testing.secret_scan"]
         result = subprocess.run([sys.executable, *args[1:]], cwd=ROOT, capture_output=True, text=True, env=env)
         assert result.returncode == 0 and "0 finding(s)" in result.stdout, result.stdout + result.stderr
+
+
+# --- Several replicas (Redis), issue #11 ----------------------------------------------------------
+
+from redis_fixtures import redis_client, redis_env, redis_server, seal_key  # noqa: E402,F401
+
+
+def _replicas_section() -> str:
+    return README.split("### Several replicas (Redis)", 1)[1].split("\n## ", 1)[0]
+
+
+def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    from azure_appconfig_plugin.testing import fakes
+
+    block = re.findall(r"```sh\n(.*?)\n```", _replicas_section(), re.S)[0]
+    install, *rest = block.splitlines()
+    assert install.startswith('pip install "azure-appconfig-plugin[redis]"')  # offline here: the extra is checked instead
+    assert "redis = [" in (ROOT / "pyproject.toml").read_text()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, **fakes.fake_instance_env(), "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+           "REDIS_URL": redis_server.url.replace("redis://", "redis://default:canary-password@"), "REDIS_KEY": seal_key}
+    env.pop("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL", None)
+    assert (Path(bin_dir) / "python").exists()  # `python` as in the block: the virtual environment's
+    done = subprocess.run(["bash", "-euc", "\n".join(rest)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed_key = done.stdout.splitlines()[0]
+    assert len(printed_key) == 44 and printed_key != seal_key
+    assert "is reachable (Redis" in done.stdout and "READY" in done.stdout
+    assert "canary-password" not in done.stdout + done.stderr and seal_key not in done.stdout
+
+
+def test_several_replicas_python_block_runs(redis_env: dict[str, str], redis_client) -> None:  # type: ignore[no-untyped-def]
+    snippet = re.findall(r"```python\n(.*?)\n```", _replicas_section(), re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(snippet, "README replicas snippet", "exec"), {})
+    assert out.getvalue().strip() == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
+    keys = sorted(k.decode().rsplit(":", 1)[0] for k in redis_client.keys("*"))
+    assert keys == ["azure-appconfig-plugin:flow", "myapp:flow"]
+
+
+def test_several_replicas_table_is_the_benchmarks() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fleet", ROOT / "benchmarks" / "fleet.py")
+    assert spec and spec.loader
+    fleet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fleet)
+    rows = [line.split(" | ") for line in _replicas_section().splitlines() if line.startswith("| ") and " ms |" in line]
+    assert [r[0].lstrip("| ") for r in rows] == list(fleet.MODES)
+    assert [r[1] for r in rows] == ["8", "1", "1"]
+    assert "benchmarks/fleet.py" in _replicas_section()

@@ -67,7 +67,7 @@ def _ok(name: str, value: str) -> DoctorCheck:
 
 
 def run_doctor(env: Mapping[str, str]) -> DoctorReport:
-    """One check per instance setting (the same rules ``InstanceSettings.from_env`` applies)."""
+    """One check per instance setting (the same rules ``InstanceSettings.from_env`` applies), plus Redis when set."""
     checks: list[DoctorCheck] = []
     for name in SETTING_NAMES:
         value = env.get(name, "") if name == CLIENT_SECRET_ENV else env.get(name, "").strip()
@@ -83,4 +83,7 @@ def run_doctor(env: Mapping[str, str]) -> DoctorReport:
     redirect_uri = redirect_uri_for(env[SITE_URL_ENV]) if site_ok else None
     if redirect_uri:
         checks.append(DoctorCheck("redirect URI", OK, f"register exactly {redirect_uri} as a Web redirect URI"))
+    from .stores.health import redis_checks  # several replicas: only when ..._REDIS_URL is set
+
+    checks.extend(redis_checks(env, DoctorCheck))
     return DoctorReport(tuple(checks), redirect_uri)

@@ -32,3 +32,23 @@ INSTANCE_SETTINGS: tuple[InstanceSetting, ...] = (
         required_by=("oauth",),
     ),
 )
+
+# Shared stores for hosts with several replicas (issue #11); optional, read by azure_appconfig_plugin.stores.
+REDIS_URL_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL"
+REDIS_KEY_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_ENCRYPTION_KEY"
+REDIS_SETTINGS: tuple[InstanceSetting, ...] = (
+    InstanceSetting(
+        REDIS_URL_ENV,
+        "Redis URL (several replicas)",
+        "redis:// or rediss:// URL of a Redis server shared by every replica: OAuth flows and app-only tokens are "
+        "kept there. Unset: a single replica with in-memory flows.",
+    ),
+    InstanceSetting(
+        REDIS_KEY_ENV,
+        "Redis encryption key",
+        "Comma-separated base64url 32-byte keys sealing what is kept in Redis; the first seals, all open. "
+        "Required when the Redis URL is set.",
+        secret=True,
+    ),
+)
+INSTANCE_SETTINGS = INSTANCE_SETTINGS + REDIS_SETTINGS

@@ -77,6 +77,22 @@ class ClientSecretTokenCredential(_Base):
 
     def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
         _accept(self.cloud, scopes)
+        from ..stores.shared import shared_token_cache
+        from ..stores.token_cache import TokenKey
+
+        shared = shared_token_cache()  # None unless ..._REDIS_URL is set
+        if shared is None:
+            return self._acquire(claims)
+        c = self._credentials
+        key = TokenKey.for_client_secret(self.cloud.authority(c.tenant_id), c.client_id, self.cloud.scope, c.client_secret)
+        if claims is None:
+            return shared.get_or_fetch(key, lambda: self._acquire(None))
+        token = self._acquire(claims)  # a claims challenge always goes to the identity platform,
+        shared.put(key, token)  # and its token replaces the one the resource rejected, fleet-wide
+        return token
+
+    def _acquire(self, claims: str | None) -> AccessTokenInfo:
+        """A token from MSAL (its in-process cache, else the identity platform)."""
         c = self._credentials
         authority = self.cloud.authority(c.tenant_id)
         app = msal_apps.get_app(authority, c.client_id, c.client_secret)

@@ -1,0 +1,181 @@
+"""Redis-backed flow store (and the one way this package connects to Redis).
+
+Needs the optional extra ``redis`` (redis-py) and a Redis server 6.2 or later (``GETDEL``).
+Every command has a deadline: connecting and each reply are bounded by socket timeouts, with at
+most one retry on a broken connection, so a down or stalled server raises ``StoreUnavailable``
+within about ``2 * (connect_timeout + timeout)`` seconds instead of hanging.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+from ..auth.flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from .errors import SharedStoreError, StoreUnavailable
+from .sealing import Sealer
+
+DEFAULT_PREFIX = "azure-appconfig-plugin:"
+CONNECT_TIMEOUT_SECONDS = 1.0
+COMMAND_TIMEOUT_SECONDS = 1.0
+SCHEMES = ("redis", "rediss")
+
+KeyRing = "Sealer | str | Iterable[bytes | str] | None"
+
+def redact_url(url: str) -> str:
+    """``scheme://host:port/db`` with any user name or password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    auth = "***@" if parts.username or parts.password else ""
+    return f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}"
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a Redis URL, or None. Never echoes a password."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "is not a valid URL; use redis://[:password@]host[:port][/db] or rediss://... (TLS)"
+    if parts.scheme not in SCHEMES:
+        return "must start with redis:// or rediss:// (TLS)"
+    if not parts.hostname:
+        return "names no host; use redis://host:6379/0"
+    return None
+
+def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS) -> Any:
+    """A ``redis.Redis`` client for ``url`` (``redis://`` or ``rediss://``) with bounded timeouts.
+
+    Options in the URL's query (e.g. ``?socket_timeout=2``) override the defaults.
+    """
+    problem = url_problem(url)
+    if problem:
+        raise SharedStoreError(f"Redis URL {redact_url(url)} {problem}", code="redis_url_invalid")
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError:
+        raise SharedStoreError(
+            'the Redis stores need redis-py: pip install "azure-appconfig-plugin[redis]"', code="redis_missing"
+        ) from None
+    return redis.Redis.from_url(
+        url.strip(),
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_timeout=False,
+        health_check_interval=30,
+    )
+
+def describe_client(client: Any) -> str:
+    """``host:port/db`` of a client, for messages (never its password)."""
+    try:
+        kw: Mapping[str, Any] = client.connection_pool.connection_kwargs
+    except AttributeError:
+        return "Redis"
+    return f"Redis at {kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
+
+def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable:
+    """The typed error for a Redis failure; names the server, never the URL's password."""
+    kind = type(exc).__name__
+    return StoreUnavailable(
+        f"{describe_client(client)} failed while {doing} ({kind}); check that the server is up and reachable "
+        "and that the URL's password is right",
+        code="redis_unavailable",
+    )
+
+def make_sealer(keys: Any) -> Sealer:
+    """A ``Sealer`` from a ``Sealer``, a setting string, or key bytes/strings; None reads the environment."""
+    if isinstance(keys, Sealer):
+        return keys
+    if keys is None:
+        from .shared import sealer_from_env
+
+        return sealer_from_env()
+    if isinstance(keys, str):
+        return Sealer.from_setting(keys)
+    return Sealer(keys)
+
+def hashed(prefix: str, kind: str, secret_part: str) -> str:
+    """A Redis key from a hash of ``secret_part``: the raw value never reaches Redis."""
+    return f"{prefix}{kind}:{hashlib.sha256(secret_part.encode('utf-8')).hexdigest()}"
+
+class RedisFlowStore:
+    """``FlowStore`` on Redis: sealed, expiring on the server, taken at most once across processes."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        keys: Any = None,
+        prefix: str = DEFAULT_PREFIX,
+        ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._client = client
+        self._sealer = make_sealer(keys)
+        self._prefix = prefix
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        keys: Any = None,
+        prefix: str = DEFAULT_PREFIX,
+        ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        timeout: float = COMMAND_TIMEOUT_SECONDS,
+    ) -> RedisFlowStore:
+        """A store on a new client for ``url``; ``keys=None`` reads ``..._REDIS_ENCRYPTION_KEY``."""
+        sealer = make_sealer(keys)
+        return cls(connect(url, connect_timeout=connect_timeout, timeout=timeout), keys=sealer, prefix=prefix, ttl_seconds=ttl_seconds)
+
+    def __repr__(self) -> str:
+        return f"RedisFlowStore({describe_client(self._client)}, prefix={self._prefix!r}, ttl_seconds={self._ttl})"
+
+    def key_for(self, state: str) -> str:
+        return hashed(self._prefix, "flow", state)
+
+    def put(self, flow: PendingFlow) -> None:
+        """Store ``flow`` sealed, expiring on the server; raises ``StoreUnavailable`` if it was not stored."""
+        import redis
+
+        key = self.key_for(flow.state)
+        remaining = min(float(self._ttl), flow.expires_at - self._clock())
+        ttl_ms = max(1, math.ceil(remaining * 1000))
+        blob = self._sealer.seal(json.dumps(flow.to_dict()).encode("utf-8"), context=key.encode("utf-8"))
+        try:
+            stored = self._client.set(key, blob, px=ttl_ms, nx=True)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "storing an OAuth flow") from None
+        if not stored:
+            raise SharedStoreError("an OAuth flow with this state already exists; start the connection again", code="state_collision")
+
+    def take(self, state: str) -> PendingFlow | None:
+        """Remove and return the flow (``GETDEL``: of two replicas taking it at once, one gets it)."""
+        import redis
+
+        key = self.key_for(state)
+        try:
+            blob = self._client.getdel(key)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "taking an OAuth flow") from None
+        if blob is None:
+            return None
+        data = json.loads(self._sealer.open(bytes(blob), context=key.encode("utf-8")))
+        return PendingFlow.from_dict(data)

@@ -1,0 +1,97 @@
+"""The shared stores the environment asks for (``..._REDIS_URL``), one per process.
+
+When ``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL`` is set, ``begin()``/``complete()``
+without a ``flow_store`` use ``RedisFlowStore`` and client-secret credentials use
+``RedisTokenCache``, both on that server and sealed with the keys in
+``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_ENCRYPTION_KEY``. A URL without a key is a
+configuration error: ``begin()`` raises ``SealKeyError`` (nothing unsealed is ever written), and
+the token path logs a warning once and asks the identity platform directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any, Mapping
+
+from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
+from ..errors import AppConnectionError
+from .errors import SealKeyError
+from .sealing import Sealer
+
+logger = logging.getLogger("azure_appconfig_plugin.stores")
+
+_lock = threading.Lock()
+_cached: dict[tuple[str, str], Any] = {}
+_warned_config = False
+
+
+def sealer_from_env(env: Mapping[str, str] | None = None) -> Sealer:
+    env = os.environ if env is None else env
+    value = env.get(REDIS_KEY_ENV, "")
+    if not value.strip():
+        raise SealKeyError(
+            f"{REDIS_KEY_ENV} is not set: the Redis stores seal what they keep with it. Generate one with "
+            "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value",
+            field=REDIS_KEY_ENV,
+        )
+    return Sealer.from_setting(value, setting=REDIS_KEY_ENV)
+
+
+class SharedStores:
+    """The flow store and the token cache on one Redis client."""
+
+    def __init__(self, url: str, sealer: Sealer) -> None:
+        from .redis import RedisFlowStore, connect, redact_url
+        from .token_cache import RedisTokenCache
+
+        self.display_url = redact_url(url)
+        self.client = connect(url)
+        self.flow_store = RedisFlowStore(self.client, keys=sealer)
+        self.token_cache = RedisTokenCache(self.client, keys=sealer)
+
+    def __repr__(self) -> str:
+        return f"SharedStores({self.display_url})"
+
+
+def configured(env: Mapping[str, str] | None = None) -> SharedStores | None:
+    """The process's shared stores, or None when ``..._REDIS_URL`` is unset. Raises on a bad setting."""
+    env = os.environ if env is None else env
+    url = env.get(REDIS_URL_ENV, "").strip()
+    if not url:
+        return None
+    key_setting = env.get(REDIS_KEY_ENV, "")
+    with _lock:
+        stores = _cached.get((url, key_setting))
+        if stores is None:
+            stores = SharedStores(url, sealer_from_env(env))
+            _cached.clear()  # settings changed: forget the old client
+            _cached[(url, key_setting)] = stores
+        return stores
+
+
+def shared_token_cache(env: Mapping[str, str] | None = None) -> Any:
+    """The shared token cache, or None (unset, or misconfigured: then a warning is logged once)."""
+    global _warned_config
+    try:
+        stores = configured(env)
+    except AppConnectionError as exc:
+        if not _warned_config:
+            _warned_config = True
+            logger.warning("shared token cache disabled, asking the identity platform directly: %s", exc)
+        return None
+    return stores.token_cache if stores is not None else None
+
+
+def reset() -> None:
+    """Forget the process's shared stores (tests use this between cases)."""
+    global _warned_config
+    with _lock:
+        for stores in _cached.values():
+            try:
+                stores.client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        _cached.clear()
+        _warned_config = False

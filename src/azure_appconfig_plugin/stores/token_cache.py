@@ -1,0 +1,242 @@
+"""A token cache shared by every replica, for non-interactive (app-only) tokens.
+
+The seam: a credential builds a ``TokenKey`` and calls ``cache.get_or_fetch(key, fetch)``, where
+``fetch`` is how it gets a token without the shared cache (MSAL). The cache answers from Redis
+when it can; otherwise one replica takes a short lock and fetches while the others wait for its
+result. A fleet therefore asks the identity platform once per token lifetime, not once per replica.
+
+Bounded duplicates: a lock lives ``lock_seconds``; a replica that waited ``wait_seconds`` without
+seeing a token fetches its own (and stores it). So a holder that dies or stalls costs at most one
+extra request per waiting replica, never a hang.
+
+Each process remembers a token it read or wrote until the token needs refreshing, so a warm
+``get_token`` makes no Redis round trip; Redis is read again when the token enters its refresh
+window (and then holds the token another replica refreshed, or the lock decides who refreshes).
+
+Faults never fail the caller: when Redis is down, slow, or an entry does not open, the cache logs a
+warning (once, until Redis works again) and calls ``fetch`` directly. Errors raised by ``fetch``
+itself (a wrong secret, throttling) reach the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import attrs
+from azure.core.credentials import AccessTokenInfo
+
+from .errors import SharedStoreError
+from .redis import DEFAULT_PREFIX, hashed, make_sealer, unavailable
+
+logger = logging.getLogger("azure_appconfig_plugin.stores")
+
+REFRESH_MARGIN_SECONDS = 300
+"""A shared token is refreshed this long before it expires (as MSAL and the OAuth credential do)."""
+MEMO_MAX = 1024
+"""Tokens this process keeps after reading them from Redis (per cache object)."""
+STALE_GRACE_SECONDS = 30
+"""While one replica refreshes, the others keep serving the old token until this close to expiry."""
+
+Fetch = Callable[[], AccessTokenInfo]
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@attrs.frozen
+class TokenKey:
+    """What makes two token requests interchangeable: the authority, the client, the scope, and the
+    client's credential (only a fingerprint of it; a different secret never gets another's token)."""
+
+    authority: str
+    client_id: str
+    scope: str
+    credential_fingerprint: str = attrs.field(repr=False)
+
+    @classmethod
+    def for_client_secret(cls, authority: str, client_id: str, scope: str, client_secret: str) -> TokenKey:
+        fingerprint = hashlib.sha256(b"client-secret\x00" + client_secret.encode("utf-8")).hexdigest()
+        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, fingerprint)
+
+    def identity(self) -> str:
+        return json.dumps([self.authority, self.client_id, self.scope, self.credential_fingerprint])
+
+
+@runtime_checkable
+class SharedTokenCache(Protocol):
+    def get_or_fetch(self, key: TokenKey, fetch: Fetch) -> AccessTokenInfo:
+        """The shared token for ``key``, calling ``fetch`` (at most once) when there is none."""
+
+    def put(self, key: TokenKey, token: AccessTokenInfo) -> None:
+        """Replace the shared token (e.g. one issued after a claims challenge); never raises."""
+
+
+class RedisTokenCache:
+    """``SharedTokenCache`` on Redis: sealed entries, expiring with the token, a short refresh lock."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        keys: Any = None,
+        prefix: str = DEFAULT_PREFIX,
+        lock_seconds: float = 10.0,
+        wait_seconds: float = 5.0,
+        poll_seconds: float = 0.02,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._sealer = make_sealer(keys)
+        self._prefix = prefix
+        self._lock_ms = int(lock_seconds * 1000)
+        self._wait = wait_seconds
+        self._poll = poll_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._release = client.register_script(_RELEASE)
+        self._warned = False
+        self._warn_lock = threading.Lock()
+        self._memo: dict[str, AccessTokenInfo] = {}  # tokens read from Redis, served while fresh
+        self._memo_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RedisTokenCache(prefix={self._prefix!r})"
+
+    # -- the seam -------------------------------------------------------------------------------
+    def get_or_fetch(self, key: TokenKey, fetch: Fetch) -> AccessTokenInfo:
+        rkey = self._key(key)
+        with self._memo_lock:
+            memo = self._memo.get(rkey)
+        if memo is not None and self._fresh(memo, self._clock()):
+            return memo  # this process already read it from Redis: no round trip until it needs refreshing
+        lkey = rkey.replace(":token:", ":token-lock:", 1)
+        try:
+            entry = self._read(rkey)
+        except SharedStoreError as exc:
+            return self._fallback(exc, fetch)
+        now = self._clock()
+        if entry is not None and self._fresh(entry, now):
+            self._recovered()
+            return self._remember(rkey, entry)
+        stale = entry if entry is not None and entry.expires_on - STALE_GRACE_SECONDS > now else None
+        deadline = now + self._wait
+        while True:
+            try:
+                owner = self._acquire(lkey)
+            except SharedStoreError as exc:
+                return stale or self._fallback(exc, fetch)
+            if owner is not None:
+                return self._refresh(rkey, lkey, owner, fetch)
+            if stale is not None:  # someone else refreshes; the old token is still good
+                return stale
+            self._sleep(self._poll)
+            try:
+                entry = self._read(rkey)
+            except SharedStoreError as exc:
+                return self._fallback(exc, fetch)
+            if entry is not None and self._fresh(entry, self._clock()):
+                return self._remember(rkey, entry)
+            if self._clock() >= deadline:  # the holder is stuck: a bounded duplicate
+                token = fetch()
+                self._write_quietly(rkey, token)
+                return token
+
+    def put(self, key: TokenKey, token: AccessTokenInfo) -> None:
+        self._write_quietly(self._key(key), token)
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _key(self, key: TokenKey) -> str:
+        return hashed(self._prefix, "token", key.identity())
+
+    def _remember(self, rkey: str, token: AccessTokenInfo) -> AccessTokenInfo:
+        with self._memo_lock:
+            if len(self._memo) >= MEMO_MAX and rkey not in self._memo:
+                self._memo.clear()  # bounded; entries are only a shortcut to Redis
+            self._memo[rkey] = token
+        return token
+
+    def _refresh(self, rkey: str, lkey: str, owner: str, fetch: Fetch) -> AccessTokenInfo:
+        try:
+            try:
+                entry = self._read(rkey)  # another replica may have refreshed just before our lock
+            except SharedStoreError:
+                entry = None
+            if entry is not None and self._fresh(entry, self._clock()):
+                return self._remember(rkey, entry)
+            token = fetch()
+            self._write_quietly(rkey, token)
+            return token
+        finally:
+            try:
+                self._release(keys=[lkey], args=[owner])
+            except Exception:  # noqa: BLE001 - the lock expires on its own
+                pass
+
+    def _fresh(self, token: AccessTokenInfo, now: float) -> bool:
+        if token.refresh_on is not None and now >= token.refresh_on:
+            return False
+        return token.expires_on - now > REFRESH_MARGIN_SECONDS
+
+    def _read(self, rkey: str) -> AccessTokenInfo | None:
+        import redis
+
+        try:
+            blob = self._client.get(rkey)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "reading the shared token cache") from None
+        if blob is None:
+            return None
+        data = json.loads(self._sealer.open(bytes(blob), context=rkey.encode("utf-8")))
+        return AccessTokenInfo(data["token"], int(data["expires_on"]), refresh_on=data.get("refresh_on"))
+
+    def _write_quietly(self, rkey: str, token: AccessTokenInfo) -> None:
+        import redis
+
+        ttl_ms = int((token.expires_on - self._clock()) * 1000)
+        if ttl_ms <= 0:
+            return
+        data = {"token": token.token, "expires_on": token.expires_on, "refresh_on": token.refresh_on}
+        blob = self._sealer.seal(json.dumps(data).encode("utf-8"), context=rkey.encode("utf-8"))
+        try:
+            self._client.set(rkey, blob, px=ttl_ms)
+        except redis.RedisError as exc:
+            self._warn(unavailable(self._client, exc, "writing the shared token cache"))
+        else:
+            self._recovered()
+            self._remember(rkey, token)
+
+    def _acquire(self, lkey: str) -> str | None:
+        import redis
+
+        owner = uuid.uuid4().hex
+        try:
+            got = self._client.set(lkey, owner, nx=True, px=self._lock_ms)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "locking the shared token cache") from None
+        return owner if got else None
+
+    # -- faults ---------------------------------------------------------------------------------
+    def _fallback(self, exc: SharedStoreError, fetch: Fetch) -> AccessTokenInfo:
+        self._warn(exc)
+        return fetch()
+
+    def _warn(self, exc: SharedStoreError) -> None:
+        with self._warn_lock:
+            if self._warned:
+                return
+            self._warned = True
+        logger.warning("shared token cache unavailable, asking the identity platform directly: %s", exc)
+
+    def _recovered(self) -> None:
+        if self._warned:
+            with self._warn_lock:
+                self._warned = False

@@ -1,0 +1,294 @@
+"""The shared token cache on a real redis-server: one token request for a fleet, sealed, fault-tolerant."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+from azure.core.credentials import AccessTokenInfo
+
+from azure_appconfig_plugin.auth import msal_apps
+from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
+from azure_appconfig_plugin.errors import InvalidClientSecret
+from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
+from azure_appconfig_plugin.settings import InstanceSettings
+from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
+from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
+from azure_appconfig_plugin.testing import fakes
+
+from redis_fixtures import Fleet, fleet, redis_client, redis_env, redis_server, seal_key  # noqa: F401
+
+CANARY = "canary-client-secret-Zq8~x"
+SCOPE = "https://azconfig.io/.default"
+CTYPE = build_connection_type()
+KEY = TokenKey.for_client_secret("https://login.microsoftonline.com/t", "c", SCOPE, CANARY)
+
+
+def creds(secret: str = CANARY) -> ClientSecretCredentials:
+    return ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, secret)
+
+
+def token_posts(cassette: Any) -> int:
+    return sum(n for i, n in cassette.play_counts.items() if cassette.requests[i].method == "POST")
+
+
+# -- a fleet of processes ---------------------------------------------------------------------------
+
+FLEET = 6
+
+
+@pytest.mark.parametrize("shared, expected_requests", [(True, 1), (False, FLEET)])
+def test_a_fleet_asking_at_once_makes_one_token_request(fleet: Fleet, shared: bool, expected_requests: int) -> None:
+    # Each worker replays client_secret_token.yaml with repeats allowed, so every worker *could* ask
+    # the identity platform; the count of replayed token POSTs is what the fleet really asked.
+    extra = {"WAIT_FOR_GO": "1", "TEST_CLIENT_SECRET": CANARY, **({} if shared else {REDIS_URL_ENV: ""})}
+    fleet.start("token", "5", count=FLEET, extra_env=extra)
+    fleet.release()
+    results = fleet.results()
+    assert sum(r["token_posts"] for r in results) == expected_requests
+    assert {t for r in results for t in r["tokens"]} == {fakes.FAKE_ACCESS_TOKEN}
+
+
+# -- in this process -------------------------------------------------------------------------------
+
+def test_a_new_process_is_served_from_redis(azure_vcr, redis_env: dict[str, str]) -> None:
+    with azure_vcr.use_cassette("client_secret_token.yaml", allow_playback_repeats=True) as cassette:
+        first = CTYPE.token_credential(creds()).get_token(SCOPE)
+        msal_apps.reset()  # as if another replica: no MSAL app, no MSAL cache
+        again = CTYPE.token_credential(creds()).get_token_info(SCOPE)
+    assert first.token == again.token == fakes.FAKE_ACCESS_TOKEN
+    assert again.expires_on == first.expires_on
+    assert cassette.play_count == 2  # discovery and one token request, for both
+
+
+def test_entries_are_sealed_and_keyed_by_a_hash(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        CTYPE.token_credential(creds()).get_token(SCOPE)
+    keys = redis_client.keys("*")
+    assert len(keys) == 1 and keys[0].startswith(b"azure-appconfig-plugin:token:")  # the lock is released
+    value = redis_client.get(keys[0])
+    for text in (fakes.FAKE_ACCESS_TOKEN, CANARY, fakes.FAKE_CLIENT_ID, fakes.FAKE_TENANT_ID):
+        assert text.encode() not in value and text.encode() not in keys[0]
+    ttl = redis_client.pttl(keys[0]) / 1000
+    assert 3500 < ttl <= 3600  # expires with the token
+
+
+def test_another_secret_never_gets_the_shared_token(azure_vcr, redis_env: dict[str, str]) -> None:
+    with azure_vcr.use_cassette("client_secret_token.yaml", allow_playback_repeats=True) as cassette:
+        CTYPE.token_credential(creds()).get_token(SCOPE)
+        CTYPE.token_credential(creds("another-secret-value-Zq8~")).get_token(SCOPE)
+    assert token_posts(cassette) == 2
+
+
+def test_identity_errors_reach_the_caller_unchanged(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:
+    with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"):
+        with pytest.raises(InvalidClientSecret):
+            CTYPE.token_credential(creds()).get_token(SCOPE)
+    assert redis_client.dbsize() == 0  # nothing cached, lock released
+
+
+def test_user_tokens_are_not_shared(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:
+    stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1", None, None)
+    cred = CTYPE.methods["oauth"].token_credential(stored, settings=InstanceSettings.from_env())
+    with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
+        assert cred.get_token(SCOPE).token == "fake-access-token-2"
+    assert redis_client.dbsize() == 0
+
+
+def test_a_claims_challenge_goes_to_the_identity_platform_and_replaces_the_shared_token(
+        redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    cred = CTYPE.token_credential(creds())
+    asked: list[Any] = []
+
+    def acquire(claims: str | None) -> AccessTokenInfo:
+        asked.append(claims)
+        return AccessTokenInfo(f"token-{len(asked)}", int(time.time()) + 3600)
+
+    monkeypatch.setattr(cred, "_acquire", acquire)
+    assert cred.get_token(SCOPE).token == "token-1"
+    assert cred.get_token(SCOPE, claims='{"access_token":{}}').token == "token-2"
+    msal_apps.reset()
+    other = CTYPE.token_credential(creds())  # another replica: gets the post-challenge token from Redis
+    monkeypatch.setattr(other, "_acquire", acquire)
+    assert other.get_token(SCOPE).token == "token-2"
+    assert asked == [None, '{"access_token":{}}']
+
+
+# -- faults: the host's request never fails because of the cache ----------------------------------
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "azure_appconfig_plugin.stores" and r.levelno == logging.WARNING]
+
+
+def test_redis_down_falls_back_and_warns_once(azure_vcr, redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv(REDIS_URL_ENV, f"redis://:hunter2@127.0.0.1:{port}/0")
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        started = time.monotonic()
+        tokens = {CTYPE.token_credential(creds()).get_token(SCOPE).token for _ in range(3)}
+        assert time.monotonic() - started < 10
+    assert tokens == {fakes.FAKE_ACCESS_TOKEN}
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1 and "hunter2" not in warnings[0] and "StoreUnavailable" not in warnings[0]
+
+
+def test_redis_stalled_falls_back_within_the_timeouts(azure_vcr, redis_env: dict[str, str], redis_server: LocalRedisServer,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        CTYPE.token_credential(creds()).get_token(SCOPE)
+        from azure_appconfig_plugin.stores import shared
+
+        shared.configured().token_cache._memo.clear()  # so the next call must ask Redis
+        redis_server.pause()
+        try:
+            started = time.monotonic()
+            assert CTYPE.token_credential(creds()).get_token(SCOPE).token == fakes.FAKE_ACCESS_TOKEN  # MSAL's own cache
+            assert time.monotonic() - started < 6
+        finally:
+            redis_server.resume()
+    assert len(_warnings(caplog)) == 1
+
+
+def test_url_without_key_serves_tokens_and_warns_once(azure_vcr, redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture, redis_client: Any) -> None:
+    monkeypatch.delenv(REDIS_KEY_ENV)
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        for _ in range(2):
+            assert CTYPE.token_credential(creds()).get_token(SCOPE).token == fakes.FAKE_ACCESS_TOKEN
+    warnings = _warnings(caplog)
+    assert len(warnings) == 1 and REDIS_KEY_ENV in warnings[0]
+    assert redis_client.dbsize() == 0
+
+
+def test_an_entry_that_does_not_open_is_refetched(redis_client: Any, seal_key: str, caplog: pytest.LogCaptureFixture) -> None:
+    from azure_appconfig_plugin.stores.sealing import generate_key
+
+    RedisTokenCache(redis_client, keys=generate_key()).get_or_fetch(KEY, lambda: AccessTokenInfo("old", int(time.time()) + 3600))
+    token = RedisTokenCache(redis_client, keys=seal_key).get_or_fetch(KEY, lambda: AccessTokenInfo("new", int(time.time()) + 3600))
+    assert token.token == "new" and len(_warnings(caplog)) == 1
+
+
+# -- coordination, with a controlled clock ----------------------------------------------------------
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def cache(client: Any, key: str, clock: Clock, **kw: Any) -> RedisTokenCache:
+    return RedisTokenCache(client, keys=key, clock=clock, sleep=clock.sleep, wait_seconds=1.0, poll_seconds=0.1, **kw)
+
+
+class Fetcher:
+    def __init__(self, clock: Clock, lifetime: int = 3600, refresh_in: int | None = None) -> None:
+        self.calls = 0
+        self.clock, self.lifetime, self.refresh_in = clock, lifetime, refresh_in
+
+    def __call__(self) -> AccessTokenInfo:
+        self.calls += 1
+        now = int(self.clock())
+        return AccessTokenInfo(f"token-{self.calls}", now + self.lifetime,
+                               refresh_on=now + self.refresh_in if self.refresh_in else None)
+
+
+def lock_key_for(c: RedisTokenCache) -> str:
+    return entry_key().replace(":token:", ":token-lock:", 1)
+
+
+def entry_key() -> str:
+    from azure_appconfig_plugin.stores.redis import DEFAULT_PREFIX, hashed
+
+    return hashed(DEFAULT_PREFIX, "token", KEY.identity())
+
+
+def test_protocol_and_hit(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    c, fetch = cache(redis_client, seal_key, clock), Fetcher(clock)
+    assert isinstance(c, SharedTokenCache)
+    assert c.get_or_fetch(KEY, fetch).token == "token-1"
+    clock.now += 3000  # still more than 5 minutes left
+    assert c.get_or_fetch(KEY, fetch).token == "token-1" and fetch.calls == 1
+    clock.now += 400  # inside the refresh margin: refreshed
+    assert c.get_or_fetch(KEY, fetch).token == "token-2"
+
+
+def test_a_warm_process_makes_no_redis_round_trip_until_the_refresh_window(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    c, fetch = cache(redis_client, seal_key, clock), Fetcher(clock)
+    c.get_or_fetch(KEY, fetch)
+    other = cache(redis_client, seal_key, clock)  # another replica writes a newer token
+    other.put(KEY, AccessTokenInfo("newer", int(clock.now) + 7200))
+    assert c.get_or_fetch(KEY, fetch).token == "token-1"  # served from this process's memory
+    clock.now += 3400  # its token needs refreshing: Redis has the newer one
+    assert c.get_or_fetch(KEY, fetch).token == "newer" and fetch.calls == 1
+
+
+def test_refresh_on_is_honoured(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    c, fetch = cache(redis_client, seal_key, clock), Fetcher(clock, lifetime=86400, refresh_in=43200)
+    c.get_or_fetch(KEY, fetch)
+    clock.now += 43201
+    assert c.get_or_fetch(KEY, fetch).token == "token-2"
+
+
+def test_while_another_replica_refreshes_the_old_token_is_served(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    c, fetch = cache(redis_client, seal_key, clock), Fetcher(clock)
+    c.get_or_fetch(KEY, fetch)
+    clock.now += 3400  # in the refresh window, still valid
+    redis_client.set(lock_key_for(c), "other-replica", px=10_000)
+    assert c.get_or_fetch(KEY, fetch).token == "token-1" and fetch.calls == 1
+
+
+def test_waiters_get_the_token_the_lock_holder_writes(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    holder, fetch = cache(redis_client, seal_key, clock), Fetcher(clock)
+    redis_client.set(lock_key_for(holder), "other-replica", px=10_000)
+
+    def sleep(seconds: float) -> None:  # the other replica finishes while we wait
+        clock.now += seconds
+        if fetch.calls == 0:
+            other = RedisTokenCache(redis_client, keys=seal_key, clock=clock)
+            other._write_quietly(entry_key(), AccessTokenInfo("from-holder", int(clock.now) + 3600))
+
+    waiter = RedisTokenCache(redis_client, keys=seal_key, clock=clock, sleep=sleep, wait_seconds=1.0, poll_seconds=0.1)
+    assert waiter.get_or_fetch(KEY, fetch).token == "from-holder" and fetch.calls == 0
+
+
+def test_a_stuck_lock_holder_costs_one_bounded_duplicate(redis_client: Any, seal_key: str) -> None:
+    clock = Clock()
+    c, fetch = cache(redis_client, seal_key, clock), Fetcher(clock)
+    redis_client.set(lock_key_for(c), "stuck-replica", px=60_000)
+    started = clock.now
+    assert c.get_or_fetch(KEY, fetch).token == "token-1"
+    assert fetch.calls == 1 and 1.0 <= clock.now - started <= 1.2  # waited wait_seconds, then fetched
+    assert redis_client.get(lock_key_for(c)) == b"stuck-replica"  # never released someone else's lock
+
+
+def test_a_failed_fetch_releases_the_lock(redis_client: Any, seal_key: str) -> None:
+    c = cache(redis_client, seal_key, Clock())
+
+    def fail() -> AccessTokenInfo:
+        raise InvalidClientSecret("wrong secret")
+
+    with pytest.raises(InvalidClientSecret):
+        c.get_or_fetch(KEY, fail)
+    assert redis_client.dbsize() == 0
+
+
+def test_token_key_repr_hides_the_fingerprint() -> None:
+    assert KEY.credential_fingerprint not in repr(KEY) and CANARY not in KEY.identity()
