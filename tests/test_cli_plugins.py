@@ -129,3 +129,46 @@ def test_types_with_a_malformed_allow_list_fails_closed(monkeypatch: pytest.Monk
 def test_pin_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run("plugins", "pin", "--help")
     assert code == 0 and "RECORD" in capsys.readouterr().out
+
+
+# --- doctor ------------------------------------------------------------------------------------------
+
+
+def doctor_plugins(monkeypatch: pytest.MonkeyPatch, allowed: str | None) -> tuple[int, dict[str, str]]:
+    from azure_appconfig_plugin.testing import fakes
+
+    for key, value in fakes.fake_instance_env().items():
+        monkeypatch.setenv(key, value)
+    if allowed is None:
+        monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
+    else:
+        monkeypatch.setenv(ALLOWLIST_ENV, allowed)
+    code, text = run("doctor", "--json")
+    return code, next(c for c in json.loads(text)["checks"] if c["name"] == "plugins")
+
+
+def test_doctor_reports_open_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, check = doctor_plugins(monkeypatch, None)
+    assert code == 0 and check["status"] == "ok" and check["detail"].startswith("open mode: every installed plugin loads")
+
+
+def test_doctor_reports_allow_list_mode_and_refused_plugins(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    site.install("acme-policy")
+    site.install("zeta-tools", "0.3")
+    code, check = doctor_plugins(monkeypatch, f"azure-appconfig-plugin,acme-policy==1.0@sha256:{site.digest('acme-policy')}")
+    assert code == 0 and check["status"] == "warning"
+    assert check["detail"] == (f"allow-list mode (2 entries): not loaded: zeta-tools (blocked: zeta-tools is not listed in {ALLOWLIST_ENV})")
+    code, check = doctor_plugins(monkeypatch, "azure-appconfig-plugin,acme-policy,zeta-tools")
+    assert (code, check["status"]) == (0, "ok") and check["detail"] == "allow-list mode (3 entries): every installed plugin is allowed"
+    assert site.imported() == ["acme_policy_mod", "zeta_tools_mod"]
+
+
+@pytest.mark.parametrize(("allowed", "detail"), [
+    ("", "this package is not loaded: APP_CONNECTIONS_ALLOWED_PLUGINS is set but empty"),
+    ("azure-appconfig-plugin==0.0.1", "this package is not loaded: azure-appconfig-plugin 0.1.0 is installed; 0.0.1 is pinned"),
+    ("azure-appconfig-plugin,acme>=2", "entry 'acme>=2' uses a version range"),
+])
+def test_doctor_is_not_ready_when_the_allow_list_keeps_this_package_out(monkeypatch: pytest.MonkeyPatch,
+                                                                        allowed: str, detail: str) -> None:
+    code, check = doctor_plugins(monkeypatch, allowed)
+    assert code == 1 and check["status"] == "invalid" and detail in check["detail"]

@@ -83,4 +83,7 @@ def run_doctor(env: Mapping[str, str]) -> DoctorReport:
     redirect_uri = redirect_uri_for(env[SITE_URL_ENV]) if site_ok else None
     if redirect_uri:
         checks.append(DoctorCheck("redirect URI", OK, f"register exactly {redirect_uri} as a Web redirect URI"))
+    from .trust import doctor_status  # plugin trust: the mode and any plugin not loaded (issue #14)
+
+    checks.append(DoctorCheck("plugins", *doctor_status(env)))
     return DoctorReport(tuple(checks), redirect_uri)
