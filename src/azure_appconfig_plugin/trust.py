@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import sys
 from importlib import metadata
@@ -204,9 +205,10 @@ def allow_list_from_env(env: Mapping[str, str]) -> AllowList | None:
 # --- installed distributions: RECORD digest and files ----------------------------------------
 
 
-def record_file(dist: metadata.Distribution) -> Path | None:
-    """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one)."""
-    for path in dist.files or ():
+def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> Path | None:
+    """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one).
+    ``files``: ``dist.files`` when the caller already has it (each call re-reads RECORD)."""
+    for path in (files if files is not None else dist.files) or ():
         if path.name == "RECORD" and path.parent.name.endswith(".dist-info") and len(path.parts) == 2:
             located = Path(str(dist.locate_file(path)))
             return located if located.is_file() else None
@@ -216,9 +218,9 @@ def record_file(dist: metadata.Distribution) -> Path | None:
     return None
 
 
-def record_digest(dist: metadata.Distribution) -> str | None:
+def record_digest(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> str | None:
     """Lower-case hex SHA-256 of the bytes of the installed ``RECORD`` (what a pin names)."""
-    path = record_file(dist)
+    path = record_file(dist, files)
     return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -254,34 +256,37 @@ def _urlsafe(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def verify_files(dist: metadata.Distribution) -> FileCheck:
+def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> FileCheck:
     """Hash every file ``RECORD`` lists with a hash and compare (size first, then digest).
 
     Files without a hash in ``RECORD`` (``RECORD`` itself, byte-code pip compiled after
     installing) cannot be checked and are skipped.
     """
     checked = 0
-    for path in dist.files or ():
+    base = str(dist.locate_file(""))  # one join per file instead of a pathlib object per file
+    for path in (files if files is not None else dist.files) or ():
         if path.hash is None:
             continue
-        shown = _shown(str(path))
         mode = path.hash.mode.lower().replace("-", "_")
         if mode not in STRONG_HASHES:
+            shown = _shown(str(path))
             return FileCheck(checked, f"RECORD lists {shown} with a {mode!r} hash, which cannot be trusted", shown)
-        located = Path(str(dist.locate_file(path)))
         try:
             digest = hashlib.new(mode)
             size = 0
-            with open(located, "rb") as fh:
+            with open(os.path.join(base, str(path)), "rb") as fh:
                 while chunk := fh.read(_CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
         except OSError:
+            shown = _shown(str(path))
             return FileCheck(checked, f"{shown} is listed in RECORD but cannot be read (deleted or replaced)", shown)
         checked += 1
         if path.size is not None and size != path.size:
+            shown = _shown(str(path))
             return FileCheck(checked, f"{shown} changed after install (size {size}, RECORD says {path.size})", shown)
         if _urlsafe(digest.digest()) != path.hash.value:
+            shown = _shown(str(path))
             return FileCheck(checked, f"{shown} changed after install (its {mode} differs from RECORD)", shown)
     return FileCheck(checked)
 
@@ -305,9 +310,10 @@ def module_origin(module: str) -> str | None:
     return locations[0] if locations else None
 
 
-def _shadowed(dist: metadata.Distribution, modules: Iterable[str]) -> str | None:
+def _shadowed(dist: metadata.Distribution, files: list[metadata.PackagePath], modules: Iterable[str]) -> str | None:
     """A problem when an entry point's top-level module would come from outside ``dist``'s files."""
-    recorded = {Path(str(dist.locate_file(p))).resolve() for p in dist.files or ()}
+    root = Path(str(dist.locate_file(""))).resolve()
+    recorded = {p.as_posix() for p in files}
     for module in modules:
         top = module.split(".", 1)[0]
         try:
@@ -317,7 +323,8 @@ def _shadowed(dist: metadata.Distribution, modules: Iterable[str]) -> str | None
         if spec is None:
             return f"module {_shown(top)!r} of its entry point cannot be found"
         if spec.origin and spec.has_location:
-            if Path(spec.origin).resolve() not in recorded:
+            origin = Path(spec.origin).resolve()
+            if not origin.is_relative_to(root) or origin.relative_to(root).as_posix() not in recorded:
                 return f"module {_shown(top)!r} would be imported from {_shown(spec.origin)}, which is not one of its RECORD files"
         # A namespace package has no file of its own: its portions are checked as RECORD files.
     return None
@@ -361,18 +368,19 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
             f"{_shown(name)} is an editable install: its RECORD does not cover its source, so a digest cannot pin it; "
             "pin it by version or install it from a wheel",
         )
-    digest = record_digest(dist)
+    files = dist.files or []  # RECORD parsed once for the digest, the files and the module check
+    digest = record_digest(dist, files)
     if digest is None:
         return Verdict(REFUSED, f"{_shown(name)} has no RECORD file to compare with the pinned digest")
     if digest != entry.digest:
         return Verdict(REFUSED, f"the RECORD digest of {_shown(name)} is sha256:{digest}; sha256:{entry.digest} is pinned")
-    files = verify_files(dist)
-    if not files.ok:
-        return Verdict(REFUSED, f"tampered: {files.problem}", files.checked)
-    shadow = _shadowed(dist, modules)
+    check = verify_files(dist, files)
+    if not check.ok:
+        return Verdict(REFUSED, f"tampered: {check.problem}", check.checked)
+    shadow = _shadowed(dist, files, modules)
     if shadow is not None:
-        return Verdict(REFUSED, f"shadowed: {shadow}", files.checked)
-    return Verdict(ALLOWED, f"pinned: version, RECORD digest and {files.checked} files match", files.checked)
+        return Verdict(REFUSED, f"shadowed: {shadow}", check.checked)
+    return Verdict(ALLOWED, f"pinned: version, RECORD digest and {check.checked} files match", check.checked)
 
 
 @dataclasses.dataclass
