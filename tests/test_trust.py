@@ -98,7 +98,8 @@ def test_an_empty_allow_list_loads_nothing_and_says_so(site: Site) -> None:
     registry = load_plugins(env={ALLOWLIST_ENV: " "})
     assert registry.types == {} and site.imported() == []
     assert registry.trust.mode == "allow-list"
-    assert registry.trust.notices == [f"{ALLOWLIST_ENV} is set but empty: no plugin is loaded"]
+    # (a further notice would name a code-running .pth file of an install kept out, e.g. an editable finder)
+    assert registry.trust.notices[0] == f"{ALLOWLIST_ENV} is set but empty: no plugin is loaded"
     failures = trust_failures(registry)
     assert set(failures) == {SLUG, "acme-policy"}
     assert all("set but empty" in e for e in failures.values())
@@ -264,3 +265,19 @@ def test_a_real_wheel_layout_of_this_package_verifies(tmp_path: Path) -> None:
     dist = wheels.find(tmp_path, OURS)
     check = trust.verify_files(dist)
     assert check.ok and check.checked == len(files) + 4  # + METADATA, WHEEL, INSTALLER, top_level.txt
+
+
+def test_a_kept_out_plugin_that_runs_code_at_start_up_is_noticed(site: Site) -> None:
+    site.install("acme-policy", extra={"acme-policy-hook.pth": "import os\n"})
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},acme-policy==0.9"})
+    assert status(registry)["acme-policy"] == "refused"
+    assert registry.trust.notices == [
+        "acme-policy is not loaded, but it installs acme-policy-hook.pth, which Python runs at start-up "
+        "before any loader: uninstall it if you do not trust it"
+    ]
+
+
+def test_a_path_only_pth_file_is_not_noticed(site: Site) -> None:
+    site.install("acme-policy", extra={"acme-policy.pth": "/somewhere/src\n"})
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},acme-policy==0.9"})
+    assert status(registry)["acme-policy"] == "refused" and registry.trust.notices == []

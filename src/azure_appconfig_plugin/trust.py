@@ -417,6 +417,22 @@ class Provenance:
         }
 
 
+def startup_files(dist: metadata.Distribution) -> list[str]:
+    """``.pth`` files of ``dist`` that run code: ``site`` executes their ``import`` lines at every
+    interpreter start-up, so no allow-list can keep them from running (path-only ones are inert)."""
+    found = []
+    for path in dist.files or ():
+        if path.suffix != ".pth" or len(path.parts) != 1:
+            continue
+        try:
+            lines = Path(str(dist.locate_file(path))).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        if any(line.startswith(("import ", "import\t")) for line in lines):
+            found.append(_shown(str(path)))
+    return sorted(found)
+
+
 def provenance_for(
     plugin: str, dist: metadata.Distribution | None, verdict: Verdict, *, module: str | None, secrets: bool
 ) -> Provenance:
@@ -654,6 +670,7 @@ class TrustReport:
     _verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict, repr=False)
     _modules: dict[str, set[str]] = dataclasses.field(default_factory=dict, repr=False)
     _installed: set[str] | None = dataclasses.field(default=None, repr=False)
+    _startup_files: dict[str, list[str]] = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
     def start(
@@ -698,6 +715,8 @@ class TrustReport:
                 self._verdicts[key] = verdict
         name = dist.metadata["Name"] if dist is not None else None
         self.provenance.append(provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name)))
+        if verdict.status != ALLOWED and dist is not None and name and name not in self._startup_files:
+            self._startup_files[name] = startup_files(dist)
         return verdict
 
     def blocked(self, ep: metadata.EntryPoint, reason: str) -> None:
@@ -720,16 +739,25 @@ class TrustReport:
 
     @property
     def notices(self) -> list[str]:
-        """What an operator should know about the allow-list itself."""
+        """What an operator should know: an empty allow-list, entries matching nothing installed,
+        and plugins kept out that still run code at interpreter start-up (``.pth`` files)."""
         if self.allow_list is None:
             return []
+        out: list[str] = []
         if not self.allow_list.entries:
-            return [f"{ALLOWLIST_ENV} is set but empty: no plugin is loaded"]
-        return [
+            out.append(f"{ALLOWLIST_ENV} is set but empty: no plugin is loaded")
+        out.extend(
             f"{ALLOWLIST_ENV} lists {e.name}, which provides no installed app_connections plugin"
             for e in self.allow_list.entries
             if self._installed is not None and e.key not in self._installed
-        ]
+        )
+        out.extend(
+            f"{name} is not loaded, but it installs {', '.join(files)}, which Python runs at start-up "
+            "before any loader: uninstall it if you do not trust it"
+            for name, files in self._startup_files.items()
+            if files
+        )
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
