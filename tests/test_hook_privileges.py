@@ -220,3 +220,24 @@ def test_restricted_request_keeps_everything_but_secrets() -> None:
     assert (seen.connection_type, seen.method, seen.endpoint, seen.checks) == (
         request.connection_type, request.method, request.endpoint, request.checks)
     assert seen.token_credential is None and "clientSecret" not in seen.credentials.to_dict()
+
+
+def test_call_by_trust_calls_each_trust_group_through_pluggy() -> None:
+    from azure_appconfig_plugin.loader import new_plugin_manager
+    from azure_appconfig_plugin.reports import ValidationRequest
+    from azure_appconfig_plugin.schema import parse_client_secret
+
+    owner, foreign = spy_module("owner"), spy_module("foreign")
+    pm = new_plugin_manager()
+    pm.register(owner, name="owner")
+    pm.register(foreign, name="foreign")
+    token = FakeTokenCredential()
+    request = ValidationRequest(SLUG, "client-secret", parse_client_secret(DATA), None, (), token)
+    results = trust.call_by_trust(
+        pm, "validate_connection", request, schema=client_secret_schema(),
+        owners={trust.Principal.of("owner", "azure-appconfig-plugin")}, grants=(),
+        distribution_of={"owner": "azure-appconfig-plugin", "foreign": "acme-audit"},
+    )
+    assert results == [[], []]
+    assert owner.SEEN[0]["secret"] == CANARY and owner.SEEN[0]["token_credential"] is token
+    assert isinstance(foreign.SEEN[0]["secret_error"], SecretWithheld) and foreign.SEEN[0]["token_credential"] is None

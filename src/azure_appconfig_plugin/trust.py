@@ -637,6 +637,33 @@ def split_by_trust(
     return TrustSplit(frozenset(privileged), frozenset(plugins) - privileged)
 
 
+def call_by_trust(
+    pm: Any,
+    hook: str,
+    request: Any,
+    *,
+    schema: Mapping[str, Any],
+    owners: Collection[Principal],
+    grants: Collection[str],
+    distribution_of: Mapping[str, str | None],
+) -> list[Any]:
+    """Call ``hook`` through pluggy once per trust group: implementations of privileged plugins
+    with ``request``, the others with :func:`restricted_request`. Returns pluggy's results (the
+    privileged group's first). ``distribution_of``: plugin name -> distribution (``None`` for
+    in-process). A raising implementation propagates as in any pluggy call."""
+    names = {impl.plugin_name: impl.plugin for impl in getattr(pm.hook, hook).get_hookimpls()}
+    split = split_by_trust({n: distribution_of.get(n) for n in names}, owners, grants)
+    results: list[Any] = []
+    for group, seen in ((split.privileged, request), (split.restricted, None)):
+        if not group:
+            continue
+        if seen is None:
+            seen = restricted_request(request, schema)
+        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in names if n not in group])
+        results.extend(caller(request=seen))
+    return results
+
+
 def iter_requests(
     request: Any,
     schema: Mapping[str, Any],
