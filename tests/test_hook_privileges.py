@@ -241,3 +241,69 @@ def test_call_by_trust_calls_each_trust_group_through_pluggy() -> None:
     assert results == [[], []]
     assert owner.SEEN[0]["secret"] == CANARY and owner.SEEN[0]["token_credential"] is token
     assert isinstance(foreign.SEEN[0]["secret_error"], SecretWithheld) and foreign.SEEN[0]["token_credential"] is None
+
+
+# --- the request shape of the contract rewrite: raw input, options, checks added in place ---------
+
+
+def contract_request_class() -> Any:
+    import attrs
+
+    from azure_appconfig_plugin.reports import Check
+
+    @attrs.define
+    class Request:  # the shape hosting.run_validation builds after the contract rewrite
+        connection_type: str
+        method: str | None
+        credentials: Any = None
+        endpoint: str | None = None
+        checks: tuple[Check, ...] = ()
+        token_credential: Any = None
+        connection: Any = attrs.field(default=None, kw_only=True)
+        data: Any = attrs.field(default=None, kw_only=True)
+        options: dict[str, Any] = attrs.field(factory=dict, kw_only=True)
+
+        def add(self, *checks: Check) -> None:
+            self.checks = self.checks + tuple(checks)
+
+    return Request
+
+
+def test_restricted_request_withholds_raw_input_and_secret_options() -> None:
+    Request = contract_request_class()
+    settings = object()
+    request = Request(SLUG, "client-secret", None, "https://x.azconfig.io", connection="the type", data=dict(DATA),
+                      options={"write_probe": True, "settings": settings, "env": {"X": CANARY},
+                               "token_credential": FakeTokenCredential(), "on_rotate": print})
+    seen = trust.restricted_request(request, client_secret_schema(), plugin="audit")
+    assert seen.options == {"write_probe": True} and seen.connection == "the type"
+    assert seen.data["tenantId"] == fakes.FAKE_TENANT_ID and seen.data.get("cloud") is None
+    assert dict(seen.data) == {"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+    with pytest.raises(KeyError, match="'clientSecret' is withheld from audit"):
+        seen.data["clientSecret"]
+    with pytest.raises(SecretWithheld):
+        seen.data.get("clientSecret")
+    assert CANARY not in repr(seen) and CANARY not in repr(seen.data)
+    assert request.data["clientSecret"] == CANARY  # the original is untouched
+
+
+def test_call_by_trust_merges_checks_the_restricted_group_adds() -> None:
+    from azure_appconfig_plugin.loader import new_plugin_manager
+    from azure_appconfig_plugin.reports import Check
+
+    Request = contract_request_class()
+    adder = ModuleType("adder")
+    exec(textwrap.dedent("""
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.reports import Check
+        @hookimpl
+        def validate_connection(request):
+            request.add(Check("audit", "ok", f"saw {sorted(request.data)}"))
+    """), adder.__dict__)
+    pm = new_plugin_manager()
+    pm.register(adder, name="adder")
+    request = Request(SLUG, "client-secret", data=dict(DATA), checks=(Check("input", "ok", "parsed"),))
+    trust.call_by_trust(pm, "validate_connection", request, schema=client_secret_schema(), owners=(), grants=(),
+                        distribution_of={"adder": "acme-audit"})
+    assert [c.name for c in request.checks] == ["input", "audit"]
+    assert request.checks[1].detail == "saw ['clientId', 'method', 'tenantId']"

@@ -506,16 +506,20 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-class SecretWithheld(AttributeError):
-    """A restricted hook asked for a field it is not granted."""
+class SecretWithheld(AttributeError, KeyError):
+    """A restricted hook asked for a field it is not granted (as an attribute or a key)."""
+
+    def __str__(self) -> str:  # KeyError would show the repr
+        return str(self.args[0]) if self.args else ""
 
 
 class CredentialsView:
     """What a hook without the secrets grant sees instead of a connection's credentials.
 
-    ``method``, ``to_dict()`` and the public fields (as camelCase keys and snake_case attributes);
-    reading a withheld field raises :class:`SecretWithheld` saying how the host grants it. It is
-    no ``Credentials`` of any auth method, so no method mints a token from it.
+    ``method``, ``to_dict()`` and the public fields, as snake_case attributes and as a read-only
+    mapping of camelCase keys (so it also stands in for raw form input); reading a withheld field
+    raises :class:`SecretWithheld` saying how the host grants it. It is no ``Credentials`` of any
+    auth method, so no method mints a token from it.
     """
 
     __slots__ = ("_method", "_public", "_withheld", "_plugin")
@@ -538,6 +542,13 @@ class CredentialsView:
     def to_dict(self) -> dict[str, Any]:
         return {"method": self._method, **self._public}
 
+    def _withheld_error(self, name: str) -> SecretWithheld:
+        who = object.__getattribute__(self, "_plugin") or "this plugin"
+        return SecretWithheld(
+            f"{name!r} is withheld from {who}: it did not register this connection's type or method; "
+            f"a host grants it with '<distribution>...:{SECRETS_GRANT}' in {ALLOWLIST_ENV} or grant_secrets= in load_plugins()"
+        )
+
     def __getattr__(self, name: str) -> Any:
         public: dict[str, Any] = object.__getattribute__(self, "_public")
         for key, value in public.items():
@@ -545,12 +556,35 @@ class CredentialsView:
                 return value
         withheld: frozenset[str] = object.__getattribute__(self, "_withheld")
         if any(name in (key, _snake(key)) for key in withheld):
-            who = object.__getattribute__(self, "_plugin") or "this plugin"
-            raise SecretWithheld(
-                f"{name!r} is withheld from {who}: it did not register this connection's type or method; "
-                f"a host grants it with '<distribution>...:{SECRETS_GRANT}' in {ALLOWLIST_ENV} or grant_secrets= in load_plugins()"
-            )
+            raise self._withheld_error(name)
         raise AttributeError(name)
+
+    # read-only mapping of the public fields (camelCase keys), like the form input it may stand for
+    def __getitem__(self, key: str) -> Any:
+        if key == "method":
+            return self._method
+        if key in self._public:
+            return self._public[key]
+        if key in self._withheld:
+            raise self._withheld_error(key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self._withheld:
+            raise self._withheld_error(key)
+        return self.to_dict().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+    def keys(self) -> Any:
+        return self.to_dict().keys()
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("CredentialsView is read-only")
@@ -559,27 +593,53 @@ class CredentialsView:
         return f"CredentialsView(method={self._method!r}, fields={sorted(self._public)}, withheld={sorted(self._withheld)})"
 
 
-def credentials_view(credentials: Any, schema: Mapping[str, Any], *, plugin: str = "") -> CredentialsView | None:
-    """Restrict ``credentials`` to the public fields of its method's ``schema``."""
+def credentials_view(
+    credentials: Any, schema: Mapping[str, Any], *, plugin: str = "", method: str | None = None
+) -> CredentialsView | None:
+    """Restrict ``credentials`` (a credentials object, or a mapping such as raw form input or
+    stored credentials) to the public fields of its method's ``schema``."""
     if credentials is None:
         return None
     if isinstance(credentials, CredentialsView):
         return credentials
     data = credentials.to_dict() if hasattr(credentials, "to_dict") else dict(credentials)
     allowed = public_fields(schema)
-    method = str(getattr(credentials, "method", data.get("method", "")))
+    method = str(getattr(credentials, "method", None) or data.get("method") or method or "")
     public = {k: v for k, v in data.items() if k in allowed}
     withheld = [k for k in data if k not in allowed and k != "method"]
     return CredentialsView(method, public, withheld, plugin)
 
 
+SAFE_OPTIONS = frozenset({"write_probe", "probe_label"})
+"""Request ``options`` a restricted hook keeps; the rest (``settings`` and ``env`` carry the
+instance's client secret, ``token_credential``, ``on_rotate``, client options) are dropped."""
+
+
+def _field_names(request: Any) -> set[str]:
+    attrs_fields = getattr(type(request), "__attrs_attrs__", None)
+    if attrs_fields is not None:
+        return {a.name for a in attrs_fields}
+    if dataclasses.is_dataclass(request):
+        return {f.name for f in dataclasses.fields(request)}
+    return set(vars(request))
+
+
 def restricted_request(request: Any, schema: Mapping[str, Any], *, plugin: str = "") -> Any:
-    """A copy of a hook's request with credentials reduced to a :class:`CredentialsView` and no
-    token credential. Works for attrs classes, dataclasses and plain objects with those attributes."""
-    changes = {
-        "credentials": credentials_view(getattr(request, "credentials", None), schema, plugin=plugin),
-        "token_credential": None,
-    }
+    """A copy of a hook's request without secrets: ``credentials`` and the raw input ``data`` become
+    :class:`CredentialsView` objects, ``token_credential`` is ``None``, ``options`` keep only
+    :data:`SAFE_OPTIONS`; everything else (type, method, endpoint, checks, connection) is kept.
+    Works for attrs classes, dataclasses and plain objects with those attributes."""
+    fields = _field_names(request)
+    method = getattr(request, "method", None)
+    changes: dict[str, Any] = {}
+    if "credentials" in fields:
+        changes["credentials"] = credentials_view(request.credentials, schema, plugin=plugin, method=method)
+    if "token_credential" in fields:
+        changes["token_credential"] = None
+    if "data" in fields and request.data is not None:
+        changes["data"] = credentials_view(request.data, schema, plugin=plugin, method=method)
+    if "options" in fields and request.options is not None:
+        changes["options"] = {k: v for k, v in dict(request.options).items() if k in SAFE_OPTIONS}
     if hasattr(type(request), "__attrs_attrs__"):
         import attrs
 
@@ -654,13 +714,17 @@ def call_by_trust(
     names = {impl.plugin_name: impl.plugin for impl in getattr(pm.hook, hook).get_hookimpls()}
     split = split_by_trust({n: distribution_of.get(n) for n in names}, owners, grants)
     results: list[Any] = []
-    for group, seen in ((split.privileged, request), (split.restricted, None)):
-        if not group:
-            continue
-        if seen is None:
-            seen = restricted_request(request, schema)
-        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in names if n not in group])
+    if split.privileged:  # first: the owners' checks parse the input and obtain the token
+        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.restricted])
+        results.extend(caller(request=request))
+    if split.restricted:
+        seen = restricted_request(request, schema)
+        before = len(getattr(seen, "checks", ()) or ())
+        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.privileged])
         results.extend(caller(request=seen))
+        added = tuple(getattr(seen, "checks", ()) or ())[before:]
+        if added and hasattr(request, "add"):  # checks the restricted group added to its copy
+            request.add(*added)
     return results
 
 
