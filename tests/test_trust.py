@@ -281,3 +281,24 @@ def test_a_path_only_pth_file_is_not_noticed(site: Site) -> None:
     site.install("acme-policy", extra={"acme-policy.pth": "/somewhere/src\n"})
     registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},acme-policy==0.9"})
     assert status(registry)["acme-policy"] == "refused" and registry.trust.notices == []
+
+
+def test_a_record_naming_a_device_is_refused_without_reading_it(site: Site) -> None:
+    site.install("acme-policy")
+    record = site.root / "acme_policy-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + "/dev/zero,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert trust_failures(registry)["acme-policy"] == "refused: tampered: /dev/zero is listed in RECORD but is not a regular file"
+    assert site.imported() == []
+
+
+def test_a_record_naming_a_fifo_does_not_hang(site: Site, tmp_path: Path) -> None:
+    import os
+
+    site.install("acme-policy")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    record = site.root / "acme_policy-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + f"{fifo},sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert "is listed in RECORD but is not a regular file" in trust_failures(registry)["acme-policy"]

@@ -35,6 +35,7 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -273,11 +274,18 @@ def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] 
             return FileCheck(checked, f"RECORD lists {shown} with a {mode!r} hash, which cannot be trusted", shown)
         try:
             digest = hashlib.new(mode)
-            size = 0
-            with open(os.path.join(base, str(path)), "rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
+            located = os.path.join(base, str(path))
+            info = os.stat(located)  # before opening: opening a FIFO would block
+            if not stat.S_ISREG(info.st_mode):  # e.g. a RECORD naming /dev/zero: never read it
+                shown = _shown(str(path))
+                return FileCheck(checked, f"{shown} is listed in RECORD but is not a regular file", shown)
+            size = info.st_size
+            with open(located, "rb") as fh:
+                if path.size is None or size == path.size:  # reads are bounded by the size on disk
+                    left = size
+                    while left > 0 and (chunk := fh.read(min(_CHUNK, left))):
+                        digest.update(chunk)
+                        left -= len(chunk)
         except OSError:
             shown = _shown(str(path))
             return FileCheck(checked, f"{shown} is listed in RECORD but cannot be read (deleted or replaced)", shown)
