@@ -8,6 +8,7 @@ from typing import Any, Collection, Iterable, Iterator, Mapping
 
 from .allowlist import ALLOWLIST_ENV, SECRETS_GRANT, normalize_name
 
+
 def secret_fields(schema: Mapping[str, Any]) -> frozenset[str]:
     """Properties a method's ``input_schema()`` marks secret (``writeOnly: true`` or ``format: password``)."""
     props = schema.get("properties") if isinstance(schema, Mapping) else None

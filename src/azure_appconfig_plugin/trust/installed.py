@@ -149,7 +149,8 @@ def shadowing_problem(dist: metadata.Distribution, files: list[metadata.PackageP
         if spec.origin and spec.has_location:
             origin = Path(spec.origin).resolve()
             if not origin.is_relative_to(root) or origin.relative_to(root).as_posix() not in recorded:
-                return f"module {safe_text(top)!r} would be imported from {safe_text(spec.origin)}, which is not one of its RECORD files"
+                where = safe_text(spec.origin)
+                return f"module {safe_text(top)!r} would be imported from {where}, which is not one of its RECORD files"
         # A namespace package has no file of its own: its portions are checked as RECORD files.
     return None
 
@@ -188,7 +189,8 @@ def pin_entry(dist: metadata.Distribution, *, grants: frozenset[str] = frozenset
     """
     name, version = dist.metadata["Name"] or "", dist.version
     if is_editable(dist):
-        return AllowEntry(name, version, None, grants), f"{name} is an editable install: pinned by version only (its RECORD does not cover its source)"
+        note = f"{name} is an editable install: pinned by version only (its RECORD does not cover its source)"
+        return AllowEntry(name, version, None, grants), note
     digest = record_digest(dist)
     if digest is None:
         return AllowEntry(name, version, None, grants), f"{name} has no RECORD file: pinned by version only"
