@@ -109,7 +109,7 @@ def test_types_text_says_the_mode_and_why(site: Site, monkeypatch: pytest.Monkey
     monkeypatch.setenv(ALLOWLIST_ENV, "azure-appconfig-plugin")
     code, text = run("types")
     assert code == 0
-    assert "plugin trust: allow-list mode (APP_CONNECTIONS_ALLOWED_PLUGINS, 1 entries)" in text
+    assert "plugin trust: allow-list mode (1 entry), from APP_CONNECTIONS_ALLOWED_PLUGINS" in text
     assert f"plugin zeta-tools: BLOCKED: zeta-tools is not listed in {ALLOWLIST_ENV}\n" in text
     assert f"  distribution: zeta-tools 0.3 (RECORD sha256:{site.digest('zeta-tools')})\n" in text
     monkeypatch.setenv(ALLOWLIST_ENV, "")

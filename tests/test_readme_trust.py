@@ -40,11 +40,11 @@ def test_the_operator_commands_run(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     line = (tmp_path / "plugins.env").read_text().strip()
     assert line.startswith(trust.ALLOWLIST_ENV + "=azure-appconfig-plugin==")
-    assert "plugin trust: allow-list mode (APP_CONNECTIONS_ALLOWED_PLUGINS, 1 entries)" in result.stdout
+    assert "plugin trust: allow-list mode (1 entry), from APP_CONNECTIONS_ALLOWED_PLUGINS" in result.stdout
     assert "plugin azure-app-configuration: ALLOWED" in result.stdout
     doctor = json.loads(result.stdout[result.stdout.index("{"):])
     plugins = next(c for c in doctor["checks"] if c["name"] == "plugins")
-    assert plugins["status"] == "ok" and plugins["detail"].startswith("allow-list mode (1 entries)")
+    assert plugins["status"] == "ok" and plugins["detail"].startswith("allow-list mode (1 entry)")
 
 
 def test_the_example_line_is_a_valid_allow_list() -> None:

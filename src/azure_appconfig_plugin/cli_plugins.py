@@ -64,8 +64,7 @@ def write_trust_text(registry: Any, out: TextIO) -> None:
     if report.mode == trust.OPEN_MODE:
         out.write(f"plugin trust: open mode ({trust.ALLOWLIST_ENV} is not set: every installed plugin loads)\n")
     else:
-        count = len(report.allow_list.entries) if report.allow_list else 0
-        out.write(f"plugin trust: allow-list mode ({trust.ALLOWLIST_ENV}, {count} entries)\n")
+        out.write(f"plugin trust: {report.mode_text}, from {trust.ALLOWLIST_ENV}\n")
     for notice in report.notices:
         out.write(f"  notice: {notice}\n")
     for p in report.provenance:

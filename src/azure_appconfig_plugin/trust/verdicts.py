@@ -162,6 +162,14 @@ class TrustReport:
     def mode(self) -> str:
         return OPEN_MODE if self.allow_list is None else ALLOWLIST_MODE
 
+    @property
+    def mode_text(self) -> str:
+        """``open mode`` or ``allow-list mode (N entries)``."""
+        if self.allow_list is None:
+            return "open mode"
+        n = len(self.allow_list.entries)
+        return f"allow-list mode ({n} {'entry' if n == 1 else 'entries'})"
+
     def expect(self, entry_points: Iterable[metadata.EntryPoint]) -> None:
         """Tell the report every entry point of the group, so pins can check all of a distribution's modules."""
         self._installed = self._installed or set()
@@ -262,7 +270,7 @@ def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appc
         loaded = ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
         detail = f"open mode: every installed plugin loads ({loaded}); pin them with `azure-appconfig plugins pin`"
         return ("warning", f"{detail}; not loaded: {listed}") if out else ("ok", detail)
-    head = f"allow-list mode ({len(report.allow_list.entries) if report.allow_list else 0} entries)"
+    head = report.mode_text
     if ours:
         return "invalid", f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints"
     problems = list(report.notices)
