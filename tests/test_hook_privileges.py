@@ -307,3 +307,12 @@ def test_call_by_trust_merges_checks_the_restricted_group_adds() -> None:
                         distribution_of={"adder": "acme-audit"})
     assert [c.name for c in request.checks] == ["input", "audit"]
     assert request.checks[1].detail == "saw ['clientId', 'method', 'tenantId']"
+
+
+def test_a_method_whose_schema_breaks_withholds_everything() -> None:
+    class Broken:
+        methods = {"m": type("M", (), {"input_schema": lambda self: 1 / 0})()}
+
+    assert trust.method_schema(Broken(), "m") == {} and trust.method_schema(Broken(), "other") == {}
+    view = trust.credentials_view({"method": "m", "tenantId": "t", "token": CANARY}, {})
+    assert view is not None and view.to_dict() == {"method": "m"} and view.withheld == {"tenantId", "token"}

@@ -96,12 +96,12 @@ class Registry:
         )
         extra: list[Check] = []
         impls = self.pm.hook.validate_connection.get_hookimpls()
-        # Least privilege (trust.py): hooks of other distributions than the type's and method's
-        # registrants get the credentials without secret fields and no token credential.
+        # Least privilege (trust/hooks.py): hooks of other distributions than the type's and
+        # method's registrants get the credentials without secret fields and no token credential.
         owners = [p for p in (self.providers.get(slug), self.method_providers.get((slug, method))) if p]
         requests = trust.iter_requests(
             request,
-            ctype.methods[method].input_schema() if method in ctype.methods else {},
+            trust.method_schema(ctype, method),
             [(impl.plugin_name, self.distributions.get(impl.plugin_name)) for impl in impls],
             {trust.Principal.of(p.plugin, p.distribution) for p in owners},
             self.trust.grants,

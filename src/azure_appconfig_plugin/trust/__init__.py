@@ -54,6 +54,7 @@ from .hooks import (
     credentials_view,
     iter_requests,
     may_see_secrets,
+    method_schema,
     public_fields,
     restricted_request,
     secret_fields,
@@ -90,7 +91,7 @@ __all__ = [
     "SAFE_OPTIONS", "SECRETS_GRANT", "STRONG_HASHES", "AllowEntry", "AllowList", "AllowListError", "CredentialsView",
     "FileCheck", "Principal", "Provenance", "SecretWithheld", "TrustReport", "TrustSplit", "Verdict", "allow_list_from_env",
     "call_by_trust", "credentials_view", "doctor_status", "installed_plugin_distributions", "is_editable", "iter_requests",
-    "judge", "may_see_secrets", "module_origin", "normalize_name", "parse_allow_list", "parse_entry", "pin_entry",
+    "judge", "may_see_secrets", "method_schema", "module_origin", "normalize_name", "parse_allow_list", "parse_entry", "pin_entry",
     "provenance_for", "public_fields", "record_digest", "record_file", "restricted_request", "secret_fields",
     "split_by_trust", "startup_files", "verify_files",
 ]

@@ -28,6 +28,16 @@ def public_fields(schema: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(props) - secret_fields(schema)
 
 
+def method_schema(connection_type: Any, method: str | None) -> Mapping[str, Any]:
+    """The ``input_schema()`` of ``method`` of ``connection_type``; ``{}`` (so every field is
+    withheld: fail closed) when there is no such method or its schema cannot be built."""
+    try:
+        schema = connection_type.methods[method].input_schema()
+    except Exception:  # a plugin's broken method must not abort validation nor open the view
+        return {}
+    return schema if isinstance(schema, Mapping) else {}
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
