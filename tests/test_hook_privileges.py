@@ -316,3 +316,12 @@ def test_a_method_whose_schema_breaks_withholds_everything() -> None:
     assert trust.method_schema(Broken(), "m") == {} and trust.method_schema(Broken(), "other") == {}
     view = trust.credentials_view({"method": "m", "tenantId": "t", "token": CANARY}, {})
     assert view is not None and view.to_dict() == {"method": "m"} and view.withheld == {"tenantId", "token"}
+
+
+def test_a_declared_public_field_left_out_reads_as_none() -> None:
+    from azure_appconfig_plugin.schema import OAuthInput
+
+    view = trust.credentials_view(OAuthInput(), oauth_schema())
+    assert view is not None and view.tenant_id is None and view.to_dict() == {"method": "oauth", "cloud": "public"}
+    with pytest.raises(AttributeError):
+        view.not_a_field

@@ -94,3 +94,12 @@ def test_the_hook_snippet_sees_no_secret_unless_granted() -> None:
                                    token_credential=FakeTokenCredential())
         check = next(c for c in report.checks if c.name == "policy: tenant")
         assert check.status.value == "ok" and check.detail == f"tenant {fakes.FAKE_TENANT_ID} (secrets {shown})"
+
+
+def test_the_hook_snippet_handles_an_oauth_input_without_tenant() -> None:
+    from azure_appconfig_plugin.reports import ValidationRequest
+    from azure_appconfig_plugin.schema import OAuthInput, oauth_schema
+
+    request = ValidationRequest("azure-app-configuration", "oauth", OAuthInput(), None)
+    [check] = policy_module().validate_connection(request=trust.restricted_request(request, oauth_schema()))
+    assert check.status.value == "failed" and check.detail == "tenant organizations (secrets withheld)"

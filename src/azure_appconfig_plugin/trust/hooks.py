@@ -58,13 +58,17 @@ class CredentialsView:
     auth method, so no method mints a token from it.
     """
 
-    __slots__ = ("_method", "_public", "_withheld", "_plugin")
+    __slots__ = ("_method", "_public", "_withheld", "_plugin", "_declared")
 
-    def __init__(self, method: str, public: Mapping[str, Any], withheld: Iterable[str], plugin: str = "") -> None:
+    def __init__(
+        self, method: str, public: Mapping[str, Any], withheld: Iterable[str], plugin: str = "", declared: Iterable[str] = ()
+    ) -> None:
+        """``declared``: public fields the schema declares; absent ones read as ``None``."""
         object.__setattr__(self, "_method", method)
         object.__setattr__(self, "_public", dict(public))
         object.__setattr__(self, "_withheld", frozenset(withheld))
         object.__setattr__(self, "_plugin", plugin)
+        object.__setattr__(self, "_declared", frozenset(declared) | frozenset(public))
 
     @property
     def method(self) -> str:
@@ -93,6 +97,9 @@ class CredentialsView:
         withheld: frozenset[str] = object.__getattribute__(self, "_withheld")
         if any(name in (key, _snake(key)) for key in withheld):
             raise self._withheld_error(name)
+        declared: frozenset[str] = object.__getattribute__(self, "_declared")
+        if any(name in (key, _snake(key)) for key in declared):
+            return None  # an optional public field the input left out
         raise AttributeError(name)
 
     # read-only mapping of the public fields (camelCase keys), like the form input it may stand for
@@ -143,7 +150,7 @@ def credentials_view(
     method = str(getattr(credentials, "method", None) or data.get("method") or method or "")
     public = {k: v for k, v in data.items() if k in allowed}
     withheld = [k for k in data if k not in allowed and k != "method"]
-    return CredentialsView(method, public, withheld, plugin)
+    return CredentialsView(method, public, withheld, plugin, declared=allowed)
 
 
 SAFE_OPTIONS = frozenset({"write_probe", "probe_label"})
