@@ -10,7 +10,13 @@ manager with its own copy of the hookspec, load every entry point of a group, an
   i.e. what registration would cost if the plugin imported its SDKs at load time.
 
 The time is measured inside each process (from before ``import pluggy`` to after the hook
-call), so interpreter start-up noise is excluded. Usage::
+call), so interpreter start-up noise is excluded.
+
+Then the plugin-trust tamper check (issue #14): this package's files are laid out like an
+installed wheel in a temporary site directory (real ``RECORD``, sha256 per file), and fresh
+interpreters time ``trust.judge`` for a ``name==version@sha256:<RECORD digest>`` pin: digest of
+``RECORD``, every listed file hashed and compared, the entry point's module located (the page
+cache is warm, as on a host that restarts). Usage::
 
     python benchmarks/startup.py [--runs 40]
 """
@@ -58,6 +64,52 @@ def run_once(group: str, eager: str) -> float:
     return float(out.stdout.strip())
 
 
+TRUST = r"""
+import sys, time
+from importlib import metadata
+from azure_appconfig_plugin import trust
+site, pin = sys.argv[1], sys.argv[2]
+dist = next(d for d in metadata.distributions(path=[site]) if d.metadata["Name"] == "azure-appconfig-plugin")
+allow = trust.parse_allow_list(pin)
+t0 = time.perf_counter()
+verdict = trust.judge(dist, allow, modules=["azure_appconfig_plugin.plugin"])
+elapsed = time.perf_counter() - t0
+assert verdict.status == "allowed", verdict
+print(f"{elapsed * 1000:.3f} {verdict.checked_files}")
+"""
+
+
+def trust_check(runs: int) -> None:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import azure_appconfig_plugin
+    from azure_appconfig_plugin import trust
+    from azure_appconfig_plugin.testing import wheels
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp)
+        files = wheels.package_files(Path(azure_appconfig_plugin.__file__).parent)
+        wheels.install(site, "azure-appconfig-plugin", azure_appconfig_plugin.__version__, files=files,
+                       entry_points={"app_connections": {"azure-app-configuration": "azure_appconfig_plugin.plugin"}})
+        dist = wheels.find(site, "azure-appconfig-plugin")
+        pin = f"azure-appconfig-plugin=={dist.version}@sha256:{trust.record_digest(dist)}"
+        env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
+        times, checked = [], 0
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-c", TRUST, str(site), pin], capture_output=True, text=True, check=True, env=env)
+            ms, n = out.stdout.split()
+            times.append(float(ms))
+            checked = int(n)
+        size = sum(len(v) for v in files.values())
+    med = statistics.median(times)
+    q = statistics.quantiles(times, n=4)
+    print(f"tamper check of this package (pinned by RECORD digest), median of {runs} fresh interpreters:")
+    print(f"  {checked} files ({size / 1024:.0f} KiB): median {med:.2f} ms   p25 {q[0]:.2f}   p75 {q[2]:.2f} (goal: under 5 ms)")
+    print(f"  per file: {med / checked * 1000:.0f} us")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=40, help="fresh interpreters per case (default 40)")
@@ -73,6 +125,7 @@ def main() -> None:
         print(f"  {name:<12} median {med[name]:7.2f}   p25 {q[0]:7.2f}   p75 {q[2]:7.2f}")
     print(f"our plugin adds {med['with plugin'] - med['no plugin']:.2f} ms (goal: under 10 ms)")
     print(f"importing msal + azure eagerly would add {med['eager SDK'] - med['no plugin']:.2f} ms")
+    trust_check(args.runs)
 
 
 if __name__ == "__main__":

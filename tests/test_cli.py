@@ -92,6 +92,7 @@ def test_doctor_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID": "missing",
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": "invalid",
         "SITE_URL": "invalid",
+        "plugins": "ok",
     }
     code, human = run("doctor")
     assert "NOT READY" in human and "Fix SITE_URL" in human

@@ -37,8 +37,10 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
         for slug, ct in sorted(registry.types.items())
     ]
     failures = [f.to_dict() for f in registry.failures]
+    from .cli_plugins import trust_json, write_trust_text
+
     if args.json:
-        print_json({"types": types, "failures": failures, "blocked": registry.blocked}, out)
+        print_json({"types": types, "failures": failures, "blocked": registry.blocked, "trust": trust_json(registry)}, out)
     else:
         if not types:
             out.write("No connection types found (is any app_connections plugin installed?).\n")
@@ -49,6 +51,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"blocked: {name} (listed in APP_CONNECTIONS_BLOCKED_PLUGINS)\n")
         for f in failures:
             out.write(f"FAILED plugin {f['plugin']} ({f['stage']}): {f['error']}\n")
+        write_trust_text(registry, out)
     return EXIT_OK
 
 
@@ -115,8 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_doctor)
 
     from .cli_connect import add_commands
+    from .cli_plugins import add_commands as add_plugin_commands
 
     add_commands(sub)
+    add_plugin_commands(sub)
     return parser
 
 

@@ -6,7 +6,9 @@
 - ``check_pending()`` after each plugin, so a misspelled hookimpl is reported against it;
 - two connection types with one slug: the second is rejected and reported;
 - ``APP_CONNECTIONS_BLOCKED_PLUGINS`` (comma-separated entry-point or distribution names)
-  keeps named plugins from loading at all.
+  keeps named plugins from loading at all;
+- ``APP_CONNECTIONS_ALLOWED_PLUGINS`` (or ``allowed_plugins=``) loads only pinned distributions,
+  and hooks see secrets only of connections their distribution registered (see ``trust``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Iterable, Mapping, cast
 import attrs
 import pluggy
 
-from . import hostspec
+from . import hostspec, trust
 from .errors import AppConnectionError, InvalidInput, FieldError
 from .records import AuthMethod, ConnectionType, Credentials
 from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
@@ -30,7 +32,7 @@ BLOCKLIST_ENV = "APP_CONNECTIONS_BLOCKED_PLUGINS"
 class PluginFailure:
     plugin: str
     stage: str
-    """``load``, ``contract``, ``register`` or ``duplicate``."""
+    """``load``, ``contract``, ``register``, ``duplicate`` or ``trust`` (not allowed / refused)."""
     error: str
     distribution: str | None = None
 
@@ -58,6 +60,10 @@ class Registry:
     failures: list[PluginFailure] = attrs.field(factory=list)
     blocked: list[str] = attrs.field(factory=list)
     distributions: dict[str, str | None] = attrs.field(factory=dict, repr=False)
+    trust: trust.TrustReport = attrs.field(factory=trust.TrustReport, repr=False)
+    """Allow-list mode, grants, provenance and verdict of every plugin (issue #14)."""
+    method_providers: dict[tuple[str, str], Provider] = attrs.field(factory=dict, repr=False)
+    """(type slug, method slug) -> who added the method through ``register_auth_methods``."""
 
     def get(self, slug: str) -> ConnectionType:
         try:
@@ -89,9 +95,20 @@ class Registry:
             token_credential=report.token_credential,
         )
         extra: list[Check] = []
-        for impl in self.pm.hook.validate_connection.get_hookimpls():
+        impls = self.pm.hook.validate_connection.get_hookimpls()
+        # Least privilege (trust/hooks.py): hooks of other distributions than the type's and
+        # method's registrants get the credentials without secret fields and no token credential.
+        owners = [p for p in (self.providers.get(slug), self.method_providers.get((slug, method))) if p]
+        requests = trust.iter_requests(
+            request,
+            trust.method_schema(ctype, method),
+            [(impl.plugin_name, self.distributions.get(impl.plugin_name)) for impl in impls],
+            {trust.Principal.of(p.plugin, p.distribution) for p in owners},
+            self.trust.grants,
+        )
+        for impl, (_, seen) in zip(impls, requests):
             try:
-                produced = cast("Iterable[Any]", impl.function(request=request) or ())
+                produced = cast("Iterable[Any]", impl.function(request=seen) or ())
                 for check in produced:
                     extra.append(check if isinstance(check, Check) else Check(**dict(check)))
             except Exception as exc:  # a plugin's bug must not abort validation
@@ -117,23 +134,38 @@ def load_plugins(
     plugins: Iterable[tuple[str, object]] = (),
     use_entry_points: bool = True,
     env: Mapping[str, str] | None = None,
+    allowed_plugins: str | trust.AllowList | None = None,
+    grant_secrets: Iterable[str] = (),
 ) -> Registry:
-    """Discover, load and register plugins; never raises for a plugin's fault."""
+    """Discover, load and register plugins; never raises for a plugin's fault.
+
+    ``allowed_plugins`` overrides ``APP_CONNECTIONS_ALLOWED_PLUGINS``; ``grant_secrets`` names
+    distributions (or in-process plugins) whose hooks see secrets of connections they do not own.
+    A malformed allow-list raises ``trust.AllowListError`` (fail closed, before anything loads).
+    """
     env = os.environ if env is None else env
     blocked = _blocked_names(env)
-    registry = Registry(pm=new_plugin_manager())
+    registry = Registry(pm=new_plugin_manager(), trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets))
 
     candidates: list[tuple[str, str | None, Any]] = []
     if use_entry_points:
-        for ep in sorted(metadata.entry_points(group=group), key=lambda e: e.name):
+        eps = sorted(metadata.entry_points(group=group), key=lambda e: e.name)
+        registry.trust.expect(eps)
+        for ep in eps:
             dist = getattr(getattr(ep, "dist", None), "name", None)
             if ep.name in blocked or (dist and dist in blocked):
                 registry.blocked.append(ep.name)
+                registry.trust.blocked(ep, f"listed in {BLOCKLIST_ENV}")
+                continue
+            verdict = registry.trust.admit(ep)  # decided before anything of the plugin is imported
+            if verdict.status != trust.ALLOWED:
+                registry.failures.append(PluginFailure(ep.name, "trust", f"{verdict.status}: {verdict.reason}", dist))
                 continue
             candidates.append((ep.name, dist, ep))
     for name, obj in plugins:
         if name not in blocked:
             candidates.append((name, None, obj))
+            registry.trust.in_process(name, obj)
         else:
             registry.blocked.append(name)
 
@@ -206,6 +238,8 @@ def _collect_methods(registry: Registry) -> None:
                 registry.types[slug] = registry.types[slug].with_method(method)
             except (ValueError, AttributeError, AppConnectionError) as exc:
                 registry.failures.append(PluginFailure(plugin, "duplicate", str(exc), dist))
+                return
+            registry.method_providers[(slug, method.slug)] = Provider(plugin, dist)
 
         return register
 

@@ -1,0 +1,97 @@
+"""Plugin trust: which installed plugins a host loads, and what each hook may see.
+
+Three parts, each usable on its own by a host with its own loader:
+
+1. **Allow-list with pins.** ``APP_CONNECTIONS_ALLOWED_PLUGINS`` (comma-separated) turns a loader
+   into allow-list mode. Grammar of one entry (no spaces inside an entry)::
+
+       entry   = name [ "==" version [ "@sha256:" hex64 ] ] [ ":secrets" ]
+
+   ``name`` is a distribution name (compared after PEP 503 normalisation), ``version`` its
+   version exactly as its metadata spells it, ``hex64`` the SHA-256 of its installed ``RECORD``
+   file, and ``:secrets`` grants the distribution's hooks the secrets of connections it does not
+   own (see 3). :func:`parse_allow_list` turns the text into an :class:`AllowList` or raises
+   :class:`AllowListError` naming the bad entry.
+2. **Tamper check.** :func:`judge` decides, *before anything is imported*, whether a
+   distribution's entry points may load: listed, same version, same ``RECORD`` digest, every
+   file ``RECORD`` lists with a hash unchanged (:func:`verify_files`), and the entry point's
+   top-level module resolving to one of those files (not shadowed by another ``sys.path`` entry).
+3. **Least privilege for hooks.** A hook from another distribution than the one(s) that
+   registered a connection's type and auth method sees a :class:`CredentialsView` (only the
+   fields the method's ``input_schema()`` declares and does not mark secret) and no token
+   credential, unless granted. :func:`may_see_secrets`, :func:`split_by_trust` and
+   :func:`restricted_request` are the pieces a pluggy-driven ``validate`` combines.
+
+Modules: ``allowlist`` (grammar), ``installed`` (RECORD digests, tamper check, pins),
+``verdicts`` (decision, provenance, the loader's ``TrustReport``, doctor), ``hooks`` (least
+privilege); everything public is re-exported here. Standard library plus this package's error
+classes: nothing here imports a plugin or an SDK, so a host can run the checks before importing
+any plugin.
+"""
+
+from __future__ import annotations
+
+from .allowlist import (
+    ALLOWLIST_ENV,
+    ENTRY_SYNTAX,
+    GRANTS,
+    SECRETS_GRANT,
+    AllowEntry,
+    AllowList,
+    AllowListError,
+    allow_list_from_env,
+    normalize_name,
+    parse_allow_list,
+    parse_entry,
+)
+from .hooks import (
+    SAFE_OPTIONS,
+    CredentialsView,
+    Principal,
+    SecretWithheld,
+    TrustSplit,
+    call_by_trust,
+    credentials_view,
+    iter_requests,
+    may_see_secrets,
+    method_schema,
+    public_fields,
+    restricted_request,
+    secret_fields,
+    split_by_trust,
+)
+from .installed import (
+    STRONG_HASHES,
+    FileCheck,
+    installed_plugin_distributions,
+    is_editable,
+    module_origin,
+    pin_entry,
+    record_digest,
+    record_file,
+    startup_files,
+    verify_files,
+)
+from .verdicts import (
+    ALLOWED,
+    ALLOWLIST_MODE,
+    BLOCKED,
+    OPEN_MODE,
+    REFUSED,
+    Provenance,
+    TrustReport,
+    Verdict,
+    doctor_status,
+    judge,
+    provenance_for,
+)
+
+__all__ = [
+    "ALLOWED", "ALLOWLIST_ENV", "ALLOWLIST_MODE", "BLOCKED", "ENTRY_SYNTAX", "GRANTS", "OPEN_MODE", "REFUSED",
+    "SAFE_OPTIONS", "SECRETS_GRANT", "STRONG_HASHES", "AllowEntry", "AllowList", "AllowListError", "CredentialsView",
+    "FileCheck", "Principal", "Provenance", "SecretWithheld", "TrustReport", "TrustSplit", "Verdict", "allow_list_from_env",
+    "call_by_trust", "credentials_view", "doctor_status", "installed_plugin_distributions", "is_editable", "iter_requests",
+    "judge", "may_see_secrets", "method_schema", "module_origin", "normalize_name", "parse_allow_list", "parse_entry", "pin_entry",
+    "provenance_for", "public_fields", "record_digest", "record_file", "restricted_request", "secret_fields",
+    "split_by_trust", "startup_files", "verify_files",
+]

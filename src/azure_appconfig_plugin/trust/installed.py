@@ -1,0 +1,200 @@
+"""Installed distributions: ``RECORD`` digests, the tamper check, where modules come from, pins."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import os
+import stat
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable
+
+from .allowlist import AllowEntry, safe_text, normalize_name
+
+STRONG_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"})
+"""``RECORD`` hash algorithms the tamper check accepts (wheels use sha256; md5/sha1 are refused)."""
+
+_CHUNK = 1 << 16
+
+
+def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> Path | None:
+    """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one).
+    ``files``: ``dist.files`` when the caller already has it (each call re-reads RECORD)."""
+    for path in (files if files is not None else dist.files) or ():
+        if path.name == "RECORD" and path.parent.name.endswith(".dist-info") and len(path.parts) == 2:
+            located = Path(str(dist.locate_file(path)))
+            return located if located.is_file() else None
+    base = getattr(dist, "_path", None)  # a dist-info without RECORD in its own listing
+    if isinstance(base, Path) and (base / "RECORD").is_file():
+        return base / "RECORD"
+    return None
+
+
+def record_digest(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> str | None:
+    """Lower-case hex SHA-256 of the bytes of the installed ``RECORD`` (what a pin names)."""
+    path = record_file(dist, files)
+    return None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def is_editable(dist: metadata.Distribution) -> bool:
+    """True for an editable install (PEP 610 ``direct_url.json`` with ``dir_info.editable``).
+
+    Its ``RECORD`` lists only the ``.pth``/finder files that point at a source tree, not the code:
+    a digest cannot pin what it runs, so :func:`judge` refuses digest pins for it.
+    """
+    try:
+        raw = dist.read_text("direct_url.json")
+        data = json.loads(raw) if raw else {}
+    except (OSError, ValueError):
+        return False
+    info = data.get("dir_info") if isinstance(data, dict) else None
+    return isinstance(info, dict) and info.get("editable") is True
+
+
+@dataclasses.dataclass(frozen=True)
+class FileCheck:
+    """Outcome of :func:`verify_files`: files hashed, and the first problem with its file."""
+
+    checked: int
+    problem: str | None = None
+    file: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _urlsafe(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> FileCheck:
+    """Hash every file ``RECORD`` lists with a hash and compare (size first, then digest).
+
+    Files without a hash in ``RECORD`` (``RECORD`` itself, byte-code pip compiled after
+    installing) cannot be checked and are skipped.
+    """
+    checked = 0
+    base = str(dist.locate_file(""))  # one join per file instead of a pathlib object per file
+    for path in (files if files is not None else dist.files) or ():
+        if path.hash is None:
+            continue
+        mode = path.hash.mode.lower().replace("-", "_")
+        if mode not in STRONG_HASHES:
+            shown = safe_text(str(path))
+            return FileCheck(checked, f"RECORD lists {shown} with a {mode!r} hash, which cannot be trusted", shown)
+        try:
+            digest = hashlib.new(mode)
+            located = os.path.join(base, str(path))
+            info = os.stat(located)  # before opening: opening a FIFO would block
+            if not stat.S_ISREG(info.st_mode):  # e.g. a RECORD naming /dev/zero: never read it
+                shown = safe_text(str(path))
+                return FileCheck(checked, f"{shown} is listed in RECORD but is not a regular file", shown)
+            size = info.st_size
+            with open(located, "rb") as fh:
+                if path.size is None or size == path.size:  # reads are bounded by the size on disk
+                    left = size
+                    while left > 0 and (chunk := fh.read(min(_CHUNK, left))):
+                        digest.update(chunk)
+                        left -= len(chunk)
+        except OSError:
+            shown = safe_text(str(path))
+            return FileCheck(checked, f"{shown} is listed in RECORD but cannot be read (deleted or replaced)", shown)
+        checked += 1
+        if path.size is not None and size != path.size:
+            shown = safe_text(str(path))
+            return FileCheck(checked, f"{shown} changed after install (size {size}, RECORD says {path.size})", shown)
+        if _urlsafe(digest.digest()) != path.hash.value:
+            shown = safe_text(str(path))
+            return FileCheck(checked, f"{shown} changed after install (its {mode} differs from RECORD)", shown)
+    return FileCheck(checked)
+
+
+def module_origin(module: str) -> str | None:
+    """Where ``module`` was (or would be) imported from, without running any of its code: its
+    ``__file__`` once imported, else the file its top-level package resolves to."""
+    loaded = sys.modules.get(module)
+    if loaded is not None:
+        return getattr(loaded, "__file__", None)
+    top = module.split(".", 1)[0]
+    try:
+        spec = importlib.util.find_spec(top)  # a top-level name: finders only, no module code runs
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin and spec.has_location:
+        return spec.origin
+    locations = list(spec.submodule_search_locations or ())
+    return locations[0] if locations else None
+
+
+def shadowing_problem(dist: metadata.Distribution, files: list[metadata.PackagePath], modules: Iterable[str]) -> str | None:
+    """A problem when an entry point's top-level module would come from outside ``dist``'s files."""
+    root = Path(str(dist.locate_file(""))).resolve()
+    recorded = {p.as_posix() for p in files}
+    for module in modules:
+        top = module.split(".", 1)[0]
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            return f"module {safe_text(top)!r} of its entry point cannot be found"
+        if spec.origin and spec.has_location:
+            origin = Path(spec.origin).resolve()
+            if not origin.is_relative_to(root) or origin.relative_to(root).as_posix() not in recorded:
+                where = safe_text(spec.origin)
+                return f"module {safe_text(top)!r} would be imported from {where}, which is not one of its RECORD files"
+        # A namespace package has no file of its own: its portions are checked as RECORD files.
+    return None
+
+
+
+def startup_files(dist: metadata.Distribution) -> list[str]:
+    """``.pth`` files of ``dist`` that run code: ``site`` executes their ``import`` lines at every
+    interpreter start-up, so no allow-list can keep them from running (path-only ones are inert)."""
+    found = []
+    for path in dist.files or ():
+        if path.suffix != ".pth" or len(path.parts) != 1:
+            continue
+        try:
+            lines = Path(str(dist.locate_file(path))).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        if any(line.startswith(("import ", "import\t")) for line in lines):
+            found.append(safe_text(str(path)))
+    return sorted(found)
+
+
+def installed_plugin_distributions(group: str) -> list[metadata.Distribution]:
+    """Distributions with at least one entry point in ``group``, one per normalised name, sorted."""
+    found: dict[str, metadata.Distribution] = {}
+    for ep in metadata.entry_points(group=group):
+        dist = getattr(ep, "dist", None)
+        if dist is not None:
+            found.setdefault(normalize_name(dist.metadata["Name"] or ""), dist)
+    return [found[k] for k in sorted(found)]
+
+
+def pin_entry(dist: metadata.Distribution, *, grants: frozenset[str] = frozenset()) -> tuple[AllowEntry, str | None]:
+    """The tightest entry for ``dist`` as installed now, and a note when it cannot carry a digest.
+
+    Raises ``ValueError`` naming the file when the install no longer matches its own RECORD.
+    """
+    name, version = dist.metadata["Name"] or "", dist.version
+    if is_editable(dist):
+        note = f"{name} is an editable install: pinned by version only (its RECORD does not cover its source)"
+        return AllowEntry(name, version, None, grants), note
+    digest = record_digest(dist)
+    if digest is None:
+        return AllowEntry(name, version, None, grants), f"{name} has no RECORD file: pinned by version only"
+    files = verify_files(dist)
+    if not files.ok:
+        raise ValueError(f"{name} {version} does not match its own RECORD, refusing to pin it: {files.problem}")
+    return AllowEntry(name, version, digest, grants), None
