@@ -23,9 +23,7 @@ def print_json(data: Any, out: TextIO) -> None:
 
 
 def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
-    from .loader import load_plugins
-
-    registry = load_plugins()
+    registry = args.registry
     types: list[dict[str, Any]] = [
         {
             "slug": ct.slug,
@@ -56,9 +54,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from .loader import load_plugins
-
-    ctype = load_plugins().get(CONNECTION_TYPE)
+    ctype = args.registry.get(CONNECTION_TYPE)
     if args.method:
         data: Any = ctype.method(args.method).input_schema()
     else:
@@ -87,7 +83,17 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.ready else EXIT_FAILED
 
 
-def build_parser() -> argparse.ArgumentParser:
+def method_choices(registry: Any) -> list[str]:
+    """The auth methods of our type in the loaded registry (plugin-added ones included)."""
+    ctype = registry.types.get(CONNECTION_TYPE)
+    return list(ctype.methods) if ctype is not None else []
+
+
+def build_parser(registry: Any = None) -> argparse.ArgumentParser:
+    if registry is None:
+        from .loader import load_plugins
+
+        registry = load_plugins()
     parser = argparse.ArgumentParser(
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",
@@ -106,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_types)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the connection inputs")
-    p.add_argument("--method", choices=["oauth", "client-secret"], help="one method only")
-    p.add_argument("--json", action="store_true", help="print JSON (the default)")
+    p.add_argument("--method", choices=method_choices(registry), help="one method only")
+    p.add_argument("--json", action="store_true", help="accepted for symmetry: the output is always JSON")
     p.set_defaults(handler=cmd_schema)
 
     p = sub.add_parser("doctor", help="check this instance's setup for the oauth method")
@@ -116,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_connect import add_commands
 
-    add_commands(sub)
+    add_commands(sub, method_choices(registry))
+    parser.set_defaults(registry=registry)
     return parser
 
 
