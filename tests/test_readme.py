@@ -34,3 +34,44 @@ def test_host_snippet_runs() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("oauth OAuth") and lines[1].startswith("client-secret Client secret")
     assert "clientSecret" in lines[1]
+
+
+def _section(title: str) -> str:
+    return README.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def _run_blocks(section: str, ns: dict[str, object]) -> list[str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for i, block in enumerate(re.findall(r"```python\n(.*?)\n```", section, re.S)):
+            if block.lstrip().startswith("@hookspec"):  # the contract's signatures, checked below
+                continue
+            exec(compile(block, f"README block {i}", "exec"), ns)
+    return out.getvalue().splitlines()
+
+
+def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader() -> None:
+    lines = _run_blocks(_section("For hosts"), {})
+    assert "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize" in lines
+    assert "False ['input', 'token']" in lines
+    assert lines[-1] == "['client-secret', 'oauth'] [] True"
+
+
+def test_the_contract_block_lists_every_hookspec() -> None:
+    from azure_appconfig_plugin import hostspec
+
+    block = next(b for b in re.findall(r"```python\n(.*?)\n```", _section("For hosts"), re.S) if b.startswith("@hookspec"))
+    listed = set(re.findall(r"def (\w+)\(", block))
+    assert listed == {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
+
+
+def test_every_plugin_author_block_runs() -> None:
+    lines = _run_blocks(_section("For plugin authors"), {})
+    assert lines == ["['expiresOn', 'token']"]
+
+
+def test_identity_error_list_is_generated_from_the_table() -> None:
+    from azure_appconfig_plugin.auth.aad_errors import identity_errors_markdown
+
+    listed = README.split("<!-- identity-errors:begin -->\n", 1)[1].split("\n<!-- identity-errors:end -->", 1)[0]
+    assert listed == identity_errors_markdown()
