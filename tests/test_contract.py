@@ -245,3 +245,89 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and "RuntimeError: no token today" in token.detail
     assert report.token_credential is None
+
+
+# --- the token stage: any exception is a failed check ---------------------------------------------------
+
+FAILING_METHOD = '''
+from azure_appconfig_plugin.fields import Field
+from azure_appconfig_plugin.hostspec import hookimpl
+from azure_appconfig_plugin.methods import DeclaredAuthMethod
+
+class Creds:
+    method = "failing"
+    def __init__(self, key): self.key = key
+    def to_dict(self): return {"method": "failing", "apiKey": self.key}
+
+class Cred:
+    def __init__(self, creds): self.creds = creds
+    def get_token(self, *scopes, **kw):
+        from azure.core.exceptions import ClientAuthenticationError
+        raise ClientAuthenticationError(message=f"key {self.creds.key} was refused by the vault")
+
+class Failing(DeclaredAuthMethod):
+    slug, name, connection_type = "failing", "Failing key", "azure-app-configuration"
+    identity_provider = "Example Vault"
+    input_fields = (Field("apiKey", title="API key", description="A key.", required=True, secret=True),)
+    def credentials_from(self, values): return Creds(values["api_key"])
+    def token_credential(self, credentials, *, on_rotate=None, **_): return Cred(credentials)
+
+@hookimpl
+def register_auth_methods(register):
+    register.add("azure-app-configuration", Failing())
+
+seen = []
+@hookimpl
+def validate_connection(request):
+    seen.append(request.token_credential)
+'''
+
+
+def test_a_plugin_method_s_client_authentication_error_is_a_failed_token_check() -> None:
+    failing = module("failing", FAILING_METHOD)
+    registry = load_plugins(plugins=[("failing", failing)], env={})
+    report = registry.validate(SLUG, "failing", {"apiKey": "canary-api-key-77"}, endpoint="https://contoso-x.azconfig.io")
+    checks = {c.name: c for c in report.checks}
+    token = checks["token"]
+    assert token.status.value == "failed" and token.code == "ClientAuthenticationError"
+    assert "ClientAuthenticationError" in token.detail and "refused by the vault" in token.detail
+    assert "canary-api-key-77" not in repr(report.to_dict())
+    assert [checks[n].status.value for n in ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")] == ["skipped"] * 3
+    assert report.token_credential is None and failing.seen == [None]
+
+
+def test_check_texts_name_the_method_s_identity_provider(azure_vcr: Any, registry: Any) -> None:
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        report = registry.validate(SLUG, "client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                                                           "clientSecret": "canary"})
+    token = next(c for c in report.checks if c.name == "token")
+    assert f"login.microsoftonline.com (tenant {fakes.FAKE_TENANT_ID})" in token.detail
+
+
+def test_deprecations_warn_once(fake_instance_settings: Any) -> None:
+    from azure_appconfig_plugin import records
+    from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+    from azure_appconfig_plugin.methods import OAuthMethod
+
+    records._warned.discard("oauth-begin-mapping")
+    with pytest.warns(DeprecationWarning, match="pass the record"):
+        OAuthMethod().begin({}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        OAuthMethod().begin({}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+
+
+def test_an_old_style_validator_still_runs_and_warns() -> None:
+    from azure_appconfig_plugin import records
+    from azure_appconfig_plugin.records import ConnectionType
+    from azure_appconfig_plugin.reports import Check, ValidationReport
+
+    def validator(data: Any, *, method: Any, connection_type: Any, **options: Any) -> ValidationReport:
+        return ValidationReport((Check("legacy", "ok", f"{method}"),))
+
+    records._warned.discard("validator:legacy-type")
+    ct = ConnectionType("legacy-type", "Legacy", {}, validator=validator)
+    with pytest.warns(DeprecationWarning, match="checks="):
+        assert [c.name for c in ct.validate({}, method="m").checks] == ["legacy"]

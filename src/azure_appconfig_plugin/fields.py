@@ -25,7 +25,6 @@ Derivation rules (one place, here):
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Callable, Iterable, Mapping
 
@@ -270,6 +269,8 @@ def parse_fields(fields: Iterable[Field], data: Any, *, what: str = "(input)") -
         raise InvalidInput(errors=[FieldError(what, "must be an object (a JSON object of fields)")]) from None
     for key in keys:
         if key not in by_name:
+            import difflib
+
             name = shown(key)
             guess = difflib.get_close_matches(name, list(by_name), n=1) if isinstance(key, str) else []
             hint = f"; did you mean {guess[0]!r}?" if guess else f"; allowed: {', '.join(by_name) or 'none'}"
