@@ -130,7 +130,7 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
 for _cls in {row.error for row in IDENTITY_ERRORS}:
     _cls.codes = tuple(dict.fromkeys(row.label for row in IDENTITY_ERRORS if row.error is _cls))  # type: ignore[attr-defined]
 
-_REMEDIES = {(row.label, row.error): row.remedy for row in IDENTITY_ERRORS}
+_REMEDIES: dict[tuple[str, type[BaseException]], str] = {(row.label, row.error): row.remedy for row in IDENTITY_ERRORS}
 NETWORK_REMEDY = ("Network unreachable: check this machine's network access (proxy, firewall, DNS) to the "
                   "Microsoft identity platform, then validate again.")
 

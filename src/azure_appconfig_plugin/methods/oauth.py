@@ -78,7 +78,7 @@ class OAuthMethod(DeclaredAuthMethod):
         elif oauth_input is not None and not isinstance(oauth_input, OAuthInput):
             raise InvalidInput(errors=[FieldError("input", "begin() needs the OAuthInput that parse('oauth', form) "
                                                   f"returns, not {type(oauth_input).__name__}")])
-        return oauth.begin(oauth_input, settings=settings, flow_store=flow_store, **options)
+        return oauth.begin(oauth_input, settings=settings, flow_store=flow_store, **options)  # type: ignore[arg-type]
 
     def complete(
         self,
