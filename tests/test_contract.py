@@ -331,3 +331,10 @@ def test_an_old_style_validator_still_runs_and_warns() -> None:
     ct = ConnectionType("legacy-type", "Legacy", {}, validator=validator)
     with pytest.warns(DeprecationWarning, match="checks="):
         assert [c.name for c in ct.validate({}, method="m").checks] == ["legacy"]
+
+
+def test_declared_cloud_slugs_are_the_clouds() -> None:
+    from azure_appconfig_plugin.clouds import CLOUDS
+    from azure_appconfig_plugin.methods.common import CLOUD, CLOUD_SLUGS
+
+    assert CLOUD_SLUGS == tuple(CLOUDS) == CLOUD.enum

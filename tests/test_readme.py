@@ -75,3 +75,14 @@ def test_identity_error_list_is_generated_from_the_table() -> None:
 
     listed = README.split("<!-- identity-errors:begin -->\n", 1)[1].split("\n<!-- identity-errors:end -->", 1)[0]
     assert listed == identity_errors_markdown()
+
+
+def test_fields_tables_are_generated_from_the_declarations() -> None:
+    from azure_appconfig_plugin.connection import build_connection_type
+    from azure_appconfig_plugin.fields import docs_table
+
+    listed = README.split("<!-- fields:begin -->\n", 1)[1].split("\n<!-- fields:end -->", 1)[0]
+    for method in build_connection_type().methods.values():
+        assert docs_table(method.input_fields) in listed
+        if method.stored_fields is not None:
+            assert docs_table(method.stored_fields) in listed

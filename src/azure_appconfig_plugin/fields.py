@@ -225,7 +225,9 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+    """``tenantId`` -> ``tenant_id`` (no regex: declarations are built at registration)."""
+    return "".join("_" + ch.lower() if ch.isupper() and i and not name[i - 1].isupper() else ch.lower() if ch.isupper() else ch
+                   for i, ch in enumerate(name))
 
 
 def shown(key: Any) -> str:
