@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.core.credentials import TokenCredential
@@ -243,7 +243,7 @@ class ConnectionType(_Frozen):
 
     def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
         """Finish an interactive method's sign-in from the callback's query parameters."""
-        return self._interactive(method, "complete").complete(params, **options)
+        return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
 
     def load(self, stored: Mapping[str, Any]) -> Credentials:
         """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record."""
@@ -259,7 +259,7 @@ class ConnectionType(_Frozen):
             return loader(stored)  # type: ignore[no-any-return]
         if is_interactive(m):
             raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
-        return m.parse({k: v for k, v in stored.items() if k != "method"})  # contract 1.0 methods
+        return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
 
     def credentials(self, credentials: Any) -> tuple[AuthMethod, Credentials]:
         """Check that ``credentials`` is a credentials record of one of this type's methods."""
@@ -282,14 +282,14 @@ class ConnectionType(_Frozen):
     ) -> TokenCredential:
         """An azure-core ``TokenCredential`` for a credentials record of any of this type's methods."""
         m, creds = self.credentials(credentials)
-        return m.token_credential(creds, on_rotate=on_rotate, **options)  # type: ignore[call-arg]
+        return m.token_credential(creds, on_rotate=on_rotate, **options)
 
     def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
         """Validate form input, stored credentials or a credentials record.
 
         ``hook`` is the host's ``pm.hook.validate_connection``: every plugin's checks run, this
         type's own included (they are hook implementations too). Without it, only this type's
-        own checks run (``validator``). ``Registry.validate`` passes the hook for you.
+        own checks run (``checks``). ``Registry.validate`` passes the hook for you.
         """
         from .hosting import run_validation
 
@@ -303,7 +303,7 @@ class ConnectionType(_Frozen):
             def hook(request: Any) -> list[Any]:
                 return [own(request)] if own is not None else []
 
-        return run_validation(hook, self, method, data, **options)
+        return cast("ValidationReport", run_validation(hook, self, method, data, **options))
 
     def _interactive(self, method: str, step: str) -> Any:
         m = self.method(method)
