@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .envvars import INSTANCE_SETTINGS
 from .methods import ClientSecretMethod, OAuthMethod
-from .methods.common import CONNECTION_TYPE
+from .methods.names import CONNECTION_TYPE
 from .records import ConnectionType
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -28,14 +28,12 @@ import functools
 from typing import Any, Callable, Generator, Iterable, Mapping
 
 from . import hostspec
-from .records import (
-    AuthMethod,
+from .records import AuthMethod, ConnectionType, _Frozen
+from .registrars import (
     AuthMethodRegistrar,
-    ConnectionType,
     ConnectionTypeRegistrar,
     SecretSyncDestination,
     SecretSyncRegistrar,
-    _Frozen,
     _Registrar,
 )
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .records import AuthMethodRegistrar, ConnectionTypeRegistrar, SecretSyncRegistrar
+    from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, SecretSyncRegistrar
     from .reports import Check, ValidationRequest
 
 CONTRACT_VERSION = "1.1"

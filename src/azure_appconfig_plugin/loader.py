@@ -24,7 +24,8 @@ import pluggy
 from . import hostspec
 from .errors import FieldError, InvalidInput
 from .hosting import Catalog, PluginFailure, Provider, collect, describe, register_plugin, run_validation
-from .records import ConnectionType, SecretSyncDestination
+from .records import ConnectionType
+from .registrars import SecretSyncDestination
 from .reports import ValidationReport
 
 __all__ = ["BLOCKLIST_ENV", "PluginFailure", "Provider", "Registry", "UnknownConnectionType", "load_plugins",

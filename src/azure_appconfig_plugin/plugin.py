@@ -13,7 +13,7 @@ from .connection import SLUG, build_connection_type
 from .hostspec import CONTRACT_VERSION, hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .records import ConnectionTypeRegistrar
+    from .registrars import ConnectionTypeRegistrar
     from .reports import ValidationRequest
 
 APP_CONNECTIONS_CONTRACT = CONTRACT_VERSION

@@ -3,8 +3,9 @@
 This module is on the registration path and imports nothing but the standard library: the
 two records here are hand-written frozen classes rather than attrs classes, because importing
 attrs alone costs more than the plugin's whole start-up budget (see benchmarks/). Validation
-records (``Check``, ``ValidationReport``, ...) live in ``reports`` and are re-exported here
-lazily.
+records (``Check``, ``ValidationReport``, ...) live in ``reports``, and the registrars and the
+``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``; both are
+re-exported here lazily, so registration compiles and runs as little as possible.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, ca
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.core.credentials import TokenCredential
 
+    from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, InteractiveAuthMethod  # noqa: F401
+    from .registrars import SecretSyncDestination, SecretSyncRegistrar  # noqa: F401
+
     from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
 
 RotateCallback = Callable[[Any], None]
@@ -23,6 +27,8 @@ RotateCallback = Callable[[Any], None]
 persists ``credentials.to_dict()`` (it carries the new ``refreshToken``)."""
 
 _REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
+_REGISTRAR_NAMES = ("AuthMethodRegistrar", "ConnectionTypeRegistrar", "InteractiveAuthMethod", "RegistrationSink",
+                    "SecretSyncDestination", "SecretSyncRegistrar")
 _warned: set[str] = set()
 _warn_lock = threading.Lock()
 
@@ -36,11 +42,15 @@ def warn_once(key: str, message: str) -> None:
     warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
-def __getattr__(name: str) -> Any:  # lazy re-export of the validation records
+def __getattr__(name: str) -> Any:  # lazy re-exports: validation records, registrars, protocols
     if name in _REPORT_NAMES:
         from . import reports
 
         return getattr(reports, name)
+    if name in _REGISTRAR_NAMES:
+        from . import registrars
+
+        return getattr(registrars, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -85,38 +95,9 @@ class AuthMethod(Protocol):
         """An azure-core ``TokenCredential`` for these credentials."""
 
 
-@runtime_checkable
-class InteractiveAuthMethod(AuthMethod, Protocol):
-    """An auth method with a sign-in step (``interactive = True``)."""
-
-    @property
-    def interactive(self) -> bool: ...
-
-    def begin(self, sign_in_input: Any, **options: Any) -> Any:
-        """Start sign-in from ``parse()``'s result; returns where to send the user (``.url``, ``.state``)."""
-
-    def complete(self, params: Mapping[str, Any], **options: Any) -> Credentials:
-        """Finish sign-in from the callback's query parameters; returns the credentials to store."""
-
-
 def is_interactive(method: object) -> bool:
     """True when ``method`` declares ``interactive = True`` (contract 1.1)."""
     return getattr(method, "interactive", False) is True
-
-
-@runtime_checkable
-class SecretSyncDestination(Protocol):
-    """A sync destination (``register_secret_syncs``): where a platform's secrets are pushed."""
-
-    @property
-    def slug(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def connection_type(self) -> str:
-        """The slug of the connection type this destination syncs through."""
 
 
 class _Frozen:
@@ -317,75 +298,3 @@ def _invalid(field: str, message: str) -> Exception:
     from .errors import FieldError, InvalidInput
 
     return InvalidInput(errors=[FieldError(field, message)])
-
-
-# --- registrars: what the registration hooks receive as ``register`` -------------------------------
-
-
-class RegistrationSink(Protocol):
-    """Where registrars deliver (the host's catalog); ``plugin`` is the registering plugin's name."""
-
-    def add_connection_type(self, connection_type: ConnectionType, plugin: str | None) -> None: ...
-
-    def add_auth_method(self, type_slug: str, method: AuthMethod, plugin: str | None) -> None: ...
-
-    def add_secret_sync(self, destination: SecretSyncDestination, plugin: str | None) -> None: ...
-
-
-class _Registrar:
-    """Base of the typed registrars. ``plugin`` names the implementation being called (the host's
-    loader sets it around each call), so what a plugin registers is attributed to it."""
-
-    __slots__ = ("_sink", "plugin")
-
-    def __init__(self, sink: RegistrationSink, plugin: str | None = None) -> None:
-        self._sink = sink
-        self.plugin = plugin
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(plugin={self.plugin!r})"
-
-
-class ConnectionTypeRegistrar(_Registrar):
-    """``register`` of ``register_connection_types``: ``register.add(connection_type)``
-    (``register(connection_type)`` is the same call)."""
-
-    __slots__ = ()
-
-    def add(self, connection_type: ConnectionType) -> None:
-        slug = getattr(connection_type, "slug", None)
-        if not isinstance(slug, str) or not slug or not isinstance(getattr(connection_type, "methods", None), Mapping):
-            raise TypeError(f"register.add() needs a ConnectionType with a slug and methods, got {connection_type!r}")
-        self._sink.add_connection_type(connection_type, self.plugin)
-
-    __call__ = add
-
-
-class AuthMethodRegistrar(_Registrar):
-    """``register`` of ``register_auth_methods``: ``register.add(type_slug, method)``
-    (``register(type_slug, method)`` is the same call)."""
-
-    __slots__ = ()
-
-    def add(self, type_slug: str, method: AuthMethod) -> None:
-        if not isinstance(type_slug, str) or not isinstance(getattr(method, "slug", None), str):
-            raise TypeError(f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})")
-        self._sink.add_auth_method(type_slug, method, self.plugin)
-
-    __call__ = add
-
-
-class SecretSyncRegistrar(_Registrar):
-    """``register`` of ``register_secret_syncs``: ``register.add(destination)``
-    (``register(destination)`` is the same call). A destination has ``slug``, ``name`` and
-    ``connection_type`` (the slug of the type it syncs through)."""
-
-    __slots__ = ()
-
-    def add(self, destination: SecretSyncDestination) -> None:
-        for attr in ("slug", "name", "connection_type"):
-            if not isinstance(getattr(destination, attr, None), str) or not getattr(destination, attr):
-                raise TypeError(f"register.add() needs a sync destination with a {attr}, got {destination!r}")
-        self._sink.add_secret_sync(destination, self.plugin)
-
-    __call__ = add

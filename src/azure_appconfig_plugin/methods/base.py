@@ -7,10 +7,12 @@ Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-l
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from ..fields import Field, object_schema, parse_fields
 from ..records import Credentials, RotateCallback
+
+if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a schema or parser is needed
+    from ..fields import Field
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
 
@@ -44,6 +46,8 @@ class DeclaredAuthMethod:
 
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the form input."""
+        from ..fields import object_schema
+
         return object_schema(
             self.input_fields,
             title=f"{self.connection_type}: {self.name}",
@@ -53,6 +57,8 @@ class DeclaredAuthMethod:
 
     def stored_schema(self) -> dict[str, Any]:
         """JSON Schema of ``credentials.to_dict()`` (the ``method`` key included)."""
+        from ..fields import object_schema
+
         schema = object_schema(
             self._stored(),
             title=f"{self.connection_type}: {self.name} (stored credentials)",
@@ -67,12 +73,15 @@ class DeclaredAuthMethod:
     def parse(self, data: Mapping[str, Any]) -> Any:
         """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``).
         Raises ``InvalidInput`` naming every bad field."""
+        from ..fields import parse_fields
+
         values = parse_fields(self.input_fields, data)
         return self.input_from(values) if self.interactive else self.credentials_from(values)
 
     def load(self, stored: Mapping[str, Any]) -> Credentials:
         """Stored credentials (``to_dict()`` output) -> the credentials record."""
         from ..errors import FieldError, InvalidInput
+        from ..fields import parse_fields
 
         if not isinstance(stored, Mapping):
             raise InvalidInput(errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")])

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..records import Credentials, RotateCallback
 from .base import DeclaredAuthMethod
-from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, CONNECTION_TYPE, MICROSOFT_ENTRA, TENANT
+from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
+    from ..fields import Field
     from ..schema import ClientSecretCredentials
 
 
@@ -22,7 +23,12 @@ class ClientSecretMethod(DeclaredAuthMethod):
     description = "Authenticate as a service principal with a client secret."
     connection_type = CONNECTION_TYPE
     identity_provider = MICROSOFT_ENTRA
-    input_fields = (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
+
+    @property  # type: ignore[override]
+    def input_fields(self) -> tuple[Field, ...]:
+        from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, TENANT
+
+        return (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
 
     @property
     def credentials_type(self) -> type:

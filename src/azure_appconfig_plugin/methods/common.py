@@ -1,13 +1,15 @@
-"""Fields shared by the Azure App Configuration methods (declared once)."""
+"""The field declarations of the Azure App Configuration methods (each field declared once).
+
+Imported when a schema or parser is first needed, not at registration.
+"""
 
 from __future__ import annotations
 
 from ..fields import Field
+from .names import CONNECTION_TYPE, MICROSOFT_ENTRA  # noqa: F401 - re-exported
 
-CONNECTION_TYPE = "azure-app-configuration"
 CLOUD_SLUGS = ("public", "usgov", "china")
 """The slugs of ``clouds.CLOUDS`` (kept here so registration does not import attrs; a test keeps them equal)."""
-MICROSOFT_ENTRA = "Microsoft Entra ID"
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}"
@@ -54,3 +56,17 @@ CLIENT_SECRET = Field(
     pattern_message=("must be the secret's Value exactly: no leading or trailing whitespace, "
                      "no control characters"),
 )
+
+# --- oauth ---------------------------------------------------------------------------------------
+
+OPTIONAL_TENANT = TENANT.replace(
+    required=False,
+    description=TENANT.description + " Optional: leave empty to let the user sign in with any work or school account.",
+)
+REFRESH_TOKEN = Field("refreshToken", title="Refresh token", description="The refresh token of the user's grant.",
+                      required=True, secret=True, min_length=1, max_length=16384)
+ACCESS_TOKEN = Field("accessToken", title="Access token", description="The last access token (cached).",
+                     secret=True, min_length=1, max_length=16384)
+EXPIRES_ON = Field("expiresOn", type="integer", title="Expires on",
+                   description="Unix time the cached access token expires.", minimum=0)
+INSTANCE_CLIENT_ID = CLIENT_ID.replace(description="Application (client) ID of the instance app registration the grant was issued to.")

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..fields import Field
 from ..records import Credentials, RotateCallback, warn_once
 from .base import DeclaredAuthMethod
-from .common import CLIENT_ID, CLOUD, CONNECTION_TYPE, MICROSOFT_ENTRA, TENANT
+from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.flow_store import FlowStore
+    from ..fields import Field
     from ..auth.oauth import AuthorizationRequest
     from ..schema import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings
-
-OPTIONAL_TENANT = TENANT.replace(
-    required=False,
-    description=TENANT.description + " Optional: leave empty to let the user sign in with any work or school account.",
-)
-REFRESH_TOKEN = Field("refreshToken", title="Refresh token", description="The refresh token of the user's grant.",
-                      required=True, secret=True, min_length=1, max_length=16384)
-ACCESS_TOKEN = Field("accessToken", title="Access token", description="The last access token (cached).",
-                     secret=True, min_length=1, max_length=16384)
-EXPIRES_ON = Field("expiresOn", type="integer", title="Expires on",
-                   description="Unix time the cached access token expires.", minimum=0)
-INSTANCE_CLIENT_ID = CLIENT_ID.replace(description="Application (client) ID of the instance app registration the grant was issued to.")
-
 
 class OAuthMethod(DeclaredAuthMethod):
     """Sign in a user through the instance's app registration (authorization-code flow)."""
@@ -39,8 +26,18 @@ class OAuthMethod(DeclaredAuthMethod):
     connection_type = CONNECTION_TYPE
     interactive = True
     identity_provider = MICROSOFT_ENTRA
-    input_fields = (OPTIONAL_TENANT, CLOUD)
-    stored_fields = (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
+
+    @property  # type: ignore[override]
+    def input_fields(self) -> tuple[Field, ...]:
+        from .common import CLOUD, OPTIONAL_TENANT
+
+        return (OPTIONAL_TENANT, CLOUD)
+
+    @property  # type: ignore[override]
+    def stored_fields(self) -> tuple[Field, ...]:
+        from .common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, REFRESH_TOKEN, TENANT
+
+        return (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
 
     @property
     def credentials_type(self) -> type:
