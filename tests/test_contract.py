@@ -184,6 +184,10 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
             @hookimpl
             def validate_connection(self, request):
                 raise ValueError("policy engine down")
+        class Garbage:
+            @hookimpl
+            def validate_connection(self, request):
+                return [{"name": "half a check"}]
         class Wrapper:
             @hookimpl(wrapper=True)
             def validate_connection(self, request):
@@ -191,12 +195,13 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
                 return results + [[Check("wrapped", "ok", f"{len(results)} results")]]
     ''')
     registry = load_plugins(plugins=[("first", plugins.First()), ("last", plugins.Last()), ("raising", plugins.Raising()),
-                                     ("wrapper", plugins.Wrapper())], env={})
+                                     ("garbage", plugins.Garbage()), ("wrapper", plugins.Wrapper())], env={})
     report = registry.validate(SLUG, "client-secret", {"tenantId": "bad tenant"})
     names = [c.name for c in report.checks]
     assert names[0] == "input" and names[-1] == "wrapped"
     returned = names[names.index("token") + 1:]
     assert returned[0] == "first" and "plugin:raising" in returned and returned.index("last") == len(returned) - 2
+    assert next(c for c in report.checks if c.name == "plugin:garbage").status.value == "failed"
     raising = next(c for c in report.checks if c.name == "plugin:raising")
     assert raising.status.value == "failed" and "ValueError: policy engine down" in raising.detail
     assert "input" in next(c for c in report.checks if c.name == "last").detail

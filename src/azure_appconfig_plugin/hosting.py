@@ -213,7 +213,12 @@ def _guard_plain(fn: Callable[..., Any], hook: str, plugin: str, on_failure: Fai
         if registrar is not None:
             registrar.plugin = plugin
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            if hook == "validate_connection" and result is not None:  # a bad return value is this plugin's fault too
+                from .reports import as_check
+
+                result = [as_check(check) for check in result]
+            return result
         except Exception as exc:
             return on_failure(plugin, hook, exc)
         finally:
