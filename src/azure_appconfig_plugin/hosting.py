@@ -260,7 +260,11 @@ def _guard_wrapper(fn: Callable[..., Any], hook: str, plugin: str, on_failure: F
             return stop.value
         except Exception as exc:
             extra = on_failure(plugin, hook, exc)
-            return inner + list(extra) if isinstance(inner, list) and extra else inner
+            if extra and isinstance(inner, list):  # new-style wrapper: the outcome is the result list
+                return inner + [extra]
+            if extra and callable(getattr(inner, "force_result", None)):  # old-style: a pluggy Result
+                inner.force_result([*inner.get_result(), extra])
+            return inner
         raise RuntimeError(f"wrapper of plugin {plugin!r} yielded twice")
 
     return guarded
