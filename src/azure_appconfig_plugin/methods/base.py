@@ -29,6 +29,8 @@ class DeclaredAuthMethod:
 
     slug: str = ""
     name: str = ""
+    title: str = ""
+    """The schema's title; defaults to ``"<connection type>: <name>"``."""
     description: str = ""
     connection_type: str = "app-connection"
     interactive: bool = False
@@ -50,7 +52,7 @@ class DeclaredAuthMethod:
 
         return object_schema(
             self.input_fields,
-            title=f"{self.connection_type}: {self.name}",
+            title=self.title or f"{self.connection_type}: {self.name}",
             description=self.description,
             schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.json",
         )
@@ -61,7 +63,7 @@ class DeclaredAuthMethod:
 
         schema = object_schema(
             self._stored(),
-            title=f"{self.connection_type}: {self.name} (stored credentials)",
+            title=f"{self.title or f'{self.connection_type}: {self.name}'} (stored credentials)",
             description=f"What a host stores for a {self.name} connection.",
             schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.stored.json",
         )

@@ -22,6 +22,7 @@ class ClientSecretMethod(DeclaredAuthMethod):
     name = "Client secret"
     description = "Authenticate as a service principal with a client secret."
     connection_type = CONNECTION_TYPE
+    title = "Azure App Configuration: client secret"
     identity_provider = MICROSOFT_ENTRA
 
     @property  # type: ignore[override]

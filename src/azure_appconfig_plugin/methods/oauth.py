@@ -24,6 +24,7 @@ class OAuthMethod(DeclaredAuthMethod):
     name = "OAuth"
     description = "Sign in with a Microsoft work or school account through the instance's app registration."
     connection_type = CONNECTION_TYPE
+    title = "Azure App Configuration: OAuth"
     interactive = True
     identity_provider = MICROSOFT_ENTRA
 
