@@ -87,8 +87,8 @@ def test_begin_builds_the_authorization_url(settings: InstanceSettings) -> None:
 
 def test_begin_pins_a_given_tenant_and_uses_random_state(settings: InstanceSettings) -> None:
     store = InMemoryFlowStore()
-    a = OAUTH.begin({"tenantId": "contoso.onmicrosoft.com"}, settings=settings, flow_store=store)
-    b = OAUTH.begin({"tenantId": "contoso.onmicrosoft.com"}, settings=settings, flow_store=store)
+    a = OAUTH.begin(OAUTH.parse({"tenantId": "contoso.onmicrosoft.com"}), settings=settings, flow_store=store)
+    b = OAUTH.begin(OAUTH.parse({"tenantId": "contoso.onmicrosoft.com"}), settings=settings, flow_store=store)
     assert urlsplit(a.url).path == "/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
     assert a.state != b.state and len(store) == 2
 

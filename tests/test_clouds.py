@@ -48,6 +48,6 @@ def test_oauth_begin_uses_the_cloud_login_host(fake_instance_settings) -> None: 
     from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 
     oauth = build_connection_type().methods["oauth"]
-    request = oauth.begin({"cloud": "china"}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+    request = oauth.begin(oauth.parse({"cloud": "china"}), settings=fake_instance_settings, flow_store=InMemoryFlowStore())
     assert request.url.startswith("https://login.partner.microsoftonline.cn/organizations/oauth2/v2.0/authorize?")
     assert "scope=https%3A%2F%2Fazconfig.azure.cn%2F.default+offline_access" in request.url

@@ -80,3 +80,74 @@ def test_cli_validate_shows_the_policy_check(example_installed: Path, azure_vcr:
     data = json.loads(out.getvalue())
     policy = next(c for c in data["checks"] if c["name"] == "policy: store naming")
     assert code == 0 and data["ok"] and policy["status"] == "ok"
+
+
+# --- the CLI is built from the registry: a plugin-added method works end to end -------------------------
+
+
+def _run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
+
+
+def test_cli_schema_of_a_plugin_method(example_installed: Path) -> None:
+    code, text = _run("schema", "--method", "static-token", "--json")
+    assert code == 0 and json.loads(text)["required"] == ["accessToken", "expiresOn"]
+
+
+def _static_file(tmp_path: Path, **extra: Any) -> Path:
+    path = tmp_path / "static.json"
+    path.write_text(json.dumps({"method": "static-token", "accessToken": "fake-access-token",
+                                "expiresOn": int(time.time()) + 600, "cloud": "public", **extra}))
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_cli_validate_credentials_file_implies_the_method(example_installed: Path, tmp_path: Path, no_store_calls: None) -> None:
+    code, text = _run("validate", "--credentials", str(_static_file(tmp_path)), "--endpoint", "https://contoso-x.azconfig.io", "--json")
+    data = json.loads(text)
+    assert code == 0 and data["ok"], text
+    assert "fake-access-token" not in text
+
+
+def test_cli_validate_a_failed_check_exits_1(example_installed: Path, tmp_path: Path, no_store_calls: None) -> None:
+    code, text = _run("validate", "--credentials", str(_static_file(tmp_path)), "--endpoint", "https://other.azconfig.io", "--json")
+    assert code == 1 and json.loads(text)["ok"] is False
+
+
+def test_cli_conflicting_method_exits_2(example_installed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _run("validate", "--method", "client-secret", "--credentials", str(_static_file(tmp_path)))
+    assert code == 2 and "drop --method" in capsys.readouterr().err
+
+
+def test_cli_validate_plugin_method_from_input_file(example_installed: Path, tmp_path: Path, no_store_calls: None) -> None:
+    form = tmp_path / "form.json"
+    form.write_text(json.dumps({"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600}))
+    code, text = _run("validate", "--method", "static-token", "--input", str(form), "--json")
+    assert code == 0, text
+    form.write_text(json.dumps({"accessToken": "fake-access-token", "expiresOn": 5}))
+    code, text = _run("validate", "--method", "static-token", "--input", str(form), "--json")
+    assert code == 2 and "future Unix time" in text
+
+
+def test_no_network_says_network_unreachable(example_installed: Path, tmp_path: Path, azure_network_blocked: None,
+                                             azure_clean_state: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the store stage (a plugin method needs no login host for its token)
+    code, text = _run("validate", "--credentials", str(_static_file(tmp_path)), "--endpoint", "https://contoso-x.azconfig.io", "--json")
+    read = next(c for c in json.loads(text)["checks"] if c["name"] == "KeyValue.Read")
+    assert code == 1 and "network unreachable" in read["detail"] and "no store by that name" not in read["detail"]
+    # the token stage
+    monkeypatch.setenv("AZ_SECRET", "canary-no-network")
+    code, text = _run("validate", "--method", "client-secret", "--tenant-id", fakes.FAKE_TENANT_ID, "--client-id",
+                      fakes.FAKE_CLIENT_ID, "--client-secret-env", "AZ_SECRET", "--json")
+    token = next(c for c in json.loads(text)["checks"] if c["name"] == "token")
+    assert code == 1 and "network unreachable" in token["detail"].lower()
+    assert "throttling" not in token["remediation"] and "canary-no-network" not in text
+
+
+def test_cloud_mismatch_remedy_agrees_with_the_detail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZ_SECRET", "canary-cloud")
+    code, text = _run("validate", "--method", "client-secret", "--tenant-id", fakes.FAKE_TENANT_ID, "--client-id",
+                      fakes.FAKE_CLIENT_ID, "--client-secret-env", "AZ_SECRET", "--endpoint", "https://x.azconfig.azure.cn", "--json")
+    endpoint = next(c for c in json.loads(text)["checks"] if c["name"] == "endpoint")
+    assert code == 2 and "cloud to 'china'" in endpoint["detail"] and "cloud to 'china'" in endpoint["remediation"]

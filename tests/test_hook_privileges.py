@@ -74,7 +74,7 @@ def test_a_foreign_hook_cannot_read_a_secret_or_mint_a_token() -> None:
     view = seen["credentials"]
     assert isinstance(view, CredentialsView) and seen["token_credential"] is None
     assert "secret" not in seen and isinstance(seen["secret_error"], SecretWithheld)
-    assert "withheld from spy" in str(seen["secret_error"]) and ":secrets" in str(seen["secret_error"])
+    assert "withheld from this plugin" in str(seen["secret_error"]) and ":secrets" in str(seen["secret_error"])
     assert view.to_dict() == {"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID,
                               "clientId": fakes.FAKE_CLIENT_ID, "cloud": "public"}
     assert (view.tenant_id, view.clientId, view.withheld) == (fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, {"clientSecret"})
@@ -103,7 +103,15 @@ def test_hooks_of_the_distribution_that_registered_the_type_see_everything() -> 
     # Our own distribution's hooks (the type's registrant) keep what they need.
     own = ModuleType("own")
     exec(textwrap.dedent(SPY + """
+from azure_appconfig_plugin.checks import run_checks
 from azure_appconfig_plugin.plugin import register_connection_types
+_spy = validate_connection
+
+@hookimpl(tryfirst=True)
+def validate_connection(request):  # the type's built-in checks (they parse the input), then the spy
+    checks = run_checks(request)
+    _spy(request)
+    return checks
 """), own.__dict__)
     registry = load_plugins(plugins=[("own", own)], use_entry_points=False, env={})
     validate(registry)

@@ -9,7 +9,7 @@ import pytest
 
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials
+from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials  # noqa: F401
 from azure_appconfig_plugin.testing import fakes
 
 CT = build_connection_type()
@@ -45,10 +45,10 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("client-secret", {**GOOD, "clientId": "1234"}, {"clientId": "must be a GUID"}),
     ("client-secret", {**GOOD, "clientSecret": ""}, {"clientSecret": "non-empty"}),
     ("client-secret", {**GOOD, "clientSecret": "x" * 1025}, {"clientSecret": "longer than 1024"}),
-    ("client-secret", {**GOOD, "clientSecret": 12}, {"clientSecret": "non-empty string"}),
+    ("client-secret", {**GOOD, "clientSecret": 12}, {"clientSecret": "must be a string"}),
     ("client-secret", {**GOOD, "cloud": "mars"}, {"cloud": "must be one of"}),
     ("client-secret", {**GOOD, "tenantID": "x"}, {"tenantID": "did you mean 'tenantId'"}),
-    ("oauth", {"tenantId": 7}, {"tenantId": "non-empty string"}),
+    ("oauth", {"tenantId": 7}, {"tenantId": "must be a string"}),
     ("oauth", {"tenantId": "a b"}, {"tenantId": "verified domain"}),
     ("oauth", {"clientSecret": "x"}, {"clientSecret": "is not a known field"}),
 ]
@@ -91,12 +91,21 @@ def test_credentials_hide_secrets_and_round_trip() -> None:
     cs = CT.methods["client-secret"].parse(GOOD)
     assert isinstance(cs, ClientSecretCredentials)
     assert CANARY not in repr(cs) and CANARY not in str(cs)
-    assert load_credentials(cs.to_dict()) == cs
+    assert CT.load(cs.to_dict()) == cs
     oc = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "rt-" + CANARY, "at-" + CANARY, 123)
     assert CANARY not in repr(oc) and CANARY not in str(oc)
-    assert load_credentials(oc.to_dict()) == oc
+    assert CT.load(oc.to_dict()) == oc
 
 
-def test_load_credentials_rejects_unknown_method() -> None:
+def test_load_rejects_unknown_method() -> None:
     with pytest.raises(InvalidInput, match="method"):
-        load_credentials({"method": "password"})
+        CT.load({"method": "password"})
+
+
+def test_load_credentials_is_deprecated_but_works() -> None:
+    cs = CT.methods["client-secret"].parse(GOOD)
+    with pytest.warns(DeprecationWarning, match="ConnectionType.load"):
+        import azure_appconfig_plugin.records as records
+
+        records._warned.discard("schema.load_credentials")
+        assert load_credentials(cs.to_dict()) == cs

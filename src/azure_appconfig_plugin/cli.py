@@ -19,13 +19,21 @@ def print_json(data: Any, out: TextIO) -> None:
     out.write("\n")
 
 
+def loaded_registry(args: argparse.Namespace) -> Any:
+    """The registry the parser was built from; loaded again (raising the typed error, e.g. a
+    malformed allow-list) when plugins could not load then."""
+    if getattr(args, "registry", None) is None:
+        from .loader import load_plugins
+
+        args.registry = load_plugins()
+    return args.registry
+
+
 # --- types -------------------------------------------------------------------------------
 
 
 def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
-    from .loader import load_plugins
-
-    registry = load_plugins()
+    registry = loaded_registry(args)
     types: list[dict[str, Any]] = [
         {
             "slug": ct.slug,
@@ -59,9 +67,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from .loader import load_plugins
-
-    ctype = load_plugins().get(CONNECTION_TYPE)
+    ctype = loaded_registry(args).get(CONNECTION_TYPE)
     if args.method:
         data: Any = ctype.method(args.method).input_schema()
     else:
@@ -90,7 +96,27 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.ready else EXIT_FAILED
 
 
-def build_parser() -> argparse.ArgumentParser:
+def method_choices(registry: Any) -> list[str] | None:
+    """The auth methods of our type in the loaded registry (plugin-added ones included); None (any
+    value: the command itself reports why plugins could not load) when there is no registry."""
+    if registry is None:
+        return None
+    ctype = registry.types.get(CONNECTION_TYPE)
+    return list(ctype.methods) if ctype is not None else []
+
+
+def _registry_or_none() -> Any:
+    from .loader import load_plugins
+
+    try:
+        return load_plugins()
+    except AppConnectionError:  # e.g. a malformed allow-list: the command that loads plugins names it
+        return None
+
+
+def build_parser(registry: Any = None) -> argparse.ArgumentParser:
+    if registry is None:
+        registry = _registry_or_none()
     parser = argparse.ArgumentParser(
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",
@@ -109,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_types)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the connection inputs")
-    p.add_argument("--method", choices=["oauth", "client-secret"], help="one method only")
-    p.add_argument("--json", action="store_true", help="print JSON (the default)")
+    p.add_argument("--method", choices=method_choices(registry), help="one method only")
+    p.add_argument("--json", action="store_true", help="accepted for symmetry: the output is always JSON")
     p.set_defaults(handler=cmd_schema)
 
     p = sub.add_parser("doctor", help="check this instance's setup for the oauth method")
@@ -120,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_connect import add_commands
     from .cli_plugins import add_commands as add_plugin_commands
 
-    add_commands(sub)
+    add_commands(sub, method_choices(registry))
     add_plugin_commands(sub)
+    parser.set_defaults(registry=registry)
     return parser
 
 

@@ -9,7 +9,7 @@ import webbrowser
 from typing import Any, Mapping, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_json
+from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
 from .errors import FieldError, InvalidInput
 from .reports import ValidationReport
 
@@ -77,31 +77,56 @@ def _rotation_writer(path: str, err: TextIO) -> Any:
 # --- validate --------------------------------------------------------------------------------
 
 
+def _read_json_file(path: str, flag: str) -> Mapping[str, Any]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(errors=[FieldError(flag, f"cannot read {path}: {type(exc).__name__}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(errors=[FieldError(flag, f"{path} must hold a JSON object")])
+    return data
+
+
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     from .credentials_file import is_private, read_credentials
-    from .loader import load_plugins
 
     err = sys.stderr
     on_rotate = None
+    method = args.method
+    ctype = loaded_registry(args).get(CONNECTION_TYPE)
     if args.credentials:
         data: Mapping[str, Any] = read_credentials(args.credentials)
         if not is_private(args.credentials):
             err.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
-        if data.get("method") == "oauth":
+        stored_method = data.get("method")
+        if method and stored_method != method:
+            raise InvalidInput(errors=[FieldError("--method", f"{args.credentials} holds {stored_method!r} credentials, "
+                                                  f"not {method!r}; drop --method (the file names its method)")])
+        method = stored_method if isinstance(stored_method, str) else method
+        if method == "oauth":
             on_rotate = _rotation_writer(args.credentials, err)
-    elif args.method == "oauth":
-        raise InvalidInput(errors=[FieldError("--credentials", "oauth needs the credentials file written by `azure-appconfig connect oauth`")])
-    else:
+    elif not method:
+        raise InvalidInput(errors=[FieldError("--method", f"say which method ({', '.join(ctype.methods)}) or pass --credentials FILE")])
+    elif ctype.is_interactive(method):
+        raise InvalidInput(errors=[FieldError("--credentials", f"{method} needs the credentials file written by `azure-appconfig connect {method}`")])
+    elif args.input:
+        data = _read_json_file(args.input, "--input")
+    elif method == "client-secret":
         if not (args.client_secret_env or args.client_secret_stdin):
             raise InvalidInput(errors=[FieldError(
                 "--client-secret-env/--client-secret-stdin",
                 "the client secret is required: name an environment variable that holds it, or pipe it on stdin")])
         data = _client_secret_input(args)
-    registry = load_plugins()
-    report = registry.validate(
-        CONNECTION_TYPE, args.method, data, endpoint=args.endpoint, write_probe=args.write_probe, on_rotate=on_rotate
+    else:
+        raise InvalidInput(errors=[FieldError("--input", f"{method} reads its form input from --input FILE (a JSON object; "
+                                              f"see `azure-appconfig schema --method {method}`)")])
+    report = loaded_registry(args).validate(
+        CONNECTION_TYPE, method, data, endpoint=args.endpoint, write_probe=args.write_probe, on_rotate=on_rotate
     )
-    print_report(report, args.method, out, as_json=args.json)
+    print_report(report, method or "?", out, as_json=args.json)
     return _exit_for(report)
 
 
@@ -121,7 +146,8 @@ def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
 def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO) -> int:
     from .loader import load_plugins
 
-    report = load_plugins().validate(CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe)
+    registry = getattr(args, "registry", None) or load_plugins()
+    report = registry.validate(CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe)
     print_report(report, method, sys.stderr if args.stdout else out, as_json=args.json and not args.stdout)
     if not report.ok and not args.force:
         sys.stderr.write("Nothing was saved: fix the failed checks and connect again (or pass --force to save anyway).\n")
@@ -207,13 +233,16 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="save the credentials even when validation fails")
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: Any, methods: list[str] | None = None) -> None:
     p = sub.add_parser("validate", help="prove a connection works, down to each App Configuration permission",
                        description="Exit status: 0 when every check passed, 1 when a check failed or was inconclusive, 2 for bad input.")
-    p.add_argument("--method", required=True, choices=["oauth", "client-secret"])
+    p.add_argument("--method", choices=methods or ["oauth", "client-secret"],
+                   help="auth method (plugin-added ones included); implied by --credentials")
     _add_common(p)
     _add_secret_flags(p)
-    p.add_argument("--credentials", metavar="FILE", help="stored credentials (from `connect`); rotated refresh tokens are written back")
+    p.add_argument("--credentials", metavar="FILE",
+                   help="stored credentials (from `connect`; they name their method); rotated refresh tokens are written back")
+    p.add_argument("--input", metavar="FILE", help="form input of the method as a JSON object (any non-interactive method)")
     p.set_defaults(handler=cmd_validate)
 
     connect = sub.add_parser("connect", help="create a connection, validate it, and save its credentials")

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .methods import ClientSecretMethod, OAuthMethod
 from .envvars import INSTANCE_SETTINGS
-from .records import ConnectionType, Credentials
+from .methods import ClientSecretMethod, OAuthMethod
+from .methods.names import CONNECTION_TYPE
+from .records import ConnectionType
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .reports import ValidationReport
+    from .reports import ValidationRequest
 
-SLUG = "azure-app-configuration"
+SLUG = CONNECTION_TYPE
 NAME = "Azure App Configuration"
 
 
-def _validate(credentials: Credentials, **options: Any) -> ValidationReport:
-    from .validation import validate_credentials
+def _checks(request: ValidationRequest) -> Any:
+    from .checks import run_checks
 
-    return validate_credentials(credentials, **options)
+    return run_checks(request)
 
 
 def build_connection_type() -> ConnectionType:
@@ -27,5 +28,5 @@ def build_connection_type() -> ConnectionType:
         name=NAME,
         methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod())},
         settings=INSTANCE_SETTINGS,
-        validator=_validate,
+        checks=_checks,
     )

@@ -85,38 +85,44 @@ class SettingsError(InvalidInput):
 
 
 class AuthError(AppConnectionError):
-    """The Microsoft identity platform refused or failed a request."""
+    """The Microsoft identity platform refused or failed a request.
+
+    Which identity-platform codes raise which subclass is declared once, in
+    ``auth.aad_errors.IDENTITY_ERRORS``; each class's ``codes`` is derived from that table.
+    """
 
     transient = False
     """True when retrying later may succeed (throttling, outages)."""
+    codes: tuple[str, ...] = ()
+    """The codes (``AADSTS7000215``, ``access_denied``, ...) that raise this class; set from the table."""
 
 
 class InvalidClientSecret(AuthError):
-    """AADSTS7000215 / AADSTS7000222: wrong or expired client secret."""
+    """Wrong or expired client secret."""
 
 
 class AppNotFound(AuthError):
-    """AADSTS700016: no app with that client ID in the tenant."""
+    """No app with that client ID in the tenant."""
 
 
 class TenantNotFound(AuthError):
-    """AADSTS90002 (and MSAL's ValueError at construction): unknown tenant."""
+    """Unknown tenant (also MSAL's ValueError at construction)."""
 
 
 class ConsentRequired(AuthError):
-    """AADSTS65001: the user or an admin has not consented to the permissions."""
+    """The user or an admin has not consented to the permissions."""
 
 
 class RedirectUriMismatch(AuthError):
-    """AADSTS50011: the redirect URI is not registered on the app."""
+    """The redirect URI is not registered on the app."""
 
 
 class AuthorizationCodeInvalid(AuthError):
-    """AADSTS70008 / AADSTS54005: the code expired or was already redeemed; start over."""
+    """The authorization code expired or was already redeemed; start over."""
 
 
 class AccessDenied(AuthError):
-    """The user declined the consent screen (``access_denied``)."""
+    """The user declined the consent screen."""
 
 
 class OAuthStateError(AuthError):

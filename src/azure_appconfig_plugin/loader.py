@@ -3,8 +3,11 @@
 - a fresh plugin manager per call (no global state);
 - each entry point loaded on its own: a broken plugin is reported (which one, why) and the
   rest still load;
+- a plugin built for another contract major version is refused and reported;
 - ``check_pending()`` after each plugin, so a misspelled hookimpl is reported against it;
-- two connection types with one slug: the second is rejected and reported;
+- every hook runs through ``pm.hook`` (wrappers, ``tryfirst``/``trylast`` work), each plugin's
+  implementations guarded so one that raises is reported against it (``hosting``);
+- two connection types (or sync destinations) with one slug: the second is rejected and reported;
 - ``APP_CONNECTIONS_BLOCKED_PLUGINS`` (comma-separated entry-point or distribution names)
   keeps named plugins from loading at all;
 - ``APP_CONNECTIONS_ALLOWED_PLUGINS`` (or ``allowed_plugins=``) loads only pinned distributions,
@@ -15,35 +18,22 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
-from typing import Any, Iterable, Mapping, cast
+from typing import Any, Iterable, Mapping
 
 import attrs
 import pluggy
 
 from . import hostspec, trust
-from .errors import AppConnectionError, InvalidInput, FieldError
-from .records import AuthMethod, ConnectionType, Credentials
-from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
+from .errors import FieldError, InvalidInput
+from .hosting import Catalog, PluginFailure, Provider, collect, describe, register_plugin, run_validation
+from .records import ConnectionType
+from .registrars import SecretSyncDestination
+from .reports import ValidationReport
+
+__all__ = ["BLOCKLIST_ENV", "PluginFailure", "Provider", "Registry", "UnknownConnectionType", "load_plugins",
+           "new_plugin_manager"]
 
 BLOCKLIST_ENV = "APP_CONNECTIONS_BLOCKED_PLUGINS"
-
-
-@attrs.frozen
-class PluginFailure:
-    plugin: str
-    stage: str
-    """``load``, ``contract``, ``register``, ``duplicate`` or ``trust`` (not allowed / refused)."""
-    error: str
-    distribution: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-
-@attrs.frozen
-class Provider:
-    plugin: str
-    distribution: str | None
 
 
 class UnknownConnectionType(InvalidInput):
@@ -52,18 +42,40 @@ class UnknownConnectionType(InvalidInput):
 
 @attrs.define
 class Registry:
-    """What the loader found: connection types by slug, who provided them, and failures."""
+    """What the loader found: connection types and sync destinations by slug, who provided them,
+    failures and blocked plugins."""
 
     pm: pluggy.PluginManager = attrs.field(repr=False)
-    types: dict[str, ConnectionType] = attrs.field(factory=dict)
-    providers: dict[str, Provider] = attrs.field(factory=dict)
-    failures: list[PluginFailure] = attrs.field(factory=list)
+    catalog: Catalog = attrs.field(factory=Catalog, repr=False)
     blocked: list[str] = attrs.field(factory=list)
-    distributions: dict[str, str | None] = attrs.field(factory=dict, repr=False)
     trust: trust.TrustReport = attrs.field(factory=trust.TrustReport, repr=False)
     """Allow-list mode, grants, provenance and verdict of every plugin (issue #14)."""
-    method_providers: dict[tuple[str, str], Provider] = attrs.field(factory=dict, repr=False)
-    """(type slug, method slug) -> who added the method through ``register_auth_methods``."""
+
+    @property
+    def method_providers(self) -> dict[tuple[str, str], Provider]:
+        """(type slug, method slug) -> who added the method through ``register_auth_methods``."""
+        return self.catalog.method_providers
+
+    @property
+    def types(self) -> dict[str, ConnectionType]:
+        return self.catalog.types
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        return self.catalog.providers
+
+    @property
+    def syncs(self) -> dict[str, SecretSyncDestination]:
+        """Sync destinations by slug (``register_secret_syncs``)."""
+        return self.catalog.syncs
+
+    @property
+    def failures(self) -> list[PluginFailure]:
+        return self.catalog.failures
+
+    @property
+    def distributions(self) -> dict[str, str | None]:
+        return self.catalog.distributions
 
     def get(self, slug: str) -> ConnectionType:
         try:
@@ -77,45 +89,28 @@ class Registry:
     def validate(
         self,
         slug: str,
-        method: str,
-        data: Mapping[str, Any] | Credentials,
+        method: str | None,
+        data: Any,
         *,
         endpoint: str | None = None,
         **options: Any,
     ) -> ValidationReport:
-        """Validate with the type's own checks, then every ``validate_connection`` hook."""
+        """Validate form input, stored credentials or a credentials record: every
+        ``validate_connection`` implementation runs (the type's own checks first).
+
+        Least privilege (``trust.hooks``): implementations of other distributions than the ones that
+        registered the connection type and the method see the credentials without secret fields and
+        no token credential, unless the host granted them secrets."""
         ctype = self.get(slug)
-        report = ctype.validate(data, method=method, endpoint=endpoint, **options)
-        request = ValidationRequest(
-            connection_type=slug,
-            method=method,
-            credentials=report.credentials if report.credentials is not None else (data if isinstance(data, Credentials) else None),
-            endpoint=endpoint,
-            checks=report.checks,
-            token_credential=report.token_credential,
-        )
-        extra: list[Check] = []
-        impls = self.pm.hook.validate_connection.get_hookimpls()
-        # Least privilege (trust/hooks.py): hooks of other distributions than the type's and
-        # method's registrants get the credentials without secret fields and no token credential.
-        owners = [p for p in (self.providers.get(slug), self.method_providers.get((slug, method))) if p]
-        requests = trust.iter_requests(
-            request,
-            trust.method_schema(ctype, method),
-            [(impl.plugin_name, self.distributions.get(impl.plugin_name)) for impl in impls],
-            {trust.Principal.of(p.plugin, p.distribution) for p in owners},
-            self.trust.grants,
-        )
-        for impl, (_, seen) in zip(impls, requests):
-            try:
-                produced = cast("Iterable[Any]", impl.function(request=seen) or ())
-                for check in produced:
-                    extra.append(check if isinstance(check, Check) else Check(**dict(check)))
-            except Exception as exc:  # a plugin's bug must not abort validation
-                extra.append(
-                    Check(f"plugin:{impl.plugin_name}", CheckStatus.FAILED, f"validator raised {type(exc).__name__}: {exc}")
-                )
-        return report.with_checks(extra)
+
+        def hook(*, request: Any) -> list[Any]:
+            registrants = (self.providers.get(slug), self.method_providers.get((slug, request.method or "")))
+            owners = {trust.Principal.of(p.plugin, p.distribution) for p in registrants if p}
+            return trust.call_by_trust(self.pm, "validate_connection", request,
+                                       schema=trust.method_schema(ctype, request.method), owners=owners,
+                                       grants=self.trust.grants, distribution_of=self.distributions)
+
+        return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]
 
 
 def _blocked_names(env: Mapping[str, str]) -> set[str]:
@@ -170,77 +165,12 @@ def load_plugins(
             registry.blocked.append(name)
 
     for name, dist, source in candidates:
-        _register_one(registry, name, dist, source)
-    _collect_types(registry)
-    _collect_methods(registry)
-    return registry
-
-
-def _register_one(registry: Registry, name: str, dist: str | None, source: Any) -> None:
-    pm = registry.pm
-    try:
-        obj = source.load() if isinstance(source, metadata.EntryPoint) else source
-    except Exception as exc:
-        registry.failures.append(PluginFailure(name, "load", f"{type(exc).__name__}: {exc}", dist))
-        return
-    if pm.get_plugin(name) is not None:
-        registry.failures.append(PluginFailure(name, "duplicate", f"a plugin named {name!r} is already loaded", dist))
-        return
-    try:
-        pm.register(obj, name=name)
-        pm.check_pending()
-    except Exception as exc:  # PluginValidationError: bad or misspelled hookimpl
-        if pm.get_plugin(name) is not None:
-            pm.unregister(name=name)
-        registry.failures.append(PluginFailure(name, "contract", f"{type(exc).__name__}: {exc}", dist))
-        return
-    registry.distributions[name] = dist
-
-
-def _call_each(registry: Registry, hook: Any, make_register: Any) -> None:
-    """Call each plugin's implementation on its own, with a ``register`` bound to that plugin,
-    so whatever it registers is attributed to it and its exception is reported, not raised."""
-    for impl in hook.get_hookimpls():
-        plugin, dist = impl.plugin_name, registry.distributions.get(impl.plugin_name)
         try:
-            impl.function(register=make_register(plugin, dist))
+            obj = source.load() if isinstance(source, metadata.EntryPoint) else source
         except Exception as exc:
-            registry.failures.append(PluginFailure(plugin, "register", f"{type(exc).__name__}: {exc}", dist))
-
-
-def _collect_types(registry: Registry) -> None:
-    def make_register(plugin: str, dist: str | None) -> Any:
-        def register(ctype: ConnectionType) -> None:
-            slug = getattr(ctype, "slug", None)
-            if not isinstance(slug, str) or not slug or not isinstance(getattr(ctype, "methods", None), Mapping):
-                raise TypeError(f"register() needs a ConnectionType with a slug and methods, got {ctype!r}")
-            if slug in registry.types:
-                owner = registry.providers[slug].plugin
-                registry.failures.append(
-                    PluginFailure(plugin, "duplicate", f"connection type {slug!r} is already registered by {owner!r}; ignored", dist)
-                )
-                return
-            registry.types[slug] = ctype
-            registry.providers[slug] = Provider(plugin, dist)
-
-        return register
-
-    _call_each(registry, registry.pm.hook.register_connection_types, make_register)
-
-
-def _collect_methods(registry: Registry) -> None:
-    def make_register(plugin: str, dist: str | None) -> Any:
-        def register(slug: str, method: AuthMethod) -> None:
-            if slug not in registry.types:
-                registry.failures.append(PluginFailure(plugin, "register", f"no connection type {slug!r} to add method to", dist))
-                return
-            try:
-                registry.types[slug] = registry.types[slug].with_method(method)
-            except (ValueError, AttributeError, AppConnectionError) as exc:
-                registry.failures.append(PluginFailure(plugin, "duplicate", str(exc), dist))
-                return
-            registry.method_providers[(slug, method.slug)] = Provider(plugin, dist)
-
-        return register
-
-    _call_each(registry, registry.pm.hook.register_auth_methods, make_register)
+            registry.catalog.distributions.setdefault(name, dist)
+            registry.catalog.fail(name, "load", describe(exc))
+            continue
+        register_plugin(registry.pm, obj, name, registry.catalog, distribution=dist)
+    collect(registry.pm, registry.catalog)
+    return registry

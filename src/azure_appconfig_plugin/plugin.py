@@ -1,17 +1,36 @@
-"""Entry-point target (group ``app_connections``): registers the Azure App Configuration type.
+"""Entry-point target (group ``app_connections``): registers the Azure App Configuration type and
+its built-in checks, through the same hooks any other plugin uses.
 
-Importing this module must stay cheap: it imports attrs, pluggy and our records only.
+Importing this module must stay cheap: it imports pluggy and our stdlib-only records; the checks
+and SDKs are imported when a validation runs.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
-from .connection import build_connection_type
-from .hostspec import hookimpl
-from .records import ConnectionType
+from .connection import SLUG, build_connection_type
+from .hostspec import CONTRACT_VERSION, hookimpl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .registrars import ConnectionTypeRegistrar
+    from .reports import ValidationRequest
+
+APP_CONNECTIONS_CONTRACT = CONTRACT_VERSION
+"""The contract version this plugin is built for (checked by the host's loader)."""
 
 
 @hookimpl
-def register_connection_types(register: Callable[[ConnectionType], None]) -> None:
-    register(build_connection_type())
+def register_connection_types(register: ConnectionTypeRegistrar) -> None:
+    add = getattr(register, "add", register)  # a contract 1.0 host passes a plain callable
+    add(build_connection_type())
+
+
+@hookimpl(tryfirst=True, optionalhook=True)  # optional: a host copy without this hookspec still loads us
+def validate_connection(request: ValidationRequest) -> Any:
+    """The built-in checks (input, instance settings, endpoint, token, store), first."""
+    if request.connection_type != SLUG:
+        return None
+    from .checks import run_checks
+
+    return run_checks(request)

@@ -3,16 +3,22 @@
 This module is on the registration path and imports nothing but the standard library: the
 two records here are hand-written frozen classes rather than attrs classes, because importing
 attrs alone costs more than the plugin's whole start-up budget (see benchmarks/). Validation
-records (``Check``, ``ValidationReport``, ...) live in ``reports`` and are re-exported here
-lazily.
+records (``Check``, ``ValidationReport``, ...) live in ``reports``, and the registrars and the
+``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``; both are
+re-exported here lazily, so registration compiles and runs as little as possible.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
+import threading
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.core.credentials import TokenCredential
+
+    from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, InteractiveAuthMethod  # noqa: F401
+    from .registrars import SecretSyncDestination, SecretSyncRegistrar  # noqa: F401
 
     from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
 
@@ -21,13 +27,30 @@ RotateCallback = Callable[[Any], None]
 persists ``credentials.to_dict()`` (it carries the new ``refreshToken``)."""
 
 _REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
+_REGISTRAR_NAMES = ("AuthMethodRegistrar", "ConnectionTypeRegistrar", "InteractiveAuthMethod", "RegistrationSink",
+                    "SecretSyncDestination", "SecretSyncRegistrar")
+_warned: set[str] = set()
+_warn_lock = threading.Lock()
 
 
-def __getattr__(name: str) -> Any:  # lazy re-export of the validation records
+def warn_once(key: str, message: str) -> None:
+    """Emit a ``DeprecationWarning`` the first time ``key`` is seen in this process."""
+    with _warn_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+
+
+def __getattr__(name: str) -> Any:  # lazy re-exports: validation records, registrars, protocols
     if name in _REPORT_NAMES:
         from . import reports
 
         return getattr(reports, name)
+    if name in _REGISTRAR_NAMES:
+        from . import registrars
+
+        return getattr(registrars, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -45,7 +68,14 @@ class Credentials(Protocol):
 
 @runtime_checkable
 class AuthMethod(Protocol):
-    """One way to authenticate a connection type."""
+    """One way to authenticate a connection type.
+
+    ``interactive`` is False for methods whose ``parse`` returns credentials, True for methods
+    whose ``parse`` returns sign-in input that ``begin`` / ``complete`` turn into credentials
+    (those also satisfy ``InteractiveAuthMethod``). A method without the attribute (written
+    against contract 1.0) is not interactive. ``load(stored)`` rebuilds credentials from
+    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``.
+    """
 
     @property
     def slug(self) -> str: ...
@@ -56,13 +86,18 @@ class AuthMethod(Protocol):
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the form input this method collects."""
 
-    def parse(self, data: Mapping[str, Any]) -> Credentials:
+    def parse(self, data: Mapping[str, Any]) -> Any:
         """Validate form input; raise ``InvalidInput`` listing every bad field."""
 
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None
     ) -> TokenCredential:
         """An azure-core ``TokenCredential`` for these credentials."""
+
+
+def is_interactive(method: object) -> bool:
+    """True when ``method`` declares ``interactive = True`` (contract 1.1)."""
+    return getattr(method, "interactive", False) is True
 
 
 class _Frozen:
@@ -115,21 +150,25 @@ class InstanceSetting(_Frozen):
         self._init(env_var=env_var, title=title, description=description, secret=secret, required_by=tuple(required_by))
 
 
-Validator = Callable[..., "ValidationReport"]
+Validator = Callable[["ValidationRequest"], Any]
 
 
 class ConnectionType(_Frozen):
     """A kind of connection a host can create, with its auth methods (frozen)."""
 
-    __slots__ = ("slug", "name", "methods", "settings", "validator")
+    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks")
     _fields = ("slug", "name", "methods", "settings")
     _repr_fields = ("slug", "name", "settings")
     slug: str
     name: str
     methods: Mapping[str, AuthMethod]
     settings: tuple[InstanceSetting, ...]
-    validator: Validator | None
-    """``validator(data_or_credentials, *, method, endpoint=None, **options) -> ValidationReport``."""
+    validator: Any
+    """Deprecated (contract 1.0): ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
+    checks: Validator | None
+    """This type's own checks: ``checks(request)`` returns (or ``request.add``s) the checks of a
+    ``ValidationRequest``; the same function its plugin registers as a ``validate_connection``
+    implementation, so ``validate()`` without a hook runs exactly this type's checks."""
 
     def __init__(
         self,
@@ -137,13 +176,15 @@ class ConnectionType(_Frozen):
         name: str,
         methods: Mapping[str, AuthMethod],
         settings: tuple[InstanceSetting, ...] = (),
-        validator: Validator | None = None,
+        validator: Any = None,
+        *,
+        checks: Validator | None = None,
     ) -> None:
         methods = dict(methods)
         for key, method in methods.items():
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
-        self._init(slug=slug, name=name, methods=methods, settings=tuple(settings), validator=validator)
+        self._init(slug=slug, name=name, methods=methods, settings=tuple(settings), validator=validator, checks=checks)
 
     def method(self, slug: str) -> AuthMethod:
         from .errors import UnknownAuthMethod
@@ -161,21 +202,99 @@ class ConnectionType(_Frozen):
         """A copy with one more auth method (used for ``register_auth_methods``)."""
         if method.slug in self.methods:
             raise ValueError(f"{self.slug!r} already has an auth method {method.slug!r}")
-        return ConnectionType(self.slug, self.name, {**self.methods, method.slug: method}, self.settings, self.validator)
+        return ConnectionType(self.slug, self.name, {**self.methods, method.slug: method}, self.settings, self.validator,
+                              checks=self.checks)
 
-    def parse(self, method: str, data: Mapping[str, Any]) -> Credentials:
+    def is_interactive(self, method: str) -> bool:
+        return is_interactive(self.method(method))
+
+    # --- the lifecycle: form -> parse -> (begin -> complete) -> credentials -> to_dict -> load ------
+
+    def parse(self, method: str, data: Mapping[str, Any]) -> Any:
+        """Form input -> credentials, or sign-in input for an interactive method (``begin`` takes it)."""
         return self.method(method).parse(data)
 
+    def begin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
+        """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
+        m = self._interactive(method, "begin")
+        if isinstance(sign_in_input, Mapping) or getattr(sign_in_input, "method", None) != method:
+            raise _invalid("input", f"begin() needs the record that parse({method!r}, form) returns, "
+                           f"not {type(sign_in_input).__name__}")
+        return m.begin(sign_in_input, **options)
+
+    def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+        """Finish an interactive method's sign-in from the callback's query parameters."""
+        return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
+
+    def load(self, stored: Mapping[str, Any]) -> Credentials:
+        """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record."""
+        if not isinstance(stored, Mapping):
+            raise _invalid("(credentials)", "load() needs the mapping that credentials.to_dict() returned, "
+                           f"not {type(stored).__name__}")
+        slug = stored.get("method")
+        if not isinstance(slug, str):
+            raise _invalid("method", "stored credentials must name their method (the 'method' key of to_dict())")
+        m = self.method(slug)
+        loader = getattr(m, "load", None)
+        if callable(loader):
+            return loader(stored)  # type: ignore[no-any-return]
+        if is_interactive(m):
+            raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
+        return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
+
+    def credentials(self, credentials: Any) -> tuple[AuthMethod, Credentials]:
+        """Check that ``credentials`` is a credentials record of one of this type's methods."""
+        if isinstance(credentials, Mapping):
+            raise _invalid("credentials", "pass the credentials record, not a dict: "
+                           "ConnectionType.load(stored) turns a stored dict into one")
+        slug = getattr(credentials, "method", None)
+        if not isinstance(slug, str) or not callable(getattr(credentials, "to_dict", None)):
+            raise _invalid("credentials", f"expected a credentials record (with method and to_dict()), "
+                           f"got {type(credentials).__name__}")
+        m = self.method(slug)
+        expected = getattr(m, "credentials_type", None)
+        if isinstance(expected, type) and not isinstance(credentials, expected):
+            hint = " (sign in first: begin() then complete())" if is_interactive(m) else ""
+            raise _invalid("credentials", f"{slug} needs {expected.__name__}, not {type(credentials).__name__}{hint}")
+        return m, credentials
+
     def token_credential(
-        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
     ) -> TokenCredential:
-        """Turn either method's credentials into an azure-core ``TokenCredential``."""
-        return self.method(credentials.method).token_credential(credentials, on_rotate=on_rotate)
+        """An azure-core ``TokenCredential`` for a credentials record of any of this type's methods."""
+        m, creds = self.credentials(credentials)
+        return m.token_credential(creds, on_rotate=on_rotate, **options)
 
-    def validate(self, data: Any, *, method: str | None = None, **options: Any) -> ValidationReport:
-        """This type's own checks (offline, token, store). ``Registry.validate`` adds plugins' checks."""
-        if self.validator is None:
-            from .reports import ValidationReport
+    def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
+        """Validate form input, stored credentials or a credentials record.
 
-            return ValidationReport()
-        return self.validator(data, method=method, connection_type=self, **options)
+        ``hook`` is the host's ``pm.hook.validate_connection``: every plugin's checks run, this
+        type's own included (they are hook implementations too). Without it, only this type's
+        own checks run (``checks``). ``Registry.validate`` passes the hook for you.
+        """
+        from .hosting import run_validation
+
+        if hook is None and self.checks is None and self.validator is not None:
+            warn_once(f"validator:{self.slug}", "ConnectionType(validator=...) is deprecated: pass checks=, a function "
+                      "of a ValidationRequest, and register it as a validate_connection implementation")
+            return self.validator(data, method=method, connection_type=self, **options)  # type: ignore[no-any-return]
+        if hook is None:
+            own = self.checks
+
+            def hook(request: Any) -> list[Any]:
+                return [own(request)] if own is not None else []
+
+        return cast("ValidationReport", run_validation(hook, self, method, data, **options))
+
+    def _interactive(self, method: str, step: str) -> Any:
+        m = self.method(method)
+        if not is_interactive(m):
+            raise _invalid("method", f"auth method {method!r} is not interactive: parse() returns its credentials; "
+                           f"there is no {step}() step")
+        return m
+
+
+def _invalid(field: str, message: str) -> Exception:
+    from .errors import FieldError, InvalidInput
+
+    return InvalidInput(errors=[FieldError(field, message)])

@@ -67,14 +67,38 @@ class ValidationReport:
         return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks]}
 
 
-@attrs.frozen
+@attrs.define
 class ValidationRequest:
-    """What ``validate_connection`` implementations receive."""
+    """What ``validate_connection`` implementations receive; one per validation.
+
+    Built by ``hosting.run_validation`` (hosts with their own hookspecs use it too). The type's
+    own checks run first (``tryfirst``): they set ``credentials`` once the input parsed and
+    ``token_credential`` only once a token was issued, and ``add`` their checks, so later
+    implementations see them in ``checks``.
+    """
 
     connection_type: str
-    method: str
-    credentials: Credentials | None
-    endpoint: str | None
+    method: str | None
+    credentials: Credentials | None = attrs.field(default=None, repr=False)
+    endpoint: str | None = None
     checks: tuple[Check, ...] = ()
     token_credential: Any = attrs.field(default=None, repr=False)
-    """The azure-core ``TokenCredential`` used, when the token stage succeeded."""
+    """The azure-core ``TokenCredential`` used, set only after a token was issued."""
+    connection: Any = attrs.field(default=None, repr=False, kw_only=True)
+    """The ``ConnectionType`` being validated (with every plugin-added method)."""
+    data: Any = attrs.field(default=None, repr=False, kw_only=True)
+    """What the caller passed: form input, stored credentials (a dict with ``method``) or a record."""
+    options: dict[str, Any] = attrs.field(factory=dict, repr=False, kw_only=True)
+    """Further options (``write_probe``, ``settings``, ``env``, ``on_rotate``, ...)."""
+
+    def add(self, *checks: Check | dict[str, Any]) -> None:
+        """Add checks to the report; implementations that run later see them in ``checks``."""
+        self.checks = self.checks + tuple(as_check(c) for c in checks)
+
+    def has_failed(self, name: str) -> bool:
+        return any(c.name == name and c.status in (CheckStatus.FAILED, CheckStatus.SKIPPED) for c in self.checks)
+
+
+def as_check(value: Any) -> Check:
+    """A ``Check`` from a check or a mapping of its fields (as a plugin may return)."""
+    return value if isinstance(value, Check) else Check(**dict(value))

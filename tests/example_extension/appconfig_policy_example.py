@@ -10,10 +10,12 @@ from typing import Any, Callable, Mapping
 
 import attrs
 
-from azure_appconfig_plugin.errors import FieldError, InvalidInput
+from azure_appconfig_plugin.fields import Field, Rule
 from azure_appconfig_plugin.hostspec import hookimpl
+from azure_appconfig_plugin.methods import DeclaredAuthMethod
 from azure_appconfig_plugin.reports import Check, CheckStatus, ValidationRequest
 
+APP_CONNECTIONS_CONTRACT = "1.1"
 TYPE = "azure-app-configuration"
 REQUIRED_PREFIX = "contoso-"
 
@@ -39,45 +41,38 @@ class _StaticCredential:
         return AccessToken(self._creds.access_token, self._creds.expires_on)
 
 
-class StaticTokenMethod:
+def _in_future(value: int) -> bool:
+    return value > time.time()
+
+
+class StaticTokenMethod(DeclaredAuthMethod):
     """Use an access token obtained elsewhere (e.g. `az account get-access-token`)."""
 
     slug = "static-token"
     name = "Static access token"
+    description = "A bearer token for the store, obtained elsewhere."
+    connection_type = TYPE
+    identity_provider = "a token obtained elsewhere (az account get-access-token)"
+    credentials_type = StaticTokenCredentials
+    input_fields = (
+        Field("accessToken", title="Access token", description="A bearer token for the store.",
+              required=True, secret=True, min_length=1, max_length=16384),
+        Field("expiresOn", type="integer", title="Expires on", description="Unix time the token expires.",
+              required=True, minimum=0, rules=[Rule(_in_future, "must be a future Unix time")]),
+        Field("cloud", title="Azure cloud", description="The cloud of the store.", enum=("public", "usgov", "china"),
+              default="public"),
+    )
 
-    def input_schema(self) -> dict[str, Any]:
-        return {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "properties": {
-                "accessToken": {"type": "string", "title": "Access token", "description": "A bearer token for the store.",
-                                "minLength": 1, "writeOnly": True, "format": "password"},
-                "expiresOn": {"type": "integer", "title": "Expires on", "description": "Unix time the token expires."},
-            },
-            "required": ["accessToken", "expiresOn"],
-            "additionalProperties": False,
-        }
-
-    def parse(self, data: Mapping[str, Any]) -> StaticTokenCredentials:
-        errors = []
-        token, expires = data.get("accessToken"), data.get("expiresOn")
-        if not isinstance(token, str) or not token:
-            errors.append(FieldError("accessToken", "is required"))
-        if not isinstance(expires, int) or expires <= time.time():
-            errors.append(FieldError("expiresOn", "must be a future Unix time"))
-        unknown = set(data) - {"accessToken", "expiresOn"}
-        errors.extend(FieldError(k, "is not a known field") for k in sorted(unknown))
-        if errors:
-            raise InvalidInput(errors=errors)
-        return StaticTokenCredentials(token, expires)  # type: ignore[arg-type]
+    def credentials_from(self, values: dict[str, Any]) -> StaticTokenCredentials:
+        return StaticTokenCredentials(**values)
 
     def token_credential(self, credentials: Any, *, on_rotate: Callable[[Any], None] | None = None, **_: Any) -> Any:
         return _StaticCredential(credentials)
 
 
 @hookimpl
-def register_auth_methods(register: Callable[[str, Any], None]) -> None:
-    register(TYPE, StaticTokenMethod())
+def register_auth_methods(register: Any) -> None:
+    register.add(TYPE, StaticTokenMethod())
 
 
 @hookimpl

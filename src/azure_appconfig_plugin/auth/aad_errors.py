@@ -46,6 +46,127 @@ def _summary(result: Mapping[str, Any]) -> str:
     return text.strip()
 
 
+class IdentityError:
+    """One row of the identity-platform error table: an AADSTS code (integer) or an OAuth
+    ``error`` string, the exception it raises, the input field at fault, what the message says,
+    and the remedy shown by validation. ``stages`` limits the row to some flows."""
+
+    __slots__ = ("code", "error", "field", "message", "remedy", "stages")
+
+    def __init__(self, code: int | str, error: type[AuthError], field: str | None, message: str, remedy: str,
+                 stages: tuple[str, ...] = ()) -> None:
+        self.code, self.error, self.field, self.message, self.remedy, self.stages = code, error, field, message, remedy, stages
+
+    @property
+    def label(self) -> str:
+        """``AADSTS7000215`` for a numeric code, the error string otherwise (what ``exc.code`` holds)."""
+        return f"AADSTS{self.code}" if isinstance(self.code, int) else self.code
+
+    def matches(self, codes: list[int], error: str, stage: str) -> bool:
+        if self.stages and stage not in self.stages:
+            return False
+        return self.code in codes if isinstance(self.code, int) else self.code == error
+
+
+_RECONNECT = ("the stored Azure authorization no longer works (expired, revoked, or consent withdrawn). "
+              "Reconnect the connection to sign in again.{azure_says}")
+_RECONNECT_FIX = "Reconnect the connection (sign in again) and save the new credentials."
+_SECRET_FIX = "Create a new client secret and update the connection with its Value."
+_BUSY = "the Microsoft identity platform is throttling or temporarily unavailable; retry in a minute.{azure_says}"
+_BUSY_FIX = "Retry in a minute; Azure is throttling or briefly unavailable."
+_CONSENT = ("consent is missing for the Azure App Configuration permissions ({permissions}). An administrator must "
+            "grant admin consent under App registrations > API permissions, or the user must accept the consent prompt.")
+_CONSENT_FIX = "Grant admin consent for the app's App Configuration permissions, then connect again."
+_CODE = "the authorization code expired or was already used. Start the connection again."
+_MFA = ("multi-factor authentication or another interactive step is required. Reconnect the connection to sign in "
+        "again interactively.{azure_says}")
+
+IDENTITY_ERRORS: tuple[IdentityError, ...] = (
+    IdentityError(7000215, InvalidClientSecret, "clientSecret",
+                  "the client secret is invalid. Create a new client secret for app {client_id} under App registrations > "
+                  "Certificates & secrets and enter its Value (not its Secret ID).", _SECRET_FIX),
+    IdentityError(7000222, InvalidClientSecret, "clientSecret",
+                  "the client secret is expired. Create a new client secret for app {client_id} under App registrations > "
+                  "Certificates & secrets and enter its Value (not its Secret ID).", _SECRET_FIX),
+    IdentityError(700016, AppNotFound, "clientId",
+                  "no application with client ID {client_id} exists in tenant {tenant}. Check the client ID, and that the "
+                  "app is registered in that tenant (or consented to by it).",
+                  "Correct the client ID, or register the app in this tenant."),
+    IdentityError(90002, TenantNotFound, "tenantId",
+                  "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
+                  "to the chosen Azure cloud.", "Correct the tenant ID (and the cloud)."),
+    IdentityError("invalid_tenant", TenantNotFound, "tenantId",
+                  "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
+                  "to the chosen Azure cloud.", "Correct the tenant ID (and the cloud)."),
+    IdentityError(50011, RedirectUriMismatch, None,
+                  "the redirect URI is not registered on the instance's app registration. Add exactly {redirect_uri} as a "
+                  "Web redirect URI under App registrations > Authentication; `azure-appconfig doctor` prints it.",
+                  "Register the redirect URI that `azure-appconfig doctor` prints on the instance's app registration."),
+    IdentityError("invalid_grant", ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError("interaction_required", ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError(70008, ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError(700082, ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError(50173, ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError(65001, ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError(50076, ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
+    IdentityError(65001, ConsentRequired, None, _CONSENT, _CONSENT_FIX),
+    IdentityError("consent_required", ConsentRequired, None, _CONSENT, _CONSENT_FIX),
+    IdentityError(70008, AuthorizationCodeInvalid, None, _CODE, "Start the connection again."),
+    IdentityError(54005, AuthorizationCodeInvalid, None, _CODE, "Start the connection again."),
+    IdentityError("access_denied", AccessDenied, None,
+                  "the sign-in was cancelled or consent was declined. Start the connection again and accept the requested "
+                  "permissions ({permissions}).{azure_says}", "Start the connection again and accept the permissions."),
+    IdentityError(50076, ReconnectRequired, None, _MFA, _RECONNECT_FIX),
+    IdentityError("interaction_required", ReconnectRequired, None, _MFA, _RECONNECT_FIX),
+    IdentityError("temporarily_unavailable", IdentityServiceError, None, _BUSY, _BUSY_FIX),
+    IdentityError("server_error", IdentityServiceError, None, _BUSY, _BUSY_FIX),
+    IdentityError(90055, IdentityServiceError, None, _BUSY, _BUSY_FIX),
+    IdentityError(50196, IdentityServiceError, None, _BUSY, _BUSY_FIX),
+    IdentityError(90033, IdentityServiceError, None, _BUSY, _BUSY_FIX),
+)
+"""Checked in order: the first row that matches decides. Classification uses only the integer
+``error_codes`` and the ``error`` string, never the description text."""
+
+for _cls in {row.error for row in IDENTITY_ERRORS}:
+    _cls.codes = tuple(dict.fromkeys(row.label for row in IDENTITY_ERRORS if row.error is _cls))  # type: ignore[attr-defined]
+
+_REMEDIES: dict[tuple[str, type[BaseException]], str] = {(row.label, row.error): row.remedy for row in IDENTITY_ERRORS}
+NETWORK_REMEDY = ("Network unreachable: check this machine's network access (proxy, firewall, DNS) to the "
+                  "Microsoft identity platform, then validate again.")
+
+
+def identity_errors_markdown() -> str:
+    """The README's table of identity-platform errors, derived from ``IDENTITY_ERRORS``."""
+    rows = ["| code | raises | field | fix |", "| --- | --- | --- | --- |"]
+    for row in IDENTITY_ERRORS:
+        when = f" (on {', '.join(row.stages)})" if row.stages else ""
+        rows.append(f"| `{row.label}`{when} | `{row.error.__name__}` | {row.field or ''} | {row.remedy} |")
+    return "\n".join(rows)
+
+
+def remedy_for(exc: BaseException, method: Any = None) -> str:
+    """The validation remedy for a token-stage failure, from the table when the code is in it."""
+    code = getattr(exc, "code", None)
+    remedy = _REMEDIES.get((code, type(exc))) if isinstance(code, str) else None
+    if remedy:
+        return remedy
+    if code == "unreachable":
+        return NETWORK_REMEDY
+    if getattr(exc, "transient", False):
+        return _BUSY_FIX
+    field = getattr(exc, "field", None)
+    if field == "clientSecret":
+        return _SECRET_FIX
+    if field == "tenantId":
+        return "Correct the tenant ID."
+    if field == "clientId":
+        return "Correct the client ID, or register the app in this tenant."
+    if isinstance(exc, AuthError) or not isinstance(exc, Exception) or getattr(exc, "message", None) is not None:
+        return "Follow the message above; reconnect if it says so."
+    name = getattr(method, "name", "auth")
+    return f"The {name} method could not get a token: check the connection's credentials, or report it to the method's authors."
+
+
 def error_from_result(
     result: Mapping[str, Any],
     *,
@@ -57,7 +178,8 @@ def error_from_result(
     """An exception for an MSAL error result or an OAuth callback error.
 
     ``stage`` is ``client-credentials``, ``authorize`` (callback error), ``code`` (code
-    exchange) or ``refresh`` (refresh-token grant).
+    exchange) or ``refresh`` (refresh-token grant). The first matching row of ``IDENTITY_ERRORS``
+    decides the class, field and message.
     """
     codes = aadsts_codes(result)
     error = str(result.get("error") or "")
@@ -65,68 +187,16 @@ def error_from_result(
     extra = {"code": code, "correlation_id": result.get("correlation_id"), "trace_id": result.get("trace_id")}
     said = _summary(result)
     azure_says = f" Azure said: {said}" if said else ""
-
-    def has(*wanted: int) -> bool:
-        return any(c in codes for c in wanted)
-
-    if has(7000215, 7000222):
-        what = "expired" if has(7000222) else "invalid"
-        return InvalidClientSecret(
-            f"the client secret is {what}. Create a new client secret for app {client_id or '(client ID)'} "
-            "under App registrations > Certificates & secrets and enter its Value (not its Secret ID).",
-            field="clientSecret",
-            **extra,
-        )
-    if has(700016):
-        return AppNotFound(
-            f"no application with client ID {client_id or '(client ID)'} exists in tenant {tenant or '(tenant)'}. "
-            "Check the client ID, and that the app is registered in that tenant (or consented to by it).",
-            field="clientId",
-            **extra,
-        )
-    if has(90002) or error == "invalid_tenant":
-        return TenantNotFound(
-            f"tenant {tenant or '(tenant)'} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) "
-            "and that it belongs to the chosen Azure cloud.",
-            field="tenantId",
-            **extra,
-        )
-    if has(50011):
-        return RedirectUriMismatch(
-            "the redirect URI is not registered on the instance's app registration. Add exactly "
-            f"{redirect_uri or '(SITE_URL + /organization/app-connections/azure/oauth/callback)'} as a Web "
-            "redirect URI under App registrations > Authentication; `azure-appconfig doctor` prints it.",
-            **extra,
-        )
-    if stage == "refresh" and (error in ("invalid_grant", "interaction_required") or has(70008, 700082, 50173, 65001, 50076)):
-        return ReconnectRequired(
-            "the stored Azure authorization no longer works (expired, revoked, or consent withdrawn). "
-            "Reconnect the connection to sign in again." + azure_says,
-            **extra,
-        )
-    if has(65001) or error == "consent_required":
-        return ConsentRequired(
-            "consent is missing for the Azure App Configuration permissions "
-            f"({_PERMS}). An administrator must grant admin consent under App registrations > "
-            "API permissions, or the user must accept the consent prompt.",
-            **extra,
-        )
-    if has(70008, 54005):
-        return AuthorizationCodeInvalid(
-            "the authorization code expired or was already used. Start the connection again.", **extra
-        )
-    if error == "access_denied":
-        return AccessDenied(
-            "the sign-in was cancelled or consent was declined. Start the connection again and accept "
-            f"the requested permissions ({_PERMS})." + azure_says,
-            **extra,
-        )
-    if error in ("temporarily_unavailable", "server_error") or has(90055, 50196, 90033):
-        return IdentityServiceError(
-            "the Microsoft identity platform is throttling or temporarily unavailable; retry in a minute."
-            + azure_says,
-            **extra,
-        )
+    context = {
+        "client_id": client_id or "(client ID)",
+        "tenant": tenant or "(tenant)",
+        "redirect_uri": redirect_uri or "(SITE_URL + /organization/app-connections/azure/oauth/callback)",
+        "permissions": _PERMS,
+        "azure_says": azure_says,
+    }
+    for row in IDENTITY_ERRORS:
+        if row.matches(codes, error, stage):
+            return row.error(row.message.format(**context), field=row.field, **extra)
     if stage == "refresh" and error:
         return ReconnectRequired(
             "refreshing the Azure authorization failed; reconnect the connection." + azure_says, **extra
@@ -147,7 +217,7 @@ def error_from_exception(exc: Exception, *, where: str) -> AuthError:
             code=str(status),
         )
     return IdentityServiceError(
-        f"could not reach the Microsoft identity platform at {where} ({type(exc).__name__}); "
+        f"network unreachable: could not reach the Microsoft identity platform at {where} ({type(exc).__name__}); "
         "check network access to the login host",
         code="unreachable",
     )

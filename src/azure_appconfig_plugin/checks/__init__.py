@@ -1,0 +1,250 @@
+"""The built-in checks of the Azure App Configuration connection type.
+
+``run_checks(request)`` is this plugin's ``validate_connection`` implementation (registered in
+``plugin.py`` with ``tryfirst``, like any other plugin's) and the connection type's own ``checks``.
+The stages are data (``STAGES``): each names the checks it reports, when it applies, and why the
+later stages are skipped when it fails. Check names: ``input``, ``instance settings``,
+``endpoint``, ``token``, ``KeyValue.Read``, ``KeyValue.Write``, ``KeyValue.Delete`` (and
+``cleanup`` in write-probe mode).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Callable, Mapping
+
+import attrs
+
+from ..errors import AppConnectionError, InvalidInput
+from ..records import ConnectionType
+from ..reports import Check, CheckStatus, ValidationRequest
+from .store import STORE_CHECKS, interpret, probe_store
+
+OK, FAILED, SKIPPED = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED
+
+
+@attrs.define
+class Run:
+    """State passed from stage to stage within one validation."""
+
+    request: ValidationRequest
+    env: Mapping[str, str]
+    credentials: Any = None
+    method: Any = None
+    cloud: Any = None
+    settings: Any = None
+    store: Any = None
+    token: Any = None
+    token_credential: Any = None
+
+    @property
+    def ctype(self) -> ConnectionType:
+        return self.request.connection  # type: ignore[no-any-return]
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.request.options.get(name, default)
+
+
+@attrs.frozen
+class Stage:
+    """One stage: ``run`` returns its checks; a failed one skips the later stages with ``blocks``."""
+
+    names: tuple[str, ...]
+    run: Callable[[Run], list[Check]]
+    applies: Callable[[Run], bool]
+    blocks: str
+    """Why later stages are not checked when this one fails."""
+    absent: str | None = None
+    """Reported (as skipped) when the stage does not apply and nothing failed before it."""
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+
+def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
+    """The credentials record from form input, stored credentials (a dict with ``method``) or a record."""
+    if isinstance(data, Mapping):
+        if "method" in data:
+            creds = ctype.load(data)
+        elif method is None:
+            raise InvalidInput(f"say which method: {', '.join(ctype.methods)}", field="method")
+        elif ctype.is_interactive(method):
+            stored = getattr(ctype.method(method), "stored_fields", None) or ()
+            needs = ", ".join(f.name for f in stored if f.required) or "the stored credentials"
+            raise InvalidInput(f"{method} is validated after sign-in: pass the stored credentials ({needs}) from a "
+                               "completed sign-in (begin, complete, to_dict)", field="credentials")
+        else:
+            creds = ctype.parse(method, data)
+    else:
+        _, creds = ctype.credentials(data)
+    if method and creds.method != method:
+        raise InvalidInput(f"the credentials are for method {creds.method!r}, not {method!r}", field="method")
+    return creds
+
+
+def input_stage(run: Run) -> list[Check]:
+    from ..clouds import get_cloud
+
+    request = run.request
+    try:
+        creds = parse_request(run.ctype, request.data, request.method)
+        run.cloud = get_cloud(getattr(creds, "cloud", None))
+    except AppConnectionError as exc:
+        return [Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input")]
+    except Exception as exc:  # a plugin method's parse/load bug
+        from ..hosting import describe
+
+        return [Check("input", FAILED, f"the input could not be read: {describe(exc)}",
+                      "Report this to the auth method's authors.", code="plugin_error")]
+    run.credentials, run.method = creds, run.ctype.method(creds.method)
+    request.credentials, request.method = creds, creds.method
+    return [Check("input", OK, f"{creds.method} input is well-formed")]
+
+
+# --- instance settings -----------------------------------------------------------------------------
+
+
+def _needs_settings(run: Run) -> bool:
+    if run.option("token_credential") is not None or run.credentials is None:
+        return False
+    return any(run.credentials.method in s.required_by for s in run.ctype.settings)
+
+
+def settings_stage(run: Run) -> list[Check]:
+    from ..settings import InstanceSettings
+
+    settings = run.option("settings")
+    if settings is None:
+        try:
+            settings = InstanceSettings.from_env(run.env)
+        except AppConnectionError as exc:
+            return [Check("instance settings", FAILED, str(exc), "Run `azure-appconfig doctor` and set what it lists.")]
+    run.settings = settings
+    return [Check("instance settings", OK, f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}")]
+
+
+# --- endpoint --------------------------------------------------------------------------------------
+
+
+def endpoint_stage(run: Run) -> list[Check]:
+    from ..endpoints import parse_endpoint
+
+    try:
+        run.store = parse_endpoint(run.request.endpoint or "", cloud=run.cloud, env=run.env)
+    except AppConnectionError as exc:
+        return [Check("endpoint", FAILED, str(exc), endpoint_remedy(exc, run.cloud), code="endpoint_rejected")]
+    store = run.store
+    return [Check("endpoint", OK, f"{store.url} ({store.cloud.title}{', allow-listed' if store.allow_listed else ''})")]
+
+
+def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
+    """The fix, in agreement with the detail (a cloud mismatch says which cloud to set)."""
+    reason = " ".join(str(e.message) for e in getattr(exc, "errors", ())) or str(exc)
+    if "set the connection's cloud to" in reason:
+        wanted = reason.rsplit("set the connection's cloud to", 1)[1].strip(" .'\"")
+        return (f"Set the connection's cloud to {wanted!r} (the store's cloud), or use a store in "
+                f"{cloud.title} (https://<store>.{cloud.store_suffix}).")
+    return f"Use the store's endpoint, https://<store>.{cloud.store_suffix} (no path, query or port)."
+
+
+# --- token -----------------------------------------------------------------------------------------
+
+
+def _secrets_of(run: Run) -> list[str]:
+    fields = getattr(run.method, "stored_fields", None) or getattr(run.method, "input_fields", None)
+    data = run.credentials.to_dict() if run.credentials is not None else {}
+    if fields:
+        names = {f.name for f in fields if f.secret}
+        values = [v for k, v in data.items() if k in names]
+    else:  # a method without field declarations: hide every value but the method and cloud
+        values = [v for k, v in data.items() if k not in ("method", "cloud")]
+    return sorted((v for v in values if isinstance(v, str) and len(v) >= 4), key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def token_issuer(run: Run) -> str:
+    provider = getattr(run.method, "identity_provider", "") or ""
+    tenant = getattr(run.credentials, "tenant_id", None)
+    if provider == "Microsoft Entra ID":
+        return f"{run.cloud.login_host} (tenant {tenant})" if tenant else run.cloud.login_host
+    return provider or f"the {getattr(run.method, 'name', run.credentials.method)} method"
+
+
+def token_stage(run: Run) -> list[Check]:
+    from ..auth.aad_errors import remedy_for
+
+    token_credential = run.option("token_credential")
+    try:
+        if token_credential is None:
+            extra = {"settings": run.settings} if run.settings is not None else {}
+            token_credential = run.method.token_credential(run.credentials, on_rotate=run.option("on_rotate"), **extra)
+        run.token = token_credential.get_token(run.cloud.scope)
+    except Exception as exc:  # any method's failure is a failed check, never a crash
+        run.token_credential = token_credential
+        secrets = _secrets_of(run)
+        if isinstance(exc, AppConnectionError):
+            detail, code = str(exc), exc.code
+        else:
+            from ..hosting import describe
+
+            detail, code = f"the {run.method.name} method raised {describe(exc)}", type(exc).__name__
+        return [Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)]
+    run.token_credential = token_credential
+    run.request.token_credential = token_credential
+    return [Check("token", OK, f"token issued for {run.cloud.audience} by {token_issuer(run)}")]
+
+
+# --- store -----------------------------------------------------------------------------------------
+
+
+def store_stage(run: Run) -> list[Check]:
+    from .. import store as probes
+    from ..formats import jwt_claims
+
+    principal_of = getattr(run.method, "principal", None)
+    principal = principal_of(run.credentials) if callable(principal_of) else f"the identity of this {run.method.name} connection"
+    check = functools.partial(
+        interpret, url=run.store.url, principal=principal, tenant=getattr(run.credentials, "tenant_id", None),
+        audience=run.cloud.audience, claims=jwt_claims(run.token.token),
+    )
+    client = probes.make_client(run.store, run.token_credential, **dict(run.option("client_options") or {}))
+    with client:
+        return probe_store(client, probes, write_probe=bool(run.option("write_probe")),
+                           label=run.option("probe_label"), interpret=check)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(("input",), input_stage, lambda run: True, "the input is invalid"),
+    Stage(("instance settings",), settings_stage, _needs_settings, "instance settings are missing"),
+    Stage(("endpoint",), endpoint_stage, lambda run: bool(run.request.endpoint), "no token is sent to a rejected endpoint"),
+    Stage(("token",), token_stage, lambda run: True, "no token"),
+    Stage(STORE_CHECKS, store_stage, lambda run: bool(run.request.endpoint), "the store could not be checked",
+          absent="no store endpoint given: pass an endpoint to check KeyValue permissions"),
+)
+
+
+def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES) -> None:
+    """Run the stages, adding each check to ``request`` as it is made (so later
+    ``validate_connection`` implementations see them)."""
+    run = Run(request, os.environ if request.options.get("env") is None else request.options["env"])
+    blocked: str | None = None
+    for stage in stages:
+        if blocked is not None:
+            if stage.applies(run):
+                request.add(*(Check(n, SKIPPED, f"not checked: {blocked}") for n in stage.names))
+            continue
+        if not stage.applies(run):
+            if stage.absent:
+                request.add(*(Check(n, SKIPPED, stage.absent) for n in stage.names))
+            continue
+        checks = stage.run(run)
+        request.add(*checks)
+        if any(c.status == FAILED for c in checks) and stage.names != STORE_CHECKS:
+            blocked = stage.blocks
+

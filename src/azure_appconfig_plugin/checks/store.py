@@ -1,0 +1,109 @@
+"""Store stage: ``KeyValue.Read`` / ``KeyValue.Write`` / ``KeyValue.Delete`` (and ``cleanup``),
+each probe's answer interpreted as a check that says what to fix."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..reports import Check, CheckStatus
+from ..store import SENTINEL_KEY
+
+OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
+ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
+STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
+NO_SUCH_NAME = ("Name or service not known", "nodename nor servname", "No address associated with hostname",
+                "EAI_NONAME", "[Errno -2]", "[Errno 8]", "getaddrinfo failed")
+"""Resolver answers that mean the name does not exist (not that DNS could not be reached)."""
+
+
+def _www_auth_description(header: str | None) -> str:
+    if not header:
+        return ""
+    marker = 'error_description="'
+    if marker in header:
+        return header.split(marker, 1)[1].split('"', 1)[0]
+    return header
+
+
+def probe_store(client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]) -> list[Check]:
+    checks: list[Check] = []
+    read = probes.probe_read(client)
+    checks.append(interpret("KeyValue.Read", read))
+    if read.unreachable or read.status == 401:
+        why = "not checked: the store is unreachable" if read.unreachable else "not checked: the token was rejected"
+        return checks + [Check(n, SKIPPED, why) for n in STORE_CHECKS[1:]]
+    if write_probe:
+        checks.extend(_real_write_delete(client, probes, label or probes.new_probe_label(), interpret))
+    else:
+        checks.append(interpret("KeyValue.Write", probes.probe_write_precondition(client), precondition=True))
+        checks.append(interpret("KeyValue.Delete", probes.probe_delete_precondition(client), precondition=True))
+    return checks
+
+
+def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
+    out: list[Check] = []
+    write = probes.probe_write_real(client, label)
+    out.append(interpret("KeyValue.Write", write))
+    if write.status not in (200, 201):
+        out.append(Check("KeyValue.Delete", SKIPPED, "not checked: the sentinel key was not written (nothing to delete)"))
+        return out
+    delete, attempts = probes.probe_delete_real(client, label)
+    out.append(interpret("KeyValue.Delete", delete))
+    key = f"{SENTINEL_KEY} (label {label})"
+    if delete.status in (200, 204):
+        note = f" after {attempts} attempts" if attempts > 1 else ""
+        out.append(Check("cleanup", OK, f"sentinel key {key} deleted{note}; nothing left behind"))
+    else:
+        out.append(Check("cleanup", FAILED, f"the sentinel key {key} could not be deleted",
+                         f"Delete the key {key} in the store's Configuration explorer.", code=str(delete.status or "unreachable")))
+    return out
+
+
+def interpret(
+    name: str, result: Any, *, url: str, principal: str, tenant: str | None, audience: str,
+    claims: dict[str, Any], precondition: bool = False,
+) -> Check:
+    """One probe's answer as a check that says what to fix."""
+    status = result.status
+    if result.unreachable:
+        error = result.error or ""
+        if any(marker in error for marker in NO_SUCH_NAME):
+            detail = f"DNS has no address for {url}: no store by that name exists (check the name and the cloud)"
+            remedy = "Check the endpoint on the store's Overview page (and the connection's cloud)."
+        else:
+            detail = f"network unreachable: {url} could not be reached ({error})"
+            remedy = ("Check this machine's network access to the store (proxy, firewall, DNS); for a private "
+                      "endpoint, run this from inside its network. Then validate again.")
+        return Check(name, FAILED, detail, remedy, code="unreachable")
+    if status in (200, 201, 204) or (precondition and status == 412):
+        how = " (412 on a precondition that cannot match: allowed, nothing changed)" if status == 412 else ""
+        return Check(name, OK, f"{principal} has {name} on {url}{how}")
+    if status == 401:
+        said = _www_auth_description(result.www_authenticate)
+        token_aud, token_tid = claims.get("aud"), claims.get("tid")
+        if token_aud and str(token_aud).rstrip("/") != audience.rstrip("/"):
+            detail = f"the store rejected the token (401): its audience is {token_aud}, expected {audience}"
+            remedy = f"Request tokens for {audience}/.default (the connection's cloud may be wrong)."
+        elif token_tid or tenant:
+            detail = (f"the store rejected the token (401): the store is not in tenant {token_tid or tenant}; "
+                      "a token only works for stores in the tenant that issued it")
+            remedy = "Use the tenant ID of the store's directory (Azure portal > the store's subscription > Directory)."
+        else:
+            detail = "the store rejected the token (401): it was not issued for this store's tenant or audience"
+            remedy = f"Get a token for {audience} from the store's own tenant."
+        if said:
+            detail += f". Azure said: {said}"
+        return Check(name, FAILED, detail, remedy, code="401")
+    if status == 403:
+        role = "App Configuration Data Reader (read only) or App Configuration Data Owner" if name == "KeyValue.Read" else "App Configuration Data Owner"
+        return Check(name, FAILED, f"{principal} lacks {name} on {url} (403)",
+                     f"Assign the role {role} to {principal} on the store (Access control (IAM) > Add role assignment). {ROLE_DELAY}",
+                     code="403")
+    if status == 429 or (status is not None and status >= 500):
+        wait = f"; Azure asked to wait {result.retry_after}" if result.retry_after else ""
+        return Check(name, INCONCLUSIVE, f"the store kept answering {status} after retries{wait}", "Run the validation again in a minute.", code=str(status))
+    if status == 409:
+        return Check(name, INCONCLUSIVE, f"the sentinel key is locked (409): {result.error or 'conflict'}",
+                     f"Unlock or delete the key {SENTINEL_KEY}, or use the other probe mode.", code="409")
+    return Check(name, INCONCLUSIVE, f"unexpected answer {status}: {result.error or 'no details'}",
+                 "Run with --write-probe to check with a real write and delete." if precondition else None, code=str(status))

@@ -1,0 +1,8 @@
+"""The auth methods of the Azure App Configuration connection type: one module per method, each a
+field declaration (``fields.Field``) plus its token factory. Import-light."""
+
+from .base import DeclaredAuthMethod
+from .client_secret import ClientSecretMethod
+from .oauth import OAuthMethod
+
+__all__ = ["ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod"]

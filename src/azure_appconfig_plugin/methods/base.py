@@ -1,0 +1,109 @@
+"""``DeclaredAuthMethod``: an auth method defined by its field declarations.
+
+Subclass it, declare ``input_fields`` (the form) and, when they differ, ``stored_fields`` (what
+``credentials.to_dict()`` holds besides ``method``), and say how values become records. The JSON
+Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..records import Credentials, RotateCallback
+
+if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a schema or parser is needed
+    from ..fields import Field
+
+SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
+
+
+class DeclaredAuthMethod:
+    """Base of auth methods declared with ``fields.Field``.
+
+    Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug, used in
+    the schema ``$id``), ``input_fields``, optionally ``stored_fields``, ``interactive`` and
+    ``identity_provider`` (named in validation texts, e.g. ``"Microsoft Entra ID"``).
+    Methods to provide: ``credentials_from(values)``, ``token_credential(...)`` and, for
+    interactive methods, ``input_from(values)``, ``begin(...)`` and ``complete(...)``.
+    """
+
+    slug: str = ""
+    name: str = ""
+    title: str = ""
+    """The schema's title; defaults to ``"<connection type>: <name>"``."""
+    description: str = ""
+    connection_type: str = "app-connection"
+    interactive: bool = False
+    identity_provider: str = ""
+    input_fields: tuple[Field, ...] = ()
+    stored_fields: tuple[Field, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # --- derived from the declarations ----------------------------------------------------------
+
+    def _stored(self) -> tuple[Field, ...]:
+        return self.input_fields if self.stored_fields is None else self.stored_fields
+
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema (draft 2020-12) of the form input."""
+        from ..fields import object_schema
+
+        return object_schema(
+            self.input_fields,
+            title=self.title or f"{self.connection_type}: {self.name}",
+            description=self.description,
+            schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.json",
+        )
+
+    def stored_schema(self) -> dict[str, Any]:
+        """JSON Schema of ``credentials.to_dict()`` (the ``method`` key included)."""
+        from ..fields import object_schema
+
+        schema = object_schema(
+            self._stored(),
+            title=f"{self.title or f'{self.connection_type}: {self.name}'} (stored credentials)",
+            description=f"What a host stores for a {self.name} connection.",
+            schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.stored.json",
+        )
+        schema["properties"] = {"method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
+                                **schema["properties"]}
+        schema["required"] = ["method", *schema["required"]]
+        return schema
+
+    def parse(self, data: Mapping[str, Any]) -> Any:
+        """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``).
+        Raises ``InvalidInput`` naming every bad field."""
+        from ..fields import parse_fields
+
+        values = parse_fields(self.input_fields, data)
+        return self.input_from(values) if self.interactive else self.credentials_from(values)
+
+    def load(self, stored: Mapping[str, Any]) -> Credentials:
+        """Stored credentials (``to_dict()`` output) -> the credentials record."""
+        from ..errors import FieldError, InvalidInput
+        from ..fields import parse_fields
+
+        if not isinstance(stored, Mapping):
+            raise InvalidInput(errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")])
+        method = stored.get("method")
+        if method is not None and method != self.slug:
+            raise InvalidInput(errors=[FieldError("method", f"is {method!r}; these are not {self.slug} credentials")])
+        rest = {k: v for k, v in stored.items() if k != "method"}
+        return self.credentials_from(parse_fields(self._stored(), rest, what="(credentials)"))
+
+    # --- to provide ---------------------------------------------------------------------------
+
+    def credentials_from(self, values: dict[str, Any]) -> Credentials:
+        raise NotImplementedError
+
+    def input_from(self, values: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def principal(self, credentials: Any) -> str:
+        """Who the credentials act as, for check texts (e.g. ``the service principal of app X``)."""
+        return f"the {self.name} identity"

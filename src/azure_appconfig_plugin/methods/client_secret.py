@@ -1,0 +1,57 @@
+"""``client-secret``: a service principal (tenant, client ID, client secret). Import-light."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..records import Credentials, RotateCallback
+from .base import DeclaredAuthMethod
+from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
+
+if TYPE_CHECKING:  # pragma: no cover
+    from azure.core.credentials import TokenCredential
+
+    from ..fields import Field
+    from ..schema import ClientSecretCredentials
+
+
+class ClientSecretMethod(DeclaredAuthMethod):
+    """Authenticate as a service principal (tenant, client ID, client secret)."""
+
+    slug = "client-secret"
+    name = "Client secret"
+    description = "Authenticate as a service principal with a client secret."
+    connection_type = CONNECTION_TYPE
+    title = "Azure App Configuration: client secret"
+    identity_provider = MICROSOFT_ENTRA
+
+    @property  # type: ignore[override]
+    def input_fields(self) -> tuple[Field, ...]:
+        from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, TENANT
+
+        return (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
+
+    @property
+    def credentials_type(self) -> type:
+        from ..schema import ClientSecretCredentials
+
+        return ClientSecretCredentials
+
+    def credentials_from(self, values: dict[str, Any]) -> ClientSecretCredentials:
+        from ..schema import ClientSecretCredentials
+
+        return ClientSecretCredentials(**values)
+
+    def token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any
+    ) -> TokenCredential:
+        from ..auth.credential import ClientSecretTokenCredential
+        from ..errors import FieldError, InvalidInput
+
+        if not isinstance(credentials, self.credentials_type):
+            raise InvalidInput(errors=[FieldError("credentials", "client-secret needs ClientSecretCredentials "
+                                                  f"(from parse() or load()), not {type(credentials).__name__}")])
+        return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]
+
+    def principal(self, credentials: Any) -> str:
+        return f"the service principal of app {getattr(credentials, 'client_id', '?')}"

@@ -1,0 +1,115 @@
+"""``oauth``: a user signs in through the instance's app registration (interactive). Import-light."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..records import Credentials, RotateCallback, warn_once
+from .base import DeclaredAuthMethod
+from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
+
+if TYPE_CHECKING:  # pragma: no cover
+    from azure.core.credentials import TokenCredential
+
+    from ..auth.flow_store import FlowStore
+    from ..fields import Field
+    from ..auth.oauth import AuthorizationRequest
+    from ..schema import OAuthCredentials, OAuthInput
+    from ..settings import InstanceSettings
+
+class OAuthMethod(DeclaredAuthMethod):
+    """Sign in a user through the instance's app registration (authorization-code flow)."""
+
+    slug = "oauth"
+    name = "OAuth"
+    description = "Sign in with a Microsoft work or school account through the instance's app registration."
+    connection_type = CONNECTION_TYPE
+    title = "Azure App Configuration: OAuth"
+    interactive = True
+    identity_provider = MICROSOFT_ENTRA
+
+    @property  # type: ignore[override]
+    def input_fields(self) -> tuple[Field, ...]:
+        from .common import CLOUD, OPTIONAL_TENANT
+
+        return (OPTIONAL_TENANT, CLOUD)
+
+    @property  # type: ignore[override]
+    def stored_fields(self) -> tuple[Field, ...]:
+        from .common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, REFRESH_TOKEN, TENANT
+
+        return (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
+
+    @property
+    def credentials_type(self) -> type:
+        from ..schema import OAuthCredentials
+
+        return OAuthCredentials
+
+    def input_from(self, values: dict[str, Any]) -> OAuthInput:
+        from ..schema import OAuthInput
+
+        return OAuthInput(**values)
+
+    def credentials_from(self, values: dict[str, Any]) -> OAuthCredentials:
+        from ..schema import OAuthCredentials
+
+        return OAuthCredentials(**values)
+
+    def begin(
+        self,
+        oauth_input: OAuthInput | Mapping[str, Any] | None = None,
+        *,
+        settings: InstanceSettings | None = None,
+        flow_store: FlowStore | None = None,
+        **options: Any,
+    ) -> AuthorizationRequest:
+        """Start a flow from ``parse()``'s result: the authorization URL and its state (``auth.oauth.begin``)."""
+        from ..auth import oauth
+        from ..errors import FieldError, InvalidInput
+        from ..schema import OAuthInput
+
+        if isinstance(oauth_input, Mapping):
+            warn_once("oauth-begin-mapping", "OAuthMethod.begin(dict) is deprecated: pass the record that "
+                      "parse() returns (ConnectionType.begin requires it)")
+            oauth_input = self.parse(oauth_input)
+        elif oauth_input is not None and not isinstance(oauth_input, OAuthInput):
+            raise InvalidInput(errors=[FieldError("input", "begin() needs the OAuthInput that parse('oauth', form) "
+                                                  f"returns, not {type(oauth_input).__name__}")])
+        return oauth.begin(oauth_input, settings=settings, flow_store=flow_store, **options)  # type: ignore[arg-type]
+
+    def complete(
+        self,
+        params: Mapping[str, Any],
+        *,
+        settings: InstanceSettings | None = None,
+        flow_store: FlowStore | None = None,
+        **options: Any,
+    ) -> OAuthCredentials:
+        """Finish a flow from the callback's query parameters; returns the credentials to store."""
+        from ..auth import oauth
+        from ..errors import FieldError, InvalidInput
+
+        if not isinstance(params, Mapping):
+            raise InvalidInput(errors=[FieldError("params", "complete() needs the callback's query parameters as a mapping")])
+        return oauth.complete(params, settings=settings, flow_store=flow_store, **options)
+
+    def token_credential(
+        self,
+        credentials: Credentials,
+        *,
+        on_rotate: RotateCallback | None = None,
+        settings: InstanceSettings | None = None,
+        **_: Any,
+    ) -> TokenCredential:
+        from ..auth.credential import OAuthTokenCredential
+        from ..errors import FieldError, InvalidInput
+        from ..settings import InstanceSettings
+
+        if not isinstance(credentials, self.credentials_type):
+            raise InvalidInput(errors=[FieldError("credentials", "oauth needs the OAuthCredentials returned by complete() "
+                                                  f"or load(), not {type(credentials).__name__}")])
+        return OAuthTokenCredential(credentials, settings or InstanceSettings.from_env(), on_rotate=on_rotate)  # type: ignore[arg-type]
+
+    def principal(self, credentials: Any) -> str:
+        return f"the user who signed in (tenant {getattr(credentials, 'tenant_id', '?')})"

@@ -1,0 +1,376 @@
+"""Contract v1: the lifecycle on ConnectionType for every method, a host with a copied hookspec
+module, hooks through pluggy (wrappers, tryfirst, isolation), sync registrar, contract version."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+import pytest
+
+from azure_appconfig_plugin import plugin as our_plugin
+from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.loader import load_plugins
+from azure_appconfig_plugin.records import InteractiveAuthMethod, is_interactive
+from azure_appconfig_plugin.testing import fakes
+
+sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
+import appconfig_policy_example as example  # noqa: E402
+
+from cassettes_auth import OAUTH_TOKENS  # noqa: E402
+
+SLUG = "azure-app-configuration"
+
+
+def module(name: str, source: str) -> ModuleType:
+    mod = ModuleType(name)
+    exec(textwrap.dedent(source), mod.__dict__)
+    return mod
+
+
+@pytest.fixture
+def registry() -> Any:
+    return load_plugins(plugins=[("policy-example", example)], env={})
+
+
+# --- lifecycle round trip, every method ---------------------------------------------------------------
+
+
+def test_client_secret_lifecycle(registry: Any, azure_vcr: Any) -> None:
+    ct = registry.get(SLUG)
+    assert not ct.is_interactive("client-secret")
+    creds = ct.parse("client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                                       "clientSecret": "canary-lifecycle-secret"})
+    stored = creds.to_dict()
+    loaded = ct.load(stored)
+    assert loaded == creds
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        assert ct.token_credential(loaded).get_token("https://azconfig.io/.default").token == fakes.FAKE_ACCESS_TOKEN
+        report = registry.validate(SLUG, None, stored)
+    assert report.ok and report.credentials == creds
+
+
+def test_oauth_lifecycle(registry: Any, azure_vcr: Any, fake_instance_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+
+    ct = registry.get(SLUG)
+    method = ct.methods["oauth"]
+    assert ct.is_interactive("oauth") and is_interactive(method) and isinstance(method, InteractiveAuthMethod)
+    form = ct.parse("oauth", {"tenantId": fakes.FAKE_TENANT_ID})
+    with pytest.raises(InvalidInput, match="begin\\(\\) needs the record"):
+        ct.begin("oauth", {"tenantId": fakes.FAKE_TENANT_ID})
+    flows = InMemoryFlowStore()
+    tokens = iter(OAUTH_TOKENS * 2)
+    request = ct.begin("oauth", form, settings=fake_instance_settings, flow_store=flows, token_factory=lambda: next(tokens))
+    with azure_vcr.use_cassette("oauth_complete_tenant.yaml"):
+        creds = ct.complete("oauth", {"code": "fake-code", "state": request.state},
+                            settings=fake_instance_settings, flow_store=flows)
+    loaded = ct.load(creds.to_dict())
+    assert loaded == creds
+    token = ct.token_credential(loaded, settings=fake_instance_settings).get_token("https://azconfig.io/.default")
+    assert token.token  # the stored access token is still fresh: no request
+    with pytest.raises(InvalidInput, match="OAuthCredentials, not OAuthInput"):
+        ct.token_credential(form)
+
+
+def test_example_extension_lifecycle(registry: Any) -> None:
+    ct = registry.get(SLUG)
+    expires = int(time.time()) + 600
+    creds = ct.parse("static-token", {"accessToken": "fake-access-token", "expiresOn": expires})
+    loaded = ct.load(creds.to_dict())
+    assert loaded == creds and not ct.is_interactive("static-token")
+    assert ct.token_credential(loaded).get_token("https://azconfig.io/.default").token == "fake-access-token"
+    report = registry.validate(SLUG, None, creds.to_dict())
+    assert {c.name: c.status.value for c in report.checks}["token"] == "ok"
+    token = next(c for c in report.checks if c.name == "token")
+    assert "a token obtained elsewhere" in token.detail and "login.microsoftonline.com" not in token.detail
+
+
+@pytest.mark.parametrize("bad", [{"method": "client-secret"}, "text", None])
+def test_dicts_and_wrong_records_are_invalid_input(registry: Any, bad: Any) -> None:
+    ct = registry.get(SLUG)
+    with pytest.raises(InvalidInput):
+        ct.token_credential(bad)
+    with pytest.raises(InvalidInput):
+        ct.begin("client-secret", bad)
+    if not isinstance(bad, dict):
+        with pytest.raises(InvalidInput):
+            ct.load(bad)
+
+
+# --- a host with its own copy of the hookspecs -------------------------------------------------------
+
+COPIED_HOSTSPEC = '''
+import pluggy
+CONTRACT_VERSION = "1.1"
+hookspec = pluggy.HookspecMarker("app_connections")
+
+@hookspec
+def register_connection_types(register): ...
+@hookspec
+def register_auth_methods(register): ...
+@hookspec
+def register_secret_syncs(register): ...
+@hookspec
+def validate_connection(request): ...
+'''
+
+
+def test_a_host_with_a_copied_hookspec_gets_what_the_reference_loader_gets(azure_vcr: Any) -> None:
+    from azure_appconfig_plugin.hosting import Catalog, collect, register_plugin, run_validation
+
+    spec = module("host_spec", COPIED_HOSTSPEC)
+    pm = pluggy.PluginManager("app_connections")
+    pm.add_hookspecs(spec)
+    catalog = Catalog()
+    for name, plug in (("azure-app-configuration", our_plugin), ("policy-example", example)):
+        assert register_plugin(pm, plug, name, catalog, host_contract=spec.CONTRACT_VERSION)
+    collect(pm, catalog)
+    reference = load_plugins(plugins=[("policy-example", example)], env={})
+    assert list(catalog.types) == list(reference.types) and not catalog.failures
+    ours, theirs = catalog.types[SLUG], reference.get(SLUG)
+    assert list(ours.methods) == list(theirs.methods) == ["oauth", "client-secret", "static-token"]
+    assert {s: m.input_schema() for s, m in ours.methods.items()} == {s: m.input_schema() for s, m in theirs.methods.items()}
+    data = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-host"}
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        mine = run_validation(pm.hook.validate_connection, ours, "client-secret", data, endpoint="https://other.azconfig.io/",
+                              env={}).to_dict()
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        ref = reference.validate(SLUG, "client-secret", data, endpoint="https://other.azconfig.io/", env={}).to_dict()
+    assert mine["checks"][-1]["name"] == "policy: store naming"  # plugin checks included
+    assert mine == ref
+
+
+def test_the_host_kit_does_not_need_the_loader() -> None:
+    import subprocess
+
+    code = textwrap.dedent(f"""
+        import sys, types, pluggy
+        spec = types.ModuleType("host_spec"); exec({COPIED_HOSTSPEC!r}, spec.__dict__)
+        from azure_appconfig_plugin import plugin
+        from azure_appconfig_plugin.hosting import Catalog, collect, register_plugin
+        pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(spec)
+        catalog = Catalog()
+        register_plugin(pm, plugin, "azure-app-configuration", catalog)
+        collect(pm, catalog)
+        assert list(catalog.types) == ["azure-app-configuration"] and not catalog.failures
+        print("azure_appconfig_plugin.loader" in sys.modules, sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure")))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False []"
+
+
+# --- through pluggy ---------------------------------------------------------------------------------------
+
+
+def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
+    plugins = module("extra", '''
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.reports import Check
+        class First:
+            @hookimpl(tryfirst=True)
+            def validate_connection(self, request):
+                return [Check("first", "ok", "x")]
+        class Last:
+            @hookimpl(trylast=True)
+            def validate_connection(self, request):
+                return [Check("last", "ok", "saw " + ",".join(c.name for c in request.checks))]
+        class Raising:
+            @hookimpl
+            def validate_connection(self, request):
+                raise ValueError("policy engine down")
+        class Garbage:
+            @hookimpl
+            def validate_connection(self, request):
+                return [{"name": "half a check"}]
+        class Wrapper:
+            @hookimpl(wrapper=True)
+            def validate_connection(self, request):
+                results = yield
+                return results + [[Check("wrapped", "ok", f"{len(results)} results")]]
+        class BrokenWrapper:
+            @hookimpl(wrapper=True)
+            def validate_connection(self, request):
+                yield
+                raise RuntimeError("wrapper teardown bug")
+        class BrokenOldStyle:
+            @hookimpl(hookwrapper=True)
+            def validate_connection(self, request):
+                yield
+                raise RuntimeError("old-style teardown bug")
+    ''')
+    registry = load_plugins(plugins=[("first", plugins.First()), ("last", plugins.Last()), ("raising", plugins.Raising()),
+                                     ("garbage", plugins.Garbage()), ("wrapper", plugins.Wrapper()),
+                                     ("broken-wrapper", plugins.BrokenWrapper()), ("broken-old", plugins.BrokenOldStyle())], env={})
+    report = registry.validate(SLUG, "client-secret", {"tenantId": "bad tenant"})
+    names = [c.name for c in report.checks]
+    assert names[0] == "input" and "wrapped" in names
+    assert {"plugin:broken-wrapper", "plugin:broken-old"} <= set(names)
+    returned = names[names.index("token") + 1:]
+    assert returned[0] == "first" and "plugin:raising" in returned
+    assert returned.index("last") < returned.index("wrapped")
+    assert next(c for c in report.checks if c.name == "plugin:garbage").status.value == "failed"
+    raising = next(c for c in report.checks if c.name == "plugin:raising")
+    assert raising.status.value == "failed" and "ValueError: policy engine down" in raising.detail
+    assert "input" in next(c for c in report.checks if c.name == "last").detail
+
+
+def test_registration_wrapper_and_attribution() -> None:
+    mods = module("regs", '''
+        from azure_appconfig_plugin.hostspec import hookimpl
+        seen = []
+        class Wrap:
+            @hookimpl(wrapper=True)
+            def register_connection_types(self, register):
+                seen.append(type(register).__name__)
+                return (yield)
+        class Broken:
+            @hookimpl(tryfirst=True)
+            def register_connection_types(self, register):
+                raise RuntimeError("boom")
+        class Sync:
+            slug, name, connection_type = "azure-app-configuration-sync", "Azure App Configuration sync", "azure-app-configuration"
+        class Syncs:
+            @hookimpl
+            def register_secret_syncs(self, register):
+                register.add(Sync())
+                register(Sync())
+    ''')
+    registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
+    assert mods.seen == ["ConnectionTypeRegistrar"]
+    assert SLUG in registry.types and list(registry.syncs) == ["azure-app-configuration-sync"]
+    assert sorted((f.plugin, f.stage) for f in registry.failures) == [("broken", "register"), ("syncs", "duplicate")]
+
+
+@pytest.mark.parametrize(("declared", "ok"), [("1.0", True), ("1.9", True), ("2.0", False), (None, True), ("x", False)])
+def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
+    src = "from azure_appconfig_plugin.hostspec import hookimpl\n@hookimpl\ndef register_auth_methods(register):\n    pass\n"
+    if declared is not None:
+        src = f"APP_CONNECTIONS_CONTRACT = {declared!r}\n" + src
+    registry = load_plugins(plugins=[("versioned", module("versioned", src))], env={})
+    failures = [f for f in registry.failures if f.plugin == "versioned"]
+    assert (not failures) == ok
+    if declared == "2.0":
+        assert failures[0].stage == "contract" and "2.0" in failures[0].error and "1.1" in failures[0].error
+
+
+def test_a_contract_1_0_plugin_and_host_still_work() -> None:
+    old = module("old", '''
+        from azure_appconfig_plugin.hostspec import hookimpl
+        class M:
+            slug = "legacy"; name = "Legacy"
+            def input_schema(self): return {"type": "object"}
+            def parse(self, data): return Creds()
+            def token_credential(self, c, *, on_rotate=None): raise RuntimeError("no token today")
+        class Creds:
+            method = "legacy"
+            def to_dict(self): return {"method": "legacy"}
+        @hookimpl
+        def register_auth_methods(register):
+            register("azure-app-configuration", M())
+    ''')
+    registry = load_plugins(plugins=[("old", old)], env={})
+    ct = registry.get(SLUG)
+    assert not ct.is_interactive("legacy") and ct.load({"method": "legacy"}).method == "legacy"
+    report = registry.validate(SLUG, "legacy", {})
+    token = next(c for c in report.checks if c.name == "token")
+    assert token.status.value == "failed" and "RuntimeError: no token today" in token.detail
+    assert report.token_credential is None
+
+
+# --- the token stage: any exception is a failed check ---------------------------------------------------
+
+FAILING_METHOD = '''
+from azure_appconfig_plugin.fields import Field
+from azure_appconfig_plugin.hostspec import hookimpl
+from azure_appconfig_plugin.methods import DeclaredAuthMethod
+
+class Creds:
+    method = "failing"
+    def __init__(self, key): self.key = key
+    def to_dict(self): return {"method": "failing", "apiKey": self.key}
+
+class Cred:
+    def __init__(self, creds): self.creds = creds
+    def get_token(self, *scopes, **kw):
+        from azure.core.exceptions import ClientAuthenticationError
+        raise ClientAuthenticationError(message=f"key {self.creds.key} was refused by the vault")
+
+class Failing(DeclaredAuthMethod):
+    slug, name, connection_type = "failing", "Failing key", "azure-app-configuration"
+    identity_provider = "Example Vault"
+    input_fields = (Field("apiKey", title="API key", description="A key.", required=True, secret=True),)
+    def credentials_from(self, values): return Creds(values["api_key"])
+    def token_credential(self, credentials, *, on_rotate=None, **_): return Cred(credentials)
+
+@hookimpl
+def register_auth_methods(register):
+    register.add("azure-app-configuration", Failing())
+
+seen = []
+@hookimpl
+def validate_connection(request):
+    seen.append(request.token_credential)
+'''
+
+
+def test_a_plugin_method_s_client_authentication_error_is_a_failed_token_check() -> None:
+    failing = module("failing", FAILING_METHOD)
+    registry = load_plugins(plugins=[("failing", failing)], env={})
+    report = registry.validate(SLUG, "failing", {"apiKey": "canary-api-key-77"}, endpoint="https://contoso-x.azconfig.io")
+    checks = {c.name: c for c in report.checks}
+    token = checks["token"]
+    assert token.status.value == "failed" and token.code == "ClientAuthenticationError"
+    assert "ClientAuthenticationError" in token.detail and "refused by the vault" in token.detail
+    assert "canary-api-key-77" not in repr(report.to_dict())
+    assert [checks[n].status.value for n in ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")] == ["skipped"] * 3
+    assert report.token_credential is None and failing.seen == [None]
+
+
+def test_check_texts_name_the_method_s_identity_provider(azure_vcr: Any, registry: Any) -> None:
+    with azure_vcr.use_cassette("client_secret_token.yaml"):
+        report = registry.validate(SLUG, "client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                                                           "clientSecret": "canary"})
+    token = next(c for c in report.checks if c.name == "token")
+    assert f"login.microsoftonline.com (tenant {fakes.FAKE_TENANT_ID})" in token.detail
+
+
+def test_deprecations_warn_once(fake_instance_settings: Any) -> None:
+    from azure_appconfig_plugin import records
+    from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+    from azure_appconfig_plugin.methods import OAuthMethod
+
+    records._warned.discard("oauth-begin-mapping")
+    with pytest.warns(DeprecationWarning, match="pass the record"):
+        OAuthMethod().begin({}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        OAuthMethod().begin({}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+
+
+def test_an_old_style_validator_still_runs_and_warns() -> None:
+    from azure_appconfig_plugin import records
+    from azure_appconfig_plugin.records import ConnectionType
+    from azure_appconfig_plugin.reports import Check, ValidationReport
+
+    def validator(data: Any, *, method: Any, connection_type: Any, **options: Any) -> ValidationReport:
+        return ValidationReport((Check("legacy", "ok", f"{method}"),))
+
+    records._warned.discard("validator:legacy-type")
+    ct = ConnectionType("legacy-type", "Legacy", {}, validator=validator)
+    with pytest.warns(DeprecationWarning, match="checks="):
+        assert [c.name for c in ct.validate({}, method="m").checks] == ["legacy"]
+
+
+def test_declared_cloud_slugs_are_the_clouds() -> None:
+    from azure_appconfig_plugin.clouds import CLOUDS
+    from azure_appconfig_plugin.methods.common import CLOUD, CLOUD_SLUGS
+
+    assert CLOUD_SLUGS == tuple(CLOUDS) == CLOUD.enum

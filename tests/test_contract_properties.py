@@ -1,0 +1,155 @@
+"""Property test of the field declarations: for every method (built-in and the example extension),
+form input and stored credentials, the derived JSON Schema and the derived parser agree.
+
+- ``parse`` raises nothing but ``InvalidInput``;
+- parse succeeds  =>  the input is schema-valid;
+- schema-valid and parse fails  =>  every error is one of the declared non-schema rules
+  (lone surrogates, a method's own ``Rule``s), i.e. schema-valid and rules hold <=> parse succeeds.
+
+Derandomized (fixed examples in CI), 1,000 inputs per method and form.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.fields import TEXT_RULE, Field
+
+sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
+import appconfig_policy_example as example  # noqa: E402
+
+CT = build_connection_type()
+EXAMPLES = 1000
+
+GOOD_STRINGS = ["11111111-1111-1111-1111-111111111111", "contoso.onmicrosoft.com", "contoso.com", "public", "usgov",
+                "china", "s3cret~Value", "a", "fake-refresh-token-1", "x.y"]
+JUNK = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.lists(st.text(max_size=3), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+TEXT = st.one_of(
+    st.sampled_from(GOOD_STRINGS),
+    st.tuples(st.sampled_from(["", " ", "\t", "\n", " \r\n"]), st.sampled_from(GOOD_STRINGS), st.sampled_from(["", " ", "\n", "\t "]))
+    .map(lambda t: "".join(t)),
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3)
+    .map(lambda s: "ok" + s),
+    st.just("x" * 1100),
+)
+NUMBERS = st.one_of(st.integers(-5, 5), st.integers(1_700_000_000, 4_000_000_000), st.floats(-1e10, 5e9), st.just(3.0))
+
+
+def value_for(field: Field) -> st.SearchStrategy[Any]:
+    typed = TEXT if field.type == "string" else NUMBERS
+    if field.enum:
+        typed = st.one_of(st.sampled_from(list(field.enum)), typed)
+    goods = [g for g in (*GOOD_STRINGS, 3_999_999_999, 0) if field.problem(g)[0] is None]  # bias towards valid values
+    good = st.sampled_from(goods) if goods else typed
+    return st.one_of(good, good, good, good, good, good, typed, JUNK)
+
+
+def good_for(field: Field) -> st.SearchStrategy[Any]:
+    goods = [g for g in (*GOOD_STRINGS, 3_999_999_999, 0) if field.problem(g)[0] is None]
+    return st.sampled_from(goods)
+
+
+def inputs(fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.fixed_dictionaries({f.name: good_for(f) for f in fields if f.required},
+                              optional={f.name: good_for(f) for f in fields if not f.required}),
+        mixed_inputs(fields),
+    )
+
+
+def mixed_inputs(fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    required = {f.name: value_for(f) for f in fields if f.required}
+    optional = {f.name: value_for(f) for f in fields if not f.required}
+    known = st.tuples(st.fixed_dictionaries(required, optional=optional), st.sets(st.sampled_from([f.name for f in fields]), max_size=1),
+                      st.booleans()).map(lambda t: {k: v for k, v in t[0].items() if t[2] or k not in t[1]})
+    extra = st.dictionaries(st.sampled_from(["tenantID", "method2", "secret", "\ud800"]), st.text(max_size=3), max_size=1)
+    return st.tuples(known, st.one_of(st.just({}), st.just({}), extra)).map(lambda t: {**t[0], **t[1]})
+
+
+def rule_messages(fields: tuple[Field, ...]) -> set[str]:
+    return {TEXT_RULE.message} | {r.message for f in fields for r in f.rules}
+
+
+CASES: list[tuple[str, tuple[Field, ...], dict[str, Any], Callable[[dict[str, Any]], Any]]] = []
+for _method in [*CT.methods.values(), example.StaticTokenMethod()]:
+    CASES.append((f"{_method.slug} form", _method.input_fields, _method.input_schema(), _method.parse))
+    if _method.stored_fields is not None:
+        _m = _method
+        CASES.append((f"{_method.slug} stored", _m.stored_fields, _m.stored_schema(),
+                      lambda data, _m=_m: _m.load({"method": _m.slug, **data})))
+
+
+@pytest.mark.parametrize(("fields", "schema", "parse"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_schema_valid_iff_parse_succeeds(fields: tuple[Field, ...], schema: dict[str, Any], parse: Callable[..., Any]) -> None:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    allowed_rules = rule_messages(fields)
+    stored = "method" in schema["properties"]
+    seen = {"valid": 0, "invalid": 0}
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(inputs(fields))
+    def check(data: dict[str, Any]) -> None:
+        document = {"method": schema["properties"]["method"]["const"], **data} if stored else data
+        schema_ok = validator.is_valid(document)
+        try:
+            parse(data)
+        except InvalidInput as exc:
+            assert exc.errors, "InvalidInput must name the fields"
+            if schema_ok:
+                assert {e.message for e in exc.errors} <= allowed_rules, (data, exc.errors)
+            seen["invalid"] += 1
+        else:
+            assert schema_ok, f"parse accepted what the schema rejects: {data!r}"
+            seen["valid"] += 1
+
+    check()
+    assert seen["valid"] >= 10 and seen["invalid"] >= 10, seen  # both sides were really exercised
+    assert seen["valid"] + seen["invalid"] >= EXAMPLES
+
+
+@pytest.mark.parametrize("value", [["public"], {"cloud": "public"}, 1, True])
+def test_cloud_of_the_wrong_type_is_invalid_input(value: Any) -> None:
+    data = {"tenantId": "contoso.com", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": "s", "cloud": value}
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("client-secret", data)
+    assert [e.field for e in err.value.errors] == ["cloud"]
+
+
+@pytest.mark.parametrize("field", ["tenantId", "clientId", "clientSecret"])
+def test_lone_surrogates_are_invalid_input_naming_the_field(field: str) -> None:
+    data = {"tenantId": "contoso.com", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": "s"}
+    data[field] = "abc\udc80"
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("client-secret", data)
+    assert [e.field for e in err.value.errors] == [field]
+    assert "surrogate" in err.value.errors[0].message or field != "clientSecret"
+
+
+@pytest.mark.parametrize(("method", "data"), [
+    ("client-secret", {"tenantId": " contoso.com ", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": "s"}),
+    ("client-secret", {"tenantId": "contoso.com", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": " s3cret"}),
+    ("oauth", {"tenantId": ""}),
+])
+def test_the_issue_s_disagreements_now_agree(method: str, data: dict[str, Any]) -> None:
+    schema_ok = jsonschema.Draft202012Validator(CT.methods[method].input_schema()).is_valid(data)
+    try:
+        CT.parse(method, data)
+        parsed = True
+    except InvalidInput:
+        parsed = False
+    assert schema_ok == parsed
