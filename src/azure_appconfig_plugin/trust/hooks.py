@@ -269,18 +269,3 @@ def call_by_trust(
         if added and hasattr(request, "add"):  # checks the restricted group added to its copy
             request.add(*added)
     return results
-
-
-def iter_requests(
-    request: Any,
-    schema: Mapping[str, Any],
-    callers: Iterable[tuple[str, str | None]],
-    owners: Collection[Principal],
-    grants: Collection[str],
-) -> Iterator[tuple[str, Any]]:
-    """For each ``(plugin, distribution)`` caller, the request it may see (full or restricted)."""
-    for plugin, dist in callers:
-        if may_see_secrets(Principal.of(plugin, dist), owners, grants):
-            yield plugin, request
-        else:
-            yield plugin, restricted_request(request, schema, plugin=plugin)
