@@ -80,8 +80,12 @@ def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, 
 
 
 def _reject(endpoint: str, why: str) -> EndpointRejected:
+    # The rejected value may hold a secret (user info, a pasted connection string, a SAS query):
+    # it is shown redacted, bounded and stripped of control characters (text.redact_secrets).
+    from .text import redact_secrets
+
     return EndpointRejected(
-        f"store endpoint {endpoint!r} rejected: {why}. Use the store's endpoint from the Azure portal "
+        f"store endpoint {redact_secrets(endpoint, 120)!r} rejected: {why}. Use the store's endpoint from the Azure portal "
         "(App Configuration > Overview > Endpoint), e.g. https://mystore.azconfig.io",
         errors=[FieldError(FIELD, why)],
     )
@@ -99,7 +103,7 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
         parts = urlsplit(raw)
         port = parts.port
     except ValueError as exc:
-        raise _reject(raw, f"it is not a valid URL ({exc})") from None
+        raise _reject(raw, "it is not a valid URL (check the host and port)") from None
     if parts.scheme.lower() != "https":
         raise _reject(raw, "it must use https://")
     if "@" in parts.netloc:

@@ -12,6 +12,7 @@ import functools
 import os
 from typing import Any, Callable, Mapping
 
+from . import http_policy
 from .clouds import get_cloud
 from .errors import AppConnectionError, InvalidInput
 from .formats import jwt_claims
@@ -24,6 +25,12 @@ from .store import SENTINEL_KEY
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
 STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
+POLICY_REMEDY = {
+    "foreign_host": "The store (or something in front of it) sent a link to another host; check the endpoint and any proxy.",
+    "deadline_exceeded": "Retry later, or raise the deadline (README: Limits and timeouts).",
+    "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
+    "malformed_answer": "Check the endpoint is an App Configuration store and no proxy rewrites its answers.",
+}
 
 
 def _skip_all(names: tuple[str, ...] | list[str], why: str) -> list[Check]:
@@ -75,6 +82,7 @@ def _www_auth_description(header: str | None) -> str:
     return header
 
 
+@http_policy.bounded_by("validation_seconds")  # hardening #13: one deadline for the whole validation
 def validate_credentials(
     data: Mapping[str, Any] | Credentials,
     *,
@@ -100,7 +108,7 @@ def validate_credentials(
         connection_type = build_connection_type()
     env = os.environ if env is None else env
     checks: list[Check] = []
-    later = ["endpoint", "token", *STORE_CHECKS] if endpoint else ["token"]
+    later = ["endpoint", "token", *STORE_CHECKS] if endpoint is not None else ["token"]  # "" is bad input (#13)
 
     # --- offline stage -------------------------------------------------------------------
     try:
@@ -121,7 +129,7 @@ def validate_credentials(
         checks.append(Check("instance settings", OK, f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}"))
 
     store = None
-    if endpoint:
+    if endpoint is not None:
         from .endpoints import parse_endpoint
 
         try:
@@ -213,6 +221,8 @@ def _interpret(
 ) -> Check:
     """One probe's answer as a check that says what to fix."""
     status = result.status
+    if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, deadline, size cap, bad body
+        return Check(name, FAILED, result.error or result.policy, POLICY_REMEDY.get(result.policy, "Retry later."), code=result.policy)
     if result.unreachable:
         error = result.error or ""
         if any(w in error for w in ("NameResolution", "Name or service not known", "getaddrinfo", "nodename nor servname")):
@@ -236,7 +246,9 @@ def _interpret(
                       "a token only works for stores in the tenant that issued it")
             remedy = "Use the tenant ID of the store's directory (Azure portal > the store's subscription > Directory)."
         if said:
-            detail += f". Azure said: {said}"
+            from .text import clean
+
+            detail += f". Azure said: {clean(said)}"
         return Check(name, FAILED, detail, remedy, code="401")
     if status == 403:
         role = "App Configuration Data Reader (read only) or App Configuration Data Owner" if name == "KeyValue.Read" else "App Configuration Data Owner"
