@@ -382,10 +382,10 @@ def _transport_classes() -> dict[str, Any]:
                         check_token_answer(response.content, response.headers.get("Content-Type"), f"{host}:{port}")
                 except HttpPolicyError:
                     raise
-                except (requests.RequestException, OSError) as exc:
+                except Exception as exc:
                     if watch.expired:
                         raise _deadline(self.kind, request.url, seconds) from exc
-                    raise
+                    raise _as_requests_error(exc) from exc
             if watch.expired:
                 raise _deadline(self.kind, request.url, seconds)
             return response
@@ -410,6 +410,22 @@ def _transport_classes() -> dict[str, Any]:
                 raise
             response._content = b"".join(chunks)
             response._content_consumed = True
+
+    from urllib3 import exceptions as u3
+
+    def _as_requests_error(exc: Exception) -> Exception:
+        """Body-read failures mapped as requests maps them in ``iter_content``."""
+        if isinstance(exc, (requests.RequestException, HttpPolicyError)):
+            return exc
+        if isinstance(exc, u3.ProtocolError):
+            return requests.exceptions.ChunkedEncodingError(exc)
+        if isinstance(exc, u3.DecodeError):
+            return requests.exceptions.ContentDecodingError(exc)
+        if isinstance(exc, u3.ReadTimeoutError):
+            return requests.exceptions.ConnectionError(exc)
+        if isinstance(exc, u3.SSLError):
+            return requests.exceptions.SSLError(exc)
+        return exc
 
     class PolicySession(requests.Session):
         def __init__(self, adapter: Any) -> None:
