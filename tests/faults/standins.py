@@ -90,7 +90,7 @@ class StandIn:
         self.server.daemon_threads = True
         self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def netloc(self) -> str:
