@@ -84,8 +84,10 @@ def _reject(endpoint: str, why: str) -> EndpointRejected:
     # it is shown redacted, bounded and stripped of control characters (text.redact_secrets).
     from .text import redact_secrets
 
+    looks_like_url = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", endpoint) is not None
+    shown = repr(redact_secrets(endpoint, 120)) if looks_like_url else f"(a value of {len(endpoint)} characters that is not a URL, not shown)"
     return EndpointRejected(
-        f"store endpoint {redact_secrets(endpoint, 120)!r} rejected: {why}. Use the store's endpoint from the Azure portal "
+        f"store endpoint {shown} rejected: {why}. Use the store's endpoint from the Azure portal "
         "(App Configuration > Overview > Endpoint), e.g. https://mystore.azconfig.io",
         errors=[FieldError(FIELD, why)],
     )

@@ -184,7 +184,7 @@ def _client_id_problem(value: Any) -> str | None:
 
 
 def _cloud_problem(value: Any) -> str | None:
-    if value not in CLOUDS:
+    if not isinstance(value, str) or value not in CLOUDS:  # a list/object is not hashable (#13 finding 5)
         return f"must be one of: {', '.join(CLOUDS)}"
     return None
 
