@@ -34,3 +34,28 @@ def test_host_snippet_runs() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("oauth OAuth") and lines[1].startswith("client-secret Client secret")
     assert "clientSecret" in lines[1]
+
+
+def _section(title: str) -> str:
+    return README.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_limits_table_is_derived_from_the_limits_data() -> None:
+    from azure_appconfig_plugin.http_policy import LIMITS, Limits, limits_table
+
+    section = _section("Limits and timeouts")
+    assert limits_table() in section
+    for limit in LIMITS:
+        assert getattr(Limits(), limit.name) == limit.default
+        assert f"`{limit.env_var}`" in section
+
+
+def test_limits_and_security_code_blocks_run() -> None:
+    blocks = [b for title in ("Limits and timeouts", "Security") for b in re.findall(r"```python\n(.*?)\n```", _section(title), re.S)]
+    assert len(blocks) == 2
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"README limits block {i}", "exec"), {})
+    from azure_appconfig_plugin import http_policy
+
+    assert http_policy.current_limits() == http_policy.Limits()
+    assert not re.findall(r"```(?!python)\w+", _section("Limits and timeouts") + _section("Security"))

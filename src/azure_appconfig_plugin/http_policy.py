@@ -506,6 +506,11 @@ def _retry_policy_class() -> Any:
                 return False
             return True
 
+        def send(self, request: Any) -> Any:
+            # the whole call (every attempt and every wait) within store_request_seconds
+            with operation_deadline(float(self._limits().store_request_seconds)):
+                return super().send(request)
+
         def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
             wait = self._planned_wait(settings, response)
             settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
@@ -546,3 +551,15 @@ def client_kwargs(
         read_timeout=current.store_request_seconds,
     )
     return {"transport": transport, "retry_policy": retry}
+
+
+def limits_table() -> str:
+    """The README's table of limits (tests check that the README holds exactly this)."""
+    rows = ["| limit | default | environment variable | bounds |", "| --- | --- | --- | --- |"]
+    for limit in LIMITS:
+        if limit.unit == "bytes":
+            default = f"{int(limit.default) // (1024 * 1024)} MiB ({int(limit.default)} bytes)"
+        else:
+            default = f"{limit.default:g} {limit.unit}"
+        rows.append(f"| `{limit.name}` | {default} | `{limit.env_var}` | {limit.what} |")
+    return "\n".join(rows)
