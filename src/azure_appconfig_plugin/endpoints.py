@@ -104,7 +104,7 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
     try:
         parts = urlsplit(raw)
         port = parts.port
-    except ValueError as exc:
+    except ValueError:
         raise _reject(raw, "it is not a valid URL (check the host and port)") from None
     if parts.scheme.lower() != "https":
         raise _reject(raw, "it must use https://")

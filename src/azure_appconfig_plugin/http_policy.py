@@ -353,7 +353,7 @@ def _transport_classes() -> dict[str, Any]:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
             limits = self.fixed_limits or current_limits()
             target = _host_port(request.url)
             if target != self.pinned:

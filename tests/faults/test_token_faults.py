@@ -20,7 +20,7 @@ from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import CANARY_SECRET, client_secret_input, run_bounded
-from .standins import Answer, IdentityPlatform, Seen, StandIn, json_answer
+from .standins import Answer, IdentityPlatform, StandIn, json_answer
 
 SCOPE = "https://azconfig.io/.default"
 

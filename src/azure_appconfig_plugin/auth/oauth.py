@@ -128,7 +128,7 @@ def complete(
 ) -> OAuthCredentials:
     """Finish the flow from the callback's query parameters and return the credentials to store."""
     from . import msal_apps
-    from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
+    from .aad_errors import TRANSPORT_ERRORS, error_from_result
 
     params = _single(params)
     store = flow_store if flow_store is not None else default_flow_store()
@@ -165,6 +165,7 @@ def complete(
         "code_verifier": flow.code_verifier,
         "nonce": flow.nonce,
     }
+    failures: tuple[type[Exception], ...] = (*TRANSPORT_ERRORS, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
     try:
         result = app.acquire_token_by_auth_code_flow(msal_flow, params)
     except AppConnectionError:
@@ -174,9 +175,9 @@ def complete(
             raise OAuthStateError("the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch") from None
         if "state" in str(exc).lower():
             raise OAuthStateError("state mismatch; start the connection again", code="state_mismatch") from None
-        return call_identity_platform(lambda: _reraise(exc), authority)  # typed like any other failure
-    except (TRANSPORT_ERRORS, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
-        return call_identity_platform(lambda: _reraise(exc), authority)
+        raise _typed(exc, authority) from None  # typed like any other failure
+    except failures as exc:
+        raise _typed(exc, authority) from None
     if not isinstance(result, dict):
         raise AuthError("the identity platform sent no token answer", code="malformed_answer")
     if "access_token" not in result:
@@ -201,8 +202,18 @@ def complete(
     )
 
 
-def _reraise(exc: BaseException) -> Any:
-    raise exc
+def _typed(exc: BaseException, authority: str) -> AppConnectionError:
+    """The typed error ``call_identity_platform`` makes of ``exc``."""
+    from .credential import call_identity_platform
+
+    def again() -> None:
+        raise exc
+
+    try:
+        call_identity_platform(again, authority)
+    except AppConnectionError as typed:
+        return typed
+    return AuthError(f"the identity platform at {authority} failed ({type(exc).__name__})", code="unexpected")
 
 
 def _discovered_tenant(app: Any, requested: str) -> str | None:
