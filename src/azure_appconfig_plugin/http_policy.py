@@ -377,7 +377,8 @@ def _transport_classes() -> dict[str, Any]:
                 try:
                     response = super().send(request, stream=True, timeout=(connect, read), **kwargs)
                     self._read_capped(response, int(limits.max_response_bytes), watch, seconds)
-                    if self.kind == "token" and response.status_code < 500 and response.status_code != 429:
+                    status = response.status_code
+                    if self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
                         host, port = target
                         check_token_answer(response.content, response.headers.get("Content-Type"), f"{host}:{port}")
                 except HttpPolicyError:

@@ -64,6 +64,14 @@ def test_discovery_naming_a_foreign_token_endpoint_is_refused(identity: Identity
     assert CANARY_SECRET not in str(caught.value)
 
 
+@pytest.mark.parametrize("status", [302, 307, 308])
+def test_a_token_endpoint_redirecting_to_another_host_gets_no_secret(identity: IdentityPlatform, other_host: StandIn, status: int) -> None:
+    identity.token_answer = lambda seen, tid: Answer(status, {"Location": f"{other_host.url}/{tid}/oauth2/v2.0/token"})
+    with pytest.raises(http_policy.ForeignHostRefused):
+        credential().get_token(SCOPE)
+    assert other_host.seen == []  # a 307/308 would have re-sent the form with the client secret
+
+
 # --- finding 4: one token request per (authority, client, scope) -----------------------------------
 
 
