@@ -73,3 +73,15 @@ def test_token_answer_check_refuses(body: bytes) -> None:
 def test_token_answer_check_accepts() -> None:
     http_policy.check_token_answer(b'{"access_token": "a", "expires_in": "3599", "ext_expires_in": 3599}', None, "login:443")
     http_policy.check_token_answer(b'{"error": "invalid_client", "error_codes": [7000215]}', None, "login:443")
+
+
+def test_a_malformed_limit_is_reported_by_validation_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin.testing import fakes
+    from azure_appconfig_plugin.validation import validate_credentials
+
+    monkeypatch.setenv("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_TOKEN_REQUEST_SECONDS", "soon")
+    report = validate_credentials(
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-x"}, method="client-secret"
+    )
+    token = next(c for c in report.checks if c.name == "token")
+    assert token.status.value == "failed" and "TOKEN_REQUEST_SECONDS" in token.detail
