@@ -196,7 +196,7 @@ def test_nonce_mismatch_is_rejected(azure_vcr, settings: InstanceSettings) -> No
     [
         ({"error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access the app."}, AccessDenied, "declined"),
         ({"error": "consent_required", "error_description": "AADSTS65001: The user or administrator has not consented to use the application."}, ConsentRequired, "KeyValue.Read, KeyValue.Write, KeyValue.Delete"),
-        ({"error": "invalid_request", "error_description": "AADSTS50011: The redirect URI does not match."}, RedirectUriMismatch, REDIRECT_URI),
+        ({"error": "invalid_request", "error_codes": "50011", "error_description": "AADSTS50011: The redirect URI does not match."}, RedirectUriMismatch, REDIRECT_URI),
     ],
 )
 def test_callback_errors_are_typed(settings: InstanceSettings, params: dict[str, str], error: type, words: str) -> None:

@@ -245,3 +245,27 @@ def test_several_replicas_table_is_the_benchmarks() -> None:
     assert [r[0].lstrip("| ") for r in rows] == list(fleet.MODES)
     assert [r[1] for r in rows] == ["8", "1", "1"]
     assert "benchmarks/fleet.py" in _replicas_section()
+
+
+# --- Limits and timeouts, Security (issue #13) ----------------------------------------------------
+
+
+def test_limits_table_is_derived_from_the_limits_data() -> None:
+    from azure_appconfig_plugin.http_policy import LIMITS, Limits, limits_table
+
+    section = _section("Limits and timeouts")
+    assert limits_table() in section
+    for limit in LIMITS:
+        assert getattr(Limits(), limit.name) == limit.default
+        assert f"`{limit.env_var}`" in section
+
+
+def test_limits_and_security_code_blocks_run() -> None:
+    blocks = [b for title in ("Limits and timeouts", "Security") for b in re.findall(r"```python\n(.*?)\n```", _section(title), re.S)]
+    assert len(blocks) == 2
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"README limits block {i}", "exec"), {})
+    from azure_appconfig_plugin import http_policy
+
+    assert http_policy.current_limits() == http_policy.Limits()
+    assert not re.findall(r"```(?!python)\w+", _section("Limits and timeouts") + _section("Security"))

@@ -96,6 +96,22 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.ready else EXIT_FAILED
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error repeats argument values redacted (#13: a secret pasted in the wrong place)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        from .text import redact_secrets
+
+        import re
+
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
+            message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix):].split(" "))
+        # a quoted value is repeated only when it looks like a mistyped word, not like a key or token
+        message = re.sub(r"'([^']*)'", lambda m: m.group(0) if re.fullmatch(r"[a-z][a-z-]{0,15}", m.group(1)) else "'***'", message)
+        super().error(redact_secrets(message, 500))
+
+
 def method_choices(registry: Any) -> list[str] | None:
     """The auth methods of our type in the loaded registry (plugin-added ones included); None (any
     value: the command itself reports why plugins could not load) when there is no registry."""
@@ -117,7 +133,7 @@ def _registry_or_none() -> Any:
 def build_parser(registry: Any = None) -> argparse.ArgumentParser:
     if registry is None:
         registry = _registry_or_none()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",
     )

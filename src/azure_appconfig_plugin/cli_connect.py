@@ -20,15 +20,55 @@ MARK = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "inconclusive": "I
 # --- shared helpers ---------------------------------------------------------------------------
 
 
+MAX_STDIN_LINE = 64 * 1024
+
+
+def _utf8(value: str, flag: str, where: str) -> str:
+    """``value`` when it is valid UTF-8 text (no lone surrogates from undecodable bytes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(errors=[FieldError(flag, f"{where} is not valid UTF-8 text; copy the secret's Value again")]) from None
+    return value
+
+
+def _stdin_line(flag: str = "--client-secret-stdin") -> str:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        raw = buffer.readline(MAX_STDIN_LINE)
+        try:
+            return raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise InvalidInput(errors=[FieldError(flag, "the first line of stdin is not valid UTF-8 text")]) from None
+    try:
+        return _utf8(sys.stdin.readline(MAX_STDIN_LINE).rstrip("\r\n"), flag, "the first line of stdin")
+    except UnicodeDecodeError:
+        raise InvalidInput(errors=[FieldError(flag, "the first line of stdin is not valid UTF-8 text")]) from None
+
+
 def _secret(args: argparse.Namespace) -> str | None:
     if getattr(args, "client_secret_stdin", False):
-        return sys.stdin.readline().rstrip("\r\n")
+        return _stdin_line()
     name = getattr(args, "client_secret_env", None)
     if name:
+        from .text import clean
+
         if name not in os.environ:
-            raise InvalidInput(errors=[FieldError("--client-secret-env", f"environment variable {name} is not set")])
-        return os.environ[name]
+            raise InvalidInput(errors=[FieldError("--client-secret-env", f"environment variable {clean(name, 100)} is not set")])
+        return _utf8(os.environ[name], "--client-secret-env", f"environment variable {clean(name, 100)}")
     return None
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Refuse an unusable --output before any sign-in or validation, so nothing is half-done."""
+    from .credentials_file import output_problem
+
+    if getattr(args, "output", None) is not None and not getattr(args, "stdout", False):
+        problem = output_problem(args.output)
+        if problem:
+            from .text import clean
+
+            raise InvalidInput(errors=[FieldError("--output", f"{clean(args.output, 200)} {problem}")])
 
 
 def _client_secret_input(args: argparse.Namespace) -> dict[str, Any]:
@@ -162,6 +202,7 @@ def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO
 def cmd_connect_client_secret(args: argparse.Namespace, out: TextIO) -> int:
     from .schema import parse_client_secret
 
+    _check_output(args)
     credentials = parse_client_secret(_client_secret_input(args))
     return _finish(args, "client-secret", credentials, out)
 
@@ -173,6 +214,7 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
     from .schema import parse_oauth_input
     from .settings import InstanceSettings
 
+    _check_output(args)
     settings = InstanceSettings.from_env()
     method = OAuthMethod()
     form = parse_oauth_input({k: v for k, v in (("tenantId", args.tenant_id), ("cloud", args.cloud)) if v})
@@ -192,14 +234,14 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
     if site.hostname in LOOPBACK_HOSTS and site.scheme == "http":  # serving https would need a certificate
         from .loopback import CallbackServer
 
-        with CallbackServer(site.hostname, site.port or 80, site.path) as server:
+        with CallbackServer(site.hostname, site.port or 80, site.path, state=request.state) as server:
             show_url(f"then wait (up to {args.timeout} s) for the callback on {settings.redirect_uri}")
             params = server.wait(args.timeout)
         if params is None:
             raise InvalidInput(errors=[FieldError("callback", f"no sign-in callback arrived within {args.timeout} s; run connect again")])
     else:
         show_url(f"then paste the full URL your browser was sent to ({settings.redirect_uri}?code=...)")
-        pasted = sys.stdin.readline().strip()
+        pasted = _stdin_line("callback").strip()
         if not pasted:
             raise InvalidInput(errors=[FieldError("callback", "no callback URL was pasted")])
         params = parse_qs(urlsplit(pasted).query, keep_blank_values=True)

@@ -80,8 +80,14 @@ def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, 
 
 
 def _reject(endpoint: str, why: str) -> EndpointRejected:
+    # The rejected value may hold a secret (user info, a pasted connection string, a SAS query):
+    # it is shown redacted, bounded and stripped of control characters (text.redact_secrets).
+    from .text import redact_secrets
+
+    looks_like_url = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", endpoint) is not None
+    shown = repr(redact_secrets(endpoint, 120)) if looks_like_url else f"(a value of {len(endpoint)} characters that is not a URL, not shown)"
     return EndpointRejected(
-        f"store endpoint {endpoint!r} rejected: {why}. Use the store's endpoint from the Azure portal "
+        f"store endpoint {shown} rejected: {why}. Use the store's endpoint from the Azure portal "
         "(App Configuration > Overview > Endpoint), e.g. https://mystore.azconfig.io",
         errors=[FieldError(FIELD, why)],
     )
@@ -98,8 +104,8 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
     try:
         parts = urlsplit(raw)
         port = parts.port
-    except ValueError as exc:
-        raise _reject(raw, f"it is not a valid URL ({exc})") from None
+    except ValueError:
+        raise _reject(raw, "it is not a valid URL (check the host and port)") from None
     if parts.scheme.lower() != "https":
         raise _reject(raw, "it must use https://")
     if "@" in parts.netloc:

@@ -9,6 +9,7 @@ sentinel key under a unique label, and always cleans it up.
 
 from __future__ import annotations
 
+import socket
 import uuid
 from typing import Any, Callable
 
@@ -16,13 +17,13 @@ import attrs
 
 from .clouds import Cloud
 from .endpoints import StoreEndpoint
+from .text import clean
 
 API_VERSION = "2023-11-01"
 """Pinned so recorded traffic does not change when the SDK's default changes."""
 SENTINEL_KEY = "azure-appconfig-plugin/connection-probe"
 IMPOSSIBLE_ETAG = "azure-appconfig-plugin-never-matches"
 CLEANUP_ATTEMPTS = 3
-RETRY_TOTAL = 3
 
 
 @attrs.frozen
@@ -34,33 +35,63 @@ class ProbeResult:
     www_authenticate: str | None = None
     retry_after: str | None = None
     unreachable: bool = False
+    no_such_host: bool = False
+    """DNS answered that the store's name does not exist (not: DNS could not be reached)."""
+    policy: str | None = None
+    """The code of the HTTP policy's refusal (``foreign_host``, ``deadline_exceeded``,
+    ``response_too_large``) or ``malformed_answer`` for a body that is not what the API returns."""
 
 
-def make_client(endpoint: StoreEndpoint, credential: Any, *, retry_backoff_factor: float = 0.8, **kwargs: Any) -> Any:
+def make_client(
+    endpoint: StoreEndpoint,
+    credential: Any,
+    *,
+    limits: Any = None,
+    pool_maxsize: int = 10,
+    **pipeline_kwargs: Any,
+) -> Any:
+    """The only factory of App Configuration clients: every request goes through ``http_policy``.
+
+    The client is pinned to the endpoint's host and port (links and redirects elsewhere are
+    refused), each call is bounded by the policy's deadline, waits and size cap. ``limits`` fixes
+    an ``http_policy.Limits`` for this client; ``pool_maxsize`` sizes its connection pool (the sync
+    engine's parallel writers need more than the default 10). Any other keyword goes to the client's
+    pipeline (e.g. ``user_agent``, ``logging_enable``); a ``transport`` or ``retry_policy`` given
+    here replaces the policy's and is the caller's responsibility.
+    """
     from azure.appconfiguration import AzureAppConfigurationClient
 
+    from . import http_policy
+
     cloud: Cloud = endpoint.cloud
+    retry = {k: pipeline_kwargs.pop(k) for k in http_policy.RETRY_OPTIONS if k in pipeline_kwargs}
+    options = http_policy.client_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
+    options.update(pipeline_kwargs)
     return AzureAppConfigurationClient(
         endpoint.url,
         credential,
         api_version=API_VERSION,
         audience=cloud.audience + "/",
-        retry_total=RETRY_TOTAL,
-        retry_backoff_factor=retry_backoff_factor,
-        retry_backoff_max=30,
-        connection_timeout=10,
-        read_timeout=30,
-        **kwargs,
+        **options,
     )
 
 
 def _result(call: Callable[[], Any]) -> ProbeResult:
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+    from azure.core.exceptions import DecodeError, HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    from .http_policy import HttpPolicyError, policy_error
 
     try:
         call()
         return ProbeResult(200)
+    except HttpPolicyError as exc:
+        return ProbeResult(None, str(exc), policy=exc.code)
+    except DecodeError as exc:
+        return _malformed(getattr(exc, "response", None), None)
     except HttpResponseError as exc:
+        found = policy_error(exc)
+        if found is not None:
+            return ProbeResult(None, str(found), policy=found.code)
         response = exc.response
         status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
         headers = getattr(response, "headers", {}) or {}
@@ -68,29 +99,76 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
         return ProbeResult(
             int(status) if status else None,
             text,
-            headers.get("WWW-Authenticate"),
-            headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After"),
+            clean(headers.get("WWW-Authenticate") or "", 500) or None,
+            clean(headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "", 60) or None,
         )
     except (ServiceRequestError, ServiceResponseError) as exc:
-        return ProbeResult(None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True)
+        found = policy_error(exc)
+        if found is not None:
+            return ProbeResult(None, str(found), policy=found.code)
+        return ProbeResult(None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True,
+                           no_such_host=_no_such_host(exc))
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body the SDK could not deserialize
+        doc = getattr(exc, "doc", None)
+        return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
+
+
+def _malformed(response: Any, body: bytes | None) -> ProbeResult:
+    from .http_policy import describe_body
+
+    status = getattr(response, "status_code", None)
+    content_type = None
+    if response is not None:
+        content_type = (getattr(response, "headers", None) or {}).get("Content-Type")
+        try:
+            body = response.body()
+        except Exception:  # noqa: BLE001 - describing the answer must not fail
+            body = body
+    what = describe_body(body, content_type) if body is not None else "a body that is not the API's JSON"
+    return ProbeResult(
+        status,
+        f"the store answered{f' {status}' if status else ''} with {what}, not App Configuration JSON: "
+        "the endpoint may not be an App Configuration store, or a proxy rewrote the answer",
+        policy="malformed_answer",
+    )
+
+
+NO_SUCH_NAME = ("Name or service not known", "nodename nor servname", "No address associated with hostname",
+                "EAI_NONAME", "[Errno -2]", "[Errno 8]", "getaddrinfo failed")
+"""Resolver answers that mean the name does not exist (not that DNS could not be reached)."""
+
+
+def _no_such_host(exc: BaseException) -> bool:
+    """Whether a transport failure (anywhere in its chain, before any text is shortened) is the
+    resolver saying the name does not exist."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror) and current.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+            return True
+        if any(marker in str(current) for marker in NO_SUCH_NAME):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0][:300] if text.strip() else ""
+    return clean(text.strip().splitlines()[0]) if text.strip() else ""
 
 
 def _error_text(exc: Any) -> str | None:
     response = exc.response
     try:
         body = response.json() if response is not None and response.text() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         for key in ("title", "detail", "message"):
             if body.get(key):
-                return str(body[key])
+                return clean(body[key])
     reason = getattr(response, "reason", None)
-    return str(reason) if reason else None
+    return clean(reason) if reason else None
 
 
 def probe_read(client: Any) -> ProbeResult:

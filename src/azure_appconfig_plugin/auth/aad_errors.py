@@ -21,6 +21,7 @@ from ..errors import (
     TenantNotFound,
 )
 from ..settings import PERMISSIONS
+from ..text import clean
 
 from msal.exceptions import MsalError
 
@@ -28,22 +29,36 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (OSError, MsalError, ValueError)
 """What MSAL raises for network failures (requests' errors are OSErrors), 5xx answers
 (MsalServiceError) and non-JSON bodies (ValueError)."""
 
-_AADSTS = re.compile(r"AADSTS(\d+)")
 _HTTP_STATUS = re.compile(r"HTTP Error: (\d{3})")
 _PERMS = ", ".join(PERMISSIONS)
 
 
 def aadsts_codes(result: Mapping[str, Any]) -> list[int]:
-    codes = [int(c) for c in result.get("error_codes") or [] if str(c).isdigit()]
-    if not codes:
-        codes = [int(m) for m in _AADSTS.findall(str(result.get("error_description") or ""))]
+    """AADSTS codes from the integer ``error_codes`` only (a list, or one value such as the callback's
+    ``error_codes=7000215``); never from description text, which is the server's (or an attacker's) prose."""
+    raw = result.get("error_codes")
+    items = raw if isinstance(raw, (list, tuple)) else re.split(r"[\s,]+", str(raw)) if raw is not None else []
+    codes = []
+    for item in items[:20]:
+        text = str(item).strip()
+        if not isinstance(item, bool) and text.isascii() and text.isdigit() and len(text) <= 9:
+            codes.append(int(text))
     return codes
 
 
 def _summary(result: Mapping[str, Any]) -> str:
-    """Azure's description without the trailing trace/correlation/timestamp lines."""
-    text = str(result.get("error_description") or result.get("error") or "").split("\r\n")[0].split("\n")[0]
-    return text.strip()
+    """Azure's description without the trailing trace/correlation/timestamp lines; bounded, control and bidi characters removed."""
+    text = str(result.get("error_description") or result.get("error") or "")[:4000]
+    return clean(text.split("\r\n")[0].split("\n")[0])
+
+
+_ID = re.compile(r"^[0-9a-zA-Z-]{1,64}$")
+
+
+def _id(value: Any) -> str | None:
+    """A correlation or trace ID as shown: only when it looks like one."""
+    text = str(value).strip() if value is not None else ""
+    return text if _ID.match(text) else None
 
 
 class IdentityError:
@@ -182,9 +197,9 @@ def error_from_result(
     decides the class, field and message.
     """
     codes = aadsts_codes(result)
-    error = str(result.get("error") or "")
+    error = clean(result.get("error") or "", 80)
     code = f"AADSTS{codes[0]}" if codes else (error or None)
-    extra = {"code": code, "correlation_id": result.get("correlation_id"), "trace_id": result.get("trace_id")}
+    extra = {"code": code, "correlation_id": _id(result.get("correlation_id")), "trace_id": _id(result.get("trace_id"))}
     said = _summary(result)
     azure_says = f" Azure said: {said}" if said else ""
     context = {

@@ -12,8 +12,9 @@ from typing import Any, Callable
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
+from .. import http_policy
 from ..clouds import Cloud, get_cloud
-from ..errors import AuthError, ReconnectRequired
+from ..errors import AuthError, IdentityServiceError, ReconnectRequired
 from ..records import RotateCallback
 from ..schema import ClientSecretCredentials, OAuthCredentials
 from ..settings import InstanceSettings
@@ -35,6 +36,45 @@ def _accept(cloud: Cloud, scopes: tuple[str, ...]) -> None:
             f"this credential only issues tokens for {cloud.scope}; refused {list(scopes)!r}",
             code="scope_not_allowed",
         )
+
+
+def seconds_field(result: Any, name: str, default: int = 0) -> int:
+    """A token answer's ``expires_in``-like field as whole seconds; a typed error when it is not one."""
+    value = result.get(name, default) if isinstance(result, dict) else default
+    if value is None and name == "refresh_in":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = float("nan")
+    if not (0 <= number <= http_policy.MAX_TOKEN_SECONDS):  # also false for nan and inf
+        shown = "null" if value is None else type(value).__name__
+        raise IdentityServiceError(
+            f"the identity platform sent a token answer whose {name} is {shown}, not a number of seconds",
+            code="malformed_answer",
+        )
+    return int(number)
+
+
+def call_identity_platform(call: Callable[[], Any], where: str) -> Any:
+    """Run an MSAL call; every failure (transport, policy, a malformed answer MSAL chokes on) ends typed."""
+    try:
+        return call()
+    except AuthError:
+        raise
+    except http_policy.HttpPolicyError:
+        raise
+    except TRANSPORT_ERRORS as exc:
+        found = http_policy.policy_error(exc)
+        if found is not None:
+            raise found from None
+        raise error_from_exception(exc, where=where) from None
+    except (TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        raise IdentityServiceError(
+            f"the identity platform at {where} sent an answer MSAL could not use ({type(exc).__name__}); "
+            "check that the login host is the Microsoft identity platform",
+            code="malformed_answer",
+        ) from None
 
 
 class _Base:
@@ -95,18 +135,24 @@ class ClientSecretTokenCredential(_Base):
         """A token from MSAL (its in-process cache, else the identity platform)."""
         c = self._credentials
         authority = self.cloud.authority(c.tenant_id)
-        app = msal_apps.get_app(authority, c.client_id, c.client_secret)
-        try:
-            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
-        except TRANSPORT_ERRORS as exc:
-            raise error_from_exception(exc, where=authority) from None
+        # One token request per (authority, client, scope) at a time: on a cold cache the first
+        # caller fetches, the others wait and then find its token in MSAL's cache (the seam a
+        # shared cross-process cache plugs into sits under this lock, in msal_apps).
+        with msal_apps.single_flight(authority, c.client_id, self.cloud.scope):
+            app = call_identity_platform(lambda: msal_apps.get_app(authority, c.client_id, c.client_secret), authority)
+            result = call_identity_platform(
+                lambda: app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims), authority
+            )
+        if not isinstance(result, dict):
+            raise IdentityServiceError(f"the identity platform at {authority} sent no token answer", code="malformed_answer")
         if "access_token" not in result:
             raise error_from_result(result, stage="client-credentials", tenant=c.tenant_id, client_id=c.client_id)
         now = int(self._clock())
+        refresh_in = seconds_field(result, "refresh_in")
         return AccessTokenInfo(
-            result["access_token"],
-            now + int(result.get("expires_in", 0)),
-            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
+            str(result["access_token"]),
+            now + seconds_field(result, "expires_in"),
+            refresh_on=now + refresh_in if refresh_in else None,
         )
 
 
@@ -133,6 +179,11 @@ class OAuthTokenCredential(_Base):
         self._on_rotate = on_rotate
         self._clock = clock
         self._lock = threading.Lock()
+        self._rotate_lock = threading.Lock()
+        self._issued = 0
+        """How many refresh tokens this object has received (issue order)."""
+        self._delivered = 0
+        """The issue number of the last rotation handed to ``on_rotate``."""
 
     def __repr__(self) -> str:
         c = self._credentials
@@ -151,20 +202,41 @@ class OAuthTokenCredential(_Base):
             if claims is None and c.access_token and c.expires_on and c.expires_on - now > REFRESH_MARGIN_SECONDS:
                 return AccessTokenInfo(c.access_token, c.expires_on)
             authority = self.cloud.authority(c.tenant_id)
-            app = msal_apps.get_app(authority, self._settings.client_id, self._settings.client_secret, user_grants=True)
-            try:
-                result = app.acquire_token_by_refresh_token(
+            s = self._settings
+            app = call_identity_platform(lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority)
+            result = call_identity_platform(
+                lambda: app.acquire_token_by_refresh_token(
                     c.refresh_token, scopes=[self.cloud.scope], **({"data": {"claims": claims}} if claims else {})
-                )
-            except TRANSPORT_ERRORS as exc:
-                raise error_from_exception(exc, where=authority) from None
+                ),
+                authority,
+            )
+            if not isinstance(result, dict):
+                raise IdentityServiceError(f"the identity platform at {authority} sent no token answer", code="malformed_answer")
             if "access_token" not in result:
                 raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)
-            expires_on = now + int(result.get("expires_in", 0))
+            expires_on = now + seconds_field(result, "expires_in")
             new_refresh = result.get("refresh_token") or c.refresh_token
-            self._credentials = c.with_tokens(new_refresh, result["access_token"], expires_on)
-            rotated = new_refresh != c.refresh_token
-            updated = self._credentials
-        if rotated and self._on_rotate is not None:
-            self._on_rotate(updated)
-        return AccessTokenInfo(result["access_token"], expires_on)
+            if not isinstance(new_refresh, str):
+                raise IdentityServiceError("the identity platform sent a refresh token that is not a string", code="malformed_answer")
+            access = str(result["access_token"])
+            self._credentials = c.with_tokens(new_refresh, access, expires_on)
+            if new_refresh != c.refresh_token:
+                self._issued += 1
+        self._deliver_rotation()
+        return AccessTokenInfo(access, expires_on)
+
+    def _deliver_rotation(self) -> None:
+        """Hand the newest rotated credentials to ``on_rotate``, in issue order.
+
+        Runs outside the refresh lock (a slow callback does not hold up token requests) but under
+        its own lock, and always delivers the newest credentials: an older refresh token can never
+        overwrite a newer one, whatever the callbacks' timing.
+        """
+        if self._on_rotate is None:
+            return
+        with self._rotate_lock:
+            with self._lock:
+                issued, latest = self._issued, self._credentials
+            if issued > self._delivered:
+                self._on_rotate(latest)
+                self._delivered = issued

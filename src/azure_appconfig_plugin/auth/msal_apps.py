@@ -3,23 +3,33 @@
 One app per (authority, client ID, secret fingerprint, purpose), reused across calls so that
 MSAL's token cache and its cached tenant discovery are reused too. Guarded by a lock;
 ``reset()`` empties it for tests.
+
+Every app talks HTTP only through ``http_policy.session(login host, kind="token")``: pinned to
+the authority's host (a discovery document naming another token endpoint is refused), each
+answer bounded in time and size.
+
+``single_flight(key)`` is the seam for token reuse under concurrency: callers asking for the
+same (authority, client, scope) token take turns, so on a cold cache the first one fetches and
+the others find its token in the cache beneath (MSAL's, or a shared one plugged in there).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import contextlib
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import msal
 
-from ..errors import TenantNotFound
+from .. import http_policy
+from ..errors import IdentityServiceError, TenantNotFound
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception
 
 MAX_APPS = 256
-HTTP_TIMEOUT_SECONDS = 30
 
 _CORRELATION = re.compile(r'"correlation_id"\s*:\s*"([0-9a-fA-F-]{36})"')
 _lock = threading.Lock()
@@ -61,7 +71,7 @@ def get_app(
                 client_credential=client_secret,
                 authority=authority,
                 instance_discovery=False,
-                timeout=HTTP_TIMEOUT_SECONDS,
+                http_client=_http_client(authority),
                 token_cache=_NoStoreCache() if user_grants else None,
             )
         except ValueError as exc:
@@ -76,13 +86,49 @@ def get_app(
             ) from None
         except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery
             raise error_from_exception(exc, where=authority) from None
+        except http_policy.HttpPolicyError:
+            raise
         _apps[key] = app
         while len(_apps) > MAX_APPS:
             _apps.popitem(last=False)
         return app
 
 
+def _http_client(authority: str) -> Any:
+    parts = urlsplit(authority)
+    return http_policy.session(parts.hostname or "", parts.port or 443, kind="token")
+
+
+_flights_lock = threading.Lock()
+_flights: dict[tuple[str, ...], threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def single_flight(*key: str) -> Iterator[None]:
+    """One caller at a time per ``key`` (e.g. authority, client ID, scope); the others wait, bounded.
+
+    Inside the block a caller first looks in the token cache, then fetches: so the first caller
+    fetches and the ones that waited find its token. The wait is bounded by the token deadline;
+    when it passes, the waiter gets ``IdentityServiceError`` instead of a second request.
+    """
+    norm = tuple(k.lower() for k in key)
+    with _flights_lock:
+        lock = _flights.setdefault(norm, threading.Lock())
+    wait = http_policy.remaining(http_policy.current_limits().token_request_seconds * 2)
+    if not lock.acquire(timeout=max(wait, 0)):
+        raise IdentityServiceError(
+            f"another request for the same token ({norm[0]}) did not finish within {max(wait, 0):.0f} s; retry later",
+            code="token_wait_timeout",
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def reset() -> None:
     """Forget every cached app (tests use this between cases)."""
     with _lock:
         _apps.clear()
+    with _flights_lock:
+        _flights.clear()

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 import attrs
 
 from ..clouds import get_cloud
-from ..errors import AuthError, OAuthStateError
-from ..formats import b64url_json, is_guid
+from ..errors import AppConnectionError, AuthError, OAuthStateError
+from ..formats import is_guid
 from ..schema import OAuthCredentials, OAuthInput
 from ..settings import InstanceSettings
 from .flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, PendingFlow, default_flow_store
@@ -98,12 +98,24 @@ def begin(
     return AuthorizationRequest(url, state, flow.expires_at)
 
 
-def _single(params: Mapping[str, Any]) -> dict[str, str]:
+MAX_PARAM_LENGTH = 8192
+"""Longer callback values are cut (authorization codes are ~1-2 KB)."""
+
+
+def _single(params: Any) -> dict[str, str]:
+    from ..errors import FieldError, InvalidInput
+
+    if not isinstance(params, Mapping):
+        raise InvalidInput(
+            errors=[FieldError("params", f"the callback's query parameters must be a mapping, not {type(params).__name__}")]
+        )
     out: dict[str, str] = {}
-    for key, value in params.items():
+    for key, value in list(params.items())[:100]:
         if isinstance(value, (list, tuple)):
             value = value[0] if value else ""
-        out[str(key)] = str(value)
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            value = ""
+        out[str(key)[:100]] = str(value)[:MAX_PARAM_LENGTH]
     return out
 
 
@@ -116,7 +128,7 @@ def complete(
 ) -> OAuthCredentials:
     """Finish the flow from the callback's query parameters and return the credentials to store."""
     from . import msal_apps
-    from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
+    from .aad_errors import TRANSPORT_ERRORS, error_from_result
 
     params = _single(params)
     store = flow_store if flow_store is not None else default_flow_store()
@@ -141,7 +153,11 @@ def complete(
 
     cloud = get_cloud(flow.cloud)
     authority = cloud.authority(flow.tenant)
-    app = msal_apps.get_app(authority, settings.client_id, settings.client_secret, user_grants=True)
+    from .credential import call_identity_platform
+
+    app = call_identity_platform(
+        lambda: msal_apps.get_app(authority, settings.client_id, settings.client_secret, user_grants=True), authority
+    )
     msal_flow = {
         "state": flow.state,
         "redirect_uri": flow.redirect_uri,
@@ -149,16 +165,21 @@ def complete(
         "code_verifier": flow.code_verifier,
         "nonce": flow.nonce,
     }
+    failures: tuple[type[Exception], ...] = (*TRANSPORT_ERRORS, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
     try:
         result = app.acquire_token_by_auth_code_flow(msal_flow, params)
+    except AppConnectionError:
+        raise
     except (ValueError, RuntimeError) as exc:  # state/nonce checks inside MSAL
         if "nonce" in str(exc).lower():
             raise OAuthStateError("the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch") from None
         if "state" in str(exc).lower():
             raise OAuthStateError("state mismatch; start the connection again", code="state_mismatch") from None
-        raise error_from_exception(exc, where=authority) from None
-    except TRANSPORT_ERRORS as exc:
-        raise error_from_exception(exc, where=authority) from None
+        raise _typed(exc, authority) from None  # typed like any other failure
+    except failures as exc:
+        raise _typed(exc, authority) from None
+    if not isinstance(result, dict):
+        raise AuthError("the identity platform sent no token answer", code="malformed_answer")
     if "access_token" not in result:
         raise error_from_result(result, stage="code", tenant=flow.tenant, redirect_uri=flow.redirect_uri)
     if not result.get("refresh_token"):
@@ -167,28 +188,86 @@ def complete(
             "Add it under API permissions and connect again.",
             code="no_refresh_token",
         )
-    tenant = _tenant_of(result)
-    if is_guid(flow.tenant) and tenant and tenant.lower() != flow.tenant.lower():
-        raise OAuthStateError(
-            f"the sign-in completed in tenant {tenant}, not the requested tenant {flow.tenant}; start again",
-            code="tenant_mismatch",
-        )
-    if not tenant:
-        raise AuthError("the token response names no tenant (no tid claim or client_info)", code="tenant_unknown")
+    tenant = _check_id_token(result, flow, settings, cloud.authority_base, _discovered_tenant(app, flow.tenant))
+    from .credential import seconds_field
+
     now = int(clock())
     return OAuthCredentials(
         tenant_id=tenant,
         client_id=settings.client_id,
-        refresh_token=result["refresh_token"],
-        access_token=result["access_token"],
-        expires_on=now + int(result.get("expires_in", 0)),
+        refresh_token=str(result["refresh_token"]),
+        access_token=str(result["access_token"]),
+        expires_on=now + seconds_field(result, "expires_in"),
         cloud=cloud.slug,
     )
 
 
-def _tenant_of(result: Mapping[str, Any]) -> str | None:
-    claims = result.get("id_token_claims") or {}
-    if claims.get("tid"):
-        return str(claims["tid"])
-    info = b64url_json(result.get("client_info") or "") or {}
-    return str(info["utid"]) if info.get("utid") else None
+def _typed(exc: BaseException, authority: str) -> AppConnectionError:
+    """The typed error ``call_identity_platform`` makes of ``exc``."""
+    from .credential import call_identity_platform
+
+    def again() -> None:
+        raise exc
+
+    try:
+        call_identity_platform(again, authority)
+    except AppConnectionError as typed:
+        return typed
+    return AuthError(f"the identity platform at {authority} failed ({type(exc).__name__})", code="unexpected")
+
+
+def _discovered_tenant(app: Any, requested: str) -> str | None:
+    """The tenant ID the authority resolved to (MSAL reads it from the discovered token endpoint).
+
+    None for ``organizations`` (any work account may sign in); for a GUID tenant, that GUID; for a
+    domain tenant, the GUID its discovery document names.
+    """
+    if requested.lower() == ANY_WORK_ACCOUNT:
+        return None
+    if is_guid(requested):
+        return requested
+    found = str(getattr(getattr(app, "authority", None), "tenant", "") or "")
+    if not is_guid(found):
+        raise OAuthStateError(
+            f"the identity platform did not resolve tenant {requested} to a tenant ID; start again",
+            code="tenant_unknown",
+        )
+    return found
+
+
+def _check_id_token(
+    result: Mapping[str, Any], flow: PendingFlow, settings: InstanceSettings, authority_base: str, pinned: str | None
+) -> str:
+    """Require the ID token and check it: nonce, audience, issuer, and the tenant pin. Returns the tenant ID."""
+    claims = result.get("id_token_claims")
+    if not result.get("id_token") or not isinstance(claims, Mapping) or not claims:
+        raise OAuthStateError(
+            "the token response has no ID token, so the sign-in cannot be tied to this flow (nonce); start again",
+            code="id_token_missing",
+        )
+    if claims.get("nonce") != _nonce_hash(flow.nonce):
+        raise OAuthStateError("the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch")
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if not any(isinstance(a, str) and a.lower() == settings.client_id.lower() for a in audiences):
+        raise OAuthStateError(
+            f"the ID token was issued to another application, not {settings.client_id}; start again",
+            code="audience_mismatch",
+        )
+    tenant = claims.get("tid")
+    if not isinstance(tenant, str) or not is_guid(tenant):
+        raise AuthError("the ID token names no tenant (no tid claim); start again", code="tenant_unknown")
+    if pinned is not None and tenant.lower() != pinned.lower():
+        raise OAuthStateError(
+            f"the sign-in completed in tenant {tenant}, not the requested tenant {flow.tenant} ({pinned}); start again",
+            code="tenant_mismatch",
+        )
+    issuer = f"{authority_base}/{tenant}/v2.0"
+    if str(claims.get("iss", "")).rstrip("/").lower() != issuer.lower():
+        raise OAuthStateError(
+            f"the ID token's issuer is not {issuer}: it was not issued by the identity platform for tenant {tenant}; start again",
+            code="issuer_mismatch",
+        )
+    return tenant
+
+

@@ -222,16 +222,23 @@ def store_stage(run: Run) -> list[Check]:
 STAGES: tuple[Stage, ...] = (
     Stage(("input",), input_stage, lambda run: True, "the input is invalid"),
     Stage(("instance settings",), settings_stage, _needs_settings, "instance settings are missing"),
-    Stage(("endpoint",), endpoint_stage, lambda run: bool(run.request.endpoint), "no token is sent to a rejected endpoint"),
+    # an endpoint given as "" is bad input, not "no endpoint" (#13 finding 10)
+    Stage(("endpoint",), endpoint_stage, lambda run: run.request.endpoint is not None, "no token is sent to a rejected endpoint"),
     Stage(("token",), token_stage, lambda run: True, "no token"),
-    Stage(STORE_CHECKS, store_stage, lambda run: bool(run.request.endpoint), "the store could not be checked",
+    Stage(STORE_CHECKS, store_stage, lambda run: run.request.endpoint is not None, "the store could not be checked",
           absent="no store endpoint given: pass an endpoint to check KeyValue permissions"),
 )
 
 
 def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES) -> None:
     """Run the stages, adding each check to ``request`` as it is made (so later
-    ``validate_connection`` implementations see them)."""
+    ``validate_connection`` implementations see them), all within one deadline (#13)."""
+    from .. import http_policy
+
+    http_policy.bounded_by("validation_seconds")(_run_stages)(request, stages)
+
+
+def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
     run = Run(request, os.environ if request.options.get("env") is None else request.options["env"])
     blocked: str | None = None
     for stage in stages:

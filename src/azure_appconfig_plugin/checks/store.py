@@ -11,10 +11,14 @@ from ..store import SENTINEL_KEY
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
 STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
-NO_SUCH_NAME = ("Name or service not known", "nodename nor servname", "No address associated with hostname",
-                "EAI_NONAME", "[Errno -2]", "[Errno 8]", "getaddrinfo failed")
-"""Resolver answers that mean the name does not exist (not that DNS could not be reached)."""
 
+POLICY_REMEDY = {
+    "foreign_host": "The store (or something in front of it) sent a link to another host; check the endpoint and any proxy.",
+    "deadline_exceeded": "Retry later, or raise the deadline (README: Limits and timeouts).",
+    "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
+    "malformed_answer": "Check the endpoint is an App Configuration store and no proxy rewrites its answers.",
+}
+"""Remedies for a probe the HTTP policy stopped (``ProbeResult.policy``, see ``http_policy``)."""
 
 def _www_auth_description(header: str | None) -> str:
     if not header:
@@ -65,9 +69,12 @@ def interpret(
 ) -> Check:
     """One probe's answer as a check that says what to fix."""
     status = result.status
+    if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, deadline, size cap, bad body
+        return Check(name, FAILED, result.error or result.policy, POLICY_REMEDY.get(result.policy, "Retry later."),
+                     code=result.policy)
     if result.unreachable:
         error = result.error or ""
-        if any(marker in error for marker in NO_SUCH_NAME):
+        if result.no_such_host:
             detail = f"DNS has no address for {url}: no store by that name exists (check the name and the cloud)"
             remedy = "Check the endpoint on the store's Overview page (and the connection's cloud)."
         else:
@@ -92,7 +99,9 @@ def interpret(
             detail = "the store rejected the token (401): it was not issued for this store's tenant or audience"
             remedy = f"Get a token for {audience} from the store's own tenant."
         if said:
-            detail += f". Azure said: {said}"
+            from ..text import clean
+
+            detail += f". Azure said: {clean(said)}"
         return Check(name, FAILED, detail, remedy, code="401")
     if status == 403:
         role = "App Configuration Data Reader (read only) or App Configuration Data Owner" if name == "KeyValue.Read" else "App Configuration Data Owner"

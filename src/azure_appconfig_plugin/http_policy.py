@@ -1,0 +1,614 @@
+"""The one HTTP policy: every request this package makes or configures goes through it.
+
+What it guarantees (limits are data in ``LIMITS``; ``current_limits()`` reads them, with any
+``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_<NAME>`` environment override, and
+``configure(...)`` changes them for the process):
+
+- **Deadlines per response, not per read.** Each request (token or store) must deliver its whole
+  answer, headers and body, within its deadline; a watchdog shuts the socket when it passes, so a
+  server sending one byte every few seconds is cut off. ``operation_deadline(seconds)`` bounds a
+  whole operation (validation uses it): no request inside it may outlive it.
+- **Capped waits.** A server-requested wait (``Retry-After``, ``retry-after-ms``,
+  ``x-ms-retry-after-ms``, HTTP dates) longer than ``retry_after_max_seconds`` ends the retries at
+  once (the answer is reported with the wait it asked for); all waits of one call together stay
+  within ``retry_wait_budget_seconds`` and inside the deadline.
+- **Size cap while streaming.** A body larger than ``max_response_bytes`` (after decompression) is
+  cut off as it streams in, never read whole.
+- **Pinned host.** A session/client is pinned to the host (and port) it was made for: redirects,
+  next links (``@nextLink``, ``Link``) and ``Operation-Location`` URLs that name another host are
+  refused before a connection is opened, so no token or secret ever goes with them.
+
+Public API (for the sync engine and new auth methods):
+
+- ``store.make_client(endpoint, credential, **pipeline_kwargs)`` is the only App Configuration
+  client factory; it calls ``client_kwargs(host, port)`` here. Anything else built on azure-core
+  should pass ``**client_kwargs(host, port, kind="store")`` to its client.
+- ``msal_apps`` passes ``session(host, kind="token")`` as MSAL's ``http_client``. Any other HTTP a
+  new auth method makes uses ``session(host, port, kind=...)``.
+- Errors are ``HttpPolicyError`` subclasses (typed ``AppConnectionError``s):
+  ``DeadlineExceeded``, ``ResponseTooLarge``, ``ForeignHostRefused``; ``policy_error(exc)`` finds one
+  inside an SDK exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import socket
+import threading
+import time
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from .errors import AppConnectionError
+
+ENV_PREFIX = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_"
+
+
+@attrs.frozen
+class Limit:
+    """One limit: its name (the ``Limits`` attribute), default, unit and what it bounds."""
+
+    name: str
+    default: float
+    unit: str
+    what: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+LIMITS: tuple[Limit, ...] = (
+    Limit("validation_seconds", 120, "s", "a whole validation (token stage and every store probe)"),
+    Limit("token_request_seconds", 30, "s", "one request to the Microsoft identity platform (discovery or token), answer included"),
+    Limit("store_request_seconds", 60, "s", "one store call, its retries and waits included"),
+    Limit("connect_seconds", 10, "s", "opening one connection"),
+    Limit("retry_total", 3, "retries", "retries of one store call (429, 5xx, connection errors)"),
+    Limit("retry_after_max_seconds", 60, "s", "the longest server-requested wait honoured; a longer request ends the retries"),
+    Limit("retry_wait_budget_seconds", 90, "s", "all waits of one store call together"),
+    Limit("max_response_bytes", 16 * 1024 * 1024, "bytes", "one response body after decompression, cut off while streaming"),
+)
+
+
+@attrs.frozen
+class Limits:
+    validation_seconds: float = 120
+    token_request_seconds: float = 30
+    store_request_seconds: float = 60
+    connect_seconds: float = 10
+    retry_total: float = 3
+    retry_after_max_seconds: float = 60
+    retry_wait_budget_seconds: float = 90
+    max_response_bytes: float = 16 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, base: Limits | None = None) -> Limits:
+        """``base`` (or the defaults) with every ``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_<NAME>`` override."""
+        from .errors import FieldError, SettingsError
+
+        env = os.environ if env is None else env
+        changes: dict[str, float] = {}
+        problems = []
+        for limit in LIMITS:
+            raw = env.get(limit.env_var)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or value <= 0:
+                problems.append(FieldError(limit.env_var, "must be a positive number"))
+            else:
+                changes[limit.name] = value
+        if problems:
+            raise SettingsError(errors=problems)
+        return attrs.evolve(base or cls(), **changes)
+
+
+assert tuple(a.name for a in attrs.fields(Limits)) == tuple(limit.name for limit in LIMITS)
+assert all(getattr(Limits(), limit.name) == limit.default for limit in LIMITS)
+
+_configured: Limits | None = None
+_config_lock = threading.Lock()
+
+
+def configure(limits: Limits | None = None, **changes: float) -> Limits:
+    """Set the process-wide limits (``configure(validation_seconds=30)``); ``configure(None)`` resets.
+
+    Environment overrides still apply on top. Returns the limits now in force.
+    """
+    global _configured
+    with _config_lock:
+        if limits is None and not changes:
+            _configured = None
+        else:
+            _configured = attrs.evolve(limits or _configured or Limits(), **changes)
+    return current_limits()
+
+
+def current_limits(env: Mapping[str, str] | None = None) -> Limits:
+    return Limits.from_env(env, base=_configured)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class HttpPolicyError(AppConnectionError):
+    """A request stopped by the HTTP policy (never retried)."""
+
+
+class DeadlineExceeded(HttpPolicyError):
+    """The answer did not arrive completely within the deadline."""
+
+
+class ResponseTooLarge(HttpPolicyError):
+    """The answer's body exceeded ``max_response_bytes``."""
+
+
+class ForeignHostRefused(HttpPolicyError):
+    """A response-directed URL (redirect, next link, Operation-Location) named another host."""
+
+
+class MalformedAnswer(HttpPolicyError):
+    """An identity-platform answer that is not the JSON object it must be, or has a field of the wrong type."""
+
+
+TOKEN_NUMBER_FIELDS = ("expires_in", "ext_expires_in", "refresh_in")
+MAX_TOKEN_SECONDS = 10 * 365 * 24 * 3600
+
+
+def describe_body(body: bytes, content_type: str | None = None) -> str:
+    """What a body looks like, never what it says (it may hold tokens): type, size, first character."""
+    text = body.lstrip()[:1].decode("ascii", "replace") if body.strip() else ""
+    kind = "HTML" if text == "<" else ("empty" if not text else "text")
+    shown = f"{kind} ({len(body)} bytes"
+    if content_type:
+        from .text import clean
+
+        shown += f", Content-Type {clean(content_type, 60)}"
+    return shown + ")"
+
+
+def check_token_answer(body: bytes, content_type: str | None, where: str) -> None:
+    """Raise ``MalformedAnswer`` unless ``body`` is a JSON object whose number fields are finite, positive numbers."""
+    import json
+
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise MalformedAnswer(
+            f"the identity platform at {where} answered with {describe_body(body, content_type)}, not JSON; "
+            "check that the login host is the Microsoft identity platform (or a proxy is not rewriting answers)",
+            code="malformed_answer",
+        ) from None
+    if not isinstance(data, dict):
+        raise MalformedAnswer(
+            f"the identity platform at {where} answered with a JSON {type(data).__name__}, not an object",
+            code="malformed_answer",
+        )
+    for name in TOKEN_NUMBER_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        try:
+            number = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else math.nan
+        except (ValueError, OverflowError):
+            number = math.nan
+        if not (math.isfinite(number) and 0 <= number <= MAX_TOKEN_SECONDS):
+            shown = "null" if value is None else (type(value).__name__ if not isinstance(value, (int, float)) else repr(value)[:40])
+            raise MalformedAnswer(
+                f"the identity platform at {where} sent a token answer whose {name} is {shown}, "
+                f"not a number of seconds between 0 and {MAX_TOKEN_SECONDS}",
+                code="malformed_answer",
+            )
+
+
+def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
+    """The ``HttpPolicyError`` behind ``exc`` (itself, its cause/context or an SDK's inner exception)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, HttpPolicyError):
+            return exc
+        seen.add(id(exc))
+        exc = getattr(exc, "inner_exception", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def operation_deadline(seconds: float) -> Iterator[float]:
+    """No request made by this thread inside the block outlives ``seconds`` from now (nested: the earlier wins)."""
+    outer: float | None = getattr(_local, "deadline", None)
+    mine = time.monotonic() + seconds
+    _local.deadline = mine if outer is None else min(outer, mine)
+    try:
+        yield _local.deadline
+    finally:
+        _local.deadline = outer
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bounded_by(limit: str) -> Callable[[F], F]:
+    """Decorator: the call runs inside ``operation_deadline(<limit> of current_limits())``."""
+    if limit not in {lim.name for lim in LIMITS}:
+        raise ValueError(f"unknown limit {limit!r}")
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                limits = current_limits()
+            except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
+                limits = _configured or Limits()
+            with operation_deadline(float(getattr(limits, limit))):
+                return func(*args, **kwargs)
+
+        return bounded  # type: ignore[return-value]
+
+    return wrap
+
+
+def remaining(default: float) -> float:
+    """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
+    deadline: float | None = getattr(_local, "deadline", None)
+    return default if deadline is None else min(default, deadline - time.monotonic())
+
+
+class _Watchdog:
+    """One daemon thread that fires every expired ``_Watch`` (a thread per request would cost ~0.5 ms each)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch) -> None:
+        import heapq
+
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (watch.expires, self._seq, watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-policy-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        import heapq
+
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait(5)
+                    continue
+                delay = self._heap[0][0] - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                _, _, watch = heapq.heappop(self._heap)
+            watch.fire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _Watch:
+    """Shuts every connection a request uses when its deadline passes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expires = time.monotonic() + max(seconds, 0)
+        self.expired = False
+        self.done = False
+        self._lock = threading.Lock()
+        self._conns: list[Any] = []
+
+    def __enter__(self) -> _Watch:
+        _local.watch = self
+        _WATCHDOG.add(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._lock:
+            self.done = True
+        _local.watch = None
+
+    def track(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.append(conn)
+            if self.expired:
+                _shut(conn)
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.expired = True
+            for conn in self._conns:
+                _shut(conn)
+
+
+def _shut(conn: Any) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+# --- the requests transport ----------------------------------------------------------------------
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return (parts.hostname or "").lower(), port if port is not None else default
+
+
+_classes: dict[str, Any] = {}
+
+
+def _transport_classes() -> dict[str, Any]:
+    """requests/urllib3 subclasses, built on first use (keeps this module import-light)."""
+    if "adapter" in _classes:
+        return _classes
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class _Tracked:
+        def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+            watch: _Watch | None = getattr(_local, "watch", None)
+            if watch is not None:
+                watch.track(conn)
+            return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+    class TrackedHTTPPool(_Tracked, HTTPConnectionPool):
+        pass
+
+    class TrackedHTTPSPool(_Tracked, HTTPSConnectionPool):
+        pass
+
+    class PolicyAdapter(HTTPAdapter):
+        """Pins the host, bounds each whole answer in time and size."""
+
+        def __init__(self, host: str, port: int, kind: str, limits: Limits | None, **kwargs: Any) -> None:
+            self.pinned = (host.lower(), port)
+            self.kind = kind
+            self.fixed_limits = limits
+            super().__init__(**kwargs)
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
+
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+            limits = self.fixed_limits or current_limits()
+            target = _host_port(request.url)
+            if target != self.pinned:
+                shown = f"{target[0]}:{target[1]}"
+                raise ForeignHostRefused(
+                    f"refused to follow a link or redirect to {shown}: this {self.kind} connection is pinned to "
+                    f"{self.pinned[0]}:{self.pinned[1]}, so nothing (no token, no secret) was sent there",
+                    code="foreign_host",
+                )
+            budget = limits.token_request_seconds if self.kind == "token" else limits.store_request_seconds
+            seconds = remaining(budget)
+            if seconds <= 0:
+                raise _deadline(self.kind, request.url, budget)
+            read = seconds
+            if isinstance(timeout, tuple) and timeout[1]:
+                read = min(seconds, float(timeout[1]))
+            elif isinstance(timeout, (int, float)) and timeout:
+                read = min(seconds, float(timeout))
+            connect = min(limits.connect_seconds, seconds)
+            with _Watch(seconds) as watch:
+                try:
+                    response = super().send(request, stream=True, timeout=(connect, read), **kwargs)
+                    self._read_capped(response, int(limits.max_response_bytes), watch, seconds)
+                    status = response.status_code
+                    if self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
+                        host, port = target
+                        check_token_answer(response.content, response.headers.get("Content-Type"), f"{host}:{port}")
+                except HttpPolicyError:
+                    raise
+                except Exception as exc:
+                    if watch.expired:
+                        raise _deadline(self.kind, request.url, seconds) from exc
+                    raise _as_requests_error(exc) from exc
+            if watch.expired:
+                raise _deadline(self.kind, request.url, seconds)
+            return response
+
+        def _read_capped(self, response: Any, cap: int, watch: _Watch, seconds: float) -> None:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                response.close()
+                raise _too_large(response.url, cap, f"it declared {declared} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in response.raw.stream(64 * 1024, decode_content=True):
+                    size += len(chunk)
+                    if size > cap:
+                        raise _too_large(response.url, cap, "it kept streaming")
+                    chunks.append(chunk)
+                    if watch.expired:
+                        break
+            except BaseException:
+                response.close()
+                raise
+            response._content = b"".join(chunks)
+            response._content_consumed = True
+
+    from urllib3 import exceptions as u3
+
+    def _as_requests_error(exc: Exception) -> Exception:
+        """Body-read failures mapped as requests maps them in ``iter_content``."""
+        if isinstance(exc, (requests.RequestException, HttpPolicyError)):
+            return exc
+        if isinstance(exc, u3.ProtocolError):
+            return requests.exceptions.ChunkedEncodingError(exc)
+        if isinstance(exc, u3.DecodeError):
+            return requests.exceptions.ContentDecodingError(exc)
+        if isinstance(exc, u3.ReadTimeoutError):
+            return requests.exceptions.ConnectionError(exc)
+        if isinstance(exc, u3.SSLError):
+            return requests.exceptions.SSLError(exc)
+        return exc
+
+    class PolicySession(requests.Session):
+        def __init__(self, adapter: Any) -> None:
+            super().__init__()
+            self.max_redirects = 5
+            self.mount("https://", adapter)
+            self.mount("http://", adapter)
+
+    _classes.update(adapter=PolicyAdapter, session=PolicySession)
+    return _classes
+
+
+def _deadline(kind: str, url: str, seconds: float) -> DeadlineExceeded:
+    host, port = _host_port(url)
+    return DeadlineExceeded(
+        f"{host}:{port} did not deliver its whole answer within {seconds:.0f} s (the {kind} deadline); "
+        "the request was cut off. Retry later, or raise the limit (README: Limits and timeouts)",
+        code="deadline_exceeded",
+    )
+
+
+def _too_large(url: str, cap: int, how: str) -> ResponseTooLarge:
+    host, port = _host_port(url)
+    return ResponseTooLarge(
+        f"{host}:{port} sent an answer larger than {cap} bytes ({how}); it was cut off and not used",
+        code="response_too_large",
+    )
+
+
+def session(host: str, port: int = 443, *, kind: str = "store", limits: Limits | None = None, pool_maxsize: int = 10) -> Any:
+    """A ``requests.Session`` bound to the policy and pinned to ``host:port``.
+
+    ``kind`` is ``"token"`` (identity platform: ``token_request_seconds``) or ``"store"``
+    (``store_request_seconds``). ``limits`` fixes the limits; by default they are read per request.
+    """
+    classes = _transport_classes()
+    adapter = classes["adapter"](host, port, kind, limits, pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+    return classes["session"](adapter)
+
+
+# --- azure-core ----------------------------------------------------------------------------------
+
+
+def _retry_policy_class() -> Any:
+    if "retry" in _classes:
+        return _classes["retry"]
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class CappedRetryPolicy(RetryPolicy):
+        """azure-core's retry policy with server-requested waits capped and budgeted."""
+
+        def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+            self.fixed_limits = limits
+            super().__init__(**kwargs)
+
+        def _limits(self) -> Limits:
+            return self.fixed_limits or current_limits()
+
+        def get_retry_after(self, response: Any) -> float | None:
+            try:
+                return super().get_retry_after(response)
+            except Exception:  # an unparseable header (e.g. a bad HTTP date): no server-requested wait
+                return None
+
+        def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
+            asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+            return asked if asked else self.get_backoff_time(settings)
+
+        def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+            if not super().increment(settings, response=response, error=error):
+                return False
+            limits = self._limits()
+            wait = self._planned_wait(settings, response)
+            waited = settings.get("policy_waited", 0.0)
+            if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
+                return False
+            if wait >= remaining(math.inf):
+                return False
+            return True
+
+        def send(self, request: Any) -> Any:
+            # the whole call (every attempt and every wait) within store_request_seconds
+            with operation_deadline(float(self._limits().store_request_seconds)):
+                return super().send(request)
+
+        def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+            wait = self._planned_wait(settings, response)
+            settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+            if wait > 0:
+                transport.sleep(wait)
+
+    _classes["retry"] = CappedRetryPolicy
+    return CappedRetryPolicy
+
+
+RETRY_OPTIONS = ("retry_total", "retry_connect", "retry_read", "retry_status", "retry_backoff_factor", "retry_backoff_max", "retry_mode")
+
+
+def client_kwargs(
+    host: str, port: int = 443, *, limits: Limits | None = None, pool_maxsize: int = 10, **retry_options: Any
+) -> dict[str, Any]:
+    """Keyword arguments for an azure-core client of the store at ``host:port``: a pinned transport
+    and the capped retry policy. ``store.make_client`` uses this; so must any other store client.
+    ``retry_options`` (azure-core's ``retry_*`` keywords) tune the retry policy; the caps still apply."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    current = limits or current_limits()
+    unknown = set(retry_options) - set(RETRY_OPTIONS)
+    if unknown:
+        raise TypeError(f"not retry options: {sorted(unknown)}")
+    settings: dict[str, Any] = {
+        "retry_total": int(current.retry_total),
+        "retry_backoff_factor": 0.8,
+        "retry_backoff_max": min(30, current.retry_after_max_seconds),
+    }
+    settings.update(retry_options)
+    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    retry = _retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
+    transport = RequestsTransport(
+        session=session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize),
+        session_owner=True,
+        connection_timeout=current.connect_seconds,
+        read_timeout=current.store_request_seconds,
+    )
+    return {"transport": transport, "retry_policy": retry}
+
+
+def limits_table() -> str:
+    """The README's table of limits (tests check that the README holds exactly this)."""
+    rows = ["| limit | default | environment variable | bounds |", "| --- | --- | --- | --- |"]
+    for limit in LIMITS:
+        if limit.unit == "bytes":
+            default = f"{int(limit.default) // (1024 * 1024)} MiB ({int(limit.default)} bytes)"
+        else:
+            default = f"{limit.default:g} {limit.unit}"
+        rows.append(f"| `{limit.name}` | {default} | `{limit.env_var}` | {limit.what} |")
+    return "\n".join(rows)
