@@ -6,6 +6,7 @@ from types import ModuleType
 
 import pytest
 
+import certs
 from azure_appconfig_plugin import plugin
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.testing.conformance import assert_conforms, check_plugin
@@ -13,10 +14,16 @@ from azure_appconfig_plugin.testing.conformance import assert_conforms, check_pl
 VALID = {
     "oauth": {"tenantId": fakes.FAKE_TENANT_ID},
     "client-secret": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-conformance-secret"},
+    "certificate": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                    "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
 }
 INVALID = {
     "oauth": [{"tenantId": "no"}, {"extra": 1}],
     "client-secret": [{}, {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"}],
+    "certificate": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "privateKey": certs.key_pem("other"),
+                     "certificate": certs.cert_pem()},
+                    {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
+                     "passphrase": "canary-wrong-pass"}],
 }
 
 

@@ -3,6 +3,8 @@ through a real entry point: a policy check and an extra auth method."""
 
 from __future__ import annotations
 
+from builtin import BUILTIN_METHODS
+
 import io
 import json
 import os
@@ -37,7 +39,7 @@ def test_extension_adds_an_auth_method_to_our_type(example_installed: Path) -> N
     registry = load_plugins(env={})
     assert not registry.failures
     ct = registry.get("azure-app-configuration")
-    assert list(ct.methods) == ["oauth", "client-secret", "static-token"]
+    assert list(ct.methods) == [*BUILTIN_METHODS, "static-token"]
     creds = ct.parse("static-token", {"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600})
     assert ct.token_credential(creds).get_token("https://azconfig.io/.default").token == "fake-access-token"
 
@@ -67,7 +69,7 @@ def test_cli_types_shows_the_extension(example_installed: Path) -> None:
                             capture_output=True, text=True, env=env, check=True)
     data = json.loads(result.stdout)
     ours = next(t for t in data["types"] if t["slug"] == "azure-app-configuration")
-    assert [m["slug"] for m in ours["methods"]] == ["oauth", "client-secret", "static-token"]
+    assert [m["slug"] for m in ours["methods"]] == [*BUILTIN_METHODS, "static-token"]
     assert data["failures"] == []
 
 

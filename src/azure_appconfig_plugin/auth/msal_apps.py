@@ -49,7 +49,16 @@ def get_app(
     ``user_grants=True`` selects an app whose token cache stores nothing (see ``_NoStoreCache``).
     Raises ``TenantNotFound`` when MSAL cannot discover the tenant.
     """
-    key = (authority.lower(), client_id.lower(), _fingerprint(client_secret), "user" if user_grants else "app")
+    return get_app_for(authority, client_id, client_secret, fingerprint=_fingerprint(client_secret), user_grants=user_grants)
+
+
+def get_app_for(
+    authority: str, client_id: str, client_credential: Any, *, fingerprint: str, user_grants: bool = False
+) -> msal.ConfidentialClientApplication:
+    """Like ``get_app`` for any MSAL ``client_credential`` (a secret, or a dict with a certificate's
+    ``private_key``/``thumbprint`` or a ``client_assertion`` callable); ``fingerprint`` identifies
+    the credential in the cache key (a hash, never the secret itself)."""
+    key = (authority.lower(), client_id.lower(), fingerprint, "user" if user_grants else "app")
     with _lock:
         app = _apps.get(key)
         if app is not None:
@@ -58,7 +67,7 @@ def get_app(
         try:
             app = msal.ConfidentialClientApplication(
                 client_id,
-                client_credential=client_secret,
+                client_credential=client_credential,
                 authority=authority,
                 instance_discovery=False,
                 timeout=HTTP_TIMEOUT_SECONDS,

@@ -2,7 +2,8 @@
 field declaration (``fields.Field``) plus its token factory. Import-light."""
 
 from .base import DeclaredAuthMethod
+from .certificate import CertificateMethod
 from .client_secret import ClientSecretMethod
 from .oauth import OAuthMethod
 
-__all__ = ["ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod"]
+__all__ = ["CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod"]
