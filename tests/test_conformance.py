@@ -16,6 +16,8 @@ VALID = {
     "client-secret": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-conformance-secret"},
     "certificate": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
                     "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
+    "workload-identity": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                          "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token"},
 }
 INVALID = {
     "oauth": [{"tenantId": "no"}, {"extra": 1}],
@@ -24,6 +26,7 @@ INVALID = {
                      "certificate": certs.cert_pem()},
                     {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
                      "passphrase": "canary-wrong-pass"}],
+    "workload-identity": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}],
 }
 
 

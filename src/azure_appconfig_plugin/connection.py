@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .envvars import INSTANCE_SETTINGS
-from .methods import CertificateMethod, ClientSecretMethod, OAuthMethod
+from .methods import CertificateMethod, ClientSecretMethod, OAuthMethod, WorkloadIdentityMethod
 from .methods.common import CONNECTION_TYPE
 from .records import ConnectionType
 
@@ -26,7 +26,7 @@ def build_connection_type() -> ConnectionType:
     return ConnectionType(
         slug=SLUG,
         name=NAME,
-        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod())},
+        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod(), WorkloadIdentityMethod())},
         settings=INSTANCE_SETTINGS,
         checks=_checks,
     )

@@ -183,6 +183,16 @@ def identity_errors_markdown() -> str:
     return "\n".join(rows)
 
 
+_FIELD_REMEDIES = {
+    "tokenFilePath": _TOKEN_FILE_FIX,
+    "certificate": "Use a current certificate (and its key) that is uploaded to the app registration.",
+    "pkcs12": "Use a current PKCS#12 file whose certificate is uploaded to the app registration.",
+    "privateKey": "Give the private key of the certificate uploaded to the app registration.",
+    "passphrase": "Give the passphrase the key or PKCS#12 file was encrypted with.",
+}
+"""Remedies for errors of the non-secret methods' own fields (raised before any request)."""
+
+
 def remedy_for(exc: BaseException, method: Any = None) -> str:
     """The validation remedy for a token-stage failure, from the table when the code is in it."""
     code = getattr(exc, "code", None)
@@ -194,6 +204,8 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
     if getattr(exc, "transient", False):
         return _BUSY_FIX
     field = getattr(exc, "field", None)
+    if field in _FIELD_REMEDIES:
+        return _FIELD_REMEDIES[field]
     if field == "clientSecret":
         return _SECRET_FIX
     if field == "tenantId":

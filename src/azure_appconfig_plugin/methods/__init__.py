@@ -5,5 +5,6 @@ from .base import DeclaredAuthMethod
 from .certificate import CertificateMethod
 from .client_secret import ClientSecretMethod
 from .oauth import OAuthMethod
+from .workload_identity import WorkloadIdentityMethod
 
-__all__ = ["CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod"]
+__all__ = ["CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod", "WorkloadIdentityMethod"]
