@@ -18,6 +18,7 @@ VALID = {
                     "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
     "workload-identity": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
                           "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token"},
+    "access-key": {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"},
 }
 INVALID = {
     "oauth": [{"tenantId": "no"}, {"extra": 1}],
@@ -27,6 +28,8 @@ INVALID = {
                     {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
                      "passphrase": "canary-wrong-pass"}],
     "workload-identity": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}],
+    "access-key": [{"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
+                   {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"}],
 }
 
 

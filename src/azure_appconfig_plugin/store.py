@@ -40,6 +40,9 @@ def make_client(endpoint: StoreEndpoint, credential: Any, *, retry_backoff_facto
     from azure.appconfiguration import AzureAppConfigurationClient
 
     cloud: Cloud = endpoint.cloud
+    hmac = getattr(credential, "hmac_credential", None)
+    if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
+        credential, kwargs["id_credential"] = hmac()
     return AzureAppConfigurationClient(
         endpoint.url,
         credential,
