@@ -18,6 +18,7 @@ VALID = {
                     "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
     "workload-identity": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
                           "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token"},
+    "managed-identity": {"clientId": fakes.FAKE_CLIENT_ID},
     "access-key": {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"},
 }
 INVALID = {
@@ -28,6 +29,7 @@ INVALID = {
                     {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
                      "passphrase": "canary-wrong-pass"}],
     "workload-identity": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}],
+    "managed-identity": [{"clientId": fakes.FAKE_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, {"resourceId": "app"}],
     "access-key": [{"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
                    {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"}],
 }

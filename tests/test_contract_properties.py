@@ -54,6 +54,7 @@ FIELD_GOODS: dict[str, list[Any]] = {
     "connectionString": ["Endpoint=https://contoso.azconfig.io;Id=id-1;Secret=c2VjcmV0", "Id=a;Secret=YQ==;Endpoint=https://x.y/ "],
     "endpoint": ["https://contoso.azconfig.io", " https://contoso.azconfig.io/"],
     "secret": ["c2VjcmV0", "YQ=="],
+    "resourceId": ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"],
     "tokenFilePath": ["/var/run/secrets/azure/tokens/azure-identity-token", " C:\\tokens\\token "],
 }
 NUMBERS = st.one_of(st.integers(-5, 5), st.integers(1_700_000_000, 4_000_000_000), st.floats(-1e10, 5e9), st.just(3.0))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .envvars import INSTANCE_SETTINGS
-from .methods import AccessKeyMethod, CertificateMethod, ClientSecretMethod, OAuthMethod, WorkloadIdentityMethod
+from .methods import (
+    AccessKeyMethod, CertificateMethod, ClientSecretMethod, ManagedIdentityMethod, OAuthMethod, WorkloadIdentityMethod,
+)
 from .methods.common import CONNECTION_TYPE
 from .records import ConnectionType
 
@@ -49,7 +51,8 @@ def build_connection_type() -> ConnectionType:
     return ConnectionType(
         slug=SLUG,
         name=NAME,
-        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod(), WorkloadIdentityMethod(), AccessKeyMethod())},
+        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod(), WorkloadIdentityMethod(),
+                                           ManagedIdentityMethod(), AccessKeyMethod())},
         settings=INSTANCE_SETTINGS,
         checks=_checks,
         client_factory=_client,

@@ -191,6 +191,15 @@ _FIELD_REMEDIES = {
     "passphrase": "Give the passphrase the key or PKCS#12 file was encrypted with.",
 }
 """Remedies for errors of the non-secret methods' own fields (raised before any request)."""
+_NOT_ON_AZURE = ("Run this on an Azure host with a managed identity (VM, App Service, Functions, Container Apps, AKS), or "
+                 "use another method (workload-identity, certificate, client-secret) elsewhere.")
+_CODE_REMEDIES = {
+    "no_identity_endpoint": _NOT_ON_AZURE,
+    "identity_endpoint_timeout": _NOT_ON_AZURE,
+    "identity_not_found": ("Enable the system-assigned identity of this Azure resource (Identity > System assigned > On), "
+                           "or assign the user-assigned identity to it (Identity > User assigned > Add)."),
+}
+"""Remedies of errors that carry no AADSTS code (managed identity endpoints)."""
 
 
 def remedy_for(exc: BaseException, method: Any = None) -> str:
@@ -201,6 +210,8 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
         return remedy
     if code == "unreachable":
         return NETWORK_REMEDY
+    if isinstance(code, str) and code in _CODE_REMEDIES:
+        return _CODE_REMEDIES[code]
     if getattr(exc, "transient", False):
         return _BUSY_FIX
     field = getattr(exc, "field", None)

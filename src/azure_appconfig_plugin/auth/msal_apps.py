@@ -11,7 +11,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 import msal
 
@@ -91,7 +91,30 @@ def get_app_for(
         return app
 
 
+_mi_clients: OrderedDict[tuple[str, str, tuple[float, float]], Any] = OrderedDict()
+
+
+def get_managed_identity_client(field: str | None, value: str | None, http_client: Callable[[], Any],
+                                timeout: tuple[float, float]) -> Any:
+    """The cached ``msal.ManagedIdentityClient`` of the system-assigned identity (``field`` None) or
+    of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared."""
+    key = (field or "system", value or "", timeout)
+    with _lock:
+        client = _mi_clients.get(key)
+        if client is None:
+            if field is None:
+                identity: Any = msal.SystemAssignedManagedIdentity()
+            else:
+                kind = {"clientId": "client_id", "resourceId": "resource_id", "objectId": "object_id"}[field]
+                identity = msal.UserAssignedManagedIdentity(**{kind: value})
+            client = _mi_clients[key] = msal.ManagedIdentityClient(identity, http_client=http_client())
+            while len(_mi_clients) > MAX_APPS:
+                _mi_clients.popitem(last=False)
+        return client
+
+
 def reset() -> None:
     """Forget every cached app (tests use this between cases)."""
     with _lock:
         _apps.clear()
+        _mi_clients.clear()

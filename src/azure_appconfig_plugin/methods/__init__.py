@@ -5,7 +5,8 @@ from .access_key import AccessKeyMethod
 from .base import DeclaredAuthMethod
 from .certificate import CertificateMethod
 from .client_secret import ClientSecretMethod
+from .managed_identity import ManagedIdentityMethod
 from .oauth import OAuthMethod
 from .workload_identity import WorkloadIdentityMethod
 
-__all__ = ["AccessKeyMethod", "CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod", "WorkloadIdentityMethod"]
+__all__ = ["AccessKeyMethod", "CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "ManagedIdentityMethod", "OAuthMethod", "WorkloadIdentityMethod"]
