@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_types)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the connection inputs")
-    p.add_argument("--method", choices=["oauth", "client-secret"], help="one method only")
+    p.add_argument("--method", choices=["oauth", "client-secret", "certificate", "workload-identity", "managed-identity",
+                                        "access-key"], help="one method only")
     p.add_argument("--json", action="store_true", help="print JSON (the default)")
     p.set_defaults(handler=cmd_schema)
 
