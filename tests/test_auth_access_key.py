@@ -171,3 +171,34 @@ def test_client_needs_an_endpoint_for_token_methods() -> None:
     with pytest.raises(InvalidInput) as err:
         CT.client(creds)
     assert err.value.field == "endpoint"
+
+
+def test_client_factory_survives_added_methods_and_a_type_without_one_says_so() -> None:
+    from azure_appconfig_plugin.records import ConnectionType
+
+    class Extra:
+        slug, name = "extra", "Extra"
+
+        def input_schema(self) -> dict[str, Any]:
+            return {}
+
+        def parse(self, data: Any) -> Any:
+            return data
+
+        def token_credential(self, credentials: Any, **_: Any) -> Any:
+            return None
+
+    creds = parse(connectionString=CONNECTION_STRING)
+    assert CT.with_method(Extra()).client(creds) is not None  # type: ignore[arg-type]
+    bare = ConnectionType(CT.slug, CT.name, CT.methods, CT.settings)
+    with pytest.raises(InvalidInput, match="no client_factory"):
+        bare.client(creds)
+
+
+def test_validation_of_a_type_built_without_a_client_factory_still_reaches_the_store(azure_vcr) -> None:
+    from azure_appconfig_plugin.records import ConnectionType
+
+    bare = ConnectionType(CT.slug, CT.name, CT.methods, CT.settings, checks=CT.checks)
+    with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
+        report = bare.validate({"connectionString": CONNECTION_STRING}, method="access-key", **OPTIONS)
+    assert report.ok, report.to_dict()

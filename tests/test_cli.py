@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from builtin import BUILTIN_METHODS
-
 import io
 import json
 import os
@@ -23,6 +21,7 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
 from azure_appconfig_plugin.testing import fakes
 
+from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
 
 CANARY = "canary-cli-secret-Q8~zz"

@@ -3,8 +3,6 @@ through a real entry point: a policy check and an extra auth method."""
 
 from __future__ import annotations
 
-from builtin import BUILTIN_METHODS
-
 import io
 import json
 import os
@@ -19,6 +17,8 @@ import pytest
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.testing import fakes
+
+from builtin import BUILTIN_METHODS
 
 tomllib = pytest.importorskip("tomllib")
 

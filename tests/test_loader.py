@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from builtin import BUILTIN_METHODS
-
 import subprocess
 import sys
 import textwrap
@@ -17,6 +15,8 @@ from azure_appconfig_plugin import hostspec, plugin
 from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
 from azure_appconfig_plugin.records import ConnectionType
 from azure_appconfig_plugin.reports import Check
+
+from builtin import BUILTIN_METHODS
 
 SLUG = "azure-app-configuration"
 

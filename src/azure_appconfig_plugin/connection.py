@@ -24,7 +24,7 @@ def _checks(request: ValidationRequest) -> Any:
     return run_checks(request)
 
 
-def _client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
+def store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
     """An ``AzureAppConfigurationClient`` through ``store.make_client`` (the one client factory).
     ``endpoint`` (a URL or a parsed ``StoreEndpoint``) passes the endpoint rules and allow-list
     first; it defaults to the credentials' own endpoint (access keys), and may not differ from it."""
@@ -55,5 +55,5 @@ def build_connection_type() -> ConnectionType:
                                            ManagedIdentityMethod(), AccessKeyMethod())},
         settings=INSTANCE_SETTINGS,
         checks=_checks,
-        client_factory=_client,
+        client_factory=store_client,
     )

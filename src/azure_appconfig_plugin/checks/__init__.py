@@ -226,9 +226,16 @@ def store_stage(run: Run) -> list[Check]:
         interpret, url=run.store.url, principal=principal, tenant=getattr(run.credentials, "tenant_id", None),
         audience=run.cloud.audience, claims=jwt_claims(run.token.token) if run.token is not None else None,
     )
-    # Every method's client comes from ConnectionType.client (token credential, or a signing key).
-    client = run.ctype.client(run.credentials, run.store, credential=run.token_credential, env=run.env,
-                              **dict(run.option("client_options") or {}))
+    # Every method's client comes from ConnectionType.client (token credential, or a signing key);
+    # a type object built without a client factory (by a contract 1.0 host) gets this type's own.
+    ctype = run.ctype
+    if getattr(ctype, "client_factory", None) is None:
+        from ..connection import store_client
+
+        ctype = ConnectionType(ctype.slug, ctype.name, ctype.methods, ctype.settings, checks=ctype.checks,
+                               client_factory=store_client)
+    client = ctype.client(run.credentials, run.store, credential=run.token_credential, env=run.env,
+                          **dict(run.option("client_options") or {}))
     with client:
         return probe_store(client, probes, write_probe=bool(run.option("write_probe")),
                            label=run.option("probe_label"), interpret=check)
