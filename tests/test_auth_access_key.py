@@ -202,3 +202,13 @@ def test_validation_of_a_type_built_without_a_client_factory_still_reaches_the_s
     with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
         report = bare.validate({"connectionString": CONNECTION_STRING}, method="access-key", **OPTIONS)
     assert report.ok, report.to_dict()
+
+
+@pytest.mark.parametrize(("endpoint", "cloud"), [
+    ("https://gov-store.azconfig.azure.us", "usgov"), ("https://cn-store.azconfig.azure.cn", "china"),
+    (fakes.FAKE_STORE_ENDPOINT, "public"), ("https://config.contoso.com", "public"),
+])
+def test_the_cloud_defaults_to_the_endpoint_s(endpoint: str, cloud: str) -> None:
+    creds = parse(connectionString=f"Endpoint={endpoint};Id={KEY_ID};Secret={SECRET}")
+    assert creds.cloud == cloud and CT.load(creds.to_dict()) == creds
+    assert parse(connectionString=f"Endpoint={endpoint};Id={KEY_ID};Secret={SECRET}", cloud="china").cloud == "china"

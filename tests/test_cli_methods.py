@@ -165,3 +165,9 @@ def test_connect_access_key_from_stdin(azure_vcr, tmp_path: Path, monkeypatch: p
     with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
         code, text = run("validate", "--credentials", str(target), "--method", "access-key")
     assert code == 0, text
+
+
+@pytest.mark.parametrize("method", ["managed-identity", "access-key"])
+def test_a_tenant_is_refused_where_it_means_nothing(method: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run("validate", "--method", method, "--tenant-id", fakes.FAKE_TENANT_ID)
+    assert code == 2 and "--tenant-id: is not used by" in capsys.readouterr().err

@@ -109,13 +109,20 @@ def _workload_identity_input(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in pairs if v}
 
 
+def _no_tenant(args: argparse.Namespace, method: str, why: str) -> None:
+    if args.tenant_id:
+        raise InvalidInput(errors=[FieldError("--tenant-id", f"is not used by {method}: {why}")])
+
+
 def _managed_identity_input(args: argparse.Namespace) -> dict[str, Any]:
+    _no_tenant(args, "managed-identity", "the host's identity belongs to the host's tenant")
     pairs = (("clientId", args.client_id), ("resourceId", getattr(args, "resource_id", None)),
              ("objectId", getattr(args, "object_id", None)), ("cloud", args.cloud))
     return {k: v for k, v in pairs if v}
 
 
 def _access_key_input(args: argparse.Namespace) -> dict[str, Any]:
+    _no_tenant(args, "access-key", "an access key belongs to its store, not to a tenant")
     data: dict[str, Any] = {"cloud": args.cloud} if args.cloud else {}
     if getattr(args, "connection_string_stdin", False):
         data["connectionString"] = sys.stdin.readline().rstrip("\r\n")

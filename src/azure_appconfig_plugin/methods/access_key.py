@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..fields import Field, OneOf, Rule
+from ..fields import MISSING, Field, OneOf, Rule
 from ..records import Credentials, RotateCallback
 from .base import DeclaredAuthMethod
 from .common import CLOUD, CONNECTION_TYPE
@@ -78,6 +78,10 @@ ACCESS_KEY_SECRET = Field(
     pattern=BASE64,
     pattern_message="must be the key's Secret exactly (base64, no spaces)",
 )
+ACCESS_KEY_CLOUD = CLOUD.replace(
+    default=MISSING,
+    description="The Azure cloud the store lives in. Default: the cloud of the endpoint's domain (else public).",
+)
 CONNECTION_STRING_OR_PARTS = OneOf(("connectionString",), ("endpoint", "id", "secret"))
 STORED_FIELDS = (ENDPOINT.replace(required=True), ACCESS_KEY_ID.replace(required=True),
                  ACCESS_KEY_SECRET.replace(required=True), CLOUD)
@@ -92,7 +96,7 @@ class AccessKeyMethod(DeclaredAuthMethod):
                    "Microsoft recommends Microsoft Entra ID methods instead.")
     connection_type = CONNECTION_TYPE
     identity_provider = "the store's access keys (HMAC-SHA256)"
-    input_fields = (CONNECTION_STRING, ENDPOINT, ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLOUD)
+    input_fields = (CONNECTION_STRING, ENDPOINT, ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCESS_KEY_CLOUD)
     input_choices = (CONNECTION_STRING_OR_PARTS,)
     stored_fields = STORED_FIELDS
     signs_requests = True
@@ -112,6 +116,12 @@ class AccessKeyMethod(DeclaredAuthMethod):
             parts = split_connection_string(connection_string) or {}
             values.update(endpoint=parts["Endpoint"], id=parts["Id"], secret=parts["Secret"])
         values["endpoint"] = values["endpoint"].rstrip("/")
+        if "cloud" not in values:
+            from ..clouds import cloud_for_host
+
+            host = values["endpoint"].split("://", 1)[-1].split(":", 1)[0].lower()
+            found = cloud_for_host(host)
+            values["cloud"] = found.slug if found is not None else "public"
         return AccessKeyCredentials(**values)
 
     def request_credential(self, credentials: Credentials) -> Any:
