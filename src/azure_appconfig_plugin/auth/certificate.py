@@ -21,18 +21,18 @@ from azure.core.credentials import AccessTokenInfo
 
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import FieldError, InvalidInput
-from ..records import RotateCallback
+from ..methods.certificate import (  # the declared messages (import-light module)
+    EXPIRED, MISMATCH, NEEDS_PASSPHRASE, NOT_A_CERT, NOT_A_KEY, NOT_PKCS12, NOT_RSA, NOT_YET_VALID, PKCS12_INCOMPLETE,
+    UNNEEDED_PASSPHRASE, WRONG_PASSPHRASE,
+)
 from . import msal_apps
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
 from .credential import _accept, _Base
 
-from ..methods.certificate import (  # noqa: F401 - the declared messages
-    EXPIRED, MISMATCH, NEEDS_PASSPHRASE, NOT_A_CERT, NOT_A_KEY, NOT_PKCS12, NOT_RSA, NOT_YET_VALID, PKCS12_INCOMPLETE,
-    UNNEEDED_PASSPHRASE, WRONG_PASSPHRASE,
-)
-
 
 class MaterialProblem(Exception):
+    """A field whose key material is unusable (internal: surfaces as ``InvalidInput``)."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
@@ -256,7 +256,3 @@ class CertificateTokenCredential(_Base):
             result["access_token"], now + int(result.get("expires_in", 0)),
             refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
         )
-
-
-def token_credential(credentials: CertificateCredentials, on_rotate: RotateCallback | None = None) -> CertificateTokenCredential:
-    return CertificateTokenCredential(credentials)
