@@ -64,7 +64,9 @@ class AuthMethod(Protocol):
     whose ``parse`` returns sign-in input that ``begin`` / ``complete`` turn into credentials
     (those also satisfy ``InteractiveAuthMethod``). A method without the attribute (written
     against contract 1.0) is not interactive. ``load(stored)`` rebuilds credentials from
-    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``.
+    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``. A method that
+    signs each request instead of sending a token (``access-key``) has
+    ``request_credential(credentials)``, which ``ConnectionType.client`` uses.
     """
 
     @property

@@ -99,8 +99,6 @@ class AccessKeyMethod(DeclaredAuthMethod):
     input_fields = (CONNECTION_STRING, ENDPOINT, ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCESS_KEY_CLOUD)
     input_choices = (CONNECTION_STRING_OR_PARTS,)
     stored_fields = STORED_FIELDS
-    signs_requests = True
-    """No token: ``request_credential`` gives what the client signs each request with."""
 
     @property
     def credentials_type(self) -> type:
