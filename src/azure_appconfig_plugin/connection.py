@@ -52,7 +52,7 @@ def build_connection_type() -> ConnectionType:
         slug=SLUG,
         name=NAME,
         methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod(), WorkloadIdentityMethod(),
-                                           ManagedIdentityMethod(), AccessKeyMethod())},
+                                     ManagedIdentityMethod(), AccessKeyMethod())},
         settings=INSTANCE_SETTINGS,
         checks=_checks,
         client_factory=store_client,
