@@ -206,10 +206,12 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from cassettes_auth import build as build_auth
 
+    from cassettes_methods import build as build_methods
     from cassettes_store import build as build_store
 
     build_auth()
     build_store()
+    build_methods()
 
 
 if __name__ == "__main__":

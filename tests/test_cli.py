@@ -21,6 +21,7 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
 from azure_appconfig_plugin.testing import fakes
 
+from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
 
 CANARY = "canary-cli-secret-Q8~zz"
@@ -40,7 +41,7 @@ def test_types_lists_our_plugin_from_its_entry_point() -> None:
     data = json.loads(text)
     ours = next(t for t in data["types"] if t["slug"] == "azure-app-configuration")
     assert code == 0 and ours["name"] == "Azure App Configuration"
-    assert [m["slug"] for m in ours["methods"]] == ["oauth", "client-secret"]
+    assert [m["slug"] for m in ours["methods"]] == BUILTIN_METHODS
     assert ours["distribution"] == "azure-appconfig-plugin"
     code, text = run("types")
     assert "azure-app-configuration: Azure App Configuration" in text
@@ -49,7 +50,7 @@ def test_types_lists_our_plugin_from_its_entry_point() -> None:
 def test_schema_without_method_is_keyed_by_method() -> None:
     code, text = run("schema")
     data = json.loads(text)
-    assert code == 0 and set(data) == {"oauth", "client-secret"}
+    assert code == 0 and set(data) == set(BUILTIN_METHODS)
     code, text = run("schema", "--method", "client-secret", "--json")
     assert json.loads(text)["required"] == ["tenantId", "clientId", "clientSecret"]
 

@@ -6,6 +6,7 @@ from types import ModuleType
 
 import pytest
 
+import certs
 from azure_appconfig_plugin import plugin
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.testing.conformance import assert_conforms, check_plugin
@@ -13,10 +14,24 @@ from azure_appconfig_plugin.testing.conformance import assert_conforms, check_pl
 VALID = {
     "oauth": {"tenantId": fakes.FAKE_TENANT_ID},
     "client-secret": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-conformance-secret"},
+    "certificate": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                    "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
+    "workload-identity": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                          "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token"},
+    "managed-identity": {"clientId": fakes.FAKE_CLIENT_ID},
+    "access-key": {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"},
 }
 INVALID = {
     "oauth": [{"tenantId": "no"}, {"extra": 1}],
     "client-secret": [{}, {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"}],
+    "certificate": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "privateKey": certs.key_pem("other"),
+                     "certificate": certs.cert_pem()},
+                    {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
+                     "passphrase": "canary-wrong-pass"}],
+    "workload-identity": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}],
+    "managed-identity": [{"clientId": fakes.FAKE_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, {"resourceId": "app"}],
+    "access-key": [{"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
+                   {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"}],
 }
 
 

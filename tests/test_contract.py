@@ -19,6 +19,8 @@ from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.records import InteractiveAuthMethod, is_interactive
 from azure_appconfig_plugin.testing import fakes
 
+from builtin import BUILTIN_METHODS
+
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
 import appconfig_policy_example as example  # noqa: E402
 
@@ -134,7 +136,7 @@ def test_a_host_with_a_copied_hookspec_gets_what_the_reference_loader_gets(azure
     reference = load_plugins(plugins=[("policy-example", example)], env={})
     assert list(catalog.types) == list(reference.types) and not catalog.failures
     ours, theirs = catalog.types[SLUG], reference.get(SLUG)
-    assert list(ours.methods) == list(theirs.methods) == ["oauth", "client-secret", "static-token"]
+    assert list(ours.methods) == list(theirs.methods) == [*BUILTIN_METHODS, "static-token"]
     assert {s: m.input_schema() for s, m in ours.methods.items()} == {s: m.input_schema() for s, m in theirs.methods.items()}
     data = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-host"}
     with azure_vcr.use_cassette("client_secret_token.yaml"):

@@ -18,6 +18,8 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.testing import fakes
 
+from builtin import BUILTIN_METHODS
+
 tomllib = pytest.importorskip("tomllib")
 
 EXAMPLE = Path(__file__).parent / "example_extension"
@@ -37,7 +39,7 @@ def test_extension_adds_an_auth_method_to_our_type(example_installed: Path) -> N
     registry = load_plugins(env={})
     assert not registry.failures
     ct = registry.get("azure-app-configuration")
-    assert list(ct.methods) == ["oauth", "client-secret", "static-token"]
+    assert list(ct.methods) == [*BUILTIN_METHODS, "static-token"]
     creds = ct.parse("static-token", {"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600})
     assert ct.token_credential(creds).get_token("https://azconfig.io/.default").token == "fake-access-token"
 
@@ -67,7 +69,7 @@ def test_cli_types_shows_the_extension(example_installed: Path) -> None:
                             capture_output=True, text=True, env=env, check=True)
     data = json.loads(result.stdout)
     ours = next(t for t in data["types"] if t["slug"] == "azure-app-configuration")
-    assert [m["slug"] for m in ours["methods"]] == ["oauth", "client-secret", "static-token"]
+    assert [m["slug"] for m in ours["methods"]] == [*BUILTIN_METHODS, "static-token"]
     assert data["failures"] == []
 
 

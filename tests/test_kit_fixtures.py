@@ -7,6 +7,8 @@ from typing import Any
 from azure_appconfig_plugin import plugin
 from azure_appconfig_plugin.testing import fakes
 
+from builtin import BUILTIN_METHODS
+
 
 def test_registry_fixture_loads_only_the_named_plugins(app_connections_registry: Any) -> None:
     empty = app_connections_registry()
@@ -66,7 +68,7 @@ def test_registry_fixture_loads_the_base_type_for_an_extension(app_connections_r
     ext = _example_extension()
     registry = app_connections_registry([("my-ext", ext)])
     assert registry.failures == []
-    assert list(registry.get("azure-app-configuration").methods) == ["oauth", "client-secret", "static-token"]
+    assert list(registry.get("azure-app-configuration").methods) == [*BUILTIN_METHODS, "static-token"]
     assert registry.providers["azure-app-configuration"].plugin == "azure-app-configuration"
 
 

@@ -16,6 +16,8 @@ from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
 from azure_appconfig_plugin.records import ConnectionType
 from azure_appconfig_plugin.reports import Check
 
+from builtin import BUILTIN_METHODS
+
 SLUG = "azure-app-configuration"
 
 
@@ -30,7 +32,7 @@ def test_discovers_our_plugin_through_its_real_entry_point() -> None:
     assert registry.providers[SLUG].distribution == "azure-appconfig-plugin"
     assert registry.providers[SLUG].plugin == "azure-app-configuration"
     ct = registry.get(SLUG)
-    assert (ct.slug, ct.name, list(ct.methods)) == (SLUG, "Azure App Configuration", ["oauth", "client-secret"])
+    assert (ct.slug, ct.name, list(ct.methods)) == (SLUG, "Azure App Configuration", BUILTIN_METHODS)
     assert [s.env_var for s in ct.settings] == [
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID",
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET",
@@ -123,7 +125,7 @@ def test_auth_methods_from_other_plugins() -> None:
             register("no-such-type", M())
     """)
     registry = load_plugins(plugins=[("extra", extra)], env={})
-    assert list(registry.get(SLUG).methods) == ["oauth", "client-secret", "device-code"]
+    assert list(registry.get(SLUG).methods) == [*BUILTIN_METHODS, "device-code"]
     stages = sorted((f.stage, f.error.split(";")[0]) for f in registry.failures)
     assert stages == [("duplicate", "'azure-app-configuration' already has an auth method 'oauth'"),
                       ("register", "no connection type 'no-such-type' to add method to")]

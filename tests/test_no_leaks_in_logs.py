@@ -53,3 +53,60 @@ def test_oauth_paths_log_no_code_or_tokens(azure_vcr, caplog: pytest.LogCaptureF
         oauth.token_credential(stored, settings=settings).get_token("https://azconfig.io/.default")
     for value in (CODE, INSTANCE_SECRET, OAUTH_TOKENS[2], creds.refresh_token, creds.access_token, "fake-refresh-token-1"):
         assert value not in logged(caplog), value
+
+
+# --- certificate, workload-identity, access-key: key material never reaches logs, reports or cassettes ---
+
+
+def _method_cases(tmp_path):  # type: ignore[no-untyped-def]
+    import base64
+    import time
+
+    import certs
+
+    pass_ = "canary-log-passphrase-Jk5"
+    token_file = tmp_path / "token"
+    token_file.write_text(fakes.fake_jwt({"exp": int(time.time()) + 3600, "jti": "canary-log-federated-Zx1"}))
+    access = base64.b64encode(b"canary-log-access-key").decode()
+    key = certs.key_pem(passphrase=pass_)
+    ids = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+    return [
+        ("certificate", {**ids, "privateKey": key, "certificate": certs.cert_pem(), "passphrase": pass_},
+         ["certificate_store_healthy.yaml", "certificate_not_uploaded.yaml"], [key, pass_, certs.key_pem()]),
+        ("workload-identity", {**ids, "tokenFilePath": str(token_file)},
+         ["workload_identity_store_healthy.yaml", "workload_identity_no_match.yaml"], [token_file.read_text()]),
+        ("access-key", {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=log-id;Secret={access}"},
+         ["access_key_store_healthy.yaml", "access_key_rejected.yaml"], [access]),
+    ]
+
+
+@pytest.mark.parametrize("case", [0, 1, 2], ids=["certificate", "workload-identity", "access-key"])
+def test_new_methods_log_and_report_no_secret(azure_vcr, caplog: pytest.LogCaptureFixture, tmp_path, case: int) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    caplog.set_level(logging.DEBUG)
+    method, data, cassettes, secrets = _method_cases(tmp_path)[case]
+    shown = []
+    from azure_appconfig_plugin.auth import msal_apps
+
+    for cassette in cassettes:
+        msal_apps.reset()  # each cassette starts with no cached token
+        with azure_vcr.use_cassette(cassette) as recorded:
+            report = validate_credentials(data, method=method, endpoint=fakes.FAKE_STORE_ENDPOINT, env={},
+                                          client_options={"retry_backoff_factor": 0})
+        shown.append(json.dumps(report.to_dict()) + repr(report) + repr(report.credentials))
+        shown.append(json.dumps([[dict(r.headers), r.body.decode() if isinstance(r.body, bytes) else str(r.body)]
+                                 for r in recorded.requests]))
+    text = logged(caplog) + "\n".join(shown)
+    assert "urllib3" in text or "azure" in text, "expected DEBUG logging from the libraries"
+    for secret in secrets:
+        assert secret not in text
+    assert "PRIVATE KEY" not in text
+
+
+def test_no_cassette_holds_key_material_or_a_real_assertion() -> None:
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parent / "cassettes").glob("*.yaml")):
+        text = path.read_text()
+        assert "PRIVATE KEY" not in text and "client_assertion=ey" not in text, path.name

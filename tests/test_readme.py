@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from builtin import BUILTIN_METHODS
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,11 +62,15 @@ def _without_subsection(section: str, heading: str) -> str:
 
 
 def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader() -> None:
-    # The Redis blocks need a server: test_several_replicas_python_block_runs runs them with one.
-    lines = _run_blocks(_without_subsection(_section("For hosts"), "### Several replicas (Redis)"), {})
+    # The Redis blocks need a server (test_several_replicas_python_block_runs runs them with one); the
+    # client block needs a connection string (tests/test_readme_methods.py runs it with a fake one).
+    section = _section("For hosts")
+    for heading in ("### Several replicas (Redis)", "### A client for any method (`ConnectionType.client`)"):
+        section = _without_subsection(section, heading)
+    lines = _run_blocks(section, {})
     assert "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize" in lines
     assert "False ['input', 'token']" in lines
-    assert lines[-1] == "['client-secret', 'oauth'] [] True"
+    assert lines[-1] == f"{sorted(BUILTIN_METHODS)} [] True"
 
 
 def test_the_contract_block_lists_every_hookspec() -> None:
@@ -89,13 +95,10 @@ def test_identity_error_list_is_generated_from_the_table() -> None:
 
 def test_fields_tables_are_generated_from_the_declarations() -> None:
     from azure_appconfig_plugin.connection import build_connection_type
-    from azure_appconfig_plugin.fields import docs_table
+    from azure_appconfig_plugin.fields import methods_markdown
 
     listed = README.split("<!-- fields:begin -->\n", 1)[1].split("\n<!-- fields:end -->", 1)[0]
-    for method in build_connection_type().methods.values():
-        assert docs_table(method.input_fields) in listed
-        if method.stored_fields is not None:
-            assert docs_table(method.stored_fields) in listed
+    assert listed == methods_markdown(build_connection_type().methods.values())
 
 
 def test_plugin_author_entry_point_block_is_valid_toml() -> None:
@@ -140,7 +143,7 @@ def test_the_plugin_author_snippet_is_a_working_extension_of_the_base_type() -> 
         exec(compile(snippet, "README plugin-author snippet", "exec"), module.__dict__)
     registry = load_registry([("my-extension", module)])
     assert registry.failures == []
-    assert list(registry.get("azure-app-configuration").methods) == ["oauth", "client-secret", "api-token"]
+    assert list(registry.get("azure-app-configuration").methods) == [*BUILTIN_METHODS, "api-token"]
     for endpoint, status in (("https://contoso-prod.azconfig.io", CheckStatus.OK), ("https://other.azconfig.io", CheckStatus.FAILED)):
         report = registry.validate("azure-app-configuration", "api-token", {"token": "t", "expiresOn": 4102444800},
                                    endpoint=endpoint)

@@ -85,6 +85,122 @@ def _client_secret_input(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
+def _env_value(flag: str, name: str | None) -> str | None:
+    if not name:
+        return None
+    if name not in os.environ:
+        raise InvalidInput(errors=[FieldError(flag, f"environment variable {name} is not set")])
+    return os.environ[name]
+
+
+def _read_file(flag: str, path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_INPUT_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(errors=[FieldError(flag, f"cannot read {path}: {exc.strerror or type(exc).__name__}")]) from None
+    if len(data) > MAX_INPUT_FILE_BYTES:
+        raise InvalidInput(errors=[FieldError(flag, f"{path} is larger than {MAX_INPUT_FILE_BYTES} bytes")])
+    return data.decode("latin-1")
+
+
+def _pem_blocks(text: str, kind: str) -> str:
+    """The PEM blocks of ``text`` whose label ends with ``kind`` (``CERTIFICATE`` / ``PRIVATE KEY``)."""
+    import re
+
+    blocks = re.finditer(r"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----", text)
+    return "\n".join(m.group(0) for m in blocks if m.group(1).endswith(kind)) + "\n"
+
+
+def _certificate_input(args: argparse.Namespace) -> dict[str, Any]:
+    import base64
+
+    data: dict[str, Any] = {k: v for k, v in (("tenantId", args.tenant_id), ("clientId", args.client_id)) if v}
+    pkcs12_path = getattr(args, "pkcs12", None)
+    if pkcs12_path:
+        try:
+            with open(pkcs12_path, "rb") as f:
+                data["pkcs12"] = base64.b64encode(f.read(MAX_INPUT_FILE_BYTES)).decode("ascii")
+        except OSError as exc:
+            raise InvalidInput(errors=[FieldError("--pkcs12", f"cannot read {pkcs12_path}: {exc.strerror}")]) from None
+    pem = _read_file("--certificate", getattr(args, "certificate", None))
+    key = _read_file("--private-key", getattr(args, "private_key", None))
+    if pem is not None:
+        data["certificate"] = _pem_blocks(pem, "CERTIFICATE") if "PRIVATE KEY" in pem else pem
+        if key is None and "PRIVATE KEY" in pem:  # one file holding both, as many tools write it
+            key = _pem_blocks(pem, "PRIVATE KEY")
+    if key is not None:
+        data["privateKey"] = key
+    passphrase = _env_value("--passphrase-env", getattr(args, "passphrase_env", None))
+    if passphrase is not None:
+        data["passphrase"] = passphrase
+    if getattr(args, "send_certificate_chain", False):
+        data["sendCertificateChain"] = True
+    if args.cloud:
+        data["cloud"] = args.cloud
+    return data
+
+
+def _workload_identity_input(args: argparse.Namespace) -> dict[str, Any]:
+    pairs = (("tenantId", args.tenant_id), ("clientId", args.client_id), ("tokenFilePath", getattr(args, "token_file", None)),
+             ("cloud", args.cloud))
+    return {k: v for k, v in pairs if v}
+
+
+def _no_tenant(args: argparse.Namespace, method: str, why: str) -> None:
+    if args.tenant_id:
+        raise InvalidInput(errors=[FieldError("--tenant-id", f"is not used by {method}: {why}")])
+
+
+def _managed_identity_input(args: argparse.Namespace) -> dict[str, Any]:
+    _no_tenant(args, "managed-identity", "the host's identity belongs to the host's tenant")
+    pairs = (("clientId", args.client_id), ("resourceId", getattr(args, "resource_id", None)),
+             ("objectId", getattr(args, "object_id", None)), ("cloud", args.cloud))
+    return {k: v for k, v in pairs if v}
+
+
+def _access_key_input(args: argparse.Namespace) -> dict[str, Any]:
+    _no_tenant(args, "access-key", "an access key belongs to its store, not to a tenant")
+    data: dict[str, Any] = {"cloud": args.cloud} if args.cloud else {}
+    if getattr(args, "connection_string_stdin", False):
+        data["connectionString"] = sys.stdin.readline().rstrip("\r\n")
+    elif getattr(args, "connection_string_env", None):
+        data["connectionString"] = _env_value("--connection-string-env", args.connection_string_env)
+    elif getattr(args, "access_key_id", None) or getattr(args, "access_key_secret_env", None):
+        data.update(endpoint=args.endpoint, id=args.access_key_id,
+                    secret=_env_value("--access-key-secret-env", args.access_key_secret_env))
+        data = {k: v for k, v in data.items() if v is not None}
+    else:
+        raise InvalidInput(errors=[FieldError(
+            "--connection-string-env/--connection-string-stdin",
+            "the connection string is required: name an environment variable that holds it, or pipe it on stdin "
+            "(or give --endpoint, --access-key-id and --access-key-secret-env)")])
+    return data
+
+
+def _client_secret_validate_input(args: argparse.Namespace) -> dict[str, Any]:
+    if not (args.client_secret_env or args.client_secret_stdin):
+        raise InvalidInput(errors=[FieldError(
+            "--client-secret-env/--client-secret-stdin",
+            "the client secret is required: name an environment variable that holds it, or pipe it on stdin")])
+    return _client_secret_input(args)
+
+
+MAX_INPUT_FILE_BYTES = 256 * 1024
+METHOD_INPUTS = {
+    "client-secret": _client_secret_validate_input,
+    "certificate": _certificate_input,
+    "workload-identity": _workload_identity_input,
+    "managed-identity": _managed_identity_input,
+    "access-key": _access_key_input,
+}
+"""How each non-interactive method's form input is read from the command line (secrets from
+environment variables, stdin or files, never from arguments)."""
+METHODS = ("oauth", *METHOD_INPUTS)
+
+
 def _exit_for(report: ValidationReport) -> int:
     if any(c.status.value == "failed" and c.code in BAD_INPUT_CODES for c in report.checks):
         return EXIT_USAGE
@@ -154,12 +270,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         raise InvalidInput(errors=[FieldError("--credentials", f"{method} needs the credentials file written by `azure-appconfig connect {method}`")])
     elif args.input:
         data = _read_json_file(args.input, "--input")
-    elif method == "client-secret":
-        if not (args.client_secret_env or args.client_secret_stdin):
-            raise InvalidInput(errors=[FieldError(
-                "--client-secret-env/--client-secret-stdin",
-                "the client secret is required: name an environment variable that holds it, or pipe it on stdin")])
-        data = _client_secret_input(args)
+    elif method in METHOD_INPUTS:  # the built-in methods' own flags
+        data = METHOD_INPUTS[method](args)
     else:
         raise InvalidInput(errors=[FieldError("--input", f"{method} reads its form input from --input FILE (a JSON object; "
                                               f"see `azure-appconfig schema --method {method}`)")])
@@ -184,10 +296,7 @@ def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
 
 
 def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO) -> int:
-    from .loader import load_plugins
-
-    registry = getattr(args, "registry", None) or load_plugins()
-    report = registry.validate(CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe)
+    report = loaded_registry(args).validate(CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe)
     print_report(report, method, sys.stderr if args.stdout else out, as_json=args.json and not args.stdout)
     if not report.ok and not args.force:
         sys.stderr.write("Nothing was saved: fix the failed checks and connect again (or pass --force to save anyway).\n")
@@ -205,6 +314,14 @@ def cmd_connect_client_secret(args: argparse.Namespace, out: TextIO) -> int:
     _check_output(args)
     credentials = parse_client_secret(_client_secret_input(args))
     return _finish(args, "client-secret", credentials, out)
+
+
+def cmd_connect_method(args: argparse.Namespace, out: TextIO) -> int:
+    """``connect certificate|workload-identity|managed-identity|access-key``."""
+    _check_output(args)
+    method = args.connect_method
+    credentials = loaded_registry(args).get(CONNECTION_TYPE).parse(method, METHOD_INPUTS[method](args))
+    return _finish(args, method, credentials, out)
 
 
 def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
@@ -268,6 +385,31 @@ def _add_secret_flags(p: argparse.ArgumentParser) -> None:
     group.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin")
 
 
+def _add_certificate_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--certificate", metavar="PEM", help="certificate file (PEM; may also hold the private key)")
+    p.add_argument("--private-key", metavar="PEM", help="private key file (PEM), when not in --certificate")
+    p.add_argument("--pkcs12", metavar="PFX", help="PKCS#12 file (.pfx/.p12) instead of --certificate/--private-key")
+    p.add_argument("--passphrase-env", metavar="VAR", help="read the key's or PKCS#12 file's passphrase from environment variable VAR")
+    p.add_argument("--send-certificate-chain", action="store_true", help="send the certificate chain (x5c) for subject name/issuer auth")
+
+
+def _add_workload_identity_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--token-file", metavar="PATH", help="federated token file (default: $AZURE_FEDERATED_TOKEN_FILE)")
+
+
+def _add_managed_identity_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resource-id", help="resource ID of a user-assigned managed identity")
+    p.add_argument("--object-id", help="object (principal) ID of a user-assigned managed identity")
+
+
+def _add_access_key_flags(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--connection-string-env", metavar="VAR", help="read the store's connection string from environment variable VAR")
+    group.add_argument("--connection-string-stdin", action="store_true", help="read the connection string from the first line of stdin")
+    p.add_argument("--access-key-id", metavar="ID", help="access key Id (with --endpoint and --access-key-secret-env)")
+    p.add_argument("--access-key-secret-env", metavar="VAR", help="read the access key Secret from environment variable VAR")
+
+
 def _add_output(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--output", metavar="FILE", help="write the credentials to FILE (created with mode 0600)")
@@ -285,6 +427,10 @@ def add_commands(sub: Any, methods: list[str] | None = None) -> None:
     p.add_argument("--credentials", metavar="FILE",
                    help="stored credentials (from `connect`; they name their method); rotated refresh tokens are written back")
     p.add_argument("--input", metavar="FILE", help="form input of the method as a JSON object (any non-interactive method)")
+    _add_certificate_flags(p)
+    _add_workload_identity_flags(p)
+    _add_managed_identity_flags(p)
+    _add_access_key_flags(p)
     p.set_defaults(handler=cmd_validate)
 
     connect = sub.add_parser("connect", help="create a connection, validate it, and save its credentials")
@@ -295,6 +441,21 @@ def add_commands(sub: Any, methods: list[str] | None = None) -> None:
     _add_secret_flags(p)
     _add_output(p)
     p.set_defaults(handler=cmd_connect_client_secret)
+
+    for slug, help_text, add in (
+        ("certificate", "service principal with a certificate (PEM or PKCS#12)", _add_certificate_flags),
+        ("workload-identity", "workload identity federation (AKS: defaults from AZURE_* variables)", _add_workload_identity_flags),
+        ("managed-identity", "this Azure host's managed identity", _add_managed_identity_flags),
+        ("access-key", "a store access key (connection string)", _add_access_key_flags),
+    ):
+        p = csub.add_parser(slug, help=help_text)
+        _add_common(p)
+        if slug != "access-key":
+            p.add_argument("--client-id", help=("client ID of the user-assigned identity" if slug == "managed-identity"
+                                                else "Application (client) ID"))
+        add(p)
+        _add_output(p)
+        p.set_defaults(handler=cmd_connect_method)
 
     p = csub.add_parser("oauth", help="sign in through the instance's app registration",
                         description="With a loopback SITE_URL the CLI serves the callback itself; otherwise paste the callback URL.")

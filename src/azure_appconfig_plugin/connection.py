@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .envvars import INSTANCE_SETTINGS
-from .methods import ClientSecretMethod, OAuthMethod
+from .methods import (
+    AccessKeyMethod, CertificateMethod, ClientSecretMethod, ManagedIdentityMethod, OAuthMethod, WorkloadIdentityMethod,
+)
 from .methods.names import CONNECTION_TYPE
 from .records import ConnectionType
 
@@ -22,11 +24,36 @@ def _checks(request: ValidationRequest) -> Any:
     return run_checks(request)
 
 
+def store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
+    """An ``AzureAppConfigurationClient`` through ``store.make_client`` (the one client factory).
+    ``endpoint`` (a URL or a parsed ``StoreEndpoint``) passes the endpoint rules and allow-list
+    first; it defaults to the credentials' own endpoint (access keys), and may not differ from it."""
+    from .endpoints import StoreEndpoint, parse_endpoint
+    from .errors import FieldError, InvalidInput
+    from .store import make_client
+
+    own = getattr(credentials, "endpoint", None)
+    if endpoint is None:
+        endpoint = own
+    if endpoint is None:
+        raise InvalidInput(errors=[FieldError("endpoint", "is required: the store's endpoint, https://<store>.azconfig.io")])
+    store = endpoint if isinstance(endpoint, StoreEndpoint) else parse_endpoint(
+        endpoint, cloud=getattr(credentials, "cloud", None), env=env)
+    if own is not None:
+        mine = parse_endpoint(own, cloud=getattr(credentials, "cloud", None), env=env)
+        if mine.url != store.url:
+            raise InvalidInput(errors=[FieldError("endpoint", f"is {store.url}, but the access key belongs to {mine.url}; "
+                                                  "a key signs requests for its own store only")])
+    return make_client(store, credential, **options)
+
+
 def build_connection_type() -> ConnectionType:
     return ConnectionType(
         slug=SLUG,
         name=NAME,
-        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod())},
+        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod(), WorkloadIdentityMethod(),
+                                     ManagedIdentityMethod(), AccessKeyMethod())},
         settings=INSTANCE_SETTINGS,
         checks=_checks,
+        client_factory=store_client,
     )

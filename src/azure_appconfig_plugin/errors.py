@@ -133,6 +133,19 @@ class ReconnectRequired(AuthError):
     """The stored grant no longer works (``invalid_grant``); the user must reconnect."""
 
 
+class InvalidClientCertificate(AuthError):
+    """AADSTS700027 and kin: the certificate's signature was refused (not uploaded, another key, expired on Azure's side)."""
+
+
+class InvalidFederatedToken(AuthError):
+    """Workload identity: the federated token file is missing, unreadable or expired, or no federated
+    identity credential on the app matches it (AADSTS70021, AADSTS700211/700212/700213, AADSTS700024)."""
+
+
+class ManagedIdentityUnavailable(AuthError):
+    """Managed identity: no identity endpoint answers here, or the identity is not assigned to this host."""
+
+
 class IdentityServiceError(AuthError):
     """Throttling (429) or a server error (5xx) from the token endpoint; retry later."""
 

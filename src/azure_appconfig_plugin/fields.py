@@ -236,11 +236,89 @@ def shown(key: Any) -> str:
     return text if _encodable(text) else text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
 
 
+class OneOf(_Frozen):
+    """A choice between groups of fields: exactly one group is given, completely, and no field of
+    another group (``optional=True``: or no field of any group). Feeds both the schema (``anyOf``
+    of mutually exclusive branches) and the parser. Group fields are optional fields without a
+    default; a field is *given* when it is present, not null and (for ``strip`` fields) not blank.
+    """
+
+    __slots__ = ("groups", "optional")
+    _fields = __slots__
+    groups: tuple[tuple[str, ...], ...]
+    optional: bool
+
+    def __init__(self, *groups: tuple[str, ...], optional: bool = False) -> None:
+        self._init(groups=tuple(tuple(g) for g in groups), optional=optional)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for g in self.groups for n in g)
+
+    def describe(self) -> str:
+        """``privateKey and certificate, or pkcs12``."""
+        return ", or ".join(" and ".join(g) for g in self.groups)
+
+    def json_schema(self, by_name: Mapping[str, Field]) -> dict[str, Any]:
+        def given(name: str) -> dict[str, Any]:
+            f = by_name[name]
+            prop: dict[str, Any] = {"type": f.type}
+            if f.strip and f.type == "string":
+                prop["pattern"] = r"[^ \t\r\n]"
+            return {"required": [name], "properties": {name: prop}}
+
+        branches = []
+        for group in self.groups:
+            others = [n for n in self.names if n not in group]
+            branches.append({"allOf": [given(n) for n in group] + [{"not": given(n)} for n in others]})
+        if self.optional:
+            branches.append({"allOf": [{"not": given(n)} for n in self.names]})
+        return {"anyOf": branches}
+
+    def problem(self, given: set[str]) -> tuple[str, str] | None:
+        """``(field, message)`` when the given fields break the choice, else None."""
+        touched = [g for g in self.groups if given & set(g)]
+        choose = f"give {self.describe()}"
+        if not touched:
+            return None if self.optional else (self.groups[0][0], f"is required: {choose}")
+        if len(touched) > 1:
+            extra = next(n for n in touched[1] if n in given)
+            first = next(n for n in touched[0] if n in given)
+            return extra, f"cannot be combined with {first}: {choose}, not both"
+        missing = [n for n in touched[0] if n not in given]
+        if missing:
+            return missing[0], f"is required with {', '.join(n for n in touched[0] if n in given)}"
+        return None
+
+
+class CrossRule(_Frozen):
+    """A check over several fields that JSON Schema cannot express (e.g. a key matches its
+    certificate). ``test(values)`` (parsed values by attribute) returns None when fine, or
+    ``(field, message)`` where ``message`` starts with one of ``messages`` (the declared texts; a
+    detail may follow in parentheses). Runs only when every field parsed."""
+
+    __slots__ = ("test", "messages")
+    _fields = __slots__
+    test: Callable[[dict[str, Any]], "tuple[str, str] | None"]
+    messages: tuple[str, ...]
+
+    def __init__(self, test: Callable[[dict[str, Any]], "tuple[str, str] | None"], messages: Iterable[str]) -> None:
+        self._init(test=test, messages=tuple(messages))
+
+
+def _given(field: Field, value: Any) -> bool:
+    if value is MISSING or value is None:
+        return False
+    return not (field.strip and isinstance(value, str) and value.strip(BLANKS) == "")
+
+
 def object_schema(
-    fields: Iterable[Field], *, title: str, description: str, schema_id: str | None = None
+    fields: Iterable[Field], *, title: str, description: str, schema_id: str | None = None,
+    choices: Iterable[OneOf] = (),
 ) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of an object made of ``fields``."""
+    """The JSON Schema (draft 2020-12) of an object made of ``fields`` (and ``choices`` between them)."""
     fields = tuple(fields)
+    choices = tuple(choices)
     schema: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT}
     if schema_id:
         schema["$id"] = schema_id
@@ -252,12 +330,21 @@ def object_schema(
         "required": [f.name for f in fields if f.required],
         "additionalProperties": False,
     })
+    by_name = {f.name: f for f in fields}
+    if len(choices) == 1:
+        schema.update(choices[0].json_schema(by_name))
+    elif choices:
+        schema["allOf"] = [c.json_schema(by_name) for c in choices]
     return schema
 
 
-def parse_fields(fields: Iterable[Field], data: Any, *, what: str = "(input)") -> dict[str, Any]:
-    """Check ``data`` against ``fields``; return ``{attr: value}`` of the fields given (normalised,
-    defaults filled in). Raises ``InvalidInput`` naming every bad field, and nothing else."""
+def parse_fields(
+    fields: Iterable[Field], data: Any, *, what: str = "(input)", choices: Iterable[OneOf] = (),
+    cross_rules: Iterable[CrossRule] = (),
+) -> dict[str, Any]:
+    """Check ``data`` against ``fields`` (and ``choices``, then ``cross_rules``); return
+    ``{attr: value}`` of the fields given (normalised, defaults filled in). Raises ``InvalidInput``
+    naming every bad field, and nothing else."""
     from .errors import FieldError, InvalidInput
 
     fields = tuple(fields)
@@ -296,6 +383,17 @@ def parse_fields(fields: Iterable[Field], data: Any, *, what: str = "(input)") -
                 values[field.attr] = field.default
         else:
             values[field.attr] = normalised
+    given = {f.name for f in fields if f.name in data and _given(f, data[f.name])}
+    for choice in choices:
+        found = choice.problem(given)
+        if found:
+            errors.append(FieldError(*found))
+    if not errors:
+        for rule in cross_rules:
+            found = rule.test(values)
+            if found:
+                errors.append(FieldError(*found))
+                break
     if errors:
         raise InvalidInput(errors=errors)
     return values
@@ -307,3 +405,15 @@ def docs_table(fields: Iterable[Field]) -> str:
     for f in fields:
         rows.append(f"| `{f.name}` | {'yes' if f.required else 'no'} | {'yes' if f.secret else 'no'} | {f.description} |")
     return "\n".join(rows)
+
+
+def methods_markdown(methods: Iterable[Any]) -> str:
+    """The README's field tables of declared auth methods: each method's form input and, where it
+    differs, its stored credentials (``to_dict()``)."""
+    parts = []
+    for method in methods:
+        parts.append(f"`{method.slug}` form input:\n\n{docs_table(method.input_fields)}")
+        stored = getattr(method, "stored_fields", None)
+        if stored is not None:
+            parts.append(f"`{method.slug}` stored credentials (`to_dict()`, plus `method`):\n\n{docs_table(stored)}")
+    return "\n\n".join(parts)

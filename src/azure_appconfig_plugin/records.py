@@ -74,7 +74,9 @@ class AuthMethod(Protocol):
     whose ``parse`` returns sign-in input that ``begin`` / ``complete`` turn into credentials
     (those also satisfy ``InteractiveAuthMethod``). A method without the attribute (written
     against contract 1.0) is not interactive. ``load(stored)`` rebuilds credentials from
-    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``.
+    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``. A method that
+    signs each request instead of sending a token (``access-key``) has
+    ``request_credential(credentials)``, which ``ConnectionType.client`` uses.
     """
 
     @property
@@ -151,12 +153,14 @@ class InstanceSetting(_Frozen):
 
 
 Validator = Callable[["ValidationRequest"], Any]
+ClientFactory = Callable[..., Any]
+"""``(credentials, endpoint, credential, **options) -> client``: see ``ConnectionType.client``."""
 
 
 class ConnectionType(_Frozen):
     """A kind of connection a host can create, with its auth methods (frozen)."""
 
-    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks")
+    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks", "client_factory")
     _fields = ("slug", "name", "methods", "settings")
     _repr_fields = ("slug", "name", "settings")
     slug: str
@@ -169,6 +173,10 @@ class ConnectionType(_Frozen):
     """This type's own checks: ``checks(request)`` returns (or ``request.add``s) the checks of a
     ``ValidationRequest``; the same function its plugin registers as a ``validate_connection``
     implementation, so ``validate()`` without a hook runs exactly this type's checks."""
+    client_factory: ClientFactory | None
+    """``client_factory(credentials, endpoint, credential, **options)``: a client of the service for
+    ``credential`` (a ``TokenCredential``, or what a request-signing method's ``request_credential``
+    returns). ``client()`` calls it; None when the type offers no client."""
 
     def __init__(
         self,
@@ -179,12 +187,14 @@ class ConnectionType(_Frozen):
         validator: Any = None,
         *,
         checks: Validator | None = None,
+        client_factory: ClientFactory | None = None,
     ) -> None:
         methods = dict(methods)
         for key, method in methods.items():
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
-        self._init(slug=slug, name=name, methods=methods, settings=tuple(settings), validator=validator, checks=checks)
+        self._init(slug=slug, name=name, methods=methods, settings=tuple(settings), validator=validator, checks=checks,
+                   client_factory=client_factory)
 
     def method(self, slug: str) -> AuthMethod:
         from .errors import UnknownAuthMethod
@@ -203,7 +213,7 @@ class ConnectionType(_Frozen):
         if method.slug in self.methods:
             raise ValueError(f"{self.slug!r} already has an auth method {method.slug!r}")
         return ConnectionType(self.slug, self.name, {**self.methods, method.slug: method}, self.settings, self.validator,
-                              checks=self.checks)
+                              checks=self.checks, client_factory=self.client_factory)
 
     def is_interactive(self, method: str) -> bool:
         return is_interactive(self.method(method))
@@ -264,6 +274,28 @@ class ConnectionType(_Frozen):
         """An azure-core ``TokenCredential`` for a credentials record of any of this type's methods."""
         m, creds = self.credentials(credentials)
         return m.token_credential(creds, on_rotate=on_rotate, **options)
+
+    def client(self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any) -> Any:
+        """A client of the service (for Azure App Configuration: an ``AzureAppConfigurationClient``) for
+        a credentials record of any of this type's methods, built by the type's ``client_factory``.
+
+        The request credential is ``credential`` when given (e.g. a token credential already in use),
+        else the method's ``request_credential(credentials)`` for methods that sign each request
+        instead of sending a token (``access-key``), else ``token_credential(credentials, ...)``
+        (``on_rotate`` and ``settings`` in ``options`` go to it). ``endpoint`` defaults to the
+        credentials' own (``credentials.endpoint``) when they carry one.
+        """
+        m, creds = self.credentials(credentials)
+        if self.client_factory is None:
+            raise _invalid("connection type", f"{self.slug!r} offers no client (it has no client_factory)")
+        if credential is None:
+            signer = getattr(m, "request_credential", None)
+            if callable(signer):
+                credential = signer(creds)
+            else:
+                token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
+                credential = m.token_credential(creds, **token_options)  # type: ignore[call-arg]
+        return self.client_factory(creds, endpoint, credential, **options)
 
     def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
         """Validate form input, stored credentials or a credentials record.

@@ -15,7 +15,9 @@ from ..errors import (
     AuthorizationCodeInvalid,
     ConsentRequired,
     IdentityServiceError,
+    InvalidClientCertificate,
     InvalidClientSecret,
+    InvalidFederatedToken,
     ReconnectRequired,
     RedirectUriMismatch,
     TenantNotFound,
@@ -96,7 +98,44 @@ _CODE = "the authorization code expired or was already used. Start the connectio
 _MFA = ("multi-factor authentication or another interactive step is required. Reconnect the connection to sign in "
         "again interactively.{azure_says}")
 
+_CERT_FIX = ("Upload the certificate (its public part, .cer/.pem) to the app registration under Certificates & secrets > "
+             "Certificates, or use the key of a certificate listed there.")
+_CLOCK_FIX = "Set this machine's clock right (NTP); client assertions are valid for minutes only."
+_FEDERATION_FIX = ("Add a federated identity credential to the app registration (Certificates & secrets > Federated "
+                   "credentials) whose issuer, subject and audience equal the token's (on AKS: the cluster's OIDC issuer "
+                   "URL, system:serviceaccount:<namespace>:<service account>, api://AzureADTokenExchange).")
+_TOKEN_FILE_FIX = ("Check that the projected service account token is mounted and fresh (AKS: the pod has the label "
+                   "azure.workload.identity/use=true and its service account is annotated with the client ID).")
+
 IDENTITY_ERRORS: tuple[IdentityError, ...] = (
+    IdentityError(700027, InvalidClientCertificate, "certificate",
+                  "Microsoft Entra ID refused the certificate's signature for app {client_id}: the certificate is not "
+                  "uploaded to that app registration (or was removed, or has expired there). Upload its public part under "
+                  "App registrations > Certificates & secrets > Certificates.{azure_says}", _CERT_FIX, ("certificate",)),
+    IdentityError(7000274, InvalidClientCertificate, "certificate",
+                  "the client assertion was not signed by the key of a certificate registered on app {client_id}.{azure_says}",
+                  _CERT_FIX, ("certificate",)),
+    IdentityError(700024, InvalidClientCertificate, None,
+                  "the client assertion is not within its valid time range: this machine's clock is wrong.{azure_says}",
+                  _CLOCK_FIX, ("certificate",)),
+    IdentityError(700024, InvalidFederatedToken, "tokenFilePath",
+                  "the federated token is expired or not yet valid; the platform rotates it, so the file is stale or "
+                  "this machine's clock is wrong.{azure_says}", _TOKEN_FILE_FIX, ("federated",)),
+    IdentityError(70021, InvalidFederatedToken, "clientId",
+                  "no federated identity credential on app {client_id} matches the token (issuer, subject and audience "
+                  "must all match).{azure_says}", _FEDERATION_FIX, ("federated",)),
+    IdentityError(700211, InvalidFederatedToken, "clientId",
+                  "no federated identity credential on app {client_id} has the token's issuer.{azure_says}",
+                  _FEDERATION_FIX, ("federated",)),
+    IdentityError(700212, InvalidFederatedToken, "clientId",
+                  "no federated identity credential on app {client_id} has the token's audience (use "
+                  "api://AzureADTokenExchange).{azure_says}", _FEDERATION_FIX, ("federated",)),
+    IdentityError(700213, InvalidFederatedToken, "clientId",
+                  "no federated identity credential on app {client_id} has the token's subject (the service "
+                  "account).{azure_says}", _FEDERATION_FIX, ("federated",)),
+    IdentityError(700027, InvalidFederatedToken, "tokenFilePath",
+                  "the federated token's signature could not be verified against its issuer's keys.{azure_says}",
+                  _FEDERATION_FIX, ("federated",)),
     IdentityError(7000215, InvalidClientSecret, "clientSecret",
                   "the client secret is invalid. Create a new client secret for app {client_id} under App registrations > "
                   "Certificates & secrets and enter its Value (not its Secret ID).", _SECRET_FIX),
@@ -159,6 +198,25 @@ def identity_errors_markdown() -> str:
     return "\n".join(rows)
 
 
+_FIELD_REMEDIES = {
+    "tokenFilePath": _TOKEN_FILE_FIX,
+    "certificate": "Use a current certificate (and its key) that is uploaded to the app registration.",
+    "pkcs12": "Use a current PKCS#12 file whose certificate is uploaded to the app registration.",
+    "privateKey": "Give the private key of the certificate uploaded to the app registration.",
+    "passphrase": "Give the passphrase the key or PKCS#12 file was encrypted with.",
+}
+"""Remedies for errors of the non-secret methods' own fields (raised before any request)."""
+_NOT_ON_AZURE = ("Run this on an Azure host with a managed identity (VM, App Service, Functions, Container Apps, AKS), or "
+                 "use another method (workload-identity, certificate, client-secret) elsewhere.")
+_CODE_REMEDIES = {
+    "no_identity_endpoint": _NOT_ON_AZURE,
+    "identity_endpoint_timeout": _NOT_ON_AZURE,
+    "identity_not_found": ("Enable the system-assigned identity of this Azure resource (Identity > System assigned > On), "
+                           "or assign the user-assigned identity to it (Identity > User assigned > Add)."),
+}
+"""Remedies of errors that carry no AADSTS code (managed identity endpoints)."""
+
+
 def remedy_for(exc: BaseException, method: Any = None) -> str:
     """The validation remedy for a token-stage failure, from the table when the code is in it."""
     code = getattr(exc, "code", None)
@@ -167,9 +225,13 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
         return remedy
     if code == "unreachable":
         return NETWORK_REMEDY
+    if isinstance(code, str) and code in _CODE_REMEDIES:
+        return _CODE_REMEDIES[code]
     if getattr(exc, "transient", False):
         return _BUSY_FIX
     field = getattr(exc, "field", None)
+    if field in _FIELD_REMEDIES:
+        return _FIELD_REMEDIES[field]
     if field == "clientSecret":
         return _SECRET_FIX
     if field == "tenantId":

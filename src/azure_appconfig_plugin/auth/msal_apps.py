@@ -20,7 +20,7 @@ import re
 import contextlib
 import threading
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import msal
@@ -59,7 +59,16 @@ def get_app(
     ``user_grants=True`` selects an app whose token cache stores nothing (see ``_NoStoreCache``).
     Raises ``TenantNotFound`` when MSAL cannot discover the tenant.
     """
-    key = (authority.lower(), client_id.lower(), _fingerprint(client_secret), "user" if user_grants else "app")
+    return get_app_for(authority, client_id, client_secret, fingerprint=_fingerprint(client_secret), user_grants=user_grants)
+
+
+def get_app_for(
+    authority: str, client_id: str, client_credential: Any, *, fingerprint: str, user_grants: bool = False
+) -> msal.ConfidentialClientApplication:
+    """Like ``get_app`` for any MSAL ``client_credential`` (a secret, or a dict with a certificate's
+    ``private_key``/``thumbprint`` or a ``client_assertion`` callable); ``fingerprint`` identifies
+    the credential in the cache key (a hash, never the secret itself)."""
+    key = (authority.lower(), client_id.lower(), fingerprint, "user" if user_grants else "app")
     with _lock:
         app = _apps.get(key)
         if app is not None:
@@ -68,7 +77,7 @@ def get_app(
         try:
             app = msal.ConfidentialClientApplication(
                 client_id,
-                client_credential=client_secret,
+                client_credential=client_credential,
                 authority=authority,
                 instance_discovery=False,
                 http_client=_http_client(authority),
@@ -126,9 +135,32 @@ def single_flight(*key: str) -> Iterator[None]:
         lock.release()
 
 
+_mi_clients: OrderedDict[tuple[str, str, tuple[float, float]], Any] = OrderedDict()
+
+
+def get_managed_identity_client(field: str | None, value: str | None, http_client: Callable[[], Any],
+                                timeout: tuple[float, float]) -> Any:
+    """The cached ``msal.ManagedIdentityClient`` of the system-assigned identity (``field`` None) or
+    of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared."""
+    key = (field or "system", value or "", timeout)
+    with _lock:
+        client = _mi_clients.get(key)
+        if client is None:
+            if field is None:
+                identity: Any = msal.SystemAssignedManagedIdentity()
+            else:
+                kind = {"clientId": "client_id", "resourceId": "resource_id", "objectId": "object_id"}[field]
+                identity = msal.UserAssignedManagedIdentity(**{kind: value})
+            client = _mi_clients[key] = msal.ManagedIdentityClient(identity, http_client=http_client())
+            while len(_mi_clients) > MAX_APPS:
+                _mi_clients.popitem(last=False)
+        return client
+
+
 def reset() -> None:
     """Forget every cached app (tests use this between cases)."""
     with _lock:
         _apps.clear()
+        _mi_clients.clear()
     with _flights_lock:
         _flights.clear()

@@ -127,11 +127,23 @@ def settings_stage(run: Run) -> list[Check]:
 # --- endpoint --------------------------------------------------------------------------------------
 
 
+def store_endpoint(run: Run) -> str | None:
+    """The endpoint to check: the request's, else the credentials' own (an access key's store)."""
+    if run.request.endpoint is not None:  # "" is bad input, not "no endpoint" (#13 finding 10)
+        return run.request.endpoint
+    return getattr(run.credentials, "endpoint", None)
+
+
 def endpoint_stage(run: Run) -> list[Check]:
     from ..endpoints import parse_endpoint
 
     try:
-        run.store = parse_endpoint(run.request.endpoint or "", cloud=run.cloud, env=run.env)
+        run.store = parse_endpoint(store_endpoint(run) or "", cloud=run.cloud, env=run.env)
+        own = getattr(run.credentials, "endpoint", None)
+        if own is not None and parse_endpoint(own, cloud=run.cloud, env=run.env).url != run.store.url:
+            return [Check("endpoint", FAILED, f"{run.store.url} is not the store of this {run.credentials.method} "
+                          f"connection ({own}); its key signs requests for its own store only",
+                          "Validate against the endpoint in the connection string (omit --endpoint).", code="endpoint_rejected")]
     except AppConnectionError as exc:
         return [Check("endpoint", FAILED, str(exc), endpoint_remedy(exc, run.cloud), code="endpoint_rejected")]
     store = run.store
@@ -179,6 +191,9 @@ def token_issuer(run: Run) -> str:
 def token_stage(run: Run) -> list[Check]:
     from ..auth.aad_errors import remedy_for
 
+    if run.option("token_credential") is None and callable(getattr(run.method, "request_credential", None)):
+        return [Check("token", SKIPPED, f"not needed: {run.method.name} signs each request with the key "
+                      f"({token_issuer(run)}); no token is requested")]
     token_credential = run.option("token_credential")
     try:
         if token_credential is None:
@@ -211,9 +226,18 @@ def store_stage(run: Run) -> list[Check]:
     principal = principal_of(run.credentials) if callable(principal_of) else f"the identity of this {run.method.name} connection"
     check = functools.partial(
         interpret, url=run.store.url, principal=principal, tenant=getattr(run.credentials, "tenant_id", None),
-        audience=run.cloud.audience, claims=jwt_claims(run.token.token),
+        audience=run.cloud.audience, claims=jwt_claims(run.token.token) if run.token is not None else None,
     )
-    client = probes.make_client(run.store, run.token_credential, **dict(run.option("client_options") or {}))
+    # Every method's client comes from ConnectionType.client (token credential, or a signing key);
+    # a type object built without a client factory (by a contract 1.0 host) gets this type's own.
+    ctype = run.ctype
+    if getattr(ctype, "client_factory", None) is None:
+        from ..connection import store_client
+
+        ctype = ConnectionType(ctype.slug, ctype.name, ctype.methods, ctype.settings, checks=ctype.checks,
+                               client_factory=store_client)
+    client = ctype.client(run.credentials, run.store, credential=run.token_credential, env=run.env,
+                          **dict(run.option("client_options") or {}))
     with client:
         return probe_store(client, probes, write_probe=bool(run.option("write_probe")),
                            label=run.option("probe_label"), interpret=check)
@@ -222,10 +246,9 @@ def store_stage(run: Run) -> list[Check]:
 STAGES: tuple[Stage, ...] = (
     Stage(("input",), input_stage, lambda run: True, "the input is invalid"),
     Stage(("instance settings",), settings_stage, _needs_settings, "instance settings are missing"),
-    # an endpoint given as "" is bad input, not "no endpoint" (#13 finding 10)
-    Stage(("endpoint",), endpoint_stage, lambda run: run.request.endpoint is not None, "no token is sent to a rejected endpoint"),
+    Stage(("endpoint",), endpoint_stage, lambda run: store_endpoint(run) is not None, "no token is sent to a rejected endpoint"),
     Stage(("token",), token_stage, lambda run: True, "no token"),
-    Stage(STORE_CHECKS, store_stage, lambda run: run.request.endpoint is not None, "the store could not be checked",
+    Stage(STORE_CHECKS, store_stage, lambda run: store_endpoint(run) is not None, "the store could not be checked",
           absent="no store endpoint given: pass an endpoint to check KeyValue permissions"),
 )
 

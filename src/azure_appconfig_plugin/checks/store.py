@@ -65,9 +65,10 @@ def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable
 
 def interpret(
     name: str, result: Any, *, url: str, principal: str, tenant: str | None, audience: str,
-    claims: dict[str, Any], precondition: bool = False,
+    claims: dict[str, Any] | None, precondition: bool = False,
 ) -> Check:
-    """One probe's answer as a check that says what to fix."""
+    """One probe's answer as a check that says what to fix. ``claims`` is None for requests signed
+    with an access key (no token)."""
     status = result.status
     if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, deadline, size cap, bad body
         return Check(name, FAILED, result.error or result.policy, POLICY_REMEDY.get(result.policy, "Retry later."),
@@ -85,6 +86,16 @@ def interpret(
     if status in (200, 201, 204) or (precondition and status == 412):
         how = " (412 on a precondition that cannot match: allowed, nothing changed)" if status == 412 else ""
         return Check(name, OK, f"{principal} has {name} on {url}{how}")
+    if status == 401 and claims is None:
+        return Check(name, FAILED, f"the store rejected {principal} (401): the key was regenerated or deleted, or access "
+                     "keys are disabled on the store (local authentication)",
+                     "Copy a current connection string from the store's Access settings, or use a Microsoft Entra ID "
+                     "method (recommended).", code="401")
+    if status == 403 and claims is None:
+        return Check(name, FAILED, f"{principal} lacks {name} on {url} (403): it is a read-only key",
+                     "Use a read-write key's connection string (the store's Access settings > Read-write keys) to write "
+                     "and delete.", code="403")
+    claims = claims or {}
     if status == 401:
         said = _www_auth_description(result.www_authenticate)
         token_aud, token_tid = claims.get("aud"), claims.get("tid")

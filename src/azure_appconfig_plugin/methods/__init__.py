@@ -1,8 +1,12 @@
 """The auth methods of the Azure App Configuration connection type: one module per method, each a
 field declaration (``fields.Field``) plus its token factory. Import-light."""
 
+from .access_key import AccessKeyMethod
 from .base import DeclaredAuthMethod
+from .certificate import CertificateMethod
 from .client_secret import ClientSecretMethod
+from .managed_identity import ManagedIdentityMethod
 from .oauth import OAuthMethod
+from .workload_identity import WorkloadIdentityMethod
 
-__all__ = ["ClientSecretMethod", "DeclaredAuthMethod", "OAuthMethod"]
+__all__ = ["AccessKeyMethod", "CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "ManagedIdentityMethod", "OAuthMethod", "WorkloadIdentityMethod"]

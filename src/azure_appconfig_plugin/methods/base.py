@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..records import Credentials, RotateCallback
 
 if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a schema or parser is needed
-    from ..fields import Field
+    from ..fields import CrossRule, Field, OneOf
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
 
@@ -37,6 +37,13 @@ class DeclaredAuthMethod:
     identity_provider: str = ""
     input_fields: tuple[Field, ...] = ()
     stored_fields: tuple[Field, ...] | None = None
+    input_choices: tuple[OneOf, ...] = ()
+    """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in the schema and the parser."""
+    input_rules: tuple[CrossRule, ...] = ()
+    """Checks over several fields that no schema keyword expresses (run by ``parse``)."""
+    stored_choices: tuple[OneOf, ...] | None = None
+    stored_rules: tuple[CrossRule, ...] | None = None
+    """Default to ``input_choices`` / ``input_rules`` when ``stored_fields`` is None, else to none."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -45,6 +52,16 @@ class DeclaredAuthMethod:
 
     def _stored(self) -> tuple[Field, ...]:
         return self.input_fields if self.stored_fields is None else self.stored_fields
+
+    def _stored_choices(self) -> tuple[OneOf, ...]:
+        if self.stored_choices is not None:
+            return self.stored_choices
+        return self.input_choices if self.stored_fields is None else ()
+
+    def _stored_rules(self) -> tuple[CrossRule, ...]:
+        if self.stored_rules is not None:
+            return self.stored_rules
+        return self.input_rules if self.stored_fields is None else ()
 
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the form input."""
@@ -55,6 +72,7 @@ class DeclaredAuthMethod:
             title=self.title or f"{self.connection_type}: {self.name}",
             description=self.description,
             schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.json",
+            choices=self.input_choices,
         )
 
     def stored_schema(self) -> dict[str, Any]:
@@ -66,6 +84,7 @@ class DeclaredAuthMethod:
             title=f"{self.title or f'{self.connection_type}: {self.name}'} (stored credentials)",
             description=f"What a host stores for a {self.name} connection.",
             schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.stored.json",
+            choices=self._stored_choices(),
         )
         schema["properties"] = {"method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
                                 **schema["properties"]}
@@ -77,7 +96,7 @@ class DeclaredAuthMethod:
         Raises ``InvalidInput`` naming every bad field."""
         from ..fields import parse_fields
 
-        values = parse_fields(self.input_fields, data)
+        values = parse_fields(self.input_fields, data, choices=self.input_choices, cross_rules=self.input_rules)
         return self.input_from(values) if self.interactive else self.credentials_from(values)
 
     def load(self, stored: Mapping[str, Any]) -> Credentials:
@@ -91,7 +110,8 @@ class DeclaredAuthMethod:
         if method is not None and method != self.slug:
             raise InvalidInput(errors=[FieldError("method", f"is {method!r}; these are not {self.slug} credentials")])
         rest = {k: v for k, v in stored.items() if k != "method"}
-        return self.credentials_from(parse_fields(self._stored(), rest, what="(credentials)"))
+        return self.credentials_from(parse_fields(self._stored(), rest, what="(credentials)", choices=self._stored_choices(),
+                                                  cross_rules=self._stored_rules()))
 
     # --- to provide ---------------------------------------------------------------------------
 

@@ -1,0 +1,258 @@
+"""``certificate``: key material (PEM or PKCS#12), its checks, the credentials record and the
+token credential (MSAL's certificate client credential).
+
+Everything that can be wrong with the material is found here, before any request: a key that
+cannot be read (or needs, or refuses, the passphrase), a certificate that is not PEM, a key that
+does not match its certificate, a certificate outside its validity period. The thumbprints are
+computed from the certificate, never typed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import time
+from typing import Any, Callable
+
+import attrs
+from azure.core.credentials import AccessTokenInfo
+
+from ..clouds import DEFAULT_CLOUD, get_cloud
+from ..errors import FieldError, InvalidInput
+from ..methods.certificate import (  # the declared messages (import-light module)
+    EXPIRED, MISMATCH, NEEDS_PASSPHRASE, NOT_A_CERT, NOT_A_KEY, NOT_PKCS12, NOT_RSA, NOT_YET_VALID, PKCS12_INCOMPLETE,
+    UNNEEDED_PASSPHRASE, WRONG_PASSPHRASE,
+)
+from . import msal_apps
+from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
+from .credential import _accept, _Base
+
+
+class MaterialProblem(Exception):
+    """A field whose key material is unusable (internal: surfaces as ``InvalidInput``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+@attrs.frozen
+class Material:
+    """The loaded key and certificate chain (leaf first). Never printed."""
+
+    private_key: Any = attrs.field(repr=False)
+    chain: tuple[Any, ...] = attrs.field(repr=False)
+
+    @property
+    def leaf(self) -> Any:
+        return self.chain[0]
+
+    @property
+    def sha1_thumbprint(self) -> str:
+        from cryptography.hazmat.primitives import hashes
+
+        return str(self.leaf.fingerprint(hashes.SHA1()).hex().upper())  # noqa: S303 - x5t, as Entra shows it
+
+    @property
+    def sha256_thumbprint(self) -> str:
+        from cryptography.hazmat.primitives import hashes
+
+        return str(self.leaf.fingerprint(hashes.SHA256()).hex().upper())
+
+    def chain_pem(self) -> str:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return "".join(c.public_bytes(Encoding.PEM).decode("ascii") for c in self.chain)
+
+    def validity_problem(self, now: float | None = None) -> tuple[str, str] | None:
+        at = _dt.datetime.fromtimestamp(time.time() if now is None else now, _dt.timezone.utc)
+        start, end = self.leaf.not_valid_before_utc, self.leaf.not_valid_after_utc
+        if at < start:
+            return "certificate", f"{NOT_YET_VALID} (valid from {start:%Y-%m-%d %H:%M} UTC; check this machine's clock)"
+        if at > end:
+            return "certificate", f"{EXPIRED} (it expired on {end:%Y-%m-%d %H:%M} UTC)"
+        return None
+
+
+def _passphrase(values: dict[str, Any]) -> bytes | None:
+    value = values.get("passphrase")
+    return value.encode("utf-8") if value else None
+
+
+def _load_key(pem: str, passphrase: bytes | None) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    data = pem.encode("utf-8")
+    try:
+        return load_pem_private_key(data, passphrase)
+    except TypeError:  # a passphrase is missing, or given for an unencrypted key
+        if passphrase is None:
+            raise MaterialProblem("passphrase", NEEDS_PASSPHRASE) from None
+        raise MaterialProblem("passphrase", UNNEEDED_PASSPHRASE) from None
+    except ValueError:
+        if passphrase is not None:
+            try:
+                load_pem_private_key(data, None)
+            except TypeError:  # it is an encrypted key: the passphrase is wrong
+                raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
+            except Exception:  # noqa: BLE001 - not a key at all
+                pass
+        raise MaterialProblem("privateKey", NOT_A_KEY) from None
+    except Exception:  # noqa: BLE001 - cryptography raises a few kinds for malformed input
+        raise MaterialProblem("privateKey", NOT_A_KEY) from None
+
+
+def _load_certs(pem: str) -> tuple[Any, ...]:
+    from cryptography.x509 import load_pem_x509_certificates
+
+    try:
+        certs = tuple(load_pem_x509_certificates(pem.encode("utf-8")))
+    except Exception:  # noqa: BLE001
+        raise MaterialProblem("certificate", NOT_A_CERT) from None
+    if not certs:
+        raise MaterialProblem("certificate", NOT_A_CERT)
+    return certs
+
+
+def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ...]]:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        data = base64.b64decode("".join(b64.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise MaterialProblem("pkcs12", NOT_PKCS12) from None
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
+    except Exception:  # noqa: BLE001 - "Invalid password or PKCS12 data"
+        if not data.startswith(b"\x30"):  # not even a DER SEQUENCE
+            raise MaterialProblem("pkcs12", NOT_PKCS12) from None
+        if passphrase is None:
+            raise MaterialProblem("passphrase", NEEDS_PASSPHRASE) from None
+        try:
+            pkcs12.load_key_and_certificates(data, None)
+        except Exception:  # noqa: BLE001
+            raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
+        raise MaterialProblem("passphrase", UNNEEDED_PASSPHRASE) from None
+    if key is None or cert is None:
+        raise MaterialProblem("pkcs12", PKCS12_INCOMPLETE)
+    return key, (cert, *(extra or ()))
+
+
+def load_material(values: dict[str, Any]) -> Material:
+    """The key and chain from parsed values (attribute names). Raises ``MaterialProblem``."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    passphrase = _passphrase(values)
+    if values.get("pkcs12"):
+        key, chain = _load_pkcs12(values["pkcs12"], passphrase)
+        key_field = cert_field = "pkcs12"
+    else:
+        chain = _load_certs(values["certificate"])
+        key = _load_key(values["private_key"], passphrase)
+        key_field, cert_field = "privateKey", "certificate"
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise MaterialProblem(key_field, NOT_RSA)
+    spki = (PublicFormat.SubjectPublicKeyInfo, Encoding.DER)
+    if key.public_key().public_bytes(spki[1], spki[0]) != chain[0].public_key().public_bytes(spki[1], spki[0]):
+        raise MaterialProblem(cert_field, MISMATCH)
+    return Material(key, chain)
+
+
+def material_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        load_material(values)
+    except MaterialProblem as problem:
+        return problem.field, problem.message
+    return None
+
+
+def validity_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        material = load_material(values)
+    except MaterialProblem:
+        return None  # reported by the material rule
+    found = material.validity_problem()
+    if found and values.get("pkcs12"):
+        return "pkcs12", found[1]  # the certificate inside the PKCS#12 file
+    return found
+
+
+@attrs.frozen
+class CertificateCredentials:
+    """A service principal that proves itself with a certificate."""
+
+    tenant_id: str
+    client_id: str
+    private_key: str | None = attrs.field(default=None, repr=False)
+    certificate: str | None = attrs.field(default=None, repr=False)
+    pkcs12: str | None = attrs.field(default=None, repr=False)
+    passphrase: str | None = attrs.field(default=None, repr=False)
+    send_certificate_chain: bool = False
+    cloud: str = DEFAULT_CLOUD.slug
+    method: str = attrs.field(default="certificate", init=False)
+
+    def material(self) -> Material:
+        try:
+            return load_material(attrs.asdict(self))
+        except MaterialProblem as problem:
+            raise InvalidInput(errors=[FieldError(problem.field, problem.message)]) from None
+
+    @property
+    def thumbprint(self) -> str:
+        """SHA-1 thumbprint of the certificate, as the app registration's Certificates list shows it."""
+        return self.material().sha1_thumbprint
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"method": self.method, "tenantId": self.tenant_id, "clientId": self.client_id}
+        for key, value in (("privateKey", self.private_key), ("certificate", self.certificate), ("pkcs12", self.pkcs12),
+                           ("passphrase", self.passphrase)):
+            if value is not None:
+                out[key] = value
+        out["sendCertificateChain"] = self.send_certificate_chain
+        out["cloud"] = self.cloud
+        return out
+
+
+class CertificateTokenCredential(_Base):
+    """Client-credentials grant with a certificate-signed client assertion (MSAL builds and signs
+    it: ``x5t`` is the computed SHA-1 thumbprint; with ``sendCertificateChain`` the chain goes in
+    ``x5c`` for subject-name/issuer authentication)."""
+
+    def __init__(self, credentials: CertificateCredentials, *, clock: Callable[[], float] = time.time) -> None:
+        self._credentials = credentials
+        self.cloud = get_cloud(credentials.cloud)
+        self._clock = clock
+        self._material = credentials.material()  # InvalidInput before any request
+
+    def __repr__(self) -> str:
+        c = self._credentials
+        return (f"CertificateTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
+                f"thumbprint={self._material.sha1_thumbprint!r}, cloud={c.cloud!r})")
+
+    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
+        _accept(self.cloud, scopes)
+        c, material = self._credentials, self._material
+        found = material.validity_problem(self._clock())
+        if found:
+            field = "pkcs12" if c.pkcs12 else found[0]
+            raise InvalidInput(errors=[FieldError(field, found[1])])
+        client_credential: dict[str, Any] = {"private_key": material.private_key, "thumbprint": material.sha1_thumbprint}
+        if c.send_certificate_chain:
+            client_credential["public_certificate"] = material.chain_pem()
+        authority = self.cloud.authority(c.tenant_id)
+        fingerprint = hashlib.sha256(f"certificate:{material.sha256_thumbprint}:{c.send_certificate_chain}".encode()).hexdigest()
+        app = msal_apps.get_app_for(authority, c.client_id, client_credential, fingerprint=fingerprint)
+        try:
+            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
+        except TRANSPORT_ERRORS as exc:
+            raise error_from_exception(exc, where=authority) from None
+        if "access_token" not in result:
+            raise error_from_result(result, stage="certificate", tenant=c.tenant_id, client_id=c.client_id)
+        now = int(self._clock())
+        return AccessTokenInfo(
+            result["access_token"], now + int(result.get("expires_in", 0)),
+            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
+        )

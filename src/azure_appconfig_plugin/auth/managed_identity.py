@@ -1,0 +1,157 @@
+"""``managed-identity``: the credentials record and the token credential (MSAL's managed-identity
+client), with bounded timeouts and plain errors when no identity endpoint answers.
+
+MSAL picks the identity endpoint from the environment: App Service / Functions / Container Apps
+(``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``), Azure ML (``MSI_ENDPOINT`` + ``MSI_SECRET``), Azure
+Arc, Service Fabric, else the VM's Instance Metadata Service (IMDS, ``http://169.254.169.254``,
+or ``AZURE_POD_IDENTITY_AUTHORITY_HOST``). Off Azure, IMDS does not answer: the short connect
+timeout makes that a quick, plain error instead of a long hang.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any, Callable, Mapping
+
+import attrs
+from azure.core.credentials import AccessTokenInfo
+
+from ..clouds import DEFAULT_CLOUD, get_cloud
+from ..errors import AuthError, IdentityServiceError, ManagedIdentityUnavailable
+from . import msal_apps
+from .credential import _accept, _Base
+
+CONNECT_TIMEOUT_SECONDS = 2.0
+"""Off Azure nothing listens on the identity endpoint: fail fast."""
+READ_TIMEOUT_SECONDS = 15.0
+IMDS = "http://169.254.169.254"
+_STATUS = re.compile(r"^\s*(\d{3})\b")
+
+
+@attrs.frozen
+class ManagedIdentityCredentials:
+    """The host's system-assigned identity (no field), or one user-assigned identity."""
+
+    client_id: str | None = None
+    resource_id: str | None = None
+    object_id: str | None = None
+    cloud: str = DEFAULT_CLOUD.slug
+    method: str = attrs.field(default="managed-identity", init=False)
+
+    @property
+    def user_assigned(self) -> tuple[str, str] | None:
+        """``(field, value)`` of the user-assigned identity, None for the system-assigned one."""
+        for field, value in (("clientId", self.client_id), ("resourceId", self.resource_id), ("objectId", self.object_id)):
+            if value:
+                return field, value
+        return None
+
+    def describe(self) -> str:
+        found = self.user_assigned
+        return f"the user-assigned managed identity ({found[0]} {found[1]})" if found else "the system-assigned managed identity of this host"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"method": self.method}
+        for key, value in (("clientId", self.client_id), ("resourceId", self.resource_id), ("objectId", self.object_id)):
+            if value:
+                out[key] = value
+        out["cloud"] = self.cloud
+        return out
+
+
+def identity_source(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``(platform, endpoint)`` MSAL will ask, named for messages (the same order MSAL checks)."""
+    env = os.environ if env is None else env
+    if "IDENTITY_ENDPOINT" in env and "IDENTITY_HEADER" in env:
+        where = "Service Fabric" if "IDENTITY_SERVER_THUMBPRINT" in env else "App Service / Functions / Container Apps"
+        return where, env["IDENTITY_ENDPOINT"]
+    if "MSI_ENDPOINT" in env and "MSI_SECRET" in env:
+        return "Azure Machine Learning", env["MSI_ENDPOINT"]
+    if "IDENTITY_ENDPOINT" in env and "IMDS_ENDPOINT" in env:
+        return "Azure Arc", env["IDENTITY_ENDPOINT"]
+    host = env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", IMDS).strip("/")
+    return "the Instance Metadata Service (Azure VMs, VM scale sets, AKS nodes)", host + "/metadata/identity/oauth2/token"
+
+
+def _http_client(timeout: tuple[float, float]) -> Any:
+    import requests
+
+    class BoundedSession(requests.Session):
+        """Every request has a deadline; no proxy (identity endpoints are local to the host)."""
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = timeout
+            return super().request(method, url, *args, **kwargs)
+
+    session = BoundedSession()
+    session.trust_env = False
+    return session
+
+
+class ManagedIdentityTokenCredential(_Base):
+    """Tokens from the host's managed identity for the store's audience (MSAL caches them)."""
+
+    def __init__(
+        self,
+        credentials: ManagedIdentityCredentials,
+        *,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._credentials = credentials
+        self.cloud = get_cloud(credentials.cloud)
+        self._timeout = timeout
+        self._env = env
+        self._clock = clock
+        found = credentials.user_assigned
+        self._client = msal_apps.get_managed_identity_client(found and found[0], found and found[1],
+                                                             lambda: _http_client(timeout), timeout)
+
+    def __repr__(self) -> str:
+        return f"ManagedIdentityTokenCredential({self._credentials.describe()}, cloud={self._credentials.cloud!r})"
+
+    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
+        import requests
+
+        _accept(self.cloud, scopes)
+        where, endpoint = identity_source(self._env)
+        who = self._credentials.describe()
+        try:
+            result = self._client.acquire_token_for_client(resource=self.cloud.audience, claims_challenge=claims)
+        except requests.Timeout:
+            raise ManagedIdentityUnavailable(
+                f"the managed identity endpoint of {where} ({endpoint}) did not answer within "
+                f"{self._timeout[0]:g} s (connect) / {self._timeout[1]:g} s (read): this process is probably not on an "
+                "Azure host with a managed identity", code="identity_endpoint_timeout") from None
+        except (requests.ConnectionError, OSError):
+            raise ManagedIdentityUnavailable(
+                f"no managed identity endpoint answered at {endpoint} ({where}): this process is not running on an "
+                "Azure host with a managed identity", code="no_identity_endpoint") from None
+        except ValueError:  # not JSON: something else answers there
+            raise ManagedIdentityUnavailable(
+                f"{endpoint} ({where}) answered, but not as a managed identity endpoint", code="no_identity_endpoint") from None
+        if "access_token" not in result:
+            raise _error(result, who, where)
+        now = int(self._clock())
+        return AccessTokenInfo(result["access_token"], now + int(result.get("expires_in", 0)))
+
+
+def _error(result: Mapping[str, Any], who: str, where: str) -> AuthError:
+    """MSAL's error result, typed. App Service answers arrive as ``"<status>, <message>"``."""
+    error = str(result.get("error") or "")
+    description = str(result.get("error_description") or "")
+    match = _STATUS.match(description)
+    status = int(match.group(1)) if match else None
+    said = " ".join(description.split())[:300]
+    if status is not None and (status == 429 or status >= 500):
+        return IdentityServiceError(f"the managed identity endpoint of {where} answered {status}; retry later", code=str(status))
+    if status in (400, 404) or error in ("invalid_request", "invalid_client", "invalid_scope"):
+        return ManagedIdentityUnavailable(
+            f"{who} is not available on this host ({where}): enable it, or assign it to this resource. "
+            f"The endpoint said: {said or error}", code="identity_not_found")
+    return ManagedIdentityUnavailable(f"{who} could not get a token from {where}: {said or error or 'no details'}",
+                                      code="identity_error")

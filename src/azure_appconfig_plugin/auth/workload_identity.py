@@ -1,0 +1,113 @@
+"""``workload-identity``: the credentials record and the token credential (MSAL client assertion
+read from the federated token file on every token request)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, Callable
+
+import attrs
+from azure.core.credentials import AccessTokenInfo
+
+from ..clouds import DEFAULT_CLOUD, get_cloud
+from ..errors import InvalidFederatedToken
+from . import msal_apps
+from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
+from .credential import _accept, _Base
+
+MAX_TOKEN_FILE_BYTES = 64 * 1024
+"""A service account token is a few KB; anything larger is not one."""
+EXPIRY_MARGIN_SECONDS = 30
+_FIX = ("On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
+        "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE.")
+
+
+@attrs.frozen
+class WorkloadIdentityCredentials:
+    """An app registration (or user-assigned managed identity) that trusts a federated token. No secret."""
+
+    tenant_id: str
+    client_id: str
+    token_file_path: str
+    cloud: str = DEFAULT_CLOUD.slug
+    method: str = attrs.field(default="workload-identity", init=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "tenantId": self.tenant_id, "clientId": self.client_id,
+                "tokenFilePath": self.token_file_path, "cloud": self.cloud}
+
+
+def read_assertion(path: str, *, now: float | None = None) -> str:
+    """The federated token in ``path``, checked: present, readable, a JWT, not expired.
+    Raises ``InvalidFederatedToken`` (field ``tokenFilePath``) saying what is wrong."""
+    from ..formats import jwt_claims
+
+    def fail(what: str, code: str) -> InvalidFederatedToken:
+        return InvalidFederatedToken(f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath")
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_TOKEN_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise fail("does not exist", "token_file_missing") from None
+    except IsADirectoryError:
+        raise fail("is a directory, not a file", "token_file_unreadable") from None
+    except PermissionError:
+        raise fail("cannot be read by this process (permission denied)", "token_file_unreadable") from None
+    except OSError as exc:
+        raise fail(f"cannot be read ({type(exc).__name__})", "token_file_unreadable") from None
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise fail(f"is larger than {MAX_TOKEN_FILE_BYTES} bytes: it is not a token", "token_file_invalid")
+    try:
+        token = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise fail("does not hold a token (it is not text)", "token_file_invalid") from None
+    if not token:
+        raise fail("is empty", "token_file_invalid")
+    claims = jwt_claims(token) if token.count(".") == 2 else None
+    if not claims:
+        raise fail("does not hold a JWT (header.payload.signature)", "token_file_invalid")
+    exp = claims.get("exp")
+    at = time.time() if now is None else now
+    if isinstance(exp, (int, float)) and exp - EXPIRY_MARGIN_SECONDS <= at:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(exp))
+        raise fail(f"holds a token that expired at {when}; the platform should have rotated it", "token_file_expired")
+    return token
+
+
+class WorkloadIdentityTokenCredential(_Base):
+    """Client-credentials grant whose client assertion is the federated token, re-read from the file
+    each time MSAL asks for it (a new token request), so a rotated token is always the one sent."""
+
+    def __init__(self, credentials: WorkloadIdentityCredentials, *, clock: Callable[[], float] = time.time) -> None:
+        self._credentials = credentials
+        self.cloud = get_cloud(credentials.cloud)
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        c = self._credentials
+        return (f"WorkloadIdentityTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
+                f"token_file_path={c.token_file_path!r}, cloud={c.cloud!r})")
+
+    def _assertion(self) -> str:
+        return read_assertion(self._credentials.token_file_path, now=self._clock())
+
+    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
+        _accept(self.cloud, scopes)
+        c = self._credentials
+        self._assertion()  # a missing or expired file is reported before any request
+        authority = self.cloud.authority(c.tenant_id)
+        fingerprint = hashlib.sha256(f"federated:{c.token_file_path}".encode()).hexdigest()
+        app = msal_apps.get_app_for(authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint)
+        try:
+            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
+        except TRANSPORT_ERRORS as exc:
+            raise error_from_exception(exc, where=authority) from None
+        if "access_token" not in result:
+            raise error_from_result(result, stage="federated", tenant=c.tenant_id, client_id=c.client_id)
+        now = int(self._clock())
+        return AccessTokenInfo(
+            result["access_token"], now + int(result.get("expires_in", 0)),
+            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
+        )

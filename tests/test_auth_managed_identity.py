@@ -1,0 +1,218 @@
+"""The managed-identity method against loopback stand-ins of the identity endpoints MSAL supports
+through documented environment variables: App Service (IDENTITY_ENDPOINT + IDENTITY_HEADER) and
+the VM's IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST). Off Azure: a plain error, quickly."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
+from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.errors import IdentityServiceError, InvalidInput, ManagedIdentityUnavailable
+from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.validation import validate_credentials
+
+CT = build_connection_type()
+SCOPE = "https://azconfig.io/.default"
+HEADER = "canary-identity-header-Vb6"
+MI_CLIENT_ID = "66666666-6666-6666-6666-666666666666"
+RESOURCE_ID = "/subscriptions/77777777-7777-7777-7777-777777777777/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id"
+IDENTITY_ENV = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET",
+                "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST")
+
+
+class StandIn:
+    """A loopback identity endpoint: answers with ``status`` and ``body`` (or hangs), records requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
+        self.status, self.body, self.hang = 200, {}, False
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                stand_in.requests.append((url.path, parse_qs(url.query), dict(self.headers)))
+                if stand_in.hang:
+                    time.sleep(3)
+                    return
+                data = json.dumps(stand_in.body).encode()
+                self.send_response(stand_in.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _no_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in IDENTITY_ENV:
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    s = StandIn()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app_service(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    monkeypatch.setenv("IDENTITY_ENDPOINT", stand_in.url + "/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", HEADER)
+    stand_in.body = {"access_token": fakes.FAKE_ACCESS_TOKEN, "expires_on": str(int(time.time()) + 3600),
+                     "resource": "https://azconfig.io", "token_type": "Bearer", "client_id": MI_CLIENT_ID}
+    return stand_in
+
+
+@pytest.fixture
+def imds(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", stand_in.url)
+    stand_in.body = {"access_token": fakes.FAKE_ACCESS_TOKEN, "expires_in": "3599", "expires_on": str(int(time.time()) + 3599),
+                     "resource": "https://azconfig.io", "token_type": "Bearer"}
+    return stand_in
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- parse / load -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({}, ManagedIdentityCredentials()),
+    ({"clientId": f" {MI_CLIENT_ID} "}, ManagedIdentityCredentials(client_id=MI_CLIENT_ID)),
+    ({"resourceId": RESOURCE_ID}, ManagedIdentityCredentials(resource_id=RESOURCE_ID)),
+    ({"objectId": fakes.FAKE_OBJECT_ID, "cloud": "usgov"}, ManagedIdentityCredentials(object_id=fakes.FAKE_OBJECT_ID, cloud="usgov")),
+])
+def test_system_or_one_user_assigned_identity_round_trips(data: dict[str, Any], expected: ManagedIdentityCredentials) -> None:
+    creds = CT.parse("managed-identity", data)
+    assert creds == expected and CT.load(creds.to_dict()) == creds
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"clientId": MI_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, "objectId"),
+    ({"resourceId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/app"}, "resourceId"),
+    ({"clientId": "app-name"}, "clientId"),
+])
+def test_at_most_one_well_formed_identity(data: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("managed-identity", data)
+    assert err.value.errors[0].field == field
+
+
+# --- App Service stand-in ------------------------------------------------------------------------------
+
+
+def test_app_service_system_assigned_token(app_service: StandIn) -> None:
+    token = CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
+    assert token.token == fakes.FAKE_ACCESS_TOKEN and 3500 < token.expires_on - time.time() <= 3600
+    path, query, headers = app_service.requests[0]
+    assert path == "/msi/token" and query["resource"] == ["https://azconfig.io"] and query["api-version"] == ["2019-08-01"]
+    assert headers["X-IDENTITY-HEADER"] == HEADER and "client_id" not in query
+
+
+def test_app_service_user_assigned_by_client_id_and_token_cached(app_service: StandIn) -> None:
+    credential = CT.token_credential(CT.parse("managed-identity", {"clientId": MI_CLIENT_ID}))
+    credential.get_token(SCOPE)
+    again = CT.token_credential(CT.parse("managed-identity", {"clientId": MI_CLIENT_ID})).get_token(SCOPE)
+    assert again.token == fakes.FAKE_ACCESS_TOKEN and len(app_service.requests) == 1  # MSAL's cache, shared
+    assert app_service.requests[0][1]["client_id"] == [MI_CLIENT_ID]
+
+
+def test_app_service_unknown_user_assigned_identity_says_assign_it(app_service: StandIn) -> None:
+    app_service.status, app_service.body = 400, {
+        "statusCode": 400, "message": "No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.",
+        "correlationId": "00000000-0000-0000-0000-000000000009"}
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        CT.token_credential(CT.parse("managed-identity", {"resourceId": RESOURCE_ID})).get_token(SCOPE)
+    assert err.value.code == "identity_not_found" and RESOURCE_ID in str(err.value) and "No User Assigned" in str(err.value)
+    assert HEADER not in str(err.value)
+
+
+def test_app_service_server_error_is_transient(app_service: StandIn) -> None:
+    app_service.status, app_service.body = 500, {"statusCode": 500, "message": "busy"}
+    with pytest.raises(IdentityServiceError) as err:
+        CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
+    assert err.value.transient and err.value.code == "500"
+
+
+# --- IMDS stand-in ---------------------------------------------------------------------------------------
+
+
+def test_imds_token_for_a_user_assigned_object_id(imds: StandIn) -> None:
+    token = CT.token_credential(CT.parse("managed-identity", {"objectId": fakes.FAKE_OBJECT_ID})).get_token(SCOPE)
+    assert token.token == fakes.FAKE_ACCESS_TOKEN
+    path, query, headers = imds.requests[0]
+    assert path == "/metadata/identity/oauth2/token" and headers["Metadata"] == "true"
+    assert query["object_id"] == [fakes.FAKE_OBJECT_ID] and query["resource"] == ["https://azconfig.io"]
+
+
+def test_imds_without_that_identity(imds: StandIn) -> None:
+    imds.status, imds.body = 400, {"error": "invalid_request", "error_description": "Identity not found"}
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
+    assert err.value.code == "identity_not_found" and "system-assigned" in str(err.value)
+
+
+def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: StandIn) -> None:
+    imds.hang = True
+    credential = CT.methods["managed-identity"].token_credential(CT.parse("managed-identity", {}), timeout=(0.5, 0.5))
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        credential.get_token(SCOPE)
+    assert err.value.code == "identity_endpoint_timeout" and "did not answer within 0.5 s" in str(err.value)
+
+
+# --- off Azure -------------------------------------------------------------------------------------------
+
+
+def test_off_azure_validation_says_so_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens where IMDS would be: exactly what a laptop or a non-Azure server sees.
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{closed_port()}")
+    report = validate_credentials({}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
+    token = next(c for c in report.checks if c.name == "token")
+    assert token.status.value == "failed" and token.code == "no_identity_endpoint"
+    assert "not running on an Azure host with a managed identity" in token.detail
+    assert "Azure host with a managed identity" in (token.remediation or "")
+    assert [c.status.value for c in report.checks if c.name.startswith("KeyValue")] == ["skipped"] * 3
+
+
+def test_the_default_connect_timeout_is_short() -> None:
+    from azure_appconfig_plugin.auth import managed_identity
+
+    assert managed_identity.CONNECT_TIMEOUT_SECONDS <= 2 and managed_identity.READ_TIMEOUT_SECONDS <= 15
+    assert managed_identity.identity_source({})[1] == "http://169.254.169.254/metadata/identity/oauth2/token"
+
+
+def test_validation_with_an_identity_reaches_the_store(app_service: StandIn, azure_vcr) -> None:
+    # The store answers from the cassette; the identity endpoint is the live loopback stand-in.
+    with azure_vcr.use_cassette("access_key_store_healthy.yaml", ignore_localhost=True):
+        report = validate_credentials({"clientId": MI_CLIENT_ID}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT,
+                                      env={}, client_options={"retry_backoff_factor": 0})
+    assert report.ok, report.to_dict()
+    checks = {c.name: c for c in report.checks}
+    assert MI_CLIENT_ID in checks["KeyValue.Read"].detail and "managed identity" in checks["token"].detail

@@ -1,0 +1,209 @@
+"""The workload-identity method: AKS-style defaults, the token file re-read on every token request,
+clear errors for a missing/unreadable/expired file, federation errors from cassettes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azure_appconfig_plugin.auth.workload_identity import WorkloadIdentityCredentials
+from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
+from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.validation import validate_credentials
+
+CT = build_connection_type()
+SCOPE = "https://azconfig.io/.default"
+ENV_VARS = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")
+CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1767225600"}}}'
+
+
+def federated_token(marker: str = "1", exp: float | None = None) -> str:
+    """A service-account token as AKS projects it (unsigned fake: only its claims matter here)."""
+    return fakes.fake_jwt({
+        "aud": ["api://AzureADTokenExchange"], "iss": "https://oidc.prod-aks.azure.com/00000000-0000-0000-0000-0000000000aa/",
+        "sub": "system:serviceaccount:default:workload-identity-sa", "exp": int(exp or time.time() + 3600),
+        "iat": int(time.time()), "jti": f"canary-federated-{marker}",
+    })
+
+
+@pytest.fixture(autouse=True)
+def _no_aks_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "azure-identity-token"
+    path.write_text(federated_token())
+    return path
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    import requests
+
+    bodies: list[dict[str, Any]] = []
+    post = requests.Session.post
+
+    def spy(self: Any, url: str, data: Any = None, **kwargs: Any) -> Any:
+        bodies.append(dict(data or {}))
+        return post(self, url, data=data, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "post", spy)
+    return bodies
+
+
+def creds(path: Path | str) -> WorkloadIdentityCredentials:
+    return CT.parse("workload-identity", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                                          "tokenFilePath": str(path)})
+
+
+# --- parse / load -------------------------------------------------------------------------------
+
+
+def test_explicit_fields_parse_and_round_trip(token_file: Path) -> None:
+    c = creds(token_file)
+    assert c.to_dict() == {"method": "workload-identity", "tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
+                           "tokenFilePath": str(token_file), "cloud": "public"}
+    assert CT.load(c.to_dict()) == c
+
+
+def test_defaults_come_from_the_aks_environment_and_are_stored_resolved(monkeypatch: pytest.MonkeyPatch, token_file: Path) -> None:
+    monkeypatch.setenv("AZURE_TENANT_ID", fakes.FAKE_TENANT_ID)
+    monkeypatch.setenv("AZURE_CLIENT_ID", fakes.FAKE_CLIENT_ID)
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token_file))
+    c = CT.parse("workload-identity", {})
+    assert (c.tenant_id, c.client_id, c.token_file_path) == (fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, str(token_file))
+    for var in ENV_VARS:
+        monkeypatch.delenv(var)
+    assert CT.load(c.to_dict()) == c  # stored credentials do not depend on the environment
+
+
+@pytest.mark.parametrize(("env", "field", "words"), [
+    ({}, "tenantId", "AZURE_TENANT_ID"),
+    ({"AZURE_TENANT_ID": fakes.FAKE_TENANT_ID}, "clientId", "AZURE_CLIENT_ID"),
+    ({"AZURE_TENANT_ID": fakes.FAKE_TENANT_ID, "AZURE_CLIENT_ID": fakes.FAKE_CLIENT_ID}, "tokenFilePath", "AZURE_FEDERATED_TOKEN_FILE"),
+    ({"AZURE_TENANT_ID": "not a tenant"}, "tenantId", "AZURE_TENANT_ID must be a tenant GUID"),
+])
+def test_a_missing_default_names_the_field_and_its_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], field: str,
+                                                            words: str) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("workload-identity", {})
+    assert err.value.errors[0].field == field and words in err.value.errors[0].message
+
+
+def test_token_file_path_must_be_absolute() -> None:
+    with pytest.raises(InvalidInput) as err:
+        creds("relative/token")
+    assert err.value.field == "tokenFilePath"
+
+
+def test_schema_marks_the_defaults_and_stores_them_required() -> None:
+    m = CT.methods["workload-identity"]
+    assert m.input_schema()["required"] == []
+    assert "AZURE_FEDERATED_TOKEN_FILE" in m.input_schema()["properties"]["tokenFilePath"]["description"]
+    assert m.stored_schema()["required"] == ["method", "tenantId", "clientId", "tokenFilePath"]
+
+
+# --- tokens ----------------------------------------------------------------------------------------
+
+
+def test_the_federated_token_is_the_client_assertion(azure_vcr, token_file: Path, sent: list[dict[str, Any]]) -> None:
+    with azure_vcr.use_cassette("workload_identity_token.yaml") as cassette:
+        token = CT.token_credential(creds(token_file)).get_token(SCOPE)
+    assert token.token == fakes.FAKE_ACCESS_TOKEN and cassette.all_played
+    assert sent[-1]["client_assertion"] == token_file.read_text()
+    assert sent[-1]["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    assert b"REDACTED" in cassette.requests[1].body
+
+
+def test_the_file_is_re_read_for_every_token_request(azure_vcr, token_file: Path, sent: list[dict[str, Any]]) -> None:
+    credential = CT.token_credential(creds(token_file))
+    with azure_vcr.use_cassette("workload_identity_token_twice.yaml") as cassette:
+        first = credential.get_token(SCOPE)
+        token_file.write_text(federated_token("2"))  # the kubelet rotated it
+        second = credential.get_token(SCOPE, claims=CLAIMS)  # a claims challenge needs a new token
+    assert (first.token, second.token) == (fakes.FAKE_ACCESS_TOKEN, "fake-access-token-2") and cassette.all_played
+    assert [json.loads(fakes_claims(b["client_assertion"]))["jti"] for b in sent] == ["canary-federated-1", "canary-federated-2"]
+
+
+def fakes_claims(token: str) -> str:
+    import base64
+
+    part = token.split(".")[1]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+
+
+@pytest.mark.parametrize(("cassette", "code", "field", "words"), [
+    ("workload_identity_no_match.yaml", "AADSTS70021", "clientId", "federated identity credential"),
+    ("workload_identity_expired.yaml", "AADSTS700024", "tokenFilePath", "expired or not yet valid"),
+])
+def test_federation_errors_are_typed_and_say_what_to_fix(azure_vcr, token_file: Path, cassette: str, code: str, field: str,
+                                                         words: str) -> None:
+    with azure_vcr.use_cassette(cassette), pytest.raises(InvalidFederatedToken) as err:
+        CT.token_credential(creds(token_file)).get_token(SCOPE)
+    assert err.value.code == code and err.value.field == field and words in str(err.value)
+    assert token_file.read_text() not in str(err.value) + repr(err.value.to_dict())
+
+
+def _expired(path: Path) -> None:
+    path.write_text(federated_token(exp=time.time() - 60))
+
+
+def _directory(path: Path) -> None:
+    path.mkdir()
+
+
+def _not_a_jwt(path: Path) -> None:
+    path.write_text("not a token\n")
+
+
+def _empty(path: Path) -> None:
+    path.write_text("")
+
+
+@pytest.mark.parametrize(("make", "code", "words"), [
+    (None, "token_file_missing", "does not exist"),
+    (_expired, "token_file_expired", "expired at"),
+    (_directory, "token_file_unreadable", "is a directory"),
+    (_not_a_jwt, "token_file_invalid", "does not hold a JWT"),
+    (_empty, "token_file_invalid", "is empty"),
+])
+def test_a_bad_token_file_is_a_clear_error_before_any_request(tmp_path: Path, make: Any, code: str, words: str) -> None:
+    path = tmp_path / "token"
+    if make:
+        make(path)
+    with pytest.raises(InvalidFederatedToken) as err:  # no cassette: a request would fail differently
+        CT.token_credential(creds(path)).get_token(SCOPE)
+    assert err.value.code == code and err.value.field == "tokenFilePath" and words in str(err.value)
+    assert str(path) in str(err.value) and "AKS" in str(err.value)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_token_file_says_permission_denied(token_file: Path) -> None:
+    token_file.chmod(0)
+    with pytest.raises(InvalidFederatedToken, match="permission denied"):
+        CT.token_credential(creds(token_file)).get_token(SCOPE)
+
+
+def test_validation_reaches_the_store(azure_vcr, token_file: Path) -> None:
+    with azure_vcr.use_cassette("workload_identity_store_healthy.yaml"):
+        report = validate_credentials(creds(token_file), endpoint=fakes.FAKE_STORE_ENDPOINT, env={},
+                                      client_options={"retry_backoff_factor": 0})
+    assert report.ok, report.to_dict()
+    assert token_file.read_text() not in json.dumps(report.to_dict())
+
+
+def test_validation_reports_a_missing_token_file_as_a_failed_token_check(tmp_path: Path) -> None:
+    report = validate_credentials(creds(tmp_path / "absent"), endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
+    token = next(c for c in report.checks if c.name == "token")
+    assert token.status.value == "failed" and token.code == "token_file_missing" and "AKS" in (token.remediation or "")

@@ -1,0 +1,173 @@
+"""`azure-appconfig validate --method <slug>` and `connect <slug>` for the certificate,
+workload-identity, managed-identity and access-key methods; no secret in any output."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+import certs
+from azure_appconfig_plugin.cli import main
+from azure_appconfig_plugin.testing import fakes
+
+PASSPHRASE = "canary-cli-passphrase-Wq2"
+ACCESS_SECRET = base64.b64encode(b"canary-cli-access-secret").decode()
+CONNECTION_STRING = f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=cli-key-id;Secret={ACCESS_SECRET}"
+IDS = ("--tenant-id", fakes.FAKE_TENANT_ID, "--client-id", fakes.FAKE_CLIENT_ID)
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
+                "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.mark.parametrize("slug", ["certificate", "workload-identity", "managed-identity", "access-key"])
+def test_schema_and_connect_help_list_each_method(slug: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = run("schema", "--method", slug)
+    assert code == 0 and json.loads(text)["$id"].endswith(f"/{slug}.json")
+    capsys.readouterr()
+    assert main(["connect", slug, "--help"]) == 0 and "--output" in capsys.readouterr().out
+
+
+# --- certificate ---------------------------------------------------------------------------------
+
+
+def test_validate_certificate_from_one_pem_file_holding_key_and_certificate(azure_vcr, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_text(certs.key_pem() + certs.cert_pem())
+    with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
+        code, text = run("validate", "--method", "certificate", *IDS, "--certificate", str(pem),
+                         "--endpoint", fakes.FAKE_STORE_ENDPOINT, "--json")
+    assert code == 0, text
+    assert json.loads(text)["ok"] is True
+    assert "PRIVATE KEY" not in text + capsys.readouterr().err
+
+
+def test_validate_certificate_with_a_wrong_passphrase_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    pfx = tmp_path / "app.pfx"
+    pfx.write_bytes(base64.b64decode(certs.pkcs12_b64(passphrase=PASSPHRASE)))
+    monkeypatch.setenv("PFX_PASS", "not-the-passphrase")
+    code, text = run("validate", "--method", "certificate", *IDS, "--pkcs12", str(pfx), "--passphrase-env", "PFX_PASS")
+    assert code == 2 and "passphrase: does not decrypt the private key" in text
+    assert "not-the-passphrase" not in text + capsys.readouterr().err
+
+
+def test_connect_certificate_saves_a_private_file(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    key, cert, target = tmp_path / "key.pem", tmp_path / "cert.pem", tmp_path / "conn.json"
+    key.write_text(certs.key_pem(passphrase=PASSPHRASE))
+    cert.write_text(certs.cert_pem())
+    monkeypatch.setenv("KEY_PASS", PASSPHRASE)
+    with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
+        code, text = run("connect", "certificate", *IDS, "--certificate", str(cert), "--private-key", str(key),
+                         "--passphrase-env", "KEY_PASS", "--endpoint", fakes.FAKE_STORE_ENDPOINT, "--output", str(target))
+    assert code == 0, text
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    stored = json.loads(target.read_text())
+    assert stored["method"] == "certificate" and stored["passphrase"] == PASSPHRASE
+    assert PASSPHRASE not in text + capsys.readouterr().err
+
+
+def test_an_unreadable_certificate_file_names_the_flag(tmp_path: Path) -> None:
+    code, _ = run("validate", "--method", "certificate", *IDS, "--certificate", str(tmp_path / "absent.pem"))
+    assert code == 2
+
+
+# --- workload identity ---------------------------------------------------------------------------
+
+
+def test_validate_workload_identity_from_the_aks_environment(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = tmp_path / "azure-identity-token"
+    token.write_text(fakes.fake_jwt({"exp": int(time.time()) + 3600, "sub": "system:serviceaccount:default:sa"}))
+    monkeypatch.setenv("AZURE_TENANT_ID", fakes.FAKE_TENANT_ID)
+    monkeypatch.setenv("AZURE_CLIENT_ID", fakes.FAKE_CLIENT_ID)
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token))
+    with azure_vcr.use_cassette("workload_identity_store_healthy.yaml"):
+        code, text = run("validate", "--method", "workload-identity", "--endpoint", fakes.FAKE_STORE_ENDPOINT)
+    assert code == 0, text
+    assert "token issued for https://azconfig.io by login.microsoftonline.com" in text
+
+
+def test_validate_workload_identity_without_a_token_file_says_so(tmp_path: Path) -> None:
+    code, text = run("validate", "--method", "workload-identity", *IDS, "--token-file", str(tmp_path / "absent"))
+    assert code == 1 and "does not exist" in text and "AKS" in text
+
+
+# --- managed identity ----------------------------------------------------------------------------
+
+
+def test_validate_managed_identity_off_azure_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{port}")
+    code, text = run("validate", "--method", "managed-identity", "--endpoint", fakes.FAKE_STORE_ENDPOINT)
+    assert code == 1 and "not running on an Azure host with a managed identity" in text
+
+
+def test_managed_identity_flags_must_name_one_identity() -> None:
+    code, _ = run("validate", "--method", "managed-identity", "--client-id", fakes.FAKE_CLIENT_ID, "--object-id", fakes.FAKE_OBJECT_ID)
+    assert code == 2
+
+
+# --- access key ------------------------------------------------------------------------------------
+
+
+def test_validate_access_key_from_an_environment_variable(azure_vcr, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("APPCONFIG_CONNECTION_STRING", CONNECTION_STRING)
+    with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
+        code, text = run("validate", "--method", "access-key", "--connection-string-env", "APPCONFIG_CONNECTION_STRING")
+    assert code == 0, text
+    assert ACCESS_SECRET not in text + capsys.readouterr().err
+
+
+def test_validate_read_only_access_key_fails_write_and_delete(azure_vcr, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPCONFIG_SECRET", ACCESS_SECRET)
+    with azure_vcr.use_cassette("access_key_read_only.yaml"):
+        code, text = run("validate", "--method", "access-key", "--endpoint", fakes.FAKE_STORE_ENDPOINT,
+                         "--access-key-id", "cli-key-id", "--access-key-secret-env", "APPCONFIG_SECRET")
+    assert code == 1 and "read-only key" in text and ACCESS_SECRET not in text
+
+
+def test_validate_access_key_needs_the_connection_string() -> None:
+    code, _ = run("validate", "--method", "access-key")
+    assert code == 2
+
+
+def test_connect_access_key_from_stdin(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(CONNECTION_STRING + "\n"))
+    target = tmp_path / "conn.json"
+    with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
+        code, text = run("connect", "access-key", "--connection-string-stdin", "--output", str(target))
+    assert code == 0, text
+    assert json.loads(target.read_text()) == {"method": "access-key", "endpoint": fakes.FAKE_STORE_ENDPOINT,
+                                              "id": "cli-key-id", "secret": ACCESS_SECRET, "cloud": "public"}
+    assert ACCESS_SECRET not in text + capsys.readouterr().err
+    with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
+        code, text = run("validate", "--credentials", str(target), "--method", "access-key")
+    assert code == 0, text
+
+
+@pytest.mark.parametrize("method", ["managed-identity", "access-key"])
+def test_a_tenant_is_refused_where_it_means_nothing(method: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run("validate", "--method", method, "--tenant-id", fakes.FAKE_TENANT_ID)
+    assert code == 2 and "--tenant-id: is not used by" in capsys.readouterr().err
