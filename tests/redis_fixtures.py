@@ -54,7 +54,9 @@ def seal_key() -> str:
 
 
 @pytest.fixture
-def redis_env(redis_server: LocalRedisServer, redis_client: Any, seal_key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def redis_env(
+    redis_server: LocalRedisServer, redis_client: Any, seal_key: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """The instance's environment for a fleet: fake app registration, Redis URL and key (also set here)."""
     env = {**fakes.fake_instance_env(), REDIS_URL_ENV: redis_server.url, REDIS_KEY_ENV: seal_key}
     for key, value in env.items():
@@ -71,10 +73,23 @@ class Fleet:
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, *args: str, count: int = 1, extra_env: dict[str, str] | None = None) -> None:
-        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": str(TESTS), "BARRIER_URL": self.env[REDIS_URL_ENV]}
+        env = {
+            **os.environ,
+            **self.env,
+            **(extra_env or {}),
+            "PYTHONPATH": str(TESTS),
+            "BARRIER_URL": self.env[REDIS_URL_ENV],
+        }
         for _ in range(count):
-            self.procs.append(subprocess.Popen([sys.executable, str(WORKER), *args], env=env, text=True,
-                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, str(WORKER), *args],
+                    env=env,
+                    text=True,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            )
 
     def release(self, timeout: float = 60.0) -> None:
         """Wait until every worker is ready, then let them all go at once."""

@@ -32,7 +32,9 @@ SCOPE = "https://azconfig.io/.default"
 def wait_for_go() -> None:
     if os.environ.get("WAIT_FOR_GO") != "1":
         return
-    barrier = redis.Redis.from_url(os.environ["BARRIER_URL"], socket_timeout=None)  # REDIS_URL may be blanked: the unshared fleet
+    barrier = redis.Redis.from_url(
+        os.environ["BARRIER_URL"], socket_timeout=None
+    )  # REDIS_URL may be blanked: the unshared fleet
     barrier.rpush("test:ready", os.getpid())
     assert barrier.blpop("test:go", timeout=60), "never released"
     barrier.close()

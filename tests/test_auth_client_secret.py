@@ -9,7 +9,10 @@ import pytest
 from azure_appconfig_plugin.auth.credential import ScopeNotAllowed
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
-    AppNotFound, IdentityServiceError, InvalidClientSecret, TenantNotFound,
+    AppNotFound,
+    IdentityServiceError,
+    InvalidClientSecret,
+    TenantNotFound,
 )
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.testing import fakes
@@ -98,7 +101,9 @@ def test_refuses_other_scopes_without_any_request(scope: str) -> None:
         ("client_secret_throttled.yaml", IdentityServiceError, "AADSTS90055", "retry"),
     ],
 )
-def test_identity_errors_are_typed_and_say_what_to_fix(azure_vcr, cassette: str, error: type, code: str, words: str) -> None:
+def test_identity_errors_are_typed_and_say_what_to_fix(
+    azure_vcr, cassette: str, error: type, code: str, words: str
+) -> None:
     with azure_vcr.use_cassette(cassette), pytest.raises(error) as err:
         credential(creds()).get_token(SCOPE)
     exc = err.value
@@ -116,7 +121,10 @@ def test_server_error_is_transient(azure_vcr) -> None:
 
 
 def test_unknown_tenant_fails_at_discovery(azure_vcr) -> None:
-    with azure_vcr.use_cassette("client_secret_tenant_not_found.yaml") as cassette, pytest.raises(TenantNotFound) as err:
+    with (
+        azure_vcr.use_cassette("client_secret_tenant_not_found.yaml") as cassette,
+        pytest.raises(TenantNotFound) as err,
+    ):
         credential(creds(tenant=UNKNOWN_TENANT)).get_token(SCOPE)
     assert err.value.code == "AADSTS90002" and err.value.field == "tenantId"
     assert UNKNOWN_TENANT in str(err.value) and err.value.correlation_id

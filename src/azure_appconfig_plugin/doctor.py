@@ -59,7 +59,11 @@ class DoctorReport:
 def _ok(name: str, value: str) -> DoctorCheck:
     if name == CLIENT_SECRET_ENV:
         if is_guid(value):
-            return DoctorCheck(name, WARNING, f"set ({len(value)} characters) but shaped like a GUID: it may be the Secret ID; use the secret's Value")
+            return DoctorCheck(
+                name,
+                WARNING,
+                f"set ({len(value)} characters) but shaped like a GUID: it may be the Secret ID; use the secret's Value",
+            )
         return DoctorCheck(name, OK, f"set ({len(value)} characters, not shown)")
     if name == SITE_URL_ENV and urlsplit(value).hostname in LOOPBACK_HOSTS:
         return DoctorCheck(name, WARNING, f"{value.rstrip('/')} is a loopback address: fine for local testing only")

@@ -91,7 +91,9 @@ class AuthMethodRegistrar(_Registrar):
 
     def add(self, type_slug: str, method: AuthMethod) -> None:
         if not isinstance(type_slug, str) or not isinstance(getattr(method, "slug", None), str):
-            raise TypeError(f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})")
+            raise TypeError(
+                f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})"
+            )
         self._sink.add_auth_method(type_slug, method, self.plugin)
 
     __call__ = add

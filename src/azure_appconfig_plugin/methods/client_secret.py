@@ -49,8 +49,15 @@ class ClientSecretMethod(DeclaredAuthMethod):
         from ..errors import FieldError, InvalidInput
 
         if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(errors=[FieldError("credentials", "client-secret needs ClientSecretCredentials "
-                                                  f"(from parse() or load()), not {type(credentials).__name__}")])
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        "client-secret needs ClientSecretCredentials "
+                        f"(from parse() or load()), not {type(credentials).__name__}",
+                    )
+                ]
+            )
         return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]
 
     def principal(self, credentials: Any) -> str:

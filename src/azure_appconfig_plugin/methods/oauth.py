@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..schema import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings
 
+
 class OAuthMethod(DeclaredAuthMethod):
     """Sign in a user through the instance's app registration (authorization-code flow)."""
 
@@ -70,12 +71,22 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..schema import OAuthInput
 
         if isinstance(oauth_input, Mapping):
-            warn_once("oauth-begin-mapping", "OAuthMethod.begin(dict) is deprecated: pass the record that "
-                      "parse() returns (ConnectionType.begin requires it)")
+            warn_once(
+                "oauth-begin-mapping",
+                "OAuthMethod.begin(dict) is deprecated: pass the record that "
+                "parse() returns (ConnectionType.begin requires it)",
+            )
             oauth_input = self.parse(oauth_input)
         elif oauth_input is not None and not isinstance(oauth_input, OAuthInput):
-            raise InvalidInput(errors=[FieldError("input", "begin() needs the OAuthInput that parse('oauth', form) "
-                                                  f"returns, not {type(oauth_input).__name__}")])
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "input",
+                        "begin() needs the OAuthInput that parse('oauth', form) "
+                        f"returns, not {type(oauth_input).__name__}",
+                    )
+                ]
+            )
         return oauth.begin(oauth_input, settings=settings, flow_store=flow_store, **options)  # type: ignore[arg-type]
 
     def complete(
@@ -91,7 +102,9 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..errors import FieldError, InvalidInput
 
         if not isinstance(params, Mapping):
-            raise InvalidInput(errors=[FieldError("params", "complete() needs the callback's query parameters as a mapping")])
+            raise InvalidInput(
+                errors=[FieldError("params", "complete() needs the callback's query parameters as a mapping")]
+            )
         return oauth.complete(params, settings=settings, flow_store=flow_store, **options)
 
     def token_credential(
@@ -107,8 +120,15 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..settings import InstanceSettings
 
         if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(errors=[FieldError("credentials", "oauth needs the OAuthCredentials returned by complete() "
-                                                  f"or load(), not {type(credentials).__name__}")])
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        "oauth needs the OAuthCredentials returned by complete() "
+                        f"or load(), not {type(credentials).__name__}",
+                    )
+                ]
+            )
         return OAuthTokenCredential(credentials, settings or InstanceSettings.from_env(), on_rotate=on_rotate)  # type: ignore[arg-type]
 
     def principal(self, credentials: Any) -> str:

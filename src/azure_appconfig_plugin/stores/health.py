@@ -24,12 +24,21 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
     checks = []
     shown = redact_url(url)
     problem = url_problem(url)
-    checks.append(make_check(REDIS_URL_ENV, "invalid", f"{shown} {problem}") if problem
-                  else make_check(REDIS_URL_ENV, "ok", f"{shown}: OAuth flows and app-only tokens are shared by every replica"))
+    checks.append(
+        make_check(REDIS_URL_ENV, "invalid", f"{shown} {problem}")
+        if problem
+        else make_check(REDIS_URL_ENV, "ok", f"{shown}: OAuth flows and app-only tokens are shared by every replica")
+    )
     key = env.get(REDIS_KEY_ENV, "")
     if not key.strip():
-        checks.append(make_check(REDIS_KEY_ENV, "missing", "is not set but the Redis URL is: generate a key with "
-                                 "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value"))
+        checks.append(
+            make_check(
+                REDIS_KEY_ENV,
+                "missing",
+                "is not set but the Redis URL is: generate a key with "
+                "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value",
+            )
+        )
     else:
         try:
             count = len(parse_keys(key, setting=REDIS_KEY_ENV))
@@ -50,8 +59,12 @@ def _reachable(url: str, shown: str, make_check: Any, connect: Any) -> Any:
         client.ping()
         version = str(client.info("server").get("redis_version", "0"))
     except Exception as exc:  # noqa: BLE001 - any failure means not usable
-        return make_check("Redis server", "invalid", f"{shown} is not reachable ({type(exc).__name__}): check that it is "
-                          "up, reachable from this host, and that the URL's password is right")
+        return make_check(
+            "Redis server",
+            "invalid",
+            f"{shown} is not reachable ({type(exc).__name__}): check that it is "
+            "up, reachable from this host, and that the URL's password is right",
+        )
     finally:
         client.close()
     parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())

@@ -52,8 +52,12 @@ def fake_client_info(uid: str = FAKE_OBJECT_ID, utid: str = FAKE_TENANT_ID) -> s
 
 
 def fake_id_token(
-    *, tenant_id: str = FAKE_TENANT_ID, client_id: str = FAKE_INSTANCE_CLIENT_ID, nonce: str | None = None,
-    login_host: str = "login.microsoftonline.com", issued_at: int = 1767225600,
+    *,
+    tenant_id: str = FAKE_TENANT_ID,
+    client_id: str = FAKE_INSTANCE_CLIENT_ID,
+    nonce: str | None = None,
+    login_host: str = "login.microsoftonline.com",
+    issued_at: int = 1767225600,
 ) -> str:
     claims: dict[str, Any] = {
         "aud": client_id,
@@ -76,4 +80,8 @@ def fake_id_token(
 def fake_instance_env(site_url: str = FAKE_SITE_URL) -> dict[str, str]:
     from ..settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV
 
-    return {CLIENT_ID_ENV: FAKE_INSTANCE_CLIENT_ID, CLIENT_SECRET_ENV: FAKE_INSTANCE_CLIENT_SECRET, SITE_URL_ENV: site_url}
+    return {
+        CLIENT_ID_ENV: FAKE_INSTANCE_CLIENT_ID,
+        CLIENT_SECRET_ENV: FAKE_INSTANCE_CLIENT_SECRET,
+        SITE_URL_ENV: site_url,
+    }

@@ -29,7 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"vcrpy record mode for Azure cassettes (default: none = replay only; env {RECORD_MODE_ENV})",
     )
-    parser.addini("azure_cassette_dir", "directory of Azure cassettes (default: tests/cassettes)", default="tests/cassettes")
+    parser.addini(
+        "azure_cassette_dir", "directory of Azure cassettes (default: tests/cassettes)", default="tests/cassettes"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +59,15 @@ def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
 
     declared: list[SecretRules] = []
     for result in pytestconfig.hook.pytest_azure_appconfig_secret_rules(config=pytestconfig):
-        items = [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
+        items = (
+            [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
+        )
         for item in items:
             if not isinstance(item, SecretRules):
-                raise TypeError(f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
-                                "not SecretRules (or a list of them)")
+                raise TypeError(
+                    f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
+                    "not SecretRules (or a list of them)"
+                )
             declared.append(item)
     return RuleTable.of(declared, env=os.environ)
 
@@ -120,7 +126,13 @@ def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def azure_vcr(azure_cassette_dir: Path, azure_record_mode: str, azure_sanitizer: Any, azure_clean_state: None, azure_network_blocked: None) -> Any:
+def azure_vcr(
+    azure_cassette_dir: Path,
+    azure_record_mode: str,
+    azure_sanitizer: Any,
+    azure_clean_state: None,
+    azure_network_blocked: None,
+) -> Any:
     """A configured ``vcr.VCR``: ``with azure_vcr.use_cassette("name.yaml") as cassette: ...``."""
     from .vcr_config import make_vcr
 
@@ -190,6 +202,7 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     from .local_server import serve_https
 
     with contextlib.ExitStack() as stack:
+
         def start(handler: Any, *, allow_list: bool = True) -> Any:
             server = stack.enter_context(serve_https(handler, tmp_path / "local-https"))
             if allow_list:

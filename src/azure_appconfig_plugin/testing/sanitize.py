@@ -24,7 +24,18 @@ import attrs
 from ..formats import b64url_json, jwt_claims
 from . import fakes
 from .rules import (
-    FORM, GUID_PATTERN, HEADER, JSON, QUERY, URL, RuleTable, RulesLike, SecretRules, is_fake_jwt, normalize, url_queries,
+    FORM,
+    GUID_PATTERN,
+    HEADER,
+    JSON,
+    QUERY,
+    URL,
+    RuleTable,
+    RulesLike,
+    SecretRules,
+    is_fake_jwt,
+    normalize,
+    url_queries,
 )
 
 GUID_RE = re.compile(GUID_PATTERN)
@@ -222,8 +233,17 @@ class Sanitizer:
         claims = jwt_claims(token)
         if not claims:
             return fakes.fake_jwt({"sanitized": True})
-        keep: dict[str, Any] = {k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims}
-        keep.update({"name": "Test User", "preferred_username": "test.user@contoso.example", "oid": fakes.FAKE_OBJECT_ID, "sub": "fake-subject"})
+        keep: dict[str, Any] = {
+            k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims
+        }
+        keep.update(
+            {
+                "name": "Test User",
+                "preferred_username": "test.user@contoso.example",
+                "oid": fakes.FAKE_OBJECT_ID,
+                "sub": "fake-subject",
+            }
+        )
         scrubbed = json.loads(self.scrub_text(json.dumps(keep)))
         return fakes.fake_jwt(scrubbed)
 

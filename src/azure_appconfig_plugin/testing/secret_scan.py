@@ -239,11 +239,17 @@ def load_rules(spec: str) -> SecretRules:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m azure_appconfig_plugin.testing.secret_scan",
-                                     description="Fail when a cassette holds a secret.")
+    parser = argparse.ArgumentParser(
+        prog="python -m azure_appconfig_plugin.testing.secret_scan", description="Fail when a cassette holds a secret."
+    )
     parser.add_argument("paths", nargs="*", type=Path, help="files or directories (default: tests/cassettes)")
-    parser.add_argument("--rules", action="append", default=[], metavar="MODULE:NAME",
-                        help="a plugin's SecretRules to add to the defaults (repeatable)")
+    parser.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="a plugin's SecretRules to add to the defaults (repeatable)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = args.paths or [Path("tests/cassettes")]
     missing = [p for p in paths if not p.exists()]

@@ -15,7 +15,9 @@ def secret_fields(schema: Mapping[str, Any]) -> frozenset[str]:
     if not isinstance(props, Mapping):
         return frozenset()
     return frozenset(
-        k for k, v in props.items() if isinstance(v, Mapping) and (v.get("writeOnly") is True or v.get("format") == "password")
+        k
+        for k, v in props.items()
+        if isinstance(v, Mapping) and (v.get("writeOnly") is True or v.get("format") == "password")
     )
 
 
@@ -61,7 +63,12 @@ class CredentialsView:
     __slots__ = ("_method", "_public", "_withheld", "_plugin", "_declared")
 
     def __init__(
-        self, method: str, public: Mapping[str, Any], withheld: Iterable[str], plugin: str = "", declared: Iterable[str] = ()
+        self,
+        method: str,
+        public: Mapping[str, Any],
+        withheld: Iterable[str],
+        plugin: str = "",
+        declared: Iterable[str] = (),
     ) -> None:
         """``declared``: public fields the schema declares; absent ones read as ``None``."""
         object.__setattr__(self, "_method", method)

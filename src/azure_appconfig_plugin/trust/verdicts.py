@@ -7,9 +7,25 @@ import sys
 from importlib import metadata
 from typing import Any, Collection, Iterable, Mapping
 
-from .allowlist import ALLOWLIST_ENV, AllowList, AllowListError, safe_text, allow_list_from_env, normalize_name, parse_allow_list
+from .allowlist import (
+    ALLOWLIST_ENV,
+    AllowList,
+    AllowListError,
+    safe_text,
+    allow_list_from_env,
+    normalize_name,
+    parse_allow_list,
+)
 from .hooks import Principal, may_see_secrets
-from .installed import shadowing_problem, is_editable, module_origin, record_digest, record_file, startup_files, verify_files
+from .installed import (
+    shadowing_problem,
+    is_editable,
+    module_origin,
+    record_digest,
+    record_file,
+    startup_files,
+    verify_files,
+)
 
 ALLOWED, BLOCKED, REFUSED = "allowed", "blocked", "refused"
 """Provenance statuses: *allowed* (loads), *blocked* (the host's policy names it out: not on the
@@ -58,7 +74,9 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
     if digest is None:
         return Verdict(REFUSED, f"{safe_text(name)} has no RECORD file to compare with the pinned digest")
     if digest != entry.digest:
-        return Verdict(REFUSED, f"the RECORD digest of {safe_text(name)} is sha256:{digest}; sha256:{entry.digest} is pinned")
+        return Verdict(
+            REFUSED, f"the RECORD digest of {safe_text(name)} is sha256:{digest}; sha256:{entry.digest} is pinned"
+        )
     check = verify_files(dist, files)
     if not check.ok:
         return Verdict(REFUSED, f"tampered: {check.problem}", check.checked)
@@ -120,7 +138,6 @@ def provenance_for(
         location,
         secrets,
     )
-
 
 
 # --- the loader's view: one report per load ------------------------------------------------------
@@ -193,7 +210,9 @@ class TrustReport:
             if dist is not None:
                 self._verdicts[key] = verdict
         name = dist.metadata["Name"] if dist is not None else None
-        self.provenance.append(provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name)))
+        self.provenance.append(
+            provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name))
+        )
         if verdict.status != ALLOWED and dist is not None and name and name not in self._startup_files:
             self._startup_files[name] = startup_files(dist)
         return verdict
@@ -207,8 +226,15 @@ class TrustReport:
         origin = getattr(obj, "__file__", None)
         self.provenance.append(
             Provenance(
-                plugin, None, None, None, ALLOWED, "passed in-process by the host (not subject to the allow-list)",
-                module if module in sys.modules else None, origin, self._granted(plugin, None),
+                plugin,
+                None,
+                None,
+                None,
+                ALLOWED,
+                "passed in-process by the host (not subject to the allow-list)",
+                module if module in sys.modules else None,
+                origin,
+                self._granted(plugin, None),
             )
         )
 
@@ -267,12 +293,17 @@ def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appc
     ours = [p for p in out if p.distribution and normalize_name(p.distribution) == normalize_name(own_distribution)]
     listed = ", ".join(f"{p.plugin} ({p.status}: {p.reason})" for p in out)
     if report.mode == OPEN_MODE:
-        loaded = ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
+        loaded = (
+            ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
+        )
         detail = f"open mode: every installed plugin loads ({loaded}); pin them with `azure-appconfig plugins pin`"
         return ("warning", f"{detail}; not loaded: {listed}") if out else ("ok", detail)
     head = report.mode_text
     if ours:
-        return "invalid", f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints"
+        return (
+            "invalid",
+            f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints",
+        )
     problems = list(report.notices)
     if out:
         problems.append(f"not loaded: {listed}")
