@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from azure_appconfig_plugin.testing import fakes
 from cassette_factory import (
     PUBLIC,
     TENANT,
@@ -15,8 +16,6 @@ from cassette_factory import (
     user_token_ok,
     write,
 )
-
-from azure_appconfig_plugin.testing import fakes
 
 # Deterministic "random" tokens for begin(): state, nonce, and two halves of the PKCE verifier.
 OAUTH_TOKENS = ("S" * 43, "N" * 43, "V" * 43, "W" * 43)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from azure_appconfig_plugin.testing import fakes
 from cassette_factory import (
     API,
     DATE,
@@ -15,8 +16,6 @@ from cassette_factory import (
     trace_id,
     write,
 )
-
-from azure_appconfig_plugin.testing import fakes
 
 KEY = "azure-appconfig-plugin%2Fconnection-probe"
 PROBE_LABEL = "probe-00000000000000000000000000000001"

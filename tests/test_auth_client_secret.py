@@ -16,7 +16,6 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.testing import fakes
-
 from cassettes_auth import UNKNOWN_TENANT
 
 CANARY = "canary-client-secret-Zq8~x"

@@ -10,9 +10,10 @@ import base64
 import copy
 import json
 import re
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
@@ -151,7 +152,7 @@ class Echo(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - query and user-info requests
+    def do_GET(self) -> None:  # query and user-info requests
         parts = urlsplit(self.path)
         query = {k: v for k, v in parse_qsl(parts.query) if k != self.case.name or JSON in self.case.places}
         name, value = _name(self.case, URL), self.case.value(URL)
@@ -164,7 +165,7 @@ class Echo(BaseHTTPRequestHandler):
             extra["Content-Location"] = userinfo
         self._reply(json.dumps(body).encode(), "application/json", extra)
 
-    def do_POST(self) -> None:  # noqa: N802 - form and JSON requests
+    def do_POST(self) -> None:  # form and JSON requests
         data = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             self._reply(data.encode(), "application/x-www-form-urlencoded", {})
@@ -299,7 +300,7 @@ def test_a_canary_planted_in_each_place_is_flagged(case: Case, record: Any) -> N
         assert any(
             f.rule == case.rule
             and f.interaction is not None
-            and (f.where == where or case.name is None and f.where.startswith(where))
+            and (f.where == where or (case.name is None and f.where.startswith(where)))
             for f in findings
         ), (place, findings)
         assert all(value not in str(f) or len(value) <= 6 for f in findings)

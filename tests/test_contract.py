@@ -20,9 +20,9 @@ from azure_appconfig_plugin.records import InteractiveAuthMethod, is_interactive
 from azure_appconfig_plugin.testing import fakes
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
-import appconfig_policy_example as example  # noqa: E402
+import appconfig_policy_example as example
 
-from cassettes_auth import OAUTH_TOKENS  # noqa: E402
+from cassettes_auth import OAUTH_TOKENS
 
 SLUG = "azure-app-configuration"
 

@@ -5,9 +5,10 @@ credential, unless the host grants it."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken

@@ -18,7 +18,7 @@ SEEN: list[dict[str, str]] = []
 
 
 class StandInStore(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         SEEN.append({"path": self.path, "authorization": self.headers.get("Authorization", "")})
         body = json.dumps(
             {

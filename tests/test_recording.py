@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -78,7 +79,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802 - token endpoint
+    def do_POST(self) -> None:  # token endpoint
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self._send(
             200,
@@ -95,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             "application/json; charset=utf-8",
         )
 
-    def do_GET(self) -> None:  # noqa: N802 - App Configuration list
+    def do_GET(self) -> None:  # App Configuration list
         self._send(
             200,
             {

@@ -9,7 +9,7 @@ import pytest
 
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials  # noqa: F401
+from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials
 from azure_appconfig_plugin.testing import fakes
 
 CT = build_connection_type()

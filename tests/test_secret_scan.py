@@ -99,7 +99,7 @@ def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
     )
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
     run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],  # noqa: E731
+        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],
         capture_output=True,
         text=True,
         env=env,

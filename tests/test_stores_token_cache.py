@@ -18,7 +18,6 @@ from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
 from azure_appconfig_plugin.testing import fakes
-
 from redis_fixtures import Fleet, fleet, redis_client, redis_env, redis_server, seal_key  # noqa: F401
 
 CANARY = "canary-client-secret-Zq8~x"
@@ -85,9 +84,8 @@ def test_another_secret_never_gets_the_shared_token(azure_vcr, redis_env: dict[s
 
 
 def test_identity_errors_reach_the_caller_unchanged(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:
-    with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"):
-        with pytest.raises(InvalidClientSecret):
-            CTYPE.token_credential(creds()).get_token(SCOPE)
+    with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"), pytest.raises(InvalidClientSecret):
+        CTYPE.token_credential(creds()).get_token(SCOPE)
     assert redis_client.dbsize() == 0  # nothing cached, lock released
 
 

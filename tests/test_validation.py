@@ -12,7 +12,6 @@ from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredenti
 from azure_appconfig_plugin.store import ProbeResult
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import _interpret, validate_credentials
-
 from cassettes_store import PROBE_LABEL
 
 CANARY = "canary-secret-for-validation-7Hq"

@@ -25,7 +25,8 @@ tells the registrar which plugin is registering, so registrations are attributed
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any
 
 from . import hostspec
 from .records import AuthMethod, ConnectionType, _Frozen

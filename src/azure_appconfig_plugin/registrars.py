@@ -4,7 +4,8 @@ interactive auth methods and sync destinations (standard library only; re-export
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .records import AuthMethod, Credentials
 

@@ -7,12 +7,9 @@ service principal.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
-
-from .errors import FieldError, SettingsError
-from .formats import is_guid, normalize_site_url, secret_problem, site_url_problem
 
 from .envvars import (  # noqa: F401 - re-exported: the settings' names live with them
     CALLBACK_PATH,
@@ -23,6 +20,8 @@ from .envvars import (  # noqa: F401 - re-exported: the settings' names live wit
     PERMISSIONS,
     SITE_URL_ENV,
 )
+from .errors import FieldError, SettingsError
+from .formats import is_guid, normalize_site_url, secret_problem, site_url_problem
 
 
 def redirect_uri_for(site_url: str) -> str:

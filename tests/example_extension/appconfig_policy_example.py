@@ -6,7 +6,8 @@ Written only against the public contract (hookimpl marker, records); imports not
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..records import Credentials, RotateCallback, warn_once
 from .base import DeclaredAuthMethod
@@ -12,8 +13,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.flow_store import FlowStore
-    from ..fields import Field
     from ..auth.oauth import AuthorizationRequest
+    from ..fields import Field
     from ..schema import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings
 

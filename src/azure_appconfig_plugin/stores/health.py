@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from .errors import SealKeyError
@@ -53,12 +54,12 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
 def _reachable(url: str, shown: str, make_check: Any, connect: Any) -> Any:
     try:
         client = connect(url)
-    except Exception as exc:  # noqa: BLE001 - redis-py missing, or a URL redis-py refuses
+    except Exception as exc:  # redis-py missing, or a URL redis-py refuses
         return make_check("Redis server", "invalid", f"{shown}: {getattr(exc, 'message', type(exc).__name__)}")
     try:
         client.ping()
         version = str(client.info("server").get("redis_version", "0"))
-    except Exception as exc:  # noqa: BLE001 - any failure means not usable
+    except Exception as exc:  # any failure means not usable
         return make_check(
             "Redis server",
             "invalid",

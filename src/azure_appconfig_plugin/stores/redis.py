@@ -12,7 +12,8 @@ import hashlib
 import json
 import math
 import time
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..auth.flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow

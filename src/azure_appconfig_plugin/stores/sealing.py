@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import os
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import SealError, SealKeyError
 

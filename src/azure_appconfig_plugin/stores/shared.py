@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from ..errors import AppConnectionError
@@ -91,7 +92,7 @@ def reset() -> None:
         for stores in _cached.values():
             try:
                 stores.client.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
+            except Exception:  # closing is best effort
                 pass
         _cached.clear()
         _warned_config = False

@@ -26,7 +26,8 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 from azure.core.credentials import AccessTokenInfo
@@ -178,7 +179,7 @@ class RedisTokenCache:
         finally:
             try:
                 self._release(keys=[lkey], args=[owner])
-            except Exception:  # noqa: BLE001 - the lock expires on its own
+            except Exception:  # the lock expires on its own
                 pass
 
     def _fresh(self, token: AccessTokenInfo, now: float) -> bool:

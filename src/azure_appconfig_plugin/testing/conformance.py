@@ -21,7 +21,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 HEAVY_MODULES = ("msal", "azure", "requests", "urllib3", "boto3", "botocore", "google")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 
 def make_distribution(

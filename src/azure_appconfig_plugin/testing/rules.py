@@ -29,7 +29,8 @@ from __future__ import annotations
 import base64
 import os
 import re
-from typing import Iterable, Iterator, Mapping, Union
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Union
 from urllib.parse import quote, quote_plus
 
 import attrs
@@ -338,9 +339,9 @@ class RuleTable:
             for name, value in sorted(env.items()):
                 if not value or name in ENV_NOT_SECRET or value in fake_values or value.startswith(FAKE_PREFIX):
                     continue
-                if name in declared_env and len(value) >= MIN_LITERAL_LENGTH:
-                    literals.append((f"env {name}", value))
-                elif len(value) >= MIN_ENV_SECRET_LENGTH and table.name_rule(name, HEADER, any_place=True):
+                if (name in declared_env and len(value) >= MIN_LITERAL_LENGTH) or (
+                    len(value) >= MIN_ENV_SECRET_LENGTH and table.name_rule(name, HEADER, any_place=True)
+                ):
                     literals.append((f"env {name}", value))
         literals = [(rid, v) for rid, v in dict((v, (rid, v)) for rid, v in literals).values()]
         return cls(tuple(name_rules), tuple(value_rules), tuple(literals), fake_values)

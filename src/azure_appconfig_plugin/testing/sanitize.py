@@ -16,7 +16,8 @@ import copy
 import hashlib
 import json
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import attrs
@@ -30,8 +31,8 @@ from .rules import (
     JSON,
     QUERY,
     URL,
-    RuleTable,
     RulesLike,
+    RuleTable,
     SecretRules,
     is_fake_jwt,
     normalize,

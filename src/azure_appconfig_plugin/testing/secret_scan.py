@@ -20,15 +20,16 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
-from .rules import FORM, HEADER, JSON, QUERY, URL, RuleTable, RulesLike, SecretRules, is_fake_jwt, url_queries
+from .rules import FORM, HEADER, JSON, QUERY, URL, RulesLike, RuleTable, SecretRules, is_fake_jwt, url_queries
 
-__all__ = ["Finding", "is_fake_jwt", "scan_cassette", "scan_paths", "scan_text", "main"]
+__all__ = ["Finding", "is_fake_jwt", "main", "scan_cassette", "scan_paths", "scan_text"]
 
 
 @attrs.frozen

@@ -14,9 +14,9 @@ import base64
 import csv
 import hashlib
 import io
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
 
 
 def _record_hash(data: bytes) -> str:

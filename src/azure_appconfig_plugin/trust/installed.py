@@ -10,11 +10,11 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
 
-from .allowlist import AllowEntry, safe_text, normalize_name
+from .allowlist import AllowEntry, normalize_name, safe_text
 
 STRONG_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"})
 """``RECORD`` hash algorithms the tamper check accepts (wheels use sha256; md5/sha1 are refused)."""

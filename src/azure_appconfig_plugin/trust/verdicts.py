@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Collection, Iterable, Mapping
 from importlib import metadata
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any
 
 from .allowlist import (
     ALLOWLIST_ENV,
     AllowList,
     AllowListError,
-    safe_text,
     allow_list_from_env,
     normalize_name,
     parse_allow_list,
+    safe_text,
 )
 from .hooks import Principal, may_see_secrets
 from .installed import (
-    shadowing_problem,
     is_editable,
     module_origin,
     record_digest,
     record_file,
+    shadowing_problem,
     startup_files,
     verify_files,
 )
