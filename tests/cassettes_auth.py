@@ -24,8 +24,8 @@ OAUTH_NONCE = OAUTH_TOKENS[1]
 NONCE_HASH = hashlib.sha256(OAUTH_NONCE.encode()).hexdigest()
 REDIRECT_URI = fakes.FAKE_SITE_URL + "/organization/app-connections/azure/oauth/callback"
 UNKNOWN_TENANT = fakes.FAKE_UNKNOWN_TENANT_ID
-CODE = dict(code=fakes.REDACTED, redirect_uri=REDIRECT_URI, code_verifier=fakes.REDACTED)
-REFRESH = dict(refresh_token=fakes.FAKE_REFRESH_TOKEN + "-1")
+CODE = {"code": fakes.REDACTED, "redirect_uri": REDIRECT_URI, "code_verifier": fakes.REDACTED}
+REFRESH = {"refresh_token": fakes.FAKE_REFRESH_TOKEN + "-1"}
 
 
 def build() -> None:

@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from azure.core.credentials import AccessToken
@@ -174,7 +174,7 @@ def test_the_method_registrant_sees_its_own_secrets_and_others_do_not() -> None:
     view = spy.SEEN[0]["credentials"]
     assert view.to_dict() == {"method": "static-token", "account": "acct"}
     with pytest.raises(SecretWithheld):
-        view.token
+        _ = view.token
 
 
 # --- grants through the allow-list, for installed distributions -----------------------------------
@@ -222,9 +222,9 @@ def test_fields_a_method_stores_but_does_not_declare_are_withheld() -> None:
     assert view is not None and CANARY not in str(view.to_dict()) and CANARY not in repr(view)
     assert view.withheld == {"refreshToken", "accessToken", "expiresOn", "clientId"}
     with pytest.raises(SecretWithheld, match="'refresh_token' is withheld from spy"):
-        view.refresh_token
+        _ = view.refresh_token
     with pytest.raises(AttributeError):
-        view.anything_else
+        _ = view.anything_else
     with pytest.raises(AttributeError, match="read-only"):
         view.tenant_id = "x"  # type: ignore[misc]
 
@@ -387,7 +387,7 @@ def test_call_by_trust_merges_checks_the_restricted_group_adds() -> None:
 
 def test_a_method_whose_schema_breaks_withholds_everything() -> None:
     class Broken:
-        methods = {"m": type("M", (), {"input_schema": lambda self: 1 / 0})()}
+        methods: ClassVar[dict[str, Any]] = {"m": type("M", (), {"input_schema": lambda self: 1 / 0})()}
 
     assert trust.method_schema(Broken(), "m") == {} and trust.method_schema(Broken(), "other") == {}
     view = trust.credentials_view({"method": "m", "tenantId": "t", "token": CANARY}, {})
@@ -400,4 +400,4 @@ def test_a_declared_public_field_left_out_reads_as_none() -> None:
     view = trust.credentials_view(OAuthInput(), oauth_schema())
     assert view is not None and view.tenant_id is None and view.to_dict() == {"method": "oauth", "cloud": "public"}
     with pytest.raises(AttributeError):
-        view.not_a_field
+        _ = view.not_a_field

@@ -98,12 +98,15 @@ def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
         "  response: {status: {code: 200}, headers: {}, body: {string: ''}}\n"
     )
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
-    run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
     assert run(str(leak)).returncode == 0  # X-Contoso-Key is not a secret-looking name
     flagged = run("--rules", "contoso_rules:RULES", str(leak))
     assert flagged.returncode == 1

@@ -357,7 +357,7 @@ def collect(pm: Any, catalog: Catalog) -> Catalog:
     methods (merged into their types), then sync destinations. Hooks the host did not declare
     are skipped."""
     registrars = (catalog.type_registrar(), catalog.method_registrar(), catalog.sync_registrar())
-    for hook_name, registrar in zip(REGISTRATION_HOOKS, registrars):
+    for hook_name, registrar in zip(REGISTRATION_HOOKS, registrars, strict=True):
         caller = getattr(pm.hook, hook_name, None)
         if caller is None:
             continue
@@ -376,10 +376,7 @@ def collect(pm: Any, catalog: Catalog) -> Catalog:
 
 
 def _method_of(data: Any) -> str | None:
-    if isinstance(data, Mapping):
-        value = data.get("method")
-    else:
-        value = getattr(data, "method", None)
+    value = data.get("method") if isinstance(data, Mapping) else getattr(data, "method", None)
     return value if isinstance(value, str) else None
 
 

@@ -10,6 +10,7 @@ the token path logs a warning once and asks the identity platform directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -90,9 +91,7 @@ def reset() -> None:
     global _warned_config
     with _lock:
         for stores in _cached.values():
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 stores.client.close()
-            except Exception:  # closing is best effort
-                pass
         _cached.clear()
         _warned_config = False

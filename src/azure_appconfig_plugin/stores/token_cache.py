@@ -20,6 +20,7 @@ itself (a wrong secret, throttling) reach the caller unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -177,10 +178,8 @@ class RedisTokenCache:
             self._write_quietly(rkey, token)
             return token
         finally:
-            try:
+            with contextlib.suppress(Exception):  # the lock expires on its own
                 self._release(keys=[lkey], args=[owner])
-            except Exception:  # the lock expires on its own
-                pass
 
     def _fresh(self, token: AccessTokenInfo, now: float) -> bool:
         if token.refresh_on is not None and now >= token.refresh_on:

@@ -343,7 +343,7 @@ class RuleTable:
                     len(value) >= MIN_ENV_SECRET_LENGTH and table.name_rule(name, HEADER, any_place=True)
                 ):
                     literals.append((f"env {name}", value))
-        literals = [(rid, v) for rid, v in dict((v, (rid, v)) for rid, v in literals).values()]
+        literals = [(rid, v) for rid, v in {v: (rid, v) for rid, v in literals}.values()]
         return cls(tuple(name_rules), tuple(value_rules), tuple(literals), fake_values)
 
     @classmethod

@@ -118,7 +118,7 @@ class Sanitizer:
     def scrub_text(self, text: str) -> str:
         """Apply the value rules to any text: literals, identities, user info, connection
         strings, declared patterns, JWTs, GUIDs."""
-        for _, start, end, form in sorted(self.rules.literal_matches(text), key=lambda m: -len(m[3])):
+        for _, _start, _end, form in sorted(self.rules.literal_matches(text), key=lambda m: -len(m[3])):
             text = text.replace(form, fakes.REDACTED)
         for real in sorted(self.replacements, key=len, reverse=True):
             if real:
@@ -189,9 +189,13 @@ class Sanitizer:
         return self.scrub_text(uri)
 
     def _kv(self, item: Any) -> Any:
-        if isinstance(item, dict) and isinstance(item.get("key"), str) and item.get("value") is not None:
-            if any(item["key"].startswith(p) for p in self.value_prefixes):
-                item["value"] = "sanitized-value"
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("key"), str)
+            and item.get("value") is not None
+            and any(item["key"].startswith(p) for p in self.value_prefixes)
+        ):
+            item["value"] = "sanitized-value"
         return item
 
     def _walk(self, data: Any) -> Any:

@@ -52,7 +52,7 @@ def install(
             for group, eps in entry_points.items()
         )
     if editable_url is not None:
-        meta["direct_url.json"] = '{"dir_info": {"editable": true}, "url": "%s"}' % editable_url
+        meta["direct_url.json"] = f'{{"dir_info": {{"editable": true}}, "url": "{editable_url}"}}'
     rows: list[tuple[str, str, str]] = []
     everything = {**dict(files), **{f"{info.name}/{k}": v for k, v in meta.items()}}
     for rel, content in everything.items():
