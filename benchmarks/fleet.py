@@ -145,7 +145,8 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     for mode, row in rows.items():
         print(
-            f"| {mode} | {row['requests']} | {row['median_ms']:.3f} ms | {row['p95_ms']:.3f} ms | {row['max_ms']:.1f} ms |"
+            f"| {mode} | {row['requests']} | {row['median_ms']:.3f} ms | {row['p95_ms']:.3f} ms "
+            f"| {row['max_ms']:.1f} ms |"
         )
     base = rows["no shared cache"]["median_ms"]
     for mode in MODES[1:]:

@@ -116,7 +116,8 @@ def trust_check(runs: int) -> None:
     q = statistics.quantiles(times, n=4)
     print(f"tamper check of this package (pinned by RECORD digest), median of {runs} fresh interpreters:")
     print(
-        f"  {checked} files ({size / 1024:.0f} KiB): median {med:.2f} ms   p25 {q[0]:.2f}   p75 {q[2]:.2f} (goal: under 5 ms)"
+        f"  {checked} files ({size / 1024:.0f} KiB): median {med:.2f} ms   "
+        f"p25 {q[0]:.2f}   p75 {q[2]:.2f} (goal: under 5 ms)"
     )
     print(f"  per file: {med / checked * 1000:.0f} us")
 

@@ -169,7 +169,8 @@ def test_the_host_kit_does_not_need_the_loader() -> None:
         register_plugin(pm, plugin, "azure-app-configuration", catalog)
         collect(pm, catalog)
         assert list(catalog.types) == ["azure-app-configuration"] and not catalog.failures
-        print("azure_appconfig_plugin.loader" in sys.modules, sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure")))
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure"))
+        print("azure_appconfig_plugin.loader" in sys.modules, heavy)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False []"
@@ -258,7 +259,9 @@ def test_registration_wrapper_and_attribution() -> None:
             def register_connection_types(self, register):
                 raise RuntimeError("boom")
         class Sync:
-            slug, name, connection_type = "azure-app-configuration-sync", "Azure App Configuration sync", "azure-app-configuration"
+            slug = "azure-app-configuration-sync"
+            name = "Azure App Configuration sync"
+            connection_type = "azure-app-configuration"
         class Syncs:
             @hookimpl
             def register_secret_syncs(self, register):
@@ -274,7 +277,12 @@ def test_registration_wrapper_and_attribution() -> None:
 
 @pytest.mark.parametrize(("declared", "ok"), [("1.0", True), ("1.9", True), ("2.0", False), (None, True), ("x", False)])
 def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
-    src = "from azure_appconfig_plugin.hostspec import hookimpl\n@hookimpl\ndef register_auth_methods(register):\n    pass\n"
+    src = (
+        "from azure_appconfig_plugin.hostspec import hookimpl\n"
+        "@hookimpl\n"
+        "def register_auth_methods(register):\n"
+        "    pass\n"
+    )
     if declared is not None:
         src = f"APP_CONNECTIONS_CONTRACT = {declared!r}\n" + src
     registry = load_plugins(plugins=[("versioned", module("versioned", src))], env={})

@@ -246,7 +246,8 @@ def test_recording_mode_fixtures_use_the_environment(
         def test_inner(azure_sanitizer, azure_test_values, azure_record_mode):
             from vcr.request import Request
             assert azure_record_mode == "once" and azure_test_values.tenant_id == "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
-            clean = azure_sanitizer.request(Request("GET", "https://h.example/9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f?x=Zq8~real", None, {}))
+            uri = "https://h.example/9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f?x=Zq8~real"
+            clean = azure_sanitizer.request(Request("GET", uri, None, {}))
             assert clean.uri == "https://h.example/11111111-1111-1111-1111-111111111111?x=REDACTED", clean.uri
     """
     )

@@ -90,11 +90,14 @@ def test_known_fakes_pass(text: str) -> None:
 
 def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
     (tmp_path / "contoso_rules.py").write_text(
-        "from azure_appconfig_plugin.testing.rules import SecretRules\nRULES = SecretRules(headers=['X-Contoso-Key'])\nOTHER = 1\n"
+        "from azure_appconfig_plugin.testing.rules import SecretRules\n"
+        "RULES = SecretRules(headers=['X-Contoso-Key'])\n"
+        "OTHER = 1\n"
     )
     leak = tmp_path / "leak.yaml"
     leak.write_text(
-        "interactions:\n- request: {uri: 'https://h/x', method: GET, body: null, headers: {X-Contoso-Key: [opaque-1234]}}\n"
+        "interactions:\n"
+        "- request: {uri: 'https://h/x', method: GET, body: null, headers: {X-Contoso-Key: [opaque-1234]}}\n"
         "  response: {status: {code: 200}, headers: {}, body: {string: ''}}\n"
     )
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}

@@ -63,7 +63,8 @@ def _ok(name: str, value: str) -> DoctorCheck:
             return DoctorCheck(
                 name,
                 WARNING,
-                f"set ({len(value)} characters) but shaped like a GUID: it may be the Secret ID; use the secret's Value",
+                f"set ({len(value)} characters) but shaped like a GUID: "
+                "it may be the Secret ID; use the secret's Value",
             )
         return DoctorCheck(name, OK, f"set ({len(value)} characters, not shown)")
     if name == SITE_URL_ENV and urlsplit(value).hostname in LOOPBACK_HOSTS:

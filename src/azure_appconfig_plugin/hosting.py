@@ -42,7 +42,8 @@ REGISTRATION_HOOKS = ("register_connection_types", "register_auth_methods", "reg
 
 
 class PluginFailure(_Frozen):
-    """A plugin that failed: ``stage`` is ``load``, ``contract``, ``register``, ``duplicate``, ``wrapper`` or ``trust`` (a loader refused it: not allowed, or a pin failed)."""
+    """A plugin that failed: ``stage`` is ``load``, ``contract``, ``register``, ``duplicate``, ``wrapper``
+    or ``trust`` (a loader refused it: not allowed, or a pin failed)."""
 
     __slots__ = ("plugin", "stage", "error", "distribution")
     _fields = __slots__

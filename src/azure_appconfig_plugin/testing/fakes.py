@@ -44,7 +44,8 @@ def fake_jwt(claims: dict[str, Any]) -> str:
     """An unsigned JWT (``alg: none``, empty signature). Azure never issues unsigned tokens,
     so the secret scan can tell these fakes from real tokens."""
     header = {"typ": "JWT", "alg": "none"}
-    return f"{_b64(json.dumps(header, separators=(',', ':')).encode())}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}."
+    encoded = (_b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims))
+    return ".".join(encoded) + "."
 
 
 def fake_client_info(uid: str = FAKE_OBJECT_ID, utid: str = FAKE_TENANT_ID) -> str:

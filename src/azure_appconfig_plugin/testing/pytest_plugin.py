@@ -45,7 +45,8 @@ def azure_record_mode(pytestconfig: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def azure_test_values(azure_record_mode: str) -> Any:
-    """Inputs for tests (a ``TestValues``): real identities from the environment while recording, placeholders otherwise."""
+    """Inputs for tests (a ``TestValues``): real identities from the environment while recording,
+    placeholders otherwise."""
     from .recording import TestValues
 
     return TestValues.from_env(os.environ) if azure_record_mode != "none" else TestValues.fake()
@@ -97,7 +98,8 @@ def azure_secret_scan(azure_secret_rules: Any) -> Callable[..., list[Any]]:
 
 @pytest.fixture
 def azure_cassette_dir(pytestconfig: pytest.Config) -> Path:
-    """Where ``azure_vcr`` reads and writes cassettes: the ``azure_cassette_dir`` ini key (default ``tests/cassettes``)."""
+    """Where ``azure_vcr`` reads and writes cassettes: the ``azure_cassette_dir`` ini key
+    (default ``tests/cassettes``)."""
     return Path(pytestconfig.rootpath) / str(pytestconfig.getini("azure_cassette_dir"))
 
 

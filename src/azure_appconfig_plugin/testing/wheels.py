@@ -40,7 +40,9 @@ def install(
     info.mkdir(exist_ok=True)
     meta: dict[str, str | bytes] = {
         "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        "WHEEL": "Wheel-Version: 1.0\nGenerator: azure-appconfig-plugin test kit\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: azure-appconfig-plugin test kit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
         "INSTALLER": "pip\n",
         "top_level.txt": "".join(
             sorted({p.split("/")[0].removesuffix(".py") + "\n" for p in files if "/" in p or p.endswith(".py")})

@@ -94,7 +94,8 @@ class CredentialsView:
         who = object.__getattribute__(self, "_plugin") or "this plugin"
         return SecretWithheld(
             f"{name!r} is withheld from {who}: it did not register this connection's type or method; "
-            f"a host grants it with '<distribution>...:{SECRETS_GRANT}' in {ALLOWLIST_ENV} or grant_secrets= in load_plugins()"
+            f"a host grants it with '<distribution>...:{SECRETS_GRANT}' in {ALLOWLIST_ENV} "
+            "or grant_secrets= in load_plugins()"
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -141,7 +142,10 @@ class CredentialsView:
         raise AttributeError("CredentialsView is read-only")
 
     def __repr__(self) -> str:
-        return f"CredentialsView(method={self._method!r}, fields={sorted(self._public)}, withheld={sorted(self._withheld)})"
+        return (
+            f"CredentialsView(method={self._method!r}, fields={sorted(self._public)}, "
+            f"withheld={sorted(self._withheld)})"
+        )
 
 
 def credentials_view(

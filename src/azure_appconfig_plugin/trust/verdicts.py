@@ -67,8 +67,8 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
     if is_editable(dist):
         return Verdict(
             REFUSED,
-            f"{safe_text(name)} is an editable install: its RECORD does not cover its source, so a digest cannot pin it; "
-            "pin it by version or install it from a wheel",
+            f"{safe_text(name)} is an editable install: its RECORD does not cover its source, "
+            "so a digest cannot pin it; pin it by version or install it from a wheel",
         )
     files = dist.files or []  # RECORD parsed once for the digest, the files and the module check
     digest = record_digest(dist, files)
