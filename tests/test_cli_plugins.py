@@ -11,7 +11,7 @@ from azure_appconfig_plugin import trust
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.trust import ALLOWLIST_ENV
-from trust_sites import Site, site  # noqa: F401 - the fixture
+from trust_sites import Site
 
 SLUG = "azure-app-configuration"
 

@@ -19,7 +19,7 @@ from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.sealing import generate_key
 from azure_appconfig_plugin.testing import fakes
 from cassettes_auth import OAUTH_STATE
-from redis_fixtures import Fleet, fleet, redis_client, redis_env, redis_server, seal_key  # noqa: F401
+from redis_fixtures import Fleet
 
 OAUTH = build_connection_type().methods["oauth"]
 VERIFIER = "canary-verifier-" + "v" * 40

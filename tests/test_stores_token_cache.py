@@ -18,7 +18,7 @@ from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
 from azure_appconfig_plugin.testing import fakes
-from redis_fixtures import Fleet, fleet, redis_client, redis_env, redis_server, seal_key  # noqa: F401
+from redis_fixtures import Fleet
 
 CANARY = "canary-client-secret-Zq8~x"
 SCOPE = "https://azconfig.io/.default"

@@ -18,7 +18,7 @@ from azure_appconfig_plugin import trust
 from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
 from azure_appconfig_plugin.testing import wheels
 from azure_appconfig_plugin.trust import ALLOWLIST_ENV, AllowEntry, AllowListError
-from trust_sites import Site, plugin_source, site  # noqa: F401 - the fixture
+from trust_sites import Site, plugin_source
 
 SLUG = "azure-app-configuration"
 OURS = "azure-appconfig-plugin"

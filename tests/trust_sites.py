@@ -1,6 +1,7 @@
 """Throw-away plugin distributions laid out like installed wheels (real RECORD files), for the
 trust tests. Each plugin module records its own import (a marker file and a ``sys.modules``
-flag), so a test can prove that a blocked or refused plugin was never imported."""
+flag), so a test can prove that a blocked or refused plugin was never imported. tests/conftest.py
+registers this module as a plugin, so any test module can request the ``site`` fixture by name."""
 
 from __future__ import annotations
 
