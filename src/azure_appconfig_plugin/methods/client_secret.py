@@ -25,8 +25,8 @@ class ClientSecretMethod(DeclaredAuthMethod):
     title = "Azure App Configuration: client secret"
     identity_provider = MICROSOFT_ENTRA
 
-    @property  # type: ignore[override]
-    def input_fields(self) -> tuple[Field, ...]:
+    @property
+    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
         from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, TENANT
 
         return (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
@@ -58,7 +58,8 @@ class ClientSecretMethod(DeclaredAuthMethod):
                     )
                 ]
             )
-        return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]
+        # isinstance(credentials, self.credentials_type) checked it above; mypy cannot narrow on a property's type
+        return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]  # checked above
 
     def principal(self, credentials: Any) -> str:
         return f"the service principal of app {getattr(credentials, 'client_id', '?')}"

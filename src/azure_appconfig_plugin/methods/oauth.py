@@ -30,14 +30,14 @@ class OAuthMethod(DeclaredAuthMethod):
     interactive = True
     identity_provider = MICROSOFT_ENTRA
 
-    @property  # type: ignore[override]
-    def input_fields(self) -> tuple[Field, ...]:
+    @property
+    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
         from .common import CLOUD, OPTIONAL_TENANT
 
         return (OPTIONAL_TENANT, CLOUD)
 
-    @property  # type: ignore[override]
-    def stored_fields(self) -> tuple[Field, ...]:
+    @property
+    def stored_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
         from .common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, REFRESH_TOKEN, TENANT
 
         return (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
@@ -88,7 +88,12 @@ class OAuthMethod(DeclaredAuthMethod):
                     )
                 ]
             )
-        return oauth.begin(oauth_input, settings=settings, flow_store=flow_store, **options)  # type: ignore[arg-type]
+        return oauth.begin(
+            oauth_input,  # type: ignore[arg-type]  # a Mapping was replaced by parse()'s OAuthInput above
+            settings=settings,
+            flow_store=flow_store,
+            **options,
+        )
 
     def complete(
         self,
@@ -130,7 +135,11 @@ class OAuthMethod(DeclaredAuthMethod):
                     )
                 ]
             )
-        return OAuthTokenCredential(credentials, settings or InstanceSettings.from_env(), on_rotate=on_rotate)  # type: ignore[arg-type]
+        return OAuthTokenCredential(
+            credentials,  # type: ignore[arg-type]  # isinstance(credentials, self.credentials_type) checked it above
+            settings or InstanceSettings.from_env(),
+            on_rotate=on_rotate,
+        )
 
     def principal(self, credentials: Any) -> str:
         return f"the user who signed in (tenant {getattr(credentials, 'tenant_id', '?')})"

@@ -30,7 +30,7 @@ import base64
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Union
+from typing import TypeVar, Union
 from urllib.parse import quote, quote_plus
 
 import attrs
@@ -301,6 +301,14 @@ def literal_forms(value: str) -> tuple[str, ...]:
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
 
 
+_T = TypeVar("_T")
+
+
+def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
+    """``items`` without repeats, in first-seen order."""
+    return tuple(dict.fromkeys(items))
+
+
 @attrs.frozen
 class RuleTable:
     """The compiled rules: defaults plus every ``SecretRules`` given, plus literal secrets."""
@@ -358,14 +366,11 @@ class RuleTable:
         return cls.build(*rules, env=env)
 
     def merged_with(self, other: RuleTable) -> RuleTable:
-        def unique(items: Iterable[object]) -> tuple[object, ...]:
-            return tuple(dict.fromkeys(items))
-
         return RuleTable(
-            unique((*self.name_rules, *other.name_rules)),
-            unique((*self.value_rules, *other.value_rules)),  # type: ignore[arg-type]
-            unique((*self.literals, *other.literals)),
-            self.fakes | other.fakes,  # type: ignore[arg-type]
+            _unique((*self.name_rules, *other.name_rules)),
+            _unique((*self.value_rules, *other.value_rules)),
+            _unique((*self.literals, *other.literals)),
+            self.fakes | other.fakes,
             self.public_names | other.public_names,
         )
 

@@ -62,6 +62,11 @@ class CredentialsView:
     """
 
     __slots__ = ("_method", "_public", "_withheld", "_plugin", "_declared")
+    _method: str
+    _public: dict[str, Any]
+    _withheld: frozenset[str]
+    _plugin: str
+    _declared: frozenset[str]
 
     def __init__(
         self,
@@ -80,12 +85,12 @@ class CredentialsView:
 
     @property
     def method(self) -> str:
-        return self._method  # type: ignore[no-any-return]
+        return self._method
 
     @property
     def withheld(self) -> frozenset[str]:
         """camelCase names of the fields this view leaves out."""
-        return self._withheld  # type: ignore[no-any-return]
+        return self._withheld
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self._method, **self._public}
