@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from azure_appconfig_plugin.testing import fakes
 from cassette_factory import (
@@ -279,5 +280,5 @@ def build() -> None:
         )
 
 
-def _cloud_token(host: str, scope: str):  # type: ignore[no-untyped-def]
+def _cloud_token(host: str, scope: str) -> dict[str, Any]:
     return client_credentials_ok(host=host, scope=scope)

@@ -31,7 +31,7 @@ def test_every_row_maps_to_its_class_field_and_remedy(row: IdentityError) -> Non
     assert exc.code == (row.label if isinstance(row.code, int) else row.code)
     assert remedy_for(exc) == row.remedy
     assert "{" not in str(exc)  # every placeholder was filled
-    assert row.label in row.error.codes  # type: ignore[attr-defined]
+    assert row.label in row.error.codes
 
 
 def test_the_issue_s_codes_are_in_the_table() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from azure.core.credentials import TokenCredential
 
 from azure_appconfig_plugin.auth.credential import ScopeNotAllowed
 from azure_appconfig_plugin.connection import build_connection_type
@@ -15,7 +16,7 @@ from azure_appconfig_plugin.errors import (
     TenantNotFound,
 )
 from azure_appconfig_plugin.schema import ClientSecretCredentials
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes, recording
 from cassettes_auth import UNKNOWN_TENANT
 
 CANARY = "canary-client-secret-Zq8~x"
@@ -26,12 +27,12 @@ def creds(tenant: str = fakes.FAKE_TENANT_ID, secret: str = CANARY, cloud: str =
     return ClientSecretCredentials(tenant, fakes.FAKE_CLIENT_ID, secret, cloud)
 
 
-def credential(c: ClientSecretCredentials):  # type: ignore[no-untyped-def]
+def credential(c: ClientSecretCredentials) -> TokenCredential:
     return build_connection_type().token_credential(c)
 
 
 @pytest.fixture
-def sp(azure_test_values, azure_record_mode: str) -> ClientSecretCredentials:  # type: ignore[no-untyped-def]
+def sp(azure_test_values: recording.TestValues, azure_record_mode: str) -> ClientSecretCredentials:
     """The service principal: real while recording (--azure-record-mode), placeholders with a canary otherwise."""
     v = azure_test_values
     secret = v.client_secret if azure_record_mode != "none" else CANARY

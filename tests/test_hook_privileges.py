@@ -226,7 +226,7 @@ def test_fields_a_method_stores_but_does_not_declare_are_withheld() -> None:
     with pytest.raises(AttributeError):
         _ = view.anything_else
     with pytest.raises(AttributeError, match="read-only"):
-        view.tenant_id = "x"  # type: ignore[misc]
+        view.tenant_id = "x"
 
 
 def test_split_by_trust_for_a_pluggy_driven_host() -> None:

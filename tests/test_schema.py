@@ -84,7 +84,7 @@ def test_secret_with_surrounding_whitespace_is_rejected_without_echo() -> None:
 
 def test_non_mapping_input() -> None:
     with pytest.raises(InvalidInput):
-        CT.methods["oauth"].parse(["tenantId"])  # type: ignore[arg-type]
+        CT.methods["oauth"].parse(["tenantId"])  # type: ignore[arg-type]  # a list on purpose: parse() must refuse it
 
 
 def test_credentials_hide_secrets_and_round_trip() -> None:

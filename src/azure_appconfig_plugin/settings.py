@@ -12,27 +12,13 @@ from collections.abc import Mapping
 import attrs
 
 # Re-exported explicitly (``X as X``): the settings' names live in envvars; callers import them from here.
-from .envvars import (
-    CALLBACK_PATH as CALLBACK_PATH,
-)
-from .envvars import (
-    CLIENT_ID_ENV as CLIENT_ID_ENV,
-)
-from .envvars import (
-    CLIENT_SECRET_ENV as CLIENT_SECRET_ENV,
-)
-from .envvars import (
-    ENDPOINT_ALLOWLIST_ENV as ENDPOINT_ALLOWLIST_ENV,
-)
-from .envvars import (
-    INSTANCE_SETTINGS as INSTANCE_SETTINGS,
-)
-from .envvars import (
-    PERMISSIONS as PERMISSIONS,
-)
-from .envvars import (
-    SITE_URL_ENV as SITE_URL_ENV,
-)
+from .envvars import CALLBACK_PATH as CALLBACK_PATH
+from .envvars import CLIENT_ID_ENV as CLIENT_ID_ENV
+from .envvars import CLIENT_SECRET_ENV as CLIENT_SECRET_ENV
+from .envvars import ENDPOINT_ALLOWLIST_ENV as ENDPOINT_ALLOWLIST_ENV
+from .envvars import INSTANCE_SETTINGS as INSTANCE_SETTINGS
+from .envvars import PERMISSIONS as PERMISSIONS
+from .envvars import SITE_URL_ENV as SITE_URL_ENV
 from .errors import FieldError, SettingsError
 from .formats import is_guid, normalize_site_url, secret_problem, site_url_problem
 
