@@ -46,7 +46,7 @@ def site_url_problem(value: str) -> str | None:
     try:
         parts = urlsplit(value)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        _ = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
         return f"is not a valid URL ({exc})"
     if parts.scheme not in ("https", "http") or not host:

@@ -6,7 +6,8 @@ Imported when a schema or parser is first needed, not at registration.
 from __future__ import annotations
 
 from ..fields import Field
-from .names import CONNECTION_TYPE, MICROSOFT_ENTRA  # noqa: F401 - re-exported
+from .names import CONNECTION_TYPE as CONNECTION_TYPE  # re-exported
+from .names import MICROSOFT_ENTRA as MICROSOFT_ENTRA  # re-exported
 
 CLOUD_SLUGS = ("public", "usgov", "china")
 """The slugs of ``clouds.CLOUDS`` (kept here so registration does not import attrs; a test keeps them equal)."""

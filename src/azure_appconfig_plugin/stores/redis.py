@@ -46,7 +46,7 @@ def url_problem(url: str) -> str | None:
     """What is wrong with a Redis URL, or None. Never echoes a password."""
     try:
         parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises on a bad port
+        _ = parts.port  # raises on a bad port
     except ValueError:
         return "is not a valid URL; use redis://[:password@]host[:port][/db] or rediss://... (TLS)"
     if parts.scheme not in SCHEMES:
