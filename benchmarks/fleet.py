@@ -45,8 +45,11 @@ def worker(calls: int, pause: float) -> None:
     from azure_appconfig_plugin.testing.vcr_config import make_vcr
 
     credential = build_connection_type().token_credential(
-        ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, SECRET))
-    barrier = redis.Redis.from_url(os.environ["BARRIER_URL"], socket_timeout=None)  # BLPOP waits longer than the default 5 s
+        ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, SECRET)
+    )
+    barrier = redis.Redis.from_url(
+        os.environ["BARRIER_URL"], socket_timeout=None
+    )  # BLPOP waits longer than the default 5 s
     barrier.rpush("bench:ready", os.getpid())
     barrier.blpop("bench:go", timeout=120)
     cold = os.environ.get("BENCH_COLD") == "1"
@@ -56,7 +59,9 @@ def worker(calls: int, pause: float) -> None:
 
         memo = shared.configured().token_cache._memo  # emptied before each call: every call reads Redis
     timings = []
-    with make_vcr(ROOT / "tests" / "cassettes").use_cassette("client_secret_token.yaml", allow_playback_repeats=True) as cassette:
+    with make_vcr(ROOT / "tests" / "cassettes").use_cassette(
+        "client_secret_token.yaml", allow_playback_repeats=True
+    ) as cassette:
         for _ in range(calls):
             if memo is not None:
                 memo.clear()
@@ -77,10 +82,22 @@ def run_fleet(url: str, workers: int, calls: int, mode: str, seal_key: str, paus
     client = redis.Redis.from_url(url, socket_timeout=None)  # BLPOP waits longer than the default 5 s
     client.flushdb()
     shared = mode != "no shared cache"
-    env = {**os.environ, "BARRIER_URL": url, REDIS_URL_ENV: url if shared else "", REDIS_KEY_ENV: seal_key,
-           "BENCH_COLD": "1" if mode == COLD else "0"}
-    procs = [subprocess.Popen([sys.executable, __file__, "--worker", "--calls", str(calls), "--pause-ms", str(pause_ms)], env=env,
-                              stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    env = {
+        **os.environ,
+        "BARRIER_URL": url,
+        REDIS_URL_ENV: url if shared else "",
+        REDIS_KEY_ENV: seal_key,
+        "BENCH_COLD": "1" if mode == COLD else "0",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--calls", str(calls), "--pause-ms", str(pause_ms)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
     for _ in procs:
         assert client.blpop("bench:ready", timeout=120), "a worker did not start"
     client.rpush("bench:go", *["go"] * workers)
@@ -103,8 +120,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--pause-ms", type=float, default=0.0,
-                        help="pause between a worker's calls (not timed), as a replica handling requests would")
+    parser.add_argument(
+        "--pause-ms",
+        type=float,
+        default=0.0,
+        help="pause between a worker's calls (not timed), as a replica handling requests would",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -116,12 +137,17 @@ def main() -> None:
     key = generate_key()
     with LocalRedisServer() as server:
         rows = {mode: run_fleet(server.url, args.workers, args.calls, mode, key, args.pause_ms) for mode in MODES}
-    print(f"{args.workers} processes x {args.calls} get_token calls, one client-secret connection, "
-          f"{args.pause_ms:g} ms pause between calls")
+    print(
+        f"{args.workers} processes x {args.calls} get_token calls, one client-secret connection, "
+        f"{args.pause_ms:g} ms pause between calls"
+    )
     print("| mode | token requests | get_token median | p95 | slowest |")
     print("| --- | --- | --- | --- | --- |")
     for mode, row in rows.items():
-        print(f"| {mode} | {row['requests']} | {row['median_ms']:.3f} ms | {row['p95_ms']:.3f} ms | {row['max_ms']:.1f} ms |")
+        print(
+            f"| {mode} | {row['requests']} | {row['median_ms']:.3f} ms | {row['p95_ms']:.3f} ms "
+            f"| {row['max_ms']:.1f} ms |"
+        )
     base = rows["no shared cache"]["median_ms"]
     for mode in MODES[1:]:
         print(f"added latency per get_token, {mode} (median): {rows[mode]['median_ms'] - base:+.3f} ms")

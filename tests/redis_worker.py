@@ -21,7 +21,6 @@ from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthInput
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.testing.vcr_config import make_vcr
-
 from cassettes_auth import OAUTH_TOKENS
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
@@ -32,7 +31,9 @@ SCOPE = "https://azconfig.io/.default"
 def wait_for_go() -> None:
     if os.environ.get("WAIT_FOR_GO") != "1":
         return
-    barrier = redis.Redis.from_url(os.environ["BARRIER_URL"], socket_timeout=None)  # REDIS_URL may be blanked: the unshared fleet
+    barrier = redis.Redis.from_url(
+        os.environ["BARRIER_URL"], socket_timeout=None
+    )  # REDIS_URL may be blanked: the unshared fleet
     barrier.rpush("test:ready", os.getpid())
     assert barrier.blpop("test:go", timeout=60), "never released"
     barrier.close()

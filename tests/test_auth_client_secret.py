@@ -5,15 +5,18 @@ from __future__ import annotations
 import time
 
 import pytest
+from azure.core.credentials import TokenCredential
 
 from azure_appconfig_plugin.auth.credential import ScopeNotAllowed
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
-    AppNotFound, IdentityServiceError, InvalidClientSecret, TenantNotFound,
+    AppNotFound,
+    IdentityServiceError,
+    InvalidClientSecret,
+    TenantNotFound,
 )
 from azure_appconfig_plugin.schema import ClientSecretCredentials
-from azure_appconfig_plugin.testing import fakes
-
+from azure_appconfig_plugin.testing import fakes, recording
 from cassettes_auth import UNKNOWN_TENANT
 
 CANARY = "canary-client-secret-Zq8~x"
@@ -24,12 +27,12 @@ def creds(tenant: str = fakes.FAKE_TENANT_ID, secret: str = CANARY, cloud: str =
     return ClientSecretCredentials(tenant, fakes.FAKE_CLIENT_ID, secret, cloud)
 
 
-def credential(c: ClientSecretCredentials):  # type: ignore[no-untyped-def]
+def credential(c: ClientSecretCredentials) -> TokenCredential:
     return build_connection_type().token_credential(c)
 
 
 @pytest.fixture
-def sp(azure_test_values, azure_record_mode: str) -> ClientSecretCredentials:  # type: ignore[no-untyped-def]
+def sp(azure_test_values: recording.TestValues, azure_record_mode: str) -> ClientSecretCredentials:
     """The service principal: real while recording (--azure-record-mode), placeholders with a canary otherwise."""
     v = azure_test_values
     secret = v.client_secret if azure_record_mode != "none" else CANARY
@@ -98,7 +101,9 @@ def test_refuses_other_scopes_without_any_request(scope: str) -> None:
         ("client_secret_throttled.yaml", IdentityServiceError, "AADSTS90055", "retry"),
     ],
 )
-def test_identity_errors_are_typed_and_say_what_to_fix(azure_vcr, cassette: str, error: type, code: str, words: str) -> None:
+def test_identity_errors_are_typed_and_say_what_to_fix(
+    azure_vcr, cassette: str, error: type, code: str, words: str
+) -> None:
     with azure_vcr.use_cassette(cassette), pytest.raises(error) as err:
         credential(creds()).get_token(SCOPE)
     exc = err.value
@@ -116,7 +121,10 @@ def test_server_error_is_transient(azure_vcr) -> None:
 
 
 def test_unknown_tenant_fails_at_discovery(azure_vcr) -> None:
-    with azure_vcr.use_cassette("client_secret_tenant_not_found.yaml") as cassette, pytest.raises(TenantNotFound) as err:
+    with (
+        azure_vcr.use_cassette("client_secret_tenant_not_found.yaml") as cassette,
+        pytest.raises(TenantNotFound) as err,
+    ):
         credential(creds(tenant=UNKNOWN_TENANT)).get_token(SCOPE)
     assert err.value.code == "AADSTS90002" and err.value.field == "tenantId"
     assert UNKNOWN_TENANT in str(err.value) and err.value.correlation_id

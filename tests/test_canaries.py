@@ -10,9 +10,10 @@ import base64
 import copy
 import json
 import re
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
@@ -21,7 +22,16 @@ import requests
 import yaml
 
 from azure_appconfig_plugin.testing.rules import (
-    FORM, HEADER, JSON, NAME_RULES, QUERY, URL, VALUE_RULES, RuleTable, SecretRules, literal_forms,
+    FORM,
+    HEADER,
+    JSON,
+    NAME_RULES,
+    QUERY,
+    URL,
+    VALUE_RULES,
+    RuleTable,
+    SecretRules,
+    literal_forms,
 )
 from azure_appconfig_plugin.testing.sanitize import sanitizer_from_env
 from azure_appconfig_plugin.testing.secret_scan import scan_cassette, scan_paths
@@ -36,8 +46,8 @@ PLUGIN_RULES = SecretRules(
 )
 ENV = {
     "AZURE_CLIENT_SECRET": "CANARY-env-client-secret-77aa",
-    "MY_SERVICE_TOKEN": "CANARY-env-auto-token-88bb",          # secret-named: found without declaring it
-    "CONTOSO_SERVICE_CONFIG": "CANARY-env-declared-99cc",       # not secret-named: declared in env_vars
+    "MY_SERVICE_TOKEN": "CANARY-env-auto-token-88bb",  # secret-named: found without declaring it
+    "CONTOSO_SERVICE_CONFIG": "CANARY-env-declared-99cc",  # not secret-named: declared in env_vars
 }
 TABLE = RuleTable.of(PLUGIN_RULES, env=ENV)
 NEUTRAL = "note"
@@ -50,7 +60,7 @@ def b64(obj: dict[str, Any]) -> str:
 @attrs.frozen
 class Case:
     rule: str
-    name: str | None       # a name rule's example name; None for a value rule (placed under NEUTRAL)
+    name: str | None  # a name rule's example name; None for a value rule (placed under NEUTRAL)
     places: tuple[str, ...]
 
     def value(self, place: str) -> str:
@@ -87,7 +97,9 @@ class Case:
 
 def _cases() -> list[Case]:
     cases = [Case(r.id, name, r.places) for r in NAME_RULES for name in r.examples]
-    cases += [Case(r.id, name, r.places) for r in TABLE.name_rules if r.id.startswith("declared ") for name in r.examples]
+    cases += [
+        Case(r.id, name, r.places) for r in TABLE.name_rules if r.id.startswith("declared ") for name in r.examples
+    ]
     cases += [Case(r.id, None, (HEADER, QUERY, FORM, JSON, URL)) for r in TABLE.value_rules]
     cases += [Case(rule_id, None, (HEADER, QUERY, FORM, JSON, URL)) for rule_id, _ in TABLE.literals]
     return cases
@@ -98,9 +110,16 @@ CASES = _cases()
 
 def test_every_rule_of_the_table_has_a_canary_case() -> None:
     covered = {c.rule for c in CASES}
-    assert covered == {r.id for r in TABLE.name_rules} | {r.id for r in TABLE.value_rules} | {i for i, _ in TABLE.literals}
+    assert covered == {r.id for r in TABLE.name_rules} | {r.id for r in TABLE.value_rules} | {
+        i for i, _ in TABLE.literals
+    }
     assert {r.id for r in NAME_RULES} | {r.id for r in VALUE_RULES} <= covered
-    assert {"env AZURE_CLIENT_SECRET", "env MY_SERVICE_TOKEN", "env CONTOSO_SERVICE_CONFIG", "declared value"} <= covered
+    assert {
+        "env AZURE_CLIENT_SECRET",
+        "env MY_SERVICE_TOKEN",
+        "env CONTOSO_SERVICE_CONFIG",
+        "declared value",
+    } <= covered
 
 
 def _name(case: Case, place: str) -> str:
@@ -117,15 +136,23 @@ class Echo(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in self.headers.items():          # request headers echoed as response headers
-            if name.lower() not in ("host", "content-length", "content-type", "accept", "accept-encoding", "connection", "user-agent"):
+        for name, value in self.headers.items():  # request headers echoed as response headers
+            if name.lower() not in (
+                "host",
+                "content-length",
+                "content-type",
+                "accept",
+                "accept-encoding",
+                "connection",
+                "user-agent",
+            ):
                 self.send_header(name, value + "-echo")
         for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - query and user-info requests
+    def do_GET(self) -> None:  # query and user-info requests
         parts = urlsplit(self.path)
         query = {k: v for k, v in parse_qsl(parts.query) if k != self.case.name or JSON in self.case.places}
         name, value = _name(self.case, URL), self.case.value(URL)
@@ -138,12 +165,14 @@ class Echo(BaseHTTPRequestHandler):
             extra["Content-Location"] = userinfo
         self._reply(json.dumps(body).encode(), "application/json", extra)
 
-    def do_POST(self) -> None:  # noqa: N802 - form and JSON requests
+    def do_POST(self) -> None:  # form and JSON requests
         data = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             self._reply(data.encode(), "application/x-www-form-urlencoded", {})
         else:
-            self._reply(json.dumps({"data": {"items": [json.loads(data)]}}).encode(), "application/json; charset=utf-8", {})
+            self._reply(
+                json.dumps({"data": {"items": [json.loads(data)]}}).encode(), "application/json; charset=utf-8", {}
+            )
 
     def log_message(self, *args: Any) -> None:
         return None
@@ -152,10 +181,29 @@ class Echo(BaseHTTPRequestHandler):
 def _traffic(base: str, case: Case, verify: str) -> None:
     headers = {_name(case, HEADER): case.value(HEADER)}
     with requests.Session() as s:
-        s.get(f"{base}/query", params={_name(case, QUERY): case.value(QUERY), "api-version": "2023-11-01"}, headers=headers, verify=verify)
-        s.post(f"{base}/form", data={_name(case, FORM): case.value(FORM), "grant_type": "client_credentials"}, headers=headers, verify=verify)
-        s.post(f"{base}/json", json={"outer": {"list": [{_name(case, JSON): case.value(JSON)}]}}, headers=headers, verify=verify)
-        s.get(f"{base.replace('https://', 'https://deploy:' + case.value('userinfo') + '@')}/userinfo", headers=headers, verify=verify)
+        s.get(
+            f"{base}/query",
+            params={_name(case, QUERY): case.value(QUERY), "api-version": "2023-11-01"},
+            headers=headers,
+            verify=verify,
+        )
+        s.post(
+            f"{base}/form",
+            data={_name(case, FORM): case.value(FORM), "grant_type": "client_credentials"},
+            headers=headers,
+            verify=verify,
+        )
+        s.post(
+            f"{base}/json",
+            json={"outer": {"list": [{_name(case, JSON): case.value(JSON)}]}},
+            headers=headers,
+            verify=verify,
+        )
+        s.get(
+            f"{base.replace('https://', 'https://deploy:' + case.value('userinfo') + '@')}/userinfo",
+            headers=headers,
+            verify=verify,
+        )
 
 
 _RECORDED: dict[Case, Path] = {}
@@ -220,8 +268,14 @@ def _plant(data: dict[str, Any], place: str, name: str, value: str) -> tuple[dic
     raise AssertionError(place)
 
 
-NAME_PLACES = {"request header": HEADER, "response header": HEADER, "query": QUERY, "form body": FORM,
-               "json body": JSON, "url in a body": URL}
+NAME_PLACES = {
+    "request header": HEADER,
+    "response header": HEADER,
+    "query": QUERY,
+    "form body": FORM,
+    "json body": JSON,
+    "url in a body": URL,
+}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule}:{c.name or 'value'}")
@@ -243,6 +297,10 @@ def test_a_canary_planted_in_each_place_is_flagged(case: Case, record: Any) -> N
         if place == "url userinfo":
             assert any(f.where == "request uri" for f in findings), findings
             continue
-        assert any(f.rule == case.rule and f.interaction is not None and (f.where == where or case.name is None and f.where.startswith(where))
-                   for f in findings), (place, findings)
+        assert any(
+            f.rule == case.rule
+            and f.interaction is not None
+            and (f.where == where or (case.name is None and f.where.startswith(where)))
+            for f in findings
+        ), (place, findings)
         assert all(value not in str(f) or len(value) <= 6 for f in findings)

@@ -11,8 +11,7 @@ from azure_appconfig_plugin import trust
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.trust import ALLOWLIST_ENV
-
-from trust_sites import Site, site  # noqa: F401 - the fixture
+from trust_sites import Site
 
 SLUG = "azure-app-configuration"
 
@@ -30,8 +29,9 @@ def pin_line(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     return line, capsys.readouterr().err
 
 
-def test_pin_round_trips_into_allow_list_mode(site: Site, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_pin_round_trips_into_allow_list_mode(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     site.install("acme-policy", "2.1")
     site.install("zeta-tools", "0.3")
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
@@ -44,8 +44,9 @@ def test_pin_round_trips_into_allow_list_mode(site: Site, monkeypatch: pytest.Mo
         "azure-appconfig-plugin==0.1.0",
         "zeta-tools==0.3@sha256:" + site.digest("zeta-tools"),
     ]
-    assert err.startswith("note: azure-appconfig-plugin ") and err.endswith(": pinned by version only\n" if "no RECORD" in err
-                                                                            else "(its RECORD does not cover its source)\n")
+    assert err.startswith("note: azure-appconfig-plugin ") and err.endswith(
+        ": pinned by version only\n" if "no RECORD" in err else "(its RECORD does not cover its source)\n"
+    )
 
     registry = load_plugins(env={ALLOWLIST_ENV: value})
     assert registry.trust.mode == "allow-list" and not registry.failures and not registry.trust.notices
@@ -55,11 +56,14 @@ def test_pin_round_trips_into_allow_list_mode(site: Site, monkeypatch: pytest.Mo
     site.install("zeta-tools", "0.4", module="zeta_tools_mod_2")
     (site.root / "zeta_tools-0.3.dist-info").rename(site.root.parent / "old-dist-info")
     registry = load_plugins(env={ALLOWLIST_ENV: value})
-    assert {f.plugin: f.error for f in registry.failures} == {"zeta-tools": "refused: zeta-tools 0.4 is installed; 0.3 is pinned"}
+    assert {f.plugin: f.error for f in registry.failures} == {
+        "zeta-tools": "refused: zeta-tools 0.4 is installed; 0.3 is pinned"
+    }
 
 
-def test_pin_keeps_the_grants_of_the_current_allow_list(site: Site, monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_pin_keeps_the_grants_of_the_current_allow_list(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     site.install("acme-policy")
     monkeypatch.setenv(ALLOWLIST_ENV, "azure-appconfig-plugin,acme-policy:secrets")
     line, _ = pin_line(capsys)
@@ -67,19 +71,23 @@ def test_pin_keeps_the_grants_of_the_current_allow_list(site: Site, monkeypatch:
     assert trust.parse_allow_list(line.split("=", 1)[1]).secret_grants == {"acme-policy"}
 
 
-def test_pin_refuses_an_install_that_no_longer_matches_its_record(site: Site, monkeypatch: pytest.MonkeyPatch,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_pin_refuses_an_install_that_no_longer_matches_its_record(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     site.install("acme-policy")
     (site.root / "acme_policy_mod" / "helpers.py").write_text("VALUE = 666\n")
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     code, text = run("plugins", "pin")
     err = capsys.readouterr().err
     assert code == 1 and text == ""
-    assert "acme-policy 1.0 does not match its own RECORD, refusing to pin it: acme_policy_mod/helpers.py changed" in err
+    assert (
+        "acme-policy 1.0 does not match its own RECORD, refusing to pin it: acme_policy_mod/helpers.py changed" in err
+    )
 
 
-def test_pin_with_a_malformed_current_allow_list_is_an_error(monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_pin_with_a_malformed_current_allow_list_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(ALLOWLIST_ENV, "acme=1")
     code, text = run("plugins", "pin")
     assert code == 2 and text == "" and "entry 'acme=1'" in capsys.readouterr().err
@@ -88,18 +96,33 @@ def test_pin_with_a_malformed_current_allow_list_is_an_error(monkeypatch: pytest
 def test_types_json_shows_provenance_and_verdicts(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     site.install("acme-policy")
     site.install("zeta-tools", "0.3")
-    monkeypatch.setenv(ALLOWLIST_ENV, f"azure-appconfig-plugin,acme-policy==1.0@sha256:{site.digest('acme-policy')},zeta-tools==9")
+    monkeypatch.setenv(
+        ALLOWLIST_ENV, f"azure-appconfig-plugin,acme-policy==1.0@sha256:{site.digest('acme-policy')},zeta-tools==9"
+    )
     code, text = run("types", "--json")
     data = json.loads(text)
     assert code == 0
     assert data["trust"]["mode"] == "allow-list"
     plugins = {p["plugin"]: p for p in data["trust"]["plugins"]}
-    assert {k: p["status"] for k, p in plugins.items()} == {"acme-policy": "allowed", SLUG: "allowed", "zeta-tools": "refused"}
+    assert {k: p["status"] for k, p in plugins.items()} == {
+        "acme-policy": "allowed",
+        SLUG: "allowed",
+        "zeta-tools": "refused",
+    }
     zeta = plugins["zeta-tools"]
     assert zeta["reason"] == "zeta-tools 0.3 is installed; 9 is pinned"
     assert zeta["recordDigest"] == "sha256:" + site.digest("zeta-tools")
     assert zeta["location"] == str(site.root / "zeta_tools_mod" / "__init__.py")  # where it would load from
-    assert set(zeta) == {"plugin", "distribution", "version", "recordDigest", "location", "status", "reason", "secretsGranted"}
+    assert set(zeta) == {
+        "plugin",
+        "distribution",
+        "version",
+        "recordDigest",
+        "location",
+        "status",
+        "reason",
+        "secretsGranted",
+    }
     assert {f["plugin"]: f["stage"] for f in data["failures"]} == {"zeta-tools": "trust"}
     assert site.imported() == ["acme_policy_mod"]
 
@@ -118,8 +141,9 @@ def test_types_text_says_the_mode_and_why(site: Site, monkeypatch: pytest.Monkey
     assert "No connection types found" in text
 
 
-def test_types_with_a_malformed_allow_list_fails_closed(monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_types_with_a_malformed_allow_list_fails_closed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(ALLOWLIST_ENV, "azure-appconfig-plugin,acme-policy==1.0@sha256:abc")
     code, text = run("types", "--json")
     assert code == 2 and text == ""
@@ -149,26 +173,41 @@ def doctor_plugins(monkeypatch: pytest.MonkeyPatch, allowed: str | None) -> tupl
 
 def test_doctor_reports_open_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     code, check = doctor_plugins(monkeypatch, None)
-    assert code == 0 and check["status"] == "ok" and check["detail"].startswith("open mode: every installed plugin loads")
+    assert (
+        code == 0 and check["status"] == "ok" and check["detail"].startswith("open mode: every installed plugin loads")
+    )
 
 
 def test_doctor_reports_allow_list_mode_and_refused_plugins(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     site.install("acme-policy")
     site.install("zeta-tools", "0.3")
-    code, check = doctor_plugins(monkeypatch, f"azure-appconfig-plugin,acme-policy==1.0@sha256:{site.digest('acme-policy')}")
+    code, check = doctor_plugins(
+        monkeypatch, f"azure-appconfig-plugin,acme-policy==1.0@sha256:{site.digest('acme-policy')}"
+    )
     assert code == 0 and check["status"] == "warning"
-    assert check["detail"] == (f"allow-list mode (2 entries): not loaded: zeta-tools (blocked: zeta-tools is not listed in {ALLOWLIST_ENV})")
+    assert check["detail"] == (
+        f"allow-list mode (2 entries): not loaded: zeta-tools (blocked: zeta-tools is not listed in {ALLOWLIST_ENV})"
+    )
     code, check = doctor_plugins(monkeypatch, "azure-appconfig-plugin,acme-policy,zeta-tools")
-    assert (code, check["status"]) == (0, "ok") and check["detail"] == "allow-list mode (3 entries): every installed plugin is allowed"
+    assert (code, check["status"]) == (0, "ok") and check[
+        "detail"
+    ] == "allow-list mode (3 entries): every installed plugin is allowed"
     assert site.imported() == ["acme_policy_mod", "zeta_tools_mod"]
 
 
-@pytest.mark.parametrize(("allowed", "detail"), [
-    ("", "this package is not loaded: APP_CONNECTIONS_ALLOWED_PLUGINS is set but empty"),
-    ("azure-appconfig-plugin==0.0.1", "this package is not loaded: azure-appconfig-plugin 0.1.0 is installed; 0.0.1 is pinned"),
-    ("azure-appconfig-plugin,acme>=2", "entry 'acme>=2' uses a version range"),
-])
-def test_doctor_is_not_ready_when_the_allow_list_keeps_this_package_out(monkeypatch: pytest.MonkeyPatch,
-                                                                        allowed: str, detail: str) -> None:
+@pytest.mark.parametrize(
+    ("allowed", "detail"),
+    [
+        ("", "this package is not loaded: APP_CONNECTIONS_ALLOWED_PLUGINS is set but empty"),
+        (
+            "azure-appconfig-plugin==0.0.1",
+            "this package is not loaded: azure-appconfig-plugin 0.1.0 is installed; 0.0.1 is pinned",
+        ),
+        ("azure-appconfig-plugin,acme>=2", "entry 'acme>=2' uses a version range"),
+    ],
+)
+def test_doctor_is_not_ready_when_the_allow_list_keeps_this_package_out(
+    monkeypatch: pytest.MonkeyPatch, allowed: str, detail: str
+) -> None:
     code, check = doctor_plugins(monkeypatch, allowed)
     assert code == 1 and check["status"] == "invalid" and detail in check["detail"]

@@ -8,14 +8,18 @@ from azure_appconfig_plugin.clouds import CLOUDS, cloud_for_host, get_cloud
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.schema import ClientSecretCredentials
+from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes
 
 
-@pytest.mark.parametrize(("slug", "login", "scope", "suffix"), [
-    ("public", "login.microsoftonline.com", "https://azconfig.io/.default", "azconfig.io"),
-    ("usgov", "login.microsoftonline.us", "https://azconfig.azure.us/.default", "azconfig.azure.us"),
-    ("china", "login.partner.microsoftonline.cn", "https://azconfig.azure.cn/.default", "azconfig.azure.cn"),
-])
+@pytest.mark.parametrize(
+    ("slug", "login", "scope", "suffix"),
+    [
+        ("public", "login.microsoftonline.com", "https://azconfig.io/.default", "azconfig.io"),
+        ("usgov", "login.microsoftonline.us", "https://azconfig.azure.us/.default", "azconfig.azure.us"),
+        ("china", "login.partner.microsoftonline.cn", "https://azconfig.azure.cn/.default", "azconfig.azure.cn"),
+    ],
+)
 def test_cloud_values(slug: str, login: str, scope: str, suffix: str) -> None:
     cloud = get_cloud(slug)
     assert (cloud.login_host, cloud.scope, cloud.store_suffix) == (login, scope, suffix)
@@ -30,10 +34,13 @@ def test_default_and_unknown_cloud() -> None:
     assert cloud_for_host("store.example.com") is None
 
 
-@pytest.mark.parametrize(("cloud", "cassette", "host", "scope"), [
-    ("usgov", "client_secret_usgov.yaml", "login.microsoftonline.us", "https://azconfig.azure.us/.default"),
-    ("china", "client_secret_china.yaml", "login.partner.microsoftonline.cn", "https://azconfig.azure.cn/.default"),
-])
+@pytest.mark.parametrize(
+    ("cloud", "cassette", "host", "scope"),
+    [
+        ("usgov", "client_secret_usgov.yaml", "login.microsoftonline.us", "https://azconfig.azure.us/.default"),
+        ("china", "client_secret_china.yaml", "login.partner.microsoftonline.cn", "https://azconfig.azure.cn/.default"),
+    ],
+)
 def test_client_secret_token_in_each_cloud(azure_vcr, cloud: str, cassette: str, host: str, scope: str) -> None:
     creds = ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, "fake-client-secret", cloud)
     cred = build_connection_type().token_credential(creds)
@@ -44,10 +51,12 @@ def test_client_secret_token_in_each_cloud(azure_vcr, cloud: str, cassette: str,
         cred.get_token("https://azconfig.io/.default")  # never the public audience from another cloud
 
 
-def test_oauth_begin_uses_the_cloud_login_host(fake_instance_settings) -> None:  # type: ignore[no-untyped-def]
+def test_oauth_begin_uses_the_cloud_login_host(fake_instance_settings: InstanceSettings) -> None:
     from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 
     oauth = build_connection_type().methods["oauth"]
-    request = oauth.begin(oauth.parse({"cloud": "china"}), settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+    request = oauth.begin(
+        oauth.parse({"cloud": "china"}), settings=fake_instance_settings, flow_store=InMemoryFlowStore()
+    )
     assert request.url.startswith("https://login.partner.microsoftonline.cn/organizations/oauth2/v2.0/authorize?")
     assert "scope=https%3A%2F%2Fazconfig.azure.cn%2F.default+offline_access" in request.url

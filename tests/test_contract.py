@@ -22,9 +22,9 @@ from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
-import appconfig_policy_example as example  # noqa: E402
+import appconfig_policy_example as example
 
-from cassettes_auth import OAUTH_TOKENS  # noqa: E402
+from cassettes_auth import OAUTH_TOKENS
 
 SLUG = "azure-app-configuration"
 
@@ -46,8 +46,10 @@ def registry() -> Any:
 def test_client_secret_lifecycle(registry: Any, azure_vcr: Any) -> None:
     ct = registry.get(SLUG)
     assert not ct.is_interactive("client-secret")
-    creds = ct.parse("client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                                       "clientSecret": "canary-lifecycle-secret"})
+    creds = ct.parse(
+        "client-secret",
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-lifecycle-secret"},
+    )
     stored = creds.to_dict()
     loaded = ct.load(stored)
     assert loaded == creds
@@ -57,7 +59,9 @@ def test_client_secret_lifecycle(registry: Any, azure_vcr: Any) -> None:
     assert report.ok and report.credentials == creds
 
 
-def test_oauth_lifecycle(registry: Any, azure_vcr: Any, fake_instance_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oauth_lifecycle(
+    registry: Any, azure_vcr: Any, fake_instance_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 
     ct = registry.get(SLUG)
@@ -68,10 +72,13 @@ def test_oauth_lifecycle(registry: Any, azure_vcr: Any, fake_instance_settings: 
         ct.begin("oauth", {"tenantId": fakes.FAKE_TENANT_ID})
     flows = InMemoryFlowStore()
     tokens = iter(OAUTH_TOKENS * 2)
-    request = ct.begin("oauth", form, settings=fake_instance_settings, flow_store=flows, token_factory=lambda: next(tokens))
+    request = ct.begin(
+        "oauth", form, settings=fake_instance_settings, flow_store=flows, token_factory=lambda: next(tokens)
+    )
     with azure_vcr.use_cassette("oauth_complete_tenant.yaml"):
-        creds = ct.complete("oauth", {"code": "fake-code", "state": request.state},
-                            settings=fake_instance_settings, flow_store=flows)
+        creds = ct.complete(
+            "oauth", {"code": "fake-code", "state": request.state}, settings=fake_instance_settings, flow_store=flows
+        )
     loaded = ct.load(creds.to_dict())
     assert loaded == creds
     token = ct.token_credential(loaded, settings=fake_instance_settings).get_token("https://azconfig.io/.default")
@@ -107,7 +114,7 @@ def test_dicts_and_wrong_records_are_invalid_input(registry: Any, bad: Any) -> N
 
 # --- a host with its own copy of the hookspecs -------------------------------------------------------
 
-COPIED_HOSTSPEC = '''
+COPIED_HOSTSPEC = """
 import pluggy
 CONTRACT_VERSION = "1.1"
 hookspec = pluggy.HookspecMarker("app_connections")
@@ -120,7 +127,7 @@ def register_auth_methods(register): ...
 def register_secret_syncs(register): ...
 @hookspec
 def validate_connection(request): ...
-'''
+"""
 
 
 def test_a_host_with_a_copied_hookspec_gets_what_the_reference_loader_gets(azure_vcr: Any) -> None:
@@ -137,11 +144,14 @@ def test_a_host_with_a_copied_hookspec_gets_what_the_reference_loader_gets(azure
     assert list(catalog.types) == list(reference.types) and not catalog.failures
     ours, theirs = catalog.types[SLUG], reference.get(SLUG)
     assert list(ours.methods) == list(theirs.methods) == [*BUILTIN_METHODS, "static-token"]
-    assert {s: m.input_schema() for s, m in ours.methods.items()} == {s: m.input_schema() for s, m in theirs.methods.items()}
+    assert {s: m.input_schema() for s, m in ours.methods.items()} == {
+        s: m.input_schema() for s, m in theirs.methods.items()
+    }
     data = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-host"}
     with azure_vcr.use_cassette("client_secret_token.yaml"):
-        mine = run_validation(pm.hook.validate_connection, ours, "client-secret", data, endpoint="https://other.azconfig.io/",
-                              env={}).to_dict()
+        mine = run_validation(
+            pm.hook.validate_connection, ours, "client-secret", data, endpoint="https://other.azconfig.io/", env={}
+        ).to_dict()
     with azure_vcr.use_cassette("client_secret_token.yaml"):
         ref = reference.validate(SLUG, "client-secret", data, endpoint="https://other.azconfig.io/", env={}).to_dict()
     assert mine["checks"][-1]["name"] == "policy: store naming"  # plugin checks included
@@ -161,7 +171,8 @@ def test_the_host_kit_does_not_need_the_loader() -> None:
         register_plugin(pm, plugin, "azure-app-configuration", catalog)
         collect(pm, catalog)
         assert list(catalog.types) == ["azure-app-configuration"] and not catalog.failures
-        print("azure_appconfig_plugin.loader" in sys.modules, sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure")))
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure"))
+        print("azure_appconfig_plugin.loader" in sys.modules, heavy)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False []"
@@ -171,7 +182,9 @@ def test_the_host_kit_does_not_need_the_loader() -> None:
 
 
 def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
-    plugins = module("extra", '''
+    plugins = module(
+        "extra",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         from azure_appconfig_plugin.reports import Check
         class First:
@@ -205,15 +218,25 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
             def validate_connection(self, request):
                 yield
                 raise RuntimeError("old-style teardown bug")
-    ''')
-    registry = load_plugins(plugins=[("first", plugins.First()), ("last", plugins.Last()), ("raising", plugins.Raising()),
-                                     ("garbage", plugins.Garbage()), ("wrapper", plugins.Wrapper()),
-                                     ("broken-wrapper", plugins.BrokenWrapper()), ("broken-old", plugins.BrokenOldStyle())], env={})
+    """,
+    )
+    registry = load_plugins(
+        plugins=[
+            ("first", plugins.First()),
+            ("last", plugins.Last()),
+            ("raising", plugins.Raising()),
+            ("garbage", plugins.Garbage()),
+            ("wrapper", plugins.Wrapper()),
+            ("broken-wrapper", plugins.BrokenWrapper()),
+            ("broken-old", plugins.BrokenOldStyle()),
+        ],
+        env={},
+    )
     report = registry.validate(SLUG, "client-secret", {"tenantId": "bad tenant"})
     names = [c.name for c in report.checks]
     assert names[0] == "input" and "wrapped" in names
     assert {"plugin:broken-wrapper", "plugin:broken-old"} <= set(names)
-    returned = names[names.index("token") + 1:]
+    returned = names[names.index("token") + 1 :]
     assert returned[0] == "first" and "plugin:raising" in returned
     assert returned.index("last") < returned.index("wrapped")
     assert next(c for c in report.checks if c.name == "plugin:garbage").status.value == "failed"
@@ -223,7 +246,9 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
 
 
 def test_registration_wrapper_and_attribution() -> None:
-    mods = module("regs", '''
+    mods = module(
+        "regs",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         seen = []
         class Wrap:
@@ -236,13 +261,16 @@ def test_registration_wrapper_and_attribution() -> None:
             def register_connection_types(self, register):
                 raise RuntimeError("boom")
         class Sync:
-            slug, name, connection_type = "azure-app-configuration-sync", "Azure App Configuration sync", "azure-app-configuration"
+            slug = "azure-app-configuration-sync"
+            name = "Azure App Configuration sync"
+            connection_type = "azure-app-configuration"
         class Syncs:
             @hookimpl
             def register_secret_syncs(self, register):
                 register.add(Sync())
                 register(Sync())
-    ''')
+    """,
+    )
     registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
     assert mods.seen == ["ConnectionTypeRegistrar"]
     assert SLUG in registry.types and list(registry.syncs) == ["azure-app-configuration-sync"]
@@ -251,7 +279,12 @@ def test_registration_wrapper_and_attribution() -> None:
 
 @pytest.mark.parametrize(("declared", "ok"), [("1.0", True), ("1.9", True), ("2.0", False), (None, True), ("x", False)])
 def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
-    src = "from azure_appconfig_plugin.hostspec import hookimpl\n@hookimpl\ndef register_auth_methods(register):\n    pass\n"
+    src = (
+        "from azure_appconfig_plugin.hostspec import hookimpl\n"
+        "@hookimpl\n"
+        "def register_auth_methods(register):\n"
+        "    pass\n"
+    )
     if declared is not None:
         src = f"APP_CONNECTIONS_CONTRACT = {declared!r}\n" + src
     registry = load_plugins(plugins=[("versioned", module("versioned", src))], env={})
@@ -262,7 +295,9 @@ def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
 
 
 def test_a_contract_1_0_plugin_and_host_still_work() -> None:
-    old = module("old", '''
+    old = module(
+        "old",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         class M:
             slug = "legacy"; name = "Legacy"
@@ -275,7 +310,8 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
         @hookimpl
         def register_auth_methods(register):
             register("azure-app-configuration", M())
-    ''')
+    """,
+    )
     registry = load_plugins(plugins=[("old", old)], env={})
     ct = registry.get(SLUG)
     assert not ct.is_interactive("legacy") and ct.load({"method": "legacy"}).method == "legacy"
@@ -287,7 +323,7 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
 
 # --- the token stage: any exception is a failed check ---------------------------------------------------
 
-FAILING_METHOD = '''
+FAILING_METHOD = """
 from azure_appconfig_plugin.fields import Field
 from azure_appconfig_plugin.hostspec import hookimpl
 from azure_appconfig_plugin.methods import DeclaredAuthMethod
@@ -318,13 +354,15 @@ seen = []
 @hookimpl
 def validate_connection(request):
     seen.append(request.token_credential)
-'''
+"""
 
 
 def test_a_plugin_method_s_client_authentication_error_is_a_failed_token_check() -> None:
     failing = module("failing", FAILING_METHOD)
     registry = load_plugins(plugins=[("failing", failing)], env={})
-    report = registry.validate(SLUG, "failing", {"apiKey": "canary-api-key-77"}, endpoint="https://contoso-x.azconfig.io")
+    report = registry.validate(
+        SLUG, "failing", {"apiKey": "canary-api-key-77"}, endpoint="https://contoso-x.azconfig.io"
+    )
     checks = {c.name: c for c in report.checks}
     token = checks["token"]
     assert token.status.value == "failed" and token.code == "ClientAuthenticationError"
@@ -336,8 +374,11 @@ def test_a_plugin_method_s_client_authentication_error_is_a_failed_token_check()
 
 def test_check_texts_name_the_method_s_identity_provider(azure_vcr: Any, registry: Any) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml"):
-        report = registry.validate(SLUG, "client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                                                           "clientSecret": "canary"})
+        report = registry.validate(
+            SLUG,
+            "client-secret",
+            {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary"},
+        )
     token = next(c for c in report.checks if c.name == "token")
     assert f"login.microsoftonline.com (tenant {fakes.FAKE_TENANT_ID})" in token.detail
 

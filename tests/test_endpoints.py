@@ -100,5 +100,5 @@ def test_allow_list_host_port_entries_do_not_loosen_other_rules(entry: str, endp
 
 
 def test_store_hosts_still_need_the_default_port_without_an_entry() -> None:
-    with pytest.raises(EndpointRejected, match="allow-list mystore.azconfig.io:8443"):
+    with pytest.raises(EndpointRejected, match=r"allow-list mystore\.azconfig\.io:8443"):
         parse_endpoint("https://mystore.azconfig.io:8443", env={})

@@ -5,9 +5,10 @@ credential, unless the host grants it."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any, ClassVar
 
 import pytest
 from azure.core.credentials import AccessToken
@@ -75,9 +76,17 @@ def test_a_foreign_hook_cannot_read_a_secret_or_mint_a_token() -> None:
     assert isinstance(view, CredentialsView) and seen["token_credential"] is None
     assert "secret" not in seen and isinstance(seen["secret_error"], SecretWithheld)
     assert "withheld from this plugin" in str(seen["secret_error"]) and ":secrets" in str(seen["secret_error"])
-    assert view.to_dict() == {"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID,
-                              "clientId": fakes.FAKE_CLIENT_ID, "cloud": "public"}
-    assert (view.tenant_id, view.clientId, view.withheld) == (fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, {"clientSecret"})
+    assert view.to_dict() == {
+        "method": "client-secret",
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "cloud": "public",
+    }
+    assert (view.tenant_id, view.clientId, view.withheld) == (
+        fakes.FAKE_TENANT_ID,
+        fakes.FAKE_CLIENT_ID,
+        {"clientSecret"},
+    )
     assert "minted" not in seen and isinstance(seen["mint_error"], InvalidInput)
     assert CANARY not in repr(view)
 
@@ -102,7 +111,10 @@ def test_the_grant_is_per_plugin() -> None:
 def test_hooks_of_the_distribution_that_registered_the_type_see_everything() -> None:
     # Our own distribution's hooks (the type's registrant) keep what they need.
     own = ModuleType("own")
-    exec(textwrap.dedent(SPY + """
+    exec(
+        textwrap.dedent(
+            SPY
+            + """
 from azure_appconfig_plugin.checks import run_checks
 from azure_appconfig_plugin.plugin import register_connection_types
 _spy = validate_connection
@@ -112,7 +124,10 @@ def validate_connection(request):  # the type's built-in checks (they parse the 
     checks = run_checks(request)
     _spy(request)
     return checks
-"""), own.__dict__)
+"""
+        ),
+        own.__dict__,
+    )
     registry = load_plugins(plugins=[("own", own)], use_entry_points=False, env={})
     validate(registry)
     assert own.SEEN[0]["secret"] == CANARY and own.SEEN[0]["token_credential"] is not None
@@ -152,12 +167,14 @@ def test_the_method_registrant_sees_its_own_secrets_and_others_do_not() -> None:
     spy = spy_module()
     registry = load_plugins(plugins=[("ext", ext), ("spy", spy)], env={})
     assert registry.method_providers[(SLUG, "static-token")].plugin == "ext"
-    registry.validate(SLUG, "static-token", {"token": CANARY, "account": "acct"}, token_credential=FakeTokenCredential())
+    registry.validate(
+        SLUG, "static-token", {"token": CANARY, "account": "acct"}, token_credential=FakeTokenCredential()
+    )
     assert ext.SEEN[0].token == CANARY
     view = spy.SEEN[0]["credentials"]
     assert view.to_dict() == {"method": "static-token", "account": "acct"}
     with pytest.raises(SecretWithheld):
-        view.token
+        _ = view.token
 
 
 # --- grants through the allow-list, for installed distributions -----------------------------------
@@ -166,8 +183,13 @@ def test_the_method_registrant_sees_its_own_secrets_and_others_do_not() -> None:
 @pytest.fixture
 def spy_site(tmp_path: Path) -> Iterator[Path]:
     site = tmp_path / "site"
-    wheels.install(site, "acme-audit", "1.0", files={"acme_audit.py": SPY},
-                   entry_points={"app_connections": {"acme-audit": "acme_audit"}})
+    wheels.install(
+        site,
+        "acme-audit",
+        "1.0",
+        files={"acme_audit.py": SPY},
+        entry_points={"app_connections": {"acme-audit": "acme_audit"}},
+    )
     activate(site)
     yield site
     deactivate(site, ["acme_audit"])
@@ -200,19 +222,25 @@ def test_fields_a_method_stores_but_does_not_declare_are_withheld() -> None:
     assert view is not None and CANARY not in str(view.to_dict()) and CANARY not in repr(view)
     assert view.withheld == {"refreshToken", "accessToken", "expiresOn", "clientId"}
     with pytest.raises(SecretWithheld, match="'refresh_token' is withheld from spy"):
-        view.refresh_token
+        _ = view.refresh_token
     with pytest.raises(AttributeError):
-        view.anything_else
+        _ = view.anything_else
     with pytest.raises(AttributeError, match="read-only"):
-        view.tenant_id = "x"  # type: ignore[misc]
+        view.tenant_id = "x"
 
 
 def test_split_by_trust_for_a_pluggy_driven_host() -> None:
     owners = {trust.Principal.of("azure-app-configuration", "azure-appconfig-plugin")}
     split = trust.split_by_trust(
-        {"azure-app-configuration": "azure-appconfig-plugin", "checks": "Azure_AppConfig.Plugin",
-         "audit": "acme-audit", "local": None, "granted": None},
-        owners, grants={"granted"},
+        {
+            "azure-app-configuration": "azure-appconfig-plugin",
+            "checks": "Azure_AppConfig.Plugin",
+            "audit": "acme-audit",
+            "local": None,
+            "granted": None,
+        },
+        owners,
+        grants={"granted"},
     )
     assert split.privileged == {"azure-app-configuration", "checks", "granted"}
     assert split.restricted == {"audit", "local"}
@@ -222,11 +250,21 @@ def test_restricted_request_keeps_everything_but_secrets() -> None:
     from azure_appconfig_plugin.reports import Check, ValidationRequest
     from azure_appconfig_plugin.schema import parse_client_secret
 
-    request = ValidationRequest(SLUG, "client-secret", parse_client_secret(DATA), "https://x.azconfig.io",
-                                (Check("input", "ok", "parsed"),), FakeTokenCredential())
+    request = ValidationRequest(
+        SLUG,
+        "client-secret",
+        parse_client_secret(DATA),
+        "https://x.azconfig.io",
+        (Check("input", "ok", "parsed"),),
+        FakeTokenCredential(),
+    )
     seen = trust.restricted_request(request, client_secret_schema())
     assert (seen.connection_type, seen.method, seen.endpoint, seen.checks) == (
-        request.connection_type, request.method, request.endpoint, request.checks)
+        request.connection_type,
+        request.method,
+        request.endpoint,
+        request.checks,
+    )
     assert seen.token_credential is None and "clientSecret" not in seen.credentials.to_dict()
 
 
@@ -242,8 +280,12 @@ def test_call_by_trust_calls_each_trust_group_through_pluggy() -> None:
     token = FakeTokenCredential()
     request = ValidationRequest(SLUG, "client-secret", parse_client_secret(DATA), None, (), token)
     results = trust.call_by_trust(
-        pm, "validate_connection", request, schema=client_secret_schema(),
-        owners={trust.Principal.of("owner", "azure-appconfig-plugin")}, grants=(),
+        pm,
+        "validate_connection",
+        request,
+        schema=client_secret_schema(),
+        owners={trust.Principal.of("owner", "azure-appconfig-plugin")},
+        grants=(),
         distribution_of={"owner": "azure-appconfig-plugin", "foreign": "acme-audit"},
     )
     assert results == [[], []]
@@ -280,13 +322,29 @@ def contract_request_class() -> Any:
 def test_restricted_request_withholds_raw_input_and_secret_options() -> None:
     Request = contract_request_class()
     settings = object()
-    request = Request(SLUG, "client-secret", None, "https://x.azconfig.io", connection="the type", data=dict(DATA),
-                      options={"write_probe": True, "settings": settings, "env": {"X": CANARY},
-                               "token_credential": FakeTokenCredential(), "on_rotate": print})
+    request = Request(
+        SLUG,
+        "client-secret",
+        None,
+        "https://x.azconfig.io",
+        connection="the type",
+        data=dict(DATA),
+        options={
+            "write_probe": True,
+            "settings": settings,
+            "env": {"X": CANARY},
+            "token_credential": FakeTokenCredential(),
+            "on_rotate": print,
+        },
+    )
     seen = trust.restricted_request(request, client_secret_schema(), plugin="audit")
     assert seen.options == {"write_probe": True} and seen.connection == "the type"
     assert seen.data["tenantId"] == fakes.FAKE_TENANT_ID and seen.data.get("cloud") is None
-    assert dict(seen.data) == {"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+    assert dict(seen.data) == {
+        "method": "client-secret",
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+    }
     with pytest.raises(KeyError, match="'clientSecret' is withheld from audit"):
         seen.data["clientSecret"]
     with pytest.raises(SecretWithheld):
@@ -301,25 +359,35 @@ def test_call_by_trust_merges_checks_the_restricted_group_adds() -> None:
 
     Request = contract_request_class()
     adder = ModuleType("adder")
-    exec(textwrap.dedent("""
+    exec(
+        textwrap.dedent("""
         from azure_appconfig_plugin.hostspec import hookimpl
         from azure_appconfig_plugin.reports import Check
         @hookimpl
         def validate_connection(request):
             request.add(Check("audit", "ok", f"saw {sorted(request.data)}"))
-    """), adder.__dict__)
+    """),
+        adder.__dict__,
+    )
     pm = new_plugin_manager()
     pm.register(adder, name="adder")
     request = Request(SLUG, "client-secret", data=dict(DATA), checks=(Check("input", "ok", "parsed"),))
-    trust.call_by_trust(pm, "validate_connection", request, schema=client_secret_schema(), owners=(), grants=(),
-                        distribution_of={"adder": "acme-audit"})
+    trust.call_by_trust(
+        pm,
+        "validate_connection",
+        request,
+        schema=client_secret_schema(),
+        owners=(),
+        grants=(),
+        distribution_of={"adder": "acme-audit"},
+    )
     assert [c.name for c in request.checks] == ["input", "audit"]
     assert request.checks[1].detail == "saw ['clientId', 'method', 'tenantId']"
 
 
 def test_a_method_whose_schema_breaks_withholds_everything() -> None:
     class Broken:
-        methods = {"m": type("M", (), {"input_schema": lambda self: 1 / 0})()}
+        methods: ClassVar[dict[str, Any]] = {"m": type("M", (), {"input_schema": lambda self: 1 / 0})()}
 
     assert trust.method_schema(Broken(), "m") == {} and trust.method_schema(Broken(), "other") == {}
     view = trust.credentials_view({"method": "m", "tenantId": "t", "token": CANARY}, {})
@@ -332,4 +400,4 @@ def test_a_declared_public_field_left_out_reads_as_none() -> None:
     view = trust.credentials_view(OAuthInput(), oauth_schema())
     assert view is not None and view.tenant_id is None and view.to_dict() == {"method": "oauth", "cloud": "public"}
     with pytest.raises(AttributeError):
-        view.not_a_field
+        _ = view.not_a_field

@@ -22,8 +22,13 @@ def test_registry_fixture_can_use_entry_points(app_connections_registry: Any) ->
     assert "azure-app-configuration" in app_connections_registry(use_entry_points=True).types
 
 
-def test_fake_values(fake_instance_env: dict[str, str], fake_instance_settings: Any, fake_client_secret_credentials: Any,
-                     azure_test_values: Any, azure_record_mode: str) -> None:
+def test_fake_values(
+    fake_instance_env: dict[str, str],
+    fake_instance_settings: Any,
+    fake_client_secret_credentials: Any,
+    azure_test_values: Any,
+    azure_record_mode: str,
+) -> None:
     import os
 
     assert azure_record_mode == "none"
@@ -46,8 +51,12 @@ def test_record_mode_option_is_validated() -> None:
 def test_placeholders_for_a_recording_session() -> None:
     from azure_appconfig_plugin.testing.recording import real_to_placeholder
 
-    mapping = real_to_placeholder({"AZURE_TENANT_ID": "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f",
-                                   "AZURE_APPCONFIG_ENDPOINT": "https://prod-config.azconfig.io"})
+    mapping = real_to_placeholder(
+        {
+            "AZURE_TENANT_ID": "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f",
+            "AZURE_APPCONFIG_ENDPOINT": "https://prod-config.azconfig.io",
+        }
+    )
     assert mapping["9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"] == fakes.FAKE_TENANT_ID
     assert mapping["prod-config"] == fakes.FAKE_STORE_NAME
 
@@ -108,10 +117,16 @@ def test_plugin_distributions_takes_modules_and_its_former_name(plugin_distribut
 
     import pytest
 
-    plugin_distributions("kit-dist-a", entry_points={"app_connections": {"kit-a": "kit_mod_a"}},
-                         modules={"kit_mod_a.py": "VALUE = 'a'\n"})
-    plugin_distributions("kit-dist-b", entry_points={"app_connections": {"kit-b": "kit_mod_b"}},
-                         modules_src={"kit_mod_b.py": "VALUE = 'b'\n"})
+    plugin_distributions(
+        "kit-dist-a",
+        entry_points={"app_connections": {"kit-a": "kit_mod_a"}},
+        modules={"kit_mod_a.py": "VALUE = 'a'\n"},
+    )
+    plugin_distributions(
+        "kit-dist-b",
+        entry_points={"app_connections": {"kit-b": "kit_mod_b"}},
+        modules_src={"kit_mod_b.py": "VALUE = 'b'\n"},
+    )
     names = {ep.name for ep in metadata.entry_points(group="app_connections")}
     assert {"kit-a", "kit-b"} <= names
     assert importlib.import_module("kit_mod_a").VALUE == "a" and importlib.import_module("kit_mod_b").VALUE == "b"

@@ -18,10 +18,24 @@ SEEN: list[dict[str, str]] = []
 
 
 class StandInStore(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         SEEN.append({"path": self.path, "authorization": self.headers.get("Authorization", "")})
-        body = json.dumps({"items": [{"key": "app/color", "label": None, "value": "blue", "content_type": None,
-                                      "etag": "e1", "tags": {}, "locked": False, "last_modified": "2026-11-27T09:00:00+00:00"}]}).encode()
+        body = json.dumps(
+            {
+                "items": [
+                    {
+                        "key": "app/color",
+                        "label": None,
+                        "value": "blue",
+                        "content_type": None,
+                        "etag": "e1",
+                        "tags": {},
+                        "locked": False,
+                        "last_modified": "2026-11-27T09:00:00+00:00",
+                    }
+                ]
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))

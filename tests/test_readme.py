@@ -196,7 +196,6 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
 
 # --- Several replicas (Redis), issue #11 ----------------------------------------------------------
 
-from redis_fixtures import redis_client, redis_env, redis_server, seal_key  # noqa: E402,F401
 
 
 def _replicas_section() -> str:

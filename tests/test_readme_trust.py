@@ -20,7 +20,11 @@ from azure_appconfig_plugin.testing import fakes
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = (ROOT / "README.md").read_text().split("## Trusting plugins", 1)[1].split("\n## ", 1)[0]
 BLOCKS = re.findall(r"```(\w+)\n(.*?)\n```", SECTION, re.S)
-CLIENT_SECRET = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-readme-secret"}
+CLIENT_SECRET = {
+    "tenantId": fakes.FAKE_TENANT_ID,
+    "clientId": fakes.FAKE_CLIENT_ID,
+    "clientSecret": "canary-readme-secret",
+}
 
 
 def blocks(lang: str) -> list[str]:
@@ -33,23 +37,30 @@ def test_the_section_has_the_blocks_these_tests_run() -> None:
 
 def test_the_operator_commands_run(tmp_path: Path) -> None:
     script = blocks("sh")[0]
-    env = {**os.environ, **fakes.fake_instance_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        **fakes.fake_instance_env(),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     env.pop(trust.ALLOWLIST_ENV, None)
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     line = (tmp_path / "plugins.env").read_text().strip()
     assert line.startswith(trust.ALLOWLIST_ENV + "=azure-appconfig-plugin==")
     assert "plugin trust: allow-list mode (1 entry), from APP_CONNECTIONS_ALLOWED_PLUGINS" in result.stdout
     assert "plugin azure-app-configuration: ALLOWED" in result.stdout
-    doctor = json.loads(result.stdout[result.stdout.index("{"):])
+    doctor = json.loads(result.stdout[result.stdout.index("{") :])
     plugins = next(c for c in doctor["checks"] if c["name"] == "plugins")
     assert plugins["status"] == "ok" and plugins["detail"].startswith("allow-list mode (1 entry)")
 
 
 def test_the_example_line_is_a_valid_allow_list() -> None:
     example = blocks("sh")[1]
-    result = subprocess.run(["bash", "-euc", example + f'\necho "${trust.ALLOWLIST_ENV}"'], capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-euc", example + f'\necho "${trust.ALLOWLIST_ENV}"'], capture_output=True, text=True
+    )
     value = result.stdout.strip()
     [entry] = trust.parse_allow_list(value).entries
     assert (entry.name, entry.version, len(entry.digest or "")) == ("azure-appconfig-plugin", "0.1.0", 64)
@@ -58,8 +69,9 @@ def test_the_example_line_is_a_valid_allow_list() -> None:
 def test_the_benchmark_command_runs() -> None:
     command = blocks("sh")[2]
     assert command == ".venv/bin/python benchmarks/startup.py --runs 40"
-    result = subprocess.run([sys.executable, "benchmarks/startup.py", "--runs", "2"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/startup.py", "--runs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert re.search(r"\n  \d+ files \(\d+ KiB\): median [\d.]+ ms .*\n  per file: \d+ us\n", result.stdout)
 
@@ -90,8 +102,9 @@ class FakeTokenCredential:
 def test_the_hook_snippet_sees_no_secret_unless_granted() -> None:
     for grant, shown in (((), "withheld"), (("readme-policy",), "visible")):
         registry = load_plugins(plugins=[("readme-policy", policy_module())], env={}, grant_secrets=grant)
-        report = registry.validate("azure-app-configuration", "client-secret", CLIENT_SECRET,
-                                   token_credential=FakeTokenCredential())
+        report = registry.validate(
+            "azure-app-configuration", "client-secret", CLIENT_SECRET, token_credential=FakeTokenCredential()
+        )
         check = next(c for c in report.checks if c.name == "policy: tenant")
         assert check.status.value == "ok" and check.detail == f"tenant {fakes.FAKE_TENANT_ID} (secrets {shown})"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -53,7 +54,17 @@ def signed_jwt(claims: dict[str, Any]) -> str:
 
 
 ACCESS = signed_jwt({"aud": "https://azconfig.io", "tid": REAL_TENANT, "oid": "canary-oid", "exp": 1999999999})
-ID_TOKEN = signed_jwt({"aud": REAL_CLIENT, "tid": REAL_TENANT, "name": "Canary Person", "preferred_username": "canary@contoso.com", "nonce": "n1", "iss": f"https://login.microsoftonline.com/{REAL_TENANT}/v2.0", "exp": 1999999999})
+ID_TOKEN = signed_jwt(
+    {
+        "aud": REAL_CLIENT,
+        "tid": REAL_TENANT,
+        "name": "Canary Person",
+        "preferred_username": "canary@contoso.com",
+        "nonce": "n1",
+        "iss": f"https://login.microsoftonline.com/{REAL_TENANT}/v2.0",
+        "exp": 1999999999,
+    }
+)
 CLIENT_INFO = b64({"uid": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "utid": REAL_TENANT})
 
 
@@ -68,17 +79,42 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802 - token endpoint
+    def do_POST(self) -> None:  # token endpoint
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self._send(200, {"token_type": "Bearer", "expires_in": 4651, "ext_expires_in": 4651, "access_token": ACCESS,
-                         "refresh_token": CANARIES["refresh"] + "-rotated", "id_token": ID_TOKEN, "client_info": CLIENT_INFO,
-                         "scope": "https://azconfig.io/.default"}, "application/json; charset=utf-8")
+        self._send(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": 4651,
+                "ext_expires_in": 4651,
+                "access_token": ACCESS,
+                "refresh_token": CANARIES["refresh"] + "-rotated",
+                "id_token": ID_TOKEN,
+                "client_info": CLIENT_INFO,
+                "scope": "https://azconfig.io/.default",
+            },
+            "application/json; charset=utf-8",
+        )
 
-    def do_GET(self) -> None:  # noqa: N802 - App Configuration list
-        self._send(200, {"items": [{"etag": "e1", "key": "app/db-password", "label": REAL_STORE, "content_type": None,
-                                    "value": CANARIES["value"], "tags": {}, "locked": False,
-                                    "last_modified": "2026-11-27T09:00:00+00:00"}]},
-                   "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8")
+    def do_GET(self) -> None:  # App Configuration list
+        self._send(
+            200,
+            {
+                "items": [
+                    {
+                        "etag": "e1",
+                        "key": "app/db-password",
+                        "label": REAL_STORE,
+                        "content_type": None,
+                        "value": CANARIES["value"],
+                        "tags": {},
+                        "locked": False,
+                        "last_modified": "2026-11-27T09:00:00+00:00",
+                    }
+                ]
+            },
+            "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8",
+        )
 
     def log_message(self, *args: Any) -> None:
         return None
@@ -90,17 +126,34 @@ def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield server.url, Path(server.ca_bundle)
 
 
-def traffic(base: str, tenant: str, client: str, store: str, secrets: dict[str, str], verify: Any) -> list[requests.Response]:
-    form = {"client_id": client, "grant_type": "refresh_token", "client_info": "1", "client_secret": secrets["secret"],
-            "refresh_token": secrets["refresh"], "code": secrets["code"], "code_verifier": secrets["verifier"],
-            "client_assertion": secrets["assertion"], "scope": "https://azconfig.io/.default offline_access"}
-    headers = {"Authorization": f"Bearer {secrets['bearer']}", "Cookie": f"fpc={secrets['cookie']}",
-               "client-request-id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7",
-               "x-client-current-telemetry": f"4|{secrets['telemetry']}|"}
+def traffic(
+    base: str, tenant: str, client: str, store: str, secrets: dict[str, str], verify: Any
+) -> list[requests.Response]:
+    form = {
+        "client_id": client,
+        "grant_type": "refresh_token",
+        "client_info": "1",
+        "client_secret": secrets["secret"],
+        "refresh_token": secrets["refresh"],
+        "code": secrets["code"],
+        "code_verifier": secrets["verifier"],
+        "client_assertion": secrets["assertion"],
+        "scope": "https://azconfig.io/.default offline_access",
+    }
+    headers = {
+        "Authorization": f"Bearer {secrets['bearer']}",
+        "Cookie": f"fpc={secrets['cookie']}",
+        "client-request-id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7",
+        "x-client-current-telemetry": f"4|{secrets['telemetry']}|",
+    }
     with requests.Session() as s:
         token = s.post(f"{base}/{tenant}/oauth2/v2.0/token", data=form, headers=headers, verify=verify)
-        kv = s.get(f"{base}/kv", params={"key": "app/*", "label": store, "api-version": "2023-11-01"},
-                   headers={"Authorization": f"Bearer {secrets['bearer']}"}, verify=verify)
+        kv = s.get(
+            f"{base}/kv",
+            params={"key": "app/*", "label": store, "api-version": "2023-11-01"},
+            headers={"Authorization": f"Bearer {secrets['bearer']}"},
+            verify=verify,
+        )
     return [token, kv]
 
 
@@ -115,7 +168,16 @@ def test_record_then_replay(https_server: tuple[str, Path], tmp_path: Path) -> N
     written = (cassettes / "recorded.yaml").read_text()
     for name, canary in CANARIES.items():
         assert canary not in written, f"canary {name} leaked into the cassette"
-    for real in (REAL_TENANT, REAL_CLIENT, REAL_STORE, ACCESS.split(".")[1], ID_TOKEN.split(".")[2], CLIENT_INFO, "Canary Person", "canary@contoso.com"):
+    for real in (
+        REAL_TENANT,
+        REAL_CLIENT,
+        REAL_STORE,
+        ACCESS.split(".")[1],
+        ID_TOKEN.split(".")[2],
+        CLIENT_INFO,
+        "Canary Person",
+        "canary@contoso.com",
+    ):
         assert real.lower() not in written.lower(), real
     assert fakes.FAKE_TENANT_ID in written and fakes.FAKE_STORE_NAME in written
     assert scan_paths([cassettes]) == []
@@ -125,7 +187,9 @@ def test_record_then_replay(https_server: tuple[str, Path], tmp_path: Path) -> N
         replayer = make_vcr(cassettes, record_mode="none")
         fake_secrets = {k: "fake-" + k for k in CANARIES}
         with replayer.use_cassette("recorded.yaml") as cassette:
-            token, kv = traffic(base, fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, fakes.FAKE_STORE_NAME, fake_secrets, str(cert))
+            token, kv = traffic(
+                base, fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, fakes.FAKE_STORE_NAME, fake_secrets, str(cert)
+            )
         assert cassette.all_played
     body = token.json()
     assert body["refresh_token"].startswith("fake-refresh-token-")
@@ -143,8 +207,13 @@ def test_value_sanitizing_follows_the_configured_key_prefixes() -> None:
 
     s = Sanitizer(value_prefixes=("secrets/",))
     body = {"items": [{"key": "secrets/db", "value": "CANARY"}, {"key": "public/color", "value": "blue"}]}
-    out = s.response({"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
-                      "body": {"string": json.dumps(body).encode()}})
+    out = s.response(
+        {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Content-Type": ["application/json"]},
+            "body": {"string": json.dumps(body).encode()},
+        }
+    )
     items = json.loads(out["body"]["string"])["items"]
     assert [i["value"] for i in items] == ["sanitized-value", "blue"]
 
@@ -154,23 +223,34 @@ def test_a_recording_sanitizer_scrubs_the_recordings_secrets_of_any_length_and_t
 
     from azure_appconfig_plugin.testing.rules import RuleTable, SecretRules
 
-    env = {**ENV, "AZURE_CLIENT_SECRET": "s3c", "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": "Zq8~instance"}
+    env = {
+        **ENV,
+        "AZURE_CLIENT_SECRET": "s3c",
+        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": "Zq8~instance",
+    }
     session = RuleTable.of(SecretRules(headers=["X-Contoso-Key"]))
     sanitizer = sanitizer_from_env(env, rules=session)
     body = "note=s3c-and-Zq8~instance"
-    clean = sanitizer.request(Request("POST", "https://h.example/x", body, {"X-Contoso-Key": "k-real", "Content-Type": "text/plain"}))
+    clean = sanitizer.request(
+        Request("POST", "https://h.example/x", body, {"X-Contoso-Key": "k-real", "Content-Type": "text/plain"})
+    )
     assert clean.headers["X-Contoso-Key"] == "REDACTED"
     assert "s3c" not in clean.body.decode() and "Zq8~instance" not in clean.body.decode()
 
 
-def test_recording_mode_fixtures_use_the_environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makepyfile(test_inner='''
+def test_recording_mode_fixtures_use_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        test_inner="""
         def test_inner(azure_sanitizer, azure_test_values, azure_record_mode):
             from vcr.request import Request
             assert azure_record_mode == "once" and azure_test_values.tenant_id == "9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f"
-            clean = azure_sanitizer.request(Request("GET", "https://h.example/9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f?x=Zq8~real", None, {}))
+            uri = "https://h.example/9c1e7b5a-1d2e-4f3a-8b6c-0a1b2c3d4e5f?x=Zq8~real"
+            clean = azure_sanitizer.request(Request("GET", uri, None, {}))
             assert clean.uri == "https://h.example/11111111-1111-1111-1111-111111111111?x=REDACTED", clean.uri
-    ''')
+    """
+    )
     monkeypatch.setenv("AZURE_TENANT_ID", REAL_TENANT)
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "Zq8~real")
     pytester.runpytest("-q", "-p", "no:cacheprovider", "--azure-record-mode=once").assert_outcomes(passed=1)

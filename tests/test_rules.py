@@ -12,7 +12,15 @@ import yaml
 from vcr.request import Request
 
 from azure_appconfig_plugin.testing.rules import (
-    FIELD_PLACES, HEADER, JSON, NAME_RULES, PLACES, RuleTable, SecretRules, literal_forms, normalize,
+    FIELD_PLACES,
+    HEADER,
+    JSON,
+    NAME_RULES,
+    PLACES,
+    RuleTable,
+    SecretRules,
+    literal_forms,
+    normalize,
 )
 from azure_appconfig_plugin.testing.sanitize import Sanitizer
 from azure_appconfig_plugin.testing.secret_scan import scan_cassette
@@ -31,9 +39,25 @@ def test_each_name_rule_matches_its_examples_in_every_case_style(rule: Any) -> N
                 assert found is not None and found.id == rule.id, (rule.id, style, place, found)
 
 
-@pytest.mark.parametrize("name", ["token_type", "token_endpoint", "authorization_endpoint", "Sync-Token",
-                                  "id_token_signing_alg_values_supported", "Access-Control-Allow-Credentials",
-                                  "key", "value", "label", "client_id", "grant_type", "scope", "expires_in", "code_challenge"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "token_type",
+        "token_endpoint",
+        "authorization_endpoint",
+        "Sync-Token",
+        "id_token_signing_alg_values_supported",
+        "Access-Control-Allow-Credentials",
+        "key",
+        "value",
+        "label",
+        "client_id",
+        "grant_type",
+        "scope",
+        "expires_in",
+        "code_challenge",
+    ],
+)
 def test_public_names_are_not_secret(name: str) -> None:
     assert all(TABLE.name_rule(name, place) is None for place in PLACES), name
 
@@ -59,19 +83,32 @@ def test_declarations_are_checked_and_combine() -> None:
 
 
 def test_secret_environment_variables_become_literals() -> None:
-    env = {"AZURE_CLIENT_SECRET": "Zq8~realSecretValue", "GITHUB_TOKEN": "ghp_realtokenvalue", "MY_PLUGIN_KEY": "abcd1234",
-           "SHORT_TOKEN": "1", "FAKE_SECRET": "fake-client-secret", "PWD": "/home/someone/project", "PATH": "/usr/bin:/bin"}
+    env = {
+        "AZURE_CLIENT_SECRET": "Zq8~realSecretValue",
+        "GITHUB_TOKEN": "ghp_realtokenvalue",
+        "MY_PLUGIN_KEY": "abcd1234",
+        "SHORT_TOKEN": "1",
+        "FAKE_SECRET": "fake-client-secret",
+        "PWD": "/home/someone/project",
+        "PATH": "/usr/bin:/bin",
+    }
     table = RuleTable.build(SecretRules(env_vars=["MY_PLUGIN_KEY"]), env=env)
-    assert sorted(table.literals) == [("env AZURE_CLIENT_SECRET", "Zq8~realSecretValue"), ("env GITHUB_TOKEN", "ghp_realtokenvalue"),
-                                      ("env MY_PLUGIN_KEY", "abcd1234")]
+    assert sorted(table.literals) == [
+        ("env AZURE_CLIENT_SECRET", "Zq8~realSecretValue"),
+        ("env GITHUB_TOKEN", "ghp_realtokenvalue"),
+        ("env MY_PLUGIN_KEY", "abcd1234"),
+    ]
 
 
 @pytest.mark.parametrize("prefix", [b"", b"u", b"us", b"user:"])
 def test_literals_are_found_encoded(prefix: bytes) -> None:
     secret = "CANARY-literal-42"
     table = RuleTable.build(SecretRules(values=[secret]))
-    for text in (base64.b64encode(prefix + secret.encode()).decode(), "x=CANARY-literal-42%21".replace("%21", ""),
-                 base64.urlsafe_b64encode(prefix + secret.encode() + b"\xff\xfe").decode()):
+    for text in (
+        base64.b64encode(prefix + secret.encode()).decode(),
+        "x=CANARY-literal-42%21".replace("%21", ""),
+        base64.urlsafe_b64encode(prefix + secret.encode() + b"\xff\xfe").decode(),
+    ):
         assert list(table.literal_matches(text)), text
     assert any("%" not in f and f != secret for f in literal_forms(secret))
 
@@ -98,14 +135,17 @@ def test_sanitizing_our_cassettes_changes_nothing_a_client_reads() -> None:
         kept = {k: v for k, v in response["headers"].items() if k.lower() not in ("set-cookie", "x-ms-ests-server")}
         body, new = response["body"]["string"], out["body"]["string"]
         new = new.decode() if isinstance(new, bytes) else new
-        assert {k: v for k, v in out["headers"].items() if k != "Content-Length"} == \
-            {k: v for k, v in kept.items() if k != "Content-Length"}, name
+        assert {k: v for k, v in out["headers"].items() if k != "Content-Length"} == {
+            k: v for k, v in kept.items() if k != "Content-Length"
+        }, name
         if body.lstrip().startswith("{"):
             assert json.loads(new) == _kv_sanitized(json.loads(body)), name
         else:
             assert new == body, name
         req = item["request"]
-        request = sanitizer.request(Request(req["method"], req["uri"], req["body"], {k: v[0] for k, v in req["headers"].items()}))
+        request = sanitizer.request(
+            Request(req["method"], req["uri"], req["body"], {k: v[0] for k, v in req["headers"].items()})
+        )
         assert request.uri == req["uri"], name
         if req["body"] and req["body"].startswith("{"):
             assert json.loads(request.body) == _kv_sanitized(json.loads(req["body"])), name
@@ -128,18 +168,37 @@ def test_our_cassettes_scan_clean_structurally() -> None:
 
 
 def test_a_finding_names_file_interaction_place_and_rule() -> None:
-    cassette = {"interactions": [
-        {"request": {"uri": "https://h.example/x", "method": "GET", "body": None, "headers": {}},
-         "response": {"status": {"code": 200}, "headers": {"Content-Type": ["application/json"]},
-                      "body": {"string": json.dumps({"data": {"items": [{"AccessToken": "real-opaque-token"}]}})}}}]}
+    cassette = {
+        "interactions": [
+            {
+                "request": {"uri": "https://h.example/x", "method": "GET", "body": None, "headers": {}},
+                "response": {
+                    "status": {"code": 200},
+                    "headers": {"Content-Type": ["application/json"]},
+                    "body": {"string": json.dumps({"data": {"items": [{"AccessToken": "real-opaque-token"}]}})},
+                },
+            }
+        ]
+    }
     [finding] = scan_cassette(cassette, "c.yaml")
-    assert (finding.path, finding.interaction, finding.where, finding.rule) == \
-        ("c.yaml", 0, "response body $.data.items[0].AccessToken", "token")
+    assert (finding.path, finding.interaction, finding.where, finding.rule) == (
+        "c.yaml",
+        0,
+        "response body $.data.items[0].AccessToken",
+        "token",
+    )
     assert "real-opaque-token" not in str(finding) and str(finding).startswith("c.yaml: interaction 0: response body")
     assert set(FIELD_PLACES) < set(PLACES)
 
 
-ISSUE_HEADERS = ["X-Api-Key", "Api-Key", "Ocp-Apim-Subscription-Key", "X-Session-Token", "X-Client-Secret", "X-Db-Password"]
+ISSUE_HEADERS = [
+    "X-Api-Key",
+    "Api-Key",
+    "Ocp-Apim-Subscription-Key",
+    "X-Session-Token",
+    "X-Client-Secret",
+    "X-Db-Password",
+]
 ISSUE_FIELDS = ["accessToken", "refreshToken", "apiKey", "password", "access_token", "AccessToken"]
 
 
@@ -147,21 +206,43 @@ ISSUE_FIELDS = ["accessToken", "refreshToken", "apiKey", "password", "access_tok
 def test_issue_9_secret_headers_are_scrubbed_and_flagged(header: str) -> None:
     sanitizer = Sanitizer()
     recorded = sanitizer.request(Request("GET", "https://127.0.0.1:8443/x", None, {header: "CANARY-issue-header"}))
-    response = sanitizer.response({"status": {"code": 200, "message": "OK"}, "headers": {header: ["CANARY-issue-header"]},
-                                   "body": {"string": b""}})
+    response = sanitizer.response(
+        {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {header: ["CANARY-issue-header"]},
+            "body": {"string": b""},
+        }
+    )
     assert "CANARY" not in str(recorded.headers) + str(response["headers"])
-    cassette = {"interactions": [{"request": {"uri": "https://h/x", "method": "GET", "body": None, "headers": {header: ["CANARY-x"]}},
-                                  "response": {"status": {"code": 200}, "headers": {header: ["CANARY-y"]}, "body": {"string": ""}}}]}
+    cassette = {
+        "interactions": [
+            {
+                "request": {"uri": "https://h/x", "method": "GET", "body": None, "headers": {header: ["CANARY-x"]}},
+                "response": {"status": {"code": 200}, "headers": {header: ["CANARY-y"]}, "body": {"string": ""}},
+            }
+        ]
+    }
     assert [f.where for f in scan_cassette(cassette)] == [f"request header {header}", f"response header {header}"]
 
 
 @pytest.mark.parametrize("field", ISSUE_FIELDS)
 def test_issue_9_secret_json_fields_are_scrubbed_and_flagged_at_any_depth(field: str) -> None:
     body = json.dumps({"token_type": "Bearer", "result": {"grants": [{field: "CANARY-issue-field"}]}})
-    out = Sanitizer().response({"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
-                                "body": {"string": body.encode()}})
+    out = Sanitizer().response(
+        {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Content-Type": ["application/json"]},
+            "body": {"string": body.encode()},
+        }
+    )
     assert b"CANARY" not in out["body"]["string"] and json.loads(out["body"]["string"])["token_type"] == "Bearer"
-    cassette = {"interactions": [{"request": {"uri": "https://h/x", "method": "GET", "body": None, "headers": {}},
-                                  "response": {"status": {"code": 200}, "headers": {}, "body": {"string": body}}}]}
+    cassette = {
+        "interactions": [
+            {
+                "request": {"uri": "https://h/x", "method": "GET", "body": None, "headers": {}},
+                "response": {"status": {"code": 200}, "headers": {}, "body": {"string": body}},
+            }
+        ]
+    }
     [finding] = scan_cassette(cassette)
     assert finding.where == f"response body $.result.grants[0].{field}"

@@ -9,7 +9,7 @@ import pytest
 
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials  # noqa: F401
+from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials
 from azure_appconfig_plugin.testing import fakes
 
 CT = build_connection_type()
@@ -84,7 +84,7 @@ def test_secret_with_surrounding_whitespace_is_rejected_without_echo() -> None:
 
 def test_non_mapping_input() -> None:
     with pytest.raises(InvalidInput):
-        CT.methods["oauth"].parse(["tenantId"])  # type: ignore[arg-type]
+        CT.methods["oauth"].parse(["tenantId"])  # type: ignore[arg-type]  # a list on purpose: parse() must refuse it
 
 
 def test_credentials_hide_secrets_and_round_trip() -> None:

@@ -31,60 +31,85 @@ def test_our_cassettes_are_clean() -> None:
 def test_the_script_ci_runs(tmp_path: Path) -> None:
     bad = tmp_path / "leak.yaml"
     bad.write_text("body: client_id=x&client_secret=Zq8~realSecretValue123\n")
-    ok = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(CASSETTES)], capture_output=True, text=True)
-    leak = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(bad)], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(CASSETTES)],
+        capture_output=True,
+        text=True,
+    )
+    leak = subprocess.run(
+        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(bad)], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "0 finding(s)" in ok.stdout
     assert leak.returncode == 1 and "client_secret" in leak.stdout and "realSecretValue123" not in leak.stdout
 
 
-@pytest.mark.parametrize(("text", "rule", "where"), [
-    (f"string: '{{\"id_token\": \"{SIGNED_JWT}\"}}'", "token", "id_token"),
-    (f"note: {SIGNED_JWT}", "jwt", "line 1"),
-    ("body: client_id=a&client_secret=Zq8~realSecretValue&scope=x", "secret", "client_secret"),
-    ("body: grant_type=refresh_token&refresh_token=0.AXoA-real-refresh", "token", "refresh_token"),
-    ("body: grant_type=authorization_code&code=0.AXoA-real-code", "authorization-code", "code"),
-    ("body: code_verifier=real-verifier-abc", "pkce-verifier", "code_verifier"),
-    ('string: \'{"refresh_token": "0.AXoA-real-refresh"}\'', "token", "refresh_token"),
-    ('string: \'{"access_token": "opaque-real-token"}\'', "token", "access_token"),
-    ('string: \'{"apiKey": "opaque-real-key"}\'', "api-key", "apiKey"),
-    ('string: \'{"password": "hunter2hunter2"}\'', "password", "password"),
-    ("Endpoint=https://x.azconfig.io;Id=abc;Secret=c2VjcmV0LXZhbHVl", "connection-string", "line 1"),
-    ("uri: https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "guid", "line 1"),
-    ("url: https://deploy:hunter2@git.example.com/repo", "url-userinfo", "line 1"),
-    ("      Authorization:\n      - Bearer abc.def", "authorization", "Authorization"),
-    ("      Cookie:\n      - fpc=AsjBzdusnntBo5pk", "cookie", "Cookie"),
-    ("      Set-Cookie: [fpc=AsjBzdus]", "cookie", "Set-Cookie"),
-    ("      X-Api-Key:\n      - 8d3f0c1e9a7b", "api-key", "X-Api-Key"),
-    ("      Ocp-Apim-Subscription-Key: [0a9b8c7d6e5f]", "subscription-key", "Ocp-Apim-Subscription-Key"),
-    ("      X-Auth-Token: [opaque-session]", "token", "X-Auth-Token"),
-])
+@pytest.mark.parametrize(
+    ("text", "rule", "where"),
+    [
+        (f'string: \'{{"id_token": "{SIGNED_JWT}"}}\'', "token", "id_token"),
+        (f"note: {SIGNED_JWT}", "jwt", "line 1"),
+        ("body: client_id=a&client_secret=Zq8~realSecretValue&scope=x", "secret", "client_secret"),
+        ("body: grant_type=refresh_token&refresh_token=0.AXoA-real-refresh", "token", "refresh_token"),
+        ("body: grant_type=authorization_code&code=0.AXoA-real-code", "authorization-code", "code"),
+        ("body: code_verifier=real-verifier-abc", "pkce-verifier", "code_verifier"),
+        ('string: \'{"refresh_token": "0.AXoA-real-refresh"}\'', "token", "refresh_token"),
+        ('string: \'{"access_token": "opaque-real-token"}\'', "token", "access_token"),
+        ('string: \'{"apiKey": "opaque-real-key"}\'', "api-key", "apiKey"),
+        ('string: \'{"password": "hunter2hunter2"}\'', "password", "password"),
+        ("Endpoint=https://x.azconfig.io;Id=abc;Secret=c2VjcmV0LXZhbHVl", "connection-string", "line 1"),
+        ("uri: https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "guid", "line 1"),
+        ("url: https://deploy:hunter2@git.example.com/repo", "url-userinfo", "line 1"),
+        ("      Authorization:\n      - Bearer abc.def", "authorization", "Authorization"),
+        ("      Cookie:\n      - fpc=AsjBzdusnntBo5pk", "cookie", "Cookie"),
+        ("      Set-Cookie: [fpc=AsjBzdus]", "cookie", "Set-Cookie"),
+        ("      X-Api-Key:\n      - 8d3f0c1e9a7b", "api-key", "X-Api-Key"),
+        ("      Ocp-Apim-Subscription-Key: [0a9b8c7d6e5f]", "subscription-key", "Ocp-Apim-Subscription-Key"),
+        ("      X-Auth-Token: [opaque-session]", "token", "X-Auth-Token"),
+    ],
+)
 def test_each_kind_of_leak_is_caught(text: str, rule: str, where: str) -> None:
     findings = list(scan_text(text, "leak.txt"))
     assert any(f.rule == rule and where in f.where for f in findings), findings
     assert all(f.path == "leak.txt" for f in findings)
 
 
-@pytest.mark.parametrize("text", [
-    f"string: '{{\"id_token\": \"{fakes.fake_id_token()}\"}}'",
-    "body: client_id=a&client_secret=REDACTED&refresh_token=fake-refresh-token-1&code=REDACTED",
-    f"uri: https://login.microsoftonline.com/{fakes.FAKE_TENANT_ID}/oauth2/v2.0/token",
-    "x-ms-correlation-request-id: 00000000-0000-0000-0000-00000000002a",
-    "error_uri: https://login.microsoftonline.com/error?code=7000215",
-    '      Authorization:\n      - Sanitized',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'string: \'{{"id_token": "{fakes.fake_id_token()}"}}\'',
+        "body: client_id=a&client_secret=REDACTED&refresh_token=fake-refresh-token-1&code=REDACTED",
+        f"uri: https://login.microsoftonline.com/{fakes.FAKE_TENANT_ID}/oauth2/v2.0/token",
+        "x-ms-correlation-request-id: 00000000-0000-0000-0000-00000000002a",
+        "error_uri: https://login.microsoftonline.com/error?code=7000215",
+        "      Authorization:\n      - Sanitized",
+    ],
+)
 def test_known_fakes_pass(text: str) -> None:
     assert list(scan_text(text)) == []
 
 
 def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
     (tmp_path / "contoso_rules.py").write_text(
-        "from azure_appconfig_plugin.testing.rules import SecretRules\nRULES = SecretRules(headers=['X-Contoso-Key'])\nOTHER = 1\n")
+        "from azure_appconfig_plugin.testing.rules import SecretRules\n"
+        "RULES = SecretRules(headers=['X-Contoso-Key'])\n"
+        "OTHER = 1\n"
+    )
     leak = tmp_path / "leak.yaml"
-    leak.write_text("interactions:\n- request: {uri: 'https://h/x', method: GET, body: null, headers: {X-Contoso-Key: [opaque-1234]}}\n"
-                    "  response: {status: {code: 200}, headers: {}, body: {string: ''}}\n")
+    leak.write_text(
+        "interactions:\n"
+        "- request: {uri: 'https://h/x', method: GET, body: null, headers: {X-Contoso-Key: [opaque-1234]}}\n"
+        "  response: {status: {code: 200}, headers: {}, body: {string: ''}}\n"
+    )
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],  # noqa: E731
-                                       capture_output=True, text=True, env=env)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
     assert run(str(leak)).returncode == 0  # X-Contoso-Key is not a secret-looking name
     flagged = run("--rules", "contoso_rules:RULES", str(leak))
     assert flagged.returncode == 1
@@ -97,9 +122,19 @@ def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
 
 def test_a_secret_environment_variable_in_a_cassette_is_flagged_by_the_script(tmp_path: Path) -> None:
     leak = tmp_path / "leak.yaml"
-    leak.write_text("interactions:\n- request: {uri: 'https://h/x', method: GET, body: null, headers: {}}\n"
-                    "  response: {status: {code: 200}, headers: {}, body: {string: 'hello s3cr3t-from-env-0099'}}\n")
+    leak.write_text(
+        "interactions:\n- request: {uri: 'https://h/x', method: GET, body: null, headers: {}}\n"
+        "  response: {status: {code: 200}, headers: {}, body: {string: 'hello s3cr3t-from-env-0099'}}\n"
+    )
     env = {**__import__("os").environ, "DEPLOY_PASSWORD": "s3cr3t-from-env-0099"}
-    result = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(leak)],
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 1 and "rule env DEPLOY_PASSWORD" in result.stdout and "s3cr3t-from-env" not in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(leak)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (
+        result.returncode == 1
+        and "rule env DEPLOY_PASSWORD" in result.stdout
+        and "s3cr3t-from-env" not in result.stdout
+    )

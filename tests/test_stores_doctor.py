@@ -14,8 +14,6 @@ from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.testing import fakes
 
-from redis_fixtures import redis_client, redis_env, redis_server, seal_key  # noqa: F401
-
 PASSWORD = "canary-redis-password"
 
 

@@ -18,9 +18,8 @@ from azure_appconfig_plugin.stores.redis import RedisFlowStore, redact_url
 from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.sealing import generate_key
 from azure_appconfig_plugin.testing import fakes
-
 from cassettes_auth import OAUTH_STATE
-from redis_fixtures import Fleet, fleet, redis_client, redis_env, redis_server, seal_key  # noqa: F401
+from redis_fixtures import Fleet
 
 OAUTH = build_connection_type().methods["oauth"]
 VERIFIER = "canary-verifier-" + "v" * 40
@@ -28,9 +27,17 @@ NONCE = "canary-nonce-" + "n" * 20
 
 
 def flow(state: str = "canary-state-abc", ttl: float = 600.0) -> PendingFlow:
-    return PendingFlow(state=state, nonce=NONCE, code_verifier=VERIFIER, tenant="organizations", cloud="public",
-                       redirect_uri="https://secrets.example.com/cb", client_id="c", scopes=("s",),
-                       expires_at=time.time() + ttl)
+    return PendingFlow(
+        state=state,
+        nonce=NONCE,
+        code_verifier=VERIFIER,
+        tenant="organizations",
+        cloud="public",
+        redirect_uri="https://secrets.example.com/cb",
+        client_id="c",
+        scopes=("s",),
+        expires_at=time.time() + ttl,
+    )
 
 
 def test_put_then_take_once(redis_client: Any, seal_key: str) -> None:
@@ -118,13 +125,15 @@ def test_redact_url_never_shows_the_password() -> None:
 
 # -- the environment selects the Redis store for begin()/complete() --------------------------------
 
+
 def test_the_url_setting_selects_the_redis_store(redis_env: dict[str, str]) -> None:
     assert isinstance(default_flow_store(), RedisFlowStore)
     assert default_flow_store() is default_flow_store()
 
 
-def test_url_without_key_fails_before_any_url_is_handed_out(redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                                          redis_client: Any) -> None:
+def test_url_without_key_fails_before_any_url_is_handed_out(
+    redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, redis_client: Any
+) -> None:
     monkeypatch.delenv(REDIS_KEY_ENV)
     with pytest.raises(SealKeyError, match=REDIS_KEY_ENV) as err:
         OAUTH.begin()
@@ -178,6 +187,7 @@ def iter_tokens() -> Any:
 
 # -- faults ---------------------------------------------------------------------------------------
 
+
 def _closed_port() -> int:
     import socket
 
@@ -186,7 +196,9 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_redis_down_begin_fails_fast_with_a_typed_error(redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redis_down_begin_fails_fast_with_a_typed_error(
+    redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(REDIS_URL_ENV, f"redis://:hunter2@127.0.0.1:{_closed_port()}/0")
     started = time.monotonic()
     with pytest.raises(StoreUnavailable) as err:
@@ -196,7 +208,9 @@ def test_redis_down_begin_fails_fast_with_a_typed_error(redis_env: dict[str, str
     assert err.value.transient
 
 
-def test_redis_stalled_begin_and_complete_fail_within_the_timeouts(redis_server: LocalRedisServer, redis_env: dict[str, str]) -> None:
+def test_redis_stalled_begin_and_complete_fail_within_the_timeouts(
+    redis_server: LocalRedisServer, redis_env: dict[str, str]
+) -> None:
     default_flow_store()  # connect while the server answers
     redis_server.pause()
     try:

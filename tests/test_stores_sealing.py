@@ -55,8 +55,10 @@ def test_generated_keys_are_32_random_bytes() -> None:
     assert a != b and len(base64.urlsafe_b64decode(a)) == KEY_BYTES
 
 
-@pytest.mark.parametrize("value, match", [("", "empty"), (" , ", "empty"), ("abc", "key #1"),
-                                          (base64.urlsafe_b64encode(b"x" * 16).decode(), "key #1")])
+@pytest.mark.parametrize(
+    "value, match",
+    [("", "empty"), (" , ", "empty"), ("abc", "key #1"), (base64.urlsafe_b64encode(b"x" * 16).decode(), "key #1")],
+)
 def test_bad_keys_are_named_without_echoing_them(value: str, match: str) -> None:
     with pytest.raises(SealKeyError, match=match) as err:
         parse_keys(value, setting="MY_KEY")
@@ -75,6 +77,11 @@ def test_repr_shows_no_key() -> None:
 
 
 def test_the_module_prints_a_new_key() -> None:
-    out = subprocess.run([sys.executable, "-m", "azure_appconfig_plugin.stores.sealing"], capture_output=True,
-                         text=True, check=True, timeout=60).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-m", "azure_appconfig_plugin.stores.sealing"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
     assert len(parse_keys(out)) == 1

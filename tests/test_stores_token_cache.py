@@ -18,8 +18,7 @@ from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
 from azure_appconfig_plugin.testing import fakes
-
-from redis_fixtures import Fleet, fleet, redis_client, redis_env, redis_server, seal_key  # noqa: F401
+from redis_fixtures import Fleet
 
 CANARY = "canary-client-secret-Zq8~x"
 SCOPE = "https://azconfig.io/.default"
@@ -54,6 +53,7 @@ def test_a_fleet_asking_at_once_makes_one_token_request(fleet: Fleet, shared: bo
 
 # -- in this process -------------------------------------------------------------------------------
 
+
 def test_a_new_process_is_served_from_redis(azure_vcr, redis_env: dict[str, str]) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml", allow_playback_repeats=True) as cassette:
         first = CTYPE.token_credential(creds()).get_token(SCOPE)
@@ -84,9 +84,8 @@ def test_another_secret_never_gets_the_shared_token(azure_vcr, redis_env: dict[s
 
 
 def test_identity_errors_reach_the_caller_unchanged(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:
-    with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"):
-        with pytest.raises(InvalidClientSecret):
-            CTYPE.token_credential(creds()).get_token(SCOPE)
+    with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"), pytest.raises(InvalidClientSecret):
+        CTYPE.token_credential(creds()).get_token(SCOPE)
     assert redis_client.dbsize() == 0  # nothing cached, lock released
 
 
@@ -99,7 +98,8 @@ def test_user_tokens_are_not_shared(azure_vcr, redis_env: dict[str, str], redis_
 
 
 def test_a_claims_challenge_goes_to_the_identity_platform_and_replaces_the_shared_token(
-        redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cred = CTYPE.token_credential(creds())
     asked: list[Any] = []
 
@@ -119,12 +119,18 @@ def test_a_claims_challenge_goes_to_the_identity_platform_and_replaces_the_share
 
 # -- faults: the host's request never fails because of the cache ----------------------------------
 
+
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "azure_appconfig_plugin.stores" and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "azure_appconfig_plugin.stores" and r.levelno == logging.WARNING
+    ]
 
 
-def test_redis_down_falls_back_and_warns_once(azure_vcr, redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_redis_down_falls_back_and_warns_once(
+    azure_vcr, redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import socket
 
     with socket.socket() as s:
@@ -140,8 +146,9 @@ def test_redis_down_falls_back_and_warns_once(azure_vcr, redis_env: dict[str, st
     assert len(warnings) == 1 and "hunter2" not in warnings[0] and "StoreUnavailable" not in warnings[0]
 
 
-def test_redis_stalled_falls_back_within_the_timeouts(azure_vcr, redis_env: dict[str, str], redis_server: LocalRedisServer,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_redis_stalled_falls_back_within_the_timeouts(
+    azure_vcr, redis_env: dict[str, str], redis_server: LocalRedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml"):
         CTYPE.token_credential(creds()).get_token(SCOPE)
         from azure_appconfig_plugin.stores import shared
@@ -157,8 +164,13 @@ def test_redis_stalled_falls_back_within_the_timeouts(azure_vcr, redis_env: dict
     assert len(_warnings(caplog)) == 1
 
 
-def test_url_without_key_serves_tokens_and_warns_once(azure_vcr, redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                                      caplog: pytest.LogCaptureFixture, redis_client: Any) -> None:
+def test_url_without_key_serves_tokens_and_warns_once(
+    azure_vcr,
+    redis_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    redis_client: Any,
+) -> None:
     monkeypatch.delenv(REDIS_KEY_ENV)
     with azure_vcr.use_cassette("client_secret_token.yaml"):
         for _ in range(2):
@@ -168,15 +180,22 @@ def test_url_without_key_serves_tokens_and_warns_once(azure_vcr, redis_env: dict
     assert redis_client.dbsize() == 0
 
 
-def test_an_entry_that_does_not_open_is_refetched(redis_client: Any, seal_key: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_entry_that_does_not_open_is_refetched(
+    redis_client: Any, seal_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
     from azure_appconfig_plugin.stores.sealing import generate_key
 
-    RedisTokenCache(redis_client, keys=generate_key()).get_or_fetch(KEY, lambda: AccessTokenInfo("old", int(time.time()) + 3600))
-    token = RedisTokenCache(redis_client, keys=seal_key).get_or_fetch(KEY, lambda: AccessTokenInfo("new", int(time.time()) + 3600))
+    RedisTokenCache(redis_client, keys=generate_key()).get_or_fetch(
+        KEY, lambda: AccessTokenInfo("old", int(time.time()) + 3600)
+    )
+    token = RedisTokenCache(redis_client, keys=seal_key).get_or_fetch(
+        KEY, lambda: AccessTokenInfo("new", int(time.time()) + 3600)
+    )
     assert token.token == "new" and len(_warnings(caplog)) == 1
 
 
 # -- coordination, with a controlled clock ----------------------------------------------------------
+
 
 class Clock:
     def __init__(self) -> None:
@@ -201,8 +220,9 @@ class Fetcher:
     def __call__(self) -> AccessTokenInfo:
         self.calls += 1
         now = int(self.clock())
-        return AccessTokenInfo(f"token-{self.calls}", now + self.lifetime,
-                               refresh_on=now + self.refresh_in if self.refresh_in else None)
+        return AccessTokenInfo(
+            f"token-{self.calls}", now + self.lifetime, refresh_on=now + self.refresh_in if self.refresh_in else None
+        )
 
 
 def lock_key_for(c: RedisTokenCache) -> str:

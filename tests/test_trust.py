@@ -18,8 +18,7 @@ from azure_appconfig_plugin import trust
 from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
 from azure_appconfig_plugin.testing import wheels
 from azure_appconfig_plugin.trust import ALLOWLIST_ENV, AllowEntry, AllowListError
-
-from trust_sites import Site, plugin_source, site  # noqa: F401 - the fixture
+from trust_sites import Site, plugin_source
 
 SLUG = "azure-app-configuration"
 OURS = "azure-appconfig-plugin"
@@ -38,32 +37,38 @@ def status(registry: Any) -> dict[str, str]:
 HEX = "ab" * 32
 
 
-@pytest.mark.parametrize(("text", "entry"), [
-    ("acme", AllowEntry("acme")),
-    ("Acme_Policy==2.0.1", AllowEntry("Acme_Policy", "2.0.1")),
-    (f"acme==1!2.0+local.7@sha256:{HEX.upper()}", AllowEntry("acme", "1!2.0+local.7", HEX)),
-    (f"acme==2.0@sha256:{HEX}:secrets", AllowEntry("acme", "2.0", HEX, frozenset({"secrets"}))),
-    ("acme:secrets", AllowEntry("acme", None, None, frozenset({"secrets"}))),
-    ("  acme==1.0  ", AllowEntry("acme", "1.0")),
-])
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("acme", AllowEntry("acme")),
+        ("Acme_Policy==2.0.1", AllowEntry("Acme_Policy", "2.0.1")),
+        (f"acme==1!2.0+local.7@sha256:{HEX.upper()}", AllowEntry("acme", "1!2.0+local.7", HEX)),
+        (f"acme==2.0@sha256:{HEX}:secrets", AllowEntry("acme", "2.0", HEX, frozenset({"secrets"}))),
+        ("acme:secrets", AllowEntry("acme", None, None, frozenset({"secrets"}))),
+        ("  acme==1.0  ", AllowEntry("acme", "1.0")),
+    ],
+)
 def test_entry_grammar(text: str, entry: AllowEntry) -> None:
     parsed = trust.parse_entry(text)
     assert parsed == entry
     assert trust.parse_entry(str(parsed)) == parsed  # rendering round-trips
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("acme>=1.0", "only exact pins (==)"),
-    ("acme~=1.0", "only exact pins (==)"),
-    (f"acme@sha256:{HEX}", "a digest pin needs name==version@sha256"),
-    ("acme==1.0@md5:abcd", "not sha256:<hex>"),
-    ("acme==1.0@sha256:abcd", "4 hex digits; a SHA-256 has 64"),
-    (f"acme==1.0@sha256:{'z' * 64}", "non-hex"),
-    ("acme==1.0:admin", "unknown grant 'admin'"),
-    ("acme policy", "contains a space"),
-    ("-acme", "valid distribution name"),
-    ("acme==", "is not valid"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("acme>=1.0", "only exact pins (==)"),
+        ("acme~=1.0", "only exact pins (==)"),
+        (f"acme@sha256:{HEX}", "a digest pin needs name==version@sha256"),
+        ("acme==1.0@md5:abcd", "not sha256:<hex>"),
+        ("acme==1.0@sha256:abcd", "4 hex digits; a SHA-256 has 64"),
+        (f"acme==1.0@sha256:{'z' * 64}", "non-hex"),
+        ("acme==1.0:admin", "unknown grant 'admin'"),
+        ("acme policy", "contains a space"),
+        ("-acme", "valid distribution name"),
+        ("acme==", "is not valid"),
+    ],
+)
 def test_a_malformed_entry_is_a_typed_error_naming_it(text: str, problem: str) -> None:
     with pytest.raises(AllowListError) as info:
         trust.parse_allow_list(f"{OURS},{text}")
@@ -149,10 +154,13 @@ def test_pinned_by_digest_loads_with_its_provenance(site: Site) -> None:
     prov = next(p for p in registry.trust.provenance if p.plugin == "acme-policy")
     data = prov.to_dict()
     assert data == {
-        "plugin": "acme-policy", "distribution": "acme-policy", "version": "1.0",
+        "plugin": "acme-policy",
+        "distribution": "acme-policy",
+        "version": "1.0",
         "recordDigest": "sha256:" + site.digest("acme-policy"),
         "location": str(site.root / module / "__init__.py"),
-        "status": "allowed", "reason": "pinned: version, RECORD digest and 7 files match",
+        "status": "allowed",
+        "reason": "pinned: version, RECORD digest and 7 files match",
         "secretsGranted": False,
     }
 
@@ -194,7 +202,9 @@ def test_a_deleted_file_is_refused(site: Site) -> None:
 def test_a_weak_record_hash_is_refused(site: Site) -> None:
     site.install("acme-policy")
     record = site.root / "acme_policy-1.0.dist-info" / "RECORD"
-    record.write_text(record.read_text().replace("acme_policy_mod/helpers.py,sha256=", "acme_policy_mod/helpers.py,md5="))
+    record.write_text(
+        record.read_text().replace("acme_policy_mod/helpers.py,sha256=", "acme_policy_mod/helpers.py,md5=")
+    )
     registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
     assert "with a 'md5' hash, which cannot be trusted" in trust_failures(registry)["acme-policy"]
     assert site.imported() == []
@@ -236,7 +246,9 @@ def test_names_match_after_normalisation_and_blocklist_still_wins(site: Site) ->
 def test_a_listed_distribution_that_is_not_installed_is_noticed() -> None:
     registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},ghost-plugin==1.0"})
     assert SLUG in registry.types
-    assert registry.trust.notices == [f"{ALLOWLIST_ENV} lists ghost-plugin, which provides no installed app_connections plugin"]
+    assert registry.trust.notices == [
+        f"{ALLOWLIST_ENV} lists ghost-plugin, which provides no installed app_connections plugin"
+    ]
 
 
 def test_the_loader_api_overrides_the_environment(site: Site) -> None:
@@ -288,7 +300,10 @@ def test_a_record_naming_a_device_is_refused_without_reading_it(site: Site) -> N
     record = site.root / "acme_policy-1.0.dist-info" / "RECORD"
     record.write_text(record.read_text() + "/dev/zero,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n")
     registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
-    assert trust_failures(registry)["acme-policy"] == "refused: tampered: /dev/zero is listed in RECORD but is not a regular file"
+    assert (
+        trust_failures(registry)["acme-policy"]
+        == "refused: tampered: /dev/zero is listed in RECORD but is not a regular file"
+    )
     assert site.imported() == []
 
 

@@ -12,7 +12,6 @@ from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredenti
 from azure_appconfig_plugin.store import ProbeResult
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import _interpret, validate_credentials
-
 from cassettes_store import PROBE_LABEL
 
 CANARY = "canary-secret-for-validation-7Hq"
@@ -30,8 +29,13 @@ def statuses(report: Any) -> dict[str, str]:
 
 def run(azure_vcr: Any, cassette: str, *, sp: ClientSecretCredentials | None = None, **kw: Any) -> Any:
     with azure_vcr.use_cassette(cassette) as c:
-        report = validate_credentials(sp or creds(kw.pop("cloud", "public")), endpoint=kw.pop("endpoint", ENDPOINT), env={},
-                                      client_options=FAST, **kw)
+        report = validate_credentials(
+            sp or creds(kw.pop("cloud", "public")),
+            endpoint=kw.pop("endpoint", ENDPOINT),
+            env={},
+            client_options=FAST,
+            **kw,
+        )
     assert c.all_played, f"not every interaction of {cassette} was used"
     text = repr(report.to_dict())
     secret = (sp or creds()).client_secret
@@ -50,7 +54,14 @@ def test_healthy_store(azure_vcr, sp: ClientSecretCredentials, azure_test_values
     # Recordable: with a principal that is App Configuration Data Owner on AZURE_APPCONFIG_ENDPOINT.
     report = run(azure_vcr, "store_healthy.yaml", sp=sp, endpoint=azure_test_values.store_endpoint)
     assert report.ok
-    assert statuses(report) == {"input": "ok", "endpoint": "ok", "token": "ok", "KeyValue.Read": "ok", "KeyValue.Write": "ok", "KeyValue.Delete": "ok"}
+    assert statuses(report) == {
+        "input": "ok",
+        "endpoint": "ok",
+        "token": "ok",
+        "KeyValue.Read": "ok",
+        "KeyValue.Write": "ok",
+        "KeyValue.Delete": "ok",
+    }
     assert "nothing changed" in next(c for c in report.checks if c.name == "KeyValue.Write").detail
 
 
@@ -82,9 +93,15 @@ def test_wrong_tenant(azure_vcr) -> None:
 
 
 def test_wrong_audience_is_named() -> None:
-    check = _interpret("KeyValue.Read", ProbeResult(401, None, 'Bearer error="invalid_token"'), url=ENDPOINT, principal="p",
-                       tenant=fakes.FAKE_TENANT_ID, audience="https://azconfig.io",
-                       claims={"aud": "https://management.azure.com", "tid": fakes.FAKE_TENANT_ID})
+    check = _interpret(
+        "KeyValue.Read",
+        ProbeResult(401, None, 'Bearer error="invalid_token"'),
+        url=ENDPOINT,
+        principal="p",
+        tenant=fakes.FAKE_TENANT_ID,
+        audience="https://azconfig.io",
+        claims={"aud": "https://management.azure.com", "tid": fakes.FAKE_TENANT_ID},
+    )
     assert "audience is https://management.azure.com, expected https://azconfig.io" in check.detail
 
 
@@ -143,7 +160,9 @@ def test_write_probe_reports_what_it_could_not_clean_up(azure_vcr) -> None:
 
 
 def test_us_government_store(azure_vcr) -> None:
-    report = run(azure_vcr, "store_usgov_healthy.yaml", cloud="usgov", endpoint="https://contoso-appconfig.azconfig.azure.us")
+    report = run(
+        azure_vcr, "store_usgov_healthy.yaml", cloud="usgov", endpoint="https://contoso-appconfig.azconfig.azure.us"
+    )
     assert report.ok
 
 
@@ -181,8 +200,15 @@ def no_http(monkeypatch: pytest.MonkeyPatch) -> NoHTTP:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["http://contoso-appconfig.azconfig.io", "https://evil.example.com", "https://1.2.3.4", "https://contoso-appconfig.azconfig.io/kv?x",
-     "https://u:p@contoso-appconfig.azconfig.io", "https://contoso-appconfig.azconfig.io#f", "https://contoso-appconfig.azconfig.azure.cn"],
+    [
+        "http://contoso-appconfig.azconfig.io",
+        "https://evil.example.com",
+        "https://1.2.3.4",
+        "https://contoso-appconfig.azconfig.io/kv?x",
+        "https://u:p@contoso-appconfig.azconfig.io",
+        "https://contoso-appconfig.azconfig.io#f",
+        "https://contoso-appconfig.azconfig.azure.cn",
+    ],
 )
 def test_rejected_endpoint_makes_no_request(no_http: NoHTTP, endpoint: str) -> None:
     report = validate_credentials(creds(), endpoint=endpoint, env={})

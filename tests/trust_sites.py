@@ -1,13 +1,15 @@
 """Throw-away plugin distributions laid out like installed wheels (real RECORD files), for the
 trust tests. Each plugin module records its own import (a marker file and a ``sys.modules``
-flag), so a test can prove that a blocked or refused plugin was never imported."""
+flag), so a test can prove that a blocked or refused plugin was never imported. tests/conftest.py
+registers this module as a plugin, so any test module can request the ``site`` fixture by name."""
 
 from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -39,15 +41,31 @@ class Site:
         self.marker = root.parent / "imported.txt"
         self.modules: list[str] = []
 
-    def install(self, name: str, version: str = "1.0", *, module: str | None = None, slug: str | None = None,
-                extra: dict[str, str] | None = None, editable: bool = False) -> str:
+    def install(
+        self,
+        name: str,
+        version: str = "1.0",
+        *,
+        module: str | None = None,
+        slug: str | None = None,
+        extra: dict[str, str] | None = None,
+        editable: bool = False,
+    ) -> str:
         """A plugin distribution whose package ``module`` registers connection type ``slug``."""
         module = module or name.replace("-", "_") + "_mod"
-        files = {f"{module}/__init__.py": plugin_source(slug or name + "-type", self.marker),
-                 f"{module}/helpers.py": "VALUE = 1\n", **(extra or {})}
-        wheels.install(self.root, name, version, files=files,
-                       entry_points={"app_connections": {name: module}},
-                       editable_url="file:///src/" + name if editable else None)
+        files = {
+            f"{module}/__init__.py": plugin_source(slug or name + "-type", self.marker),
+            f"{module}/helpers.py": "VALUE = 1\n",
+            **(extra or {}),
+        }
+        wheels.install(
+            self.root,
+            name,
+            version,
+            files=files,
+            entry_points={"app_connections": {name: module}},
+            editable_url="file:///src/" + name if editable else None,
+        )
         self.modules.append(module)
         activate(self.root)
         return module

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -59,7 +60,12 @@ class DoctorReport:
 def _ok(name: str, value: str) -> DoctorCheck:
     if name == CLIENT_SECRET_ENV:
         if is_guid(value):
-            return DoctorCheck(name, WARNING, f"set ({len(value)} characters) but shaped like a GUID: it may be the Secret ID; use the secret's Value")
+            return DoctorCheck(
+                name,
+                WARNING,
+                f"set ({len(value)} characters) but shaped like a GUID: "
+                "it may be the Secret ID; use the secret's Value",
+            )
         return DoctorCheck(name, OK, f"set ({len(value)} characters, not shown)")
     if name == SITE_URL_ENV and urlsplit(value).hostname in LOOPBACK_HOSTS:
         return DoctorCheck(name, WARNING, f"{value.rstrip('/')} is a loopback address: fine for local testing only")

@@ -10,9 +10,7 @@ from urllib.parse import urlsplit
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # A verified domain: at least two labels, letters/digits/hyphens, a letter TLD.
-DOMAIN_PATTERN = (
-    r"^(?=.{4,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$"
-)
+DOMAIN_PATTERN = r"^(?=.{4,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$"
 TENANT_PATTERN = f"(?:{GUID_PATTERN[1:-1]})|(?:{DOMAIN_PATTERN[1:-1]})"
 
 _GUID = re.compile(GUID_PATTERN)
@@ -48,7 +46,7 @@ def site_url_problem(value: str) -> str | None:
     try:
         parts = urlsplit(value)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        _ = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
         return f"is not a valid URL ({exc})"
     if parts.scheme not in ("https", "http") or not host:

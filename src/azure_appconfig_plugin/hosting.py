@@ -25,7 +25,8 @@ tells the registrar which plugin is registering, so registrations are attributed
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any
 
 from . import hostspec
 from .records import AuthMethod, ConnectionType, _Frozen
@@ -41,7 +42,8 @@ REGISTRATION_HOOKS = ("register_connection_types", "register_auth_methods", "reg
 
 
 class PluginFailure(_Frozen):
-    """A plugin that failed: ``stage`` is ``load``, ``contract``, ``register``, ``duplicate``, ``wrapper`` or ``trust`` (a loader refused it: not allowed, or a pin failed)."""
+    """A plugin that failed: ``stage`` is ``load``, ``contract``, ``register``, ``duplicate``, ``wrapper``
+    or ``trust`` (a loader refused it: not allowed, or a pin failed)."""
 
     __slots__ = ("plugin", "stage", "error", "distribution")
     _fields = __slots__
@@ -143,8 +145,9 @@ class Catalog:
         except (ValueError, AttributeError) as exc:
             self.fail(plugin, "duplicate", str(exc))
             return
-        self.method_providers[(type_slug, method.slug)] = Provider(plugin or "(unknown plugin)",
-                                                                   self.distributions.get(plugin or ""))
+        self.method_providers[(type_slug, method.slug)] = Provider(
+            plugin or "(unknown plugin)", self.distributions.get(plugin or "")
+        )
 
     def _add_sync(self, destination: SecretSyncDestination, plugin: str | None) -> None:
         slug = destination.slug
@@ -153,8 +156,12 @@ class Catalog:
             self.fail(plugin, "duplicate", f"sync destination {slug!r} is already registered by {owner!r}; ignored")
             return
         if destination.connection_type not in self.types:
-            self.fail(plugin, "register", f"sync destination {slug!r} needs connection type "
-                      f"{destination.connection_type!r}, which is not registered")
+            self.fail(
+                plugin,
+                "register",
+                f"sync destination {slug!r} needs connection type "
+                f"{destination.connection_type!r}, which is not registered",
+            )
             return
         self.syncs[slug] = destination
         self.sync_providers[slug] = Provider(plugin or "(unknown plugin)", self.distributions.get(plugin or ""))
@@ -181,8 +188,10 @@ def contract_problem(plugin: object, host_contract: str = hostspec.CONTRACT_VERS
     if not isinstance(declared, str) or not declared.split(".")[0].isdigit():
         return f"{hostspec.CONTRACT_ATTRIBUTE} must be a version string such as '1.1', not {declared!r}"
     if declared.split(".")[0] != host_contract.split(".")[0]:
-        return (f"plugin is built for app_connections contract {declared}, but this host implements contract "
-                f"{host_contract} (major versions differ)")
+        return (
+            f"plugin is built for app_connections contract {declared}, but this host implements contract "
+            f"{host_contract} (major versions differ)"
+        )
     return None
 
 
@@ -300,8 +309,14 @@ def failure_handler(catalog: Catalog) -> FailureHandler:
         if hook == "validate_connection":
             from .reports import Check, CheckStatus
 
-            return [Check(f"plugin:{plugin}", CheckStatus.FAILED, f"validator raised {describe(exc)}",
-                          "Report this to the plugin's authors; the other checks are unaffected.")]
+            return [
+                Check(
+                    f"plugin:{plugin}",
+                    CheckStatus.FAILED,
+                    f"validator raised {describe(exc)}",
+                    "Report this to the plugin's authors; the other checks are unaffected.",
+                )
+            ]
         catalog.fail(plugin, "register" if hook in REGISTRATION_HOOKS else "wrapper", describe(exc))
         return None
 
@@ -343,7 +358,7 @@ def collect(pm: Any, catalog: Catalog) -> Catalog:
     methods (merged into their types), then sync destinations. Hooks the host did not declare
     are skipped."""
     registrars = (catalog.type_registrar(), catalog.method_registrar(), catalog.sync_registrar())
-    for hook_name, registrar in zip(REGISTRATION_HOOKS, registrars):
+    for hook_name, registrar in zip(REGISTRATION_HOOKS, registrars, strict=True):
         caller = getattr(pm.hook, hook_name, None)
         if caller is None:
             continue
@@ -362,10 +377,7 @@ def collect(pm: Any, catalog: Catalog) -> Catalog:
 
 
 def _method_of(data: Any) -> str | None:
-    if isinstance(data, Mapping):
-        value = data.get("method")
-    else:
-        value = getattr(data, "method", None)
+    value = data.get("method") if isinstance(data, Mapping) else getattr(data, "method", None)
     return value if isinstance(value, str) else None
 
 
@@ -383,8 +395,15 @@ def run_validation(
     ``ValidationReport`` (checks added to the request first, then the returned ones in call order)."""
     from .reports import ValidationReport, ValidationRequest, as_check
 
-    request = ValidationRequest(connection_type.slug, method or _method_of(data), None, endpoint,
-                                connection=connection_type, data=data, options=dict(options))
+    request = ValidationRequest(
+        connection_type.slug,
+        method or _method_of(data),
+        None,
+        endpoint,
+        connection=connection_type,
+        data=data,
+        options=dict(options),
+    )
     results = hook(request=request) or []
     returned = [as_check(check) for result in results if result is not None for check in result]
     return ValidationReport(request.checks + tuple(returned), request.credentials, request.token_credential)

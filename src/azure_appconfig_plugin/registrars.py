@@ -4,7 +4,8 @@ interactive auth methods and sync destinations (standard library only; re-export
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .records import AuthMethod, Credentials
 
@@ -91,7 +92,9 @@ class AuthMethodRegistrar(_Registrar):
 
     def add(self, type_slug: str, method: AuthMethod) -> None:
         if not isinstance(type_slug, str) or not isinstance(getattr(method, "slug", None), str):
-            raise TypeError(f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})")
+            raise TypeError(
+                f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})"
+            )
         self._sink.add_auth_method(type_slug, method, self.plugin)
 
     __call__ = add

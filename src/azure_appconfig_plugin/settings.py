@@ -7,22 +7,20 @@ service principal.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 
+# Re-exported explicitly (``X as X``): the settings' names live in envvars; callers import them from here.
+from .envvars import CALLBACK_PATH as CALLBACK_PATH
+from .envvars import CLIENT_ID_ENV as CLIENT_ID_ENV
+from .envvars import CLIENT_SECRET_ENV as CLIENT_SECRET_ENV
+from .envvars import ENDPOINT_ALLOWLIST_ENV as ENDPOINT_ALLOWLIST_ENV
+from .envvars import INSTANCE_SETTINGS as INSTANCE_SETTINGS
+from .envvars import PERMISSIONS as PERMISSIONS
+from .envvars import SITE_URL_ENV as SITE_URL_ENV
 from .errors import FieldError, SettingsError
 from .formats import is_guid, normalize_site_url, secret_problem, site_url_problem
-
-from .envvars import (  # noqa: F401 - re-exported: the settings' names live with them
-    CALLBACK_PATH,
-    CLIENT_ID_ENV,
-    CLIENT_SECRET_ENV,
-    ENDPOINT_ALLOWLIST_ENV,
-    INSTANCE_SETTINGS,
-    PERMISSIONS,
-    SITE_URL_ENV,
-)
 
 
 def redirect_uri_for(site_url: str) -> str:

@@ -6,7 +6,8 @@ Written only against the public contract (hookimpl marker, records); imports not
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -28,7 +29,12 @@ class StaticTokenCredentials:
     method: str = attrs.field(default="static-token", init=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "accessToken": self.access_token, "expiresOn": self.expires_on, "cloud": self.cloud}
+        return {
+            "method": self.method,
+            "accessToken": self.access_token,
+            "expiresOn": self.expires_on,
+            "cloud": self.cloud,
+        }
 
 
 class _StaticCredential:
@@ -55,12 +61,31 @@ class StaticTokenMethod(DeclaredAuthMethod):
     identity_provider = "a token obtained elsewhere (az account get-access-token)"
     credentials_type = StaticTokenCredentials
     input_fields = (
-        Field("accessToken", title="Access token", description="A bearer token for the store.",
-              required=True, secret=True, min_length=1, max_length=16384),
-        Field("expiresOn", type="integer", title="Expires on", description="Unix time the token expires.",
-              required=True, minimum=0, rules=[Rule(_in_future, "must be a future Unix time")]),
-        Field("cloud", title="Azure cloud", description="The cloud of the store.", enum=("public", "usgov", "china"),
-              default="public"),
+        Field(
+            "accessToken",
+            title="Access token",
+            description="A bearer token for the store.",
+            required=True,
+            secret=True,
+            min_length=1,
+            max_length=16384,
+        ),
+        Field(
+            "expiresOn",
+            type="integer",
+            title="Expires on",
+            description="Unix time the token expires.",
+            required=True,
+            minimum=0,
+            rules=[Rule(_in_future, "must be a future Unix time")],
+        ),
+        Field(
+            "cloud",
+            title="Azure cloud",
+            description="The cloud of the store.",
+            enum=("public", "usgov", "china"),
+            default="public",
+        ),
     )
 
     def credentials_from(self, values: dict[str, Any]) -> StaticTokenCredentials:
@@ -84,5 +109,11 @@ def validate_connection(request: ValidationRequest) -> list[Check]:
     host = request.endpoint.split("//", 1)[-1]
     if host.startswith(REQUIRED_PREFIX):
         return [Check("policy: store naming", CheckStatus.OK, f"{host} follows the {REQUIRED_PREFIX}* naming policy")]
-    return [Check("policy: store naming", CheckStatus.FAILED, f"{host} does not start with {REQUIRED_PREFIX}",
-                  f"Use a store whose name starts with {REQUIRED_PREFIX} (company policy).")]
+    return [
+        Check(
+            "policy: store naming",
+            CheckStatus.FAILED,
+            f"{host} does not start with {REQUIRED_PREFIX}",
+            f"Use a store whose name starts with {REQUIRED_PREFIX} (company policy).",
+        )
+    ]

@@ -25,8 +25,8 @@ class ClientSecretMethod(DeclaredAuthMethod):
     title = "Azure App Configuration: client secret"
     identity_provider = MICROSOFT_ENTRA
 
-    @property  # type: ignore[override]
-    def input_fields(self) -> tuple[Field, ...]:
+    @property
+    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
         from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, TENANT
 
         return (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
@@ -49,9 +49,17 @@ class ClientSecretMethod(DeclaredAuthMethod):
         from ..errors import FieldError, InvalidInput
 
         if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(errors=[FieldError("credentials", "client-secret needs ClientSecretCredentials "
-                                                  f"(from parse() or load()), not {type(credentials).__name__}")])
-        return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        "client-secret needs ClientSecretCredentials "
+                        f"(from parse() or load()), not {type(credentials).__name__}",
+                    )
+                ]
+            )
+        # isinstance(credentials, self.credentials_type) checked it above; mypy cannot narrow on a property's type
+        return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]  # checked above
 
     def principal(self, credentials: Any) -> str:
         return f"the service principal of app {getattr(credentials, 'client_id', '?')}"

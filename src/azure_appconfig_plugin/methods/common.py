@@ -6,7 +6,8 @@ Imported when a schema or parser is first needed, not at registration.
 from __future__ import annotations
 
 from ..fields import Field
-from .names import CONNECTION_TYPE, MICROSOFT_ENTRA  # noqa: F401 - re-exported
+from .names import CONNECTION_TYPE as CONNECTION_TYPE  # re-exported
+from .names import MICROSOFT_ENTRA as MICROSOFT_ENTRA  # re-exported
 
 CLOUD_SLUGS = ("public", "usgov", "china")
 """The slugs of ``clouds.CLOUDS`` (kept here so registration does not import attrs; a test keeps them equal)."""
@@ -17,8 +18,10 @@ DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}"
 TENANT = Field(
     "tenantId",
     title="Tenant ID",
-    description=("Directory (tenant) ID of your Microsoft Entra tenant: a GUID, or a verified domain "
-                 "such as contoso.onmicrosoft.com."),
+    description=(
+        "Directory (tenant) ID of your Microsoft Entra tenant: a GUID, or a verified domain "
+        "such as contoso.onmicrosoft.com."
+    ),
     required=True,
     strip=True,
     pattern=f"{GUID}|{DOMAIN}",
@@ -53,8 +56,7 @@ CLIENT_SECRET = Field(
     min_length=1,
     max_length=SECRET_MAX_LENGTH,
     pattern=r"(?!\s)[^\x00-\x1f\x7f]*(?<!\s)",
-    pattern_message=("must be the secret's Value exactly: no leading or trailing whitespace, "
-                     "no control characters"),
+    pattern_message=("must be the secret's Value exactly: no leading or trailing whitespace, no control characters"),
 )
 
 # --- oauth ---------------------------------------------------------------------------------------
@@ -63,10 +65,26 @@ OPTIONAL_TENANT = TENANT.replace(
     required=False,
     description=TENANT.description + " Optional: leave empty to let the user sign in with any work or school account.",
 )
-REFRESH_TOKEN = Field("refreshToken", title="Refresh token", description="The refresh token of the user's grant.",
-                      required=True, secret=True, min_length=1, max_length=16384)
-ACCESS_TOKEN = Field("accessToken", title="Access token", description="The last access token (cached).",
-                     secret=True, min_length=1, max_length=16384)
-EXPIRES_ON = Field("expiresOn", type="integer", title="Expires on",
-                   description="Unix time the cached access token expires.", minimum=0)
-INSTANCE_CLIENT_ID = CLIENT_ID.replace(description="Application (client) ID of the instance app registration the grant was issued to.")
+REFRESH_TOKEN = Field(
+    "refreshToken",
+    title="Refresh token",
+    description="The refresh token of the user's grant.",
+    required=True,
+    secret=True,
+    min_length=1,
+    max_length=16384,
+)
+ACCESS_TOKEN = Field(
+    "accessToken",
+    title="Access token",
+    description="The last access token (cached).",
+    secret=True,
+    min_length=1,
+    max_length=16384,
+)
+EXPIRES_ON = Field(
+    "expiresOn", type="integer", title="Expires on", description="Unix time the cached access token expires.", minimum=0
+)
+INSTANCE_CLIENT_ID = CLIENT_ID.replace(
+    description="Application (client) ID of the instance app registration the grant was issued to."
+)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..records import Credentials, RotateCallback, warn_once
 from .base import DeclaredAuthMethod
@@ -12,10 +13,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.flow_store import FlowStore
-    from ..fields import Field
     from ..auth.oauth import AuthorizationRequest
+    from ..fields import Field
     from ..schema import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings
+
 
 class OAuthMethod(DeclaredAuthMethod):
     """Sign in a user through the instance's app registration (authorization-code flow)."""
@@ -28,14 +30,14 @@ class OAuthMethod(DeclaredAuthMethod):
     interactive = True
     identity_provider = MICROSOFT_ENTRA
 
-    @property  # type: ignore[override]
-    def input_fields(self) -> tuple[Field, ...]:
+    @property
+    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
         from .common import CLOUD, OPTIONAL_TENANT
 
         return (OPTIONAL_TENANT, CLOUD)
 
-    @property  # type: ignore[override]
-    def stored_fields(self) -> tuple[Field, ...]:
+    @property
+    def stored_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
         from .common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, REFRESH_TOKEN, TENANT
 
         return (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
@@ -70,13 +72,28 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..schema import OAuthInput
 
         if isinstance(oauth_input, Mapping):
-            warn_once("oauth-begin-mapping", "OAuthMethod.begin(dict) is deprecated: pass the record that "
-                      "parse() returns (ConnectionType.begin requires it)")
+            warn_once(
+                "oauth-begin-mapping",
+                "OAuthMethod.begin(dict) is deprecated: pass the record that "
+                "parse() returns (ConnectionType.begin requires it)",
+            )
             oauth_input = self.parse(oauth_input)
         elif oauth_input is not None and not isinstance(oauth_input, OAuthInput):
-            raise InvalidInput(errors=[FieldError("input", "begin() needs the OAuthInput that parse('oauth', form) "
-                                                  f"returns, not {type(oauth_input).__name__}")])
-        return oauth.begin(oauth_input, settings=settings, flow_store=flow_store, **options)  # type: ignore[arg-type]
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "input",
+                        "begin() needs the OAuthInput that parse('oauth', form) "
+                        f"returns, not {type(oauth_input).__name__}",
+                    )
+                ]
+            )
+        return oauth.begin(
+            oauth_input,  # type: ignore[arg-type]  # a Mapping was replaced by parse()'s OAuthInput above
+            settings=settings,
+            flow_store=flow_store,
+            **options,
+        )
 
     def complete(
         self,
@@ -91,7 +108,9 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..errors import FieldError, InvalidInput
 
         if not isinstance(params, Mapping):
-            raise InvalidInput(errors=[FieldError("params", "complete() needs the callback's query parameters as a mapping")])
+            raise InvalidInput(
+                errors=[FieldError("params", "complete() needs the callback's query parameters as a mapping")]
+            )
         return oauth.complete(params, settings=settings, flow_store=flow_store, **options)
 
     def token_credential(
@@ -107,9 +126,20 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..settings import InstanceSettings
 
         if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(errors=[FieldError("credentials", "oauth needs the OAuthCredentials returned by complete() "
-                                                  f"or load(), not {type(credentials).__name__}")])
-        return OAuthTokenCredential(credentials, settings or InstanceSettings.from_env(), on_rotate=on_rotate)  # type: ignore[arg-type]
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        "oauth needs the OAuthCredentials returned by complete() "
+                        f"or load(), not {type(credentials).__name__}",
+                    )
+                ]
+            )
+        return OAuthTokenCredential(
+            credentials,  # type: ignore[arg-type]  # isinstance(credentials, self.credentials_type) checked it above
+            settings or InstanceSettings.from_env(),
+            on_rotate=on_rotate,
+        )
 
     def principal(self, credentials: Any) -> str:
         return f"the user who signed in (tenant {getattr(credentials, 'tenant_id', '?')})"

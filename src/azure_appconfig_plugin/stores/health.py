@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from .errors import SealKeyError
@@ -24,12 +25,21 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
     checks = []
     shown = redact_url(url)
     problem = url_problem(url)
-    checks.append(make_check(REDIS_URL_ENV, "invalid", f"{shown} {problem}") if problem
-                  else make_check(REDIS_URL_ENV, "ok", f"{shown}: OAuth flows and app-only tokens are shared by every replica"))
+    checks.append(
+        make_check(REDIS_URL_ENV, "invalid", f"{shown} {problem}")
+        if problem
+        else make_check(REDIS_URL_ENV, "ok", f"{shown}: OAuth flows and app-only tokens are shared by every replica")
+    )
     key = env.get(REDIS_KEY_ENV, "")
     if not key.strip():
-        checks.append(make_check(REDIS_KEY_ENV, "missing", "is not set but the Redis URL is: generate a key with "
-                                 "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value"))
+        checks.append(
+            make_check(
+                REDIS_KEY_ENV,
+                "missing",
+                "is not set but the Redis URL is: generate a key with "
+                "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value",
+            )
+        )
     else:
         try:
             count = len(parse_keys(key, setting=REDIS_KEY_ENV))
@@ -44,14 +54,18 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
 def _reachable(url: str, shown: str, make_check: Any, connect: Any) -> Any:
     try:
         client = connect(url)
-    except Exception as exc:  # noqa: BLE001 - redis-py missing, or a URL redis-py refuses
+    except Exception as exc:  # redis-py missing, or a URL redis-py refuses
         return make_check("Redis server", "invalid", f"{shown}: {getattr(exc, 'message', type(exc).__name__)}")
     try:
         client.ping()
         version = str(client.info("server").get("redis_version", "0"))
-    except Exception as exc:  # noqa: BLE001 - any failure means not usable
-        return make_check("Redis server", "invalid", f"{shown} is not reachable ({type(exc).__name__}): check that it is "
-                          "up, reachable from this host, and that the URL's password is right")
+    except Exception as exc:  # any failure means not usable
+        return make_check(
+            "Redis server",
+            "invalid",
+            f"{shown} is not reachable ({type(exc).__name__}): check that it is "
+            "up, reachable from this host, and that the URL's password is right",
+        )
     finally:
         client.close()
     parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())

@@ -12,7 +12,8 @@ import hashlib
 import json
 import math
 import time
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..auth.flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
@@ -25,6 +26,7 @@ COMMAND_TIMEOUT_SECONDS = 1.0
 SCHEMES = ("redis", "rediss")
 
 KeyRing = "Sealer | str | Iterable[bytes | str] | None"
+
 
 def redact_url(url: str) -> str:
     """``scheme://host:port/db`` with any user name or password replaced by ``***``."""
@@ -39,11 +41,12 @@ def redact_url(url: str) -> str:
     auth = "***@" if parts.username or parts.password else ""
     return f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}"
 
+
 def url_problem(url: str) -> str | None:
     """What is wrong with a Redis URL, or None. Never echoes a password."""
     try:
         parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises on a bad port
+        _ = parts.port  # raises on a bad port
     except ValueError:
         return "is not a valid URL; use redis://[:password@]host[:port][/db] or rediss://... (TLS)"
     if parts.scheme not in SCHEMES:
@@ -52,7 +55,10 @@ def url_problem(url: str) -> str | None:
         return "names no host; use redis://host:6379/0"
     return None
 
-def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS) -> Any:
+
+def connect(
+    url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> Any:
     """A ``redis.Redis`` client for ``url`` (``redis://`` or ``rediss://``) with bounded timeouts.
 
     Options in the URL's query (e.g. ``?socket_timeout=2``) override the defaults.
@@ -77,6 +83,7 @@ def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeo
         health_check_interval=30,
     )
 
+
 def describe_client(client: Any) -> str:
     """``host:port/db`` of a client, for messages (never its password)."""
     try:
@@ -84,6 +91,7 @@ def describe_client(client: Any) -> str:
     except AttributeError:
         return "Redis"
     return f"Redis at {kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
+
 
 def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable:
     """The typed error for a Redis failure; names the server, never the URL's password."""
@@ -93,6 +101,7 @@ def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable
         "and that the URL's password is right",
         code="redis_unavailable",
     )
+
 
 def make_sealer(keys: Any) -> Sealer:
     """A ``Sealer`` from a ``Sealer``, a setting string, or key bytes/strings; None reads the environment."""
@@ -106,9 +115,11 @@ def make_sealer(keys: Any) -> Sealer:
         return Sealer.from_setting(keys)
     return Sealer(keys)
 
+
 def hashed(prefix: str, kind: str, secret_part: str) -> str:
     """A Redis key from a hash of ``secret_part``: the raw value never reaches Redis."""
     return f"{prefix}{kind}:{hashlib.sha256(secret_part.encode('utf-8')).hexdigest()}"
+
 
 class RedisFlowStore:
     """``FlowStore`` on Redis: sealed, expiring on the server, taken at most once across processes."""
@@ -143,7 +154,12 @@ class RedisFlowStore:
     ) -> RedisFlowStore:
         """A store on a new client for ``url``; ``keys=None`` reads ``..._REDIS_ENCRYPTION_KEY``."""
         sealer = make_sealer(keys)
-        return cls(connect(url, connect_timeout=connect_timeout, timeout=timeout), keys=sealer, prefix=prefix, ttl_seconds=ttl_seconds)
+        return cls(
+            connect(url, connect_timeout=connect_timeout, timeout=timeout),
+            keys=sealer,
+            prefix=prefix,
+            ttl_seconds=ttl_seconds,
+        )
 
     def __repr__(self) -> str:
         return f"RedisFlowStore({describe_client(self._client)}, prefix={self._prefix!r}, ttl_seconds={self._ttl})"
@@ -164,7 +180,9 @@ class RedisFlowStore:
         except redis.RedisError as exc:
             raise unavailable(self._client, exc, "storing an OAuth flow") from None
         if not stored:
-            raise SharedStoreError("an OAuth flow with this state already exists; start the connection again", code="state_collision")
+            raise SharedStoreError(
+                "an OAuth flow with this state already exists; start the connection again", code="state_collision"
+            )
 
     def take(self, state: str) -> PendingFlow | None:
         """Remove and return the flow (``GETDEL``: of two replicas taking it at once, one gets it)."""

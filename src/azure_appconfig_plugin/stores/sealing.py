@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import os
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import SealError, SealKeyError
 
@@ -101,7 +101,9 @@ class Sealer:
         try:
             return cipher.decrypt(blob[1 + _ID_BYTES : _HEADER], blob[_HEADER:], _VERSION + context)
         except InvalidTag:
-            raise SealError("a shared-store entry failed its integrity check (tampered with, or moved)", code="seal_invalid") from None
+            raise SealError(
+                "a shared-store entry failed its integrity check (tampered with, or moved)", code="seal_invalid"
+            ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised by the README

@@ -10,10 +10,12 @@ the token path logs a warning once and asks the identity platform directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from ..errors import AppConnectionError
@@ -89,9 +91,7 @@ def reset() -> None:
     global _warned_config
     with _lock:
         for stores in _cached.values():
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 stores.client.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
         _cached.clear()
         _warned_config = False

@@ -20,13 +20,15 @@ itself (a wrong secret, throttling) reach the caller unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 from azure.core.credentials import AccessTokenInfo
@@ -176,10 +178,8 @@ class RedisTokenCache:
             self._write_quietly(rkey, token)
             return token
         finally:
-            try:
+            with contextlib.suppress(Exception):  # the lock expires on its own
                 self._release(keys=[lkey], args=[owner])
-            except Exception:  # noqa: BLE001 - the lock expires on its own
-                pass
 
     def _fresh(self, token: AccessTokenInfo, now: float) -> bool:
         if token.refresh_on is not None and now >= token.refresh_on:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 HEAVY_MODULES = ("msal", "azure", "requests", "urllib3", "boto3", "botocore", "google")
 
@@ -66,7 +67,7 @@ def check_plugin(
         base = load_registry([], with_base=True).types.get(slug)
         base_methods = set(base.methods) if base is not None else set()
         if not set(ctype.methods) - base_methods:
-            problems.append(f"{plugin[0]!r} added no auth method to {slug!r}")  # type: ignore[index]
+            problems.append(f"{plugins[0][0]!r} added no auth method to {slug!r}")
     if not ctype.methods:
         problems.append(f"{slug!r} has no auth methods")
     if not isinstance(ctype.name, str) or not ctype.name:

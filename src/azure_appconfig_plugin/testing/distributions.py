@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Mapping
 
 
 def make_distribution(
@@ -45,7 +45,7 @@ def activate(root: Path) -> None:
     importlib.invalidate_caches()
 
 
-def deactivate(root: Path, module_names: list[str] = []) -> None:
+def deactivate(root: Path, module_names: Iterable[str] = ()) -> None:
     while str(root) in sys.path:
         sys.path.remove(str(root))
     for mod in module_names:

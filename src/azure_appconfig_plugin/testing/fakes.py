@@ -44,7 +44,8 @@ def fake_jwt(claims: dict[str, Any]) -> str:
     """An unsigned JWT (``alg: none``, empty signature). Azure never issues unsigned tokens,
     so the secret scan can tell these fakes from real tokens."""
     header = {"typ": "JWT", "alg": "none"}
-    return f"{_b64(json.dumps(header, separators=(',', ':')).encode())}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}."
+    encoded = (_b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims))
+    return ".".join(encoded) + "."
 
 
 def fake_client_info(uid: str = FAKE_OBJECT_ID, utid: str = FAKE_TENANT_ID) -> str:
@@ -52,8 +53,12 @@ def fake_client_info(uid: str = FAKE_OBJECT_ID, utid: str = FAKE_TENANT_ID) -> s
 
 
 def fake_id_token(
-    *, tenant_id: str = FAKE_TENANT_ID, client_id: str = FAKE_INSTANCE_CLIENT_ID, nonce: str | None = None,
-    login_host: str = "login.microsoftonline.com", issued_at: int = 1767225600,
+    *,
+    tenant_id: str = FAKE_TENANT_ID,
+    client_id: str = FAKE_INSTANCE_CLIENT_ID,
+    nonce: str | None = None,
+    login_host: str = "login.microsoftonline.com",
+    issued_at: int = 1767225600,
 ) -> str:
     claims: dict[str, Any] = {
         "aud": client_id,
@@ -76,4 +81,8 @@ def fake_id_token(
 def fake_instance_env(site_url: str = FAKE_SITE_URL) -> dict[str, str]:
     from ..settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV
 
-    return {CLIENT_ID_ENV: FAKE_INSTANCE_CLIENT_ID, CLIENT_SECRET_ENV: FAKE_INSTANCE_CLIENT_SECRET, SITE_URL_ENV: site_url}
+    return {
+        CLIENT_ID_ENV: FAKE_INSTANCE_CLIENT_ID,
+        CLIENT_SECRET_ENV: FAKE_INSTANCE_CLIENT_SECRET,
+        SITE_URL_ENV: site_url,
+    }

@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 import ssl
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import attrs
 
@@ -46,7 +46,9 @@ class LocalHTTPSServer:
 
 
 @contextlib.contextmanager
-def serve_https(handler: type[BaseHTTPRequestHandler], directory: Path, *, host: str = "127.0.0.1") -> Iterator[LocalHTTPSServer]:
+def serve_https(
+    handler: type[BaseHTTPRequestHandler], directory: Path, *, host: str = "127.0.0.1"
+) -> Iterator[LocalHTTPSServer]:
     """Serve ``handler`` over TLS on ``host`` and a free port until the block ends."""
     try:
         import trustme
@@ -64,7 +66,9 @@ def serve_https(handler: type[BaseHTTPRequestHandler], directory: Path, *, host:
     server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-https", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-https", daemon=True
+    )
     thread.start()
     port = server.server_address[1]
     try:

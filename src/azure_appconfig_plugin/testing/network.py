@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class NetworkBlocked(OSError):
@@ -49,12 +50,13 @@ def block_network() -> Iterator[None]:
         _check(address)
         return real_connect_ex(self, address)
 
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+    # Patching the socket class (not one instance) is the point: every connection in the process is checked.
+    socket.getaddrinfo = getaddrinfo
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]  # patched on the class on purpose
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]  # patched on the class on purpose
     try:
         yield
     finally:
-        socket.getaddrinfo = real_getaddrinfo  # type: ignore[assignment]
-        socket.socket.connect = real_connect  # type: ignore[method-assign,assignment]
-        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign,assignment]
+        socket.getaddrinfo = real_getaddrinfo
+        socket.socket.connect = real_connect  # type: ignore[method-assign]  # restoring the class's own method
+        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]  # restoring the class's own method

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"vcrpy record mode for Azure cassettes (default: none = replay only; env {RECORD_MODE_ENV})",
     )
-    parser.addini("azure_cassette_dir", "directory of Azure cassettes (default: tests/cassettes)", default="tests/cassettes")
+    parser.addini(
+        "azure_cassette_dir", "directory of Azure cassettes (default: tests/cassettes)", default="tests/cassettes"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +45,8 @@ def azure_record_mode(pytestconfig: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def azure_test_values(azure_record_mode: str) -> Any:
-    """Inputs for tests (a ``TestValues``): real identities from the environment while recording, placeholders otherwise."""
+    """Inputs for tests (a ``TestValues``): real identities from the environment while recording,
+    placeholders otherwise."""
     from .recording import TestValues
 
     return TestValues.from_env(os.environ) if azure_record_mode != "none" else TestValues.fake()
@@ -57,11 +61,15 @@ def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
 
     declared: list[SecretRules] = []
     for result in pytestconfig.hook.pytest_azure_appconfig_secret_rules(config=pytestconfig):
-        items = [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
+        items = (
+            [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
+        )
         for item in items:
             if not isinstance(item, SecretRules):
-                raise TypeError(f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
-                                "not SecretRules (or a list of them)")
+                raise TypeError(
+                    f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
+                    "not SecretRules (or a list of them)"
+                )
             declared.append(item)
     return RuleTable.of(declared, env=os.environ)
 
@@ -90,7 +98,8 @@ def azure_secret_scan(azure_secret_rules: Any) -> Callable[..., list[Any]]:
 
 @pytest.fixture
 def azure_cassette_dir(pytestconfig: pytest.Config) -> Path:
-    """Where ``azure_vcr`` reads and writes cassettes: the ``azure_cassette_dir`` ini key (default ``tests/cassettes``)."""
+    """Where ``azure_vcr`` reads and writes cassettes: the ``azure_cassette_dir`` ini key
+    (default ``tests/cassettes``)."""
     return Path(pytestconfig.rootpath) / str(pytestconfig.getini("azure_cassette_dir"))
 
 
@@ -120,7 +129,13 @@ def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def azure_vcr(azure_cassette_dir: Path, azure_record_mode: str, azure_sanitizer: Any, azure_clean_state: None, azure_network_blocked: None) -> Any:
+def azure_vcr(
+    azure_cassette_dir: Path,
+    azure_record_mode: str,
+    azure_sanitizer: Any,
+    azure_clean_state: None,
+    azure_network_blocked: None,
+) -> Any:
     """A configured ``vcr.VCR``: ``with azure_vcr.use_cassette("name.yaml") as cassette: ...``."""
     from .vcr_config import make_vcr
 
@@ -190,6 +205,7 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     from .local_server import serve_https
 
     with contextlib.ExitStack() as stack:
+
         def start(handler: Any, *, allow_list: bool = True) -> Any:
             server = stack.enter_context(serve_https(handler, tmp_path / "local-https"))
             if allow_list:

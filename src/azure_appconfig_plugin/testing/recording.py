@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import attrs
 
-from . import fakes
-
-from . import RECORD_MODE_ENV, RECORD_MODES
+from . import RECORD_MODE_ENV, RECORD_MODES, fakes
 
 TENANT_ENV = "AZURE_TENANT_ID"
 CLIENT_ID_ENV = "AZURE_CLIENT_ID"
@@ -54,7 +52,9 @@ class TestValues:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TestValues:
-        from ..settings import CLIENT_ID_ENV as I_ID, CLIENT_SECRET_ENV as I_SECRET, SITE_URL_ENV
+        from ..settings import CLIENT_ID_ENV as I_ID
+        from ..settings import CLIENT_SECRET_ENV as I_SECRET
+        from ..settings import SITE_URL_ENV
 
         fake = cls.fake()
         return cls(

@@ -8,7 +8,8 @@ through entry points. Uses only the public loader API (``load_plugins``).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 BASE_TYPE_SLUG = "azure-app-configuration"
 """The connection type this package registers (a contract name; it never changes)."""

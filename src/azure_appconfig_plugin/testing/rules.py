@@ -29,7 +29,8 @@ from __future__ import annotations
 import base64
 import os
 import re
-from typing import Iterable, Iterator, Mapping, Union
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar, Union
 from urllib.parse import quote, quote_plus
 
 import attrs
@@ -106,36 +107,85 @@ class ValueRule:
 
 
 NAME_RULES: tuple[NameRule, ...] = (
-    NameRule("authorization", r"authorization", "credentials sent to authenticate",
-             examples=("Authorization", "Proxy-Authorization", "x-ms-authorization-auxiliary")),
+    NameRule(
+        "authorization",
+        r"authorization",
+        "credentials sent to authenticate",
+        examples=("Authorization", "Proxy-Authorization", "x-ms-authorization-auxiliary"),
+    ),
     NameRule("cookie", r"cookie", "session cookies", examples=("Cookie", "Set-Cookie")),
     NameRule("api-key", r"apikey", "API keys", examples=("X-Api-Key", "Api-Key", "apiKey", "api_key")),
-    NameRule("subscription-key", r"subscriptionkey", "API Management subscription keys",
-             examples=("Ocp-Apim-Subscription-Key", "subscription-key")),
-    NameRule("key", r"(private|access|account|shared|signing|secret|master|encryption)key", "key material",
-             examples=("private_key", "AccountKey", "sharedAccessKey")),
-    NameRule("token", r"token", "bearer, refresh, ID and session tokens",
-             examples=("access_token", "accessToken", "AccessToken", "refresh_token", "id_token", "X-Auth-Token")),
-    NameRule("secret", r"secret", "client and shared secrets",
-             examples=("client_secret", "clientSecret", "X-Client-Secret")),
-    NameRule("password", r"passw(or)?d|^pwd$|passphrase", "passwords", examples=("password", "db-password", "Passwd", "PWD")),
+    NameRule(
+        "subscription-key",
+        r"subscriptionkey",
+        "API Management subscription keys",
+        examples=("Ocp-Apim-Subscription-Key", "subscription-key"),
+    ),
+    NameRule(
+        "key",
+        r"(private|access|account|shared|signing|secret|master|encryption)key",
+        "key material",
+        examples=("private_key", "AccountKey", "sharedAccessKey"),
+    ),
+    NameRule(
+        "token",
+        r"token",
+        "bearer, refresh, ID and session tokens",
+        examples=("access_token", "accessToken", "AccessToken", "refresh_token", "id_token", "X-Auth-Token"),
+    ),
+    NameRule(
+        "secret", r"secret", "client and shared secrets", examples=("client_secret", "clientSecret", "X-Client-Secret")
+    ),
+    NameRule(
+        "password", r"passw(or)?d|^pwd$|passphrase", "passwords", examples=("password", "db-password", "Passwd", "PWD")
+    ),
     NameRule("signature", r"signature|^sig$", "request signatures", examples=("X-Signature", "signature", "sig")),
-    NameRule("content-signature", r"^xmscontentsha256$", "x-ms-content-sha256 of an HMAC-signed request",
-             examples=("x-ms-content-sha256",)),
+    NameRule(
+        "content-signature",
+        r"^xmscontentsha256$",
+        "x-ms-content-sha256 of an HMAC-signed request",
+        examples=("x-ms-content-sha256",),
+    ),
     NameRule("credential", r"credential", "credential objects", examples=("credential", "keyCredentials")),
-    NameRule("authorization-code", r"^code$", "OAuth authorization codes (request query and form only: in JSON and in "
-             "URLs inside bodies, such as an error_uri, code is an error number)", places=(QUERY, FORM), examples=("code",)),
+    NameRule(
+        "authorization-code",
+        r"^code$",
+        "OAuth authorization codes (request query and form only: in JSON and in "
+        "URLs inside bodies, such as an error_uri, code is an error number)",
+        places=(QUERY, FORM),
+        examples=("code",),
+    ),
     NameRule("pkce-verifier", r"codeverifier", "PKCE code verifiers", examples=("code_verifier", "codeVerifier")),
     NameRule("client-assertion", r"assertion", "signed client assertions", examples=("client_assertion", "assertion")),
 )
 """The default name rules (a README table is generated from them)."""
 
-PUBLIC_NAME_SUFFIXES = ("endpoint", "uri", "url", "type", "types", "supported", "expiresin", "expireson",
-                        "expiresat", "expiry", "lifetime", "method", "methods")
+PUBLIC_NAME_SUFFIXES = (
+    "endpoint",
+    "uri",
+    "url",
+    "type",
+    "types",
+    "supported",
+    "expiresin",
+    "expireson",
+    "expiresat",
+    "expiry",
+    "lifetime",
+    "method",
+    "methods",
+)
 """Names ending like this describe a secret, they do not hold one (``token_type``,
 ``token_endpoint``, ``authorization_endpoint``, ``id_token_signing_alg_values_supported``)."""
-PUBLIC_NAMES = frozenset({"synctoken", "accesscontrolallowcredentials", "accesscontrolallowheaders",
-                          "accesscontrolexposeheaders", "wwwauthenticate"})
+PUBLIC_NAMES = frozenset(
+    {
+        "synctoken",
+        "accesscontrolallowcredentials",
+        "accesscontrolallowheaders",
+        "accesscontrolexposeheaders",
+        "wwwauthenticate",
+    }
+)
 """Normalized names declared not secret: App Configuration's ``Sync-Token`` (a consistency
 marker the SDK parses), CORS headers that merely name credentials."""
 
@@ -153,15 +203,33 @@ JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"
 GUID_PATTERN = r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
 
 VALUE_RULES: tuple[ValueRule, ...] = (
-    ValueRule("url-userinfo", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?P<secret>[^/\s@'\"?#<>]+)@", "user name and password in a URL",
-              examples=("https://user:CANARY@host.example/path",)),
-    ValueRule("connection-string", r"(?:^|(?<=[;\s\"']))(?:Secret|AccountKey|SharedAccessKey|Password|Pwd)=(?P<secret>[^;\s\"'&]+)",
-              "the secret part of a connection string", flags=re.IGNORECASE,
-              examples=("Endpoint=https://x.azconfig.io;Id=abc;Secret=CANARY",)),
-    ValueRule("jwt", JWT_PATTERN, "a JSON Web Token that is not an unsigned fake", replace="fake-jwt",
-              examples=("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl",)),
-    ValueRule("guid", GUID_PATTERN, "a GUID (tenant, client, object, request ID) that is not a placeholder",
-              replace="placeholder-guid", examples=("72f988bf-86f1-41af-91ab-2d7cd011db47",)),
+    ValueRule(
+        "url-userinfo",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?P<secret>[^/\s@'\"?#<>]+)@",
+        "user name and password in a URL",
+        examples=("https://user:CANARY@host.example/path",),
+    ),
+    ValueRule(
+        "connection-string",
+        r"(?:^|(?<=[;\s\"']))(?:Secret|AccountKey|SharedAccessKey|Password|Pwd)=(?P<secret>[^;\s\"'&]+)",
+        "the secret part of a connection string",
+        flags=re.IGNORECASE,
+        examples=("Endpoint=https://x.azconfig.io;Id=abc;Secret=CANARY",),
+    ),
+    ValueRule(
+        "jwt",
+        JWT_PATTERN,
+        "a JSON Web Token that is not an unsigned fake",
+        replace="fake-jwt",
+        examples=("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl",),
+    ),
+    ValueRule(
+        "guid",
+        GUID_PATTERN,
+        "a GUID (tenant, client, object, request ID) that is not a placeholder",
+        replace="placeholder-guid",
+        examples=("72f988bf-86f1-41af-91ab-2d7cd011db47",),
+    ),
 )
 """The default value rules, in the order the sanitizer applies them."""
 
@@ -196,13 +264,17 @@ class SecretRules:
     def __attrs_post_init__(self) -> None:
         for value in self.values:
             if len(value) < MIN_LITERAL_LENGTH:
-                raise ValueError(f"SecretRules(values=...): a literal secret needs at least {MIN_LITERAL_LENGTH} characters")
+                raise ValueError(
+                    f"SecretRules(values=...): a literal secret needs at least {MIN_LITERAL_LENGTH} characters"
+                )
         for pattern in self.value_patterns:
             try:
                 if re.compile(pattern).match(""):
                     raise ValueError(f"SecretRules(value_patterns=...): {pattern!r} matches the empty string")
             except re.error as exc:
-                raise ValueError(f"SecretRules(value_patterns=...): {pattern!r} is not a regular expression: {exc}") from None
+                raise ValueError(
+                    f"SecretRules(value_patterns=...): {pattern!r} is not a regular expression: {exc}"
+                ) from None
         for name in (*self.headers, *self.fields):
             if not normalize(name):
                 raise ValueError(f"SecretRules: {name!r} is not a header or field name")
@@ -223,10 +295,18 @@ def literal_forms(value: str) -> tuple[str, ...]:
     for offset in range(3):  # the literal at each byte alignment inside a longer base64 text
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             text = encode(b"\0" * offset + raw).decode()
-            inner = text[-(-offset * 4 // 3):(offset + len(raw)) * 4 // 3]
+            inner = text[-(-offset * 4 // 3) : (offset + len(raw)) * 4 // 3]
             if len(inner) >= MIN_LITERAL_LENGTH:
                 forms.add(inner)
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
+_T = TypeVar("_T")
+
+
+def _unique(items: Iterable[_T]) -> tuple[_T, ...]:
+    """``items`` without repeats, in first-seen order."""
+    return tuple(dict.fromkeys(items))
 
 
 @attrs.frozen
@@ -247,12 +327,18 @@ class RuleTable:
         ``env_vars`` becomes a literal secret."""
         merged = sum(declared, SecretRules())
         name_rules = list(NAME_RULES)
-        name_rules += [NameRule(f"declared header {h}", f"^{re.escape(normalize(h))}$", "declared by a plugin", PLACES, (h,))
-                       for h in dict.fromkeys(merged.headers)]
-        name_rules += [NameRule(f"declared field {f}", f"^{re.escape(normalize(f))}$", "declared by a plugin", FIELD_PLACES, (f,))
-                       for f in dict.fromkeys(merged.fields)]
+        name_rules += [
+            NameRule(f"declared header {h}", f"^{re.escape(normalize(h))}$", "declared by a plugin", PLACES, (h,))
+            for h in dict.fromkeys(merged.headers)
+        ]
+        name_rules += [
+            NameRule(f"declared field {f}", f"^{re.escape(normalize(f))}$", "declared by a plugin", FIELD_PLACES, (f,))
+            for f in dict.fromkeys(merged.fields)
+        ]
         value_rules = list(VALUE_RULES)
-        value_rules[-1:-1] = [ValueRule(f"declared pattern {p}", p, "declared by a plugin") for p in dict.fromkeys(merged.value_patterns)]
+        value_rules[-1:-1] = [
+            ValueRule(f"declared pattern {p}", p, "declared by a plugin") for p in dict.fromkeys(merged.value_patterns)
+        ]
         fake_values = KNOWN_FAKES | frozenset(merged.fakes)
         literals = [("declared value", v) for v in merged.values]
         if env is not None:
@@ -261,11 +347,11 @@ class RuleTable:
             for name, value in sorted(env.items()):
                 if not value or name in ENV_NOT_SECRET or value in fake_values or value.startswith(FAKE_PREFIX):
                     continue
-                if name in declared_env and len(value) >= MIN_LITERAL_LENGTH:
+                if (name in declared_env and len(value) >= MIN_LITERAL_LENGTH) or (
+                    len(value) >= MIN_ENV_SECRET_LENGTH and table.name_rule(name, HEADER, any_place=True)
+                ):
                     literals.append((f"env {name}", value))
-                elif len(value) >= MIN_ENV_SECRET_LENGTH and table.name_rule(name, HEADER, any_place=True):
-                    literals.append((f"env {name}", value))
-        literals = [(rid, v) for rid, v in dict((v, (rid, v)) for rid, v in literals).values()]
+        literals = [(rid, v) for rid, v in {v: (rid, v) for rid, v in literals}.values()]
         return cls(tuple(name_rules), tuple(value_rules), tuple(literals), fake_values)
 
     @classmethod
@@ -280,12 +366,13 @@ class RuleTable:
         return cls.build(*rules, env=env)
 
     def merged_with(self, other: RuleTable) -> RuleTable:
-        def unique(items: Iterable[object]) -> tuple[object, ...]:
-            return tuple(dict.fromkeys(items))
-
-        return RuleTable(unique((*self.name_rules, *other.name_rules)), unique((*self.value_rules, *other.value_rules)),  # type: ignore[arg-type]
-                         unique((*self.literals, *other.literals)), self.fakes | other.fakes,  # type: ignore[arg-type]
-                         self.public_names | other.public_names)
+        return RuleTable(
+            _unique((*self.name_rules, *other.name_rules)),
+            _unique((*self.value_rules, *other.value_rules)),
+            _unique((*self.literals, *other.literals)),
+            self.fakes | other.fakes,
+            self.public_names | other.public_names,
+        )
 
     # --- questions the sanitizer and the scan both ask --------------------------------------
 
@@ -313,9 +400,14 @@ class RuleTable:
         lowered = value.lower()
         for scheme in AUTH_SCHEMES:
             if lowered.startswith(scheme):
-                value = value[len(scheme):].strip()
+                value = value[len(scheme) :].strip()
                 break
-        return value in self.fakes or value.startswith(FAKE_PREFIX) or is_fake_jwt(value) or fakes.is_placeholder_guid(value)
+        return (
+            value in self.fakes
+            or value.startswith(FAKE_PREFIX)
+            or is_fake_jwt(value)
+            or fakes.is_placeholder_guid(value)
+        )
 
     def value_is_fake(self, rule: ValueRule, value: str) -> bool:
         if rule.replace == "fake-jwt":

@@ -16,7 +16,8 @@ import copy
 import hashlib
 import json
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import attrs
@@ -24,7 +25,18 @@ import attrs
 from ..formats import b64url_json, jwt_claims
 from . import fakes
 from .rules import (
-    FORM, GUID_PATTERN, HEADER, JSON, QUERY, URL, RuleTable, RulesLike, SecretRules, is_fake_jwt, normalize, url_queries,
+    FORM,
+    GUID_PATTERN,
+    HEADER,
+    JSON,
+    QUERY,
+    URL,
+    RulesLike,
+    RuleTable,
+    SecretRules,
+    is_fake_jwt,
+    normalize,
+    url_queries,
 )
 
 GUID_RE = re.compile(GUID_PATTERN)
@@ -106,7 +118,7 @@ class Sanitizer:
     def scrub_text(self, text: str) -> str:
         """Apply the value rules to any text: literals, identities, user info, connection
         strings, declared patterns, JWTs, GUIDs."""
-        for _, start, end, form in sorted(self.rules.literal_matches(text), key=lambda m: -len(m[3])):
+        for _, _start, _end, form in sorted(self.rules.literal_matches(text), key=lambda m: -len(m[3])):
             text = text.replace(form, fakes.REDACTED)
         for real in sorted(self.replacements, key=len, reverse=True):
             if real:
@@ -177,9 +189,13 @@ class Sanitizer:
         return self.scrub_text(uri)
 
     def _kv(self, item: Any) -> Any:
-        if isinstance(item, dict) and isinstance(item.get("key"), str) and item.get("value") is not None:
-            if any(item["key"].startswith(p) for p in self.value_prefixes):
-                item["value"] = "sanitized-value"
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("key"), str)
+            and item.get("value") is not None
+            and any(item["key"].startswith(p) for p in self.value_prefixes)
+        ):
+            item["value"] = "sanitized-value"
         return item
 
     def _walk(self, data: Any) -> Any:
@@ -222,8 +238,17 @@ class Sanitizer:
         claims = jwt_claims(token)
         if not claims:
             return fakes.fake_jwt({"sanitized": True})
-        keep: dict[str, Any] = {k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims}
-        keep.update({"name": "Test User", "preferred_username": "test.user@contoso.example", "oid": fakes.FAKE_OBJECT_ID, "sub": "fake-subject"})
+        keep: dict[str, Any] = {
+            k: claims[k] for k in ("aud", "iss", "iat", "nbf", "exp", "nonce", "tid", "ver") if k in claims
+        }
+        keep.update(
+            {
+                "name": "Test User",
+                "preferred_username": "test.user@contoso.example",
+                "oid": fakes.FAKE_OBJECT_ID,
+                "sub": "fake-subject",
+            }
+        )
         scrubbed = json.loads(self.scrub_text(json.dumps(keep)))
         return fakes.fake_jwt(scrubbed)
 

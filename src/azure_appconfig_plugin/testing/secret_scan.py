@@ -20,15 +20,16 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
-from .rules import FORM, HEADER, JSON, QUERY, URL, RuleTable, RulesLike, SecretRules, is_fake_jwt, url_queries
+from .rules import FORM, HEADER, JSON, QUERY, URL, RulesLike, RuleTable, SecretRules, is_fake_jwt, url_queries
 
-__all__ = ["Finding", "is_fake_jwt", "scan_cassette", "scan_paths", "scan_text", "main"]
+__all__ = ["Finding", "is_fake_jwt", "main", "scan_cassette", "scan_paths", "scan_text"]
 
 
 @attrs.frozen
@@ -184,7 +185,7 @@ def _leaves(value: Any) -> Iterator[str]:
 
 
 def _load_yaml(text: str) -> Any:
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; types-PyYAML is not in the dev extra yet
 
     try:
         return yaml.safe_load(text)
@@ -239,11 +240,17 @@ def load_rules(spec: str) -> SecretRules:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m azure_appconfig_plugin.testing.secret_scan",
-                                     description="Fail when a cassette holds a secret.")
+    parser = argparse.ArgumentParser(
+        prog="python -m azure_appconfig_plugin.testing.secret_scan", description="Fail when a cassette holds a secret."
+    )
     parser.add_argument("paths", nargs="*", type=Path, help="files or directories (default: tests/cassettes)")
-    parser.add_argument("--rules", action="append", default=[], metavar="MODULE:NAME",
-                        help="a plugin's SecretRules to add to the defaults (repeatable)")
+    parser.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="a plugin's SecretRules to add to the defaults (repeatable)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = args.paths or [Path("tests/cassettes")]
     missing = [p for p in paths if not p.exists()]

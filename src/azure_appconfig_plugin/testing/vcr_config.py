@@ -27,7 +27,9 @@ def stable_query_matcher(r1: Any, r2: Any) -> None:
 MATCH_ON = ("method", "scheme", "host", "port", "path", "stable_query")
 
 
-def make_vcr(cassette_dir: str | os.PathLike[str], *, record_mode: str = "none", sanitizer: Sanitizer | None = None) -> Any:
+def make_vcr(
+    cassette_dir: str | os.PathLike[str], *, record_mode: str = "none", sanitizer: Sanitizer | None = None
+) -> Any:
     """A ``vcr.VCR`` with our matching and sanitizing. ``record_mode`` is vcrpy's."""
     import vcr
 

@@ -14,9 +14,9 @@ import base64
 import csv
 import hashlib
 import io
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
 
 
 def _record_hash(data: bytes) -> str:
@@ -40,9 +40,13 @@ def install(
     info.mkdir(exist_ok=True)
     meta: dict[str, str | bytes] = {
         "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        "WHEEL": "Wheel-Version: 1.0\nGenerator: azure-appconfig-plugin test kit\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: azure-appconfig-plugin test kit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
         "INSTALLER": "pip\n",
-        "top_level.txt": "".join(sorted({p.split("/")[0].removesuffix(".py") + "\n" for p in files if "/" in p or p.endswith(".py")})),
+        "top_level.txt": "".join(
+            sorted({p.split("/")[0].removesuffix(".py") + "\n" for p in files if "/" in p or p.endswith(".py")})
+        ),
     }
     if entry_points:
         meta["entry_points.txt"] = "".join(
@@ -50,7 +54,7 @@ def install(
             for group, eps in entry_points.items()
         )
     if editable_url is not None:
-        meta["direct_url.json"] = '{"dir_info": {"editable": true}, "url": "%s"}' % editable_url
+        meta["direct_url.json"] = f'{{"dir_info": {{"editable": true}}, "url": "{editable_url}"}}'
     rows: list[tuple[str, str, str]] = []
     everything = {**dict(files), **{f"{info.name}/{k}": v for k, v in meta.items()}}
     for rel, content in everything.items():

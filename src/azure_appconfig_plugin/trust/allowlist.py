@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..errors import FieldError, InvalidInput
 
@@ -97,7 +97,10 @@ def parse_entry(text: str) -> AllowEntry:
         raise AllowListError(entry, f"has an unknown grant {grant!r} (the only grant is {SECRETS_GRANT!r})")
     digest = match["digest"]
     return AllowEntry(
-        match["name"], match["version"], digest.lower() if digest else None, frozenset({grant}) if grant else frozenset()
+        match["name"],
+        match["version"],
+        digest.lower() if digest else None,
+        frozenset({grant}) if grant else frozenset(),
     )
 
 

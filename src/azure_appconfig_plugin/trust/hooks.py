@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Any
 
 from .allowlist import ALLOWLIST_ENV, SECRETS_GRANT, normalize_name
 
@@ -15,7 +16,9 @@ def secret_fields(schema: Mapping[str, Any]) -> frozenset[str]:
     if not isinstance(props, Mapping):
         return frozenset()
     return frozenset(
-        k for k, v in props.items() if isinstance(v, Mapping) and (v.get("writeOnly") is True or v.get("format") == "password")
+        k
+        for k, v in props.items()
+        if isinstance(v, Mapping) and (v.get("writeOnly") is True or v.get("format") == "password")
     )
 
 
@@ -59,9 +62,19 @@ class CredentialsView:
     """
 
     __slots__ = ("_method", "_public", "_withheld", "_plugin", "_declared")
+    _method: str
+    _public: dict[str, Any]
+    _withheld: frozenset[str]
+    _plugin: str
+    _declared: frozenset[str]
 
     def __init__(
-        self, method: str, public: Mapping[str, Any], withheld: Iterable[str], plugin: str = "", declared: Iterable[str] = ()
+        self,
+        method: str,
+        public: Mapping[str, Any],
+        withheld: Iterable[str],
+        plugin: str = "",
+        declared: Iterable[str] = (),
     ) -> None:
         """``declared``: public fields the schema declares; absent ones read as ``None``."""
         object.__setattr__(self, "_method", method)
@@ -72,12 +85,12 @@ class CredentialsView:
 
     @property
     def method(self) -> str:
-        return self._method  # type: ignore[no-any-return]
+        return self._method
 
     @property
     def withheld(self) -> frozenset[str]:
         """camelCase names of the fields this view leaves out."""
-        return self._withheld  # type: ignore[no-any-return]
+        return self._withheld
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self._method, **self._public}
@@ -86,7 +99,8 @@ class CredentialsView:
         who = object.__getattribute__(self, "_plugin") or "this plugin"
         return SecretWithheld(
             f"{name!r} is withheld from {who}: it did not register this connection's type or method; "
-            f"a host grants it with '<distribution>...:{SECRETS_GRANT}' in {ALLOWLIST_ENV} or grant_secrets= in load_plugins()"
+            f"a host grants it with '<distribution>...:{SECRETS_GRANT}' in {ALLOWLIST_ENV} "
+            "or grant_secrets= in load_plugins()"
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -133,7 +147,10 @@ class CredentialsView:
         raise AttributeError("CredentialsView is read-only")
 
     def __repr__(self) -> str:
-        return f"CredentialsView(method={self._method!r}, fields={sorted(self._public)}, withheld={sorted(self._withheld)})"
+        return (
+            f"CredentialsView(method={self._method!r}, fields={sorted(self._public)}, "
+            f"withheld={sorted(self._withheld)})"
+        )
 
 
 def credentials_view(

@@ -10,11 +10,11 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
 
-from .allowlist import AllowEntry, safe_text, normalize_name
+from .allowlist import AllowEntry, normalize_name, safe_text
 
 STRONG_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"})
 """``RECORD`` hash algorithms the tamper check accepts (wheels use sha256; md5/sha1 are refused)."""
@@ -134,7 +134,9 @@ def module_origin(module: str) -> str | None:
     return locations[0] if locations else None
 
 
-def shadowing_problem(dist: metadata.Distribution, files: list[metadata.PackagePath], modules: Iterable[str]) -> str | None:
+def shadowing_problem(
+    dist: metadata.Distribution, files: list[metadata.PackagePath], modules: Iterable[str]
+) -> str | None:
     """A problem when an entry point's top-level module would come from outside ``dist``'s files."""
     root = Path(str(dist.locate_file(""))).resolve()
     recorded = {p.as_posix() for p in files}
@@ -153,7 +155,6 @@ def shadowing_problem(dist: metadata.Distribution, files: list[metadata.PackageP
                 return f"module {safe_text(top)!r} would be imported from {where}, which is not one of its RECORD files"
         # A namespace package has no file of its own: its portions are checked as RECORD files.
     return None
-
 
 
 def startup_files(dist: metadata.Distribution) -> list[str]:

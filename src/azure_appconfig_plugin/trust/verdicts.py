@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Collection, Iterable, Mapping
 from importlib import metadata
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any
 
-from .allowlist import ALLOWLIST_ENV, AllowList, AllowListError, safe_text, allow_list_from_env, normalize_name, parse_allow_list
+from .allowlist import (
+    ALLOWLIST_ENV,
+    AllowList,
+    AllowListError,
+    allow_list_from_env,
+    normalize_name,
+    parse_allow_list,
+    safe_text,
+)
 from .hooks import Principal, may_see_secrets
-from .installed import shadowing_problem, is_editable, module_origin, record_digest, record_file, startup_files, verify_files
+from .installed import (
+    is_editable,
+    module_origin,
+    record_digest,
+    record_file,
+    shadowing_problem,
+    startup_files,
+    verify_files,
+)
 
 ALLOWED, BLOCKED, REFUSED = "allowed", "blocked", "refused"
 """Provenance statuses: *allowed* (loads), *blocked* (the host's policy names it out: not on the
@@ -50,15 +67,17 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
     if is_editable(dist):
         return Verdict(
             REFUSED,
-            f"{safe_text(name)} is an editable install: its RECORD does not cover its source, so a digest cannot pin it; "
-            "pin it by version or install it from a wheel",
+            f"{safe_text(name)} is an editable install: its RECORD does not cover its source, "
+            "so a digest cannot pin it; pin it by version or install it from a wheel",
         )
     files = dist.files or []  # RECORD parsed once for the digest, the files and the module check
     digest = record_digest(dist, files)
     if digest is None:
         return Verdict(REFUSED, f"{safe_text(name)} has no RECORD file to compare with the pinned digest")
     if digest != entry.digest:
-        return Verdict(REFUSED, f"the RECORD digest of {safe_text(name)} is sha256:{digest}; sha256:{entry.digest} is pinned")
+        return Verdict(
+            REFUSED, f"the RECORD digest of {safe_text(name)} is sha256:{digest}; sha256:{entry.digest} is pinned"
+        )
     check = verify_files(dist, files)
     if not check.ok:
         return Verdict(REFUSED, f"tampered: {check.problem}", check.checked)
@@ -120,7 +139,6 @@ def provenance_for(
         location,
         secrets,
     )
-
 
 
 # --- the loader's view: one report per load ------------------------------------------------------
@@ -193,7 +211,9 @@ class TrustReport:
             if dist is not None:
                 self._verdicts[key] = verdict
         name = dist.metadata["Name"] if dist is not None else None
-        self.provenance.append(provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name)))
+        self.provenance.append(
+            provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name))
+        )
         if verdict.status != ALLOWED and dist is not None and name and name not in self._startup_files:
             self._startup_files[name] = startup_files(dist)
         return verdict
@@ -207,8 +227,15 @@ class TrustReport:
         origin = getattr(obj, "__file__", None)
         self.provenance.append(
             Provenance(
-                plugin, None, None, None, ALLOWED, "passed in-process by the host (not subject to the allow-list)",
-                module if module in sys.modules else None, origin, self._granted(plugin, None),
+                plugin,
+                None,
+                None,
+                None,
+                ALLOWED,
+                "passed in-process by the host (not subject to the allow-list)",
+                module if module in sys.modules else None,
+                origin,
+                self._granted(plugin, None),
             )
         )
 
@@ -267,12 +294,17 @@ def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appc
     ours = [p for p in out if p.distribution and normalize_name(p.distribution) == normalize_name(own_distribution)]
     listed = ", ".join(f"{p.plugin} ({p.status}: {p.reason})" for p in out)
     if report.mode == OPEN_MODE:
-        loaded = ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
+        loaded = (
+            ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
+        )
         detail = f"open mode: every installed plugin loads ({loaded}); pin them with `azure-appconfig plugins pin`"
         return ("warning", f"{detail}; not loaded: {listed}") if out else ("ok", detail)
     head = report.mode_text
     if ours:
-        return "invalid", f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints"
+        return (
+            "invalid",
+            f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints",
+        )
     problems = list(report.notices)
     if out:
         problems.append(f"not loaded: {listed}")
