@@ -196,7 +196,7 @@ def test_registration_is_import_light() -> None:
 def test_hostspec_is_the_contract() -> None:
     assert hostspec.PROJECT_NAME == "app_connections"
     names = {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
-    assert names == {"register_connection_types", "register_auth_methods", "validate_connection"}
+    assert names == {"register_connection_types", "register_auth_methods", "validate_connection", "register_secret_syncs"}
     assert isinstance(Check("a", "ok", "b"), Check)
 
 

@@ -17,6 +17,7 @@ import pluggy
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .records import AuthMethod, ConnectionType
     from .reports import Check, ValidationRequest
+    from .sync.destination import AppConfigurationDestination as SecretSyncDestination
 
 CONTRACT_VERSION = "1.1"
 """Semantic version of this contract (hook names and arguments, registrars, records). A change that
@@ -59,4 +60,16 @@ def validate_connection(request: ValidationRequest) -> Iterable[Check] | None:
     (secrets hidden from repr), the store endpoint if any, and the checks run so far.
     An implementation that raises is reported as a failed check named after its plugin;
     it never aborts the validation.
+    """
+
+
+@hookspec
+def register_secret_syncs(register: Callable[[SecretSyncDestination], None]) -> None:
+    """Register secret sync destinations.
+
+    Call ``register(destination)`` once per destination. A destination has ``slug``, ``name``,
+    ``connection_type`` (the connection type slug it syncs for), ``destination_schema()``,
+    ``parse_destination(data)`` and the operations ``plan``, ``push``, ``import_secrets`` and
+    ``remove``. Slugs are unique across plugins; a second destination with a taken slug is rejected
+    and reported by the loader.
     """

@@ -58,6 +58,8 @@ class Registry:
     failures: list[PluginFailure] = attrs.field(factory=list)
     blocked: list[str] = attrs.field(factory=list)
     distributions: dict[str, str | None] = attrs.field(factory=dict, repr=False)
+    syncs: dict[str, Any] = attrs.field(factory=dict)
+    """Secret sync destinations by slug (``register_secret_syncs``)."""
 
     def get(self, slug: str) -> ConnectionType:
         try:
@@ -141,6 +143,7 @@ def load_plugins(
         _register_one(registry, name, dist, source)
     _collect_types(registry)
     _collect_methods(registry)
+    _collect_syncs(registry)
     return registry
 
 
@@ -210,3 +213,19 @@ def _collect_methods(registry: Registry) -> None:
         return register
 
     _call_each(registry, registry.pm.hook.register_auth_methods, make_register)
+
+
+def _collect_syncs(registry: Registry) -> None:
+    def make_register(plugin: str, dist: str | None) -> Any:
+        def register(destination: Any) -> None:
+            slug = getattr(destination, "slug", None)
+            if not isinstance(slug, str) or not slug or not isinstance(getattr(destination, "connection_type", None), str):
+                raise TypeError(f"register() needs a sync destination with a slug and a connection_type, got {destination!r}")
+            if slug in registry.syncs:
+                registry.failures.append(PluginFailure(plugin, "duplicate", f"sync destination {slug!r} is already registered; ignored", dist))
+                return
+            registry.syncs[slug] = destination
+
+        return register
+
+    _call_each(registry, registry.pm.hook.register_secret_syncs, make_register)

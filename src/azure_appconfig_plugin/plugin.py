@@ -10,8 +10,15 @@ from typing import Callable
 from .connection import build_connection_type
 from .hostspec import hookimpl
 from .records import ConnectionType
+from .sync.destination import AppConfigurationDestination
 
 
 @hookimpl
 def register_connection_types(register: Callable[[ConnectionType], None]) -> None:
     register(build_connection_type())
+
+
+# optionalhook: a host whose copy of the contract predates register_secret_syncs still loads us.
+@hookimpl(optionalhook=True)
+def register_secret_syncs(register: Callable[[AppConfigurationDestination], None]) -> None:
+    register(AppConfigurationDestination())
