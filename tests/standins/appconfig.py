@@ -123,7 +123,8 @@ class StandIn:
         """Answer every Nth write (PUT/DELETE) with 429."""
         self.retry_after_ms = 20
         self.script: dict[tuple[str, str], list[Any]] = {}
-        """(method, key) -> answers to give first: a status code, or "reset" to drop the connection."""
+        """(method, key) -> answers to give first: a status code, "reset" (drop the connection unanswered) or
+        "lost" (apply the request, then drop the connection: the client never sees the answer)."""
         self.after_list: list[Callable[[Store], None]] = []
         self.log: list[dict[str, Any]] = []
         self.sync_tokens_received: list[str] = []
@@ -273,6 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/kv/"):
             key = unquote(parts.path[len("/kv/"):])
             scripted = self.s._scripted(self.command, key)
+            if scripted == "lost":
+                self._one(key, _label_param(query), body, answer=False)
+                scripted = "reset"
             if scripted == "reset":
                 self.close_connection = True
                 with contextlib.suppress(OSError):
@@ -329,7 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
         for hook in list(self.s.after_list):
             hook(self.s.store)
 
-    def _one(self, key: str, label: str | None, body: Any) -> None:
+    def _one(self, key: str, label: str | None, body: Any, *, answer: bool = True) -> None:
+        if not answer:  # apply the request, answer nothing (the answer is "lost")
+            self._send = lambda *a, **k: None  # type: ignore[method-assign]
         store = self.s.store
         if_match = (self.headers.get("If-Match") or "").strip('"') or None
         if_none = self.headers.get("If-None-Match")

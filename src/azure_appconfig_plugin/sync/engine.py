@@ -138,7 +138,8 @@ def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, An
         change = step.change
         outcome = (outcomes or {}).get(id(step))
         if outcome is not None:
-            change = attrs.evolve(change, status=outcome.status, detail=outcome.detail)
+            detail = f"{outcome.detail} ({change.detail})" if outcome.status == Status.APPLIED and change.detail else outcome.detail
+            change = attrs.evolve(change, status=outcome.status, detail=detail)
         elif operation != "plan" and change.status == Status.PLANNED:
             change = attrs.evolve(change, status=Status.IMPORTED)  # an import step of a push: nothing to send
         changes.append(change)
