@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_connect import add_commands
 
     add_commands(sub)
+    from .cli_sync import add_commands as add_sync_commands
+
+    add_sync_commands(sub)
     return parser
 
 

@@ -128,6 +128,8 @@ class StandIn:
         self.after_list: list[Callable[[Store], None]] = []
         self.log: list[dict[str, Any]] = []
         self.sync_tokens_received: list[str] = []
+        self.bearer_tokens: set[str] = set()
+        """Access tokens presented (the stand-in accepts any; tests check which one came)."""
         self.throttled = 0
         self._writes = 0
         self._lock = threading.Lock()
@@ -191,6 +193,9 @@ class StandIn:
         with self._lock:
             self.log.append({"method": method, "path": path, "query": {k: v[0] for k, v in query.items()},
                              "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "authorization"}})
+            auth = headers.get("Authorization") or ""
+            if auth.startswith("Bearer "):
+                self.bearer_tokens.add(auth[len("Bearer "):])
             token = headers.get("Sync-Token")
             if token:
                 self.sync_tokens_received.append(token)
