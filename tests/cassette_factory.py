@@ -207,9 +207,11 @@ def main() -> None:
     from cassettes_auth import build as build_auth
 
     from cassettes_store import build as build_store
+    from cassettes_sync import build as build_sync
 
     build_auth()
     build_store()
+    build_sync()
 
 
 if __name__ == "__main__":
