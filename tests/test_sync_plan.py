@@ -189,6 +189,18 @@ def test_limit_halves_once_per_burst_pauses_for_retry_after_and_grows_back() -> 
     assert limit.limit == 11 and limit.lowest == 8
 
 
+def test_limit_halves_at_most_once_per_interval() -> None:
+    now = [100.0]
+    limit = AdaptiveLimit(32, clock=lambda: now[0], halve_interval=1.0)
+    limit.throttled(limit.acquire(1e9) or 0, 0.0)
+    assert limit.limit == 16
+    limit.throttled(limit.acquire(1e9) or 0, 0.0)  # a new epoch, but within the interval
+    assert limit.limit == 16
+    now[0] += 1.0
+    limit.throttled(limit.acquire(1e9) or 0, 0.0)
+    assert limit.limit == 8 and limit.lowest == 8
+
+
 @pytest.mark.parametrize("headers,seconds", [
     ({"retry-after-ms": "250"}, 0.25), ({"x-ms-retry-after-ms": "1500"}, 1.5), ({"Retry-After": "2"}, 2.0),
     ({"Retry-After": "Fri, 27 Nov 2026 09:00:00 GMT"}, None), ({}, None),

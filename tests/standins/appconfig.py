@@ -234,6 +234,7 @@ def _label_param(query: dict[str, list[str]]) -> str | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # like a real server: no 40 ms Nagle/delayed-ACK stalls between writes
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -253,9 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-ms-correlation-request-id", _secrets.token_hex(8))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
+        self._headers_buffer.append(b"\r\n")  # end_headers, sent together with the body in one write
+        self.wfile.write(b"".join(self._headers_buffer) + data)
+        self._headers_buffer = []
 
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)

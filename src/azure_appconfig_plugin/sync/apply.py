@@ -35,6 +35,8 @@ DEFAULT_TIMEOUT = 900.0
 BACKOFF_BASE = 0.25
 BACKOFF_MAX = 8.0
 DEFAULT_RETRY_AFTER = 1.0
+HALVE_INTERVAL = 1.0
+"""At most one halving per second: a burst of 429s answering requests sent together is one signal."""
 
 Progress = Callable[[int, int], None]
 
@@ -69,10 +71,11 @@ def counting_policy(counter: RequestCounter) -> Any:
 
 
 class AdaptiveLimit:
-    """A concurrency limit that halves on 429 and grows by one after ``limit`` successes in a row;
-    ``pause(seconds)`` holds every new request until the server's retry-after has passed."""
+    """A concurrency limit that halves on 429 (once per burst: only for a request granted since the
+    last halving, and at most once per ``halve_interval``) and grows by one after ``limit``
+    successes; a 429 also holds every new request until the server's retry-after has passed."""
 
-    def __init__(self, maximum: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL) -> None:
         self.maximum = max(1, maximum)
         self.limit = self.maximum
         self.lowest = self.maximum
@@ -80,6 +83,8 @@ class AdaptiveLimit:
         self._streak = 0
         self._epoch = 0
         self._resume_at = 0.0
+        self._halved_at = float("-inf")
+        self._halve_interval = halve_interval
         self._clock = clock
         self._cond = threading.Condition()
 
@@ -109,12 +114,14 @@ class AdaptiveLimit:
     def throttled(self, epoch: int, wait: float) -> None:
         """A 429 on a request granted in ``epoch``: halve once per epoch, pause everyone for ``wait``."""
         with self._cond:
-            if epoch == self._epoch:
+            now = self._clock()
+            if epoch == self._epoch and now - self._halved_at >= self._halve_interval:
+                self._halved_at = now
                 self.limit = max(1, self.limit // 2)
                 self.lowest = min(self.lowest, self.limit)
                 self._epoch += 1
             self._streak = 0
-            self._resume_at = max(self._resume_at, self._clock() + wait)
+            self._resume_at = max(self._resume_at, now + wait)
             self._cond.notify_all()
 
 
@@ -248,56 +255,95 @@ class Executor:
             return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
 
     def _send(self, step: Step) -> tuple[int | None, Any, str | None]:
-        from azure.core import MatchConditions
-        from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+        """One conditional request through the client's pipeline (auth, Sync-Token, the one HTTP policy);
+        the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
+        from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 
-        action = step.change.action
         try:
-            if action == Action.DELETE:
-                old = step.existing
-                assert old is not None
-                self.client.delete_configuration_setting(
-                    old.key, label=old.label, etag=old.etag, match_condition=MatchConditions.IfNotModified, retry_total=0)
-            elif action == Action.CREATE:
-                self.client.add_configuration_setting(_setting(step.desired), retry_total=0)
-            else:
-                want, old = step.desired, step.existing
-                assert want is not None and old is not None
-                self.client.set_configuration_setting(
-                    _setting(want, etag=old.etag), match_condition=MatchConditions.IfNotModified, retry_total=0)
-            return 200, None, None
-        except HttpResponseError as exc:
-            response = getattr(exc, "response", None)
-            status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
-            if status is None:
-                return None, None, _short(type(exc).__name__ + ": " + str(exc))
-            return int(status), getattr(response, "headers", None), _short(str(getattr(exc, "reason", "") or ""))
+            response = self.client.send_request(_request(step), retry_total=0)
         except (ServiceRequestError, ServiceResponseError) as exc:
             return None, None, _short(f"{type(exc).__name__}: {exc}")
+        except AzureError as exc:
+            return None, None, _short(f"{type(exc).__name__}: {exc}")
+        status = int(response.status_code)
+        return status, response.headers, None if status < 300 else _error_text(response)
 
     def _landed(self, step: Step) -> bool:
         """After a retried request answered 412: does the store already hold what we sent?"""
-        from azure.core.exceptions import AzureError, ResourceNotFoundError
+        from azure.core.exceptions import AzureError
 
-        key, label = step.change.key, step.change.label
         try:
-            current = self.client.get_configuration_setting(key, label=label, retry_total=0)
-        except ResourceNotFoundError:
-            return step.change.action == Action.DELETE
+            response = self.client.send_request(_request(step, read=True), retry_total=0)
         except AzureError:
             return False
-        if step.change.action == Action.DELETE or current is None or step.desired is None:
+        if response.status_code == 404:
+            return step.change.action == Action.DELETE
+        if response.status_code != 200 or step.change.action == Action.DELETE or step.desired is None:
             return False
-        found = Entry(current.key, current.label, current.value, current.content_type, current.tags or {})
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        found = Entry(step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {})
         return same(step.desired, found)
 
 
-def _setting(entry: Entry | None, etag: str | None = None) -> Any:
-    from azure.appconfiguration import ConfigurationSetting
+KV_ACCEPT = "application/vnd.microsoft.appconfig.kv+json, application/problem+json"
 
-    assert entry is not None
-    return ConfigurationSetting(key=entry.key, label=entry.label, value=entry.value, content_type=entry.content_type,
-                                tags=dict(entry.tags), etag=etag)
+
+def _request(step: Step, *, read: bool = False) -> Any:
+    """The REST request for a step: ``PUT``/``DELETE``/``GET /kv/{key}?label=`` with its precondition.
+
+    The label of a single key is sent as is (reserved characters are escaped only in filters); the
+    null label is sent as no label parameter."""
+    import json
+    from urllib.parse import quote
+
+    from azure.core.rest import HttpRequest
+
+    from ..store import API_VERSION
+
+    change = step.change
+    params = {"api-version": API_VERSION}
+    if change.label is not None:
+        params["label"] = change.label
+    url = f"/kv/{quote(change.key, safe='')}"
+    headers = {"Accept": KV_ACCEPT}
+    if read:
+        return HttpRequest("GET", url, params=params, headers=headers)
+    if change.action == Action.DELETE:
+        assert step.existing is not None
+        headers["If-Match"] = f'"{step.existing.etag}"'
+        return HttpRequest("DELETE", url, params=params, headers=headers)
+    want = step.desired
+    assert want is not None
+    if change.action == Action.CREATE:
+        headers["If-None-Match"] = "*"
+    else:
+        assert step.existing is not None
+        headers["If-Match"] = f'"{step.existing.etag}"'
+    body: dict[str, Any] = {"key": want.key}
+    if want.label is not None:
+        body["label"] = want.label
+    body["value"] = want.value
+    if want.content_type is not None:
+        body["content_type"] = want.content_type
+    body["tags"] = dict(want.tags)
+    headers["Content-Type"] = "application/json"
+    return HttpRequest("PUT", url, params=params, headers=headers, content=json.dumps(body))
+
+
+def _error_text(response: Any) -> str:
+    """The service's problem title (bounded, printable), or the reason phrase."""
+    try:
+        body = response.json() if response.text() else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("title", "detail"):
+            if isinstance(body.get(key), str) and body[key]:
+                return _short(body[key])
+    return _short(str(getattr(response, "reason", "") or ""))
 
 
 def _applied(step: Step, retried: bool) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 import attrs
@@ -33,7 +34,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     }, required=True),
     FieldSpec("label", {
         "type": "string", "title": "Label", "default": "", "maxLength": 2048,
-        "description": "The label the sync owns; empty means the null label (never all labels). No '*', ',' or '\\\\'.",
+        "description": "The label the sync owns; empty means the null label (never all labels). No '*', ',' or '\\'.",
     }, rule=label_problem),
     FieldSpec("keyPrefix", {
         "type": "string", "title": "Key prefix", "default": "", "maxLength": 2048,
@@ -62,6 +63,16 @@ FIELDS: tuple[FieldSpec, ...] = (
 def destination_schema() -> dict[str, Any]:
     return object_schema(FIELDS, "Azure App Configuration sync destination",
                          "Where and how a platform's secrets are synced into an App Configuration store.")
+
+
+def fields_table() -> str:
+    """The README's table of destination fields, derived from ``FIELDS``."""
+    rows = ["| field | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for f in FIELDS:
+        kind = " / ".join(f"`{v}`" for v in f.schema["enum"]) if "enum" in f.schema else f.schema["type"]
+        default = "required" if f.required else (f"`{json.dumps(f.schema['default'])}`" if "default" in f.schema else "-")
+        rows.append(f"| `{f.name}` | {kind} | {default} | {f.schema['description'].replace('|', '/')} |")
+    return "\n".join(rows)
 
 
 @attrs.frozen

@@ -101,20 +101,34 @@ _TRANSPORT_OPTIONS = ("connection_verify", "connection_cert")
 @contextlib.contextmanager
 def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, RequestCounter]]:
     """One client per run (its Sync-Token policy echoes the store's tokens), created through
-    ``store.make_client``, on a connection pool as large as the concurrency."""
+    ``store.make_client``, on a connection pool as large as the concurrency.
+
+    The environment's proxy and CA-bundle settings (``HTTPS_PROXY``/``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) are read once per run rather than on every request
+    (requests' per-request environment and ``.netrc`` look-ups cost more CPU than the rest of a
+    request's client-side work)."""
+    import os
+
     import requests
     from azure.core.pipeline.transport import RequestsTransport
+    from urllib3.util.retry import Retry
 
     from .. import store as store_module
 
     counter = RequestCounter()
     session = requests.Session()
-    pool = max(1, opts.concurrency)
-    session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool))
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(target.store.url))
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, opts.concurrency),
+                                            max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+    session.mount("https://", adapter)
     client_options = dict(opts.client_options)
     transport_options = {k: client_options.pop(k) for k in _TRANSPORT_OPTIONS if k in client_options}
-    transport = RequestsTransport(session=session, session_owner=True, connection_timeout=10, read_timeout=30,
-                                  **transport_options)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and "connection_verify" not in transport_options:
+        transport_options["connection_verify"] = bundle
+    transport = RequestsTransport(session=session, session_owner=True, use_env_settings=False,
+                                  connection_timeout=10, read_timeout=30, **transport_options)
     client = store_module.make_client(target.store, token_credential(target, opts), transport=transport,
                                       per_retry_policies=[counting_policy(counter)], **client_options)
     with client:
