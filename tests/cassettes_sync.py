@@ -36,7 +36,7 @@ def list_page(items: list[dict[str, Any]], *, after: str | None = None, next_aft
         link = f"/kv?{SELECT.replace('%24', '$').replace('%2C', ',')}&api-version={API}&key=app/*&label=prod&after={next_after}"
         extra["Link"] = f'<{link}>; rel="next"'
         body["@nextLink"] = link
-    req = LIST_ACCEPT if after is None else {**UA, "Sync-Token": SYNC}
+    req = LIST_ACCEPT if after is None else {**LIST_ACCEPT, "Sync-Token": SYNC}
     return interaction("GET", uri, 200, "OK", store_headers(KVSET, extra), json.dumps(body), req)
 
 

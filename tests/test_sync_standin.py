@@ -357,6 +357,25 @@ def test_import_lists_once_follows_pages_strips_the_template_and_skips_what_is_n
     assert report.ok and report.counts["imported"] == 12
 
 
+def test_a_failed_listing_reports_every_key_and_changes_nothing(standin: StandIn, sync_options: dict) -> None:
+    standin.inject("GET", "/kv", 403)
+    report = D.push(None, dest(standin, deleteMissing=True), {"A": "1", "B": "2"}, **sync_options)
+    assert statuses(report) == {"A": ("none", "failed"), "B": ("none", "failed")} and not report.ok
+    assert "listing the scope failed (403: scripted answer)" in report.changes[0].detail
+    assert writes(standin) == []
+
+
+def test_next_page_links_must_stay_on_the_store(standin: StandIn, sync_options: dict) -> None:
+    standin.page_size = 2
+    for i in range(5):
+        standin.store.put(f"K{i}", "v")
+    standin.link_host = "attacker.example.com"
+    report = D.import_secrets(None, dest(standin), **sync_options)
+    assert report.counts["failed"] == 1 and report.imported == {}
+    assert "another host (attacker.example.com)" in report.changes[0].detail
+    assert len(standin.requests("GET")) == 1
+
+
 # --- initial sync modes ------------------------------------------------------------------------------
 
 

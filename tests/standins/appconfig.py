@@ -126,6 +126,8 @@ class StandIn:
         """(method, key) -> answers to give first: a status code, "reset" (drop the connection unanswered) or
         "lost" (apply the request, then drop the connection: the client never sees the answer)."""
         self.after_list: list[Callable[[Store], None]] = []
+        self.link_host: str | None = None
+        """When set, next-page links are absolute URLs on this host (a hostile store)."""
         self.log: list[dict[str, Any]] = []
         self.sync_tokens_received: list[str] = []
         self.bearer_tokens: set[str] = set()
@@ -276,6 +278,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(401, headers={"WWW-Authenticate": 'HMAC-SHA256, Bearer error="invalid_token", '
                                             'error_description="Authorization token failed validation"'})
         if parts.path == "/kv":
+            scripted = self.s._scripted("GET", "/kv")
+            if isinstance(scripted, int):
+                problem = {"type": "https://azconfig.io/errors/scripted", "title": "scripted answer", "status": scripted}
+                return self._send(scripted, problem, PROBLEM)
             return self._list(query)
         if parts.path.startswith("/kv/"):
             key = unquote(parts.path[len("/kv/"):])
@@ -333,6 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
             token = base64.b64encode(f"{page[-1]['key']}\n{page[-1]['label'] or ''}".encode()).decode()
             params = [f"{k}={quote(v[0], safe='*')}" for k, v in query.items() if k not in ("after",)]
             link = "/kv?" + "&".join(params + [f"after={quote(token)}"])
+            if self.s.link_host:
+                link = f"https://{self.s.link_host}{link}"
             headers["Link"] = f'<{link}>; rel="next"'
             body["@nextLink"] = link
         self._send(200, body, KVSET, headers)

@@ -135,15 +135,94 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
         yield client, counter
 
 
-def list_scope(client: Any, scope: Scope) -> list[Entry]:
-    """List the scope once (every page): its label only, its key prefix only, escaped filters."""
-    pager = client.list_configuration_settings(key_filter=scope.key_filter, label_filter=scope.label_filter,
-                                               fields=LIST_FIELDS)
-    out = []
-    for s in pager:
-        out.append(Entry(s.key, s.label or None, s.value, s.content_type, s.tags or {}, s.etag, bool(s.read_only),
-                         scope.name_for(s.key)))
-    return out
+class ListFailed(Exception):
+    """Listing the scope did not complete; nothing was planned or changed."""
+
+
+MAX_PAGES = 10_000
+"""1,000,000 entries at the service's 100 per page: more means a server answering in a loop."""
+KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/problem+json"
+
+
+def _next_request(link: str, store_url: str) -> Any:
+    """The next page's request; the link must stay on the store (same scheme, host and port) and path ``/kv``."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from azure.core.rest import HttpRequest
+
+    from ..store import API_VERSION
+
+    parts, store = urlsplit(link), urlsplit(store_url)
+    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (store.scheme, store.netloc.lower()):
+        raise ListFailed(f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed")
+    if parts.path != "/kv":
+        raise ListFailed(f"the store sent a next-page link outside /kv ({parts.path[:100]}); not followed")
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params["api-version"] = API_VERSION
+    return HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
+
+
+def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
+    link = body.get("@nextLink")
+    if isinstance(link, str) and link:
+        return link
+    header = response.headers.get("Link") or ""
+    if 'rel="next"' in header and "<" in header and ">" in header:
+        return header[header.index("<") + 1: header.index(">")]
+    return None
+
+
+def list_scope(client: Any, scope: Scope, store_url: str) -> list[Entry]:
+    """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
+    its key prefix only, reserved characters escaped; next-page links must stay on the store.
+    Throttling and transient errors are retried by the client's retry policy (bounded)."""
+    from azure.core.exceptions import AzureError
+    from azure.core.rest import HttpRequest
+
+    from ..store import API_VERSION
+    from .apply import _error_text, _short
+
+    params = {"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION, "label": scope.label_filter}
+    if scope.key_filter is not None:
+        params["key"] = scope.key_filter
+    request = HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        try:
+            response = client.send_request(request)
+        except AzureError as exc:
+            raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
+        if response.status_code != 200:
+            raise ListFailed(f"{response.status_code}: {_error_text(response) or 'listing refused'}")
+        try:
+            body = response.json()
+            items = body.get("items") or []
+        except (ValueError, AttributeError):
+            raise ListFailed("the store's answer is not a key-value list") from None
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                continue
+            key, tags = item["key"], item.get("tags") or {}
+            out.append(Entry(key, item.get("label") or None, item.get("value"), item.get("content_type"),
+                             tags if isinstance(tags, dict) else {}, item.get("etag"), bool(item.get("locked")),
+                             scope.name_for(key)))
+        link = _link_next(response, body)
+        if not link:
+            return out
+        if link in seen:
+            raise ListFailed("the store sent the same next-page link twice; not followed")
+        seen.add(link)
+        request = _next_request(link, store_url)
+    raise ListFailed(f"more than {MAX_PAGES} pages; stopped")
+
+
+def _list_failed(operation: str, keys: list[tuple[str, str | None, str | None]], why: str, requests: int) -> SyncReport:
+    from .report import Action, Change
+
+    detail = f"not attempted: listing the scope failed ({why}); nothing was changed"
+    changes = tuple(Change(k, label, Action.NONE, Status.FAILED, detail, name) for k, label, name in keys)
+    return SyncReport(operation, changes, requests)
 
 
 def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, Any] | None = None) -> SyncReport:
@@ -169,7 +248,11 @@ def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, 
     desired = desired_entries(secrets, target.config)
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
-        listed = list_scope(client, scope)
+        try:
+            listed = list_scope(client, scope, target.store.url)
+        except ListFailed as exc:
+            keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
+            return _list_failed("push" if apply else "plan", keys, str(exc), counter.count)
         plan = plan_push(desired, listed, scope, delete_missing=target.config.delete_missing,
                          mode=_push_mode(target.config, initial))
         if not apply:
@@ -180,9 +263,13 @@ def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, 
 
 def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncReport:
     target = resolve(connection, destination, opts)
+    scope = target.config.scope
     with open_client(target, opts) as (client, counter):
-        plan = plan_import(list_scope(client, target.config.scope), target.config.scope)
-        return _report("import", plan, counter.count)
+        try:
+            listed = list_scope(client, scope, target.store.url)
+        except ListFailed as exc:
+            return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], str(exc), counter.count)
+        return _report("import", plan_import(listed, scope), counter.count)
 
 
 def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: RunOptions) -> SyncReport:
@@ -193,7 +280,11 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
         raise InvalidInput(errors=errors)
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
-        plan = plan_remove(names, list_scope(client, scope), scope)
+        try:
+            listed = list_scope(client, scope, target.store.url)
+        except ListFailed as exc:
+            return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], str(exc), counter.count)
+        plan = plan_remove(names, listed, scope)
         outcomes = _execute(client, [], plan.deletes, opts)
         return _report("remove", plan, counter.count, outcomes)
 
