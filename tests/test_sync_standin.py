@@ -443,3 +443,36 @@ def test_reports_and_reprs_never_show_secret_values(standin: StandIn, sync_optio
     assert imported.imported == {"A": canary}
     for text in (repr(push), repr(imported), json.dumps(push.to_dict()), json.dumps(imported.to_dict()), repr(Secret(canary))):
         assert canary not in text
+
+
+def test_no_secret_value_in_logs_even_at_debug(standin: StandIn, sync_options: dict, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    canary = "canary-sync-log-secret-2Wx"
+    caplog.set_level(logging.DEBUG)
+    standin.inject("PUT", "app/B", 503)
+    D.push(None, dest(standin, keyPrefix="app/"), {"A": canary, "B": canary}, **sync_options)
+    D.import_secrets(None, dest(standin, keyPrefix="app/"), **sync_options)
+    assert caplog.records and canary not in caplog.text
+
+
+def test_a_plugin_registers_a_destination_either_way() -> None:
+    from azure_appconfig_plugin.hostspec import hookimpl
+    from azure_appconfig_plugin.loader import load_plugins
+
+    class Other:
+        slug, name, connection_type = "other-store", "Other store", "azure-app-configuration"
+
+    class Third:
+        slug, name, connection_type = "third-store", "Third store", "azure-app-configuration"
+
+    class Plugin:
+        @hookimpl
+        def register_secret_syncs(self, register):  # type: ignore[no-untyped-def]
+            register(Other())
+            register.add(Third())
+            register(AppConfigurationDestination())  # taken slug: reported, not replaced
+
+    registry = load_plugins(plugins=[("other", Plugin())], env={})
+    assert set(registry.syncs) == {"azure-app-configuration", "other-store", "third-store"}
+    assert [f.stage for f in registry.failures if f.plugin == "other"] == ["duplicate"]

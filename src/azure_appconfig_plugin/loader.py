@@ -226,6 +226,7 @@ def _collect_syncs(registry: Registry) -> None:
                 return
             registry.syncs[slug] = destination
 
+        register.add = register  # type: ignore[attr-defined]  # the typed-registrar spelling, register.add(destination)
         return register
 
     _call_each(registry, registry.pm.hook.register_secret_syncs, make_register)

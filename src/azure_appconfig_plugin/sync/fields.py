@@ -41,14 +41,18 @@ def _type_problem(spec: FieldSpec, value: Any) -> str | None:
         return f"must be a {kind}"
     if kind != "string":
         return None
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+    text = str(value)
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         return "must be valid Unicode text (no lone surrogates)"
-    if "enum" in spec.schema and value not in spec.schema["enum"]:
-        return f"must be one of: {', '.join(spec.schema['enum'])}"
-    if "maxLength" in spec.schema and len(value) > spec.schema["maxLength"]:
-        return f"must be at most {spec.schema['maxLength']} characters"
-    if "pattern" in spec.schema and value and not re.search(spec.schema["pattern"], value):
-        return f"must match {spec.schema['pattern']}"
+    enum: list[str] | None = spec.schema.get("enum")
+    max_length: int | None = spec.schema.get("maxLength")
+    pattern: str | None = spec.schema.get("pattern")
+    if enum is not None and text not in enum:
+        return f"must be one of: {', '.join(enum)}"
+    if max_length is not None and len(text) > max_length:
+        return f"must be at most {max_length} characters"
+    if pattern is not None and text and not re.search(pattern, text):
+        return f"must match {pattern}"
     return None
 
 

@@ -80,7 +80,7 @@ def read_secrets(path: str | os.PathLike[str], flag: str = "--from") -> dict[str
         return parse_dotenv(text, Path(path).name)
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidInput(errors=[FieldError(flag, f"{path} is not JSON ({exc.msg} at line {exc.lineno})")]) from None
     if not isinstance(data, dict):
         raise InvalidInput(errors=[FieldError(flag, f"{path} must hold a JSON object of name -> string")])
