@@ -225,6 +225,12 @@ def test_bad_input_is_rejected_before_any_request_naming_each_item(standin: Stan
     assert standin.requests() == [] and fake_token.calls == 0
 
 
+def test_an_unknown_option_is_named(standin: StandIn, sync_options: dict) -> None:
+    with pytest.raises(InvalidInput, match="concurency: is not an option"):
+        D.push(None, dest(standin), {"A": "1"}, concurency=4, **sync_options)
+    assert standin.requests() == []
+
+
 def test_endpoint_is_checked_against_the_allow_list_before_any_token(standin: StandIn, sync_options: dict,
                                                                    fake_token: FakeTokenCredential) -> None:
     with pytest.raises(InvalidInput, match="allow-list 127.0.0.1:") as info:

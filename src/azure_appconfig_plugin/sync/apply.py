@@ -188,10 +188,9 @@ class Executor:
     def _tick(self, n: int = 1) -> None:
         if self.progress is None:
             return
-        with self._lock:
+        with self._lock:  # one caller at a time: a progress bar never interleaves its redraws
             self._done += n
-            done = self._done
-        self.progress(done, self._total)
+            self.progress(self._done, self._total)
 
     def _run_all(self, steps: Sequence[Step]) -> dict[int, Outcome]:
         if not steps:

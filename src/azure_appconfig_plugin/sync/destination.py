@@ -48,28 +48,28 @@ class AppConfigurationDestination:
 
     def plan(self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any) -> SyncReport:
         """What ``push`` would do: lists the scope, sends no write."""
-        from .engine import RunOptions, run_push
+        from .engine import run_options, run_push
 
-        return run_push(connection, destination, secrets, RunOptions(**options), apply=False, initial=initial)
+        return run_push(connection, destination, secrets, run_options(options), apply=False, initial=initial)
 
     def push(self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any) -> SyncReport:
         """Make the scope match ``secrets`` (name -> value, or name -> ``Secret``/``{value, contentType, tags}``).
 
         ``initial=True`` applies the destination's ``initialSync`` mode (the first sync of a
         connection); otherwise the platform is the source of truth."""
-        from .engine import RunOptions, run_push
+        from .engine import run_options, run_push
 
-        return run_push(connection, destination, secrets, RunOptions(**options), apply=True, initial=initial)
+        return run_push(connection, destination, secrets, run_options(options), apply=True, initial=initial)
 
     def import_secrets(self, connection: Any, destination: Any, **options: Any) -> SyncReport:
         """Read the scope: ``report.imported`` maps secret names to values (Key Vault references
         as their secret URI, named in ``report.references``)."""
-        from .engine import RunOptions, run_import
+        from .engine import run_import, run_options
 
-        return run_import(connection, destination, RunOptions(**options))
+        return run_import(connection, destination, run_options(options))
 
     def remove(self, connection: Any, destination: Any, names: Iterable[str], **options: Any) -> SyncReport:
         """Delete the entries the given secret names map to inside the scope, and nothing else."""
-        from .engine import RunOptions, run_remove
+        from .engine import run_options, run_remove
 
-        return run_remove(connection, destination, names, RunOptions(**options))
+        return run_remove(connection, destination, names, run_options(options))

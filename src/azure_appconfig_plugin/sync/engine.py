@@ -40,6 +40,15 @@ class RunOptions:
     connection_type: Any = None
 
 
+def run_options(options: Mapping[str, Any]) -> RunOptions:
+    """``RunOptions`` from an operation's keywords; an unknown keyword is bad input, named."""
+    known = {a.name for a in attrs.fields(RunOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidInput(errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown])
+    return RunOptions(**options)
+
+
 def load_connection(connection: Any, ctype: Any) -> Credentials:
     if isinstance(connection, Mapping):
         from ..schema import load_credentials
