@@ -371,6 +371,17 @@ def test_a_failed_listing_reports_every_key_and_changes_nothing(standin: StandIn
     assert writes(standin) == []
 
 
+def test_listing_retries_throttling_and_errors_with_bounded_waits(standin: StandIn, sync_options: dict) -> None:
+    standin.inject("GET", "/kv", 429, 503, "reset")
+    report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
+    assert statuses(report) == {"A": ("create", "applied")} and report.requests == 4 + 1
+    standin.inject("GET", "/kv", (429, {"Retry-After": "86400"}))
+    started = time.monotonic()
+    report = D.push(None, dest(standin), {"A": "2"}, max_wait=1, **sync_options)
+    assert time.monotonic() - started < 5 and statuses(report) == {"A": ("none", "failed")}
+    assert "429: throttled 1 time(s); gave up" in report.changes[0].detail
+
+
 def test_next_page_links_must_stay_on_the_store(standin: StandIn, sync_options: dict) -> None:
     standin.page_size = 2
     for i in range(5):

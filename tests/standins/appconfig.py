@@ -279,9 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
                                             'error_description="Authorization token failed validation"'})
         if parts.path == "/kv":
             scripted = self.s._scripted("GET", "/kv")
-            if isinstance(scripted, int):
-                problem = {"type": "https://azconfig.io/errors/scripted", "title": "scripted answer", "status": scripted}
-                return self._send(scripted, problem, PROBLEM)
+            if scripted is not None:
+                return self._scripted_answer(scripted)
             return self._list(query)
         if parts.path.startswith("/kv/"):
             key = unquote(parts.path[len("/kv/"):])
@@ -289,14 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
             if scripted == "lost":
                 self._one(key, _label_param(query), body, answer=False)
                 scripted = "reset"
-            if scripted == "reset":
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(2)
-                return None
-            if isinstance(scripted, int):
-                problem = {"type": "https://azconfig.io/errors/scripted", "title": "scripted answer", "status": scripted}
-                return self._send(scripted, problem if scripted >= 500 else None, PROBLEM, {"retry-after-ms": "10"} if scripted in (429, 503) else None)
+            if scripted is not None:
+                return self._scripted_answer(scripted)
             if self.command in WRITE_METHODS and self.s._throttle():
                 problem = {"type": "https://azconfig.io/errors/too-many-requests",
                            "title": "Resource utilization has surpassed the assigned quota", "policy": "Total Requests", "status": 429}
@@ -305,6 +298,17 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(404)
 
     do_GET = do_PUT = do_DELETE = do_POST = _handle
+
+    def _scripted_answer(self, scripted: Any) -> None:
+        """A status code (429/503 come with ``retry-after-ms: 10``), (status, headers), or "reset"."""
+        if scripted == "reset":  # drop the connection without an answer
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(2)
+            return None
+        status, headers = scripted if isinstance(scripted, tuple) else (scripted, {"retry-after-ms": "10"} if scripted in (429, 503) else {})
+        problem = {"type": "https://azconfig.io/errors/scripted", "title": "scripted answer", "status": status}
+        return self._send(status, problem if status >= 400 and status not in (404, 412) else None, PROBLEM, headers)
 
     def _admin(self, path: str, body: Any) -> None:
         s = self.s

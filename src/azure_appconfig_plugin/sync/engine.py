@@ -181,16 +181,56 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def list_scope(client: Any, scope: Scope, store_url: str) -> list[Entry]:
+def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any:
+    """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
+    ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
+    import random
+
+    from azure.core.exceptions import AzureError
+
+    from .apply import BACKOFF_BASE, BACKOFF_MAX, DEFAULT_RETRY_AFTER, MAX_SINGLE_WAIT, THROTTLE_ATTEMPTS, TRANSIENT_ATTEMPTS
+    from .apply import _error_text, _short, retry_after_seconds
+
+    transient = throttled = 0
+    while True:
+        try:
+            response = client.send_request(request, retry_total=0)
+        except AzureError as exc:
+            transient += 1
+            if transient >= TRANSIENT_ATTEMPTS:
+                raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
+            sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
+            continue
+        status = response.status_code
+        if status == 200:
+            return response
+        if status == 429:
+            throttled += 1
+            wait = min(MAX_SINGLE_WAIT, retry_after_seconds(response.headers) or DEFAULT_RETRY_AFTER)
+            if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
+                raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
+            budget[0] -= wait
+            sleep(wait)
+            continue
+        if status >= 500 or status == 408:
+            transient += 1
+            if transient >= TRANSIENT_ATTEMPTS:
+                raise ListFailed(f"{status}: {_error_text(response) or 'server error'} after {transient} attempts")
+            sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
+            continue
+        raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
+
+
+def list_scope(client: Any, scope: Scope, store_url: str, *, max_wait: float = DEFAULT_MAX_WAIT, sleep: Any = None) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
     its key prefix only, reserved characters escaped; next-page links must stay on the store.
-    Throttling and transient errors are retried by the client's retry policy (bounded)."""
-    from azure.core.exceptions import AzureError
+    Throttling and transient errors are retried with bounded waits (``_get_page``)."""
+    import time
     from azure.core.rest import HttpRequest
 
     from ..store import API_VERSION
-    from .apply import _error_text, _short
 
+    budget = [max_wait]
     params = {"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION, "label": scope.label_filter}
     if scope.key_filter is not None:
         params["key"] = scope.key_filter
@@ -198,12 +238,7 @@ def list_scope(client: Any, scope: Scope, store_url: str) -> list[Entry]:
     out: list[Entry] = []
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
-        try:
-            response = client.send_request(request)
-        except AzureError as exc:
-            raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
-        if response.status_code != 200:
-            raise ListFailed(f"{response.status_code}: {_error_text(response) or 'listing refused'}")
+        response = _get_page(client, request, budget, sleep or time.sleep)
         try:
             body = response.json()
             items = body.get("items") or []
@@ -258,7 +293,7 @@ def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, 
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url)
+            listed = list_scope(client, scope, target.store.url, max_wait=opts.max_wait)
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
             return _list_failed("push" if apply else "plan", keys, str(exc), counter.count)
@@ -275,7 +310,7 @@ def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncRepor
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url)
+            listed = list_scope(client, scope, target.store.url, max_wait=opts.max_wait)
         except ListFailed as exc:
             return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], str(exc), counter.count)
         return _report("import", plan_import(listed, scope), counter.count)
@@ -290,7 +325,7 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url)
+            listed = list_scope(client, scope, target.store.url, max_wait=opts.max_wait)
         except ListFailed as exc:
             return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], str(exc), counter.count)
         plan = plan_remove(names, listed, scope)
