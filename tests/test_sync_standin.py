@@ -310,6 +310,12 @@ def test_429_honours_retry_after_backs_off_and_every_key_is_applied(standin: Sta
     assert 0 < sum("after retries" in c.detail for c in report.changes) <= standin.throttled
 
 
+def test_writes_run_in_parallel_up_to_the_concurrency(standin: StandIn, sync_options: dict) -> None:
+    standin.latency = 0.05
+    report = D.push(None, dest(standin), {f"S{i}": "v" for i in range(30)}, concurrency=6, **sync_options)
+    assert report.ok and 3 <= standin.max_in_flight <= 6
+
+
 def test_throttling_wait_is_bounded_and_every_key_is_reported(standin: StandIn, sync_options: dict) -> None:
     standin.throttle_every = 1
     standin.retry_after_ms = 200

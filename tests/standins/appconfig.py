@@ -133,6 +133,9 @@ class StandIn:
         self.bearer_tokens: set[str] = set()
         """Access tokens presented (the stand-in accepts any; tests check which one came)."""
         self.throttled = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Most requests handled at the same time (latency included)."""
         self._writes = 0
         self._lock = threading.Lock()
         self._ca = trustme.CA()
@@ -272,6 +275,16 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_standin/"):
             return self._admin(parts.path, body)
         self.s._record(self.command, parts.path, query, self.headers)
+        with self.s._lock:
+            self.s.in_flight += 1
+            self.s.max_in_flight = max(self.s.max_in_flight, self.s.in_flight)
+        try:
+            return self._serve(parts, query, body)
+        finally:
+            with self.s._lock:
+                self.s.in_flight -= 1
+
+    def _serve(self, parts: Any, query: dict[str, list[str]], body: Any) -> None:
         if self.s.latency:
             time.sleep(self.s.latency)
         if not (self.headers.get("Authorization") or "").startswith("Bearer "):
@@ -283,19 +296,21 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._scripted_answer(scripted)
             return self._list(query)
         if parts.path.startswith("/kv/"):
-            key = unquote(parts.path[len("/kv/"):])
-            scripted = self.s._scripted(self.command, key)
-            if scripted == "lost":
-                self._one(key, _label_param(query), body, answer=False)
-                scripted = "reset"
-            if scripted is not None:
-                return self._scripted_answer(scripted)
-            if self.command in WRITE_METHODS and self.s._throttle():
-                problem = {"type": "https://azconfig.io/errors/too-many-requests",
-                           "title": "Resource utilization has surpassed the assigned quota", "policy": "Total Requests", "status": 429}
-                return self._send(429, problem, PROBLEM, {"retry-after-ms": str(self.s.retry_after_ms)})
-            return self._one(key, _label_param(query), body)
+            return self._kv(unquote(parts.path[len("/kv/"):]), query, body)
         return self._send(404)
+
+    def _kv(self, key: str, query: dict[str, list[str]], body: Any) -> None:
+        scripted = self.s._scripted(self.command, key)
+        if scripted == "lost":
+            self._one(key, _label_param(query), body, answer=False)
+            scripted = "reset"
+        if scripted is not None:
+            return self._scripted_answer(scripted)
+        if self.command in WRITE_METHODS and self.s._throttle():
+            problem = {"type": "https://azconfig.io/errors/too-many-requests",
+                       "title": "Resource utilization has surpassed the assigned quota", "policy": "Total Requests", "status": 429}
+            return self._send(429, problem, PROBLEM, {"retry-after-ms": str(self.s.retry_after_ms)})
+        return self._one(key, _label_param(query), body)
 
     do_GET = do_PUT = do_DELETE = do_POST = _handle
 
