@@ -212,7 +212,7 @@ class Executor:
         while True:
             epoch = self.limit.acquire(self._deadline)
             if epoch is None:
-                return Outcome(Status.FAILED, f"not applied: the run's deadline ({self.timeout:.0f} s) passed; {last}")
+                return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}")
             success = False
             try:
                 status, headers, error = self._send(step)
@@ -238,7 +238,7 @@ class Executor:
                     if not over:
                         self.throttle_waited += wait
                 if throttled >= THROTTLE_ATTEMPTS or over:
-                    return Outcome(Status.FAILED, f"{last}; gave up (waits are capped at {self.max_wait:.0f} s per run)")
+                    return Outcome(Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)")
                 self.limit.throttled(epoch, wait)
                 continue
             if status is None or status >= 500 or status == 408:

@@ -221,16 +221,18 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
 
 
-def list_scope(client: Any, scope: Scope, store_url: str, *, max_wait: float = DEFAULT_MAX_WAIT, sleep: Any = None) -> list[Entry]:
+def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float] | None = None, deadline: float | None = None,
+               sleep: Any = None) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
     its key prefix only, reserved characters escaped; next-page links must stay on the store.
-    Throttling and transient errors are retried with bounded waits (``_get_page``)."""
+    Throttling and transient errors are retried with bounded waits (``_get_page``), drawn from the
+    run's ``budget`` (seconds, shared with the writes); no page is requested after ``deadline``."""
     import time
     from azure.core.rest import HttpRequest
 
     from ..store import API_VERSION
 
-    budget = [max_wait]
+    budget = budget if budget is not None else [DEFAULT_MAX_WAIT]
     params = {"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION, "label": scope.label_filter}
     if scope.key_filter is not None:
         params["key"] = scope.key_filter
@@ -238,6 +240,8 @@ def list_scope(client: Any, scope: Scope, store_url: str, *, max_wait: float = D
     out: list[Entry] = []
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise ListFailed("the run's deadline passed while listing")
         response = _get_page(client, request, budget, sleep or time.sleep)
         try:
             body = response.json()
@@ -287,13 +291,29 @@ def _push_mode(config: DestinationConfig, initial: bool) -> str:
     return config.initial_sync if initial else OVERWRITE
 
 
+class _Run:
+    """One run's shared bounds: the deadline and the budget of throttling waits (list and writes)."""
+
+    def __init__(self, opts: RunOptions) -> None:
+        import time
+
+        self.deadline = time.monotonic() + opts.timeout
+        self.budget = [opts.max_wait]
+
+    def left(self) -> float:
+        import time
+
+        return max(0.0, self.deadline - time.monotonic())
+
+
 def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False) -> SyncReport:
+    run = _Run(opts)
     target = resolve(connection, destination, opts)
     desired = desired_entries(secrets, target.config)
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, max_wait=opts.max_wait)
+            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
             return _list_failed("push" if apply else "plan", keys, str(exc), counter.count)
@@ -301,22 +321,24 @@ def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, 
                          mode=_push_mode(target.config, initial))
         if not apply:
             return _report("plan", plan, counter.count)
-        outcomes = _execute(client, plan.writes, plan.deletes, opts)
+        outcomes = _execute(client, plan.writes, plan.deletes, opts, run)
         return _report("push", plan, counter.count, outcomes)
 
 
 def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncReport:
+    run = _Run(opts)
     target = resolve(connection, destination, opts)
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, max_wait=opts.max_wait)
+            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
         except ListFailed as exc:
             return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], str(exc), counter.count)
         return _report("import", plan_import(listed, scope), counter.count)
 
 
 def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: RunOptions) -> SyncReport:
+    run = _Run(opts)
     target = resolve(connection, destination, opts)
     names = list(names.keys() if isinstance(names, Mapping) else names)
     errors = [FieldError(f"names[{n!r}]", p) for n in names if (p := secret_name_problem(n))]
@@ -325,15 +347,15 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, max_wait=opts.max_wait)
+            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
         except ListFailed as exc:
             return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], str(exc), counter.count)
         plan = plan_remove(names, listed, scope)
-        outcomes = _execute(client, [], plan.deletes, opts)
+        outcomes = _execute(client, [], plan.deletes, opts, run)
         return _report("remove", plan, counter.count, outcomes)
 
 
-def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions) -> dict[int, Any]:
-    executor = Executor(client, concurrency=opts.concurrency, max_wait=opts.max_wait, timeout=opts.timeout,
+def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run) -> dict[int, Any]:
+    executor = Executor(client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(),
                         progress=opts.progress)
     return executor.run(writes, deletes)
