@@ -122,6 +122,14 @@ def test_cli_import_writes_a_private_file(azure_vcr: Any, cli_env: StandIn, tmp_
     assert "Key Vault references (written as their secret URI): REF" in err and CANARY not in text + err
 
 
+def test_cli_says_when_the_destination_is_blocked(cli_env: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: Any) -> None:
+    monkeypatch.setenv("APP_CONNECTIONS_BLOCKED_PLUGINS", "azure-app-configuration")
+    (tmp_path / "s.env").write_text("A=1\n")
+    assert run("sync", "push", "--from", str(tmp_path / "s.env"), "--endpoint", cli_env.endpoint, *connection_flags())[0] == 2
+    assert "no 'azure-app-configuration' sync destination is registered" in capsys.readouterr().err
+
+
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True

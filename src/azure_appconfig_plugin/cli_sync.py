@@ -89,12 +89,22 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
+def _sync_destination() -> Any:
+    """Our destination, found the way a host finds it (through ``register_secret_syncs``)."""
     from .loader import load_plugins
+
+    registry = load_plugins()
+    if DESTINATION not in registry.syncs:
+        raise InvalidInput(errors=[FieldError("plugin", f"no {DESTINATION!r} sync destination is registered "
+                                                        "(is azure-appconfig-plugin blocked in APP_CONNECTIONS_BLOCKED_PLUGINS?)")])
+    return registry.syncs[DESTINATION]
+
+
+def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
     from .sync.secret_files import read_secrets
 
     secrets = read_secrets(args.from_file)
-    destination_obj = load_plugins().syncs[DESTINATION]
+    destination_obj = _sync_destination()
     destination = destination_obj.parse_destination(_destination(args))
     connection, on_rotate = _connection(args)
     apply = args.sync_command == "push"
@@ -106,11 +116,10 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_sync_import(args: argparse.Namespace, out: TextIO) -> int:
-    from .loader import load_plugins
     from .sync.secret_files import file_format, write_secrets
 
     file_format(args.to_file, "--to")
-    destination_obj = load_plugins().syncs[DESTINATION]
+    destination_obj = _sync_destination()
     destination = destination_obj.parse_destination(_destination(args))
     connection, on_rotate = _connection(args)
     report = destination_obj.import_secrets(connection, destination, on_rotate=on_rotate)
