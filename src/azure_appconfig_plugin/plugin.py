@@ -21,4 +21,5 @@ def register_connection_types(register: Callable[[ConnectionType], None]) -> Non
 # optionalhook: a host whose copy of the contract predates register_secret_syncs still loads us.
 @hookimpl(optionalhook=True)
 def register_secret_syncs(register: Callable[[AppConfigurationDestination], None]) -> None:
-    register(AppConfigurationDestination())
+    add = getattr(register, "add", register)  # a typed registrar (register.add) or a plain callable
+    add(AppConfigurationDestination())
