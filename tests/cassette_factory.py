@@ -208,10 +208,12 @@ def main() -> None:
 
     from cassettes_methods import build as build_methods
     from cassettes_store import build as build_store
+    from cassettes_sync import build as build_sync
 
     build_auth()
     build_store()
     build_methods()
+    build_sync()
 
 
 if __name__ == "__main__":

@@ -273,7 +273,7 @@ def test_registration_wrapper_and_attribution() -> None:
     )
     registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
     assert mods.seen == ["ConnectionTypeRegistrar"]
-    assert SLUG in registry.types and list(registry.syncs) == ["azure-app-configuration-sync"]
+    assert SLUG in registry.types and list(registry.syncs) == ["azure-app-configuration", "azure-app-configuration-sync"]  # ours, then the test plugin's
     assert sorted((f.plugin, f.stage) for f in registry.failures) == [("broken", "register"), ("syncs", "duplicate")]
 
 

@@ -165,6 +165,9 @@ def build_parser(registry: Any = None) -> argparse.ArgumentParser:
     add_commands(sub, method_choices(registry))
     add_plugin_commands(sub)
     parser.set_defaults(registry=registry)
+    from .cli_sync import add_commands as add_sync_commands
+
+    add_sync_commands(sub)
     return parser
 
 

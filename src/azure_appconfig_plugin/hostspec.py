@@ -62,7 +62,9 @@ def register_secret_syncs(register: SecretSyncRegistrar) -> None:
 
     Call ``register.add(destination)`` once per destination (``register(destination)`` is the
     same call). A destination has ``slug``, ``name`` and ``connection_type`` (the slug of the
-    connection type it syncs through). Slugs are unique; the loader reports a duplicate.
+    connection type it syncs through); this package's also has ``destination_schema()``,
+    ``parse_destination(data)`` and the operations ``plan``, ``push``, ``import_secrets`` and
+    ``remove``. Slugs are unique; the loader reports a duplicate.
     """
 
 

@@ -13,7 +13,7 @@ from .connection import SLUG, build_connection_type
 from .hostspec import CONTRACT_VERSION, hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .registrars import ConnectionTypeRegistrar
+    from .registrars import ConnectionTypeRegistrar, SecretSyncRegistrar
     from .reports import ValidationRequest
 
 APP_CONNECTIONS_CONTRACT = CONTRACT_VERSION
@@ -34,3 +34,12 @@ def validate_connection(request: ValidationRequest) -> Any:
     from .checks import run_checks
 
     return run_checks(request)
+
+
+# optionalhook: a host whose copy of the contract predates register_secret_syncs still loads us.
+@hookimpl(optionalhook=True)
+def register_secret_syncs(register: SecretSyncRegistrar) -> None:
+    from .sync.destination import AppConfigurationDestination
+
+    add = getattr(register, "add", register)  # a contract 1.0 host passes a plain callable
+    add(AppConfigurationDestination())

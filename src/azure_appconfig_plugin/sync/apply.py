@@ -1,0 +1,362 @@
+"""Apply a plan: conditional writes, then deletes, with adaptive concurrency and bounded retries.
+
+- creates send ``If-None-Match: *``; updates and deletes ``If-Match`` with the ETag seen when listing;
+  412 is a ``conflict`` and 409 ``locked``, per key, never retried or overwritten;
+- writes run first; deletes run only when every write was applied;
+- 429: the whole run pauses for ``retry-after-ms`` / ``Retry-After`` (each wait capped, the total
+  capped by ``max_wait``), concurrency halves, and grows again by one after as many successes as
+  the current limit; 5xx and connection resets are retried with jittered exponential back-off;
+- when a retried write or delete answers 412, the entry is read back: if it already holds what we
+  sent (our first attempt landed, its answer was lost) the key counts as applied;
+- the run has a deadline; a key that could not be attempted in time is reported ``failed``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
+
+import attrs
+
+from .entries import Entry
+from .plan import Step, same
+from .report import Action, Status
+
+DEFAULT_CONCURRENCY = 32
+MAX_CONCURRENCY = 128
+TRANSIENT_ATTEMPTS = 4
+THROTTLE_ATTEMPTS = 8
+MAX_SINGLE_WAIT = 30.0
+DEFAULT_MAX_WAIT = 120.0
+DEFAULT_TIMEOUT = 900.0
+BACKOFF_BASE = 0.25
+BACKOFF_MAX = 8.0
+DEFAULT_RETRY_AFTER = 1.0
+HALVE_INTERVAL = 1.0
+"""At most one halving per second: a burst of 429s answering requests sent together is one signal."""
+
+Progress = Callable[[int, int], None]
+
+
+class RequestCounter:
+    """An azure-core per-retry policy that counts HTTP requests sent (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    # SansIOHTTPPolicy protocol (duck-typed so this module does not import azure at import time)
+    def on_request(self, request: Any) -> None:
+        with self._lock:
+            self.count += 1
+
+    def on_response(self, request: Any, response: Any) -> None:
+        return None
+
+    def on_exception(self, request: Any) -> None:
+        return None
+
+
+def counting_policy(counter: RequestCounter) -> Any:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class _Counting(SansIOHTTPPolicy):  # type: ignore[misc,type-arg]
+        def on_request(self, request: Any) -> None:
+            counter.on_request(request)
+
+    return _Counting()
+
+
+class AdaptiveLimit:
+    """A concurrency limit that halves on 429 (once per burst: only for a request granted since the
+    last halving, and at most once per ``halve_interval``) and grows by one after ``limit``
+    successes; a 429 also holds every new request until the server's retry-after has passed."""
+
+    def __init__(self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = self.maximum
+        self.lowest = self.maximum
+        self._active = 0
+        self._streak = 0
+        self._epoch = 0
+        self._resume_at = 0.0
+        self._halved_at = float("-inf")
+        self._halve_interval = halve_interval
+        self._clock = clock
+        self._cond = threading.Condition()
+
+    def acquire(self, deadline: float) -> int | None:
+        """Wait for a slot; the epoch the slot was granted in, or None when the deadline passed."""
+        with self._cond:
+            while True:
+                now = self._clock()
+                if now >= deadline:
+                    return None
+                if self._active < self.limit and now >= self._resume_at:
+                    self._active += 1
+                    return self._epoch
+                wake = min(deadline, self._resume_at if now < self._resume_at else deadline) - now
+                self._cond.wait(timeout=max(0.001, min(wake, 0.5)))
+
+    def release(self, *, success: bool) -> None:
+        with self._cond:
+            self._active -= 1
+            if success:
+                self._streak += 1
+                if self._streak >= self.limit and self.limit < self.maximum:
+                    self.limit += 1
+                    self._streak = 0
+            self._cond.notify_all()
+
+    def throttled(self, epoch: int, wait: float) -> None:
+        """A 429 on a request granted in ``epoch``: halve once per epoch, pause everyone for ``wait``."""
+        with self._cond:
+            now = self._clock()
+            if epoch == self._epoch and now - self._halved_at >= self._halve_interval:
+                self._halved_at = now
+                self.limit = max(1, self.limit // 2)
+                self.lowest = min(self.lowest, self.limit)
+                self._epoch += 1
+            self._streak = 0
+            self._resume_at = max(self._resume_at, now + wait)
+            self._cond.notify_all()
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """``retry-after-ms`` / ``x-ms-retry-after-ms`` (milliseconds) or ``Retry-After`` (seconds)."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            value = float(str(raw).strip()) * scale
+        except ValueError:
+            continue  # an HTTP date: fall back to the default
+        if value >= 0:
+            return value
+    return None
+
+
+@attrs.frozen
+class Outcome:
+    status: Status
+    detail: str
+
+
+@attrs.define
+class Executor:
+    """Runs the write and delete steps of a plan against one client."""
+
+    client: Any
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_wait: float = DEFAULT_MAX_WAIT
+    timeout: float = DEFAULT_TIMEOUT
+    progress: Progress | None = None
+    sleep: Callable[[float], None] = time.sleep
+    limit: AdaptiveLimit = attrs.field(init=False)
+    throttle_waited: float = attrs.field(init=False, default=0.0)
+    throttles: int = attrs.field(init=False, default=0)
+    _deadline: float = attrs.field(init=False, default=0.0)
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
+    _done: int = attrs.field(init=False, default=0)
+    _total: int = attrs.field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        self.concurrency = max(1, min(MAX_CONCURRENCY, int(self.concurrency)))
+        self.limit = AdaptiveLimit(self.concurrency)
+
+    def run(self, writes: Sequence[Step], deletes: Sequence[Step]) -> dict[int, Outcome]:
+        """Outcomes by ``id(step)``; deletes run only when every write was applied."""
+        self._deadline = time.monotonic() + self.timeout
+        self._total = len(writes) + len(deletes)
+        outcomes = self._run_all(writes)
+        blocked = [o for o in outcomes.values() if o.status != Status.APPLIED]
+        if deletes and blocked:
+            why = (f"not deleted: {len(blocked)} write(s) failed or conflicted, so no delete is run "
+                   "(nothing is lost; fix them and push again)")
+            outcomes.update({id(s): Outcome(Status.NOT_RUN, why) for s in deletes})
+            self._tick(len(deletes))
+        else:
+            outcomes.update(self._run_all(deletes))
+        return outcomes
+
+    def _tick(self, n: int = 1) -> None:
+        if self.progress is None:
+            return
+        with self._lock:  # one caller at a time: a progress bar never interleaves its redraws
+            self._done += n
+            self.progress(self._done, self._total)
+
+    def _run_all(self, steps: Sequence[Step]) -> dict[int, Outcome]:
+        if not steps:
+            return {}
+        workers = min(self.concurrency, len(steps))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="appconfig-sync") as pool:
+            results = list(pool.map(self._one, steps))
+        return {id(s): o for s, o in zip(steps, results)}
+
+    def _one(self, step: Step) -> Outcome:
+        try:
+            return self._attempts(step)
+        finally:
+            self._tick()
+
+    def _attempts(self, step: Step) -> Outcome:
+        transient = throttled = 0
+        last = "no attempt was made"
+        while True:
+            epoch = self.limit.acquire(self._deadline)
+            if epoch is None:
+                return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}")
+            success = False
+            try:
+                status, headers, error = self._send(step)
+                success = status is not None and status < 300
+            finally:
+                self.limit.release(success=success)
+            retried = transient + throttled > 0
+            if success:
+                return Outcome(Status.APPLIED, _applied(step, retried))
+            if status == 412:
+                if retried and self._landed(step):
+                    return Outcome(Status.APPLIED, _applied(step, True) + "; confirmed by reading it back")
+                return Outcome(Status.CONFLICT, _conflict(step))
+            if status == 409:
+                return Outcome(Status.LOCKED, "entry is locked (read-only) (409); not changed")
+            if status == 429:
+                throttled += 1
+                wait = min(MAX_SINGLE_WAIT, retry_after_seconds(headers) or DEFAULT_RETRY_AFTER)
+                last = f"throttled (429) {throttled} time(s)"
+                with self._lock:
+                    self.throttles += 1
+                    over = self.throttle_waited + wait > self.max_wait
+                    if not over:
+                        self.throttle_waited += wait
+                if throttled >= THROTTLE_ATTEMPTS or over:
+                    return Outcome(Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)")
+                self.limit.throttled(epoch, wait)
+                continue
+            if status is None or status >= 500 or status == 408:
+                transient += 1
+                last = f"{error or status} (attempt {transient})"
+                if transient >= TRANSIENT_ATTEMPTS:
+                    return Outcome(Status.FAILED, f"{last}; gave up after {transient} attempts")
+                delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5)
+                if time.monotonic() + delay >= self._deadline:
+                    return Outcome(Status.FAILED, f"{last}; no time left before the run's deadline")
+                self.sleep(delay)
+                continue
+            return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
+
+    def _send(self, step: Step) -> tuple[int | None, Any, str | None]:
+        """One conditional request through the client's pipeline (auth, Sync-Token, the one HTTP policy);
+        the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
+        from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+
+        try:
+            response = self.client.send_request(_request(step), retry_total=0)
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            return None, None, _short(f"{type(exc).__name__}: {exc}")
+        except AzureError as exc:
+            return None, None, _short(f"{type(exc).__name__}: {exc}")
+        status = int(response.status_code)
+        return status, response.headers, None if status < 300 else _error_text(response)
+
+    def _landed(self, step: Step) -> bool:
+        """After a retried request answered 412: does the store already hold what we sent?"""
+        from azure.core.exceptions import AzureError
+
+        try:
+            response = self.client.send_request(_request(step, read=True), retry_total=0)
+        except AzureError:
+            return False
+        if response.status_code == 404:
+            return step.change.action == Action.DELETE
+        if response.status_code != 200 or step.change.action == Action.DELETE or step.desired is None:
+            return False
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        found = Entry(step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {})
+        return same(step.desired, found)
+
+
+KV_ACCEPT = "application/vnd.microsoft.appconfig.kv+json, application/problem+json"
+
+
+def _request(step: Step, *, read: bool = False) -> Any:
+    """The REST request for a step: ``PUT``/``DELETE``/``GET /kv/{key}?label=`` with its precondition.
+
+    The label of a single key is sent as is (reserved characters are escaped only in filters); the
+    null label is sent as no label parameter."""
+    import json
+    from urllib.parse import quote
+
+    from azure.core.rest import HttpRequest
+
+    from ..store import API_VERSION
+
+    change = step.change
+    params = {"api-version": API_VERSION}
+    if change.label is not None:
+        params["label"] = change.label
+    url = f"/kv/{quote(change.key, safe='')}"
+    headers = {"Accept": KV_ACCEPT}
+    if read:
+        return HttpRequest("GET", url, params=params, headers=headers)
+    if change.action == Action.DELETE:
+        assert step.existing is not None
+        headers["If-Match"] = f'"{step.existing.etag}"'
+        return HttpRequest("DELETE", url, params=params, headers=headers)
+    want = step.desired
+    assert want is not None
+    if change.action == Action.CREATE:
+        headers["If-None-Match"] = "*"
+    else:
+        assert step.existing is not None
+        headers["If-Match"] = f'"{step.existing.etag}"'
+    body: dict[str, Any] = {"key": want.key}
+    if want.label is not None:
+        body["label"] = want.label
+    body["value"] = want.value
+    if want.content_type is not None:
+        body["content_type"] = want.content_type
+    body["tags"] = dict(want.tags)
+    headers["Content-Type"] = "application/json"
+    return HttpRequest("PUT", url, params=params, headers=headers, content=json.dumps(body))
+
+
+def _error_text(response: Any) -> str:
+    """The service's problem title (bounded, printable), or the reason phrase."""
+    try:
+        body = response.json() if response.text() else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("title", "detail"):
+            if isinstance(body.get(key), str) and body[key]:
+                return _short(body[key])
+    return _short(str(getattr(response, "reason", "") or ""))
+
+
+def _applied(step: Step, retried: bool) -> str:
+    what = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}[step.change.action]
+    return what + (" after retries" if retried else "")
+
+
+def _conflict(step: Step) -> str:
+    if step.change.action == Action.CREATE:
+        return "conflict (412): the entry was created by someone else since it was listed; not overwritten"
+    return "conflict (412): the entry changed since it was listed; not overwritten (push again to re-plan)"
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """Untrusted text (server reasons, transport errors): first line, printable characters, bounded."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return "".join(c if c.isprintable() else " " for c in first)[:limit]

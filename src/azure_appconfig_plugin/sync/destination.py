@@ -1,0 +1,75 @@
+"""The ``azure-app-configuration`` sync destination, registered through ``register_secret_syncs``.
+
+Import-light (the entry point imports this module at registration): everything else is imported
+inside the operations.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import DestinationConfig
+    from .report import SyncReport
+
+SLUG = "azure-app-configuration"
+NAME = "Azure App Configuration"
+CONNECTION_TYPE = "azure-app-configuration"
+
+
+class AppConfigurationDestination:
+    """Push a platform's secrets into an App Configuration store, import them, or remove them.
+
+    Every operation takes the stored connection (``credentials.to_dict()``) or its credentials, the
+    destination (a mapping of its fields, or the result of ``parse_destination``), and options:
+    ``token_credential``, ``client_options``, ``env``, ``concurrency``, ``max_wait``, ``timeout``,
+    ``progress(done, total)``, ``on_rotate``, ``settings``, ``connection_type``. Bad input raises
+    ``InvalidInput`` (naming every bad item) before any token or request; everything the store
+    answers is in the returned ``SyncReport``.
+    """
+
+    slug = SLUG
+    name = NAME
+    connection_type = CONNECTION_TYPE
+
+    def __repr__(self) -> str:
+        return "AppConfigurationDestination()"
+
+    def destination_schema(self) -> dict[str, Any]:
+        """JSON Schema (draft 2020-12) of the destination's fields."""
+        from .config import destination_schema
+
+        return destination_schema()
+
+    def parse_destination(self, data: Mapping[str, Any], *, env: Mapping[str, str] | None = None) -> DestinationConfig:
+        from .config import parse_destination
+
+        return parse_destination(data, env=env)
+
+    def plan(self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any) -> SyncReport:
+        """What ``push`` would do: lists the scope, sends no write."""
+        from .engine import run_options, run_push
+
+        return run_push(connection, destination, secrets, run_options(options), apply=False, initial=initial)
+
+    def push(self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any) -> SyncReport:
+        """Make the scope match ``secrets`` (name -> value, or name -> ``Secret``/``{value, contentType, tags}``).
+
+        ``initial=True`` applies the destination's ``initialSync`` mode (the first sync of a
+        connection); otherwise the platform is the source of truth."""
+        from .engine import run_options, run_push
+
+        return run_push(connection, destination, secrets, run_options(options), apply=True, initial=initial)
+
+    def import_secrets(self, connection: Any, destination: Any, **options: Any) -> SyncReport:
+        """Read the scope: ``report.imported`` maps secret names to values (Key Vault references
+        as their secret URI, named in ``report.references``)."""
+        from .engine import run_import, run_options
+
+        return run_import(connection, destination, run_options(options))
+
+    def remove(self, connection: Any, destination: Any, names: Iterable[str], **options: Any) -> SyncReport:
+        """Delete the entries the given secret names map to inside the scope, and nothing else."""
+        from .engine import run_options, run_remove
+
+        return run_remove(connection, destination, names, run_options(options))

@@ -1,0 +1,361 @@
+"""I/O at the edges: check the endpoint, get a credential, open ONE client, list the scope once,
+plan, apply. The destination's operations (``destination.py``) call these.
+
+Order of checks: the destination and the secrets are parsed and the endpoint is checked against the
+connection's cloud and the allow-list before any token is requested or any request is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterable, Iterator, Mapping
+
+import attrs
+
+from ..errors import FieldError, InvalidInput
+from ..records import Credentials
+from .apply import DEFAULT_CONCURRENCY, DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, Executor, Progress, RequestCounter, counting_policy
+from .config import DestinationConfig, parse_destination
+from .entries import Entry, desired_entries
+from .plan import OVERWRITE, Plan, Step, plan_import, plan_push, plan_remove
+from .report import Status, SyncReport
+from .scope import Scope, secret_name_problem
+
+LIST_FIELDS = ["key", "label", "value", "content_type", "tags", "etag", "locked"]
+
+
+@attrs.frozen
+class RunOptions:
+    token_credential: Any = None
+    """An azure-core TokenCredential to use instead of one built from the connection."""
+    client_options: Mapping[str, Any] = attrs.field(factory=dict)
+    """Extra client keywords (e.g. ``connection_verify`` for a private CA)."""
+    env: Mapping[str, str] | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_wait: float = DEFAULT_MAX_WAIT
+    timeout: float = DEFAULT_TIMEOUT
+    progress: Progress | None = None
+    on_rotate: Any = None
+    settings: Any = None
+    connection_type: Any = None
+
+
+def run_options(options: Mapping[str, Any]) -> RunOptions:
+    """``RunOptions`` from an operation's keywords; an unknown keyword is bad input, named."""
+    known = {a.name for a in attrs.fields(RunOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidInput(errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown])
+    return RunOptions(**options)
+
+
+def load_connection(connection: Any, ctype: Any) -> Credentials:
+    if isinstance(connection, Mapping):
+        from ..schema import load_credentials
+
+        method = connection.get("method")
+        if method in ("oauth", "client-secret"):
+            return load_credentials(connection)
+        if isinstance(method, str) and method in ctype.methods:
+            return ctype.method(method).parse({k: v for k, v in connection.items() if k != "method"})
+        raise InvalidInput(errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")])
+    if hasattr(connection, "method") and hasattr(connection, "to_dict"):
+        return connection  # type: ignore[no-any-return]
+    raise InvalidInput(errors=[FieldError("connection", "must be the stored connection (a mapping) or its credentials")])
+
+
+@attrs.frozen
+class Target:
+    config: DestinationConfig
+    store: Any
+    credentials: Credentials | None
+
+
+def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
+    """Parse everything and check the endpoint against the connection's cloud: no I/O, no token."""
+    from ..clouds import get_cloud
+    from ..endpoints import parse_endpoint
+
+    config = parse_destination(destination, env=opts.env)
+    ctype = opts.connection_type
+    if ctype is None:
+        from ..connection import build_connection_type
+
+        ctype = build_connection_type()
+    credentials = None
+    if connection is not None or opts.token_credential is None:
+        credentials = load_connection(connection, ctype)
+    cloud = get_cloud(getattr(credentials, "cloud", None))
+    store = parse_endpoint(config.endpoint, cloud=cloud, env=opts.env)
+    return Target(config, store, credentials)
+
+
+def token_credential(target: Target, opts: RunOptions) -> Any:
+    if opts.token_credential is not None:
+        return opts.token_credential
+    ctype = opts.connection_type
+    if ctype is None:
+        from ..connection import build_connection_type
+
+        ctype = build_connection_type()
+    creds = target.credentials
+    assert creds is not None
+    extra = {"settings": opts.settings} if creds.method == "oauth" and opts.settings is not None else {}
+    return ctype.method(creds.method).token_credential(creds, on_rotate=opts.on_rotate, **extra)
+
+
+_TRANSPORT_OPTIONS = ("connection_verify", "connection_cert")
+
+
+@contextlib.contextmanager
+def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, RequestCounter]]:
+    """One client per run (its Sync-Token policy echoes the store's tokens), created through
+    ``store.make_client``, on a connection pool as large as the concurrency.
+
+    The environment's proxy and CA-bundle settings (``HTTPS_PROXY``/``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) are read once per run rather than on every request
+    (requests' per-request environment and ``.netrc`` look-ups cost more CPU than the rest of a
+    request's client-side work)."""
+    import os
+
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from urllib3.util.retry import Retry
+
+    from .. import store as store_module
+
+    counter = RequestCounter()
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(target.store.url))
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, opts.concurrency),
+                                            max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+    session.mount("https://", adapter)
+    client_options = dict(opts.client_options)
+    transport_options = {k: client_options.pop(k) for k in _TRANSPORT_OPTIONS if k in client_options}
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and "connection_verify" not in transport_options:
+        transport_options["connection_verify"] = bundle
+    transport = RequestsTransport(session=session, session_owner=True, use_env_settings=False,
+                                  connection_timeout=10, read_timeout=30, **transport_options)
+    client = store_module.make_client(target.store, token_credential(target, opts), transport=transport,
+                                      per_retry_policies=[counting_policy(counter)], **client_options)
+    with client:
+        yield client, counter
+
+
+class ListFailed(Exception):
+    """Listing the scope did not complete; nothing was planned or changed."""
+
+
+MAX_PAGES = 10_000
+"""1,000,000 entries at the service's 100 per page: more means a server answering in a loop."""
+KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/problem+json"
+
+
+def _next_request(link: str, store_url: str) -> Any:
+    """The next page's request; the link must stay on the store (same scheme, host and port) and path ``/kv``."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from azure.core.rest import HttpRequest
+
+    from ..store import API_VERSION
+
+    parts, store = urlsplit(link), urlsplit(store_url)
+    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (store.scheme, store.netloc.lower()):
+        raise ListFailed(f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed")
+    if parts.path != "/kv":
+        raise ListFailed(f"the store sent a next-page link outside /kv ({parts.path[:100]}); not followed")
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params["api-version"] = API_VERSION
+    return HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
+
+
+def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
+    link = body.get("@nextLink")
+    if isinstance(link, str) and link:
+        return link
+    header = response.headers.get("Link") or ""
+    if 'rel="next"' in header and "<" in header and ">" in header:
+        return header[header.index("<") + 1: header.index(">")]
+    return None
+
+
+def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any:
+    """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
+    ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
+    import random
+
+    from azure.core.exceptions import AzureError
+
+    from .apply import BACKOFF_BASE, BACKOFF_MAX, DEFAULT_RETRY_AFTER, MAX_SINGLE_WAIT, THROTTLE_ATTEMPTS, TRANSIENT_ATTEMPTS
+    from .apply import _error_text, _short, retry_after_seconds
+
+    transient = throttled = 0
+    while True:
+        try:
+            response = client.send_request(request, retry_total=0)
+        except AzureError as exc:
+            transient += 1
+            if transient >= TRANSIENT_ATTEMPTS:
+                raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
+            sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
+            continue
+        status = response.status_code
+        if status == 200:
+            return response
+        if status == 429:
+            throttled += 1
+            wait = min(MAX_SINGLE_WAIT, retry_after_seconds(response.headers) or DEFAULT_RETRY_AFTER)
+            if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
+                raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
+            budget[0] -= wait
+            sleep(wait)
+            continue
+        if status >= 500 or status == 408:
+            transient += 1
+            if transient >= TRANSIENT_ATTEMPTS:
+                raise ListFailed(f"{status}: {_error_text(response) or 'server error'} after {transient} attempts")
+            sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
+            continue
+        raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
+
+
+def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float] | None = None, deadline: float | None = None,
+               sleep: Any = None) -> list[Entry]:
+    """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
+    its key prefix only, reserved characters escaped; next-page links must stay on the store.
+    Throttling and transient errors are retried with bounded waits (``_get_page``), drawn from the
+    run's ``budget`` (seconds, shared with the writes); no page is requested after ``deadline``."""
+    import time
+    from azure.core.rest import HttpRequest
+
+    from ..store import API_VERSION
+
+    budget = budget if budget is not None else [DEFAULT_MAX_WAIT]
+    params = {"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION, "label": scope.label_filter}
+    if scope.key_filter is not None:
+        params["key"] = scope.key_filter
+    request = HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise ListFailed("the run's deadline passed while listing")
+        response = _get_page(client, request, budget, sleep or time.sleep)
+        try:
+            body = response.json()
+            items = body.get("items") or []
+        except (ValueError, AttributeError):
+            raise ListFailed("the store's answer is not a key-value list") from None
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                continue
+            key, tags = item["key"], item.get("tags") or {}
+            out.append(Entry(key, item.get("label") or None, item.get("value"), item.get("content_type"),
+                             tags if isinstance(tags, dict) else {}, item.get("etag"), bool(item.get("locked")),
+                             scope.name_for(key)))
+        link = _link_next(response, body)
+        if not link:
+            return out
+        if link in seen:
+            raise ListFailed("the store sent the same next-page link twice; not followed")
+        seen.add(link)
+        request = _next_request(link, store_url)
+    raise ListFailed(f"more than {MAX_PAGES} pages; stopped")
+
+
+def _list_failed(operation: str, keys: list[tuple[str, str | None, str | None]], why: str, requests: int) -> SyncReport:
+    from .report import Action, Change
+
+    detail = f"not attempted: listing the scope failed ({why}); nothing was changed"
+    changes = tuple(Change(k, label, Action.NONE, Status.FAILED, detail, name) for k, label, name in keys)
+    return SyncReport(operation, changes, requests)
+
+
+def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, Any] | None = None) -> SyncReport:
+    changes = []
+    for step in plan.steps:
+        change = step.change
+        outcome = (outcomes or {}).get(id(step))
+        if outcome is not None:
+            detail = f"{outcome.detail} ({change.detail})" if outcome.status == Status.APPLIED and change.detail else outcome.detail
+            change = attrs.evolve(change, status=outcome.status, detail=detail)
+        elif operation != "plan" and change.status == Status.PLANNED:
+            change = attrs.evolve(change, status=Status.IMPORTED)  # an import step of a push: nothing to send
+        changes.append(change)
+    return SyncReport(operation, tuple(changes), requests, dict(plan.imported), plan.references)
+
+
+def _push_mode(config: DestinationConfig, initial: bool) -> str:
+    return config.initial_sync if initial else OVERWRITE
+
+
+class _Run:
+    """One run's shared bounds: the deadline and the budget of throttling waits (list and writes)."""
+
+    def __init__(self, opts: RunOptions) -> None:
+        import time
+
+        self.deadline = time.monotonic() + opts.timeout
+        self.budget = [opts.max_wait]
+
+    def left(self) -> float:
+        import time
+
+        return max(0.0, self.deadline - time.monotonic())
+
+
+def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False) -> SyncReport:
+    run = _Run(opts)
+    target = resolve(connection, destination, opts)
+    desired = desired_entries(secrets, target.config)
+    scope = target.config.scope
+    with open_client(target, opts) as (client, counter):
+        try:
+            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+        except ListFailed as exc:
+            keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
+            return _list_failed("push" if apply else "plan", keys, str(exc), counter.count)
+        plan = plan_push(desired, listed, scope, delete_missing=target.config.delete_missing,
+                         mode=_push_mode(target.config, initial))
+        if not apply:
+            return _report("plan", plan, counter.count)
+        outcomes = _execute(client, plan.writes, plan.deletes, opts, run)
+        return _report("push", plan, counter.count, outcomes)
+
+
+def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncReport:
+    run = _Run(opts)
+    target = resolve(connection, destination, opts)
+    scope = target.config.scope
+    with open_client(target, opts) as (client, counter):
+        try:
+            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+        except ListFailed as exc:
+            return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], str(exc), counter.count)
+        return _report("import", plan_import(listed, scope), counter.count)
+
+
+def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: RunOptions) -> SyncReport:
+    run = _Run(opts)
+    target = resolve(connection, destination, opts)
+    names = list(names.keys() if isinstance(names, Mapping) else names)
+    errors = [FieldError(f"names[{n!r}]", p) for n in names if (p := secret_name_problem(n))]
+    if errors:
+        raise InvalidInput(errors=errors)
+    scope = target.config.scope
+    with open_client(target, opts) as (client, counter):
+        try:
+            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+        except ListFailed as exc:
+            return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], str(exc), counter.count)
+        plan = plan_remove(names, listed, scope)
+        outcomes = _execute(client, [], plan.deletes, opts, run)
+        return _report("remove", plan, counter.count, outcomes)
+
+
+def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run) -> dict[int, Any]:
+    executor = Executor(client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(),
+                        progress=opts.progress)
+    return executor.run(writes, deletes)

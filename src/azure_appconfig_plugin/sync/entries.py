@@ -1,0 +1,115 @@
+"""The two snapshots a plan compares: desired entries (from the platform's secrets) and listed ones.
+
+``desired_entries`` turns ``{name: value}`` (or ``{name: Secret(...)}``) into entries, rejecting
+bad input before any request and naming each bad item.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import attrs
+
+from ..errors import FieldError, InvalidInput
+from .config import DestinationConfig
+from .scope import (
+    KEY_VAULT_REF_CONTENT_TYPE, KEY_VAULT_REF_MARK, MAX_ENTRY_BYTES, entry_bytes, is_key_vault_uri, key_problem,
+    key_vault_ref_value, secret_name_problem,
+)
+
+
+def _tags(value: Any) -> dict[str, str]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class Secret:
+    """A secret's value with an optional content type and tags."""
+
+    value: str = attrs.field(repr=False)
+    content_type: str | None = None
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags)
+
+
+@attrs.frozen
+class Entry:
+    """One (key, label) entry: desired (no etag) or as listed from the store."""
+
+    key: str
+    label: str | None
+    value: str | None = attrs.field(repr=False)
+    content_type: str | None = None
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags)
+    etag: str | None = None
+    locked: bool = False
+    name: str | None = None
+    """The secret name this entry maps to (desired entries; listed ones inside the scope)."""
+
+    @property
+    def id(self) -> tuple[str, str | None]:
+        return self.key, self.label
+
+    def same_content(self, other: Entry) -> bool:
+        return (self.value, self.content_type or None, dict(self.tags)) == (other.value, other.content_type or None, dict(other.tags))
+
+
+def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
+    if isinstance(raw, Secret):
+        secret = raw
+    elif isinstance(raw, str):
+        secret = Secret(raw)
+    elif isinstance(raw, Mapping) and isinstance(raw.get("value"), str):
+        secret = Secret(raw["value"], raw.get("contentType"), raw.get("tags") or {})
+    else:
+        errors.append(FieldError(f"secrets[{name!r}]", "must be a string, a Secret or {value, contentType, tags}"))
+        return None
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in secret.value):
+        errors.append(FieldError(f"secrets[{name!r}]", "the value is not valid Unicode (lone surrogate)"))
+        return None
+    if secret.content_type is not None and not isinstance(secret.content_type, str):
+        errors.append(FieldError(f"secrets[{name!r}].contentType", "must be a string"))
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in secret.tags.items()):
+        errors.append(FieldError(f"secrets[{name!r}].tags", "must map strings to strings"))
+        return None
+    return secret
+
+
+def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], config: DestinationConfig) -> list[Entry]:
+    """Entries to write, in the secrets' order; ``InvalidInput`` lists every bad secret."""
+    pairs = list(secrets.items()) if isinstance(secrets, Mapping) else list(secrets)
+    scope = config.scope
+    errors: list[FieldError] = []
+    out: list[Entry] = []
+    seen: dict[str, str] = {}
+    for name, raw in pairs:
+        where = f"secrets[{name!r}]"
+        problem = secret_name_problem(name)
+        if problem:
+            errors.append(FieldError(where, f"name {problem}"))
+            continue
+        secret = _as_secret(name, raw, errors)
+        if secret is None:
+            continue
+        key = scope.key_for(name)
+        problem = key_problem(key)
+        if problem:
+            errors.append(FieldError(where, f"key {key!r} {problem}"))
+            continue
+        if key in seen:
+            errors.append(FieldError(where, f"maps to key {key!r}, like secret {seen[key]!r}: target keys must be unique"))
+            continue
+        seen[key] = name
+        value, content_type, tags = secret.value, secret.content_type, dict(secret.tags)
+        if config.key_vault_references == "auto" and secret.content_type is None and is_key_vault_uri(value):
+            value, content_type = key_vault_ref_value(value), KEY_VAULT_REF_CONTENT_TYPE
+            tags[KEY_VAULT_REF_MARK[0]] = KEY_VAULT_REF_MARK[1]
+        size = entry_bytes(key, scope.label, value, content_type, tags)
+        if size > MAX_ENTRY_BYTES:
+            errors.append(FieldError(where, f"entry is {size} bytes; App Configuration allows {MAX_ENTRY_BYTES} "
+                                            "(key + label + value + content type + tags)"))
+            continue
+        out.append(Entry(key, scope.label, value, content_type, tags, name=name))
+    if errors:
+        raise InvalidInput(errors=errors)
+    return out

@@ -1,0 +1,139 @@
+"""What the sync owns in a store: one label, one key prefix/template; never feature flags.
+
+Keys, labels and filters follow App Configuration's rules: a key is not ``.`` or ``..`` and has
+no ``%``; a label the sync writes has no ``*``, ``,`` or ``\\``; in a key or label *filter* the
+reserved characters ``*``, ``,`` and ``\\`` are escaped with a backslash; the null label is
+listed with the filter ``\\0`` (never ``*``, which means every label).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+import attrs
+
+FEATURE_FLAG_PREFIX = ".appconfig.featureflag/"
+FEATURE_FLAG_CONTENT_TYPE = "application/vnd.microsoft.appconfig.ff+json"
+KEY_VAULT_REF_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8"
+KEY_VAULT_REF_MARK = ("azure-appconfig-plugin.sync", "keyvault-reference")
+"""The tag the sync puts on Key Vault references it writes: only those it ever changes or deletes."""
+NULL_LABEL_FILTER = "\0"
+RESERVED = ("\\", "*", ",")
+MAX_ENTRY_BYTES = 10 * 1024
+"""App Configuration's limit on key + label + value + content type + tags."""
+SECRET_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,255}$")
+KEY_VAULT_SECRET_URI = re.compile(
+    r"^https://[A-Za-z0-9](?:[A-Za-z0-9-]{1,22}[A-Za-z0-9])\."
+    r"vault\.(?:azure\.net|usgovcloudapi\.net|azure\.cn|microsoftazure\.de)(?::443)?"
+    r"/secrets/[A-Za-z0-9-]{1,127}(?:/[0-9A-Fa-f]{32})?/?$"
+)
+
+
+def escape_filter(text: str) -> str:
+    """Backslash-escape ``\\``, ``*`` and ``,`` so a filter matches them literally."""
+    for ch in RESERVED:
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_feature_flag(key: str, content_type: str | None) -> bool:
+    return key.startswith(FEATURE_FLAG_PREFIX) or media_type(content_type) == FEATURE_FLAG_CONTENT_TYPE
+
+
+def is_key_vault_ref(content_type: str | None) -> bool:
+    return media_type(content_type) == media_type(KEY_VAULT_REF_CONTENT_TYPE)
+
+
+def is_key_vault_uri(value: str) -> bool:
+    return bool(KEY_VAULT_SECRET_URI.match(value))
+
+
+def key_vault_ref_value(uri: str) -> str:
+    return json.dumps({"uri": uri})
+
+
+def key_vault_ref_uri(value: str | None) -> str | None:
+    """The secret URI a Key Vault reference points to, or None when the value is not one."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return None
+    uri = data.get("uri") if isinstance(data, dict) else None
+    return uri if isinstance(uri, str) else None
+
+
+def wrote_key_vault_ref(tags: Mapping[str, Any] | None) -> bool:
+    return (tags or {}).get(KEY_VAULT_REF_MARK[0]) == KEY_VAULT_REF_MARK[1]
+
+
+def key_problem(key: str) -> str | None:
+    if not key:
+        return "is empty"
+    if key in (".", ".."):
+        return "must not be '.' or '..'"
+    if "%" in key:
+        return "must not contain '%'"
+    if key.startswith(FEATURE_FLAG_PREFIX):
+        return f"must not start with {FEATURE_FLAG_PREFIX!r} (reserved for feature flags)"
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in key):
+        return "must not contain control characters or lone surrogates"
+    return None
+
+
+def label_problem(label: str) -> str | None:
+    bad = sorted({c for c in label if c in RESERVED})
+    if bad:
+        return ("must not contain " + ", ".join(repr(c) for c in bad)
+                + " (reserved in label filters; the sync never lists 'all labels')")
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in label):
+        return "must not contain control characters or lone surrogates"
+    return None
+
+
+def secret_name_problem(name: str) -> str | None:
+    if not isinstance(name, str) or not SECRET_NAME.match(name):
+        return "is not a secret name (1-256 letters, digits, '_', '.', '-'; not starting with '.' or '-')"
+    return None
+
+
+def entry_bytes(key: str, label: str | None, value: str, content_type: str | None, tags: Mapping[str, str]) -> int:
+    parts = [key, label or "", value, content_type or ""] + [p for kv in tags.items() for p in kv]
+    return sum(len(p.encode("utf-8", "surrogatepass")) for p in parts)
+
+
+@attrs.frozen
+class Scope:
+    """The sync's part of a store: keys ``prefix + <secret name> + suffix`` under one label."""
+
+    label: str | None
+    """None is the null label (listed as ``\\0``)."""
+    prefix: str = ""
+    suffix: str = ""
+
+    @property
+    def key_filter(self) -> str | None:
+        """Server-side key filter: the literal prefix, escaped, then ``*``; None lists every key of the label."""
+        return escape_filter(self.prefix) + "*" if self.prefix else None
+
+    @property
+    def label_filter(self) -> str:
+        return NULL_LABEL_FILTER if self.label is None else escape_filter(self.label)
+
+    def key_for(self, name: str) -> str:
+        return f"{self.prefix}{name}{self.suffix}"
+
+    def name_for(self, key: str) -> str | None:
+        """The secret name a key maps back to, or None when the key is outside the scope."""
+        if not (key.startswith(self.prefix) and key.endswith(self.suffix)) or len(key) <= len(self.prefix) + len(self.suffix):
+            return None
+        return key[len(self.prefix): len(key) - len(self.suffix)]
+
+    def owns(self, key: str, label: str | None) -> bool:
+        """In scope: this label (exactly), the prefix/template, and never a feature flag key."""
+        return (label or None) == self.label and self.name_for(key) is not None and not key.startswith(FEATURE_FLAG_PREFIX)

@@ -1,0 +1,1 @@
+"""Local stand-in servers for behaviour cassettes cannot show (concurrency, throttling, locks)."""
