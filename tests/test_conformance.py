@@ -13,31 +13,66 @@ from azure_appconfig_plugin.testing.conformance import assert_conforms, check_pl
 
 VALID = {
     "oauth": {"tenantId": fakes.FAKE_TENANT_ID},
-    "client-secret": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-conformance-secret"},
-    "certificate": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                    "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
-    "workload-identity": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                          "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token"},
+    "client-secret": {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "clientSecret": "canary-conformance-secret",
+    },
+    "certificate": {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
+        "passphrase": "canary-conformance-pass",
+    },
+    "workload-identity": {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token",
+    },
     "managed-identity": {"clientId": fakes.FAKE_CLIENT_ID},
-    "access-key": {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"},
+    "access-key": {
+        "connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"
+    },
 }
 INVALID = {
     "oauth": [{"tenantId": "no"}, {"extra": 1}],
-    "client-secret": [{}, {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"}],
-    "certificate": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "privateKey": certs.key_pem("other"),
-                     "certificate": certs.cert_pem()},
-                    {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
-                     "passphrase": "canary-wrong-pass"}],
-    "workload-identity": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}],
+    "client-secret": [
+        {},
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"},
+    ],
+    "certificate": [
+        {
+            "tenantId": fakes.FAKE_TENANT_ID,
+            "clientId": fakes.FAKE_CLIENT_ID,
+            "privateKey": certs.key_pem("other"),
+            "certificate": certs.cert_pem(),
+        },
+        {
+            "tenantId": fakes.FAKE_TENANT_ID,
+            "clientId": fakes.FAKE_CLIENT_ID,
+            "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
+            "passphrase": "canary-wrong-pass",
+        },
+    ],
+    "workload-identity": [
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}
+    ],
     "managed-identity": [{"clientId": fakes.FAKE_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, {"resourceId": "app"}],
-    "access-key": [{"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
-                   {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"}],
+    "access-key": [
+        {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
+        {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"},
+    ],
 }
 
 
 def test_our_plugin_conforms() -> None:
-    assert_conforms(("azure-app-configuration", plugin), "azure-app-configuration", valid=VALID, invalid=INVALID,
-                    import_path="azure_appconfig_plugin.plugin")
+    assert_conforms(
+        ("azure-app-configuration", plugin),
+        "azure-app-configuration",
+        valid=VALID,
+        invalid=INVALID,
+        import_path="azure_appconfig_plugin.plugin",
+    )
 
 
 def test_our_plugin_conforms_through_its_entry_point() -> None:
@@ -82,7 +117,8 @@ def test_a_leaky_lax_plugin_fails_with_every_problem_named() -> None:
 
 def test_missing_registration_is_reported() -> None:
     assert check_plugin(("empty", _module("x = 1")), "nothing", valid={}) == [
-        "connection type 'nothing' was not registered through register_connection_types"]
+        "connection type 'nothing' was not registered through register_connection_types"
+    ]
 
 
 def test_heavy_import_is_reported() -> None:
@@ -108,8 +144,12 @@ def test_an_extension_conforms_against_our_type() -> None:
 
     ext = _example_extension()
     valid = {"static-token": {"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600}}
-    assert_conforms(("my-ext", ext), "azure-app-configuration", valid=valid,
-                    invalid={"static-token": [{}, {"accessToken": "canary-static", "expiresOn": 1}]})
+    assert_conforms(
+        ("my-ext", ext),
+        "azure-app-configuration",
+        valid=valid,
+        invalid={"static-token": [{}, {"accessToken": "canary-static", "expiresOn": 1}]},
+    )
     # only the extension's methods need examples; forcing the base off reproduces the issue
     problems = check_plugin(("my-ext", ext), "azure-app-configuration", valid=valid, with_base=False)
     assert any("no connection type 'azure-app-configuration'" in p or "was not registered" in p for p in problems)

@@ -18,7 +18,6 @@ from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.records import InteractiveAuthMethod, is_interactive
 from azure_appconfig_plugin.testing import fakes
-
 from builtin import BUILTIN_METHODS
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
@@ -273,7 +272,10 @@ def test_registration_wrapper_and_attribution() -> None:
     )
     registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
     assert mods.seen == ["ConnectionTypeRegistrar"]
-    assert SLUG in registry.types and list(registry.syncs) == ["azure-app-configuration", "azure-app-configuration-sync"]  # ours, then the test plugin's
+    assert SLUG in registry.types and list(registry.syncs) == [
+        "azure-app-configuration",
+        "azure-app-configuration-sync",
+    ]  # ours, then the test plugin's
     assert sorted((f.plugin, f.stage) for f in registry.failures) == [("broken", "register"), ("syncs", "duplicate")]
 
 
