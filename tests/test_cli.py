@@ -357,3 +357,40 @@ def test_version_names_the_package_and_the_contract(capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out.strip()
     assert printed == f"azure-appconfig-plugin {__version__} (app_connections contract {CONTRACT_VERSION})"
     assert re.fullmatch(r"\d+\.\d+", CONTRACT_VERSION)
+
+
+def test_types_names_a_blocked_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_CONNECTIONS_BLOCKED_PLUGINS", "azure-app-configuration")
+    code, text = run("types")
+    assert code == 0
+    assert "blocked: azure-app-configuration (listed in APP_CONNECTIONS_BLOCKED_PLUGINS)\n" in text
+    assert "azure-app-configuration: Azure App Configuration" not in text
+
+
+def test_an_interrupted_command_exits_130_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin import cli
+
+    def interrupted(args: Any, out: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_types", interrupted)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["types"], out=out, err=err) == 130
+    assert err.getvalue() == "interrupted\n" and out.getvalue() == ""
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from azure_appconfig_plugin import cli
+
+    def reader_gone(args: Any, out: Any) -> int:  # e.g. `azure-appconfig schema | head -1`
+        raise BrokenPipeError
+
+    monkeypatch.setattr(cli, "cmd_types", reader_gone)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() replaces it with /dev/null; restored after the test
+    err = io.StringIO()
+    assert main(["types"], out=io.StringIO(), err=err) == 0
+    assert err.getvalue() == ""
+    assert sys.stdout.name == os.devnull
+    sys.stdout.close()

@@ -164,3 +164,88 @@ def test_an_extension_that_adds_nothing_is_reported() -> None:
     """)
     problems = check_plugin(("empty", empty), "azure-app-configuration", valid={}, with_base=True)
     assert problems == ["'empty' added no auth method to 'azure-app-configuration'"]
+
+
+def test_every_way_a_method_can_fail_the_check_is_named() -> None:
+    """Each problem the kit reports is reachable: a checker that cannot find a problem cannot fail."""
+    broken = _module("""
+        from azure_appconfig_plugin.errors import FieldError, InvalidInput
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.records import ConnectionType
+        KEY = {"key": {"type": "string", "title": "Key", "description": "the key", "writeOnly": True}}
+        class Creds:
+            def __init__(self, method): self.method = method
+        class Base:
+            name = "Broken"
+            def input_schema(self): return {"type": "object", "properties": KEY, "required": ["key"]}
+            def parse(self, data):
+                if "key" not in data: raise InvalidInput(errors=[FieldError("key", "is required")])
+                return Creds(self.slug)
+            def token_credential(self, c, *, on_rotate=None): raise NotImplementedError
+        class Nameless(Base):
+            slug = "nameless"; name = None
+        class BadSchema(Base):
+            slug = "bad-schema"
+            def input_schema(self): return {"type": "not-a-type"}
+        class NoExample(Base):
+            slug = "no-example"
+        class Rejecting(Base):
+            slug = "rejecting"
+            def parse(self, data): raise InvalidInput(errors=[FieldError("key", "never good enough")])
+        class WrongMethod(Base):
+            slug = "wrong-method"
+            def parse(self, data): return Creds("something-else")
+        class SelfInconsistent(Base):
+            slug = "self-inconsistent"
+            def input_schema(self):
+                return {"type": "object", "properties": KEY, "required": ["key"], "additionalProperties": False}
+        class Unnamed(Base):
+            slug = "unnamed-error"
+            def parse(self, data):
+                if "key" not in data: raise InvalidInput("bad input")
+                return Creds(self.slug)
+        class Echoing(Base):
+            slug = "echoing"
+            def parse(self, data):
+                if data.get("key") == "canary-echo":
+                    raise InvalidInput(errors=[FieldError("key", "canary-echo is bad")])
+                return Creds(self.slug)
+        class Crashing(Base):
+            slug = "crashing"
+            def parse(self, data):
+                if "key" not in data: raise KeyError("key")
+                return Creds(self.slug)
+        METHODS = [Nameless(), BadSchema(), NoExample(), Rejecting(), WrongMethod(), SelfInconsistent(), Unnamed(),
+                   Echoing(), Crashing()]
+        @hookimpl
+        def register_connection_types(register):
+            register(ConnectionType("broken", "Broken", {m.slug: m for m in METHODS}))
+    """)
+    slugs = ["nameless", "bad-schema", "rejecting", "wrong-method", "unnamed-error", "echoing", "crashing"]
+    valid: dict[str, dict[str, object]] = {s: {"key": "fake-key"} for s in slugs}
+    valid["self-inconsistent"] = {"key": "fake-key", "extra": 1}
+    invalid = {"unnamed-error": [{}], "echoing": [{"key": "canary-echo"}], "crashing": [{}]}
+    problems = check_plugin(("broken", broken), "broken", valid=valid, invalid=invalid)
+    expected = [
+        "broken/nameless: no name",
+        "broken/bad-schema: input_schema() is not valid JSON Schema: ",
+        "broken/no-example: no valid example input given to the conformance check",
+        "broken/rejecting: parse() rejected valid input: ",
+        "broken/wrong-method: parse() result has method 'something-else'",
+        "broken/self-inconsistent: valid input fails its own schema: ",
+        "broken/unnamed-error: InvalidInput for {} names no field",
+        "broken/echoing: an error message repeats a write-only value",
+        "broken/crashing: parse() raised KeyError, not InvalidInput, for {}",
+    ]
+    for start in expected:
+        assert [p for p in problems if p.startswith(start)], f"{start!r} not reported in {problems}"
+    assert len(problems) == len(expected), problems
+
+
+def test_an_import_path_that_does_not_import_is_reported() -> None:
+    from azure_appconfig_plugin.testing.conformance import check_import_light
+
+    problems = check_import_light("azure_appconfig_plugin.no_such_module_here")
+    assert len(problems) == 1
+    assert problems[0].startswith("importing azure_appconfig_plugin.no_such_module_here failed: ")
+    assert "ModuleNotFoundError" in problems[0]

@@ -240,3 +240,14 @@ def test_loopback_port_in_use_raises_invalid_input() -> None:
         taken.listen()
         with pytest.raises(InvalidInput):
             CallbackServer("127.0.0.1", taken.getsockname()[1])
+
+
+def test_a_request_to_another_path_is_404_and_the_wait_goes_on() -> None:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    with CallbackServer("127.0.0.1", port, state="the-real-state") as server:
+        status, _ = _get(f"{root}/favicon.ico")
+        assert status == 404
+        status, _ = _get(f"{root}/organization/app-connections/azure/oauth/callback/extra?code=x&state=the-real-state")
+        assert status == 404
+        assert server.wait(0.2) is None and server.refused == 0
