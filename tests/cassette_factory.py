@@ -35,8 +35,16 @@ def trace_id() -> str:
     return f"{fakes.PLACEHOLDER_GUID_PREFIX}{_trace[0]:012x}"
 
 
-def interaction(method: str, uri: str, status: int, message: str, resp_headers: dict[str, str], body: str | None,
-                req_headers: dict[str, str] | None = None, req_body: str | None = None) -> dict[str, Any]:
+def interaction(
+    method: str,
+    uri: str,
+    status: int,
+    message: str,
+    resp_headers: dict[str, str],
+    body: str | None,
+    req_headers: dict[str, str] | None = None,
+    req_body: str | None = None,
+) -> dict[str, Any]:
     headers = {k: [v] for k, v in resp_headers.items()}
     if body is not None:
         headers["Content-Length"] = [str(len(body.encode()))]
@@ -92,7 +100,23 @@ def openid_configuration(host: str = PUBLIC, tenant: str = TENANT, resolved: str
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"https://{host}/{t}/oauth2/v2.0/logout",
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "at_hash",
+            "c_hash",
+            "email",
+        ],
         "kerberos_endpoint": f"https://{host}/{t}/kerberos",
         "tenant_region_scope": "NA",
         "cloud_instance_name": cloud,
@@ -114,15 +138,26 @@ def _discovery(host: str, tenant: str, status: int, message: str, cache: str, bo
         "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
         "X-Content-Type-Options": "nosniff",
     }
-    return interaction("GET", f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration", status, message,
-                       headers, json.dumps(body), {"Accept-Encoding": "gzip, deflate"})
+    return interaction(
+        "GET",
+        f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration",
+        status,
+        message,
+        headers,
+        json.dumps(body),
+        {"Accept-Encoding": "gzip, deflate"},
+    )
 
 
-def aad_error_body(error: str, code: int, text: str, *, with_uri: bool = True, suberror: str | None = None) -> dict[str, Any]:
+def aad_error_body(
+    error: str, code: int, text: str, *, with_uri: bool = True, suberror: str | None = None
+) -> dict[str, Any]:
     tid, cid = trace_id(), trace_id()
     body: dict[str, Any] = {
         "error": error,
-        "error_description": f"AADSTS{code}: {text}\r\nTrace ID: {tid}\r\nCorrelation ID: {cid}\r\nTimestamp: 2026-11-27 09:00:00Z",
+        "error_description": (
+            f"AADSTS{code}: {text}\r\nTrace ID: {tid}\r\nCorrelation ID: {cid}\r\nTimestamp: 2026-11-27 09:00:00Z"
+        ),
         "error_codes": [code],
         "timestamp": "2026-11-27 09:00:00Z",
         "trace_id": tid,
@@ -137,7 +172,8 @@ def aad_error_body(error: str, code: int, text: str, *, with_uri: bool = True, s
 
 def openid_configuration_error(host: str, tenant: str) -> dict[str, Any]:
     body = aad_error_body(
-        "invalid_tenant", 90002,
+        "invalid_tenant",
+        90002,
         f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the "
         "correct cloud. Check with your subscription administrator, this may happen if there are no active "
         "subscriptions for the tenant.",
@@ -150,34 +186,74 @@ def token_request_body(grant: str, client_id: str, scope: str, **extra: str) -> 
     return urlencode(fields)
 
 
-def token_response(host: str, tenant: str, body: dict[str, Any], req_body: str, status: int = 200,
-                   message: str = "OK", extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return interaction("POST", f"https://{host}/{tenant}/oauth2/v2.0/token", status, message,
-                       {**ESTS_HEADERS, **(extra_headers or {})}, json.dumps(body),
-                       {**MSAL_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}, req_body)
+def token_response(
+    host: str,
+    tenant: str,
+    body: dict[str, Any],
+    req_body: str,
+    status: int = 200,
+    message: str = "OK",
+    extra_headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    return interaction(
+        "POST",
+        f"https://{host}/{tenant}/oauth2/v2.0/token",
+        status,
+        message,
+        {**ESTS_HEADERS, **(extra_headers or {})},
+        json.dumps(body),
+        {**MSAL_HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
+        req_body,
+    )
 
 
-def client_credentials_ok(host: str = PUBLIC, tenant: str = TENANT, scope: str = "https://azconfig.io/.default",
-                          token: str = fakes.FAKE_ACCESS_TOKEN, expires_in: int = 3599) -> dict[str, Any]:
+def client_credentials_ok(
+    host: str = PUBLIC,
+    tenant: str = TENANT,
+    scope: str = "https://azconfig.io/.default",
+    token: str = fakes.FAKE_ACCESS_TOKEN,
+    expires_in: int = 3599,
+) -> dict[str, Any]:
     body = {"token_type": "Bearer", "expires_in": expires_in, "ext_expires_in": expires_in, "access_token": token}
     req = token_request_body("client_credentials", fakes.FAKE_CLIENT_ID, scope, client_secret=fakes.REDACTED)
     return token_response(host, tenant, body, req)
 
 
-def client_credentials_error(status: int, message: str, error: str, code: int, text: str, tenant: str = TENANT,
-                             extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
-    req = token_request_body("client_credentials", fakes.FAKE_CLIENT_ID, "https://azconfig.io/.default", client_secret=fakes.REDACTED)
+def client_credentials_error(
+    status: int,
+    message: str,
+    error: str,
+    code: int,
+    text: str,
+    tenant: str = TENANT,
+    extra_headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    req = token_request_body(
+        "client_credentials", fakes.FAKE_CLIENT_ID, "https://azconfig.io/.default", client_secret=fakes.REDACTED
+    )
     return token_response(PUBLIC, tenant, aad_error_body(error, code, text), req, status, message, extra_headers)
 
 
 USER_SCOPE = "https://azconfig.io/.default offline_access openid profile"
 
 
-def user_token_ok(grant: str, *, tenant_path: str, nonce: str | None, access: str, refresh: str,
-                  host: str = PUBLIC, expires_in: int = 4651, **req: str) -> dict[str, Any]:
+def user_token_ok(
+    grant: str,
+    *,
+    tenant_path: str,
+    nonce: str | None,
+    access: str,
+    refresh: str,
+    host: str = PUBLIC,
+    expires_in: int = 4651,
+    **req: str,
+) -> dict[str, Any]:
     body = {
         "token_type": "Bearer",
-        "scope": "https://azconfig.io/KeyValue.Delete https://azconfig.io/KeyValue.Read https://azconfig.io/KeyValue.Write https://azconfig.io/.default",
+        "scope": (
+            "https://azconfig.io/KeyValue.Delete https://azconfig.io/KeyValue.Read"
+            " https://azconfig.io/KeyValue.Write https://azconfig.io/.default"
+        ),
         "expires_in": expires_in,
         "ext_expires_in": expires_in,
         "access_token": access,
@@ -189,11 +265,28 @@ def user_token_ok(grant: str, *, tenant_path: str, nonce: str | None, access: st
     return token_response(host, tenant_path, body, req_body)
 
 
-def user_token_error(grant: str, *, tenant_path: str, status: int, error: str, aadsts: int, text: str,
-                     suberror: str | None = None, with_uri: bool = True, **req: str) -> dict[str, Any]:
+def user_token_error(
+    grant: str,
+    *,
+    tenant_path: str,
+    status: int,
+    error: str,
+    aadsts: int,
+    text: str,
+    suberror: str | None = None,
+    with_uri: bool = True,
+    **req: str,
+) -> dict[str, Any]:
     req_body = token_request_body(grant, fakes.FAKE_INSTANCE_CLIENT_ID, USER_SCOPE, client_secret=fakes.REDACTED, **req)
     message = {400: "Bad Request", 401: "Unauthorized"}.get(status, "Error")
-    return token_response(PUBLIC, tenant_path, aad_error_body(error, aadsts, text, with_uri=with_uri, suberror=suberror), req_body, status, message)
+    return token_response(
+        PUBLIC,
+        tenant_path,
+        aad_error_body(error, aadsts, text, with_uri=with_uri, suberror=suberror),
+        req_body,
+        status,
+        message,
+    )
 
 
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
@@ -205,7 +298,6 @@ def write(name: str, interactions: list[dict[str, Any]]) -> None:
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from cassettes_auth import build as build_auth
-
     from cassettes_methods import build as build_methods
     from cassettes_store import build as build_store
     from cassettes_sync import build as build_sync

@@ -20,7 +20,6 @@ import pytest
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
 from azure_appconfig_plugin.testing import fakes
-
 from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
 
@@ -60,7 +59,10 @@ def test_unknown_method_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 2 and "invalid choice" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [["types"], ["schema"], ["doctor"], ["validate"], ["connect"], ["connect", "oauth"], ["connect", "client-secret"]])
+@pytest.mark.parametrize(
+    "command",
+    [["types"], ["schema"], ["doctor"], ["validate"], ["connect"], ["connect", "oauth"], ["connect", "client-secret"]],
+)
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run(*command, "--help")
     assert code == 0 and "usage: azure-appconfig" in capsys.readouterr().out
@@ -100,7 +102,9 @@ def test_doctor_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
     assert CANARY not in text and CANARY not in human
 
 
-def test_doctor_warns_about_a_secret_id_and_loopback(monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str]) -> None:
+def test_doctor_warns_about_a_secret_id_and_loopback(
+    monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str]
+) -> None:
     monkeypatch.setenv(CLIENT_SECRET_ENV, fakes.FAKE_OBJECT_ID)
     monkeypatch.setenv("SITE_URL", "http://localhost:8080/")
     code, text = run("doctor", "--json")
@@ -115,16 +119,35 @@ def test_doctor_warns_about_a_secret_id_and_loopback(monkeypatch: pytest.MonkeyP
 
 
 def cs_args(*extra: str) -> list[str]:
-    return ["--tenant-id", fakes.FAKE_TENANT_ID, "--client-id", fakes.FAKE_CLIENT_ID, "--client-secret-env", "AZ_SECRET", *extra]
+    return [
+        "--tenant-id",
+        fakes.FAKE_TENANT_ID,
+        "--client-id",
+        fakes.FAKE_CLIENT_ID,
+        "--client-secret-env",
+        "AZ_SECRET",
+        *extra,
+    ]
 
 
-def test_validate_client_secret_json(azure_vcr, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_client_secret_json(
+    azure_vcr, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     with azure_vcr.use_cassette("store_healthy.yaml"):
-        code, text = run("validate", "--method", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT + "/", "--json"))
+        code, text = run(
+            "validate", "--method", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT + "/", "--json")
+        )
     data = json.loads(text)
     assert code == 0 and data["ok"] is True
-    assert [c["name"] for c in data["checks"]] == ["input", "endpoint", "token", "KeyValue.Read", "KeyValue.Write", "KeyValue.Delete"]
+    assert [c["name"] for c in data["checks"]] == [
+        "input",
+        "endpoint",
+        "token",
+        "KeyValue.Read",
+        "KeyValue.Write",
+        "KeyValue.Delete",
+    ]
     assert CANARY not in text + capsys.readouterr().err
 
 
@@ -141,28 +164,53 @@ def test_validate_text_report_tells_what_to_fix(azure_vcr, monkeypatch: pytest.M
 def test_validate_secret_from_stdin(azure_vcr, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(CANARY + "\n"))
     with azure_vcr.use_cassette("client_secret_token.yaml"):
-        code, text = run("validate", "--method", "client-secret", "--tenant-id", fakes.FAKE_TENANT_ID,
-                         "--client-id", fakes.FAKE_CLIENT_ID, "--client-secret-stdin", "--json")
+        code, text = run(
+            "validate",
+            "--method",
+            "client-secret",
+            "--tenant-id",
+            fakes.FAKE_TENANT_ID,
+            "--client-id",
+            fakes.FAKE_CLIENT_ID,
+            "--client-secret-stdin",
+            "--json",
+        )
     assert code == 0 and json.loads(text)["ok"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["validate", "--method", "client-secret", "--tenant-id", "not a tenant"],
-    ["validate", "--method", "client-secret", *cs_args("--endpoint", "http://evil.example.com")],
-    ["validate", "--method", "oauth"],
-    ["validate", "--method", "client-secret", "--client-secret-env", "NOT_SET_ANYWHERE"],
-])
-def test_validate_bad_input_exits_2(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "--method", "client-secret", "--tenant-id", "not a tenant"],
+        ["validate", "--method", "client-secret", *cs_args("--endpoint", "http://evil.example.com")],
+        ["validate", "--method", "oauth"],
+        ["validate", "--method", "client-secret", "--client-secret-env", "NOT_SET_ANYWHERE"],
+    ],
+)
+def test_validate_bad_input_exits_2(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     code, text = run(*argv)
     assert code == 2
     assert CANARY not in text + capsys.readouterr().err
 
 
-def test_validate_oauth_credentials_file_is_rewritten_on_rotation(azure_vcr, tmp_path: Path, fake_instance_env: dict[str, str]) -> None:
+def test_validate_oauth_credentials_file_is_rewritten_on_rotation(
+    azure_vcr, tmp_path: Path, fake_instance_env: dict[str, str]
+) -> None:
     path = tmp_path / "conn.json"
-    path.write_text(json.dumps({"method": "oauth", "tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_INSTANCE_CLIENT_ID,
-                                "refreshToken": "fake-refresh-token-1", "cloud": "public"}))
+    path.write_text(
+        json.dumps(
+            {
+                "method": "oauth",
+                "tenantId": fakes.FAKE_TENANT_ID,
+                "clientId": fakes.FAKE_INSTANCE_CLIENT_ID,
+                "refreshToken": "fake-refresh-token-1",
+                "cloud": "public",
+            }
+        )
+    )
     os.chmod(path, 0o600)
     with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
         code, text = run("validate", "--method", "oauth", "--credentials", str(path), "--json")
@@ -177,11 +225,15 @@ def test_validate_oauth_credentials_file_is_rewritten_on_rotation(azure_vcr, tmp
 # --- connect ----------------------------------------------------------------------------------
 
 
-def test_connect_client_secret_writes_a_private_file(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_client_secret_writes_a_private_file(
+    azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     target = tmp_path / "conn.json"
     with azure_vcr.use_cassette("store_healthy.yaml"):
-        code, text = run("connect", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT, "--output", str(target)))
+        code, text = run(
+            "connect", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT, "--output", str(target))
+        )
     assert code == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert json.loads(target.read_text())["clientSecret"] == CANARY
@@ -195,7 +247,9 @@ def test_connect_prints_secrets_only_with_stdout_flag(azure_vcr, monkeypatch: py
     assert code == 0 and json.loads(text)["clientSecret"] == CANARY
 
 
-def test_connect_saves_nothing_when_validation_fails(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_saves_nothing_when_validation_fails(
+    azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     target = tmp_path / "conn.json"
     with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"):
@@ -222,7 +276,9 @@ def _deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("azure_appconfig_plugin.auth.oauth._random_token", lambda: next(it))
 
 
-def test_connect_oauth_with_loopback_callback(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str]) -> None:
+def test_connect_oauth_with_loopback_callback(
+    azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str]
+) -> None:
     port = _free_port()
     monkeypatch.setenv("SITE_URL", f"http://127.0.0.1:{port}")
     _deterministic(monkeypatch)
@@ -230,8 +286,25 @@ def test_connect_oauth_with_loopback_callback(azure_vcr, tmp_path: Path, monkeyp
     out = io.StringIO()
     result: dict[str, Any] = {}
     with azure_vcr.use_cassette("oauth_complete_tenant.yaml", ignore_localhost=True):
-        worker = threading.Thread(target=lambda: result.setdefault("code", main(
-            ["connect", "oauth", "--tenant-id", fakes.FAKE_TENANT_ID, "--no-browser", "--timeout", "20", "--output", str(target)], out=out)))
+        worker = threading.Thread(
+            target=lambda: result.setdefault(
+                "code",
+                main(
+                    [
+                        "connect",
+                        "oauth",
+                        "--tenant-id",
+                        fakes.FAKE_TENANT_ID,
+                        "--no-browser",
+                        "--timeout",
+                        "20",
+                        "--output",
+                        str(target),
+                    ],
+                    out=out,
+                ),
+            )
+        )
         worker.start()
         deadline = time.time() + 10
         while "state=" not in out.getvalue() and time.time() < deadline:
@@ -248,11 +321,17 @@ def test_connect_oauth_with_loopback_callback(azure_vcr, tmp_path: Path, monkeyp
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
-def test_connect_oauth_with_pasted_callback(azure_vcr, monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_oauth_with_pasted_callback(
+    azure_vcr, monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     _deterministic(monkeypatch)
     state = OAUTH_TOKENS[0]
-    monkeypatch.setattr("sys.stdin", io.StringIO(
-        f"https://secrets.example.com/organization/app-connections/azure/oauth/callback?code=fake-code&state={state}&session_state=x\n"))
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO(
+            f"https://secrets.example.com/organization/app-connections/azure/oauth/callback?code=fake-code&state={state}&session_state=x\n"
+        ),
+    )
     with azure_vcr.use_cassette("oauth_complete_organizations.yaml"):
         code, text = run("connect", "oauth", "--no-browser", "--stdout")
     assert code == 0
@@ -262,7 +341,9 @@ def test_connect_oauth_with_pasted_callback(azure_vcr, monkeypatch: pytest.Monke
     assert "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?" in err
 
 
-def test_connect_oauth_forged_state_is_rejected(monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_oauth_forged_state_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, fake_instance_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("https://secrets.example.com/cb?code=c&state=forged\n"))
     code, _ = run("connect", "oauth", "--no-browser", "--stdout")
     assert code == 1 and "possible forgery" in capsys.readouterr().err
@@ -276,3 +357,40 @@ def test_version_names_the_package_and_the_contract(capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out.strip()
     assert printed == f"azure-appconfig-plugin {__version__} (app_connections contract {CONTRACT_VERSION})"
     assert re.fullmatch(r"\d+\.\d+", CONTRACT_VERSION)
+
+
+def test_types_names_a_blocked_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_CONNECTIONS_BLOCKED_PLUGINS", "azure-app-configuration")
+    code, text = run("types")
+    assert code == 0
+    assert "blocked: azure-app-configuration (listed in APP_CONNECTIONS_BLOCKED_PLUGINS)\n" in text
+    assert "azure-app-configuration: Azure App Configuration" not in text
+
+
+def test_an_interrupted_command_exits_130_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin import cli
+
+    def interrupted(args: Any, out: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_types", interrupted)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["types"], out=out, err=err) == 130
+    assert err.getvalue() == "interrupted\n" and out.getvalue() == ""
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from azure_appconfig_plugin import cli
+
+    def reader_gone(args: Any, out: Any) -> int:  # e.g. `azure-appconfig schema | head -1`
+        raise BrokenPipeError
+
+    monkeypatch.setattr(cli, "cmd_types", reader_gone)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() replaces it with /dev/null; restored after the test
+    err = io.StringIO()
+    assert main(["types"], out=io.StringIO(), err=err) == 0
+    assert err.getvalue() == ""
+    assert sys.stdout.name == os.devnull
+    sys.stdout.close()

@@ -13,31 +13,66 @@ from azure_appconfig_plugin.testing.conformance import assert_conforms, check_pl
 
 VALID = {
     "oauth": {"tenantId": fakes.FAKE_TENANT_ID},
-    "client-secret": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-conformance-secret"},
-    "certificate": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                    "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"), "passphrase": "canary-conformance-pass"},
-    "workload-identity": {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                          "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token"},
+    "client-secret": {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "clientSecret": "canary-conformance-secret",
+    },
+    "certificate": {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
+        "passphrase": "canary-conformance-pass",
+    },
+    "workload-identity": {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "tokenFilePath": "/var/run/secrets/azure/tokens/azure-identity-token",
+    },
     "managed-identity": {"clientId": fakes.FAKE_CLIENT_ID},
-    "access-key": {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"},
+    "access-key": {
+        "connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id;Secret=Y2FuYXJ5LWNvbmZvcm1hbmNl"
+    },
 }
 INVALID = {
     "oauth": [{"tenantId": "no"}, {"extra": 1}],
-    "client-secret": [{}, {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"}],
-    "certificate": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "privateKey": certs.key_pem("other"),
-                     "certificate": certs.cert_pem()},
-                    {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
-                     "passphrase": "canary-wrong-pass"}],
-    "workload-identity": [{"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}],
+    "client-secret": [
+        {},
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": "x", "clientSecret": "canary-conformance-secret"},
+    ],
+    "certificate": [
+        {
+            "tenantId": fakes.FAKE_TENANT_ID,
+            "clientId": fakes.FAKE_CLIENT_ID,
+            "privateKey": certs.key_pem("other"),
+            "certificate": certs.cert_pem(),
+        },
+        {
+            "tenantId": fakes.FAKE_TENANT_ID,
+            "clientId": fakes.FAKE_CLIENT_ID,
+            "pkcs12": certs.pkcs12_b64(passphrase="canary-conformance-pass"),
+            "passphrase": "canary-wrong-pass",
+        },
+    ],
+    "workload-identity": [
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": "token"}
+    ],
     "managed-identity": [{"clientId": fakes.FAKE_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, {"resourceId": "app"}],
-    "access-key": [{"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
-                   {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"}],
+    "access-key": [
+        {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=canary-id"},
+        {"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": "canary-id", "secret": "not base64 Y2FuYXJ5"},
+    ],
 }
 
 
 def test_our_plugin_conforms() -> None:
-    assert_conforms(("azure-app-configuration", plugin), "azure-app-configuration", valid=VALID, invalid=INVALID,
-                    import_path="azure_appconfig_plugin.plugin")
+    assert_conforms(
+        ("azure-app-configuration", plugin),
+        "azure-app-configuration",
+        valid=VALID,
+        invalid=INVALID,
+        import_path="azure_appconfig_plugin.plugin",
+    )
 
 
 def test_our_plugin_conforms_through_its_entry_point() -> None:
@@ -82,7 +117,8 @@ def test_a_leaky_lax_plugin_fails_with_every_problem_named() -> None:
 
 def test_missing_registration_is_reported() -> None:
     assert check_plugin(("empty", _module("x = 1")), "nothing", valid={}) == [
-        "connection type 'nothing' was not registered through register_connection_types"]
+        "connection type 'nothing' was not registered through register_connection_types"
+    ]
 
 
 def test_heavy_import_is_reported() -> None:
@@ -108,8 +144,12 @@ def test_an_extension_conforms_against_our_type() -> None:
 
     ext = _example_extension()
     valid = {"static-token": {"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600}}
-    assert_conforms(("my-ext", ext), "azure-app-configuration", valid=valid,
-                    invalid={"static-token": [{}, {"accessToken": "canary-static", "expiresOn": 1}]})
+    assert_conforms(
+        ("my-ext", ext),
+        "azure-app-configuration",
+        valid=valid,
+        invalid={"static-token": [{}, {"accessToken": "canary-static", "expiresOn": 1}]},
+    )
     # only the extension's methods need examples; forcing the base off reproduces the issue
     problems = check_plugin(("my-ext", ext), "azure-app-configuration", valid=valid, with_base=False)
     assert any("no connection type 'azure-app-configuration'" in p or "was not registered" in p for p in problems)
@@ -124,3 +164,88 @@ def test_an_extension_that_adds_nothing_is_reported() -> None:
     """)
     problems = check_plugin(("empty", empty), "azure-app-configuration", valid={}, with_base=True)
     assert problems == ["'empty' added no auth method to 'azure-app-configuration'"]
+
+
+def test_every_way_a_method_can_fail_the_check_is_named() -> None:
+    """Each problem the kit reports is reachable: a checker that cannot find a problem cannot fail."""
+    broken = _module("""
+        from azure_appconfig_plugin.errors import FieldError, InvalidInput
+        from azure_appconfig_plugin.hostspec import hookimpl
+        from azure_appconfig_plugin.records import ConnectionType
+        KEY = {"key": {"type": "string", "title": "Key", "description": "the key", "writeOnly": True}}
+        class Creds:
+            def __init__(self, method): self.method = method
+        class Base:
+            name = "Broken"
+            def input_schema(self): return {"type": "object", "properties": KEY, "required": ["key"]}
+            def parse(self, data):
+                if "key" not in data: raise InvalidInput(errors=[FieldError("key", "is required")])
+                return Creds(self.slug)
+            def token_credential(self, c, *, on_rotate=None): raise NotImplementedError
+        class Nameless(Base):
+            slug = "nameless"; name = None
+        class BadSchema(Base):
+            slug = "bad-schema"
+            def input_schema(self): return {"type": "not-a-type"}
+        class NoExample(Base):
+            slug = "no-example"
+        class Rejecting(Base):
+            slug = "rejecting"
+            def parse(self, data): raise InvalidInput(errors=[FieldError("key", "never good enough")])
+        class WrongMethod(Base):
+            slug = "wrong-method"
+            def parse(self, data): return Creds("something-else")
+        class SelfInconsistent(Base):
+            slug = "self-inconsistent"
+            def input_schema(self):
+                return {"type": "object", "properties": KEY, "required": ["key"], "additionalProperties": False}
+        class Unnamed(Base):
+            slug = "unnamed-error"
+            def parse(self, data):
+                if "key" not in data: raise InvalidInput("bad input")
+                return Creds(self.slug)
+        class Echoing(Base):
+            slug = "echoing"
+            def parse(self, data):
+                if data.get("key") == "canary-echo":
+                    raise InvalidInput(errors=[FieldError("key", "canary-echo is bad")])
+                return Creds(self.slug)
+        class Crashing(Base):
+            slug = "crashing"
+            def parse(self, data):
+                if "key" not in data: raise KeyError("key")
+                return Creds(self.slug)
+        METHODS = [Nameless(), BadSchema(), NoExample(), Rejecting(), WrongMethod(), SelfInconsistent(), Unnamed(),
+                   Echoing(), Crashing()]
+        @hookimpl
+        def register_connection_types(register):
+            register(ConnectionType("broken", "Broken", {m.slug: m for m in METHODS}))
+    """)
+    slugs = ["nameless", "bad-schema", "rejecting", "wrong-method", "unnamed-error", "echoing", "crashing"]
+    valid: dict[str, dict[str, object]] = {s: {"key": "fake-key"} for s in slugs}
+    valid["self-inconsistent"] = {"key": "fake-key", "extra": 1}
+    invalid = {"unnamed-error": [{}], "echoing": [{"key": "canary-echo"}], "crashing": [{}]}
+    problems = check_plugin(("broken", broken), "broken", valid=valid, invalid=invalid)
+    expected = [
+        "broken/nameless: no name",
+        "broken/bad-schema: input_schema() is not valid JSON Schema: ",
+        "broken/no-example: no valid example input given to the conformance check",
+        "broken/rejecting: parse() rejected valid input: ",
+        "broken/wrong-method: parse() result has method 'something-else'",
+        "broken/self-inconsistent: valid input fails its own schema: ",
+        "broken/unnamed-error: InvalidInput for {} names no field",
+        "broken/echoing: an error message repeats a write-only value",
+        "broken/crashing: parse() raised KeyError, not InvalidInput, for {}",
+    ]
+    for start in expected:
+        assert [p for p in problems if p.startswith(start)], f"{start!r} not reported in {problems}"
+    assert len(problems) == len(expected), problems
+
+
+def test_an_import_path_that_does_not_import_is_reported() -> None:
+    from azure_appconfig_plugin.testing.conformance import check_import_light
+
+    problems = check_import_light("azure_appconfig_plugin.no_such_module_here")
+    assert len(problems) == 1
+    assert problems[0].startswith("importing azure_appconfig_plugin.no_such_module_here failed: ")
+    assert "ModuleNotFoundError" in problems[0]

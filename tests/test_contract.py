@@ -18,7 +18,6 @@ from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.records import InteractiveAuthMethod, is_interactive
 from azure_appconfig_plugin.testing import fakes
-
 from builtin import BUILTIN_METHODS
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
@@ -273,7 +272,10 @@ def test_registration_wrapper_and_attribution() -> None:
     )
     registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
     assert mods.seen == ["ConnectionTypeRegistrar"]
-    assert SLUG in registry.types and list(registry.syncs) == ["azure-app-configuration", "azure-app-configuration-sync"]  # ours, then the test plugin's
+    assert SLUG in registry.types and list(registry.syncs) == [
+        "azure-app-configuration",
+        "azure-app-configuration-sync",
+    ]  # ours, then the test plugin's
     assert sorted((f.plugin, f.stage) for f in registry.failures) == [("broken", "register"), ("syncs", "duplicate")]
 
 
@@ -417,3 +419,45 @@ def test_declared_cloud_slugs_are_the_clouds() -> None:
     from azure_appconfig_plugin.methods.common import CLOUD, CLOUD_SLUGS
 
     assert CLOUD_SLUGS == tuple(CLOUDS) == CLOUD.enum
+
+
+def test_registration_problems_a_plugin_author_can_cause_are_failures_not_crashes() -> None:
+    mods = module(
+        "author_bugs",
+        """
+        from azure_appconfig_plugin.hostspec import hookimpl
+        class Early:
+            @hookimpl(wrapper=True)
+            def register_connection_types(self, register):
+                raise RuntimeError("wrapper setup bug")
+                yield
+        class Orphan:
+            slug = "orphan-sync"
+            name = "Orphan"
+            connection_type = "no-such-type"
+        class Syncs:
+            @hookimpl
+            def register_secret_syncs(self, register):
+                register(Orphan())
+        class Twin:
+            @hookimpl
+            def register_auth_methods(self, register):
+                pass
+    """,
+    )
+    registry = load_plugins(
+        plugins=[("early", mods.Early()), ("orphan", mods.Syncs()), ("twin", mods.Twin()), ("twin", mods.Twin())],
+        env={},
+    )
+    assert SLUG in registry.types  # the call went on without the broken wrapper
+    assert list(registry.syncs) == ["azure-app-configuration"]
+    failures = sorted((f.plugin, f.stage, f.error) for f in registry.failures)
+    assert failures == [
+        ("early", "register", "RuntimeError: wrapper setup bug"),
+        (
+            "orphan",
+            "register",
+            "sync destination 'orphan-sync' needs connection type 'no-such-type', which is not registered",
+        ),
+        ("twin", "duplicate", "a plugin named 'twin' is already loaded"),
+    ]

@@ -12,8 +12,9 @@ Derandomized (fixed examples in CI), 1,000 inputs per method and form.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -25,25 +26,44 @@ from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.fields import TEXT_RULE, Field
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
-import appconfig_policy_example as example  # noqa: E402
-import certs  # noqa: E402
+import appconfig_policy_example as example
+
+import certs
 
 CT = build_connection_type()
 EXAMPLES = 1000
 
-GOOD_STRINGS = ["11111111-1111-1111-1111-111111111111", "contoso.onmicrosoft.com", "contoso.com", "public", "usgov",
-                "china", "s3cret~Value", "a", "fake-refresh-token-1", "x.y"]
+GOOD_STRINGS = [
+    "11111111-1111-1111-1111-111111111111",
+    "contoso.onmicrosoft.com",
+    "contoso.com",
+    "public",
+    "usgov",
+    "china",
+    "s3cret~Value",
+    "a",
+    "fake-refresh-token-1",
+    "x.y",
+]
 JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.lists(st.text(max_size=3), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True),
+    st.lists(st.text(max_size=3), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 TEXT = st.one_of(
     st.sampled_from(GOOD_STRINGS),
-    st.tuples(st.sampled_from(["", " ", "\t", "\n", " \r\n"]), st.sampled_from(GOOD_STRINGS), st.sampled_from(["", " ", "\n", "\t "]))
-    .map(lambda t: "".join(t)),
+    st.tuples(
+        st.sampled_from(["", " ", "\t", "\n", " \r\n"]),
+        st.sampled_from(GOOD_STRINGS),
+        st.sampled_from(["", " ", "\n", "\t "]),
+    ).map(lambda t: "".join(t)),
     st.text(max_size=40),
-    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3)
-    .map(lambda s: "ok" + s),
+    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3).map(
+        lambda s: "ok" + s
+    ),
     st.just("x" * 1100),
 )
 FIELD_GOODS: dict[str, list[Any]] = {
@@ -51,7 +71,10 @@ FIELD_GOODS: dict[str, list[Any]] = {
     "privateKey": [certs.key_pem()],
     "certificate": [certs.cert_pem()],
     "pkcs12": [certs.pkcs12_b64()],
-    "connectionString": ["Endpoint=https://contoso.azconfig.io;Id=id-1;Secret=c2VjcmV0", "Id=a;Secret=YQ==;Endpoint=https://x.y/ "],
+    "connectionString": [
+        "Endpoint=https://contoso.azconfig.io;Id=id-1;Secret=c2VjcmV0",
+        "Id=a;Secret=YQ==;Endpoint=https://x.y/ ",
+    ],
     "endpoint": ["https://contoso.azconfig.io", " https://contoso.azconfig.io/"],
     "secret": ["c2VjcmV0", "YQ=="],
     "resourceId": ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"],
@@ -83,8 +106,10 @@ def good_for(field: Field) -> st.SearchStrategy[Any]:
 
 def inputs(fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(
-        st.fixed_dictionaries({f.name: good_for(f) for f in fields if f.required},
-                              optional={f.name: good_for(f) for f in fields if not f.required}),
+        st.fixed_dictionaries(
+            {f.name: good_for(f) for f in fields if f.required},
+            optional={f.name: good_for(f) for f in fields if not f.required},
+        ),
         mixed_inputs(fields),
     )
 
@@ -92,14 +117,23 @@ def inputs(fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]:
 def mixed_inputs(fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]:
     required = {f.name: value_for(f) for f in fields if f.required}
     optional = {f.name: value_for(f) for f in fields if not f.required}
-    known = st.tuples(st.fixed_dictionaries(required, optional=optional), st.sets(st.sampled_from([f.name for f in fields]), max_size=1),
-                      st.booleans()).map(lambda t: {k: v for k, v in t[0].items() if t[2] or k not in t[1]})
-    extra = st.dictionaries(st.sampled_from(["tenantID", "method2", "secret", "\ud800"]), st.text(max_size=3), max_size=1)
+    known = st.tuples(
+        st.fixed_dictionaries(required, optional=optional),
+        st.sets(st.sampled_from([f.name for f in fields]), max_size=1),
+        st.booleans(),
+    ).map(lambda t: {k: v for k, v in t[0].items() if t[2] or k not in t[1]})
+    extra = st.dictionaries(
+        st.sampled_from(["tenantID", "method2", "secret", "\ud800"]), st.text(max_size=3), max_size=1
+    )
     return st.tuples(known, st.one_of(st.just({}), st.just({}), extra)).map(lambda t: {**t[0], **t[1]})
 
 
 def rule_messages(fields: tuple[Field, ...], cross_rules: tuple[Any, ...] = ()) -> set[str]:
-    return {TEXT_RULE.message} | {r.message for f in fields for r in f.rules} | {m for r in cross_rules for m in r.messages}
+    return (
+        {TEXT_RULE.message}
+        | {r.message for f in fields for r in f.rules}
+        | {m for r in cross_rules for m in r.messages}
+    )
 
 
 def declared(message: str, allowed: set[str]) -> bool:
@@ -109,25 +143,47 @@ def declared(message: str, allowed: set[str]) -> bool:
 
 CASES: list[tuple[str, tuple[Field, ...], dict[str, Any], Callable[[dict[str, Any]], Any], tuple[Any, ...]]] = []
 for _method in [*CT.methods.values(), example.StaticTokenMethod()]:
-    CASES.append((f"{_method.slug} form", _method.input_fields, _method.input_schema(), _method.parse,
-                  tuple(getattr(_method, "input_rules", ()))))
+    CASES.append(
+        (
+            f"{_method.slug} form",
+            _method.input_fields,
+            _method.input_schema(),
+            _method.parse,
+            tuple(getattr(_method, "input_rules", ())),
+        )
+    )
     if _method.stored_fields is not None:
         _m = _method
-        CASES.append((f"{_method.slug} stored", _m.stored_fields, _m.stored_schema(),
-                      lambda data, _m=_m: _m.load({"method": _m.slug, **data}), tuple(_m._stored_rules())))
+        CASES.append(
+            (
+                f"{_method.slug} stored",
+                _m.stored_fields,
+                _m.stored_schema(),
+                lambda data, _m=_m: _m.load({"method": _m.slug, **data}),
+                tuple(_m._stored_rules()),
+            )
+        )
 
 
-@pytest.mark.parametrize(("fields", "schema", "parse", "cross_rules"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_schema_valid_iff_parse_succeeds(fields: tuple[Field, ...], schema: dict[str, Any], parse: Callable[..., Any],
-                                         cross_rules: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    ("fields", "schema", "parse", "cross_rules"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_schema_valid_iff_parse_succeeds(
+    fields: tuple[Field, ...], schema: dict[str, Any], parse: Callable[..., Any], cross_rules: tuple[Any, ...]
+) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     allowed_rules = rule_messages(fields, cross_rules)
     stored = "method" in schema["properties"]
     seen = {"valid": 0, "invalid": 0}
 
-    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     @given(inputs(fields))
     def check(data: dict[str, Any]) -> None:
         document = {"method": schema["properties"]["method"]["const"], **data} if stored else data
@@ -150,7 +206,12 @@ def test_schema_valid_iff_parse_succeeds(fields: tuple[Field, ...], schema: dict
 
 @pytest.mark.parametrize("value", [["public"], {"cloud": "public"}, 1, True])
 def test_cloud_of_the_wrong_type_is_invalid_input(value: Any) -> None:
-    data = {"tenantId": "contoso.com", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": "s", "cloud": value}
+    data = {
+        "tenantId": "contoso.com",
+        "clientId": "11111111-1111-1111-1111-111111111111",
+        "clientSecret": "s",
+        "cloud": value,
+    }
     with pytest.raises(InvalidInput) as err:
         CT.parse("client-secret", data)
     assert [e.field for e in err.value.errors] == ["cloud"]
@@ -166,11 +227,20 @@ def test_lone_surrogates_are_invalid_input_naming_the_field(field: str) -> None:
     assert "surrogate" in err.value.errors[0].message or field != "clientSecret"
 
 
-@pytest.mark.parametrize(("method", "data"), [
-    ("client-secret", {"tenantId": " contoso.com ", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": "s"}),
-    ("client-secret", {"tenantId": "contoso.com", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": " s3cret"}),
-    ("oauth", {"tenantId": ""}),
-])
+@pytest.mark.parametrize(
+    ("method", "data"),
+    [
+        (
+            "client-secret",
+            {"tenantId": " contoso.com ", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": "s"},
+        ),
+        (
+            "client-secret",
+            {"tenantId": "contoso.com", "clientId": "11111111-1111-1111-1111-111111111111", "clientSecret": " s3cret"},
+        ),
+        ("oauth", {"tenantId": ""}),
+    ],
+)
 def test_the_issue_s_disagreements_now_agree(method: str, data: dict[str, Any]) -> None:
     schema_ok = jsonschema.Draft202012Validator(CT.methods[method].input_schema()).is_valid(data)
     try:

@@ -64,14 +64,18 @@ def test_client_kwargs_refuses_unknown_retry_options_and_caps_retry_total() -> N
     assert kwargs["retry_policy"].total_retries == 3
 
 
-@pytest.mark.parametrize("body", [b"", b"<html>", b"[1]", b'{"expires_in": null}', b'{"expires_in": 1e400}', b'{"refresh_in": true}'])
+@pytest.mark.parametrize(
+    "body", [b"", b"<html>", b"[1]", b'{"expires_in": null}', b'{"expires_in": 1e400}', b'{"refresh_in": true}']
+)
 def test_token_answer_check_refuses(body: bytes) -> None:
     with pytest.raises(http_policy.MalformedAnswer):
         http_policy.check_token_answer(body, None, "login:443")
 
 
 def test_token_answer_check_accepts() -> None:
-    http_policy.check_token_answer(b'{"access_token": "a", "expires_in": "3599", "ext_expires_in": 3599}', None, "login:443")
+    http_policy.check_token_answer(
+        b'{"access_token": "a", "expires_in": "3599", "ext_expires_in": 3599}', None, "login:443"
+    )
     http_policy.check_token_answer(b'{"error": "invalid_client", "error_codes": [7000215]}', None, "login:443")
 
 
@@ -81,7 +85,8 @@ def test_a_malformed_limit_is_reported_by_validation_not_raised(monkeypatch: pyt
 
     monkeypatch.setenv("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_TOKEN_REQUEST_SECONDS", "soon")
     report = validate_credentials(
-        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-x"}, method="client-secret"
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-x"},
+        method="client-secret",
     )
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and "TOKEN_REQUEST_SECONDS" in token.detail

@@ -6,7 +6,6 @@ from typing import Any
 
 from azure_appconfig_plugin import plugin
 from azure_appconfig_plugin.testing import fakes
-
 from builtin import BUILTIN_METHODS
 
 

@@ -15,7 +15,6 @@ from azure_appconfig_plugin import hostspec, plugin
 from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
 from azure_appconfig_plugin.records import ConnectionType
 from azure_appconfig_plugin.reports import Check
-
 from builtin import BUILTIN_METHODS
 
 SLUG = "azure-app-configuration"
@@ -44,8 +43,11 @@ def test_discovers_our_plugin_through_its_real_entry_point() -> None:
 
 
 def test_a_broken_plugin_is_reported_and_the_rest_still_load(plugin_distributions: Any) -> None:
-    plugin_distributions("broken-plugin", entry_points={"app_connections": {"broken": "broken_plugin_mod"}},
-                         modules_src={"broken_plugin_mod.py": "raise ImportError('needs libfoo')\n"})
+    plugin_distributions(
+        "broken-plugin",
+        entry_points={"app_connections": {"broken": "broken_plugin_mod"}},
+        modules_src={"broken_plugin_mod.py": "raise ImportError('needs libfoo')\n"},
+    )
     registry = load_plugins(env={})
     assert SLUG in registry.types
     failure = next(f for f in registry.failures if f.plugin == "broken")
@@ -53,24 +55,30 @@ def test_a_broken_plugin_is_reported_and_the_rest_still_load(plugin_distribution
 
 
 def test_a_plugin_whose_hook_raises_is_reported() -> None:
-    bad = module("bad", """
+    bad = module(
+        "bad",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         @hookimpl
         def register_connection_types(register):
             raise RuntimeError("boom")
-    """)
+    """,
+    )
     registry = load_plugins(plugins=[("bad", bad)], env={})
     assert SLUG in registry.types
     assert [(f.plugin, f.stage) for f in registry.failures] == [("bad", "register")]
 
 
 def test_misspelled_hookimpl_fails_loudly() -> None:
-    typo = module("typo", """
+    typo = module(
+        "typo",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         @hookimpl
         def register_conection_types(register):
             pass
-    """)
+    """,
+    )
     registry = load_plugins(plugins=[("typo", typo)], env={})
     failure = registry.failures[0]
     assert failure.stage == "contract" and "register_conection_types" in failure.error
@@ -78,38 +86,48 @@ def test_misspelled_hookimpl_fails_loudly() -> None:
 
 
 def test_wrong_hook_arguments_are_rejected() -> None:
-    wrong = module("wrong", """
+    wrong = module(
+        "wrong",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         @hookimpl
         def register_connection_types(registrar):
             pass
-    """)
+    """,
+    )
     registry = load_plugins(plugins=[("wrong", wrong)], env={})
     assert registry.failures[0].stage == "contract"
 
 
 def test_duplicate_slug_is_rejected() -> None:
-    dup = module("dup", """
+    dup = module(
+        "dup",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         from azure_appconfig_plugin.records import ConnectionType
         @hookimpl
         def register_connection_types(register):
             register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
-    """)
+    """,
+    )
     registry = load_plugins(plugins=[("dup", dup)], env={})
     assert registry.get(SLUG).name == "Azure App Configuration"
     failure = next(f for f in registry.failures if f.plugin == "dup")
     assert failure.stage == "duplicate" and "already registered by 'azure-app-configuration'" in failure.error
 
 
-@pytest.mark.parametrize("blocked", ["azure-app-configuration", "azure-appconfig-plugin", " other , azure-app-configuration "])
+@pytest.mark.parametrize(
+    "blocked", ["azure-app-configuration", "azure-appconfig-plugin", " other , azure-app-configuration "]
+)
 def test_blocklist(blocked: str) -> None:
     registry = load_plugins(env={BLOCKLIST_ENV: blocked})
     assert SLUG not in registry.types and "azure-app-configuration" in registry.blocked
 
 
 def test_auth_methods_from_other_plugins() -> None:
-    extra = module("extra", """
+    extra = module(
+        "extra",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         class M:
             slug = "device-code"; name = "Device code"
@@ -123,28 +141,37 @@ def test_auth_methods_from_other_plugins() -> None:
             register("azure-app-configuration", M())
             register("azure-app-configuration", Dup())
             register("no-such-type", M())
-    """)
+    """,
+    )
     registry = load_plugins(plugins=[("extra", extra)], env={})
     assert list(registry.get(SLUG).methods) == [*BUILTIN_METHODS, "device-code"]
     stages = sorted((f.stage, f.error.split(";")[0]) for f in registry.failures)
-    assert stages == [("duplicate", "'azure-app-configuration' already has an auth method 'oauth'"),
-                      ("register", "no connection type 'no-such-type' to add method to")]
+    assert stages == [
+        ("duplicate", "'azure-app-configuration' already has an auth method 'oauth'"),
+        ("register", "no connection type 'no-such-type' to add method to"),
+    ]
 
 
 def test_validate_connection_hooks_all_run_and_a_raising_one_is_contained() -> None:
-    checks = module("checks", """
+    checks = module(
+        "checks",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         from azure_appconfig_plugin.reports import Check
         @hookimpl
         def validate_connection(request):
             return [Check("policy: one", "ok", f"saw {request.connection_type}/{request.method}")]
-    """)
-    raising = module("raising", """
+    """,
+    )
+    raising = module(
+        "raising",
+        """
         from azure_appconfig_plugin.hostspec import hookimpl
         @hookimpl
         def validate_connection(request):
             raise ValueError("policy engine down")
-    """)
+    """,
+    )
     registry = load_plugins(plugins=[("checks", checks), ("raising", raising)], env={})
     report = registry.validate(SLUG, "client-secret", {"tenantId": "bad tenant"})
     names = {c.name: c for c in report.checks}
@@ -190,7 +217,8 @@ def test_registration_is_import_light() -> None:
         ct = registry.get("azure-app-configuration")
         for m in ct.methods.values():
             m.input_schema()
-        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("msal", "azure", "requests", "urllib3", "cryptography", "jwt"))
+        roots = ("msal", "azure", "requests", "urllib3", "cryptography", "jwt")
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in roots)
         print(",".join(heavy))
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -200,7 +228,12 @@ def test_registration_is_import_light() -> None:
 def test_hostspec_is_the_contract() -> None:
     assert hostspec.PROJECT_NAME == "app_connections"
     names = {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
-    assert names == {"register_connection_types", "register_auth_methods", "register_secret_syncs", "validate_connection"}
+    assert names == {
+        "register_connection_types",
+        "register_auth_methods",
+        "register_secret_syncs",
+        "validate_connection",
+    }
     assert isinstance(Check("a", "ok", "b"), Check)
 
 
@@ -219,7 +252,8 @@ def test_a_bare_pluggy_host_loading_us_imports_no_attrs_or_sdk() -> None:
         found = []
         pm.hook.register_connection_types(register=found.append)
         assert [t.slug for t in found] == ["azure-app-configuration"]
-        print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure", "requests", "urllib3"))))
+        roots = ("attr", "attrs", "msal", "azure", "requests", "urllib3")
+        print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in roots)))
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""

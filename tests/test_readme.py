@@ -76,7 +76,9 @@ def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader()
 def test_the_contract_block_lists_every_hookspec() -> None:
     from azure_appconfig_plugin import hostspec
 
-    block = next(b for b in re.findall(r"```python\n(.*?)\n```", _section("For hosts"), re.S) if b.startswith("@hookspec"))
+    block = next(
+        b for b in re.findall(r"```python\n(.*?)\n```", _section("For hosts"), re.S) if b.startswith("@hookspec")
+    )
     listed = set(re.findall(r"def (\w+)\(", block))
     assert listed == {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
 
@@ -117,8 +119,14 @@ def test_benchmark_commands_run() -> None:
     commands = [c.strip() for c in re.findall(r"```sh\n(.*?)\n\s*```", section, re.S)[0].splitlines()]
     assert [c.split("benchmarks/startup.py")[1] for c in commands] == [" --runs 30", " --runs 30"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs", "2"],
-                            capture_output=True, text=True, check=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
+    )
     assert "our plugin adds" in result.stdout  # runs; the figures themselves are measured, not asserted
 
 
@@ -144,9 +152,13 @@ def test_the_plugin_author_snippet_is_a_working_extension_of_the_base_type() -> 
     registry = load_registry([("my-extension", module)])
     assert registry.failures == []
     assert list(registry.get("azure-app-configuration").methods) == [*BUILTIN_METHODS, "api-token"]
-    for endpoint, status in (("https://contoso-prod.azconfig.io", CheckStatus.OK), ("https://other.azconfig.io", CheckStatus.FAILED)):
-        report = registry.validate("azure-app-configuration", "api-token", {"token": "t", "expiresOn": 4102444800},
-                                   endpoint=endpoint)
+    for endpoint, status in (
+        ("https://contoso-prod.azconfig.io", CheckStatus.OK),
+        ("https://other.azconfig.io", CheckStatus.FAILED),
+    ):
+        report = registry.validate(
+            "azure-app-configuration", "api-token", {"token": "t", "expiresOn": 4102444800}, endpoint=endpoint
+        )
         [check] = [c for c in report.checks if c.name == "policy: store naming"]
         assert check.status is status
 
@@ -155,14 +167,22 @@ def _kit_files() -> dict[str, str]:
     files = {}
     for block in re.findall(r"```python\n(.*?)\n```", _subsection("### The test kit"), re.S):
         first = block.splitlines()[0]
-        assert first.startswith("# ") and first.endswith(".py"), f"a test-kit block must start with its file name: {first!r}"
+        assert first.startswith("# ") and first.endswith(".py"), (
+            f"a test-kit block must start with its file name: {first!r}"
+        )
         files[first[2:]] = block
     return files
 
 
 def test_test_kit_blocks_run_as_a_plugin_authors_test_session(pytester: pytest.Pytester) -> None:
     files = _kit_files()
-    assert {"conftest.py", "test_my_extension.py", "test_my_rules.py", "test_session_rules.py", "test_stand_in_store.py"} <= set(files)
+    assert {
+        "conftest.py",
+        "test_my_extension.py",
+        "test_my_rules.py",
+        "test_session_rules.py",
+        "test_stand_in_store.py",
+    } <= set(files)
     for name, source in files.items():
         pytester.makefile(".py", **{name[:-3]: source})
     pytester.makefile(".py", appconfig_policy_example=(EXAMPLE / "appconfig_policy_example.py").read_text())
@@ -183,7 +203,9 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
     import sys
 
     (tmp_path / "my_plugin_rules.py").write_text(
-        "from azure_appconfig_plugin.testing.rules import SecretRules\nMY_RULES = SecretRules(headers=['X-Contoso-Key'])\n")
+        "from azure_appconfig_plugin.testing.rules import SecretRules\n"
+        "MY_RULES = SecretRules(headers=['X-Contoso-Key'])\n"
+    )
     commands = re.findall(r"```sh\n(.*?)\n```", _subsection("### The test kit"), re.S)[0].splitlines()
     assert len(commands) == 2
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
@@ -195,7 +217,6 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
 
 
 # --- Several replicas (Redis), issue #11 ----------------------------------------------------------
-
 
 
 def _replicas_section() -> str:
@@ -211,11 +232,18 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
 
     block = re.findall(r"```sh\n(.*?)\n```", _replicas_section(), re.S)[0]
     install, *rest = block.splitlines()
-    assert install.startswith('pip install "azure-appconfig-plugin[redis]"')  # offline here: the extra is checked instead
+    assert install.startswith(
+        'pip install "azure-appconfig-plugin[redis]"'
+    )  # offline here: the extra is checked instead
     assert "redis = [" in (ROOT / "pyproject.toml").read_text()
     bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, **fakes.fake_instance_env(), "PATH": bin_dir + os.pathsep + os.environ["PATH"],
-           "REDIS_URL": redis_server.url.replace("redis://", "redis://default:canary-password@"), "REDIS_KEY": seal_key}
+    env = {
+        **os.environ,
+        **fakes.fake_instance_env(),
+        "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+        "REDIS_URL": redis_server.url.replace("redis://", "redis://default:canary-password@"),
+        "REDIS_KEY": seal_key,
+    }
     env.pop("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL", None)
     assert (Path(bin_dir) / "python").exists()  # `python` as in the block: the virtual environment's
     done = subprocess.run(["bash", "-euc", "\n".join(rest)], env=env, capture_output=True, text=True, timeout=120)
@@ -263,7 +291,11 @@ def test_limits_table_is_derived_from_the_limits_data() -> None:
 
 
 def test_limits_and_security_code_blocks_run() -> None:
-    blocks = [b for title in ("Limits and timeouts", "Security") for b in re.findall(r"```python\n(.*?)\n```", _section(title), re.S)]
+    blocks = [
+        b
+        for title in ("Limits and timeouts", "Security")
+        for b in re.findall(r"```python\n(.*?)\n```", _section(title), re.S)
+    ]
     assert len(blocks) == 2
     for i, block in enumerate(blocks):
         exec(compile(block, f"README limits block {i}", "exec"), {})

@@ -254,3 +254,70 @@ def test_recording_mode_fixtures_use_the_environment(
     monkeypatch.setenv("AZURE_TENANT_ID", REAL_TENANT)
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "Zq8~real")
     pytester.runpytest("-q", "-p", "no:cacheprovider", "--azure-record-mode=once").assert_outcomes(passed=1)
+
+
+def _json_response(body: object, content_type: str = "application/json") -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Content-Type": [content_type], "Content-Length": [str(len(raw))]},
+        "body": {"string": raw},
+    }
+
+
+def test_a_secret_named_field_holding_structure_is_redacted_leaf_by_leaf() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    body = {"client_secret": {"current": "CANARY-1", "old": ["CANARY-2", "", 3, True, None]}, "n": 1}
+    out = Sanitizer().response(_json_response(body))
+    assert json.loads(out["body"]["string"]) == {
+        "client_secret": {"current": "REDACTED", "old": ["REDACTED", "", 3, True, None]},
+        "n": 1,
+    }
+    assert out["headers"]["Content-Length"] == [str(len(out["body"]["string"]))]
+
+
+def test_a_body_that_is_not_utf8_is_left_alone() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    raw = b"\xff\xfe\x00binary"
+    out = Sanitizer().response(_json_response(raw, "application/octet-stream"))
+    assert out["body"]["string"] == raw
+
+
+def test_a_truncated_json_body_is_still_scrubbed_as_text() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    s = Sanitizer(replacements={"contoso-real-tenant": "TENANT"})
+    out = s.response(_json_response(b'{"tenant": "contoso-real-tenant", "items": ['))
+    assert out["body"]["string"] == b'{"tenant": "TENANT", "items": ['
+
+
+def test_an_access_token_that_only_looks_like_a_jwt_gets_an_opaque_fake() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    s = Sanitizer()
+    body = {"access_token": "not.a.jwt", "refresh_token": "rt-real", "token_type": "Bearer"}
+    first = json.loads(s.response(_json_response(body))["body"]["string"])
+    assert first["access_token"] == "fake-access-token-1"
+    assert first["refresh_token"] == "fake-refresh-token-1"
+    again = json.loads(s.response(_json_response(body))["body"]["string"])
+    assert again == first  # the same real token always maps to the same fake
+
+
+def test_client_info_that_does_not_decode_is_replaced_by_the_fake_identity() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    out = Sanitizer().response(_json_response({"client_info": "%%%-not-base64-json"}))
+    assert json.loads(out["body"]["string"]) == {"client_info": fakes.fake_client_info()}
+
+
+def test_placeholder_guids_are_kept_as_they_are() -> None:
+    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+
+    placeholder = fakes.PLACEHOLDER_GUID_PREFIX + "0123456789ab"
+    real = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    out = Sanitizer().response(_json_response({"correlation_id": placeholder, "trace_id": real}))
+    data = json.loads(out["body"]["string"])
+    assert data["correlation_id"] == placeholder
+    assert data["trace_id"] != real and fakes.is_placeholder_guid(data["trace_id"])

@@ -138,3 +138,23 @@ def test_a_secret_environment_variable_in_a_cassette_is_flagged_by_the_script(tm
         and "rule env DEPLOY_PASSWORD" in result.stdout
         and "s3cr3t-from-env" not in result.stdout
     )
+
+
+def test_a_secret_in_a_bytes_form_body_is_found() -> None:
+    from azure_appconfig_plugin.testing.secret_scan import scan_cassette
+
+    secret = "Zq8~Kx9PqR2sT5vW8yB1dF4gH7jL0nM3pQ6"
+    body = f"client_secret={secret}&grant_type=client_credentials".encode()
+    request = {"method": "POST", "uri": "https://login.example/t/oauth2/v2.0/token", "headers": {}, "body": body}
+    response = {"status": {"code": 200}, "headers": {}, "body": {"string": b""}}
+    findings = scan_cassette({"interactions": [{"request": request, "response": response}]})
+    assert [str(f) for f in findings] == [
+        "<cassette>: interaction 0: request body field client_secret: rule secret: Zq8~Kx\N{HORIZONTAL ELLIPSIS}"
+    ]
+    assert secret not in "".join(str(f) for f in findings)
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-cassettes-here"
+    assert main([str(tmp_path), str(missing)]) == 2
+    assert capsys.readouterr().err == f"secret scan: no such path: {missing}\n"

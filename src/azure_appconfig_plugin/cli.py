@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO
 
 from .errors import AppConnectionError
 
@@ -48,13 +49,17 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
     from .cli_plugins import trust_json, write_trust_text
 
     if args.json:
-        print_json({"types": types, "failures": failures, "blocked": registry.blocked, "trust": trust_json(registry)}, out)
+        print_json(
+            {"types": types, "failures": failures, "blocked": registry.blocked, "trust": trust_json(registry)}, out
+        )
     else:
         if not types:
             out.write("No connection types found (is any app_connections plugin installed?).\n")
         for t in types:
             methods = ", ".join(f"{m['slug']} ({m['name']})" for m in t["methods"])
-            out.write(f"{t['slug']}: {t['name']}\n  methods: {methods}\n  provided by: {t['distribution'] or t['plugin']}\n")
+            out.write(
+                f"{t['slug']}: {t['name']}\n  methods: {methods}\n  provided by: {t['distribution'] or t['plugin']}\n"
+            )
         for name in registry.blocked:
             out.write(f"blocked: {name} (listed in APP_CONNECTIONS_BLOCKED_PLUGINS)\n")
         for f in failures:
@@ -99,16 +104,18 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error repeats argument values redacted (#13: a secret pasted in the wrong place)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
-        from .text import redact_secrets
-
+    def error(self, message: str) -> NoReturn:
         import re
+
+        from .text import redact_secrets
 
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
-            message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix):].split(" "))
+            message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix) :].split(" "))
         # a quoted value is repeated only when it looks like a mistyped word, not like a key or token
-        message = re.sub(r"'([^']*)'", lambda m: m.group(0) if re.fullmatch(r"[a-z][a-z-]{0,15}", m.group(1)) else "'***'", message)
+        message = re.sub(
+            r"'([^']*)'", lambda m: m.group(0) if re.fullmatch(r"[a-z][a-z-]{0,15}", m.group(1)) else "'***'", message
+        )
         super().error(redact_secrets(message, 500))
 
 
@@ -141,7 +148,9 @@ def build_parser(registry: Any = None) -> argparse.ArgumentParser:
     from .hostspec import CONTRACT_VERSION
 
     parser.add_argument(
-        "--version", action="version", version=f"azure-appconfig-plugin {__version__} (app_connections contract {CONTRACT_VERSION})"
+        "--version",
+        action="version",
+        version=f"azure-appconfig-plugin {__version__} (app_connections contract {CONTRACT_VERSION})",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 import webbrowser
-from typing import Any, Mapping, TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
@@ -28,14 +29,16 @@ def _utf8(value: str, flag: str, where: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput(errors=[FieldError(flag, f"{where} is not valid UTF-8 text; copy the secret's Value again")]) from None
+        raise InvalidInput(
+            errors=[FieldError(flag, f"{where} is not valid UTF-8 text; copy the secret's Value again")]
+        ) from None
     return value
 
 
 def _stdin_line(flag: str = "--client-secret-stdin") -> str:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is not None:
-        raw = buffer.readline(MAX_STDIN_LINE)
+        raw: bytes = buffer.readline(MAX_STDIN_LINE)
         try:
             return raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:
@@ -54,7 +57,9 @@ def _secret(args: argparse.Namespace) -> str | None:
         from .text import clean
 
         if name not in os.environ:
-            raise InvalidInput(errors=[FieldError("--client-secret-env", f"environment variable {clean(name, 100)} is not set")])
+            raise InvalidInput(
+                errors=[FieldError("--client-secret-env", f"environment variable {clean(name, 100)} is not set")]
+            )
         return _utf8(os.environ[name], "--client-secret-env", f"environment variable {clean(name, 100)}")
     return None
 
@@ -100,7 +105,9 @@ def _read_file(flag: str, path: str | None) -> str | None:
         with open(path, "rb") as f:
             data = f.read(MAX_INPUT_FILE_BYTES + 1)
     except OSError as exc:
-        raise InvalidInput(errors=[FieldError(flag, f"cannot read {path}: {exc.strerror or type(exc).__name__}")]) from None
+        raise InvalidInput(
+            errors=[FieldError(flag, f"cannot read {path}: {exc.strerror or type(exc).__name__}")]
+        ) from None
     if len(data) > MAX_INPUT_FILE_BYTES:
         raise InvalidInput(errors=[FieldError(flag, f"{path} is larger than {MAX_INPUT_FILE_BYTES} bytes")])
     return data.decode("latin-1")
@@ -144,8 +151,12 @@ def _certificate_input(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _workload_identity_input(args: argparse.Namespace) -> dict[str, Any]:
-    pairs = (("tenantId", args.tenant_id), ("clientId", args.client_id), ("tokenFilePath", getattr(args, "token_file", None)),
-             ("cloud", args.cloud))
+    pairs = (
+        ("tenantId", args.tenant_id),
+        ("clientId", args.client_id),
+        ("tokenFilePath", getattr(args, "token_file", None)),
+        ("cloud", args.cloud),
+    )
     return {k: v for k, v in pairs if v}
 
 
@@ -156,8 +167,12 @@ def _no_tenant(args: argparse.Namespace, method: str, why: str) -> None:
 
 def _managed_identity_input(args: argparse.Namespace) -> dict[str, Any]:
     _no_tenant(args, "managed-identity", "the host's identity belongs to the host's tenant")
-    pairs = (("clientId", args.client_id), ("resourceId", getattr(args, "resource_id", None)),
-             ("objectId", getattr(args, "object_id", None)), ("cloud", args.cloud))
+    pairs = (
+        ("clientId", args.client_id),
+        ("resourceId", getattr(args, "resource_id", None)),
+        ("objectId", getattr(args, "object_id", None)),
+        ("cloud", args.cloud),
+    )
     return {k: v for k, v in pairs if v}
 
 
@@ -169,22 +184,36 @@ def _access_key_input(args: argparse.Namespace) -> dict[str, Any]:
     elif getattr(args, "connection_string_env", None):
         data["connectionString"] = _env_value("--connection-string-env", args.connection_string_env)
     elif getattr(args, "access_key_id", None) or getattr(args, "access_key_secret_env", None):
-        data.update(endpoint=args.endpoint, id=args.access_key_id,
-                    secret=_env_value("--access-key-secret-env", args.access_key_secret_env))
+        data.update(
+            endpoint=args.endpoint,
+            id=args.access_key_id,
+            secret=_env_value("--access-key-secret-env", args.access_key_secret_env),
+        )
         data = {k: v for k, v in data.items() if v is not None}
     else:
-        raise InvalidInput(errors=[FieldError(
-            "--connection-string-env/--connection-string-stdin",
-            "the connection string is required: name an environment variable that holds it, or pipe it on stdin "
-            "(or give --endpoint, --access-key-id and --access-key-secret-env)")])
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "--connection-string-env/--connection-string-stdin",
+                    "the connection string is required: name an environment variable that holds it, "
+                    "or pipe it on stdin "
+                    "(or give --endpoint, --access-key-id and --access-key-secret-env)",
+                )
+            ]
+        )
     return data
 
 
 def _client_secret_validate_input(args: argparse.Namespace) -> dict[str, Any]:
     if not (args.client_secret_env or args.client_secret_stdin):
-        raise InvalidInput(errors=[FieldError(
-            "--client-secret-env/--client-secret-stdin",
-            "the client secret is required: name an environment variable that holds it, or pipe it on stdin")])
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "--client-secret-env/--client-secret-stdin",
+                    "the client secret is required: name an environment variable that holds it, or pipe it on stdin",
+                )
+            ]
+        )
     return _client_secret_input(args)
 
 
@@ -259,22 +288,45 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             err.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
         stored_method = data.get("method")
         if method and stored_method != method:
-            raise InvalidInput(errors=[FieldError("--method", f"{args.credentials} holds {stored_method!r} credentials, "
-                                                  f"not {method!r}; drop --method (the file names its method)")])
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "--method",
+                        f"{args.credentials} holds {stored_method!r} credentials, "
+                        f"not {method!r}; drop --method (the file names its method)",
+                    )
+                ]
+            )
         method = stored_method if isinstance(stored_method, str) else method
         if method == "oauth":
             on_rotate = _rotation_writer(args.credentials, err)
     elif not method:
-        raise InvalidInput(errors=[FieldError("--method", f"say which method ({', '.join(ctype.methods)}) or pass --credentials FILE")])
+        raise InvalidInput(
+            errors=[FieldError("--method", f"say which method ({', '.join(ctype.methods)}) or pass --credentials FILE")]
+        )
     elif ctype.is_interactive(method):
-        raise InvalidInput(errors=[FieldError("--credentials", f"{method} needs the credentials file written by `azure-appconfig connect {method}`")])
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "--credentials",
+                    f"{method} needs the credentials file written by `azure-appconfig connect {method}`",
+                )
+            ]
+        )
     elif args.input:
         data = _read_json_file(args.input, "--input")
     elif method in METHOD_INPUTS:  # the built-in methods' own flags
         data = METHOD_INPUTS[method](args)
     else:
-        raise InvalidInput(errors=[FieldError("--input", f"{method} reads its form input from --input FILE (a JSON object; "
-                                              f"see `azure-appconfig schema --method {method}`)")])
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "--input",
+                    f"{method} reads its form input from --input FILE (a JSON object; "
+                    f"see `azure-appconfig schema --method {method}`)",
+                )
+            ]
+        )
     report = loaded_registry(args).validate(
         CONNECTION_TYPE, method, data, endpoint=args.endpoint, write_probe=args.write_probe, on_rotate=on_rotate
     )
@@ -296,10 +348,14 @@ def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
 
 
 def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO) -> int:
-    report = loaded_registry(args).validate(CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe)
+    report = loaded_registry(args).validate(
+        CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe
+    )
     print_report(report, method, sys.stderr if args.stdout else out, as_json=args.json and not args.stdout)
     if not report.ok and not args.force:
-        sys.stderr.write("Nothing was saved: fix the failed checks and connect again (or pass --force to save anyway).\n")
+        sys.stderr.write(
+            "Nothing was saved: fix the failed checks and connect again (or pass --force to save anyway).\n"
+        )
         return _exit_for(report)
     creds = report.credentials or credentials
     if report.token_credential is not None and hasattr(report.token_credential, "credentials"):
@@ -355,7 +411,11 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
             show_url(f"then wait (up to {args.timeout} s) for the callback on {settings.redirect_uri}")
             params = server.wait(args.timeout)
         if params is None:
-            raise InvalidInput(errors=[FieldError("callback", f"no sign-in callback arrived within {args.timeout} s; run connect again")])
+            raise InvalidInput(
+                errors=[
+                    FieldError("callback", f"no sign-in callback arrived within {args.timeout} s; run connect again")
+                ]
+            )
     else:
         show_url(f"then paste the full URL your browser was sent to ({settings.redirect_uri}?code=...)")
         pasted = _stdin_line("callback").strip()
@@ -373,24 +433,42 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tenant-id", help="Directory (tenant) ID or verified domain")
     p.add_argument("--cloud", choices=["public", "usgov", "china"], help="Azure cloud (default: public)")
     p.add_argument("--endpoint", help="store endpoint to check, e.g. https://mystore.azconfig.io")
-    p.add_argument("--write-probe", action="store_true",
-                   help="check Write/Delete by really writing and deleting a sentinel key (use when the precondition probe is inconclusive)")
+    p.add_argument(
+        "--write-probe",
+        action="store_true",
+        help=(
+            "check Write/Delete by really writing and deleting a sentinel key"
+            " (use when the precondition probe is inconclusive)"
+        ),
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def _add_secret_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client-id", help="service principal's Application (client) ID")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--client-secret-env", metavar="VAR", help="read the client secret from environment variable VAR")
-    group.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin")
+    group.add_argument(
+        "--client-secret-env", metavar="VAR", help="read the client secret from environment variable VAR"
+    )
+    group.add_argument(
+        "--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin"
+    )
 
 
 def _add_certificate_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--certificate", metavar="PEM", help="certificate file (PEM; may also hold the private key)")
     p.add_argument("--private-key", metavar="PEM", help="private key file (PEM), when not in --certificate")
     p.add_argument("--pkcs12", metavar="PFX", help="PKCS#12 file (.pfx/.p12) instead of --certificate/--private-key")
-    p.add_argument("--passphrase-env", metavar="VAR", help="read the key's or PKCS#12 file's passphrase from environment variable VAR")
-    p.add_argument("--send-certificate-chain", action="store_true", help="send the certificate chain (x5c) for subject name/issuer auth")
+    p.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="read the key's or PKCS#12 file's passphrase from environment variable VAR",
+    )
+    p.add_argument(
+        "--send-certificate-chain",
+        action="store_true",
+        help="send the certificate chain (x5c) for subject name/issuer auth",
+    )
 
 
 def _add_workload_identity_flags(p: argparse.ArgumentParser) -> None:
@@ -404,10 +482,18 @@ def _add_managed_identity_flags(p: argparse.ArgumentParser) -> None:
 
 def _add_access_key_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--connection-string-env", metavar="VAR", help="read the store's connection string from environment variable VAR")
-    group.add_argument("--connection-string-stdin", action="store_true", help="read the connection string from the first line of stdin")
+    group.add_argument(
+        "--connection-string-env",
+        metavar="VAR",
+        help="read the store's connection string from environment variable VAR",
+    )
+    group.add_argument(
+        "--connection-string-stdin", action="store_true", help="read the connection string from the first line of stdin"
+    )
     p.add_argument("--access-key-id", metavar="ID", help="access key Id (with --endpoint and --access-key-secret-env)")
-    p.add_argument("--access-key-secret-env", metavar="VAR", help="read the access key Secret from environment variable VAR")
+    p.add_argument(
+        "--access-key-secret-env", metavar="VAR", help="read the access key Secret from environment variable VAR"
+    )
 
 
 def _add_output(p: argparse.ArgumentParser) -> None:
@@ -418,15 +504,28 @@ def _add_output(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: Any, methods: list[str] | None = None) -> None:
-    p = sub.add_parser("validate", help="prove a connection works, down to each App Configuration permission",
-                       description="Exit status: 0 when every check passed, 1 when a check failed or was inconclusive, 2 for bad input.")
-    p.add_argument("--method", choices=methods or ["oauth", "client-secret"],
-                   help="auth method (plugin-added ones included); implied by --credentials")
+    p = sub.add_parser(
+        "validate",
+        help="prove a connection works, down to each App Configuration permission",
+        description=(
+            "Exit status: 0 when every check passed, 1 when a check failed or was inconclusive, 2 for bad input."
+        ),
+    )
+    p.add_argument(
+        "--method",
+        choices=methods or ["oauth", "client-secret"],
+        help="auth method (plugin-added ones included); implied by --credentials",
+    )
     _add_common(p)
     _add_secret_flags(p)
-    p.add_argument("--credentials", metavar="FILE",
-                   help="stored credentials (from `connect`; they name their method); rotated refresh tokens are written back")
-    p.add_argument("--input", metavar="FILE", help="form input of the method as a JSON object (any non-interactive method)")
+    p.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help="stored credentials (from `connect`; they name their method); rotated refresh tokens are written back",
+    )
+    p.add_argument(
+        "--input", metavar="FILE", help="form input of the method as a JSON object (any non-interactive method)"
+    )
     _add_certificate_flags(p)
     _add_workload_identity_flags(p)
     _add_managed_identity_flags(p)
@@ -444,21 +543,34 @@ def add_commands(sub: Any, methods: list[str] | None = None) -> None:
 
     for slug, help_text, add in (
         ("certificate", "service principal with a certificate (PEM or PKCS#12)", _add_certificate_flags),
-        ("workload-identity", "workload identity federation (AKS: defaults from AZURE_* variables)", _add_workload_identity_flags),
+        (
+            "workload-identity",
+            "workload identity federation (AKS: defaults from AZURE_* variables)",
+            _add_workload_identity_flags,
+        ),
         ("managed-identity", "this Azure host's managed identity", _add_managed_identity_flags),
         ("access-key", "a store access key (connection string)", _add_access_key_flags),
     ):
         p = csub.add_parser(slug, help=help_text)
         _add_common(p)
         if slug != "access-key":
-            p.add_argument("--client-id", help=("client ID of the user-assigned identity" if slug == "managed-identity"
-                                                else "Application (client) ID"))
+            p.add_argument(
+                "--client-id",
+                help=(
+                    "client ID of the user-assigned identity"
+                    if slug == "managed-identity"
+                    else "Application (client) ID"
+                ),
+            )
         add(p)
         _add_output(p)
         p.set_defaults(handler=cmd_connect_method)
 
-    p = csub.add_parser("oauth", help="sign in through the instance's app registration",
-                        description="With a loopback SITE_URL the CLI serves the callback itself; otherwise paste the callback URL.")
+    p = csub.add_parser(
+        "oauth",
+        help="sign in through the instance's app registration",
+        description="With a loopback SITE_URL the CLI serves the callback itself; otherwise paste the callback URL.",
+    )
     _add_common(p)
     p.add_argument("--no-browser", action="store_true", help="print the sign-in URL without opening a browser")
     p.add_argument("--timeout", type=int, default=300, help="seconds to wait for the loopback callback (default 300)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import attrs
 
-from .errors import InvalidInput, FieldError
+from .errors import FieldError, InvalidInput
 
 
 @attrs.frozen

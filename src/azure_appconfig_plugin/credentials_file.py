@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CredentialsFileError, FieldError
-
 
 MAX_FILE_BYTES = 1024 * 1024
 """A credentials file is a few KB; anything larger is not one."""
@@ -62,12 +62,12 @@ def write_credentials(path: str | os.PathLike[str], data: dict[str, Any]) -> Pat
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         if isinstance(exc, OSError):
-            raise CredentialsFileError(errors=[FieldError("--output", f"cannot write {target}: {exc.strerror}")]) from None
+            raise CredentialsFileError(
+                errors=[FieldError("--output", f"cannot write {target}: {exc.strerror}")]
+            ) from None
         raise
     return target
 
@@ -84,7 +84,9 @@ def read_credentials(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _file_error(target, f"is not valid UTF-8 (at byte {exc.start}); write it with `azure-appconfig connect`") from None
+        raise _file_error(
+            target, f"is not valid UTF-8 (at byte {exc.start}); write it with `azure-appconfig connect`"
+        ) from None
     try:
         data = json.loads(text)
     except RecursionError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import attrs
@@ -85,7 +85,11 @@ def _reject(endpoint: str, why: str) -> EndpointRejected:
     from .text import redact_secrets
 
     looks_like_url = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", endpoint) is not None
-    shown = repr(redact_secrets(endpoint, 120)) if looks_like_url else f"(a value of {len(endpoint)} characters that is not a URL, not shown)"
+    shown = (
+        repr(redact_secrets(endpoint, 120))
+        if looks_like_url
+        else f"(a value of {len(endpoint)} characters that is not a URL, not shown)"
+    )
     return EndpointRejected(
         f"store endpoint {shown} rejected: {why}. Use the store's endpoint from the Azure portal "
         "(App Configuration > Overview > Endpoint), e.g. https://mystore.azconfig.io",
@@ -93,7 +97,9 @@ def _reject(endpoint: str, why: str) -> EndpointRejected:
     )
 
 
-def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapping[str, str] | None = None) -> StoreEndpoint:
+def parse_endpoint(
+    endpoint: str, *, cloud: str | Cloud | None = None, env: Mapping[str, str] | None = None
+) -> StoreEndpoint:
     """Check ``endpoint`` against the rules and the connection's cloud; no network access."""
     connection_cloud = cloud if isinstance(cloud, Cloud) else get_cloud(cloud)
     raw = endpoint.strip() if isinstance(endpoint, str) else ""
@@ -123,7 +129,9 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
         port = None if port == DEFAULT_PORT else port
         return StoreEndpoint(f"https://{_netloc(host, port)}", host, connection_cloud, allow_listed=True, port=port)
     if port not in (None, DEFAULT_PORT):
-        raise _reject(raw, f"it must use the default https port (or allow-list {_netloc(host, port)} in {ENDPOINT_ALLOWLIST_ENV})")
+        raise _reject(
+            raw, f"it must use the default https port (or allow-list {_netloc(host, port)} in {ENDPOINT_ALLOWLIST_ENV})"
+        )
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -136,7 +144,8 @@ def parse_endpoint(endpoint: str, *, cloud: str | Cloud | None = None, env: Mapp
     if host_cloud is None:
         raise _reject(
             raw,
-            f"{host} is not an App Configuration host (*.{connection_cloud.store_suffix}); for a custom domain or private "
+            f"{host} is not an App Configuration host (*.{connection_cloud.store_suffix}); "
+            "for a custom domain or private "
             f"endpoint, add the host to {ENDPOINT_ALLOWLIST_ENV}",
         )
     name = host[: -len(host_cloud.store_suffix) - 1]

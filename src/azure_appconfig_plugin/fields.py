@@ -26,7 +26,8 @@ Derivation rules (one place, here):
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .records import _Frozen
 
@@ -65,9 +66,25 @@ class Field(_Frozen):
     """One field of a method's form input or stored credentials."""
 
     __slots__ = (
-        "name", "type", "title", "description", "required", "secret", "pattern", "pattern_message",
-        "format", "enum", "min_length", "max_length", "minimum", "maximum", "strip", "rules", "default",
-        "examples", "attr",
+        "name",
+        "type",
+        "title",
+        "description",
+        "required",
+        "secret",
+        "pattern",
+        "pattern_message",
+        "format",
+        "enum",
+        "min_length",
+        "max_length",
+        "minimum",
+        "maximum",
+        "strip",
+        "rules",
+        "default",
+        "examples",
+        "attr",
     )
     _fields = __slots__
     _repr_fields = ("name", "type", "required", "secret")
@@ -97,14 +114,14 @@ class Field(_Frozen):
         self,
         name: str,
         *,
-        type: str = "string",  # noqa: A002 - the JSON Schema keyword
+        type: str = "string",
         title: str,
         description: str,
         required: bool = False,
         secret: bool = False,
         pattern: str | None = None,
         pattern_message: str = "has the wrong format",
-        format: str | None = None,  # noqa: A002
+        format: str | None = None,
         enum: Iterable[Any] | None = None,
         min_length: int | None = None,
         max_length: int | None = None,
@@ -119,11 +136,25 @@ class Field(_Frozen):
         if type not in ("string", "integer", "boolean"):
             raise ValueError(f"field {name!r}: unsupported type {type!r}")
         self._init(
-            name=name, type=type, title=title, description=description, required=required, secret=secret,
-            pattern=pattern, pattern_message=pattern_message, format=format,
-            enum=tuple(enum) if enum is not None else None, min_length=min_length, max_length=max_length,
-            minimum=minimum, maximum=maximum, strip=strip, rules=tuple(rules), default=default,
-            examples=tuple(examples), attr=attr or _snake(name),
+            name=name,
+            type=type,
+            title=title,
+            description=description,
+            required=required,
+            secret=secret,
+            pattern=pattern,
+            pattern_message=pattern_message,
+            format=format,
+            enum=tuple(enum) if enum is not None else None,
+            min_length=min_length,
+            max_length=max_length,
+            minimum=minimum,
+            maximum=maximum,
+            strip=strip,
+            rules=tuple(rules),
+            default=default,
+            examples=tuple(examples),
+            attr=attr or _snake(name),
         )
 
     def replace(self, **changes: Any) -> Field:
@@ -155,8 +186,12 @@ class Field(_Frozen):
             prop["pattern"] = self.full_pattern
         if self.enum is not None:
             prop["enum"] = list(self.enum) + ([] if self.required else [None])
-        for key, value in (("minLength", self.min_length), ("maxLength", self.max_length),
-                           ("minimum", self.minimum), ("maximum", self.maximum)):
+        for key, value in (
+            ("minLength", self.min_length),
+            ("maxLength", self.max_length),
+            ("minimum", self.minimum),
+            ("maximum", self.maximum),
+        ):
             if value is not None:
                 prop[key] = value
         if self.secret:
@@ -181,7 +216,11 @@ class Field(_Frozen):
             if not _encodable(value):
                 return TEXT_RULE.message, None
             if self.min_length is not None and len(value) < self.min_length:
-                return ("must be a non-empty string" if self.min_length == 1 else f"must be at least {self.min_length} characters"), None
+                return (
+                    "must be a non-empty string"
+                    if self.min_length == 1
+                    else f"must be at least {self.min_length} characters"
+                ), None
             if self.max_length is not None and len(value) > self.max_length:
                 return f"is longer than {self.max_length} characters", None
             if self.strip and value.strip(BLANKS) == "":
@@ -226,8 +265,10 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 def _snake(name: str) -> str:
     """``tenantId`` -> ``tenant_id`` (no regex: declarations are built at registration)."""
-    return "".join("_" + ch.lower() if ch.isupper() and i and not name[i - 1].isupper() else ch.lower() if ch.isupper() else ch
-                   for i, ch in enumerate(name))
+    return "".join(
+        "_" + ch.lower() if ch.isupper() and i and not name[i - 1].isupper() else ch.lower() if ch.isupper() else ch
+        for i, ch in enumerate(name)
+    )
 
 
 def shown(key: Any) -> str:
@@ -299,10 +340,10 @@ class CrossRule(_Frozen):
 
     __slots__ = ("test", "messages")
     _fields = __slots__
-    test: Callable[[dict[str, Any]], "tuple[str, str] | None"]
+    test: Callable[[dict[str, Any]], tuple[str, str] | None]
     messages: tuple[str, ...]
 
-    def __init__(self, test: Callable[[dict[str, Any]], "tuple[str, str] | None"], messages: Iterable[str]) -> None:
+    def __init__(self, test: Callable[[dict[str, Any]], tuple[str, str] | None], messages: Iterable[str]) -> None:
         self._init(test=test, messages=tuple(messages))
 
 
@@ -313,7 +354,11 @@ def _given(field: Field, value: Any) -> bool:
 
 
 def object_schema(
-    fields: Iterable[Field], *, title: str, description: str, schema_id: str | None = None,
+    fields: Iterable[Field],
+    *,
+    title: str,
+    description: str,
+    schema_id: str | None = None,
     choices: Iterable[OneOf] = (),
 ) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of an object made of ``fields`` (and ``choices`` between them)."""
@@ -322,14 +367,16 @@ def object_schema(
     schema: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT}
     if schema_id:
         schema["$id"] = schema_id
-    schema.update({
-        "title": title,
-        "description": description,
-        "type": "object",
-        "properties": {f.name: f.json_schema() for f in fields},
-        "required": [f.name for f in fields if f.required],
-        "additionalProperties": False,
-    })
+    schema.update(
+        {
+            "title": title,
+            "description": description,
+            "type": "object",
+            "properties": {f.name: f.json_schema() for f in fields},
+            "required": [f.name for f in fields if f.required],
+            "additionalProperties": False,
+        }
+    )
     by_name = {f.name: f for f in fields}
     if len(choices) == 1:
         schema.update(choices[0].json_schema(by_name))
@@ -339,7 +386,11 @@ def object_schema(
 
 
 def parse_fields(
-    fields: Iterable[Field], data: Any, *, what: str = "(input)", choices: Iterable[OneOf] = (),
+    fields: Iterable[Field],
+    data: Any,
+    *,
+    what: str = "(input)",
+    choices: Iterable[OneOf] = (),
     cross_rules: Iterable[CrossRule] = (),
 ) -> dict[str, Any]:
     """Check ``data`` against ``fields`` (and ``choices``, then ``cross_rules``); return
@@ -366,7 +417,7 @@ def parse_fields(
             errors.append(FieldError(name, "is not a known field" + hint))
     values: dict[str, Any] = {}
     for field in fields:
-        value = data[field.name] if field.name in data else MISSING
+        value = data.get(field.name, MISSING)
         if value is MISSING or value is None:
             if value is None and field.required:
                 errors.append(FieldError(field.name, "is required (null given)"))
@@ -403,7 +454,9 @@ def docs_table(fields: Iterable[Field]) -> str:
     """A Markdown table of the fields (name, required, secret, description)."""
     rows = ["| field | required | secret | description |", "| --- | --- | --- | --- |"]
     for f in fields:
-        rows.append(f"| `{f.name}` | {'yes' if f.required else 'no'} | {'yes' if f.secret else 'no'} | {f.description} |")
+        rows.append(
+            f"| `{f.name}` | {'yes' if f.required else 'no'} | {'yes' if f.secret else 'no'} | {f.description} |"
+        )
     return "\n".join(rows)
 
 

@@ -10,7 +10,8 @@ implementations by the project name ``app_connections``, not by object identity.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pluggy
 

@@ -17,8 +17,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from importlib import metadata
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import attrs
 import pluggy
@@ -30,8 +31,15 @@ from .records import ConnectionType
 from .registrars import SecretSyncDestination
 from .reports import ValidationReport
 
-__all__ = ["BLOCKLIST_ENV", "PluginFailure", "Provider", "Registry", "UnknownConnectionType", "load_plugins",
-           "new_plugin_manager"]
+__all__ = [
+    "BLOCKLIST_ENV",
+    "PluginFailure",
+    "Provider",
+    "Registry",
+    "UnknownConnectionType",
+    "load_plugins",
+    "new_plugin_manager",
+]
 
 BLOCKLIST_ENV = "APP_CONNECTIONS_BLOCKED_PLUGINS"
 
@@ -106,9 +114,15 @@ class Registry:
         def hook(*, request: Any) -> list[Any]:
             registrants = (self.providers.get(slug), self.method_providers.get((slug, request.method or "")))
             owners = {trust.Principal.of(p.plugin, p.distribution) for p in registrants if p}
-            return trust.call_by_trust(self.pm, "validate_connection", request,
-                                       schema=trust.method_schema(ctype, request.method), owners=owners,
-                                       grants=self.trust.grants, distribution_of=self.distributions)
+            return trust.call_by_trust(
+                self.pm,
+                "validate_connection",
+                request,
+                schema=trust.method_schema(ctype, request.method),
+                owners=owners,
+                grants=self.trust.grants,
+                distribution_of=self.distributions,
+            )
 
         return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]
 

@@ -45,7 +45,7 @@ class CallbackServer:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 if url.path != expected:
                     self.send_error(404, "not the OAuth callback")
@@ -76,10 +76,19 @@ class CallbackServer:
             self._server = server_class((host, port), Handler)
         except OSError as exc:
             shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            why = "is already in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
+            why = (
+                "is already in use by another program"
+                if exc.errno == errno.EADDRINUSE
+                else f"cannot be opened ({exc.strerror})"
+            )
             raise InvalidInput(
-                errors=[FieldError("SITE_URL", f"the loopback callback address {shown} {why}; stop that program, "
-                                   "or set SITE_URL to another free port (and register that redirect URI)")]
+                errors=[
+                    FieldError(
+                        "SITE_URL",
+                        f"the loopback callback address {shown} {why}; stop that program, "
+                        "or set SITE_URL to another free port (and register that redirect URI)",
+                    )
+                ]
             ) from None
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

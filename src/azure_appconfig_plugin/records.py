@@ -12,23 +12,34 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, cast, runtime_checkable
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from azure.core.credentials import TokenCredential
 
-    from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, InteractiveAuthMethod  # noqa: F401
-    from .registrars import SecretSyncDestination, SecretSyncRegistrar  # noqa: F401
-
-    from .reports import Check, CheckStatus, ValidationReport, ValidationRequest
+    from .registrars import (  # noqa: F401  # noqa: F401
+        AuthMethodRegistrar,
+        ConnectionTypeRegistrar,
+        InteractiveAuthMethod,
+        SecretSyncDestination,
+        SecretSyncRegistrar,
+    )
+    from .reports import ValidationReport, ValidationRequest
 
 RotateCallback = Callable[[Any], None]
 """Called with the updated credentials whenever Azure rotates the refresh token; the host
 persists ``credentials.to_dict()`` (it carries the new ``refreshToken``)."""
 
 _REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
-_REGISTRAR_NAMES = ("AuthMethodRegistrar", "ConnectionTypeRegistrar", "InteractiveAuthMethod", "RegistrationSink",
-                    "SecretSyncDestination", "SecretSyncRegistrar")
+_REGISTRAR_NAMES = (
+    "AuthMethodRegistrar",
+    "ConnectionTypeRegistrar",
+    "InteractiveAuthMethod",
+    "RegistrationSink",
+    "SecretSyncDestination",
+    "SecretSyncRegistrar",
+)
 _warned: set[str] = set()
 _warn_lock = threading.Lock()
 
@@ -91,9 +102,7 @@ class AuthMethod(Protocol):
     def parse(self, data: Mapping[str, Any]) -> Any:
         """Validate form input; raise ``InvalidInput`` listing every bad field."""
 
-    def token_credential(
-        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None
-    ) -> TokenCredential:
+    def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None) -> TokenCredential:
         """An azure-core ``TokenCredential`` for these credentials."""
 
 
@@ -125,7 +134,7 @@ class _Frozen:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return tuple(self._values()) == tuple(other._values())  # type: ignore[attr-defined]
+        return tuple(self._values()) == tuple(other._values())
 
     def __hash__(self) -> int:
         return hash(tuple(v if not isinstance(v, dict) else tuple(v) for v in self._values()))
@@ -193,8 +202,15 @@ class ConnectionType(_Frozen):
         for key, method in methods.items():
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
-        self._init(slug=slug, name=name, methods=methods, settings=tuple(settings), validator=validator, checks=checks,
-                   client_factory=client_factory)
+        self._init(
+            slug=slug,
+            name=name,
+            methods=methods,
+            settings=tuple(settings),
+            validator=validator,
+            checks=checks,
+            client_factory=client_factory,
+        )
 
     def method(self, slug: str) -> AuthMethod:
         from .errors import UnknownAuthMethod
@@ -212,8 +228,15 @@ class ConnectionType(_Frozen):
         """A copy with one more auth method (used for ``register_auth_methods``)."""
         if method.slug in self.methods:
             raise ValueError(f"{self.slug!r} already has an auth method {method.slug!r}")
-        return ConnectionType(self.slug, self.name, {**self.methods, method.slug: method}, self.settings, self.validator,
-                              checks=self.checks, client_factory=self.client_factory)
+        return ConnectionType(
+            self.slug,
+            self.name,
+            {**self.methods, method.slug: method},
+            self.settings,
+            self.validator,
+            checks=self.checks,
+            client_factory=self.client_factory,
+        )
 
     def is_interactive(self, method: str) -> bool:
         return is_interactive(self.method(method))
@@ -228,8 +251,10 @@ class ConnectionType(_Frozen):
         """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
         m = self._interactive(method, "begin")
         if isinstance(sign_in_input, Mapping) or getattr(sign_in_input, "method", None) != method:
-            raise _invalid("input", f"begin() needs the record that parse({method!r}, form) returns, "
-                           f"not {type(sign_in_input).__name__}")
+            raise _invalid(
+                "input",
+                f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
+            )
         return m.begin(sign_in_input, **options)
 
     def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
@@ -239,8 +264,10 @@ class ConnectionType(_Frozen):
     def load(self, stored: Mapping[str, Any]) -> Credentials:
         """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record."""
         if not isinstance(stored, Mapping):
-            raise _invalid("(credentials)", "load() needs the mapping that credentials.to_dict() returned, "
-                           f"not {type(stored).__name__}")
+            raise _invalid(
+                "(credentials)",
+                f"load() needs the mapping that credentials.to_dict() returned, not {type(stored).__name__}",
+            )
         slug = stored.get("method")
         if not isinstance(slug, str):
             raise _invalid("method", "stored credentials must name their method (the 'method' key of to_dict())")
@@ -255,12 +282,16 @@ class ConnectionType(_Frozen):
     def credentials(self, credentials: Any) -> tuple[AuthMethod, Credentials]:
         """Check that ``credentials`` is a credentials record of one of this type's methods."""
         if isinstance(credentials, Mapping):
-            raise _invalid("credentials", "pass the credentials record, not a dict: "
-                           "ConnectionType.load(stored) turns a stored dict into one")
+            raise _invalid(
+                "credentials",
+                "pass the credentials record, not a dict: ConnectionType.load(stored) turns a stored dict into one",
+            )
         slug = getattr(credentials, "method", None)
         if not isinstance(slug, str) or not callable(getattr(credentials, "to_dict", None)):
-            raise _invalid("credentials", f"expected a credentials record (with method and to_dict()), "
-                           f"got {type(credentials).__name__}")
+            raise _invalid(
+                "credentials",
+                f"expected a credentials record (with method and to_dict()), got {type(credentials).__name__}",
+            )
         m = self.method(slug)
         expected = getattr(m, "credentials_type", None)
         if isinstance(expected, type) and not isinstance(credentials, expected):
@@ -294,7 +325,7 @@ class ConnectionType(_Frozen):
                 credential = signer(creds)
             else:
                 token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
-                credential = m.token_credential(creds, **token_options)  # type: ignore[call-arg]
+                credential = m.token_credential(creds, **token_options)
         return self.client_factory(creds, endpoint, credential, **options)
 
     def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
@@ -307,8 +338,11 @@ class ConnectionType(_Frozen):
         from .hosting import run_validation
 
         if hook is None and self.checks is None and self.validator is not None:
-            warn_once(f"validator:{self.slug}", "ConnectionType(validator=...) is deprecated: pass checks=, a function "
-                      "of a ValidationRequest, and register it as a validate_connection implementation")
+            warn_once(
+                f"validator:{self.slug}",
+                "ConnectionType(validator=...) is deprecated: pass checks=, a function "
+                "of a ValidationRequest, and register it as a validate_connection implementation",
+            )
             return self.validator(data, method=method, connection_type=self, **options)  # type: ignore[no-any-return]
         if hook is None:
             own = self.checks
@@ -321,8 +355,11 @@ class ConnectionType(_Frozen):
     def _interactive(self, method: str, step: str) -> Any:
         m = self.method(method)
         if not is_interactive(m):
-            raise _invalid("method", f"auth method {method!r} is not interactive: parse() returns its credentials; "
-                           f"there is no {step}() step")
+            raise _invalid(
+                "method",
+                f"auth method {method!r} is not interactive: parse() returns its credentials; "
+                f"there is no {step}() step",
+            )
         return m
 
 

@@ -7,7 +7,8 @@ JSON property names are camelCase (``tenantId``, ``clientId``, ``clientSecret``,
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

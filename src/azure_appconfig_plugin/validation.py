@@ -6,7 +6,8 @@ keeps the earlier entry point, which runs the type's own checks only (no other p
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .checks.store import ROLE_DELAY, STORE_CHECKS  # noqa: F401 - re-exported
 from .checks.store import interpret as _interpret  # noqa: F401 - re-exported for callers of the earlier API

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pytest
@@ -33,7 +34,9 @@ def server_context(ca: trustme.CA) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _trust_and_reset(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _trust_and_reset(
+    ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     pem = tmp_path_factory.getbasetemp() / "standin-ca.pem"
     if not pem.exists():
         ca.cert_pem.write_to_path(str(pem))
@@ -107,7 +110,7 @@ def run_bounded(func: Any, seconds: float) -> Any:
     def target() -> None:
         try:
             box["value"] = func()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)

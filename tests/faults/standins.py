@@ -14,7 +14,8 @@ import json
 import ssl
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -81,7 +82,7 @@ class StandIn:
                 except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
                     self.close_connection = True
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
@@ -182,13 +183,17 @@ class IdentityPlatform:
             if self.discovery_override is not None:
                 return self.discovery_override(seen, tid or "")
             if tid is None:
-                return json_answer({"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."}, 400)
+                return json_answer(
+                    {"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."}, 400
+                )
             base = f"{self.server.url}/{tid}"
-            return json_answer({
-                "token_endpoint": f"{base}/oauth2/v2.0/token",
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "issuer": self.issuer(tid),
-            })
+            return json_answer(
+                {
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "issuer": self.issuer(tid),
+                }
+            )
         if seen.path.endswith("/oauth2/v2.0/token") and seen.method == "POST":
             if self.token_delay:
                 time.sleep(self.token_delay)
@@ -200,22 +205,35 @@ class IdentityPlatform:
         grant = (form.get("grant_type") or [""])[0]
         client_id = (form.get("client_id") or [""])[0]
         access = jwt({"aud": "https://azconfig.io", "tid": tid, "appid": client_id, "n": len(self.server.seen)})
-        body: dict[str, Any] = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access}
+        body: dict[str, Any] = {
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "ext_expires_in": 3599,
+            "access_token": access,
+        }
         if grant in ("authorization_code", "refresh_token"):
             self.rotations += 1
             body["refresh_token"] = f"rotated-refresh-token-{self.rotations}"
             body["scope"] = "https://azconfig.io/KeyValue.Read"
             claims = {
-                "aud": client_id, "iss": self.issuer(tid), "tid": tid, "oid": fakes.FAKE_OBJECT_ID,
-                "sub": "subject", "exp": int(time.time()) + 3600, "iat": int(time.time()),
-                "nonce": (self.pending_nonce or ""), "preferred_username": "user@example.com",
+                "aud": client_id,
+                "iss": self.issuer(tid),
+                "tid": tid,
+                "oid": fakes.FAKE_OBJECT_ID,
+                "sub": "subject",
+                "exp": int(time.time()) + 3600,
+                "iat": int(time.time()),
+                "nonce": (self.pending_nonce or ""),
+                "preferred_username": "user@example.com",
             }
             claims.update(self.id_token_claims)
             if grant == "authorization_code":
                 body["id_token"] = jwt({k: v for k, v in claims.items() if v is not ...})
-            body["client_info"] = base64.urlsafe_b64encode(
-                json.dumps({"uid": fakes.FAKE_OBJECT_ID, "utid": tid}).encode()
-            ).decode().rstrip("=")
+            body["client_info"] = (
+                base64.urlsafe_b64encode(json.dumps({"uid": fakes.FAKE_OBJECT_ID, "utid": tid}).encode())
+                .decode()
+                .rstrip("=")
+            )
         return json_answer(body)
 
     pending_nonce: str | None = None

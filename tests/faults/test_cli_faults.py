@@ -44,13 +44,17 @@ def free_port() -> int:
 # --- finding 5: CLI input that is not what it should be --------------------------------------------
 
 
-def test_a_secret_env_var_that_is_not_utf8_is_bad_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_secret_env_var_that_is_not_utf8_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BAD_SECRET", "canary\udcff\udcfe")  # the bytes b"canary\xff\xfe", as Python sees them
     code, text = run(["validate", "--method", "client-secret", *IDS, "--client-secret-env", "BAD_SECRET"], capsys)
     assert code == 2 and "not valid UTF-8" in text and "Traceback" not in text
 
 
-def test_a_secret_on_stdin_that_is_not_utf8_is_bad_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_secret_on_stdin_that_is_not_utf8_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"canary\xff\xfe\n"), encoding="utf-8"))
     code, text = run(["validate", "--method", "client-secret", *IDS, "--client-secret-stdin"], capsys)
     assert code == 2 and "not valid UTF-8" in text
@@ -58,10 +62,15 @@ def test_a_secret_on_stdin_that_is_not_utf8_is_bad_input(monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize(
     "content, said",
-    [(b'{"method": "oauth", "refreshToken": "\xff\xfe"}', "not valid UTF-8"), (b"[" * 200_000 + b"]" * 200_000, "too deeply")],
+    [
+        (b'{"method": "oauth", "refreshToken": "\xff\xfe"}', "not valid UTF-8"),
+        (b"[" * 200_000 + b"]" * 200_000, "too deeply"),
+    ],
     ids=["not-utf8", "deep-json"],
 )
-def test_a_credentials_file_that_is_not_utf8_json_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, said: str) -> None:
+def test_a_credentials_file_that_is_not_utf8_json_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, said: str
+) -> None:
     path = tmp_path / "creds.json"
     path.write_bytes(content)
     path.chmod(0o600)
@@ -71,7 +80,11 @@ def test_a_credentials_file_that_is_not_utf8_json_is_bad_input(tmp_path: Path, c
 
 @pytest.mark.parametrize("where", ["missing-dir", "a-directory"])
 def test_connect_output_that_cannot_be_written_fails_before_anything_runs(
-    identity: IdentityPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+    identity: IdentityPlatform,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
 ) -> None:
     monkeypatch.setenv("CS", CANARY_SECRET)
     target = tmp_path / "nope" / "creds.json" if where == "missing-dir" else tmp_path
@@ -81,7 +94,9 @@ def test_connect_output_that_cannot_be_written_fails_before_anything_runs(
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_connect_output_is_written_when_it_can_be(identity: IdentityPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_output_is_written_when_it_can_be(
+    identity: IdentityPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CS", CANARY_SECRET)
     target = tmp_path / "creds.json"
     code, _ = run(["connect", "client-secret", *IDS, "--client-secret-env", "CS", "--output", str(target)], capsys)
@@ -101,13 +116,28 @@ def test_connect_output_is_written_when_it_can_be(identity: IdentityPlatform, tm
     ],
     ids=["userinfo", "connection-string", "sas-path", "sas"],
 )
-def test_rejected_endpoints_are_shown_redacted(endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rejected_endpoints_are_shown_redacted(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(AppConnectionError) as caught:
         parse_endpoint(endpoint)
     assert SECRET_KEY not in str(caught.value) and SECRET_KEY not in json.dumps(caught.value.to_dict())
     monkeypatch.setenv("CS", CANARY_SECRET)
     for extra in ([], ["--json"]):
-        code, text = run(["validate", "--method", "client-secret", *IDS, "--client-secret-env", "CS", "--endpoint", endpoint, *extra], capsys)
+        code, text = run(
+            [
+                "validate",
+                "--method",
+                "client-secret",
+                *IDS,
+                "--client-secret-env",
+                "CS",
+                "--endpoint",
+                endpoint,
+                *extra,
+            ],
+            capsys,
+        )
         assert code == 2
         assert SECRET_KEY not in text and CANARY_SECRET not in text
         assert "***" in text or "not shown" in text
@@ -116,9 +146,13 @@ def test_rejected_endpoints_are_shown_redacted(endpoint: str, monkeypatch: pytes
 # --- finding 10: an empty endpoint is bad input --------------------------------------------------------
 
 
-def test_an_empty_endpoint_is_bad_input(identity: IdentityPlatform, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_empty_endpoint_is_bad_input(
+    identity: IdentityPlatform, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CS", CANARY_SECRET)
-    code, text = run(["validate", "--method", "client-secret", *IDS, "--client-secret-env", "CS", "--endpoint", ""], capsys)
+    code, text = run(
+        ["validate", "--method", "client-secret", *IDS, "--client-secret-env", "CS", "--endpoint", ""], capsys
+    )
     assert code == 2 and "empty" in text
     assert identity.token_requests == []
 
@@ -159,7 +193,17 @@ def test_connect_oauth_survives_a_wrong_state_request(
     target = tmp_path / "oauth.json"
     out = io.StringIO()
     result: dict[str, Any] = {}
-    argv = ["connect", "oauth", "--tenant-id", fakes.FAKE_TENANT_ID, "--no-browser", "--timeout", "20", "--output", str(target)]
+    argv = [
+        "connect",
+        "oauth",
+        "--tenant-id",
+        fakes.FAKE_TENANT_ID,
+        "--no-browser",
+        "--timeout",
+        "20",
+        "--output",
+        str(target),
+    ]
     worker = threading.Thread(target=lambda: result.setdefault("code", main(argv, out=out, err=io.StringIO())))
     worker.start()
     deadline = time.time() + 10
@@ -175,14 +219,18 @@ def test_connect_oauth_survives_a_wrong_state_request(
     assert json.loads(target.read_text())["tenantId"] == fakes.FAKE_TENANT_ID
 
 
-def test_a_taken_loopback_port_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_taken_loopback_port_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         for k, v in fakes.fake_instance_env(f"http://127.0.0.1:{port}").items():
             monkeypatch.setenv(k, v)
-        code, text = run(["connect", "oauth", "--no-browser", "--timeout", "1", "--output", str(tmp_path / "o.json")], capsys)
+        code, text = run(
+            ["connect", "oauth", "--no-browser", "--timeout", "1", "--output", str(tmp_path / "o.json")], capsys
+        )
     assert code == 2 and "already in use" in text and "Traceback" not in text
 
 
@@ -192,3 +240,14 @@ def test_loopback_port_in_use_raises_invalid_input() -> None:
         taken.listen()
         with pytest.raises(InvalidInput):
             CallbackServer("127.0.0.1", taken.getsockname()[1])
+
+
+def test_a_request_to_another_path_is_404_and_the_wait_goes_on() -> None:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    with CallbackServer("127.0.0.1", port, state="the-real-state") as server:
+        status, _ = _get(f"{root}/favicon.ico")
+        assert status == 404
+        status, _ = _get(f"{root}/organization/app-connections/azure/oauth/callback/extra?code=x&state=the-real-state")
+        assert status == 404
+        assert server.wait(0.2) is None and server.refused == 0

@@ -10,7 +10,13 @@ import pytest
 
 from azure_appconfig_plugin.auth import oauth
 from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
-from azure_appconfig_plugin.errors import AppConnectionError, AuthError, InvalidClientSecret, InvalidInput, OAuthStateError
+from azure_appconfig_plugin.errors import (
+    AppConnectionError,
+    AuthError,
+    InvalidClientSecret,
+    InvalidInput,
+    OAuthStateError,
+)
 from azure_appconfig_plugin.schema import OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes
@@ -41,12 +47,16 @@ def forged(identity: IdentityPlatform) -> IdentityPlatform:
     return identity
 
 
-def test_a_domain_tenant_sign_in_pins_the_discovered_tenant(forged: IdentityPlatform, settings: InstanceSettings) -> None:
+def test_a_domain_tenant_sign_in_pins_the_discovered_tenant(
+    forged: IdentityPlatform, settings: InstanceSettings
+) -> None:
     credentials = sign_in(forged, settings)
     assert credentials.tenant_id == TENANT_A
 
 
-def test_a_domain_tenant_refuses_a_token_issued_by_another_tenant(forged: IdentityPlatform, settings: InstanceSettings) -> None:
+def test_a_domain_tenant_refuses_a_token_issued_by_another_tenant(
+    forged: IdentityPlatform, settings: InstanceSettings
+) -> None:
     forged.id_token_claims = {"tid": TENANT_B, "iss": forged.issuer(TENANT_B)}
     with pytest.raises(OAuthStateError) as caught:
         sign_in(forged, settings)
@@ -78,7 +88,9 @@ def test_a_token_answer_without_an_id_token_is_refused(forged: IdentityPlatform,
     ],
     ids=["audience", "issuer", "nonce", "no-nonce"],
 )
-def test_the_id_token_is_checked(forged: IdentityPlatform, settings: InstanceSettings, claims: dict[str, Any], code: str) -> None:
+def test_the_id_token_is_checked(
+    forged: IdentityPlatform, settings: InstanceSettings, claims: dict[str, Any], code: str
+) -> None:
     forged.id_token_claims = claims
     with pytest.raises(OAuthStateError) as caught:
         sign_in(forged, settings)
@@ -118,7 +130,9 @@ def test_callback_text_is_bounded_and_stripped(settings: InstanceSettings, field
 
 
 def test_description_text_never_decides_the_error_class(settings: InstanceSettings) -> None:
-    exc = _callback(settings, {"error": "invalid_request", "error_description": "AADSTS7000215: Invalid client secret provided."})
+    exc = _callback(
+        settings, {"error": "invalid_request", "error_description": "AADSTS7000215: Invalid client secret provided."}
+    )
     assert type(exc) is AuthError and exc.code == "invalid_request"
 
 

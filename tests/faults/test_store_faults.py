@@ -50,7 +50,8 @@ def _far_future_date() -> str:
 
 
 @pytest.mark.parametrize(
-    "header", [{"Retry-After": "86400"}, {"retry-after-ms": "3600000000"}, {"x-ms-retry-after-ms": "3600000000"}, "date"]
+    "header",
+    [{"Retry-After": "86400"}, {"retry-after-ms": "3600000000"}, {"x-ms-retry-after-ms": "3600000000"}, "date"],
 )
 def test_a_wait_longer_than_the_cap_ends_the_retries_at_once(store: StandIn, header: Any) -> None:
     headers = {"Retry-After": _far_future_date()} if header == "date" else header
@@ -89,7 +90,9 @@ def test_a_store_dripping_its_body_is_cut_off_at_the_request_deadline(store: Sta
 
 def test_a_store_dripping_its_headers_is_cut_off(store: StandIn) -> None:
     http_policy.configure(store_request_seconds=1)
-    store.route = lambda seen: Answer(200, {"Content-Type": KVSET, "X-Pad": "p" * 200}, b'{"items": []}', drip_seconds=0.1)
+    store.route = lambda seen: Answer(
+        200, {"Content-Type": KVSET, "X-Pad": "p" * 200}, b'{"items": []}', drip_seconds=0.1
+    )
     report, elapsed = run_bounded(lambda: validate(store), 25)
     assert check(report, "KeyValue.Read").code == "deadline_exceeded"
     assert elapsed < 8
@@ -97,7 +100,9 @@ def test_a_store_dripping_its_headers_is_cut_off(store: StandIn) -> None:
 
 def test_the_validation_deadline_bounds_the_whole_validation(store: StandIn) -> None:
     http_policy.configure(validation_seconds=1.5, store_request_seconds=60)
-    store.route = lambda seen: Answer(200, {"Content-Type": KVSET}, b'{"items": []}' + b" " * 400, drip_seconds=0.2, drip_body=True)
+    store.route = lambda seen: Answer(
+        200, {"Content-Type": KVSET}, b'{"items": []}' + b" " * 400, drip_seconds=0.2, drip_body=True
+    )
     report, elapsed = run_bounded(lambda: validate(store), 25)
     assert elapsed < 6
     assert not report.ok
@@ -129,7 +134,9 @@ def test_following_a_link_header_to_another_host_sends_no_token(store: StandIn, 
     from azure_appconfig_plugin.endpoints import parse_endpoint
     from azure_appconfig_plugin.store import make_client
 
-    store.route = lambda seen: json_answer({"items": []}, **{"Content-Type": KVSET, "Link": f'<{other_host.url}/kv?after=x>; rel="next"'})
+    store.route = lambda seen: json_answer(
+        {"items": []}, **{"Content-Type": KVSET, "Link": f'<{other_host.url}/kv?after=x>; rel="next"'}
+    )
     with make_client(parse_endpoint(store.url), StaticCredential(), retry_total=0) as client:
         first = client.send_request(HttpRequest("GET", f"{store.url}/kv?api-version=2023-11-01"))
         link = first.headers["Link"].split(";")[0].strip("<>")
@@ -151,7 +158,9 @@ def test_a_redirect_to_another_host_is_refused(store: StandIn, other_host: Stand
 def test_a_next_link_on_the_same_host_is_followed(store: StandIn) -> None:
     def route(seen: Seen) -> Answer:
         if seen.method == "GET" and "after" not in seen.path:
-            return json_answer({"items": [], "@nextLink": "/kv?after=x&api-version=2023-11-01"}, **{"Content-Type": KVSET})
+            return json_answer(
+                {"items": [], "@nextLink": "/kv?after=x&api-version=2023-11-01"}, **{"Content-Type": KVSET}
+            )
         return ok_store(seen)
 
     store.route = route
@@ -170,17 +179,17 @@ def test_operation_location_to_another_host_is_refused(store: StandIn, other_hos
     def route(seen: Seen) -> Answer:
         if seen.method == "PUT":
             return json_answer(
-                {"name": "s", "status": "provisioning", "filters": [{"key": "*"}]}, 201,
+                {"name": "s", "status": "provisioning", "filters": [{"key": "*"}]},
+                201,
                 **{"Operation-Location": f"{other_host.url}/operations?snapshot=s"},
             )
         return json_answer({"id": "s", "status": "Running"})
 
     store.route = route
     client = make_client(parse_endpoint(store.url), StaticCredential(), retry_total=0)
-    with pytest.raises(http_policy.ForeignHostRefused):
-        with client:
-            poller = client.begin_create_snapshot("s", [ConfigurationSettingsFilter(key="*")], polling_interval=0)
-            poller.result()
+    with pytest.raises(http_policy.ForeignHostRefused), client:
+        poller = client.begin_create_snapshot("s", [ConfigurationSettingsFilter(key="*")], polling_interval=0)
+        poller.result()
     assert other_host.seen == []
 
 
@@ -225,7 +234,9 @@ def test_a_declared_oversized_answer_is_refused_before_reading(store: StandIn) -
 
 
 def test_empty_endpoint_is_bad_input_not_token_only() -> None:
-    report = validate_credentials(client_secret_input(), method="client-secret", endpoint="", token_credential=StaticCredential())
+    report = validate_credentials(
+        client_secret_input(), method="client-secret", endpoint="", token_credential=StaticCredential()
+    )
     endpoint = check(report, "endpoint")
     assert endpoint.status.value == "failed" and endpoint.code == "endpoint_rejected"
     assert not report.ok

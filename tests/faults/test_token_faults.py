@@ -42,7 +42,9 @@ def test_stand_in_identity_platform_issues_a_token(identity: IdentityPlatform) -
 def test_a_token_endpoint_dripping_its_answer_is_cut_off(identity: IdentityPlatform) -> None:
     http_policy.configure(token_request_seconds=1.5)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
-    identity.token_answer = lambda seen, tid: Answer(200, {"Content-Type": "application/json"}, body, drip_seconds=0.2, drip_body=True)
+    identity.token_answer = lambda seen, tid: Answer(
+        200, {"Content-Type": "application/json"}, body, drip_seconds=0.2, drip_body=True
+    )
     report, elapsed = run_bounded(lambda: validate_credentials(client_secret_input(), method="client-secret"), 25)
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and token.code == "deadline_exceeded"
@@ -53,11 +55,13 @@ def test_a_token_endpoint_dripping_its_answer_is_cut_off(identity: IdentityPlatf
 
 
 def test_discovery_naming_a_foreign_token_endpoint_is_refused(identity: IdentityPlatform, other_host: StandIn) -> None:
-    identity.discovery_override = lambda seen, tid: json_answer({
-        "token_endpoint": f"{other_host.url}/{tid}/oauth2/v2.0/token",
-        "authorization_endpoint": f"{other_host.url}/{tid}/oauth2/v2.0/authorize",
-        "issuer": f"{other_host.url}/{tid}/v2.0",
-    })
+    identity.discovery_override = lambda seen, tid: json_answer(
+        {
+            "token_endpoint": f"{other_host.url}/{tid}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{other_host.url}/{tid}/oauth2/v2.0/authorize",
+            "issuer": f"{other_host.url}/{tid}/v2.0",
+        }
+    )
     with pytest.raises(http_policy.ForeignHostRefused) as caught:
         credential().get_token(SCOPE)
     assert other_host.seen == []  # the client secret went nowhere
@@ -65,7 +69,9 @@ def test_discovery_naming_a_foreign_token_endpoint_is_refused(identity: Identity
 
 
 @pytest.mark.parametrize("status", [302, 307, 308])
-def test_a_token_endpoint_redirecting_to_another_host_gets_no_secret(identity: IdentityPlatform, other_host: StandIn, status: int) -> None:
+def test_a_token_endpoint_redirecting_to_another_host_gets_no_secret(
+    identity: IdentityPlatform, other_host: StandIn, status: int
+) -> None:
     identity.token_answer = lambda seen, tid: Answer(status, {"Location": f"{other_host.url}/{tid}/oauth2/v2.0/token"})
     with pytest.raises(http_policy.ForeignHostRefused):
         credential().get_token(SCOPE)
@@ -88,7 +94,7 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(identity: Identi
         barrier.wait()
         try:
             tokens.append(cred.get_token(SCOPE).token)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(16)]
@@ -104,7 +110,12 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(identity: Identi
 def test_sixteen_parallel_validations_make_one_token_request(identity: IdentityPlatform) -> None:
     identity.token_delay = 0.3
     reports: list[Any] = []
-    threads = [threading.Thread(target=lambda: reports.append(validate_credentials(client_secret_input(), method="client-secret"))) for _ in range(16)]
+    threads = [
+        threading.Thread(
+            target=lambda: reports.append(validate_credentials(client_secret_input(), method="client-secret"))
+        )
+        for _ in range(16)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -128,7 +139,9 @@ def test_sixteen_parallel_validations_make_one_token_request(identity: IdentityP
     ],
     ids=["null", "1e400", "string", "truncated", "html", "list"],
 )
-def test_a_malformed_token_answer_is_a_typed_error_saying_what_came(identity: IdentityPlatform, body: bytes, said: str) -> None:
+def test_a_malformed_token_answer_is_a_typed_error_saying_what_came(
+    identity: IdentityPlatform, body: bytes, said: str
+) -> None:
     identity.token_answer = lambda seen, tid: Answer(200, {"Content-Type": "application/json"}, body)
     with pytest.raises(AppConnectionError) as caught:
         credential().get_token(SCOPE)
@@ -143,27 +156,35 @@ def test_a_malformed_token_answer_is_a_typed_error_saying_what_came(identity: Id
 # --- finding 12: rotations are applied in issue order --------------------------------------------
 
 
-def test_a_slow_rotation_callback_never_leaves_an_older_refresh_token(identity: IdentityPlatform, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_slow_rotation_callback_never_leaves_an_older_refresh_token(
+    identity: IdentityPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = InstanceSettings.from_env(fakes.fake_instance_env())
-    creds = OAuthCredentials(tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0")
+    creds = OAuthCredentials(
+        tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0"
+    )
     rng = random.Random(12)
     bad_rounds = 0
     for _ in range(6):
         saved: list[str] = []
         lock = threading.Lock()
 
-        def on_rotate(c: OAuthCredentials) -> None:
+        def on_rotate(c: OAuthCredentials, lock: threading.Lock = lock, saved: list[str] = saved) -> None:
             time.sleep(rng.uniform(0, 0.3))
             with lock:
                 saved.append(c.refresh_token)
 
         cred = OAuthTokenCredential(creds, settings, on_rotate=on_rotate, clock=lambda: 0.0)
         # expires_in below the refresh margin: every call refreshes (and rotates)
-        identity.token_answer = lambda seen, tid: json_answer({
-            "token_type": "Bearer", "expires_in": 10, "access_token": f"at-{len(identity.token_requests)}",
-            "refresh_token": f"rt-{len(identity.token_requests)}",
-        })
-        threads = [threading.Thread(target=lambda: cred.get_token(SCOPE)) for _ in range(4)]
+        identity.token_answer = lambda seen, tid: json_answer(
+            {
+                "token_type": "Bearer",
+                "expires_in": 10,
+                "access_token": f"at-{len(identity.token_requests)}",
+                "refresh_token": f"rt-{len(identity.token_requests)}",
+            }
+        )
+        threads = [threading.Thread(target=cred.get_token, args=(SCOPE,)) for _ in range(4)]
         for t in threads:
             t.start()
         for t in threads:
@@ -175,8 +196,12 @@ def test_a_slow_rotation_callback_never_leaves_an_older_refresh_token(identity: 
 
 def test_refresh_with_a_null_expires_in_is_typed(identity: IdentityPlatform) -> None:
     settings = InstanceSettings.from_env(fakes.fake_instance_env())
-    creds = OAuthCredentials(tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0")
-    identity.token_answer = lambda seen, tid: json_answer({"token_type": "Bearer", "expires_in": None, "access_token": "x", "refresh_token": "rt-1"})
+    creds = OAuthCredentials(
+        tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0"
+    )
+    identity.token_answer = lambda seen, tid: json_answer(
+        {"token_type": "Bearer", "expires_in": None, "access_token": "x", "refresh_token": "rt-1"}
+    )
     with pytest.raises(AppConnectionError) as caught:
         OAuthTokenCredential(creds, settings).get_token(SCOPE)
     assert caught.value.code == "malformed_answer"

@@ -12,8 +12,9 @@ import io
 import json
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +26,12 @@ from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import (
-    AppConnectionError, AppNotFound, AuthError, AuthorizationCodeInvalid, InvalidClientSecret, RedirectUriMismatch,
+    AppConnectionError,
+    AppNotFound,
+    AuthError,
+    AuthorizationCodeInvalid,
+    InvalidClientSecret,
+    RedirectUriMismatch,
 )
 from azure_appconfig_plugin.schema import load_credentials, parse_client_secret, parse_oauth_input
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
@@ -48,16 +54,48 @@ FUZZ = settings(
 
 NASTY = "\ud800\udcff\u202e\u2066\x1b\r\n\x07\x00\t\u200b\ufeff"
 text = st.text(st.one_of(st.characters(), st.sampled_from(NASTY)), max_size=24)
-samples = st.sampled_from([
-    "", " ", fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, "contoso.onmicrosoft.com", "public", "usgov", "china",
-    "oauth", "client-secret", "organizations", "x" * 300, "AADSTS7000215", "7000215", "1e400", "null",
-])
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), text, samples)
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)), max_leaves=6)
-secret_values = st.one_of(st.just(CANARY), st.just(CANARY + "\ud800"), st.just(" " + CANARY), st.just(CANARY + "\x00"), json_values)
+samples = st.sampled_from(
+    [
+        "",
+        " ",
+        fakes.FAKE_TENANT_ID,
+        fakes.FAKE_CLIENT_ID,
+        "contoso.onmicrosoft.com",
+        "public",
+        "usgov",
+        "china",
+        "oauth",
+        "client-secret",
+        "organizations",
+        "x" * 300,
+        "AADSTS7000215",
+        "7000215",
+        "1e400",
+        "null",
+    ]
+)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), text, samples
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
+    max_leaves=6,
+)
+secret_values = st.one_of(
+    st.just(CANARY), st.just(CANARY + "\ud800"), st.just(" " + CANARY), st.just(CANARY + "\x00"), json_values
+)
 field_values = st.one_of(samples, json_values)
-FIELDS = {"tenantId": field_values, "clientId": field_values, "cloud": field_values, "method": field_values,
-          "clientSecret": secret_values, "refreshToken": secret_values, "accessToken": secret_values, "expiresOn": json_values}
+FIELDS = {
+    "tenantId": field_values,
+    "clientId": field_values,
+    "cloud": field_values,
+    "method": field_values,
+    "clientSecret": secret_values,
+    "refreshToken": secret_values,
+    "accessToken": secret_values,
+    "expiresOn": json_values,
+}
 forms = st.one_of(
     st.fixed_dictionaries({}, optional={**FIELDS, "unknownField": json_values}),
     json_values,
@@ -127,16 +165,26 @@ def test_load_credentials(data: Any) -> None:
 
 endpoints = st.one_of(
     text,
-    st.builds(lambda a, b: f"https://{a}{b}", st.sampled_from(["", "user:" + CANARY + "@", "x:@"]),
-              st.sampled_from(["contoso.azconfig.io", "[fd00::5]", "127.0.0.1:8443", "a.azconfig.azure.us", "x.example.com"])),
-    st.builds(lambda s, q: s + q, st.sampled_from(["https://contoso.azconfig.io", "Endpoint=https://c.azconfig.io;Id=x;Secret=", ""]),
-              st.sampled_from(["?sig=" + CANARY, "/?sv=1&sig=" + CANARY, "", ";Secret=" + CANARY, "/path?x=" + CANARY])),
+    st.builds(
+        lambda a, b: f"https://{a}{b}",
+        st.sampled_from(["", "user:" + CANARY + "@", "x:@"]),
+        st.sampled_from(["contoso.azconfig.io", "[fd00::5]", "127.0.0.1:8443", "a.azconfig.azure.us", "x.example.com"]),
+    ),
+    st.builds(
+        lambda s, q: s + q,
+        st.sampled_from(["https://contoso.azconfig.io", "Endpoint=https://c.azconfig.io;Id=x;Secret=", ""]),
+        st.sampled_from(["?sig=" + CANARY, "/?sv=1&sig=" + CANARY, "", ";Secret=" + CANARY, "/path?x=" + CANARY]),
+    ),
     st.just(CANARY),  # a key pasted as the endpoint
     json_values,
 )
 
 
-@fuzz(endpoints, st.one_of(st.none(), field_values), st.sampled_from(["", "[fd00::5]", "127.0.0.1:8443,x.example.com", "::1", "bad entry"]))
+@fuzz(
+    endpoints,
+    st.one_of(st.none(), field_values),
+    st.sampled_from(["", "[fd00::5]", "127.0.0.1:8443,x.example.com", "::1", "bad entry"]),
+)
 def test_parse_endpoint(endpoint: Any, cloud: Any, allow: str) -> None:
     result = typed_only(lambda: parse_endpoint(endpoint, cloud=cloud, env={ENDPOINT_ALLOWLIST_ENV: allow}))
     if isinstance(result, AppConnectionError):
@@ -153,7 +201,16 @@ def test_validate_credentials_never_raises(data: Any, method: str | None, endpoi
     assert not report.ok  # nothing can be proven offline
 
 
-@fuzz(st.one_of(json_values, st.dictionaries(st.sampled_from(["state", "code", "error", "error_description", "error_codes", "correlation_id"]), st.one_of(text, st.lists(text, max_size=2), json_values), max_size=6)))
+@fuzz(
+    st.one_of(
+        json_values,
+        st.dictionaries(
+            st.sampled_from(["state", "code", "error", "error_description", "error_codes", "correlation_id"]),
+            st.one_of(text, st.lists(text, max_size=2), json_values),
+            max_size=6,
+        ),
+    )
+)
 def test_oauth_complete(params: Any) -> None:
     settings_ = InstanceSettings.from_env(fakes.fake_instance_env())
     store = InMemoryFlowStore()
@@ -165,10 +222,16 @@ def test_oauth_complete(params: Any) -> None:
     assert printable(str(result))
 
 
-error_results = st.fixed_dictionaries({}, optional={
-    "error": field_values, "error_description": st.one_of(text, samples), "error_codes": json_values,
-    "correlation_id": field_values, "trace_id": field_values,
-})
+error_results = st.fixed_dictionaries(
+    {},
+    optional={
+        "error": field_values,
+        "error_description": st.one_of(text, samples),
+        "error_codes": json_values,
+        "correlation_id": field_values,
+        "trace_id": field_values,
+    },
+)
 
 
 @fuzz(error_results, st.sampled_from(["client-credentials", "authorize", "code", "refresh"]))
@@ -187,8 +250,13 @@ def test_clean_and_redact(value: Any, limit: int) -> None:
     assert CANARY not in redact_secrets(f"https://u:{CANARY}@h/?sig={CANARY};Secret={CANARY}")
 
 
-@fuzz(st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()),
-                 st.builds(lambda v: json.dumps({"access_token": CANARY, "expires_in": v}).encode(), json_values)))
+@fuzz(
+    st.one_of(
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.builds(lambda v: json.dumps({"access_token": CANARY, "expires_in": v}).encode(), json_values),
+    )
+)
 def test_token_answer_check(body: bytes) -> None:
     result = typed_only(lambda: http_policy.check_token_answer(body, "application/json", "login.example:443"))
     assert result is None or isinstance(result, http_policy.MalformedAnswer)
@@ -199,7 +267,8 @@ def test_token_answer_check(body: bytes) -> None:
 COMMANDS = [["types"], ["schema"], ["doctor"], ["validate"], ["connect", "client-secret"], ["connect", "oauth"], []]
 FLAG_VALUES: dict[str, Any] = {
     "--method": st.one_of(st.sampled_from(["oauth", "client-secret"]), text),
-    "--tenant-id": field_values.map(str), "--client-id": field_values.map(str),
+    "--tenant-id": field_values.map(str),
+    "--client-id": field_values.map(str),
     "--cloud": st.one_of(st.sampled_from(["public", "usgov", "china"]), text),
     "--endpoint": endpoints.map(str),
     "--client-secret-env": st.sampled_from(["CANARY_SECRET_ENV", "UNSET_ENV", "NOT_UTF8_ENV", ""]),
@@ -207,20 +276,40 @@ FLAG_VALUES: dict[str, Any] = {
     "--output": st.sampled_from(["out.json", "missing/out.json", ".", ""]),
     "--timeout": st.sampled_from(["1", "-1", "x", "0"]),
 }
-SWITCHES = ["--json", "--write-probe", "--client-secret-stdin", "--stdout", "--force", "--no-browser", "--help", "--version", "--bogus"]
+SWITCHES = [
+    "--json",
+    "--write-probe",
+    "--client-secret-stdin",
+    "--stdout",
+    "--force",
+    "--no-browser",
+    "--help",
+    "--version",
+    "--bogus",
+]
 flag = st.one_of(
     st.sampled_from(sorted(FLAG_VALUES)).flatmap(lambda f: FLAG_VALUES[f].map(lambda v: [f, v])),
     st.sampled_from(SWITCHES).map(lambda s: [s]),
     text.map(lambda t: [t]),
 )
-argvs = st.builds(lambda cmd, flags: cmd + [x for f in flags for x in f], st.sampled_from(COMMANDS), st.lists(flag, max_size=6))
+argvs = st.builds(
+    lambda cmd, flags: cmd + [x for f in flags for x in f], st.sampled_from(COMMANDS), st.lists(flag, max_size=6)
+)
 
 
 @pytest.fixture(scope="module")
 def cli_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("cli")
-    (d / "creds.json").write_text(json.dumps({"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID,
-                                              "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": CANARY}))
+    (d / "creds.json").write_text(
+        json.dumps(
+            {
+                "method": "client-secret",
+                "tenantId": fakes.FAKE_TENANT_ID,
+                "clientId": fakes.FAKE_CLIENT_ID,
+                "clientSecret": CANARY,
+            }
+        )
+    )
     (d / "deep.json").write_text("[" * 100_000)
     (d / "notutf8.json").write_bytes(b'{"clientSecret": "\xff"}')
     for f in ("creds.json", "deep.json", "notutf8.json"):
@@ -232,7 +321,11 @@ def test_cli_argument_vectors(cli_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(cli_dir)
     monkeypatch.setenv("CANARY_SECRET_ENV", CANARY)
     monkeypatch.setenv("NOT_UTF8_ENV", CANARY + "\udcff")
-    for name in ("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID", "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET", "SITE_URL"):
+    for name in (
+        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID",
+        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET",
+        "SITE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)  # connect oauth stops at the settings: no loopback server, no wait
     monkeypatch.setattr("webbrowser.open", lambda *a, **k: False)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -72,8 +73,11 @@ def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
         elif ctype.is_interactive(method):
             stored = getattr(ctype.method(method), "stored_fields", None) or ()
             needs = ", ".join(f.name for f in stored if f.required) or "the stored credentials"
-            raise InvalidInput(f"{method} is validated after sign-in: pass the stored credentials ({needs}) from a "
-                               "completed sign-in (begin, complete, to_dict)", field="credentials")
+            raise InvalidInput(
+                f"{method} is validated after sign-in: pass the stored credentials ({needs}) from a "
+                "completed sign-in (begin, complete, to_dict)",
+                field="credentials",
+            )
         else:
             creds = ctype.parse(method, data)
     else:
@@ -95,8 +99,15 @@ def input_stage(run: Run) -> list[Check]:
     except Exception as exc:  # a plugin method's parse/load bug
         from ..hosting import describe
 
-        return [Check("input", FAILED, f"the input could not be read: {describe(exc)}",
-                      "Report this to the auth method's authors.", code="plugin_error")]
+        return [
+            Check(
+                "input",
+                FAILED,
+                f"the input could not be read: {describe(exc)}",
+                "Report this to the auth method's authors.",
+                code="plugin_error",
+            )
+        ]
     run.credentials, run.method = creds, run.ctype.method(creds.method)
     request.credentials, request.method = creds, creds.method
     return [Check("input", OK, f"{creds.method} input is well-formed")]
@@ -121,7 +132,9 @@ def settings_stage(run: Run) -> list[Check]:
         except AppConnectionError as exc:
             return [Check("instance settings", FAILED, str(exc), "Run `azure-appconfig doctor` and set what it lists.")]
     run.settings = settings
-    return [Check("instance settings", OK, f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}")]
+    return [
+        Check("instance settings", OK, f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}")
+    ]
 
 
 # --- endpoint --------------------------------------------------------------------------------------
@@ -141,9 +154,16 @@ def endpoint_stage(run: Run) -> list[Check]:
         run.store = parse_endpoint(store_endpoint(run) or "", cloud=run.cloud, env=run.env)
         own = getattr(run.credentials, "endpoint", None)
         if own is not None and parse_endpoint(own, cloud=run.cloud, env=run.env).url != run.store.url:
-            return [Check("endpoint", FAILED, f"{run.store.url} is not the store of this {run.credentials.method} "
-                          f"connection ({own}); its key signs requests for its own store only",
-                          "Validate against the endpoint in the connection string (omit --endpoint).", code="endpoint_rejected")]
+            return [
+                Check(
+                    "endpoint",
+                    FAILED,
+                    f"{run.store.url} is not the store of this {run.credentials.method} "
+                    f"connection ({own}); its key signs requests for its own store only",
+                    "Validate against the endpoint in the connection string (omit --endpoint).",
+                    code="endpoint_rejected",
+                )
+            ]
     except AppConnectionError as exc:
         return [Check("endpoint", FAILED, str(exc), endpoint_remedy(exc, run.cloud), code="endpoint_rejected")]
     store = run.store
@@ -155,8 +175,10 @@ def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
     reason = " ".join(str(e.message) for e in getattr(exc, "errors", ())) or str(exc)
     if "set the connection's cloud to" in reason:
         wanted = reason.rsplit("set the connection's cloud to", 1)[1].strip(" .'\"")
-        return (f"Set the connection's cloud to {wanted!r} (the store's cloud), or use a store in "
-                f"{cloud.title} (https://<store>.{cloud.store_suffix}).")
+        return (
+            f"Set the connection's cloud to {wanted!r} (the store's cloud), or use a store in "
+            f"{cloud.title} (https://<store>.{cloud.store_suffix})."
+        )
     return f"Use the store's endpoint, https://<store>.{cloud.store_suffix} (no path, query or port)."
 
 
@@ -192,8 +214,14 @@ def token_stage(run: Run) -> list[Check]:
     from ..auth.aad_errors import remedy_for
 
     if run.option("token_credential") is None and callable(getattr(run.method, "request_credential", None)):
-        return [Check("token", SKIPPED, f"not needed: {run.method.name} signs each request with the key "
-                      f"({token_issuer(run)}); no token is requested")]
+        return [
+            Check(
+                "token",
+                SKIPPED,
+                f"not needed: {run.method.name} signs each request with the key "
+                f"({token_issuer(run)}); no token is requested",
+            )
+        ]
     token_credential = run.option("token_credential")
     try:
         if token_credential is None:
@@ -209,7 +237,9 @@ def token_stage(run: Run) -> list[Check]:
             from ..hosting import describe
 
             detail, code = f"the {run.method.name} method raised {describe(exc)}", type(exc).__name__
-        return [Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)]
+        return [
+            Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)
+        ]
     run.token_credential = token_credential
     run.request.token_credential = token_credential
     return [Check("token", OK, f"token issued for {run.cloud.audience} by {token_issuer(run)}")]
@@ -223,10 +253,18 @@ def store_stage(run: Run) -> list[Check]:
     from ..formats import jwt_claims
 
     principal_of = getattr(run.method, "principal", None)
-    principal = principal_of(run.credentials) if callable(principal_of) else f"the identity of this {run.method.name} connection"
+    principal = (
+        principal_of(run.credentials)
+        if callable(principal_of)
+        else f"the identity of this {run.method.name} connection"
+    )
     check = functools.partial(
-        interpret, url=run.store.url, principal=principal, tenant=getattr(run.credentials, "tenant_id", None),
-        audience=run.cloud.audience, claims=jwt_claims(run.token.token) if run.token is not None else None,
+        interpret,
+        url=run.store.url,
+        principal=principal,
+        tenant=getattr(run.credentials, "tenant_id", None),
+        audience=run.cloud.audience,
+        claims=jwt_claims(run.token.token) if run.token is not None else None,
     )
     # Every method's client comes from ConnectionType.client (token credential, or a signing key);
     # a type object built without a client factory (by a contract 1.0 host) gets this type's own.
@@ -234,22 +272,43 @@ def store_stage(run: Run) -> list[Check]:
     if getattr(ctype, "client_factory", None) is None:
         from ..connection import store_client
 
-        ctype = ConnectionType(ctype.slug, ctype.name, ctype.methods, ctype.settings, checks=ctype.checks,
-                               client_factory=store_client)
-    client = ctype.client(run.credentials, run.store, credential=run.token_credential, env=run.env,
-                          **dict(run.option("client_options") or {}))
+        ctype = ConnectionType(
+            ctype.slug, ctype.name, ctype.methods, ctype.settings, checks=ctype.checks, client_factory=store_client
+        )
+    client = ctype.client(
+        run.credentials,
+        run.store,
+        credential=run.token_credential,
+        env=run.env,
+        **dict(run.option("client_options") or {}),
+    )
     with client:
-        return probe_store(client, probes, write_probe=bool(run.option("write_probe")),
-                           label=run.option("probe_label"), interpret=check)
+        return probe_store(
+            client,
+            probes,
+            write_probe=bool(run.option("write_probe")),
+            label=run.option("probe_label"),
+            interpret=check,
+        )
 
 
 STAGES: tuple[Stage, ...] = (
     Stage(("input",), input_stage, lambda run: True, "the input is invalid"),
     Stage(("instance settings",), settings_stage, _needs_settings, "instance settings are missing"),
-    Stage(("endpoint",), endpoint_stage, lambda run: store_endpoint(run) is not None, "no token is sent to a rejected endpoint"),
+    Stage(
+        ("endpoint",),
+        endpoint_stage,
+        lambda run: store_endpoint(run) is not None,
+        "no token is sent to a rejected endpoint",
+    ),
     Stage(("token",), token_stage, lambda run: True, "no token"),
-    Stage(STORE_CHECKS, store_stage, lambda run: store_endpoint(run) is not None, "the store could not be checked",
-          absent="no store endpoint given: pass an endpoint to check KeyValue permissions"),
+    Stage(
+        STORE_CHECKS,
+        store_stage,
+        lambda run: store_endpoint(run) is not None,
+        "the store could not be checked",
+        absent="no store endpoint given: pass an endpoint to check KeyValue permissions",
+    ),
 )
 
 
@@ -277,4 +336,3 @@ def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
         request.add(*checks)
         if any(c.status == FAILED for c in checks) and stage.names != STORE_CHECKS:
             blocked = stage.blocks
-

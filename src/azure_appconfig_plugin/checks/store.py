@@ -3,7 +3,8 @@ each probe's answer interpreted as a check that says what to fix."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..reports import Check, CheckStatus
 from ..store import SENTINEL_KEY
@@ -13,12 +14,15 @@ ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
 STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
 
 POLICY_REMEDY = {
-    "foreign_host": "The store (or something in front of it) sent a link to another host; check the endpoint and any proxy.",
+    "foreign_host": (
+        "The store (or something in front of it) sent a link to another host; check the endpoint and any proxy."
+    ),
     "deadline_exceeded": "Retry later, or raise the deadline (README: Limits and timeouts).",
     "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
     "malformed_answer": "Check the endpoint is an App Configuration store and no proxy rewrites its answers.",
 }
 """Remedies for a probe the HTTP policy stopped (``ProbeResult.policy``, see ``http_policy``)."""
+
 
 def _www_auth_description(header: str | None) -> str:
     if not header:
@@ -29,7 +33,9 @@ def _www_auth_description(header: str | None) -> str:
     return header
 
 
-def probe_store(client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]) -> list[Check]:
+def probe_store(
+    client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
+) -> list[Check]:
     checks: list[Check] = []
     read = probes.probe_read(client)
     checks.append(interpret("KeyValue.Read", read))
@@ -49,7 +55,9 @@ def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable
     write = probes.probe_write_real(client, label)
     out.append(interpret("KeyValue.Write", write))
     if write.status not in (200, 201):
-        out.append(Check("KeyValue.Delete", SKIPPED, "not checked: the sentinel key was not written (nothing to delete)"))
+        out.append(
+            Check("KeyValue.Delete", SKIPPED, "not checked: the sentinel key was not written (nothing to delete)")
+        )
         return out
     delete, attempts = probes.probe_delete_real(client, label)
     out.append(interpret("KeyValue.Delete", delete))
@@ -58,21 +66,40 @@ def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable
         note = f" after {attempts} attempts" if attempts > 1 else ""
         out.append(Check("cleanup", OK, f"sentinel key {key} deleted{note}; nothing left behind"))
     else:
-        out.append(Check("cleanup", FAILED, f"the sentinel key {key} could not be deleted",
-                         f"Delete the key {key} in the store's Configuration explorer.", code=str(delete.status or "unreachable")))
+        out.append(
+            Check(
+                "cleanup",
+                FAILED,
+                f"the sentinel key {key} could not be deleted",
+                f"Delete the key {key} in the store's Configuration explorer.",
+                code=str(delete.status or "unreachable"),
+            )
+        )
     return out
 
 
 def interpret(
-    name: str, result: Any, *, url: str, principal: str, tenant: str | None, audience: str,
-    claims: dict[str, Any] | None, precondition: bool = False,
+    name: str,
+    result: Any,
+    *,
+    url: str,
+    principal: str,
+    tenant: str | None,
+    audience: str,
+    claims: dict[str, Any] | None,
+    precondition: bool = False,
 ) -> Check:
     """One probe's answer as a check that says what to fix. ``claims`` is None for requests signed
     with an access key (no token)."""
     status = result.status
     if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, deadline, size cap, bad body
-        return Check(name, FAILED, result.error or result.policy, POLICY_REMEDY.get(result.policy, "Retry later."),
-                     code=result.policy)
+        return Check(
+            name,
+            FAILED,
+            result.error or result.policy,
+            POLICY_REMEDY.get(result.policy, "Retry later."),
+            code=result.policy,
+        )
     if result.unreachable:
         error = result.error or ""
         if result.no_such_host:
@@ -80,21 +107,33 @@ def interpret(
             remedy = "Check the endpoint on the store's Overview page (and the connection's cloud)."
         else:
             detail = f"network unreachable: {url} could not be reached ({error})"
-            remedy = ("Check this machine's network access to the store (proxy, firewall, DNS); for a private "
-                      "endpoint, run this from inside its network. Then validate again.")
+            remedy = (
+                "Check this machine's network access to the store (proxy, firewall, DNS); for a private "
+                "endpoint, run this from inside its network. Then validate again."
+            )
         return Check(name, FAILED, detail, remedy, code="unreachable")
     if status in (200, 201, 204) or (precondition and status == 412):
         how = " (412 on a precondition that cannot match: allowed, nothing changed)" if status == 412 else ""
         return Check(name, OK, f"{principal} has {name} on {url}{how}")
     if status == 401 and claims is None:
-        return Check(name, FAILED, f"the store rejected {principal} (401): the key was regenerated or deleted, or access "
-                     "keys are disabled on the store (local authentication)",
-                     "Copy a current connection string from the store's Access settings, or use a Microsoft Entra ID "
-                     "method (recommended).", code="401")
+        return Check(
+            name,
+            FAILED,
+            f"the store rejected {principal} (401): the key was regenerated or deleted, or access "
+            "keys are disabled on the store (local authentication)",
+            "Copy a current connection string from the store's Access settings, or use a Microsoft Entra ID "
+            "method (recommended).",
+            code="401",
+        )
     if status == 403 and claims is None:
-        return Check(name, FAILED, f"{principal} lacks {name} on {url} (403): it is a read-only key",
-                     "Use a read-write key's connection string (the store's Access settings > Read-write keys) to write "
-                     "and delete.", code="403")
+        return Check(
+            name,
+            FAILED,
+            f"{principal} lacks {name} on {url} (403): it is a read-only key",
+            "Use a read-write key's connection string (the store's Access settings > Read-write keys) to write "
+            "and delete.",
+            code="403",
+        )
     claims = claims or {}
     if status == 401:
         said = _www_auth_description(result.www_authenticate)
@@ -103,8 +142,10 @@ def interpret(
             detail = f"the store rejected the token (401): its audience is {token_aud}, expected {audience}"
             remedy = f"Request tokens for {audience}/.default (the connection's cloud may be wrong)."
         elif token_tid or tenant:
-            detail = (f"the store rejected the token (401): the store is not in tenant {token_tid or tenant}; "
-                      "a token only works for stores in the tenant that issued it")
+            detail = (
+                f"the store rejected the token (401): the store is not in tenant {token_tid or tenant}; "
+                "a token only works for stores in the tenant that issued it"
+            )
             remedy = "Use the tenant ID of the store's directory (Azure portal > the store's subscription > Directory)."
         else:
             detail = "the store rejected the token (401): it was not issued for this store's tenant or audience"
@@ -115,15 +156,40 @@ def interpret(
             detail += f". Azure said: {clean(said)}"
         return Check(name, FAILED, detail, remedy, code="401")
     if status == 403:
-        role = "App Configuration Data Reader (read only) or App Configuration Data Owner" if name == "KeyValue.Read" else "App Configuration Data Owner"
-        return Check(name, FAILED, f"{principal} lacks {name} on {url} (403)",
-                     f"Assign the role {role} to {principal} on the store (Access control (IAM) > Add role assignment). {ROLE_DELAY}",
-                     code="403")
+        role = (
+            "App Configuration Data Reader (read only) or App Configuration Data Owner"
+            if name == "KeyValue.Read"
+            else "App Configuration Data Owner"
+        )
+        return Check(
+            name,
+            FAILED,
+            f"{principal} lacks {name} on {url} (403)",
+            f"Assign the role {role} to {principal} on the store"
+            f" (Access control (IAM) > Add role assignment). {ROLE_DELAY}",
+            code="403",
+        )
     if status == 429 or (status is not None and status >= 500):
         wait = f"; Azure asked to wait {result.retry_after}" if result.retry_after else ""
-        return Check(name, INCONCLUSIVE, f"the store kept answering {status} after retries{wait}", "Run the validation again in a minute.", code=str(status))
+        return Check(
+            name,
+            INCONCLUSIVE,
+            f"the store kept answering {status} after retries{wait}",
+            "Run the validation again in a minute.",
+            code=str(status),
+        )
     if status == 409:
-        return Check(name, INCONCLUSIVE, f"the sentinel key is locked (409): {result.error or 'conflict'}",
-                     f"Unlock or delete the key {SENTINEL_KEY}, or use the other probe mode.", code="409")
-    return Check(name, INCONCLUSIVE, f"unexpected answer {status}: {result.error or 'no details'}",
-                 "Run with --write-probe to check with a real write and delete." if precondition else None, code=str(status))
+        return Check(
+            name,
+            INCONCLUSIVE,
+            f"the sentinel key is locked (409): {result.error or 'conflict'}",
+            f"Unlock or delete the key {SENTINEL_KEY}, or use the other probe mode.",
+            code="409",
+        )
+    return Check(
+        name,
+        INCONCLUSIVE,
+        f"unexpected answer {status}: {result.error or 'no details'}",
+        "Run with --write-probe to check with a real write and delete." if precondition else None,
+        code=str(status),
+    )

@@ -121,7 +121,7 @@ def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
     """Refuse every non-loopback connection while replaying."""
     from .network import block_network
 
-    if azure_record_mode != "none":
+    if azure_record_mode != "none":  # pragma: no cover - recording reaches real Azure, never run offline
         yield
         return
     with block_network():

@@ -185,7 +185,7 @@ def _leaves(value: Any) -> Iterator[str]:
 
 
 def _load_yaml(text: str) -> Any:
-    import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; types-PyYAML is not in the dev extra yet
+    import yaml
 
     try:
         return yaml.safe_load(text)

@@ -1,0 +1,56 @@
+"""Setting up the Redis stores: the errors an operator can hit before any Redis command runs (stores/redis.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+from azure_appconfig_plugin.envvars import REDIS_KEY_ENV
+from azure_appconfig_plugin.stores.errors import SealKeyError, SharedStoreError
+from azure_appconfig_plugin.stores.redis import RedisFlowStore, connect, describe_client, make_sealer
+from azure_appconfig_plugin.stores.sealing import Sealer, generate_key
+
+
+def test_without_redis_py_the_error_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # what `import redis` sees when redis-py is not installed
+    with pytest.raises(SharedStoreError) as caught:
+        connect("redis://127.0.0.1:6379/0")
+    assert caught.value.code == "redis_missing"
+    assert 'pip install "azure-appconfig-plugin[redis]"' in str(caught.value)
+
+
+def test_a_client_that_is_not_redis_py_is_described_without_details() -> None:
+    assert describe_client(object()) == "Redis"
+
+
+def test_a_redis_py_client_is_described_by_address_only() -> None:
+    client = connect("redis://:canary-password@127.0.0.1:6390/3")
+    try:
+        assert describe_client(client) == "Redis at 127.0.0.1:6390/3"
+    finally:
+        client.close()
+
+
+def test_the_sealer_comes_from_the_environment_when_no_keys_are_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(REDIS_KEY_ENV, generate_key())
+    assert isinstance(make_sealer(None), Sealer)
+    monkeypatch.delenv(REDIS_KEY_ENV)
+    with pytest.raises(SealKeyError) as caught:
+        make_sealer(None)
+    assert REDIS_KEY_ENV in str(caught.value)
+
+
+@pytest.mark.parametrize("keys", [[os.urandom(32)], generate_key()], ids=["key-bytes", "setting-string"])
+def test_the_sealer_accepts_key_bytes_and_a_setting_string(keys: Any) -> None:
+    sealer = make_sealer(keys)
+    assert sealer.open(sealer.seal(b"x", context=b"c"), context=b"c") == b"x"
+    assert make_sealer(sealer) is sealer
+
+
+@pytest.mark.parametrize("ttl", [0, -5])
+def test_a_flow_store_lifetime_must_be_positive(ttl: int) -> None:
+    with pytest.raises(ValueError, match="ttl_seconds must be positive"):
+        RedisFlowStore(object(), keys=generate_key(), ttl_seconds=ttl)
