@@ -217,6 +217,16 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
             def validate_connection(self, request):
                 yield
                 raise RuntimeError("old-style teardown bug")
+        class EarlyBroken:
+            @hookimpl(wrapper=True)
+            def validate_connection(self, request):
+                raise RuntimeError("set-up bug")
+                yield
+        class EarlyBrokenOldStyle:
+            @hookimpl(hookwrapper=True)
+            def validate_connection(self, request):
+                raise RuntimeError("old-style set-up bug")
+                yield
     """,
     )
     registry = load_plugins(
@@ -228,13 +238,18 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
             ("wrapper", plugins.Wrapper()),
             ("broken-wrapper", plugins.BrokenWrapper()),
             ("broken-old", plugins.BrokenOldStyle()),
+            ("early-broken", plugins.EarlyBroken()),
+            ("early-broken-old", plugins.EarlyBrokenOldStyle()),
         ],
         env={},
     )
     report = registry.validate(SLUG, "client-secret", {"tenantId": "bad tenant"})
     names = [c.name for c in report.checks]
     assert names[0] == "input" and "wrapped" in names
-    assert {"plugin:broken-wrapper", "plugin:broken-old"} <= set(names)
+    # a wrapper failing after or before its yield is reported; the call goes on without it
+    assert {"plugin:broken-wrapper", "plugin:broken-old", "plugin:early-broken", "plugin:early-broken-old"} <= set(names)
+    early = next(c for c in report.checks if c.name == "plugin:early-broken")
+    assert early.status.value == "failed" and "RuntimeError: set-up bug" in early.detail
     returned = names[names.index("token") + 1 :]
     assert returned[0] == "first" and "plugin:raising" in returned
     assert returned.index("last") < returned.index("wrapped")

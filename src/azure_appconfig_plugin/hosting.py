@@ -254,9 +254,9 @@ def _guard_wrapper(fn: Callable[..., Any], hook: str, plugin: str, on_failure: F
             first = next(gen)
         except StopIteration:
             raise RuntimeError(f"wrapper of plugin {plugin!r} did not yield") from None
-        except Exception as exc:
-            on_failure(plugin, hook, exc)
-            return (yield)
+        except Exception as exc:  # failed before its yield: the call goes on without it, its failure reported
+            extra = on_failure(plugin, hook, exc)
+            return _with_extra((yield), extra)
         try:
             inner = yield first
         except BaseException as raised:  # new-style wrappers: the inner exception is thrown in
@@ -274,15 +274,19 @@ def _guard_wrapper(fn: Callable[..., Any], hook: str, plugin: str, on_failure: F
         except StopIteration as stop:
             return stop.value
         except Exception as exc:
-            extra = on_failure(plugin, hook, exc)
-            if extra and isinstance(inner, list):  # new-style wrapper: the outcome is the result list
-                return inner + [extra]
-            if extra and callable(getattr(inner, "force_result", None)):  # old-style: a pluggy Result
-                inner.force_result([*inner.get_result(), extra])
-            return inner
+            return _with_extra(inner, on_failure(plugin, hook, exc))
         raise RuntimeError(f"wrapper of plugin {plugin!r} yielded twice")
 
     return guarded
+
+
+def _with_extra(inner: Any, extra: Any) -> Any:
+    """The call's outcome with a failed wrapper's report (``validate_connection``: its failed check) added."""
+    if extra and isinstance(inner, list):  # new-style wrapper: the outcome is the result list
+        return [*inner, extra]
+    if extra and callable(getattr(inner, "force_result", None)):  # old-style: a pluggy Result
+        inner.force_result([*inner.get_result(), extra])
+    return inner
 
 
 def isolate(pm: Any, plugin: object, name: str, on_failure: FailureHandler) -> GuardedPlugin:
