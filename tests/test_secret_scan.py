@@ -158,3 +158,21 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path, capsys: pyt
     missing = tmp_path / "no-cassettes-here"
     assert main([str(tmp_path), str(missing)]) == 2
     assert capsys.readouterr().err == f"secret scan: no such path: {missing}\n"
+
+
+def test_a_yaml_key_with_an_underscore_is_checked_when_the_cassette_does_not_parse() -> None:
+    text = "interactions:\n- request:\n    client_secret: canary-unparsed-s3cret\n  bad: [unclosed\n"
+    findings = list(scan_text(text, "broken.yaml"))
+    assert [f.where for f in findings if "client_secret" in f.where], findings
+
+
+def test_a_secret_field_in_a_cut_off_json_body_is_found() -> None:
+    cassette = {"interactions": [{"request": {"uri": "https://login.example/token", "method": "POST", "body": None,
+                                              "headers": {}},
+                                  "response": {"status": {"code": 200, "message": "OK"},
+                                               "headers": {"Content-Type": ["application/json"]},
+                                               "body": {"string": '{"refresh_token": "canary-cut-off-refresh", "expi'}}}]}
+    import yaml
+
+    findings = list(scan_text(yaml.safe_dump(cassette), "cut.yaml"))
+    assert any("refresh_token" in f.where for f in findings), findings

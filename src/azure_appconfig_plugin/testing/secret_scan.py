@@ -125,6 +125,11 @@ class _Scanner:
                 self.field(f"{where} field {name}", name, FORM, value)
             return
         self.values(where, body)
+        self.json_pairs(where, body)  # e.g. a cut-off JSON body: its "name": "value" pairs still count
+
+    def json_pairs(self, where: str, text: str) -> None:
+        for match in re.finditer(r'"([^"]+)"\s*:\s*"([^"]*)"', text):
+            self.field(f"{where} field {match.group(1)}", match.group(1), JSON, match.group(2))
 
     def headers(self, side: str, headers: Any) -> str:
         content_type = ""
@@ -160,10 +165,10 @@ class _Scanner:
             self.values(where, line)
             for match in re.finditer(r"(?:^|(?<=[&\s'\"]))([A-Za-z0-9_.-]+)=([^&\s'\"]*)", line):
                 self.field(f"{where} field {match.group(1)}", match.group(1), FORM, match.group(2))
-            for match in re.finditer(r'"([^"]+)"\s*:\s*"([^"]*)"', line):
-                self.field(f"{where} field {match.group(1)}", match.group(1), JSON, match.group(2))
-            header = re.match(r"^\s*['\"]?([A-Za-z0-9-]+)['\"]?\s*:\s*(.*)$", line)
-            if header and self.rules.name_rule(header.group(1), HEADER):
+            self.json_pairs(where, line)
+            # ``Name: value`` (a header, or a YAML key such as client_secret in a cassette YAML could not parse)
+            header = re.match(r"^\s*['\"]?([A-Za-z0-9_.-]+)['\"]?\s*:\s*(.*)$", line)
+            if header and (self.rules.name_rule(header.group(1), HEADER) or self.rules.name_rule(header.group(1), JSON)):
                 value = header.group(2).strip()
                 if value in ("", "[]") and number < len(lines) and lines[number].lstrip().startswith("-"):
                     value = lines[number].strip().lstrip("- ").strip()  # YAML list on the next line
