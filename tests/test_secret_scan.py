@@ -167,11 +167,18 @@ def test_a_yaml_key_with_an_underscore_is_checked_when_the_cassette_does_not_par
 
 
 def test_a_secret_field_in_a_cut_off_json_body_is_found() -> None:
-    cassette = {"interactions": [{"request": {"uri": "https://login.example/token", "method": "POST", "body": None,
-                                              "headers": {}},
-                                  "response": {"status": {"code": 200, "message": "OK"},
-                                               "headers": {"Content-Type": ["application/json"]},
-                                               "body": {"string": '{"refresh_token": "canary-cut-off-refresh", "expi'}}}]}
+    cassette = {
+        "interactions": [
+            {
+                "request": {"uri": "https://login.example/token", "method": "POST", "body": None, "headers": {}},
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"]},
+                    "body": {"string": '{"refresh_token": "canary-cut-off-refresh", "expi'},
+                },
+            }
+        ]
+    }
     import yaml
 
     findings = list(scan_text(yaml.safe_dump(cassette), "cut.yaml"))

@@ -168,7 +168,7 @@ class _Scanner:
             self.json_pairs(where, line)
             # ``Name: value`` (a header, or a YAML key such as client_secret in a cassette YAML could not parse)
             header = re.match(r"^\s*['\"]?([A-Za-z0-9_.-]+)['\"]?\s*:\s*(.*)$", line)
-            if header and (self.rules.name_rule(header.group(1), HEADER) or self.rules.name_rule(header.group(1), JSON)):
+            if header and any(self.rules.name_rule(header.group(1), place) for place in (HEADER, JSON)):
                 value = header.group(2).strip()
                 if value in ("", "[]") and number < len(lines) and lines[number].lstrip().startswith("-"):
                     value = lines[number].strip().lstrip("- ").strip()  # YAML list on the next line
