@@ -6,7 +6,8 @@ pagination (``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 o
 sorted by key); ``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``If-Match`` /
 ``If-None-Match: *`` (412 with an empty body), locks (409 problem+json), 204 for deleting an
 absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are recorded);
-``Authorization: Bearer`` required (401 otherwise). Injectable: latency per request, 429s on every
+``Authorization: Bearer <token>`` or an access key's ``HMAC-SHA256 Credential=<id>&SignedHeaders=...&Signature=...``
+(its shape checked, with the signed ``x-ms-date``/``x-ms-content-sha256`` headers present) required (401 otherwise). Injectable: latency per request, 429s on every
 Nth write (``retry-after-ms``), scripted answers per (method, key), hooks after a list.
 
 Run as a process for benchmarks: ``python tests/standins/appconfig.py`` prints one JSON line
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import secrets as _secrets
 import ssl
 import sys
@@ -76,6 +78,23 @@ def _matches(value: str | None, alternatives: list[tuple[str, bool]], *, label: 
     return False
 
 
+HMAC_AUTH = re.compile(r"HMAC-SHA256 Credential=([^&\s]+)&SignedHeaders=([a-z0-9;-]+)&Signature=([A-Za-z0-9+/]+={0,2})")
+HMAC_SIGNED = ("x-ms-date", "host", "x-ms-content-sha256")
+
+
+def hmac_credential(auth: str, headers: Any) -> str | None:
+    """The key id of an access-key ``Authorization`` header of the right shape (its signed headers
+    include and accompany ``x-ms-date``, ``host`` and ``x-ms-content-sha256``); None otherwise.
+    The signature itself is not verified: the stand-in only checks the request is signed, not bearer."""
+    found = HMAC_AUTH.fullmatch(auth)
+    if found is None:
+        return None
+    signed = found.group(2).split(";")
+    if any(name not in signed for name in HMAC_SIGNED) or not headers.get("x-ms-date") or not headers.get("x-ms-content-sha256"):
+        return None
+    return found.group(1)
+
+
 class Store:
     """The stand-in's state (thread-safe)."""
 
@@ -131,6 +150,8 @@ class StandIn:
         self.log: list[dict[str, Any]] = []
         self.sync_tokens_received: list[str] = []
         self.bearer_tokens: set[str] = set()
+        self.hmac_credentials: set[str] = set()
+        """Access key ids of the HMAC-signed requests received."""
         """Access tokens presented (the stand-in accepts any; tests check which one came)."""
         self.throttled = 0
         self.in_flight = 0
@@ -201,6 +222,9 @@ class StandIn:
             auth = headers.get("Authorization") or ""
             if auth.startswith("Bearer "):
                 self.bearer_tokens.add(auth[len("Bearer "):])
+            hmac = hmac_credential(auth, headers)
+            if hmac is not None:
+                self.hmac_credentials.add(hmac)
             token = headers.get("Sync-Token")
             if token:
                 self.sync_tokens_received.append(token)
@@ -287,7 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, parts: Any, query: dict[str, list[str]], body: Any) -> None:
         if self.s.latency:
             time.sleep(self.s.latency)
-        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+        auth = self.headers.get("Authorization") or ""
+        if not auth.startswith("Bearer ") and hmac_credential(auth, self.headers) is None:
             return self._send(401, headers={"WWW-Authenticate": 'HMAC-SHA256, Bearer error="invalid_token", '
                                             'error_description="Authorization token failed validation"'})
         if parts.path == "/kv":

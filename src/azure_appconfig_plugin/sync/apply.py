@@ -146,6 +146,27 @@ def retry_after_seconds(headers: Any) -> float | None:
 class Outcome:
     status: Status
     detail: str
+    code: str | None = None
+    """The HTTP policy's refusal code (``foreign_host``, ``deadline_exceeded``, ``response_too_large``,
+    ``malformed_answer``) when the policy stopped the request."""
+
+
+class PolicyRefusal(Exception):
+    """The package's HTTP policy stopped a request (never retried): its code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def refusal(exc: BaseException) -> PolicyRefusal | None:
+    """The HTTP policy's refusal behind ``exc`` (itself or inside an SDK error), as a ``PolicyRefusal``."""
+    from ..http_policy import policy_error
+
+    found = policy_error(exc)
+    if found is None:
+        return None
+    return PolicyRefusal(str(getattr(found, "code", None) or "policy"), _short(str(found), 300))
 
 
 @attrs.define
@@ -201,8 +222,13 @@ class Executor:
         return {id(s): o for s, o in zip(steps, results)}
 
     def _one(self, step: Step) -> Outcome:
+        """One step in a worker thread, inside the policy's ``operation_deadline`` set to the run's
+        deadline: no request of this step outlives the run (one deadline model for both)."""
+        from ..http_policy import operation_deadline
+
         try:
-            return self._attempts(step)
+            with operation_deadline(self._deadline - time.monotonic()):
+                return self._attempts(step)
         finally:
             self._tick()
 
@@ -217,6 +243,8 @@ class Executor:
             try:
                 status, headers, error = self._send(step)
                 success = status is not None and status < 300
+            except PolicyRefusal as exc:  # the one HTTP policy refused: reported with its code, never retried
+                return Outcome(Status.FAILED, f"{exc.code}: {exc}", exc.code)
             finally:
                 self.limit.release(success=success)
             retried = transient + throttled > 0
@@ -258,11 +286,16 @@ class Executor:
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
         from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 
+        from ..http_policy import HttpPolicyError
+
         try:
             response = self.client.send_request(_request(step), retry_total=0)
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            return None, None, _short(f"{type(exc).__name__}: {exc}")
-        except AzureError as exc:
+        except HttpPolicyError as exc:
+            raise refusal(exc) or PolicyRefusal("policy", _short(str(exc))) from None
+        except (ServiceRequestError, ServiceResponseError, AzureError) as exc:
+            found = refusal(exc)
+            if found is not None:
+                raise found from None
             return None, None, _short(f"{type(exc).__name__}: {exc}")
         status = int(response.status_code)
         return status, response.headers, None if status < 300 else _error_text(response)
@@ -271,9 +304,11 @@ class Executor:
         """After a retried request answered 412: does the store already hold what we sent?"""
         from azure.core.exceptions import AzureError
 
+        from ..http_policy import HttpPolicyError
+
         try:
             response = self.client.send_request(_request(step, read=True), retry_total=0)
-        except AzureError:
+        except (AzureError, HttpPolicyError):
             return False
         if response.status_code == 404:
             return step.change.action == Action.DELETE

@@ -48,10 +48,16 @@ class Change:
     detail: str = ""
     name: str | None = None
     """The secret name the key maps to, when it maps to one."""
+    code: str | None = None
+    """When the package's HTTP policy refused the request (or the listing): its code
+    (``foreign_host``, ``deadline_exceeded``, ``response_too_large``, ``malformed_answer``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "action": self.action.value, "status": self.status.value,
-                "detail": self.detail}
+        out = {"key": self.key, "label": self.label, "action": self.action.value, "status": self.status.value,
+               "detail": self.detail}
+        if self.code is not None:
+            out["code"] = self.code
+        return out
 
 
 @attrs.frozen
