@@ -16,8 +16,9 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import attrs
 
@@ -63,7 +64,7 @@ class RequestCounter:
 def counting_policy(counter: RequestCounter) -> Any:
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class _Counting(SansIOHTTPPolicy):  # type: ignore[misc,type-arg]
+    class _Counting(SansIOHTTPPolicy):  # type: ignore[type-arg]  # generic over the request/response types; any is fine here
         def on_request(self, request: Any) -> None:
             counter.on_request(request)
 
@@ -75,7 +76,9 @@ class AdaptiveLimit:
     last halving, and at most once per ``halve_interval``) and grows by one after ``limit``
     successes; a 429 also holds every new request until the server's retry-after has passed."""
 
-    def __init__(self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL) -> None:
+    def __init__(
+        self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL
+    ) -> None:
         self.maximum = max(1, maximum)
         self.limit = self.maximum
         self.lowest = self.maximum
@@ -151,6 +154,10 @@ class Outcome:
     ``malformed_answer``) when the policy stopped the request."""
 
 
+DEADLINE = "deadline_exceeded"
+"""The code of a step the run's deadline stopped: the same as the HTTP policy's, one deadline model."""
+
+
 class PolicyRefusal(Exception):
     """The package's HTTP policy stopped a request (never retried): its code and message."""
 
@@ -198,8 +205,10 @@ class Executor:
         outcomes = self._run_all(writes)
         blocked = [o for o in outcomes.values() if o.status != Status.APPLIED]
         if deletes and blocked:
-            why = (f"not deleted: {len(blocked)} write(s) failed or conflicted, so no delete is run "
-                   "(nothing is lost; fix them and push again)")
+            why = (
+                f"not deleted: {len(blocked)} write(s) failed or conflicted, so no delete is run "
+                "(nothing is lost; fix them and push again)"
+            )
             outcomes.update({id(s): Outcome(Status.NOT_RUN, why) for s in deletes})
             self._tick(len(deletes))
         else:
@@ -219,7 +228,7 @@ class Executor:
         workers = min(self.concurrency, len(steps))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="appconfig-sync") as pool:
             results = list(pool.map(self._one, steps))
-        return {id(s): o for s, o in zip(steps, results)}
+        return {id(s): o for s, o in zip(steps, results, strict=True)}
 
     def _one(self, step: Step) -> Outcome:
         """One step in a worker thread, inside the policy's ``operation_deadline`` set to the run's
@@ -238,7 +247,7 @@ class Executor:
         while True:
             epoch = self.limit.acquire(self._deadline)
             if epoch is None:
-                return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}")
+                return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}", DEADLINE)
             success = False
             try:
                 status, headers, error = self._send(step)
@@ -266,7 +275,9 @@ class Executor:
                     if not over:
                         self.throttle_waited += wait
                 if throttled >= THROTTLE_ATTEMPTS or over:
-                    return Outcome(Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)")
+                    return Outcome(
+                        Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)"
+                    )
                 self.limit.throttled(epoch, wait)
                 continue
             if status is None or status >= 500 or status == 408:
@@ -276,7 +287,7 @@ class Executor:
                     return Outcome(Status.FAILED, f"{last}; gave up after {transient} attempts")
                 delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5)
                 if time.monotonic() + delay >= self._deadline:
-                    return Outcome(Status.FAILED, f"{last}; no time left before the run's deadline")
+                    return Outcome(Status.FAILED, f"{last}; no time left before the run's deadline", DEADLINE)
                 self.sleep(delay)
                 continue
             return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
@@ -318,7 +329,9 @@ class Executor:
             body = response.json()
         except ValueError:
             return False
-        found = Entry(step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {})
+        found = Entry(
+            step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {}
+        )
         return same(step.desired, found)
 
 

@@ -8,13 +8,22 @@ connection's cloud and the allow-list before any token is requested or any reque
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
 from ..errors import FieldError, InvalidInput
 from ..records import Credentials
-from .apply import DEFAULT_CONCURRENCY, DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, Executor, Progress, RequestCounter, counting_policy
+from .apply import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_TIMEOUT,
+    Executor,
+    Progress,
+    RequestCounter,
+    counting_policy,
+)
 from .config import DestinationConfig, parse_destination
 from .entries import Entry, desired_entries
 from .plan import OVERWRITE, Plan, Step, plan_import, plan_push, plan_remove
@@ -45,7 +54,9 @@ def run_options(options: Mapping[str, Any]) -> RunOptions:
     known = {a.name for a in attrs.fields(RunOptions)}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise InvalidInput(errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown])
+        raise InvalidInput(
+            errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown]
+        )
     return RunOptions(**options)
 
 
@@ -53,11 +64,15 @@ def load_connection(connection: Any, ctype: Any) -> Credentials:
     if isinstance(connection, Mapping):
         method = connection.get("method")
         if isinstance(method, str) and method in ctype.methods:
-            return ctype.load(connection)  # type: ignore[no-any-return]
-        raise InvalidInput(errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")])
+            return ctype.load(connection)  # type: ignore[no-any-return]  # a registry's type is duck-typed (Any)
+        raise InvalidInput(
+            errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")]
+        )
     if hasattr(connection, "method") and hasattr(connection, "to_dict"):
-        return connection  # type: ignore[no-any-return]
-    raise InvalidInput(errors=[FieldError("connection", "must be the stored connection (a mapping) or its credentials")])
+        return connection  # type: ignore[no-any-return]  # a credentials record, recognised by its shape
+    raise InvalidInput(
+        errors=[FieldError("connection", "must be the stored connection (a mapping) or its credentials")]
+    )
 
 
 @attrs.frozen
@@ -118,8 +133,7 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
                 options["on_rotate"] = opts.on_rotate
             if creds.method == "oauth" and opts.settings is not None:
                 options["settings"] = opts.settings
-        client = ctype.client(creds, target.store, credential=opts.token_credential, env=opts.env,
-                                              **options)
+        client = ctype.client(creds, target.store, credential=opts.token_credential, env=opts.env, **options)
     with client:
         yield client, counter
 
@@ -147,9 +161,13 @@ def _next_request(link: str, store_url: str) -> Any:
     from ..store import API_VERSION
 
     parts, store = urlsplit(link), urlsplit(store_url)
-    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (store.scheme, store.netloc.lower()):
-        raise ListFailed(f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed",
-                         "foreign_host")
+    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (
+        store.scheme,
+        store.netloc.lower(),
+    ):
+        raise ListFailed(
+            f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed", "foreign_host"
+        )
     if parts.path != "/kv":
         raise ListFailed(f"the store sent a next-page link outside /kv ({parts.path[:100]}); not followed")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -163,7 +181,7 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
         return link
     header = response.headers.get("Link") or ""
     if 'rel="next"' in header and "<" in header and ">" in header:
-        return header[header.index("<") + 1: header.index(">")]
+        return header[header.index("<") + 1 : header.index(">")]
     return None
 
 
@@ -175,8 +193,18 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
     from azure.core.exceptions import AzureError
 
     from ..http_policy import HttpPolicyError
-    from .apply import BACKOFF_BASE, BACKOFF_MAX, DEFAULT_RETRY_AFTER, MAX_SINGLE_WAIT, THROTTLE_ATTEMPTS, TRANSIENT_ATTEMPTS
-    from .apply import _error_text, _short, refusal, retry_after_seconds
+    from .apply import (
+        BACKOFF_BASE,
+        BACKOFF_MAX,
+        DEFAULT_RETRY_AFTER,
+        MAX_SINGLE_WAIT,
+        THROTTLE_ATTEMPTS,
+        TRANSIENT_ATTEMPTS,
+        _error_text,
+        _short,
+        refusal,
+        retry_after_seconds,
+    )
 
     transient = throttled = 0
     while True:
@@ -211,8 +239,15 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
 
 
-def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float] | None = None, deadline: float | None = None,
-               sleep: Any = None) -> list[Entry]:
+def list_scope(
+    client: Any,
+    scope: Scope,
+    store_url: str,
+    *,
+    budget: list[float] | None = None,
+    deadline: float | None = None,
+    sleep: Any = None,
+) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
     its key prefix only, reserved characters escaped; next-page links must stay on the store.
     Throttling and transient errors are retried with bounded waits (``_get_page``), drawn from the
@@ -223,12 +258,19 @@ def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float]
 
     bound = operation_deadline(deadline - time.monotonic()) if deadline is not None else contextlib.nullcontext()
     with bound:  # the policy's deadline model: no request of the listing outlives the run's deadline
-        return _list_pages(client, scope, store_url, budget if budget is not None else [DEFAULT_MAX_WAIT], deadline,
-                           sleep or time.sleep)
+        return _list_pages(
+            client,
+            scope,
+            store_url,
+            budget if budget is not None else [DEFAULT_MAX_WAIT],
+            deadline,
+            sleep or time.sleep,
+        )
 
 
-def _list_pages(client: Any, scope: Scope, store_url: str, budget: list[float], deadline: float | None,
-                sleep: Any) -> list[Entry]:
+def _list_pages(
+    client: Any, scope: Scope, store_url: str, budget: list[float], deadline: float | None, sleep: Any
+) -> list[Entry]:
     import time
 
     from azure.core.rest import HttpRequest
@@ -243,7 +285,7 @@ def _list_pages(client: Any, scope: Scope, store_url: str, budget: list[float], 
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         if deadline is not None and time.monotonic() >= deadline:
-            raise ListFailed("the run's deadline passed while listing")
+            raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
         response = _get_page(client, request, budget, sleep)
         try:
             body = response.json()
@@ -251,14 +293,25 @@ def _list_pages(client: Any, scope: Scope, store_url: str, budget: list[float], 
             if not isinstance(items, list):
                 raise ValueError("items is not a list")
         except (ValueError, AttributeError, RecursionError):
-            raise ListFailed("malformed_answer: the store's answer is not a key-value list", "malformed_answer") from None
+            raise ListFailed(
+                "malformed_answer: the store's answer is not a key-value list", "malformed_answer"
+            ) from None
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("key"), str):
                 continue
             key, tags = item["key"], item.get("tags") or {}
-            out.append(Entry(key, item.get("label") or None, item.get("value"), item.get("content_type"),
-                             tags if isinstance(tags, dict) else {}, item.get("etag"), bool(item.get("locked")),
-                             scope.name_for(key)))
+            out.append(
+                Entry(
+                    key,
+                    item.get("label") or None,
+                    item.get("value"),
+                    item.get("content_type"),
+                    tags if isinstance(tags, dict) else {},
+                    item.get("etag"),
+                    bool(item.get("locked")),
+                    scope.name_for(key),
+                )
+            )
         link = _link_next(response, body)
         if not link:
             return out
@@ -269,8 +322,9 @@ def _list_pages(client: Any, scope: Scope, store_url: str, budget: list[float], 
     raise ListFailed(f"more than {MAX_PAGES} pages; stopped")
 
 
-def _list_failed(operation: str, keys: list[tuple[str, str | None, str | None]], failed: ListFailed,
-                 requests: int) -> SyncReport:
+def _list_failed(
+    operation: str, keys: list[tuple[str, str | None, str | None]], failed: ListFailed, requests: int
+) -> SyncReport:
     from .report import Action, Change
 
     detail = f"not attempted: listing the scope failed ({failed}); nothing was changed"
@@ -284,7 +338,11 @@ def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, An
         change = step.change
         outcome = (outcomes or {}).get(id(step))
         if outcome is not None:
-            detail = f"{outcome.detail} ({change.detail})" if outcome.status == Status.APPLIED and change.detail else outcome.detail
+            detail = (
+                f"{outcome.detail} ({change.detail})"
+                if outcome.status == Status.APPLIED and change.detail
+                else outcome.detail
+            )
             change = attrs.evolve(change, status=outcome.status, detail=detail, code=outcome.code)
         elif operation != "plan" and change.status == Status.PLANNED:
             change = attrs.evolve(change, status=Status.IMPORTED)  # an import step of a push: nothing to send
@@ -311,7 +369,9 @@ class _Run:
         return max(0.0, self.deadline - time.monotonic())
 
 
-def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False) -> SyncReport:
+def run_push(
+    connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False
+) -> SyncReport:
     run = _Run(opts)
     target = resolve(connection, destination, opts)
     desired = desired_entries(secrets, target.config)
@@ -322,8 +382,9 @@ def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, 
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
             return _list_failed("push" if apply else "plan", keys, exc, counter.count)
-        plan = plan_push(desired, listed, scope, delete_missing=target.config.delete_missing,
-                         mode=_push_mode(target.config, initial))
+        plan = plan_push(
+            desired, listed, scope, delete_missing=target.config.delete_missing, mode=_push_mode(target.config, initial)
+        )
         if not apply:
             return _report("plan", plan, counter.count)
         outcomes = _execute(client, plan.writes, plan.deletes, opts, run)
@@ -361,6 +422,7 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
 
 
 def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run) -> dict[int, Any]:
-    executor = Executor(client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(),
-                        progress=opts.progress)
+    executor = Executor(
+        client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(), progress=opts.progress
+    )
     return executor.run(writes, deletes)
