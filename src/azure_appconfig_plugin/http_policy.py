@@ -284,7 +284,8 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="http-policy-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is watch:  # wake the thread only when it must fire earlier than planned
+                self._cond.notify()
 
     def _run(self) -> None:
         import heapq

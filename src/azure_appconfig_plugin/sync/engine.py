@@ -119,8 +119,12 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
     the requests sent."""
     from .. import store as store_module
 
+    from ..http_policy import current_limits
+
     counter = RequestCounter()
     options: dict[str, Any] = dict(opts.client_options)
+    # the limits in force when the run starts hold for the whole run (read once, not per request)
+    options.setdefault("limits", current_limits())
     options.update(pool_maxsize=max(1, opts.concurrency), per_retry_policies=[counting_policy(counter)])
     creds = target.credentials
     if creds is None:
