@@ -68,7 +68,8 @@ def make_client(
     hmac = getattr(credential, "hmac_credential", None)
     if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
         credential, pipeline_kwargs["id_credential"] = hmac()
-    retry = {k: pipeline_kwargs.pop(k) for k in http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS if k in pipeline_kwargs}
+    policy_options = http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS
+    retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
     options = http_policy.client_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
     options.update(pipeline_kwargs)
     return AzureAppConfigurationClient(

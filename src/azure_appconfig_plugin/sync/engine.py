@@ -118,7 +118,6 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
     Each call passes ``retry_total=0``: the sync's executor owns retrying; a per-retry policy counts
     the requests sent."""
     from .. import store as store_module
-
     from ..http_policy import current_limits
 
     counter = RequestCounter()
