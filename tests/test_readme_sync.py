@@ -19,9 +19,9 @@ from azure_appconfig_plugin.credentials_file import write_credentials
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.sync.config import fields_table
 from azure_appconfig_plugin.testing import fakes
-
 from standins.appconfig import StandIn
-from standins.fixtures import standin  # noqa: F401
+
+pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = (ROOT / "README.md").read_text().split("## Secret sync", 1)[1].split("\n## ", 1)[0]
@@ -66,14 +66,19 @@ def _commands(block: str) -> list[str]:
 def test_cli_commands_run(azure_vcr: Any, store_env: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (block, _bench) = blocks("sh")
     (tmp_path / "secrets.env").write_text("DB_PASSWORD=s3cret\nAPI_KEY=k\n")
-    write_credentials(tmp_path / "conn.json", ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID,
-                                                                      fakes.FAKE_CLIENT_SECRET).to_dict())
+    write_credentials(
+        tmp_path / "conn.json",
+        ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, fakes.FAKE_CLIENT_SECRET).to_dict(),
+    )
     monkeypatch.chdir(tmp_path)
     codes = []
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
         for line in _commands(block):
-            words = shlex.split(line.replace("<tenant>", fakes.FAKE_TENANT_ID).replace("<client>", fakes.FAKE_CLIENT_ID)
-                                .replace(README_ENDPOINT, store_env.endpoint))
+            words = shlex.split(
+                line.replace("<tenant>", fakes.FAKE_TENANT_ID)
+                .replace("<client>", fakes.FAKE_CLIENT_ID)
+                .replace(README_ENDPOINT, store_env.endpoint)
+            )
             if words[0] == "export":
                 name, _, _ = words[1].partition("=")
                 monkeypatch.setenv(name, fakes.FAKE_CLIENT_SECRET)
@@ -91,7 +96,12 @@ def test_benchmark_command_runs() -> None:
     (_, bench) = blocks("sh")
     words = shlex.split(bench)
     assert words[:2] == [".venv/bin/python", "benchmarks/sync.py"]
-    result = subprocess.run([sys.executable, *words[1:], "--secrets", "30", "--latency-ms", "0", "--skip-baseline"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, *words[1:], "--secrets", "30", "--latency-ms", "0", "--skip-baseline"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode in (0, 1), result.stderr  # 1: the speed-up goal needs the baseline, skipped here
     assert "| (d) 429 on 10% of writes |" in result.stdout and "all 30 applied, 0 failed" in result.stdout

@@ -12,7 +12,6 @@ from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.testing.vcr_config import MATCH_ON
-
 from cassettes_sync import SANITIZED
 
 D = AppConfigurationDestination()

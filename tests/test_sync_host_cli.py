@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from azure_appconfig_plugin.cli_sync import ProgressBar
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.testing import fakes
-
 from standins.appconfig import StandIn
-from standins.fixtures import standin  # noqa: F401
+
+pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
 
 CANARY = "canary-cli-sync-secret-4Rk"
 ALLOW = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
@@ -29,17 +30,18 @@ def connection() -> dict[str, Any]:
 
 def test_a_host_pushes_through_the_registry_api(azure_vcr: Any, standin: StandIn) -> None:
     registry = load_plugins(env={})
-    destination = registry.syncs["azure-app-configuration"]
+    destination: Any = registry.syncs["azure-app-configuration"]  # ours: parse_destination, push beyond the protocol
     assert destination.slug == "azure-app-configuration" and destination.name == "Azure App Configuration"
     assert registry.get(destination.connection_type).slug == "azure-app-configuration"
-    config = destination.parse_destination({"endpoint": standin.endpoint, "keyPrefix": "app/", "label": "prod"},
-                                           env={ALLOW: standin.allow_list})
+    config = destination.parse_destination(
+        {"endpoint": standin.endpoint, "keyPrefix": "app/", "label": "prod"}, env={ALLOW: standin.allow_list}
+    )
     options = {"env": {ALLOW: standin.allow_list}, "client_options": {"connection_verify": standin.ca_path}}
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True) as cassette:
         report = destination.push(connection(), config, {"DB_PASSWORD": CANARY, "API_KEY": "k"}, **options)
     assert cassette.all_played and standin.bearer_tokens == {"fake-access-token"}
     assert report.ok and report.counts["created"] == 2 and report.requests == 3
-    assert standin.store.get("app/DB_PASSWORD", "prod")["value"] == CANARY
+    assert standin.store.entry("app/DB_PASSWORD", "prod")["value"] == CANARY
     assert CANARY not in repr(report) and CANARY not in json.dumps(report.to_dict())
 
 
@@ -57,7 +59,14 @@ def run(*argv: str) -> tuple[int, str]:
 
 
 def connection_flags() -> list[str]:
-    return ["--tenant-id", fakes.FAKE_TENANT_ID, "--client-id", fakes.FAKE_CLIENT_ID, "--client-secret-env", "AZ_SECRET"]
+    return [
+        "--tenant-id",
+        fakes.FAKE_TENANT_ID,
+        "--client-id",
+        fakes.FAKE_CLIENT_ID,
+        "--client-secret-env",
+        "AZ_SECRET",
+    ]
 
 
 def test_cli_plan_then_push_a_dotenv_file(azure_vcr: Any, cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:
@@ -65,19 +74,35 @@ def test_cli_plan_then_push_a_dotenv_file(azure_vcr: Any, cli_env: StandIn, tmp_
     cli_env.store.put("app/SAME", "same")
     env_file = tmp_path / "secrets.env"
     env_file.write_text(f'DB_PASSWORD="{CANARY}"\nSAME=same\nexport API_KEY=k\n')
-    args = ["--from", str(env_file), "--endpoint", cli_env.endpoint, "--key-prefix", "app/", "--delete-missing", "--json", *connection_flags()]
+    args = [
+        "--from",
+        str(env_file),
+        "--endpoint",
+        cli_env.endpoint,
+        "--key-prefix",
+        "app/",
+        "--delete-missing",
+        "--json",
+        *connection_flags(),
+    ]
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
         code, planned = run("sync", "plan", *args)
         assert code == 0 and cli_env.requests("PUT") == [] and cli_env.requests("DELETE") == []
         code, pushed = run("sync", "push", *args)
     plan, push = json.loads(planned), json.loads(pushed)
     assert code == 0 and push["ok"] is True and set(push) == {"ok", "counts", "changes", "requests"}
-    assert [(c["key"], c["action"]) for c in plan["changes"]] == [(c["key"], c["action"]) for c in push["changes"]] == [
-        ("app/DB_PASSWORD", "create"), ("app/SAME", "none"), ("app/API_KEY", "create"), ("app/OLD", "delete")]
-    assert plan["counts"] == push["counts"] == {"created": 2, "updated": 0, "deleted": 1, "unchanged": 1, "skipped": 0,
-                                                "conflicts": 0, "failed": 0}
+    assert (
+        [(c["key"], c["action"]) for c in plan["changes"]]
+        == [(c["key"], c["action"]) for c in push["changes"]]
+        == [("app/DB_PASSWORD", "create"), ("app/SAME", "none"), ("app/API_KEY", "create"), ("app/OLD", "delete")]
+    )
+    assert (
+        plan["counts"]
+        == push["counts"]
+        == {"created": 2, "updated": 0, "deleted": 1, "unchanged": 1, "skipped": 0, "conflicts": 0, "failed": 0}
+    )
     assert push["requests"] == 1 + 3 and set(push["changes"][0]) == {"key", "label", "action", "status", "detail"}
-    assert cli_env.store.get("app/DB_PASSWORD")["value"] == CANARY and cli_env.store.get("app/OLD") is None
+    assert cli_env.store.entry("app/DB_PASSWORD")["value"] == CANARY and cli_env.store.get("app/OLD") is None
     assert CANARY not in planned + pushed + capsys.readouterr().err
     assert "[#" not in capsys.readouterr().err  # no progress bar when stderr is not a terminal
 
@@ -89,7 +114,12 @@ def test_cli_push_exits_1_on_a_conflict_and_prints_each_key(azure_vcr: Any, cli_
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
         code, text = run("sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *connection_flags())
     assert code == 1
-    assert "1 created" in text and "1 conflicts" in text and "LOCKED [(no label)]  locked" in text and "FREE [(no label)]  applied" in text
+    assert (
+        "1 created" in text
+        and "1 conflicts" in text
+        and "LOCKED [(no label)]  locked" in text
+        and "FREE [(no label)]  applied" in text
+    )
 
 
 def test_cli_bad_input_exits_2_before_any_request(cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:
@@ -100,7 +130,12 @@ def test_cli_bad_input_exits_2_before_any_request(cli_env: StandIn, tmp_path: Pa
     assert "label: must not contain '*'" in capsys.readouterr().err
     assert run(*base, "--key-prefix", "p", "--key-template", "t/{secretKey}")[0] == 2
     assert run(*base, "--concurrency", "0")[0] == 2
-    assert run("sync", "push", "--from", str(tmp_path / "missing.env"), "--endpoint", cli_env.endpoint, *connection_flags())[0] == 2
+    assert (
+        run(
+            "sync", "push", "--from", str(tmp_path / "missing.env"), "--endpoint", cli_env.endpoint, *connection_flags()
+        )[0]
+        == 2
+    )
     assert run("sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint)[0] == 2
     assert "--credentials" in capsys.readouterr().err
     assert cli_env.requests() == []
@@ -108,12 +143,28 @@ def test_cli_bad_input_exits_2_before_any_request(cli_env: StandIn, tmp_path: Pa
 
 def test_cli_import_writes_a_private_file(azure_vcr: Any, cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:
     cli_env.store.put("app/A", CANARY, label="prod")
-    cli_env.store.put("app/REF", json.dumps({"uri": "https://kv1.vault.azure.net/secrets/s"}), label="prod",
-                      content_type="application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8")
+    cli_env.store.put(
+        "app/REF",
+        json.dumps({"uri": "https://kv1.vault.azure.net/secrets/s"}),
+        label="prod",
+        content_type="application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8",
+    )
     out_file = tmp_path / "imported.env"
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
-        code, text = run("sync", "import", "--endpoint", cli_env.endpoint, "--label", "prod", "--key-prefix", "app/",
-                         "--to", str(out_file), "--json", *connection_flags())
+        code, text = run(
+            "sync",
+            "import",
+            "--endpoint",
+            cli_env.endpoint,
+            "--label",
+            "prod",
+            "--key-prefix",
+            "app/",
+            "--to",
+            str(out_file),
+            "--json",
+            *connection_flags(),
+        )
     report = json.loads(text)
     assert code == 0 and report["counts"]["imported"] == 2 and report["requests"] == 1
     assert out_file.read_text() == f'A="{CANARY}"\nREF="https://kv1.vault.azure.net/secrets/s"\n'
@@ -122,11 +173,15 @@ def test_cli_import_writes_a_private_file(azure_vcr: Any, cli_env: StandIn, tmp_
     assert "Key Vault references (written as their secret URI): REF" in err and CANARY not in text + err
 
 
-def test_cli_says_when_the_destination_is_blocked(cli_env: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: Any) -> None:
+def test_cli_says_when_the_destination_is_blocked(
+    cli_env: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     monkeypatch.setenv("APP_CONNECTIONS_BLOCKED_PLUGINS", "azure-app-configuration")
     (tmp_path / "s.env").write_text("A=1\n")
-    assert run("sync", "push", "--from", str(tmp_path / "s.env"), "--endpoint", cli_env.endpoint, *connection_flags())[0] == 2
+    assert (
+        run("sync", "push", "--from", str(tmp_path / "s.env"), "--endpoint", cli_env.endpoint, *connection_flags())[0]
+        == 2
+    )
     assert "no 'azure-app-configuration' sync destination is registered" in capsys.readouterr().err
 
 
@@ -142,9 +197,37 @@ def test_progress_bar_draws_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
         bar(done, 100)
     text = stream.getvalue()
     assert text.startswith("\rpush [") and text.endswith(f"[{'#' * 30}] 100/100\n") and text.count("\r") < 20
-    import azure_appconfig_plugin.cli_sync as cli_sync
     import argparse
 
-    monkeypatch.setattr(cli_sync.sys, "stderr", stream)
+    import azure_appconfig_plugin.cli_sync as cli_sync
+
+    monkeypatch.setattr(sys, "stderr", stream)  # cli_sync reads sys.stderr when called
     assert isinstance(cli_sync._progress(argparse.Namespace(json=False), "push"), ProgressBar)
     assert cli_sync._progress(argparse.Namespace(json=True), "push") is None
+
+
+def test_cli_push_with_an_access_key_credentials_file(cli_env: StandIn, tmp_path: Path) -> None:
+    import base64
+    import os
+
+    creds = tmp_path / "akey.json"
+    creds.write_text(
+        json.dumps(
+            {
+                "method": "access-key",
+                "endpoint": cli_env.endpoint,
+                "id": "cli-key-id",
+                "secret": base64.b64encode(b"cli-access-key-secret").decode(),
+                "cloud": "public",
+            }
+        )
+    )
+    os.chmod(creds, 0o600)
+    secrets = tmp_path / "s.json"
+    secrets.write_text(json.dumps({"A": CANARY}))
+    code, text = run(
+        "sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, "--credentials", str(creds), "--json"
+    )
+    assert code == 0 and json.loads(text)["counts"]["created"] == 1 and CANARY not in text
+    assert cli_env.hmac_credentials == {"cli-key-id"} and cli_env.bearer_tokens == set()
+    assert cli_env.store.entry("A")["value"] == CANARY

@@ -31,30 +31,93 @@ def test_schema_is_draft_2020_12_and_derived_from_the_declaration() -> None:
     schema = destination_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert list(schema["properties"]) == [f.name for f in FIELDS] == [
-        "endpoint", "label", "keyPrefix", "keyTemplate", "deleteMissing", "initialSync", "keyVaultReferences"]
+    assert (
+        list(schema["properties"])
+        == [f.name for f in FIELDS]
+        == ["endpoint", "label", "keyPrefix", "keyTemplate", "deleteMissing", "initialSync", "keyVaultReferences"]
+    )
     assert schema["required"] == ["endpoint"] and schema["additionalProperties"] is False
-    assert schema["properties"]["initialSync"]["enum"] == ["overwrite-destination", "import-prefer-source", "import-prefer-destination"]
+    # the contract's derivation: an optional field accepts null (treated as absent), in the schema as in the parser
+    assert schema["properties"]["initialSync"]["enum"] == [
+        "overwrite-destination",
+        "import-prefer-source",
+        "import-prefer-destination",
+        None,
+    ]
+    assert schema["$id"].endswith("/sync-destination.json") and schema["properties"]["endpoint"]["format"] == "uri"
 
 
-@pytest.mark.parametrize("data", [
-    {"endpoint": ENDPOINT},
-    {"endpoint": ENDPOINT, "label": "prod", "keyTemplate": "app/{secretKey}", "deleteMissing": True,
-     "initialSync": "import-prefer-source", "keyVaultReferences": "off"},
-])
+def test_the_fields_are_the_contracts_field_declarations() -> None:
+    from azure_appconfig_plugin import fields as contract
+
+    assert all(isinstance(f, contract.Field) for f in FIELDS)
+    assert destination_schema() == contract.object_schema(
+        FIELDS,
+        title=destination_schema()["title"],
+        description=destination_schema()["description"],
+        schema_id=destination_schema()["$id"],
+    )
+    data = {"endpoint": ENDPOINT, "label": None, "initialSync": None, "deleteMissing": None}
+    jsonschema.validate(data, destination_schema())
+    parsed = parse_destination(data, env={})
+    assert (parsed.label, parsed.initial_sync, parsed.delete_missing) == (None, "overwrite-destination", False)
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        (
+            {"keyPrefix": ".appconfig.featureflag/"},
+            "keyPrefix: gives keys that are not valid App Configuration keys: "
+            "a key must not start with '.appconfig.featureflag/'",
+        ),
+        (
+            {"keyTemplate": "a/{secretKey}\n"},
+            "keyTemplate: gives keys that are not valid App Configuration keys: "
+            "a key must not contain control characters",
+        ),
+        ({"keyTemplate": "a/{x}/{secretKey}"}, "keyTemplate: must not contain braces other than {secretKey}"),
+        ({"label": "a\x01"}, "label: must not contain control characters"),
+        ({"label": "a,b"}, "label: must not contain ',' (reserved in label filters"),
+        ({"label": "x" * 2049}, "label: is longer than 2048 characters"),
+    ],
+)
+def test_each_rule_names_its_field_and_problem(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        cfg(**fields)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"endpoint": ENDPOINT},
+        {
+            "endpoint": ENDPOINT,
+            "label": "prod",
+            "keyTemplate": "app/{secretKey}",
+            "deleteMissing": True,
+            "initialSync": "import-prefer-source",
+            "keyVaultReferences": "off",
+        },
+    ],
+)
 def test_what_the_schema_accepts_the_parser_accepts(data: dict[str, Any]) -> None:
     jsonschema.validate(data, destination_schema())
     parsed = parse_destination(data, env={})
     assert parsed.endpoint == ENDPOINT and parsed.to_dict()["endpoint"] == ENDPOINT
 
 
-@pytest.mark.parametrize("data", [
-    {"endpoint": ENDPOINT, "deleteMissing": "yes"},
-    {"endpoint": ENDPOINT, "initialSync": "merge"},
-    {"endpoint": ENDPOINT, "keyVaultReferences": True},
-    {"endpoint": ENDPOINT, "labl": "prod"},
-    {},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"endpoint": ENDPOINT, "deleteMissing": "yes"},
+        {"endpoint": ENDPOINT, "initialSync": "merge"},
+        {"endpoint": ENDPOINT, "keyVaultReferences": True},
+        {"endpoint": ENDPOINT, "labl": "prod"},
+        {},
+    ],
+)
 def test_what_the_schema_rejects_the_parser_rejects(data: dict[str, Any]) -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, destination_schema())
@@ -64,8 +127,16 @@ def test_what_the_schema_rejects_the_parser_rejects(data: dict[str, Any]) -> Non
 
 def test_every_bad_field_is_named_at_once() -> None:
     with pytest.raises(InvalidInput) as info:
-        parse_destination({"endpoint": "http://x.azconfig.io", "label": "a,b", "keyTemplate": "{secretKey}/{secretKey}",
-                           "keyPrefix": "%", "labl": 1}, env={})
+        parse_destination(
+            {
+                "endpoint": "http://x.azconfig.io",
+                "label": "a,b",
+                "keyTemplate": "{secretKey}/{secretKey}",
+                "keyPrefix": "%",
+                "labl": 1,
+            },
+            env={},
+        )
     assert {e.field for e in info.value.errors} == {"endpoint", "label", "keyTemplate", "keyPrefix", "labl"}
     assert "did you mean 'label'" in str(info.value)
 
@@ -93,19 +164,26 @@ def test_template_and_prefix_combine_and_map_back() -> None:
     scope = cfg(keyPrefix="team/", keyTemplate="svc/{secretKey}/v1").scope
     assert scope.key_for("DB") == "team/svc/DB/v1" and scope.name_for("team/svc/DB/v1") == "DB"
     assert scope.name_for("team/svc/DB/v2") is None and scope.name_for("team/svc//v1") is None
-    assert not scope.owns(".appconfig.featureflag/x", None) and Scope(None).owns("k", None) and not Scope(None).owns("k", "prod")
+    assert (
+        not scope.owns(".appconfig.featureflag/x", None)
+        and Scope(None).owns("k", None)
+        and not Scope(None).owns("k", "prod")
+    )
 
 
-@pytest.mark.parametrize("uri,ok", [
-    ("https://kv1.vault.azure.net/secrets/s", True),
-    ("https://kv1.vault.azure.net/secrets/s/0123456789abcdef0123456789ABCDEF", True),
-    ("https://kv1.vault.usgovcloudapi.net/secrets/s", True),
-    ("https://kv1.vault.azure.cn/secrets/s", True),
-    ("https://kv1.vault.azure.net/keys/s", False),
-    ("http://v1.vault.azure.net/secrets/s", False),
-    ("https://kv1.vault.azure.net.evil.com/secrets/s", False),
-    ("https://kv1.vault.azure.net/secrets/s/short", False),
-])
+@pytest.mark.parametrize(
+    "uri,ok",
+    [
+        ("https://kv1.vault.azure.net/secrets/s", True),
+        ("https://kv1.vault.azure.net/secrets/s/0123456789abcdef0123456789ABCDEF", True),
+        ("https://kv1.vault.usgovcloudapi.net/secrets/s", True),
+        ("https://kv1.vault.azure.cn/secrets/s", True),
+        ("https://kv1.vault.azure.net/keys/s", False),
+        ("http://v1.vault.azure.net/secrets/s", False),
+        ("https://kv1.vault.azure.net.evil.com/secrets/s", False),
+        ("https://kv1.vault.azure.net/secrets/s/short", False),
+    ],
+)
 def test_key_vault_secret_uris(uri: str, ok: bool) -> None:
     assert is_key_vault_uri(uri) is ok
 
@@ -114,18 +192,37 @@ def test_key_vault_secret_uris(uri: str, ok: bool) -> None:
 
 
 def listed(key: str, value: str = "v", label: str | None = None, **kw: Any) -> Entry:
-    return Entry(key, label, value, kw.get("content_type"), kw.get("tags") or {}, kw.get("etag", "e-" + key), kw.get("locked", False))
+    return Entry(
+        key,
+        label,
+        value,
+        kw.get("content_type"),
+        kw.get("tags") or {},
+        kw.get("etag", "e-" + key),
+        kw.get("locked", False),
+    )
 
 
 def test_plan_diff() -> None:
     c = cfg(keyPrefix="p/", deleteMissing=True)
     desired = desired_entries({"SAME": "v", "CHANGED": "new", "NEW": "n"}, c)
-    have = [listed("p/SAME"), listed("p/CHANGED", "old"), listed("p/GONE"), listed("q/OUTSIDE"), listed("p/OTHER", label="x")]
+    have = [
+        listed("p/SAME"),
+        listed("p/CHANGED", "old"),
+        listed("p/GONE"),
+        listed("q/OUTSIDE"),
+        listed("p/OTHER", label="x"),
+    ]
     plan = plan_push(desired, have, c.scope, delete_missing=True)
     assert [(s.change.key, s.change.action.value, s.change.status.value) for s in plan.steps] == [
-        ("p/SAME", "none", "unchanged"), ("p/CHANGED", "update", "planned"), ("p/NEW", "create", "planned"),
-        ("p/GONE", "delete", "planned")]
-    assert [s.change.key for s in plan.writes] == ["p/CHANGED", "p/NEW"] and [s.change.key for s in plan.deletes] == ["p/GONE"]
+        ("p/SAME", "none", "unchanged"),
+        ("p/CHANGED", "update", "planned"),
+        ("p/NEW", "create", "planned"),
+        ("p/GONE", "delete", "planned"),
+    ]
+    assert [s.change.key for s in plan.writes] == ["p/CHANGED", "p/NEW"] and [s.change.key for s in plan.deletes] == [
+        "p/GONE"
+    ]
 
 
 def test_plan_without_delete_missing_deletes_nothing() -> None:
@@ -136,7 +233,12 @@ def test_plan_without_delete_missing_deletes_nothing() -> None:
 
 def test_plan_locked_entries_need_no_request() -> None:
     c = cfg()
-    plan = plan_push(desired_entries({"A": "1"}, c), [listed("A", "0", locked=True), listed("B", locked=True)], c.scope, delete_missing=True)
+    plan = plan_push(
+        desired_entries({"A": "1"}, c),
+        [listed("A", "0", locked=True), listed("B", locked=True)],
+        c.scope,
+        delete_missing=True,
+    )
     assert [s.change.status.value for s in plan.steps] == ["locked", "locked"] and not plan.writes and not plan.deletes
 
 
@@ -145,16 +247,25 @@ def test_plan_key_vault_reference_compares_by_uri() -> None:
     uri = "https://kv1.vault.azure.net/secrets/s"
     (want,) = desired_entries({"A": uri}, c)
     reformatted = json.dumps({"uri": uri}, separators=(",", ":"))
-    plan = plan_push([want], [listed("A", reformatted, content_type=KEY_VAULT_REF_CONTENT_TYPE, tags=want.tags)], c.scope)
+    plan = plan_push(
+        [want], [listed("A", reformatted, content_type=KEY_VAULT_REF_CONTENT_TYPE, tags=want.tags)], c.scope
+    )
     assert plan.steps[0].change.status.value == "unchanged"
 
 
 def test_plan_import_and_remove() -> None:
     c = cfg(keyPrefix="p/")
-    have = [listed("p/A", "1"), listed("p/bad name", "2"), listed("p/R", json.dumps({"uri": "https://kv2.vault.azure.net/secrets/x"}),
-                                                                   content_type=KEY_VAULT_REF_CONTENT_TYPE)]
+    have = [
+        listed("p/A", "1"),
+        listed("p/bad name", "2"),
+        listed(
+            "p/R", json.dumps({"uri": "https://kv2.vault.azure.net/secrets/x"}), content_type=KEY_VAULT_REF_CONTENT_TYPE
+        ),
+    ]
     imported = plan_import(have, c.scope)
-    assert imported.imported == {"A": "1", "R": "https://kv2.vault.azure.net/secrets/x"} and imported.references == {"R"}
+    assert imported.imported == {"A": "1", "R": "https://kv2.vault.azure.net/secrets/x"} and imported.references == {
+        "R"
+    }
     removed = plan_remove(["A", "Z"], have, c.scope)
     assert [(s.change.key, s.change.action.value) for s in removed.steps] == [("p/A", "delete"), ("p/Z", "none")]
 
@@ -174,8 +285,9 @@ def test_entry_size_counts_key_label_value_content_type_and_tags() -> None:
 def test_limit_halves_once_per_burst_pauses_for_retry_after_and_grows_back() -> None:
     limit = AdaptiveLimit(16)
     epochs = [limit.acquire(time.monotonic() + 1) for _ in range(4)]
+    assert None not in epochs
     for e in epochs:  # four 429s from the same burst halve once
-        limit.throttled(e, 0.05)
+        limit.throttled(e or 0, 0.05)
     assert limit.limit == 8
     for _ in range(4):
         limit.release(success=False)
@@ -201,10 +313,16 @@ def test_limit_halves_at_most_once_per_interval() -> None:
     assert limit.limit == 8 and limit.lowest == 8
 
 
-@pytest.mark.parametrize("headers,seconds", [
-    ({"retry-after-ms": "250"}, 0.25), ({"x-ms-retry-after-ms": "1500"}, 1.5), ({"Retry-After": "2"}, 2.0),
-    ({"Retry-After": "Fri, 27 Nov 2026 09:00:00 GMT"}, None), ({}, None),
-])
+@pytest.mark.parametrize(
+    "headers,seconds",
+    [
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"x-ms-retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After": "2"}, 2.0),
+        ({"Retry-After": "Fri, 27 Nov 2026 09:00:00 GMT"}, None),
+        ({}, None),
+    ],
+)
 def test_retry_after(headers: dict[str, str], seconds: float | None) -> None:
     assert retry_after_seconds(headers) == seconds
 
@@ -223,10 +341,10 @@ def test_dotenv_round_trip(tmp_path: Any) -> None:
 
 def test_bad_secrets_files_name_each_problem(tmp_path: Any) -> None:
     with pytest.raises(InvalidInput) as info:
-        parse_dotenv("A=1\nnot a line\nA=2\nB=\"open\n", "x.env")
+        parse_dotenv('A=1\nnot a line\nA=2\nB="open\n', "x.env")
     assert [e.field for e in info.value.errors] == ["x.env:2", "x.env:3", "x.env:4"]
     (tmp_path / "s.json").write_text('{"A": 1, "B": "ok", "C": null}')
     with pytest.raises(InvalidInput, match=r"s.json\['A'\]: must be a string; s.json\['C'\]"):
         read_secrets(tmp_path / "s.json")
-    with pytest.raises(InvalidInput, match="use a .json file"):
+    with pytest.raises(InvalidInput, match=r"use a \.json file"):
         read_secrets(tmp_path / "s.yaml")

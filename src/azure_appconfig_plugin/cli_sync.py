@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, Mapping, TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
 from .cli import EXIT_FAILED, EXIT_OK, print_json
 from .errors import FieldError, InvalidInput
@@ -31,9 +32,15 @@ def _connection(args: argparse.Namespace) -> tuple[Mapping[str, Any], Any]:
         on_rotate = _rotation_writer(args.credentials, sys.stderr) if data.get("method") == "oauth" else None
         return data, on_rotate
     if not (args.client_secret_env or args.client_secret_stdin):
-        raise InvalidInput(errors=[FieldError(
-            "--credentials/--client-secret-env/--client-secret-stdin",
-            "give the connection: a credentials file from `azure-appconfig connect`, or the client-secret flags")])
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "--credentials/--client-secret-env/--client-secret-stdin",
+                    "give the connection: a credentials file from `azure-appconfig connect`, "
+                    "or the client-secret flags",
+                )
+            ]
+        )
     return {"method": "client-secret", **_client_secret_input(args)}, None
 
 
@@ -95,8 +102,15 @@ def _sync_destination() -> Any:
 
     registry = load_plugins()
     if DESTINATION not in registry.syncs:
-        raise InvalidInput(errors=[FieldError("plugin", f"no {DESTINATION!r} sync destination is registered "
-                                                        "(is azure-appconfig-plugin blocked in APP_CONNECTIONS_BLOCKED_PLUGINS?)")])
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "plugin",
+                    f"no {DESTINATION!r} sync destination is registered "
+                    "(is azure-appconfig-plugin blocked in APP_CONNECTIONS_BLOCKED_PLUGINS?)",
+                )
+            ]
+        )
     return registry.syncs[DESTINATION]
 
 
@@ -109,8 +123,14 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
     connection, on_rotate = _connection(args)
     apply = args.sync_command == "push"
     operation = destination_obj.push if apply else destination_obj.plan
-    report = operation(connection, destination, secrets, concurrency=args.concurrency, on_rotate=on_rotate,
-                       progress=_progress(args, "push") if apply else None)
+    report = operation(
+        connection,
+        destination,
+        secrets,
+        concurrency=args.concurrency,
+        on_rotate=on_rotate,
+        progress=_progress(args, "push") if apply else None,
+    )
     what = f"{'push' if apply else 'plan (nothing written)'} to {destination.endpoint}"
     return _print(report, args, out, what)
 
@@ -124,7 +144,11 @@ def cmd_sync_import(args: argparse.Namespace, out: TextIO) -> int:
     connection, on_rotate = _connection(args)
     report = destination_obj.import_secrets(connection, destination, on_rotate=on_rotate)
     path = write_secrets(args.to_file, report.imported)
-    refs = f"; Key Vault references (written as their secret URI): {', '.join(sorted(report.references))}" if report.references else ""
+    refs = (
+        f"; Key Vault references (written as their secret URI): {', '.join(sorted(report.references))}"
+        if report.references
+        else ""
+    )
     sys.stderr.write(f"Wrote {len(report.imported)} secrets to {path} (mode 0600){refs}\n")
     return _print(report, args, out, f"import from {destination.endpoint}")
 
@@ -147,8 +171,12 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client-id", help="service principal's Application (client) ID")
     p.add_argument("--cloud", choices=["public", "usgov", "china"], help="Azure cloud (default: public)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--client-secret-env", metavar="VAR", help="read the client secret from environment variable VAR")
-    group.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin")
+    group.add_argument(
+        "--client-secret-env", metavar="VAR", help="read the client secret from environment variable VAR"
+    )
+    group.add_argument(
+        "--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin"
+    )
 
 
 def _add_scope(p: argparse.ArgumentParser, *, template: bool) -> None:
@@ -164,21 +192,34 @@ def _add_scope(p: argparse.ArgumentParser, *, template: bool) -> None:
 
 
 def add_commands(sub: Any) -> None:
-    sync = sub.add_parser("sync", help="push secrets into a store, preview a push, or import a store's secrets",
-                          description="Exit status: 0 all applied, 1 anything failed or conflicted, 2 bad input.")
+    sync = sub.add_parser(
+        "sync",
+        help="push secrets into a store, preview a push, or import a store's secrets",
+        description="Exit status: 0 all applied, 1 anything failed or conflicted, 2 bad input.",
+    )
     ssub = sync.add_subparsers(dest="sync_command", metavar="COMMAND")
     ssub.required = True
-    for name, help_text in (("plan", "show what push would do; writes nothing"),
-                            ("push", "make the store's scope match FILE (conditional writes, then deletes)")):
+    for name, help_text in (
+        ("plan", "show what push would do; writes nothing"),
+        ("push", "make the store's scope match FILE (conditional writes, then deletes)"),
+    ):
         p = ssub.add_parser(name, help=help_text)
-        p.add_argument("--from", dest="from_file", required=True, metavar="FILE", help="secrets: .json (name -> string) or .env")
+        p.add_argument(
+            "--from", dest="from_file", required=True, metavar="FILE", help="secrets: .json (name -> string) or .env"
+        )
         _add_scope(p, template=True)
-        p.add_argument("--delete-missing", action="store_true", help="delete entries in the scope that FILE does not have")
-        p.add_argument("--concurrency", type=_concurrency, default=32, metavar="N", help="parallel requests at most (default 32)")
+        p.add_argument(
+            "--delete-missing", action="store_true", help="delete entries in the scope that FILE does not have"
+        )
+        p.add_argument(
+            "--concurrency", type=_concurrency, default=32, metavar="N", help="parallel requests at most (default 32)"
+        )
         _add_connection(p)
         p.set_defaults(handler=cmd_sync_push)
     p = ssub.add_parser("import", help="write the scope's entries to FILE as secrets")
     _add_scope(p, template=False)
-    p.add_argument("--to", dest="to_file", required=True, metavar="FILE", help="output: .json or .env (created with mode 0600)")
+    p.add_argument(
+        "--to", dest="to_file", required=True, metavar="FILE", help="output: .json or .env (created with mode 0600)"
+    )
     _add_connection(p)
     p.set_defaults(handler=cmd_sync_import)

@@ -284,7 +284,8 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="http-policy-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is watch:  # wake the thread only when it must fire earlier than planned
+                self._cond.notify()
 
     def _run(self) -> None:
         import heapq
@@ -512,7 +513,26 @@ def session(host: str, port: int = 443, *, kind: str = "store", limits: Limits |
     """
     classes = _transport_classes()
     adapter = classes["adapter"](host, port, kind, limits, pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-    return classes["session"](adapter)
+    made = classes["session"](adapter)
+    _environment_once(made, f"https://{host}:{port}")
+    return made
+
+
+CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _environment_once(made: Any, url: str) -> None:
+    """Read the environment's proxy (``HTTPS_PROXY``/``NO_PROXY``) and CA bundle
+    (``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) settings once, when the session is made, instead of
+    on every request: requests' per-request look-ups (and its ``.netrc`` read) cost more CPU than
+    the rest of a request's client-side work. A change to them applies to sessions made after it."""
+    import requests
+
+    made.trust_env = False
+    made.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = next((os.environ[name] for name in CA_BUNDLE_VARS if os.environ.get(name)), None)
+    if bundle:
+        made.verify = bundle
 
 
 # --- azure-core ----------------------------------------------------------------------------------
@@ -570,15 +590,19 @@ def _retry_policy_class() -> Any:
     return CappedRetryPolicy
 
 
+TRANSPORT_OPTIONS = ("connection_verify", "connection_cert")
 RETRY_OPTIONS = ("retry_total", "retry_connect", "retry_read", "retry_status", "retry_backoff_factor", "retry_backoff_max", "retry_mode")
 
 
 def client_kwargs(
-    host: str, port: int = 443, *, limits: Limits | None = None, pool_maxsize: int = 10, **retry_options: Any
+    host: str, port: int = 443, *, limits: Limits | None = None, pool_maxsize: int = 10,
+    connection_verify: Any = None, connection_cert: Any = None, **retry_options: Any
 ) -> dict[str, Any]:
     """Keyword arguments for an azure-core client of the store at ``host:port``: a pinned transport
     and the capped retry policy. ``store.make_client`` uses this; so must any other store client.
-    ``retry_options`` (azure-core's ``retry_*`` keywords) tune the retry policy; the caps still apply."""
+    ``retry_options`` (azure-core's ``retry_*`` keywords) tune the retry policy; the caps still apply.
+    ``connection_verify`` (a CA bundle path, or False) and ``connection_cert`` go to the transport;
+    by default it trusts the CA bundle the environment names when the session is made."""
     from azure.core.pipeline.transport import RequestsTransport
 
     current = limits or current_limits()
@@ -593,11 +617,15 @@ def client_kwargs(
     settings.update(retry_options)
     settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
     retry = _retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
+    pinned = session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize)
     transport = RequestsTransport(
-        session=session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize),
+        session=pinned,
         session_owner=True,
+        use_env_settings=False,  # the session read the environment once (``_environment_once``)
         connection_timeout=current.connect_seconds,
         read_timeout=current.store_request_seconds,
+        connection_verify=pinned.verify if connection_verify is None else connection_verify,
+        connection_cert=connection_cert,
     )
     return {"transport": transport, "retry_policy": retry}
 

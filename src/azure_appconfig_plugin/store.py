@@ -56,7 +56,8 @@ def make_client(
     refused), each call is bounded by the policy's deadline, waits and size cap. ``limits`` fixes
     an ``http_policy.Limits`` for this client; ``pool_maxsize`` sizes its connection pool (the sync
     engine's parallel writers need more than the default 10). Any other keyword goes to the client's
-    pipeline (e.g. ``user_agent``, ``logging_enable``); a ``transport`` or ``retry_policy`` given
+    pipeline (e.g. ``user_agent``, ``logging_enable``), except ``connection_verify`` / ``connection_cert``,
+    which go to the policy's transport; a ``transport`` or ``retry_policy`` given
     here replaces the policy's and is the caller's responsibility.
     """
     from azure.appconfiguration import AzureAppConfigurationClient
@@ -67,7 +68,8 @@ def make_client(
     hmac = getattr(credential, "hmac_credential", None)
     if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
         credential, pipeline_kwargs["id_credential"] = hmac()
-    retry = {k: pipeline_kwargs.pop(k) for k in http_policy.RETRY_OPTIONS if k in pipeline_kwargs}
+    policy_options = http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS
+    retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
     options = http_policy.client_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
     options.update(pipeline_kwargs)
     return AzureAppConfigurationClient(

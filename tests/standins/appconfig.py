@@ -6,8 +6,11 @@ pagination (``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 o
 sorted by key); ``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``If-Match`` /
 ``If-None-Match: *`` (412 with an empty body), locks (409 problem+json), 204 for deleting an
 absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are recorded);
-``Authorization: Bearer`` required (401 otherwise). Injectable: latency per request, 429s on every
-Nth write (``retry-after-ms``), scripted answers per (method, key), hooks after a list.
+``Authorization: Bearer <token>`` or an access key's
+``HMAC-SHA256 Credential=<id>&SignedHeaders=...&Signature=...`` (its shape checked, with the signed
+``x-ms-date``/``x-ms-content-sha256`` headers present) required (401 otherwise). Injectable:
+latency per request, 429s on every Nth write (``retry-after-ms``), scripted answers per (method,
+key), hooks after a list.
 
 Run as a process for benchmarks: ``python tests/standins/appconfig.py`` prints one JSON line
 ``{"port": ..., "ca": ...}``; ``POST /_standin/config``, ``POST /_standin/reset`` and
@@ -19,15 +22,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import secrets as _secrets
 import ssl
-import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import trustme
@@ -76,6 +80,27 @@ def _matches(value: str | None, alternatives: list[tuple[str, bool]], *, label: 
     return False
 
 
+HMAC_AUTH = re.compile(r"HMAC-SHA256 Credential=([^&\s]+)&SignedHeaders=([a-z0-9;-]+)&Signature=([A-Za-z0-9+/]+={0,2})")
+HMAC_SIGNED = ("x-ms-date", "host", "x-ms-content-sha256")
+
+
+def hmac_credential(auth: str, headers: Any) -> str | None:
+    """The key id of an access-key ``Authorization`` header of the right shape (its signed headers
+    include and accompany ``x-ms-date``, ``host`` and ``x-ms-content-sha256``); None otherwise.
+    The signature itself is not verified: the stand-in only checks the request is signed, not bearer."""
+    found = HMAC_AUTH.fullmatch(auth)
+    if found is None:
+        return None
+    signed = found.group(2).split(";")
+    if (
+        any(name not in signed for name in HMAC_SIGNED)
+        or not headers.get("x-ms-date")
+        or not headers.get("x-ms-content-sha256")
+    ):
+        return None
+    return found.group(1)
+
+
 class Store:
     """The stand-in's state (thread-safe)."""
 
@@ -85,13 +110,27 @@ class Store:
         self.sn = 0
         self.sync_id = "zAJw6V16"
 
-    def put(self, key: str, value: str | None = "", label: str | None = None, content_type: str | None = None,
-            tags: dict[str, str] | None = None, locked: bool = False) -> dict[str, Any]:
+    def put(
+        self,
+        key: str,
+        value: str | None = "",
+        label: str | None = None,
+        content_type: str | None = None,
+        tags: dict[str, str] | None = None,
+        locked: bool = False,
+    ) -> dict[str, Any]:
         with self.lock:
             self.sn += 1
-            entry = {"etag": _secrets.token_hex(16), "key": key, "label": label, "content_type": content_type,
-                     "value": value, "tags": dict(tags or {}), "locked": locked,
-                     "last_modified": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}
+            entry = {
+                "etag": _secrets.token_hex(16),
+                "key": key,
+                "label": label,
+                "content_type": content_type,
+                "value": value,
+                "tags": dict(tags or {}),
+                "locked": locked,
+                "last_modified": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+            }
             self.entries[(key, label)] = entry
             return dict(entry)
 
@@ -99,6 +138,13 @@ class Store:
         with self.lock:
             e = self.entries.get((key, label))
             return dict(e) if e else None
+
+    def entry(self, key: str, label: str | None = None) -> dict[str, Any]:
+        """The entry (key, label); ``KeyError`` when there is none."""
+        found = self.get(key, label)
+        if found is None:
+            raise KeyError((key, label))
+        return found
 
     def lock_entry(self, key: str, label: str | None = None, locked: bool = True) -> None:
         with self.lock:
@@ -125,12 +171,14 @@ class StandIn:
         self.script: dict[tuple[str, str], list[Any]] = {}
         """(method, key) -> answers to give first: a status code, "reset" (drop the connection unanswered) or
         "lost" (apply the request, then drop the connection: the client never sees the answer)."""
-        self.after_list: list[Callable[[Store], None]] = []
+        self.after_list: list[Callable[[Store], object]] = []
         self.link_host: str | None = None
         """When set, next-page links are absolute URLs on this host (a hostile store)."""
         self.log: list[dict[str, Any]] = []
         self.sync_tokens_received: list[str] = []
         self.bearer_tokens: set[str] = set()
+        self.hmac_credentials: set[str] = set()
+        """Access key ids of the HMAC-signed requests received."""
         """Access tokens presented (the stand-in accepts any; tests check which one came)."""
         self.throttled = 0
         self.in_flight = 0
@@ -190,17 +238,31 @@ class StandIn:
             by: dict[str, int] = {}
             for r in self.log:
                 by[r["method"]] = by.get(r["method"], 0) + 1
-            return {"requests": len(self.log), "by_method": by, "throttled": self.throttled, "entries": len(self.store.entries),
-                    "sync_tokens_received": len(self.sync_tokens_received)}
+            return {
+                "requests": len(self.log),
+                "by_method": by,
+                "throttled": self.throttled,
+                "entries": len(self.store.entries),
+                "sync_tokens_received": len(self.sync_tokens_received),
+            }
 
     # --- request handling ----------------------------------------------------------------------
     def _record(self, method: str, path: str, query: dict[str, list[str]], headers: Any) -> None:
         with self._lock:
-            self.log.append({"method": method, "path": path, "query": {k: v[0] for k, v in query.items()},
-                             "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "authorization"}})
+            self.log.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "query": {k: v[0] for k, v in query.items()},
+                    "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "authorization"},
+                }
+            )
             auth = headers.get("Authorization") or ""
             if auth.startswith("Bearer "):
-                self.bearer_tokens.add(auth[len("Bearer "):])
+                self.bearer_tokens.add(auth[len("Bearer ") :])
+            hmac = hmac_credential(auth, headers)
+            if hmac is not None:
+                self.hmac_credentials.add(hmac)
             token = headers.get("Sync-Token")
             if token:
                 self.sync_tokens_received.append(token)
@@ -249,7 +311,9 @@ class _Handler(BaseHTTPRequestHandler):
     def s(self) -> StandIn:
         return self.server.standin
 
-    def _send(self, status: int, body: Any = None, content_type: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: Any = None, content_type: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         self.send_response(status)
         if content_type and data:
@@ -259,9 +323,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-ms-correlation-request-id", _secrets.token_hex(8))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self._headers_buffer.append(b"\r\n")  # end_headers, sent together with the body in one write
-        self.wfile.write(b"".join(self._headers_buffer) + data)
-        self._headers_buffer = []
+        buffered: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]  # BaseHTTPRequestHandler's private buffer, set by send_response
+        buffered.append(b"\r\n")  # end_headers, sent together with the body in one write
+        self.wfile.write(b"".join(buffered) + data)
+        buffered.clear()
 
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -287,16 +352,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, parts: Any, query: dict[str, list[str]], body: Any) -> None:
         if self.s.latency:
             time.sleep(self.s.latency)
-        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
-            return self._send(401, headers={"WWW-Authenticate": 'HMAC-SHA256, Bearer error="invalid_token", '
-                                            'error_description="Authorization token failed validation"'})
+        auth = self.headers.get("Authorization") or ""
+        if not auth.startswith("Bearer ") and hmac_credential(auth, self.headers) is None:
+            return self._send(
+                401,
+                headers={
+                    "WWW-Authenticate": 'HMAC-SHA256, Bearer error="invalid_token", '
+                    'error_description="Authorization token failed validation"'
+                },
+            )
         if parts.path == "/kv":
             scripted = self.s._scripted("GET", "/kv")
             if scripted is not None:
                 return self._scripted_answer(scripted)
             return self._list(query)
         if parts.path.startswith("/kv/"):
-            return self._kv(unquote(parts.path[len("/kv/"):]), query, body)
+            return self._kv(unquote(parts.path[len("/kv/") :]), query, body)
         return self._send(404)
 
     def _kv(self, key: str, query: dict[str, list[str]], body: Any) -> None:
@@ -307,8 +378,12 @@ class _Handler(BaseHTTPRequestHandler):
         if scripted is not None:
             return self._scripted_answer(scripted)
         if self.command in WRITE_METHODS and self.s._throttle():
-            problem = {"type": "https://azconfig.io/errors/too-many-requests",
-                       "title": "Resource utilization has surpassed the assigned quota", "policy": "Total Requests", "status": 429}
+            problem = {
+                "type": "https://azconfig.io/errors/too-many-requests",
+                "title": "Resource utilization has surpassed the assigned quota",
+                "policy": "Total Requests",
+                "status": 429,
+            }
             return self._send(429, problem, PROBLEM, {"retry-after-ms": str(self.s.retry_after_ms)})
         return self._one(key, _label_param(query), body)
 
@@ -321,7 +396,11 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(2)
             return None
-        status, headers = scripted if isinstance(scripted, tuple) else (scripted, {"retry-after-ms": "10"} if scripted in (429, 503) else {})
+        status, headers = (
+            scripted
+            if isinstance(scripted, tuple)
+            else (scripted, {"retry-after-ms": "10"} if scripted in (429, 503) else {})
+        )
         problem = {"type": "https://azconfig.io/errors/scripted", "title": "scripted answer", "status": status}
         return self._send(status, problem if status >= 400 and status not in (404, 412) else None, PROBLEM, headers)
 
@@ -344,8 +423,11 @@ class _Handler(BaseHTTPRequestHandler):
         select = query.get("$select", [",".join(FIELDS)])[0].split(",")
         after = query.get("after", [None])[0]
         rows = sorted(
-            (e for e in self.s.store.snapshot().values()
-             if _matches(e["key"], key_alts, label=False) and _matches(e["label"], label_alts, label=True)),
+            (
+                e
+                for e in self.s.store.snapshot().values()
+                if _matches(e["key"], key_alts, label=False) and _matches(e["label"], label_alts, label=True)
+            ),
             key=lambda e: (e["key"], e["label"] or ""),
         )
         if after:
@@ -368,7 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _one(self, key: str, label: str | None, body: Any, *, answer: bool = True) -> None:
         if not answer:  # apply the request, answer nothing (the answer is "lost")
-            self._send = lambda *a, **k: None  # type: ignore[method-assign]
+            self._send = lambda *a, **k: None  # type: ignore[method-assign]  # this request gets no answer, on purpose
         store = self.s.store
         if_match = (self.headers.get("If-Match") or "").strip('"') or None
         if_none = self.headers.get("If-None-Match")
@@ -378,12 +460,22 @@ class _Handler(BaseHTTPRequestHandler):
                 if current is None:
                     return self._send(404)
                 return self._send(200, current, KV, {"ETag": f'"{current["etag"]}"'})
-            if (if_none == "*" and current is not None) or (if_match and (current is None or current["etag"] != if_match)):
+            if (if_none == "*" and current is not None) or (
+                if_match and (current is None or current["etag"] != if_match)
+            ):
                 return self._send(412)
             if current is not None and current["locked"]:
-                return self._send(409, {"type": "https://azconfig.io/errors/key-locked", "title": f"Modifing key '{key}' is not allowed",
-                                        "name": key, "detail": "The key is read-only. To allow modification unlock it first.",
-                                        "status": 409}, PROBLEM)
+                return self._send(
+                    409,
+                    {
+                        "type": "https://azconfig.io/errors/key-locked",
+                        "title": f"Modifing key '{key}' is not allowed",
+                        "name": key,
+                        "detail": "The key is read-only. To allow modification unlock it first.",
+                        "status": 409,
+                    },
+                    PROBLEM,
+                )
             if self.command == "DELETE":
                 if current is None:
                     return self._send(204)
@@ -392,7 +484,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(200, current, KV, {"ETag": f'"{current["etag"]}"'})
             body = body or {}
             entry = store.put(key, body.get("value"), label, body.get("content_type"), body.get("tags") or {})
-            return self._send(200, entry, KV, {"ETag": f'"{entry["etag"]}"', "Last-Modified": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())})
+            return self._send(
+                200,
+                entry,
+                KV,
+                {
+                    "ETag": f'"{entry["etag"]}"',
+                    "Last-Modified": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()),
+                },
+            )
 
 
 def main() -> None:  # pragma: no cover - used by benchmarks/sync.py
@@ -412,4 +512,4 @@ def running(**kw: Any) -> Iterator[StandIn]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

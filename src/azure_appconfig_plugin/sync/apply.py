@@ -16,8 +16,9 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import attrs
 
@@ -63,7 +64,7 @@ class RequestCounter:
 def counting_policy(counter: RequestCounter) -> Any:
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class _Counting(SansIOHTTPPolicy):  # type: ignore[misc,type-arg]
+    class _Counting(SansIOHTTPPolicy):  # type: ignore[type-arg]  # generic over the request/response types; any is fine here
         def on_request(self, request: Any) -> None:
             counter.on_request(request)
 
@@ -75,7 +76,9 @@ class AdaptiveLimit:
     last halving, and at most once per ``halve_interval``) and grows by one after ``limit``
     successes; a 429 also holds every new request until the server's retry-after has passed."""
 
-    def __init__(self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL) -> None:
+    def __init__(
+        self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL
+    ) -> None:
         self.maximum = max(1, maximum)
         self.limit = self.maximum
         self.lowest = self.maximum
@@ -146,6 +149,31 @@ def retry_after_seconds(headers: Any) -> float | None:
 class Outcome:
     status: Status
     detail: str
+    code: str | None = None
+    """The HTTP policy's refusal code (``foreign_host``, ``deadline_exceeded``, ``response_too_large``,
+    ``malformed_answer``) when the policy stopped the request."""
+
+
+DEADLINE = "deadline_exceeded"
+"""The code of a step the run's deadline stopped: the same as the HTTP policy's, one deadline model."""
+
+
+class PolicyRefusal(Exception):
+    """The package's HTTP policy stopped a request (never retried): its code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def refusal(exc: BaseException) -> PolicyRefusal | None:
+    """The HTTP policy's refusal behind ``exc`` (itself or inside an SDK error), as a ``PolicyRefusal``."""
+    from ..http_policy import policy_error
+
+    found = policy_error(exc)
+    if found is None:
+        return None
+    return PolicyRefusal(str(getattr(found, "code", None) or "policy"), _short(str(found), 300))
 
 
 @attrs.define
@@ -177,8 +205,10 @@ class Executor:
         outcomes = self._run_all(writes)
         blocked = [o for o in outcomes.values() if o.status != Status.APPLIED]
         if deletes and blocked:
-            why = (f"not deleted: {len(blocked)} write(s) failed or conflicted, so no delete is run "
-                   "(nothing is lost; fix them and push again)")
+            why = (
+                f"not deleted: {len(blocked)} write(s) failed or conflicted, so no delete is run "
+                "(nothing is lost; fix them and push again)"
+            )
             outcomes.update({id(s): Outcome(Status.NOT_RUN, why) for s in deletes})
             self._tick(len(deletes))
         else:
@@ -198,11 +228,16 @@ class Executor:
         workers = min(self.concurrency, len(steps))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="appconfig-sync") as pool:
             results = list(pool.map(self._one, steps))
-        return {id(s): o for s, o in zip(steps, results)}
+        return {id(s): o for s, o in zip(steps, results, strict=True)}
 
     def _one(self, step: Step) -> Outcome:
+        """One step in a worker thread, inside the policy's ``operation_deadline`` set to the run's
+        deadline: no request of this step outlives the run (one deadline model for both)."""
+        from ..http_policy import operation_deadline
+
         try:
-            return self._attempts(step)
+            with operation_deadline(self._deadline - time.monotonic()):
+                return self._attempts(step)
         finally:
             self._tick()
 
@@ -212,11 +247,13 @@ class Executor:
         while True:
             epoch = self.limit.acquire(self._deadline)
             if epoch is None:
-                return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}")
+                return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}", DEADLINE)
             success = False
             try:
                 status, headers, error = self._send(step)
                 success = status is not None and status < 300
+            except PolicyRefusal as exc:  # the one HTTP policy refused: reported with its code, never retried
+                return Outcome(Status.FAILED, f"{exc.code}: {exc}", exc.code)
             finally:
                 self.limit.release(success=success)
             retried = transient + throttled > 0
@@ -238,7 +275,9 @@ class Executor:
                     if not over:
                         self.throttle_waited += wait
                 if throttled >= THROTTLE_ATTEMPTS or over:
-                    return Outcome(Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)")
+                    return Outcome(
+                        Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)"
+                    )
                 self.limit.throttled(epoch, wait)
                 continue
             if status is None or status >= 500 or status == 408:
@@ -248,7 +287,7 @@ class Executor:
                     return Outcome(Status.FAILED, f"{last}; gave up after {transient} attempts")
                 delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5)
                 if time.monotonic() + delay >= self._deadline:
-                    return Outcome(Status.FAILED, f"{last}; no time left before the run's deadline")
+                    return Outcome(Status.FAILED, f"{last}; no time left before the run's deadline", DEADLINE)
                 self.sleep(delay)
                 continue
             return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
@@ -258,11 +297,16 @@ class Executor:
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
         from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 
+        from ..http_policy import HttpPolicyError
+
         try:
             response = self.client.send_request(_request(step), retry_total=0)
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            return None, None, _short(f"{type(exc).__name__}: {exc}")
-        except AzureError as exc:
+        except HttpPolicyError as exc:
+            raise refusal(exc) or PolicyRefusal("policy", _short(str(exc))) from None
+        except (ServiceRequestError, ServiceResponseError, AzureError) as exc:
+            found = refusal(exc)
+            if found is not None:
+                raise found from None
             return None, None, _short(f"{type(exc).__name__}: {exc}")
         status = int(response.status_code)
         return status, response.headers, None if status < 300 else _error_text(response)
@@ -271,9 +315,11 @@ class Executor:
         """After a retried request answered 412: does the store already hold what we sent?"""
         from azure.core.exceptions import AzureError
 
+        from ..http_policy import HttpPolicyError
+
         try:
             response = self.client.send_request(_request(step, read=True), retry_total=0)
-        except AzureError:
+        except (AzureError, HttpPolicyError):
             return False
         if response.status_code == 404:
             return step.change.action == Action.DELETE
@@ -283,7 +329,9 @@ class Executor:
             body = response.json()
         except ValueError:
             return False
-        found = Entry(step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {})
+        found = Entry(
+            step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {}
+        )
         return same(step.desired, found)
 
 

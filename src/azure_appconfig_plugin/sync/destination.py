@@ -6,7 +6,8 @@ inside the operations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import DestinationConfig
@@ -46,13 +47,17 @@ class AppConfigurationDestination:
 
         return parse_destination(data, env=env)
 
-    def plan(self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any) -> SyncReport:
+    def plan(
+        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+    ) -> SyncReport:
         """What ``push`` would do: lists the scope, sends no write."""
         from .engine import run_options, run_push
 
         return run_push(connection, destination, secrets, run_options(options), apply=False, initial=initial)
 
-    def push(self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any) -> SyncReport:
+    def push(
+        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+    ) -> SyncReport:
         """Make the scope match ``secrets`` (name -> value, or name -> ``Secret``/``{value, contentType, tags}``).
 
         ``initial=True`` applies the destination's ``initialSync`` mode (the first sync of a

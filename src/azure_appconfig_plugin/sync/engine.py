@@ -8,13 +8,22 @@ connection's cloud and the allow-list before any token is requested or any reque
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
 from ..errors import FieldError, InvalidInput
 from ..records import Credentials
-from .apply import DEFAULT_CONCURRENCY, DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, Executor, Progress, RequestCounter, counting_policy
+from .apply import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_TIMEOUT,
+    Executor,
+    Progress,
+    RequestCounter,
+    counting_policy,
+)
 from .config import DestinationConfig, parse_destination
 from .entries import Entry, desired_entries
 from .plan import OVERWRITE, Plan, Step, plan_import, plan_push, plan_remove
@@ -45,23 +54,25 @@ def run_options(options: Mapping[str, Any]) -> RunOptions:
     known = {a.name for a in attrs.fields(RunOptions)}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise InvalidInput(errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown])
+        raise InvalidInput(
+            errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown]
+        )
     return RunOptions(**options)
 
 
 def load_connection(connection: Any, ctype: Any) -> Credentials:
     if isinstance(connection, Mapping):
-        from ..schema import load_credentials
-
         method = connection.get("method")
-        if method in ("oauth", "client-secret"):
-            return load_credentials(connection)
         if isinstance(method, str) and method in ctype.methods:
-            return ctype.method(method).parse({k: v for k, v in connection.items() if k != "method"})
-        raise InvalidInput(errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")])
+            return ctype.load(connection)  # type: ignore[no-any-return]  # a registry's type is duck-typed (Any)
+        raise InvalidInput(
+            errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")]
+        )
     if hasattr(connection, "method") and hasattr(connection, "to_dict"):
-        return connection  # type: ignore[no-any-return]
-    raise InvalidInput(errors=[FieldError("connection", "must be the stored connection (a mapping) or its credentials")])
+        return connection  # type: ignore[no-any-return]  # a credentials record, recognised by its shape
+    raise InvalidInput(
+        errors=[FieldError("connection", "must be the stored connection (a mapping) or its credentials")]
+    )
 
 
 @attrs.frozen
@@ -77,11 +88,7 @@ def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
     from ..endpoints import parse_endpoint
 
     config = parse_destination(destination, env=opts.env)
-    ctype = opts.connection_type
-    if ctype is None:
-        from ..connection import build_connection_type
-
-        ctype = build_connection_type()
+    ctype = connection_type(opts)
     credentials = None
     if connection is not None or opts.token_credential is None:
         credentials = load_connection(connection, ctype)
@@ -90,62 +97,57 @@ def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
     return Target(config, store, credentials)
 
 
-def token_credential(target: Target, opts: RunOptions) -> Any:
-    if opts.token_credential is not None:
-        return opts.token_credential
-    ctype = opts.connection_type
-    if ctype is None:
-        from ..connection import build_connection_type
+def connection_type(opts: RunOptions) -> Any:
+    """The connection type the run goes through: the registry's (``opts.connection_type``), else ours."""
+    if opts.connection_type is not None:
+        return opts.connection_type
+    from ..connection import build_connection_type
 
-        ctype = build_connection_type()
-    creds = target.credentials
-    assert creds is not None
-    extra = {"settings": opts.settings} if creds.method == "oauth" and opts.settings is not None else {}
-    return ctype.method(creds.method).token_credential(creds, on_rotate=opts.on_rotate, **extra)
-
-
-_TRANSPORT_OPTIONS = ("connection_verify", "connection_cert")
+    return build_connection_type()
 
 
 @contextlib.contextmanager
 def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, RequestCounter]]:
-    """One client per run (its Sync-Token policy echoes the store's tokens), created through
-    ``store.make_client``, on a connection pool as large as the concurrency.
+    """One client per run (its Sync-Token policy echoes the store's tokens), on a connection pool as
+    large as the concurrency, through the package's one HTTP policy (``store.make_client``): host
+    pinning, a deadline over each whole answer, the response size cap, capped waits.
 
-    The environment's proxy and CA-bundle settings (``HTTPS_PROXY``/``NO_PROXY``,
-    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) are read once per run rather than on every request
-    (requests' per-request environment and ``.netrc`` look-ups cost more CPU than the rest of a
-    request's client-side work)."""
-    import os
-
-    import requests
-    from azure.core.pipeline.transport import RequestsTransport
-    from urllib3.util.retry import Retry
-
+    Every auth method goes through ``ConnectionType.client`` (issue #12): token methods get a token
+    credential, ``access-key`` signs each request (HMAC-SHA256). An explicit ``token_credential``
+    option is used as given. The endpoint was checked (``resolve``) before this opens anything.
+    Each call passes ``retry_total=0``: the sync's executor owns retrying; a per-retry policy counts
+    the requests sent."""
     from .. import store as store_module
+    from ..http_policy import current_limits
 
     counter = RequestCounter()
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(target.store.url))
-    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, opts.concurrency),
-                                            max_retries=Retry(total=False, redirect=False, raise_on_status=False))
-    session.mount("https://", adapter)
-    client_options = dict(opts.client_options)
-    transport_options = {k: client_options.pop(k) for k in _TRANSPORT_OPTIONS if k in client_options}
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle and "connection_verify" not in transport_options:
-        transport_options["connection_verify"] = bundle
-    transport = RequestsTransport(session=session, session_owner=True, use_env_settings=False,
-                                  connection_timeout=10, read_timeout=30, **transport_options)
-    client = store_module.make_client(target.store, token_credential(target, opts), transport=transport,
-                                      per_retry_policies=[counting_policy(counter)], **client_options)
+    options: dict[str, Any] = dict(opts.client_options)
+    # the limits in force when the run starts hold for the whole run (read once, not per request)
+    options.setdefault("limits", current_limits())
+    options.update(pool_maxsize=max(1, opts.concurrency), per_retry_policies=[counting_policy(counter)])
+    creds = target.credentials
+    if creds is None:
+        client = store_module.make_client(target.store, opts.token_credential, **options)
+    else:
+        ctype = connection_type(opts)
+        signs = callable(getattr(ctype.method(creds.method), "request_credential", None))
+        if opts.token_credential is None and not signs:  # options of the method's token credential
+            if opts.on_rotate is not None:
+                options["on_rotate"] = opts.on_rotate
+            if creds.method == "oauth" and opts.settings is not None:
+                options["settings"] = opts.settings
+        client = ctype.client(creds, target.store, credential=opts.token_credential, env=opts.env, **options)
     with client:
         yield client, counter
 
 
 class ListFailed(Exception):
-    """Listing the scope did not complete; nothing was planned or changed."""
+    """Listing the scope did not complete; nothing was planned or changed. ``code`` is the HTTP
+    policy's refusal code when the policy (or the same rule here) stopped it."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 MAX_PAGES = 10_000
@@ -162,8 +164,13 @@ def _next_request(link: str, store_url: str) -> Any:
     from ..store import API_VERSION
 
     parts, store = urlsplit(link), urlsplit(store_url)
-    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (store.scheme, store.netloc.lower()):
-        raise ListFailed(f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed")
+    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (
+        store.scheme,
+        store.netloc.lower(),
+    ):
+        raise ListFailed(
+            f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed", "foreign_host"
+        )
     if parts.path != "/kv":
         raise ListFailed(f"the store sent a next-page link outside /kv ({parts.path[:100]}); not followed")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -177,7 +184,7 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
         return link
     header = response.headers.get("Link") or ""
     if 'rel="next"' in header and "<" in header and ">" in header:
-        return header[header.index("<") + 1: header.index(">")]
+        return header[header.index("<") + 1 : header.index(">")]
     return None
 
 
@@ -188,14 +195,28 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
 
     from azure.core.exceptions import AzureError
 
-    from .apply import BACKOFF_BASE, BACKOFF_MAX, DEFAULT_RETRY_AFTER, MAX_SINGLE_WAIT, THROTTLE_ATTEMPTS, TRANSIENT_ATTEMPTS
-    from .apply import _error_text, _short, retry_after_seconds
+    from ..http_policy import HttpPolicyError
+    from .apply import (
+        BACKOFF_BASE,
+        BACKOFF_MAX,
+        DEFAULT_RETRY_AFTER,
+        MAX_SINGLE_WAIT,
+        THROTTLE_ATTEMPTS,
+        TRANSIENT_ATTEMPTS,
+        _error_text,
+        _short,
+        refusal,
+        retry_after_seconds,
+    )
 
     transient = throttled = 0
     while True:
         try:
             response = client.send_request(request, retry_total=0)
-        except AzureError as exc:
+        except (AzureError, HttpPolicyError) as exc:
+            found = refusal(exc)
+            if found is not None:  # the one HTTP policy refused: never retried
+                raise ListFailed(f"{found.code}: {found}", found.code) from None
             transient += 1
             if transient >= TRANSIENT_ATTEMPTS:
                 raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
@@ -221,18 +242,44 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
 
 
-def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float] | None = None, deadline: float | None = None,
-               sleep: Any = None) -> list[Entry]:
+def list_scope(
+    client: Any,
+    scope: Scope,
+    store_url: str,
+    *,
+    budget: list[float] | None = None,
+    deadline: float | None = None,
+    sleep: Any = None,
+) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
     its key prefix only, reserved characters escaped; next-page links must stay on the store.
     Throttling and transient errors are retried with bounded waits (``_get_page``), drawn from the
     run's ``budget`` (seconds, shared with the writes); no page is requested after ``deadline``."""
     import time
+
+    from ..http_policy import operation_deadline
+
+    bound = operation_deadline(deadline - time.monotonic()) if deadline is not None else contextlib.nullcontext()
+    with bound:  # the policy's deadline model: no request of the listing outlives the run's deadline
+        return _list_pages(
+            client,
+            scope,
+            store_url,
+            budget if budget is not None else [DEFAULT_MAX_WAIT],
+            deadline,
+            sleep or time.sleep,
+        )
+
+
+def _list_pages(
+    client: Any, scope: Scope, store_url: str, budget: list[float], deadline: float | None, sleep: Any
+) -> list[Entry]:
+    import time
+
     from azure.core.rest import HttpRequest
 
     from ..store import API_VERSION
 
-    budget = budget if budget is not None else [DEFAULT_MAX_WAIT]
     params = {"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION, "label": scope.label_filter}
     if scope.key_filter is not None:
         params["key"] = scope.key_filter
@@ -241,20 +288,33 @@ def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float]
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         if deadline is not None and time.monotonic() >= deadline:
-            raise ListFailed("the run's deadline passed while listing")
-        response = _get_page(client, request, budget, sleep or time.sleep)
+            raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
+        response = _get_page(client, request, budget, sleep)
         try:
             body = response.json()
             items = body.get("items") or []
-        except (ValueError, AttributeError):
-            raise ListFailed("the store's answer is not a key-value list") from None
+            if not isinstance(items, list):
+                raise ValueError("items is not a list")
+        except (ValueError, AttributeError, RecursionError):
+            raise ListFailed(
+                "malformed_answer: the store's answer is not a key-value list", "malformed_answer"
+            ) from None
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("key"), str):
                 continue
             key, tags = item["key"], item.get("tags") or {}
-            out.append(Entry(key, item.get("label") or None, item.get("value"), item.get("content_type"),
-                             tags if isinstance(tags, dict) else {}, item.get("etag"), bool(item.get("locked")),
-                             scope.name_for(key)))
+            out.append(
+                Entry(
+                    key,
+                    item.get("label") or None,
+                    item.get("value"),
+                    item.get("content_type"),
+                    tags if isinstance(tags, dict) else {},
+                    item.get("etag"),
+                    bool(item.get("locked")),
+                    scope.name_for(key),
+                )
+            )
         link = _link_next(response, body)
         if not link:
             return out
@@ -265,11 +325,13 @@ def list_scope(client: Any, scope: Scope, store_url: str, *, budget: list[float]
     raise ListFailed(f"more than {MAX_PAGES} pages; stopped")
 
 
-def _list_failed(operation: str, keys: list[tuple[str, str | None, str | None]], why: str, requests: int) -> SyncReport:
+def _list_failed(
+    operation: str, keys: list[tuple[str, str | None, str | None]], failed: ListFailed, requests: int
+) -> SyncReport:
     from .report import Action, Change
 
-    detail = f"not attempted: listing the scope failed ({why}); nothing was changed"
-    changes = tuple(Change(k, label, Action.NONE, Status.FAILED, detail, name) for k, label, name in keys)
+    detail = f"not attempted: listing the scope failed ({failed}); nothing was changed"
+    changes = tuple(Change(k, label, Action.NONE, Status.FAILED, detail, name, failed.code) for k, label, name in keys)
     return SyncReport(operation, changes, requests)
 
 
@@ -279,8 +341,12 @@ def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, An
         change = step.change
         outcome = (outcomes or {}).get(id(step))
         if outcome is not None:
-            detail = f"{outcome.detail} ({change.detail})" if outcome.status == Status.APPLIED and change.detail else outcome.detail
-            change = attrs.evolve(change, status=outcome.status, detail=detail)
+            detail = (
+                f"{outcome.detail} ({change.detail})"
+                if outcome.status == Status.APPLIED and change.detail
+                else outcome.detail
+            )
+            change = attrs.evolve(change, status=outcome.status, detail=detail, code=outcome.code)
         elif operation != "plan" and change.status == Status.PLANNED:
             change = attrs.evolve(change, status=Status.IMPORTED)  # an import step of a push: nothing to send
         changes.append(change)
@@ -306,7 +372,9 @@ class _Run:
         return max(0.0, self.deadline - time.monotonic())
 
 
-def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False) -> SyncReport:
+def run_push(
+    connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False
+) -> SyncReport:
     run = _Run(opts)
     target = resolve(connection, destination, opts)
     desired = desired_entries(secrets, target.config)
@@ -316,9 +384,10 @@ def run_push(connection: Any, destination: Any, secrets: Any, opts: RunOptions, 
             listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
-            return _list_failed("push" if apply else "plan", keys, str(exc), counter.count)
-        plan = plan_push(desired, listed, scope, delete_missing=target.config.delete_missing,
-                         mode=_push_mode(target.config, initial))
+            return _list_failed("push" if apply else "plan", keys, exc, counter.count)
+        plan = plan_push(
+            desired, listed, scope, delete_missing=target.config.delete_missing, mode=_push_mode(target.config, initial)
+        )
         if not apply:
             return _report("plan", plan, counter.count)
         outcomes = _execute(client, plan.writes, plan.deletes, opts, run)
@@ -333,7 +402,7 @@ def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncRepor
         try:
             listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
         except ListFailed as exc:
-            return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], str(exc), counter.count)
+            return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, counter.count)
         return _report("import", plan_import(listed, scope), counter.count)
 
 
@@ -349,13 +418,14 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
         try:
             listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
         except ListFailed as exc:
-            return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], str(exc), counter.count)
+            return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], exc, counter.count)
         plan = plan_remove(names, listed, scope)
         outcomes = _execute(client, [], plan.deletes, opts, run)
         return _report("remove", plan, counter.count, outcomes)
 
 
 def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run) -> dict[int, Any]:
-    executor = Executor(client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(),
-                        progress=opts.progress)
+    executor = Executor(
+        client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(), progress=opts.progress
+    )
     return executor.run(writes, deletes)

@@ -6,15 +6,22 @@ bad input before any request and naming each bad item.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
 from ..errors import FieldError, InvalidInput
 from .config import DestinationConfig
 from .scope import (
-    KEY_VAULT_REF_CONTENT_TYPE, KEY_VAULT_REF_MARK, MAX_ENTRY_BYTES, entry_bytes, is_key_vault_uri, key_problem,
-    key_vault_ref_value, secret_name_problem,
+    KEY_VAULT_REF_CONTENT_TYPE,
+    KEY_VAULT_REF_MARK,
+    MAX_ENTRY_BYTES,
+    entry_bytes,
+    is_key_vault_uri,
+    key_problem,
+    key_vault_ref_value,
+    secret_name_problem,
 )
 
 
@@ -50,7 +57,11 @@ class Entry:
         return self.key, self.label
 
     def same_content(self, other: Entry) -> bool:
-        return (self.value, self.content_type or None, dict(self.tags)) == (other.value, other.content_type or None, dict(other.tags))
+        return (self.value, self.content_type or None, dict(self.tags)) == (
+            other.value,
+            other.content_type or None,
+            dict(other.tags),
+        )
 
 
 def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
@@ -66,7 +77,8 @@ def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
     if any(0xD800 <= ord(c) <= 0xDFFF for c in secret.value):
         errors.append(FieldError(f"secrets[{name!r}]", "the value is not valid Unicode (lone surrogate)"))
         return None
-    if secret.content_type is not None and not isinstance(secret.content_type, str):
+    content_type: object = secret.content_type  # typed str | None, but a host may hand anything
+    if content_type is not None and not isinstance(content_type, str):
         errors.append(FieldError(f"secrets[{name!r}].contentType", "must be a string"))
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in secret.tags.items()):
@@ -97,7 +109,9 @@ def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], conf
             errors.append(FieldError(where, f"key {key!r} {problem}"))
             continue
         if key in seen:
-            errors.append(FieldError(where, f"maps to key {key!r}, like secret {seen[key]!r}: target keys must be unique"))
+            errors.append(
+                FieldError(where, f"maps to key {key!r}, like secret {seen[key]!r}: target keys must be unique")
+            )
             continue
         seen[key] = name
         value, content_type, tags = secret.value, secret.content_type, dict(secret.tags)
@@ -106,8 +120,13 @@ def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], conf
             tags[KEY_VAULT_REF_MARK[0]] = KEY_VAULT_REF_MARK[1]
         size = entry_bytes(key, scope.label, value, content_type, tags)
         if size > MAX_ENTRY_BYTES:
-            errors.append(FieldError(where, f"entry is {size} bytes; App Configuration allows {MAX_ENTRY_BYTES} "
-                                            "(key + label + value + content type + tags)"))
+            errors.append(
+                FieldError(
+                    where,
+                    f"entry is {size} bytes; App Configuration allows {MAX_ENTRY_BYTES} "
+                    "(key + label + value + content type + tags)",
+                )
+            )
             continue
         out.append(Entry(key, scope.label, value, content_type, tags, name=name))
     if errors:

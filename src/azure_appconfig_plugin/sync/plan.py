@@ -10,17 +10,27 @@ the platform are imported instead, and where both sides differ the preferred sid
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
 from .entries import Entry
 from .report import Action, Change, Status
 from .scope import (
-    Scope, is_feature_flag, is_key_vault_ref, key_vault_ref_uri, media_type, secret_name_problem, wrote_key_vault_ref,
+    Scope,
+    is_feature_flag,
+    is_key_vault_ref,
+    key_vault_ref_uri,
+    media_type,
+    secret_name_problem,
+    wrote_key_vault_ref,
 )
 
-OVERWRITE, PREFER_SOURCE, PREFER_DESTINATION = "overwrite-destination", "import-prefer-source", "import-prefer-destination"
+OVERWRITE, PREFER_SOURCE, PREFER_DESTINATION = (
+    "overwrite-destination",
+    "import-prefer-source",
+    "import-prefer-destination",
+)
 
 
 @attrs.frozen
@@ -32,7 +42,11 @@ class Step:
     @property
     def request(self) -> bool:
         """Whether applying this step sends a write or delete."""
-        return self.change.status == Status.PLANNED and self.change.action in (Action.CREATE, Action.UPDATE, Action.DELETE)
+        return self.change.status == Status.PLANNED and self.change.action in (
+            Action.CREATE,
+            Action.UPDATE,
+            Action.DELETE,
+        )
 
 
 @attrs.frozen
@@ -53,7 +67,9 @@ class Plan:
 def same(desired: Entry, existing: Entry) -> bool:
     """Equal value, content type and tags (a Key Vault reference compares by its secret URI)."""
     if is_key_vault_ref(desired.content_type) and is_key_vault_ref(existing.content_type):
-        return key_vault_ref_uri(desired.value) == key_vault_ref_uri(existing.value) and dict(desired.tags) == dict(existing.tags)
+        return key_vault_ref_uri(desired.value) == key_vault_ref_uri(existing.value) and dict(desired.tags) == dict(
+            existing.tags
+        )
     return desired.same_content(existing)
 
 
@@ -83,8 +99,14 @@ def in_scope(listed: Iterable[Entry], scope: Scope) -> list[Entry]:
     return [e for e in listed if scope.owns(e.key, e.label)]
 
 
-def plan_push(desired: Sequence[Entry], listed: Iterable[Entry], scope: Scope, *, delete_missing: bool = False,
-              mode: str = OVERWRITE) -> Plan:
+def plan_push(
+    desired: Sequence[Entry],
+    listed: Iterable[Entry],
+    scope: Scope,
+    *,
+    delete_missing: bool = False,
+    mode: str = OVERWRITE,
+) -> Plan:
     existing = {e.id: e for e in in_scope(listed, scope)}
     steps: list[Step] = []
     imported: dict[str, str] = {}
@@ -113,34 +135,70 @@ def plan_push(desired: Sequence[Entry], listed: Iterable[Entry], scope: Scope, *
         elif mode == PREFER_DESTINATION:
             problem = take(have, want.name or "")
             status = Status.SKIPPED if problem else Status.PLANNED
-            steps.append(Step(_change(want, Action.IMPORT, status, problem or "the store's value is kept and imported"), want, have))
+            steps.append(
+                Step(
+                    _change(want, Action.IMPORT, status, problem or "the store's value is kept and imported"),
+                    want,
+                    have,
+                )
+            )
         elif have.locked:
-            steps.append(Step(_change(want, Action.UPDATE, Status.LOCKED, "entry is locked (read-only); unlock it to update"), want, have))
+            steps.append(
+                Step(
+                    _change(want, Action.UPDATE, Status.LOCKED, "entry is locked (read-only); unlock it to update"),
+                    want,
+                    have,
+                )
+            )
         else:
             steps.append(Step(_change(want, Action.UPDATE, Status.PLANNED, _what_differs(want, have)), want, have))
 
     for have in existing.values():  # in scope, not among the platform's secrets
         name = scope.name_for(have.key)
         if mode in (PREFER_SOURCE, PREFER_DESTINATION):
-            problem = (secret_name_problem(name or "") and f"key maps to {name!r}, which cannot be a secret name") or take(have, name or "")
-            steps.append(Step(_change(have, Action.IMPORT, Status.SKIPPED if problem else Status.PLANNED, problem, name), None, have))
+            problem = (
+                secret_name_problem(name or "") and f"key maps to {name!r}, which cannot be a secret name"
+            ) or take(have, name or "")
+            steps.append(
+                Step(
+                    _change(have, Action.IMPORT, Status.SKIPPED if problem else Status.PLANNED, problem, name),
+                    None,
+                    have,
+                )
+            )
         elif delete_missing:
             why = _untouchable(have)
             if why:
                 if not is_feature_flag(have.key, have.content_type):
                     steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
             elif have.locked:
-                steps.append(Step(_change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name), None, have))
+                steps.append(
+                    Step(
+                        _change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name),
+                        None,
+                        have,
+                    )
+                )
             else:
-                steps.append(Step(_change(have, Action.DELETE, Status.PLANNED, "not among the secrets (deleteMissing)", name), None, have))
+                steps.append(
+                    Step(
+                        _change(have, Action.DELETE, Status.PLANNED, "not among the secrets (deleteMissing)", name),
+                        None,
+                        have,
+                    )
+                )
     return Plan(tuple(steps), imported, frozenset(references))
 
 
 def _what_differs(want: Entry, have: Entry) -> str:
     parts = []
-    if want.value != have.value and not (is_key_vault_ref(want.content_type) and key_vault_ref_uri(want.value) == key_vault_ref_uri(have.value)):
+    if want.value != have.value and not (
+        is_key_vault_ref(want.content_type) and key_vault_ref_uri(want.value) == key_vault_ref_uri(have.value)
+    ):
         parts.append("value")
-    if media_type(want.content_type) != media_type(have.content_type) or (want.content_type or None) != (have.content_type or None):
+    if media_type(want.content_type) != media_type(have.content_type) or (want.content_type or None) != (
+        have.content_type or None
+    ):
         parts.append("content type")
     if dict(want.tags) != dict(have.tags):
         parts.append("tags")
@@ -156,7 +214,13 @@ def plan_import(listed: Iterable[Entry], scope: Scope) -> Plan:
         problem = secret_name_problem(name)
         value, ref, why = import_value(have)
         if problem:
-            steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, f"key maps to {name!r}, which {problem}", name), None, have))
+            steps.append(
+                Step(
+                    _change(have, Action.SKIP, Status.SKIPPED, f"key maps to {name!r}, which {problem}", name),
+                    None,
+                    have,
+                )
+            )
         elif value is None:
             steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
         else:
@@ -182,7 +246,13 @@ def plan_remove(names: Iterable[str], listed: Iterable[Entry], scope: Scope) -> 
         if why:
             steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
         elif have.locked:
-            steps.append(Step(_change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name), None, have))
+            steps.append(
+                Step(
+                    _change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name),
+                    None,
+                    have,
+                )
+            )
         else:
             steps.append(Step(_change(have, Action.DELETE, Status.PLANNED, "removed (If-Match)", name), None, have))
     return Plan(tuple(steps))

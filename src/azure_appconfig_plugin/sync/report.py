@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -48,10 +49,21 @@ class Change:
     detail: str = ""
     name: str | None = None
     """The secret name the key maps to, when it maps to one."""
+    code: str | None = None
+    """When the package's HTTP policy refused the request (or the listing): its code
+    (``foreign_host``, ``deadline_exceeded``, ``response_too_large``, ``malformed_answer``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "action": self.action.value, "status": self.status.value,
-                "detail": self.detail}
+        out = {
+            "key": self.key,
+            "label": self.label,
+            "action": self.action.value,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
+        if self.code is not None:
+            out["code"] = self.code
+        return out
 
 
 @attrs.frozen
@@ -82,7 +94,9 @@ class SyncReport:
                 c["conflicts"] += 1
             elif ch.status == Status.FAILED:
                 c["failed"] += 1
-        imported = sum(1 for ch in self.changes if ch.action == Action.IMPORT and ch.status in (Status.IMPORTED, Status.PLANNED))
+        imported = sum(
+            1 for ch in self.changes if ch.action == Action.IMPORT and ch.status in (Status.IMPORTED, Status.PLANNED)
+        )
         if imported or self.operation == "import":
             c["imported"] = imported
         return c
@@ -96,4 +110,9 @@ class SyncReport:
         return [ch for ch in self.changes if ch.status == status]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "counts": self.counts, "changes": [c.to_dict() for c in self.changes], "requests": self.requests}
+        return {
+            "ok": self.ok,
+            "counts": self.counts,
+            "changes": [c.to_dict() for c in self.changes],
+            "requests": self.requests,
+        }

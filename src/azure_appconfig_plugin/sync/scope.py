@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -72,28 +73,48 @@ def wrote_key_vault_ref(tags: Mapping[str, Any] | None) -> bool:
     return (tags or {}).get(KEY_VAULT_REF_MARK[0]) == KEY_VAULT_REF_MARK[1]
 
 
+def _printable(text: str) -> bool:
+    return not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+Check = tuple[Callable[[str], bool], str]
+"""``(test, problem)``: ``test(text)`` is True when the text is fine, else ``problem`` says why."""
+
+KEY_CHECKS: tuple[Check, ...] = (
+    (bool, "is empty"),
+    (lambda key: key not in (".", ".."), "must not be '.' or '..'"),
+    (lambda key: "%" not in key, "must not contain '%'"),
+    (
+        lambda key: not key.startswith(FEATURE_FLAG_PREFIX),
+        f"must not start with {FEATURE_FLAG_PREFIX!r} (reserved for feature flags)",
+    ),
+    (_printable, "must not contain control characters or lone surrogates"),
+)
+"""App Configuration's rules for a key the sync writes, as data: ``key_problem`` and the destination
+fields' ``Rule``s (``config.py``) derive from them."""
+
+
+def _without(ch: str) -> Callable[[str], bool]:
+    return lambda text: ch not in text
+
+
+LABEL_CHECKS: tuple[Check, ...] = tuple(
+    (_without(ch), f"must not contain {ch!r} (reserved in label filters; the sync never lists 'all labels')")
+    for ch in sorted(RESERVED)
+) + ((_printable, "must not contain control characters or lone surrogates"),)
+"""The rules for the label the sync owns, as data (``label_problem`` and the ``label`` field derive from them)."""
+
+
+def first_problem(checks: tuple[Check, ...], text: str) -> str | None:
+    return next((problem for test, problem in checks if not test(text)), None)
+
+
 def key_problem(key: str) -> str | None:
-    if not key:
-        return "is empty"
-    if key in (".", ".."):
-        return "must not be '.' or '..'"
-    if "%" in key:
-        return "must not contain '%'"
-    if key.startswith(FEATURE_FLAG_PREFIX):
-        return f"must not start with {FEATURE_FLAG_PREFIX!r} (reserved for feature flags)"
-    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in key):
-        return "must not contain control characters or lone surrogates"
-    return None
+    return first_problem(KEY_CHECKS, key)
 
 
 def label_problem(label: str) -> str | None:
-    bad = sorted({c for c in label if c in RESERVED})
-    if bad:
-        return ("must not contain " + ", ".join(repr(c) for c in bad)
-                + " (reserved in label filters; the sync never lists 'all labels')")
-    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in label):
-        return "must not contain control characters or lone surrogates"
-    return None
+    return first_problem(LABEL_CHECKS, label)
 
 
 def secret_name_problem(name: str) -> str | None:
@@ -130,10 +151,14 @@ class Scope:
 
     def name_for(self, key: str) -> str | None:
         """The secret name a key maps back to, or None when the key is outside the scope."""
-        if not (key.startswith(self.prefix) and key.endswith(self.suffix)) or len(key) <= len(self.prefix) + len(self.suffix):
+        if not (key.startswith(self.prefix) and key.endswith(self.suffix)) or len(key) <= len(self.prefix) + len(
+            self.suffix
+        ):
             return None
-        return key[len(self.prefix): len(key) - len(self.suffix)]
+        return key[len(self.prefix) : len(key) - len(self.suffix)]
 
     def owns(self, key: str, label: str | None) -> bool:
         """In scope: this label (exactly), the prefix/template, and never a feature flag key."""
-        return (label or None) == self.label and self.name_for(key) is not None and not key.startswith(FEATURE_FLAG_PREFIX)
+        return (
+            (label or None) == self.label and self.name_for(key) is not None and not key.startswith(FEATURE_FLAG_PREFIX)
+        )

@@ -5,12 +5,13 @@ Written files hold secret values: they are created with mode 0600 and replaced a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ..errors import FieldError, InvalidInput
 
@@ -24,7 +25,11 @@ def file_format(path: str | os.PathLike[str], flag: str) -> str:
         return "json"
     if name.endswith((".env", ".dotenv")) or name.startswith(".env"):
         return "dotenv"
-    raise InvalidInput(errors=[FieldError(flag, f"{Path(path).name}: use a .json file (object of name -> string) or a .env (dotenv) file")])
+    raise InvalidInput(
+        errors=[
+            FieldError(flag, f"{Path(path).name}: use a .json file (object of name -> string) or a .env (dotenv) file")
+        ]
+    )
 
 
 def _unquote(raw: str, where: str, errors: list[FieldError]) -> str:
@@ -75,7 +80,9 @@ def read_secrets(path: str | os.PathLike[str], flag: str = "--from") -> dict[str
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(errors=[FieldError(flag, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")]) from None
+        raise InvalidInput(
+            errors=[FieldError(flag, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")]
+        ) from None
     if fmt == "dotenv":
         return parse_dotenv(text, Path(path).name)
     try:
@@ -84,14 +91,18 @@ def read_secrets(path: str | os.PathLike[str], flag: str = "--from") -> dict[str
         raise InvalidInput(errors=[FieldError(flag, f"{path} is not JSON ({exc.msg} at line {exc.lineno})")]) from None
     if not isinstance(data, dict):
         raise InvalidInput(errors=[FieldError(flag, f"{path} must hold a JSON object of name -> string")])
-    bad = [FieldError(f"{Path(path).name}[{k!r}]", "must be a string") for k, v in data.items() if not isinstance(v, str)]
+    bad = [
+        FieldError(f"{Path(path).name}[{k!r}]", "must be a string") for k, v in data.items() if not isinstance(v, str)
+    ]
     if bad:
         raise InvalidInput(errors=bad)
     return data
 
 
 def _dotenv_value(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("$", "\\$")
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("$", "\\$")
+    )
     return f'"{escaped}"'
 
 
@@ -102,7 +113,9 @@ def write_secrets(path: str | os.PathLike[str], secrets: Mapping[str, str], flag
     else:
         text = "".join(f"{k}={_dotenv_value(v)}\n" for k, v in secrets.items())
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
+    )
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -111,9 +124,7 @@ def write_secrets(path: str | os.PathLike[str], secrets: Mapping[str, str], flag
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return target
