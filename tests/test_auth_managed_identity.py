@@ -34,7 +34,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        self.status, self.body, self.hang = 200, {}, False
+        self.status, self.body, self.hang, self.delay = 200, {}, False, 0.0
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +44,7 @@ class StandIn:
                 if stand_in.hang:
                     time.sleep(3)
                     return
+                time.sleep(stand_in.delay)
                 data = json.dumps(stand_in.body).encode()
                 self.send_response(stand_in.status)
                 self.send_header("Content-Type", "application/json")
@@ -185,6 +186,51 @@ def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: StandIn) -> N
     with pytest.raises(ManagedIdentityUnavailable) as err:
         credential.get_token(SCOPE)
     assert err.value.code == "identity_endpoint_timeout" and "did not answer within 0.5 s" in str(err.value)
+
+
+def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: StandIn) -> None:
+    imds.delay = 0.3
+    barrier = threading.Barrier(16)
+    tokens: list[str] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        cred = CT.token_credential(CT.parse("managed-identity", {}))
+        barrier.wait()
+        try:
+            tokens.append(cred.get_token(SCOPE).token)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted empty below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and tokens == [fakes.FAKE_ACCESS_TOKEN] * 16
+    assert len(imds.requests) == 1
+
+
+def test_the_identity_endpoint_answer_is_size_capped_and_its_host_pinned(imds: StandIn) -> None:
+    from azure_appconfig_plugin import http_policy
+
+    http_policy.configure(max_response_bytes=2048)
+    try:
+        imds.body = {**imds.body, "access_token": "a" * 4096}
+        with pytest.raises(http_policy.ResponseTooLarge):
+            CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
+    finally:
+        http_policy.configure(None)
+    session = managed_identity_session(imds.url + "/metadata/identity/oauth2/token")
+    assert session.trust_env is False  # no proxy ever sees the identity request
+    with pytest.raises(http_policy.ForeignHostRefused):
+        session.get("http://127.0.0.2:1/metadata/identity/oauth2/token")
+
+
+def managed_identity_session(endpoint: str) -> Any:
+    from azure_appconfig_plugin.auth.managed_identity import _http_client
+
+    return _http_client(endpoint, (1.0, 1.0))
 
 
 # --- off Azure -------------------------------------------------------------------------------------------

@@ -23,8 +23,10 @@ Public API (for the sync engine and new auth methods):
 - ``store.make_client(endpoint, credential, **pipeline_kwargs)`` is the only App Configuration
   client factory; it calls ``client_kwargs(host, port)`` here. Anything else built on azure-core
   should pass ``**client_kwargs(host, port, kind="store")`` to its client.
-- ``msal_apps`` passes ``session(host, kind="token")`` as MSAL's ``http_client``. Any other HTTP a
-  new auth method makes uses ``session(host, port, kind=...)``.
+- ``msal_apps`` passes ``session(host, kind="token")`` as MSAL's ``http_client``, and
+  ``session(host, port, kind="identity")`` to MSAL's managed-identity client (plain http is
+  expected there: see ``session``). Any other HTTP a new auth method makes uses
+  ``session(host, port, kind=...)``.
 - Errors are ``HttpPolicyError`` subclasses (typed ``AppConnectionError``s):
   ``DeadlineExceeded``, ``ResponseTooLarge``, ``ForeignHostRefused``; ``policy_error(exc)`` finds one
   inside an SDK exception.
@@ -411,7 +413,7 @@ def _transport_classes() -> dict[str, Any]:
                     f"{self.pinned[0]}:{self.pinned[1]}, so nothing (no token, no secret) was sent there",
                     code="foreign_host",
                 )
-            budget = limits.token_request_seconds if self.kind == "token" else limits.store_request_seconds
+            budget = limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
             seconds = remaining(budget)
             if seconds <= 0:
                 raise _deadline(self.kind, request.url, budget)
@@ -421,12 +423,16 @@ def _transport_classes() -> dict[str, Any]:
             elif isinstance(timeout, (int, float)) and timeout:
                 read = min(seconds, float(timeout))
             connect = min(limits.connect_seconds, seconds)
+            if isinstance(timeout, tuple) and timeout[0]:
+                connect = min(connect, float(timeout[0]))
             with _Watch(seconds) as watch:
                 try:
                     response = super().send(request, stream=True, timeout=(connect, read), **kwargs)
                     self._read_capped(response, int(limits.max_response_bytes), watch, seconds)
                     status = response.status_code
-                    if self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
+                    if (self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429))) or (
+                        self.kind == "identity" and 200 <= status < 300
+                    ):
                         host, port = target
                         check_token_answer(response.content, response.headers.get("Content-Type"), f"{host}:{port}")
                 except HttpPolicyError:
@@ -477,11 +483,17 @@ def _transport_classes() -> dict[str, Any]:
         return exc
 
     class PolicySession(requests.Session):
-        def __init__(self, adapter: Any) -> None:
+        def __init__(self, adapter: Any, timeout: tuple[float, float] | None = None) -> None:
             super().__init__()
             self.max_redirects = 5
+            self.default_timeout = timeout
             self.mount("https://", adapter)
             self.mount("http://", adapter)
+
+        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]  # same call, a default timeout
+            if kwargs.get("timeout") is None and self.default_timeout is not None:
+                kwargs["timeout"] = self.default_timeout
+            return super().request(method, url, *args, **kwargs)
 
     _classes.update(adapter=PolicyAdapter, session=PolicySession)
     return _classes
@@ -504,15 +516,34 @@ def _too_large(url: str, cap: int, how: str) -> ResponseTooLarge:
     )
 
 
-def session(host: str, port: int = 443, *, kind: str = "store", limits: Limits | None = None, pool_maxsize: int = 10) -> Any:
+def session(
+    host: str,
+    port: int = 443,
+    *,
+    kind: str = "store",
+    limits: Limits | None = None,
+    pool_maxsize: int = 10,
+    timeout: tuple[float, float] | None = None,
+) -> Any:
     """A ``requests.Session`` bound to the policy and pinned to ``host:port``.
 
-    ``kind`` is ``"token"`` (identity platform: ``token_request_seconds``) or ``"store"``
-    (``store_request_seconds``). ``limits`` fixes the limits; by default they are read per request.
+    ``kind`` is ``"token"`` (identity platform: ``token_request_seconds``), ``"store"``
+    (``store_request_seconds``) or ``"identity"`` (a host's managed-identity endpoint, see below).
+    ``limits`` fixes the limits; by default they are read per request. ``timeout`` is the
+    ``(connect, read)`` used when a caller gives none; the policy's deadline still caps both.
+
+    The ``identity`` allowance: a managed-identity endpoint is plain ``http`` on a host-local
+    address (IMDS at ``169.254.169.254``, or the ``IDENTITY_ENDPOINT``/``MSI_ENDPOINT`` the platform
+    sets). Its session is pinned to that exact host and port, ignores proxy settings (a proxy must
+    never see the identity request), keeps the token deadline and the size cap, and checks only
+    successful answers as token answers (its error answers are the endpoint's own format).
     """
     classes = _transport_classes()
     adapter = classes["adapter"](host, port, kind, limits, pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-    return classes["session"](adapter)
+    out = classes["session"](adapter, timeout)
+    if kind == "identity":
+        out.trust_env = False
+    return out
 
 
 # --- azure-core ----------------------------------------------------------------------------------

@@ -17,17 +17,15 @@ import time
 from typing import Any, Callable
 
 import attrs
-from azure.core.credentials import AccessTokenInfo
 
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import FieldError, InvalidInput
-from ..methods.certificate import (  # the declared messages (import-light module)
+from ..methods.certificate_fields import (  # the declared messages
     EXPIRED, MISMATCH, NEEDS_PASSPHRASE, NOT_A_CERT, NOT_A_KEY, NOT_PKCS12, NOT_RSA, NOT_YET_VALID, PKCS12_INCOMPLETE,
     UNNEEDED_PASSPHRASE, WRONG_PASSPHRASE,
 )
 from . import msal_apps
-from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
-from .credential import _accept, _Base
+from .credential import ConfidentialClientCredential
 
 
 class MaterialProblem(Exception):
@@ -216,10 +214,13 @@ class CertificateCredentials:
         return out
 
 
-class CertificateTokenCredential(_Base):
+class CertificateTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant with a certificate-signed client assertion (MSAL builds and signs
     it: ``x5t`` is the computed SHA-1 thumbprint; with ``sendCertificateChain`` the chain goes in
-    ``x5c`` for subject-name/issuer authentication)."""
+    ``x5c`` for subject-name/issuer authentication). The token path is ``ConfidentialClientCredential``'s;
+    the shared cache keys the token by the certificate's SHA-256 thumbprint."""
+
+    stage = "certificate"
 
     def __init__(self, credentials: CertificateCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials
@@ -232,27 +233,22 @@ class CertificateTokenCredential(_Base):
         return (f"CertificateTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
                 f"thumbprint={self._material.sha1_thumbprint!r}, cloud={c.cloud!r})")
 
-    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
-        _accept(self.cloud, scopes)
-        c, material = self._credentials, self._material
-        found = material.validity_problem(self._clock())
+    def _preflight(self) -> None:
+        found = self._material.validity_problem(self._clock())
         if found:
-            field = "pkcs12" if c.pkcs12 else found[0]
+            field = "pkcs12" if self._credentials.pkcs12 else found[0]
             raise InvalidInput(errors=[FieldError(field, found[1])])
+
+    def _app(self, authority: str) -> Any:
+        c, material = self._credentials, self._material
         client_credential: dict[str, Any] = {"private_key": material.private_key, "thumbprint": material.sha1_thumbprint}
         if c.send_certificate_chain:
             client_credential["public_certificate"] = material.chain_pem()
-        authority = self.cloud.authority(c.tenant_id)
         fingerprint = hashlib.sha256(f"certificate:{material.sha256_thumbprint}:{c.send_certificate_chain}".encode()).hexdigest()
-        app = msal_apps.get_app_for(authority, c.client_id, client_credential, fingerprint=fingerprint)
-        try:
-            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
-        except TRANSPORT_ERRORS as exc:
-            raise error_from_exception(exc, where=authority) from None
-        if "access_token" not in result:
-            raise error_from_result(result, stage="certificate", tenant=c.tenant_id, client_id=c.client_id)
-        now = int(self._clock())
-        return AccessTokenInfo(
-            result["access_token"], now + int(result.get("expires_in", 0)),
-            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
-        )
+        return msal_apps.get_app_for(authority, c.client_id, client_credential, fingerprint=fingerprint)
+
+    def _token_key(self, authority: str) -> Any:
+        from ..stores.token_cache import TokenKey
+
+        return TokenKey.for_certificate(authority, self._credentials.client_id, self.cloud.scope,
+                                        self._material.sha256_thumbprint)

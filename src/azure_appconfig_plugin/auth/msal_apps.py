@@ -135,14 +135,15 @@ def single_flight(*key: str) -> Iterator[None]:
         lock.release()
 
 
-_mi_clients: OrderedDict[tuple[str, str, tuple[float, float]], Any] = OrderedDict()
+_mi_clients: OrderedDict[tuple[str, str, tuple[float, float], str], Any] = OrderedDict()
 
 
 def get_managed_identity_client(field: str | None, value: str | None, http_client: Callable[[], Any],
-                                timeout: tuple[float, float]) -> Any:
+                                timeout: tuple[float, float], *, endpoint: str = "") -> Any:
     """The cached ``msal.ManagedIdentityClient`` of the system-assigned identity (``field`` None) or
-    of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared."""
-    key = (field or "system", value or "", timeout)
+    of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared.
+    ``endpoint`` (the identity endpoint its ``http_client`` is pinned to) is part of the key."""
+    key = (field or "system", value or "", timeout, endpoint)
     with _lock:
         client = _mi_clients.get(key)
         if client is None:

@@ -8,13 +8,11 @@ import time
 from typing import Any, Callable
 
 import attrs
-from azure.core.credentials import AccessTokenInfo
 
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import InvalidFederatedToken
 from . import msal_apps
-from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
-from .credential import _accept, _Base
+from .credential import ConfidentialClientCredential
 
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 """A service account token is a few KB; anything larger is not one."""
@@ -76,9 +74,13 @@ def read_assertion(path: str, *, now: float | None = None) -> str:
     return token
 
 
-class WorkloadIdentityTokenCredential(_Base):
+class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant whose client assertion is the federated token, re-read from the file
-    each time MSAL asks for it (a new token request), so a rotated token is always the one sent."""
+    each time MSAL asks for it (a new token request), so a rotated token is always the one sent.
+    The token path is ``ConfidentialClientCredential``'s; the shared cache keys the token by the
+    tenant and client alone (every pod of the workload shares it; the assertion is never stored)."""
+
+    stage = "federated"
 
     def __init__(self, credentials: WorkloadIdentityCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials
@@ -93,21 +95,16 @@ class WorkloadIdentityTokenCredential(_Base):
     def _assertion(self) -> str:
         return read_assertion(self._credentials.token_file_path, now=self._clock())
 
-    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
-        _accept(self.cloud, scopes)
-        c = self._credentials
+    def _preflight(self) -> None:
         self._assertion()  # a missing or expired file is reported before any request
-        authority = self.cloud.authority(c.tenant_id)
+
+    def _app(self, authority: str) -> Any:
+        c = self._credentials
         fingerprint = hashlib.sha256(f"federated:{c.token_file_path}".encode()).hexdigest()
-        app = msal_apps.get_app_for(authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint)
-        try:
-            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
-        except TRANSPORT_ERRORS as exc:
-            raise error_from_exception(exc, where=authority) from None
-        if "access_token" not in result:
-            raise error_from_result(result, stage="federated", tenant=c.tenant_id, client_id=c.client_id)
-        now = int(self._clock())
-        return AccessTokenInfo(
-            result["access_token"], now + int(result.get("expires_in", 0)),
-            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
-        )
+        # MSAL calls the callable for each token request: the assertion is read then, never kept
+        return msal_apps.get_app_for(authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint)
+
+    def _token_key(self, authority: str) -> Any:
+        from ..stores.token_cache import TokenKey
+
+        return TokenKey.for_workload_identity(authority, self._credentials.client_id, self.cloud.scope)
