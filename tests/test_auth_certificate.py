@@ -15,7 +15,7 @@ import certs
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppNotFound, InvalidClientCertificate, InvalidInput
-from azure_appconfig_plugin.methods import certificate as decl
+from azure_appconfig_plugin.methods import certificate_fields as decl
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 

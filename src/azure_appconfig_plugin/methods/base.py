@@ -86,8 +86,10 @@ class DeclaredAuthMethod:
             schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.stored.json",
             choices=self._stored_choices(),
         )
-        schema["properties"] = {"method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
-                                **schema["properties"]}
+        schema["properties"] = {
+            "method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
+            **schema["properties"],
+        }
         schema["required"] = ["method", *schema["required"]]
         return schema
 
@@ -105,13 +107,22 @@ class DeclaredAuthMethod:
         from ..fields import parse_fields
 
         if not isinstance(stored, Mapping):
-            raise InvalidInput(errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")])
+            raise InvalidInput(
+                errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")]
+            )
         method = stored.get("method")
         if method is not None and method != self.slug:
             raise InvalidInput(errors=[FieldError("method", f"is {method!r}; these are not {self.slug} credentials")])
         rest = {k: v for k, v in stored.items() if k != "method"}
-        return self.credentials_from(parse_fields(self._stored(), rest, what="(credentials)", choices=self._stored_choices(),
-                                                  cross_rules=self._stored_rules()))
+        return self.credentials_from(
+            parse_fields(
+                self._stored(),
+                rest,
+                what="(credentials)",
+                choices=self._stored_choices(),
+                cross_rules=self._stored_rules(),
+            )
+        )
 
     # --- to provide ---------------------------------------------------------------------------
 
@@ -121,7 +132,9 @@ class DeclaredAuthMethod:
     def input_from(self, values: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+    def token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> Any:
         raise NotImplementedError
 
     def principal(self, credentials: Any) -> str:
