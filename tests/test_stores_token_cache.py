@@ -89,12 +89,17 @@ def test_identity_errors_reach_the_caller_unchanged(azure_vcr, redis_env: dict[s
     assert redis_client.dbsize() == 0  # nothing cached, lock released
 
 
-def test_a_certificate_token_is_served_to_another_process_from_redis(azure_vcr, redis_env: dict[str, str],
-                                                                     redis_client: Any) -> None:
+def test_a_certificate_token_is_served_to_another_process_from_redis(
+    azure_vcr, redis_env: dict[str, str], redis_client: Any
+) -> None:
     import certs
 
-    form = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-            "privateKey": certs.key_pem(), "certificate": certs.cert_pem()}
+    form = {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "privateKey": certs.key_pem(),
+        "certificate": certs.cert_pem(),
+    }
     with azure_vcr.use_cassette("certificate_token.yaml", allow_playback_repeats=True) as cassette:
         first = CTYPE.token_credential(CTYPE.parse("certificate", form)).get_token_info(SCOPE)
         msal_apps.reset()  # as if another replica: no MSAL app, no MSAL cache

@@ -41,7 +41,8 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -67,13 +68,28 @@ class Limit:
 
 LIMITS: tuple[Limit, ...] = (
     Limit("validation_seconds", 120, "s", "a whole validation (token stage and every store probe)"),
-    Limit("token_request_seconds", 30, "s", "one request to the Microsoft identity platform (discovery or token), answer included"),
+    Limit(
+        "token_request_seconds",
+        30,
+        "s",
+        "one request to the Microsoft identity platform (discovery or token), answer included",
+    ),
     Limit("store_request_seconds", 60, "s", "one store call, its retries and waits included"),
     Limit("connect_seconds", 10, "s", "opening one connection"),
     Limit("retry_total", 3, "retries", "retries of one store call (429, 5xx, connection errors)"),
-    Limit("retry_after_max_seconds", 60, "s", "the longest server-requested wait honoured; a longer request ends the retries"),
+    Limit(
+        "retry_after_max_seconds",
+        60,
+        "s",
+        "the longest server-requested wait honoured; a longer request ends the retries",
+    ),
     Limit("retry_wait_budget_seconds", 90, "s", "all waits of one store call together"),
-    Limit("max_response_bytes", 16 * 1024 * 1024, "bytes", "one response body after decompression, cut off while streaming"),
+    Limit(
+        "max_response_bytes",
+        16 * 1024 * 1024,
+        "bytes",
+        "one response body after decompression, cut off while streaming",
+    ),
 )
 
 
@@ -203,7 +219,11 @@ def check_token_answer(body: bytes, content_type: str | None, where: str) -> Non
         except (ValueError, OverflowError):
             number = math.nan
         if not (math.isfinite(number) and 0 <= number <= MAX_TOKEN_SECONDS):
-            shown = "null" if value is None else (type(value).__name__ if not isinstance(value, (int, float)) else repr(value)[:40])
+            shown = (
+                "null"
+                if value is None
+                else (type(value).__name__ if not isinstance(value, (int, float)) else repr(value)[:40])
+            )
             raise MalformedAnswer(
                 f"the identity platform at {where} sent a token answer whose {name} is {shown}, "
                 f"not a number of seconds between 0 and {MAX_TOKEN_SECONDS}",
@@ -257,7 +277,7 @@ def bounded_by(limit: str) -> Callable[[F], F]:
             with operation_deadline(float(getattr(limits, limit))):
                 return func(*args, **kwargs)
 
-        return bounded  # type: ignore[return-value]
+        return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
 
     return wrap
 
@@ -382,7 +402,7 @@ def _transport_classes() -> dict[str, Any]:
             watch: _Watch | None = getattr(_local, "watch", None)
             if watch is not None:
                 watch.track(conn)
-            return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+            return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 pool it is mixed into has _make_request
 
     class TrackedHTTPPool(_Tracked, HTTPConnectionPool):
         pass
@@ -403,7 +423,7 @@ def _transport_classes() -> dict[str, Any]:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]  # the same call; requests types timeout more narrowly
             limits = self.fixed_limits or current_limits()
             target = _host_port(request.url)
             if target != self.pinned:
@@ -413,7 +433,9 @@ def _transport_classes() -> dict[str, Any]:
                     f"{self.pinned[0]}:{self.pinned[1]}, so nothing (no token, no secret) was sent there",
                     code="foreign_host",
                 )
-            budget = limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
+            budget = (
+                limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
+            )
             seconds = remaining(budget)
             if seconds <= 0:
                 raise _deadline(self.kind, request.url, budget)
@@ -490,10 +512,10 @@ def _transport_classes() -> dict[str, Any]:
             self.mount("https://", adapter)
             self.mount("http://", adapter)
 
-        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]  # same call, a default timeout
+        def request(self, *args: Any, **kwargs: Any) -> Any:  # same call as requests; adds a default timeout
             if kwargs.get("timeout") is None and self.default_timeout is not None:
                 kwargs["timeout"] = self.default_timeout
-            return super().request(method, url, *args, **kwargs)
+            return super().request(*args, **kwargs)
 
     _classes.update(adapter=PolicyAdapter, session=PolicySession)
     return _classes
@@ -554,7 +576,7 @@ def _retry_policy_class() -> Any:
         return _classes["retry"]
     from azure.core.pipeline.policies import RetryPolicy
 
-    class CappedRetryPolicy(RetryPolicy):
+    class CappedRetryPolicy(RetryPolicy[Any, Any]):
         """azure-core's retry policy with server-requested waits capped and budgeted."""
 
         def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
@@ -571,7 +593,9 @@ def _retry_policy_class() -> Any:
                 return None
 
         def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
-            asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+            asked = (
+                self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+            )
             return asked if asked else self.get_backoff_time(settings)
 
         def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
@@ -582,9 +606,7 @@ def _retry_policy_class() -> Any:
             waited = settings.get("policy_waited", 0.0)
             if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
                 return False
-            if wait >= remaining(math.inf):
-                return False
-            return True
+            return wait < remaining(math.inf)
 
         def send(self, request: Any) -> Any:
             # the whole call (every attempt and every wait) within store_request_seconds
@@ -601,7 +623,15 @@ def _retry_policy_class() -> Any:
     return CappedRetryPolicy
 
 
-RETRY_OPTIONS = ("retry_total", "retry_connect", "retry_read", "retry_status", "retry_backoff_factor", "retry_backoff_max", "retry_mode")
+RETRY_OPTIONS = (
+    "retry_total",
+    "retry_connect",
+    "retry_read",
+    "retry_status",
+    "retry_backoff_factor",
+    "retry_backoff_max",
+    "retry_mode",
+)
 
 
 def client_kwargs(

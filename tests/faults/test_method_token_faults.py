@@ -5,8 +5,9 @@ cache make one token request, and a stalled token endpoint is cut off by the tok
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,17 @@ BASE = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
 
 
 def certificate_credential(_: Path) -> Any:
-    return CT.token_credential(CT.parse("certificate", {**BASE, "privateKey": certs.key_pem(), "certificate": certs.cert_pem()}))
+    return CT.token_credential(
+        CT.parse("certificate", {**BASE, "privateKey": certs.key_pem(), "certificate": certs.cert_pem()})
+    )
 
 
 def workload_identity_credential(tmp_path: Path) -> Any:
     path = tmp_path / "azure-identity-token"
     if not path.exists():
-        path.write_text(fakes.fake_jwt({"sub": "system:serviceaccount:default:sa", "exp": 4102444800, "jti": "canary-federated"}))
+        path.write_text(
+            fakes.fake_jwt({"sub": "system:serviceaccount:default:sa", "exp": 4102444800, "jti": "canary-federated"})
+        )
     return CT.token_credential(CT.parse("workload-identity", {**BASE, "tokenFilePath": str(path)}))
 
 
@@ -53,7 +58,7 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(
         barrier.wait()
         try:
             tokens.append(cred.get_token(SCOPE).token)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted empty below
+        except BaseException as exc:  # collected and asserted empty below
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(16)]
@@ -69,10 +74,14 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_a_dripping_token_endpoint_is_cut_off_by_the_token_deadline(identity: IdentityPlatform, tmp_path: Path, method: str) -> None:
+def test_a_dripping_token_endpoint_is_cut_off_by_the_token_deadline(
+    identity: IdentityPlatform, tmp_path: Path, method: str
+) -> None:
     http_policy.configure(token_request_seconds=1.5)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
-    identity.token_answer = lambda seen, tid: Answer(200, {"Content-Type": "application/json"}, body, drip_seconds=0.2, drip_body=True)
+    identity.token_answer = lambda seen, tid: Answer(
+        200, {"Content-Type": "application/json"}, body, drip_seconds=0.2, drip_body=True
+    )
     with pytest.raises(http_policy.DeadlineExceeded):
         METHODS[method](tmp_path).get_token(SCOPE)
 

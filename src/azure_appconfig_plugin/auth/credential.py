@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
@@ -106,7 +107,9 @@ class _Base:
 def token_info(result: Any, authority: str, now: int, **context: Any) -> AccessTokenInfo:
     """An MSAL token answer as ``AccessTokenInfo``; an error answer typed by ``error_from_result(**context)``."""
     if not isinstance(result, dict):
-        raise IdentityServiceError(f"the identity platform at {authority} sent no token answer", code="malformed_answer")
+        raise IdentityServiceError(
+            f"the identity platform at {authority} sent no token answer", code="malformed_answer"
+        )
     if "access_token" not in result:
         raise error_from_result(result, **context)
     refresh_in = seconds_field(result, "refresh_in")
@@ -155,7 +158,8 @@ class ConfidentialClientCredential(_Base):
             return self._acquire(claims)
         key = self._token_key(self.cloud.authority(self._credentials.tenant_id))
         if claims is None:
-            return shared.get_or_fetch(key, lambda: self._acquire(None))  # type: ignore[no-any-return]  # the Protocol returns AccessTokenInfo
+            shared_token: AccessTokenInfo = shared.get_or_fetch(key, lambda: self._acquire(None))
+            return shared_token
         token = self._acquire(claims)  # a claims challenge always goes to the identity platform,
         shared.put(key, token)  # and its token replaces the one the resource rejected, fleet-wide
         return token
@@ -171,7 +175,9 @@ class ConfidentialClientCredential(_Base):
             result = call_identity_platform(
                 lambda: app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims), authority
             )
-        return token_info(result, authority, int(self._clock()), stage=self.stage, tenant=c.tenant_id, client_id=c.client_id)
+        return token_info(
+            result, authority, int(self._clock()), stage=self.stage, tenant=c.tenant_id, client_id=c.client_id
+        )
 
 
 class ClientSecretTokenCredential(ConfidentialClientCredential):
@@ -244,7 +250,9 @@ class OAuthTokenCredential(_Base):
                 return AccessTokenInfo(c.access_token, c.expires_on)
             authority = self.cloud.authority(c.tenant_id)
             s = self._settings
-            app = call_identity_platform(lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority)
+            app = call_identity_platform(
+                lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority
+            )
             result = call_identity_platform(
                 lambda: app.acquire_token_by_refresh_token(
                     c.refresh_token, scopes=[self.cloud.scope], **({"data": {"claims": claims}} if claims else {})
@@ -252,13 +260,17 @@ class OAuthTokenCredential(_Base):
                 authority,
             )
             if not isinstance(result, dict):
-                raise IdentityServiceError(f"the identity platform at {authority} sent no token answer", code="malformed_answer")
+                raise IdentityServiceError(
+                    f"the identity platform at {authority} sent no token answer", code="malformed_answer"
+                )
             if "access_token" not in result:
                 raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)
             expires_on = now + seconds_field(result, "expires_in")
             new_refresh = result.get("refresh_token") or c.refresh_token
             if not isinstance(new_refresh, str):
-                raise IdentityServiceError("the identity platform sent a refresh token that is not a string", code="malformed_answer")
+                raise IdentityServiceError(
+                    "the identity platform sent a refresh token that is not a string", code="malformed_answer"
+                )
             access = str(result["access_token"])
             self._credentials = c.with_tokens(new_refresh, access, expires_on)
             if new_refresh != c.refresh_token:

@@ -13,15 +13,16 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 from azure.core.credentials import AccessTokenInfo
 
+from .. import http_policy
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import AuthError, IdentityServiceError, ManagedIdentityUnavailable
-from .. import http_policy
 from . import msal_apps
 from .credential import _accept, _Base, seconds_field
 
@@ -45,18 +46,30 @@ class ManagedIdentityCredentials:
     @property
     def user_assigned(self) -> tuple[str, str] | None:
         """``(field, value)`` of the user-assigned identity, None for the system-assigned one."""
-        for field, value in (("clientId", self.client_id), ("resourceId", self.resource_id), ("objectId", self.object_id)):
+        for field, value in (
+            ("clientId", self.client_id),
+            ("resourceId", self.resource_id),
+            ("objectId", self.object_id),
+        ):
             if value:
                 return field, value
         return None
 
     def describe(self) -> str:
         found = self.user_assigned
-        return f"the user-assigned managed identity ({found[0]} {found[1]})" if found else "the system-assigned managed identity of this host"
+        return (
+            f"the user-assigned managed identity ({found[0]} {found[1]})"
+            if found
+            else "the system-assigned managed identity of this host"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"method": self.method}
-        for key, value in (("clientId", self.client_id), ("resourceId", self.resource_id), ("objectId", self.object_id)):
+        for key, value in (
+            ("clientId", self.client_id),
+            ("resourceId", self.resource_id),
+            ("objectId", self.object_id),
+        ):
             if value:
                 out[key] = value
         out["cloud"] = self.cloud
@@ -74,7 +87,10 @@ def identity_source(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     if "IDENTITY_ENDPOINT" in env and "IMDS_ENDPOINT" in env:
         return "Azure Arc", env["IDENTITY_ENDPOINT"]
     host = env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", IMDS).strip("/")
-    return "the Instance Metadata Service (Azure VMs, VM scale sets, AKS nodes)", host + "/metadata/identity/oauth2/token"
+    return (
+        "the Instance Metadata Service (Azure VMs, VM scale sets, AKS nodes)",
+        host + "/metadata/identity/oauth2/token",
+    )
 
 
 def _http_client(endpoint: str, timeout: tuple[float, float]) -> Any:
@@ -108,9 +124,13 @@ class ManagedIdentityTokenCredential(_Base):
         self._clock = clock
         found = credentials.user_assigned
         self._where, self._endpoint = identity_source(env)
-        self._client = msal_apps.get_managed_identity_client(found and found[0], found and found[1],
-                                                             lambda: _http_client(self._endpoint, timeout), timeout,
-                                                             endpoint=self._endpoint)
+        self._client = msal_apps.get_managed_identity_client(
+            found and found[0],
+            found and found[1],
+            lambda: _http_client(self._endpoint, timeout),
+            timeout,
+            endpoint=self._endpoint,
+        )
 
     def __repr__(self) -> str:
         return f"ManagedIdentityTokenCredential({self._credentials.describe()}, cloud={self._credentials.cloud!r})"
@@ -132,21 +152,31 @@ class ManagedIdentityTokenCredential(_Base):
             except requests.Timeout:
                 raise ManagedIdentityUnavailable(
                     f"the managed identity endpoint of {where} ({endpoint}) did not answer within "
-                    f"{self._timeout[0]:g} s (connect) / {self._timeout[1]:g} s (read): this process is probably not on "
-                    "an Azure host with a managed identity", code="identity_endpoint_timeout") from None
+                    f"{self._timeout[0]:g} s (connect) / {self._timeout[1]:g} s (read): "
+                    "this process is probably not on an Azure host with a managed identity",
+                    code="identity_endpoint_timeout",
+                ) from None
             except (requests.ConnectionError, OSError):
                 raise ManagedIdentityUnavailable(
                     f"no managed identity endpoint answered at {endpoint} ({where}): this process is not running on an "
-                    "Azure host with a managed identity", code="no_identity_endpoint") from None
+                    "Azure host with a managed identity",
+                    code="no_identity_endpoint",
+                ) from None
             except ValueError:  # not JSON: something else answers there
                 raise ManagedIdentityUnavailable(
-                    f"{endpoint} ({where}) answered, but not as a managed identity endpoint", code="no_identity_endpoint") from None
+                    f"{endpoint} ({where}) answered, but not as a managed identity endpoint",
+                    code="no_identity_endpoint",
+                ) from None
             except (TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
                 raise IdentityServiceError(
-                    f"the managed identity endpoint of {where} sent an answer MSAL could not use ({type(exc).__name__})",
-                    code="malformed_answer") from None
+                    f"the managed identity endpoint of {where} sent an answer MSAL could not use "
+                    f"({type(exc).__name__})",
+                    code="malformed_answer",
+                ) from None
         if not isinstance(result, dict):
-            raise IdentityServiceError(f"the managed identity endpoint of {where} sent no token answer", code="malformed_answer")
+            raise IdentityServiceError(
+                f"the managed identity endpoint of {where} sent no token answer", code="malformed_answer"
+            )
         if "access_token" not in result:
             raise _error(result, who, where)
         now = int(self._clock())
@@ -161,10 +191,15 @@ def _error(result: Mapping[str, Any], who: str, where: str) -> AuthError:
     status = int(match.group(1)) if match else None
     said = " ".join(description.split())[:300]
     if status is not None and (status == 429 or status >= 500):
-        return IdentityServiceError(f"the managed identity endpoint of {where} answered {status}; retry later", code=str(status))
+        return IdentityServiceError(
+            f"the managed identity endpoint of {where} answered {status}; retry later", code=str(status)
+        )
     if status in (400, 404) or error in ("invalid_request", "invalid_client", "invalid_scope"):
         return ManagedIdentityUnavailable(
             f"{who} is not available on this host ({where}): enable it, or assign it to this resource. "
-            f"The endpoint said: {said or error}", code="identity_not_found")
-    return ManagedIdentityUnavailable(f"{who} could not get a token from {where}: {said or error or 'no details'}",
-                                      code="identity_error")
+            f"The endpoint said: {said or error}",
+            code="identity_not_found",
+        )
+    return ManagedIdentityUnavailable(
+        f"{who} could not get a token from {where}: {said or error or 'no details'}", code="identity_error"
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -17,8 +18,10 @@ from .credential import ConfidentialClientCredential
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 """A service account token is a few KB; anything larger is not one."""
 EXPIRY_MARGIN_SECONDS = 30
-_FIX = ("On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
-        "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE.")
+_FIX = (
+    "On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
+    "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE."
+)
 
 
 @attrs.frozen
@@ -32,8 +35,13 @@ class WorkloadIdentityCredentials:
     method: str = attrs.field(default="workload-identity", init=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "tenantId": self.tenant_id, "clientId": self.client_id,
-                "tokenFilePath": self.token_file_path, "cloud": self.cloud}
+        return {
+            "method": self.method,
+            "tenantId": self.tenant_id,
+            "clientId": self.client_id,
+            "tokenFilePath": self.token_file_path,
+            "cloud": self.cloud,
+        }
 
 
 def read_assertion(path: str, *, now: float | None = None) -> str:
@@ -42,7 +50,9 @@ def read_assertion(path: str, *, now: float | None = None) -> str:
     from ..formats import jwt_claims
 
     def fail(what: str, code: str) -> InvalidFederatedToken:
-        return InvalidFederatedToken(f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath")
+        return InvalidFederatedToken(
+            f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath"
+        )
 
     try:
         with open(path, "rb") as f:
@@ -89,8 +99,10 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
 
     def __repr__(self) -> str:
         c = self._credentials
-        return (f"WorkloadIdentityTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
-                f"token_file_path={c.token_file_path!r}, cloud={c.cloud!r})")
+        return (
+            f"WorkloadIdentityTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
+            f"token_file_path={c.token_file_path!r}, cloud={c.cloud!r})"
+        )
 
     def _assertion(self) -> str:
         return read_assertion(self._credentials.token_file_path, now=self._clock())
@@ -102,7 +114,9 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
         c = self._credentials
         fingerprint = hashlib.sha256(f"federated:{c.token_file_path}".encode()).hexdigest()
         # MSAL calls the callable for each token request: the assertion is read then, never kept
-        return msal_apps.get_app_for(authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint)
+        return msal_apps.get_app_for(
+            authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint
+        )
 
     def _token_key(self, authority: str) -> Any:
         from ..stores.token_cache import TokenKey

@@ -89,18 +89,9 @@ class AccessKeyMethod(DeclaredAuthMethod):
         )
 
     def _check(self, credentials: Any) -> None:
-        from ..errors import FieldError, InvalidInput
+        from ..auth.access_key import AccessKeyCredentials
 
-        if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "credentials",
-                        "access-key needs AccessKeyCredentials "
-                        f"(from parse() or load()), not {type(credentials).__name__}",
-                    )
-                ]
-            )
+        self.checked(credentials, AccessKeyCredentials)
 
     def principal(self, credentials: Any) -> str:
         return f"the access key {getattr(credentials, 'id', '?')}"

@@ -7,7 +7,8 @@ Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..records import Credentials, RotateCallback
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a sche
     from ..fields import CrossRule, Field, OneOf
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
+
+C = TypeVar("C")
 
 
 class DeclaredAuthMethod:
@@ -38,7 +41,8 @@ class DeclaredAuthMethod:
     input_fields: tuple[Field, ...] = ()
     stored_fields: tuple[Field, ...] | None = None
     input_choices: tuple[OneOf, ...] = ()
-    """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in the schema and the parser."""
+    """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in the
+    schema and the parser."""
     input_rules: tuple[CrossRule, ...] = ()
     """Checks over several fields that no schema keyword expresses (run by ``parse``)."""
     stored_choices: tuple[OneOf, ...] | None = None
@@ -123,6 +127,21 @@ class DeclaredAuthMethod:
                 cross_rules=self._stored_rules(),
             )
         )
+
+    def checked(self, credentials: object, kind: type[C]) -> C:
+        """``credentials`` when it is a ``kind`` record, else ``InvalidInput`` saying what is needed."""
+        if not isinstance(credentials, kind):
+            from ..errors import FieldError, InvalidInput
+
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        f"{self.slug} needs {kind.__name__} (from parse() or load()), not {type(credentials).__name__}",
+                    )
+                ]
+            )
+        return credentials
 
     # --- to provide ---------------------------------------------------------------------------
 

@@ -69,24 +69,13 @@ class CertificateMethod(DeclaredAuthMethod):
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any
     ) -> TokenCredential:
-        from ..auth.certificate import CertificateTokenCredential
-        from ..errors import FieldError, InvalidInput
+        from ..auth.certificate import CertificateCredentials, CertificateTokenCredential
 
-        if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "credentials",
-                        "certificate needs CertificateCredentials "
-                        f"(from parse() or load()), not {type(credentials).__name__}",
-                    )
-                ]
-            )
-        return CertificateTokenCredential(credentials)  # type: ignore[arg-type]
+        return CertificateTokenCredential(self.checked(credentials, CertificateCredentials))
 
     def principal(self, credentials: Any) -> str:
         try:
             thumbprint = f" (certificate {credentials.thumbprint})"
-        except Exception:  # noqa: BLE001 - unreadable material is reported by the input check
+        except Exception:  # unreadable material is reported by the input check
             thumbprint = ""
         return f"the service principal of app {getattr(credentials, 'client_id', '?')}{thumbprint}"

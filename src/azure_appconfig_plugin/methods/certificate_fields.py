@@ -36,7 +36,9 @@ CERTIFICATE = Field(
 PKCS12 = Field(
     "pkcs12",
     title="PKCS#12 file (base64)",
-    description="Instead of privateKey and certificate: the base64 of a .pfx/.p12 file holding the key and certificate.",
+    description=(
+        "Instead of privateKey and certificate: the base64 of a .pfx/.p12 file holding the key and certificate."
+    ),
     secret=True,
     min_length=1,
     max_length=4 * PEM_MAX_LENGTH,

@@ -56,20 +56,13 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, timeout: Any = None, **_: Any
     ) -> TokenCredential:
         """``timeout``: ``(connect, read)`` seconds for the identity endpoint (default 2 s / 15 s)."""
-        from ..auth.managed_identity import ManagedIdentityTokenCredential
-        from ..errors import FieldError, InvalidInput
+        from ..auth.managed_identity import ManagedIdentityCredentials, ManagedIdentityTokenCredential
 
-        if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "credentials",
-                        "managed-identity needs ManagedIdentityCredentials "
-                        f"(from parse() or load()), not {type(credentials).__name__}",
-                    )
-                ]
-            )
-        return ManagedIdentityTokenCredential(credentials, **({"timeout": tuple(timeout)} if timeout else {}))  # type: ignore[arg-type]
+        checked = self.checked(credentials, ManagedIdentityCredentials)
+        if not timeout:
+            return ManagedIdentityTokenCredential(checked)
+        connect, read = timeout
+        return ManagedIdentityTokenCredential(checked, timeout=(float(connect), float(read)))
 
     def principal(self, credentials: Any) -> str:
         describe = getattr(credentials, "describe", None)

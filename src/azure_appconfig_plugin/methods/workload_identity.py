@@ -66,20 +66,9 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any
     ) -> TokenCredential:
-        from ..auth.workload_identity import WorkloadIdentityTokenCredential
-        from ..errors import FieldError, InvalidInput
+        from ..auth.workload_identity import WorkloadIdentityCredentials, WorkloadIdentityTokenCredential
 
-        if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "credentials",
-                        "workload-identity needs WorkloadIdentityCredentials "
-                        f"(from parse() or load()), not {type(credentials).__name__}",
-                    )
-                ]
-            )
-        return WorkloadIdentityTokenCredential(credentials)  # type: ignore[arg-type]
+        return WorkloadIdentityTokenCredential(self.checked(credentials, WorkloadIdentityCredentials))
 
     def principal(self, credentials: Any) -> str:
         return f"the identity of app {getattr(credentials, 'client_id', '?')} (workload identity federation)"

@@ -4,7 +4,8 @@ once). Imported when a schema or parser is first needed, not at registration."""
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..fields import CrossRule, Field
 from .common import CLIENT_ID, CLOUD, TENANT
