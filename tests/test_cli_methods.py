@@ -237,7 +237,8 @@ def test_a_tenant_is_refused_where_it_means_nothing(method: str, capsys: pytest.
 
 
 def test_doctor_names_the_methods_that_need_the_instance_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.connection import build_connection_type, settings_needs
+    from azure_appconfig_plugin.connection import build_connection_type
+    from azure_appconfig_plugin.methods.settings_needs import settings_needs
 
     ctype = build_connection_type()
     need, free = settings_needs(ctype)
@@ -252,7 +253,8 @@ def test_doctor_names_the_methods_that_need_the_instance_settings(monkeypatch: p
 
 
 def test_the_doctor_sentence_follows_the_settings_data() -> None:
-    from azure_appconfig_plugin.connection import build_connection_type, settings_needs_text
+    from azure_appconfig_plugin.connection import build_connection_type
+    from azure_appconfig_plugin.methods.settings_needs import settings_needs_text
     from azure_appconfig_plugin.records import ConnectionType, InstanceSetting
 
     ctype = build_connection_type()

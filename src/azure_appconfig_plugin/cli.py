@@ -86,11 +86,12 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print_json(report.to_dict(), out)
     else:
-        from .connection import settings_needs, settings_needs_text
+        from .methods.settings_needs import settings_needs, settings_needs_text
 
         ctype = _doctor_type(args)
         need = settings_needs(ctype)[0]
-        out.write(f"Azure App Configuration connection: instance setup ({', '.join(need) or 'no'} method{'' if len(need) == 1 else 's'})\n\n")
+        methods = f"{', '.join(need) or 'no'} method{'' if len(need) == 1 else 's'}"
+        out.write(f"Azure App Configuration connection: instance setup ({methods})\n\n")
         for c in report.checks:
             out.write(f"  [{c.status:^7}] {c.name}: {c.detail}\n")
         out.write(f"\n{'READY' if report.ready else 'NOT READY'}. Next steps:\n")
