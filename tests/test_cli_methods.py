@@ -267,3 +267,45 @@ def test_the_doctor_sentence_follows_the_settings_data() -> None:
     assert "client-secret, workload-identity, managed-identity and access-key need none of them." in text
     none = ConnectionType(ctype.slug, ctype.name, methods=ctype.methods, settings=())
     assert settings_needs_text(none) == "No Azure App Configuration auth method needs these settings."
+
+
+# --- import-light registration: the declarations load when first needed ---------------------------
+
+
+def test_registration_compiles_no_field_declarations() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys, pluggy
+        from importlib.metadata import entry_points
+        spec = pluggy.HookspecMarker("app_connections")
+        class Spec:
+            @spec
+            def register_connection_types(self, register): pass
+        pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(Spec)
+        for ep in entry_points(group="app_connections"):
+            pm.register(ep.load(), name=ep.name)
+        found = []
+        pm.hook.register_connection_types(register=found.append)
+        def declarations():
+            return sorted(m for m in sys.modules if m == "azure_appconfig_plugin.fields"
+                          or m.endswith("_fields") or m == "azure_appconfig_plugin.methods.common")
+        print(",".join(declarations()))
+        for method in found[0].methods.values():
+            method.input_schema()
+        print(",".join(declarations()))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    at_registration, after_schemas = result.stdout.splitlines()
+    assert at_registration == ""
+    for name in (
+        "fields",
+        "methods.common",
+        "methods.certificate_fields",
+        "methods.workload_identity_fields",
+        "methods.managed_identity_fields",
+        "methods.access_key_fields",
+    ):
+        assert f"azure_appconfig_plugin.{name}" in after_schemas.split(",")
