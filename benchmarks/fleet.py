@@ -57,7 +57,9 @@ def worker(calls: int, pause: float) -> None:
     if cold:
         from azure_appconfig_plugin.stores import shared
 
-        memo = shared.configured().token_cache._memo  # emptied before each call: every call reads Redis
+        stores = shared.configured()
+        assert stores is not None, "the fleet runs with ..._REDIS_URL set"
+        memo = stores.token_cache._memo  # emptied before each call: every call reads Redis
     timings = []
     with make_vcr(ROOT / "tests" / "cassettes").use_cassette(
         "client_secret_token.yaml", allow_playback_repeats=True

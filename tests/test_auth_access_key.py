@@ -24,7 +24,7 @@ OPTIONS = {"env": {}, "client_options": {"retry_backoff_factor": 0}}
 
 
 def parse(**data: Any) -> AccessKeyCredentials:
-    return CT.parse("access-key", data)  # type: ignore[no-any-return]
+    return CT.parse("access-key", data)  # type: ignore[no-any-return]  # parse() returns the method's record
 
 
 # --- parse / load -------------------------------------------------------------------------------
@@ -38,23 +38,32 @@ def test_connection_string_and_parts_give_the_same_credentials() -> None:
     assert SECRET not in repr(a) and SECRET not in str(a)
 
 
-@pytest.mark.parametrize("segments", [
-    f"Secret={SECRET};Id={KEY_ID};Endpoint={fakes.FAKE_STORE_ENDPOINT}",
-    f"Endpoint={fakes.FAKE_STORE_ENDPOINT}; Id={KEY_ID}; Secret={SECRET}",
-])
+@pytest.mark.parametrize(
+    "segments",
+    [
+        f"Secret={SECRET};Id={KEY_ID};Endpoint={fakes.FAKE_STORE_ENDPOINT}",
+        f"Endpoint={fakes.FAKE_STORE_ENDPOINT}; Id={KEY_ID}; Secret={SECRET}",
+    ],
+)
 def test_segments_in_any_order(segments: str) -> None:
     assert parse(connectionString=segments).secret == SECRET
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id={KEY_ID}"}, "connectionString"),
-    ({"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id={KEY_ID};Id={SECRET}"}, "connectionString"),
-    ({"connectionString": f"Endpoint=http://x.azconfig.io;Id={KEY_ID};Secret={SECRET}"}, "connectionString"),
-    ({"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id={KEY_ID};Secret=not base64!"}, "connectionString"),
-    ({"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": KEY_ID}, "secret"),
-    ({"connectionString": CONNECTION_STRING, "secret": SECRET}, "secret"),
-    ({}, "connectionString"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id={KEY_ID}"}, "connectionString"),
+        ({"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id={KEY_ID};Id={SECRET}"}, "connectionString"),
+        ({"connectionString": f"Endpoint=http://x.azconfig.io;Id={KEY_ID};Secret={SECRET}"}, "connectionString"),
+        (
+            {"connectionString": f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id={KEY_ID};Secret=not base64!"},
+            "connectionString",
+        ),
+        ({"endpoint": fakes.FAKE_STORE_ENDPOINT, "id": KEY_ID}, "secret"),
+        ({"connectionString": CONNECTION_STRING, "secret": SECRET}, "secret"),
+        ({}, "connectionString"),
+    ],
+)
 def test_bad_input_names_the_field_and_never_the_secret(data: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as err:
         CT.parse("access-key", data)
@@ -64,10 +73,10 @@ def test_bad_input_names_the_field_and_never_the_secret(data: dict[str, Any], fi
 
 def test_no_token_but_a_client() -> None:
     creds = parse(connectionString=CONNECTION_STRING)
-    with pytest.raises(InvalidInput, match="ConnectionType.client"):
+    with pytest.raises(InvalidInput, match=r"ConnectionType\.client"):
         CT.token_credential(creds)
     client = CT.client(creds)
-    assert client._impl._config.endpoint == fakes.FAKE_STORE_ENDPOINT  # noqa: SLF001 - where the SDK keeps it
+    assert client._impl._config.endpoint == fakes.FAKE_STORE_ENDPOINT  # where the SDK keeps it
 
 
 # --- the endpoint rules hold for the connection string's endpoint ----------------------------------
@@ -117,8 +126,9 @@ def sent_headers(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
     return seen
 
 
-def test_a_read_write_key_validates_with_hmac_signed_requests(azure_vcr, sent_headers: list[dict[str, str]],
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_a_read_write_key_validates_with_hmac_signed_requests(
+    azure_vcr, sent_headers: list[dict[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     with azure_vcr.use_cassette("access_key_store_healthy.yaml") as cassette:
         report = validate_credentials({"connectionString": CONNECTION_STRING}, method="access-key", **OPTIONS)
@@ -126,11 +136,20 @@ def test_a_read_write_key_validates_with_hmac_signed_requests(azure_vcr, sent_he
     checks = {c.name: c for c in report.checks}
     assert checks["token"].status.value == "skipped" and "HMAC-SHA256" in checks["token"].detail
     assert "instance settings" not in checks and cassette.all_played
-    assert all(h["Authorization"].startswith(f"HMAC-SHA256 Credential={KEY_ID}&SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=")
-               for h in sent_headers) and len(sent_headers) == 3
+    assert (
+        all(
+            h["Authorization"].startswith(
+                f"HMAC-SHA256 Credential={KEY_ID}&SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature="
+            )
+            for h in sent_headers
+        )
+        and len(sent_headers) == 3
+    )
     assert all("x-ms-content-sha256" in h and "x-ms-date" in h for h in sent_headers)
     recorded = json.dumps([dict(r.headers) for r in cassette.requests])
-    text = json.dumps(report.to_dict()) + "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("vcr"))
+    text = json.dumps(report.to_dict()) + "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("vcr")
+    )
     for secret in (SECRET, CONNECTION_STRING):
         assert secret not in text and secret not in recorded
 
@@ -156,18 +175,27 @@ def test_a_rejected_key_says_regenerated_or_local_auth_disabled(azure_vcr) -> No
 
 
 def test_client_of_a_token_method_uses_its_token_credential(azure_vcr) -> None:
-    creds = CT.parse("client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                                       "clientSecret": "canary-client-secret"})
-    with azure_vcr.use_cassette("store_healthy.yaml"):
-        with CT.client(creds, fakes.FAKE_STORE_ENDPOINT, retry_backoff_factor=0) as client:
-            items = list(client.list_configuration_settings(key_filter="azure-appconfig-plugin/connection-probe",
-                                                            label_filter="\0", fields=["key"]))
+    creds = CT.parse(
+        "client-secret",
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-client-secret"},
+    )
+    with (
+        azure_vcr.use_cassette("store_healthy.yaml"),
+        CT.client(creds, fakes.FAKE_STORE_ENDPOINT, retry_backoff_factor=0) as client,
+    ):
+        items = list(
+            client.list_configuration_settings(
+                key_filter="azure-appconfig-plugin/connection-probe", label_filter="\0", fields=["key"]
+            )
+        )
     assert items == []
 
 
 def test_client_needs_an_endpoint_for_token_methods() -> None:
-    creds = CT.parse("client-secret", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                                       "clientSecret": "canary-client-secret"})
+    creds = CT.parse(
+        "client-secret",
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-client-secret"},
+    )
     with pytest.raises(InvalidInput) as err:
         CT.client(creds)
     assert err.value.field == "endpoint"
@@ -189,7 +217,7 @@ def test_client_factory_survives_added_methods_and_a_type_without_one_says_so() 
             return None
 
     creds = parse(connectionString=CONNECTION_STRING)
-    assert CT.with_method(Extra()).client(creds) is not None  # type: ignore[arg-type]
+    assert CT.with_method(Extra()).client(creds) is not None  # type: ignore[arg-type]  # a minimal method, on purpose
     bare = ConnectionType(CT.slug, CT.name, CT.methods, CT.settings)
     with pytest.raises(InvalidInput, match="no client_factory"):
         bare.client(creds)
@@ -204,10 +232,15 @@ def test_validation_of_a_type_built_without_a_client_factory_still_reaches_the_s
     assert report.ok, report.to_dict()
 
 
-@pytest.mark.parametrize(("endpoint", "cloud"), [
-    ("https://gov-store.azconfig.azure.us", "usgov"), ("https://cn-store.azconfig.azure.cn", "china"),
-    (fakes.FAKE_STORE_ENDPOINT, "public"), ("https://config.contoso.com", "public"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "cloud"),
+    [
+        ("https://gov-store.azconfig.azure.us", "usgov"),
+        ("https://cn-store.azconfig.azure.cn", "china"),
+        (fakes.FAKE_STORE_ENDPOINT, "public"),
+        ("https://config.contoso.com", "public"),
+    ],
+)
 def test_the_cloud_defaults_to_the_endpoint_s(endpoint: str, cloud: str) -> None:
     creds = parse(connectionString=f"Endpoint={endpoint};Id={KEY_ID};Secret={SECRET}")
     assert creds.cloud == cloud and CT.load(creds.to_dict()) == creds

@@ -15,7 +15,7 @@ import certs
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppNotFound, InvalidClientCertificate, InvalidInput
-from azure_appconfig_plugin.methods import certificate as decl
+from azure_appconfig_plugin.methods import certificate_fields as decl
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
@@ -45,7 +45,7 @@ def field_error(data: dict[str, Any]) -> tuple[str, str]:
 
 def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     def part(p: str) -> dict[str, Any]:
-        return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))  # type: ignore[no-any-return]
+        return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))  # type: ignore[no-any-return]  # a JSON object here
 
     header, claims, _ = token.split(".")
     return part(header), part(claims)
@@ -94,8 +94,10 @@ def test_pkcs12_with_passphrase_parses_and_round_trips() -> None:
 
 
 def test_encrypted_pem_key_with_its_passphrase_parses() -> None:
-    creds = CT.parse("certificate", form(privateKey=certs.key_pem(passphrase=PASSPHRASE), certificate=certs.cert_pem(),
-                                         passphrase=PASSPHRASE))
+    creds = CT.parse(
+        "certificate",
+        form(privateKey=certs.key_pem(passphrase=PASSPHRASE), certificate=certs.cert_pem(), passphrase=PASSPHRASE),
+    )
     assert creds.thumbprint == certs.sha1(certs.cert())
 
 
@@ -103,28 +105,55 @@ def test_traditional_rsa_pem_parses() -> None:
     CT.parse("certificate", form(privateKey=certs.key_pem(traditional=True), certificate=certs.cert_pem()))
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    (form(privateKey=certs.key_pem("other"), certificate=certs.cert_pem()), "certificate", decl.MISMATCH),
-    (form(privateKey=certs.key_pem(passphrase=PASSPHRASE), certificate=certs.cert_pem(), passphrase="wrong"),
-     "passphrase", decl.WRONG_PASSPHRASE),
-    (form(privateKey=certs.key_pem(passphrase=PASSPHRASE), certificate=certs.cert_pem()), "passphrase", decl.NEEDS_PASSPHRASE),
-    (form(privateKey=certs.key_pem(), certificate=certs.cert_pem(), passphrase=PASSPHRASE), "passphrase", decl.UNNEEDED_PASSPHRASE),
-    (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE), passphrase="wrong"), "passphrase", decl.WRONG_PASSPHRASE),
-    (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE)), "passphrase", decl.NEEDS_PASSPHRASE),
-    (form(pkcs12="bm90IGEgcGZ4"), "pkcs12", decl.NOT_PKCS12),
-    (form(privateKey="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", certificate=certs.cert_pem()),
-     "privateKey", decl.NOT_A_KEY),
-    (form(privateKey=certs.key_pem(), certificate="not a certificate"), "certificate", decl.NOT_A_CERT),
-    (form(privateKey=certs.key_pem("ec"), certificate=certs.cert_pem(certs.cert("ec"))), "privateKey", decl.NOT_RSA),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (form(privateKey=certs.key_pem("other"), certificate=certs.cert_pem()), "certificate", decl.MISMATCH),
+        (
+            form(privateKey=certs.key_pem(passphrase=PASSPHRASE), certificate=certs.cert_pem(), passphrase="wrong"),
+            "passphrase",
+            decl.WRONG_PASSPHRASE,
+        ),
+        (
+            form(privateKey=certs.key_pem(passphrase=PASSPHRASE), certificate=certs.cert_pem()),
+            "passphrase",
+            decl.NEEDS_PASSPHRASE,
+        ),
+        (
+            form(privateKey=certs.key_pem(), certificate=certs.cert_pem(), passphrase=PASSPHRASE),
+            "passphrase",
+            decl.UNNEEDED_PASSPHRASE,
+        ),
+        (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE), passphrase="wrong"), "passphrase", decl.WRONG_PASSPHRASE),
+        (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE)), "passphrase", decl.NEEDS_PASSPHRASE),
+        (form(pkcs12="bm90IGEgcGZ4"), "pkcs12", decl.NOT_PKCS12),
+        (
+            form(
+                privateKey="-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n",
+                certificate=certs.cert_pem(),
+            ),
+            "privateKey",
+            decl.NOT_A_KEY,
+        ),
+        (form(privateKey=certs.key_pem(), certificate="not a certificate"), "certificate", decl.NOT_A_CERT),
+        (
+            form(privateKey=certs.key_pem("ec"), certificate=certs.cert_pem(certs.cert("ec"))),
+            "privateKey",
+            decl.NOT_RSA,
+        ),
+    ],
+)
 def test_bad_material_is_invalid_input_naming_the_field(data: dict[str, Any], field: str, message: str) -> None:
     assert field_error(data) == (field, message)
 
 
-@pytest.mark.parametrize(("certificate", "words"), [
-    (certs.cert("old", days_before=400, days_after=-1), "has expired"),
-    (certs.cert("future", days_before=-2, days_after=30), "is not valid yet"),
-])
+@pytest.mark.parametrize(
+    ("certificate", "words"),
+    [
+        (certs.cert("old", days_before=400, days_after=-1), "has expired"),
+        (certs.cert("future", days_before=-2, days_after=30), "is not valid yet"),
+    ],
+)
 def test_a_certificate_outside_its_validity_period_is_refused_at_parse(certificate: Any, words: str) -> None:
     name = "old" if "expired" in words else "future"
     field, message = field_error(form(privateKey=certs.key_pem(name), certificate=certs.cert_pem(certificate)))
@@ -142,12 +171,15 @@ def test_stored_expired_certificate_loads_but_gets_no_token_and_sends_nothing() 
     assert err.value.field == "certificate" and "expired" in str(err.value)
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    (form(), "privateKey"),
-    (form(privateKey=certs.key_pem()), "certificate"),
-    (form(certificate=certs.cert_pem()), "privateKey"),
-    (form(privateKey=certs.key_pem(), certificate=certs.cert_pem(), pkcs12=certs.pkcs12_b64()), "pkcs12"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (form(), "privateKey"),
+        (form(privateKey=certs.key_pem()), "certificate"),
+        (form(certificate=certs.cert_pem()), "privateKey"),
+        (form(privateKey=certs.key_pem(), certificate=certs.cert_pem(), pkcs12=certs.pkcs12_b64()), "pkcs12"),
+    ],
+)
 def test_key_and_certificate_or_pkcs12(data: dict[str, Any], field: str) -> None:
     assert field_error(data)[0] == field
 
@@ -185,8 +217,10 @@ def test_token_with_a_certificate_signed_assertion(azure_vcr, sent: list[dict[st
 
 def test_send_certificate_chain_puts_the_chain_in_x5c(azure_vcr, sent: list[dict[str, Any]]) -> None:
     leaf = certs.cert("leaf", issuer="ca")
-    creds = CT.parse("certificate", form(pkcs12=certs.pkcs12_b64("leaf", certificate=leaf, extra=(certs.cert("ca"),)),
-                                         sendCertificateChain=True))
+    creds = CT.parse(
+        "certificate",
+        form(pkcs12=certs.pkcs12_b64("leaf", certificate=leaf, extra=(certs.cert("ca"),)), sendCertificateChain=True),
+    )
     with azure_vcr.use_cassette("certificate_token.yaml"):
         CT.token_credential(creds).get_token(SCOPE)
     header, _, _ = sent_assertion(sent)
@@ -194,12 +228,22 @@ def test_send_certificate_chain_puts_the_chain_in_x5c(azure_vcr, sent: list[dict
     assert base64.b64decode(header["x5c"][0]) == leaf.public_bytes(certs.serialization.Encoding.DER)
 
 
-@pytest.mark.parametrize(("cassette", "error", "code", "field", "words"), [
-    ("certificate_not_uploaded.yaml", InvalidClientCertificate, "AADSTS700027", "certificate", "Certificates & secrets"),
-    ("certificate_clock_skew.yaml", InvalidClientCertificate, "AADSTS700024", None, "clock"),
-])
-def test_identity_errors_are_typed_and_say_what_to_fix(azure_vcr, cassette: str, error: type, code: str, field: str | None,
-                                                       words: str) -> None:
+@pytest.mark.parametrize(
+    ("cassette", "error", "code", "field", "words"),
+    [
+        (
+            "certificate_not_uploaded.yaml",
+            InvalidClientCertificate,
+            "AADSTS700027",
+            "certificate",
+            "Certificates & secrets",
+        ),
+        ("certificate_clock_skew.yaml", InvalidClientCertificate, "AADSTS700024", None, "clock"),
+    ],
+)
+def test_identity_errors_are_typed_and_say_what_to_fix(
+    azure_vcr, cassette: str, error: type, code: str, field: str | None, words: str
+) -> None:
     creds = CT.parse("certificate", pem_form())
     with azure_vcr.use_cassette(cassette), pytest.raises(error) as err:
         CT.token_credential(creds).get_token(SCOPE)
@@ -219,20 +263,31 @@ def test_validation_reaches_the_store_and_names_the_certificate(azure_vcr, caplo
     key = certs.key_pem(passphrase=PASSPHRASE)
     data = form(privateKey=key, certificate=certs.cert_pem(), passphrase=PASSPHRASE)
     with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
-        report = validate_credentials(data, method="certificate", endpoint=fakes.FAKE_STORE_ENDPOINT, env={},
-                                      client_options={"retry_backoff_factor": 0})
+        report = validate_credentials(
+            data,
+            method="certificate",
+            endpoint=fakes.FAKE_STORE_ENDPOINT,
+            env={},
+            client_options={"retry_backoff_factor": 0},
+        )
     assert report.ok, report.to_dict()
     checks = {c.name: c for c in report.checks}
     assert certs.sha1(certs.cert()) in checks["KeyValue.Read"].detail
     assert "instance settings" not in checks
-    text = json.dumps(report.to_dict()) + "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("vcr"))
+    text = json.dumps(report.to_dict()) + "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("vcr")
+    )
     for secret in (key, PASSPHRASE, certs.key_pem()):
         assert secret not in text
 
 
 def test_validation_reports_bad_material_as_input_failure() -> None:
-    report = validate_credentials(form(privateKey=certs.key_pem("other"), certificate=certs.cert_pem()),
-                                  method="certificate", endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
+    report = validate_credentials(
+        form(privateKey=certs.key_pem("other"), certificate=certs.cert_pem()),
+        method="certificate",
+        endpoint=fakes.FAKE_STORE_ENDPOINT,
+        env={},
+    )
     first = report.checks[0]
     assert first.name == "input" and first.status.value == "failed" and "certificate" in first.detail
     assert "BEGIN" not in json.dumps(report.to_dict())

@@ -8,8 +8,9 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,9 +25,19 @@ CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"
 HEADER = "canary-identity-header-Vb6"
 MI_CLIENT_ID = "66666666-6666-6666-6666-666666666666"
-RESOURCE_ID = "/subscriptions/77777777-7777-7777-7777-777777777777/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id"
-IDENTITY_ENV = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET",
-                "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST")
+RESOURCE_ID = (
+    "/subscriptions/77777777-7777-7777-7777-777777777777/resourceGroups/rg/providers/"
+    "Microsoft.ManagedIdentity/userAssignedIdentities/app-id"
+)
+IDENTITY_ENV = (
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "IMDS_ENDPOINT",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+)
 
 
 class StandIn:
@@ -34,16 +45,17 @@ class StandIn:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        self.status, self.body, self.hang = 200, {}, False
+        self.status, self.body, self.hang, self.delay = 200, {}, False, 0.0
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:  # the name http.server dispatches GET to
                 url = urlsplit(self.path)
                 stand_in.requests.append((url.path, parse_qs(url.query), dict(self.headers)))
                 if stand_in.hang:
                     time.sleep(3)
                     return
+                time.sleep(stand_in.delay)
                 data = json.dumps(stand_in.body).encode()
                 self.send_response(stand_in.status)
                 self.send_header("Content-Type", "application/json")
@@ -81,16 +93,26 @@ def stand_in() -> Iterator[StandIn]:
 def app_service(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
     monkeypatch.setenv("IDENTITY_ENDPOINT", stand_in.url + "/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", HEADER)
-    stand_in.body = {"access_token": fakes.FAKE_ACCESS_TOKEN, "expires_on": str(int(time.time()) + 3600),
-                     "resource": "https://azconfig.io", "token_type": "Bearer", "client_id": MI_CLIENT_ID}
+    stand_in.body = {
+        "access_token": fakes.FAKE_ACCESS_TOKEN,
+        "expires_on": str(int(time.time()) + 3600),
+        "resource": "https://azconfig.io",
+        "token_type": "Bearer",
+        "client_id": MI_CLIENT_ID,
+    }
     return stand_in
 
 
 @pytest.fixture
 def imds(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", stand_in.url)
-    stand_in.body = {"access_token": fakes.FAKE_ACCESS_TOKEN, "expires_in": "3599", "expires_on": str(int(time.time()) + 3599),
-                     "resource": "https://azconfig.io", "token_type": "Bearer"}
+    stand_in.body = {
+        "access_token": fakes.FAKE_ACCESS_TOKEN,
+        "expires_in": "3599",
+        "expires_on": str(int(time.time()) + 3599),
+        "resource": "https://azconfig.io",
+        "token_type": "Bearer",
+    }
     return stand_in
 
 
@@ -103,22 +125,33 @@ def closed_port() -> int:
 # --- parse / load -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    ({}, ManagedIdentityCredentials()),
-    ({"clientId": f" {MI_CLIENT_ID} "}, ManagedIdentityCredentials(client_id=MI_CLIENT_ID)),
-    ({"resourceId": RESOURCE_ID}, ManagedIdentityCredentials(resource_id=RESOURCE_ID)),
-    ({"objectId": fakes.FAKE_OBJECT_ID, "cloud": "usgov"}, ManagedIdentityCredentials(object_id=fakes.FAKE_OBJECT_ID, cloud="usgov")),
-])
-def test_system_or_one_user_assigned_identity_round_trips(data: dict[str, Any], expected: ManagedIdentityCredentials) -> None:
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({}, ManagedIdentityCredentials()),
+        ({"clientId": f" {MI_CLIENT_ID} "}, ManagedIdentityCredentials(client_id=MI_CLIENT_ID)),
+        ({"resourceId": RESOURCE_ID}, ManagedIdentityCredentials(resource_id=RESOURCE_ID)),
+        (
+            {"objectId": fakes.FAKE_OBJECT_ID, "cloud": "usgov"},
+            ManagedIdentityCredentials(object_id=fakes.FAKE_OBJECT_ID, cloud="usgov"),
+        ),
+    ],
+)
+def test_system_or_one_user_assigned_identity_round_trips(
+    data: dict[str, Any], expected: ManagedIdentityCredentials
+) -> None:
     creds = CT.parse("managed-identity", data)
     assert creds == expected and CT.load(creds.to_dict()) == creds
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"clientId": MI_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, "objectId"),
-    ({"resourceId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/app"}, "resourceId"),
-    ({"clientId": "app-name"}, "clientId"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"clientId": MI_CLIENT_ID, "objectId": fakes.FAKE_OBJECT_ID}, "objectId"),
+        ({"resourceId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/app"}, "resourceId"),
+        ({"clientId": "app-name"}, "clientId"),
+    ],
+)
 def test_at_most_one_well_formed_identity(data: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as err:
         CT.parse("managed-identity", data)
@@ -132,7 +165,9 @@ def test_app_service_system_assigned_token(app_service: StandIn) -> None:
     token = CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
     assert token.token == fakes.FAKE_ACCESS_TOKEN and 3500 < token.expires_on - time.time() <= 3600
     path, query, headers = app_service.requests[0]
-    assert path == "/msi/token" and query["resource"] == ["https://azconfig.io"] and query["api-version"] == ["2019-08-01"]
+    assert (
+        path == "/msi/token" and query["resource"] == ["https://azconfig.io"] and query["api-version"] == ["2019-08-01"]
+    )
     assert headers["X-IDENTITY-HEADER"] == HEADER and "client_id" not in query
 
 
@@ -145,12 +180,23 @@ def test_app_service_user_assigned_by_client_id_and_token_cached(app_service: St
 
 
 def test_app_service_unknown_user_assigned_identity_says_assign_it(app_service: StandIn) -> None:
-    app_service.status, app_service.body = 400, {
-        "statusCode": 400, "message": "No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.",
-        "correlationId": "00000000-0000-0000-0000-000000000009"}
+    app_service.status, app_service.body = (
+        400,
+        {
+            "statusCode": 400,
+            "message": (
+                "No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId."
+            ),
+            "correlationId": "00000000-0000-0000-0000-000000000009",
+        },
+    )
     with pytest.raises(ManagedIdentityUnavailable) as err:
         CT.token_credential(CT.parse("managed-identity", {"resourceId": RESOURCE_ID})).get_token(SCOPE)
-    assert err.value.code == "identity_not_found" and RESOURCE_ID in str(err.value) and "No User Assigned" in str(err.value)
+    assert (
+        err.value.code == "identity_not_found"
+        and RESOURCE_ID in str(err.value)
+        and "No User Assigned" in str(err.value)
+    )
     assert HEADER not in str(err.value)
 
 
@@ -187,6 +233,51 @@ def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: StandIn) -> N
     assert err.value.code == "identity_endpoint_timeout" and "did not answer within 0.5 s" in str(err.value)
 
 
+def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: StandIn) -> None:
+    imds.delay = 0.3
+    barrier = threading.Barrier(16)
+    tokens: list[str] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        cred = CT.token_credential(CT.parse("managed-identity", {}))
+        barrier.wait()
+        try:
+            tokens.append(cred.get_token(SCOPE).token)
+        except BaseException as exc:  # collected and asserted empty below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and tokens == [fakes.FAKE_ACCESS_TOKEN] * 16
+    assert len(imds.requests) == 1
+
+
+def test_the_identity_endpoint_answer_is_size_capped_and_its_host_pinned(imds: StandIn) -> None:
+    from azure_appconfig_plugin import http_policy
+
+    http_policy.configure(max_response_bytes=2048)
+    try:
+        imds.body = {**imds.body, "access_token": "a" * 4096}
+        with pytest.raises(http_policy.ResponseTooLarge):
+            CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
+    finally:
+        http_policy.configure(None)
+    session = managed_identity_session(imds.url + "/metadata/identity/oauth2/token")
+    assert session.trust_env is False  # no proxy ever sees the identity request
+    with pytest.raises(http_policy.ForeignHostRefused):
+        session.get("http://127.0.0.2:1/metadata/identity/oauth2/token")
+
+
+def managed_identity_session(endpoint: str) -> Any:
+    from azure_appconfig_plugin.auth.managed_identity import _http_client
+
+    return _http_client(endpoint, (1.0, 1.0))
+
+
 # --- off Azure -------------------------------------------------------------------------------------------
 
 
@@ -211,8 +302,13 @@ def test_the_default_connect_timeout_is_short() -> None:
 def test_validation_with_an_identity_reaches_the_store(app_service: StandIn, azure_vcr) -> None:
     # The store answers from the cassette; the identity endpoint is the live loopback stand-in.
     with azure_vcr.use_cassette("access_key_store_healthy.yaml", ignore_localhost=True):
-        report = validate_credentials({"clientId": MI_CLIENT_ID}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT,
-                                      env={}, client_options={"retry_backoff_factor": 0})
+        report = validate_credentials(
+            {"clientId": MI_CLIENT_ID},
+            method="managed-identity",
+            endpoint=fakes.FAKE_STORE_ENDPOINT,
+            env={},
+            client_options={"retry_backoff_factor": 0},
+        )
     assert report.ok, report.to_dict()
     checks = {c.name: c for c in report.checks}
     assert MI_CLIENT_ID in checks["KeyValue.Read"].detail and "managed identity" in checks["token"].detail

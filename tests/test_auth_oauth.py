@@ -13,14 +13,18 @@ import pytest
 from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore, PendingFlow
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
-    AccessDenied, AuthorizationCodeInvalid, ConsentRequired, OAuthStateError, ReconnectRequired,
-    RedirectUriMismatch, SettingsError,
+    AccessDenied,
+    AuthorizationCodeInvalid,
+    ConsentRequired,
+    OAuthStateError,
+    ReconnectRequired,
+    RedirectUriMismatch,
+    SettingsError,
 )
 from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.testing.sanitize import Sanitizer
-
 from cassettes_auth import NONCE_HASH, OAUTH_STATE, OAUTH_TOKENS, REDIRECT_URI
 
 CANARY_CODE = "canary-auth-code-0xq"
@@ -58,9 +62,16 @@ def settings() -> InstanceSettings:
     return InstanceSettings.from_env(fakes.fake_instance_env())
 
 
-def start(settings: InstanceSettings, store: InMemoryFlowStore, tenant: str | None = None, clock: Clock | None = None) -> Any:
-    return OAUTH.begin(OAuthInput(tenant), settings=settings, flow_store=store, token_factory=fixed_tokens(),
-                       **({"clock": clock} if clock else {}))
+def start(
+    settings: InstanceSettings, store: InMemoryFlowStore, tenant: str | None = None, clock: Clock | None = None
+) -> Any:
+    return OAUTH.begin(
+        OAuthInput(tenant),
+        settings=settings,
+        flow_store=store,
+        token_factory=fixed_tokens(),
+        **({"clock": clock} if clock else {}),
+    )
 
 
 def test_begin_builds_the_authorization_url(settings: InstanceSettings) -> None:
@@ -68,7 +79,11 @@ def test_begin_builds_the_authorization_url(settings: InstanceSettings) -> None:
     request = OAUTH.begin(settings=settings, flow_store=store)
     url = urlsplit(request.url)
     q = {k: v[0] for k, v in parse_qs(url.query).items()}
-    assert (url.scheme, url.netloc, url.path) == ("https", "login.microsoftonline.com", "/organizations/oauth2/v2.0/authorize")
+    assert (url.scheme, url.netloc, url.path) == (
+        "https",
+        "login.microsoftonline.com",
+        "/organizations/oauth2/v2.0/authorize",
+    )
     assert q["client_id"] == fakes.FAKE_INSTANCE_CLIENT_ID
     assert q["redirect_uri"] == "https://secrets.example.com/organization/app-connections/azure/oauth/callback"
     assert q["response_type"] == "code" and q["response_mode"] == "query"
@@ -78,7 +93,9 @@ def test_begin_builds_the_authorization_url(settings: InstanceSettings) -> None:
     # The secret half stays server-side; the URL carries only its derivatives.
     flow = store.take(request.state)
     assert flow is not None
-    expected_challenge = base64.urlsafe_b64encode(hashlib.sha256(flow.code_verifier.encode()).digest()).rstrip(b"=").decode()
+    expected_challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(flow.code_verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     assert q["code_challenge"] == expected_challenge
     assert q["nonce"] == hashlib.sha256(flow.nonce.encode()).hexdigest()
     assert flow.code_verifier not in request.url and flow.nonce not in request.url
@@ -114,8 +131,12 @@ def test_complete_exchanges_the_code_with_pkce(azure_vcr, settings: InstanceSett
     v = azure_vcr
     v.before_record_request = spy.request
     with v.use_cassette("oauth_complete_organizations.yaml") as cassette:
-        result = OAUTH.complete({"code": CANARY_CODE, "state": request.state, "session_state": "x"},
-                                settings=settings, flow_store=store, clock=clock)
+        result = OAUTH.complete(
+            {"code": CANARY_CODE, "state": request.state, "session_state": "x"},
+            settings=settings,
+            flow_store=store,
+            clock=clock,
+        )
     assert cassette.all_played
     assert isinstance(result, OAuthCredentials)
     assert result.tenant_id == fakes.FAKE_TENANT_ID  # from the token response, not "organizations"
@@ -154,7 +175,9 @@ def test_state_is_single_use(azure_vcr, settings: InstanceSettings) -> None:
 
 
 @pytest.mark.parametrize("params", [{"code": CANARY_CODE}, {"code": CANARY_CODE, "state": "forged-state"}])
-def test_unknown_or_missing_state_is_rejected_without_any_request(settings: InstanceSettings, params: dict[str, str]) -> None:
+def test_unknown_or_missing_state_is_rejected_without_any_request(
+    settings: InstanceSettings, params: dict[str, str]
+) -> None:
     store = InMemoryFlowStore()
     start(settings, store)
     with pytest.raises(OAuthStateError) as err:
@@ -194,9 +217,28 @@ def test_nonce_mismatch_is_rejected(azure_vcr, settings: InstanceSettings) -> No
 @pytest.mark.parametrize(
     ("params", "error", "words"),
     [
-        ({"error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access the app."}, AccessDenied, "declined"),
-        ({"error": "consent_required", "error_description": "AADSTS65001: The user or administrator has not consented to use the application."}, ConsentRequired, "KeyValue.Read, KeyValue.Write, KeyValue.Delete"),
-        ({"error": "invalid_request", "error_codes": "50011", "error_description": "AADSTS50011: The redirect URI does not match."}, RedirectUriMismatch, REDIRECT_URI),
+        (
+            {"error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access the app."},
+            AccessDenied,
+            "declined",
+        ),
+        (
+            {
+                "error": "consent_required",
+                "error_description": "AADSTS65001: The user or administrator has not consented to use the application.",
+            },
+            ConsentRequired,
+            "KeyValue.Read, KeyValue.Write, KeyValue.Delete",
+        ),
+        (
+            {
+                "error": "invalid_request",
+                "error_codes": "50011",
+                "error_description": "AADSTS50011: The redirect URI does not match.",
+            },
+            RedirectUriMismatch,
+            REDIRECT_URI,
+        ),
     ],
 )
 def test_callback_errors_are_typed(settings: InstanceSettings, params: dict[str, str], error: type, words: str) -> None:
@@ -228,7 +270,9 @@ def test_code_exchange_errors(azure_vcr, settings: InstanceSettings, cassette: s
 
 
 def stored(access: str | None = None, expires_on: int | None = None) -> OAuthCredentials:
-    return OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1", access, expires_on)
+    return OAuthCredentials(
+        fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1", access, expires_on
+    )
 
 
 def test_refresh_rotates_and_reaches_the_callback(azure_vcr, settings: InstanceSettings) -> None:
@@ -282,6 +326,8 @@ def test_changed_instance_app_requires_reconnect(settings: InstanceSettings) -> 
         OAUTH.token_credential(other, settings=settings)
 
 
-def test_connection_type_token_credential_dispatches_by_method(settings: InstanceSettings, fake_instance_env: dict[str, str]) -> None:
+def test_connection_type_token_credential_dispatches_by_method(
+    settings: InstanceSettings, fake_instance_env: dict[str, str]
+) -> None:
     ct = build_connection_type()
     assert type(ct.token_credential(stored())).__name__ == "OAuthTokenCredential"

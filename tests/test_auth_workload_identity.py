@@ -25,11 +25,16 @@ CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1767225600"}}}'
 
 def federated_token(marker: str = "1", exp: float | None = None) -> str:
     """A service-account token as AKS projects it (unsigned fake: only its claims matter here)."""
-    return fakes.fake_jwt({
-        "aud": ["api://AzureADTokenExchange"], "iss": "https://oidc.prod-aks.azure.com/00000000-0000-0000-0000-0000000000aa/",
-        "sub": "system:serviceaccount:default:workload-identity-sa", "exp": int(exp or time.time() + 3600),
-        "iat": int(time.time()), "jti": f"canary-federated-{marker}",
-    })
+    return fakes.fake_jwt(
+        {
+            "aud": ["api://AzureADTokenExchange"],
+            "iss": "https://oidc.prod-aks.azure.com/00000000-0000-0000-0000-0000000000aa/",
+            "sub": "system:serviceaccount:default:workload-identity-sa",
+            "exp": int(exp or time.time() + 3600),
+            "iat": int(time.time()),
+            "jti": f"canary-federated-{marker}",
+        }
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +66,10 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def creds(path: Path | str) -> WorkloadIdentityCredentials:
-    return CT.parse("workload-identity", {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                                          "tokenFilePath": str(path)})
+    return CT.parse(
+        "workload-identity",
+        {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": str(path)},
+    )
 
 
 # --- parse / load -------------------------------------------------------------------------------
@@ -70,30 +77,49 @@ def creds(path: Path | str) -> WorkloadIdentityCredentials:
 
 def test_explicit_fields_parse_and_round_trip(token_file: Path) -> None:
     c = creds(token_file)
-    assert c.to_dict() == {"method": "workload-identity", "tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID,
-                           "tokenFilePath": str(token_file), "cloud": "public"}
+    assert c.to_dict() == {
+        "method": "workload-identity",
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "tokenFilePath": str(token_file),
+        "cloud": "public",
+    }
     assert CT.load(c.to_dict()) == c
 
 
-def test_defaults_come_from_the_aks_environment_and_are_stored_resolved(monkeypatch: pytest.MonkeyPatch, token_file: Path) -> None:
+def test_defaults_come_from_the_aks_environment_and_are_stored_resolved(
+    monkeypatch: pytest.MonkeyPatch, token_file: Path
+) -> None:
     monkeypatch.setenv("AZURE_TENANT_ID", fakes.FAKE_TENANT_ID)
     monkeypatch.setenv("AZURE_CLIENT_ID", fakes.FAKE_CLIENT_ID)
     monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token_file))
     c = CT.parse("workload-identity", {})
-    assert (c.tenant_id, c.client_id, c.token_file_path) == (fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, str(token_file))
+    assert (c.tenant_id, c.client_id, c.token_file_path) == (
+        fakes.FAKE_TENANT_ID,
+        fakes.FAKE_CLIENT_ID,
+        str(token_file),
+    )
     for var in ENV_VARS:
         monkeypatch.delenv(var)
     assert CT.load(c.to_dict()) == c  # stored credentials do not depend on the environment
 
 
-@pytest.mark.parametrize(("env", "field", "words"), [
-    ({}, "tenantId", "AZURE_TENANT_ID"),
-    ({"AZURE_TENANT_ID": fakes.FAKE_TENANT_ID}, "clientId", "AZURE_CLIENT_ID"),
-    ({"AZURE_TENANT_ID": fakes.FAKE_TENANT_ID, "AZURE_CLIENT_ID": fakes.FAKE_CLIENT_ID}, "tokenFilePath", "AZURE_FEDERATED_TOKEN_FILE"),
-    ({"AZURE_TENANT_ID": "not a tenant"}, "tenantId", "AZURE_TENANT_ID must be a tenant GUID"),
-])
-def test_a_missing_default_names_the_field_and_its_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], field: str,
-                                                            words: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "field", "words"),
+    [
+        ({}, "tenantId", "AZURE_TENANT_ID"),
+        ({"AZURE_TENANT_ID": fakes.FAKE_TENANT_ID}, "clientId", "AZURE_CLIENT_ID"),
+        (
+            {"AZURE_TENANT_ID": fakes.FAKE_TENANT_ID, "AZURE_CLIENT_ID": fakes.FAKE_CLIENT_ID},
+            "tokenFilePath",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ),
+        ({"AZURE_TENANT_ID": "not a tenant"}, "tenantId", "AZURE_TENANT_ID must be a tenant GUID"),
+    ],
+)
+def test_a_missing_default_names_the_field_and_its_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], field: str, words: str
+) -> None:
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     with pytest.raises(InvalidInput) as err:
@@ -133,7 +159,10 @@ def test_the_file_is_re_read_for_every_token_request(azure_vcr, token_file: Path
         token_file.write_text(federated_token("2"))  # the kubelet rotated it
         second = credential.get_token(SCOPE, claims=CLAIMS)  # a claims challenge needs a new token
     assert (first.token, second.token) == (fakes.FAKE_ACCESS_TOKEN, "fake-access-token-2") and cassette.all_played
-    assert [json.loads(fakes_claims(b["client_assertion"]))["jti"] for b in sent] == ["canary-federated-1", "canary-federated-2"]
+    assert [json.loads(fakes_claims(b["client_assertion"]))["jti"] for b in sent] == [
+        "canary-federated-1",
+        "canary-federated-2",
+    ]
 
 
 def fakes_claims(token: str) -> str:
@@ -143,12 +172,16 @@ def fakes_claims(token: str) -> str:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
 
 
-@pytest.mark.parametrize(("cassette", "code", "field", "words"), [
-    ("workload_identity_no_match.yaml", "AADSTS70021", "clientId", "federated identity credential"),
-    ("workload_identity_expired.yaml", "AADSTS700024", "tokenFilePath", "expired or not yet valid"),
-])
-def test_federation_errors_are_typed_and_say_what_to_fix(azure_vcr, token_file: Path, cassette: str, code: str, field: str,
-                                                         words: str) -> None:
+@pytest.mark.parametrize(
+    ("cassette", "code", "field", "words"),
+    [
+        ("workload_identity_no_match.yaml", "AADSTS70021", "clientId", "federated identity credential"),
+        ("workload_identity_expired.yaml", "AADSTS700024", "tokenFilePath", "expired or not yet valid"),
+    ],
+)
+def test_federation_errors_are_typed_and_say_what_to_fix(
+    azure_vcr, token_file: Path, cassette: str, code: str, field: str, words: str
+) -> None:
     with azure_vcr.use_cassette(cassette), pytest.raises(InvalidFederatedToken) as err:
         CT.token_credential(creds(token_file)).get_token(SCOPE)
     assert err.value.code == code and err.value.field == field and words in str(err.value)
@@ -171,13 +204,16 @@ def _empty(path: Path) -> None:
     path.write_text("")
 
 
-@pytest.mark.parametrize(("make", "code", "words"), [
-    (None, "token_file_missing", "does not exist"),
-    (_expired, "token_file_expired", "expired at"),
-    (_directory, "token_file_unreadable", "is a directory"),
-    (_not_a_jwt, "token_file_invalid", "does not hold a JWT"),
-    (_empty, "token_file_invalid", "is empty"),
-])
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        (None, "token_file_missing", "does not exist"),
+        (_expired, "token_file_expired", "expired at"),
+        (_directory, "token_file_unreadable", "is a directory"),
+        (_not_a_jwt, "token_file_invalid", "does not hold a JWT"),
+        (_empty, "token_file_invalid", "is empty"),
+    ],
+)
 def test_a_bad_token_file_is_a_clear_error_before_any_request(tmp_path: Path, make: Any, code: str, words: str) -> None:
     path = tmp_path / "token"
     if make:
@@ -197,8 +233,9 @@ def test_an_unreadable_token_file_says_permission_denied(token_file: Path) -> No
 
 def test_validation_reaches_the_store(azure_vcr, token_file: Path) -> None:
     with azure_vcr.use_cassette("workload_identity_store_healthy.yaml"):
-        report = validate_credentials(creds(token_file), endpoint=fakes.FAKE_STORE_ENDPOINT, env={},
-                                      client_options={"retry_backoff_factor": 0})
+        report = validate_credentials(
+            creds(token_file), endpoint=fakes.FAKE_STORE_ENDPOINT, env={}, client_options={"retry_backoff_factor": 0}
+        )
     assert report.ok, report.to_dict()
     assert token_file.read_text() not in json.dumps(report.to_dict())
 

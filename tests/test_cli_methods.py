@@ -31,8 +31,17 @@ def run(*argv: str) -> tuple[int, str]:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
-                "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+    for var in (
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "IMDS_ENDPOINT",
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -47,20 +56,31 @@ def test_schema_and_connect_help_list_each_method(slug: str, capsys: pytest.Capt
 # --- certificate ---------------------------------------------------------------------------------
 
 
-def test_validate_certificate_from_one_pem_file_holding_key_and_certificate(azure_vcr, tmp_path: Path,
-                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_certificate_from_one_pem_file_holding_key_and_certificate(
+    azure_vcr, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pem = tmp_path / "app.pem"
     pem.write_text(certs.key_pem() + certs.cert_pem())
     with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
-        code, text = run("validate", "--method", "certificate", *IDS, "--certificate", str(pem),
-                         "--endpoint", fakes.FAKE_STORE_ENDPOINT, "--json")
+        code, text = run(
+            "validate",
+            "--method",
+            "certificate",
+            *IDS,
+            "--certificate",
+            str(pem),
+            "--endpoint",
+            fakes.FAKE_STORE_ENDPOINT,
+            "--json",
+        )
     assert code == 0, text
     assert json.loads(text)["ok"] is True
     assert "PRIVATE KEY" not in text + capsys.readouterr().err
 
 
-def test_validate_certificate_with_a_wrong_passphrase_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_certificate_with_a_wrong_passphrase_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     pfx = tmp_path / "app.pfx"
     pfx.write_bytes(base64.b64decode(certs.pkcs12_b64(passphrase=PASSPHRASE)))
     monkeypatch.setenv("PFX_PASS", "not-the-passphrase")
@@ -69,15 +89,29 @@ def test_validate_certificate_with_a_wrong_passphrase_is_bad_input(tmp_path: Pat
     assert "not-the-passphrase" not in text + capsys.readouterr().err
 
 
-def test_connect_certificate_saves_a_private_file(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_certificate_saves_a_private_file(
+    azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     key, cert, target = tmp_path / "key.pem", tmp_path / "cert.pem", tmp_path / "conn.json"
     key.write_text(certs.key_pem(passphrase=PASSPHRASE))
     cert.write_text(certs.cert_pem())
     monkeypatch.setenv("KEY_PASS", PASSPHRASE)
     with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
-        code, text = run("connect", "certificate", *IDS, "--certificate", str(cert), "--private-key", str(key),
-                         "--passphrase-env", "KEY_PASS", "--endpoint", fakes.FAKE_STORE_ENDPOINT, "--output", str(target))
+        code, text = run(
+            "connect",
+            "certificate",
+            *IDS,
+            "--certificate",
+            str(cert),
+            "--private-key",
+            str(key),
+            "--passphrase-env",
+            "KEY_PASS",
+            "--endpoint",
+            fakes.FAKE_STORE_ENDPOINT,
+            "--output",
+            str(target),
+        )
     assert code == 0, text
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     stored = json.loads(target.read_text())
@@ -93,7 +127,9 @@ def test_an_unreadable_certificate_file_names_the_flag(tmp_path: Path) -> None:
 # --- workload identity ---------------------------------------------------------------------------
 
 
-def test_validate_workload_identity_from_the_aks_environment(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_workload_identity_from_the_aks_environment(
+    azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = tmp_path / "azure-identity-token"
     token.write_text(fakes.fake_jwt({"exp": int(time.time()) + 3600, "sub": "system:serviceaccount:default:sa"}))
     monkeypatch.setenv("AZURE_TENANT_ID", fakes.FAKE_TENANT_ID)
@@ -123,15 +159,24 @@ def test_validate_managed_identity_off_azure_says_so(monkeypatch: pytest.MonkeyP
 
 
 def test_managed_identity_flags_must_name_one_identity() -> None:
-    code, _ = run("validate", "--method", "managed-identity", "--client-id", fakes.FAKE_CLIENT_ID, "--object-id", fakes.FAKE_OBJECT_ID)
+    code, _ = run(
+        "validate",
+        "--method",
+        "managed-identity",
+        "--client-id",
+        fakes.FAKE_CLIENT_ID,
+        "--object-id",
+        fakes.FAKE_OBJECT_ID,
+    )
     assert code == 2
 
 
 # --- access key ------------------------------------------------------------------------------------
 
 
-def test_validate_access_key_from_an_environment_variable(azure_vcr, monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_access_key_from_an_environment_variable(
+    azure_vcr, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("APPCONFIG_CONNECTION_STRING", CONNECTION_STRING)
     with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
         code, text = run("validate", "--method", "access-key", "--connection-string-env", "APPCONFIG_CONNECTION_STRING")
@@ -142,8 +187,17 @@ def test_validate_access_key_from_an_environment_variable(azure_vcr, monkeypatch
 def test_validate_read_only_access_key_fails_write_and_delete(azure_vcr, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APPCONFIG_SECRET", ACCESS_SECRET)
     with azure_vcr.use_cassette("access_key_read_only.yaml"):
-        code, text = run("validate", "--method", "access-key", "--endpoint", fakes.FAKE_STORE_ENDPOINT,
-                         "--access-key-id", "cli-key-id", "--access-key-secret-env", "APPCONFIG_SECRET")
+        code, text = run(
+            "validate",
+            "--method",
+            "access-key",
+            "--endpoint",
+            fakes.FAKE_STORE_ENDPOINT,
+            "--access-key-id",
+            "cli-key-id",
+            "--access-key-secret-env",
+            "APPCONFIG_SECRET",
+        )
     assert code == 1 and "read-only key" in text and ACCESS_SECRET not in text
 
 
@@ -152,15 +206,21 @@ def test_validate_access_key_needs_the_connection_string() -> None:
     assert code == 2
 
 
-def test_connect_access_key_from_stdin(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_connect_access_key_from_stdin(
+    azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(CONNECTION_STRING + "\n"))
     target = tmp_path / "conn.json"
     with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
         code, text = run("connect", "access-key", "--connection-string-stdin", "--output", str(target))
     assert code == 0, text
-    assert json.loads(target.read_text()) == {"method": "access-key", "endpoint": fakes.FAKE_STORE_ENDPOINT,
-                                              "id": "cli-key-id", "secret": ACCESS_SECRET, "cloud": "public"}
+    assert json.loads(target.read_text()) == {
+        "method": "access-key",
+        "endpoint": fakes.FAKE_STORE_ENDPOINT,
+        "id": "cli-key-id",
+        "secret": ACCESS_SECRET,
+        "cloud": "public",
+    }
     assert ACCESS_SECRET not in text + capsys.readouterr().err
     with azure_vcr.use_cassette("access_key_store_healthy.yaml"):
         code, text = run("validate", "--credentials", str(target), "--method", "access-key")
@@ -171,3 +231,81 @@ def test_connect_access_key_from_stdin(azure_vcr, tmp_path: Path, monkeypatch: p
 def test_a_tenant_is_refused_where_it_means_nothing(method: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run("validate", "--method", method, "--tenant-id", fakes.FAKE_TENANT_ID)
     assert code == 2 and "--tenant-id: is not used by" in capsys.readouterr().err
+
+
+# --- doctor: which methods need the instance settings (derived from each setting's required_by) ----
+
+
+def test_doctor_names_the_methods_that_need_the_instance_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin.connection import build_connection_type
+    from azure_appconfig_plugin.methods.settings_needs import settings_needs
+
+    ctype = build_connection_type()
+    need, free = settings_needs(ctype)
+    assert need == ["oauth"] and set(free) == set(ctype.methods) - {"oauth"}
+    for key in fakes.fake_instance_env():
+        monkeypatch.delenv(key, raising=False)
+    _, text = run("doctor")
+    assert "instance setup (oauth method)" in text
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("Only the oauth method needs these settings;")
+    assert all(slug in last for slug in free) and last.endswith("need none of them.")
+
+
+def test_the_doctor_sentence_follows_the_settings_data() -> None:
+    from azure_appconfig_plugin.connection import build_connection_type
+    from azure_appconfig_plugin.methods.settings_needs import settings_needs_text
+    from azure_appconfig_plugin.records import ConnectionType, InstanceSetting
+
+    ctype = build_connection_type()
+    extra = InstanceSetting(
+        "EXAMPLE_CERT_STORE", "Certificate store", "where certificates live", required_by=("certificate",)
+    )
+    changed = ConnectionType(ctype.slug, ctype.name, methods=ctype.methods, settings=(*ctype.settings, extra))
+    text = settings_needs_text(changed)
+    assert text.startswith("Only the oauth and certificate methods need these settings; ")
+    assert "client-secret, workload-identity, managed-identity and access-key need none of them." in text
+    none = ConnectionType(ctype.slug, ctype.name, methods=ctype.methods, settings=())
+    assert settings_needs_text(none) == "No Azure App Configuration auth method needs these settings."
+
+
+# --- import-light registration: the declarations load when first needed ---------------------------
+
+
+def test_registration_compiles_no_field_declarations() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys, pluggy
+        from importlib.metadata import entry_points
+        spec = pluggy.HookspecMarker("app_connections")
+        class Spec:
+            @spec
+            def register_connection_types(self, register): pass
+        pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(Spec)
+        for ep in entry_points(group="app_connections"):
+            pm.register(ep.load(), name=ep.name)
+        found = []
+        pm.hook.register_connection_types(register=found.append)
+        def declarations():
+            return sorted(m for m in sys.modules if m == "azure_appconfig_plugin.fields"
+                          or m.endswith("_fields") or m == "azure_appconfig_plugin.methods.common")
+        print(",".join(declarations()))
+        for method in found[0].methods.values():
+            method.input_schema()
+        print(",".join(declarations()))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    at_registration, after_schemas = result.stdout.splitlines()
+    assert at_registration == ""
+    for name in (
+        "fields",
+        "methods.common",
+        "methods.certificate_fields",
+        "methods.workload_identity_fields",
+        "methods.managed_identity_fields",
+        "methods.access_key_fields",
+    ):
+        assert f"azure_appconfig_plugin.{name}" in after_schemas.split(",")

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from azure_appconfig_plugin.auth.aad_errors import IDENTITY_ERRORS, error_from_result, identity_errors_markdown, remedy_for
+from azure_appconfig_plugin.auth.aad_errors import (
+    IDENTITY_ERRORS,
+    error_from_result,
+    identity_errors_markdown,
+    remedy_for,
+)
 from azure_appconfig_plugin.errors import InvalidClientCertificate, InvalidFederatedToken
 
 ROWS = [
@@ -23,8 +28,12 @@ ROWS = [
 
 @pytest.mark.parametrize(("stage", "code", "error", "field", "words"), ROWS)
 def test_method_rows(stage: str, code: int, error: type, field: str | None, words: str) -> None:
-    result = {"error": "invalid_client", "error_codes": [code], "error_description": f"AADSTS{code}: text\r\nTrace ID: x",
-              "correlation_id": "00000000-0000-0000-0000-000000000001"}
+    result = {
+        "error": "invalid_client",
+        "error_codes": [code],
+        "error_description": f"AADSTS{code}: text\r\nTrace ID: x",
+        "correlation_id": "00000000-0000-0000-0000-000000000001",
+    }
     exc = error_from_result(result, stage=stage, tenant="t", client_id="22222222-2222-2222-2222-222222222222")
     assert type(exc) is error and exc.field == field and exc.code == f"AADSTS{code}" and words in str(exc)
     assert "Azure said: AADSTS" in str(exc)
@@ -33,7 +42,9 @@ def test_method_rows(stage: str, code: int, error: type, field: str | None, word
 
 
 def test_every_method_row_is_tested() -> None:
-    method_rows = {(r.stages[0], r.code) for r in IDENTITY_ERRORS if r.stages and r.stages[0] in ("certificate", "federated")}
+    method_rows = {
+        (r.stages[0], r.code) for r in IDENTITY_ERRORS if r.stages and r.stages[0] in ("certificate", "federated")
+    }
     assert method_rows == {(stage, code) for stage, code, *_ in ROWS}
 
 

@@ -9,8 +9,9 @@ import io
 import re
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -31,8 +32,11 @@ MI_CLIENT_ID = "66666666-6666-6666-6666-666666666666"
 ACCESS_SECRET = base64.b64encode(b"canary-readme-access-key").decode()
 CONNECTION_STRING = f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=readme-id;Secret={ACCESS_SECRET}"
 PLACEHOLDERS = {
-    "<tenant>": fakes.FAKE_TENANT_ID, "<client>": fakes.FAKE_CLIENT_ID, "<identity client ID>": MI_CLIENT_ID,
-    "https://mystore.azconfig.io": fakes.FAKE_STORE_ENDPOINT, "'<connection string>'": f"'{CONNECTION_STRING}'",
+    "<tenant>": fakes.FAKE_TENANT_ID,
+    "<client>": fakes.FAKE_CLIENT_ID,
+    "<identity client ID>": MI_CLIENT_ID,
+    "https://mystore.azconfig.io": fakes.FAKE_STORE_ENDPOINT,
+    "'<connection string>'": f"'{CONNECTION_STRING}'",
 }
 
 
@@ -75,8 +79,11 @@ def _certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
 def _workload_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     token = tmp_path / "azure-identity-token"
     token.write_text(fakes.fake_jwt({"exp": int(time.time()) + 3600}))
-    for name, value in (("AZURE_TENANT_ID", fakes.FAKE_TENANT_ID), ("AZURE_CLIENT_ID", fakes.FAKE_CLIENT_ID),
-                        ("AZURE_FEDERATED_TOKEN_FILE", str(token))):
+    for name, value in (
+        ("AZURE_TENANT_ID", fakes.FAKE_TENANT_ID),
+        ("AZURE_CLIENT_ID", fakes.FAKE_CLIENT_ID),
+        ("AZURE_FEDERATED_TOKEN_FILE", str(token)),
+    ):
         monkeypatch.setenv(name, value)
     return {"path": "workload_identity_store_healthy.yaml"}
 
@@ -87,8 +94,12 @@ def _managed_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
     stand_in = StandIn()  # an App Service identity endpoint on loopback
     monkeypatch.setenv("IDENTITY_ENDPOINT", stand_in.url + "/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "canary-readme-header")
-    stand_in.body = {"access_token": fakes.FAKE_ACCESS_TOKEN, "expires_on": str(int(time.time()) + 3600),
-                     "resource": "https://azconfig.io", "token_type": "Bearer"}
+    stand_in.body = {
+        "access_token": fakes.FAKE_ACCESS_TOKEN,
+        "expires_on": str(int(time.time()) + 3600),
+        "resource": "https://azconfig.io",
+        "token_type": "Bearer",
+    }
     return {"path": "access_key_store_healthy.yaml", "ignore_localhost": True, "close": stand_in.close}
 
 
@@ -97,15 +108,26 @@ def _access_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
 
 
 SETUP: dict[str, Callable[[Path, pytest.MonkeyPatch], dict[str, Any]]] = {
-    "certificate": _certificate, "workload-identity": _workload_identity,
-    "managed-identity": _managed_identity, "access-key": _access_key,
+    "certificate": _certificate,
+    "workload-identity": _workload_identity,
+    "managed-identity": _managed_identity,
+    "access-key": _access_key,
 }
 
 
 @pytest.mark.parametrize("slug", list(SECTIONS))
 def test_the_validate_block_runs(slug: str, azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
-                "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+    for var in (
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "IMDS_ENDPOINT",
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     setup = SETUP[slug](tmp_path, monkeypatch)

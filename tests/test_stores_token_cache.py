@@ -12,7 +12,7 @@ from azure.core.credentials import AccessTokenInfo
 from azure_appconfig_plugin.auth import msal_apps
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from azure_appconfig_plugin.errors import InvalidClientSecret
+from azure_appconfig_plugin.errors import AppConnectionError, InvalidClientSecret
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
@@ -87,6 +87,72 @@ def test_identity_errors_reach_the_caller_unchanged(azure_vcr, redis_env: dict[s
     with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"), pytest.raises(InvalidClientSecret):
         CTYPE.token_credential(creds()).get_token(SCOPE)
     assert redis_client.dbsize() == 0  # nothing cached, lock released
+
+
+def test_a_certificate_token_is_served_to_another_process_from_redis(
+    azure_vcr, redis_env: dict[str, str], redis_client: Any
+) -> None:
+    import certs
+
+    form = {
+        "tenantId": fakes.FAKE_TENANT_ID,
+        "clientId": fakes.FAKE_CLIENT_ID,
+        "privateKey": certs.key_pem(),
+        "certificate": certs.cert_pem(),
+    }
+    with azure_vcr.use_cassette("certificate_token.yaml", allow_playback_repeats=True) as cassette:
+        first = CTYPE.token_credential(CTYPE.parse("certificate", form)).get_token_info(SCOPE)
+        msal_apps.reset()  # as if another replica: no MSAL app, no MSAL cache
+        again = CTYPE.token_credential(CTYPE.parse("certificate", form)).get_token_info(SCOPE)
+        assert token_posts(cassette) == 1  # the second credential asked Redis, not the identity platform
+    assert first.token == again.token == fakes.FAKE_ACCESS_TOKEN and again.expires_on == first.expires_on
+    keys = redis_client.keys("*")
+    assert len(keys) == 1 and keys[0].startswith(b"azure-appconfig-plugin:token:")
+    value = redis_client.get(keys[0])
+    for text in (fakes.FAKE_ACCESS_TOKEN, "PRIVATE KEY", certs.sha1(certs.cert())):
+        assert text.encode() not in value and text.encode() not in keys[0]
+
+
+def test_another_certificate_never_gets_the_shared_token(azure_vcr, redis_env: dict[str, str]) -> None:
+    import certs
+
+    base = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+    with azure_vcr.use_cassette("certificate_token.yaml", allow_playback_repeats=True) as cassette:
+        for name in ("leaf", "other"):
+            form = {**base, "privateKey": certs.key_pem(name), "certificate": certs.cert_pem(certs.cert(name))}
+            CTYPE.token_credential(CTYPE.parse("certificate", form)).get_token(SCOPE)
+    assert token_posts(cassette) == 2
+
+
+def test_a_workload_identity_token_is_shared_and_the_assertion_never_stored(
+    azure_vcr, redis_env: dict[str, str], redis_client: Any, tmp_path: Any
+) -> None:
+    from test_auth_workload_identity import federated_token
+
+    files = []
+    for pod in ("1", "2"):  # two pods of one workload: each has its own projected token file
+        path = tmp_path / f"pod-{pod}"
+        path.write_text(federated_token(pod))
+        files.append(path)
+    data = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+    with azure_vcr.use_cassette("workload_identity_token.yaml", allow_playback_repeats=True) as cassette:
+        first = CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(files[0])}))
+        token = first.get_token(SCOPE)
+        msal_apps.reset()
+        second = CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(files[1])}))
+        assert second.get_token(SCOPE).token == token.token == fakes.FAKE_ACCESS_TOKEN
+        assert token_posts(cassette) == 1
+    keys = redis_client.keys("*")
+    assert len(keys) == 1
+    stored = redis_client.get(keys[0])
+    for path in files:
+        assertion = path.read_text()
+        for part in (p for p in assertion.split(".") if len(p) > 8):
+            assert part.encode() not in stored and part.encode() not in keys[0]
+    files[1].unlink()  # a pod whose token file is gone gets a clear error, not the shared token
+    with pytest.raises(AppConnectionError) as caught:
+        second.get_token(SCOPE)
+    assert caught.value.code == "token_file_missing"
 
 
 def test_user_tokens_are_not_shared(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:

@@ -91,14 +91,31 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print_json(report.to_dict(), out)
     else:
-        out.write("Azure App Configuration connection: instance setup (oauth method)\n\n")
+        from .methods.settings_needs import settings_needs, settings_needs_text
+
+        ctype = _doctor_type(args)
+        need = settings_needs(ctype)[0]
+        methods = f"{', '.join(need) or 'no'} method{'' if len(need) == 1 else 's'}"
+        out.write(f"Azure App Configuration connection: instance setup ({methods})\n\n")
         for c in report.checks:
             out.write(f"  [{c.status:^7}] {c.name}: {c.detail}\n")
         out.write(f"\n{'READY' if report.ready else 'NOT READY'}. Next steps:\n")
         for i, step in enumerate(report.next_steps(), 1):
             out.write(f"  {i}. {step}\n")
-        out.write("\nThe client-secret method needs none of these settings.\n")
+        out.write(f"\n{settings_needs_text(ctype)}\n")
     return EXIT_OK if report.ready else EXIT_FAILED
+
+
+def _doctor_type(args: argparse.Namespace) -> Any:
+    """The registered connection type (what its methods and settings say), else our own declaration
+    when plugins cannot load (the doctor's ``plugins`` check reports why)."""
+    from .connection import build_connection_type
+    from .errors import AppConnectionError
+
+    try:
+        return loaded_registry(args).get(CONNECTION_TYPE)
+    except AppConnectionError:
+        return build_connection_type()
 
 
 class _Parser(argparse.ArgumentParser):

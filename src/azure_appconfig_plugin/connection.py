@@ -6,7 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from .envvars import INSTANCE_SETTINGS
 from .methods import (
-    AccessKeyMethod, CertificateMethod, ClientSecretMethod, ManagedIdentityMethod, OAuthMethod, WorkloadIdentityMethod,
+    AccessKeyMethod,
+    CertificateMethod,
+    ClientSecretMethod,
+    ManagedIdentityMethod,
+    OAuthMethod,
+    WorkloadIdentityMethod,
 )
 from .methods.names import CONNECTION_TYPE
 from .records import ConnectionType
@@ -36,14 +41,26 @@ def store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any =
     if endpoint is None:
         endpoint = own
     if endpoint is None:
-        raise InvalidInput(errors=[FieldError("endpoint", "is required: the store's endpoint, https://<store>.azconfig.io")])
-    store = endpoint if isinstance(endpoint, StoreEndpoint) else parse_endpoint(
-        endpoint, cloud=getattr(credentials, "cloud", None), env=env)
+        raise InvalidInput(
+            errors=[FieldError("endpoint", "is required: the store's endpoint, https://<store>.azconfig.io")]
+        )
+    store = (
+        endpoint
+        if isinstance(endpoint, StoreEndpoint)
+        else parse_endpoint(endpoint, cloud=getattr(credentials, "cloud", None), env=env)
+    )
     if own is not None:
         mine = parse_endpoint(own, cloud=getattr(credentials, "cloud", None), env=env)
         if mine.url != store.url:
-            raise InvalidInput(errors=[FieldError("endpoint", f"is {store.url}, but the access key belongs to {mine.url}; "
-                                                  "a key signs requests for its own store only")])
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "endpoint",
+                        f"is {store.url}, but the access key belongs to {mine.url}; "
+                        "a key signs requests for its own store only",
+                    )
+                ]
+            )
     return make_client(store, credential, **options)
 
 
@@ -51,8 +68,17 @@ def build_connection_type() -> ConnectionType:
     return ConnectionType(
         slug=SLUG,
         name=NAME,
-        methods={m.slug: m for m in (OAuthMethod(), ClientSecretMethod(), CertificateMethod(), WorkloadIdentityMethod(),
-                                     ManagedIdentityMethod(), AccessKeyMethod())},
+        methods={
+            m.slug: m
+            for m in (
+                OAuthMethod(),
+                ClientSecretMethod(),
+                CertificateMethod(),
+                WorkloadIdentityMethod(),
+                ManagedIdentityMethod(),
+                AccessKeyMethod(),
+            )
+        },
         settings=INSTANCE_SETTINGS,
         checks=_checks,
         client_factory=store_client,

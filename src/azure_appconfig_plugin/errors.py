@@ -8,7 +8,8 @@ secrets, authorization codes or tokens.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -57,7 +58,9 @@ class FieldError:
 class InvalidInput(AppConnectionError):
     """Input that does not parse. ``errors`` lists every bad field, not just the first."""
 
-    def __init__(self, message: str | None = None, *, errors: Iterable[FieldError] = (), field: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, errors: Iterable[FieldError] = (), field: str | None = None
+    ) -> None:
         self.errors: tuple[FieldError, ...] = tuple(errors)
         if message is None:
             message = "invalid input: " + "; ".join(str(e) for e in self.errors)
@@ -134,7 +137,8 @@ class ReconnectRequired(AuthError):
 
 
 class InvalidClientCertificate(AuthError):
-    """AADSTS700027 and kin: the certificate's signature was refused (not uploaded, another key, expired on Azure's side)."""
+    """AADSTS700027 and kin: the certificate's signature was refused (not uploaded, another key,
+    expired on Azure's side)."""
 
 
 class InvalidFederatedToken(AuthError):

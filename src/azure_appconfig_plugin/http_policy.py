@@ -23,8 +23,10 @@ Public API (for the sync engine and new auth methods):
 - ``store.make_client(endpoint, credential, **pipeline_kwargs)`` is the only App Configuration
   client factory; it calls ``client_kwargs(host, port)`` here. Anything else built on azure-core
   should pass ``**client_kwargs(host, port, kind="store")`` to its client.
-- ``msal_apps`` passes ``session(host, kind="token")`` as MSAL's ``http_client``. Any other HTTP a
-  new auth method makes uses ``session(host, port, kind=...)``.
+- ``msal_apps`` passes ``session(host, kind="token")`` as MSAL's ``http_client``, and
+  ``session(host, port, kind="identity")`` to MSAL's managed-identity client (plain http is
+  expected there: see ``session``). Any other HTTP a new auth method makes uses
+  ``session(host, port, kind=...)``.
 - Errors are ``HttpPolicyError`` subclasses (typed ``AppConnectionError``s):
   ``DeadlineExceeded``, ``ResponseTooLarge``, ``ForeignHostRefused``; ``policy_error(exc)`` finds one
   inside an SDK exception.
@@ -39,7 +41,8 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -65,13 +68,28 @@ class Limit:
 
 LIMITS: tuple[Limit, ...] = (
     Limit("validation_seconds", 120, "s", "a whole validation (token stage and every store probe)"),
-    Limit("token_request_seconds", 30, "s", "one request to the Microsoft identity platform (discovery or token), answer included"),
+    Limit(
+        "token_request_seconds",
+        30,
+        "s",
+        "one request to the Microsoft identity platform (discovery or token), answer included",
+    ),
     Limit("store_request_seconds", 60, "s", "one store call, its retries and waits included"),
     Limit("connect_seconds", 10, "s", "opening one connection"),
     Limit("retry_total", 3, "retries", "retries of one store call (429, 5xx, connection errors)"),
-    Limit("retry_after_max_seconds", 60, "s", "the longest server-requested wait honoured; a longer request ends the retries"),
+    Limit(
+        "retry_after_max_seconds",
+        60,
+        "s",
+        "the longest server-requested wait honoured; a longer request ends the retries",
+    ),
     Limit("retry_wait_budget_seconds", 90, "s", "all waits of one store call together"),
-    Limit("max_response_bytes", 16 * 1024 * 1024, "bytes", "one response body after decompression, cut off while streaming"),
+    Limit(
+        "max_response_bytes",
+        16 * 1024 * 1024,
+        "bytes",
+        "one response body after decompression, cut off while streaming",
+    ),
 )
 
 
@@ -201,7 +219,11 @@ def check_token_answer(body: bytes, content_type: str | None, where: str) -> Non
         except (ValueError, OverflowError):
             number = math.nan
         if not (math.isfinite(number) and 0 <= number <= MAX_TOKEN_SECONDS):
-            shown = "null" if value is None else (type(value).__name__ if not isinstance(value, (int, float)) else repr(value)[:40])
+            shown = (
+                "null"
+                if value is None
+                else (type(value).__name__ if not isinstance(value, (int, float)) else repr(value)[:40])
+            )
             raise MalformedAnswer(
                 f"the identity platform at {where} sent a token answer whose {name} is {shown}, "
                 f"not a number of seconds between 0 and {MAX_TOKEN_SECONDS}",
@@ -255,7 +277,7 @@ def bounded_by(limit: str) -> Callable[[F], F]:
             with operation_deadline(float(getattr(limits, limit))):
                 return func(*args, **kwargs)
 
-        return bounded  # type: ignore[return-value]
+        return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
 
     return wrap
 
@@ -381,7 +403,7 @@ def _transport_classes() -> dict[str, Any]:
             watch: _Watch | None = getattr(_local, "watch", None)
             if watch is not None:
                 watch.track(conn)
-            return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+            return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 pool it is mixed into has _make_request
 
     class TrackedHTTPPool(_Tracked, HTTPConnectionPool):
         pass
@@ -402,7 +424,7 @@ def _transport_classes() -> dict[str, Any]:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]  # the same call; requests types timeout more narrowly
             limits = self.fixed_limits or current_limits()
             target = _host_port(request.url)
             if target != self.pinned:
@@ -412,7 +434,9 @@ def _transport_classes() -> dict[str, Any]:
                     f"{self.pinned[0]}:{self.pinned[1]}, so nothing (no token, no secret) was sent there",
                     code="foreign_host",
                 )
-            budget = limits.token_request_seconds if self.kind == "token" else limits.store_request_seconds
+            budget = (
+                limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
+            )
             seconds = remaining(budget)
             if seconds <= 0:
                 raise _deadline(self.kind, request.url, budget)
@@ -422,12 +446,16 @@ def _transport_classes() -> dict[str, Any]:
             elif isinstance(timeout, (int, float)) and timeout:
                 read = min(seconds, float(timeout))
             connect = min(limits.connect_seconds, seconds)
+            if isinstance(timeout, tuple) and timeout[0]:
+                connect = min(connect, float(timeout[0]))
             with _Watch(seconds) as watch:
                 try:
                     response = super().send(request, stream=True, timeout=(connect, read), **kwargs)
                     self._read_capped(response, int(limits.max_response_bytes), watch, seconds)
                     status = response.status_code
-                    if self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
+                    if (self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429))) or (
+                        self.kind == "identity" and 200 <= status < 300
+                    ):
                         host, port = target
                         check_token_answer(response.content, response.headers.get("Content-Type"), f"{host}:{port}")
                 except HttpPolicyError:
@@ -478,11 +506,17 @@ def _transport_classes() -> dict[str, Any]:
         return exc
 
     class PolicySession(requests.Session):
-        def __init__(self, adapter: Any) -> None:
+        def __init__(self, adapter: Any, timeout: tuple[float, float] | None = None) -> None:
             super().__init__()
             self.max_redirects = 5
+            self.default_timeout = timeout
             self.mount("https://", adapter)
             self.mount("http://", adapter)
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:  # same call as requests; adds a default timeout
+            if kwargs.get("timeout") is None and self.default_timeout is not None:
+                kwargs["timeout"] = self.default_timeout
+            return super().request(*args, **kwargs)
 
     _classes.update(adapter=PolicyAdapter, session=PolicySession)
     return _classes
@@ -505,16 +539,35 @@ def _too_large(url: str, cap: int, how: str) -> ResponseTooLarge:
     )
 
 
-def session(host: str, port: int = 443, *, kind: str = "store", limits: Limits | None = None, pool_maxsize: int = 10) -> Any:
+def session(
+    host: str,
+    port: int = 443,
+    *,
+    kind: str = "store",
+    limits: Limits | None = None,
+    pool_maxsize: int = 10,
+    timeout: tuple[float, float] | None = None,
+) -> Any:
     """A ``requests.Session`` bound to the policy and pinned to ``host:port``.
 
-    ``kind`` is ``"token"`` (identity platform: ``token_request_seconds``) or ``"store"``
-    (``store_request_seconds``). ``limits`` fixes the limits; by default they are read per request.
+    ``kind`` is ``"token"`` (identity platform: ``token_request_seconds``), ``"store"``
+    (``store_request_seconds``) or ``"identity"`` (a host's managed-identity endpoint, see below).
+    ``limits`` fixes the limits; by default they are read per request. ``timeout`` is the
+    ``(connect, read)`` used when a caller gives none; the policy's deadline still caps both.
+
+    The ``identity`` allowance: a managed-identity endpoint is plain ``http`` on a host-local
+    address (IMDS at ``169.254.169.254``, or the ``IDENTITY_ENDPOINT``/``MSI_ENDPOINT`` the platform
+    sets). Its session is pinned to that exact host and port, ignores proxy settings (a proxy must
+    never see the identity request), keeps the token deadline and the size cap, and checks only
+    successful answers as token answers (its error answers are the endpoint's own format).
     """
     classes = _transport_classes()
     adapter = classes["adapter"](host, port, kind, limits, pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-    made = classes["session"](adapter)
-    _environment_once(made, f"https://{host}:{port}")
+    made = classes["session"](adapter, timeout)
+    if kind == "identity":
+        made.trust_env = False  # an identity endpoint is on the host itself: never through a proxy
+    else:
+        _environment_once(made, f"https://{host}:{port}")
     return made
 
 
@@ -543,7 +596,7 @@ def _retry_policy_class() -> Any:
         return _classes["retry"]
     from azure.core.pipeline.policies import RetryPolicy
 
-    class CappedRetryPolicy(RetryPolicy):
+    class CappedRetryPolicy(RetryPolicy[Any, Any]):
         """azure-core's retry policy with server-requested waits capped and budgeted."""
 
         def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
@@ -560,7 +613,9 @@ def _retry_policy_class() -> Any:
                 return None
 
         def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
-            asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+            asked = (
+                self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+            )
             return asked if asked else self.get_backoff_time(settings)
 
         def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
@@ -571,9 +626,7 @@ def _retry_policy_class() -> Any:
             waited = settings.get("policy_waited", 0.0)
             if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
                 return False
-            if wait >= remaining(math.inf):
-                return False
-            return True
+            return wait < remaining(math.inf)
 
         def send(self, request: Any) -> Any:
             # the whole call (every attempt and every wait) within store_request_seconds
@@ -591,7 +644,15 @@ def _retry_policy_class() -> Any:
 
 
 TRANSPORT_OPTIONS = ("connection_verify", "connection_cert")
-RETRY_OPTIONS = ("retry_total", "retry_connect", "retry_read", "retry_status", "retry_backoff_factor", "retry_backoff_max", "retry_mode")
+RETRY_OPTIONS = (
+    "retry_total",
+    "retry_connect",
+    "retry_read",
+    "retry_status",
+    "retry_backoff_factor",
+    "retry_backoff_max",
+    "retry_mode",
+)
 
 
 def client_kwargs(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import socket
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -70,7 +71,9 @@ def make_client(
         credential, pipeline_kwargs["id_credential"] = hmac()
     policy_options = http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
-    options = http_policy.client_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
+    options = http_policy.client_kwargs(
+        endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry
+    )
     options.update(pipeline_kwargs)
     return AzureAppConfigurationClient(
         endpoint.url,
@@ -105,14 +108,19 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
             int(status) if status else None,
             text,
             clean(headers.get("WWW-Authenticate") or "", 500) or None,
-            clean(headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "", 60) or None,
+            clean(
+                headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "",
+                60,
+            )
+            or None,
         )
     except (ServiceRequestError, ServiceResponseError) as exc:
         found = policy_error(exc)
         if found is not None:
             return ProbeResult(None, str(found), policy=found.code)
-        return ProbeResult(None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True,
-                           no_such_host=_no_such_host(exc))
+        return ProbeResult(
+            None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True, no_such_host=_no_such_host(exc)
+        )
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body the SDK could not deserialize
         doc = getattr(exc, "doc", None)
         return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
@@ -127,7 +135,7 @@ def _malformed(response: Any, body: bytes | None) -> ProbeResult:
         content_type = (getattr(response, "headers", None) or {}).get("Content-Type")
         try:
             body = response.body()
-        except Exception:  # noqa: BLE001 - describing the answer must not fail
+        except Exception:  # describing the answer must not fail
             body = body
     what = describe_body(body, content_type) if body is not None else "a body that is not the API's JSON"
     return ProbeResult(
@@ -138,8 +146,15 @@ def _malformed(response: Any, body: bytes | None) -> ProbeResult:
     )
 
 
-NO_SUCH_NAME = ("Name or service not known", "nodename nor servname", "No address associated with hostname",
-                "EAI_NONAME", "[Errno -2]", "[Errno 8]", "getaddrinfo failed")
+NO_SUCH_NAME = (
+    "Name or service not known",
+    "nodename nor servname",
+    "No address associated with hostname",
+    "EAI_NONAME",
+    "[Errno -2]",
+    "[Errno 8]",
+    "getaddrinfo failed",
+)
 """Resolver answers that mean the name does not exist (not that DNS could not be reached)."""
 
 
@@ -150,7 +165,10 @@ def _no_such_host(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, socket.gaierror) and current.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+        if isinstance(current, socket.gaierror) and current.errno in (
+            socket.EAI_NONAME,
+            getattr(socket, "EAI_NODATA", None),
+        ):
             return True
         if any(marker in str(current) for marker in NO_SUCH_NAME):
             return True
@@ -177,7 +195,9 @@ def _error_text(exc: Any) -> str | None:
 
 
 def probe_read(client: Any) -> ProbeResult:
-    return _result(lambda: list(client.list_configuration_settings(key_filter=SENTINEL_KEY, label_filter="\0", fields=["key"])))
+    return _result(
+        lambda: list(client.list_configuration_settings(key_filter=SENTINEL_KEY, label_filter="\0", fields=["key"]))
+    )
 
 
 def _not_matching_setting(label: str | None) -> Any:
@@ -189,7 +209,11 @@ def _not_matching_setting(label: str | None) -> Any:
 def probe_write_precondition(client: Any) -> ProbeResult:
     from azure.core import MatchConditions
 
-    return _result(lambda: client.set_configuration_setting(_not_matching_setting(None), match_condition=MatchConditions.IfNotModified))
+    return _result(
+        lambda: client.set_configuration_setting(
+            _not_matching_setting(None), match_condition=MatchConditions.IfNotModified
+        )
+    )
 
 
 def probe_delete_precondition(client: Any) -> ProbeResult:

@@ -6,7 +6,10 @@ Azure's error code and correlation ID are kept; the request (secret, code, token
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
+
+from msal.exceptions import MsalError
 
 from ..errors import (
     AccessDenied,
@@ -24,8 +27,6 @@ from ..errors import (
 )
 from ..settings import PERMISSIONS
 from ..text import clean
-
-from msal.exceptions import MsalError
 
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (OSError, MsalError, ValueError)
 """What MSAL raises for network failures (requests' errors are OSErrors), 5xx answers
@@ -49,7 +50,8 @@ def aadsts_codes(result: Mapping[str, Any]) -> list[int]:
 
 
 def _summary(result: Mapping[str, Any]) -> str:
-    """Azure's description without the trailing trace/correlation/timestamp lines; bounded, control and bidi characters removed."""
+    """Azure's description without the trailing trace/correlation/timestamp lines; bounded, control and
+    bidi characters removed."""
     text = str(result.get("error_description") or result.get("error") or "")[:4000]
     return clean(text.split("\r\n")[0].split("\n")[0])
 
@@ -70,9 +72,23 @@ class IdentityError:
 
     __slots__ = ("code", "error", "field", "message", "remedy", "stages")
 
-    def __init__(self, code: int | str, error: type[AuthError], field: str | None, message: str, remedy: str,
-                 stages: tuple[str, ...] = ()) -> None:
-        self.code, self.error, self.field, self.message, self.remedy, self.stages = code, error, field, message, remedy, stages
+    def __init__(
+        self,
+        code: int | str,
+        error: type[AuthError],
+        field: str | None,
+        message: str,
+        remedy: str,
+        stages: tuple[str, ...] = (),
+    ) -> None:
+        self.code, self.error, self.field, self.message, self.remedy, self.stages = (
+            code,
+            error,
+            field,
+            message,
+            remedy,
+            stages,
+        )
 
     @property
     def label(self) -> str:
@@ -85,77 +101,167 @@ class IdentityError:
         return self.code in codes if isinstance(self.code, int) else self.code == error
 
 
-_RECONNECT = ("the stored Azure authorization no longer works (expired, revoked, or consent withdrawn). "
-              "Reconnect the connection to sign in again.{azure_says}")
+_RECONNECT = (
+    "the stored Azure authorization no longer works (expired, revoked, or consent withdrawn). "
+    "Reconnect the connection to sign in again.{azure_says}"
+)
 _RECONNECT_FIX = "Reconnect the connection (sign in again) and save the new credentials."
 _SECRET_FIX = "Create a new client secret and update the connection with its Value."
 _BUSY = "the Microsoft identity platform is throttling or temporarily unavailable; retry in a minute.{azure_says}"
 _BUSY_FIX = "Retry in a minute; Azure is throttling or briefly unavailable."
-_CONSENT = ("consent is missing for the Azure App Configuration permissions ({permissions}). An administrator must "
-            "grant admin consent under App registrations > API permissions, or the user must accept the consent prompt.")
+_CONSENT = (
+    "consent is missing for the Azure App Configuration permissions ({permissions}). An administrator must "
+    "grant admin consent under App registrations > API permissions, or the user must accept the consent prompt."
+)
 _CONSENT_FIX = "Grant admin consent for the app's App Configuration permissions, then connect again."
 _CODE = "the authorization code expired or was already used. Start the connection again."
-_MFA = ("multi-factor authentication or another interactive step is required. Reconnect the connection to sign in "
-        "again interactively.{azure_says}")
+_MFA = (
+    "multi-factor authentication or another interactive step is required. Reconnect the connection to sign in "
+    "again interactively.{azure_says}"
+)
 
-_CERT_FIX = ("Upload the certificate (its public part, .cer/.pem) to the app registration under Certificates & secrets > "
-             "Certificates, or use the key of a certificate listed there.")
+_CERT_FIX = (
+    "Upload the certificate (its public part, .cer/.pem) to the app registration under Certificates & secrets > "
+    "Certificates, or use the key of a certificate listed there."
+)
 _CLOCK_FIX = "Set this machine's clock right (NTP); client assertions are valid for minutes only."
-_FEDERATION_FIX = ("Add a federated identity credential to the app registration (Certificates & secrets > Federated "
-                   "credentials) whose issuer, subject and audience equal the token's (on AKS: the cluster's OIDC issuer "
-                   "URL, system:serviceaccount:<namespace>:<service account>, api://AzureADTokenExchange).")
-_TOKEN_FILE_FIX = ("Check that the projected service account token is mounted and fresh (AKS: the pod has the label "
-                   "azure.workload.identity/use=true and its service account is annotated with the client ID).")
+_FEDERATION_FIX = (
+    "Add a federated identity credential to the app registration (Certificates & secrets > Federated "
+    "credentials) whose issuer, subject and audience equal the token's (on AKS: the cluster's OIDC issuer "
+    "URL, system:serviceaccount:<namespace>:<service account>, api://AzureADTokenExchange)."
+)
+_TOKEN_FILE_FIX = (
+    "Check that the projected service account token is mounted and fresh (AKS: the pod has the label "
+    "azure.workload.identity/use=true and its service account is annotated with the client ID)."
+)
 
 IDENTITY_ERRORS: tuple[IdentityError, ...] = (
-    IdentityError(700027, InvalidClientCertificate, "certificate",
-                  "Microsoft Entra ID refused the certificate's signature for app {client_id}: the certificate is not "
-                  "uploaded to that app registration (or was removed, or has expired there). Upload its public part under "
-                  "App registrations > Certificates & secrets > Certificates.{azure_says}", _CERT_FIX, ("certificate",)),
-    IdentityError(7000274, InvalidClientCertificate, "certificate",
-                  "the client assertion was not signed by the key of a certificate registered on app {client_id}.{azure_says}",
-                  _CERT_FIX, ("certificate",)),
-    IdentityError(700024, InvalidClientCertificate, None,
-                  "the client assertion is not within its valid time range: this machine's clock is wrong.{azure_says}",
-                  _CLOCK_FIX, ("certificate",)),
-    IdentityError(700024, InvalidFederatedToken, "tokenFilePath",
-                  "the federated token is expired or not yet valid; the platform rotates it, so the file is stale or "
-                  "this machine's clock is wrong.{azure_says}", _TOKEN_FILE_FIX, ("federated",)),
-    IdentityError(70021, InvalidFederatedToken, "clientId",
-                  "no federated identity credential on app {client_id} matches the token (issuer, subject and audience "
-                  "must all match).{azure_says}", _FEDERATION_FIX, ("federated",)),
-    IdentityError(700211, InvalidFederatedToken, "clientId",
-                  "no federated identity credential on app {client_id} has the token's issuer.{azure_says}",
-                  _FEDERATION_FIX, ("federated",)),
-    IdentityError(700212, InvalidFederatedToken, "clientId",
-                  "no federated identity credential on app {client_id} has the token's audience (use "
-                  "api://AzureADTokenExchange).{azure_says}", _FEDERATION_FIX, ("federated",)),
-    IdentityError(700213, InvalidFederatedToken, "clientId",
-                  "no federated identity credential on app {client_id} has the token's subject (the service "
-                  "account).{azure_says}", _FEDERATION_FIX, ("federated",)),
-    IdentityError(700027, InvalidFederatedToken, "tokenFilePath",
-                  "the federated token's signature could not be verified against its issuer's keys.{azure_says}",
-                  _FEDERATION_FIX, ("federated",)),
-    IdentityError(7000215, InvalidClientSecret, "clientSecret",
-                  "the client secret is invalid. Create a new client secret for app {client_id} under App registrations > "
-                  "Certificates & secrets and enter its Value (not its Secret ID).", _SECRET_FIX),
-    IdentityError(7000222, InvalidClientSecret, "clientSecret",
-                  "the client secret is expired. Create a new client secret for app {client_id} under App registrations > "
-                  "Certificates & secrets and enter its Value (not its Secret ID).", _SECRET_FIX),
-    IdentityError(700016, AppNotFound, "clientId",
-                  "no application with client ID {client_id} exists in tenant {tenant}. Check the client ID, and that the "
-                  "app is registered in that tenant (or consented to by it).",
-                  "Correct the client ID, or register the app in this tenant."),
-    IdentityError(90002, TenantNotFound, "tenantId",
-                  "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
-                  "to the chosen Azure cloud.", "Correct the tenant ID (and the cloud)."),
-    IdentityError("invalid_tenant", TenantNotFound, "tenantId",
-                  "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
-                  "to the chosen Azure cloud.", "Correct the tenant ID (and the cloud)."),
-    IdentityError(50011, RedirectUriMismatch, None,
-                  "the redirect URI is not registered on the instance's app registration. Add exactly {redirect_uri} as a "
-                  "Web redirect URI under App registrations > Authentication; `azure-appconfig doctor` prints it.",
-                  "Register the redirect URI that `azure-appconfig doctor` prints on the instance's app registration."),
+    IdentityError(
+        700027,
+        InvalidClientCertificate,
+        "certificate",
+        "Microsoft Entra ID refused the certificate's signature for app {client_id}: the certificate is not "
+        "uploaded to that app registration (or was removed, or has expired there). Upload its public part under "
+        "App registrations > Certificates & secrets > Certificates.{azure_says}",
+        _CERT_FIX,
+        ("certificate",),
+    ),
+    IdentityError(
+        7000274,
+        InvalidClientCertificate,
+        "certificate",
+        "the client assertion was not signed by the key of a certificate registered on app {client_id}.{azure_says}",
+        _CERT_FIX,
+        ("certificate",),
+    ),
+    IdentityError(
+        700024,
+        InvalidClientCertificate,
+        None,
+        "the client assertion is not within its valid time range: this machine's clock is wrong.{azure_says}",
+        _CLOCK_FIX,
+        ("certificate",),
+    ),
+    IdentityError(
+        700024,
+        InvalidFederatedToken,
+        "tokenFilePath",
+        "the federated token is expired or not yet valid; the platform rotates it, so the file is stale or "
+        "this machine's clock is wrong.{azure_says}",
+        _TOKEN_FILE_FIX,
+        ("federated",),
+    ),
+    IdentityError(
+        70021,
+        InvalidFederatedToken,
+        "clientId",
+        "no federated identity credential on app {client_id} matches the token (issuer, subject and audience "
+        "must all match).{azure_says}",
+        _FEDERATION_FIX,
+        ("federated",),
+    ),
+    IdentityError(
+        700211,
+        InvalidFederatedToken,
+        "clientId",
+        "no federated identity credential on app {client_id} has the token's issuer.{azure_says}",
+        _FEDERATION_FIX,
+        ("federated",),
+    ),
+    IdentityError(
+        700212,
+        InvalidFederatedToken,
+        "clientId",
+        "no federated identity credential on app {client_id} has the token's audience (use "
+        "api://AzureADTokenExchange).{azure_says}",
+        _FEDERATION_FIX,
+        ("federated",),
+    ),
+    IdentityError(
+        700213,
+        InvalidFederatedToken,
+        "clientId",
+        "no federated identity credential on app {client_id} has the token's subject (the service "
+        "account).{azure_says}",
+        _FEDERATION_FIX,
+        ("federated",),
+    ),
+    IdentityError(
+        700027,
+        InvalidFederatedToken,
+        "tokenFilePath",
+        "the federated token's signature could not be verified against its issuer's keys.{azure_says}",
+        _FEDERATION_FIX,
+        ("federated",),
+    ),
+    IdentityError(
+        7000215,
+        InvalidClientSecret,
+        "clientSecret",
+        "the client secret is invalid. Create a new client secret for app {client_id} under App registrations > "
+        "Certificates & secrets and enter its Value (not its Secret ID).",
+        _SECRET_FIX,
+    ),
+    IdentityError(
+        7000222,
+        InvalidClientSecret,
+        "clientSecret",
+        "the client secret is expired. Create a new client secret for app {client_id} under App registrations > "
+        "Certificates & secrets and enter its Value (not its Secret ID).",
+        _SECRET_FIX,
+    ),
+    IdentityError(
+        700016,
+        AppNotFound,
+        "clientId",
+        "no application with client ID {client_id} exists in tenant {tenant}. Check the client ID, and that the "
+        "app is registered in that tenant (or consented to by it).",
+        "Correct the client ID, or register the app in this tenant.",
+    ),
+    IdentityError(
+        90002,
+        TenantNotFound,
+        "tenantId",
+        "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
+        "to the chosen Azure cloud.",
+        "Correct the tenant ID (and the cloud).",
+    ),
+    IdentityError(
+        "invalid_tenant",
+        TenantNotFound,
+        "tenantId",
+        "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
+        "to the chosen Azure cloud.",
+        "Correct the tenant ID (and the cloud).",
+    ),
+    IdentityError(
+        50011,
+        RedirectUriMismatch,
+        None,
+        "the redirect URI is not registered on the instance's app registration. Add exactly {redirect_uri} as a "
+        "Web redirect URI under App registrations > Authentication; `azure-appconfig doctor` prints it.",
+        "Register the redirect URI that `azure-appconfig doctor` prints on the instance's app registration.",
+    ),
     IdentityError("invalid_grant", ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
     IdentityError("interaction_required", ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
     IdentityError(70008, ReconnectRequired, None, _RECONNECT, _RECONNECT_FIX, ("refresh",)),
@@ -167,9 +273,14 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
     IdentityError("consent_required", ConsentRequired, None, _CONSENT, _CONSENT_FIX),
     IdentityError(70008, AuthorizationCodeInvalid, None, _CODE, "Start the connection again."),
     IdentityError(54005, AuthorizationCodeInvalid, None, _CODE, "Start the connection again."),
-    IdentityError("access_denied", AccessDenied, None,
-                  "the sign-in was cancelled or consent was declined. Start the connection again and accept the requested "
-                  "permissions ({permissions}).{azure_says}", "Start the connection again and accept the permissions."),
+    IdentityError(
+        "access_denied",
+        AccessDenied,
+        None,
+        "the sign-in was cancelled or consent was declined. Start the connection again and accept the requested "
+        "permissions ({permissions}).{azure_says}",
+        "Start the connection again and accept the permissions.",
+    ),
     IdentityError(50076, ReconnectRequired, None, _MFA, _RECONNECT_FIX),
     IdentityError("interaction_required", ReconnectRequired, None, _MFA, _RECONNECT_FIX),
     IdentityError("temporarily_unavailable", IdentityServiceError, None, _BUSY, _BUSY_FIX),
@@ -182,11 +293,13 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
 ``error_codes`` and the ``error`` string, never the description text."""
 
 for _cls in {row.error for row in IDENTITY_ERRORS}:
-    _cls.codes = tuple(dict.fromkeys(row.label for row in IDENTITY_ERRORS if row.error is _cls))  # type: ignore[attr-defined]
+    _cls.codes = tuple(dict.fromkeys(row.label for row in IDENTITY_ERRORS if row.error is _cls))
 
 _REMEDIES: dict[tuple[str, type[BaseException]], str] = {(row.label, row.error): row.remedy for row in IDENTITY_ERRORS}
-NETWORK_REMEDY = ("Network unreachable: check this machine's network access (proxy, firewall, DNS) to the "
-                  "Microsoft identity platform, then validate again.")
+NETWORK_REMEDY = (
+    "Network unreachable: check this machine's network access (proxy, firewall, DNS) to the "
+    "Microsoft identity platform, then validate again."
+)
 
 
 def identity_errors_markdown() -> str:
@@ -206,13 +319,17 @@ _FIELD_REMEDIES = {
     "passphrase": "Give the passphrase the key or PKCS#12 file was encrypted with.",
 }
 """Remedies for errors of the non-secret methods' own fields (raised before any request)."""
-_NOT_ON_AZURE = ("Run this on an Azure host with a managed identity (VM, App Service, Functions, Container Apps, AKS), or "
-                 "use another method (workload-identity, certificate, client-secret) elsewhere.")
+_NOT_ON_AZURE = (
+    "Run this on an Azure host with a managed identity (VM, App Service, Functions, Container Apps, AKS), or "
+    "use another method (workload-identity, certificate, client-secret) elsewhere."
+)
 _CODE_REMEDIES = {
     "no_identity_endpoint": _NOT_ON_AZURE,
     "identity_endpoint_timeout": _NOT_ON_AZURE,
-    "identity_not_found": ("Enable the system-assigned identity of this Azure resource (Identity > System assigned > On), "
-                           "or assign the user-assigned identity to it (Identity > User assigned > Add)."),
+    "identity_not_found": (
+        "Enable the system-assigned identity of this Azure resource (Identity > System assigned > On), "
+        "or assign the user-assigned identity to it (Identity > User assigned > Add)."
+    ),
 }
 """Remedies of errors that carry no AADSTS code (managed identity endpoints)."""
 
@@ -241,7 +358,10 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
     if isinstance(exc, AuthError) or not isinstance(exc, Exception) or getattr(exc, "message", None) is not None:
         return "Follow the message above; reconnect if it says so."
     name = getattr(method, "name", "auth")
-    return f"The {name} method could not get a token: check the connection's credentials, or report it to the method's authors."
+    return (
+        f"The {name} method could not get a token: check the connection's credentials, "
+        "or report it to the method's authors."
+    )
 
 
 def error_from_result(
@@ -278,7 +398,9 @@ def error_from_result(
         return ReconnectRequired(
             "refreshing the Azure authorization failed; reconnect the connection." + azure_says, **extra
         )
-    return AuthError(f"the Microsoft identity platform refused the request ({error or 'unknown error'}).{azure_says}", **extra)
+    return AuthError(
+        f"the Microsoft identity platform refused the request ({error or 'unknown error'}).{azure_says}", **extra
+    )
 
 
 def error_from_exception(exc: Exception, *, where: str) -> AuthError:

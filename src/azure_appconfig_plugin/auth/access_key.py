@@ -27,4 +27,10 @@ class AccessKeyCredentials:
         return AzureKeyCredential(self.secret), self.id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "endpoint": self.endpoint, "id": self.id, "secret": self.secret, "cloud": self.cloud}
+        return {
+            "method": self.method,
+            "endpoint": self.endpoint,
+            "id": self.id,
+            "secret": self.secret,
+            "cloud": self.cloud,
+        }

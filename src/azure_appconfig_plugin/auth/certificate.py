@@ -14,20 +14,28 @@ import binascii
 import datetime as _dt
 import hashlib
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
-from azure.core.credentials import AccessTokenInfo
 
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import FieldError, InvalidInput
-from ..methods.certificate import (  # the declared messages (import-light module)
-    EXPIRED, MISMATCH, NEEDS_PASSPHRASE, NOT_A_CERT, NOT_A_KEY, NOT_PKCS12, NOT_RSA, NOT_YET_VALID, PKCS12_INCOMPLETE,
-    UNNEEDED_PASSPHRASE, WRONG_PASSPHRASE,
+from ..methods.certificate_fields import (  # the declared messages
+    EXPIRED,
+    MISMATCH,
+    NEEDS_PASSPHRASE,
+    NOT_A_CERT,
+    NOT_A_KEY,
+    NOT_PKCS12,
+    NOT_RSA,
+    NOT_YET_VALID,
+    PKCS12_INCOMPLETE,
+    UNNEEDED_PASSPHRASE,
+    WRONG_PASSPHRASE,
 )
 from . import msal_apps
-from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
-from .credential import _accept, _Base
+from .credential import ConfidentialClientCredential
 
 
 class MaterialProblem(Exception):
@@ -53,7 +61,7 @@ class Material:
     def sha1_thumbprint(self) -> str:
         from cryptography.hazmat.primitives import hashes
 
-        return str(self.leaf.fingerprint(hashes.SHA1()).hex().upper())  # noqa: S303 - x5t, as Entra shows it
+        return str(self.leaf.fingerprint(hashes.SHA1()).hex().upper())  # SHA-1: the x5t header, as Entra shows it
 
     @property
     def sha256_thumbprint(self) -> str:
@@ -97,10 +105,10 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
                 load_pem_private_key(data, None)
             except TypeError:  # it is an encrypted key: the passphrase is wrong
                 raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
-            except Exception:  # noqa: BLE001 - not a key at all
+            except Exception:  # not a key at all
                 pass
         raise MaterialProblem("privateKey", NOT_A_KEY) from None
-    except Exception:  # noqa: BLE001 - cryptography raises a few kinds for malformed input
+    except Exception:  # cryptography raises a few kinds for malformed input
         raise MaterialProblem("privateKey", NOT_A_KEY) from None
 
 
@@ -109,7 +117,7 @@ def _load_certs(pem: str) -> tuple[Any, ...]:
 
     try:
         certs = tuple(load_pem_x509_certificates(pem.encode("utf-8")))
-    except Exception:  # noqa: BLE001
+    except Exception:  # any failure: not PEM certificates
         raise MaterialProblem("certificate", NOT_A_CERT) from None
     if not certs:
         raise MaterialProblem("certificate", NOT_A_CERT)
@@ -125,14 +133,14 @@ def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ..
         raise MaterialProblem("pkcs12", NOT_PKCS12) from None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
-    except Exception:  # noqa: BLE001 - "Invalid password or PKCS12 data"
+    except Exception:  # "Invalid password or PKCS12 data"
         if not data.startswith(b"\x30"):  # not even a DER SEQUENCE
             raise MaterialProblem("pkcs12", NOT_PKCS12) from None
         if passphrase is None:
             raise MaterialProblem("passphrase", NEEDS_PASSPHRASE) from None
         try:
             pkcs12.load_key_and_certificates(data, None)
-        except Exception:  # noqa: BLE001
+        except Exception:  # it does not open without a passphrase either
             raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
         raise MaterialProblem("passphrase", UNNEEDED_PASSPHRASE) from None
     if key is None or cert is None:
@@ -207,8 +215,12 @@ class CertificateCredentials:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"method": self.method, "tenantId": self.tenant_id, "clientId": self.client_id}
-        for key, value in (("privateKey", self.private_key), ("certificate", self.certificate), ("pkcs12", self.pkcs12),
-                           ("passphrase", self.passphrase)):
+        for key, value in (
+            ("privateKey", self.private_key),
+            ("certificate", self.certificate),
+            ("pkcs12", self.pkcs12),
+            ("passphrase", self.passphrase),
+        ):
             if value is not None:
                 out[key] = value
         out["sendCertificateChain"] = self.send_certificate_chain
@@ -216,10 +228,13 @@ class CertificateCredentials:
         return out
 
 
-class CertificateTokenCredential(_Base):
+class CertificateTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant with a certificate-signed client assertion (MSAL builds and signs
     it: ``x5t`` is the computed SHA-1 thumbprint; with ``sendCertificateChain`` the chain goes in
-    ``x5c`` for subject-name/issuer authentication)."""
+    ``x5c`` for subject-name/issuer authentication). The token path is ``ConfidentialClientCredential``'s;
+    the shared cache keys the token by the certificate's SHA-256 thumbprint."""
+
+    stage = "certificate"
 
     def __init__(self, credentials: CertificateCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials
@@ -229,30 +244,33 @@ class CertificateTokenCredential(_Base):
 
     def __repr__(self) -> str:
         c = self._credentials
-        return (f"CertificateTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
-                f"thumbprint={self._material.sha1_thumbprint!r}, cloud={c.cloud!r})")
+        return (
+            f"CertificateTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
+            f"thumbprint={self._material.sha1_thumbprint!r}, cloud={c.cloud!r})"
+        )
 
-    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
-        _accept(self.cloud, scopes)
-        c, material = self._credentials, self._material
-        found = material.validity_problem(self._clock())
+    def _preflight(self) -> None:
+        found = self._material.validity_problem(self._clock())
         if found:
-            field = "pkcs12" if c.pkcs12 else found[0]
+            field = "pkcs12" if self._credentials.pkcs12 else found[0]
             raise InvalidInput(errors=[FieldError(field, found[1])])
-        client_credential: dict[str, Any] = {"private_key": material.private_key, "thumbprint": material.sha1_thumbprint}
+
+    def _app(self, authority: str) -> Any:
+        c, material = self._credentials, self._material
+        client_credential: dict[str, Any] = {
+            "private_key": material.private_key,
+            "thumbprint": material.sha1_thumbprint,
+        }
         if c.send_certificate_chain:
             client_credential["public_certificate"] = material.chain_pem()
-        authority = self.cloud.authority(c.tenant_id)
-        fingerprint = hashlib.sha256(f"certificate:{material.sha256_thumbprint}:{c.send_certificate_chain}".encode()).hexdigest()
-        app = msal_apps.get_app_for(authority, c.client_id, client_credential, fingerprint=fingerprint)
-        try:
-            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
-        except TRANSPORT_ERRORS as exc:
-            raise error_from_exception(exc, where=authority) from None
-        if "access_token" not in result:
-            raise error_from_result(result, stage="certificate", tenant=c.tenant_id, client_id=c.client_id)
-        now = int(self._clock())
-        return AccessTokenInfo(
-            result["access_token"], now + int(result.get("expires_in", 0)),
-            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
+        fingerprint = hashlib.sha256(
+            f"certificate:{material.sha256_thumbprint}:{c.send_certificate_chain}".encode()
+        ).hexdigest()
+        return msal_apps.get_app_for(authority, c.client_id, client_credential, fingerprint=fingerprint)
+
+    def _token_key(self, authority: str) -> Any:
+        from ..stores.token_cache import TokenKey
+
+        return TokenKey.for_certificate(
+            authority, self._credentials.client_id, self.cloud.scope, self._material.sha256_thumbprint
         )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
@@ -103,7 +104,83 @@ class _Base:
         return None
 
 
-class ClientSecretTokenCredential(_Base):
+def token_info(result: Any, authority: str, now: int, **context: Any) -> AccessTokenInfo:
+    """An MSAL token answer as ``AccessTokenInfo``; an error answer typed by ``error_from_result(**context)``."""
+    if not isinstance(result, dict):
+        raise IdentityServiceError(
+            f"the identity platform at {authority} sent no token answer", code="malformed_answer"
+        )
+    if "access_token" not in result:
+        raise error_from_result(result, **context)
+    refresh_in = seconds_field(result, "refresh_in")
+    return AccessTokenInfo(
+        str(result["access_token"]),
+        now + seconds_field(result, "expires_in"),
+        refresh_on=now + refresh_in if refresh_in else None,
+    )
+
+
+class ConfidentialClientCredential(_Base):
+    """The one token path of every non-interactive MSAL confidential-client method (client secret,
+    certificate, workload identity): subclasses say how to check their material (``_preflight``),
+    build their MSAL app (``_app``) and key the shared cache (``_token_key``); the rest is here.
+
+    - ``msal_apps.single_flight(authority, client, scope)``: one request per token under concurrency;
+    - ``call_identity_platform``: every MSAL failure typed, every request bounded by the policy;
+    - the shared token cache (Redis, when ``..._REDIS_URL`` is set): one token for the fleet, keyed
+      by a fingerprint of the credential (``TokenKey``), holding only the access token.
+    """
+
+    stage = "client-credentials"
+    """The ``error_from_result`` stage of this grant (names the field to fix)."""
+
+    _credentials: Any
+    _clock: Callable[[], float]
+
+    def _preflight(self) -> None:
+        """Refuse unusable material before any request (and before the shared cache)."""
+        return None
+
+    def _app(self, authority: str) -> Any:
+        raise NotImplementedError
+
+    def _token_key(self, authority: str) -> Any:
+        """The ``stores.token_cache.TokenKey`` of this credential."""
+        raise NotImplementedError
+
+    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
+        _accept(self.cloud, scopes)
+        self._preflight()
+        from ..stores.shared import shared_token_cache
+
+        shared = shared_token_cache()  # None unless ..._REDIS_URL is set
+        if shared is None:
+            return self._acquire(claims)
+        key = self._token_key(self.cloud.authority(self._credentials.tenant_id))
+        if claims is None:
+            shared_token: AccessTokenInfo = shared.get_or_fetch(key, lambda: self._acquire(None))
+            return shared_token
+        token = self._acquire(claims)  # a claims challenge always goes to the identity platform,
+        shared.put(key, token)  # and its token replaces the one the resource rejected, fleet-wide
+        return token
+
+    def _acquire(self, claims: str | None) -> AccessTokenInfo:
+        """A token from MSAL (its in-process cache, else the identity platform)."""
+        c = self._credentials
+        authority = self.cloud.authority(c.tenant_id)
+        # One token request per (authority, client, scope) at a time: on a cold cache the first
+        # caller fetches, the others wait and then find its token in MSAL's cache.
+        with msal_apps.single_flight(authority, c.client_id, self.cloud.scope):
+            app = call_identity_platform(lambda: self._app(authority), authority)
+            result = call_identity_platform(
+                lambda: app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims), authority
+            )
+        return token_info(
+            result, authority, int(self._clock()), stage=self.stage, tenant=c.tenant_id, client_id=c.client_id
+        )
+
+
+class ClientSecretTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant; MSAL's cache serves the token until shortly before expiry."""
 
     def __init__(self, credentials: ClientSecretCredentials, *, clock: Callable[[], float] = time.time) -> None:
@@ -115,45 +192,15 @@ class ClientSecretTokenCredential(_Base):
         c = self._credentials
         return f"ClientSecretTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, cloud={c.cloud!r})"
 
-    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
-        _accept(self.cloud, scopes)
-        from ..stores.shared import shared_token_cache
+    def _app(self, authority: str) -> Any:
+        c = self._credentials
+        return msal_apps.get_app(authority, c.client_id, c.client_secret)
+
+    def _token_key(self, authority: str) -> Any:
         from ..stores.token_cache import TokenKey
 
-        shared = shared_token_cache()  # None unless ..._REDIS_URL is set
-        if shared is None:
-            return self._acquire(claims)
         c = self._credentials
-        key = TokenKey.for_client_secret(self.cloud.authority(c.tenant_id), c.client_id, self.cloud.scope, c.client_secret)
-        if claims is None:
-            return shared.get_or_fetch(key, lambda: self._acquire(None))
-        token = self._acquire(claims)  # a claims challenge always goes to the identity platform,
-        shared.put(key, token)  # and its token replaces the one the resource rejected, fleet-wide
-        return token
-
-    def _acquire(self, claims: str | None) -> AccessTokenInfo:
-        """A token from MSAL (its in-process cache, else the identity platform)."""
-        c = self._credentials
-        authority = self.cloud.authority(c.tenant_id)
-        # One token request per (authority, client, scope) at a time: on a cold cache the first
-        # caller fetches, the others wait and then find its token in MSAL's cache (the seam a
-        # shared cross-process cache plugs into sits under this lock, in msal_apps).
-        with msal_apps.single_flight(authority, c.client_id, self.cloud.scope):
-            app = call_identity_platform(lambda: msal_apps.get_app(authority, c.client_id, c.client_secret), authority)
-            result = call_identity_platform(
-                lambda: app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims), authority
-            )
-        if not isinstance(result, dict):
-            raise IdentityServiceError(f"the identity platform at {authority} sent no token answer", code="malformed_answer")
-        if "access_token" not in result:
-            raise error_from_result(result, stage="client-credentials", tenant=c.tenant_id, client_id=c.client_id)
-        now = int(self._clock())
-        refresh_in = seconds_field(result, "refresh_in")
-        return AccessTokenInfo(
-            str(result["access_token"]),
-            now + seconds_field(result, "expires_in"),
-            refresh_on=now + refresh_in if refresh_in else None,
-        )
+        return TokenKey.for_client_secret(authority, c.client_id, self.cloud.scope, c.client_secret)
 
 
 class OAuthTokenCredential(_Base):
@@ -203,7 +250,9 @@ class OAuthTokenCredential(_Base):
                 return AccessTokenInfo(c.access_token, c.expires_on)
             authority = self.cloud.authority(c.tenant_id)
             s = self._settings
-            app = call_identity_platform(lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority)
+            app = call_identity_platform(
+                lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority
+            )
             result = call_identity_platform(
                 lambda: app.acquire_token_by_refresh_token(
                     c.refresh_token, scopes=[self.cloud.scope], **({"data": {"claims": claims}} if claims else {})
@@ -211,13 +260,17 @@ class OAuthTokenCredential(_Base):
                 authority,
             )
             if not isinstance(result, dict):
-                raise IdentityServiceError(f"the identity platform at {authority} sent no token answer", code="malformed_answer")
+                raise IdentityServiceError(
+                    f"the identity platform at {authority} sent no token answer", code="malformed_answer"
+                )
             if "access_token" not in result:
                 raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)
             expires_on = now + seconds_field(result, "expires_in")
             new_refresh = result.get("refresh_token") or c.refresh_token
             if not isinstance(new_refresh, str):
-                raise IdentityServiceError("the identity platform sent a refresh token that is not a string", code="malformed_answer")
+                raise IdentityServiceError(
+                    "the identity platform sent a refresh token that is not a string", code="malformed_answer"
+                )
             access = str(result["access_token"])
             self._credentials = c.with_tokens(new_refresh, access, expires_on)
             if new_refresh != c.refresh_token:

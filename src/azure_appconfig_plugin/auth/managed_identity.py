@@ -13,15 +13,18 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 from azure.core.credentials import AccessTokenInfo
 
+from .. import http_policy
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import AuthError, IdentityServiceError, ManagedIdentityUnavailable
 from . import msal_apps
-from .credential import _accept, _Base
+from .credential import _accept, _Base, seconds_field
 
 CONNECT_TIMEOUT_SECONDS = 2.0
 """Off Azure nothing listens on the identity endpoint: fail fast."""
@@ -43,18 +46,30 @@ class ManagedIdentityCredentials:
     @property
     def user_assigned(self) -> tuple[str, str] | None:
         """``(field, value)`` of the user-assigned identity, None for the system-assigned one."""
-        for field, value in (("clientId", self.client_id), ("resourceId", self.resource_id), ("objectId", self.object_id)):
+        for field, value in (
+            ("clientId", self.client_id),
+            ("resourceId", self.resource_id),
+            ("objectId", self.object_id),
+        ):
             if value:
                 return field, value
         return None
 
     def describe(self) -> str:
         found = self.user_assigned
-        return f"the user-assigned managed identity ({found[0]} {found[1]})" if found else "the system-assigned managed identity of this host"
+        return (
+            f"the user-assigned managed identity ({found[0]} {found[1]})"
+            if found
+            else "the system-assigned managed identity of this host"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"method": self.method}
-        for key, value in (("clientId", self.client_id), ("resourceId", self.resource_id), ("objectId", self.object_id)):
+        for key, value in (
+            ("clientId", self.client_id),
+            ("resourceId", self.resource_id),
+            ("objectId", self.object_id),
+        ):
             if value:
                 out[key] = value
         out["cloud"] = self.cloud
@@ -72,23 +87,23 @@ def identity_source(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     if "IDENTITY_ENDPOINT" in env and "IMDS_ENDPOINT" in env:
         return "Azure Arc", env["IDENTITY_ENDPOINT"]
     host = env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST", IMDS).strip("/")
-    return "the Instance Metadata Service (Azure VMs, VM scale sets, AKS nodes)", host + "/metadata/identity/oauth2/token"
+    return (
+        "the Instance Metadata Service (Azure VMs, VM scale sets, AKS nodes)",
+        host + "/metadata/identity/oauth2/token",
+    )
 
 
-def _http_client(timeout: tuple[float, float]) -> Any:
-    import requests
-
-    class BoundedSession(requests.Session):
-        """Every request has a deadline; no proxy (identity endpoints are local to the host)."""
-
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-            if kwargs.get("timeout") is None:
-                kwargs["timeout"] = timeout
-            return super().request(method, url, *args, **kwargs)
-
-    session = BoundedSession()
-    session.trust_env = False
-    return session
+def _http_client(endpoint: str, timeout: tuple[float, float]) -> Any:
+    """MSAL's ``http_client``: the policy's session pinned to the identity endpoint's host and port
+    (``kind="identity"``: plain http allowed there, no proxy, the token deadline and size cap),
+    with ``timeout`` as the default ``(connect, read)``."""
+    parts = urlsplit(endpoint)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return http_policy.session(parts.hostname or "", port or default, kind="identity", timeout=timeout)
 
 
 class ManagedIdentityTokenCredential(_Base):
@@ -108,8 +123,14 @@ class ManagedIdentityTokenCredential(_Base):
         self._env = env
         self._clock = clock
         found = credentials.user_assigned
-        self._client = msal_apps.get_managed_identity_client(found and found[0], found and found[1],
-                                                             lambda: _http_client(timeout), timeout)
+        self._where, self._endpoint = identity_source(env)
+        self._client = msal_apps.get_managed_identity_client(
+            found and found[0],
+            found and found[1],
+            lambda: _http_client(self._endpoint, timeout),
+            timeout,
+            endpoint=self._endpoint,
+        )
 
     def __repr__(self) -> str:
         return f"ManagedIdentityTokenCredential({self._credentials.describe()}, cloud={self._credentials.cloud!r})"
@@ -118,26 +139,48 @@ class ManagedIdentityTokenCredential(_Base):
         import requests
 
         _accept(self.cloud, scopes)
-        where, endpoint = identity_source(self._env)
+        where, endpoint = self._where, self._endpoint
         who = self._credentials.describe()
-        try:
-            result = self._client.acquire_token_for_client(resource=self.cloud.audience, claims_challenge=claims)
-        except requests.Timeout:
-            raise ManagedIdentityUnavailable(
-                f"the managed identity endpoint of {where} ({endpoint}) did not answer within "
-                f"{self._timeout[0]:g} s (connect) / {self._timeout[1]:g} s (read): this process is probably not on an "
-                "Azure host with a managed identity", code="identity_endpoint_timeout") from None
-        except (requests.ConnectionError, OSError):
-            raise ManagedIdentityUnavailable(
-                f"no managed identity endpoint answered at {endpoint} ({where}): this process is not running on an "
-                "Azure host with a managed identity", code="no_identity_endpoint") from None
-        except ValueError:  # not JSON: something else answers there
-            raise ManagedIdentityUnavailable(
-                f"{endpoint} ({where}) answered, but not as a managed identity endpoint", code="no_identity_endpoint") from None
+        found = self._credentials.user_assigned
+        # One request per identity and audience at a time: the others wait, then find the token
+        # in the MSAL client's cache (IMDS throttles a burst of identical requests).
+        with msal_apps.single_flight(endpoint, found[1] if found else "system", self.cloud.audience):
+            try:
+                result = self._client.acquire_token_for_client(resource=self.cloud.audience, claims_challenge=claims)
+            except (AuthError, http_policy.HttpPolicyError):
+                raise
+            except requests.Timeout:
+                raise ManagedIdentityUnavailable(
+                    f"the managed identity endpoint of {where} ({endpoint}) did not answer within "
+                    f"{self._timeout[0]:g} s (connect) / {self._timeout[1]:g} s (read): "
+                    "this process is probably not on an Azure host with a managed identity",
+                    code="identity_endpoint_timeout",
+                ) from None
+            except (requests.ConnectionError, OSError):
+                raise ManagedIdentityUnavailable(
+                    f"no managed identity endpoint answered at {endpoint} ({where}): this process is not running on an "
+                    "Azure host with a managed identity",
+                    code="no_identity_endpoint",
+                ) from None
+            except ValueError:  # not JSON: something else answers there
+                raise ManagedIdentityUnavailable(
+                    f"{endpoint} ({where}) answered, but not as a managed identity endpoint",
+                    code="no_identity_endpoint",
+                ) from None
+            except (TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+                raise IdentityServiceError(
+                    f"the managed identity endpoint of {where} sent an answer MSAL could not use "
+                    f"({type(exc).__name__})",
+                    code="malformed_answer",
+                ) from None
+        if not isinstance(result, dict):
+            raise IdentityServiceError(
+                f"the managed identity endpoint of {where} sent no token answer", code="malformed_answer"
+            )
         if "access_token" not in result:
             raise _error(result, who, where)
         now = int(self._clock())
-        return AccessTokenInfo(result["access_token"], now + int(result.get("expires_in", 0)))
+        return AccessTokenInfo(str(result["access_token"]), now + seconds_field(result, "expires_in"))
 
 
 def _error(result: Mapping[str, Any], who: str, where: str) -> AuthError:
@@ -148,10 +191,15 @@ def _error(result: Mapping[str, Any], who: str, where: str) -> AuthError:
     status = int(match.group(1)) if match else None
     said = " ".join(description.split())[:300]
     if status is not None and (status == 429 or status >= 500):
-        return IdentityServiceError(f"the managed identity endpoint of {where} answered {status}; retry later", code=str(status))
+        return IdentityServiceError(
+            f"the managed identity endpoint of {where} answered {status}; retry later", code=str(status)
+        )
     if status in (400, 404) or error in ("invalid_request", "invalid_client", "invalid_scope"):
         return ManagedIdentityUnavailable(
             f"{who} is not available on this host ({where}): enable it, or assign it to this resource. "
-            f"The endpoint said: {said or error}", code="identity_not_found")
-    return ManagedIdentityUnavailable(f"{who} could not get a token from {where}: {said or error or 'no details'}",
-                                      code="identity_error")
+            f"The endpoint said: {said or error}",
+            code="identity_not_found",
+        )
+    return ManagedIdentityUnavailable(
+        f"{who} could not get a token from {where}: {said or error or 'no details'}", code="identity_error"
+    )

@@ -15,12 +15,13 @@ the others find its token in the cache beneath (MSAL's, or a shared one plugged 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-import contextlib
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import msal
@@ -36,14 +37,14 @@ _lock = threading.Lock()
 _apps: OrderedDict[tuple[str, str, str, str], msal.ConfidentialClientApplication] = OrderedDict()
 
 
-class _NoStoreCache(msal.TokenCache):  # type: ignore[misc]
+class _NoStoreCache(msal.TokenCache):  # type: ignore[misc]  # msal is untyped: its TokenCache is Any
     """A token cache that keeps nothing.
 
     Used for OAuth (user) grants: the host stores the refresh token, our credential object
     keeps the access token, and nothing user-specific accumulates in process-wide state.
     """
 
-    def add(self, event: dict[str, Any], **kwargs: Any) -> None:  # noqa: D401
+    def add(self, event: dict[str, Any], **kwargs: Any) -> None:
         return None
 
 
@@ -59,7 +60,9 @@ def get_app(
     ``user_grants=True`` selects an app whose token cache stores nothing (see ``_NoStoreCache``).
     Raises ``TenantNotFound`` when MSAL cannot discover the tenant.
     """
-    return get_app_for(authority, client_id, client_secret, fingerprint=_fingerprint(client_secret), user_grants=user_grants)
+    return get_app_for(
+        authority, client_id, client_secret, fingerprint=_fingerprint(client_secret), user_grants=user_grants
+    )
 
 
 def get_app_for(
@@ -135,14 +138,21 @@ def single_flight(*key: str) -> Iterator[None]:
         lock.release()
 
 
-_mi_clients: OrderedDict[tuple[str, str, tuple[float, float]], Any] = OrderedDict()
+_mi_clients: OrderedDict[tuple[str, str, tuple[float, float], str], Any] = OrderedDict()
 
 
-def get_managed_identity_client(field: str | None, value: str | None, http_client: Callable[[], Any],
-                                timeout: tuple[float, float]) -> Any:
+def get_managed_identity_client(
+    field: str | None,
+    value: str | None,
+    http_client: Callable[[], Any],
+    timeout: tuple[float, float],
+    *,
+    endpoint: str = "",
+) -> Any:
     """The cached ``msal.ManagedIdentityClient`` of the system-assigned identity (``field`` None) or
-    of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared."""
-    key = (field or "system", value or "", timeout)
+    of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared.
+    ``endpoint`` (the identity endpoint its ``http_client`` is pinned to) is part of the key."""
+    key = (field or "system", value or "", timeout, endpoint)
     with _lock:
         client = _mi_clients.get(key)
         if client is None:

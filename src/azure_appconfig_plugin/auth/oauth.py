@@ -10,7 +10,8 @@ import base64
 import hashlib
 import secrets
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import attrs
@@ -107,7 +108,9 @@ def _single(params: Any) -> dict[str, str]:
 
     if not isinstance(params, Mapping):
         raise InvalidInput(
-            errors=[FieldError("params", f"the callback's query parameters must be a mapping, not {type(params).__name__}")]
+            errors=[
+                FieldError("params", f"the callback's query parameters must be a mapping, not {type(params).__name__}")
+            ]
         )
     out: dict[str, str] = {}
     for key, value in list(params.items())[:100]:
@@ -134,7 +137,9 @@ def complete(
     store = flow_store if flow_store is not None else default_flow_store()
     state = params.get("state", "")
     if not state:
-        raise OAuthStateError("the callback has no state parameter: possible forgery; start the connection again", code="state_missing")
+        raise OAuthStateError(
+            "the callback has no state parameter: possible forgery; start the connection again", code="state_missing"
+        )
     flow = store.take(state)
     if flow is None:
         raise OAuthStateError(
@@ -142,14 +147,18 @@ def complete(
             code="state_unknown",
         )
     if flow.expires_at <= clock():
-        raise OAuthStateError("the sign-in took too long and the OAuth state expired; start the connection again", code="state_expired")
+        raise OAuthStateError(
+            "the sign-in took too long and the OAuth state expired; start the connection again", code="state_expired"
+        )
     settings = settings or InstanceSettings.from_env()
     if "error" in params:
         raise error_from_result(params, stage="authorize", tenant=flow.tenant, redirect_uri=flow.redirect_uri)
     if not params.get("code"):
         raise AuthError("the callback has neither a code nor an error; start the connection again", code="code_missing")
     if settings.client_id.lower() != flow.client_id.lower() or settings.redirect_uri != flow.redirect_uri:
-        raise OAuthStateError("the instance's app registration or SITE_URL changed during sign-in; start again", code="settings_changed")
+        raise OAuthStateError(
+            "the instance's app registration or SITE_URL changed during sign-in; start again", code="settings_changed"
+        )
 
     cloud = get_cloud(flow.cloud)
     authority = cloud.authority(flow.tenant)
@@ -165,14 +174,23 @@ def complete(
         "code_verifier": flow.code_verifier,
         "nonce": flow.nonce,
     }
-    failures: tuple[type[Exception], ...] = (*TRANSPORT_ERRORS, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
+    failures: tuple[type[Exception], ...] = (
+        *TRANSPORT_ERRORS,
+        TypeError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    )
     try:
         result = app.acquire_token_by_auth_code_flow(msal_flow, params)
     except AppConnectionError:
         raise
     except (ValueError, RuntimeError) as exc:  # state/nonce checks inside MSAL
         if "nonce" in str(exc).lower():
-            raise OAuthStateError("the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch") from None
+            raise OAuthStateError(
+                "the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch"
+            ) from None
         if "state" in str(exc).lower():
             raise OAuthStateError("state mismatch; start the connection again", code="state_mismatch") from None
         raise _typed(exc, authority) from None  # typed like any other failure
@@ -246,7 +264,9 @@ def _check_id_token(
             code="id_token_missing",
         )
     if claims.get("nonce") != _nonce_hash(flow.nonce):
-        raise OAuthStateError("the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch")
+        raise OAuthStateError(
+            "the ID token's nonce does not match this flow: possible replay; start again", code="nonce_mismatch"
+        )
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     if not any(isinstance(a, str) and a.lower() == settings.client_id.lower() for a in audiences):
@@ -265,9 +285,8 @@ def _check_id_token(
     issuer = f"{authority_base}/{tenant}/v2.0"
     if str(claims.get("iss", "")).rstrip("/").lower() != issuer.lower():
         raise OAuthStateError(
-            f"the ID token's issuer is not {issuer}: it was not issued by the identity platform for tenant {tenant}; start again",
+            f"the ID token's issuer is not {issuer}: it was not issued by the identity platform "
+            f"for tenant {tenant}; start again",
             code="issuer_mismatch",
         )
     return tenant
-
-

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
-from azure.core.credentials import AccessTokenInfo
 
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import InvalidFederatedToken
 from . import msal_apps
-from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
-from .credential import _accept, _Base
+from .credential import ConfidentialClientCredential
 
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 """A service account token is a few KB; anything larger is not one."""
 EXPIRY_MARGIN_SECONDS = 30
-_FIX = ("On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
-        "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE.")
+_FIX = (
+    "On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
+    "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE."
+)
 
 
 @attrs.frozen
@@ -34,8 +35,13 @@ class WorkloadIdentityCredentials:
     method: str = attrs.field(default="workload-identity", init=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "tenantId": self.tenant_id, "clientId": self.client_id,
-                "tokenFilePath": self.token_file_path, "cloud": self.cloud}
+        return {
+            "method": self.method,
+            "tenantId": self.tenant_id,
+            "clientId": self.client_id,
+            "tokenFilePath": self.token_file_path,
+            "cloud": self.cloud,
+        }
 
 
 def read_assertion(path: str, *, now: float | None = None) -> str:
@@ -44,7 +50,9 @@ def read_assertion(path: str, *, now: float | None = None) -> str:
     from ..formats import jwt_claims
 
     def fail(what: str, code: str) -> InvalidFederatedToken:
-        return InvalidFederatedToken(f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath")
+        return InvalidFederatedToken(
+            f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath"
+        )
 
     try:
         with open(path, "rb") as f:
@@ -76,9 +84,13 @@ def read_assertion(path: str, *, now: float | None = None) -> str:
     return token
 
 
-class WorkloadIdentityTokenCredential(_Base):
+class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant whose client assertion is the federated token, re-read from the file
-    each time MSAL asks for it (a new token request), so a rotated token is always the one sent."""
+    each time MSAL asks for it (a new token request), so a rotated token is always the one sent.
+    The token path is ``ConfidentialClientCredential``'s; the shared cache keys the token by the
+    tenant and client alone (every pod of the workload shares it; the assertion is never stored)."""
+
+    stage = "federated"
 
     def __init__(self, credentials: WorkloadIdentityCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials
@@ -87,27 +99,26 @@ class WorkloadIdentityTokenCredential(_Base):
 
     def __repr__(self) -> str:
         c = self._credentials
-        return (f"WorkloadIdentityTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
-                f"token_file_path={c.token_file_path!r}, cloud={c.cloud!r})")
+        return (
+            f"WorkloadIdentityTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, "
+            f"token_file_path={c.token_file_path!r}, cloud={c.cloud!r})"
+        )
 
     def _assertion(self) -> str:
         return read_assertion(self._credentials.token_file_path, now=self._clock())
 
-    def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
-        _accept(self.cloud, scopes)
-        c = self._credentials
+    def _preflight(self) -> None:
         self._assertion()  # a missing or expired file is reported before any request
-        authority = self.cloud.authority(c.tenant_id)
+
+    def _app(self, authority: str) -> Any:
+        c = self._credentials
         fingerprint = hashlib.sha256(f"federated:{c.token_file_path}".encode()).hexdigest()
-        app = msal_apps.get_app_for(authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint)
-        try:
-            result = app.acquire_token_for_client(scopes=[self.cloud.scope], claims_challenge=claims)
-        except TRANSPORT_ERRORS as exc:
-            raise error_from_exception(exc, where=authority) from None
-        if "access_token" not in result:
-            raise error_from_result(result, stage="federated", tenant=c.tenant_id, client_id=c.client_id)
-        now = int(self._clock())
-        return AccessTokenInfo(
-            result["access_token"], now + int(result.get("expires_in", 0)),
-            refresh_on=now + int(result["refresh_in"]) if result.get("refresh_in") else None,
+        # MSAL calls the callable for each token request: the assertion is read then, never kept
+        return msal_apps.get_app_for(
+            authority, c.client_id, {"client_assertion": self._assertion}, fingerprint=fingerprint
         )
+
+    def _token_key(self, authority: str) -> Any:
+        from ..stores.token_cache import TokenKey
+
+        return TokenKey.for_workload_identity(authority, self._credentials.client_id, self.cloud.scope)

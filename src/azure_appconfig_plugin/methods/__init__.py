@@ -9,4 +9,12 @@ from .managed_identity import ManagedIdentityMethod
 from .oauth import OAuthMethod
 from .workload_identity import WorkloadIdentityMethod
 
-__all__ = ["AccessKeyMethod", "CertificateMethod", "ClientSecretMethod", "DeclaredAuthMethod", "ManagedIdentityMethod", "OAuthMethod", "WorkloadIdentityMethod"]
+__all__ = [
+    "AccessKeyMethod",
+    "CertificateMethod",
+    "ClientSecretMethod",
+    "DeclaredAuthMethod",
+    "ManagedIdentityMethod",
+    "OAuthMethod",
+    "WorkloadIdentityMethod",
+]

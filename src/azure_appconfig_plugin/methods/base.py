@@ -7,7 +7,8 @@ Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..records import Credentials, RotateCallback
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a sche
     from ..fields import CrossRule, Field, OneOf
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
+
+C = TypeVar("C")
 
 
 class DeclaredAuthMethod:
@@ -38,7 +41,8 @@ class DeclaredAuthMethod:
     input_fields: tuple[Field, ...] = ()
     stored_fields: tuple[Field, ...] | None = None
     input_choices: tuple[OneOf, ...] = ()
-    """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in the schema and the parser."""
+    """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in the
+    schema and the parser."""
     input_rules: tuple[CrossRule, ...] = ()
     """Checks over several fields that no schema keyword expresses (run by ``parse``)."""
     stored_choices: tuple[OneOf, ...] | None = None
@@ -86,8 +90,10 @@ class DeclaredAuthMethod:
             schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.stored.json",
             choices=self._stored_choices(),
         )
-        schema["properties"] = {"method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
-                                **schema["properties"]}
+        schema["properties"] = {
+            "method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
+            **schema["properties"],
+        }
         schema["required"] = ["method", *schema["required"]]
         return schema
 
@@ -105,13 +111,37 @@ class DeclaredAuthMethod:
         from ..fields import parse_fields
 
         if not isinstance(stored, Mapping):
-            raise InvalidInput(errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")])
+            raise InvalidInput(
+                errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")]
+            )
         method = stored.get("method")
         if method is not None and method != self.slug:
             raise InvalidInput(errors=[FieldError("method", f"is {method!r}; these are not {self.slug} credentials")])
         rest = {k: v for k, v in stored.items() if k != "method"}
-        return self.credentials_from(parse_fields(self._stored(), rest, what="(credentials)", choices=self._stored_choices(),
-                                                  cross_rules=self._stored_rules()))
+        return self.credentials_from(
+            parse_fields(
+                self._stored(),
+                rest,
+                what="(credentials)",
+                choices=self._stored_choices(),
+                cross_rules=self._stored_rules(),
+            )
+        )
+
+    def checked(self, credentials: object, kind: type[C]) -> C:
+        """``credentials`` when it is a ``kind`` record, else ``InvalidInput`` saying what is needed."""
+        if not isinstance(credentials, kind):
+            from ..errors import FieldError, InvalidInput
+
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        f"{self.slug} needs {kind.__name__} (from parse() or load()), not {type(credentials).__name__}",
+                    )
+                ]
+            )
+        return credentials
 
     # --- to provide ---------------------------------------------------------------------------
 
@@ -121,7 +151,9 @@ class DeclaredAuthMethod:
     def input_from(self, values: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+    def token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> Any:
         raise NotImplementedError
 
     def principal(self, credentials: Any) -> str:

@@ -46,20 +46,9 @@ class ClientSecretMethod(DeclaredAuthMethod):
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any
     ) -> TokenCredential:
         from ..auth.credential import ClientSecretTokenCredential
-        from ..errors import FieldError, InvalidInput
+        from ..schema import ClientSecretCredentials
 
-        if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "credentials",
-                        "client-secret needs ClientSecretCredentials "
-                        f"(from parse() or load()), not {type(credentials).__name__}",
-                    )
-                ]
-            )
-        # isinstance(credentials, self.credentials_type) checked it above; mypy cannot narrow on a property's type
-        return ClientSecretTokenCredential(credentials)  # type: ignore[arg-type]  # checked above
+        return ClientSecretTokenCredential(self.checked(credentials, ClientSecretCredentials))
 
     def principal(self, credentials: Any) -> str:
         return f"the service principal of app {getattr(credentials, 'client_id', '?')}"

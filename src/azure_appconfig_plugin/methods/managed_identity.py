@@ -5,43 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..fields import Field, OneOf
 from ..records import Credentials, RotateCallback
 from .base import DeclaredAuthMethod
-from .common import CLIENT_ID, CLOUD, CONNECTION_TYPE, GUID
+from .names import CONNECTION_TYPE
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.managed_identity import ManagedIdentityCredentials
-
-_ONE = " Give at most one of clientId, resourceId and objectId; none means the system-assigned identity."
-MI_CLIENT_ID = CLIENT_ID.replace(
-    required=False,
-    description="Client ID of a user-assigned managed identity assigned to this host (its Overview page)." + _ONE,
-    pattern_message="must be a GUID: the Client ID on the managed identity's Overview page",
-)
-RESOURCE_ID = Field(
-    "resourceId",
-    title="Resource ID",
-    description=("Resource ID of a user-assigned managed identity: /subscriptions/<id>/resourceGroups/<group>/providers/"
-                 "Microsoft.ManagedIdentity/userAssignedIdentities/<name>." + _ONE),
-    strip=True,
-    pattern=(r"/subscriptions/[^/\s]+/[Rr]esource[Gg]roups/[^/\s]+/providers/[Mm]icrosoft\.[Mm]anaged[Ii]dentity/"
-             r"[Uu]ser[Aa]ssigned[Ii]dentities/[^/\s]+"),
-    pattern_message="must be a user-assigned identity's resource ID (/subscriptions/.../userAssignedIdentities/<name>)",
-    max_length=1024,
-)
-OBJECT_ID = Field(
-    "objectId",
-    title="Object (principal) ID",
-    description="Object (principal) ID of a user-assigned managed identity." + _ONE,
-    strip=True,
-    pattern=GUID,
-    pattern_message="must be a GUID: the Object (principal) ID of the managed identity",
-    max_length=64,
-)
-AT_MOST_ONE = OneOf(("clientId",), ("resourceId",), ("objectId",), optional=True)
+    from ..fields import Field, OneOf
 
 
 class ManagedIdentityMethod(DeclaredAuthMethod):
@@ -49,12 +21,25 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
 
     slug = "managed-identity"
     name = "Managed identity"
-    description = ("Authenticate as the Azure host's managed identity: system-assigned (no field), or user-assigned by "
-                   "clientId, resourceId or objectId. Works only where Azure provides an identity endpoint.")
+    description = (
+        "Authenticate as the Azure host's managed identity: system-assigned (no field), or user-assigned by "
+        "clientId, resourceId or objectId. Works only where Azure provides an identity endpoint."
+    )
     connection_type = CONNECTION_TYPE
     identity_provider = "the host's managed identity endpoint"
-    input_fields = (MI_CLIENT_ID, RESOURCE_ID, OBJECT_ID, CLOUD)
-    input_choices = (AT_MOST_ONE,)
+
+    # The declarations import lazily (import-light registration): read-only properties.
+    @property
+    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
+        from .managed_identity_fields import INPUT_FIELDS
+
+        return INPUT_FIELDS
+
+    @property
+    def input_choices(self) -> tuple[OneOf, ...]:  # type: ignore[override]  # read-only: the fields import lazily
+        from .managed_identity_fields import AT_MOST_ONE
+
+        return (AT_MOST_ONE,)
 
     @property
     def credentials_type(self) -> type:
@@ -71,13 +56,13 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, timeout: Any = None, **_: Any
     ) -> TokenCredential:
         """``timeout``: ``(connect, read)`` seconds for the identity endpoint (default 2 s / 15 s)."""
-        from ..auth.managed_identity import ManagedIdentityTokenCredential
-        from ..errors import FieldError, InvalidInput
+        from ..auth.managed_identity import ManagedIdentityCredentials, ManagedIdentityTokenCredential
 
-        if not isinstance(credentials, self.credentials_type):
-            raise InvalidInput(errors=[FieldError("credentials", "managed-identity needs ManagedIdentityCredentials "
-                                                  f"(from parse() or load()), not {type(credentials).__name__}")])
-        return ManagedIdentityTokenCredential(credentials, **({"timeout": tuple(timeout)} if timeout else {}))  # type: ignore[arg-type]
+        checked = self.checked(credentials, ManagedIdentityCredentials)
+        if not timeout:
+            return ManagedIdentityTokenCredential(checked)
+        connect, read = timeout
+        return ManagedIdentityTokenCredential(checked, timeout=(float(connect), float(read)))
 
     def principal(self, credentials: Any) -> str:
         describe = getattr(credentials, "describe", None)

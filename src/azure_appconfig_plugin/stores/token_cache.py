@@ -68,6 +68,22 @@ class TokenKey:
         fingerprint = hashlib.sha256(b"client-secret\x00" + client_secret.encode("utf-8")).hexdigest()
         return cls(authority.lower().rstrip("/"), client_id.lower(), scope, fingerprint)
 
+    @classmethod
+    def for_certificate(cls, authority: str, client_id: str, scope: str, sha256_thumbprint: str) -> TokenKey:
+        """Keyed by the certificate's SHA-256 thumbprint: another certificate never gets this token
+        (and a credential holds its certificate only with the matching private key)."""
+        fingerprint = hashlib.sha256(b"certificate\x00" + sha256_thumbprint.upper().encode("ascii")).hexdigest()
+        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, fingerprint)
+
+    @classmethod
+    def for_workload_identity(cls, authority: str, client_id: str, scope: str) -> TokenKey:
+        """Keyed by the tenant (authority) and client alone: there is no secret, and every pod of the
+        workload presents its own federated token for the same identity. The assertion is never part
+        of the key, nor stored."""
+        authority = authority.lower().rstrip("/")
+        material = f"workload-identity\x00{authority}\x00{client_id.lower()}".encode()
+        return cls(authority, client_id.lower(), scope, hashlib.sha256(material).hexdigest())
+
     def identity(self) -> str:
         return json.dumps([self.authority, self.client_id, self.scope, self.credential_fingerprint])
 

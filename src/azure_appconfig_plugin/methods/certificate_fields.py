@@ -1,0 +1,106 @@
+"""The field declarations, messages and rules of ``certificate`` (each declared once).
+
+Imported when a schema or parser is first needed, not at registration (``methods.certificate``
+reaches them through properties).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..fields import CrossRule, Field, OneOf
+from .common import CLIENT_ID, CLOUD, TENANT
+
+PEM_MAX_LENGTH = 65536
+PRIVATE_KEY = Field(
+    "privateKey",
+    title="Private key (PEM)",
+    description=(
+        "The certificate's RSA private key in PEM (-----BEGIN PRIVATE KEY-----, or ENCRYPTED PRIVATE KEY with "
+        "passphrase). Give it with certificate, or give pkcs12 instead."
+    ),
+    secret=True,
+    min_length=1,
+    max_length=PEM_MAX_LENGTH,
+)
+CERTIFICATE = Field(
+    "certificate",
+    title="Certificate (PEM)",
+    description=(
+        "The certificate uploaded to the app registration, in PEM (-----BEGIN CERTIFICATE-----); any chain "
+        "follows it. Its thumbprint is computed from it."
+    ),
+    min_length=1,
+    max_length=PEM_MAX_LENGTH,
+)
+PKCS12 = Field(
+    "pkcs12",
+    title="PKCS#12 file (base64)",
+    description=(
+        "Instead of privateKey and certificate: the base64 of a .pfx/.p12 file holding the key and certificate."
+    ),
+    secret=True,
+    min_length=1,
+    max_length=4 * PEM_MAX_LENGTH,
+    pattern=r"[A-Za-z0-9+/=\r\n]+",
+    pattern_message="must be base64 (the .pfx file's bytes, base64-encoded, e.g. `base64 -w0 cert.pfx`)",
+)
+PASSPHRASE = Field(
+    "passphrase",
+    title="Passphrase",
+    description="The passphrase of an encrypted private key or PKCS#12 file.",
+    secret=True,
+    min_length=1,
+    max_length=1024,
+)
+SEND_CERTIFICATE_CHAIN = Field(
+    "sendCertificateChain",
+    type="boolean",
+    title="Send certificate chain",
+    description=(
+        "Send the certificate chain (x5c) with each token request, for subject name and issuer (SNI) authentication."
+    ),
+    default=False,
+)
+KEY_OR_PKCS12 = OneOf(("privateKey", "certificate"), ("pkcs12",))
+
+
+def _material(values: dict[str, Any]) -> tuple[str, str] | None:
+    from ..auth.certificate import material_problem
+
+    return material_problem(values)
+
+
+def _validity(values: dict[str, Any]) -> tuple[str, str] | None:
+    from ..auth.certificate import validity_problem
+
+    return validity_problem(values)
+
+
+# What the rules say (declared here, import-light; auth.certificate raises them).
+NOT_A_KEY = "must be a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)"
+NOT_RSA = "must be an RSA key: Microsoft Entra ID verifies client assertions signed with RS256"
+NOT_A_CERT = "must be a PEM certificate (-----BEGIN CERTIFICATE-----), the certificate first, then any chain"
+NOT_PKCS12 = "must be the base64 of a PKCS#12 (.pfx/.p12) file"
+PKCS12_INCOMPLETE = "must hold both the private key and its certificate"
+NEEDS_PASSPHRASE = "is required: the private key is encrypted"
+WRONG_PASSPHRASE = "does not decrypt the private key (wrong passphrase)"
+UNNEEDED_PASSPHRASE = "is given but the private key is not encrypted: remove it"
+MISMATCH = "does not match the private key: it is the certificate of another key pair"
+NOT_YET_VALID = "is not valid yet"
+EXPIRED = "has expired: create a new certificate, upload it to the app registration, and update the connection"
+MATERIAL_MESSAGES = (
+    NOT_A_KEY,
+    NOT_RSA,
+    NOT_A_CERT,
+    NOT_PKCS12,
+    PKCS12_INCOMPLETE,
+    NEEDS_PASSPHRASE,
+    WRONG_PASSPHRASE,
+    UNNEEDED_PASSPHRASE,
+    MISMATCH,
+)
+VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)
+MATERIAL_RULE = CrossRule(_material, MATERIAL_MESSAGES)
+VALIDITY_RULE = CrossRule(_validity, VALIDITY_MESSAGES)
+INPUT_FIELDS = (TENANT, CLIENT_ID, PRIVATE_KEY, CERTIFICATE, PKCS12, PASSPHRASE, SEND_CERTIFICATE_CHAIN, CLOUD)

@@ -1,0 +1,80 @@
+"""The field declarations and the environment-default rule of ``workload-identity`` (each declared
+once). Imported when a schema or parser is first needed, not at registration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ..fields import CrossRule, Field
+from .common import CLIENT_ID, CLOUD, TENANT
+
+ENV_DEFAULTS = {
+    "tenantId": "AZURE_TENANT_ID",
+    "clientId": "AZURE_CLIENT_ID",
+    "tokenFilePath": "AZURE_FEDERATED_TOKEN_FILE",
+}
+"""Where an absent field is read from (what the AKS workload identity webhook injects)."""
+
+TOKEN_FILE_PATH = Field(
+    "tokenFilePath",
+    title="Federated token file",
+    description=(
+        "Absolute path of the file holding the federated (service account) token; it is re-read for every "
+        "token request, as the platform rotates it. Default: AZURE_FEDERATED_TOKEN_FILE."
+    ),
+    required=True,
+    strip=True,
+    pattern=r"(?:/|[A-Za-z]:[\\/])[^\x00-\x1f]*",
+    pattern_message="must be an absolute path (e.g. /var/run/secrets/azure/tokens/azure-identity-token)",
+    max_length=4096,
+)
+STORED_FIELDS = (
+    TENANT,
+    CLIENT_ID.replace(
+        description="Application (client) ID of the app registration (or user-assigned managed identity) "
+        "that trusts the federated token."
+    ),
+    TOKEN_FILE_PATH,
+    CLOUD,
+)
+
+
+def _optional(field: Field) -> Field:
+    return field.replace(
+        required=False,
+        description=f"{field.description} Default: {ENV_DEFAULTS[field.name]}."
+        if "Default:" not in field.description
+        else field.description,
+    )
+
+
+INPUT_FIELDS = tuple(_optional(f) if f.name in ENV_DEFAULTS else f for f in STORED_FIELDS)
+REQUIRED = "is required: give it, or set {env} in the environment"
+BAD_ENV = "is not valid as set in the environment"
+_MESSAGES = tuple(REQUIRED.format(env=env) for env in ENV_DEFAULTS.values()) + (BAD_ENV,)
+
+
+def env_defaults(
+    values: dict[str, Any], env: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """``values`` with the absent fields read from the environment, and the first problem."""
+    env = os.environ if env is None else env
+    out = dict(values)
+    by_name = {f.name: f for f in STORED_FIELDS}
+    for name, var in ENV_DEFAULTS.items():
+        field = by_name[name]
+        if out.get(field.attr) is not None:
+            continue
+        raw = env.get(var)
+        if raw is None or raw.strip() == "":
+            return out, (name, REQUIRED.format(env=var))
+        problem, value = field.problem(raw)
+        if problem:
+            return out, (name, f"{BAD_ENV} ({var} {problem})")
+        out[field.attr] = value
+    return out, None
+
+
+ENV_RULE = CrossRule(lambda values: env_defaults(values)[1], _MESSAGES)
