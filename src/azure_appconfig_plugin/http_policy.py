@@ -656,8 +656,14 @@ RETRY_OPTIONS = (
 
 
 def client_kwargs(
-    host: str, port: int = 443, *, limits: Limits | None = None, pool_maxsize: int = 10,
-    connection_verify: Any = None, connection_cert: Any = None, **retry_options: Any
+    host: str,
+    port: int = 443,
+    *,
+    limits: Limits | None = None,
+    pool_maxsize: int = 10,
+    connection_verify: Any = None,
+    connection_cert: Any = None,
+    **retry_options: Any,
 ) -> dict[str, Any]:
     """Keyword arguments for an azure-core client of the store at ``host:port``: a pinned transport
     and the capped retry policy. ``store.make_client`` uses this; so must any other store client.
