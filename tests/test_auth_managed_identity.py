@@ -20,6 +20,7 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, InvalidInput, ManagedIdentityUnavailable
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
+from faults.concurrency import tokens_at_once
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"
@@ -235,23 +236,7 @@ def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: StandIn) -> N
 
 def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: StandIn) -> None:
     imds.delay = 0.3
-    barrier = threading.Barrier(16)
-    tokens: list[str] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        cred = CT.token_credential(CT.parse("managed-identity", {}))
-        barrier.wait()
-        try:
-            tokens.append(cred.get_token(SCOPE).token)
-        except BaseException as exc:  # collected and asserted empty below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    tokens, errors = tokens_at_once(lambda: CT.token_credential(CT.parse("managed-identity", {})), SCOPE)
     assert errors == [] and tokens == [fakes.FAKE_ACCESS_TOKEN] * 16
     assert len(imds.requests) == 1
 

@@ -22,14 +22,9 @@ from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
 from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
+from cli_helpers import client_secret_flags, run
 
 CANARY = "canary-cli-secret-Q8~zz"
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
 
 
 # --- types / schema / doctor -------------------------------------------------------------------
@@ -118,25 +113,16 @@ def test_doctor_warns_about_a_secret_id_and_loopback(
 # --- validate -------------------------------------------------------------------------------
 
 
-def cs_args(*extra: str) -> list[str]:
-    return [
-        "--tenant-id",
-        fakes.FAKE_TENANT_ID,
-        "--client-id",
-        fakes.FAKE_CLIENT_ID,
-        "--client-secret-env",
-        "AZ_SECRET",
-        *extra,
-    ]
-
-
 def test_validate_client_secret_json(
     azure_vcr, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     with azure_vcr.use_cassette("store_healthy.yaml"):
         code, text = run(
-            "validate", "--method", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT + "/", "--json")
+            "validate",
+            "--method",
+            "client-secret",
+            *client_secret_flags("--endpoint", fakes.FAKE_STORE_ENDPOINT + "/", "--json"),
         )
     data = json.loads(text)
     assert code == 0 and data["ok"] is True
@@ -154,7 +140,9 @@ def test_validate_client_secret_json(
 def test_validate_text_report_tells_what_to_fix(azure_vcr, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     with azure_vcr.use_cassette("store_read_only.yaml"):
-        code, text = run("validate", "--method", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT))
+        code, text = run(
+            "validate", "--method", "client-secret", *client_secret_flags("--endpoint", fakes.FAKE_STORE_ENDPOINT)
+        )
     assert code == 1
     assert "does NOT work yet" in text and "[      FAILED] KeyValue.Write" in text
     assert "fix: Assign the role App Configuration Data Owner" in text
@@ -182,7 +170,7 @@ def test_validate_secret_from_stdin(azure_vcr, monkeypatch: pytest.MonkeyPatch) 
     "argv",
     [
         ["validate", "--method", "client-secret", "--tenant-id", "not a tenant"],
-        ["validate", "--method", "client-secret", *cs_args("--endpoint", "http://evil.example.com")],
+        ["validate", "--method", "client-secret", *client_secret_flags("--endpoint", "http://evil.example.com")],
         ["validate", "--method", "oauth"],
         ["validate", "--method", "client-secret", "--client-secret-env", "NOT_SET_ANYWHERE"],
     ],
@@ -232,7 +220,9 @@ def test_connect_client_secret_writes_a_private_file(
     target = tmp_path / "conn.json"
     with azure_vcr.use_cassette("store_healthy.yaml"):
         code, text = run(
-            "connect", "client-secret", *cs_args("--endpoint", fakes.FAKE_STORE_ENDPOINT, "--output", str(target))
+            "connect",
+            "client-secret",
+            *client_secret_flags("--endpoint", fakes.FAKE_STORE_ENDPOINT, "--output", str(target)),
         )
     assert code == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -243,7 +233,7 @@ def test_connect_client_secret_writes_a_private_file(
 def test_connect_prints_secrets_only_with_stdout_flag(azure_vcr, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZ_SECRET", CANARY)
     with azure_vcr.use_cassette("client_secret_token.yaml"):
-        code, text = run("connect", "client-secret", *cs_args("--stdout"))
+        code, text = run("connect", "client-secret", *client_secret_flags("--stdout"))
     assert code == 0 and json.loads(text)["clientSecret"] == CANARY
 
 
@@ -253,13 +243,13 @@ def test_connect_saves_nothing_when_validation_fails(
     monkeypatch.setenv("AZ_SECRET", CANARY)
     target = tmp_path / "conn.json"
     with azure_vcr.use_cassette("client_secret_invalid_secret.yaml"):
-        code, _ = run("connect", "client-secret", *cs_args("--output", str(target)))
+        code, _ = run("connect", "client-secret", *client_secret_flags("--output", str(target)))
     assert code == 1 and not target.exists()
     assert "Nothing was saved" in capsys.readouterr().err
 
 
 def test_connect_requires_an_output_choice(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run("connect", "client-secret", *cs_args())
+    code, _ = run("connect", "client-secret", *client_secret_flags())
     assert code == 2 and "--output" in capsys.readouterr().err
 
 

@@ -18,6 +18,7 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
+from cli_helpers import client_secret_flags, run
 
 tomllib = pytest.importorskip("tomllib")
 
@@ -91,12 +92,7 @@ def test_cli_validate_shows_the_policy_check(
                 "validate",
                 "--method",
                 "client-secret",
-                "--tenant-id",
-                fakes.FAKE_TENANT_ID,
-                "--client-id",
-                fakes.FAKE_CLIENT_ID,
-                "--client-secret-env",
-                "AZ_SECRET",
+                *client_secret_flags(),
                 "--endpoint",
                 fakes.FAKE_STORE_ENDPOINT,
                 "--json",
@@ -111,13 +107,8 @@ def test_cli_validate_shows_the_policy_check(
 # --- the CLI is built from the registry: a plugin-added method works end to end -------------------------
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return main(list(argv), out=out), out.getvalue()
-
-
 def test_cli_schema_of_a_plugin_method(example_installed: Path) -> None:
-    code, text = _run("schema", "--method", "static-token", "--json")
+    code, text = run("schema", "--method", "static-token", "--json")
     assert code == 0 and json.loads(text)["required"] == ["accessToken", "expiresOn"]
 
 
@@ -141,7 +132,7 @@ def _static_file(tmp_path: Path, **extra: Any) -> Path:
 def test_cli_validate_credentials_file_implies_the_method(
     example_installed: Path, tmp_path: Path, no_store_calls: None
 ) -> None:
-    code, text = _run(
+    code, text = run(
         "validate",
         "--credentials",
         str(_static_file(tmp_path)),
@@ -155,7 +146,7 @@ def test_cli_validate_credentials_file_implies_the_method(
 
 
 def test_cli_validate_a_failed_check_exits_1(example_installed: Path, tmp_path: Path, no_store_calls: None) -> None:
-    code, text = _run(
+    code, text = run(
         "validate", "--credentials", str(_static_file(tmp_path)), "--endpoint", "https://other.azconfig.io", "--json"
     )
     assert code == 1 and json.loads(text)["ok"] is False
@@ -164,7 +155,7 @@ def test_cli_validate_a_failed_check_exits_1(example_installed: Path, tmp_path: 
 def test_cli_conflicting_method_exits_2(
     example_installed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _ = _run("validate", "--method", "client-secret", "--credentials", str(_static_file(tmp_path)))
+    code, _ = run("validate", "--method", "client-secret", "--credentials", str(_static_file(tmp_path)))
     assert code == 2 and "drop --method" in capsys.readouterr().err
 
 
@@ -173,10 +164,10 @@ def test_cli_validate_plugin_method_from_input_file(
 ) -> None:
     form = tmp_path / "form.json"
     form.write_text(json.dumps({"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600}))
-    code, text = _run("validate", "--method", "static-token", "--input", str(form), "--json")
+    code, text = run("validate", "--method", "static-token", "--input", str(form), "--json")
     assert code == 0, text
     form.write_text(json.dumps({"accessToken": "fake-access-token", "expiresOn": 5}))
-    code, text = _run("validate", "--method", "static-token", "--input", str(form), "--json")
+    code, text = run("validate", "--method", "static-token", "--input", str(form), "--json")
     assert code == 2 and "future Unix time" in text
 
 
@@ -188,7 +179,7 @@ def test_no_network_says_network_unreachable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # the store stage (a plugin method needs no login host for its token)
-    code, text = _run(
+    code, text = run(
         "validate",
         "--credentials",
         str(_static_file(tmp_path)),
@@ -200,16 +191,11 @@ def test_no_network_says_network_unreachable(
     assert code == 1 and "network unreachable" in read["detail"] and "no store by that name" not in read["detail"]
     # the token stage
     monkeypatch.setenv("AZ_SECRET", "canary-no-network")
-    code, text = _run(
+    code, text = run(
         "validate",
         "--method",
         "client-secret",
-        "--tenant-id",
-        fakes.FAKE_TENANT_ID,
-        "--client-id",
-        fakes.FAKE_CLIENT_ID,
-        "--client-secret-env",
-        "AZ_SECRET",
+        *client_secret_flags(),
         "--json",
     )
     token = next(c for c in json.loads(text)["checks"] if c["name"] == "token")
@@ -219,16 +205,11 @@ def test_no_network_says_network_unreachable(
 
 def test_cloud_mismatch_remedy_agrees_with_the_detail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZ_SECRET", "canary-cloud")
-    code, text = _run(
+    code, text = run(
         "validate",
         "--method",
         "client-secret",
-        "--tenant-id",
-        fakes.FAKE_TENANT_ID,
-        "--client-id",
-        fakes.FAKE_CLIENT_ID,
-        "--client-secret-env",
-        "AZ_SECRET",
+        *client_secret_flags(),
         "--endpoint",
         "https://x.azconfig.azure.cn",
         "--json",

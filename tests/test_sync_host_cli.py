@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import cli
 from azure_appconfig_plugin.cli_sync import ProgressBar
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.testing import fakes
+from cli_helpers import client_secret_flags, run
 from standins.appconfig import StandIn
 
 pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
@@ -53,22 +53,6 @@ def cli_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
     return standin
 
 
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return cli.main(list(argv), out=out), out.getvalue()
-
-
-def connection_flags() -> list[str]:
-    return [
-        "--tenant-id",
-        fakes.FAKE_TENANT_ID,
-        "--client-id",
-        fakes.FAKE_CLIENT_ID,
-        "--client-secret-env",
-        "AZ_SECRET",
-    ]
-
-
 def test_cli_plan_then_push_a_dotenv_file(azure_vcr: Any, cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:
     cli_env.store.put("app/OLD", "stale")
     cli_env.store.put("app/SAME", "same")
@@ -83,7 +67,7 @@ def test_cli_plan_then_push_a_dotenv_file(azure_vcr: Any, cli_env: StandIn, tmp_
         "app/",
         "--delete-missing",
         "--json",
-        *connection_flags(),
+        *client_secret_flags(),
     ]
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
         code, planned = run("sync", "plan", *args)
@@ -112,7 +96,7 @@ def test_cli_push_exits_1_on_a_conflict_and_prints_each_key(azure_vcr: Any, cli_
     secrets = tmp_path / "s.json"
     secrets.write_text(json.dumps({"LOCKED": "new", "FREE": "x"}))
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
-        code, text = run("sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *connection_flags())
+        code, text = run("sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *client_secret_flags())
     assert code == 1
     assert (
         "1 created" in text
@@ -125,14 +109,20 @@ def test_cli_push_exits_1_on_a_conflict_and_prints_each_key(azure_vcr: Any, cli_
 def test_cli_bad_input_exits_2_before_any_request(cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:
     secrets = tmp_path / "s.env"
     secrets.write_text("A=1\n")
-    base = ["sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *connection_flags()]
+    base = ["sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *client_secret_flags()]
     assert run(*base, "--label", "a*")[0] == 2
     assert "label: must not contain '*'" in capsys.readouterr().err
     assert run(*base, "--key-prefix", "p", "--key-template", "t/{secretKey}")[0] == 2
     assert run(*base, "--concurrency", "0")[0] == 2
     assert (
         run(
-            "sync", "push", "--from", str(tmp_path / "missing.env"), "--endpoint", cli_env.endpoint, *connection_flags()
+            "sync",
+            "push",
+            "--from",
+            str(tmp_path / "missing.env"),
+            "--endpoint",
+            cli_env.endpoint,
+            *client_secret_flags(),
         )[0]
         == 2
     )
@@ -163,7 +153,7 @@ def test_cli_import_writes_a_private_file(azure_vcr: Any, cli_env: StandIn, tmp_
             "--to",
             str(out_file),
             "--json",
-            *connection_flags(),
+            *client_secret_flags(),
         )
     report = json.loads(text)
     assert code == 0 and report["counts"]["imported"] == 2 and report["requests"] == 1
@@ -179,7 +169,9 @@ def test_cli_says_when_the_destination_is_blocked(
     monkeypatch.setenv("APP_CONNECTIONS_BLOCKED_PLUGINS", "azure-app-configuration")
     (tmp_path / "s.env").write_text("A=1\n")
     assert (
-        run("sync", "push", "--from", str(tmp_path / "s.env"), "--endpoint", cli_env.endpoint, *connection_flags())[0]
+        run("sync", "push", "--from", str(tmp_path / "s.env"), "--endpoint", cli_env.endpoint, *client_secret_flags())[
+            0
+        ]
         == 2
     )
     assert "no 'azure-app-configuration' sync destination is registered" in capsys.readouterr().err

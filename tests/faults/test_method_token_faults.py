@@ -4,7 +4,6 @@ cache make one token request, and a stalled token endpoint is cut off by the tok
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.testing import fakes
 
+from .concurrency import tokens_at_once
 from .standins import Answer, IdentityPlatform
 
 SCOPE = "https://azconfig.io/.default"
@@ -49,23 +49,7 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(
     make: Callable[[Path], Any] = METHODS[method]
     identity.token_delay = 0.3
     one = make(tmp_path)
-    barrier = threading.Barrier(16)
-    tokens: list[str] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        cred = one if shared else make(tmp_path)
-        barrier.wait()
-        try:
-            tokens.append(cred.get_token(SCOPE).token)
-        except BaseException as exc:  # collected and asserted empty below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    tokens, errors = tokens_at_once(lambda: one if shared else make(tmp_path), SCOPE)
     assert errors == []
     assert len(identity.token_requests) == 1
     grant = identity.token_requests[0].form

@@ -19,6 +19,7 @@ from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
+from .concurrency import tokens_at_once
 from .conftest import CANARY_SECRET, client_secret_input, run_bounded
 from .standins import Answer, IdentityPlatform, StandIn, json_answer
 
@@ -85,23 +86,7 @@ def test_a_token_endpoint_redirecting_to_another_host_gets_no_secret(
 def test_sixteen_threads_on_a_cold_cache_make_one_token_request(identity: IdentityPlatform, shared: bool) -> None:
     identity.token_delay = 0.3
     one = credential()
-    barrier = threading.Barrier(16)
-    tokens: list[str] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        cred = one if shared else credential()
-        barrier.wait()
-        try:
-            tokens.append(cred.get_token(SCOPE).token)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    tokens, errors = tokens_at_once(lambda: one if shared else credential(), SCOPE)
     assert errors == []
     assert len(identity.token_requests) == 1
     assert len(set(tokens)) == 1 and len(tokens) == 16

@@ -11,7 +11,6 @@ from .names import CONNECTION_TYPE
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..auth.access_key import AccessKeyCredentials
-    from ..fields import Field, OneOf
 
 
 class AccessKeyMethod(DeclaredAuthMethod):
@@ -24,26 +23,8 @@ class AccessKeyMethod(DeclaredAuthMethod):
         "Microsoft recommends Microsoft Entra ID methods instead."
     )
     connection_type = CONNECTION_TYPE
+    declarations = ".access_key_fields"
     identity_provider = "the store's access keys (HMAC-SHA256)"
-
-    # The declarations import lazily (import-light registration): read-only properties.
-    @property
-    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .access_key_fields import INPUT_FIELDS
-
-        return INPUT_FIELDS
-
-    @property
-    def input_choices(self) -> tuple[OneOf, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .access_key_fields import CONNECTION_STRING_OR_PARTS
-
-        return (CONNECTION_STRING_OR_PARTS,)
-
-    @property
-    def stored_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .access_key_fields import STORED_FIELDS
-
-        return STORED_FIELDS
 
     @property
     def credentials_type(self) -> type:

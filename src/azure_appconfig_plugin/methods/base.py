@@ -7,8 +7,9 @@ Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-l
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..records import Credentials, RotateCallback
 
@@ -18,6 +19,31 @@ if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a sche
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
 
 C = TypeVar("C")
+T = TypeVar("T")
+
+
+class _Declared(Generic[T]):
+    """A declaration read on first use from the module the class names in ``declarations`` (the
+    upper-case ``name``, e.g. ``INPUT_FIELDS``), so registration imports no field module; ``default``
+    when the class names none or the module lacks it. A subclass that sets the attribute itself
+    (``input_fields = (...)``) overrides it."""
+
+    def __init__(self, name: str, default: T) -> None:
+        self.name = name
+        self.default = default
+
+    @overload
+    def __get__(self, obj: None, owner: type[DeclaredAuthMethod]) -> T: ...
+    @overload
+    def __get__(self, obj: DeclaredAuthMethod, owner: type[DeclaredAuthMethod]) -> T: ...
+    def __get__(self, obj: DeclaredAuthMethod | None, owner: type[DeclaredAuthMethod]) -> T:
+        if not owner.declarations:
+            return self.default
+        named_by = next(k for k in owner.__mro__ if "declarations" in vars(k))  # relative to its module
+        package = named_by.__module__.rpartition(".")[0] or None
+        module = importlib.import_module(owner.declarations, package)  # cached in sys.modules
+        value: T = getattr(module, self.name, self.default)
+        return value
 
 
 class DeclaredAuthMethod:
@@ -25,7 +51,11 @@ class DeclaredAuthMethod:
 
     Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug, used in
     the schema ``$id``), ``input_fields``, optionally ``stored_fields``, ``interactive`` and
-    ``identity_provider`` (named in validation texts, e.g. ``"Microsoft Entra ID"``).
+    ``identity_provider`` (named in validation texts, e.g. ``"Microsoft Entra ID"``). Instead of
+    setting the declarations, a class may name the module holding them in ``declarations`` (e.g.
+    ``".certificate_fields"``, relative to the class's package): ``INPUT_FIELDS``, ``STORED_FIELDS``,
+    ``INPUT_CHOICES``, ``INPUT_RULES``, ``STORED_CHOICES`` and ``STORED_RULES`` are read from it on
+    first use, so registration stays import-light.
     Methods to provide: ``credentials_from(values)``, ``token_credential(...)`` and, for
     interactive methods, ``input_from(values)``, ``begin(...)`` and ``complete(...)``.
     """
@@ -38,16 +68,26 @@ class DeclaredAuthMethod:
     connection_type: str = "app-connection"
     interactive: bool = False
     identity_provider: str = ""
-    input_fields: tuple[Field, ...] = ()
-    stored_fields: tuple[Field, ...] | None = None
-    input_choices: tuple[OneOf, ...] = ()
-    """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in the
-    schema and the parser."""
-    input_rules: tuple[CrossRule, ...] = ()
-    """Checks over several fields that no schema keyword expresses (run by ``parse``)."""
-    stored_choices: tuple[OneOf, ...] | None = None
-    stored_rules: tuple[CrossRule, ...] | None = None
-    """Default to ``input_choices`` / ``input_rules`` when ``stored_fields`` is None, else to none."""
+    declarations: str = ""
+    """Module holding the upper-case declarations (see above); empty: the class sets them itself."""
+    if TYPE_CHECKING:  # what the declarations are; at run time, descriptors reading ``declarations``
+        input_fields: tuple[Field, ...]
+        stored_fields: tuple[Field, ...] | None
+        input_choices: tuple[OneOf, ...]
+        input_rules: tuple[CrossRule, ...]
+        stored_choices: tuple[OneOf, ...] | None
+        stored_rules: tuple[CrossRule, ...] | None
+    else:
+        input_fields = _Declared("INPUT_FIELDS", ())
+        stored_fields = _Declared("STORED_FIELDS", None)
+        input_choices = _Declared("INPUT_CHOICES", ())
+        """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in
+        the schema and the parser."""
+        input_rules = _Declared("INPUT_RULES", ())
+        """Checks over several fields that no schema keyword expresses (run by ``parse``)."""
+        stored_choices = _Declared("STORED_CHOICES", None)
+        stored_rules = _Declared("STORED_RULES", None)
+        """Default to ``input_choices`` / ``input_rules`` when ``stored_fields`` is None, else to none."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

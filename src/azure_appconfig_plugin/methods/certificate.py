@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.certificate import CertificateCredentials
-    from ..fields import CrossRule, Field, OneOf
 
 
 class CertificateMethod(DeclaredAuthMethod):
@@ -26,34 +25,8 @@ class CertificateMethod(DeclaredAuthMethod):
         "or a PKCS#12 file."
     )
     connection_type = CONNECTION_TYPE
+    declarations = ".certificate_fields"
     identity_provider = MICROSOFT_ENTRA
-
-    # The declarations import lazily (import-light registration): read-only properties.
-    @property
-    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .certificate_fields import INPUT_FIELDS
-
-        return INPUT_FIELDS
-
-    @property
-    def input_choices(self) -> tuple[OneOf, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .certificate_fields import KEY_OR_PKCS12
-
-        return (KEY_OR_PKCS12,)
-
-    @property
-    def input_rules(self) -> tuple[CrossRule, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .certificate_fields import MATERIAL_RULE, VALIDITY_RULE
-
-        return (MATERIAL_RULE, VALIDITY_RULE)
-
-    @property
-    def stored_rules(self) -> tuple[CrossRule, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        """Loading stored credentials does not fail on an expired certificate (the host can still show and
-        replace it); the token credential refuses it before any request."""
-        from .certificate_fields import MATERIAL_RULE
-
-        return (MATERIAL_RULE,)
 
     @property
     def credentials_type(self) -> type:

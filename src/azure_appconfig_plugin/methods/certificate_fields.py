@@ -104,3 +104,8 @@ VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)
 MATERIAL_RULE = CrossRule(_material, MATERIAL_MESSAGES)
 VALIDITY_RULE = CrossRule(_validity, VALIDITY_MESSAGES)
 INPUT_FIELDS = (TENANT, CLIENT_ID, PRIVATE_KEY, CERTIFICATE, PKCS12, PASSPHRASE, SEND_CERTIFICATE_CHAIN, CLOUD)
+INPUT_CHOICES = (KEY_OR_PKCS12,)
+INPUT_RULES = (MATERIAL_RULE, VALIDITY_RULE)
+STORED_RULES = (MATERIAL_RULE,)
+"""Loading stored credentials does not fail on an expired certificate (the host can still show and
+replace it); the token credential refuses it before any request."""

@@ -11,7 +11,6 @@ from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
-    from ..fields import Field
     from ..schema import ClientSecretCredentials
 
 
@@ -22,14 +21,9 @@ class ClientSecretMethod(DeclaredAuthMethod):
     name = "Client secret"
     description = "Authenticate as a service principal with a client secret."
     connection_type = CONNECTION_TYPE
+    declarations = ".client_secret_fields"
     title = "Azure App Configuration: client secret"
     identity_provider = MICROSOFT_ENTRA
-
-    @property
-    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
-        from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, TENANT
-
-        return (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
 
     @property
     def credentials_type(self) -> type:

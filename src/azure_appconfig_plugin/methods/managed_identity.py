@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.managed_identity import ManagedIdentityCredentials
-    from ..fields import Field, OneOf
 
 
 class ManagedIdentityMethod(DeclaredAuthMethod):
@@ -26,20 +25,8 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
         "clientId, resourceId or objectId. Works only where Azure provides an identity endpoint."
     )
     connection_type = CONNECTION_TYPE
+    declarations = ".managed_identity_fields"
     identity_provider = "the host's managed identity endpoint"
-
-    # The declarations import lazily (import-light registration): read-only properties.
-    @property
-    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .managed_identity_fields import INPUT_FIELDS
-
-        return INPUT_FIELDS
-
-    @property
-    def input_choices(self) -> tuple[OneOf, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .managed_identity_fields import AT_MOST_ONE
-
-        return (AT_MOST_ONE,)
 
     @property
     def credentials_type(self) -> type:

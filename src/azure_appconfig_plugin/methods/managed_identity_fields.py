@@ -38,3 +38,4 @@ OBJECT_ID = Field(
 )
 AT_MOST_ONE = OneOf(("clientId",), ("resourceId",), ("objectId",), optional=True)
 INPUT_FIELDS = (MI_CLIENT_ID, RESOURCE_ID, OBJECT_ID, CLOUD)
+INPUT_CHOICES = (AT_MOST_ONE,)

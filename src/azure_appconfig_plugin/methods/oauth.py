@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..auth.flow_store import FlowStore
     from ..auth.oauth import AuthorizationRequest
-    from ..fields import Field
     from ..schema import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings
 
@@ -26,21 +25,10 @@ class OAuthMethod(DeclaredAuthMethod):
     name = "OAuth"
     description = "Sign in with a Microsoft work or school account through the instance's app registration."
     connection_type = CONNECTION_TYPE
+    declarations = ".oauth_fields"
     title = "Azure App Configuration: OAuth"
     interactive = True
     identity_provider = MICROSOFT_ENTRA
-
-    @property
-    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
-        from .common import CLOUD, OPTIONAL_TENANT
-
-        return (OPTIONAL_TENANT, CLOUD)
-
-    @property
-    def stored_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily (import-light)
-        from .common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, REFRESH_TOKEN, TENANT
-
-        return (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
 
     @property
     def credentials_type(self) -> type:

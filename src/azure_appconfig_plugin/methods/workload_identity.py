@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials import TokenCredential
 
     from ..auth.workload_identity import WorkloadIdentityCredentials
-    from ..fields import CrossRule, Field
 
 
 class WorkloadIdentityMethod(DeclaredAuthMethod):
@@ -26,26 +25,8 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
         "file is exchanged for a Microsoft Entra ID token; no secret is stored."
     )
     connection_type = CONNECTION_TYPE
+    declarations = ".workload_identity_fields"
     identity_provider = MICROSOFT_ENTRA
-
-    # The declarations import lazily (import-light registration): read-only properties.
-    @property
-    def input_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .workload_identity_fields import INPUT_FIELDS
-
-        return INPUT_FIELDS
-
-    @property
-    def stored_fields(self) -> tuple[Field, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .workload_identity_fields import STORED_FIELDS
-
-        return STORED_FIELDS
-
-    @property
-    def input_rules(self) -> tuple[CrossRule, ...]:  # type: ignore[override]  # read-only: the fields import lazily
-        from .workload_identity_fields import ENV_RULE
-
-        return (ENV_RULE,)
 
     @property
     def credentials_type(self) -> type:

@@ -78,3 +78,4 @@ def env_defaults(
 
 
 ENV_RULE = CrossRule(lambda values: env_defaults(values)[1], _MESSAGES)
+INPUT_RULES = (ENV_RULE,)

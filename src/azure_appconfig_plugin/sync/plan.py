@@ -77,6 +77,16 @@ def _change(entry: Entry, action: Action, status: Status, detail: str = "", name
     return Change(entry.key, entry.label, action, status, detail, name or entry.name)
 
 
+def _delete(have: Entry, name: str | None, detail: str) -> Step:
+    """The step deleting ``have`` (``detail`` says why), or, when it is locked (read-only), the step
+    saying it is not deleted."""
+    if have.locked:
+        return Step(
+            _change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name), None, have
+        )
+    return Step(_change(have, Action.DELETE, Status.PLANNED, detail, name), None, have)
+
+
 def _untouchable(existing: Entry) -> str | None:
     if is_feature_flag(existing.key, existing.content_type):
         return "feature flag: never changed by the sync"
@@ -171,22 +181,8 @@ def plan_push(
             if why:
                 if not is_feature_flag(have.key, have.content_type):
                     steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
-            elif have.locked:
-                steps.append(
-                    Step(
-                        _change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name),
-                        None,
-                        have,
-                    )
-                )
             else:
-                steps.append(
-                    Step(
-                        _change(have, Action.DELETE, Status.PLANNED, "not among the secrets (deleteMissing)", name),
-                        None,
-                        have,
-                    )
-                )
+                steps.append(_delete(have, name, "not among the secrets (deleteMissing)"))
     return Plan(tuple(steps), imported, frozenset(references))
 
 
@@ -245,14 +241,6 @@ def plan_remove(names: Iterable[str], listed: Iterable[Entry], scope: Scope) -> 
         why = _untouchable(have)
         if why:
             steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
-        elif have.locked:
-            steps.append(
-                Step(
-                    _change(have, Action.DELETE, Status.LOCKED, "entry is locked (read-only); not deleted", name),
-                    None,
-                    have,
-                )
-            )
         else:
-            steps.append(Step(_change(have, Action.DELETE, Status.PLANNED, "removed (If-Match)", name), None, have))
+            steps.append(_delete(have, name, "removed (If-Match)"))
     return Plan(tuple(steps))
