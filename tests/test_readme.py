@@ -187,8 +187,9 @@ def test_test_kit_blocks_run_as_a_plugin_authors_test_session(pytester: pytest.P
     for name, source in files.items():
         pytester.makefile(".py", **{name[:-3]: source})
     pytester.makefile(".py", appconfig_policy_example=(EXAMPLE / "appconfig_policy_example.py").read_text())
-    pytester.syspathinsert()
-    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    # In a subprocess: an in-process run would drop the modules it imported first (yaml, vcr's
+    # serializers) from sys.modules afterwards and leave later tests with two copies of them.
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=sum(source.count("\ndef test_") for source in files.values()))
 
 
