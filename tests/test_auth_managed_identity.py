@@ -20,6 +20,7 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, InvalidInput, ManagedIdentityUnavailable
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
+from builtin import clear_ambient_identity
 from faults.concurrency import tokens_at_once
 
 CT = build_connection_type()
@@ -29,15 +30,6 @@ MI_CLIENT_ID = "66666666-6666-6666-6666-666666666666"
 RESOURCE_ID = (
     "/subscriptions/77777777-7777-7777-7777-777777777777/resourceGroups/rg/providers/"
     "Microsoft.ManagedIdentity/userAssignedIdentities/app-id"
-)
-IDENTITY_ENV = (
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "IMDS_ENDPOINT",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
 )
 
 
@@ -79,8 +71,7 @@ class StandIn:
 
 @pytest.fixture(autouse=True)
 def _no_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in IDENTITY_ENV:
-        monkeypatch.delenv(var, raising=False)
+    clear_ambient_identity(monkeypatch)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 import certs
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.testing import fakes
+from builtin import clear_ambient_identity
 
 PASSPHRASE = "canary-cli-passphrase-Wq2"
 ACCESS_SECRET = base64.b64encode(b"canary-cli-access-secret").decode()
@@ -31,18 +32,7 @@ def run(*argv: str) -> tuple[int, str]:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_FEDERATED_TOKEN_FILE",
-        "IDENTITY_ENDPOINT",
-        "IDENTITY_HEADER",
-        "MSI_ENDPOINT",
-        "MSI_SECRET",
-        "IMDS_ENDPOINT",
-        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    clear_ambient_identity(monkeypatch)
 
 
 @pytest.mark.parametrize("slug", ["certificate", "workload-identity", "managed-identity", "access-key"])

@@ -20,6 +20,7 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.fields import docs_table
 from azure_appconfig_plugin.testing import fakes
+from builtin import clear_ambient_identity
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 SECTIONS = {
@@ -117,18 +118,7 @@ SETUP: dict[str, Callable[[Path, pytest.MonkeyPatch], dict[str, Any]]] = {
 
 @pytest.mark.parametrize("slug", list(SECTIONS))
 def test_the_validate_block_runs(slug: str, azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_FEDERATED_TOKEN_FILE",
-        "IDENTITY_ENDPOINT",
-        "IDENTITY_HEADER",
-        "MSI_ENDPOINT",
-        "MSI_SECRET",
-        "IMDS_ENDPOINT",
-        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    clear_ambient_identity(monkeypatch)
     monkeypatch.chdir(tmp_path)
     setup = SETUP[slug](tmp_path, monkeypatch)
     close = setup.pop("close", None)
