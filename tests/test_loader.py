@@ -185,7 +185,7 @@ def test_a_host_with_its_own_hookspec_loads_our_plugin_unchanged() -> None:
 
     class HostSpec:
         @spec
-        def register_connection_types(self, register):  # type: ignore[no-untyped-def]
+        def register_connection_types(self, register):  # type: ignore[no-untyped-def]  # a 1.0-style plugin, untyped on purpose
             """The host's own copy of the contract."""
 
     pm = pluggy.PluginManager("app_connections")

@@ -225,7 +225,7 @@ def _replicas_section() -> str:
     return README.split("### Several replicas (Redis)", 1)[1].split("\n## ", 1)[0]
 
 
-def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:  # type: ignore[no-untyped-def]
+def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:  # type: ignore[no-untyped-def]  # fixture types live in redis_fixtures
     import os
     import subprocess
     import sys
@@ -256,7 +256,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
     assert "canary-password" not in done.stdout + done.stderr and seal_key not in done.stdout
 
 
-def test_several_replicas_python_block_runs(redis_env: dict[str, str], redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_several_replicas_python_block_runs(redis_env: dict[str, str], redis_client) -> None:  # type: ignore[no-untyped-def]  # fixture types live in redis_fixtures
     snippet = re.findall(r"```python\n(.*?)\n```", _replicas_section(), re.S)[0]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -76,3 +76,42 @@ def test_contributing_commands_name_real_files() -> None:
     text = (ROOT / "CONTRIBUTING.md").read_text()
     for path in ("benchmarks/startup.py", ".ci/package", ".ci/run", "tests/cassettes", "tests/cassette_factory.py"):
         assert path in text and (ROOT / path).exists(), path
+
+
+# A suppression silences a tool on one line; its reason must stand next to it (issue #15): after the
+# codes, " - why" or "  # why", of at least three words. `if TYPE_CHECKING:` needs no pragma: the
+# coverage configuration excludes it.
+SUPPRESSION = re.compile(
+    r"#\s*(?P<what>noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?|type:\s*ignore(?:\[[^\]]*\])?|pragma:\s*no\s+(?:cover|branch))"
+)
+REASON = re.compile(r"^\s*(?:-|#)\s*(?P<why>\S.*)$")
+
+
+def _suppressions_without_reason(text: str) -> list[tuple[int, str]]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for match in SUPPRESSION.finditer(line):
+            reason = REASON.match(line[match.end() :])
+            if reason is None or len(reason.group("why").split()) < 3:
+                found.append((number, line.strip()))
+    return found
+
+
+def test_the_reason_check_tells_a_reason_from_none() -> None:
+    assert _suppressions_without_reason("x = 1  # noqa: F401\n") == [(1, "x = 1  # noqa: F401")]
+    assert _suppressions_without_reason("x = 1  # type: ignore[misc]  # ok\n") != []
+    assert _suppressions_without_reason("if x:  # pragma: no cover - defensive\n") != []
+    assert _suppressions_without_reason("x = 1  # noqa: F401 - re-exported for callers\n") == []
+    assert _suppressions_without_reason("x = f()  # type: ignore[misc]  # msal is untyped here\n") == []
+    assert _suppressions_without_reason("if x:  # pragma: no branch - the loop always ends by return\n") == []
+
+
+@pytest.mark.parametrize("folder", ["src", "tests", "benchmarks"])
+def test_every_suppression_carries_its_reason(folder: str) -> None:
+    missing = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        if path == Path(__file__).resolve():
+            continue  # this file's examples above name suppressions on purpose
+        for number, line in _suppressions_without_reason(path.read_text()):
+            missing.append(f"{path.relative_to(ROOT)}:{number}: {line}")
+    assert missing == [], "give each suppression its reason:\n" + "\n".join(missing)

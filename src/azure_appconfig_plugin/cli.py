@@ -221,5 +221,5 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return EXIT_OK
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # `python -m azure_appconfig_plugin.cli` (tests/test_extension.py runs it)
     sys.exit(main())

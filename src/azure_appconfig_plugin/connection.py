@@ -16,7 +16,7 @@ from .methods import (
 from .methods.names import CONNECTION_TYPE
 from .records import ConnectionType
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from .reports import ValidationRequest
 
 SLUG = CONNECTION_TYPE

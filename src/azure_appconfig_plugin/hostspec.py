@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
+if TYPE_CHECKING:
     from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, SecretSyncRegistrar
     from .reports import Check, ValidationRequest
 

@@ -124,7 +124,7 @@ class Registry:
                 distribution_of=self.distributions,
             )
 
-        return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]
+        return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]  # pluggy hooks are untyped
 
 
 def _blocked_names(env: Mapping[str, str]) -> set[str]:

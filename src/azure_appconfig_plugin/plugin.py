@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .connection import SLUG, build_connection_type
 from .hostspec import CONTRACT_VERSION, hookimpl
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from .registrars import ConnectionTypeRegistrar, SecretSyncRegistrar
     from .reports import ValidationRequest
 

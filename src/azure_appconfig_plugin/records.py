@@ -15,10 +15,10 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
+if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from .registrars import (  # noqa: F401  # noqa: F401
+    from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
         ConnectionTypeRegistrar,
         InteractiveAuthMethod,
@@ -274,7 +274,7 @@ class ConnectionType(_Frozen):
         m = self.method(slug)
         loader = getattr(m, "load", None)
         if callable(loader):
-            return loader(stored)  # type: ignore[no-any-return]
+            return loader(stored)  # type: ignore[no-any-return]  # a method's load() is duck-typed (Any)
         if is_interactive(m):
             raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
         return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
@@ -343,7 +343,7 @@ class ConnectionType(_Frozen):
                 "ConnectionType(validator=...) is deprecated: pass checks=, a function "
                 "of a ValidationRequest, and register it as a validate_connection implementation",
             )
-            return self.validator(data, method=method, connection_type=self, **options)  # type: ignore[no-any-return]
+            return self.validator(data, method=method, connection_type=self, **options)  # type: ignore[no-any-return]  # a 1.0 validator is any callable
         if hook is None:
             own = self.checks
 

@@ -14,7 +14,7 @@ import attrs
 
 from .clouds import DEFAULT_CLOUD
 from .errors import FieldError, InvalidInput
-from .fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported
+from .fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported for earlier callers
 from .records import warn_once
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev/azure-app-configuration"
@@ -105,13 +105,13 @@ class OAuthCredentials:
 def parse_oauth_input(data: Mapping[str, Any]) -> OAuthInput:
     from .methods import OAuthMethod
 
-    return OAuthMethod().parse(data)  # type: ignore[no-any-return]
+    return OAuthMethod().parse(data)  # type: ignore[no-any-return]  # parse() returns the method's record
 
 
 def parse_client_secret(data: Mapping[str, Any]) -> ClientSecretCredentials:
     from .methods import ClientSecretMethod
 
-    return ClientSecretMethod().parse(data)  # type: ignore[no-any-return]
+    return ClientSecretMethod().parse(data)  # type: ignore[no-any-return]  # parse() returns the method's record
 
 
 def load_credentials(data: Mapping[str, Any]) -> ClientSecretCredentials | OAuthCredentials:
@@ -127,5 +127,5 @@ def _load_builtin(data: Mapping[str, Any]) -> ClientSecretCredentials | OAuthCre
         raise InvalidInput(errors=[FieldError("(credentials)", "must be a JSON object")])
     for method in (OAuthMethod(), ClientSecretMethod()):
         if data.get("method") == method.slug:
-            return method.load(data)  # type: ignore[return-value]
+            return method.load(data)  # type: ignore[return-value]  # one of the two built-in records, by the slug
     raise InvalidInput(errors=[FieldError("method", "must be 'oauth' or 'client-secret'")])

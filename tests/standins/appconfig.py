@@ -511,5 +511,5 @@ def running(**kw: Any) -> Iterator[StandIn]:
         yield s
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - run by hand to serve the stand-in
     main()

@@ -41,7 +41,7 @@ class Run:
 
     @property
     def ctype(self) -> ConnectionType:
-        return self.request.connection  # type: ignore[no-any-return]
+        return self.request.connection  # type: ignore[no-any-return]  # ValidationRequest types it loosely (Any)
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.request.options.get(name, default)

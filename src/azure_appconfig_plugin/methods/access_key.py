@@ -9,7 +9,7 @@ from ..records import Credentials, RotateCallback
 from .base import DeclaredAuthMethod
 from .names import CONNECTION_TYPE
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from ..auth.access_key import AccessKeyCredentials
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..records import Credentials, RotateCallback
 
-if TYPE_CHECKING:  # pragma: no cover - the field module is imported when a schema or parser is needed
+if TYPE_CHECKING:
     from ..fields import CrossRule, Field, OneOf
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"

@@ -8,7 +8,7 @@ from ..records import Credentials, RotateCallback
 from .base import DeclaredAuthMethod
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
     from ..schema import ClientSecretCredentials
