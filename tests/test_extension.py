@@ -19,15 +19,14 @@ from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 from cli_helpers import client_secret_flags, run
-
-tomllib = pytest.importorskip("tomllib")
+from toml_compat import loads as toml_loads
 
 EXAMPLE = Path(__file__).parent / "example_extension"
 
 
 @pytest.fixture
 def example_installed(plugin_distributions: Any) -> Path:
-    meta = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    meta = toml_loads((EXAMPLE / "pyproject.toml").read_text())["project"]
     return plugin_distributions(
         meta["name"],
         entry_points={"app_connections": meta["entry-points"]["app_connections"]},

@@ -12,6 +12,7 @@ import pytest
 
 import azure_appconfig_plugin
 from azure_appconfig_plugin.hostspec import CONTRACT_VERSION
+from toml_compat import loads as toml_loads
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGELOG = (ROOT / "CHANGELOG.md").read_text()
@@ -19,8 +20,7 @@ VERSION_LINE = re.compile(r"azure-appconfig-plugin (\S+) \(app_connections contr
 
 
 def test_version_is_single_sourced() -> None:
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = toml_loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in project["project"], "the version is written only in __init__.py"
     assert "version" in project["project"]["dynamic"]
     attr = project["tool"]["setuptools"]["dynamic"]["version"]["attr"]

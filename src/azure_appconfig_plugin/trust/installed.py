@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import dataclasses
 import hashlib
 import importlib.util
@@ -22,10 +23,37 @@ STRONG_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384",
 _CHUNK = 1 << 16
 
 
+def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
+    """Every row of ``dist``'s ``RECORD``, whether or not its file is still on disk.
+
+    ``Distribution.files`` is not enough for a tamper check: from Python 3.12 it leaves out the
+    files that no longer exist, so a deleted file would pass unseen. A distribution without a
+    ``RECORD`` (an old egg-info install) falls back to ``dist.files``, which carries no hashes.
+    """
+    try:
+        text = dist.read_text("RECORD")
+    except (OSError, ValueError):
+        text = None
+    if text is None:
+        return list(dist.files or ())
+    entries = []
+    for row in csv.reader(text.splitlines()):
+        if not row or not row[0]:
+            continue
+        path = metadata.PackagePath(row[0])
+        spec = row[1] if len(row) > 1 else ""
+        size = row[2] if len(row) > 2 else ""
+        path.hash = metadata.FileHash(spec) if spec else None
+        path.size = int(size) if size.isdigit() else None
+        path.dist = dist
+        entries.append(path)
+    return entries
+
+
 def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> Path | None:
     """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one).
-    ``files``: ``dist.files`` when the caller already has it (each call re-reads RECORD)."""
-    for path in (files if files is not None else dist.files) or ():
+    ``files``: :func:`record_entries` when the caller already has them (each call re-reads RECORD)."""
+    for path in files if files is not None else record_entries(dist):
         if path.name == "RECORD" and path.parent.name.endswith(".dist-info") and len(path.parts) == 2:
             located = Path(str(dist.locate_file(path)))
             return located if located.is_file() else None
@@ -81,7 +109,7 @@ def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] 
     """
     checked = 0
     base = str(dist.locate_file(""))  # one join per file instead of a pathlib object per file
-    for path in (files if files is not None else dist.files) or ():
+    for path in files if files is not None else record_entries(dist):
         if path.hash is None:
             continue
         mode = path.hash.mode.lower().replace("-", "_")
@@ -161,7 +189,7 @@ def startup_files(dist: metadata.Distribution) -> list[str]:
     """``.pth`` files of ``dist`` that run code: ``site`` executes their ``import`` lines at every
     interpreter start-up, so no allow-list can keep them from running (path-only ones are inert)."""
     found = []
-    for path in dist.files or ():
+    for path in record_entries(dist):
         if path.suffix != ".pth" or len(path.parts) != 1:
             continue
         try:

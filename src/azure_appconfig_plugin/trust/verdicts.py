@@ -22,6 +22,7 @@ from .installed import (
     is_editable,
     module_origin,
     record_digest,
+    record_entries,
     record_file,
     shadowing_problem,
     startup_files,
@@ -70,7 +71,7 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
             f"{safe_text(name)} is an editable install: its RECORD does not cover its source, "
             "so a digest cannot pin it; pin it by version or install it from a wheel",
         )
-    files = dist.files or []  # RECORD parsed once for the digest, the files and the module check
+    files = record_entries(dist)  # RECORD parsed once for the digest, the files and the module check
     digest = record_digest(dist, files)
     if digest is None:
         return Verdict(REFUSED, f"{safe_text(name)} has no RECORD file to compare with the pinned digest")
