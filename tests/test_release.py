@@ -115,3 +115,19 @@ def test_every_suppression_carries_its_reason(folder: str) -> None:
         for number, line in _suppressions_without_reason(path.read_text()):
             missing.append(f"{path.relative_to(ROOT)}:{number}: {line}")
     assert missing == [], "give each suppression its reason:\n" + "\n".join(missing)
+
+
+def test_the_classified_python_versions_start_at_requires_python() -> None:
+    # .ci/pythons runs the suite on each classified version; the oldest one it runs must be the
+    # oldest one pip lets install the package, or that one is promised but never tested.
+    project = toml_loads((ROOT / "pyproject.toml").read_text())["project"]
+    floor = re.fullmatch(r">=\s*(3\.\d+)", project["requires-python"])
+    assert floor is not None, "requires-python is a plain lower bound"
+    classified = sorted(
+        (int(m.group(1)), int(m.group(2)))
+        for c in project["classifiers"]
+        if (m := re.fullmatch(r"Programming Language :: Python :: (3)\.(\d+)", c))
+    )
+    assert classified, "at least one Python version is classified"
+    assert f"{classified[0][0]}.{classified[0][1]}" == floor.group(1)
+    assert [minor for _, minor in classified] == list(range(classified[0][1], classified[-1][1] + 1)), "no gaps"
