@@ -273,3 +273,23 @@ def test_a_connection_type_s_repr_names_it_and_its_settings_only() -> None:
     )
     assert "env_var='INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET'" in text
     assert "methods" not in text and "client_factory" not in text
+
+
+POLICY = """
+from azure_appconfig_plugin.hostspec import hookimpl
+from azure_appconfig_plugin.reports import Check
+@hookimpl
+def validate_connection(request):
+    return [Check("policy", "ok", "seen " + str(request.connection_type))]
+"""
+
+
+def test_a_connection_type_validates_through_the_host_s_hook_when_given_one() -> None:
+    registry = load_plugins(plugins=[("policy", module("policy_plugin", POLICY))], env={})
+    ct = registry.get(SLUG)
+    data = {"tenantId": "bad tenant"}
+    with_hook = ct.validate(data, method="client-secret", hook=registry.pm.hook.validate_connection, env={})
+    own_only = ct.validate(data, method="client-secret", env={})
+    assert [c.name for c in with_hook.checks][-1] == "policy"  # every plugin's checks, the type's own first
+    assert "policy" not in [c.name for c in own_only.checks]
+    assert [c.name for c in with_hook.checks][:-1] == [c.name for c in own_only.checks]
