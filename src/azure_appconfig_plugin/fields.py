@@ -405,7 +405,7 @@ def parse_fields(
     errors: list[FieldError] = []
     try:
         keys = list(data)
-    except Exception:  # a hostile Mapping whose iteration fails (tests/test_fields_hostile.py)
+    except Exception:  # a hostile Mapping whose iteration raises (tests/test_declared_methods_edges.py)
         raise InvalidInput(errors=[FieldError(what, "must be an object (a JSON object of fields)")]) from None
     for key in keys:
         if key not in by_name:

@@ -244,16 +244,21 @@ def _guard_plain(fn: Callable[..., Any], hook: str, plugin: str, on_failure: Fai
 
 
 def _guard_wrapper(fn: Callable[..., Any], hook: str, plugin: str, on_failure: FailureHandler) -> Callable[..., Any]:
-    """A wrapper's own exceptions (before or after its ``yield``) are reported against it and the
-    call goes on with the inner outcome; exceptions from inside the call pass through it as usual."""
+    """A wrapper's own exceptions (before or after its ``yield``) and breaches of the wrapper
+    protocol (returning before its ``yield``, yielding twice) are reported against it and the call
+    goes on with the inner outcome; exceptions from inside the call pass through it as usual."""
+
+    def broken(what: str) -> RuntimeError:
+        return RuntimeError(f"wrapper of plugin {plugin!r} {what}")
 
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         gen = fn(*args, **kwargs)
         try:
             first = next(gen)
-        except StopIteration:
-            raise RuntimeError(f"wrapper of plugin {plugin!r} did not yield") from None
+        except StopIteration:  # returned before its yield: the call goes on without it
+            extra = on_failure(plugin, hook, broken("did not yield"))
+            return _with_extra((yield), extra)
         except Exception as exc:  # failed before its yield: the call goes on without it, its failure reported
             extra = on_failure(plugin, hook, exc)
             return _with_extra((yield), extra)
@@ -262,20 +267,24 @@ def _guard_wrapper(fn: Callable[..., Any], hook: str, plugin: str, on_failure: F
         except BaseException as raised:  # new-style wrappers: the inner exception is thrown in
             try:
                 gen.throw(raised)
-            except StopIteration as stop:
+            except StopIteration as stop:  # the wrapper handled it: its result is the outcome
                 return stop.value
             except BaseException as out:
-                if out is not raised and isinstance(out, Exception):
-                    on_failure(plugin, hook, out)
-                raise
-            raise RuntimeError(f"wrapper of plugin {plugin!r} yielded twice") from None
+                if out is raised or not isinstance(out, Exception):
+                    raise
+                on_failure(plugin, hook, out)  # its own error while handling: reported; the inner one goes on
+            else:
+                gen.close()
+                on_failure(plugin, hook, broken("yielded twice"))
+            raise
         try:
             gen.send(inner)
         except StopIteration as stop:
             return stop.value
         except Exception as exc:
             return _with_extra(inner, on_failure(plugin, hook, exc))
-        raise RuntimeError(f"wrapper of plugin {plugin!r} yielded twice")
+        gen.close()
+        return _with_extra(inner, on_failure(plugin, hook, broken("yielded twice")))
 
     return guarded
 
@@ -364,7 +373,7 @@ def collect(pm: Any, catalog: Catalog) -> Catalog:
     registrars = (catalog.type_registrar(), catalog.method_registrar(), catalog.sync_registrar())
     for hook_name, registrar in zip(REGISTRATION_HOOKS, registrars, strict=True):
         caller = getattr(pm.hook, hook_name, None)
-        if caller is None:
+        if caller is None or getattr(caller, "spec", None) is None:  # the host declares no such hook
             continue
         catalog.deferred = True
         try:

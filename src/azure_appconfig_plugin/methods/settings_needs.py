@@ -23,9 +23,9 @@ def settings_needs_text(ctype: ConnectionType) -> str:
     need, free = settings_needs(ctype)
     if not need:
         return f"No {ctype.name} auth method needs these settings."
+    if not free:
+        return f"Every {ctype.name} auth method needs these settings ({_and(need)})."
     text = (
         f"Only the {_and(need)} method{'s' if len(need) > 1 else ''} need{'' if len(need) > 1 else 's'} these settings"
     )
-    if free:
-        text += f"; {_and(free)} need{'' if len(free) > 1 else 's'} none of them"
-    return text + "."
+    return f"{text}; {_and(free)} need{'' if len(free) > 1 else 's'} none of them."

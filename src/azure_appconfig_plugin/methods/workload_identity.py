@@ -40,7 +40,7 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
         from .workload_identity_fields import env_defaults
 
         values, problem = env_defaults(values)
-        if problem:  # the environment changed since the rule ran
+        if problem:  # pragma: no cover - a race: the environment changed between parse()'s ENV_RULE and here
             raise InvalidInput(errors=[FieldError(*problem)])
         return WorkloadIdentityCredentials(**values)
 

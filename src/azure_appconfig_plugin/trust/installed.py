@@ -206,7 +206,7 @@ def installed_plugin_distributions(group: str) -> list[metadata.Distribution]:
     found: dict[str, metadata.Distribution] = {}
     for ep in metadata.entry_points(group=group):
         dist = getattr(ep, "dist", None)
-        if dist is not None:
+        if dist is not None:  # pragma: no branch - entry_points() binds each entry point to its distribution
             found.setdefault(normalize_name(dist.metadata["Name"] or ""), dist)
     return [found[k] for k in sorted(found)]
 

@@ -1,0 +1,64 @@
+"""The built-in check stages at their edges (checks/__init__.py): a record of another method than
+the one named, a plugin method whose parser has a bug, and instance settings passed by the host."""
+
+from __future__ import annotations
+
+import textwrap
+from types import ModuleType
+from typing import Any
+
+from azure_appconfig_plugin.loader import load_plugins
+from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
+from azure_appconfig_plugin.settings import InstanceSettings
+from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.validation import validate_credentials
+
+SLUG = "azure-app-configuration"
+
+
+def statuses(report: Any) -> dict[str, str]:
+    return {c.name: c.status.value for c in report.checks}
+
+
+def test_a_record_of_another_method_than_the_one_named_is_invalid_input() -> None:
+    record = ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, "canary-other-method")
+    report = validate_credentials(record, method="oauth", endpoint="https://x.azconfig.io", env={})
+    first = report.checks[0]
+    assert (first.name, first.status.value, first.code) == ("input", "failed", "invalid_input")
+    assert "the credentials are for method 'client-secret', not 'oauth'" in first.detail
+    assert all(s == "skipped" for name, s in statuses(report).items() if name != "input")
+
+
+BUGGY_METHOD = """
+from azure_appconfig_plugin.hostspec import hookimpl
+class Buggy:
+    slug = "buggy"; name = "Buggy"
+    def input_schema(self): return {"type": "object"}
+    def parse(self, data): return data["missing"]
+    def token_credential(self, c, *, on_rotate=None): raise AssertionError("never reached")
+@hookimpl
+def register_auth_methods(register):
+    register("azure-app-configuration", Buggy())
+"""
+
+
+def test_a_plugin_method_whose_parser_raises_is_a_failed_input_check_naming_the_authors() -> None:
+    mod = ModuleType("buggy_method")
+    exec(textwrap.dedent(BUGGY_METHOD), mod.__dict__)
+    registry = load_plugins(plugins=[("buggy", mod)], env={})
+    report = registry.validate(SLUG, "buggy", {"x": 1}, env={})  # does not raise
+    first = report.checks[0]
+    assert (first.name, first.status.value, first.code) == ("input", "failed", "plugin_error")
+    assert first.detail == "the input could not be read: KeyError: 'missing'"
+    assert first.remediation == "Report this to the auth method's authors."
+    assert statuses(report)["token"] == "skipped"
+
+
+def test_instance_settings_the_host_passes_are_used_instead_of_the_environment(azure_vcr: Any) -> None:
+    stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
+    settings = InstanceSettings.from_env(fakes.fake_instance_env())
+    with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
+        report = validate_credentials(stored, env={}, settings=settings)  # nothing in the environment
+    assert report.ok, report.to_dict()
+    check = next(c for c in report.checks if c.name == "instance settings")
+    assert check.detail == f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}"
