@@ -178,11 +178,9 @@ def material_problem(values: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def validity_problem(values: dict[str, Any]) -> tuple[str, str] | None:
-    try:
-        material = load_material(values)
-    except MaterialProblem:
-        return None  # reported by the material rule
-    found = material.validity_problem()
+    """Runs only after ``material_problem`` found nothing (cross rules stop at the first failure, and
+    ``INPUT_RULES`` lists the material rule first), so the material loads."""
+    found = load_material(values).validity_problem()
     if found and values.get("pkcs12"):
         return "pkcs12", found[1]  # the certificate inside the PKCS#12 file
     return found

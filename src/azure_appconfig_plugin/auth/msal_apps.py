@@ -96,10 +96,8 @@ def get_app_for(
                 field="tenantId",
                 correlation_id=found.group(1) if found else None,
             ) from None
-        except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery
+        except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery (policy errors pass through)
             raise error_from_exception(exc, where=authority) from None
-        except http_policy.HttpPolicyError:
-            raise
         _apps[key] = app
         while len(_apps) > MAX_APPS:
             _apps.popitem(last=False)
