@@ -115,13 +115,10 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
 def _load_certs(pem: str) -> tuple[Any, ...]:
     from cryptography.x509 import load_pem_x509_certificates
 
-    try:
-        certs = tuple(load_pem_x509_certificates(pem.encode("utf-8")))
+    try:  # raises ValueError when the text holds no certificate at all, so the tuple is never empty
+        return tuple(load_pem_x509_certificates(pem.encode("utf-8")))
     except Exception:  # any failure: not PEM certificates
         raise MaterialProblem("certificate", NOT_A_CERT) from None
-    if not certs:
-        raise MaterialProblem("certificate", NOT_A_CERT)
-    return certs
 
 
 def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ...]]:
