@@ -153,7 +153,9 @@ def get_managed_identity_client(
     key = (field or "system", value or "", timeout, endpoint)
     with _lock:
         client = _mi_clients.get(key)
-        if client is None:
+        if client is not None:
+            _mi_clients.move_to_end(key)  # least recently used goes first, as for the apps
+        else:
             if field is None:
                 identity: Any = msal.SystemAssignedManagedIdentity()
             else:
