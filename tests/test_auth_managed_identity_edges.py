@@ -179,3 +179,18 @@ def test_the_identity_client_cache_is_bounded(imds: Endpoint, monkeypatch: pytes
     assert len(imds.paths) == 3
     token({})  # its client (and token cache) was dropped: asked again
     assert len(imds.paths) == 4
+
+
+@pytest.mark.parametrize("expires_on", ["1000", "99999999999"], ids=["past", "centuries-ahead"])
+def test_an_app_service_token_expiring_out_of_range_is_refused(app_service: Endpoint, expires_on: str) -> None:
+    # MSAL turns App Service's expires_on into expires_in itself (the policy checks only expires_in-like fields)
+    app_service.body = {
+        "access_token": "canary-mi-token",
+        "expires_on": expires_on,
+        "resource": "https://azconfig.io",
+        "token_type": "Bearer",
+    }
+    with pytest.raises(IdentityServiceError) as err:
+        token()
+    assert err.value.code == "malformed_answer" and "expires_in" in str(err.value)
+    assert "canary-mi-token" not in str(err.value)

@@ -404,7 +404,9 @@ def error_from_result(
 def error_from_exception(exc: Exception, *, where: str) -> AuthError:
     """An exception for a transport failure or a 5xx/429 raised while talking to a login host."""
     status = getattr(getattr(exc, "response", None), "status_code", None)
-    if status is None:  # MSAL raises MsalServiceError("HTTP Error: 503") for 5xx
+    # msal 1.39 raises MsalServiceError("HTTP Error: 503") for 5xx, which has no response; a requests
+    # HTTPError (raise_for_status on a raw response) carries it, and is read first.
+    if status is None:  # pragma: no branch - msal's 5xx errors carry no response object
         match = _HTTP_STATUS.search(str(exc))
         status = int(match.group(1)) if match else None
     if status is not None:
