@@ -317,8 +317,12 @@ _FIELD_REMEDIES = {
     "pkcs12": "Use a current PKCS#12 file whose certificate is uploaded to the app registration.",
     "privateKey": "Give the private key of the certificate uploaded to the app registration.",
     "passphrase": "Give the passphrase the key or PKCS#12 file was encrypted with.",
+    "clientSecret": _SECRET_FIX,
+    "tenantId": "Correct the tenant ID.",
+    "clientId": "Correct the client ID, or register the app in this tenant.",
 }
-"""Remedies for errors of the non-secret methods' own fields (raised before any request)."""
+"""Remedies by the field at fault, for errors the table does not name (the non-secret methods' own fields,
+raised before any request; a plugin method's errors naming our fields)."""
 _NOT_ON_AZURE = (
     "Run this on an Azure host with a managed identity (VM, App Service, Functions, Container Apps, AKS), or "
     "use another method (workload-identity, certificate, client-secret) elsewhere."
@@ -349,12 +353,6 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
     field = getattr(exc, "field", None)
     if field in _FIELD_REMEDIES:
         return _FIELD_REMEDIES[field]
-    if field == "clientSecret":
-        return _SECRET_FIX
-    if field == "tenantId":
-        return "Correct the tenant ID."
-    if field == "clientId":
-        return "Correct the client ID, or register the app in this tenant."
     if isinstance(exc, AuthError) or not isinstance(exc, Exception) or getattr(exc, "message", None) is not None:
         return "Follow the message above; reconnect if it says so."
     name = getattr(method, "name", "auth")
@@ -406,7 +404,9 @@ def error_from_result(
 def error_from_exception(exc: Exception, *, where: str) -> AuthError:
     """An exception for a transport failure or a 5xx/429 raised while talking to a login host."""
     status = getattr(getattr(exc, "response", None), "status_code", None)
-    if status is None:  # MSAL raises MsalServiceError("HTTP Error: 503") for 5xx
+    # msal 1.39 raises MsalServiceError("HTTP Error: 503") for 5xx, which has no response; a requests
+    # HTTPError (raise_for_status on a raw response) carries it, and is read first.
+    if status is None:  # pragma: no branch - msal's 5xx errors carry no response object
         match = _HTTP_STATUS.search(str(exc))
         status = int(match.group(1)) if match else None
     if status is not None:
@@ -414,6 +414,13 @@ def error_from_exception(exc: Exception, *, where: str) -> AuthError:
             f"the Microsoft identity platform answered HTTP {status} at {where}; retry later"
             + (" (throttled)" if status == 429 else ""),
             code=str(status),
+        )
+    if isinstance(exc, ValueError) and not isinstance(exc, OSError):  # MSAL parsing a body that is not JSON
+        return IdentityServiceError(
+            f"the Microsoft identity platform at {where} answered with a body that is not JSON (a throttling or "
+            "error page, or a proxy's); retry later, and check that nothing between here and the login host rewrites "
+            "answers",
+            code="malformed_answer",
         )
     return IdentityServiceError(
         f"network unreachable: could not reach the Microsoft identity platform at {where} ({type(exc).__name__}); "

@@ -115,13 +115,10 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
 def _load_certs(pem: str) -> tuple[Any, ...]:
     from cryptography.x509 import load_pem_x509_certificates
 
-    try:
-        certs = tuple(load_pem_x509_certificates(pem.encode("utf-8")))
+    try:  # raises ValueError when the text holds no certificate at all, so the tuple is never empty
+        return tuple(load_pem_x509_certificates(pem.encode("utf-8")))
     except Exception:  # any failure: not PEM certificates
         raise MaterialProblem("certificate", NOT_A_CERT) from None
-    if not certs:
-        raise MaterialProblem("certificate", NOT_A_CERT)
-    return certs
 
 
 def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ...]]:
@@ -178,11 +175,9 @@ def material_problem(values: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def validity_problem(values: dict[str, Any]) -> tuple[str, str] | None:
-    try:
-        material = load_material(values)
-    except MaterialProblem:
-        return None  # reported by the material rule
-    found = material.validity_problem()
+    """Runs only after ``material_problem`` found nothing (cross rules stop at the first failure, and
+    ``INPUT_RULES`` lists the material rule first), so the material loads."""
+    found = load_material(values).validity_problem()
     if found and values.get("pkcs12"):
         return "pkcs12", found[1]  # the certificate inside the PKCS#12 file
     return found

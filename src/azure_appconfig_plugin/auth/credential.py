@@ -6,6 +6,7 @@ Any other scope is refused, so a token never reaches a resource it was not meant
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 
 from .. import http_policy
 from ..clouds import Cloud, get_cloud
-from ..errors import AuthError, IdentityServiceError, ReconnectRequired
+from ..errors import AppConnectionError, AuthError, IdentityServiceError, ReconnectRequired
 from ..records import RotateCallback
 from ..schema import ClientSecretCredentials, OAuthCredentials
 from ..settings import InstanceSettings
@@ -42,11 +43,11 @@ def _accept(cloud: Cloud, scopes: tuple[str, ...]) -> None:
 def seconds_field(result: Any, name: str, default: int = 0) -> int:
     """A token answer's ``expires_in``-like field as whole seconds; a typed error when it is not one."""
     value = result.get(name, default) if isinstance(result, dict) else default
-    if value is None and name == "refresh_in":
-        return default
     try:
         number = float(value)
-    except (TypeError, ValueError, OverflowError):
+    # http_policy.check_token_answer refuses a non-numeric seconds field before MSAL reads an answer;
+    # MSAL's cached answers hold ints. Kept so a value that slips past both still ends typed.
+    except (TypeError, ValueError, OverflowError):  # pragma: no cover - policy refuses non-numbers first
         number = float("nan")
     if not (0 <= number <= http_policy.MAX_TOKEN_SECONDS):  # also false for nan and inf
         shown = "null" if value is None else type(value).__name__
@@ -57,25 +58,43 @@ def seconds_field(result: Any, name: str, default: int = 0) -> int:
     return int(number)
 
 
+MSAL_CHOKES: tuple[type[Exception], ...] = (TypeError, KeyError, AttributeError, OverflowError, RecursionError)
+"""What MSAL raises when an answer has the wrong shape (a JSON list, a number where it wants a string)."""
+IDENTITY_FAILURES: tuple[type[Exception], ...] = (
+    AuthError,
+    http_policy.HttpPolicyError,
+    *TRANSPORT_ERRORS,
+    *MSAL_CHOKES,
+)
+"""Every exception ``typed_failure`` types."""
+
+
+def typed_failure(exc: Exception, where: str) -> AppConnectionError:
+    """The typed error for ``exc`` (one of ``IDENTITY_FAILURES``) raised by an MSAL call to ``where``."""
+    if isinstance(exc, (AuthError, http_policy.HttpPolicyError)):
+        return exc
+    if isinstance(exc, TRANSPORT_ERRORS):
+        found = http_policy.policy_error(exc)
+        # requests and MSAL let the policy's own errors through unwrapped today; kept for a layer that wraps them.
+        if found is not None:  # pragma: no cover - no layer wraps a policy error today
+            return found
+        return error_from_exception(exc, where=where)
+    return IdentityServiceError(
+        f"the identity platform at {where} sent an answer MSAL could not use ({type(exc).__name__}); "
+        "check that the login host is the Microsoft identity platform",
+        code="malformed_answer",
+    )
+
+
 def call_identity_platform(call: Callable[[], Any], where: str) -> Any:
     """Run an MSAL call; every failure (transport, policy, a malformed answer MSAL chokes on) ends typed."""
     try:
         return call()
-    except AuthError:
-        raise
-    except http_policy.HttpPolicyError:
-        raise
-    except TRANSPORT_ERRORS as exc:
-        found = http_policy.policy_error(exc)
-        if found is not None:
-            raise found from None
-        raise error_from_exception(exc, where=where) from None
-    except (TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
-        raise IdentityServiceError(
-            f"the identity platform at {where} sent an answer MSAL could not use ({type(exc).__name__}); "
-            "check that the login host is the Microsoft identity platform",
-            code="malformed_answer",
-        ) from None
+    except IDENTITY_FAILURES as exc:
+        typed = typed_failure(exc, where)
+        if typed is exc:
+            raise
+        raise typed from None
 
 
 class _Base:
@@ -104,19 +123,32 @@ class _Base:
         return None
 
 
+def msal_answer(result: Any, where: str) -> dict[str, Any]:
+    """An MSAL ``acquire_token_*`` result, which must be a dict (a token or an error answer)."""
+    # msal 1.x returns a dict from every acquire_token_* path; on a body that is not a JSON object it raises
+    # TypeError/AttributeError instead (typed by call_identity_platform). Kept against a change in MSAL.
+    if not isinstance(result, dict):  # pragma: no cover - msal always returns a dict
+        raise IdentityServiceError(f"{where} sent no token answer", code="malformed_answer")
+    return result
+
+
+def refresh_on(result: dict[str, Any], now: int, expires_in: int) -> int | None:
+    """When to refresh proactively: MSAL turns the answer's ``refresh_in`` into an absolute ``refresh_on``
+    (by its own clock); returned on the ``now`` clock, never later than expiry. None when the answer has none."""
+    value = result.get("refresh_on")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return now + min(max(int(value - time.time()), 0), expires_in)
+
+
 def token_info(result: Any, authority: str, now: int, **context: Any) -> AccessTokenInfo:
     """An MSAL token answer as ``AccessTokenInfo``; an error answer typed by ``error_from_result(**context)``."""
-    if not isinstance(result, dict):
-        raise IdentityServiceError(
-            f"the identity platform at {authority} sent no token answer", code="malformed_answer"
-        )
+    result = msal_answer(result, f"the identity platform at {authority}")
     if "access_token" not in result:
         raise error_from_result(result, **context)
-    refresh_in = seconds_field(result, "refresh_in")
+    expires_in = seconds_field(result, "expires_in")
     return AccessTokenInfo(
-        str(result["access_token"]),
-        now + seconds_field(result, "expires_in"),
-        refresh_on=now + refresh_in if refresh_in else None,
+        str(result["access_token"]), now + expires_in, refresh_on=refresh_on(result, now, expires_in)
     )
 
 
@@ -259,10 +291,7 @@ class OAuthTokenCredential(_Base):
                 ),
                 authority,
             )
-            if not isinstance(result, dict):
-                raise IdentityServiceError(
-                    f"the identity platform at {authority} sent no token answer", code="malformed_answer"
-                )
+            result = msal_answer(result, f"the identity platform at {authority}")
             if "access_token" not in result:
                 raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)
             expires_on = now + seconds_field(result, "expires_in")

@@ -24,7 +24,7 @@ from .. import http_policy
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import AuthError, IdentityServiceError, ManagedIdentityUnavailable
 from . import msal_apps
-from .credential import _accept, _Base, seconds_field
+from .credential import _accept, _Base, msal_answer, refresh_on, seconds_field
 
 CONNECT_TIMEOUT_SECONDS = 2.0
 """Off Azure nothing listens on the identity endpoint: fail fast."""
@@ -173,14 +173,14 @@ class ManagedIdentityTokenCredential(_Base):
                     f"({type(exc).__name__})",
                     code="malformed_answer",
                 ) from None
-        if not isinstance(result, dict):
-            raise IdentityServiceError(
-                f"the managed identity endpoint of {where} sent no token answer", code="malformed_answer"
-            )
+        result = msal_answer(result, f"the managed identity endpoint of {where}")
         if "access_token" not in result:
             raise _error(result, who, where)
         now = int(self._clock())
-        return AccessTokenInfo(str(result["access_token"]), now + seconds_field(result, "expires_in"))
+        expires_in = seconds_field(result, "expires_in")
+        return AccessTokenInfo(
+            str(result["access_token"]), now + expires_in, refresh_on=refresh_on(result, now, expires_in)
+        )
 
 
 def _error(result: Mapping[str, Any], who: str, where: str) -> AuthError:

@@ -96,10 +96,8 @@ def get_app_for(
                 field="tenantId",
                 correlation_id=found.group(1) if found else None,
             ) from None
-        except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery
+        except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery (policy errors pass through)
             raise error_from_exception(exc, where=authority) from None
-        except http_policy.HttpPolicyError:
-            raise
         _apps[key] = app
         while len(_apps) > MAX_APPS:
             _apps.popitem(last=False)
@@ -155,7 +153,9 @@ def get_managed_identity_client(
     key = (field or "system", value or "", timeout, endpoint)
     with _lock:
         client = _mi_clients.get(key)
-        if client is None:
+        if client is not None:
+            _mi_clients.move_to_end(key)  # least recently used goes first, as for the apps
+        else:
             if field is None:
                 identity: Any = msal.SystemAssignedManagedIdentity()
             else:

@@ -1,0 +1,196 @@
+"""Edges of the managed-identity method against a loopback identity endpoint that answers whatever a
+test scripts (raw bodies too): every platform named in messages, answers that are not an identity
+endpoint's, the client cache's bound, and the proactive refresh time MSAL derives for long tokens."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from azure_appconfig_plugin.auth import msal_apps
+from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.errors import IdentityServiceError, ManagedIdentityUnavailable
+from azure_appconfig_plugin.testing import fakes
+from builtin import clear_ambient_identity
+
+CT = build_connection_type()
+SCOPE = "https://azconfig.io/.default"
+HEADER = "canary-identity-header-Zt3"
+
+
+class Endpoint:
+    """A loopback identity endpoint answering ``status`` with ``body`` (bytes as is; else JSON)."""
+
+    def __init__(self) -> None:
+        self.status: int = 200
+        self.body: Any = {}
+        self.paths: list[str] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # the name http.server dispatches GET to
+                endpoint.paths.append(self.path)
+                body = endpoint.body if isinstance(endpoint.body, bytes) else json.dumps(endpoint.body).encode()
+                self.send_response(endpoint.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _no_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_ambient_identity(monkeypatch)
+
+
+@pytest.fixture
+def imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
+    endpoint = Endpoint()
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", endpoint.url)
+    endpoint.body = {
+        "access_token": fakes.FAKE_ACCESS_TOKEN,
+        "expires_in": "86399",
+        "expires_on": str(int(time.time()) + 86399),
+        "resource": "https://azconfig.io",
+        "token_type": "Bearer",
+    }
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def app_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
+    endpoint = Endpoint()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", endpoint.url + "/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", HEADER)
+    yield endpoint
+    endpoint.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token(data: dict[str, Any] | None = None) -> Any:
+    return CT.token_credential(CT.parse("managed-identity", data or {})).get_token_info(SCOPE)
+
+
+# --- the platform named in messages ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "platform"),
+    [
+        ({"MSI_ENDPOINT": "{url}/msi/token", "MSI_SECRET": HEADER}, "Azure Machine Learning"),
+        ({"IDENTITY_ENDPOINT": "{url}/metadata/identity/oauth2/token", "IMDS_ENDPOINT": "{url}"}, "Azure Arc"),
+    ],
+    ids=["machine-learning", "arc"],
+)
+def test_an_unanswered_endpoint_names_its_platform(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], platform: str
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(url=url))
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        token()
+    assert err.value.code == "no_identity_endpoint" and platform in str(err.value) and url in str(err.value)
+    assert HEADER not in str(err.value)
+
+
+def test_an_endpoint_with_an_impossible_port_is_a_plain_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:99999/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", HEADER)
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        token()
+    assert err.value.code == "no_identity_endpoint" and "127.0.0.1:99999" in str(err.value)
+
+
+# --- answers that are not an identity endpoint's -----------------------------------------------------
+
+
+def test_an_html_page_where_the_endpoint_should_be_says_so(app_service: Endpoint) -> None:
+    app_service.status, app_service.body = 404, b"<html>Not Found</html>"
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        token()
+    assert err.value.code == "no_identity_endpoint" and "not as a managed identity endpoint" in str(err.value)
+
+
+def test_a_json_answer_of_the_wrong_shape_is_typed(app_service: Endpoint) -> None:
+    app_service.status, app_service.body = 403, "forbidden"  # a JSON string, not an object
+    with pytest.raises(IdentityServiceError) as err:
+        token()
+    assert err.value.code == "malformed_answer" and "MSAL could not use" in str(err.value)
+
+
+def test_another_refusal_is_an_identity_error_with_the_endpoints_words(imds: Endpoint) -> None:
+    # IMDS passes its error through as is: neither a status MSAL maps nor an error saying "not found"
+    imds.status, imds.body = 403, {"error": "access_denied", "error_description": "canary-refusal-text"}
+    with pytest.raises(ManagedIdentityUnavailable) as err:
+        token({"clientId": fakes.FAKE_CLIENT_ID})
+    assert err.value.code == "identity_error" and "canary-refusal-text" in str(err.value)
+    assert fakes.FAKE_CLIENT_ID in str(err.value)
+
+
+# --- the credential --------------------------------------------------------------------------------------
+
+
+def test_repr_names_the_identity_and_no_header(app_service: Endpoint) -> None:
+    text = repr(CT.token_credential(CT.parse("managed-identity", {"clientId": fakes.FAKE_CLIENT_ID})))
+    assert fakes.FAKE_CLIENT_ID in text and "user-assigned" in text and HEADER not in text
+
+
+def test_a_long_lived_token_gets_msals_proactive_refresh_time(imds: Endpoint) -> None:
+    info = token()
+    assert info.token == fakes.FAKE_ACCESS_TOKEN
+    # MSAL sets refresh_in to half of a lifetime of 2 h or more; it was dropped before (refresh_on None)
+    assert info.refresh_on is not None and abs(info.refresh_on - (time.time() + 43199)) < 120
+
+
+def test_the_identity_client_cache_is_bounded(imds: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(msal_apps, "MAX_APPS", 2)
+    first = {"clientId": fakes.FAKE_CLIENT_ID}
+    for data in (first, {}, first):  # cached: one request each for two identities
+        token(data)
+    assert len(imds.paths) == 2
+    token({"objectId": fakes.FAKE_OBJECT_ID})  # a third identity evicts the least recently used (system)
+    token(first)
+    assert len(imds.paths) == 3
+    token({})  # its client (and token cache) was dropped: asked again
+    assert len(imds.paths) == 4
+
+
+@pytest.mark.parametrize("expires_on", ["1000", "99999999999"], ids=["past", "centuries-ahead"])
+def test_an_app_service_token_expiring_out_of_range_is_refused(app_service: Endpoint, expires_on: str) -> None:
+    # MSAL turns App Service's expires_on into expires_in itself (the policy checks only expires_in-like fields)
+    app_service.body = {
+        "access_token": "canary-mi-token",
+        "expires_on": expires_on,
+        "resource": "https://azconfig.io",
+        "token_type": "Bearer",
+    }
+    with pytest.raises(IdentityServiceError) as err:
+        token()
+    assert err.value.code == "malformed_answer" and "expires_in" in str(err.value)
+    assert "canary-mi-token" not in str(err.value)
