@@ -224,9 +224,17 @@ def test_a_bad_token_file_is_a_clear_error_before_any_request(tmp_path: Path, ma
     assert str(path) in str(err.value) and "AKS" in str(err.value)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_token_file_says_permission_denied(token_file: Path) -> None:
+def test_an_unreadable_token_file_says_permission_denied(token_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     token_file.chmod(0)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # root reads any file: give it the answer others get
+        real_open = open
+
+        def denying(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if Path(path) == token_file:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr("azure_appconfig_plugin.auth.workload_identity.open", denying, raising=False)
     with pytest.raises(InvalidFederatedToken, match="permission denied"):
         CT.token_credential(creds(token_file)).get_token(SCOPE)
 

@@ -137,7 +137,7 @@ def test_declared_stored_choices_are_the_stored_schema_s_and_load_s() -> None:
 def test_a_method_s_load_refuses_what_is_not_its_stored_credentials() -> None:
     method = build_connection_type().methods["client-secret"]
     with pytest.raises(InvalidInput) as exc:
-        method.load([("method", "client-secret")])  # type: ignore[arg-type]
+        method.load([("method", "client-secret")])  # type: ignore[arg-type]  # a list on purpose: load() must refuse it
     assert errors(exc) == [("(credentials)", "must be an object: the output of credentials.to_dict()")]
     with pytest.raises(InvalidInput) as exc:
         method.load({"method": "oauth", "tenantId": fakes.FAKE_TENANT_ID})
@@ -171,7 +171,7 @@ def test_oauth_begin_and_complete_refuse_the_wrong_shapes_before_any_request(fak
         ("input", "begin() needs the OAuthInput that parse('oauth', form) returns, not ClientSecretCredentials")
     ]
     with pytest.raises(InvalidInput) as exc:
-        ctype.complete("oauth", "code=abc&state=xyz")  # type: ignore[arg-type]
+        ctype.complete("oauth", "code=abc&state=xyz")  # type: ignore[arg-type]  # a string on purpose: complete() must refuse it
     assert errors(exc) == [("params", "complete() needs the callback's query parameters as a mapping")]
 
 

@@ -262,7 +262,7 @@ def test_hooks_the_host_did_not_declare_are_skipped() -> None:
 def test_validation_records_are_re_exported_from_records() -> None:
     assert records.Check is reports.Check and records.ValidationReport is reports.ValidationReport
     with pytest.raises(AttributeError, match="has no attribute 'NoSuchRecord'"):
-        records.NoSuchRecord  # noqa: B018
+        records.NoSuchRecord  # noqa: B018 - the attribute access itself must raise
 
 
 def test_a_connection_type_s_repr_names_it_and_its_settings_only() -> None:

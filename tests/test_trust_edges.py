@@ -94,7 +94,7 @@ def test_a_plain_object_request_is_copied_and_restricted() -> None:
         "cloud": "public",
     }
     with pytest.raises(SecretWithheld):
-        seen.credentials.client_secret  # noqa: B018
+        seen.credentials.client_secret  # noqa: B018 - the attribute access itself must raise
     assert (seen.data, seen.options, seen.extra) == (None, None, "kept")
 
 
