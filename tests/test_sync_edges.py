@@ -196,7 +196,8 @@ def test_a_listing_that_keeps_failing_gives_up_after_the_attempts(
     standin.log.clear()
     standin.inject("GET", "/kv", "reset", "reset", "reset", "reset")
     report = D.import_secrets(None, dest(standin), **sync_options)
-    assert report.counts["failed"] == 1 and "listing the scope failed (ServiceResponseError: " in report.changes[0].detail
+    assert report.counts["failed"] == 1
+    assert "listing the scope failed (ServiceResponseError: " in report.changes[0].detail
     assert len(standin.requests("GET")) == 4 and standin.requests("PUT") == []
 
 
