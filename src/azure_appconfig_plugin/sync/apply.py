@@ -138,6 +138,17 @@ def retry_after_seconds(headers: Any) -> float | None:
     return None
 
 
+def undecoded_answer(exc: BaseException) -> Any:
+    """The store's answer behind the SDK's ``DecodeError`` (its body is not what its Content-Type
+    says), else None. The store did answer: its status, not the body, says what happened to the
+    request (a body cut short, ``IncompleteReadError``, is a transport error instead)."""
+    from azure.core.exceptions import DecodeError, IncompleteReadError
+
+    if isinstance(exc, DecodeError) and not isinstance(exc, IncompleteReadError):
+        return exc.response
+    return None
+
+
 @attrs.frozen
 class Outcome:
     status: Status
@@ -299,7 +310,9 @@ class Executor:
             found = refusal(exc)
             if found is not None:  # the policy's own error, or one an SDK error wraps: never retried
                 raise found from None
-            return None, None, _short(f"{type(exc).__name__}: {exc}")  # a transport error: retried
+            response = undecoded_answer(exc)
+            if response is None:
+                return None, None, _short(f"{type(exc).__name__}: {exc}")  # a transport error: retried
         status = int(response.status_code)
         return status, response.headers, None if status < 300 else _error_text(response)
 
