@@ -12,6 +12,7 @@ import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.sync import engine
+from azure_appconfig_plugin.sync.apply import retry_after_seconds
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from azure_appconfig_plugin.sync.entries import Secret
 from azure_appconfig_plugin.sync.report import Status
@@ -137,6 +138,17 @@ def test_a_retried_delete_answered_412_while_the_entry_is_still_there_is_a_confl
     assert [r["path"] for r in standin.requests("GET")] == ["/kv", "/kv/app%2FA"]
 
 
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after-ms": "-5", "Retry-After": "2"}, 2.0),
+        ({"retry-after-ms": "nan", "x-ms-retry-after-ms": "-1", "Retry-After": "-3"}, None),
+    ],
+)
+def test_a_negative_or_nan_retry_after_is_passed_over(headers: dict[str, str], seconds: float | None) -> None:
+    assert retry_after_seconds(headers) == seconds
+
+
 # --- the connection and the remove operation's input --------------------------------------------------
 
 
@@ -159,6 +171,19 @@ def test_a_connection_that_is_not_one_is_named_before_any_request(
     if field == "connection.method":
         assert "client-secret" in error.message and "oauth" in error.message
     assert standin.requests() == []
+
+
+def test_a_credentials_record_is_used_as_the_connection(standin: StandIn, sync_options: dict[str, Any]) -> None:
+    from azure_appconfig_plugin.connection import build_connection_type
+
+    key_id = "0-l0-s0:RecordKeyId0123"
+    record = build_connection_type().load(
+        {"method": "access-key", "endpoint": standin.endpoint, "id": key_id, "secret": "c2VjcmV0LWZvci1hLXJlY29yZA=="}
+    )
+    options = {k: v for k, v in sync_options.items() if k != "token_credential"}
+    report = D.push(record, dest(standin), {"A": "1"}, **options)
+    assert report.ok and report.counts["created"] == 1
+    assert standin.hmac_credentials == {key_id} and standin.bearer_tokens == set()
 
 
 def test_remove_names_every_bad_name_before_any_request(

@@ -70,3 +70,17 @@ def test_writing_into_a_missing_folder_names_the_flag(tmp_path: Path) -> None:
     (error,) = info.value.errors
     assert error.field == "--to" and error.message == f"cannot write {target}: No such file or directory"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_write_leaves_no_file_and_is_not_swallowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    def interrupted(src: Any, dst: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C between writing the temporary file and moving it into place
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_secrets(tmp_path / "out.env", {"A": "1"})
+    assert list(tmp_path.iterdir()) == []
