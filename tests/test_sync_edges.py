@@ -295,6 +295,29 @@ def test_a_secret_whose_key_is_a_feature_flag_key_is_refused(standin: StandIn, s
     assert standin.requests() == []
 
 
+def test_a_prefix_and_template_that_together_give_feature_flag_keys_are_refused(
+    standin: StandIn, sync_options: dict[str, Any], fake_token: FakeTokenCredential
+) -> None:
+    """Each passes its own rules, but every key they give would be a feature flag key: such a scope
+    could hold nothing (an import would find nothing, a push refuse every secret), so it is bad input."""
+    d = dest(standin, keyPrefix=".appconfig.", keyTemplate="featureflag/{secretKey}")
+    expected = (
+        "keyTemplate: after keyPrefix '.appconfig.' gives keys that are not valid App Configuration keys: "
+        "a key must not start with '.appconfig.featureflag/' (reserved for feature flags)"
+    )
+    for call in (
+        lambda: D.import_secrets(None, d, **sync_options),
+        lambda: D.push(None, d, {"A": "1"}, **sync_options),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            call()
+        assert [str(e) for e in info.value.errors] == [expected]
+    assert D.parse_destination(
+        dest(standin, keyPrefix=".appconfig.", keyTemplate="flags/{secretKey}"), env=sync_options["env"]
+    )
+    assert standin.requests() == [] and fake_token.calls == 0
+
+
 # --- entries the sync leaves alone, and what an import-mode push imports ---------------------------------
 
 
