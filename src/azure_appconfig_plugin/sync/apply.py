@@ -43,22 +43,17 @@ Progress = Callable[[int, int], None]
 
 
 class RequestCounter:
-    """An azure-core per-retry policy that counts HTTP requests sent (thread-safe)."""
+    """Counts the HTTP requests sent (thread-safe); ``counting_policy`` is the azure-core per-retry
+    policy that feeds it (built there so this module does not import azure at import time)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.count = 0
 
-    # SansIOHTTPPolicy protocol (duck-typed so this module does not import azure at import time)
     def on_request(self, request: Any) -> None:
+        """Called by ``counting_policy``'s policy for each request sent (each retry too)."""
         with self._lock:
             self.count += 1
-
-    def on_response(self, request: Any, response: Any) -> None:
-        return None
-
-    def on_exception(self, request: Any) -> None:
-        return None
 
 
 def counting_policy(counter: RequestCounter) -> Any:
@@ -130,8 +125,6 @@ class AdaptiveLimit:
 
 def retry_after_seconds(headers: Any) -> float | None:
     """``retry-after-ms`` / ``x-ms-retry-after-ms`` (milliseconds) or ``Retry-After`` (seconds)."""
-    if headers is None:
-        return None
     for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
         raw = headers.get(name)
         if raw is None:
@@ -142,6 +135,17 @@ def retry_after_seconds(headers: Any) -> float | None:
             continue  # an HTTP date: fall back to the default
         if value >= 0:
             return value
+    return None
+
+
+def undecoded_answer(exc: BaseException) -> Any:
+    """The store's answer behind the SDK's ``DecodeError`` (its body is not what its Content-Type
+    says), else None. The store did answer: its status, not the body, says what happened to the
+    request (a body cut short, ``IncompleteReadError``, is a transport error instead)."""
+    from azure.core.exceptions import DecodeError, IncompleteReadError
+
+    if isinstance(exc, DecodeError) and not isinstance(exc, IncompleteReadError):
+        return exc.response
     return None
 
 
@@ -282,7 +286,8 @@ class Executor:
                 continue
             if status is None or status >= 500 or status == 408:
                 transient += 1
-                last = f"{error or status} (attempt {transient})"
+                what = error if status is None else f"{status}: {error or 'server error'}"  # name the status
+                last = f"{what} (attempt {transient})"
                 if transient >= TRANSIENT_ATTEMPTS:
                     return Outcome(Status.FAILED, f"{last}; gave up after {transient} attempts")
                 delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5)
@@ -295,19 +300,19 @@ class Executor:
     def _send(self, step: Step) -> tuple[int | None, Any, str | None]:
         """One conditional request through the client's pipeline (auth, Sync-Token, the one HTTP policy);
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
-        from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+        from azure.core.exceptions import AzureError
 
         from ..http_policy import HttpPolicyError
 
         try:
             response = self.client.send_request(_request(step), retry_total=0)
-        except HttpPolicyError as exc:
-            raise refusal(exc) or PolicyRefusal("policy", _short(str(exc))) from None
-        except (ServiceRequestError, ServiceResponseError, AzureError) as exc:
+        except (AzureError, HttpPolicyError) as exc:
             found = refusal(exc)
-            if found is not None:
+            if found is not None:  # the policy's own error, or one an SDK error wraps: never retried
                 raise found from None
-            return None, None, _short(f"{type(exc).__name__}: {exc}")
+            response = undecoded_answer(exc)
+            if response is None:
+                return None, None, _short(f"{type(exc).__name__}: {exc}")  # a transport error: retried
         status = int(response.status_code)
         return status, response.headers, None if status < 300 else _error_text(response)
 

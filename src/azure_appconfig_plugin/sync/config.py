@@ -13,7 +13,7 @@ import attrs
 
 from ..errors import AppConnectionError, FieldError, InvalidInput
 from ..fields import MISSING, Field, Rule, object_schema, parse_fields
-from .scope import KEY_CHECKS, LABEL_CHECKS, Check, Scope
+from .scope import KEY_CHECKS, LABEL_CHECKS, Check, Scope, key_problem
 
 SCHEMA_ID = "https://schemas.azure-appconfig-plugin.dev/azure-app-configuration/sync-destination.json"
 PLACEHOLDER = "{secretKey}"
@@ -186,6 +186,16 @@ def parse_destination(
             endpoint = parse_endpoint(endpoint, cloud=cloud_for_host(host), env=env).url
         except (AppConnectionError, ValueError) as exc:
             errors.extend(getattr(exc, "errors", ()) or [FieldError("endpoint", str(exc))])
+    prefix, template = values.get("key_prefix") or "", values.get("key_template") or ""
+    if prefix and template:  # each passed its own rules; together they may still give keys that cannot be
+        problem = key_problem(prefix + _template_key(template))
+        if problem:
+            errors.append(
+                FieldError(
+                    "keyTemplate",
+                    f"after keyPrefix {prefix!r} gives keys that are not valid App Configuration keys: a key {problem}",
+                )
+            )
     if errors:
         raise InvalidInput(errors=errors)
     assert isinstance(endpoint, str)  # parse_fields required it (a string) and no error was found

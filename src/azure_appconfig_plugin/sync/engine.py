@@ -207,6 +207,7 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         _short,
         refusal,
         retry_after_seconds,
+        undecoded_answer,
     )
 
     transient = throttled = 0
@@ -217,11 +218,13 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
             found = refusal(exc)
             if found is not None:  # the one HTTP policy refused: never retried
                 raise ListFailed(f"{found.code}: {found}", found.code) from None
-            transient += 1
-            if transient >= TRANSIENT_ATTEMPTS:
-                raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
-            sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
-            continue
+            response = undecoded_answer(exc)  # a 200 whose body is not JSON: a malformed answer, below
+            if response is None:
+                transient += 1
+                if transient >= TRANSIENT_ATTEMPTS:
+                    raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
+                sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
+                continue
         status = response.status_code
         if status == 200:
             return response

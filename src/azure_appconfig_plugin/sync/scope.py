@@ -102,7 +102,7 @@ LABEL_CHECKS: tuple[Check, ...] = tuple(
     (_without(ch), f"must not contain {ch!r} (reserved in label filters; the sync never lists 'all labels')")
     for ch in sorted(RESERVED)
 ) + ((_printable, "must not contain control characters or lone surrogates"),)
-"""The rules for the label the sync owns, as data (``label_problem`` and the ``label`` field derive from them)."""
+"""The rules for the label the sync owns, as data (the destination's ``label`` field derives from them)."""
 
 
 def first_problem(checks: tuple[Check, ...], text: str) -> str | None:
@@ -111,10 +111,6 @@ def first_problem(checks: tuple[Check, ...], text: str) -> str | None:
 
 def key_problem(key: str) -> str | None:
     return first_problem(KEY_CHECKS, key)
-
-
-def label_problem(label: str) -> str | None:
-    return first_problem(LABEL_CHECKS, label)
 
 
 def secret_name_problem(name: str) -> str | None:

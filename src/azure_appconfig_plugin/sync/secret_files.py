@@ -113,18 +113,27 @@ def write_secrets(path: str | os.PathLike[str], secrets: Mapping[str, str], flag
     else:
         text = "".join(f"{k}={_dotenv_value(v)}\n" for k, v in secrets.items())
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
-    )
     try:
-        os.fchmod(fd, 0o600)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
+        )
+    except OSError as exc:  # e.g. the folder does not exist or is not writable
+        raise _cannot_write(flag, path, exc) from None
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:  # nothing half-written is left behind: not the target, not the temporary file
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # e.g. the target is a folder
+            raise _cannot_write(flag, path, exc) from None
         raise
     return target
+
+
+def _cannot_write(flag: str, path: str | os.PathLike[str], exc: OSError) -> InvalidInput:
+    return InvalidInput(errors=[FieldError(flag, f"cannot write {path}: {exc.strerror or exc}")])

@@ -1,0 +1,86 @@
+"""Secrets files of `azure-appconfig sync`: what a bad --from file and an unwritable --to path get
+(exit 2, the flag and the problem named, nothing sent or left behind)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.sync.secret_files import write_secrets
+from azure_appconfig_plugin.testing import fakes
+from cli_helpers import client_secret_flags, run
+from standins.appconfig import StandIn
+
+pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
+
+ALLOW = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
+
+
+@pytest.fixture
+def cli_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    monkeypatch.setenv(ALLOW, standin.allow_list)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", standin.ca_path)
+    monkeypatch.setenv("AZ_SECRET", fakes.FAKE_CLIENT_SECRET)
+    return standin
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("s.env", "A=1\nB='open\n", "s.env:2: unterminated single quote"),
+        ("s.json", '{"A": "1",}', "s.json is not JSON (Expecting property name enclosed in double quotes at line 1)"),
+        ("s.json", '["A", "1"]', "s.json must hold a JSON object of name -> string"),
+    ],
+    ids=["dotenv-open-quote", "json-syntax", "json-not-an-object"],
+)
+def test_a_bad_secrets_file_exits_2_naming_the_problem_before_any_request(
+    cli_env: StandIn, tmp_path: Path, capsys: Any, name: str, text: str, problem: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    code, out = run("sync", "push", "--from", str(path), "--endpoint", cli_env.endpoint, *client_secret_flags())
+    err = capsys.readouterr().err
+    assert code == 2 and out == "" and problem in err
+    if name.endswith(".json"):
+        assert err.startswith("error: ") and "--from: " in err
+    assert cli_env.requests() == []
+
+
+def test_import_to_a_path_that_cannot_be_written_exits_2_and_leaves_nothing_behind(
+    azure_vcr: Any, cli_env: StandIn, tmp_path: Path, capsys: Any
+) -> None:
+    cli_env.store.put("A", "v")
+    folder = tmp_path / "out.env"
+    folder.mkdir()  # the target is a folder: the temporary file cannot replace it
+    args = ["sync", "import", "--endpoint", cli_env.endpoint, *client_secret_flags()]
+    with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
+        code, _ = run(*args, "--to", str(folder))
+    err = capsys.readouterr().err
+    assert code == 2 and f"--to: cannot write {folder}: " in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.env"] and list(folder.iterdir()) == []
+
+
+def test_writing_into_a_missing_folder_names_the_flag(tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "out.json"
+    with pytest.raises(InvalidInput) as info:
+        write_secrets(target, {"A": "1"}, flag="--to")
+    (error,) = info.value.errors
+    assert error.field == "--to" and error.message == f"cannot write {target}: No such file or directory"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_write_leaves_no_file_and_is_not_swallowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    def interrupted(src: Any, dst: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C between writing the temporary file and moving it into place
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_secrets(tmp_path / "out.env", {"A": "1"})
+    assert list(tmp_path.iterdir()) == []
