@@ -152,7 +152,7 @@ def test_a_secret_named_yaml_key_with_an_empty_value_is_not_a_finding() -> None:
 def test_a_table_that_does_not_count_the_empty_string_as_fake_still_reports_no_empty_secret() -> None:
     strict = RuleTable(fakes=frozenset())  # a hand-built table: "" is not among its fakes
     assert list(scan_text("client_secret: ''\n", rules=strict)) == []
-    body = json.dumps({"client_secret": "", "refresh_token": ["", "real-refresh-5e6f"]})
+    body = json.dumps({"client_secret": "", "access_token": None, "refresh_token": ["", "real-refresh-5e6f"]})
     cassette = {
         "interactions": [
             {
