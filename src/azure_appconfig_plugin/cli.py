@@ -154,9 +154,8 @@ def _registry_or_none() -> Any:
         return None
 
 
-def build_parser(registry: Any = None) -> argparse.ArgumentParser:
-    if registry is None:
-        registry = _registry_or_none()
+def build_parser() -> argparse.ArgumentParser:
+    registry = _registry_or_none()
     parser = _Parser(
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",

@@ -31,7 +31,3 @@ def validate_credentials(
 
         connection_type = build_connection_type()
     return connection_type.validate(data, method=method, endpoint=endpoint, **options)
-
-
-def credentials_tenant(credentials: Credentials) -> str:
-    return str(getattr(credentials, "tenant_id", "?"))

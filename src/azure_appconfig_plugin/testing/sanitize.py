@@ -147,8 +147,7 @@ class Sanitizer:
 
     @staticmethod
     def _guid(value: str) -> str:
-        if fakes.is_placeholder_guid(value):
-            return value
+        """A placeholder GUID for a real one (placeholders never get here: ``value_is_fake`` keeps them)."""
         digest = hashlib.sha256(value.lower().encode()).hexdigest()[:12]
         return fakes.PLACEHOLDER_GUID_PREFIX + digest
 
@@ -173,7 +172,7 @@ class Sanitizer:
             if eq and self.rules.name_rule(unquote_plus(name), place):
                 fake = self._secret(unquote_plus(name), unquote_plus(value))
                 part = f"{name}={fake}"
-            elif eq and value:
+            else:  # an empty value (or none) decodes and scrubs to itself: left as it is
                 decoded = unquote_plus(value)  # a URL or a connection string inside a value
                 scrubbed = self.scrub_text(decoded)
                 if scrubbed != decoded:

@@ -172,9 +172,8 @@ class _Scanner:
                 value = header.group(2).strip()
                 if value in ("", "[]") and number < len(lines) and lines[number].lstrip().startswith("-"):
                     value = lines[number].strip().lstrip("- ").strip()  # YAML list on the next line
-                value = value.strip("[]'\"")
-                if value:
-                    self.field(f"{where} header {header.group(1)}", header.group(1), HEADER, value)
+                value = value.strip("[]'\"")  # an empty value has no leaves: field() reports nothing
+                self.field(f"{where} header {header.group(1)}", header.group(1), HEADER, value)
 
 
 def _leaves(value: Any) -> Iterator[str]:

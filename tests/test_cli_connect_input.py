@@ -1,0 +1,257 @@
+"""`azure-appconfig validate` / `connect`: how each flag's input is read, and the typed usage error (exit 2, the
+flag named) for each way it can be wrong, before any request."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import certs
+from azure_appconfig_plugin.cli_connect import MAX_INPUT_FILE_BYTES
+from azure_appconfig_plugin.testing import fakes
+from builtin import clear_ambient_identity
+from cli_helpers import client_secret_flags, run
+
+IDS = ("--tenant-id", fakes.FAKE_TENANT_ID, "--client-id", fakes.FAKE_CLIENT_ID)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_ambient_identity(monkeypatch)
+
+
+def test_stdin_without_a_byte_buffer_that_is_not_utf8_names_the_flag(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a host may replace sys.stdin with a decoding reader that has no .buffer (codecs.StreamReader)
+    monkeypatch.setattr("sys.stdin", codecs.getreader("utf-8")(io.BytesIO(b"s\xffcret\n")))
+    code, text = run(
+        "validate",
+        "--method",
+        "client-secret",
+        "--tenant-id",
+        fakes.FAKE_TENANT_ID,
+        "--client-id",
+        fakes.FAKE_CLIENT_ID,
+        "--client-secret-stdin",
+    )
+    assert (code, text) == (2, "")
+    assert "--client-secret-stdin: the first line of stdin is not valid UTF-8 text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "method_flags",
+    [
+        ("--method", "client-secret", *client_secret_flags()),
+        ("--method", "certificate", *IDS, "--certificate", "CERT"),
+    ],
+    ids=["client-secret", "certificate"],
+)
+def test_cloud_flag_reaches_the_connection(
+    method_flags: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_text(certs.key_pem() + certs.cert_pem())
+    monkeypatch.setenv("AZ_SECRET", fakes.FAKE_CLIENT_SECRET)
+    flags = [str(pem) if f == "CERT" else f for f in method_flags]
+    # a public-cloud store with a US Government connection: refused offline, the connection's cloud named
+    code, text = run("validate", *flags, "--cloud", "usgov", "--endpoint", fakes.FAKE_STORE_ENDPOINT, "--json")
+    assert code == 2, text
+    endpoint = next(c for c in json.loads(text)["checks"] if c["name"] == "endpoint")
+    assert endpoint["status"] == "failed"
+    assert "the connection's cloud is Azure US Government; set the connection's cloud to 'public'" in endpoint["detail"]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("connect", "access-key", "--connection-string-env", "NO_SUCH_VAR_7Q", "--stdout"),
+        ("connect", "certificate", *IDS, "--certificate", "CERT", "--passphrase-env", "NO_SUCH_VAR_7Q", "--stdout"),
+    ],
+    ids=["connection-string-env", "passphrase-env"],
+)
+def test_an_unset_environment_variable_is_named(
+    flags: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_text(certs.key_pem() + certs.cert_pem())
+    argv = [str(pem) if f == "CERT" else f for f in flags]
+    code, text = run(*argv)
+    assert (code, text) == (2, "")
+    flag = flags[flags.index("NO_SUCH_VAR_7Q") - 1]
+    assert f"{flag}: environment variable NO_SUCH_VAR_7Q is not set" in capsys.readouterr().err
+
+
+def test_a_certificate_file_over_the_size_cap_is_refused_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = tmp_path / "big.pem"
+    big.write_bytes(b"A" * (MAX_INPUT_FILE_BYTES + 1))
+    code, _ = run("validate", "--method", "certificate", *IDS, "--certificate", str(big))
+    assert code == 2
+    assert f"--certificate: {big} is larger than {MAX_INPUT_FILE_BYTES} bytes" in capsys.readouterr().err
+
+
+def test_an_unreadable_pkcs12_file_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "absent.pfx"
+    code, _ = run("validate", "--method", "certificate", *IDS, "--pkcs12", str(missing))
+    assert code == 2
+    assert f"--pkcs12: cannot read {missing}: No such file or directory" in capsys.readouterr().err
+
+
+def test_send_certificate_chain_is_kept_in_the_saved_connection(azure_vcr: Any, tmp_path: Path) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_text(certs.key_pem() + certs.cert_pem())
+    argv = ["connect", "certificate", *IDS, "--certificate", str(pem), "--endpoint", fakes.FAKE_STORE_ENDPOINT]
+    with azure_vcr.use_cassette("certificate_store_healthy.yaml", allow_playback_repeats=True):
+        code, text = run(*argv, "--send-certificate-chain", "--stdout")
+        assert code == 0, text
+        assert json.loads(text)["sendCertificateChain"] is True
+        code, text = run(*argv, "--stdout")
+    assert code == 0 and json.loads(text).get("sendCertificateChain", False) is False
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "cannot read {path}: FileNotFoundError"),
+        ("{not json", "cannot read {path}: JSONDecodeError"),
+        ('["a", "list"]', "{path} must hold a JSON object"),
+    ],
+    ids=["missing", "not-json", "not-an-object"],
+)
+def test_a_bad_input_file_is_a_usage_error(
+    content: str | None, problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "form.json"
+    if content is not None:
+        path.write_text(content)
+    code, text = run("validate", "--method", "client-secret", "--input", str(path))
+    assert (code, text) == (2, "")
+    assert f"--input: {problem.format(path=path)}" in capsys.readouterr().err
+
+
+def test_validate_warns_about_a_credentials_file_others_can_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    creds = tmp_path / "conn.json"
+    creds.write_text(json.dumps({"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID}))
+    os.chmod(creds, 0o644)
+    code, _ = run("validate", "--credentials", str(creds))
+    assert code == 2  # the file misses clientId and clientSecret: bad input, found offline
+    assert f"warning: {creds} is readable by other users; run chmod 600 on it" in capsys.readouterr().err
+    os.chmod(creds, 0o600)
+    run("validate", "--credentials", str(creds))
+    assert "readable by other users" not in capsys.readouterr().err
+
+
+PLUGIN = """
+from azure_appconfig_plugin.fields import Field
+from azure_appconfig_plugin.hostspec import hookimpl
+from azure_appconfig_plugin.methods import DeclaredAuthMethod
+
+APP_CONNECTIONS_CONTRACT = "1.1"
+
+class PinCredentials:
+    method = "pin-code"
+    def __init__(self, pin):
+        self.pin = pin
+    def to_dict(self):
+        return {"method": self.method, "pin": self.pin}
+
+class PinMethod(DeclaredAuthMethod):
+    slug, name, connection_type = "pin-code", "PIN code", "azure-app-configuration"
+    description = "A test method with no flags of its own."
+    credentials_type = PinCredentials
+    input_fields = (Field("pin", title="PIN", description="The PIN.", required=True, secret=True, min_length=4),)
+    def credentials_from(self, values):
+        return PinCredentials(values["pin"])
+    def token_credential(self, credentials, *, on_rotate=None, **options):
+        raise NotImplementedError
+
+@hookimpl
+def register_auth_methods(register):
+    register.add("azure-app-configuration", PinMethod())
+"""
+
+
+def test_a_plugin_method_without_input_file_says_to_use_input(
+    plugin_distributions: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugin_distributions(
+        "pin-code-plugin",
+        entry_points={"app_connections": {"pin": "pin_code_plugin"}},
+        modules={"pin_code_plugin.py": PLUGIN},
+    )
+    code, text = run("validate", "--method", "pin-code")
+    assert (code, text) == (2, "")
+    assert (
+        "--input: pin-code reads its form input from --input FILE (a JSON object; "
+        "see `azure-appconfig schema --method pin-code`)"
+    ) in capsys.readouterr().err
+
+
+# --- connect oauth: the browser and the callback --------------------------------------------------
+
+
+def _opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+    return opened
+
+
+def test_connect_oauth_opens_the_sign_in_url_in_the_browser_unless_told_not_to(
+    fake_instance_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    opened = _opened(monkeypatch)
+    target = str(tmp_path / "oauth.json")
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    code, text = run("connect", "oauth", "--output", target)
+    assert code == 2
+    url = text.strip()
+    assert url.startswith("https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?")
+    assert opened == [url]
+    opened.clear()
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert run("connect", "oauth", "--no-browser", "--output", target)[0] == 2
+    assert opened == []
+
+
+def test_connect_oauth_with_nothing_pasted_saves_nothing(
+    fake_instance_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("   \n"))
+    target = tmp_path / "oauth.json"
+    code, _ = run("connect", "oauth", "--no-browser", "--output", str(target))
+    assert code == 2 and not target.exists()
+    assert "callback: no callback URL was pasted" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_connect_oauth_loopback_without_a_callback_times_out(
+    fake_instance_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SITE_URL", f"http://127.0.0.1:{_free_port()}")
+    target = tmp_path / "oauth.json"
+    code, _ = run("connect", "oauth", "--no-browser", "--timeout", "0", "--output", str(target))
+    assert code == 2 and not target.exists()
+    assert "callback: no sign-in callback arrived within 0 s; run connect again" in capsys.readouterr().err
