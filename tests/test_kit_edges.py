@@ -58,7 +58,7 @@ def test_declarations_add_only_to_declarations() -> None:
     both = SecretRules(headers=("X-Contoso-Key",)) + SecretRules(fields=("contosoToken",))
     assert (both.headers, both.fields) == (("X-Contoso-Key",), ("contosoToken",))
     with pytest.raises(TypeError):
-        SecretRules() + ("X-Other-Key",)  # type: ignore[operator]
+        SecretRules() + ("X-Other-Key",)  # type: ignore[operator]  # a tuple on purpose: + must refuse it
 
 
 def test_a_declared_pattern_whose_secret_part_is_empty_finds_nothing_there() -> None:
