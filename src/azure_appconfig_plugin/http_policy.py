@@ -400,7 +400,7 @@ def _transport_classes() -> dict[str, Any]:
     class _Tracked:
         def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
             watch: _Watch | None = getattr(_local, "watch", None)
-            if watch is not None:
+            if watch is not None:  # pragma: no branch - pools are only used inside PolicyAdapter.send's _Watch
                 watch.track(conn)
             return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 pool it is mixed into has _make_request
 
@@ -411,11 +411,10 @@ def _transport_classes() -> dict[str, Any]:
         pools whose connections the request's ``_Watch`` can shut."""
         classes = {}
         for scheme, pool_class in manager.pool_classes_by_scheme.items():
-            if not issubclass(pool_class, _Tracked):
-                if pool_class not in tracked:
-                    tracked[pool_class] = type(f"Tracked{pool_class.__name__}", (_Tracked, pool_class), {})
-                pool_class = tracked[pool_class]
-            classes[scheme] = pool_class
+            if pool_class not in tracked:  # a tracked class maps to itself: requests reuses a proxy's manager
+                made = type(f"Tracked{pool_class.__name__}", (_Tracked, pool_class), {})
+                tracked[pool_class] = tracked[made] = made
+            classes[scheme] = tracked[pool_class]
         manager.pool_classes_by_scheme = classes
 
     class PolicyAdapter(HTTPAdapter):

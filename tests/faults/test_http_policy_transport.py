@@ -112,15 +112,18 @@ def test_a_store_dripping_its_body_through_a_proxy_is_cut_off_at_the_deadline(
     server that dripped its answer (each byte within the read timeout) ran on past the deadline."""
     proxy = through_proxy()
     http_policy.configure(store_request_seconds=0.4)
-    store.route = lambda seen: Answer(200, {}, b"x" * 200, drip_seconds=0.05, drip_body=True)
+    store.route = lambda seen: (
+        json_answer({}) if seen.path == "/ok" else Answer(200, {}, b"x" * 200, drip_seconds=0.05, drip_body=True)
+    )
     made = http_policy.session("127.0.0.1", store.port, kind="store")
+    assert made.get(f"{store.url}/ok").json() == {}  # the next request reuses this proxy's pool manager
 
     def get() -> Any:
         with pytest.raises(http_policy.DeadlineExceeded):
             made.get(f"{store.url}/kv")
 
     _, elapsed = run_bounded(get, 30)
-    assert proxy.tunnels == [store.netloc]  # the request did go through the proxy
+    assert proxy.tunnels == [store.netloc]  # both requests went through the proxy (one tunnel, kept alive)
     assert elapsed < 5  # cut off at about 0.4 s, not after the whole 10 s drip
     assert store.bytes_sent < 100
 
@@ -148,16 +151,17 @@ def test_a_request_whose_deadline_passed_while_the_proxy_tunnel_opened_is_never_
 # --- body-read failures reach callers as requests' own errors -------------------------------------
 
 
-class OneShotTLSServer:
-    """Answers one request over TLS with ``script(tls_socket)`` (for answers the stand-in cannot send)."""
+class OneShotServer:
+    """Answers one request with ``script(socket)``, over TLS when given a server ``context`` (for
+    answers the stand-in cannot send)."""
 
-    def __init__(self, context: ssl.SSLContext, script: Callable[[ssl.SSLSocket], None]) -> None:
+    def __init__(self, context: ssl.SSLContext | None, script: Callable[[socket.socket], None]) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._context = context
         self._script = script
 
-    def __enter__(self) -> OneShotTLSServer:
+    def __enter__(self) -> OneShotServer:
         threading.Thread(target=self._serve, daemon=True).start()
         return self
 
@@ -167,11 +171,11 @@ class OneShotTLSServer:
     def _serve(self) -> None:
         try:
             raw, _ = self._listener.accept()
-            with self._context.wrap_socket(raw, server_side=True) as tls:
+            with self._context.wrap_socket(raw, server_side=True) if self._context else raw as conn:
                 head = b""
                 while b"\r\n\r\n" not in head:
-                    head += tls.recv(4096)
-                self._script(tls)
+                    head += conn.recv(4096)
+                self._script(conn)
         except OSError:
             return
 
@@ -181,22 +185,22 @@ def _get(port: int, **kwargs: Any) -> Any:
 
 
 def test_a_body_cut_short_is_a_chunked_encoding_error(server_context: ssl.SSLContext) -> None:
-    def script(tls: ssl.SSLSocket) -> None:
+    def script(tls: socket.socket) -> None:
         tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
         tls.unwrap()  # a clean TLS close 90 bytes early
 
-    with OneShotTLSServer(server_context, script) as server, pytest.raises(requests.exceptions.ChunkedEncodingError):
+    with OneShotServer(server_context, script) as server, pytest.raises(requests.exceptions.ChunkedEncodingError):
         _get(server.port)
 
 
 def test_a_body_that_fails_its_tls_integrity_check_is_an_ssl_error(server_context: ssl.SSLContext) -> None:
-    def script(tls: ssl.SSLSocket) -> None:
+    def script(tls: socket.socket) -> None:
         tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
         # an application-data record that is not the server's: the client's TLS layer refuses it
         os.write(tls.fileno(), b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
         time.sleep(0.5)
 
-    with OneShotTLSServer(server_context, script) as server, pytest.raises(requests.exceptions.SSLError):
+    with OneShotServer(server_context, script) as server, pytest.raises(requests.exceptions.SSLError):
         _get(server.port)
 
 
@@ -247,3 +251,84 @@ def test_a_retry_after_that_does_not_parse_is_retried_with_backoff(store: StandI
     read = check(report, "KeyValue.Read")
     assert read.status.value == "inconclusive" and read.code == "429", read
     assert len([s for s in store.seen if s.method == "GET"]) == 2  # retried (no server wait), not abandoned
+
+
+# --- an answer still arriving when its deadline passes ---------------------------------------------
+
+
+def test_a_body_still_arriving_at_the_deadline_is_not_returned_in_part() -> None:
+    """A server that sends faster than the client can take it in (tiny chunks, back to back): the
+    deadline passes while answer data is still queued, so reads keep succeeding after it. The
+    client stops there, and the part it read is never handed over as a 200."""
+    http_policy.configure(store_request_seconds=0.2)
+    block = b"1\r\nx\r\n" * 10_000
+
+    def script(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            conn.sendall(block)
+
+    with OneShotServer(None, script) as server:
+        made = http_policy.session("127.0.0.1", server.port, kind="store")
+
+        def get() -> Any:
+            with pytest.raises(http_policy.DeadlineExceeded):
+                made.get(f"http://127.0.0.1:{server.port}/kv")
+
+        run_bounded(get, 10)
+
+
+# --- a redirect to a port that does not exist --------------------------------------------------
+
+
+def test_a_redirect_to_an_impossible_port_is_refused_as_another_host(store: StandIn) -> None:
+    """requests checks the URLs it is given, but follows a redirect's Location as sent: the policy
+    refuses it as another host (an unparseable port is never the pinned one), before connecting."""
+    store.route = lambda seen: Answer(302, {"Location": "https://127.0.0.1:99999/kv"}, b"")
+    made = http_policy.session("127.0.0.1", store.port, kind="token")  # as MSAL's http_client
+    with pytest.raises(http_policy.ForeignHostRefused, match=r"127\.0\.0\.1:-1"):
+        made.get(f"{store.url}/kv")
+    assert len(store.seen) == 1
+
+
+# --- the watchdog's own edges -----------------------------------------------------------------------
+
+
+class _Conn:
+    """A urllib3 connection as the watchdog sees it: ``sock`` is None until it connects."""
+
+    def __init__(self, connected: bool) -> None:
+        self.shut: list[int] = []
+        self.sock = self if connected else None
+
+    def shutdown(self, how: int) -> None:
+        self.shut.append(how)
+
+
+def test_a_watch_that_fires_after_its_request_finished_changes_nothing() -> None:
+    """The watchdog may pop a watch just as its request ends: the finished request is not marked
+    late, and its connection (back in the pool, perhaps already serving another request) is not shut."""
+    conn = _Conn(connected=True)
+    with http_policy._Watch(60) as watch:
+        watch.track(conn)
+    watch.fire()
+    assert not watch.expired and conn.shut == []
+
+
+def test_a_watch_that_fires_before_its_connection_connected_skips_it() -> None:
+    """A connection still connecting has no socket to shut yet (its connect timeout, never longer
+    than the deadline, ends it); the watch still expires, and one that did connect is shut."""
+    waiting, connected = _Conn(connected=False), _Conn(connected=True)
+    with http_policy._Watch(60) as watch:
+        watch.track(waiting)
+        watch.track(connected)
+        watch.fire()
+        assert watch.expired
+    assert waiting.shut == [] and connected.shut == [socket.SHUT_RDWR]
+
+
+def test_bounded_by_refuses_a_limit_that_does_not_exist() -> None:
+    with pytest.raises(ValueError, match="unknown limit 'validation_second'"):
+        http_policy.bounded_by("validation_second")
+    assert http_policy.bounded_by("validation_seconds")(lambda: http_policy.remaining(1000))() <= 120
