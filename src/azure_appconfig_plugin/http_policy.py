@@ -396,20 +396,26 @@ def _transport_classes() -> dict[str, Any]:
         return _classes
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     class _Tracked:
         def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
             watch: _Watch | None = getattr(_local, "watch", None)
-            if watch is not None:
+            if watch is not None:  # pragma: no branch - pools are only used inside PolicyAdapter.send's _Watch
                 watch.track(conn)
             return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 pool it is mixed into has _make_request
 
-    class TrackedHTTPPool(_Tracked, HTTPConnectionPool):
-        pass
+    tracked: dict[type, type] = {}
 
-    class TrackedHTTPSPool(_Tracked, HTTPSConnectionPool):
-        pass
+    def _tracked_pools(manager: Any) -> None:
+        """Make ``manager`` (the adapter's pool manager, or the one requests makes per proxy) open
+        pools whose connections the request's ``_Watch`` can shut."""
+        classes = {}
+        for scheme, pool_class in manager.pool_classes_by_scheme.items():
+            if pool_class not in tracked:  # a tracked class maps to itself: requests reuses a proxy's manager
+                made = type(f"Tracked{pool_class.__name__}", (_Tracked, pool_class), {})
+                tracked[pool_class] = tracked[made] = made
+            classes[scheme] = tracked[pool_class]
+        manager.pool_classes_by_scheme = classes
 
     class PolicyAdapter(HTTPAdapter):
         """Pins the host, bounds each whole answer in time and size."""
@@ -422,7 +428,13 @@ def _transport_classes() -> dict[str, Any]:
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
+            _tracked_pools(self.poolmanager)
+
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+            # a proxied request's connections are watched too (requests builds a separate manager per proxy)
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            _tracked_pools(manager)
+            return manager
 
         def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]  # the same call; requests types timeout more narrowly
             limits = self.fixed_limits or current_limits()
@@ -463,7 +475,10 @@ def _transport_classes() -> dict[str, Any]:
                 except Exception as exc:
                     if watch.expired:
                         raise _deadline(self.kind, request.url, seconds) from exc
-                    raise _as_requests_error(exc) from exc
+                    mapped = _as_requests_error(exc)
+                    if mapped is exc:
+                        raise  # unchanged, its chain kept (``raise exc from exc`` would make it its own cause)
+                    raise mapped from exc
             if watch.expired:
                 raise _deadline(self.kind, request.url, seconds)
             return response

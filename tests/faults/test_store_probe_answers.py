@@ -1,0 +1,118 @@
+"""What the store probes make of answers at their edges: error bodies that are not Azure's JSON,
+a JSON-labelled HTML page, a store name the resolver (in any language) says does not exist, and
+the real write probe's own label and its cleanup retries."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+import pytest
+
+from azure_appconfig_plugin import store as probes
+from azure_appconfig_plugin.endpoints import parse_endpoint
+from azure_appconfig_plugin.validation import validate_credentials
+
+from .conftest import StaticCredential, client_secret_input
+from .standins import Answer, Seen, StandIn, json_answer
+from .test_store_faults import check, validate
+
+NO_RETRY = {"retry_total": 0}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html", b"<html><body>Forbidden by the proxy</body></html>"),  # not JSON at all
+        ("application/json", b'["not", "an", "object"]'),  # JSON, but not an object
+        ("application/json", b'{"error": {"code": "Forbidden"}}'),  # an object without title/detail/message
+    ],
+)
+def test_an_error_answer_without_azures_error_text_is_reported_by_its_reason(
+    store: StandIn, content_type: str, body: bytes
+) -> None:
+    store.route = lambda seen: Answer(403, {"Content-Type": content_type}, body)  # status line "403 X"
+    with probes.make_client(parse_endpoint(store.url), StaticCredential(), retry_total=0) as client:
+        result = probes.probe_read(client)
+    assert result == probes.ProbeResult(403, "X")
+
+
+def test_an_error_answer_with_azures_error_text_is_reported_by_it(store: StandIn) -> None:
+    store.route = lambda seen: json_answer({"type": "x", "detail": "The access token is missing a role"}, 403)
+    with probes.make_client(parse_endpoint(store.url), StaticCredential(), retry_total=0) as client:
+        assert probes.probe_read(client).error == "The access token is missing a role"
+
+
+def test_a_json_labelled_html_page_is_a_malformed_answer_not_a_successful_read(store: StandIn) -> None:
+    page = b"<html><body>Sign in to the corporate proxy</body></html>"
+    store.route = lambda seen: Answer(200, {"Content-Type": "application/json"}, page)
+    read = check(validate(store, client_options=NO_RETRY), "KeyValue.Read")
+    assert read.status.value == "failed" and read.code == "malformed_answer", read
+    assert f"answered 200 with HTML ({len(page)} bytes, Content-Type application/json)" in read.detail
+    assert "corporate" not in read.detail  # what the body looks like, never what it says
+
+
+@pytest.mark.parametrize("errno", [socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)])
+def test_a_store_name_the_resolver_does_not_know_is_named_in_any_language(
+    monkeypatch: pytest.MonkeyPatch, errno: int
+) -> None:
+    """Bug (found by #15's coverage review): the resolver's error code was never looked at (the
+    search stopped at the SDK's error and at the policy transport, which made a transport error its
+    own cause), so a resolver answering in another language than English read as "unreachable"."""
+    host = "contoso-missing.azconfig.io"
+    real = socket.getaddrinfo
+
+    def getaddrinfo(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == host:
+            raise socket.gaierror(errno, "Aucune adresse associée au nom")  # glibc's message under LANG=fr_FR
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(probes, "NO_SUCH_NAME", ())  # only the error code can tell (as on any non-English system)
+    report = validate_credentials(
+        client_secret_input(),
+        method="client-secret",
+        endpoint=f"https://{host}",
+        token_credential=StaticCredential(),
+        client_options=NO_RETRY,
+    )
+    read = check(report, "KeyValue.Read")
+    assert read.status.value == "failed" and read.code == "unreachable"
+    assert "no store by that name exists" in read.detail, read.detail
+
+
+def _written_store(delete_status: int) -> Any:
+    def route(seen: Seen) -> Answer:
+        if seen.method == "PUT":
+            return json_answer({"key": probes.SENTINEL_KEY, "label": seen.query["label"][0], "value": "v", "etag": "e"})
+        if seen.method == "DELETE":
+            return json_answer({"title": "busy"}, delete_status) if delete_status >= 400 else Answer(204)
+        return json_answer({"items": []})
+
+    return route
+
+
+def test_the_write_probe_makes_its_own_unique_label_and_deletes_under_it(store: StandIn) -> None:
+    store.route = _written_store(204)
+    report = validate(store, write_probe=True, client_options=NO_RETRY)
+    assert check(report, "cleanup").status.value == "ok"
+    puts = [s for s in store.seen if s.method == "PUT"]
+    deletes = [s for s in store.seen if s.method == "DELETE"]
+    assert len(puts) == 1 and len(deletes) == 1
+    label = puts[0].query["label"][0]
+    assert re.fullmatch(r"probe-[0-9a-f]{32}", label)
+    assert deletes[0].query["label"] == [label]
+    store.seen.clear()
+    validate(store, write_probe=True, client_options=NO_RETRY)
+    assert [s.query["label"][0] for s in store.seen if s.method == "PUT"] != [label]  # a new one per run
+
+
+def test_a_sentinel_that_cannot_be_deleted_is_tried_three_times_then_reported(store: StandIn) -> None:
+    store.route = _written_store(500)
+    report = validate(store, write_probe=True, client_options=NO_RETRY)
+    deletes = [s for s in store.seen if s.method == "DELETE"]
+    assert len(deletes) == probes.CLEANUP_ATTEMPTS == 3
+    cleanup = check(report, "cleanup")
+    assert cleanup.status.value == "failed" and cleanup.code == "500"
+    assert probes.SENTINEL_KEY in cleanup.remediation and not report.ok
