@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,17 +50,54 @@ def test_a_bad_secrets_file_exits_2_naming_the_problem_before_any_request(
     assert cli_env.requests() == []
 
 
-def test_import_to_a_path_that_cannot_be_written_exits_2_and_leaves_nothing_behind(
-    azure_vcr: Any, cli_env: StandIn, tmp_path: Path, capsys: Any
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("out.env/", "it is a folder; name a file in it"),
+        ("missing/out.env", "folder {tmp}/missing does not exist"),
+    ],
+    ids=["a-folder", "in-a-missing-folder"],
+)
+def test_import_to_a_path_that_cannot_be_written_exits_2_before_any_request(
+    cli_env: StandIn, tmp_path: Path, capsys: Any, target: str, problem: str
 ) -> None:
     cli_env.store.put("A", "v")
-    folder = tmp_path / "out.env"
-    folder.mkdir()  # the target is a folder: the temporary file cannot replace it
+    if target.endswith("/"):
+        (tmp_path / target).mkdir()
+    path = tmp_path / target.rstrip("/")
     args = ["sync", "import", "--endpoint", cli_env.endpoint, *client_secret_flags()]
-    with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
-        code, _ = run(*args, "--to", str(folder))
+    code, _ = run(*args, "--to", str(path))  # no cassette: a token request would fail differently
     err = capsys.readouterr().err
-    assert code == 2 and f"--to: cannot write {folder}: " in err and "Traceback" not in err
+    assert code == 2 and err == f"error: invalid input: --to: cannot write {path}: {problem.format(tmp=tmp_path)}\n"
+    assert cli_env.requests() == []
+    assert sorted(p.name for p in tmp_path.rglob("*")) == (["out.env"] if target.endswith("/") else [])
+
+
+def test_a_folder_that_is_not_writable_is_refused_before_any_request(
+    cli_env: StandIn, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    real_access = os.access
+    # root may write anywhere; ask os.access the way a normal user's run would be answered
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode))
+    args = ["sync", "import", "--endpoint", cli_env.endpoint, *client_secret_flags()]
+    code, _ = run(*args, "--to", str(folder / "out.json"))
+    err = capsys.readouterr().err
+    assert (
+        code == 2
+        and err == f"error: invalid input: --to: cannot write {folder / 'out.json'}: folder {folder} is not writable\n"
+    )
+    assert cli_env.requests() == [] and list(folder.iterdir()) == []
+
+
+def test_a_target_that_turns_into_a_folder_after_the_check_still_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "out.env"
+    folder.mkdir()  # the write itself, too, refuses it (the check ran earlier, before the import)
+    with pytest.raises(InvalidInput) as info:
+        write_secrets(folder, {"A": "1"}, flag="--to")
+    (error,) = info.value.errors
+    assert error.field == "--to" and error.message.startswith(f"cannot write {folder}: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.env"] and list(folder.iterdir()) == []
 
 

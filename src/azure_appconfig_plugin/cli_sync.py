@@ -136,9 +136,9 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_sync_import(args: argparse.Namespace, out: TextIO) -> int:
-    from .sync.secret_files import file_format, write_secrets
+    from .sync.secret_files import check_writable, write_secrets
 
-    file_format(args.to_file, "--to")
+    check_writable(args.to_file, "--to")  # before any request: a bad --to wastes no listing
     destination_obj = _sync_destination()
     destination = destination_obj.parse_destination(_destination(args))
     connection, on_rotate = _connection(args)

@@ -106,6 +106,22 @@ def _dotenv_value(value: str) -> str:
     return f'"{escaped}"'
 
 
+def check_writable(path: str | os.PathLike[str], flag: str = "--to") -> str:
+    """Refuse, before any request, a ``--to`` that :func:`write_secrets` could not write: a name
+    that is not a .json/.env file, a folder, or a path in a folder that is missing or not
+    writable. Returns the file's format. (The write itself still reports what changes later.)"""
+    fmt = file_format(path, flag)
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidInput(errors=[FieldError(flag, f"cannot write {path}: it is a folder; name a file in it")])
+    if not folder.is_dir():
+        raise InvalidInput(errors=[FieldError(flag, f"cannot write {path}: folder {folder} does not exist")])
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInput(errors=[FieldError(flag, f"cannot write {path}: folder {folder} is not writable")])
+    return fmt
+
+
 def write_secrets(path: str | os.PathLike[str], secrets: Mapping[str, str], flag: str = "--to") -> Path:
     fmt = file_format(path, flag)
     if fmt == "json":
