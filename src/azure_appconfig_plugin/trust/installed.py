@@ -29,16 +29,20 @@ def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
     ``Distribution.files`` is not enough for a tamper check: from Python 3.12 it leaves out the
     files that no longer exist, so a deleted file would pass unseen. A distribution without a
     ``RECORD`` (an old egg-info install) falls back to ``dist.files``, which carries no hashes.
+    Raises ``ValueError`` when ``RECORD`` exists but cannot be read as text: nothing it lists
+    can then be checked, and the callers refuse to trust (or pin) the distribution.
     """
     try:
         text = dist.read_text("RECORD")
-    except (OSError, ValueError):
-        text = None
+    except UnicodeDecodeError:
+        raise ValueError("RECORD is not UTF-8 text") from None
+    except OSError as exc:  # read_text() already answers None for a missing file; this is e.g. EIO
+        raise ValueError(f"RECORD cannot be read ({type(exc).__name__})") from None
     if text is None:
         return list(dist.files or ())
     entries = []
     for row in csv.reader(text.splitlines()):
-        if not row or not row[0]:
+        if not row or not row[0]:  # a blank line (pip writes none, but a hand-edited RECORD may)
             continue
         path = metadata.PackagePath(row[0])
         spec = row[1] if len(row) > 1 else ""
@@ -53,7 +57,12 @@ def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
 def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> Path | None:
     """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one).
     ``files``: :func:`record_entries` when the caller already has them (each call re-reads RECORD)."""
-    for path in files if files is not None else record_entries(dist):
+    if files is None:
+        try:
+            files = record_entries(dist)
+        except ValueError:  # an unreadable RECORD is still a file: found below, where it lies
+            files = []
+    for path in files:
         if path.name == "RECORD" and path.parent.name.endswith(".dist-info") and len(path.parts) == 2:
             located = Path(str(dist.locate_file(path)))
             return located if located.is_file() else None
@@ -189,7 +198,11 @@ def startup_files(dist: metadata.Distribution) -> list[str]:
     """``.pth`` files of ``dist`` that run code: ``site`` executes their ``import`` lines at every
     interpreter start-up, so no allow-list can keep them from running (path-only ones are inert)."""
     found = []
-    for path in record_entries(dist):
+    try:
+        listed = record_entries(dist)
+    except ValueError:  # an unreadable RECORD names no file to look at
+        return []
+    for path in listed:
         if path.suffix != ".pth" or len(path.parts) != 1:
             continue
         try:
@@ -223,7 +236,10 @@ def pin_entry(dist: metadata.Distribution, *, grants: frozenset[str] = frozenset
     digest = record_digest(dist)
     if digest is None:
         return AllowEntry(name, version, None, grants), f"{name} has no RECORD file: pinned by version only"
-    files = verify_files(dist)
+    try:
+        files = verify_files(dist)
+    except ValueError as exc:  # its RECORD cannot be read
+        raise ValueError(f"{name} {version}: {exc}, refusing to pin it") from None
     if not files.ok:
         raise ValueError(f"{name} {version} does not match its own RECORD, refusing to pin it: {files.problem}")
     return AllowEntry(name, version, digest, grants), None

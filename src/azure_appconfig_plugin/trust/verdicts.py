@@ -71,7 +71,10 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
             f"{safe_text(name)} is an editable install: its RECORD does not cover its source, "
             "so a digest cannot pin it; pin it by version or install it from a wheel",
         )
-    files = record_entries(dist)  # RECORD parsed once for the digest, the files and the module check
+    try:
+        files = record_entries(dist)  # RECORD parsed once for the digest, the files and the module check
+    except ValueError as exc:
+        return Verdict(REFUSED, f"tampered: {exc}: none of {safe_text(name)}'s files can be checked")
     digest = record_digest(dist, files)
     if digest is None:
         return Verdict(REFUSED, f"{safe_text(name)} has no RECORD file to compare with the pinned digest")
