@@ -4,14 +4,10 @@ the VM's IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST). Off Azure: a plain error, qui
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -22,6 +18,7 @@ from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 from builtin import clear_ambient_identity
 from faults.concurrency import tokens_at_once
+from standins.identity import IdentityEndpoint
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"
@@ -33,56 +30,20 @@ RESOURCE_ID = (
 )
 
 
-class StandIn:
-    """A loopback identity endpoint: answers with ``status`` and ``body`` (or hangs), records requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        self.status, self.body, self.hang, self.delay = 200, {}, False, 0.0
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # the name http.server dispatches GET to
-                url = urlsplit(self.path)
-                stand_in.requests.append((url.path, parse_qs(url.query), dict(self.headers)))
-                if stand_in.hang:
-                    time.sleep(3)
-                    return
-                time.sleep(stand_in.delay)
-                data = json.dumps(stand_in.body).encode()
-                self.send_response(stand_in.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(autouse=True)
 def _no_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_ambient_identity(monkeypatch)
 
 
 @pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    s = StandIn()
+def stand_in() -> Iterator[IdentityEndpoint]:
+    s = IdentityEndpoint()
     yield s
     s.close()
 
 
 @pytest.fixture
-def app_service(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+def app_service(stand_in: IdentityEndpoint, monkeypatch: pytest.MonkeyPatch) -> IdentityEndpoint:
     monkeypatch.setenv("IDENTITY_ENDPOINT", stand_in.url + "/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", HEADER)
     stand_in.body = {
@@ -96,7 +57,7 @@ def app_service(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
 
 
 @pytest.fixture
-def imds(stand_in: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+def imds(stand_in: IdentityEndpoint, monkeypatch: pytest.MonkeyPatch) -> IdentityEndpoint:
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", stand_in.url)
     stand_in.body = {
         "access_token": fakes.FAKE_ACCESS_TOKEN,
@@ -153,7 +114,7 @@ def test_at_most_one_well_formed_identity(data: dict[str, Any], field: str) -> N
 # --- App Service stand-in ------------------------------------------------------------------------------
 
 
-def test_app_service_system_assigned_token(app_service: StandIn) -> None:
+def test_app_service_system_assigned_token(app_service: IdentityEndpoint) -> None:
     token = CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
     assert token.token == fakes.FAKE_ACCESS_TOKEN and 3500 < token.expires_on - time.time() <= 3600
     path, query, headers = app_service.requests[0]
@@ -163,7 +124,7 @@ def test_app_service_system_assigned_token(app_service: StandIn) -> None:
     assert headers["X-IDENTITY-HEADER"] == HEADER and "client_id" not in query
 
 
-def test_app_service_user_assigned_by_client_id_and_token_cached(app_service: StandIn) -> None:
+def test_app_service_user_assigned_by_client_id_and_token_cached(app_service: IdentityEndpoint) -> None:
     credential = CT.token_credential(CT.parse("managed-identity", {"clientId": MI_CLIENT_ID}))
     credential.get_token(SCOPE)
     again = CT.token_credential(CT.parse("managed-identity", {"clientId": MI_CLIENT_ID})).get_token(SCOPE)
@@ -171,7 +132,7 @@ def test_app_service_user_assigned_by_client_id_and_token_cached(app_service: St
     assert app_service.requests[0][1]["client_id"] == [MI_CLIENT_ID]
 
 
-def test_app_service_unknown_user_assigned_identity_says_assign_it(app_service: StandIn) -> None:
+def test_app_service_unknown_user_assigned_identity_says_assign_it(app_service: IdentityEndpoint) -> None:
     app_service.status, app_service.body = (
         400,
         {
@@ -192,7 +153,7 @@ def test_app_service_unknown_user_assigned_identity_says_assign_it(app_service: 
     assert HEADER not in str(err.value)
 
 
-def test_app_service_server_error_is_transient(app_service: StandIn) -> None:
+def test_app_service_server_error_is_transient(app_service: IdentityEndpoint) -> None:
     app_service.status, app_service.body = 500, {"statusCode": 500, "message": "busy"}
     with pytest.raises(IdentityServiceError) as err:
         CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
@@ -202,7 +163,7 @@ def test_app_service_server_error_is_transient(app_service: StandIn) -> None:
 # --- IMDS stand-in ---------------------------------------------------------------------------------------
 
 
-def test_imds_token_for_a_user_assigned_object_id(imds: StandIn) -> None:
+def test_imds_token_for_a_user_assigned_object_id(imds: IdentityEndpoint) -> None:
     token = CT.token_credential(CT.parse("managed-identity", {"objectId": fakes.FAKE_OBJECT_ID})).get_token(SCOPE)
     assert token.token == fakes.FAKE_ACCESS_TOKEN
     path, query, headers = imds.requests[0]
@@ -210,14 +171,14 @@ def test_imds_token_for_a_user_assigned_object_id(imds: StandIn) -> None:
     assert query["object_id"] == [fakes.FAKE_OBJECT_ID] and query["resource"] == ["https://azconfig.io"]
 
 
-def test_imds_without_that_identity(imds: StandIn) -> None:
+def test_imds_without_that_identity(imds: IdentityEndpoint) -> None:
     imds.status, imds.body = 400, {"error": "invalid_request", "error_description": "Identity not found"}
     with pytest.raises(ManagedIdentityUnavailable) as err:
         CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
     assert err.value.code == "identity_not_found" and "system-assigned" in str(err.value)
 
 
-def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: StandIn) -> None:
+def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: IdentityEndpoint) -> None:
     imds.hang = True
     credential = CT.methods["managed-identity"].token_credential(CT.parse("managed-identity", {}), timeout=(0.5, 0.5))
     with pytest.raises(ManagedIdentityUnavailable) as err:
@@ -225,14 +186,14 @@ def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: StandIn) -> N
     assert err.value.code == "identity_endpoint_timeout" and "did not answer within 0.5 s" in str(err.value)
 
 
-def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: StandIn) -> None:
+def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: IdentityEndpoint) -> None:
     imds.delay = 0.3
     tokens, errors = tokens_at_once(lambda: CT.token_credential(CT.parse("managed-identity", {})), SCOPE)
     assert errors == [] and tokens == [fakes.FAKE_ACCESS_TOKEN] * 16
     assert len(imds.requests) == 1
 
 
-def test_the_identity_endpoint_answer_is_size_capped_and_its_host_pinned(imds: StandIn) -> None:
+def test_the_identity_endpoint_answer_is_size_capped_and_its_host_pinned(imds: IdentityEndpoint) -> None:
     from azure_appconfig_plugin import http_policy
 
     http_policy.configure(max_response_bytes=2048)
@@ -275,7 +236,7 @@ def test_the_default_connect_timeout_is_short() -> None:
     assert managed_identity.identity_source({})[1] == "http://169.254.169.254/metadata/identity/oauth2/token"
 
 
-def test_validation_with_an_identity_reaches_the_store(app_service: StandIn, azure_vcr) -> None:
+def test_validation_with_an_identity_reaches_the_store(app_service: IdentityEndpoint, azure_vcr) -> None:
     # The store answers from the cassette; the identity endpoint is the live loopback stand-in.
     with azure_vcr.use_cassette("access_key_store_healthy.yaml", ignore_localhost=True):
         report = validate_credentials(

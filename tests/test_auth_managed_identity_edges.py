@@ -4,12 +4,9 @@ endpoint's, the client cache's bound, and the proactive refresh time MSAL derive
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,42 +16,11 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, ManagedIdentityUnavailable
 from azure_appconfig_plugin.testing import fakes
 from builtin import clear_ambient_identity
+from standins.identity import IdentityEndpoint
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"
 HEADER = "canary-identity-header-Zt3"
-
-
-class Endpoint:
-    """A loopback identity endpoint answering ``status`` with ``body`` (bytes as is; else JSON)."""
-
-    def __init__(self) -> None:
-        self.status: int = 200
-        self.body: Any = {}
-        self.paths: list[str] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # the name http.server dispatches GET to
-                endpoint.paths.append(self.path)
-                body = endpoint.body if isinstance(endpoint.body, bytes) else json.dumps(endpoint.body).encode()
-                self.send_response(endpoint.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +29,8 @@ def _no_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
-    endpoint = Endpoint()
+def imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[IdentityEndpoint]:
+    endpoint = IdentityEndpoint()
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", endpoint.url)
     endpoint.body = {
         "access_token": fakes.FAKE_ACCESS_TOKEN,
@@ -78,8 +44,8 @@ def imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
 
 
 @pytest.fixture
-def app_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
-    endpoint = Endpoint()
+def app_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[IdentityEndpoint]:
+    endpoint = IdentityEndpoint()
     monkeypatch.setenv("IDENTITY_ENDPOINT", endpoint.url + "/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", HEADER)
     yield endpoint
@@ -130,21 +96,21 @@ def test_an_endpoint_with_an_impossible_port_is_a_plain_error(monkeypatch: pytes
 # --- answers that are not an identity endpoint's -----------------------------------------------------
 
 
-def test_an_html_page_where_the_endpoint_should_be_says_so(app_service: Endpoint) -> None:
+def test_an_html_page_where_the_endpoint_should_be_says_so(app_service: IdentityEndpoint) -> None:
     app_service.status, app_service.body = 404, b"<html>Not Found</html>"
     with pytest.raises(ManagedIdentityUnavailable) as err:
         token()
     assert err.value.code == "no_identity_endpoint" and "not as a managed identity endpoint" in str(err.value)
 
 
-def test_a_json_answer_of_the_wrong_shape_is_typed(app_service: Endpoint) -> None:
+def test_a_json_answer_of_the_wrong_shape_is_typed(app_service: IdentityEndpoint) -> None:
     app_service.status, app_service.body = 403, "forbidden"  # a JSON string, not an object
     with pytest.raises(IdentityServiceError) as err:
         token()
     assert err.value.code == "malformed_answer" and "MSAL could not use" in str(err.value)
 
 
-def test_another_refusal_is_an_identity_error_with_the_endpoints_words(imds: Endpoint) -> None:
+def test_another_refusal_is_an_identity_error_with_the_endpoints_words(imds: IdentityEndpoint) -> None:
     # IMDS passes its error through as is: neither a status MSAL maps nor an error saying "not found"
     imds.status, imds.body = 403, {"error": "access_denied", "error_description": "canary-refusal-text"}
     with pytest.raises(ManagedIdentityUnavailable) as err:
@@ -156,33 +122,33 @@ def test_another_refusal_is_an_identity_error_with_the_endpoints_words(imds: End
 # --- the credential --------------------------------------------------------------------------------------
 
 
-def test_repr_names_the_identity_and_no_header(app_service: Endpoint) -> None:
+def test_repr_names_the_identity_and_no_header(app_service: IdentityEndpoint) -> None:
     text = repr(CT.token_credential(CT.parse("managed-identity", {"clientId": fakes.FAKE_CLIENT_ID})))
     assert fakes.FAKE_CLIENT_ID in text and "user-assigned" in text and HEADER not in text
 
 
-def test_a_long_lived_token_gets_msals_proactive_refresh_time(imds: Endpoint) -> None:
+def test_a_long_lived_token_gets_msals_proactive_refresh_time(imds: IdentityEndpoint) -> None:
     info = token()
     assert info.token == fakes.FAKE_ACCESS_TOKEN
     # MSAL sets refresh_in to half of a lifetime of 2 h or more; it was dropped before (refresh_on None)
     assert info.refresh_on is not None and abs(info.refresh_on - (time.time() + 43199)) < 120
 
 
-def test_the_identity_client_cache_is_bounded(imds: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_identity_client_cache_is_bounded(imds: IdentityEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(msal_apps, "MAX_APPS", 2)
     first = {"clientId": fakes.FAKE_CLIENT_ID}
     for data in (first, {}, first):  # cached: one request each for two identities
         token(data)
-    assert len(imds.paths) == 2
+    assert len(imds.requests) == 2
     token({"objectId": fakes.FAKE_OBJECT_ID})  # a third identity evicts the least recently used (system)
     token(first)
-    assert len(imds.paths) == 3
+    assert len(imds.requests) == 3
     token({})  # its client (and token cache) was dropped: asked again
-    assert len(imds.paths) == 4
+    assert len(imds.requests) == 4
 
 
 @pytest.mark.parametrize("expires_on", ["1000", "99999999999"], ids=["past", "centuries-ahead"])
-def test_an_app_service_token_expiring_out_of_range_is_refused(app_service: Endpoint, expires_on: str) -> None:
+def test_an_app_service_token_expiring_out_of_range_is_refused(app_service: IdentityEndpoint, expires_on: str) -> None:
     # MSAL turns App Service's expires_on into expires_in itself (the policy checks only expires_in-like fields)
     app_service.body = {
         "access_token": "canary-mi-token",

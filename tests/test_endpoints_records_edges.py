@@ -11,7 +11,7 @@ from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import EndpointRejected, FieldError, InvalidInput
 from azure_appconfig_plugin.schema import OAuthCredentials, parse_oauth_input
 from azure_appconfig_plugin.testing import fakes
-from cli_helpers import run
+from cli_helpers import client_secret_flags, run
 
 
 @pytest.mark.parametrize("endpoint", ["https://contoso.azconfig.io:99999", "https://[contoso.azconfig.io"])
@@ -36,14 +36,7 @@ def test_validate_refuses_an_unparsable_endpoint_before_any_request(
         "validate",
         "--method",
         "client-secret",
-        "--tenant-id",
-        fakes.FAKE_TENANT_ID,
-        "--client-id",
-        fakes.FAKE_CLIENT_ID,
-        "--client-secret-env",
-        "AZ_SECRET",
-        "--endpoint",
-        "https://contoso.azconfig.io:99999",
+        *client_secret_flags("--endpoint", "https://contoso.azconfig.io:99999"),
     )
     assert code == 2
     assert "it is not a valid URL (check the host and port)" in text

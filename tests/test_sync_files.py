@@ -11,21 +11,12 @@ import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.sync.secret_files import write_secrets
-from azure_appconfig_plugin.testing import fakes
 from cli_helpers import client_secret_flags, run
 from standins.appconfig import StandIn
 
-pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
+pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options, cli_env)
 
 ALLOW = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
-
-
-@pytest.fixture
-def cli_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
-    monkeypatch.setenv(ALLOW, standin.allow_list)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", standin.ca_path)
-    monkeypatch.setenv("AZ_SECRET", fakes.FAKE_CLIENT_SECRET)
-    return standin
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from azure_appconfig_plugin.testing import fakes
 from cli_helpers import client_secret_flags, run
 from standins.appconfig import StandIn
 
-pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
+pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options, cli_env)
 
 CANARY = "canary-cli-sync-secret-4Rk"
 ALLOW = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
@@ -43,14 +43,6 @@ def test_a_host_pushes_through_the_registry_api(azure_vcr: Any, standin: StandIn
     assert report.ok and report.counts["created"] == 2 and report.requests == 3
     assert standin.store.entry("app/DB_PASSWORD", "prod")["value"] == CANARY
     assert CANARY not in repr(report) and CANARY not in json.dumps(report.to_dict())
-
-
-@pytest.fixture
-def cli_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
-    monkeypatch.setenv(ALLOW, standin.allow_list)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", standin.ca_path)
-    monkeypatch.setenv("AZ_SECRET", fakes.FAKE_CLIENT_SECRET)
-    return standin
 
 
 def test_cli_plan_then_push_a_dotenv_file(azure_vcr: Any, cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:

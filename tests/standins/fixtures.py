@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from azure_appconfig_plugin.testing import fakes
+
 from .appconfig import StandIn
+
+ALLOW = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
 
 
 class FakeTokenCredential:
@@ -43,3 +47,13 @@ def sync_options(standin: StandIn, fake_token: FakeTokenCredential) -> dict[str,
     """Keyword options for the destination's operations: the stand-in's CA, allow-list and a fake token."""
     env = {"INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS": standin.allow_list}
     return {"token_credential": fake_token, "env": env, "client_options": {"connection_verify": standin.ca_path}}
+
+
+@pytest.fixture
+def cli_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+    """The stand-in, reachable by ``azure-appconfig sync`` run in-process: allow-listed, its CA
+    trusted, and the fake client secret in ``$AZ_SECRET`` (``cli_helpers.client_secret_flags``)."""
+    monkeypatch.setenv(ALLOW, standin.allow_list)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", standin.ca_path)
+    monkeypatch.setenv("AZ_SECRET", fakes.FAKE_CLIENT_SECRET)
+    return standin
