@@ -90,9 +90,9 @@ def _workload_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
 
 
 def _managed_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    from test_auth_managed_identity import StandIn
+    from standins.identity import IdentityEndpoint
 
-    stand_in = StandIn()  # an App Service identity endpoint on loopback
+    stand_in = IdentityEndpoint()  # an App Service identity endpoint on loopback
     monkeypatch.setenv("IDENTITY_ENDPOINT", stand_in.url + "/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "canary-readme-header")
     stand_in.body = {
