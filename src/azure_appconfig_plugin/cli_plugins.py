@@ -35,16 +35,16 @@ def add_commands(sub: Any) -> None:
 def cmd_pin(args: argparse.Namespace, out: TextIO) -> int:
     current = trust.allow_list_from_env(os.environ)  # a malformed one is an error: never silently dropped
     entries: list[trust.AllowEntry] = []
-    for dist in trust.installed_plugin_distributions(args.group):
-        old = current.get(dist.metadata["Name"] or "") if current is not None else None
-        try:
+    try:
+        for dist in trust.installed_plugin_distributions(args.group):  # ValueError: metadata cannot be read
+            old = current.get(trust.identify(dist).name) if current is not None else None
             entry, note = trust.pin_entry(dist, grants=old.grants if old is not None else frozenset())
-        except ValueError as exc:
-            sys.stderr.write(f"error: {exc}\n")
-            return EXIT_FAILED
-        if note:
-            sys.stderr.write(f"note: {note}\n")
-        entries.append(entry)
+            if note:
+                sys.stderr.write(f"note: {note}\n")
+            entries.append(entry)
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAILED
     if not entries:
         sys.stderr.write(f"note: no {args.group} plugin is installed; this line allows none\n")
     out.write(trust.AllowList(tuple(entries)).line() + "\n")

@@ -161,7 +161,8 @@ def load_plugins(
         eps = sorted(metadata.entry_points(group=group), key=lambda e: e.name)
         registry.trust.expect(eps)
         for ep in eps:
-            dist = getattr(getattr(ep, "dist", None), "name", None)
+            found = getattr(ep, "dist", None)
+            dist = (trust.identify(found).name or None) if found is not None else None  # unreadable: None
             if ep.name in blocked or (dist and dist in blocked):
                 registry.blocked.append(ep.name)
                 registry.trust.blocked(ep, f"listed in {BLOCKLIST_ENV}")

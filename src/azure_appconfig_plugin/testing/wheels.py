@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
+from ..trust.installed import identify
+
 
 def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
@@ -82,8 +84,9 @@ def package_files(package_dir: Path, *, prefix: str | None = None) -> dict[str, 
 
 
 def find(site: Path, name: str) -> metadata.Distribution:
-    """The distribution ``name`` installed under ``site`` (without touching ``sys.path``)."""
+    """The distribution ``name`` installed under ``site`` (without touching ``sys.path``); one whose
+    metadata cannot be read is passed over, never an error."""
     for dist in metadata.distributions(path=[str(site)]):
-        if dist.metadata["Name"] == name:
+        if identify(dist).name == name:
             return dist
     raise LookupError(f"{name} is not installed under {site}")

@@ -23,6 +23,47 @@ STRONG_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384",
 _CHUNK = 1 << 16
 
 
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who a distribution says it is: ``Name`` and ``Version`` from its metadata (``""`` if absent).
+
+    ``problem`` says why the metadata cannot be read (name and version are then empty): such a
+    distribution cannot be identified, so it can match no allow-list entry and is never imported.
+    """
+
+    name: str
+    version: str
+    problem: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The name normalised (PEP 503), as allow-list entries are compared."""
+        return normalize_name(self.name)
+
+
+def identify(dist: metadata.Distribution) -> Identity:
+    """``dist``'s name and version, read once; never raises for metadata that cannot be read.
+
+    ``dist.metadata`` (and ``dist.name``, ``dist.version``) raise ``UnicodeDecodeError`` for a
+    ``METADATA`` that is not UTF-8, and ``OSError`` when the disk fails: one broken distribution
+    must not take every other plugin down with it, so every reader goes through here.
+    """
+    try:
+        meta = dist.metadata
+        return Identity(meta["Name"] or "", meta["Version"] or "")
+    except UnicodeDecodeError:
+        problem = "metadata cannot be read (it is not UTF-8 text)"
+    except OSError as exc:  # read_text() already answers None for a missing file; this is e.g. EIO
+        problem = f"metadata cannot be read ({type(exc).__name__})"
+    return Identity("", "", problem)
+
+
+def unidentified(problem: str, ep: metadata.EntryPoint | None = None) -> str:
+    """Why a distribution whose metadata cannot be read is not loaded (or pinned): which entry point."""
+    who = f"entry point {safe_text(ep.name)} = {safe_text(ep.value)}: its distribution's" if ep is not None else "its"
+    return f"{who} {problem}, so it cannot be identified"
+
+
 def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
     """Every row of ``dist``'s ``RECORD``, whether or not its file is still on disk.
 
@@ -215,21 +256,32 @@ def startup_files(dist: metadata.Distribution) -> list[str]:
 
 
 def installed_plugin_distributions(group: str) -> list[metadata.Distribution]:
-    """Distributions with at least one entry point in ``group``, one per normalised name, sorted."""
+    """Distributions with at least one entry point in ``group``, one per normalised name, sorted.
+
+    Raises ``ValueError`` naming the entry point when its distribution's metadata cannot be read:
+    a distribution that cannot be named cannot be listed (or pinned) either.
+    """
     found: dict[str, metadata.Distribution] = {}
     for ep in metadata.entry_points(group=group):
         dist = getattr(ep, "dist", None)
         if dist is not None:  # pragma: no branch - entry_points() binds each entry point to its distribution
-            found.setdefault(normalize_name(dist.metadata["Name"] or ""), dist)
+            identity = identify(dist)
+            if identity.problem is not None:
+                raise ValueError(unidentified(identity.problem, ep))
+            found.setdefault(identity.key, dist)
     return [found[k] for k in sorted(found)]
 
 
 def pin_entry(dist: metadata.Distribution, *, grants: frozenset[str] = frozenset()) -> tuple[AllowEntry, str | None]:
     """The tightest entry for ``dist`` as installed now, and a note when it cannot carry a digest.
 
-    Raises ``ValueError`` naming the file when the install no longer matches its own RECORD.
+    Raises ``ValueError`` naming the file when the install no longer matches its own RECORD, or
+    when its metadata cannot be read.
     """
-    name, version = dist.metadata["Name"] or "", dist.version
+    identity = identify(dist)
+    if identity.problem is not None:
+        raise ValueError(f"{unidentified(identity.problem)}, refusing to pin it")
+    name, version = identity.name, identity.version
     if is_editable(dist):
         note = f"{name} is an editable install: pinned by version only (its RECORD does not cover its source)"
         return AllowEntry(name, version, None, grants), note

@@ -19,6 +19,7 @@ from .allowlist import (
 )
 from .hooks import Principal, may_see_secrets
 from .installed import (
+    identify,
     is_editable,
     module_origin,
     record_digest,
@@ -26,12 +27,14 @@ from .installed import (
     record_file,
     shadowing_problem,
     startup_files,
+    unidentified,
     verify_files,
 )
 
 ALLOWED, BLOCKED, REFUSED = "allowed", "blocked", "refused"
 """Provenance statuses: *allowed* (loads), *blocked* (the host's policy names it out: not on the
-allow-list, or on the blocklist), *refused* (listed, but what is installed is not what was pinned)."""
+allow-list, or on the blocklist), *refused* (listed, but what is installed is not what was pinned;
+or, in any mode, its metadata cannot be read, so it cannot be identified)."""
 
 OPEN_MODE, ALLOWLIST_MODE = "open", "allow-list"
 
@@ -47,22 +50,26 @@ class Verdict:
 def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, modules: Collection[str] = ()) -> Verdict:
     """May ``dist``'s entry points (whose modules are ``modules``) be imported? Imports nothing.
 
-    Open mode (``allow is None``) allows everything. In allow-list mode: not listed -> blocked;
-    another version, another or absent RECORD digest, an editable install pinned by digest, a
-    changed file or a shadowed module -> refused.
+    Metadata that cannot be read -> refused, in any mode. Open mode (``allow is None``) allows
+    everything else. In allow-list mode: not listed -> blocked; another version, another or absent
+    RECORD digest, an editable install pinned by digest, a changed file or a shadowed module -> refused.
     """
+    identity = identify(dist) if dist is not None else None
+    if identity is not None and identity.problem is not None:
+        return Verdict(REFUSED, unidentified(identity.problem))
     if allow is None:
         return Verdict(ALLOWED, f"open mode ({ALLOWLIST_ENV} is not set)")
-    if dist is None:
+    if dist is None or identity is None:
         return Verdict(BLOCKED, "its distribution is unknown, so it cannot match the allow-list")
-    name = dist.metadata["Name"] or ""
+    name = identity.name
     entry = allow.get(name)
     if entry is None:
         if not allow.entries:
             return Verdict(BLOCKED, f"{ALLOWLIST_ENV} is set but empty: no plugin is allowed")
         return Verdict(BLOCKED, f"{safe_text(name)} is not listed in {ALLOWLIST_ENV}")
-    if entry.version is not None and dist.version != entry.version:
-        return Verdict(REFUSED, f"{safe_text(name)} {safe_text(dist.version)} is installed; {entry.version} is pinned")
+    if entry.version is not None and identity.version != entry.version:
+        shown = safe_text(identity.version)
+        return Verdict(REFUSED, f"{safe_text(name)} {shown} is installed; {entry.version} is pinned")
     if entry.digest is None:
         return Verdict(ALLOWED, "listed" + (" with its version" if entry.version else " by name"))
     if is_editable(dist):
@@ -129,13 +136,15 @@ def provenance_for(
     plugin: str, dist: metadata.Distribution | None, verdict: Verdict, *, module: str | None, secrets: bool
 ) -> Provenance:
     location = None
+    identity = None
     if dist is not None:
+        identity = identify(dist)
         record = record_file(dist)
         location = str(record.parent) if record is not None else None
     return Provenance(
         plugin,
-        dist.metadata["Name"] if dist is not None else None,
-        dist.version if dist is not None else None,
+        (identity.name or None) if identity is not None else None,
+        (identity.version or None) if identity is not None else None,
         record_digest(dist) if dist is not None else None,
         verdict.status,
         verdict.reason,
@@ -197,10 +206,10 @@ class TrustReport:
         self._installed = self._installed or set()
         for ep in entry_points:
             dist = getattr(ep, "dist", None)
-            if dist is not None:
-                key = normalize_name(dist.metadata["Name"] or "")
-                self._installed.add(key)
-                self._modules.setdefault(key, set()).add(ep.module)
+            identity = identify(dist) if dist is not None else None
+            if identity is not None and identity.problem is None:  # one that cannot be named matches no entry
+                self._installed.add(identity.key)
+                self._modules.setdefault(identity.key, set()).add(ep.module)
 
     def _granted(self, plugin: str, dist: str | None) -> bool:
         return may_see_secrets(Principal.of(plugin, dist), (), self.grants)
@@ -208,18 +217,23 @@ class TrustReport:
     def admit(self, ep: metadata.EntryPoint) -> Verdict:
         """The verdict for one entry point, decided without importing it; recorded as provenance."""
         dist = getattr(ep, "dist", None)
-        key = normalize_name(dist.metadata["Name"] or "") if dist is not None else ""
-        verdict = self._verdicts.get(key) if dist is not None else None
-        if verdict is None:
-            verdict = judge(dist, self.allow_list, modules=sorted(self._modules.get(key, {ep.module})))
-            if dist is not None:
+        identity = identify(dist) if dist is not None else None
+        if identity is not None and identity.problem is not None:  # no name: nothing to match or cache it under
+            verdict = Verdict(REFUSED, unidentified(identity.problem, ep))
+            owner = f"the distribution of entry point {safe_text(ep.name)}"
+        else:
+            key = identity.key if identity is not None else ""
+            cached = self._verdicts.get(key) if identity is not None else None
+            verdict = cached or judge(dist, self.allow_list, modules=sorted(self._modules.get(key, {ep.module})))
+            if identity is not None:
                 self._verdicts[key] = verdict
-        name = dist.metadata["Name"] if dist is not None else None
+            owner = identity.name if identity is not None else ""
+        name = (identity.name or None) if identity is not None else None
         self.provenance.append(
             provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name))
         )
-        if verdict.status != ALLOWED and dist is not None and name and name not in self._startup_files:
-            self._startup_files[name] = startup_files(dist)
+        if verdict.status != ALLOWED and dist is not None and owner and owner not in self._startup_files:
+            self._startup_files[owner] = startup_files(dist)
         return verdict
 
     def blocked(self, ep: metadata.EntryPoint, reason: str) -> None:
