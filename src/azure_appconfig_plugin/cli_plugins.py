@@ -69,7 +69,7 @@ def write_trust_text(registry: Any, out: TextIO) -> None:
         out.write(f"  notice: {notice}\n")
     for p in report.provenance:
         out.write(f"plugin {p.plugin}: {p.status.upper()}: {p.reason}\n")
-        if p.distribution:  # pragma: no branch - `types` loads entry points only, and each has a distribution
+        if p.distribution:  # None when its metadata cannot be read (it is then refused)
             digest = f"sha256:{p.digest}" if p.digest else "no RECORD"
             out.write(f"  distribution: {p.distribution} {p.version} (RECORD {digest})\n")
         out.write(f"  {'loaded from' if p.status == trust.ALLOWED else 'installed at'}: {p.location or 'unknown'}\n")
