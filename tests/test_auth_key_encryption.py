@@ -256,3 +256,11 @@ def test_the_mac_check_cannot_tell_about_files_of_another_shape(mangle: Any, why
 def test_the_mac_check_cannot_tell_past_its_iteration_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pkcs12_mac, "MAX_ITERATIONS", 100)  # cryptography's MAC takes more
     assert pkcs12_mac.mac_matches(aes_pfx(), PASSPHRASE.encode()) is None
+
+
+def test_a_passphrase_for_a_pkcs12_without_one_is_still_unneeded() -> None:
+    # its MAC does not verify with the passphrase, and the file opens without one
+    assert field_error({"pkcs12": certs.pkcs12_b64(), "passphrase": PASSPHRASE}) == (
+        "passphrase",
+        decl.UNNEEDED_PASSPHRASE,
+    )
