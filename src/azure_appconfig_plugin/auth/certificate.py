@@ -2,7 +2,8 @@
 token credential (MSAL's certificate client credential).
 
 Everything that can be wrong with the material is found here, before any request: a key that
-cannot be read (or needs, or refuses, the passphrase), a certificate that is not PEM, a key that
+cannot be read (or needs, or refuses, the passphrase, or is encrypted with a cipher that cannot be
+decrypted here), a certificate that is not PEM, a key that
 does not match its certificate, a certificate outside its validity period. The thumbprints are
 computed from the certificate, never typed in.
 """
@@ -32,10 +33,13 @@ from ..methods.certificate_fields import (  # the declared messages
     NOT_YET_VALID,
     PKCS12_INCOMPLETE,
     UNNEEDED_PASSPHRASE,
+    UNSUPPORTED_KEY_ENCRYPTION,
+    UNSUPPORTED_PKCS12_ENCRYPTION,
     WRONG_PASSPHRASE,
 )
 from . import msal_apps
 from .credential import ConfidentialClientCredential
+from .pkcs12_mac import mac_matches
 
 
 class MaterialProblem(Exception):
@@ -89,6 +93,22 @@ def _passphrase(values: dict[str, Any]) -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
+def _cannot_decrypt(error: Exception) -> bool:
+    """cryptography's words for an encryption it does not implement, never for a wrong passphrase:
+    "Unknown key encryption algorithm: <OID>" (PKCS#8), "Key encrypted with unknown cipher."
+    (a DEK-Info header), or an ``UnsupportedAlgorithm`` about a cipher or encryption."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    text = str(error).lower()
+    about_encryption = "cipher" in text or "encryption" in text
+    return about_encryption and ("unknown" in text or isinstance(error, UnsupportedAlgorithm))
+
+
+def _marked_encrypted(data: bytes) -> bool:
+    """The PEM says it is encrypted: PKCS#8's label or the traditional format's Proc-Type header."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
+
+
 def _load_key(pem: str, passphrase: bytes | None) -> Any:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -97,18 +117,23 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
         return load_pem_private_key(data, passphrase)
     except TypeError:  # a passphrase is missing, or given for an unencrypted key
         if passphrase is None:
+            try:  # whether any passphrase could open it: an unusable cipher is said first
+                load_pem_private_key(data, b"\x00probe")
+            except Exception as error:  # the probe is refused either way; only the reason counts
+                if _cannot_decrypt(error) and _marked_encrypted(data):
+                    raise MaterialProblem("privateKey", UNSUPPORTED_KEY_ENCRYPTION) from None
             raise MaterialProblem("passphrase", NEEDS_PASSPHRASE) from None
         raise MaterialProblem("passphrase", UNNEEDED_PASSPHRASE) from None
-    except ValueError:
-        if passphrase is not None:
+    except Exception as error:  # cryptography raises a few kinds for malformed input
+        if _cannot_decrypt(error) and _marked_encrypted(data):  # no passphrase opens this cipher here
+            raise MaterialProblem("privateKey", UNSUPPORTED_KEY_ENCRYPTION) from None
+        if isinstance(error, ValueError) and passphrase is not None:
             try:
                 load_pem_private_key(data, None)
             except TypeError:  # it is an encrypted key: the passphrase is wrong
                 raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
             except Exception:  # not a key at all
                 pass
-        raise MaterialProblem("privateKey", NOT_A_KEY) from None
-    except Exception:  # cryptography raises a few kinds for malformed input
         raise MaterialProblem("privateKey", NOT_A_KEY) from None
 
 
@@ -130,9 +155,11 @@ def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ..
         raise MaterialProblem("pkcs12", NOT_PKCS12) from None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
-    except Exception:  # "Invalid password or PKCS12 data"
+    except Exception:  # "Invalid password or PKCS12 data", for a wrong passphrase and an unusable cipher alike
         if not data.startswith(b"\x30"):  # not even a DER SEQUENCE
             raise MaterialProblem("pkcs12", NOT_PKCS12) from None
+        if mac_matches(data, passphrase):  # the passphrase is right: the contents are what fails
+            raise MaterialProblem("pkcs12", UNSUPPORTED_PKCS12_ENCRYPTION) from None
         if passphrase is None:
             raise MaterialProblem("passphrase", NEEDS_PASSPHRASE) from None
         try:

@@ -86,6 +86,15 @@ PKCS12_INCOMPLETE = "must hold both the private key and its certificate"
 NEEDS_PASSPHRASE = "is required: the private key is encrypted"
 WRONG_PASSPHRASE = "does not decrypt the private key (wrong passphrase)"
 UNNEEDED_PASSPHRASE = "is given but the private key is not encrypted: remove it"
+UNSUPPORTED_KEY_ENCRYPTION = (
+    "is encrypted with a cipher the cryptography library cannot decrypt, whatever the passphrase: re-encrypt "
+    "it with AES (`openssl pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -out key-aes.pem`) and give the new key"
+)
+UNSUPPORTED_PKCS12_ENCRYPTION = (
+    "is intact and opens with the passphrase given (or none), but its contents are encrypted with a cipher "
+    "the cryptography library cannot decrypt (a legacy one such as RC2 or DES): export it again with AES "
+    "(`openssl pkcs12 -legacy -in old.pfx -nodes | openssl pkcs12 -export -out new.pfx`) and give the new file"
+)
 MISMATCH = "does not match the private key: it is the certificate of another key pair"
 NOT_YET_VALID = "is not valid yet"
 EXPIRED = "has expired: create a new certificate, upload it to the app registration, and update the connection"
@@ -98,6 +107,8 @@ MATERIAL_MESSAGES = (
     NEEDS_PASSPHRASE,
     WRONG_PASSPHRASE,
     UNNEEDED_PASSPHRASE,
+    UNSUPPORTED_KEY_ENCRYPTION,
+    UNSUPPORTED_PKCS12_ENCRYPTION,
     MISMATCH,
 )
 VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)
