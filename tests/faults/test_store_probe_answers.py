@@ -128,6 +128,27 @@ def test_a_redirect_on_the_stores_own_host_is_still_followed(store: StandIn) -> 
     assert sum(s.path.startswith("/moved") for s in store.seen) == 3
 
 
+def test_a_write_redirected_on_the_stores_own_host_is_inconclusive_not_refused(store: StandIn) -> None:
+    """A 302 to the store's own host is not refused (only another host or an unusable address is);
+    azure-core follows 301/302 only for GET and HEAD, so the write and delete probes see the 302
+    itself: an answer the probe does not expect, reported as inconclusive with the other probe mode."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.method == "GET":
+            return ok_store(seen)
+        return Answer(302, {"Location": f"/moved{seen.path}"}, b"")
+
+    store.route = route
+    report = validate(store, client_options=NO_RETRY)
+    assert check(report, "KeyValue.Read").status.value == "ok"
+    for name in STORE_CHECKS[1:]:
+        found = check(report, name)
+        assert found.status.value == "inconclusive" and found.code == "302", found
+        assert found.detail == "unexpected answer 302: X"  # the stand-in's reason phrase
+        assert found.remediation == "Run with --write-probe to check with a real write and delete."
+    assert not any(s.path.startswith("/moved") for s in store.seen)
+
+
 @pytest.mark.parametrize("errno", [socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)])
 def test_a_store_name_the_resolver_does_not_know_is_named_in_any_language(
     monkeypatch: pytest.MonkeyPatch, errno: int
