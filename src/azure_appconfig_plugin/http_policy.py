@@ -15,8 +15,10 @@ What it guarantees (limits are data in ``LIMITS``; ``current_limits()`` reads th
 - **Size cap while streaming.** A body larger than ``max_response_bytes`` (after decompression) is
   cut off as it streams in, never read whole.
 - **Pinned host.** A session/client is pinned to the host (and port) it was made for: redirects,
-  next links (``@nextLink``, ``Link``) and ``Operation-Location`` URLs that name another host are
-  refused before a connection is opened, so no token or secret ever goes with them.
+  next links (``@nextLink``, ``Link``) and ``Operation-Location`` URLs that name another host, or
+  an unusable address (``UNUSABLE_ADDRESS``), are refused before a connection is opened, so no
+  token or secret ever goes with them. ``refusal`` is the one place that decides; a redirect is
+  refused as it arrives (``RedirectRefused``, naming its status and the Location's host).
 
 Public API (for the sync engine and new auth methods):
 
@@ -28,8 +30,8 @@ Public API (for the sync engine and new auth methods):
   expected there: see ``session``). Any other HTTP a new auth method makes uses
   ``session(host, port, kind=...)``.
 - Errors are ``HttpPolicyError`` subclasses (typed ``AppConnectionError``s):
-  ``DeadlineExceeded``, ``ResponseTooLarge``, ``ForeignHostRefused``; ``policy_error(exc)`` finds one
-  inside an SDK exception.
+  ``DeadlineExceeded``, ``ResponseTooLarge``, ``ForeignHostRefused`` (and its ``RedirectRefused``);
+  ``policy_error(exc)`` finds one inside an SDK exception.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import attrs
 
@@ -170,7 +172,19 @@ class ResponseTooLarge(HttpPolicyError):
 
 
 class ForeignHostRefused(HttpPolicyError):
-    """A response-directed URL (redirect, next link, Operation-Location) named another host."""
+    """A response-directed URL (redirect, next link, Operation-Location) named another host, or an
+    address that cannot be used (it is never the pinned host)."""
+
+
+class RedirectRefused(ForeignHostRefused):
+    """A redirect answer (``status``) whose Location is another host or an unusable address: refused
+    as it arrived, before any library parsed the Location further. ``location_host`` is the
+    Location's host as shown (bounded, control characters stripped, no user info)."""
+
+    def __init__(self, message: str, *, status: int, location_host: str, code: str = "foreign_host") -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.location_host = location_host
 
 
 class MalformedAnswer(HttpPolicyError):
@@ -378,13 +392,72 @@ def _shut(conn: Any) -> None:
 
 
 def _host_port(url: str) -> tuple[str, int]:
+    """The host and port of a usable URL (``refusal`` has passed it; an unusable one never gets here)."""
     parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
+    port = parts.port
     default = 443 if parts.scheme.lower() == "https" else 80
     return (parts.hostname or "").lower(), port if port is not None else default
+
+
+UNUSABLE_ADDRESS = {
+    "url": "it does not parse as a URL",
+    "scheme": "its scheme is neither https nor http",
+    "host": "it names no host",
+    "port": "its port is not a number from 1 to 65535",
+}
+"""Why a URL is an unusable address (never the pinned host), by what is wrong with it."""
+
+
+def _unusable(url: str) -> str | None:
+    """The ``UNUSABLE_ADDRESS`` key of what makes ``url`` unusable, or None when it can be used."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return "port" if "port" in str(exc).lower() else "url"
+    if parts.scheme.lower() not in ("https", "http"):
+        return "scheme"
+    if not parts.hostname:
+        return "host"
+    return "port" if port is not None and not 0 < port <= 65535 else None
+
+
+def shown_host(url: str) -> str:
+    """The host (and port) a URL names, as it may be shown: no user info, bounded, control-stripped."""
+    from .text import clean
+
+    rest = url.split("://", 1)[-1]
+    for end in "/?#\\":
+        rest = rest.split(end, 1)[0]
+    return clean(rest.rsplit("@", 1)[-1], 100) or "(no host)"
+
+
+def refusal(
+    url: str, pinned: tuple[str, int], kind: str, *, redirect_status: int | None = None
+) -> ForeignHostRefused | None:
+    """The one place that decides whether a session pinned to ``pinned`` may go to ``url``: None when
+    it may, else the error saying why not (another host, or an unusable address). ``redirect_status``
+    is the status of the redirect answer whose Location ``url`` is (None for a link or a request)."""
+    problem = _unusable(url)
+    if problem is None:
+        target = _host_port(url)
+        if target == pinned:
+            return None
+        why = "another host"
+    else:
+        why = f"an unusable address: {UNUSABLE_ADDRESS[problem]}"
+    where = f"{pinned[0]}:{pinned[1]}"
+    host = shown_host(url)
+    safe = f"this {kind} connection is pinned to {where}, so nothing (no token, no secret) was sent there"
+    if redirect_status is None:
+        return ForeignHostRefused(
+            f"refused to follow a link or redirect to {host} ({why}): {safe}", code="foreign_host"
+        )
+    return RedirectRefused(
+        f"{where} answered {redirect_status} with a redirect to {host} ({why}); the redirect was refused: {safe}",
+        status=redirect_status,
+        location_host=host,
+    )
 
 
 _classes: dict[str, Any] = {}
@@ -438,14 +511,10 @@ def _transport_classes() -> dict[str, Any]:
 
         def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]  # the same call; requests types timeout more narrowly
             limits = self.fixed_limits or current_limits()
+            refused = refusal(request.url, self.pinned, self.kind)
+            if refused is not None:
+                raise refused
             target = _host_port(request.url)
-            if target != self.pinned:
-                shown = f"{target[0]}:{target[1]}"
-                raise ForeignHostRefused(
-                    f"refused to follow a link or redirect to {shown}: this {self.kind} connection is pinned to "
-                    f"{self.pinned[0]}:{self.pinned[1]}, so nothing (no token, no secret) was sent there",
-                    code="foreign_host",
-                )
             budget = (
                 limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
             )
@@ -523,6 +592,7 @@ def _transport_classes() -> dict[str, Any]:
     class PolicySession(requests.Session):
         def __init__(self, adapter: Any, timeout: tuple[float, float] | None = None) -> None:
             super().__init__()
+            self.policy_adapter = adapter
             self.max_redirects = 5
             self.default_timeout = timeout
             self.mount("https://", adapter)
@@ -532,6 +602,29 @@ def _transport_classes() -> dict[str, Any]:
             if kwargs.get("timeout") is None and self.default_timeout is not None:
                 kwargs["timeout"] = self.default_timeout
             return super().request(*args, **kwargs)
+
+        def get_redirect_target(self, resp: Any) -> str | None:
+            """A redirect's Location, refused as it arrives when it is not the pinned host (``refusal``).
+
+            requests reads the Location of every redirect answer, also when it is not asked to
+            follow it (azure-core never asks: it computes ``Response.next``), and parses it before
+            the adapter could refuse it: an unusable address (a port out of range, a broken IPv6
+            literal) would fail there as a bare ``ValueError``, which callers took for a bad body."""
+            location = super().get_redirect_target(resp)
+            if not location:
+                return location
+            target = location
+            with contextlib.suppress(ValueError):  # one that does not resolve is refused as unusable below
+                if target.startswith("//"):  # resolved as requests resolves it (RFC 7231 7.1.2)
+                    target = f"{urlsplit(resp.url).scheme}:{target}"
+                if not urlsplit(target).netloc:
+                    target = urljoin(resp.url, target)
+            adapter = self.policy_adapter
+            refused = refusal(target, adapter.pinned, adapter.kind, redirect_status=resp.status_code)
+            if refused is not None:
+                resp.close()
+                raise refused
+            return location
 
     _classes.update(adapter=PolicyAdapter, session=PolicySession)
     return _classes

@@ -31,7 +31,8 @@ CLEANUP_ATTEMPTS = 3
 @attrs.frozen
 class ProbeResult:
     status: int | None
-    """HTTP status, or None when no answer came (DNS, connection failure)."""
+    """HTTP status, or None when no answer came (DNS, connection failure) or the HTTP policy stopped
+    the request (except a refused redirect: its status)."""
     error: str | None = None
     """Azure's error text / problem title, or the transport failure."""
     www_authenticate: str | None = None
@@ -96,7 +97,7 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
     except (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
         found = policy_error(exc)  # the policy's refusal, raised as is (or inside an SDK error)
         if found is not None:
-            return ProbeResult(None, str(found), policy=found.code)
+            return ProbeResult(getattr(found, "status", None), str(found), policy=found.code)
         if isinstance(exc, DecodeError):
             return _malformed(exc.response, None)
         if isinstance(exc, HttpResponseError):

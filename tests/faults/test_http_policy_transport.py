@@ -284,11 +284,16 @@ def test_a_body_still_arriving_at_the_deadline_is_not_returned_in_part() -> None
 
 def test_a_redirect_to_an_impossible_port_is_refused_as_another_host(store: StandIn) -> None:
     """requests checks the URLs it is given, but follows a redirect's Location as sent: the policy
-    refuses it as another host (an unparseable port is never the pinned one), before connecting."""
+    refuses the redirect as it arrives (an unusable address is never the pinned host), before connecting."""
     store.route = lambda seen: Answer(302, {"Location": "https://127.0.0.1:99999/kv"}, b"")
     made = http_policy.session("127.0.0.1", store.port, kind="token")  # as MSAL's http_client
-    with pytest.raises(http_policy.ForeignHostRefused, match=r"127\.0\.0\.1:-1"):
+    with pytest.raises(
+        http_policy.RedirectRefused, match=r"answered 302 with a redirect to 127\.0\.0\.1:99999 "
+    ) as caught:
         made.get(f"{store.url}/kv")
+    assert isinstance(caught.value, http_policy.ForeignHostRefused) and caught.value.code == "foreign_host"
+    assert (caught.value.status, caught.value.location_host) == (302, "127.0.0.1:99999")
+    assert "its port is not a number from 1 to 65535" in str(caught.value)
     assert len(store.seen) == 1
 
 

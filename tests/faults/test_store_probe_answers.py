@@ -16,7 +16,7 @@ from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import StaticCredential, client_secret_input
 from .standins import Answer, Seen, StandIn, json_answer
-from .test_store_faults import check, validate
+from .test_store_faults import check, ok_store, validate
 
 NO_RETRY = {"retry_total": 0}
 
@@ -51,6 +51,102 @@ def test_a_json_labelled_html_page_is_a_malformed_answer_not_a_successful_read(s
     assert read.status.value == "failed" and read.code == "malformed_answer", read
     assert f"answered 200 with HTML ({len(page)} bytes, Content-Type application/json)" in read.detail
     assert "corporate" not in read.detail  # what the body looks like, never what it says
+
+
+STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
+
+
+@pytest.mark.parametrize(
+    ("location", "shown", "why"),
+    [
+        ("https://127.0.0.1:99999/kv", "127.0.0.1:99999", "its port is not a number from 1 to 65535"),
+        ("https://127.0.0.1:0/kv", "127.0.0.1:0", "its port is not a number from 1 to 65535"),
+        ("https://127.0.0.1:https/kv", "127.0.0.1:https", "its port is not a number from 1 to 65535"),
+        ("https://[::1/kv", "[::1", "it does not parse as a URL"),
+        ("ftp://127.0.0.1/kv", "127.0.0.1", "its scheme is neither https nor http"),
+        ("https://:8443/kv", ":8443", "it names no host"),
+    ],
+)
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_redirect_to_an_unusable_address_is_reported_as_a_refused_redirect(
+    store: StandIn, location: str, shown: str, why: str, status: int
+) -> None:
+    """Bug: requests parses every redirect's Location (also when azure-core follows redirects itself)
+    before the pinned adapter sees it, and an unusable one failed there as a bare ValueError, which
+    the probes reported as a body that is "not App Configuration JSON"."""
+    store.route = lambda seen: Answer(status, {"Location": location}, b"")
+    report = validate(store, client_options=NO_RETRY)
+    assert len(store.seen) == 3  # one request per probe, none to the Location
+    for name in STORE_CHECKS:
+        found = check(report, name)
+        assert found.status.value == "failed" and found.code == "foreign_host", found
+        assert found.detail.startswith(
+            f"{store.netloc} answered {status} with a redirect to {shown} (an unusable address: {why}); "
+            "the redirect was refused"
+        ), found.detail
+        assert "nothing (no token, no secret) was sent there" in found.detail
+        assert "JSON" not in found.detail and "proxy rewrote" not in found.detail
+        assert "the store's own endpoint" in found.remediation and "front door" in found.remediation
+    assert not report.ok
+
+
+def test_a_refused_redirects_location_is_shown_bounded_without_user_info_or_control_characters(
+    store: StandIn,
+) -> None:
+    hostile = "\x1b[31mevil\u202e" + "x" * 300  # an ANSI colour, a bidi override, an over-long name
+    location = "https://admin:canary-location-pass@" + hostile.encode().decode("latin-1") + ":99999/kv"
+    store.route = lambda seen: Answer(302, {"Location": location}, b"")
+    read = check(validate(store, client_options=NO_RETRY), "KeyValue.Read")
+    assert read.code == "foreign_host", read
+    shown = read.detail.split("with a redirect to ", 1)[1].split(" (an unusable address", 1)[0]
+    assert shown.startswith("evilxxx") and shown.endswith("...") and len(shown) == 100
+    assert not any(ch in read.detail for ch in "\x1b\u202e") and "[31m" not in read.detail
+    assert "canary-location-pass" not in read.detail and "admin" not in read.detail
+
+
+def test_a_redirect_to_another_host_is_reported_with_its_status_and_host(store: StandIn, other_host: StandIn) -> None:
+    store.route = lambda seen: Answer(301, {"Location": f"//{other_host.netloc}/kv"}, b"")  # scheme-relative
+    report = validate(store, client_options=NO_RETRY)
+    assert other_host.seen == []
+    for name in STORE_CHECKS:
+        found = check(report, name)
+        assert found.code == "foreign_host", found
+        assert found.detail.startswith(
+            f"{store.netloc} answered 301 with a redirect to {other_host.netloc} (another host)"
+        )
+
+
+def test_a_redirect_on_the_stores_own_host_is_still_followed(store: StandIn) -> None:
+    def route(seen: Seen) -> Answer:
+        if seen.path.startswith("/moved"):
+            return ok_store(seen)
+        return Answer(307, {"Location": f"/moved{seen.path}"}, b"")
+
+    store.route = route
+    report = validate(store, client_options=NO_RETRY)
+    assert report.ok, report.to_dict()
+    assert sum(s.path.startswith("/moved") for s in store.seen) == 3
+
+
+def test_a_write_redirected_on_the_stores_own_host_is_inconclusive_not_refused(store: StandIn) -> None:
+    """A 302 to the store's own host is not refused (only another host or an unusable address is);
+    azure-core follows 301/302 only for GET and HEAD, so the write and delete probes see the 302
+    itself: an answer the probe does not expect, reported as inconclusive with the other probe mode."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.method == "GET":
+            return ok_store(seen)
+        return Answer(302, {"Location": f"/moved{seen.path}"}, b"")
+
+    store.route = route
+    report = validate(store, client_options=NO_RETRY)
+    assert check(report, "KeyValue.Read").status.value == "ok"
+    for name in STORE_CHECKS[1:]:
+        found = check(report, name)
+        assert found.status.value == "inconclusive" and found.code == "302", found
+        assert found.detail == "unexpected answer 302: X"  # the stand-in's reason phrase
+        assert found.remediation == "Run with --write-probe to check with a real write and delete."
+    assert not any(s.path.startswith("/moved") for s in store.seen)
 
 
 @pytest.mark.parametrize("errno", [socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)])

@@ -15,7 +15,9 @@ STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
 
 POLICY_REMEDY = {
     "foreign_host": (
-        "The store (or something in front of it) sent a link to another host; check the endpoint and any proxy."
+        "The store (or a proxy or front door answering for it) sent a link or redirect to another host or an "
+        "unusable address: use the store's own endpoint (its Overview page), and check any proxy or front door "
+        "in front of it."
     ),
     "deadline_exceeded": "Retry later, or raise the deadline (README: Limits and timeouts).",
     "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
