@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -183,14 +184,18 @@ def test_entry_points_that_are_not_entry_point_syntax_are_refused(site: Site, ta
     assert SLUG in registry.types and site.imported() == []
 
 
-def test_a_read_error_is_refused_the_same_way(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("vanished", [False, True], ids=["file-present", "file-gone-too"])
+def test_a_read_error_is_refused_the_same_way(site: Site, monkeypatch: pytest.MonkeyPatch, vanished: bool) -> None:
+    """When not even the raw bytes can be read, nothing rules out an app_connections section."""
     site.install("acme-policy")
     site.install("zeta-tools", slug="zeta-type")
     broken = site.root / "acme_policy-1.0.dist-info"
+    if vanished:
+        (broken / "entry_points.txt").unlink()
     read_text = metadata.PathDistribution.read_text
 
     def failing(self: metadata.PathDistribution, filename: str) -> str | None:
-        if Path(str(self._path)) == broken and filename == "entry_points.txt":  # type: ignore[attr-defined]  # PathDistribution's own directory
+        if Path(str(self._path)) == broken and filename == "entry_points.txt":
             raise OSError(5, "Input/output error")
         return read_text(self, filename)
 
@@ -198,6 +203,43 @@ def test_a_read_error_is_refused_the_same_way(site: Site, monkeypatch: pytest.Mo
     registry = load_plugins(env={})
     assert _trust_failures(registry) == {"acme_policy-1.0.dist-info": (_unreadable(site, "OSError"), "acme-policy")}
     assert "zeta-type" in registry.types and site.imported() == ["zeta_tools_mod"]
+
+
+class _Opaque(metadata.Distribution):
+    """A distribution from a custom finder (no directory on disk) none of whose files can be read."""
+
+    def read_text(self, filename: str) -> str | None:
+        raise OSError(5, "Input/output error")
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Path:
+        return Path("/nonexistent") / path
+
+
+class _OpaqueFinder:
+    @staticmethod
+    def find_spec(*args: object) -> None:
+        return None
+
+    @staticmethod
+    def find_distributions(context: object = None) -> Iterator[metadata.Distribution]:
+        yield _Opaque()
+
+
+def test_a_distribution_from_a_custom_finder_that_cannot_be_read(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not even its name can be read (importlib's duplicate key raises too): it shadows nothing and
+    is refused under a label that says so."""
+    site.install("zeta-tools", slug="zeta-type")
+    monkeypatch.setattr(sys, "meta_path", [_OpaqueFinder(), *sys.meta_path])
+    registry = load_plugins(env={ALLOWLIST_ENV: f"azure-appconfig-plugin,{site.pin('zeta-tools')}"})
+    reason = (
+        "refused: distribution (name unreadable): its entry_points.txt cannot be read (OSError), so its "
+        "app_connections entry points are unknown"
+    )
+    assert _trust_failures(registry) == {"(name unreadable)": (reason, None)}
+    assert {SLUG, "zeta-type"} <= set(registry.types) and site.imported() == ["zeta_tools_mod"]
+    [opaque] = [p for p in registry.trust.provenance if p.plugin == "(name unreadable)"]
+    assert (opaque.distribution, opaque.digest, opaque.location) == (None, None, None)
+    assert registry.trust.notices == []
 
 
 def test_an_unreadable_distribution_without_the_group_is_no_plugin(site: Site) -> None:

@@ -103,7 +103,7 @@ class UnreadableEntryPoints:
         """What stands for its (unknown) entry points in failures and provenance: the name of
         its metadata directory, else its distribution name (bounded, control characters stripped)."""
         where = self.directory
-        return safe_text(where.name if where is not None else identify(self.dist).name or "unknown distribution")
+        return safe_text(where.name if where is not None else identify(self.dist).name or "(name unreadable)")
 
     def reason(self, group: str) -> str:
         where = self.directory

@@ -261,9 +261,7 @@ class TrustReport:
             self._installed = self._installed or set()
             self._installed.add(identity.key)
         self.provenance.append(provenance_for(item.label, item.dist, verdict, module=None, secrets=False))
-        owner = f"the distribution {item.label}"
-        if owner not in self._startup_files:
-            self._startup_files[owner] = startup_files(item.dist)
+        self._startup_files[f"the distribution {item.label}"] = startup_files(item.dist)
         return verdict
 
     def in_process(self, plugin: str, obj: object) -> None:
