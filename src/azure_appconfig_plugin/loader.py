@@ -158,8 +158,13 @@ def load_plugins(
 
     candidates: list[tuple[str, str | None, Any]] = []
     if use_entry_points:
-        eps = sorted(metadata.entry_points(group=group), key=lambda e: e.name)
+        listed = trust.group_entry_points(group)  # one broken distribution costs only itself
+        eps = sorted(listed.entry_points, key=lambda e: e.name)
         registry.trust.expect(eps)
+        for item in listed.unreadable:  # none of its entry points is known: nothing of it is imported
+            verdict = registry.trust.unreadable(item, group)
+            name = trust.identify(item.dist).name or None
+            registry.failures.append(PluginFailure(item.label, "trust", f"{verdict.status}: {verdict.reason}", name))
         for ep in eps:
             found = getattr(ep, "dist", None)
             dist = (trust.identify(found).name or None) if found is not None else None  # unreadable: None

@@ -19,8 +19,11 @@ from .allowlist import (
 )
 from .hooks import Principal, may_see_secrets
 from .installed import (
+    UnreadableEntryPoints,
+    entry_point_module,
     identify,
     is_editable,
+    malformed_target,
     module_origin,
     record_digest,
     record_entries,
@@ -34,7 +37,8 @@ from .installed import (
 ALLOWED, BLOCKED, REFUSED = "allowed", "blocked", "refused"
 """Provenance statuses: *allowed* (loads), *blocked* (the host's policy names it out: not on the
 allow-list, or on the blocklist), *refused* (listed, but what is installed is not what was pinned;
-or, in any mode, its metadata cannot be read, so it cannot be identified)."""
+or, in any mode, its metadata or its entry point cannot be read, so it cannot be identified or
+imported)."""
 
 OPEN_MODE, ALLOWLIST_MODE = "open", "allow-list"
 
@@ -209,7 +213,9 @@ class TrustReport:
             identity = identify(dist) if dist is not None else None
             if identity is not None and identity.problem is None:  # one that cannot be named matches no entry
                 self._installed.add(identity.key)
-                self._modules.setdefault(identity.key, set()).add(ep.module)
+                module = entry_point_module(ep)
+                if module is not None:  # a malformed target is refused on its own, never imported
+                    self._modules.setdefault(identity.key, set()).add(module)
 
     def _granted(self, plugin: str, dist: str | None) -> bool:
         return may_see_secrets(Principal.of(plugin, dist), (), self.grants)
@@ -218,19 +224,23 @@ class TrustReport:
         """The verdict for one entry point, decided without importing it; recorded as provenance."""
         dist = getattr(ep, "dist", None)
         identity = identify(dist) if dist is not None else None
+        module = entry_point_module(ep)
         if identity is not None and identity.problem is not None:  # no name: nothing to match or cache it under
             verdict = Verdict(REFUSED, unidentified(identity.problem, ep))
             owner = f"the distribution of entry point {safe_text(ep.name)}"
+        elif module is None:  # this entry point's fault alone: not cached for its distribution's others
+            verdict = Verdict(REFUSED, malformed_target(ep))
+            owner = identity.name if identity is not None else ""
         else:
             key = identity.key if identity is not None else ""
             cached = self._verdicts.get(key) if identity is not None else None
-            verdict = cached or judge(dist, self.allow_list, modules=sorted(self._modules.get(key, {ep.module})))
+            verdict = cached or judge(dist, self.allow_list, modules=sorted(self._modules.get(key, {module})))
             if identity is not None:
                 self._verdicts[key] = verdict
             owner = identity.name if identity is not None else ""
         name = (identity.name or None) if identity is not None else None
         self.provenance.append(
-            provenance_for(ep.name, dist, verdict, module=ep.module, secrets=self._granted(ep.name, name))
+            provenance_for(ep.name, dist, verdict, module=module, secrets=self._granted(ep.name, name))
         )
         if verdict.status != ALLOWED and dist is not None and owner and owner not in self._startup_files:
             self._startup_files[owner] = startup_files(dist)
@@ -238,7 +248,21 @@ class TrustReport:
 
     def blocked(self, ep: metadata.EntryPoint, reason: str) -> None:
         dist = getattr(ep, "dist", None)
-        self.provenance.append(provenance_for(ep.name, dist, Verdict(BLOCKED, reason), module=ep.module, secrets=False))
+        module = entry_point_module(ep)
+        self.provenance.append(provenance_for(ep.name, dist, Verdict(BLOCKED, reason), module=module, secrets=False))
+
+    def unreadable(self, item: UnreadableEntryPoints, group: str) -> Verdict:
+        """Refuse a distribution whose entry points cannot be read (none is known, so none is
+        imported); recorded as provenance under :attr:`UnreadableEntryPoints.label`. Call it after
+        :meth:`expect`: a listed name it answers to is not reported as matching nothing installed."""
+        verdict = Verdict(REFUSED, item.reason(group))
+        identity = identify(item.dist)
+        if identity.problem is None and identity.name:
+            self._installed = self._installed or set()
+            self._installed.add(identity.key)
+        self.provenance.append(provenance_for(item.label, item.dist, verdict, module=None, secrets=False))
+        self._startup_files[f"the distribution {item.label}"] = startup_files(item.dist)
+        return verdict
 
     def in_process(self, plugin: str, obj: object) -> None:
         module = getattr(obj, "__name__", None) if isinstance(getattr(obj, "__name__", None), str) else None
