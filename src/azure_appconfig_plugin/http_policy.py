@@ -617,8 +617,11 @@ def _transport_classes() -> dict[str, Any]:
             with contextlib.suppress(ValueError):  # one that does not resolve is refused as unusable below
                 if target.startswith("//"):  # resolved as requests resolves it (RFC 7231 7.1.2)
                     target = f"{urlsplit(resp.url).scheme}:{target}"
-                if not urlsplit(target).netloc:
+                parts = urlsplit(target)
+                if not parts.scheme and not parts.netloc:  # a relative reference: on the answer's host
                     target = urljoin(resp.url, target)
+                # An absolute one with no host (https:///kv) is not resolved against the answer's host:
+                # an http(s) URI must name one (RFC 9110 4.2.1), so refusal() refuses it as unusable.
             adapter = self.policy_adapter
             refused = refusal(target, adapter.pinned, adapter.kind, redirect_status=resp.status_code)
             if refused is not None:

@@ -65,6 +65,7 @@ STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
         ("https://[::1/kv", "[::1", "it does not parse as a URL"),
         ("ftp://127.0.0.1/kv", "127.0.0.1", "its scheme is neither https nor http"),
         ("https://:8443/kv", ":8443", "it names no host"),
+        ("https:///kv", "(no host)", "it names no host"),  # was resolved on the store's host, followed 30 times
     ],
 )
 @pytest.mark.parametrize("status", [302, 307])
