@@ -90,7 +90,8 @@ def test_a_pinned_plugin_whose_record_is_not_text_is_refused_unimported(site: Si
     registry = load_plugins(env={ALLOWLIST_ENV: f"azure-appconfig-plugin,{pin}"})
     errors = {f.plugin: f.error for f in registry.failures if f.stage == "trust"}
     assert errors == {
-        "acme-policy": "refused: tampered: RECORD is not UTF-8 text: none of acme-policy's files can be checked"
+        "acme-policy": "refused: tampered: RECORD cannot be read (it is not UTF-8 text): "
+        "none of acme-policy's files can be checked"
     }
     assert site.imported() == [] and "azure-app-configuration" in registry.types
 
@@ -103,7 +104,9 @@ def test_pin_refuses_a_plugin_whose_record_is_not_text(
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     out = io.StringIO()
     assert main(["plugins", "pin"], out=out) == 1 and out.getvalue() == ""
-    assert capsys.readouterr().err == "error: acme-policy 1.0: RECORD is not UTF-8 text, refusing to pin it\n"
+    assert capsys.readouterr().err == (
+        "error: acme-policy 1.0: RECORD cannot be read (it is not UTF-8 text), refusing to pin it\n"
+    )
 
 
 def test_a_record_that_cannot_be_read_is_an_error_not_an_empty_listing(tmp_path: Path) -> None:

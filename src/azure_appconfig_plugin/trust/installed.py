@@ -41,6 +41,13 @@ class Identity:
         return normalize_name(self.name)
 
 
+def why_unreadable(exc: Exception) -> str:
+    """Why a distribution's file could not be read, for a reason shown to the operator: not UTF-8
+    text (``UnicodeDecodeError``), or the kind of ``OSError`` (``read_text()`` already answers None
+    for a missing file, so this is e.g. EIO)."""
+    return "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else type(exc).__name__
+
+
 def identify(dist: metadata.Distribution) -> Identity:
     """``dist``'s name and version, read once; never raises for metadata that cannot be read.
 
@@ -51,11 +58,8 @@ def identify(dist: metadata.Distribution) -> Identity:
     try:
         meta = dist.metadata
         return Identity(meta["Name"] or "", meta["Version"] or "")
-    except UnicodeDecodeError:
-        problem = "metadata cannot be read (it is not UTF-8 text)"
-    except OSError as exc:  # read_text() already answers None for a missing file; this is e.g. EIO
-        problem = f"metadata cannot be read ({type(exc).__name__})"
-    return Identity("", "", problem)
+    except (UnicodeDecodeError, OSError) as exc:
+        return Identity("", "", f"metadata cannot be read ({why_unreadable(exc)})")
 
 
 def unidentified(problem: str, ep: metadata.EntryPoint | None = None) -> str:
@@ -121,10 +125,8 @@ class GroupEntryPoints:
 
 
 def _entry_points_problem(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "it is not UTF-8 text"
-    if isinstance(exc, OSError):  # read_text() already answers None for a missing file; this is e.g. EIO
-        return type(exc).__name__
+    if isinstance(exc, (UnicodeDecodeError, OSError)):
+        return why_unreadable(exc)
     return f"it is not entry-point syntax: {type(exc).__name__}"  # e.g. a line without "=": TypeError
 
 
@@ -189,10 +191,8 @@ def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
     """
     try:
         text = dist.read_text("RECORD")
-    except UnicodeDecodeError:
-        raise ValueError("RECORD is not UTF-8 text") from None
-    except OSError as exc:  # read_text() already answers None for a missing file; this is e.g. EIO
-        raise ValueError(f"RECORD cannot be read ({type(exc).__name__})") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ValueError(f"RECORD cannot be read ({why_unreadable(exc)})") from None
     if text is None:
         return list(dist.files or ())
     entries = []
