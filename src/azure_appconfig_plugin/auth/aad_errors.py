@@ -238,21 +238,16 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
         "app is registered in that tenant (or consented to by it).",
         "Correct the client ID, or register the app in this tenant.",
     ),
-    IdentityError(
-        90002,
-        TenantNotFound,
-        "tenantId",
-        "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
-        "to the chosen Azure cloud.",
-        "Correct the tenant ID (and the cloud).",
-    ),
-    IdentityError(
-        "invalid_tenant",
-        TenantNotFound,
-        "tenantId",
-        "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
-        "to the chosen Azure cloud.",
-        "Correct the tenant ID (and the cloud).",
+    *(  # AADSTS90002, and the OAuth error name some answers carry instead of a code
+        IdentityError(
+            code,
+            TenantNotFound,
+            "tenantId",
+            "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
+            "to the chosen Azure cloud.",
+            "Correct the tenant ID (and the cloud).",
+        )
+        for code in (90002, "invalid_tenant")
     ),
     IdentityError(
         50011,
