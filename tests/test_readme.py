@@ -32,7 +32,8 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one() -> None
     assert commands[1] in ci
 
 
-def test_the_operators_page_installs_with_the_quick_start_command() -> None:
+def test_the_docs_home_and_the_operators_page_set_up_with_the_quick_start_commands() -> None:
+    assert blocks(section(page("index.md"), "## Set up"), "sh") == _quick_start()
     assert blocks(page("getting-started/operators.md"), "sh")[0] == _quick_start()[0]
 
 
