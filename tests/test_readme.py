@@ -1,4 +1,6 @@
-"""The README's commands and host snippet are the real ones."""
+"""The README's commands and host snippet, and the docs pages its sections moved to (hosts, plugin
+authors, the test kit, errors, replicas, limits, security): every code block runs, every table is
+the declared one."""
 
 from __future__ import annotations
 
@@ -10,16 +12,15 @@ from pathlib import Path
 import pytest
 
 from builtin import BUILTIN_METHODS
+from docs_pages import ROOT, blocks, page, readme, results, section
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+README = readme()
 
 
 def _quick_start() -> list[str]:
-    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)\n```", section, re.S)
+    return blocks(section(README, "## Quick start"), "sh")
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
@@ -31,9 +32,17 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one() -> None
     assert commands[1] in ci
 
 
+def test_the_docs_home_and_the_operators_page_set_up_with_the_quick_start_commands() -> None:
+    assert blocks(section(page("index.md"), "## Set up"), "sh") == _quick_start()
+    assert blocks(page("getting-started/operators.md"), "sh")[0] == _quick_start()[0]
+
+
+def _host_example() -> str:
+    return blocks(section(README, "## For hosts"), "python")[0]
+
+
 def test_host_snippet_runs() -> None:
-    section = README.split("## For hosts", 1)[1]
-    snippet = re.findall(r"```python\n(.*?)\n```", section, re.S)[0]
+    snippet = _host_example()
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(snippet, "README host snippet", "exec"), {})
@@ -42,32 +51,28 @@ def test_host_snippet_runs() -> None:
     assert "clientSecret" in lines[1]
 
 
-def _section(title: str) -> str:
-    return README.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+def test_the_hosts_getting_started_page_opens_with_the_readme_host_example() -> None:
+    assert blocks(page("getting-started/hosts.md"), "python")[0] == _host_example()
 
 
-def _run_blocks(section: str, ns: dict[str, object]) -> list[str]:
+def _run_blocks(snippets: list[str], ns: dict[str, object]) -> list[str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        for i, block in enumerate(re.findall(r"```python\n(.*?)\n```", section, re.S)):
-            if block.lstrip().startswith("@hookspec"):  # the contract's signatures, checked below
-                continue
-            exec(compile(block, f"README block {i}", "exec"), ns)
+        for i, block in enumerate(snippets):
+            exec(compile(block, f"docs block {i}", "exec"), ns)
     return out.getvalue().splitlines()
 
 
-def _without_subsection(section: str, heading: str) -> str:
-    before, _, rest = section.partition(heading)
-    return before + ("\n### " + rest.split("\n### ", 1)[1] if "\n### " in rest else "")
+def _without_section(text: str, heading: str) -> str:
+    return text.replace(section(text, heading), "")
 
 
 def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader() -> None:
-    # The Redis blocks need a server (test_several_replicas_python_block_runs runs them with one); the
-    # client block needs a connection string (tests/test_readme_methods.py runs it with a fake one).
-    section = _section("For hosts")
-    for heading in ("### Several replicas (Redis)", "### A client for any method (`ConnectionType.client`)"):
-        section = _without_subsection(section, heading)
-    lines = _run_blocks(section, {})
+    # Getting started (discover, create, validate), then the host guide in the same namespace. The
+    # contract's signatures are checked below; the client block needs a connection string
+    # (tests/test_readme_methods.py runs it with a fake one).
+    hosts = _without_section(_without_section(page("hosts.md"), "## The contract"), "## A client for any method")
+    lines = _run_blocks(blocks(page("getting-started/hosts.md"), "python") + blocks(hosts, "python"), {})
     assert "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize" in lines
     assert "False ['input', 'token']" in lines
     assert lines[-1] == f"{sorted(BUILTIN_METHODS)} [] True"
@@ -76,38 +81,42 @@ def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader()
 def test_the_contract_block_lists_every_hookspec() -> None:
     from azure_appconfig_plugin import hostspec
 
-    block = next(
-        b for b in re.findall(r"```python\n(.*?)\n```", _section("For hosts"), re.S) if b.startswith("@hookspec")
-    )
+    (block,) = blocks(section(page("hosts.md"), "## The contract"), "python")
     listed = set(re.findall(r"def (\w+)\(", block))
     assert listed == {n for n in dir(hostspec) if n.startswith(("register_", "validate_"))}
 
 
+PLUGIN_AUTHORS = "getting-started/plugin-authors.md"
+
+
 def test_every_plugin_author_block_runs() -> None:
-    # The test kit's blocks are a plugin author's test files: they run as a pytest session below.
-    lines = _run_blocks(_without_subsection(_section("For plugin authors"), "### The test kit"), {})
+    lines = _run_blocks(blocks(page(PLUGIN_AUTHORS), "python"), {})
     assert lines == ["['expiresOn', 'token']"]
+
+
+def _generated(text: str, name: str) -> str:
+    return text.split(f"<!-- {name}:begin -->\n", 1)[1].split(f"\n<!-- {name}:end -->", 1)[0]
 
 
 def test_identity_error_list_is_generated_from_the_table() -> None:
     from azure_appconfig_plugin.auth.aad_errors import identity_errors_markdown
 
-    listed = README.split("<!-- identity-errors:begin -->\n", 1)[1].split("\n<!-- identity-errors:end -->", 1)[0]
-    assert listed == identity_errors_markdown()
+    assert _generated(page("errors.md"), "identity-errors") == identity_errors_markdown()
 
 
-def test_fields_tables_are_generated_from_the_declarations() -> None:
+@pytest.mark.parametrize("slug", BUILTIN_METHODS)
+def test_each_method_page_has_the_fields_tables_generated_from_its_declarations(slug: str) -> None:
     from azure_appconfig_plugin.connection import build_connection_type
     from azure_appconfig_plugin.fields import methods_markdown
 
-    listed = README.split("<!-- fields:begin -->\n", 1)[1].split("\n<!-- fields:end -->", 1)[0]
-    assert listed == methods_markdown(build_connection_type().methods.values())
+    method = build_connection_type().methods[slug]
+    assert _generated(page(f"methods/{slug}.md"), "fields") == methods_markdown([method])
 
 
 def test_plugin_author_entry_point_block_is_valid_toml() -> None:
     from toml_compat import loads as toml_loads
 
-    block = re.findall(r"```toml\n(.*?)\n```", _section("For plugin authors"), re.S)[0]
+    (block,) = blocks(page(PLUGIN_AUTHORS), "toml")
     assert toml_loads(block)["project"]["entry-points"]["app_connections"] == {"my-extension": "my_extension"}
 
 
@@ -116,8 +125,8 @@ def test_benchmark_commands_run() -> None:
     import subprocess
     import sys
 
-    section = README.split("## Development", 1)[1]
-    commands = [c.strip() for c in re.findall(r"```sh\n(.*?)\n\s*```", section, re.S)[0].splitlines()]
+    (block,) = blocks(section(results(), "## Start-up"), "sh")
+    commands = [c.strip() for c in block.splitlines()]
     assert [c.split("benchmarks/startup.py")[1] for c in commands] == [" --runs 30", " --runs 30"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     result = subprocess.run(
@@ -134,22 +143,17 @@ def test_benchmark_commands_run() -> None:
 EXAMPLE = ROOT / "tests" / "example_extension"
 
 
-def _subsection(title: str) -> str:
-    """From a heading (with its #s) to the next heading of level 2 or 3."""
-    return README.split(title, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
-
-
 def test_the_plugin_author_snippet_is_a_working_extension_of_the_base_type() -> None:
-    """The README's plugin-author example, loaded as a plugin next to ours (the kit loads the base type)."""
+    """The plugin-author example, loaded as a plugin next to ours (the kit loads the base type)."""
     from types import ModuleType
 
     from azure_appconfig_plugin.reports import CheckStatus
     from azure_appconfig_plugin.testing.registry import load_registry
 
-    snippet = re.findall(r"```python\n(.*?)\n```", _subsection("## For plugin authors"), re.S)[0]
+    snippet = blocks(page(PLUGIN_AUTHORS), "python")[0]
     module = ModuleType("readme_extension")
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(snippet, "README plugin-author snippet", "exec"), module.__dict__)
+        exec(compile(snippet, "plugin-author snippet", "exec"), module.__dict__)
     registry = load_registry([("my-extension", module)])
     assert registry.failures == []
     assert list(registry.get("azure-app-configuration").methods) == [*BUILTIN_METHODS, "api-token"]
@@ -164,9 +168,12 @@ def test_the_plugin_author_snippet_is_a_working_extension_of_the_base_type() -> 
         assert check.status is status
 
 
+TEST_KIT = "test-kit.md"
+
+
 def _kit_files() -> dict[str, str]:
     files = {}
-    for block in re.findall(r"```python\n(.*?)\n```", _subsection("### The test kit"), re.S):
+    for block in blocks(page(TEST_KIT), "python"):
         first = block.splitlines()[0]
         assert first.startswith("# ") and first.endswith(".py"), (
             f"a test-kit block must start with its file name: {first!r}"
@@ -196,7 +203,7 @@ def test_test_kit_blocks_run_as_a_plugin_authors_test_session(pytester: pytest.P
 def test_the_rules_table_in_the_readme_is_the_declared_one() -> None:
     from azure_appconfig_plugin.testing.rules import markdown_table
 
-    assert markdown_table() in _subsection("### The test kit")
+    assert markdown_table() in page(TEST_KIT)
 
 
 def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
@@ -208,7 +215,8 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
         "from azure_appconfig_plugin.testing.rules import SecretRules\n"
         "MY_RULES = SecretRules(headers=['X-Contoso-Key'])\n"
     )
-    commands = re.findall(r"```sh\n(.*?)\n```", _subsection("### The test kit"), re.S)[0].splitlines()
+    (block,) = blocks(section(page(TEST_KIT), "## Secret scan"), "sh")
+    commands = block.splitlines()
     assert len(commands) == 2
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     for command in commands:
@@ -218,11 +226,11 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
         assert result.returncode == 0 and "0 finding(s)" in result.stdout, result.stdout + result.stderr
 
 
-# --- Several replicas (Redis), issue #11 ----------------------------------------------------------
+# --- Several replicas (Redis) ---------------------------------------------------------------------
 
 
 def _replicas_section() -> str:
-    return README.split("### Several replicas (Redis)", 1)[1].split("\n## ", 1)[0]
+    return page("replicas.md")
 
 
 def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:  # type: ignore[no-untyped-def]  # fixture types live in redis_fixtures
@@ -232,7 +240,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
 
     from azure_appconfig_plugin.testing import fakes
 
-    block = re.findall(r"```sh\n(.*?)\n```", _replicas_section(), re.S)[0]
+    block = blocks(_replicas_section(), "sh")[0]
     install, *rest = block.splitlines()
     assert install.startswith(
         'pip install "azure-appconfig-plugin[redis]"'
@@ -257,10 +265,10 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
 
 
 def test_several_replicas_python_block_runs(redis_env: dict[str, str], redis_client) -> None:  # type: ignore[no-untyped-def]  # fixture types live in redis_fixtures
-    snippet = re.findall(r"```python\n(.*?)\n```", _replicas_section(), re.S)[0]
+    snippet = blocks(_replicas_section(), "python")[0]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(snippet, "README replicas snippet", "exec"), {})
+        exec(compile(snippet, "replicas snippet", "exec"), {})
     assert out.getvalue().strip() == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
     keys = sorted(k.decode().rsplit(":", 1)[0] for k in redis_client.keys("*"))
     assert keys == ["azure-appconfig-plugin:flow", "myapp:flow"]
@@ -273,35 +281,34 @@ def test_several_replicas_table_is_the_benchmarks() -> None:
     assert spec and spec.loader
     fleet = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fleet)
-    rows = [line.split(" | ") for line in _replicas_section().splitlines() if line.startswith("| ") and " ms |" in line]
+    measured = section(results(), "## Several replicas: token cache")
+    rows = [line.split(" | ") for line in measured.splitlines() if line.startswith("| ") and " ms |" in line]
     assert [r[0].lstrip("| ") for r in rows] == list(fleet.MODES)
     assert [r[1] for r in rows] == ["8", "1", "1"]
-    assert "benchmarks/fleet.py" in _replicas_section()
+    assert "benchmarks/fleet.py" in measured
+    assert "benchmarks.md#several-replicas-token-cache" in _replicas_section()  # the page links its figures
 
 
-# --- Limits and timeouts, Security (issue #13) ----------------------------------------------------
+# --- Limits and timeouts, Security ----------------------------------------------------------------
 
 
 def test_limits_table_is_derived_from_the_limits_data() -> None:
     from azure_appconfig_plugin.http_policy import LIMITS, Limits, limits_table
 
-    section = _section("Limits and timeouts")
-    assert limits_table() in section
+    limits = page("limits.md")
+    assert limits_table() in limits
     for limit in LIMITS:
         assert getattr(Limits(), limit.name) == limit.default
-        assert f"`{limit.env_var}`" in section
+        assert f"`{limit.env_var}`" in limits
 
 
 def test_limits_and_security_code_blocks_run() -> None:
-    blocks = [
-        b
-        for title in ("Limits and timeouts", "Security")
-        for b in re.findall(r"```python\n(.*?)\n```", _section(title), re.S)
-    ]
-    assert len(blocks) == 2
-    for i, block in enumerate(blocks):
-        exec(compile(block, f"README limits block {i}", "exec"), {})
+    pages = page("limits.md") + page("security.md")
+    snippets = blocks(pages, "python")
+    assert len(snippets) == 2
+    for i, block in enumerate(snippets):
+        exec(compile(block, f"limits block {i}", "exec"), {})
     from azure_appconfig_plugin import http_policy
 
     assert http_policy.current_limits() == http_policy.Limits()
-    assert not re.findall(r"```(?!python)\w+", _section("Limits and timeouts") + _section("Security"))
+    assert not re.findall(r"```(?!python)\w+", pages)

@@ -1,12 +1,13 @@
-"""The README's sections on the certificate, workload-identity, managed-identity and access-key
-methods: their field tables are the declarations', and their code blocks run."""
+"""The auth methods' docs pages (docs/methods/): their field tables are the declarations', and their
+command lines run; so do the operators' connect-and-validate path (README and its getting-started
+page) and the host guide's client snippet."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
 import io
-import re
+import json
 import shlex
 import time
 from collections.abc import Callable
@@ -21,14 +22,9 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.fields import docs_table
 from azure_appconfig_plugin.testing import fakes
 from builtin import clear_ambient_identity
+from docs_pages import blocks, page, readme, section
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-SECTIONS = {
-    "certificate": "### Certificate (a service principal with a certificate)",
-    "workload-identity": "### Workload identity federation (AKS and other OIDC issuers)",
-    "managed-identity": "### Managed identity (code running on Azure)",
-    "access-key": "### Access key (connection string)",
-}
+METHODS = ("client-secret", "certificate", "workload-identity", "managed-identity", "access-key")
 MI_CLIENT_ID = "66666666-6666-6666-6666-666666666666"
 ACCESS_SECRET = base64.b64encode(b"canary-readme-access-key").decode()
 CONNECTION_STRING = f"Endpoint={fakes.FAKE_STORE_ENDPOINT};Id=readme-id;Secret={ACCESS_SECRET}"
@@ -38,21 +34,18 @@ PLACEHOLDERS = {
     "<identity client ID>": MI_CLIENT_ID,
     "https://mystore.azconfig.io": fakes.FAKE_STORE_ENDPOINT,
     "'<connection string>'": f"'{CONNECTION_STRING}'",
+    "'<client secret Value>'": f"'{fakes.FAKE_CLIENT_SECRET}'",
 }
 
 
-def section(slug: str) -> str:
-    return README.split(SECTIONS[slug], 1)[1].split("\n### ", 1)[0]
+def cli_section(slug: str) -> str:
+    return section(page(f"methods/{slug}.md"), "## CLI")
 
 
-def blocks(text: str, lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)\n```", text, re.S)
-
-
-@pytest.mark.parametrize("slug", list(SECTIONS))
+@pytest.mark.parametrize("slug", METHODS)
 def test_the_field_table_is_the_declaration(slug: str) -> None:
     table = docs_table(build_connection_type().methods[slug].input_fields)
-    assert table in section(slug)
+    assert table in page(f"methods/{slug}.md")
 
 
 def run_shell(block: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
@@ -108,7 +101,13 @@ def _access_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     return {"path": "access_key_store_healthy.yaml"}
 
 
+def _client_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    # validate, then connect (which validates again): one token and probe sequence, replayed twice
+    return {"path": "store_healthy.yaml", "allow_playback_repeats": True}
+
+
 SETUP: dict[str, Callable[[Path, pytest.MonkeyPatch], dict[str, Any]]] = {
+    "client-secret": _client_secret,
     "certificate": _certificate,
     "workload-identity": _workload_identity,
     "managed-identity": _managed_identity,
@@ -116,29 +115,54 @@ SETUP: dict[str, Callable[[Path, pytest.MonkeyPatch], dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("slug", list(SECTIONS))
-def test_the_validate_block_runs(slug: str, azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("slug", METHODS)
+def test_the_cli_block_runs(slug: str, azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clear_ambient_identity(monkeypatch)
     monkeypatch.chdir(tmp_path)
     setup = SETUP[slug](tmp_path, monkeypatch)
     close = setup.pop("close", None)
-    (block,) = blocks(section(slug), "sh")
+    (block,) = blocks(cli_section(slug), "sh")
     try:
         with azure_vcr.use_cassette(**setup) as cassette:
             results = run_shell(block, monkeypatch)
     finally:
         if close:
             close()
-    assert [code for code, _ in results] == [0], results
-    assert cassette.all_played and "works." in results[0][1]
-    assert ACCESS_SECRET not in results[0][1] and "PRIVATE KEY" not in results[0][1]
+    assert results and [code for code, _ in results] == [0] * len(results), results
+    assert cassette.all_played and all("works." in out for _, out in results)
+    printed = "".join(out for _, out in results)
+    assert ACCESS_SECRET not in printed and "PRIVATE KEY" not in printed and fakes.FAKE_CLIENT_SECRET not in printed
 
 
 def test_the_client_snippet_runs() -> None:
-    text = README.split("### A client for any method (`ConnectionType.client`)", 1)[1].split("\n## ", 1)[0]
-    (snippet,) = blocks(text, "python")
+    (snippet,) = blocks(section(page("hosts.md"), "## A client for any method"), "python")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(snippet, "README client snippet", "exec"), {"connection_string": CONNECTION_STRING})
+        exec(compile(snippet, "client snippet", "exec"), {"connection_string": CONNECTION_STRING})
     assert out.getvalue().startswith("AzureAppConfigurationClient AccessKeyCredentials(")
     assert ACCESS_SECRET not in out.getvalue()
+
+
+def _operators_block() -> str:
+    text = readme()
+    (block,) = blocks(text[text.index("## For operators") :].split("\n## ", 1)[0], "sh")
+    return block
+
+
+def test_the_operators_path_is_the_getting_started_page(tmp_path: Path) -> None:
+    assert blocks(section(page("getting-started/operators.md"), "## 3. Connect and validate"), "sh") == [
+        _operators_block()
+    ]
+
+
+def test_the_operators_path_connects_and_validates(azure_vcr, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """connect saves credentials (mode 0600) after validating; validate --credentials reads them back."""
+    clear_ambient_identity(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    with azure_vcr.use_cassette("store_healthy.yaml", allow_playback_repeats=True):
+        results = run_shell(_operators_block(), monkeypatch)
+    assert [code for code, _ in results] == [0, 0], results
+    saved = tmp_path / "conn.json"
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert json.loads(saved.read_text())["method"] == "client-secret"
+    assert all("works." in out and fakes.FAKE_CLIENT_SECRET not in out for _, out in results)

@@ -1,4 +1,5 @@
-"""The README's "Secret sync" section: every code block runs here, and its field table is derived."""
+"""The "Secret sync" docs page (docs/sync.md): every code block runs here, and its field table is derived;
+so does the sync benchmark's command (benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -19,18 +20,18 @@ from azure_appconfig_plugin.credentials_file import write_credentials
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.sync.config import fields_table
 from azure_appconfig_plugin.testing import fakes
+from docs_pages import ROOT, page, results, section
 from standins.appconfig import StandIn
 
 pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
 
-ROOT = Path(__file__).resolve().parents[1]
-SECTION = (ROOT / "README.md").read_text().split("## Secret sync", 1)[1].split("\n## ", 1)[0]
+SECTION = page("sync.md")
 README_ENDPOINT = "https://mystore.azconfig.io"
 ALLOW = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS"
 
 
-def blocks(kind: str) -> list[str]:
-    return re.findall(rf"```{kind}\n(.*?)\n```", SECTION, re.S)
+def blocks(kind: str, text: str = SECTION) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)\n```", text, re.S)
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def _commands(block: str) -> list[str]:
 
 
 def test_cli_commands_run(azure_vcr: Any, store_env: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (block, _bench) = blocks("sh")
+    (block,) = blocks("sh")
     (tmp_path / "secrets.env").write_text("DB_PASSWORD=s3cret\nAPI_KEY=k\n")
     write_credentials(
         tmp_path / "conn.json",
@@ -93,7 +94,7 @@ def test_cli_commands_run(azure_vcr: Any, store_env: StandIn, tmp_path: Path, mo
 
 
 def test_benchmark_command_runs() -> None:
-    (_, bench) = blocks("sh")
+    (bench,) = blocks("sh", section(results(), "## Secret sync"))
     words = shlex.split(bench)
     assert words[:2] == [".venv/bin/python", "benchmarks/sync.py"]
     result = subprocess.run(

@@ -1,4 +1,5 @@
-"""Every code block of the README's "Trusting plugins" section runs here."""
+"""Every code block of the "Plugin trust" docs page (docs/trust.md) runs here, and so does the tamper
+check benchmark's command (benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,9 @@ from typing import Any
 from azure_appconfig_plugin import trust
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.testing import fakes
+from docs_pages import ROOT, all_blocks, blocks, page, results, section
 
-ROOT = Path(__file__).resolve().parents[1]
-SECTION = (ROOT / "README.md").read_text().split("## Trusting plugins", 1)[1].split("\n## ", 1)[0]
-BLOCKS = re.findall(r"```(\w+)\n(.*?)\n```", SECTION, re.S)
+BLOCKS = all_blocks(page("trust.md"))
 CLIENT_SECRET = {
     "tenantId": fakes.FAKE_TENANT_ID,
     "clientId": fakes.FAKE_CLIENT_ID,
@@ -27,16 +27,16 @@ CLIENT_SECRET = {
 }
 
 
-def blocks(lang: str) -> list[str]:
+def page_blocks(lang: str) -> list[str]:
     return [code for kind, code in BLOCKS if kind == lang]
 
 
 def test_the_section_has_the_blocks_these_tests_run() -> None:
-    assert [kind for kind, _ in BLOCKS] == ["sh", "sh", "sh", "python", "python"]
+    assert [kind for kind, _ in BLOCKS] == ["sh", "sh", "python", "python"]
 
 
 def test_the_operator_commands_run(tmp_path: Path) -> None:
-    script = blocks("sh")[0]
+    script = page_blocks("sh")[0]
     env = {
         **os.environ,
         **fakes.fake_instance_env(),
@@ -57,7 +57,7 @@ def test_the_operator_commands_run(tmp_path: Path) -> None:
 
 
 def test_the_example_line_is_a_valid_allow_list() -> None:
-    example = blocks("sh")[1]
+    example = page_blocks("sh")[1]
     result = subprocess.run(
         ["bash", "-euc", example + f'\necho "${trust.ALLOWLIST_ENV}"'], capture_output=True, text=True
     )
@@ -67,7 +67,7 @@ def test_the_example_line_is_a_valid_allow_list() -> None:
 
 
 def test_the_benchmark_command_runs() -> None:
-    command = blocks("sh")[2]
+    (command,) = blocks(section(results(), "## Plugin trust: tamper check"), "sh")
     assert command == ".venv/bin/python benchmarks/startup.py --runs 40"
     result = subprocess.run(
         [sys.executable, "benchmarks/startup.py", "--runs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300
@@ -79,7 +79,7 @@ def test_the_benchmark_command_runs() -> None:
 def test_the_host_snippet_runs() -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(blocks("python")[0], "README trust host snippet", "exec"), {})
+        exec(compile(page_blocks("python")[0], "trust host snippet", "exec"), {})
     lines = out.getvalue().splitlines()
     assert lines[0] == "allow-list []"
     assert lines[1].startswith("azure-app-configuration allowed azure-appconfig-plugin 0.1.0 ")
@@ -88,7 +88,7 @@ def test_the_host_snippet_runs() -> None:
 
 def policy_module() -> ModuleType:
     mod = ModuleType("readme_policy")
-    exec(compile(blocks("python")[1], "README hook snippet", "exec"), mod.__dict__)
+    exec(compile(page_blocks("python")[1], "trust hook snippet", "exec"), mod.__dict__)
     return mod
 
 

@@ -461,8 +461,8 @@ def docs_table(fields: Iterable[Field]) -> str:
 
 
 def methods_markdown(methods: Iterable[Any]) -> str:
-    """The README's field tables of declared auth methods: each method's form input and, where it
-    differs, its stored credentials (``to_dict()``)."""
+    """The field tables of declared auth methods (each method's docs page holds its own): the form
+    input and, where it differs, the stored credentials (``to_dict()``)."""
     parts = []
     for method in methods:
         parts.append(f"`{method.slug}` form input:\n\n{docs_table(method.input_fields)}")
