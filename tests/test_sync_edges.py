@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.sync import engine
 from azure_appconfig_plugin.sync.apply import retry_after_seconds
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from azure_appconfig_plugin.sync.entries import Secret
