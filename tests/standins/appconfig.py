@@ -197,6 +197,8 @@ class StandIn:
         """Appended to every next-page link's query as is (e.g. a raw ``{``)."""
         self.drop_api_version = False
         """Next-page links without ``api-version`` (the client must add it)."""
+        self.ignore_filters = False
+        """List every entry whatever the key and label filters say (a broken or hostile store)."""
         self.links: list[str] = []
         """The next-page links sent, in order."""
         self.log: list[dict[str, Any]] = []
@@ -464,8 +466,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, s.stats(), "application/json")
 
     def _list(self, query: dict[str, list[str]]) -> None:
-        key_alts = _split_filter(query["key"][0]) if "key" in query else [("", True)]
-        label_alts = _split_filter(query["label"][0]) if "label" in query else [("", True)]
+        every = self.s.ignore_filters
+        key_alts = _split_filter(query["key"][0]) if "key" in query and not every else [("", True)]
+        label_alts = _split_filter(query["label"][0]) if "label" in query and not every else [("", True)]
         select = query.get("$select", [",".join(FIELDS)])[0].split(",")
         after = query.get("after", [None])[0]
         rows = sorted(

@@ -344,7 +344,7 @@ def _list_pages(
         read += len(response.content or b"")
         if read > bounds.bytes:
             raise ListFailed(
-                f"the listing's answers passed {bounds.bytes} bytes (the run's bound); stopped, nothing was changed",
+                f"the listing's answers passed {bounds.bytes} bytes (the run's bound); stopped",
                 LIST_TOO_LARGE,
             )
         try:
@@ -381,9 +381,7 @@ def _list_pages(
             raise ListFailed("the store sent the same next-page link twice; not followed")
         seen.add(link)
         request = _next_request(link, store_url)
-    raise ListFailed(
-        f"more than {bounds.pages} list pages (the run's bound); stopped, nothing was changed", LIST_TOO_LARGE
-    )
+    raise ListFailed(f"more than {bounds.pages} list pages (the run's bound); stopped", LIST_TOO_LARGE)
 
 
 def _list_failed(
