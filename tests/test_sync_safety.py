@@ -216,7 +216,7 @@ def test_cli_import_takes_the_key_template(cli_env: StandIn, tmp_path: Path) -> 
     cli_env.store.put("svc/DB/secret", "1")
     cli_env.store.put("svc/DB/config", "not a secret of this template")
     out_file = tmp_path / "out.json"
-    code, out, err = cli(
+    code, _, _ = cli(
         "sync",
         "import",
         "--endpoint",
