@@ -3,7 +3,7 @@
 Implements what the sync uses, with the service's shapes: ``GET /kv`` with key/label filters
 (comma lists, trailing ``*``, backslash escapes, ``\\0`` for the null label), ``$select`` and
 pagination (``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 of key LF label;
-sorted by key); ``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``If-Match`` /
+sorted by key); ``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``PUT``/``DELETE /locks/{key}``, ``If-Match`` /
 ``If-None-Match: *`` (412 with an empty body), locks (409 problem+json), 204 for deleting an
 absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are recorded);
 ``Authorization: Bearer <token>`` or an access key's
@@ -416,7 +416,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._list(query)
         if parts.path.startswith("/kv/"):
             return self._kv(unquote(parts.path[len("/kv/") :]), query, body)
+        if parts.path.startswith("/locks/") and self.command in WRITE_METHODS:
+            return self._lock(unquote(parts.path[len("/locks/") :]), _label_param(query))
         return self._send(404)
+
+    def _lock(self, key: str, label: str | None) -> None:
+        """``PUT /locks/{key}`` makes the entry read-only, ``DELETE`` makes it writable again."""
+        store = self.s.store
+        with store.lock:
+            current = store.entries.get((key, label))
+            if current is None:
+                return self._send(404)
+            current["locked"] = self.command == "PUT"
+            current["etag"] = _secrets.token_hex(16)
+            return self._send(200, dict(current), KV, {"ETag": f'"{current["etag"]}"'})
 
     def _kv(self, key: str, query: dict[str, list[str]], body: Any) -> None:
         scripted = self.s._scripted(self.command, key)
