@@ -16,7 +16,7 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.sync.apply import Executor
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
-from azure_appconfig_plugin.sync.engine import ListBounds, list_scope
+from azure_appconfig_plugin.sync.engine import ListBounds, list_scope, open_client, resolve, run_options
 from azure_appconfig_plugin.sync.entries import Entry, Secret
 from azure_appconfig_plugin.sync.plan import Step
 from azure_appconfig_plugin.sync.report import Action, Change, Status, TooManyDeletes
@@ -107,8 +107,9 @@ def test_cli_refuses_a_mass_delete_with_exit_2_naming_the_flag(cli_env: StandIn,
     assert "7 deleted" in out and "S3 [prod]  planned" in out and writes(cli_env) == []
     code, out, err = cli("sync", "push", *args, "--max-deletes", "7", "--json")
     assert code == 0 and json.loads(out)["counts"]["deleted"] == 7
-    code, _, _ = cli("sync", "push", *args, "--max-deletes", "-1")
-    assert code == 2  # argparse: "--max-deletes: must be a whole number, 0 or more"
+    for bad in ("-1", "x"):
+        code, _, _ = cli("sync", "push", *args, "--max-deletes", bad)
+        assert code == 2  # argparse: "--max-deletes: must be a whole number, 0 or more"
 
 
 # --- only entries real clients can load ------------------------------------------------------------
@@ -283,6 +284,11 @@ def test_the_listing_keeps_only_what_fits_the_scope(standin: StandIn, sync_optio
     d = dest(standin, keyPrefix="app/", label="prod", deleteMissing=True)
     report = D.push(None, d, {"A": "1"}, **sync_options)
     assert report.ok and outcome(report) == {"app/A": ("none", "unchanged")} and writes(standin) == []
+    opts = run_options(sync_options)
+    target = resolve(None, d, opts)
+    with open_client(target, opts) as (client, _):
+        listed = list_scope(client, target.config.scope, target.store.url)
+    assert [(e.key, e.label) for e in listed] == [("app/A", "prod")]  # 20 others were sent, none kept
 
 
 def test_the_bytes_one_listing_reads_are_bounded(standin: StandIn, sync_options: dict[str, Any]) -> None:
