@@ -1,13 +1,13 @@
 """An HTTPS App Configuration stand-in on loopback (trustme certificate).
 
-Implements what the sync uses, with the service's shapes: ``GET /kv`` with key/label filters
-(comma lists, trailing ``*``, backslash escapes, ``\\0`` for the null label), ``$select`` and
-pagination (``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 of key LF label;
-sorted by key); ``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags,
-``PUT``/``DELETE /locks/{key}``, ``If-Match`` / ``If-None-Match: *`` (412 with an empty body),
-locks (409 problem+json), 204 for deleting an absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are recorded);
-``Authorization: Bearer <token>`` or an access key's
-``HMAC-SHA256 Credential=<id>&SignedHeaders=...&Signature=...`` (its shape checked, with the signed
+Implements what the sync uses, with the service's shapes: ``GET /kv`` with key/label filters (comma
+lists, trailing ``*``, backslash escapes, ``\\0`` for the null label), ``$select`` and pagination
+(``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 of key LF label; sorted by key);
+``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``PUT``/``DELETE /locks/{key}``,
+``If-Match`` / ``If-None-Match: *`` (412 with an empty body), locks (409 problem+json), 204 for
+deleting an absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are
+recorded); ``Authorization: Bearer <token>`` or an access key's ``HMAC-SHA256
+Credential=<id>&SignedHeaders=...&Signature=...`` (its shape checked, with the signed
 ``x-ms-date``/``x-ms-content-sha256`` headers present) required (401 otherwise); for a key id given
 in ``access_keys`` the signature itself is verified independently of any client, over the request
 line exactly as it arrived (method, path and query as sent, date, host, body hash). Injectable:
