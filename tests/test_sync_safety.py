@@ -303,8 +303,11 @@ def test_the_bytes_one_listing_reads_are_bounded(standin: StandIn, sync_options:
 def test_list_scope_bounds_are_declared_and_injectable(standin: StandIn, sync_options: dict[str, Any]) -> None:
     assert ListBounds().pages == 2000 and ListBounds().bytes == 256 * 1024 * 1024
     with pytest.raises(InvalidInput) as info:
-        D.import_secrets(None, dest(standin), list_max_pages=-1, list_max_bytes="x", **sync_options)
-    assert [e.field for e in info.value.errors] == ["list_max_pages", "list_max_bytes"]
+        D.import_secrets(None, dest(standin), list_max_pages=0, list_max_bytes="x", **sync_options)
+    assert [str(e) for e in info.value.errors] == [
+        "list_max_pages: must be a whole number, 1 or more",
+        "list_max_bytes: must be a whole number, 1 or more",
+    ]
     assert list_scope.__kwdefaults__ is not None and list_scope.__kwdefaults__["bounds"] is None
 
 

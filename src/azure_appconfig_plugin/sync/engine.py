@@ -62,8 +62,8 @@ class RunOptions:
     """At most this many bytes of list answers in one run."""
 
 
-COUNTS = ("max_deletes", "list_max_pages", "list_max_bytes")
-"""The options that are counts (a non-negative integer; ``max_deletes`` may also be None)."""
+COUNTS = {"max_deletes": 0, "list_max_pages": 1, "list_max_bytes": 1}
+"""The options that are counts, with their least value (``max_deletes`` may also be None)."""
 
 
 def run_options(options: Mapping[str, Any]) -> RunOptions:
@@ -71,12 +71,12 @@ def run_options(options: Mapping[str, Any]) -> RunOptions:
     known = {a.name for a in attrs.fields(RunOptions)}
     unknown = sorted(set(options) - known)
     errors = [FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown]
-    for name in COUNTS:
-        value = options.get(name, 0)
+    for name, least in COUNTS.items():
+        value = options.get(name, least)
         if not (value is None and name == "max_deletes") and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
+            isinstance(value, bool) or not isinstance(value, int) or value < least
         ):
-            errors.append(FieldError(name, "must be a whole number, 0 or more"))
+            errors.append(FieldError(name, f"must be a whole number, {least} or more"))
     if errors:
         raise InvalidInput(errors=errors)
     return RunOptions(**options)
