@@ -180,3 +180,40 @@ def test_a_reference_the_sdk_wrote_imports_and_pushes_back_unchanged(
     again = D.push(None, d, dict(back.imported), **sync_options)
     assert {c.key: c.status.value for c in again.changes} == {"app/REF": "skipped"}
     assert json.loads(standin.store.entry("app/REF")["value"]) == {"uri": VAULT_URI}
+
+
+HOSTILE_VALUES = {
+    "LS": 'x"\u2028EVIL=pwned\u2028Y="',
+    "CRLF": "a\r\nb\rc\n",
+    "NUL": "a\x00b",
+    "EMOJI": "\U0001f600 \u00fc",
+    "DOLLAR": "$HOME ${X} \\$",
+    "HASH": "# not a comment",
+    "QUOTES": "\"'`",
+    "EMPTY": "",
+    "SPACES": "  padded  ",
+    "JSONISH": '{"uri": "https://contoso-vault.vault.azure.net/secrets/x"}',
+}
+
+
+def test_an_import_then_push_of_any_value_round_trips_exactly(standin: StandIn, sync_options: dict[str, Any]) -> None:
+    for name, value in HOSTILE_VALUES.items():
+        standin.store.put("app/" + name, value, label="prod")
+    d = {"endpoint": standin.endpoint, "keyPrefix": "app/", "label": "prod", "deleteMissing": True}
+    back = D.import_secrets(None, d, **sync_options)
+    assert back.imported == HOSTILE_VALUES
+    again = D.push(None, d, dict(back.imported), **sync_options)
+    assert {c.status.value for c in again.changes} == {"unchanged"} and again.requests == 1
+
+
+def test_an_imported_value_that_cannot_be_pushed_is_refused_not_changed(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    from azure_appconfig_plugin.errors import InvalidInput
+
+    standin.store.put("app/BAD", "lone \ud800 surrogate", label="prod")
+    d = {"endpoint": standin.endpoint, "keyPrefix": "app/", "label": "prod"}
+    back = D.import_secrets(None, d, **sync_options)
+    with pytest.raises(InvalidInput, match="lone surrogate"):
+        D.push(None, d, dict(back.imported), **sync_options)
+    assert standin.requests("PUT") == []
