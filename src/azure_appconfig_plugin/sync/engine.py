@@ -329,10 +329,8 @@ def _list_pages(
 
     from ..store import API_VERSION
 
-    params = {"key": scope.key_filter or "", "label": scope.label_filter}
-    if scope.key_filter is None:
-        del params["key"]
-    params.update({"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION})
+    params = {} if scope.key_filter is None else {"key": scope.key_filter}
+    params.update({"label": scope.label_filter, "$select": ",".join(LIST_FIELDS), "api-version": API_VERSION})
     request = HttpRequest("GET", f"/kv?{encode_query(params)}", headers={"Accept": KVSET_ACCEPT})
     out: list[Entry] = []
     seen: set[str] = set()
@@ -465,8 +463,9 @@ def run_push(
 def _guarded(plan: Plan, why: str, count: int) -> Plan:
     """The plan with each delete saying that push refuses it without ``max_deletes``."""
     note = f"push refuses this: {why}; allow it with max_deletes={count} (CLI: --max-deletes {count})"
+    deletes = {id(s) for s in plan.deletes}
     steps = tuple(
-        attrs.evolve(s, change=attrs.evolve(s.change, detail=f"{s.change.detail}; {note}")) if s in plan.deletes else s
+        attrs.evolve(s, change=attrs.evolve(s.change, detail=f"{s.change.detail}; {note}")) if id(s) in deletes else s
         for s in plan.steps
     )
     return attrs.evolve(plan, steps=steps)
