@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from standins.appconfig import StandIn
@@ -155,3 +157,26 @@ def test_a_wrong_signature_is_refused_by_the_standin(standin: StandIn, sync_opti
     options = {k: v for k, v in sync_options.items() if k != "token_credential"}
     report = D.push(connection, {"endpoint": standin.endpoint}, {"A": "1"}, **options)
     assert not report.ok and "401" in report.changes[0].detail and standin.bad_signatures == 1
+
+
+LABEL_CHARS = "&+#%?=/ \u00fc~;@:$'\"<>[]{}|^`a1.-_\u4e2d"
+PREFIX_CHARS = LABEL_CHARS.replace("%", "") + "\\,*"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    label=st.text(alphabet=LABEL_CHARS, min_size=1, max_size=12),
+    prefix=st.text(alphabet=PREFIX_CHARS, min_size=1, max_size=12),
+)
+def test_any_label_and_prefix_round_trip_under_a_verified_signature(
+    standin: StandIn, signed: tuple[dict[str, Any], dict[str, Any]], label: str, prefix: str
+) -> None:
+    connection, options = signed
+    standin.reset()
+    standin.page_size = 2
+    d = {"endpoint": standin.endpoint, "label": label, "keyPrefix": prefix}
+    secrets = {"A": label, "B": prefix, "C": "c"}
+    assert D.push(connection, d, secrets, **options).counts["created"] == 3
+    assert {(prefix + n, label) for n in secrets} == set(standin.store.snapshot())
+    assert D.import_secrets(connection, d, **options).imported == secrets
+    assert standin.bad_signatures == 0
