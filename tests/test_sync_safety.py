@@ -337,5 +337,6 @@ def test_the_scope_rule_is_one_function() -> None:
         "key maps to 'a:b', which is not a secret name (1-256 letters, digits, '_', '.', '-'; not starting with "
         "'.' or '-'): outside the sync's scope, never changed",
     )
-    assert scope.refusal("app/\u202e")[0] == "unaddressable_key"  # type: ignore[index]  # a refusal is found here
+    bidi = scope.refusal("app/\u202e")
+    assert bidi is not None and bidi[0] == "unaddressable_key"
     assert not scope.owns("app/OK", "dev") and not scope.fits(".appconfig.featureflag/x", "prod")
