@@ -26,14 +26,18 @@ def conditions(r1: Any, r2: Any) -> None:
     assert pick(r1) == pick(r2), f"{pick(r1)} != {pick(r2)}"
 
 
-def replay(azure_vcr: Any, cassette: str, operation: str = "push", secrets: Any = None, **dest: Any) -> Any:
+def replay(
+    azure_vcr: Any, cassette: str, operation: str = "push", secrets: Any = None, max_deletes: Any = None, **dest: Any
+) -> Any:
     azure_vcr.register_matcher("conditions", conditions)
     connection = ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, fakes.FAKE_CLIENT_SECRET).to_dict()
     with azure_vcr.use_cassette(cassette, match_on=(*MATCH_ON, "conditions")) as c:
         if operation == "import":
             report = D.import_secrets(connection, {**DEST, **dest}, env={})
         else:
-            report = getattr(D, operation)(connection, {**DEST, **dest}, secrets, env={}, concurrency=1)
+            report = getattr(D, operation)(
+                connection, {**DEST, **dest}, secrets, env={}, concurrency=1, max_deletes=max_deletes
+            )
     assert c.all_played, f"not every interaction of {cassette} was used"
     return report
 
@@ -63,7 +67,7 @@ def test_update(azure_vcr: Any) -> None:
 
 
 def test_delete(azure_vcr: Any) -> None:
-    report = replay(azure_vcr, "sync_delete.yaml", secrets={}, deleteMissing=True)
+    report = replay(azure_vcr, "sync_delete.yaml", secrets={}, max_deletes=1, deleteMissing=True)
     assert outcome(report) == [("app/GONE", "delete", "applied")]
 
 

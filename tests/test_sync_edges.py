@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.sync import engine
 from azure_appconfig_plugin.sync.apply import retry_after_seconds
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from azure_appconfig_plugin.sync.entries import Secret
@@ -68,6 +67,7 @@ def test_progress_counts_every_step_once_blocked_deletes_included(
         {"A": "1", "B": "2"},
         progress=lambda done, total: calls.append((done, total)),
         concurrency=1,
+        max_deletes=2,
         **sync_options,
     )
     assert outcome(report)["app/OLD1"] == ("delete", "not-run")
@@ -226,15 +226,13 @@ def test_a_listing_that_keeps_failing_gives_up_after_the_attempts(
     assert len(standin.requests("GET")) == 4 and standin.requests("PUT") == []
 
 
-def test_a_listing_longer_than_the_page_bound_is_stopped(
-    standin: StandIn, sync_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(engine, "MAX_PAGES", 2)
+def test_a_listing_longer_than_the_page_bound_is_stopped(standin: StandIn, sync_options: dict[str, Any]) -> None:
     standin.page_size = 1
     for key in ("K0", "K1", "K2"):
         standin.store.put(key, "v")
-    report = D.import_secrets(None, dest(standin), **sync_options)
-    assert report.imported == {} and "(more than 2 pages; stopped)" in report.changes[0].detail
+    report = D.import_secrets(None, dest(standin), list_max_pages=2, **sync_options)
+    assert report.imported == {} and "more than 2 list pages (the run's bound)" in report.changes[0].detail
+    assert report.changes[0].code == "listing_too_large"
     assert len(standin.requests("GET")) == 2
 
 
@@ -356,7 +354,7 @@ def test_delete_missing_passes_over_feature_flags_in_scope_silently(
 ) -> None:
     standin.store.put("app/FLAG", "{}", content_type=FF_CONTENT_TYPE)
     standin.store.put("app/OLD", "x")
-    report = D.push(None, dest(standin, keyPrefix="app/", deleteMissing=True), {}, **sync_options)
+    report = D.push(None, dest(standin, keyPrefix="app/", deleteMissing=True), {}, max_deletes=1, **sync_options)
     assert outcome(report) == {"app/OLD": ("delete", "applied")}  # the flag is not even reported
     assert standin.store.entry("app/FLAG")["value"] == "{}" and standin.requests("DELETE")[0]["path"] == "/kv/app%2FOLD"
 

@@ -102,7 +102,11 @@ def test_delete_missing_stays_inside_label_and_prefix(standin: StandIn, sync_opt
     ):
         standin.store.put(key, "keep?", label=label)
     report = D.push(
-        None, dest(standin, keyPrefix="app/", label="prod", deleteMissing=True), {"NEW": "1"}, **sync_options
+        None,
+        dest(standin, keyPrefix="app/", label="prod", deleteMissing=True),
+        {"NEW": "1"},
+        max_deletes=1,
+        **sync_options,
     )
     assert statuses(report) == {"app/NEW": ("create", "applied"), "app/OLD": ("delete", "applied")}
     left = set(standin.store.snapshot())
@@ -122,6 +126,7 @@ def test_key_template_scope_ignores_keys_that_do_not_fit_it(standin: StandIn, sy
         None,
         dest(standin, keyTemplate="svc/{secretKey}/secret", label="prod", deleteMissing=True),
         {"DB": "1"},
+        max_deletes=1,
         **sync_options,
     )
     assert statuses(report) == {"svc/DB/secret": ("create", "applied"), "svc/OLD/secret": ("delete", "applied")}
@@ -327,7 +332,11 @@ def test_reserved_characters_in_the_prefix_are_escaped_in_the_filter(
     standin.store.put("a-anything/OLD", "outside: '*' is literal", label="prod")
     standin.store.put("c\\d/OLD", "outside: ',' is literal", label="prod")
     report = D.push(
-        None, dest(standin, keyPrefix="a*b,c\\d/", label="prod", deleteMissing=True), {"N": "1"}, **sync_options
+        None,
+        dest(standin, keyPrefix="a*b,c\\d/", label="prod", deleteMissing=True),
+        {"N": "1"},
+        max_deletes=1,
+        **sync_options,
     )
     assert standin.requests("GET")[0]["query"]["key"] == "a\\*b\\,c\\\\d/*"
     assert statuses(report) == {"a*b,c\\d/N": ("create", "applied"), "a*b,c\\d/OLD": ("delete", "applied")}
@@ -341,7 +350,7 @@ def test_writes_run_before_deletes(standin: StandIn, sync_options: dict[str, Any
     d = dest(standin, keyPrefix="app/", deleteMissing=True)
     D.push(None, d, {f"OLD{i}": "x" for i in range(10)}, **sync_options)
     standin.log.clear()
-    D.push(None, d, {f"NEW{i}": "x" for i in range(10)}, **sync_options)
+    D.push(None, d, {f"NEW{i}": "x" for i in range(10)}, max_deletes=10, **sync_options)
     methods = [r["method"] for r in writes(standin)]
     assert methods == ["PUT"] * 10 + ["DELETE"] * 10
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from .cli import EXIT_FAILED, EXIT_OK, print_json
 from .errors import FieldError, InvalidInput
+from .text import clean
 
 DESTINATION = "azure-app-configuration"
 BAR_WIDTH = 30
@@ -50,7 +51,7 @@ def _destination(args: argparse.Namespace) -> dict[str, Any]:
         data["label"] = args.label
     if args.key_prefix:
         data["keyPrefix"] = args.key_prefix
-    if getattr(args, "key_template", None):
+    if args.key_template:
         data["keyTemplate"] = args.key_template
     if getattr(args, "delete_missing", False):
         data["deleteMissing"] = True
@@ -90,9 +91,10 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
         for ch in report.changes:
             if ch.status.value == "unchanged":
                 continue
-            label = "(no label)" if ch.label is None else ch.label
-            detail = f"  {ch.detail}" if ch.detail else ""
-            out.write(f"  {ch.action.value:<7} {ch.key} [{label}]  {ch.status.value}{detail}\n")
+            # keys, labels and details come from the store: no control or bidi character reaches the terminal
+            label = "(no label)" if ch.label is None else clean(ch.label, 200)
+            detail = f"  {clean(ch.detail, 500)}" if ch.detail else ""
+            out.write(f"  {ch.action.value:<7} {clean(ch.key, 300)} [{label}]  {ch.status.value}{detail}\n")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -123,14 +125,21 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
     connection, on_rotate = _connection(args)
     apply = args.sync_command == "push"
     operation = destination_obj.push if apply else destination_obj.plan
-    report = operation(
-        connection,
-        destination,
-        secrets,
-        concurrency=args.concurrency,
-        on_rotate=on_rotate,
-        progress=_progress(args, "push") if apply else None,
-    )
+    from .sync.report import TooManyDeletes
+
+    try:
+        report = operation(
+            connection,
+            destination,
+            secrets,
+            concurrency=args.concurrency,
+            on_rotate=on_rotate,
+            progress=_progress(args, "push") if apply else None,
+            max_deletes=args.max_deletes,
+        )
+    except TooManyDeletes as exc:  # the plan shows what would go; the error names the flag (exit 2)
+        _print(exc.report, args, out, f"push refused (nothing written) to {destination.endpoint}")
+        raise TooManyDeletes(exc.why, exc.report, exc.deletes, "--max-deletes") from None
     what = f"{'push' if apply else 'plan (nothing written)'} to {destination.endpoint}"
     return _print(report, args, out, what)
 
@@ -165,6 +174,16 @@ def _concurrency(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be a whole number, 0 or more")
+    return value
+
+
 def _add_connection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--credentials", metavar="FILE", help="stored credentials (from `connect`)")
     p.add_argument("--tenant-id", help="Directory (tenant) ID (client-secret connection)")
@@ -179,15 +198,12 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_scope(p: argparse.ArgumentParser, *, template: bool) -> None:
+def _add_scope(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True, metavar="URL", help="the store, e.g. https://mystore.azconfig.io")
     p.add_argument("--label", default="", metavar="L", help="the label the sync owns (default: the null label)")
-    if template:
-        group = p.add_mutually_exclusive_group()
-        group.add_argument("--key-prefix", metavar="P", help="prefix of every key, e.g. myapp/")
-        group.add_argument("--key-template", metavar="T", help="key for each secret, e.g. app/{secretKey}")
-    else:
-        p.add_argument("--key-prefix", metavar="P", help="prefix of every key, e.g. myapp/")
+    group = p.add_mutually_exclusive_group()  # the same scope for plan, push and import
+    group.add_argument("--key-prefix", metavar="P", help="prefix of every key, e.g. myapp/")
+    group.add_argument("--key-template", metavar="T", help="key for each secret, e.g. app/{secretKey}")
     p.add_argument("--json", action="store_true", help="print the report as JSON (ok, counts, changes, requests)")
 
 
@@ -207,17 +223,23 @@ def add_commands(sub: Any) -> None:
         p.add_argument(
             "--from", dest="from_file", required=True, metavar="FILE", help="secrets: .json (name -> string) or .env"
         )
-        _add_scope(p, template=True)
+        _add_scope(p)
         p.add_argument(
             "--delete-missing", action="store_true", help="delete entries in the scope that FILE does not have"
         )
         p.add_argument(
             "--concurrency", type=_concurrency, default=32, metavar="N", help="parallel requests at most (default 32)"
         )
+        p.add_argument(
+            "--max-deletes",
+            type=_count,
+            metavar="N",
+            help="allow up to N deletes (default: none when FILE has no secrets, else at most half the scope)",
+        )
         _add_connection(p)
         p.set_defaults(handler=cmd_sync_push)
     p = ssub.add_parser("import", help="write the scope's entries to FILE as secrets")
-    _add_scope(p, template=False)
+    _add_scope(p)
     p.add_argument(
         "--to", dest="to_file", required=True, metavar="FILE", help="output: .json or .env (created with mode 0600)"
     )

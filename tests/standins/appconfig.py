@@ -1,14 +1,16 @@
 """An HTTPS App Configuration stand-in on loopback (trustme certificate).
 
-Implements what the sync uses, with the service's shapes: ``GET /kv`` with key/label filters
-(comma lists, trailing ``*``, backslash escapes, ``\\0`` for the null label), ``$select`` and
-pagination (``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 of key LF label;
-sorted by key); ``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``If-Match`` /
-``If-None-Match: *`` (412 with an empty body), locks (409 problem+json), 204 for deleting an
-absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are recorded);
-``Authorization: Bearer <token>`` or an access key's
-``HMAC-SHA256 Credential=<id>&SignedHeaders=...&Signature=...`` (its shape checked, with the signed
-``x-ms-date``/``x-ms-content-sha256`` headers present) required (401 otherwise). Injectable:
+Implements what the sync uses, with the service's shapes: ``GET /kv`` with key/label filters (comma
+lists, trailing ``*``, backslash escapes, ``\\0`` for the null label), ``$select`` and pagination
+(``Link: <...>; rel="next"`` plus ``@nextLink``; ``after`` = base64 of key LF label; sorted by key);
+``GET``/``PUT``/``DELETE /kv/{key}?label=`` with quoted ETags, ``PUT``/``DELETE /locks/{key}``,
+``If-Match`` / ``If-None-Match: *`` (412 with an empty body), locks (409 problem+json), 204 for
+deleting an absent key; ``Sync-Token`` on every answer (requests' ``Sync-Token`` headers are
+recorded); ``Authorization: Bearer <token>`` or an access key's ``HMAC-SHA256
+Credential=<id>&SignedHeaders=...&Signature=...`` (its shape checked, with the signed
+``x-ms-date``/``x-ms-content-sha256`` headers present) required (401 otherwise); for a key id given
+in ``access_keys`` the signature itself is verified independently of any client, over the request
+line exactly as it arrived (method, path and query as sent, date, host, body hash). Injectable:
 latency per request, 429s on every Nth write (``retry-after-ms``), scripted answers per (method,
 key), hooks after a list.
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import hmac as _hmac
 import json
 import re
 import secrets as _secrets
@@ -101,6 +105,21 @@ def hmac_credential(auth: str, headers: Any) -> str | None:
     return found.group(1)
 
 
+def hmac_signature_valid(secret_b64: str, method: str, path_and_query: str, headers: Any, body: bytes) -> bool:
+    """App Configuration's access-key signature, computed here from the raw request: HMAC-SHA256 of
+    ``METHOD \n path?query \n x-ms-date;host;x-ms-content-sha256`` with the key's decoded secret,
+    and the content hash must be the body's SHA-256."""
+    found = HMAC_AUTH.fullmatch(headers.get("Authorization") or "")
+    if found is None or found.group(2) != ";".join(HMAC_SIGNED):
+        return False
+    content_hash = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    if headers.get("x-ms-content-sha256") != content_hash:
+        return False
+    signed = f"{method}\n{path_and_query}\n{headers.get('x-ms-date')};{headers.get('Host')};{content_hash}"
+    digest = _hmac.new(base64.b64decode(secret_b64), signed.encode("utf-8"), hashlib.sha256).digest()
+    return _hmac.compare_digest(base64.b64encode(digest).decode(), found.group(3))
+
+
 class Store:
     """The stand-in's state (thread-safe)."""
 
@@ -174,11 +193,23 @@ class StandIn:
         self.after_list: list[Callable[[Store], object]] = []
         self.link_host: str | None = None
         """When set, next-page links are absolute URLs on this host (a hostile store)."""
+        self.link_extra = ""
+        """Appended to every next-page link's query as is (e.g. a raw ``{``)."""
+        self.drop_api_version = False
+        """Next-page links without ``api-version`` (the client must add it)."""
+        self.ignore_filters = False
+        """List every entry whatever the key and label filters say (a broken or hostile store)."""
+        self.links: list[str] = []
+        """The next-page links sent, in order."""
         self.log: list[dict[str, Any]] = []
         self.sync_tokens_received: list[str] = []
         self.bearer_tokens: set[str] = set()
         self.hmac_credentials: set[str] = set()
         """Access key ids of the HMAC-signed requests received."""
+        self.access_keys: dict[str, str] = {}
+        """Key id -> base64 secret: requests signed with these ids get their signature verified."""
+        self.bad_signatures = 0
+        """Requests refused because their signature did not verify."""
         """Access tokens presented (the stand-in accepts any; tests check which one came)."""
         self.throttled = 0
         self.in_flight = 0
@@ -247,12 +278,13 @@ class StandIn:
             }
 
     # --- request handling ----------------------------------------------------------------------
-    def _record(self, method: str, path: str, query: dict[str, list[str]], headers: Any) -> None:
+    def _record(self, method: str, path: str, query: dict[str, list[str]], headers: Any, raw_query: str = "") -> None:
         with self._lock:
             self.log.append(
                 {
                     "method": method,
                     "path": path,
+                    "raw_query": raw_query,
                     "query": {k: v[0] for k, v in query.items()},
                     "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "authorization"},
                 }
@@ -330,16 +362,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        return json.loads(raw) if raw else None
+        self._raw = self.rfile.read(length) if length else b""
+        return json.loads(self._raw) if self._raw else None
+
+    def _signature_refused(self) -> bool:
+        """A request signed with a key id in ``access_keys`` whose signature does not verify."""
+        key_id = hmac_credential(self.headers.get("Authorization") or "", self.headers)
+        secret = self.s.access_keys.get(key_id or "")
+        if secret is None:
+            return False
+        body = getattr(self, "_raw", b"")
+        if hmac_signature_valid(secret, self.command, self.path, self.headers, body):
+            return False
+        with self.s._lock:
+            self.s.bad_signatures += 1
+        return True
 
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
+        self._raw = b""
         body = self._body() if self.command in ("PUT", "POST") else None
         if parts.path.startswith("/_standin/"):
             return self._admin(parts.path, body)
-        self.s._record(self.command, parts.path, query, self.headers)
+        self.s._record(self.command, parts.path, query, self.headers, parts.query)
         with self.s._lock:
             self.s.in_flight += 1
             self.s.max_in_flight = max(self.s.max_in_flight, self.s.in_flight)
@@ -353,7 +399,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.s.latency:
             time.sleep(self.s.latency)
         auth = self.headers.get("Authorization") or ""
-        if not auth.startswith("Bearer ") and hmac_credential(auth, self.headers) is None:
+        if (
+            not auth.startswith("Bearer ") and hmac_credential(auth, self.headers) is None
+        ) or self._signature_refused():
             return self._send(
                 401,
                 headers={
@@ -368,7 +416,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._list(query)
         if parts.path.startswith("/kv/"):
             return self._kv(unquote(parts.path[len("/kv/") :]), query, body)
+        if parts.path.startswith("/locks/") and self.command in WRITE_METHODS:
+            return self._lock(unquote(parts.path[len("/locks/") :]), _label_param(query))
         return self._send(404)
+
+    def _lock(self, key: str, label: str | None) -> None:
+        """``PUT /locks/{key}`` makes the entry read-only, ``DELETE`` makes it writable again."""
+        store = self.s.store
+        with store.lock:
+            current = store.entries.get((key, label))
+            if current is None:
+                return self._send(404)
+            current["locked"] = self.command == "PUT"
+            current["etag"] = _secrets.token_hex(16)
+            return self._send(200, dict(current), KV, {"ETag": f'"{current["etag"]}"'})
 
     def _kv(self, key: str, query: dict[str, list[str]], body: Any) -> None:
         scripted = self.s._scripted(self.command, key)
@@ -418,8 +479,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, s.stats(), "application/json")
 
     def _list(self, query: dict[str, list[str]]) -> None:
-        key_alts = _split_filter(query["key"][0]) if "key" in query else [("", True)]
-        label_alts = _split_filter(query["label"][0]) if "label" in query else [("", True)]
+        every = self.s.ignore_filters
+        key_alts = _split_filter(query["key"][0]) if "key" in query and not every else [("", True)]
+        label_alts = _split_filter(query["label"][0]) if "label" in query and not every else [("", True)]
         select = query.get("$select", [",".join(FIELDS)])[0].split(",")
         after = query.get("after", [None])[0]
         rows = sorted(
@@ -438,8 +500,10 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {}
         if more:
             token = base64.b64encode(f"{page[-1]['key']}\n{page[-1]['label'] or ''}".encode()).decode()
-            params = [f"{k}={quote(v[0], safe='*')}" for k, v in query.items() if k not in ("after",)]
-            link = "/kv?" + "&".join(params + [f"after={quote(token)}"])
+            skip = ("after", "api-version") if self.s.drop_api_version else ("after",)
+            params = [f"{k}={quote(v[0], safe='*')}" for k, v in query.items() if k not in skip]
+            link = "/kv?" + "&".join(params + [f"after={quote(token)}"]) + self.s.link_extra
+            self.s.links.append(link)
             if self.s.link_host:
                 link = f"https://{self.s.link_host}{link}"
             headers["Link"] = f'<{link}>; rel="next"'

@@ -158,6 +158,8 @@ class Outcome:
     ``malformed_answer``) when the policy stopped the request."""
 
 
+ERROR = "error"
+"""The code of a step that raised something unexpected: reported on its key, the run goes on."""
 DEADLINE = "deadline_exceeded"
 """The code of a step the run's deadline stopped: the same as the HTTP policy's, one deadline model."""
 
@@ -202,15 +204,16 @@ class Executor:
         self.concurrency = max(1, min(MAX_CONCURRENCY, int(self.concurrency)))
         self.limit = AdaptiveLimit(self.concurrency)
 
-    def run(self, writes: Sequence[Step], deletes: Sequence[Step]) -> dict[int, Outcome]:
-        """Outcomes by ``id(step)``; deletes run only when every write was applied."""
+    def run(self, writes: Sequence[Step], deletes: Sequence[Step], *, held: int = 0) -> dict[int, Outcome]:
+        """Outcomes by ``id(step)``; deletes run only when every write was applied and no write was
+        ``held`` back by the plan (a locked entry it could not update)."""
         self._deadline = time.monotonic() + self.timeout
         self._total = len(writes) + len(deletes)
         outcomes = self._run_all(writes)
-        blocked = [o for o in outcomes.values() if o.status != Status.APPLIED]
+        blocked = len([o for o in outcomes.values() if o.status != Status.APPLIED]) + held
         if deletes and blocked:
             why = (
-                f"not deleted: {len(blocked)} write(s) failed or conflicted, so no delete is run "
+                f"not deleted: {blocked} write(s) failed, conflicted or were locked, so no delete is run "
                 "(nothing is lost; fix them and push again)"
             )
             outcomes.update({id(s): Outcome(Status.NOT_RUN, why) for s in deletes})
@@ -242,6 +245,8 @@ class Executor:
         try:
             with operation_deadline(self._deadline - time.monotonic()):
                 return self._attempts(step)
+        except Exception as exc:  # one key's unexpected failure never ends the run unreported
+            return Outcome(Status.FAILED, f"not applied: {type(exc).__name__}: {_short(str(exc))}", ERROR)
         finally:
             self._tick()
 
@@ -354,19 +359,20 @@ def _request(step: Step, *, read: bool = False) -> Any:
     from azure.core.rest import HttpRequest
 
     from ..store import API_VERSION
+    from .scope import encode_query
 
     change = step.change
     params = {"api-version": API_VERSION}
     if change.label is not None:
         params["label"] = change.label
-    url = f"/kv/{quote(change.key, safe='')}"
+    url = f"/kv/{quote(change.key, safe='')}?{encode_query(params)}"
     headers = {"Accept": KV_ACCEPT}
     if read:
-        return HttpRequest("GET", url, params=params, headers=headers)
+        return HttpRequest("GET", url, headers=headers)
     if change.action == Action.DELETE:
         assert step.existing is not None
         headers["If-Match"] = f'"{step.existing.etag}"'
-        return HttpRequest("DELETE", url, params=params, headers=headers)
+        return HttpRequest("DELETE", url, headers=headers)
     want = step.desired
     assert want is not None
     if change.action == Action.CREATE:
@@ -382,7 +388,7 @@ def _request(step: Step, *, read: bool = False) -> Any:
         body["content_type"] = want.content_type
     body["tags"] = dict(want.tags)
     headers["Content-Type"] = "application/json"
-    return HttpRequest("PUT", url, params=params, headers=headers, content=json.dumps(body))
+    return HttpRequest("PUT", url, headers=headers, content=json.dumps(body))
 
 
 def _error_text(response: Any) -> str:

@@ -15,6 +15,7 @@ import attrs
 
 from ..errors import FieldError, InvalidInput
 from ..records import Credentials
+from ..text import clean
 from .apply import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_WAIT,
@@ -26,11 +27,16 @@ from .apply import (
 )
 from .config import DestinationConfig, parse_destination
 from .entries import Entry, desired_entries
-from .plan import OVERWRITE, Plan, Step, plan_import, plan_push, plan_remove
-from .report import Status, SyncReport
-from .scope import Scope, secret_name_problem
+from .plan import OVERWRITE, Plan, Step, deletion_guard, plan_import, plan_push, plan_remove
+from .report import Action, Status, SyncReport, TooManyDeletes
+from .scope import Scope, encode_query, secret_name_problem
 
 LIST_FIELDS = ["key", "label", "value", "content_type", "tags", "etag", "locked"]
+MAX_PAGES = 2_000
+"""Pages one run lists at most: 200,000 entries at the service's 100 per page; more means a scope
+beyond what one sync run handles, or a store answering in a loop."""
+MAX_LIST_BYTES = 256 * 1024 * 1024
+"""Bytes of list answers one run reads at most (entries are at most 10 KB each)."""
 
 
 @attrs.frozen
@@ -47,16 +53,32 @@ class RunOptions:
     on_rotate: Any = None
     settings: Any = None
     connection_type: Any = None
+    max_deletes: int | None = None
+    """The deletion guard: at most this many deletes in one push (None: the default rule, see
+    ``plan.deletion_guard``)."""
+    list_max_pages: int = MAX_PAGES
+    """At most this many list pages in one run."""
+    list_max_bytes: int = MAX_LIST_BYTES
+    """At most this many bytes of list answers in one run."""
+
+
+COUNTS = {"max_deletes": 0, "list_max_pages": 1, "list_max_bytes": 1}
+"""The options that are counts, with their least value (``max_deletes`` may also be None)."""
 
 
 def run_options(options: Mapping[str, Any]) -> RunOptions:
-    """``RunOptions`` from an operation's keywords; an unknown keyword is bad input, named."""
+    """``RunOptions`` from an operation's keywords; an unknown keyword or a bad count is bad input, named."""
     known = {a.name for a in attrs.fields(RunOptions)}
     unknown = sorted(set(options) - known)
-    if unknown:
-        raise InvalidInput(
-            errors=[FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown]
-        )
+    errors = [FieldError(name, f"is not an option; known: {', '.join(sorted(known))}") for name in unknown]
+    for name, least in COUNTS.items():
+        value = options.get(name, least)
+        if not (value is None and name == "max_deletes") and (
+            isinstance(value, bool) or not isinstance(value, int) or value < least
+        ):
+            errors.append(FieldError(name, f"must be a whole number, {least} or more"))
+    if errors:
+        raise InvalidInput(errors=errors)
     return RunOptions(**options)
 
 
@@ -150,13 +172,12 @@ class ListFailed(Exception):
         self.code = code
 
 
-MAX_PAGES = 10_000
-"""1,000,000 entries at the service's 100 per page: more means a server answering in a loop."""
 KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/problem+json"
 
 
 def _next_request(link: str, store_url: str) -> Any:
-    """The next page's request; the link must stay on the store (same scheme, host and port) and path ``/kv``."""
+    """The next page's request, the link followed as given (its query is already encoded: never decoded
+    and re-encoded); it must stay on the store (same scheme, host and port) and path ``/kv``."""
     from urllib.parse import parse_qsl, urlsplit
 
     from azure.core.rest import HttpRequest
@@ -169,13 +190,17 @@ def _next_request(link: str, store_url: str) -> Any:
         store.netloc.lower(),
     ):
         raise ListFailed(
-            f"the store sent a next-page link to another host ({parts.netloc[:100]}); not followed", "foreign_host"
+            f"the store sent a next-page link to another host ({clean(parts.netloc, 100)}); not followed",
+            "foreign_host",
         )
     if parts.path != "/kv":
-        raise ListFailed(f"the store sent a next-page link outside /kv ({parts.path[:100]}); not followed")
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    params["api-version"] = API_VERSION
-    return HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
+        raise ListFailed(f"the store sent a next-page link outside /kv ({clean(parts.path, 100)}); not followed")
+    query = parts.query
+    if not any(name == "api-version" for name, _ in parse_qsl(query, keep_blank_values=True)):
+        query = "&".join(p for p in (query, encode_query({"api-version": API_VERSION})) if p)
+    # azure-core formats a URL as a template: braces (never valid raw in a URL) are sent encoded
+    query = query.replace("{", "%7B").replace("}", "%7D")
+    return HttpRequest("GET", f"/kv?{query}", headers={"Accept": KVSET_ACCEPT})
 
 
 def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
@@ -245,6 +270,14 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
 
 
+@attrs.frozen
+class ListBounds:
+    """What one run's listing may read: pages and bytes of answers (declared, injectable)."""
+
+    pages: int = MAX_PAGES
+    bytes: int = MAX_LIST_BYTES
+
+
 def list_scope(
     client: Any,
     scope: Scope,
@@ -253,11 +286,14 @@ def list_scope(
     budget: list[float] | None = None,
     deadline: float | None = None,
     sleep: Any = None,
+    bounds: ListBounds | None = None,
 ) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
-    its key prefix only, reserved characters escaped; next-page links must stay on the store.
-    Throttling and transient errors are retried with bounded waits (``_get_page``), drawn from the
-    run's ``budget`` (seconds, shared with the writes); no page is requested after ``deadline``."""
+    its key prefix only, reserved characters escaped, every query value encoded once; next-page
+    links are followed as given and must stay on the store. Only entries that fit the scope are
+    kept, and the pages and bytes read are bounded (``bounds``). Throttling and transient errors are
+    retried with bounded waits (``_get_page``), drawn from the run's ``budget`` (seconds, shared with
+    the writes); no page is requested after ``deadline``."""
     import time
 
     from ..http_policy import operation_deadline
@@ -271,11 +307,21 @@ def list_scope(
             budget if budget is not None else [DEFAULT_MAX_WAIT],
             deadline,
             sleep or time.sleep,
+            bounds or ListBounds(),
         )
 
 
+LIST_TOO_LARGE = "listing_too_large"
+
+
 def _list_pages(
-    client: Any, scope: Scope, store_url: str, budget: list[float], deadline: float | None, sleep: Any
+    client: Any,
+    scope: Scope,
+    store_url: str,
+    budget: list[float],
+    deadline: float | None,
+    sleep: Any,
+    bounds: ListBounds,
 ) -> list[Entry]:
     import time
 
@@ -283,16 +329,22 @@ def _list_pages(
 
     from ..store import API_VERSION
 
-    params = {"$select": ",".join(LIST_FIELDS), "api-version": API_VERSION, "label": scope.label_filter}
-    if scope.key_filter is not None:
-        params["key"] = scope.key_filter
-    request = HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
+    params = {} if scope.key_filter is None else {"key": scope.key_filter}
+    params.update({"label": scope.label_filter, "$select": ",".join(LIST_FIELDS), "api-version": API_VERSION})
+    request = HttpRequest("GET", f"/kv?{encode_query(params)}", headers={"Accept": KVSET_ACCEPT})
     out: list[Entry] = []
     seen: set[str] = set()
-    for _ in range(MAX_PAGES):
+    read = 0
+    for _ in range(bounds.pages):
         if deadline is not None and time.monotonic() >= deadline:
             raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
         response = _get_page(client, request, budget, sleep)
+        read += len(response.content or b"")
+        if read > bounds.bytes:
+            raise ListFailed(
+                f"the listing's answers passed {bounds.bytes} bytes (the run's bound); stopped",
+                LIST_TOO_LARGE,
+            )
         try:
             body = response.json()
             items = body.get("items") or []
@@ -305,11 +357,13 @@ def _list_pages(
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("key"), str):
                 continue
-            key, tags = item["key"], item.get("tags") or {}
+            key, label, tags = item["key"], item.get("label"), item.get("tags") or {}
+            if not (label is None or isinstance(label, str)) or not scope.fits(key, label):
+                continue  # another label or key (a store ignoring the filters): never kept
             out.append(
                 Entry(
                     key,
-                    item.get("label") or None,
+                    label or None,
                     item.get("value"),
                     item.get("content_type"),
                     tags if isinstance(tags, dict) else {},
@@ -325,7 +379,7 @@ def _list_pages(
             raise ListFailed("the store sent the same next-page link twice; not followed")
         seen.add(link)
         request = _next_request(link, store_url)
-    raise ListFailed(f"more than {MAX_PAGES} pages; stopped")
+    raise ListFailed(f"more than {bounds.pages} list pages (the run's bound); stopped", LIST_TOO_LARGE)
 
 
 def _list_failed(
@@ -368,6 +422,11 @@ class _Run:
 
         self.deadline = time.monotonic() + opts.timeout
         self.budget = [opts.max_wait]
+        self.bounds = ListBounds(opts.list_max_pages, opts.list_max_bytes)
+
+    def list(self, client: Any, scope: Scope, store_url: str) -> list[Entry]:
+        """The scope's listing within this run's deadline, waits and bounds."""
+        return list_scope(client, scope, store_url, budget=self.budget, deadline=self.deadline, bounds=self.bounds)
 
     def left(self) -> float:
         import time
@@ -384,17 +443,32 @@ def run_push(
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+            listed = run.list(client, scope, target.store.url)
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
             return _list_failed("push" if apply else "plan", keys, exc, counter.count)
         plan = plan_push(
             desired, listed, scope, delete_missing=target.config.delete_missing, mode=_push_mode(target.config, initial)
         )
+        guard = deletion_guard(plan, len(desired), opts.max_deletes)
         if not apply:
-            return _report("plan", plan, counter.count)
-        outcomes = _execute(client, plan.writes, plan.deletes, opts, run)
+            return _report("plan", _guarded(plan, guard, len(plan.deletes)) if guard else plan, counter.count)
+        if guard:
+            raise TooManyDeletes(guard, _report("plan", plan, counter.count), len(plan.deletes))
+        held = [s for s in plan.steps if s.change.status == Status.LOCKED and s.change.action != Action.DELETE]
+        outcomes = _execute(client, plan.writes, plan.deletes, opts, run, held=len(held))
         return _report("push", plan, counter.count, outcomes)
+
+
+def _guarded(plan: Plan, why: str, count: int) -> Plan:
+    """The plan with each delete saying that push refuses it without ``max_deletes``."""
+    note = f"push refuses this: {why}; allow it with max_deletes={count} (CLI: --max-deletes {count})"
+    deletes = {id(s) for s in plan.deletes}
+    steps = tuple(
+        attrs.evolve(s, change=attrs.evolve(s.change, detail=f"{s.change.detail}; {note}")) if id(s) in deletes else s
+        for s in plan.steps
+    )
+    return attrs.evolve(plan, steps=steps)
 
 
 def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncReport:
@@ -403,7 +477,7 @@ def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncRepor
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+            listed = run.list(client, scope, target.store.url)
         except ListFailed as exc:
             return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, counter.count)
         return _report("import", plan_import(listed, scope), counter.count)
@@ -419,7 +493,7 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+            listed = run.list(client, scope, target.store.url)
         except ListFailed as exc:
             return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], exc, counter.count)
         plan = plan_remove(names, listed, scope)
@@ -427,8 +501,10 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
         return _report("remove", plan, counter.count, outcomes)
 
 
-def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run) -> dict[int, Any]:
+def _execute(
+    client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run, *, held: int = 0
+) -> dict[int, Any]:
     executor = Executor(
         client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(), progress=opts.progress
     )
-    return executor.run(writes, deletes)
+    return executor.run(writes, deletes, held=held)

@@ -14,13 +14,16 @@ import attrs
 from ..errors import FieldError, InvalidInput
 from .config import DestinationConfig
 from .scope import (
+    FEATURE_FLAG_CONTENT_TYPE,
     KEY_VAULT_REF_CONTENT_TYPE,
     KEY_VAULT_REF_MARK,
     MAX_ENTRY_BYTES,
     entry_bytes,
     is_key_vault_uri,
     key_problem,
+    key_vault_ref_problem,
     key_vault_ref_value,
+    media_type,
     secret_name_problem,
 )
 
@@ -84,7 +87,29 @@ def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in secret.tags.items()):
         errors.append(FieldError(f"secrets[{name!r}].tags", "must map strings to strings"))
         return None
+    problem = content_type_problem(secret.value, content_type)
+    if problem is not None:
+        errors.append(FieldError(f"secrets[{name!r}].contentType", problem))
+        return None
     return secret
+
+
+def content_type_problem(value: str, content_type: str | None) -> str | None:
+    """Why an entry with this content type is one real clients cannot load, or None: a feature flag
+    belongs to the feature-flag destination; a Key Vault reference needs the SDK's exact content type
+    and a ``{"uri": ...}`` value the provider can resolve."""
+    kind = media_type(content_type)
+    if kind == FEATURE_FLAG_CONTENT_TYPE:
+        return "is the feature-flag content type: feature flags are not secrets (use the feature-flag destination)"
+    if kind != media_type(KEY_VAULT_REF_CONTENT_TYPE):
+        return None
+    if content_type != KEY_VAULT_REF_CONTENT_TYPE:
+        return (
+            f"must be exactly {KEY_VAULT_REF_CONTENT_TYPE!r} for a Key Vault reference "
+            "(clients load any other spelling as plain JSON)"
+        )
+    problem = key_vault_ref_problem(value)
+    return None if problem is None else f"is a Key Vault reference, so its value {problem}"
 
 
 def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], config: DestinationConfig) -> list[Entry]:

@@ -17,12 +17,13 @@ import attrs
 from .entries import Entry
 from .report import Action, Change, Status
 from .scope import (
+    KEY_VAULT_REF_MARK,
     Scope,
     is_feature_flag,
+    is_inexact_key_vault_ref,
     is_key_vault_ref,
     key_vault_ref_uri,
     media_type,
-    secret_name_problem,
     wrote_key_vault_ref,
 )
 
@@ -54,6 +55,8 @@ class Plan:
     steps: tuple[Step, ...]
     imported: dict[str, str] = attrs.field(factory=dict, repr=False)
     references: frozenset[str] = frozenset()
+    owned: int = 0
+    """How many listed entries the scope owns (the deletion guard's "half of the scope")."""
 
     @property
     def writes(self) -> list[Step]:
@@ -62,6 +65,16 @@ class Plan:
     @property
     def deletes(self) -> list[Step]:
         return [s for s in self.steps if s.request and s.change.action == Action.DELETE]
+
+
+def with_foreign_tags(desired: Entry, existing: Entry) -> Entry:
+    """``desired`` carrying the tags of ``existing`` the sync does not own: it owns the tags the secret
+    gives and its Key Vault reference mark; every other tag someone set on the entry is kept."""
+    owned = set(desired.tags) | {KEY_VAULT_REF_MARK[0]}
+    foreign = {k: v for k, v in existing.tags.items() if k not in owned}
+    if not foreign:
+        return desired
+    return attrs.evolve(desired, tags={**foreign, **desired.tags})
 
 
 def same(desired: Entry, existing: Entry) -> bool:
@@ -87,9 +100,18 @@ def _delete(have: Entry, name: str | None, detail: str) -> Step:
     return Step(_change(have, Action.DELETE, Status.PLANNED, detail, name), None, have)
 
 
+INEXACT_REF = (
+    "Key Vault reference media type without the exact content type "
+    "(application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8): clients load it as plain JSON, "
+    "not as a reference; left unchanged"
+)
+
+
 def _untouchable(existing: Entry) -> str | None:
     if is_feature_flag(existing.key, existing.content_type):
         return "feature flag: never changed by the sync"
+    if is_inexact_key_vault_ref(existing.content_type):
+        return INEXACT_REF
     if is_key_vault_ref(existing.content_type) and not wrote_key_vault_ref(existing.tags):
         return "Key Vault reference the sync did not write: left unchanged"
     return None
@@ -99,6 +121,8 @@ def import_value(existing: Entry) -> tuple[str | None, bool, str]:
     """(secret value, is a Key Vault reference, why not importable)."""
     if is_feature_flag(existing.key, existing.content_type):
         return None, False, "feature flag: not a secret"
+    if is_inexact_key_vault_ref(existing.content_type):
+        return None, False, INEXACT_REF.replace("; left unchanged", "; not imported")
     if is_key_vault_ref(existing.content_type):
         uri = key_vault_ref_uri(existing.value)
         return (uri, True, "") if uri else (None, True, "Key Vault reference without a secret URI")
@@ -106,7 +130,20 @@ def import_value(existing: Entry) -> tuple[str | None, bool, str]:
 
 
 def in_scope(listed: Iterable[Entry], scope: Scope) -> list[Entry]:
+    """The entries the sync owns (``Scope.owns``: the one scope rule)."""
     return [e for e in listed if scope.owns(e.key, e.label)]
+
+
+def refused(listed: Iterable[Entry], scope: Scope) -> list[Step]:
+    """A ``skipped`` step, with its code, for each listed entry that fits the scope but that the scope
+    rule refuses (a key that cannot be addressed, or that maps to no secret name)."""
+    steps = []
+    for have in listed:
+        why = scope.refusal(have.key) if scope.fits(have.key, have.label) else None
+        if why is not None:
+            change = Change(have.key, have.label, Action.SKIP, Status.SKIPPED, why[1], None, why[0])
+            steps.append(Step(change, None, have))
+    return steps
 
 
 def plan_push(
@@ -117,8 +154,10 @@ def plan_push(
     delete_missing: bool = False,
     mode: str = OVERWRITE,
 ) -> Plan:
+    listed = list(listed)
     existing = {e.id: e for e in in_scope(listed, scope)}
-    steps: list[Step] = []
+    owned = len(existing)
+    steps: list[Step] = refused(listed, scope) if delete_missing or mode != OVERWRITE else []
     imported: dict[str, str] = {}
     references: set[str] = set()
 
@@ -136,6 +175,7 @@ def plan_push(
         if have is None:
             steps.append(Step(_change(want, Action.CREATE, Status.PLANNED, "new entry (If-None-Match: *)"), want))
             continue
+        want = with_foreign_tags(want, have)
         if same(want, have):
             steps.append(Step(_change(want, Action.NONE, Status.UNCHANGED), want, have))
             continue
@@ -166,9 +206,7 @@ def plan_push(
     for have in existing.values():  # in scope, not among the platform's secrets
         name = scope.name_for(have.key)
         if mode in (PREFER_SOURCE, PREFER_DESTINATION):
-            problem = (
-                secret_name_problem(name or "") and f"key maps to {name!r}, which cannot be a secret name"
-            ) or take(have, name or "")
+            problem = take(have, name or "")
             steps.append(
                 Step(
                     _change(have, Action.IMPORT, Status.SKIPPED if problem else Status.PLANNED, problem, name),
@@ -183,7 +221,24 @@ def plan_push(
                     steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
             else:
                 steps.append(_delete(have, name, "not among the secrets (deleteMissing)"))
-    return Plan(tuple(steps), imported, frozenset(references))
+    return Plan(tuple(steps), imported, frozenset(references), owned)
+
+
+def deletion_guard(plan: Plan, secrets: int, max_deletes: int | None) -> str | None:
+    """Why the plan's deletes are too many to run without the operator's say-so, or None.
+
+    With ``max_deletes`` set, more deletes than it are refused; without it, any delete when the
+    source has no secrets, or deletes of more than half the entries the scope owns."""
+    count = len(plan.deletes)
+    if count == 0:
+        return None
+    if max_deletes is not None:
+        return None if count <= max_deletes else f"the push would delete {count} entries, more than {max_deletes}"
+    if secrets == 0:
+        return f"the push would delete {count} entries and the source has no secrets"
+    if 2 * count > plan.owned:
+        return f"the push would delete {count} of the {plan.owned} entries in the scope (more than half)"
+    return None
 
 
 def _what_differs(want: Entry, have: Entry) -> str:
@@ -202,22 +257,14 @@ def _what_differs(want: Entry, have: Entry) -> str:
 
 
 def plan_import(listed: Iterable[Entry], scope: Scope) -> Plan:
-    steps: list[Step] = []
+    listed = list(listed)
+    steps: list[Step] = refused(listed, scope)
     imported: dict[str, str] = {}
     references: set[str] = set()
     for have in in_scope(listed, scope):
         name = scope.name_for(have.key) or ""
-        problem = secret_name_problem(name)
         value, ref, why = import_value(have)
-        if problem:
-            steps.append(
-                Step(
-                    _change(have, Action.SKIP, Status.SKIPPED, f"key maps to {name!r}, which {problem}", name),
-                    None,
-                    have,
-                )
-            )
-        elif value is None:
+        if value is None:
             steps.append(Step(_change(have, Action.SKIP, Status.SKIPPED, why, name), None, have))
         else:
             imported[name] = value

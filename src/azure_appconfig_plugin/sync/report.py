@@ -8,6 +8,8 @@ from typing import Any
 
 import attrs
 
+from ..errors import FieldError, InvalidInput
+
 COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "skipped", "conflicts", "failed")
 
 
@@ -51,7 +53,9 @@ class Change:
     """The secret name the key maps to, when it maps to one."""
     code: str | None = None
     """When the package's HTTP policy refused the request (or the listing): its code
-    (``foreign_host``, ``deadline_exceeded``, ``response_too_large``, ``malformed_answer``)."""
+    (``foreign_host``, ``deadline_exceeded``, ``response_too_large``, ``malformed_answer``); a listing
+    over the run's bounds: ``listing_too_large``; a key the scope rule refuses: ``unaddressable_key``
+    or ``not_a_secret_name``; a step that raised: ``error``."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -116,3 +120,15 @@ class SyncReport:
             "changes": [c.to_dict() for c in self.changes],
             "requests": self.requests,
         }
+
+
+class TooManyDeletes(InvalidInput):
+    """A push refused by the deletion guard before any write: ``report`` is its plan (what would
+    go), ``deletes`` how many; ``errors`` names the option that allows it (``max_deletes``)."""
+
+    def __init__(self, why: str, report: SyncReport, deletes: int, option: str = "max_deletes") -> None:
+        self.report = report
+        self.deletes = deletes
+        self.why = why
+        fix = f"{why}; nothing was sent. If that is intended, allow it with {option}={deletes} (or more)"
+        super().__init__(errors=[FieldError(option, fix)])

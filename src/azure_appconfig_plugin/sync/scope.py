@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 
@@ -21,6 +22,8 @@ KEY_VAULT_REF_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+js
 KEY_VAULT_REF_MARK = ("azure-appconfig-plugin.sync", "keyvault-reference")
 """The tag the sync puts on Key Vault references it writes: only those it ever changes or deletes."""
 NULL_LABEL_FILTER = "\0"
+UNADDRESSABLE = "unaddressable_key"
+NOT_A_SECRET = "not_a_secret_name"
 RESERVED = ("\\", "*", ",")
 MAX_ENTRY_BYTES = 10 * 1024
 """App Configuration's limit on key + label + value + content type + tags."""
@@ -30,6 +33,12 @@ KEY_VAULT_SECRET_URI = re.compile(
     r"vault\.(?:azure\.net|usgovcloudapi\.net|azure\.cn|microsoftazure\.de)(?::443)?"
     r"/secrets/[A-Za-z0-9-]{1,127}(?:/[0-9A-Fa-f]{32})?/?$"
 )
+
+
+def encode_query(params: Mapping[str, str]) -> str:
+    """A query string with every value percent-encoded exactly once (UTF-8, nothing left raw but
+    unreserved characters): azure-core's ``HttpRequest(params=...)`` expects values already encoded."""
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in params.items())
 
 
 def escape_filter(text: str) -> str:
@@ -48,7 +57,15 @@ def is_feature_flag(key: str, content_type: str | None) -> bool:
 
 
 def is_key_vault_ref(content_type: str | None) -> bool:
-    return media_type(content_type) == media_type(KEY_VAULT_REF_CONTENT_TYPE)
+    """A Key Vault reference as the SDK and the provider recognise it: the exact content type (a prefix
+    match, case-sensitive, charset included), nothing looser."""
+    return (content_type or "").startswith(KEY_VAULT_REF_CONTENT_TYPE)
+
+
+def is_inexact_key_vault_ref(content_type: str | None) -> bool:
+    """The Key Vault reference media type without the exact content type (e.g. no charset): clients
+    load it as a plain JSON value, not as a reference."""
+    return media_type(content_type) == media_type(KEY_VAULT_REF_CONTENT_TYPE) and not is_key_vault_ref(content_type)
 
 
 def is_key_vault_uri(value: str) -> bool:
@@ -63,10 +80,23 @@ def key_vault_ref_uri(value: str | None) -> str | None:
     """The secret URI a Key Vault reference points to, or None when the value is not one."""
     try:
         data = json.loads(value or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     uri = data.get("uri") if isinstance(data, dict) else None
     return uri if isinstance(uri, str) else None
+
+
+def key_vault_ref_problem(value: str) -> str | None:
+    """Why a Key Vault reference value is not one the provider can resolve, or None when it is
+    ``{"uri": "https://<vault>/secrets/<name>[/<version>]"}``."""
+    uri = key_vault_ref_uri(value)
+    if uri is None:
+        return 'must be JSON {"uri": "https://<vault>.vault.azure.net/secrets/<name>[/<version>]"}'
+    if not is_key_vault_uri(uri):
+        return (
+            "has a uri that is not a Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>[/<version>])"
+        )
+    return None
 
 
 def wrote_key_vault_ref(tags: Mapping[str, Any] | None) -> bool:
@@ -74,7 +104,14 @@ def wrote_key_vault_ref(tags: Mapping[str, Any] | None) -> bool:
 
 
 def _printable(text: str) -> bool:
-    return not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+    return not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _bidi(text: str) -> bool:
+    return any(c in BIDI_CONTROLS for c in text)
 
 
 Check = tuple[Callable[[str], bool], str]
@@ -89,6 +126,7 @@ KEY_CHECKS: tuple[Check, ...] = (
         f"must not start with {FEATURE_FLAG_PREFIX!r} (reserved for feature flags)",
     ),
     (_printable, "must not contain control characters or lone surrogates"),
+    (lambda key: not _bidi(key), "must not contain bidirectional control characters"),
 )
 """App Configuration's rules for a key the sync writes, as data: ``key_problem`` and the destination
 fields' ``Rule``s (``config.py``) derive from them."""
@@ -153,8 +191,26 @@ class Scope:
             return None
         return key[len(self.prefix) : len(key) - len(self.suffix)]
 
-    def owns(self, key: str, label: str | None) -> bool:
-        """In scope: this label (exactly), the prefix/template, and never a feature flag key."""
+    def fits(self, key: str, label: str | None) -> bool:
+        """This label (exactly) and the prefix/template, never a feature flag key: what the listing keeps."""
         return (
             (label or None) == self.label and self.name_for(key) is not None and not key.startswith(FEATURE_FLAG_PREFIX)
         )
+
+    def refusal(self, key: str) -> tuple[str, str] | None:
+        """The one scope rule, shared by push, plan, remove and import: a key that fits is owned only
+        when it maps to a secret name and can be addressed. Else ``(code, why)``: ``unaddressable_key``
+        (``.``, ``..``, ``%``, control or bidi characters, lone surrogates: no request can name it) or
+        ``not_a_secret_name`` (nested or ``:`` keys); such keys are reported, never written or deleted."""
+        problem = key_problem(key)
+        if problem is not None:
+            return UNADDRESSABLE, f"key {problem}: it cannot be addressed safely, so it is never changed"
+        name = self.name_for(key) or ""
+        problem = secret_name_problem(name)
+        if problem is not None:
+            return NOT_A_SECRET, f"key maps to {name!r}, which {problem}: outside the sync's scope, never changed"
+        return None
+
+    def owns(self, key: str, label: str | None) -> bool:
+        """In scope: it fits (``fits``) and the scope rule (``refusal``) finds nothing against it."""
+        return self.fits(key, label) and self.refusal(key) is None
