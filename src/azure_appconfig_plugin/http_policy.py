@@ -256,6 +256,40 @@ def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
     return None
 
 
+CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+CERTIFICATE_FIX = (
+    "if the store (or a proxy in front of it) uses a private or corporate CA, set REQUESTS_CA_BUNDLE to a PEM "
+    "file holding that CA (README: Trusting a private CA); otherwise check the endpoint is the store's own"
+)
+
+
+def untrusted_certificate(exc: BaseException | None) -> str | None:
+    """The message for a TLS certificate this machine does not trust (``CERTIFICATE_VERIFY_FAILED``)
+    anywhere in ``exc``'s chain (azure-core, requests and urllib3 each wrap it), else None."""
+    import ssl
+
+    chain: list[BaseException] = []
+    pending: list[BaseException] = [exc] if exc is not None else []
+    while pending and len(chain) < 50:
+        current = pending.pop()
+        if any(current is e for e in chain):
+            continue
+        chain.append(current)
+        linked = [getattr(current, "inner_exception", None), getattr(current, "reason", None)]
+        linked += [current.__cause__, current.__context__, *current.args]
+        pending.extend(e for e in linked if isinstance(e, BaseException))
+    verifier = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if verifier is None and not any("CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain):
+        return None
+    from .text import clean
+
+    why = f": {clean(verifier.verify_message, 120)}" if verifier is not None and verifier.verify_message else ""
+    return (
+        f"the store's TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); "
+        + CERTIFICATE_FIX
+    )
+
+
 # --- deadlines ---------------------------------------------------------------------------------
 
 _local = threading.local()

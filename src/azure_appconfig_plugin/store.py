@@ -42,7 +42,8 @@ class ProbeResult:
     """DNS answered that the store's name does not exist (not: DNS could not be reached)."""
     policy: str | None = None
     """The code of the HTTP policy's refusal (``foreign_host``, ``deadline_exceeded``,
-    ``response_too_large``) or ``malformed_answer`` for a body that is not what the API returns."""
+    ``response_too_large``), ``malformed_answer`` for a body that is not what the API returns, or
+    ``certificate_untrusted`` for a store certificate this machine does not trust."""
 
 
 def make_client(
@@ -89,7 +90,7 @@ def make_client(
 def _result(call: Callable[[], Any]) -> ProbeResult:
     from azure.core.exceptions import DecodeError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
-    from .http_policy import HttpPolicyError, policy_error
+    from .http_policy import CERTIFICATE_UNTRUSTED, HttpPolicyError, policy_error, untrusted_certificate
 
     try:
         call()
@@ -102,6 +103,9 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
             return _malformed(exc.response, None)
         if isinstance(exc, HttpResponseError):
             return _answered(exc)
+        untrusted = untrusted_certificate(exc)
+        if untrusted is not None:  # not "unreachable": the store answered with a certificate not trusted here
+            return ProbeResult(None, untrusted, unreachable=True, policy=CERTIFICATE_UNTRUSTED)
         return ProbeResult(
             None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True, no_such_host=_no_such_host(exc)
         )

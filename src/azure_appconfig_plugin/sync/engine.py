@@ -22,6 +22,7 @@ from .apply import (
     Executor,
     Progress,
     RequestCounter,
+    StatusLine,
     counting_policy,
 )
 from .config import DestinationConfig, parse_destination
@@ -44,6 +45,8 @@ class RunOptions:
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: float = DEFAULT_TIMEOUT
     progress: Progress | None = None
+    status: StatusLine | None = None
+    """Called with a one-line status for an operator: listing progress, throttled waits (with their unit)."""
     on_rotate: Any = None
     settings: Any = None
     connection_type: Any = None
@@ -188,7 +191,7 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any:
+def _get_page(client: Any, request: Any, budget: list[float], sleep: Any, status: StatusLine | None = None) -> Any:
     """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
     ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
     import random
@@ -207,6 +210,7 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         _short,
         refusal,
         retry_after_seconds,
+        throttled_text,
         undecoded_answer,
     )
 
@@ -234,6 +238,8 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
             if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
                 raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
             budget[0] -= wait
+            if status is not None:
+                status(throttled_text(wait))
             sleep(wait)
             continue
         if status >= 500 or status == 408:
@@ -253,6 +259,7 @@ def list_scope(
     budget: list[float] | None = None,
     deadline: float | None = None,
     sleep: Any = None,
+    status: StatusLine | None = None,
 ) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
     its key prefix only, reserved characters escaped; next-page links must stay on the store.
@@ -271,11 +278,18 @@ def list_scope(
             budget if budget is not None else [DEFAULT_MAX_WAIT],
             deadline,
             sleep or time.sleep,
+            status,
         )
 
 
 def _list_pages(
-    client: Any, scope: Scope, store_url: str, budget: list[float], deadline: float | None, sleep: Any
+    client: Any,
+    scope: Scope,
+    store_url: str,
+    budget: list[float],
+    deadline: float | None,
+    sleep: Any,
+    status: StatusLine | None = None,
 ) -> list[Entry]:
     import time
 
@@ -289,10 +303,10 @@ def _list_pages(
     request = HttpRequest("GET", "/kv", params=params, headers={"Accept": KVSET_ACCEPT})
     out: list[Entry] = []
     seen: set[str] = set()
-    for _ in range(MAX_PAGES):
+    for page in range(1, MAX_PAGES + 1):
         if deadline is not None and time.monotonic() >= deadline:
             raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
-        response = _get_page(client, request, budget, sleep)
+        response = _get_page(client, request, budget, sleep, status)
         try:
             body = response.json()
             items = body.get("items") or []
@@ -318,6 +332,8 @@ def _list_pages(
                     scope.name_for(key),
                 )
             )
+        if status is not None:
+            status(f"listing the scope: {len(out)} entries, {page} page{'' if page == 1 else 's'}")
         link = _link_next(response, body)
         if not link:
             return out
@@ -384,7 +400,9 @@ def run_push(
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+            listed = list_scope(
+                client, scope, target.store.url, budget=run.budget, deadline=run.deadline, status=opts.status
+            )
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
             return _list_failed("push" if apply else "plan", keys, exc, counter.count)
@@ -403,7 +421,9 @@ def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncRepor
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+            listed = list_scope(
+                client, scope, target.store.url, budget=run.budget, deadline=run.deadline, status=opts.status
+            )
         except ListFailed as exc:
             return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, counter.count)
         return _report("import", plan_import(listed, scope), counter.count)
@@ -419,7 +439,9 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
     scope = target.config.scope
     with open_client(target, opts) as (client, counter):
         try:
-            listed = list_scope(client, scope, target.store.url, budget=run.budget, deadline=run.deadline)
+            listed = list_scope(
+                client, scope, target.store.url, budget=run.budget, deadline=run.deadline, status=opts.status
+            )
         except ListFailed as exc:
             return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], exc, counter.count)
         plan = plan_remove(names, listed, scope)
@@ -429,6 +451,11 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
 
 def _execute(client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run) -> dict[int, Any]:
     executor = Executor(
-        client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(), progress=opts.progress
+        client,
+        concurrency=opts.concurrency,
+        max_wait=run.budget[0],
+        timeout=run.left(),
+        progress=opts.progress,
+        status=opts.status,
     )
     return executor.run(writes, deletes)
