@@ -37,6 +37,7 @@ class ProbeResult:
     """Azure's error text / problem title, or the transport failure."""
     www_authenticate: str | None = None
     retry_after: str | None = None
+    """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``)."""
     unreachable: bool = False
     no_such_host: bool = False
     """DNS answered that the store's name does not exist (not: DNS could not be reached)."""
@@ -123,12 +124,17 @@ def _answered(exc: Any) -> ProbeResult:
         int(status) if status else None,
         _error_text(exc),
         clean(headers.get("WWW-Authenticate") or "", 500) or None,
-        clean(
-            headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "",
-            60,
-        )
-        or None,
+        asked_wait(headers),
     )
+
+
+def asked_wait(headers: Any) -> str | None:
+    """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``; an HTTP date as given)."""
+    for name, unit in (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s")):
+        raw = clean(headers.get(name) or "", 60)
+        if raw:
+            return f"{raw} {unit}" if raw.replace(".", "", 1).isdigit() else raw
+    return None
 
 
 def _malformed(response: Any, body: bytes | None) -> ProbeResult:
