@@ -102,10 +102,11 @@ def test_malformed_allow_list_entries_are_reported_each_by_name_not_ignored() ->
     from azure_appconfig_plugin.errors import SettingsError
 
     with pytest.raises(SettingsError) as info:
-        parse_endpoint("https://host:1", env={ENDPOINT_ALLOWLIST_ENV: "not a host:1, :5, host:99999, user@host:1, ok:1"})
+        parse_endpoint("https://ok:1", env={ENDPOINT_ALLOWLIST_ENV: "not a host:1, :5, host:99999, user@host:1, ok:1"})
     assert [e.field for e in info.value.errors] == [ENDPOINT_ALLOWLIST_ENV] * 4
     assert [e.message.split("'")[1] for e in info.value.errors] == ["not a host:1", ":5", "host:99999", "user@host:1"]
     assert "is not a host, IP address or host:port" in str(info.value)
+    assert parse_endpoint("https://ok:1", env={ENDPOINT_ALLOWLIST_ENV: "ok:1, [fd00::5]"}).allow_listed
 
 
 def test_store_hosts_still_need_the_default_port_without_an_entry() -> None:
