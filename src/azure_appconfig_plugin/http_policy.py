@@ -283,7 +283,9 @@ def untrusted_certificate(exc: BaseException | None) -> str | None:
         return None
     from .text import clean
 
-    why = f": {clean(verifier.verify_message, 120)}" if verifier is not None and verifier.verify_message else ""
+    # ssl sets verify_message on the errors it raises; one made by hand may lack it
+    said = getattr(verifier, "verify_message", None)
+    why = f": {clean(said, 120)}" if isinstance(said, str) and said else ""
     return (
         f"the store's TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); "
         + CERTIFICATE_FIX
