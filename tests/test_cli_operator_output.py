@@ -265,3 +265,45 @@ def test_a_malformed_limit_is_a_usage_error_in_sync_before_any_request(
     monkeypatch.setenv(LIMIT, "abc")
     code, _ = run("sync", "plan", "--from", secrets_file(tmp_path, 1), "--endpoint", store.endpoint)
     assert code == 2 and LIMIT in capsys.readouterr().err and store.requests() == []
+
+
+def _verify_failed() -> Exception:
+    """A certificate failure as requests raises it (SSLError > MaxRetryError > urllib3 SSLError > ssl)."""
+    import ssl
+
+    import requests
+    from urllib3.exceptions import MaxRetryError
+    from urllib3.exceptions import SSLError as Urllib3SSLError
+
+    verifier = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    verifier.verify_message = "unable to get local issuer certificate"
+    inner = MaxRetryError(None, "/token", Urllib3SSLError(verifier))  # type: ignore[arg-type]  # no pool needed here
+    return requests.exceptions.SSLError(inner)
+
+
+def test_a_login_host_certificate_not_trusted_is_named_with_its_fix_not_unreachable() -> None:
+    from azure_appconfig_plugin.auth.aad_errors import error_from_exception, remedy_for
+
+    error = error_from_exception(_verify_failed(), where="login.microsoftonline.com")
+    assert error.code == "certificate_untrusted" and not error.transient
+    assert str(error).startswith(
+        "the Microsoft identity platform's (login.microsoftonline.com) TLS certificate is not trusted on this machine "
+        "(CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate)"
+    )
+    assert "unreachable" not in str(error) and "REQUESTS_CA_BUNDLE" in remedy_for(error)
+
+
+def test_the_store_client_never_retries_a_certificate_failure() -> None:
+    from azure.core.exceptions import ServiceRequestError
+
+    from azure_appconfig_plugin.http_policy import _retry_policy_class
+
+    from azure.core.pipeline import PipelineContext, PipelineRequest
+    from azure.core.rest import HttpRequest
+
+    policy = _retry_policy_class()(None, retry_total=3)
+    sent = PipelineRequest(HttpRequest("GET", "https://mystore.azconfig.io/kv"), PipelineContext(None))
+    cert = ServiceRequestError("cert", error=_verify_failed())
+    assert policy.increment(policy.configure_retries({}), response=sent, error=cert) is False
+    refused = ServiceRequestError("refused", error=ConnectionRefusedError(111, "refused"))
+    assert policy.increment(policy.configure_retries({}), response=sent, error=refused) is True

@@ -258,14 +258,15 @@ def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
 
 CERTIFICATE_UNTRUSTED = "certificate_untrusted"
 CERTIFICATE_FIX = (
-    "if the store (or a proxy in front of it) uses a private or corporate CA, set REQUESTS_CA_BUNDLE to a PEM "
-    "file holding that CA (README: Trusting a private CA); otherwise check the endpoint is the store's own"
+    "if it (or a proxy in front of it) uses a private or corporate CA, set REQUESTS_CA_BUNDLE to a PEM file "
+    "holding that CA (README: Trusting a private CA)"
 )
 
 
-def untrusted_certificate(exc: BaseException | None) -> str | None:
+def untrusted_certificate(exc: BaseException | None, whose: str = "the store's") -> str | None:
     """The message for a TLS certificate this machine does not trust (``CERTIFICATE_VERIFY_FAILED``)
-    anywhere in ``exc``'s chain (azure-core, requests and urllib3 each wrap it), else None."""
+    anywhere in ``exc``'s chain (azure-core, requests and urllib3 each wrap it), else None.
+    ``whose`` names the server (``the store's``, ``the Microsoft identity platform's``)."""
     import ssl
 
     chain: list[BaseException] = []
@@ -287,7 +288,7 @@ def untrusted_certificate(exc: BaseException | None) -> str | None:
     said = getattr(verifier, "verify_message", None)
     why = f": {clean(said, 120)}" if isinstance(said, str) and said else ""
     return (
-        f"the store's TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); "
+        f"{whose} TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); "
         + CERTIFICATE_FIX
     )
 
@@ -766,6 +767,8 @@ def _retry_policy_class() -> Any:
             return asked if asked else self.get_backoff_time(settings)
 
         def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+            if error is not None and untrusted_certificate(error) is not None:
+                return False  # a certificate does not become trusted by waiting: never retried
             if not super().increment(settings, response=response, error=error):
                 return False
             limits = self._limits()
