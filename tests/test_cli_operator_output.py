@@ -177,6 +177,20 @@ def test_a_push_on_a_terminal_shows_the_listing_writes_and_throttled_waits(
     assert "throttled (429): asked to wait 0.02 s" in drawn and drawn.rstrip(" \n").endswith("] 6/6")
 
 
+def test_an_import_on_a_terminal_shows_a_throttled_listing_wait(
+    store: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.store.put("A", "1")
+    store.inject("GET", "/kv", (429, {"retry-after-ms": "30"}))
+    terminal = _Tty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    args = ["--to", str(tmp_path / "o.env"), "--endpoint", store.endpoint]
+    code, _ = run("sync", "import", *args, "--credentials", creds_file(tmp_path, store.endpoint))
+    drawn = terminal.getvalue()
+    assert code == 0 and "import throttled (429): asked to wait 0.03 s" in drawn
+    assert "listing the scope: 1 entries, 1 page" in drawn
+
+
 @pytest.mark.parametrize("flag", [[], ["--json"]], ids=["not-a-terminal", "json"])
 def test_no_progress_line_off_a_terminal_or_with_json(
     store: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str]
@@ -295,11 +309,10 @@ def test_a_login_host_certificate_not_trusted_is_named_with_its_fix_not_unreacha
 
 def test_the_store_client_never_retries_a_certificate_failure() -> None:
     from azure.core.exceptions import ServiceRequestError
-
-    from azure_appconfig_plugin.http_policy import _retry_policy_class
-
     from azure.core.pipeline import PipelineContext, PipelineRequest
     from azure.core.rest import HttpRequest
+
+    from azure_appconfig_plugin.http_policy import _retry_policy_class
 
     policy = _retry_policy_class()(None, retry_total=3)
     sent = PipelineRequest(HttpRequest("GET", "https://mystore.azconfig.io/kv"), PipelineContext(None))

@@ -66,6 +66,7 @@ class ProgressLine:
     def __init__(self, stream: TextIO, label: str, *, clock: Any = time.monotonic) -> None:
         self.stream, self.label, self._clock = stream, label, clock
         self._last, self._width, self._bar, self._note = float("-inf"), 0, "", ""
+        self._pending = False
 
     def __call__(self, done: int, total: int) -> None:
         """Writes (and deletes) done of ``total``."""
@@ -81,8 +82,9 @@ class ProgressLine:
     def _draw(self, *, final: bool, force: bool = False) -> None:
         now = self._clock()
         if not (final or force) and now - self._last < 0.1:
+            self._pending = True
             return
-        self._last = now
+        self._last, self._pending = now, False
         line = " ".join(part for part in (self.label, self._bar, "" if final else self._note) if part)
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
         self._width = len(line)
@@ -92,7 +94,9 @@ class ProgressLine:
         self.stream.flush()
 
     def close(self) -> None:
-        """End a line left open (a run that ended while listing or waiting)."""
+        """End a line left open (a run that ended while listing or waiting), with its last state."""
+        if self._pending:
+            self._draw(final=False, force=True)
         if self._width:
             self.stream.write("\n")
             self.stream.flush()
@@ -113,7 +117,7 @@ def _cause(change: Any) -> str:
     """A failure's cause: its detail with its own key taken out, so keys failing alike group together."""
     from urllib.parse import quote
 
-    detail = change.detail or change.status.value
+    detail: str = change.detail or change.status.value
     for form in (quote(change.key, safe=""), quote(change.key), change.key):
         if form:
             detail = detail.replace(form, "<key>")

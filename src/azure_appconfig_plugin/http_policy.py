@@ -288,8 +288,7 @@ def untrusted_certificate(exc: BaseException | None, whose: str = "the store's")
     said = getattr(verifier, "verify_message", None)
     why = f": {clean(said, 120)}" if isinstance(said, str) and said else ""
     return (
-        f"{whose} TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); "
-        + CERTIFICATE_FIX
+        f"{whose} TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); " + CERTIFICATE_FIX
     )
 
 

@@ -191,7 +191,7 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _get_page(client: Any, request: Any, budget: list[float], sleep: Any, status: StatusLine | None = None) -> Any:
+def _get_page(client: Any, request: Any, budget: list[float], sleep: Any, on_status: StatusLine | None = None) -> Any:
     """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
     ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
     import random
@@ -238,8 +238,8 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any, status
             if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
                 raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
             budget[0] -= wait
-            if status is not None:
-                status(throttled_text(wait))
+            if on_status is not None:
+                on_status(throttled_text(wait))
             sleep(wait)
             continue
         if status >= 500 or status == 408:
