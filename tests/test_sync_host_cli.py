@@ -236,3 +236,26 @@ def test_cli_push_with_an_access_key_credentials_file(cli_env: StandIn, tmp_path
     assert code == 0 and json.loads(text)["counts"]["created"] == 1 and CANARY not in text
     assert cli_env.hmac_credentials == {"cli-key-id"} and cli_env.bearer_tokens == set()
     assert cli_env.store.entry("A")["value"] == CANARY
+
+
+def test_a_progress_line_closed_between_redraws_ends_with_its_last_state() -> None:
+    stream, now = _Tty(), [0.0]
+    line = ProgressLine(stream, "import", clock=lambda: now[0])
+    line.status("listing the scope: 100 entries, 1 page")
+    line.status("listing the scope: 150 entries, 2 pages")  # within 0.1 s: held back
+    line.close()
+    assert stream.getvalue().split("\r")[-1].rstrip() == "import listing the scope: 150 entries, 2 pages"
+    assert stream.getvalue().endswith("\n")
+
+
+def test_a_failure_cause_is_its_detail_without_its_own_key() -> None:
+    from azure_appconfig_plugin.cli_sync import _cause
+    from azure_appconfig_plugin.sync.report import Action, Change, Status
+
+    def cause(key: str, detail: str) -> str:
+        return _cause(Change(key, None, Action.CREATE, Status.FAILED, detail))
+
+    assert (
+        cause("a b/c", "ConnectionError: /kv/a%20b%2Fc?label=x refused") == "ConnectionError: /kv/<key>?label=x refused"
+    )
+    assert cause("", "") == "failed"  # no detail: the status is the cause; an empty key replaces nothing
