@@ -191,6 +191,47 @@ def test_an_import_on_a_terminal_shows_a_throttled_listing_wait(
     assert "listing the scope: 1 entries, 1 page" in drawn
 
 
+def test_validate_on_a_terminal_shows_each_retry_wait_with_its_unit(
+    store: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.inject("GET", "/kv", (429, {"retry-after-ms": "40"}), 503)
+    terminal = _Tty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, _ = run("validate", "--credentials", creds_file(tmp_path, store.endpoint))
+    drawn = terminal.getvalue()
+    assert code == 0 and "validate throttled (429): asked to wait 0.04 s" in drawn
+    assert "validate throttled (503): asked to wait 0.01 s" in drawn and drawn.endswith("\n")
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [({"retry-after-ms": "40"}, "40 ms"), ({"Retry-After": "0.05"}, "0.05 s")],
+)
+def test_a_throttled_check_says_the_wait_with_its_unit(
+    store: StandIn, tmp_path: Path, headers: dict[str, str], said: str
+) -> None:
+    store.inject("GET", "/kv", *[(429, headers)] * 5)
+    code, text = run("validate", "--credentials", creds_file(tmp_path, store.endpoint), "--json")
+    read = next(c for c in json.loads(text)["checks"] if c["name"] == "KeyValue.Read")
+    assert code == 1 and read["detail"] == f"the store kept answering 429 after retries; Azure asked to wait {said}"
+
+
+def test_a_wait_given_as_an_http_date_is_shown_as_given() -> None:
+    from azure_appconfig_plugin.store import asked_wait
+
+    assert asked_wait({"Retry-After": "Fri, 04 Dec 2026 18:00:00 GMT"}) == "Fri, 04 Dec 2026 18:00:00 GMT"
+    assert asked_wait({"x-ms-retry-after-ms": "1500"}) == "1500 ms" and asked_wait({}) is None
+
+
+def test_a_retry_after_a_transport_error_is_shown_as_a_retry() -> None:
+    from azure_appconfig_plugin.cli_sync import ProgressLine
+
+    terminal = _Tty()
+    line = ProgressLine(terminal, "validate")
+    line.wait(0.84, None)
+    assert terminal.getvalue().rstrip() == "\rvalidate retrying in 0.8 s"
+
+
 @pytest.mark.parametrize("flag", [[], ["--json"]], ids=["not-a-terminal", "json"])
 def test_no_progress_line_off_a_terminal_or_with_json(
     store: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str]

@@ -77,7 +77,14 @@ class ProgressLine:
     def status(self, text: str) -> None:
         """A status (the listing's progress, a throttled wait) shown after the bar until the next one."""
         self._note = text
-        self._draw(final=False, force=text.startswith("throttled"))
+        self._draw(final=False, force=text.startswith(("throttled", "retrying")))
+
+    def wait(self, seconds: float, status: int | None) -> None:
+        """A retry wait of the store client (``http_policy.waits_reported``), shown with its unit."""
+        if status in (429, 503):
+            self.status(f"throttled ({status}): asked to wait {seconds:g} s")
+        else:
+            self.status(f"retrying in {seconds:.1f} s")
 
     def _draw(self, *, final: bool, force: bool = False) -> None:
         now = self._clock()

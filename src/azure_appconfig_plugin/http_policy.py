@@ -332,6 +332,22 @@ def bounded_by(limit: str) -> Callable[[F], F]:
     return wrap
 
 
+WaitReport = Callable[[float, "int | None"], None]
+"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
+
+
+@contextlib.contextmanager
+def waits_reported(report: WaitReport) -> Iterator[None]:
+    """Every retry wait the store clients make in this thread inside the block is told to ``report``
+    first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
+    outer: WaitReport | None = getattr(_local, "on_wait", None)
+    _local.on_wait = report
+    try:
+        yield
+    finally:
+        _local.on_wait = outer
+
+
 def remaining(default: float) -> float:
     """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
     deadline: float | None = getattr(_local, "deadline", None)
@@ -786,6 +802,10 @@ def _retry_policy_class() -> Any:
             wait = self._planned_wait(settings, response)
             settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
             if wait > 0:
+                report: WaitReport | None = getattr(_local, "on_wait", None)
+                if report is not None:
+                    answer = getattr(response, "http_response", None)  # None after a transport error
+                    report(wait, None if answer is None else int(answer.status_code))
                 transport.sleep(wait)
 
     _classes["retry"] = CappedRetryPolicy
