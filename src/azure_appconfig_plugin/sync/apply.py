@@ -293,7 +293,8 @@ class Executor:
                         Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)"
                     )
                 if self.status is not None:
-                    self.status(throttled_text(wait))
+                    with self._lock:  # never drawn while the progress bar redraws
+                        self.status(throttled_text(wait))
                 self.limit.throttled(epoch, wait)
                 continue
             if status is None or status >= 500 or status == 408:
