@@ -259,3 +259,5 @@ def test_a_failure_cause_is_its_detail_without_its_own_key() -> None:
         cause("a b/c", "ConnectionError: /kv/a%20b%2Fc?label=x refused") == "ConnectionError: /kv/<key>?label=x refused"
     )
     assert cause("", "") == "failed"  # no detail: the status is the cause; an empty key replaces nothing
+    refused = "ServiceRequestError: <urllib3.connection.HTTPSConnection object at {}>: Connection refused"
+    assert cause("A", refused.format("0x7f5ce4815110")) == cause("B", refused.format("0x7f5ce48151d0"))

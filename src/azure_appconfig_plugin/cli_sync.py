@@ -121,14 +121,16 @@ SHOWN_KEYS = 5
 
 
 def _cause(change: Any) -> str:
-    """A failure's cause: its detail with its own key taken out, so keys failing alike group together."""
+    """A failure's cause: its detail with its own key and any object address (``object at 0x7f...``,
+    in transport errors) taken out, so keys failing alike group together."""
+    import re
     from urllib.parse import quote
 
     detail: str = change.detail or change.status.value
     for form in (quote(change.key, safe=""), quote(change.key), change.key):
         if form:
             detail = detail.replace(form, "<key>")
-    return detail
+    return re.sub(r"\b0x[0-9a-fA-F]{6,}\b", "0x...", detail)
 
 
 def _where(change: Any) -> str:
