@@ -297,9 +297,11 @@ def _add_scope(p: argparse.ArgumentParser, *, template: bool) -> None:
     else:
         p.add_argument("--key-prefix", metavar="P", help="prefix of every key, e.g. myapp/")
     p.add_argument("--json", action="store_true", help="print the report as JSON (ok, counts, changes, requests)")
+    from .sync.secret_files import FORMATS
+
     p.add_argument(
         "--format",
-        choices=["json", "env"],
+        choices=FORMATS,
         help="the secrets file's format (default: from its name: .json, or .env / .env.* / *.env.*)",
     )
     from .sync.apply import DEFAULT_TIMEOUT

@@ -24,7 +24,9 @@ from typing import BinaryIO
 from ..errors import FieldError, InvalidInput
 
 STDIN = "-"
+"""``--from -``: the secrets come from stdin."""
 FORMATS = ("json", "env")
+"""The formats ``--format`` names: a JSON object of name -> string, or dotenv."""
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 """A secrets file or stdin larger than this is refused (a store holds far less)."""
 
