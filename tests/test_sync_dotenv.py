@@ -5,6 +5,7 @@ into another secret (Unicode line breaks, quotes, `$`, `#`, a PEM key)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dotenv import dotenv_values
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.sync.secret_files import dotenv_text, parse_dotenv, read_secrets, write_secrets
+
+pytest_plugins = ["standins.fixtures"]  # the stand-in store, its CA and a fake token (sync_options)
 
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nbm90IGEgcmVhbCBrZXk=\n-----END PRIVATE KEY-----\n"
 HOSTILE = {
@@ -187,3 +190,30 @@ def test_the_parser_names_statements_by_their_first_line() -> None:
 
 def test_dotenv_text_quotes_every_value() -> None:
     assert dotenv_text({"A": 'a"b\\c\nd$e'}) == 'A="a\\"b\\\\c\\nd$e"\n'
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(VALUES.filter(lambda v: len(v.encode("utf-8", "surrogatepass")) < 9000), min_size=1, max_size=4))
+def test_a_store_value_imported_to_env_then_pushed_back_changes_nothing_or_is_refused(
+    standin: Any, sync_options: dict[str, Any], tmp_path: Path, values: list[str]
+) -> None:
+    """Through the store stand-in: what the store holds, imported to .env and pushed back from it,
+    leaves the store as it was (no value changed, no new secret), or the import is refused."""
+    from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
+
+    standin.reset()
+    held = {f"S{i}": v for i, v in enumerate(values)}
+    for name, value in held.items():
+        standin.store.put(f"app/{name}", value)
+    sync = AppConfigurationDestination()
+    destination = {"endpoint": standin.endpoint, "keyPrefix": "app/", "deleteMissing": True}
+    imported = sync.import_secrets(None, destination, **sync_options)
+    assert imported.ok and dict(imported.imported) == held
+    try:
+        path = write_secrets(tmp_path / "round.env", imported.imported, force=True)
+    except InvalidInput:
+        assert any("${" in v for v in values)
+        return
+    report = sync.push(None, destination, read_secrets(path), **sync_options)
+    assert report.ok and report.counts["unchanged"] == len(held) and report.requests == 1
+    assert {k: e["value"] for (k, _), e in standin.store.snapshot().items()} == {f"app/{n}": v for n, v in held.items()}
