@@ -91,12 +91,22 @@ def test_allow_list_host_port_entries(entry: str, endpoint: str, url: str) -> No
         ("127.0.0.1:8443", "https://127.0.0.1:8443/kv", "path"),
         ("127.0.0.1:8443", "https://127.0.0.1:8443/?sig=x", "query"),
         ("mystore.azconfig.io:8443", "https://mystore.azconfig.io:8443/x", "path"),
-        ("not a host:1, :5, host:99999, user@host:1", "https://host:1", "default https port"),
     ],
 )
 def test_allow_list_host_port_entries_do_not_loosen_other_rules(entry: str, endpoint: str, words: str) -> None:
     with pytest.raises(EndpointRejected, match=words):
         parse_endpoint(endpoint, env={ENDPOINT_ALLOWLIST_ENV: entry})
+
+
+def test_malformed_allow_list_entries_are_reported_each_by_name_not_ignored() -> None:
+    from azure_appconfig_plugin.errors import SettingsError
+
+    with pytest.raises(SettingsError) as info:
+        parse_endpoint("https://ok:1", env={ENDPOINT_ALLOWLIST_ENV: "not a host:1, :5, host:99999, user@host:1, ok:1"})
+    assert [e.field for e in info.value.errors] == [ENDPOINT_ALLOWLIST_ENV] * 4
+    assert [e.message.split("'")[1] for e in info.value.errors] == ["not a host:1", ":5", "host:99999", "user@host:1"]
+    assert "is not a host, IP address or host:port" in str(info.value)
+    assert parse_endpoint("https://ok:1", env={ENDPOINT_ALLOWLIST_ENV: "ok:1, [fd00::5]"}).allow_listed
 
 
 def test_store_hosts_still_need_the_default_port_without_an_entry() -> None:

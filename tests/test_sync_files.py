@@ -114,15 +114,16 @@ def test_writing_into_a_missing_folder_names_the_flag(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("force", "move"), [(True, "replace"), (False, "link")], ids=["force", "new-file"])
 def test_an_interrupted_write_leaves_no_file_and_is_not_swallowed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, force: bool, move: str
 ) -> None:
     import os
 
     def interrupted(src: Any, dst: Any) -> None:
         raise KeyboardInterrupt  # Ctrl-C between writing the temporary file and moving it into place
 
-    monkeypatch.setattr(os, "replace", interrupted)
+    monkeypatch.setattr(os, move, interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_secrets(tmp_path / "out.env", {"A": "1"})
+        write_secrets(tmp_path / "out.env", {"A": "1"}, force=force)
     assert list(tmp_path.iterdir()) == []

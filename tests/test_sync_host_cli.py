@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.cli_sync import ProgressBar
+from azure_appconfig_plugin.cli_sync import ProgressLine
 from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.testing import fakes
@@ -176,7 +176,7 @@ class _Tty(io.StringIO):
 
 def test_progress_bar_draws_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = _Tty()
-    bar = ProgressBar(stream, "push")
+    bar = ProgressLine(stream, "push")
     for done in range(1, 101):
         bar(done, 100)
     text = stream.getvalue()
@@ -186,8 +186,29 @@ def test_progress_bar_draws_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
     import azure_appconfig_plugin.cli_sync as cli_sync
 
     monkeypatch.setattr(sys, "stderr", stream)  # cli_sync reads sys.stderr when called
-    assert isinstance(cli_sync._progress(argparse.Namespace(json=False), "push"), ProgressBar)
-    assert cli_sync._progress(argparse.Namespace(json=True), "push") is None
+    assert isinstance(cli_sync.progress_line(argparse.Namespace(json=False), "push"), ProgressLine)
+    assert cli_sync.progress_line(argparse.Namespace(json=True), "push") is None
+    assert cli_sync.progress_line(argparse.Namespace(json=False), "push", io.StringIO()) is None  # not a terminal
+
+
+def test_progress_line_shows_the_listing_and_throttled_waits_with_their_unit() -> None:
+    stream, now = _Tty(), [0.0]
+    line = ProgressLine(stream, "push", clock=lambda: now[0])
+    line.status("listing the scope: 100 entries, 1 page")
+    line.status("listing the scope: 200 entries, 2 pages")  # within 0.1 s: not redrawn
+    line.status("throttled (429): asked to wait 5 s")  # a wait is always shown
+    now[0] = 1.0
+    line(1, 4)
+    line.close()
+    drawn = stream.getvalue().split("\r")[1:]
+    assert [d.rstrip() for d in drawn] == [
+        "push listing the scope: 100 entries, 1 page",
+        "push throttled (429): asked to wait 5 s",
+        f"push [{'#' * 7}{'.' * 23}] 1/4 throttled (429): asked to wait 5 s",
+    ]
+    assert stream.getvalue().endswith("\n")
+    line.close()  # a closed line is not ended twice
+    assert stream.getvalue().count("\n") == 1
 
 
 def test_cli_push_with_an_access_key_credentials_file(cli_env: StandIn, tmp_path: Path) -> None:
@@ -215,3 +236,28 @@ def test_cli_push_with_an_access_key_credentials_file(cli_env: StandIn, tmp_path
     assert code == 0 and json.loads(text)["counts"]["created"] == 1 and CANARY not in text
     assert cli_env.hmac_credentials == {"cli-key-id"} and cli_env.bearer_tokens == set()
     assert cli_env.store.entry("A")["value"] == CANARY
+
+
+def test_a_progress_line_closed_between_redraws_ends_with_its_last_state() -> None:
+    stream, now = _Tty(), [0.0]
+    line = ProgressLine(stream, "import", clock=lambda: now[0])
+    line.status("listing the scope: 100 entries, 1 page")
+    line.status("listing the scope: 150 entries, 2 pages")  # within 0.1 s: held back
+    line.close()
+    assert stream.getvalue().split("\r")[-1].rstrip() == "import listing the scope: 150 entries, 2 pages"
+    assert stream.getvalue().endswith("\n")
+
+
+def test_a_failure_cause_is_its_detail_without_its_own_key() -> None:
+    from azure_appconfig_plugin.cli_sync import _cause
+    from azure_appconfig_plugin.sync.report import Action, Change, Status
+
+    def cause(key: str, detail: str) -> str:
+        return _cause(Change(key, None, Action.CREATE, Status.FAILED, detail))
+
+    assert (
+        cause("a b/c", "ConnectionError: /kv/a%20b%2Fc?label=x refused") == "ConnectionError: /kv/<key>?label=x refused"
+    )
+    assert cause("", "") == "failed"  # no detail: the status is the cause; an empty key replaces nothing
+    refused = "ServiceRequestError: <urllib3.connection.HTTPSConnection object at {}>: Connection refused"
+    assert cause("A", refused.format("0x7f5ce4815110")) == cause("B", refused.format("0x7f5ce48151d0"))

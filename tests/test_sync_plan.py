@@ -346,5 +346,5 @@ def test_bad_secrets_files_name_each_problem(tmp_path: Any) -> None:
     (tmp_path / "s.json").write_text('{"A": 1, "B": "ok", "C": null}')
     with pytest.raises(InvalidInput, match=r"s.json\['A'\]: must be a string; s.json\['C'\]"):
         read_secrets(tmp_path / "s.json")
-    with pytest.raises(InvalidInput, match=r"use a \.json file"):
+    with pytest.raises(InvalidInput, match=r"the name does not say the format"):
         read_secrets(tmp_path / "s.yaml")

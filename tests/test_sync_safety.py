@@ -260,6 +260,7 @@ def test_keys_that_cannot_be_addressed_are_typed_skips_before_any_write(
 def test_terminal_output_is_stripped_of_control_and_bidi_characters(cli_env: StandIn, tmp_path: Path) -> None:
     for key in HOSTILE:
         cli_env.store.put(key, "v")
+    cli_env.store.put("PLAIN", "v")  # one secret in scope: an import that finds none exits 1
     code, out, _ = cli(
         "sync",
         "import",

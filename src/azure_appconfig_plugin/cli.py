@@ -6,12 +6,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
 from .errors import AppConnectionError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SHORT_WORD = r"[a-z][a-z-]{0,15}"
+"""A quoted value of this shape is shown in a usage error (a mistyped word); longer ones may be secrets."""
 CONNECTION_TYPE = "azure-app-configuration"
 
 
@@ -118,6 +120,23 @@ def _doctor_type(args: argparse.Namespace) -> Any:
         return build_connection_type()
 
 
+def check_environment(env: Mapping[str, str] | None = None) -> None:
+    """The environment settings every command depends on (the limits, the endpoint allow-list), read
+    before the command runs: a malformed value is a usage error naming its variable, in every command."""
+    from .endpoints import allowed_hosts
+    from .errors import FieldError, SettingsError
+    from .http_policy import current_limits
+
+    errors: list[FieldError] = []
+    for read in (current_limits, allowed_hosts):
+        try:
+            read(env)
+        except SettingsError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise SettingsError(errors=errors)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error repeats argument values redacted (#13: a secret pasted in the wrong place)."""
 
@@ -129,11 +148,23 @@ class _Parser(argparse.ArgumentParser):
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
             message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix) :].split(" "))
-        # a quoted value is repeated only when it looks like a mistyped word, not like a key or token
+        # a quoted value is repeated when this parser declares it (a choice, a command, a flag: the
+        # valid values the user needs), or when it looks like a mistyped word, not like a key or token
+        declared = self.declared_words()
         message = re.sub(
-            r"'([^']*)'", lambda m: m.group(0) if re.fullmatch(r"[a-z][a-z-]{0,15}", m.group(1)) else "'***'", message
+            r"'([^']*)'",
+            lambda m: m.group(0) if m.group(1) in declared or re.fullmatch(SHORT_WORD, m.group(1)) else "'***'",
+            message,
         )
         super().error(redact_secrets(message, 500))
+
+    def declared_words(self) -> frozenset[str]:
+        """What this parser itself declares: its flags and every choice (commands included)."""
+        words: set[str] = set()
+        for action in self._actions:
+            words.update(action.option_strings)
+            words.update(str(choice) for choice in action.choices or ())
+        return frozenset(words)
 
 
 def method_choices(registry: Any) -> list[str] | None:
@@ -206,6 +237,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     try:
+        check_environment()
         return handler(args, out)
     except AppConnectionError as exc:
         err.write(f"error: {exc}\n")

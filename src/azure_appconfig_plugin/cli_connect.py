@@ -327,9 +327,18 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
                 )
             ]
         )
-    report = loaded_registry(args).validate(
-        CONNECTION_TYPE, method, data, endpoint=args.endpoint, write_probe=args.write_probe, on_rotate=on_rotate
-    )
+    from .cli_sync import progress_line
+    from .http_policy import waits_reported
+
+    line = progress_line(args, "validate")  # on a terminal only: each retry wait, with its unit
+    with waits_reported(line.wait if line is not None else lambda seconds, status: None):
+        try:
+            report = loaded_registry(args).validate(
+                CONNECTION_TYPE, method, data, endpoint=args.endpoint, write_probe=args.write_probe, on_rotate=on_rotate
+            )
+        finally:
+            if line is not None:
+                line.close()
     print_report(report, method or "?", out, as_json=args.json)
     return _exit_for(report)
 

@@ -18,6 +18,8 @@ from .text import clean
 
 DESTINATION = "azure-app-configuration"
 BAR_WIDTH = 30
+MAX_TIMEOUT = 86_400.0
+"""``--timeout`` at most a day: a run is bounded, whatever is asked."""
 
 
 def _connection(args: argparse.Namespace) -> tuple[Mapping[str, Any], Any]:
@@ -58,43 +60,113 @@ def _destination(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-class ProgressBar:
-    """A one-line bar on stderr, redrawn at most ten times a second."""
+class ProgressLine:
+    """One line on stderr, redrawn at most ten times a second: the listing, writes done/total (a bar)
+    and throttled waits (``asked to wait 5 s``). Only drawn on a terminal (``progress_line``)."""
 
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self.stream, self.label, self._last = stream, label, 0.0
+    def __init__(self, stream: TextIO, label: str, *, clock: Any = time.monotonic) -> None:
+        self.stream, self.label, self._clock = stream, label, clock
+        self._last, self._width, self._bar, self._note = float("-inf"), 0, "", ""
+        self._pending = False
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < 0.1:
-            return
-        self._last = now
+        """Writes (and deletes) done of ``total``."""
         filled = BAR_WIDTH * done // max(total, 1)
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}")
-        if done >= total:
+        self._bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}"
+        self._draw(final=done >= total)
+
+    def status(self, text: str) -> None:
+        """A status (the listing's progress, a throttled wait) shown after the bar until the next one."""
+        self._note = text
+        self._draw(final=False, force=text.startswith(("throttled", "retrying")))
+
+    def wait(self, seconds: float, status: int | None) -> None:
+        """A retry wait of the store client (``http_policy.waits_reported``), shown with its unit."""
+        if status in (429, 503):
+            self.status(f"throttled ({status}): asked to wait {seconds:g} s")
+        else:
+            self.status(f"retrying in {seconds:.1f} s")
+
+    def _draw(self, *, final: bool, force: bool = False) -> None:
+        now = self._clock()
+        if not (final or force) and now - self._last < 0.1:
+            self._pending = True
+            return
+        self._last, self._pending = now, False
+        line = " ".join(part for part in (self.label, self._bar, "" if final else self._note) if part)
+        self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
+        self._width = len(line)
+        if final:
             self.stream.write("\n")
+            self._width = 0
         self.stream.flush()
 
+    def close(self) -> None:
+        """End a line left open (a run that ended while listing or waiting), with its last state."""
+        if self._pending:
+            self._draw(final=False, force=True)
+        if self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
 
-def _progress(args: argparse.Namespace, label: str) -> Any:
-    err = sys.stderr
-    return ProgressBar(err, label) if not args.json and hasattr(err, "isatty") and err.isatty() else None
+
+def progress_line(args: argparse.Namespace, label: str, stream: TextIO | None = None) -> ProgressLine | None:
+    """A progress line on stderr, or None: with ``--json``, or when stderr is not a terminal."""
+    err = stream or sys.stderr
+    return ProgressLine(err, label) if not args.json and err.isatty() else None
+
+
+PROBLEMS = ("failed", "conflict", "locked", "not-run")
+SHOWN_KEYS = 5
+
+
+def _cause(change: Any) -> str:
+    """A failure's cause: its detail with its own key and any object address (``object at 0x7f...``,
+    in transport errors) taken out, so keys failing alike group together."""
+    import re
+    from urllib.parse import quote
+
+    detail: str = change.detail or change.status.value
+    for form in (quote(change.key, safe=""), quote(change.key), change.key):
+        if form:
+            detail = detail.replace(form, "<key>")
+    return re.sub(r"\b0x[0-9a-fA-F]{6,}\b", "0x...", detail)
+
+
+def _where(change: Any) -> str:
+    """A change's key and label for the terminal: they come from the store, so no control or bidi
+    character reaches the screen."""
+    from .text import clean
+
+    label = "(no label)" if change.label is None else clean(change.label, 200)
+    return f"{clean(change.key, 300)} [{label}]"
 
 
 def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int:
+    from .text import clean
+
     if args.json:
         print_json(report.to_dict(), out)
-    else:
-        c = report.counts
-        summary = ", ".join(f"{v} {k}" for k, v in c.items())
-        out.write(f"{what}: {summary} ({report.requests} requests to the store)\n")
-        for ch in report.changes:
-            if ch.status.value == "unchanged":
-                continue
-            # keys, labels and details come from the store: no control or bidi character reaches the terminal
-            label = "(no label)" if ch.label is None else clean(ch.label, 200)
-            detail = f"  {clean(ch.detail, 500)}" if ch.detail else ""
-            out.write(f"  {ch.action.value:<7} {clean(ch.key, 300)} [{label}]  {ch.status.value}{detail}\n")
+        return EXIT_OK if report.ok else EXIT_FAILED
+    c = report.counts
+    summary = ", ".join(f"{v} {k}" for k, v in c.items())
+    out.write(f"{what}: {summary} ({report.requests} requests to the store)\n")
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for ch in report.changes:
+        if ch.status.value in PROBLEMS:  # one line per cause, not one per key (1,000 keys, one unreachable store)
+            groups.setdefault((ch.status.value, _cause(ch)), []).append(ch)
+    alone = {id(chs[0]) for chs in groups.values() if len(chs) == 1}
+    for ch in report.changes:
+        if ch.status.value == "unchanged" or (ch.status.value in PROBLEMS and id(ch) not in alone):
+            continue
+        detail = f"  {clean(ch.detail, 500)}" if ch.detail else ""
+        out.write(f"  {ch.action.value:<7} {_where(ch)}  {ch.status.value}{detail}\n")
+    for (status, cause), chs in groups.items():
+        if len(chs) > 1:
+            keys = ", ".join(clean(_where(ch), 120) for ch in chs[:SHOWN_KEYS])
+            more = f" and {len(chs) - SHOWN_KEYS} more" if len(chs) > SHOWN_KEYS else ""
+            out.write(f"  {status} ({len(chs)} keys): {cause}\n    {keys}{more}\n")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -116,10 +188,27 @@ def _sync_destination() -> Any:
     return registry.syncs[DESTINATION]
 
 
-def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
-    from .sync.secret_files import read_secrets
+def _run(args: argparse.Namespace, label: str, operation: Any) -> Any:
+    """``operation(**options)`` with the run's timeout and, on a terminal, a progress line."""
+    line = progress_line(args, label)
+    options: dict[str, Any] = {"timeout": args.timeout}
+    if line is not None:
+        options.update(progress=line, status=line.status)
+    try:
+        return operation(**options)
+    finally:
+        if line is not None:
+            line.close()
 
-    secrets = read_secrets(args.from_file)
+
+def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
+    from .sync.secret_files import STDIN, read_secrets
+
+    if args.from_file == STDIN and args.client_secret_stdin:
+        raise InvalidInput(
+            errors=[FieldError("--from", "- (stdin) cannot also carry --client-secret-stdin; use --client-secret-env")]
+        )
+    secrets = read_secrets(args.from_file, fmt=args.format)
     destination_obj = _sync_destination()
     destination = destination_obj.parse_destination(_destination(args))
     connection, on_rotate = _connection(args)
@@ -128,14 +217,18 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
     from .sync.report import TooManyDeletes
 
     try:
-        report = operation(
-            connection,
-            destination,
-            secrets,
-            concurrency=args.concurrency,
-            on_rotate=on_rotate,
-            progress=_progress(args, "push") if apply else None,
-            max_deletes=args.max_deletes,
+        report = _run(
+            args,
+            "push" if apply else "plan",
+            lambda **options: operation(
+                connection,
+                destination,
+                secrets,
+                concurrency=args.concurrency,
+                on_rotate=on_rotate,
+                max_deletes=args.max_deletes,
+                **options,
+            ),
         )
     except TooManyDeletes as exc:  # the plan shows what would go; the error names the flag (exit 2)
         _print(exc.report, args, out, f"push refused (nothing written) to {destination.endpoint}")
@@ -147,19 +240,43 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_sync_import(args: argparse.Namespace, out: TextIO) -> int:
     from .sync.secret_files import check_writable, write_secrets
 
-    check_writable(args.to_file, "--to")  # before any request: a bad --to wastes no listing
+    # before any request: a bad or existing --to wastes no listing
+    fmt = check_writable(args.to_file, "--to", fmt=args.format, force=args.force)
     destination_obj = _sync_destination()
     destination = destination_obj.parse_destination(_destination(args))
     connection, on_rotate = _connection(args)
-    report = destination_obj.import_secrets(connection, destination, on_rotate=on_rotate)
-    path = write_secrets(args.to_file, report.imported)
+    report = _run(
+        args,
+        "import",
+        lambda **options: destination_obj.import_secrets(connection, destination, on_rotate=on_rotate, **options),
+    )
+    code = _print(report, args, out, f"import from {destination.endpoint}")
+    if not report.ok:
+        sys.stderr.write(f"Nothing written to {args.to_file}: the import did not complete\n")
+        return code
+    if not report.imported:
+        sys.stderr.write(
+            f"Nothing written to {args.to_file}: no secret found in the scope (check --label and --key-prefix)\n"
+        )
+        return EXIT_FAILED
+    path = write_secrets(args.to_file, report.imported, fmt=fmt, force=args.force)
     refs = (
         f"; Key Vault references (written as their secret URI): {', '.join(sorted(report.references))}"
         if report.references
         else ""
     )
     sys.stderr.write(f"Wrote {len(report.imported)} secrets to {path} (mode 0600){refs}\n")
-    return _print(report, args, out, f"import from {destination.endpoint}")
+    return code
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
+    return value
 
 
 def _concurrency(text: str) -> int:
@@ -205,6 +322,22 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
     group.add_argument("--key-prefix", metavar="P", help="prefix of every key, e.g. myapp/")
     group.add_argument("--key-template", metavar="T", help="key for each secret, e.g. app/{secretKey}")
     p.add_argument("--json", action="store_true", help="print the report as JSON (ok, counts, changes, requests)")
+    from .sync.secret_files import FORMATS
+
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="the secrets file's format (default: from its name: .json, or .env / .env.* / *.env.*)",
+    )
+    from .sync.apply import DEFAULT_TIMEOUT
+
+    p.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"the whole run's deadline, listing and writes (default {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def add_commands(sub: Any) -> None:
@@ -221,7 +354,11 @@ def add_commands(sub: Any) -> None:
     ):
         p = ssub.add_parser(name, help=help_text)
         p.add_argument(
-            "--from", dest="from_file", required=True, metavar="FILE", help="secrets: .json (name -> string) or .env"
+            "--from",
+            dest="from_file",
+            required=True,
+            metavar="FILE",
+            help="secrets: .json (name -> string) or .env, or - to read them from stdin (with --format)",
         )
         _add_scope(p)
         p.add_argument(
@@ -243,5 +380,6 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--to", dest="to_file", required=True, metavar="FILE", help="output: .json or .env (created with mode 0600)"
     )
+    p.add_argument("--force", action="store_true", help="replace FILE when it exists")
     _add_connection(p)
     p.set_defaults(handler=cmd_sync_import)

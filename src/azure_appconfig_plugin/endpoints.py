@@ -25,6 +25,8 @@ from .settings import ENDPOINT_ALLOWLIST_ENV
 
 STORE_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 FIELD = "endpoint"
+ALLOW_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?")
+"""A host name an allow-list entry may give: letters, digits, ``-``, ``_`` and dots."""
 
 
 @attrs.frozen
@@ -69,14 +71,41 @@ def _allow_entry(entry: str) -> tuple[str, int] | None:
     host = _canonical_host(parts.hostname or "")
     if not host or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
         return None
+    if not (_is_ip(host) or ALLOW_HOST_NAME.fullmatch(host)):  # e.g. "a b": no host has that name
+        return None
     return host, port if port is not None else DEFAULT_PORT
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, int]]:
-    """The allow-list as (host, port) pairs; a bare host means the default https port."""
+    """The allow-list as (host, port) pairs; a bare host means the default https port. A malformed
+    entry is a ``SettingsError`` naming the variable and each such entry (never silently ignored)."""
+    from .errors import SettingsError
+    from .text import clean
+
     env = os.environ if env is None else env
-    entries = (_allow_entry(e.strip()) for e in env.get(ENDPOINT_ALLOWLIST_ENV, "").split(",") if e.strip())
-    return frozenset(e for e in entries if e is not None)
+    raw = [e.strip() for e in env.get(ENDPOINT_ALLOWLIST_ENV, "").split(",") if e.strip()]
+    entries = {e: _allow_entry(e) for e in raw}
+    bad = [e for e, parsed in entries.items() if parsed is None]
+    if bad:
+        raise SettingsError(
+            errors=[
+                FieldError(
+                    ENDPOINT_ALLOWLIST_ENV,
+                    f"entry {clean(e, 80)!r} is not a host, IP address or host:port "
+                    "(e.g. config.contoso.com, 10.0.0.5, [fd00::5], 127.0.0.1:8443)",
+                )
+                for e in bad
+            ]
+        )
+    return frozenset(parsed for parsed in entries.values() if parsed is not None)
 
 
 def _reject(endpoint: str, why: str) -> EndpointRejected:

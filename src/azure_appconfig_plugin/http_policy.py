@@ -256,6 +256,42 @@ def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
     return None
 
 
+CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+CERTIFICATE_FIX = (
+    "if it (or a proxy in front of it) uses a private or corporate CA, set REQUESTS_CA_BUNDLE to a PEM file "
+    "holding that CA (README: Trusting a private CA)"
+)
+
+
+def untrusted_certificate(exc: BaseException | None, whose: str = "the store's") -> str | None:
+    """The message for a TLS certificate this machine does not trust (``CERTIFICATE_VERIFY_FAILED``)
+    anywhere in ``exc``'s chain (azure-core, requests and urllib3 each wrap it), else None.
+    ``whose`` names the server (``the store's``, ``the Microsoft identity platform's``)."""
+    import ssl
+
+    chain: list[BaseException] = []
+    pending: list[BaseException] = [exc] if exc is not None else []
+    while pending and len(chain) < 50:
+        current = pending.pop()
+        if any(current is e for e in chain):
+            continue
+        chain.append(current)
+        linked = [getattr(current, "inner_exception", None), getattr(current, "reason", None)]
+        linked += [current.__cause__, current.__context__, *current.args]
+        pending.extend(e for e in linked if isinstance(e, BaseException))
+    verifier = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if verifier is None and not any("CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain):
+        return None
+    from .text import clean
+
+    # ssl sets verify_message on the errors it raises; one made by hand may lack it
+    said = getattr(verifier, "verify_message", None)
+    why = f": {clean(said, 120)}" if isinstance(said, str) and said else ""
+    return (
+        f"{whose} TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); " + CERTIFICATE_FIX
+    )
+
+
 # --- deadlines ---------------------------------------------------------------------------------
 
 _local = threading.local()
@@ -294,6 +330,22 @@ def bounded_by(limit: str) -> Callable[[F], F]:
         return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
 
     return wrap
+
+
+WaitReport = Callable[[float, "int | None"], None]
+"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
+
+
+@contextlib.contextmanager
+def waits_reported(report: WaitReport) -> Iterator[None]:
+    """Every retry wait the store clients make in this thread inside the block is told to ``report``
+    first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
+    outer: WaitReport | None = getattr(_local, "on_wait", None)
+    _local.on_wait = report
+    try:
+        yield
+    finally:
+        _local.on_wait = outer
 
 
 def remaining(default: float) -> float:
@@ -730,6 +782,8 @@ def _retry_policy_class() -> Any:
             return asked if asked else self.get_backoff_time(settings)
 
         def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+            if error is not None and untrusted_certificate(error) is not None:
+                return False  # a certificate does not become trusted by waiting: never retried
             if not super().increment(settings, response=response, error=error):
                 return False
             limits = self._limits()
@@ -748,6 +802,10 @@ def _retry_policy_class() -> Any:
             wait = self._planned_wait(settings, response)
             settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
             if wait > 0:
+                report: WaitReport | None = getattr(_local, "on_wait", None)
+                if report is not None:
+                    answer = getattr(response, "http_response", None)  # None after a transport error
+                    report(wait, None if answer is None else int(answer.status_code))
                 transport.sleep(wait)
 
     _classes["retry"] = CappedRetryPolicy

@@ -37,12 +37,14 @@ class ProbeResult:
     """Azure's error text / problem title, or the transport failure."""
     www_authenticate: str | None = None
     retry_after: str | None = None
+    """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``)."""
     unreachable: bool = False
     no_such_host: bool = False
     """DNS answered that the store's name does not exist (not: DNS could not be reached)."""
     policy: str | None = None
     """The code of the HTTP policy's refusal (``foreign_host``, ``deadline_exceeded``,
-    ``response_too_large``) or ``malformed_answer`` for a body that is not what the API returns."""
+    ``response_too_large``), ``malformed_answer`` for a body that is not what the API returns, or
+    ``certificate_untrusted`` for a store certificate this machine does not trust."""
 
 
 def make_client(
@@ -89,7 +91,7 @@ def make_client(
 def _result(call: Callable[[], Any]) -> ProbeResult:
     from azure.core.exceptions import DecodeError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
-    from .http_policy import HttpPolicyError, policy_error
+    from .http_policy import CERTIFICATE_UNTRUSTED, HttpPolicyError, policy_error, untrusted_certificate
 
     try:
         call()
@@ -102,6 +104,9 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
             return _malformed(exc.response, None)
         if isinstance(exc, HttpResponseError):
             return _answered(exc)
+        untrusted = untrusted_certificate(exc)
+        if untrusted is not None:  # not "unreachable": the store answered with a certificate not trusted here
+            return ProbeResult(None, untrusted, unreachable=True, policy=CERTIFICATE_UNTRUSTED)
         return ProbeResult(
             None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True, no_such_host=_no_such_host(exc)
         )
@@ -119,12 +124,17 @@ def _answered(exc: Any) -> ProbeResult:
         int(status) if status else None,
         _error_text(exc),
         clean(headers.get("WWW-Authenticate") or "", 500) or None,
-        clean(
-            headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms") or headers.get("Retry-After") or "",
-            60,
-        )
-        or None,
+        asked_wait(headers),
     )
+
+
+def asked_wait(headers: Any) -> str | None:
+    """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``; an HTTP date as given)."""
+    for name, unit in (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s")):
+        raw = clean(headers.get(name) or "", 60)
+        if raw:
+            return f"{raw} {unit}" if raw.replace(".", "", 1).isdigit() else raw
+    return None
 
 
 def _malformed(response: Any, body: bytes | None) -> ProbeResult:

@@ -189,7 +189,9 @@ class StandIn:
         self.retry_after_ms = 20
         self.script: dict[tuple[str, str], list[Any]] = {}
         """(method, key) -> answers to give first: a status code, "reset" (drop the connection unanswered) or
-        "lost" (apply the request, then drop the connection: the client never sees the answer)."""
+        "lost" (apply the request, then drop the connection: the client never sees the answer) or "hang" (answer
+        nothing until the stand-in stops, or 5 s)."""
+        self.released = threading.Event()
         self.after_list: list[Callable[[Store], object]] = []
         self.link_host: str | None = None
         """When set, next-page links are absolute URLs on this host (a hostile store)."""
@@ -237,6 +239,7 @@ class StandIn:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
         self._dir.cleanup()
@@ -435,6 +438,9 @@ class _Handler(BaseHTTPRequestHandler):
         scripted = self.s._scripted(self.command, key)
         if scripted == "lost":
             self._one(key, _label_param(query), body, answer=False)
+            scripted = "reset"
+        if scripted == "hang":
+            self.s.released.wait(5.0)
             scripted = "reset"
         if scripted is not None:
             return self._scripted_answer(scripted)

@@ -323,6 +323,10 @@ _NOT_ON_AZURE = (
     "use another method (workload-identity, certificate, client-secret) elsewhere."
 )
 _CODE_REMEDIES = {
+    "certificate_untrusted": (
+        "Trust the CA that issued the certificate (a corporate proxy's, say): set REQUESTS_CA_BUNDLE to a PEM file "
+        "holding it (README: Trusting a private CA), then validate again."
+    ),
     "no_identity_endpoint": _NOT_ON_AZURE,
     "identity_endpoint_timeout": _NOT_ON_AZURE,
     "identity_not_found": (
@@ -417,6 +421,11 @@ def error_from_exception(exc: Exception, *, where: str) -> AuthError:
             "answers",
             code="malformed_answer",
         )
+    from ..http_policy import CERTIFICATE_UNTRUSTED, untrusted_certificate
+
+    untrusted = untrusted_certificate(exc, f"the Microsoft identity platform's ({where})")
+    if untrusted is not None:  # reachable, but not trusted here: not "unreachable", and not worth a retry
+        return AuthError(untrusted, code=CERTIFICATE_UNTRUSTED)
     return IdentityServiceError(
         f"network unreachable: could not reach the Microsoft identity platform at {where} ({type(exc).__name__}); "
         "check network access to the login host",

@@ -22,6 +22,10 @@ POLICY_REMEDY = {
     "deadline_exceeded": "Retry later, or raise the deadline (README: Limits and timeouts).",
     "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
     "malformed_answer": "Check the endpoint is an App Configuration store and no proxy rewrites its answers.",
+    "certificate_untrusted": (
+        "Trust the CA that issued the store's certificate: set REQUESTS_CA_BUNDLE to a PEM file holding it "
+        "(README: Trusting a private CA), then validate again."
+    ),
 }
 """Remedies for a probe the HTTP policy stopped (``ProbeResult.policy``, see ``http_policy``)."""
 
@@ -42,7 +46,12 @@ def probe_store(
     read = probes.probe_read(client)
     checks.append(interpret("KeyValue.Read", read))
     if read.unreachable or read.status == 401:
-        why = "not checked: the store is unreachable" if read.unreachable else "not checked: the token was rejected"
+        why = "not checked: the token was rejected"
+        if read.unreachable:
+            untrusted = read.policy == "certificate_untrusted"
+            why = "not checked: " + (
+                "the store's certificate is not trusted" if untrusted else "the store is unreachable"
+            )
         return checks + [Check(n, SKIPPED, why) for n in STORE_CHECKS[1:]]
     if write_probe:
         checks.extend(_real_write_delete(client, probes, label or probes.new_probe_label(), interpret))

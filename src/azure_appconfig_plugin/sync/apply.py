@@ -40,6 +40,8 @@ HALVE_INTERVAL = 1.0
 """At most one halving per second: a burst of 429s answering requests sent together is one signal."""
 
 Progress = Callable[[int, int], None]
+StatusLine = Callable[[str], None]
+"""A one-line status for an operator (``listing the scope: 300 entries``, ``throttled (429): asked to wait 5 s``)."""
 
 
 class RequestCounter:
@@ -138,6 +140,11 @@ def retry_after_seconds(headers: Any) -> float | None:
     return None
 
 
+def throttled_text(wait: float) -> str:
+    """The status line of a throttled wait, with its unit."""
+    return f"throttled (429): asked to wait {wait:g} s"
+
+
 def undecoded_answer(exc: BaseException) -> Any:
     """The store's answer behind the SDK's ``DecodeError`` (its body is not what its Content-Type
     says), else None. The store did answer: its status, not the body, says what happened to the
@@ -173,12 +180,14 @@ class PolicyRefusal(Exception):
 
 
 def refusal(exc: BaseException) -> PolicyRefusal | None:
-    """The HTTP policy's refusal behind ``exc`` (itself or inside an SDK error), as a ``PolicyRefusal``."""
-    from ..http_policy import policy_error
+    """The HTTP policy's refusal behind ``exc`` (itself or inside an SDK error), or a store certificate
+    this machine does not trust (never retried either), as a ``PolicyRefusal``."""
+    from ..http_policy import CERTIFICATE_UNTRUSTED, policy_error, untrusted_certificate
 
     found = policy_error(exc)
     if found is None:
-        return None
+        untrusted = untrusted_certificate(exc)
+        return None if untrusted is None else PolicyRefusal(CERTIFICATE_UNTRUSTED, untrusted)
     return PolicyRefusal(str(getattr(found, "code", None) or "policy"), _short(str(found), 300))
 
 
@@ -191,6 +200,7 @@ class Executor:
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: float = DEFAULT_TIMEOUT
     progress: Progress | None = None
+    status: StatusLine | None = None
     sleep: Callable[[float], None] = time.sleep
     limit: AdaptiveLimit = attrs.field(init=False)
     throttle_waited: float = attrs.field(init=False, default=0.0)
@@ -287,6 +297,9 @@ class Executor:
                     return Outcome(
                         Status.FAILED, f"{last}; gave up (the run's throttling waits are capped by max_wait)"
                     )
+                if self.status is not None:
+                    with self._lock:  # never drawn while the progress bar redraws
+                        self.status(throttled_text(wait))
                 self.limit.throttled(epoch, wait)
                 continue
             if status is None or status >= 500 or status == 408:

@@ -24,10 +24,11 @@ class AppConfigurationDestination:
     Every operation takes the stored connection (``credentials.to_dict()``) or its credentials, the
     destination (a mapping of its fields, or the result of ``parse_destination``), and options:
     ``token_credential``, ``client_options``, ``env``, ``concurrency``, ``max_wait``, ``timeout``,
-    ``progress(done, total)``, ``on_rotate``, ``settings``, ``connection_type``, ``max_deletes`` (the
-    deletion guard), ``list_max_pages`` and ``list_max_bytes``. Bad input raises ``InvalidInput``
-    (naming every bad item) before any token or request; a push the deletion guard refuses raises
-    ``TooManyDeletes`` before any write; everything the store answers is in the returned ``SyncReport``.
+    ``progress(done, total)``, ``status(text)`` (a one-line status: listing, throttled waits),
+    ``on_rotate``, ``settings``, ``connection_type``, ``max_deletes`` (the deletion guard),
+    ``list_max_pages`` and ``list_max_bytes``. Bad input raises ``InvalidInput`` (naming every bad
+    item) before any token or request; a push the deletion guard refuses raises ``TooManyDeletes``
+    before any write; everything the store answers is in the returned ``SyncReport``.
     """
 
     slug = SLUG

@@ -23,6 +23,7 @@ from .apply import (
     Executor,
     Progress,
     RequestCounter,
+    StatusLine,
     counting_policy,
 )
 from .config import DestinationConfig, parse_destination
@@ -50,6 +51,8 @@ class RunOptions:
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: float = DEFAULT_TIMEOUT
     progress: Progress | None = None
+    status: StatusLine | None = None
+    """Called with a one-line status for an operator: listing progress, throttled waits (with their unit)."""
     on_rotate: Any = None
     settings: Any = None
     connection_type: Any = None
@@ -213,7 +216,7 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any:
+def _get_page(client: Any, request: Any, budget: list[float], sleep: Any, on_status: StatusLine | None = None) -> Any:
     """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
     ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
     import random
@@ -232,6 +235,7 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
         _short,
         refusal,
         retry_after_seconds,
+        throttled_text,
         undecoded_answer,
     )
 
@@ -259,6 +263,8 @@ def _get_page(client: Any, request: Any, budget: list[float], sleep: Any) -> Any
             if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
                 raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
             budget[0] -= wait
+            if on_status is not None:
+                on_status(throttled_text(wait))
             sleep(wait)
             continue
         if status >= 500 or status == 408:
@@ -287,6 +293,7 @@ def list_scope(
     deadline: float | None = None,
     sleep: Any = None,
     bounds: ListBounds | None = None,
+    status: StatusLine | None = None,
 ) -> list[Entry]:
     """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
     its key prefix only, reserved characters escaped, every query value encoded once; next-page
@@ -308,6 +315,7 @@ def list_scope(
             deadline,
             sleep or time.sleep,
             bounds or ListBounds(),
+            status,
         )
 
 
@@ -322,6 +330,7 @@ def _list_pages(
     deadline: float | None,
     sleep: Any,
     bounds: ListBounds,
+    status: StatusLine | None = None,
 ) -> list[Entry]:
     import time
 
@@ -335,10 +344,10 @@ def _list_pages(
     out: list[Entry] = []
     seen: set[str] = set()
     read = 0
-    for _ in range(bounds.pages):
+    for page in range(1, bounds.pages + 1):
         if deadline is not None and time.monotonic() >= deadline:
             raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
-        response = _get_page(client, request, budget, sleep)
+        response = _get_page(client, request, budget, sleep, status)
         read += len(response.content or b"")
         if read > bounds.bytes:
             raise ListFailed(
@@ -372,6 +381,8 @@ def _list_pages(
                     scope.name_for(key),
                 )
             )
+        if status is not None:
+            status(f"listing the scope: {len(out)} entries, {page} page{'' if page == 1 else 's'}")
         link = _link_next(response, body)
         if not link:
             return out
@@ -423,10 +434,13 @@ class _Run:
         self.deadline = time.monotonic() + opts.timeout
         self.budget = [opts.max_wait]
         self.bounds = ListBounds(opts.list_max_pages, opts.list_max_bytes)
+        self.status = opts.status
 
     def list(self, client: Any, scope: Scope, store_url: str) -> list[Entry]:
         """The scope's listing within this run's deadline, waits and bounds."""
-        return list_scope(client, scope, store_url, budget=self.budget, deadline=self.deadline, bounds=self.bounds)
+        return list_scope(
+            client, scope, store_url, budget=self.budget, deadline=self.deadline, bounds=self.bounds, status=self.status
+        )
 
     def left(self) -> float:
         import time
@@ -505,6 +519,11 @@ def _execute(
     client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run, *, held: int = 0
 ) -> dict[int, Any]:
     executor = Executor(
-        client, concurrency=opts.concurrency, max_wait=run.budget[0], timeout=run.left(), progress=opts.progress
+        client,
+        concurrency=opts.concurrency,
+        max_wait=run.budget[0],
+        timeout=run.left(),
+        progress=opts.progress,
+        status=opts.status,
     )
     return executor.run(writes, deletes, held=held)
