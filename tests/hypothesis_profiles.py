@@ -19,7 +19,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-DEFAULT_EXAMPLES = 200
+DEFAULT_EXAMPLES = 100
 FUZZ_EXAMPLES = 5000
 PROFILE_ENV = "HYPOTHESIS_PROFILE"
 
