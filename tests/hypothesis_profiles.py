@@ -20,7 +20,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 DEFAULT_EXAMPLES = 100
-FUZZ_EXAMPLES = 5000
+FUZZ_EXAMPLES = 2000
 PROFILE_ENV = "HYPOTHESIS_PROFILE"
 
 settings.register_profile(
