@@ -368,6 +368,7 @@ CLI_EXAMPLES: list[tuple[list[str], bytes]] = [
         ["connect", "client-secret", *SECRET_FLAGS, "--client-secret-env", "CANARY_SECRET_ENV", "--stdout", "--force"],
         b"",
     ),
+    (["connect", "client-secret", *SECRET_FLAGS, "--output", "out.json"], b""),  # no secret given: exit 2
     (["connect", "oauth", "--no-browser", "--output", "out.json"], b""),
 ]
 
