@@ -6,8 +6,9 @@ import pytest
 
 # Fixture modules shared by several test modules, registered once here rather than imported into each
 # (an imported fixture is redefined by every test parameter that requests it, and each importing
-# module would get its own copy of a session-scoped fixture such as the Redis server).
-pytest_plugins = ["redis_fixtures", "trust_sites"]
+# module would get its own copy of a session-scoped fixture such as the Redis server). hypothesis_profiles
+# registers the Hypothesis profiles (``default``, ``fuzz``) before ``--hypothesis-profile`` is read.
+pytest_plugins = ["redis_fixtures", "trust_sites", "hypothesis_profiles"]
 
 
 @pytest.fixture(autouse=True)

@@ -65,6 +65,18 @@ def redis_env(
     return env
 
 
+STALL_SECONDS = 0.2
+
+
+@pytest.fixture
+def redis_stall_env(redis_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """``redis_env`` whose Redis URL sets ``STALL_SECONDS`` socket timeouts (options a URL may carry), so a
+    test that freezes the server waits tenths of a second per call instead of the 1 s defaults."""
+    url = f"{redis_env[REDIS_URL_ENV]}?socket_connect_timeout={STALL_SECONDS}&socket_timeout={STALL_SECONDS}"
+    monkeypatch.setenv(REDIS_URL_ENV, url)
+    return {**redis_env, REDIS_URL_ENV: url}
+
+
 class Fleet:
     """Worker processes (tests/redis_worker.py) released together through a Redis list."""
 

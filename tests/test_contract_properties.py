@@ -6,19 +6,23 @@ form input and stored credentials, the derived JSON Schema and the derived parse
 - schema-valid and parse fails  =>  every error is one of the declared non-schema rules
   (lone surrogates, a method's own ``Rule``s), i.e. schema-valid and rules hold <=> parse succeeds.
 
-Derandomized (fixed examples in CI), 1,000 inputs per method and form.
+Each method and form gets the Hypothesis profile's inputs (tests/hypothesis_profiles.py) plus explicit
+examples chosen from the declared good values: at least ``EXPLICIT_EACH`` that parse and as many that do
+not, so both sides of the equivalence are exercised whatever the profile's budget.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from azure_appconfig_plugin.connection import build_connection_type
@@ -29,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
 import appconfig_policy_example as example
 
 import certs
+from hypothesis_profiles import examples, profile_settings
 
 CT = build_connection_type()
-EXAMPLES = 1000
+EXPLICIT_EACH = 10
 
 GOOD_STRINGS = [
     "11111111-1111-1111-1111-111111111111",
@@ -128,6 +133,44 @@ def mixed_inputs(fields: tuple[Field, ...]) -> st.SearchStrategy[dict[str, Any]]
     return st.tuples(known, st.one_of(st.just({}), st.just({}), extra)).map(lambda t: {**t[0], **t[1]})
 
 
+def candidate_inputs(fields: tuple[Field, ...]) -> Iterator[dict[str, Any]]:
+    """Inputs built from the declared good values: every required field with each subset of the optional
+    ones (smallest first), the good values rotated turn by turn; each also with one field left out and
+    with one field a list (no field takes one)."""
+    required = [f for f in fields if f.required]
+    optional = [f for f in fields if not f.required]
+    subsets = [c for n in range(len(optional) + 1) for c in itertools.combinations(optional, n)]
+    for turn in range(EXPLICIT_EACH):
+        for index, subset in enumerate(subsets):
+            data = {}
+            for position, f in enumerate((*required, *subset)):
+                goods = _goods(f)
+                if goods:
+                    data[f.name] = goods[(turn * (position + 1) + index) % len(goods)]
+            yield data
+            if data:
+                names = list(data)
+                left_out = names[(turn + index) % len(names)]
+                yield {k: v for k, v in data.items() if k != left_out}
+                yield {**data, left_out: []}
+
+
+def explicit_inputs(fields: tuple[Field, ...], parse: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
+    """``EXPLICIT_EACH`` distinct candidate inputs that parse and as many that do not (fewer if there are none)."""
+    kept: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    for data in candidate_inputs(fields):
+        try:
+            parse(data)
+            parses = True
+        except InvalidInput:
+            parses = False
+        if data not in kept[parses] and len(kept[parses]) < EXPLICIT_EACH:
+            kept[parses].append(data)
+        if len(kept[True]) == len(kept[False]) == EXPLICIT_EACH:
+            break
+    return kept[True] + kept[False]
+
+
 def rule_messages(fields: tuple[Field, ...], cross_rules: tuple[Any, ...] = ()) -> set[str]:
     return (
         {TEXT_RULE.message}
@@ -177,13 +220,7 @@ def test_schema_valid_iff_parse_succeeds(
     stored = "method" in schema["properties"]
     seen = {"valid": 0, "invalid": 0}
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    @profile_settings()
     @given(inputs(fields))
     def check(data: dict[str, Any]) -> None:
         document = {"method": schema["properties"]["method"]["const"], **data} if stored else data
@@ -199,9 +236,12 @@ def test_schema_valid_iff_parse_succeeds(
             assert schema_ok, f"parse accepted what the schema rejects: {data!r}"
             seen["valid"] += 1
 
+    explicit = explicit_inputs(fields, parse)
+    for data in explicit:
+        check = hypothesis.example(data)(check)
     check()
-    assert seen["valid"] >= 10 and seen["invalid"] >= 10, seen  # both sides were really exercised
-    assert seen["valid"] + seen["invalid"] >= EXAMPLES
+    assert seen["valid"] >= EXPLICIT_EACH and seen["invalid"] >= EXPLICIT_EACH, seen  # both sides exercised
+    assert seen["valid"] + seen["invalid"] >= examples() + len(explicit)
 
 
 @pytest.mark.parametrize("value", [["public"], {"cloud": "public"}, 1, True])

@@ -213,7 +213,7 @@ def test_redis_down_falls_back_and_warns_once(
 
 
 def test_redis_stalled_falls_back_within_the_timeouts(
-    azure_vcr, redis_env: dict[str, str], redis_server: LocalRedisServer, caplog: pytest.LogCaptureFixture
+    azure_vcr, redis_stall_env: dict[str, str], redis_server: LocalRedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml"):
         CTYPE.token_credential(creds()).get_token(SCOPE)
@@ -224,7 +224,7 @@ def test_redis_stalled_falls_back_within_the_timeouts(
         try:
             started = time.monotonic()
             assert CTYPE.token_credential(creds()).get_token(SCOPE).token == fakes.FAKE_ACCESS_TOKEN  # MSAL's own cache
-            assert time.monotonic() - started < 6
+            assert time.monotonic() - started < 3  # a few 0.2 s socket timeouts, plus slack
         finally:
             redis_server.resume()
     assert len(_warnings(caplog)) == 1

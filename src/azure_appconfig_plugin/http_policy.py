@@ -688,7 +688,7 @@ def _transport_classes() -> dict[str, Any]:
 def _deadline(kind: str, url: str, seconds: float) -> DeadlineExceeded:
     host, port = _host_port(url)
     return DeadlineExceeded(
-        f"{host}:{port} did not deliver its whole answer within {seconds:.0f} s (the {kind} deadline); "
+        f"{host}:{port} did not deliver its whole answer within {round(seconds, 1):g} s (the {kind} deadline); "
         "the request was cut off. Retry later, or raise the limit (README: Limits and timeouts)",
         code="deadline_exceeded",
     )

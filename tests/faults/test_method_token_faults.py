@@ -61,10 +61,10 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(
 def test_a_dripping_token_endpoint_is_cut_off_by_the_token_deadline(
     identity: IdentityPlatform, tmp_path: Path, method: str
 ) -> None:
-    http_policy.configure(token_request_seconds=1.5)
+    http_policy.configure(token_request_seconds=0.3)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
-    identity.token_answer = lambda seen, tid: Answer(
-        200, {"Content-Type": "application/json"}, body, drip_seconds=0.2, drip_body=True
+    identity.token_answer = lambda seen, tid: Answer(  # 13 s at one byte every 0.05 s
+        200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
     )
     with pytest.raises(http_policy.DeadlineExceeded):
         METHODS[method](tmp_path).get_token(SCOPE)

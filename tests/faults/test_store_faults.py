@@ -65,11 +65,11 @@ def test_a_wait_longer_than_the_cap_ends_the_retries_at_once(store: StandIn, hea
 
 
 def test_all_waits_of_a_call_stay_within_the_budget(store: StandIn) -> None:
-    http_policy.configure(retry_after_max_seconds=5, retry_wait_budget_seconds=1)
-    store.route = lambda seen: json_answer({"title": "busy"}, 429, **{"Retry-After": "0.6"})
+    http_policy.configure(retry_after_max_seconds=5, retry_wait_budget_seconds=0.2)
+    store.route = lambda seen: json_answer({"title": "busy"}, 429, **{"Retry-After": "0.15"})
     report, elapsed = run_bounded(lambda: validate(store), 20)
     gets = [s for s in store.seen if s.method == "GET"]
-    assert len(gets) == 2  # one wait of 0.6 s fits the 1 s budget, a second would not
+    assert len(gets) == 2  # one wait of 0.15 s fits the 0.2 s budget, a second would not
     assert elapsed < 5
     assert check(report, "KeyValue.Read").status.value == "inconclusive"
 
@@ -78,20 +78,20 @@ def test_all_waits_of_a_call_stay_within_the_budget(store: StandIn) -> None:
 
 
 def test_a_store_dripping_its_body_is_cut_off_at_the_request_deadline(store: StandIn) -> None:
-    http_policy.configure(store_request_seconds=1.5)
-    body = json.dumps({"items": []}).encode() + b" " * 200
-    store.route = lambda seen: Answer(200, {"Content-Type": KVSET}, body, drip_seconds=0.2, drip_body=True)
+    http_policy.configure(store_request_seconds=0.3)
+    body = json.dumps({"items": []}).encode() + b" " * 200  # 10 s at one byte every 0.05 s
+    store.route = lambda seen: Answer(200, {"Content-Type": KVSET}, body, drip_seconds=0.05, drip_body=True)
     report, elapsed = run_bounded(lambda: validate(store), 25)
     read = check(report, "KeyValue.Read")
     assert read.status.value == "failed" and read.code == "deadline_exceeded", read
     assert elapsed < 8
-    assert "1 s" in read.detail or "2 s" in read.detail
+    assert "within 0.3 s (the store deadline)" in read.detail
 
 
 def test_a_store_dripping_its_headers_is_cut_off(store: StandIn) -> None:
-    http_policy.configure(store_request_seconds=1)
-    store.route = lambda seen: Answer(
-        200, {"Content-Type": KVSET, "X-Pad": "p" * 200}, b'{"items": []}', drip_seconds=0.1
+    http_policy.configure(store_request_seconds=0.3)
+    store.route = lambda seen: Answer(  # the headers alone take 5 s at one byte every 0.02 s
+        200, {"Content-Type": KVSET, "X-Pad": "p" * 200}, b'{"items": []}', drip_seconds=0.02
     )
     report, elapsed = run_bounded(lambda: validate(store), 25)
     assert check(report, "KeyValue.Read").code == "deadline_exceeded"
@@ -99,9 +99,9 @@ def test_a_store_dripping_its_headers_is_cut_off(store: StandIn) -> None:
 
 
 def test_the_validation_deadline_bounds_the_whole_validation(store: StandIn) -> None:
-    http_policy.configure(validation_seconds=1.5, store_request_seconds=60)
-    store.route = lambda seen: Answer(
-        200, {"Content-Type": KVSET}, b'{"items": []}' + b" " * 400, drip_seconds=0.2, drip_body=True
+    http_policy.configure(validation_seconds=0.4, store_request_seconds=60)
+    store.route = lambda seen: Answer(  # 20 s at one byte every 0.05 s
+        200, {"Content-Type": KVSET}, b'{"items": []}' + b" " * 400, drip_seconds=0.05, drip_body=True
     )
     report, elapsed = run_bounded(lambda: validate(store), 25)
     assert elapsed < 6

@@ -41,10 +41,10 @@ def test_stand_in_identity_platform_issues_a_token(identity: IdentityPlatform) -
 
 
 def test_a_token_endpoint_dripping_its_answer_is_cut_off(identity: IdentityPlatform) -> None:
-    http_policy.configure(token_request_seconds=1.5)
+    http_policy.configure(token_request_seconds=0.3)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
-    identity.token_answer = lambda seen, tid: Answer(
-        200, {"Content-Type": "application/json"}, body, drip_seconds=0.2, drip_body=True
+    identity.token_answer = lambda seen, tid: Answer(  # 13 s at one byte every 0.05 s
+        200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
     )
     report, elapsed = run_bounded(lambda: validate_credentials(client_secret_input(), method="client-secret"), 25)
     token = next(c for c in report.checks if c.name == "token")
@@ -155,7 +155,7 @@ def test_a_slow_rotation_callback_never_leaves_an_older_refresh_token(
         lock = threading.Lock()
 
         def on_rotate(c: OAuthCredentials, lock: threading.Lock = lock, saved: list[str] = saved) -> None:
-            time.sleep(rng.uniform(0, 0.3))
+            time.sleep(rng.uniform(0, 0.05))  # callbacks finish in a random order
             with lock:
                 saved.append(c.refresh_token)
 

@@ -1,4 +1,8 @@
-"""Hypothesis fuzz suite (#13): every public parser and entry point, >= 1,000 derandomized cases each.
+"""Hypothesis fuzz suite: every public parser and entry point, on the inputs of the Hypothesis profile.
+
+The default profile tries a few hundred derandomized cases per property, plus the explicit
+``@example``s each property names (valid inputs, so the success paths are always exercised); CI also
+runs the ``fuzz`` profile (thousands of random cases each, tests/hypothesis_profiles.py).
 
 Each property asserts: only the package's typed errors (``AppConnectionError`` subclasses) or a
 clean CLI exit code; no canary secret in any message or output; bounded time per case; shown
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from azure_appconfig_plugin import http_policy
@@ -38,17 +42,10 @@ from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSett
 from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.text import clean, redact_secrets
 from azure_appconfig_plugin.validation import validate_credentials
+from hypothesis_profiles import examples, profile_settings
 
-CASES = 1000
 CANARY = "canary-fuzz-secret-K7w"
-CASE_SECONDS = 5.0
-FUZZ = settings(
-    max_examples=CASES,
-    derandomize=True,
-    database=None,
-    deadline=None,  # bounded time is asserted per case below (deadline flakiness helps no one on 2 cores)
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+CASE_SECONDS = 5.0  # bounded time is asserted per case (a Hypothesis deadline would only add flakiness)
 
 # --- strategies -------------------------------------------------------------------------------------
 
@@ -101,23 +98,34 @@ forms = st.one_of(
     json_values,
 )
 
+# Valid inputs every run tries (explicit examples): the success paths, with the canary as the secret.
+IDS = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+SECRET_FORM = {**IDS, "clientSecret": CANARY}
+STORED_SECRET = {"method": "client-secret", **SECRET_FORM}
+STORED_OAUTH = {"method": "oauth", **IDS, "refreshToken": CANARY, "accessToken": CANARY, "expiresOn": 4_000_000_000}
 
-def fuzz(*strategies: Any) -> Callable[[Callable[..., None]], Callable[[], None]]:
-    """A test that runs ``body`` on at least ``CASES`` generated cases (and checks that it did)."""
+
+def fuzz(
+    *strategies: Any, share: float = 1.0, explicit: tuple[tuple[Any, ...], ...] = ()
+) -> Callable[[Callable[..., None]], Callable[[], None]]:
+    """A test that runs ``body`` on every ``explicit`` case, then on at least ``examples(share)``
+    generated ones (and checks that it did)."""
 
     def decorate(body: Callable[..., None]) -> Callable[[], None]:
         def test() -> None:
             ran = 0
 
-            @FUZZ
+            @profile_settings(share)
             @given(st.tuples(*strategies))
             def prop(values: tuple[Any, ...]) -> None:
                 nonlocal ran
                 ran += 1
                 body(*values)
 
+            for case in explicit:
+                prop = example(case)(prop)
             prop()
-            assert ran >= CASES
+            assert ran >= examples(share) + len(explicit)
 
         test.__name__ = test.__qualname__ = body.__name__
         test.__doc__ = body.__doc__
@@ -146,18 +154,21 @@ def printable(shown: str) -> bool:
 # --- parsers ------------------------------------------------------------------------------------------
 
 
-@fuzz(forms)
+@fuzz(
+    forms,
+    explicit=((SECRET_FORM,), ({**SECRET_FORM, "cloud": "usgov"},), ({**SECRET_FORM, "tenantId": " contoso.com "},)),
+)
 def test_parse_client_secret(data: Any) -> None:
     result = typed_only(lambda: parse_client_secret(data))
     assert CANARY not in repr(result)
 
 
-@fuzz(forms)
+@fuzz(forms, explicit=(({},), ({"tenantId": "contoso.onmicrosoft.com", "cloud": "china"},)))
 def test_parse_oauth_input(data: Any) -> None:
     typed_only(lambda: parse_oauth_input(data))
 
 
-@fuzz(forms)
+@fuzz(forms, explicit=((STORED_SECRET,), (STORED_OAUTH,), ({**STORED_OAUTH, "cloud": "usgov"},)))
 def test_load_credentials(data: Any) -> None:
     result = typed_only(lambda: load_credentials(data))
     assert CANARY not in repr(result)
@@ -184,6 +195,12 @@ endpoints = st.one_of(
     endpoints,
     st.one_of(st.none(), field_values),
     st.sampled_from(["", "[fd00::5]", "127.0.0.1:8443,x.example.com", "::1", "bad entry"]),
+    explicit=(
+        ("https://contoso.azconfig.io", None, ""),
+        ("https://a.azconfig.azure.us", "usgov", ""),
+        ("https://127.0.0.1:8443", None, "127.0.0.1:8443,x.example.com"),
+        (f"https://user:{CANARY}@contoso.azconfig.io/?sig={CANARY}", None, ""),
+    ),
 )
 def test_parse_endpoint(endpoint: Any, cloud: Any, allow: str) -> None:
     result = typed_only(lambda: parse_endpoint(endpoint, cloud=cloud, env={ENDPOINT_ALLOWLIST_ENV: allow}))
@@ -191,7 +208,16 @@ def test_parse_endpoint(endpoint: Any, cloud: Any, allow: str) -> None:
         assert printable(str(result))
 
 
-@fuzz(forms, st.sampled_from([None, "oauth", "client-secret", "other"]), st.one_of(st.none(), endpoints))
+@fuzz(
+    forms,
+    st.sampled_from([None, "oauth", "client-secret", "other"]),
+    st.one_of(st.none(), endpoints),
+    explicit=(
+        (SECRET_FORM, "client-secret", "https://contoso.azconfig.io"),
+        (STORED_SECRET, None, "https://contoso.azconfig.io"),
+        (STORED_OAUTH, None, None),
+    ),
+)
 def test_validate_credentials_never_raises(data: Any, method: str | None, endpoint: Any) -> None:
     start = time.monotonic()
     report = validate_credentials(data, method=method, endpoint=endpoint, env={}, settings=None)
@@ -209,7 +235,12 @@ def test_validate_credentials_never_raises(data: Any, method: str | None, endpoi
             st.one_of(text, st.lists(text, max_size=2), json_values),
             max_size=6,
         ),
-    )
+    ),
+    explicit=(
+        ({"state": "", "code": CANARY},),
+        ({"state": "", "error": "access_denied", "error_description": "AADSTS65004: User declined to consent."},),
+        ({"state": "not-this-flow", "code": "x"},),
+    ),
 )
 def test_oauth_complete(params: Any) -> None:
     settings_ = InstanceSettings.from_env(fakes.fake_instance_env())
@@ -234,7 +265,22 @@ error_results = st.fixed_dictionaries(
 )
 
 
-@fuzz(error_results, st.sampled_from(["client-credentials", "authorize", "code", "refresh"]))
+@fuzz(
+    error_results,
+    st.sampled_from(["client-credentials", "authorize", "code", "refresh"]),
+    explicit=(
+        (
+            {
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret.",
+                "error_codes": [7000215],
+            },
+            "client-credentials",
+        ),
+        ({"error": "invalid_grant", "error_codes": [70008]}, "refresh"),
+        ({"error": "invalid_request", "error_codes": ["7000215"]}, "code"),
+    ),
+)
 def test_error_from_result_is_typed_and_clean(result: dict[str, Any], stage: str) -> None:
     exc = aad_errors.error_from_result(result, stage=stage)
     assert isinstance(exc, AuthError)
@@ -243,7 +289,11 @@ def test_error_from_result_is_typed_and_clean(result: dict[str, Any], stage: str
         assert not isinstance(exc, (InvalidClientSecret, AppNotFound, RedirectUriMismatch, AuthorizationCodeInvalid))
 
 
-@fuzz(st.one_of(text, st.binary(max_size=200).map(lambda b: b.decode("latin-1")), json_values), st.integers(1, 400))
+@fuzz(
+    st.one_of(text, st.binary(max_size=200).map(lambda b: b.decode("latin-1")), json_values),
+    st.integers(1, 400),
+    explicit=((f"https://u:{CANARY}@h/?sig={CANARY}", 400), (NASTY * 3, 5), ("", 1)),
+)
 def test_clean_and_redact(value: Any, limit: int) -> None:
     for shown in (clean(value, limit), redact_secrets(value, limit)):
         assert printable(shown) and len(shown) <= max(limit, 3)
@@ -255,7 +305,11 @@ def test_clean_and_redact(value: Any, limit: int) -> None:
         st.binary(max_size=300),
         json_values.map(lambda v: json.dumps(v).encode()),
         st.builds(lambda v: json.dumps({"access_token": CANARY, "expires_in": v}).encode(), json_values),
-    )
+    ),
+    explicit=(
+        (json.dumps({"token_type": "Bearer", "access_token": CANARY, "expires_in": 3599}).encode(),),
+        (json.dumps({"access_token": CANARY, "expires_in": "3599"}).encode(),),
+    ),
 )
 def test_token_answer_check(body: bytes) -> None:
     result = typed_only(lambda: http_policy.check_token_answer(body, "application/json", "login.example:443"))
@@ -297,6 +351,28 @@ argvs = st.builds(
 )
 
 
+# Commands every run tries (explicit examples): each command on valid input, and the secret on stdin.
+SECRET_FLAGS = ["--tenant-id", fakes.FAKE_TENANT_ID, "--client-id", fakes.FAKE_CLIENT_ID]
+CLI_EXAMPLES: list[tuple[list[str], bytes]] = [
+    (["types", "--json"], b""),
+    (["schema"], b""),
+    (["doctor", "--json"], b""),
+    (["--version"], b""),
+    (["validate", "--credentials", "creds.json", "--json"], b""),
+    (["validate", "--method", "client-secret", *SECRET_FLAGS, "--client-secret-env", "CANARY_SECRET_ENV"], b""),
+    (
+        ["connect", "client-secret", *SECRET_FLAGS, "--client-secret-stdin", "--output", "out.json", "--force"],
+        CANARY.encode(),
+    ),
+    (
+        ["connect", "client-secret", *SECRET_FLAGS, "--client-secret-env", "CANARY_SECRET_ENV", "--stdout", "--force"],
+        b"",
+    ),
+    (["connect", "client-secret", *SECRET_FLAGS, "--output", "out.json"], b""),  # no secret given: exit 2
+    (["connect", "oauth", "--no-browser", "--output", "out.json"], b""),
+]
+
+
 @pytest.fixture(scope="module")
 def cli_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("cli")
@@ -330,8 +406,9 @@ def test_cli_argument_vectors(cli_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("webbrowser.open", lambda *a, **k: False)
 
     ran = 0
+    share = 0.5  # each case runs a whole CLI command: half the profile's examples keep the default run short
 
-    @FUZZ
+    @profile_settings(share)
     @given(argvs, st.binary(max_size=40))
     def run(argv: list[str], stdin: bytes) -> None:
         nonlocal ran
@@ -350,7 +427,9 @@ def test_cli_argument_vectors(cli_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
         if not prints_credentials:
             assert CANARY not in shown, argv
 
+    for argv, stdin in CLI_EXAMPLES:
+        run = example(argv, stdin)(run)
     run()
-    assert ran >= CASES
+    assert ran >= examples(share) + len(CLI_EXAMPLES)
     for leftover in cli_dir.glob("out.json"):
         leftover.unlink()
