@@ -125,8 +125,12 @@ def test_the_whole_flow_in_chromium(host: tuple[str, Any, Any], page: Any) -> No
     assert "refreshToken" not in page.inner_text("#stored") and "rotated-refresh-token" not in page.content()
     shot(page, "07-oauth-validated")
 
-    # the sync: a plan (nothing written), then the push
+    # the sync: a destination the server refuses, a plan (nothing written), then the push
     writes_before = len(store.requests("PUT"))
+    page.fill('[name="f.label"]', "a*b")
+    page.eval_on_selector("#sync-form", "f => { f.noValidate = true; }")
+    page.click("#sync-form button[type=submit]")
+    assert page.locator('[data-field="label"]').count() == 1 and page.input_value('[name="f.label"]') == "a*b"
     page.fill('[name="f.keyPrefix"]', "app/")
     page.fill('[name="f.label"]', "prod")
     page.click("#sync-form button[type=submit]")
@@ -140,6 +144,12 @@ def test_the_whole_flow_in_chromium(host: tuple[str, Any, Any], page: Any) -> No
     received = {key: entry["value"] for (key, label), entry in store.store.snapshot().items() if label == "prod"}
     assert received == {"app/" + name: value for name, value in PLATFORM_SECRETS.items()}
     assert PLATFORM_SECRETS["DB_PASSWORD"] not in page.content()
+
+    # a forged or replayed callback is refused before anything is exchanged
+    token_requests = len(standins.identity.token_requests)
+    page.goto(url + "/organization/app-connections/azure/oauth/callback?code=forged&state=forged")
+    assert "unknown or was already used" in page.inner_text("#error")
+    assert len(standins.identity.token_requests) == token_requests
 
     # choice groups render as titled alternatives
     page.goto(url + "/connections/new/azure-app-configuration/certificate")
