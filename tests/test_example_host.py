@@ -97,6 +97,18 @@ def test_the_whole_flow_in_chromium(host: tuple[str, Any, Any], page: Any) -> No
     assert page.input_value('[name="f.clientSecret"]') == "" and SECRET not in page.content()
     assert page.input_value('[name="f.tenantId"]') == fakes.FAKE_TENANT_ID  # non-secret values kept
     shot(page, "03-client-secret-refused-by-the-server")
+    page.fill("#endpoint", "https://127.0.0.1:9/")  # well-formed, but not on the allow-list: not saved
+    page.fill('[name="f.clientId"]', fakes.FAKE_CLIENT_ID)
+    page.fill('[name="f.clientSecret"]', SECRET)
+    page.click("button[type=submit]")
+    assert page.inner_text("#verdict") == "Connection does not work yet" and vault.connections() == []
+    failed = page.locator("#report tr", has=page.locator("td.failed"))
+    assert failed.count() >= 1 and failed.first.locator("td").nth(3).inner_text().strip()  # a remedy
+    shot(page, "03b-client-secret-not-saved")
+    page.click("text=Change the connection and try again")
+    page.fill("#name", "ci-secret")
+    page.fill("#endpoint", store.endpoint)
+    page.fill('[name="f.tenantId"]', fakes.FAKE_TENANT_ID)
     page.fill('[name="f.clientId"]', fakes.FAKE_CLIENT_ID)
     page.fill('[name="f.clientSecret"]', SECRET)
     page.click("button[type=submit]")
