@@ -218,9 +218,9 @@ def test_python_m_examples_host_starts_the_host_and_its_stand_ins() -> None:
     import threading
     import urllib.request
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "examples.host", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
+    env = {**os.environ, "APP_CONNECTIONS_ALLOWED_PLUGINS": "azure-appconfig-plugin"}  # the loader's allow-list
+    command = [sys.executable, "-m", "examples.host", "--port", "0"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
     timer = threading.Timer(60, proc.kill)  # never hang the suite
     timer.start()
     try:
@@ -230,7 +230,8 @@ def test_python_m_examples_host_starts_the_host_and_its_stand_ins() -> None:
         no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with no_proxy.open(url + "/", timeout=10) as answer:  # loopback
             page = answer.read().decode()
-        assert "Client secret" in page and "OAuth" in page and "Trust mode" in page
+        assert "Client secret" in page and "OAuth" in page and "): allowed" in page
+        assert "Trust mode: <code>allow-list</code>" in page and "azure-appconfig-plugin" in page
     finally:
         timer.cancel()
         proc.terminate()
