@@ -54,7 +54,7 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
         schema, host = ctype.methods[name].input_schema(), {"name": "", "endpoint": ""}
         context: dict[str, Any] = {"ctype": ctype, "method": ctype.methods[name], "host": host, "errors": {}}
         if request.method == "GET":
-            return page(request, "form.html", sections=forms.sections(schema), **context)
+            return page(request, "form.html", sections=forms.sections(schema, {}), **context)
         form = await request.form()
         host.update(name=str(form.get("name") or ctype.methods[name].name), endpoint=str(form.get("endpoint", "")))
         data = forms.read(schema, form)
@@ -65,7 +65,7 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
             return page(request, "form.html", 422, sections=forms.sections(schema, data), **context)
         if not ctype.is_interactive(name):
             return await save(request, slug, name, host, parsed)
-        sign_in = ctype.begin(name, parsed, settings=settings, flow_store=flows)
+        sign_in = await kit.begin(registry, slug, name, parsed, settings=settings, flow_store=flows)
         vault.begin(sign_in.state, host["name"], slug, name, host["endpoint"])
         return RedirectResponse(sign_in.url, 303)
 

@@ -31,9 +31,8 @@ def field(name: str, prop: dict[str, Any], required: set[str], values: dict[str,
             "value": "" if value is None else value, "options": options}  # fmt: skip
 
 
-def sections(schema: dict[str, Any], values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def sections(schema: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
     """The form: the fields outside any choice, then one titled section per alternative."""
-    values = values or {}
     props, required = schema["properties"], set(schema.get("required", []))
     order = [n for n in schema.get("x-order", props) if "const" not in props[n]]
     branches = schema.get("oneOf", [])

@@ -2,8 +2,9 @@
 
 Every import of the host kit (loader, settings, flow store, errors) is here, so a rename is one
 edit. The host is async; the provider's API is synchronous, so the calls that reach the network
-run in Starlette's thread pool behind the small functions below: once the provider has an async
-API, only this module changes.
+or the flow store run in Starlette's thread pool behind the small functions below: once the
+provider has an async API (``registry.avalidate``, ``ctype.abegin``/``acomplete`` with an async
+flow store, ``sync.aplan``/``apush``), only this module changes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from azure_appconfig_plugin.settings import InstanceSettings as InstanceSettings
 async def validate(registry: Registry, slug: str, credentials: Any, endpoint: str, **options: Any) -> Any:
     """Every ``validate_connection`` check of a credentials record against the store."""
     return await run_in_threadpool(lambda: registry.validate(slug, None, credentials, endpoint=endpoint, **options))
+
+
+async def begin(registry: Registry, slug: str, method: str, sign_in_input: Any, **options: Any) -> Any:
+    """Where to send the browser (``url``) and the flow's ``state``; the flow is put in the flow store."""
+    return await run_in_threadpool(lambda: registry.get(slug).begin(method, sign_in_input, **options))
 
 
 async def complete(registry: Registry, slug: str, method: str, params: dict[str, str], **options: Any) -> Any:
