@@ -82,7 +82,7 @@ TWO_CHOICES = (OneOf(("key", "cert"), ("bundle",)), OneOf(("token",), ("file",),
 def test_several_choices_are_all_in_the_schema_and_the_parser(data: dict[str, str], problem: Any) -> None:
     fields = (KEY, CERT, BUNDLE, TOKEN, FILE)
     schema = object_schema(fields, title="t", description="d", choices=TWO_CHOICES)
-    assert "anyOf" not in schema and [list(c) for c in schema["allOf"]] == [["anyOf"], ["anyOf"]]
+    assert "oneOf" not in schema and [list(c) for c in schema["allOf"]] == [["oneOf"], ["oneOf"]]
     assert jsonschema.Draft202012Validator(schema).is_valid(data) is (problem is None)
     if problem is None:
         assert parse_fields(fields, data, choices=TWO_CHOICES) == data
@@ -121,8 +121,8 @@ def test_declared_stored_choices_are_the_stored_schema_s_and_load_s() -> None:
     method = PinnedPair()
     assert repr(method) == "PinnedPair()"
     assert (
-        method.stored_schema()["anyOf"]
-        == object_schema(method.stored_fields, title="t", description="d", choices=method.stored_choices)["anyOf"]
+        method.stored_schema()["oneOf"]
+        == object_schema(method.stored_fields, title="t", description="d", choices=method.stored_choices)["oneOf"]
     )
     assert method.parse({"key": "k", "cert": "c"}) == {"key": "k", "cert": "c"}  # the input's choice
     with pytest.raises(InvalidInput) as exc:

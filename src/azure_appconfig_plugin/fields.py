@@ -17,7 +17,13 @@ Derivation rules (one place, here):
 - ``strip`` fields accept surrounding blanks (space, tab, CR, LF), which the parser removes; an
   optional ``strip`` field that is blank counts as absent; a required one is ``is required``;
 - patterns are anchored with ``^`` and ``END`` (not ``$``, which in Python also matches before a
-  trailing newline), so Python and ECMA-262 validators agree with the parser;
+  trailing newline), so Python and ECMA-262 validators agree with the parser; a pattern is written
+  in the syntax both Python ``re`` and ECMA-262 with the ``u`` and ``v`` flags accept (the ``v``
+  flag is what HTML ``<input pattern>`` uses): inside a class, ``-``, ``/``, ``(``, ``)``, ``[``,
+  ``{``, ``}`` and ``|`` are escaped (tests/test_schema_patterns.py compiles each one with Node);
+- the properties keep the declaration's order, also given as ``x-order`` (a list of names) for a
+  form whose JSON reader loses key order; ``multiline=True`` becomes ``x-multiline: true`` (render
+  a text area: PEM and base64 blocks);
 - ``integer`` accepts integral floats (``3.0``), as JSON Schema does, and never booleans;
 - every string must be encodable text: a lone surrogate (``"\\ud800"``) is an error naming the
   field (a built-in ``Rule`` of every string field).
@@ -85,6 +91,7 @@ class Field(_Frozen):
         "default",
         "examples",
         "attr",
+        "multiline",
     )
     _fields = __slots__
     _repr_fields = ("name", "type", "required", "secret")
@@ -109,6 +116,8 @@ class Field(_Frozen):
     examples: tuple[Any, ...]
     attr: str
     """The Python attribute the parsed value goes to (``tenantId`` -> ``tenant_id``)."""
+    multiline: bool
+    """A form renders the field as a text area (``x-multiline`` in the schema)."""
 
     def __init__(
         self,
@@ -132,6 +141,7 @@ class Field(_Frozen):
         default: Any = MISSING,
         examples: Iterable[Any] = (),
         attr: str | None = None,
+        multiline: bool = False,
     ) -> None:
         if type not in ("string", "integer", "boolean"):
             raise ValueError(f"field {name!r}: unsupported type {type!r}")
@@ -155,6 +165,7 @@ class Field(_Frozen):
             default=default,
             examples=tuple(examples),
             attr=attr or _snake(name),
+            multiline=multiline,
         )
 
     def replace(self, **changes: Any) -> Field:
@@ -203,6 +214,8 @@ class Field(_Frozen):
             prop["default"] = self.default
         if self.examples:
             prop["examples"] = list(self.examples)
+        if self.multiline:
+            prop["x-multiline"] = True
         return prop
 
     # --- derived: parser ----------------------------------------------------------------------
@@ -279,18 +292,31 @@ def shown(key: Any) -> str:
 
 class OneOf(_Frozen):
     """A choice between groups of fields: exactly one group is given, completely, and no field of
-    another group (``optional=True``: or no field of any group). Feeds both the schema (``anyOf``
-    of mutually exclusive branches) and the parser. Group fields are optional fields without a
-    default; a field is *given* when it is present, not null and (for ``strip`` fields) not blank.
+    another group (``optional=True``: or no field of any group). Feeds both the schema (``oneOf``
+    of mutually exclusive, titled branches a form renders as alternatives) and the parser. Group
+    fields are optional fields without a default; a field is *given* when it is present, not null
+    and (for ``strip`` fields) not blank. ``titles`` name the groups (default: their fields' titles
+    joined by "and"); ``none_title`` names the branch where no group is given (``optional=True``).
     """
 
-    __slots__ = ("groups", "optional")
+    __slots__ = ("groups", "optional", "titles", "none_title")
     _fields = __slots__
     groups: tuple[tuple[str, ...], ...]
     optional: bool
+    titles: tuple[str, ...]
+    none_title: str
 
-    def __init__(self, *groups: tuple[str, ...], optional: bool = False) -> None:
-        self._init(groups=tuple(tuple(g) for g in groups), optional=optional)
+    def __init__(
+        self,
+        *groups: tuple[str, ...],
+        optional: bool = False,
+        titles: Iterable[str] = (),
+        none_title: str = "None of these",
+    ) -> None:
+        titles = tuple(titles)
+        if titles and len(titles) != len(groups):
+            raise ValueError(f"OneOf: {len(titles)} titles for {len(groups)} groups")
+        self._init(groups=tuple(tuple(g) for g in groups), optional=optional, titles=titles, none_title=none_title)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -300,21 +326,35 @@ class OneOf(_Frozen):
         """``privateKey and certificate, or pkcs12``."""
         return ", or ".join(" and ".join(g) for g in self.groups)
 
+    def group_titles(self, by_name: Mapping[str, Field]) -> tuple[str, ...]:
+        """The title of each group: declared, or its fields' titles joined by "and"."""
+        return self.titles or tuple(" and ".join(by_name[n].title for n in g) for g in self.groups)
+
     def json_schema(self, by_name: Mapping[str, Field]) -> dict[str, Any]:
+        """``{"oneOf": [...]}``: one titled branch per group (its fields ``required``, the other
+        groups' fields not given), plus the titled empty branch when the choice is optional."""
+
         def given(name: str) -> dict[str, Any]:
             f = by_name[name]
             prop: dict[str, Any] = {"type": f.type}
             if f.strip and f.type == "string":
                 prop["pattern"] = r"[^ \t\r\n]"
-            return {"required": [name], "properties": {name: prop}}
+            return prop
+
+        def none_of(names: Iterable[str]) -> dict[str, Any]:
+            return {"not": {"anyOf": [{"required": [n], "properties": {n: given(n)}} for n in names]}}
 
         branches = []
-        for group in self.groups:
+        for title, group in zip(self.group_titles(by_name), self.groups, strict=True):
             others = [n for n in self.names if n not in group]
-            branches.append({"allOf": [given(n) for n in group] + [{"not": given(n)} for n in others]})
+            branch: dict[str, Any] = {"title": title, "required": list(group)}
+            branch["properties"] = {n: given(n) for n in group}
+            if others:
+                branch.update(none_of(others))
+            branches.append(branch)
         if self.optional:
-            branches.append({"allOf": [{"not": given(n)} for n in self.names]})
-        return {"anyOf": branches}
+            branches.append({"title": self.none_title, **none_of(self.names)})
+        return {"oneOf": branches}
 
     def problem(self, given: set[str]) -> tuple[str, str] | None:
         """``(field, message)`` when the given fields break the choice, else None."""
@@ -375,6 +415,7 @@ def object_schema(
             "properties": {f.name: f.json_schema() for f in fields},
             "required": [f.name for f in fields if f.required],
             "additionalProperties": False,
+            "x-order": [f.name for f in fields],
         }
     )
     by_name = {f.name: f for f in fields}

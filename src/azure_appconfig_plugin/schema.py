@@ -17,8 +17,6 @@ from .errors import FieldError, InvalidInput
 from .fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported for earlier callers
 from .records import warn_once
 
-SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev/azure-app-configuration"
-
 
 def oauth_schema() -> dict[str, Any]:
     from .methods import OAuthMethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..fields import MISSING, Field, OneOf, Rule
 from .common import CLOUD
 
-BASE64 = r"[A-Za-z0-9+/]+={0,2}"
+BASE64 = r"[A-Za-z0-9+\/]+={0,2}"
 SEGMENTS = ("Endpoint", "Id", "Secret")
 
 
@@ -53,7 +53,7 @@ ENDPOINT = Field(
     title="Store endpoint",
     description="The store's endpoint, https://<store>.azconfig.io (with id and secret, instead of connectionString).",
     strip=True,
-    pattern=r"https://[^\s/?#;@]+/?",
+    pattern=r"https://[^\s\/?#;@]+/?",
     pattern_message="must be the store's https endpoint, e.g. https://mystore.azconfig.io",
     max_length=512,
 )
@@ -80,7 +80,9 @@ ACCESS_KEY_CLOUD = CLOUD.replace(
     default=MISSING,
     description="The Azure cloud the store lives in. Default: the cloud of the endpoint's domain (else public).",
 )
-CONNECTION_STRING_OR_PARTS = OneOf(("connectionString",), ("endpoint", "id", "secret"))
+CONNECTION_STRING_OR_PARTS = OneOf(
+    ("connectionString",), ("endpoint", "id", "secret"), titles=("Connection string", "Endpoint, key ID and secret")
+)
 STORED_FIELDS = (
     ENDPOINT.replace(required=True),
     ACCESS_KEY_ID.replace(required=True),

@@ -16,8 +16,6 @@ from ..records import Credentials, RotateCallback
 if TYPE_CHECKING:
     from ..fields import CrossRule, Field, OneOf
 
-SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
-
 C = TypeVar("C")
 T = TypeVar("T")
 
@@ -49,10 +47,10 @@ class _Declared(Generic[T]):
 class DeclaredAuthMethod:
     """Base of auth methods declared with ``fields.Field``.
 
-    Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug, used in
-    the schema ``$id``), ``input_fields``, optionally ``stored_fields``, ``interactive`` and
-    ``identity_provider`` (named in validation texts, e.g. ``"Microsoft Entra ID"``). Instead of
-    setting the declarations, a class may name the module holding them in ``declarations`` (e.g.
+    Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug),
+    ``input_fields``, optionally ``stored_fields``, ``interactive`` and ``identity_provider``
+    (named in validation texts, e.g. ``"Microsoft Entra ID"``). Instead of setting the
+    declarations, a class may name the module holding them in ``declarations`` (e.g.
     ``".certificate_fields"``, relative to the class's package): ``INPUT_FIELDS``, ``STORED_FIELDS``,
     ``INPUT_CHOICES``, ``INPUT_RULES``, ``STORED_CHOICES`` and ``STORED_RULES`` are read from it on
     first use, so registration stays import-light.
@@ -115,7 +113,6 @@ class DeclaredAuthMethod:
             self.input_fields,
             title=self.title or f"{self.connection_type}: {self.name}",
             description=self.description,
-            schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.json",
             choices=self.input_choices,
         )
 
@@ -127,7 +124,6 @@ class DeclaredAuthMethod:
             self._stored(),
             title=f"{self.title or f'{self.connection_type}: {self.name}'} (stored credentials)",
             description=f"What a host stores for a {self.name} connection.",
-            schema_id=f"{SCHEMA_ID_BASE}/{self.connection_type}/{self.slug}.stored.json",
             choices=self._stored_choices(),
         )
         schema["properties"] = {
@@ -135,6 +131,7 @@ class DeclaredAuthMethod:
             **schema["properties"],
         }
         schema["required"] = ["method", *schema["required"]]
+        schema["x-order"] = ["method", *schema["x-order"]]
         return schema
 
     def parse(self, data: Mapping[str, Any]) -> Any:

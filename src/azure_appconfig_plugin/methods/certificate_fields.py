@@ -22,6 +22,7 @@ PRIVATE_KEY = Field(
     secret=True,
     min_length=1,
     max_length=PEM_MAX_LENGTH,
+    multiline=True,
 )
 CERTIFICATE = Field(
     "certificate",
@@ -32,6 +33,7 @@ CERTIFICATE = Field(
     ),
     min_length=1,
     max_length=PEM_MAX_LENGTH,
+    multiline=True,
 )
 PKCS12 = Field(
     "pkcs12",
@@ -42,8 +44,9 @@ PKCS12 = Field(
     secret=True,
     min_length=1,
     max_length=4 * PEM_MAX_LENGTH,
-    pattern=r"[A-Za-z0-9+/=\r\n]+",
+    pattern=r"[A-Za-z0-9+\/=\r\n]+",
     pattern_message="must be base64 (the .pfx file's bytes, base64-encoded, e.g. `base64 -w0 cert.pfx`)",
+    multiline=True,
 )
 PASSPHRASE = Field(
     "passphrase",
@@ -62,7 +65,9 @@ SEND_CERTIFICATE_CHAIN = Field(
     ),
     default=False,
 )
-KEY_OR_PKCS12 = OneOf(("privateKey", "certificate"), ("pkcs12",))
+KEY_OR_PKCS12 = OneOf(
+    ("privateKey", "certificate"), ("pkcs12",), titles=("Private key and certificate (PEM)", "PKCS#12 file")
+)
 
 
 def _material(values: dict[str, Any]) -> tuple[str, str] | None:

@@ -13,7 +13,7 @@ CLOUD_SLUGS = ("public", "usgov", "china")
 """The slugs of ``clouds.CLOUDS`` (kept here so registration does not import attrs; a test keeps them equal)."""
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}"
+DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}"
 
 TENANT = Field(
     "tenantId",

@@ -21,8 +21,8 @@ RESOURCE_ID = Field(
     ),
     strip=True,
     pattern=(
-        r"/subscriptions/[^/\s]+/[Rr]esource[Gg]roups/[^/\s]+/providers/[Mm]icrosoft\.[Mm]anaged[Ii]dentity/"
-        r"[Uu]ser[Aa]ssigned[Ii]dentities/[^/\s]+"
+        r"/subscriptions/[^\/\s]+/[Rr]esource[Gg]roups/[^\/\s]+/providers/[Mm]icrosoft\.[Mm]anaged[Ii]dentity/"
+        r"[Uu]ser[Aa]ssigned[Ii]dentities/[^\/\s]+"
     ),
     pattern_message="must be a user-assigned identity's resource ID (/subscriptions/.../userAssignedIdentities/<name>)",
     max_length=1024,
@@ -36,6 +36,13 @@ OBJECT_ID = Field(
     pattern_message="must be a GUID: the Object (principal) ID of the managed identity",
     max_length=64,
 )
-AT_MOST_ONE = OneOf(("clientId",), ("resourceId",), ("objectId",), optional=True)
+AT_MOST_ONE = OneOf(
+    ("clientId",),
+    ("resourceId",),
+    ("objectId",),
+    optional=True,
+    titles=("User-assigned, by client ID", "User-assigned, by resource ID", "User-assigned, by object ID"),
+    none_title="System-assigned identity",
+)
 INPUT_FIELDS = (MI_CLIENT_ID, RESOURCE_ID, OBJECT_ID, CLOUD)
 INPUT_CHOICES = (AT_MOST_ONE,)

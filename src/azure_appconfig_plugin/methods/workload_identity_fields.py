@@ -26,7 +26,7 @@ TOKEN_FILE_PATH = Field(
     ),
     required=True,
     strip=True,
-    pattern=r"(?:/|[A-Za-z]:[\\/])[^\x00-\x1f]*",
+    pattern=r"(?:\/|[A-Za-z]:[\\\/])[^\x00-\x1f]*",
     pattern_message="must be an absolute path (e.g. /var/run/secrets/azure/tokens/azure-identity-token)",
     max_length=4096,
 )

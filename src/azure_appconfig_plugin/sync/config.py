@@ -15,7 +15,6 @@ from ..errors import AppConnectionError, FieldError, InvalidInput
 from ..fields import MISSING, Field, Rule, object_schema, parse_fields
 from .scope import KEY_CHECKS, LABEL_CHECKS, Check, Scope, key_problem
 
-SCHEMA_ID = "https://schemas.azure-appconfig-plugin.dev/azure-app-configuration/sync-destination.json"
 PLACEHOLDER = "{secretKey}"
 INITIAL_SYNC_MODES = ("overwrite-destination", "import-prefer-source", "import-prefer-destination")
 KEY_VAULT_MODES = ("auto", "off")
@@ -116,7 +115,6 @@ def destination_schema() -> dict[str, Any]:
         FIELDS,
         title="Azure App Configuration sync destination",
         description="Where and how a platform's secrets are synced into an App Configuration store.",
-        schema_id=SCHEMA_ID,
     )
 
 

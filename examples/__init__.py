@@ -1,0 +1,1 @@
+"""Runnable examples (not part of the distribution): ``python -m examples.host``."""
