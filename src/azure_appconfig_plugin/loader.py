@@ -160,7 +160,7 @@ def load_plugins(
     if use_entry_points:
         listed = trust.group_entry_points(group)  # one broken distribution costs only itself
         eps = sorted(listed.entry_points, key=lambda e: e.name)
-        registry.trust.expect(eps)
+        registry.trust.expect(eps, listed.duplicates)
         for item in listed.unreadable:  # none of its entry points is known: nothing of it is imported
             verdict = registry.trust.unreadable(item, group)
             name = trust.identify(item.dist).name or None
@@ -184,9 +184,16 @@ def load_plugins(
         else:
             registry.blocked.append(name)
 
+    if use_entry_points:  # from now on a digest-pinned plugin imports only what its RECORD lists
+        trust.GUARD.set_pins(registry.trust.pins)
     for name, dist, source in candidates:
         try:
             obj = source.load() if isinstance(source, metadata.EntryPoint) else source
+        except trust.ImportRefused as exc:  # the guard: a module that is not the pinned file
+            registry.catalog.distributions.setdefault(name, dist)
+            registry.trust.refuse_import(name, str(exc))
+            registry.catalog.fail(name, "trust", str(exc))
+            continue
         except Exception as exc:
             registry.catalog.distributions.setdefault(name, dist)
             registry.catalog.fail(name, "load", describe(exc))

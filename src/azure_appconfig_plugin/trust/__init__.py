@@ -77,6 +77,7 @@ from .installed import (
     startup_files,
     verify_files,
 )
+from .imports import GUARD, ImportPin, ImportRefused, PinnedImports, import_problem, pin_for
 from .verdicts import (
     ALLOWED,
     ALLOWLIST_MODE,
@@ -108,6 +109,10 @@ __all__ = [
     "AllowListError",
     "CredentialsView",
     "FileCheck",
+    "GUARD",
+    "ImportPin",
+    "ImportRefused",
+    "PinnedImports",
     "GroupEntryPoints",
     "Identity",
     "Principal",
@@ -125,6 +130,7 @@ __all__ = [
     "group_entry_points",
     "identify",
     "installed_plugin_distributions",
+    "import_problem",
     "is_editable",
     "judge",
     "may_see_secrets",
@@ -134,6 +140,7 @@ __all__ = [
     "parse_allow_list",
     "parse_entry",
     "pin_entry",
+    "pin_for",
     "provenance_for",
     "public_fields",
     "record_digest",

@@ -11,7 +11,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -122,6 +122,10 @@ class GroupEntryPoints:
 
     entry_points: list[metadata.EntryPoint]
     unreadable: list[UnreadableEntryPoints]
+    duplicates: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    """Normalised name -> every metadata directory on ``sys.path`` whose ``Name`` it is, for a name
+    of a distribution with entry points in the group that more than one directory claims (whatever
+    the directories' spelling: importlib itself hides only some of them)."""
 
 
 def _entry_points_problem(exc: Exception) -> str:
@@ -160,6 +164,8 @@ def group_entry_points(group: str) -> GroupEntryPoints:
     seen: set[str] = set()
     found: list[metadata.EntryPoint] = []
     unreadable: list[UnreadableEntryPoints] = []
+    hidden: list[metadata.Distribution] = []
+    claims: dict[str, list[str]] = {}
     for dist in metadata.distributions():
         try:
             key = getattr(dist, "_normalized_name", None)  # importlib's own duplicate key (3.10-3.13)
@@ -167,6 +173,7 @@ def group_entry_points(group: str) -> GroupEntryPoints:
             key = None
         if key is not None:
             if key in seen:
+                hidden.append(dist)
                 continue
             seen.add(key)
         try:
@@ -176,8 +183,26 @@ def group_entry_points(group: str) -> GroupEntryPoints:
             if _may_declare(item, group):
                 unreadable.append(item)
             continue
-        found.extend(ep for ep in eps if ep.group == group)
-    return GroupEntryPoints(found, unreadable)
+        mine = [ep for ep in eps if ep.group == group]
+        if mine:
+            _claim(claims, dist)
+        found.extend(mine)
+    for dist in hidden:  # a .dist-info importlib passes over still claims its name (a hidden
+        base = getattr(dist, "_path", None)  # .egg-info is a source tree's build leftover, inert)
+        if base is not None and str(base).endswith(".dist-info"):
+            _claim(claims, dist, only=claims)
+    return GroupEntryPoints(found, unreadable, {k: v for k, v in claims.items() if len(v) > 1})
+
+
+def _claim(claims: dict[str, list[str]], dist: metadata.Distribution, only: Container[str] | None = None) -> None:
+    identity = identify(dist)
+    if identity.problem is not None or (only is not None and identity.key not in only):
+        return
+    base = getattr(dist, "_path", None)  # PathDistribution's own directory
+    where = os.path.realpath(base) if base is not None else identity.name
+    listed = claims.setdefault(identity.key, [])
+    if where not in listed:  # one directory reached through two sys.path entries is one claim
+        listed.append(where)
 
 
 def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
@@ -329,9 +354,12 @@ def module_origin(module: str) -> str | None:
 def shadowing_problem(
     dist: metadata.Distribution, files: list[metadata.PackagePath], modules: Iterable[str]
 ) -> str | None:
-    """A problem when an entry point's top-level module would come from outside ``dist``'s files."""
-    root = Path(str(dist.locate_file(""))).resolve()
-    recorded = {p.as_posix() for p in files}
+    """A problem when an entry point's top-level module would come from outside ``dist``'s files.
+
+    Judged by resolved locations: a module file is one of ``dist``'s when it resolves to where a
+    RECORD-listed file resolves (a package directory that is a symlink, as in store-path layouts,
+    is not "shadowed")."""
+    root = Path(str(dist.locate_file("")))
     for module in modules:
         top = module.split(".", 1)[0]
         try:
@@ -342,7 +370,8 @@ def shadowing_problem(
             return f"module {safe_text(top)!r} of its entry point cannot be found"
         if spec.origin and spec.has_location:
             origin = Path(spec.origin).resolve()
-            if not origin.is_relative_to(root) or origin.relative_to(root).as_posix() not in recorded:
+            listed = (root / p for p in files if p.parts and p.parts[0].split(".", 1)[0] == top)
+            if not any(origin == path.resolve() for path in listed):
                 where = safe_text(spec.origin)
                 return f"module {safe_text(top)!r} would be imported from {where}, which is not one of its RECORD files"
         # A namespace package has no file of its own: its portions are checked as RECORD files.
