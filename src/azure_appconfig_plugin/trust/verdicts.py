@@ -118,13 +118,13 @@ def judge(
     check = verify_files(dist, files)
     if not check.ok:
         return Verdict(REFUSED, f"tampered: {check.problem}", check.checked)
-    shadow = shadowing_problem(dist, files, modules)
-    if shadow is not None:
-        return Verdict(REFUSED, f"shadowed: {shadow}", check.checked)
     pin = pin_for(dist, files, name)
     unpinned = import_problem(pin)
     if unpinned is not None:
         return Verdict(REFUSED, f"unpinned code: {unpinned}", check.checked)
+    shadow = shadowing_problem(dist, files, modules)
+    if shadow is not None:
+        return Verdict(REFUSED, f"shadowed: {shadow}", check.checked)
     return Verdict(
         ALLOWED, f"pinned: version, RECORD digest and {check.checked} files match", check.checked, pin
     )

@@ -1,0 +1,288 @@
+"""Pinned imports: what a digest-pinned plugin imports is what its RECORD lists (the audit's cases).
+
+Every attacker file here records its own execution in the site's marker file (``EVIL`` lines), so
+each test proves that no attacker code ran, and that the plugin was refused with a clear reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import marshal
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azure_appconfig_plugin import trust
+from azure_appconfig_plugin.loader import load_plugins
+from azure_appconfig_plugin.testing import wheels
+from azure_appconfig_plugin.testing.distributions import activate
+from azure_appconfig_plugin.trust import ALLOWLIST_ENV
+from azure_appconfig_plugin.trust.imports import ImportRefused, import_problem
+from trust_sites import Site, plugin_source
+
+OURS = "azure-appconfig-plugin"
+EXT = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def evil(marker: Path) -> str:
+    return f"open({str(marker)!r}, 'a').write('EVIL\\n')\n"
+
+
+def ran_evil(site: Site) -> bool:
+    return site.marker.exists() and "EVIL" in site.marker.read_text().split()
+
+
+def trust_failures(registry: Any) -> dict[str, str]:
+    return {f.plugin: f.error for f in registry.failures if f.stage == "trust"}
+
+
+def install_module_plugin(site: Site, name: str = "acme-mod", module: str = "acmeplug") -> str:
+    """A plugin that is a single top-level module (``acmeplug.py``), as in the audit."""
+    wheels.install(
+        site.root,
+        name,
+        files={f"{module}.py": plugin_source("acme-mod-type", site.marker)},
+        entry_points={"app_connections": {name: module}},
+    )
+    site.modules.append(module)
+    activate(site.root)
+    return module
+
+
+# --- before import: added files -------------------------------------------------------------------
+
+
+def test_an_added_package_beside_a_pinned_module_is_refused(site: Site) -> None:
+    install_module_plugin(site)
+    pin = site.pin("acme-mod")
+    (site.root / "acmeplug").mkdir()
+    (site.root / "acmeplug" / "__init__.py").write_text(evil(site.marker))
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert trust_failures(registry)["acme-mod"] == (
+        "refused: unpinned code: acmeplug/__init__.py is not in its RECORD (added after install) "
+        "and would be imported first"
+    )
+    assert "acme-mod-type" not in registry.types and site.imported() == [] and not ran_evil(site)
+    prov = next(p for p in registry.trust.provenance if p.plugin == "acme-mod")
+    assert prov.status == "refused" and "acmeplug/__init__.py" in prov.reason  # what `types` shows
+
+
+def test_an_added_extension_module_is_refused(site: Site) -> None:
+    install_module_plugin(site)
+    pin = site.pin("acme-mod")
+    (site.root / f"acmeplug{EXT}").write_bytes(b"\x7fELF not really")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert trust_failures(registry)["acme-mod"] == (
+        f"refused: unpinned code: acmeplug{EXT} is not in its RECORD (added after install) and would be imported first"
+    )
+    assert site.imported() == []
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        "acme_policy_mod/helpers/__init__.py",  # a subpackage shadowing helpers.py
+        f"acme_policy_mod/helpers{EXT}",
+        "acme_policy_mod/extra.py",
+        "acme_policy_mod/deep/er/mod.py",
+    ],
+)
+def test_a_file_added_inside_a_pinned_package_is_refused(site: Site, added: str) -> None:
+    site.install("acme-policy")
+    pin = site.pin("acme-policy")
+    path = site.root / added
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(evil(site.marker))
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert trust_failures(registry)["acme-policy"] == (
+        f"refused: unpinned code: {added} is not in its RECORD (added after install)"
+    )
+    assert site.imported() == [] and not ran_evil(site)
+
+
+def test_byte_code_and_data_files_do_not_refuse(site: Site) -> None:
+    site.install("acme-policy", extra={"acme_policy_mod/data.json": "{}"})
+    pin = site.pin("acme-policy")
+    (site.root / "acme_policy_mod" / "__pycache__").mkdir(exist_ok=True)
+    (site.root / "acme_policy_mod" / "__pycache__" / "helpers.cpython-311.pyc").write_bytes(b"junk")
+    (site.root / "acme_policy_mod" / "notes.txt").write_text("not code")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert "acme-policy-type" in registry.types and not registry.failures
+
+
+def test_a_namespace_portion_elsewhere_on_sys_path_is_refused(site: Site, tmp_path: Path) -> None:
+    wheels.install(
+        site.root,
+        "acme-ns",
+        files={"acmens/policy.py": plugin_source("acme-ns-type", site.marker)},
+        entry_points={"app_connections": {"acme-ns": "acmens.policy"}},
+    )
+    site.modules.append("acmens")
+    activate(site.root)
+    pin = site.pin("acme-ns")
+    shadow = tmp_path / "cwd"
+    (shadow / "acmens").mkdir(parents=True)
+    (shadow / "acmens" / "policy.py").write_text(evil(site.marker))
+    sys.path.insert(0, str(shadow))
+    try:
+        registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    finally:
+        sys.path.remove(str(shadow))
+    assert trust_failures(registry)["acme-ns"] == (
+        f"refused: unpinned code: its namespace package 'acmens' has another portion at {shadow / 'acmens'}"
+    )
+    assert site.imported() == [] and not ran_evil(site)
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})  # without the portion it loads
+    assert "acme-ns-type" in registry.types and site.imported() == ["acmens", "acmens.policy"]
+
+
+def test_a_namespace_made_regular_by_an_added_init_is_refused(site: Site) -> None:
+    wheels.install(
+        site.root,
+        "acme-ns",
+        files={"acmens/policy.py": plugin_source("acme-ns-type", site.marker)},
+        entry_points={"app_connections": {"acme-ns": "acmens.policy"}},
+    )
+    site.modules.append("acmens")
+    activate(site.root)
+    pin = site.pin("acme-ns")
+    (site.root / "acmens" / "__init__.py").write_text(evil(site.marker))
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert trust_failures(registry)["acme-ns"] == (
+        "refused: unpinned code: acmens/__init__.py makes its namespace package 'acmens' a regular one "
+        "(added after install)"
+    )
+    assert not ran_evil(site)
+
+
+# --- at import: the guard -----------------------------------------------------------------------
+
+
+def load_pinned(site: Site) -> Any:
+    site.install("acme-policy")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert "acme-policy-type" in registry.types and site.imported() == ["acme_policy_mod"]
+    return registry
+
+
+def test_a_module_added_after_loading_is_refused_when_imported(site: Site) -> None:
+    load_pinned(site)
+    (site.root / "acme_policy_mod" / "late.py").write_text(evil(site.marker))
+    importlib.invalidate_caches()
+    with pytest.raises(ImportRefused, match=r"acme_policy_mod/late.py is not in its RECORD"):
+        importlib.import_module("acme_policy_mod.late")
+    assert not ran_evil(site)
+
+
+def test_a_module_changed_after_loading_is_refused_when_imported(site: Site) -> None:
+    load_pinned(site)
+    helpers = site.root / "acme_policy_mod" / "helpers.py"
+    helpers.write_text(evil(site.marker))
+    with pytest.raises(ImportRefused, match=r"acme_policy_mod/helpers.py changed after install"):
+        importlib.import_module("acme_policy_mod.helpers")
+    assert not ran_evil(site)
+    helpers.unlink()
+    with pytest.raises(ImportRefused, match=r"acme_policy_mod/helpers.py cannot be read"):
+        importlib.import_module("acme_policy_mod.helpers")
+
+
+def test_a_planted_byte_code_file_never_runs(site: Site) -> None:
+    load_pinned(site)
+    source = site.root / "acme_policy_mod" / "helpers.py"
+    info = source.stat()
+    code = compile(evil(site.marker), str(source), "exec")
+    header = importlib.util.MAGIC_NUMBER + b"\0\0\0\0"
+    header += int(info.st_mtime).to_bytes(4, "little") + (info.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    cached.parent.mkdir(exist_ok=True)
+    cached.write_bytes(header + marshal.dumps(code))  # what the default loader would run
+    module = importlib.import_module("acme_policy_mod.helpers")
+    assert module.VALUE == 1 and not ran_evil(site)
+
+
+def test_a_module_the_record_does_not_name_is_not_found_elsewhere(site: Site, tmp_path: Path) -> None:
+    load_pinned(site)
+    with pytest.raises(ModuleNotFoundError, match="in the RECORD of acme-policy"):
+        importlib.import_module("acme_policy_mod.nothing")
+
+
+def test_the_loader_reports_a_module_the_guard_refuses(site: Site) -> None:
+    late = site.root / "acme_policy_mod" / "late.py"
+    source = plugin_source("acme-policy-type", site.marker) + (
+        f"open({str(late)!r}, 'w').write({evil(site.marker)!r})\nfrom . import late\n"
+    )
+    site.install("acme-policy", extra={"acme_policy_mod/__init__.py": source})
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    error = trust_failures(registry)["acme-policy"]
+    assert error.startswith("refused: acme-policy is pinned by digest, and acme_policy_mod/late.py is not in its RECORD")
+    assert "acme-policy-type" not in registry.types and not ran_evil(site)
+    prov = next(p for p in registry.trust.provenance if p.plugin == "acme-policy")
+    assert (prov.status, prov.reason) == ("refused", error)
+
+
+def test_a_listed_namespace_directory_of_its_own_is_resolved_from_the_record(site: Site) -> None:
+    source = plugin_source("acme-policy-type", site.marker) + "from .sub import inner\n"
+    site.install(
+        "acme-policy", extra={"acme_policy_mod/__init__.py": source, "acme_policy_mod/sub/inner.py": "X = 3\n"}
+    )
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert "acme-policy-type" in registry.types
+    assert sys.modules["acme_policy_mod.sub.inner"].X == 3
+
+
+def test_a_regular_package_shadowing_a_pinned_namespace_is_refused_at_import(site: Site, tmp_path: Path) -> None:
+    wheels.install(
+        site.root,
+        "acme-ns",
+        files={"acmens/policy.py": plugin_source("acme-ns-type", site.marker)},
+        entry_points={"app_connections": {"acme-ns": "acmens.policy"}},
+    )
+    site.modules.append("acmens")
+    activate(site.root)
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-ns')}"})
+    assert "acme-ns-type" in registry.types
+    sys.modules.pop("acmens.policy")
+    sys.modules.pop("acmens")
+    shadow = tmp_path / "later"
+    (shadow / "acmens").mkdir(parents=True)
+    (shadow / "acmens" / "__init__.py").write_text(evil(site.marker))
+    sys.path.insert(0, str(shadow))
+    try:
+        importlib.invalidate_caches()
+        with pytest.raises(ImportRefused, match="makes its namespace package 'acmens' a regular one"):
+            importlib.import_module("acmens.policy")
+    finally:
+        sys.path.remove(str(shadow))
+    assert not ran_evil(site)
+
+
+def test_an_open_mode_load_drops_the_guard(site: Site) -> None:
+    load_pinned(site)
+    assert [p.distribution for p in trust.GUARD.pins] == ["acme-policy"] and sys.meta_path[0] is trust.GUARD
+    load_plugins(env={})
+    assert trust.GUARD.pins == () and trust.GUARD not in sys.meta_path
+
+
+def test_a_symlinked_package_directory_is_judged_where_it_resolves(site: Site, tmp_path: Path) -> None:
+    site.install("acme-policy")
+    pin = site.pin("acme-policy")
+    store = tmp_path / "store" / "acme_policy_mod"
+    shutil.move(str(site.root / "acme_policy_mod"), store)
+    (site.root / "acme_policy_mod").symlink_to(store, target_is_directory=True)
+    importlib.invalidate_caches()
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert "acme-policy-type" in registry.types and not registry.failures
+
+
+def test_too_many_files_to_check_is_refused(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin.trust import imports
+
+    site.install("acme-policy")
+    monkeypatch.setattr(imports, "MAX_SCANNED_ENTRIES", 1)
+    dist = site.dist("acme-policy")
+    pin = trust.pin_for(dist, trust.installed.record_entries(dist), "acme-policy")
+    assert import_problem(pin, path=[]) == "more than 1 files in its packages to check"
