@@ -218,7 +218,9 @@ def test_the_loader_reports_a_module_the_guard_refuses(site: Site) -> None:
     site.install("acme-policy", extra={"acme_policy_mod/__init__.py": source})
     registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
     error = trust_failures(registry)["acme-policy"]
-    assert error.startswith("refused: acme-policy is pinned by digest, and acme_policy_mod/late.py is not in its RECORD")
+    assert error.startswith(
+        "refused: acme-policy is pinned by digest, and acme_policy_mod/late.py is not in its RECORD"
+    )
     assert "acme-policy-type" not in registry.types and not ran_evil(site)
     prov = next(p for p in registry.trust.provenance if p.plugin == "acme-policy")
     assert (prov.status, prov.reason) == ("refused", error)
@@ -286,3 +288,56 @@ def test_too_many_files_to_check_is_refused(site: Site, monkeypatch: pytest.Monk
     dist = site.dist("acme-policy")
     pin = trust.pin_for(dist, trust.installed.record_entries(dist), "acme-policy")
     assert import_problem(pin, path=[]) == "more than 1 files in its packages to check"
+
+
+# --- one distribution per name ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["acme-policy-1.0.dist-info", "a_c_m_e-1.0.dist-info"])
+def test_a_second_dist_info_of_a_pinned_name_is_refused_before_any_import(site: Site, spelling: str) -> None:
+    site.install("acme-policy")
+    pin = site.pin("acme-policy")
+    real = site.root / "acme_policy-1.0.dist-info"
+    copy = site.root / spelling
+    shutil.copytree(real, copy)  # a byte copy of the RECORD: the same digest
+    (copy / "entry_points.txt").write_text("[app_connections]\nacme-policy-x = evil_mod\n")
+    (site.root / "evil_mod.py").write_text(evil(site.marker))
+    site.modules.append("evil_mod")
+    importlib.invalidate_caches()
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    failures = trust_failures(registry)
+    expected = (
+        f"refused: 2 metadata directories claim the name acme-policy ({real}, {copy}): which one is the "
+        "installed distribution cannot be told; remove the one you did not install"
+    )
+    assert failures["acme-policy"] == failures["acme-policy-x"] == expected
+    assert site.imported() == [] and not ran_evil(site)
+
+
+def test_a_second_dist_info_is_reported_in_open_mode(site: Site) -> None:
+    site.install("acme-policy")
+    real = site.root / "acme_policy-1.0.dist-info"
+    copy = site.root / "acme-policy-1.0.dist-info"
+    shutil.copytree(real, copy)  # its own entry_points.txt: the same entry point, read twice
+    importlib.invalidate_caches()
+    registry = load_plugins(env={})
+    assert "acme-policy-type" in registry.types
+    assert registry.trust.notices == [
+        f"2 metadata directories claim the name acme-policy ({real}, {copy}): which one is the installed "
+        "distribution cannot be told; remove the one you did not install (in allow-list mode it would be refused)"
+    ]
+
+
+def test_a_second_dist_info_hidden_by_importlib_still_counts(site: Site, tmp_path: Path) -> None:
+    site.install("acme-policy")
+    pin = site.pin("acme-policy")
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    shutil.copytree(site.root / "acme_policy-1.0.dist-info", earlier / "acme_policy-1.0.dist-info")
+    sys.path.append(str(earlier))  # after the site: importlib passes over it
+    try:
+        registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    finally:
+        sys.path.remove(str(earlier))
+    assert "2 metadata directories claim the name acme-policy" in trust_failures(registry)["acme-policy"]
+    assert site.imported() == []

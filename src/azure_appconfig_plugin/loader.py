@@ -7,7 +7,9 @@
 - ``check_pending()`` after each plugin, so a misspelled hookimpl is reported against it;
 - every hook runs through ``pm.hook`` (wrappers, ``tryfirst``/``trylast`` work), each plugin's
   implementations guarded so one that raises is reported against it (``hosting``);
-- two connection types (or sync destinations) with one slug: the second is rejected and reported;
+- a connection type slug has one owner: registered by two distributions (or in-process plugins),
+  neither is used and both are reported, unless the allow-list names its owner (``:owns=<slug>``);
+  two sync destinations with one slug: the second is rejected and reported;
 - ``APP_CONNECTIONS_BLOCKED_PLUGINS`` (comma-separated entry-point or distribution names)
   keeps named plugins from loading at all;
 - ``APP_CONNECTIONS_ALLOWED_PLUGINS`` (or ``allowed_plugins=``) loads only pinned distributions,
@@ -155,6 +157,8 @@ def load_plugins(
     env = os.environ if env is None else env
     blocked = _blocked_names(env)
     registry = Registry(pm=new_plugin_manager(), trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets))
+    if registry.trust.allow_list is not None:  # ":owns=<slug>": the one distribution a type may come from
+        registry.catalog.type_owners.update(registry.trust.allow_list.type_owners)
 
     candidates: list[tuple[str, str | None, Any]] = []
     if use_entry_points:

@@ -59,6 +59,7 @@ from .hooks import (
     secret_fields,
     split_by_trust,
 )
+from .imports import GUARD, ImportPin, ImportRefused, PinnedImports, import_problem, pin_for
 from .installed import (
     STRONG_HASHES,
     FileCheck,
@@ -77,7 +78,6 @@ from .installed import (
     startup_files,
     verify_files,
 )
-from .imports import GUARD, ImportPin, ImportRefused, PinnedImports, import_problem, pin_for
 from .verdicts import (
     ALLOWED,
     ALLOWLIST_MODE,
@@ -99,6 +99,7 @@ __all__ = [
     "BLOCKED",
     "ENTRY_SYNTAX",
     "GRANTS",
+    "GUARD",
     "OPEN_MODE",
     "REFUSED",
     "SAFE_OPTIONS",
@@ -109,12 +110,11 @@ __all__ = [
     "AllowListError",
     "CredentialsView",
     "FileCheck",
-    "GUARD",
+    "GroupEntryPoints",
+    "Identity",
     "ImportPin",
     "ImportRefused",
     "PinnedImports",
-    "GroupEntryPoints",
-    "Identity",
     "Principal",
     "Provenance",
     "SecretWithheld",
@@ -129,8 +129,8 @@ __all__ = [
     "entry_point_module",
     "group_entry_points",
     "identify",
-    "installed_plugin_distributions",
     "import_problem",
+    "installed_plugin_distributions",
     "is_editable",
     "judge",
     "may_see_secrets",

@@ -174,7 +174,9 @@ def import_problem(pin: ImportPin, path: Sequence[str] | None = None) -> str | N
         rel = name.replace(".", "/")
         for candidate in _candidates(rel):
             if os.path.isfile(os.path.join(pin.root, candidate)):
-                return f"{safe_text(candidate)} makes its namespace package {name!r} a regular one (added after install)"
+                return (
+                    f"{safe_text(candidate)} makes its namespace package {name!r} a regular one (added after install)"
+                )
         for entry in sys.path if path is None else path:
             if os.path.normcase(os.path.abspath(entry or os.curdir)) == root:
                 continue
@@ -222,7 +224,7 @@ class _VerifiedLoader(importlib.abc.Loader):
             code = marshal.loads(data[16:])
         else:
             code = compile(data, self._path, "exec", dont_inherit=True)
-        exec(code, module.__dict__)  # noqa: S102 - runs the verified bytes of a pinned module
+        exec(code, module.__dict__)
 
 
 MAX_MODULE_BYTES = 64 << 20

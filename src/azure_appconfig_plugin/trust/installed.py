@@ -165,7 +165,7 @@ def group_entry_points(group: str) -> GroupEntryPoints:
     found: list[metadata.EntryPoint] = []
     unreadable: list[UnreadableEntryPoints] = []
     hidden: list[metadata.Distribution] = []
-    claims: dict[str, list[str]] = {}
+    claims: dict[str, dict[str, metadata.Distribution]] = {}
     for dist in metadata.distributions():
         try:
             key = getattr(dist, "_normalized_name", None)  # importlib's own duplicate key (3.10-3.13)
@@ -187,22 +187,35 @@ def group_entry_points(group: str) -> GroupEntryPoints:
         if mine:
             _claim(claims, dist)
         found.extend(mine)
-    for dist in hidden:  # a .dist-info importlib passes over still claims its name (a hidden
-        base = getattr(dist, "_path", None)  # .egg-info is a source tree's build leftover, inert)
-        if base is not None and str(base).endswith(".dist-info"):
-            _claim(claims, dist, only=claims)
-    return GroupEntryPoints(found, unreadable, {k: v for k, v in claims.items() if len(v) > 1})
+    for dist in hidden:  # a .dist-info importlib passes over still claims its name
+        _claim(claims, dist, only=claims)
+    return GroupEntryPoints(found, unreadable, _contested_names(claims))
 
 
-def _claim(claims: dict[str, list[str]], dist: metadata.Distribution, only: Container[str] | None = None) -> None:
+def _claim(
+    claims: dict[str, dict[str, metadata.Distribution]],
+    dist: metadata.Distribution,
+    only: Container[str] | None = None,
+) -> None:
     identity = identify(dist)
     if identity.problem is not None or (only is not None and identity.key not in only):
         return
     base = getattr(dist, "_path", None)  # PathDistribution's own directory
     where = os.path.realpath(base) if base is not None else identity.name
-    listed = claims.setdefault(identity.key, [])
-    if where not in listed:  # one directory reached through two sys.path entries is one claim
-        listed.append(where)
+    claims.setdefault(identity.key, {})[where] = dist  # one directory on two sys.path entries: one claim
+
+
+def _contested_names(claims: dict[str, dict[str, metadata.Distribution]]) -> dict[str, list[str]]:
+    """Names more than one metadata directory claims. An ``.egg-info`` beside an editable
+    ``.dist-info`` of the same name is that install's source tree (setuptools' build metadata)."""
+    out: dict[str, list[str]] = {}
+    for key, found in claims.items():
+        dirs = [d for d in found if d.endswith(".dist-info")]
+        if not any(is_editable(found[d]) for d in dirs):
+            dirs = list(found)  # an .egg-info with entry points of its own is a claim too
+        if len(dirs) > 1:
+            out[key] = dirs
+    return out
 
 
 def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:

@@ -125,9 +125,7 @@ def judge(
     shadow = shadowing_problem(dist, files, modules)
     if shadow is not None:
         return Verdict(REFUSED, f"shadowed: {shadow}", check.checked)
-    return Verdict(
-        ALLOWED, f"pinned: version, RECORD digest and {check.checked} files match", check.checked, pin
-    )
+    return Verdict(ALLOWED, f"pinned: version, RECORD digest and {check.checked} files match", check.checked, pin)
 
 
 @dataclasses.dataclass
