@@ -162,6 +162,7 @@ def load_plugins(
 
     candidates: list[tuple[str, str | None, Any]] = []
     if use_entry_points:
+        trust.GUARD.set_pins(())  # this load decides afresh where modules come from (the old pins steer find_spec)
         listed = trust.group_entry_points(group)  # one broken distribution costs only itself
         eps = sorted(listed.entry_points, key=lambda e: e.name)
         registry.trust.expect(eps, listed.duplicates)
