@@ -341,3 +341,55 @@ def test_a_second_dist_info_hidden_by_importlib_still_counts(site: Site, tmp_pat
         sys.path.remove(str(earlier))
     assert "2 metadata directories claim the name acme-policy" in trust_failures(registry)["acme-policy"]
     assert site.imported() == []
+
+
+# --- start-up files no distribution lists ----------------------------------------------------------
+
+
+def test_a_loose_pth_with_an_import_line_is_named(site: Site) -> None:
+    site.install("acme-policy", extra={"acme-owned.pth": "import os\n"})
+    (site.root / "zz-loose.pth").write_text("# a comment\nimport os; os.environ.setdefault('X', '1')\n")
+    (site.root / "zz-paths.pth").write_text("/somewhere/else\n")  # path lines only: inert
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert registry.trust.notices == [
+        f"{site.root / 'zz-loose.pth'} runs code at start-up before any loader, and no installed "
+        "distribution lists it: remove it if you did not put it there"
+    ]
+
+
+def test_unreadable_start_up_files_and_records_are_passed_over(site: Site, tmp_path: Path) -> None:
+    site.install("acme-policy")
+    (site.root / "acme_policy-1.0.dist-info" / "RECORD").write_bytes(b"\xff\xfe not utf-8")
+    (site.root / "dir.pth").mkdir()  # a directory is no .pth to read
+    (site.root / "loose.pth").write_text("import os\n")
+    assert trust.installed.loose_startup_files([str(site.root), str(tmp_path / "missing")]) == [
+        str(site.root / "loose.pth")
+    ]
+
+
+# --- bounded hashing -------------------------------------------------------------------------------
+
+
+def test_pin_refuses_to_hash_more_than_the_cap_without_reading_it(site: Site) -> None:
+    site.install("acme-policy")
+    dist = site.dist("acme-policy")
+    check = trust.verify_files(dist, max_bytes=10)
+    assert not check.ok and check.problem is not None
+    assert check.problem.endswith("too large to hash") and "exceed 10 bytes at acme_policy_mod/" in check.problem
+
+
+def test_a_sparse_file_a_record_names_is_not_read(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_appconfig_plugin.trust import installed
+
+    site.install("acme-policy")
+    big = site.root / "acme_policy_mod" / "blob.bin"
+    with open(big, "wb") as fh:  # sparse: 64 MiB on paper, nothing on disk
+        fh.truncate(64 << 20)
+    record = site.root / "acme_policy-1.0.dist-info" / "RECORD"
+    record.write_text(record.read_text() + f"acme_policy_mod/blob.bin,sha256=AAAA,{64 << 20}\n")
+    monkeypatch.setattr(installed, "MAX_HASHED_BYTES", 1 << 20)
+    with pytest.raises(ValueError, match=r"exceed 1 MiB at acme_policy_mod/blob.bin: too large to hash"):
+        trust.pin_entry(site.dist("acme-policy"))
+    record.write_text(record.read_text().replace(f",{64 << 20}\n", ",1\n"))  # a size that differs: not read
+    with pytest.raises(ValueError, match=r"blob.bin changed after install \(size 67108864, RECORD says 1\)"):
+        trust.pin_entry(site.dist("acme-policy"))

@@ -122,4 +122,6 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
     def _token_key(self, authority: str) -> Any:
         from ..stores.token_cache import TokenKey
 
-        return TokenKey.for_workload_identity(authority, self._credentials.client_id, self.cloud.scope, self._assertion())
+        return TokenKey.for_workload_identity(
+            authority, self._credentials.client_id, self.cloud.scope, self._assertion()
+        )

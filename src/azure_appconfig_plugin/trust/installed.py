@@ -303,13 +303,22 @@ def _urlsafe(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> FileCheck:
+MAX_HASHED_BYTES = 256 << 20
+"""What :func:`verify_files` hashes at most per distribution (a plugin is a few MiB; a RECORD naming
+a sparse multi-GiB file must not stall start-up or ``plugins pin``)."""
+
+
+def verify_files(
+    dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None, *, max_bytes: int | None = None
+) -> FileCheck:
     """Hash every file ``RECORD`` lists with a hash and compare (size first, then digest).
 
     Files without a hash in ``RECORD`` (``RECORD`` itself, byte-code pip compiled after
-    installing) cannot be checked and are skipped.
+    installing) cannot be checked and are skipped. A file whose size differs from RECORD's is
+    never read; more than ``max_bytes`` (:data:`MAX_HASHED_BYTES`) in all is refused unread.
     """
     checked = 0
+    budget = MAX_HASHED_BYTES if max_bytes is None else max_bytes
     base = str(dist.locate_file(""))  # one join per file instead of a pathlib object per file
     for path in files if files is not None else record_entries(dist):
         if path.hash is None:
@@ -326,6 +335,12 @@ def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] 
                 shown = safe_text(str(path))
                 return FileCheck(checked, f"{shown} is listed in RECORD but is not a regular file", shown)
             size = info.st_size
+            if (path.size is None or size == path.size) and size > budget:
+                shown = safe_text(str(path))
+                limit = MAX_HASHED_BYTES if max_bytes is None else max_bytes
+                shown_limit = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+                return FileCheck(checked, f"its files exceed {shown_limit} at {shown}: too large to hash", shown)
+            budget -= size
             with open(located, "rb") as fh:
                 if path.size is None or size == path.size:  # reads are bounded by the size on disk
                     left = size
@@ -409,6 +424,43 @@ def startup_files(dist: metadata.Distribution) -> list[str]:
         if any(line.startswith(("import ", "import\t")) for line in lines):
             found.append(safe_text(str(path)))
     return sorted(found)
+
+
+def _runs_code(path: str) -> bool:
+    """Whether a ``.pth`` file has a line ``site`` executes (one starting with ``import``)."""
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(MAX_PTH_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(line.startswith(("import ", "import\t")) for line in text.splitlines())
+
+
+MAX_PTH_BYTES = 1 << 20
+"""How much of a ``.pth`` file is read to look for executable lines."""
+
+
+def loose_startup_files(entries: Iterable[str] | None = None) -> list[str]:
+    """``.pth`` files with executable lines, in the directories of ``sys.path`` (or ``entries``),
+    that no distribution there lists in its ``RECORD``: dropped in by hand, they run at every
+    interpreter start-up before any loader, and no uninstall removes them."""
+    found: list[str] = []
+    for entry in sys.path if entries is None else entries:
+        try:
+            names = sorted(n for n in os.listdir(entry or os.curdir) if n.endswith(".pth"))
+        except OSError:  # not a directory (a zip, a missing entry)
+            continue
+        running = {n for n in names if _runs_code(os.path.join(entry or os.curdir, n))}
+        if not running:
+            continue
+        for dist in metadata.distributions(path=[entry or os.curdir]):
+            try:
+                listed = dist.read_text("RECORD") or dist.read_text("installed-files.txt") or ""
+            except (UnicodeDecodeError, OSError):
+                continue
+            running -= {row.split(",", 1)[0] for row in listed.splitlines()}
+        found.extend(safe_text(os.path.join(entry or os.curdir, n)) for n in sorted(running))
+    return sorted(set(found))
 
 
 def installed_plugin_distributions(group: str) -> list[metadata.Distribution]:

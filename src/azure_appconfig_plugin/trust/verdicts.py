@@ -24,6 +24,7 @@ from .installed import (
     entry_point_module,
     identify,
     is_editable,
+    loose_startup_files,
     malformed_target,
     module_origin,
     record_digest,
@@ -337,7 +338,8 @@ class TrustReport:
     @property
     def notices(self) -> list[str]:
         """What an operator should know: an empty allow-list, entries matching nothing installed,
-        and plugins kept out that still run code at interpreter start-up (``.pth`` files)."""
+        plugins kept out that still run code at interpreter start-up (``.pth`` files), ``.pth``
+        files with executable lines that no distribution lists; in open mode, names claimed twice."""
         if self.allow_list is None:  # open mode: a contested name loads, but the operator is told
             return [
                 f"{duplicate_problem(key, dirs)} (in allow-list mode it would be refused)"
@@ -357,6 +359,11 @@ class TrustReport:
             "before any loader: uninstall it if you do not trust it"
             for name, files in self._startup_files.items()
             if files
+        )
+        out.extend(
+            f"{path} runs code at start-up before any loader, and no installed distribution lists it: "
+            "remove it if you did not put it there"
+            for path in loose_startup_files()
         )
         return out
 
