@@ -1,8 +1,9 @@
 """One replica of a fleet, run as its own process by tests/redis_fixtures.Fleet.
 
-``begin`` | ``complete STATE CASSETTE`` | ``token CALLS`` | ``workload TOKEN_FILE CASSETTE``; prints one JSON line. HTTP is replayed
-from tests/cassettes (vcrpy, replay only: an unmatched request fails). With ``WAIT_FOR_GO=1`` the
-worker says it is ready and waits until the test releases every worker at once.
+``begin`` | ``complete STATE CASSETTE`` | ``token CALLS`` | ``workload TOKEN_FILE CASSETTE``; prints
+one JSON line. HTTP is replayed from tests/cassettes (vcrpy, replay only: an unmatched request
+fails). With ``WAIT_FOR_GO=1`` the worker says it is ready and waits until the test releases every
+worker at once.
 """
 
 from __future__ import annotations
