@@ -393,3 +393,52 @@ def test_a_sparse_file_a_record_names_is_not_read(site: Site, monkeypatch: pytes
     record.write_text(record.read_text().replace(f",{64 << 20}\n", ",1\n"))  # a size that differs: not read
     with pytest.raises(ValueError, match=r"blob.bin changed after install \(size 67108864, RECORD says 1\)"):
         trust.pin_entry(site.dist("acme-policy"))
+
+
+# --- byte-code the RECORD lists --------------------------------------------------------------------
+
+
+def install_compiled(site: Site) -> Path:
+    """acme-policy as pip installs it: compiled, the byte-code listed in RECORD with its hash."""
+    wheels.install(
+        site.root,
+        "acme-policy",
+        files={
+            "acme_policy_mod/__init__.py": plugin_source("acme-policy-type", site.marker) + "from . import helpers\n",
+            "acme_policy_mod/helpers.py": "VALUE = 1\n",
+        },
+        entry_points={"app_connections": {"acme-policy": "acme_policy_mod"}},
+        bytecode=True,
+    )
+    site.modules.append("acme_policy_mod")
+    activate(site.root)
+    return site.root / "acme_policy_mod" / "__pycache__" / f"helpers.{sys.implementation.cache_tag}.pyc"
+
+
+def test_listed_byte_code_runs_in_place_of_its_source(site: Site) -> None:
+    install_compiled(site)
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert "acme-policy-type" in registry.types and sys.modules["acme_policy_mod.helpers"].VALUE == 1
+
+
+def test_changed_listed_byte_code_is_refused_when_used(site: Site) -> None:
+    cached = install_compiled(site)
+    pin = site.pin("acme-policy")
+    data = bytearray(cached.read_bytes())
+    data[-1] ^= 1  # same size: only the hash tells
+    cached.write_bytes(bytes(data))
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert "__pycache__/helpers." in trust_failures(registry)["acme-policy"]
+    assert "changed after install" in trust_failures(registry)["acme-policy"]
+
+
+def test_listed_byte_code_of_another_interpreter_falls_back_to_the_source(site: Site) -> None:
+    cached = install_compiled(site)
+    data = b"\0\0\0\0" + cached.read_bytes()[4:]  # another magic number: not this interpreter's
+    cached.write_bytes(data)
+    record = site.root / "acme_policy-1.0.dist-info" / "RECORD"
+    rel = cached.relative_to(site.root).as_posix()
+    rows = [r for r in record.read_text().splitlines() if not r.startswith(rel + ",")]
+    record.write_text("\n".join([*rows, f"{rel},{wheels._record_hash(data)},{len(data)}"]) + "\n")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert "acme-policy-type" in registry.types and sys.modules["acme_policy_mod.helpers"].VALUE == 1

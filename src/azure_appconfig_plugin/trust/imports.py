@@ -10,7 +10,8 @@ Two halves, both standard library only:
   finder placed first, answering for the pinned distributions' module names alone. It resolves a
   module from the ``RECORD`` only, refuses one whose file is missing, unlisted, or preceded by an
   unlisted file Python would prefer, and executes exactly the bytes it hashed (compiled from the
-  verified source, never from a ``__pycache__`` file the RECORD does not vouch for).
+  verified source, or the verified byte-code when RECORD lists it, as pip does for what it compiles;
+  never a ``__pycache__`` file the RECORD does not vouch for).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _mode(name: str) -> str:
 
 def _code_parts(rel: str) -> list[str] | None:
     """Module path parts of a RECORD path Python could import (``a/b/c.py`` -> ``[a, b, c]``)."""
-    if rel.startswith(("/", "../")) or "__pycache__" in rel.split("/"):
+    if not rel.endswith(_MODULE_SUFFIXES) or rel.startswith(("/", "../")) or "__pycache__/" in rel:
         return None
     head = rel.split("/", 1)[0]
     if head.endswith((".dist-info", ".data", ".egg-info")):
@@ -89,7 +90,7 @@ def pin_for(dist: metadata.Distribution, files: Iterable[metadata.PackagePath], 
     listed: dict[str, Listed] = {}
     modules: list[list[str]] = []
     for path in files:
-        rel = path.as_posix()
+        rel = str(path)  # a PackagePath is a PurePosixPath: its text is the posix form
         if path.hash is not None:
             listed[rel] = Listed(_mode(path.hash.mode), path.hash.value, path.size)
         parts = _code_parts(rel)
@@ -217,14 +218,26 @@ class _VerifiedLoader(importlib.abc.Loader):
         if self._rel.endswith(EXTENSION_SUFFIXES):
             importlib.machinery.ExtensionFileLoader(module.__name__, self._path).exec_module(module)
             return
-        data = self._verified()
-        if self._rel.endswith(".pyc"):  # a RECORD-listed sourceless module: its bytes were checked
+        cached = self._cached()  # byte-code the RECORD vouches for (pip lists what it compiles) runs as is
+        data = cached if cached is not None else self._verified()
+        if self._rel.endswith(".pyc") or cached is not None:
             import marshal
 
-            code = marshal.loads(data[16:])
+            code = marshal.loads(memoryview(data)[16:])
         else:
             code = compile(data, self._path, "exec", dont_inherit=True)
         exec(code, module.__dict__)
+
+    def _cached(self) -> bytes | None:
+        """The verified bytes of this source's RECORD-listed byte-code for this interpreter, if any."""
+        head, _, name = self._rel.rpartition("/")
+        if not name.endswith(".py") or sys.implementation.cache_tag is None:
+            return None
+        rel = f"{head}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc".lstrip("/")
+        if rel not in self._pin.listed:
+            return None
+        data = _VerifiedLoader(self._pin, rel)._verified()
+        return data if data[:4] == importlib.util.MAGIC_NUMBER else None
 
 
 MAX_MODULE_BYTES = 64 << 20

@@ -313,16 +313,17 @@ def verify_files(
 ) -> FileCheck:
     """Hash every file ``RECORD`` lists with a hash and compare (size first, then digest).
 
-    Files without a hash in ``RECORD`` (``RECORD`` itself, byte-code pip compiled after
-    installing) cannot be checked and are skipped. A file whose size differs from RECORD's is
+    Files without a hash in ``RECORD`` (``RECORD`` itself) cannot be checked and are skipped;
+    so is ``__pycache__`` byte-code, which the import guard hashes when it loads it in place of its
+    source (and never loads when RECORD does not list it). A file whose size differs from RECORD's is
     never read; more than ``max_bytes`` (:data:`MAX_HASHED_BYTES`) in all is refused unread.
     """
     checked = 0
     budget = MAX_HASHED_BYTES if max_bytes is None else max_bytes
     base = str(dist.locate_file(""))  # one join per file instead of a pathlib object per file
     for path in files if files is not None else record_entries(dist):
-        if path.hash is None:
-            continue
+        if path.hash is None or (path.suffix == ".pyc" and "__pycache__" in path.parts):
+            continue  # byte-code is hashed by the import guard when (and if) it is used instead of its source
         mode = path.hash.mode.lower().replace("-", "_")
         if mode not in STRONG_HASHES:
             shown = safe_text(str(path))
