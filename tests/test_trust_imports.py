@@ -442,3 +442,78 @@ def test_listed_byte_code_of_another_interpreter_falls_back_to_the_source(site: 
     record.write_text("\n".join([*rows, f"{rel},{wheels._record_hash(data)},{len(data)}"]) + "\n")
     registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
     assert "acme-policy-type" in registry.types and sys.modules["acme_policy_mod.helpers"].VALUE == 1
+
+
+# --- the guard's corners ---------------------------------------------------------------------------
+
+
+def test_an_extension_module_the_record_lists_is_checked_then_loaded(site: Site) -> None:
+    import _bisect
+
+    binary = Path(_bisect.__file__).read_bytes()  # a real extension module, named for its init function
+    rel = f"acme_policy_mod/_bisect{EXT}"
+    source = plugin_source("acme-policy-type", site.marker) + "from . import _bisect\n"
+    site.install("acme-policy", extra={"acme_policy_mod/__init__.py": source, rel: binary})  # type: ignore[dict-item]  # bytes are written as is
+    pin = site.pin("acme-policy")
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert "acme-policy-type" in registry.types and sys.modules["acme_policy_mod._bisect"].bisect_left([1, 3], 2) == 1
+    for name in [m for m in sys.modules if m.startswith("acme_policy_mod")]:
+        sys.modules.pop(name)
+    (site.root / rel).unlink()  # a new file: the loaded one stays mapped, unchanged
+    (site.root / rel).write_bytes(binary[:-1] + bytes([binary[-1] ^ 1]))  # same size, another hash
+    with pytest.raises(ImportRefused, match=rf"acme_policy_mod/_bisect{EXT} changed after install"):
+        importlib.import_module("acme_policy_mod._bisect")
+
+
+def test_a_sourceless_module_the_record_lists_runs_from_its_verified_bytes(site: Site) -> None:
+    code = compile("VALUE = 7\n", "legacy.py", "exec")
+    pyc = importlib.util.MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(code)
+    site.install("acme-policy", extra={"acme_policy_mod/legacy.pyc": pyc})  # type: ignore[dict-item]  # bytes are written as is
+    load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    assert importlib.import_module("acme_policy_mod.legacy").VALUE == 7
+
+
+def test_record_rows_that_are_no_module_are_not_owned(site: Site) -> None:
+    site.install(
+        "acme-policy",
+        extra={"acme_policy-1.0.data/scripts/tool.py": "", "acme_policy_mod/not-a-name.py": "", "bin/x.py": ""},
+    )
+    dist = site.dist("acme-policy")
+    pin = trust.pin_for(dist, trust.installed.record_entries(dist), "acme-policy")
+    assert pin.owned == {"acme_policy_mod", "bin.x"} and pin.namespaces == {"bin"}
+
+
+def test_a_directory_loop_inside_a_pinned_package_is_scanned_once(site: Site) -> None:
+    site.install("acme-policy")
+    pin = site.pin("acme-policy")
+    (site.root / "acme_policy_mod" / "loop").symlink_to(site.root / "acme_policy_mod", target_is_directory=True)
+    registry = load_plugins(env={ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert "acme-policy-type" in registry.types
+
+
+def test_the_guard_stays_first_and_answers_only_for_its_names(site: Site) -> None:
+    wheels.install(
+        site.root,
+        "acme-ns",
+        files={"acmens/policy.py": plugin_source("acme-ns-type", site.marker)},
+        entry_points={"app_connections": {"acme-ns": "acmens.policy"}},
+    )
+    site.modules.append("acmens")
+    activate(site.root)
+    load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-ns')}"})
+    assert trust.GUARD.find_spec("acmens.other") is None  # not its module: the path finders decide
+    assert trust.GUARD.find_spec("unrelated") is None
+    other = importlib.machinery.PathFinder
+    sys.meta_path.insert(0, other)  # type: ignore[arg-type]  # a finder class, as the stdlib registers it
+    try:
+        trust.GUARD.set_pins(trust.GUARD.pins)
+        assert sys.meta_path[0] is trust.GUARD
+    finally:
+        sys.meta_path.remove(other)  # type: ignore[arg-type]  # the same class
+    sys.modules.pop("acmens.policy")
+    sys.modules.pop("acmens")
+    sys.path.remove(str(site.root))
+    try:  # a namespace nobody provides any more: not found, as without the guard
+        assert trust.GUARD.find_spec("acmens") is None
+    finally:
+        sys.path.insert(0, str(site.root))

@@ -132,12 +132,10 @@ def _unlisted_code(pin: ImportPin, top_rel: str, budget: list[int]) -> str | Non
         where = os.path.join(pin.root, rel)
         try:
             info = os.stat(where)
-            if (info.st_dev, info.st_ino) in seen:
-                continue
-            seen.add((info.st_dev, info.st_ino))
-            entries = list(os.scandir(where))
-        except OSError:
+            entries = [] if (info.st_dev, info.st_ino) in seen else list(os.scandir(where))
+        except OSError:  # pragma: no cover - a directory removed (or made unreadable) while it is scanned
             continue
+        seen.add((info.st_dev, info.st_ino))
         budget[0] -= len(entries)
         if budget[0] < 0:
             return f"more than {MAX_SCANNED_ENTRIES} files in its packages to check"
@@ -161,10 +159,9 @@ def import_problem(pin: ImportPin, path: Sequence[str] | None = None) -> str | N
     root = os.path.normcase(os.path.abspath(pin.root))
     for name in sorted(pin.owned):
         rel = name.replace(".", "/")
-        chosen = next((c for c in _candidates(rel) if c in pin.listed), None)
-        for candidate in _candidates(rel):
-            if candidate == chosen:
-                break
+        candidates = _candidates(rel)
+        chosen = next((c for c in candidates if c in pin.listed), None)
+        for candidate in candidates[: candidates.index(chosen)] if chosen is not None else candidates:
             if os.path.isfile(os.path.join(pin.root, candidate)):
                 return f"{safe_text(candidate)} is not in its RECORD (added after install) and would be imported first"
         if chosen is not None and chosen.startswith(f"{rel}/__init__"):
