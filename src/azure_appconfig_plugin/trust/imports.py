@@ -78,11 +78,9 @@ def _code_parts(rel: str) -> list[str] | None:
     head = rel.split("/", 1)[0]
     if head.endswith((".dist-info", ".data", ".egg-info")):
         return None
-    for suffix in _MODULE_SUFFIXES:
-        if rel.endswith(suffix):
-            parts = rel[: -len(suffix)].split("/")
-            return parts if all(p.isidentifier() for p in parts) else None
-    return None
+    suffix = next(s for s in _MODULE_SUFFIXES if rel.endswith(s))  # one of them: checked above
+    parts = rel[: -len(suffix)].split("/")
+    return parts if all(p.isidentifier() for p in parts) else None
 
 
 def pin_for(dist: metadata.Distribution, files: Iterable[metadata.PackagePath], name: str) -> ImportPin:
