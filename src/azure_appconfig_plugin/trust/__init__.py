@@ -10,7 +10,8 @@ Three parts, each usable on its own by a host with its own loader:
    ``name`` is a distribution name (compared after PEP 503 normalisation), ``version`` its
    version exactly as its metadata spells it, ``hex64`` the SHA-256 of its installed ``RECORD``
    file, ``:secrets`` grants the distribution's hooks the secrets of connections it does not
-   own (see 3), and ``:owns=<slug>`` names it the one owner of a connection type. :func:`parse_allow_list` turns the text into an :class:`AllowList` or raises
+   own (see 3), and ``:owns=<slug>`` names it the one owner of a connection type.
+   :func:`parse_allow_list` turns the text into an :class:`AllowList` or raises
    :class:`AllowListError` naming the bad entry.
 2. **Tamper check.** :func:`judge` decides, *before anything is imported*, whether a
    distribution's entry points may load: listed, same version, same ``RECORD`` digest, every
