@@ -517,3 +517,24 @@ def test_the_guard_stays_first_and_answers_only_for_its_names(site: Site) -> Non
         assert trust.GUARD.find_spec("acmens") is None
     finally:
         sys.path.insert(0, str(site.root))
+
+
+# --- named in types and doctor ---------------------------------------------------------------------
+
+
+def test_types_and_doctor_name_unpinned_code(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from azure_appconfig_plugin.cli import main
+
+    install_module_plugin(site)
+    pin = site.pin("acme-mod")
+    (site.root / f"acmeplug{EXT}").write_bytes(b"not loaded")
+    reason = f"unpinned code: acmeplug{EXT} is not in its RECORD (added after install) and would be imported first"
+    status, detail = trust.doctor_status({ALLOWLIST_ENV: f"{OURS},{pin}"})
+    assert status == "warning" and f"acme-mod (refused: {reason})" in detail
+    monkeypatch.setenv(ALLOWLIST_ENV, f"{OURS},{pin}")
+    out = io.StringIO()
+    assert main(["types"], out=out) == 0
+    assert f"plugin acme-mod: REFUSED: {reason}\n" in out.getvalue()
+    assert site.imported() == []
