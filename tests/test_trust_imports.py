@@ -538,3 +538,14 @@ def test_types_and_doctor_name_unpinned_code(site: Site, monkeypatch: pytest.Mon
     assert main(["types"], out=out) == 0
     assert f"plugin acme-mod: REFUSED: {reason}\n" in out.getvalue()
     assert site.imported() == []
+
+
+def test_a_guarded_package_reads_its_resources(site: Site) -> None:
+    site.install("acme-policy", extra={"acme_policy_mod/data.json": '{"a": 1}'})
+    load_plugins(env={ALLOWLIST_ENV: f"{OURS},{site.pin('acme-policy')}"})
+    import importlib.resources
+
+    package = sys.modules["acme_policy_mod"]
+    assert package.__spec__.loader.is_package("acme_policy_mod")
+    assert package.__spec__.loader.get_filename() == str(site.root / "acme_policy_mod" / "__init__.py")
+    assert importlib.resources.files("acme_policy_mod").joinpath("data.json").read_text() == '{"a": 1}'

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from types import ModuleType
+from typing import Any
 
 from .allowlist import safe_text
 
@@ -192,6 +193,20 @@ class _VerifiedLoader(importlib.abc.Loader):
         self._pin = pin
         self._rel = rel
         self._path = os.path.join(pin.root, rel)
+        self.path = self._path
+        """The module's file (what ``importlib.readers.FileReader`` reads resources beside)."""
+
+    def get_filename(self, fullname: str | None = None) -> str:
+        return self._path
+
+    def is_package(self, fullname: str) -> bool:
+        return self._rel.rpartition("/")[2].startswith("__init__.")
+
+    def get_resource_reader(self, fullname: str) -> Any:
+        """Data files beside the module, for ``importlib.resources`` (data, not code: not hashed here)."""
+        from importlib.readers import FileReader
+
+        return FileReader(self)  # type: ignore[arg-type]  # FileReader needs only .path
 
     def _verified(self) -> bytes:
         try:
