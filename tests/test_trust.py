@@ -92,7 +92,8 @@ def test_a_distribution_listed_twice_is_an_error() -> None:
 def test_a_type_has_one_named_owner() -> None:
     allow = trust.parse_allow_list("acme:owns=acme-db:owns=acme-kv,zeta:owns=zeta-db")
     assert allow.type_owners == {"acme-db": "acme", "acme-kv": "acme", "zeta-db": "zeta"}
-    assert allow.get("acme") is not None and allow.get("acme").owns == {"acme-db", "acme-kv"}  # type: ignore[union-attr]  # just checked
+    entry = allow.get("acme")
+    assert entry is not None and entry.owns == {"acme-db", "acme-kv"}
     with pytest.raises(AllowListError, match="names 'acme-db' owned by 'acme' too; a type has one owner"):
         trust.parse_allow_list("acme:owns=acme-db,zeta:owns=acme-db")
 
