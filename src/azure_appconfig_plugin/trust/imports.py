@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from .allowlist import safe_text
 
@@ -43,8 +43,7 @@ class ImportRefused(ImportError):
     """A pinned plugin's module that does not come from a file its ``RECORD`` lists unchanged."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Listed:
+class Listed(NamedTuple):
     """One ``RECORD`` row with a hash: its algorithm, urlsafe-base64 digest and size."""
 
     mode: str
