@@ -192,7 +192,7 @@ def pinned_registration(runs: int) -> None:
     med = {mode: statistics.median(values) for mode, values in times.items()}
     low = {mode: min(values) for mode, values in times.items()}
     print(f"registration of this package, median of {runs} fresh interpreters (ms):")
-    for mode, values in times.items():
+    for mode in times:
         print(f"  {mode:<7} median {med[mode]:6.2f}   min {low[mode]:6.2f}")
     print(
         f"a digest pin adds {med['pinned'] - med['open']:.2f} ms at the median, "
