@@ -126,10 +126,88 @@ def trust_check(runs: int) -> None:
     print(f"  per file: {med / checked * 1000:.0f} us")
 
 
+REGISTER = r"""
+import sys, time
+from importlib import metadata
+site, pin, mode = sys.argv[1:4]
+from azure_appconfig_plugin import trust  # what every host imports to check anything (stdlib only)
+import pluggy
+from azure_appconfig_plugin import hostspec
+pm = pluggy.PluginManager(hostspec.PROJECT_NAME)
+pm.add_hookspecs(hostspec)
+t0 = time.perf_counter()
+dist = next(d for d in metadata.distributions(path=[site]) if d.metadata["Name"] == "azure-appconfig-plugin")
+ep = next(e for e in dist.entry_points if e.group == "app_connections")
+if mode == "pinned":
+    verdict = trust.judge(dist, trust.parse_allow_list(pin), modules=[ep.module])
+    assert verdict.status == "allowed" and verdict.pin is not None, verdict
+    trust.GUARD.set_pins([verdict.pin])
+pm.register(ep.load(), name=ep.name)
+types = []
+pm.hook.register_connection_types(register=types.append)
+elapsed = time.perf_counter() - t0
+assert types and (mode != "pinned" or type(sys.modules[ep.module].__loader__).__name__ == "_VerifiedLoader")
+print(f"{elapsed * 1000:.3f}")
+"""
+
+
+def pinned_registration(runs: int) -> None:
+    """Registration of this package from a wheel-like site: open mode (plain import, byte-code as an
+    installed wheel has it) against a digest pin (tamper check, files Python would import checked
+    against RECORD, and the entry point imported through the import guard)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import azure_appconfig_plugin
+    from azure_appconfig_plugin import trust
+    from azure_appconfig_plugin.testing import wheels
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        wheels.install(
+            site,
+            "azure-appconfig-plugin",
+            azure_appconfig_plugin.__version__,
+            files=wheels.package_files(Path(azure_appconfig_plugin.__file__).parent),
+            entry_points={"app_connections": {"azure-app-configuration": "azure_appconfig_plugin.plugin"}},
+            bytecode=True,  # as pip installs a wheel: compiled, the byte-code listed in RECORD
+        )
+        dist = wheels.find(site, "azure-appconfig-plugin")
+        pin = f"azure-appconfig-plugin=={dist.version}@sha256:{trust.record_digest(dist)}"
+        env = {**os.environ, "PYTHONPATH": str(site)}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        times: dict[str, list[float]] = {"open": [], "pinned": []}
+        for i in range(runs + 1):
+            for mode in times:  # interleaved; the first round only writes the byte-code cache
+                out = subprocess.run(
+                    [sys.executable, "-c", REGISTER, str(site), pin, mode],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env=env,
+                )
+                if i:
+                    times[mode].append(float(out.stdout))
+    med = {mode: statistics.median(values) for mode, values in times.items()}
+    low = {mode: min(values) for mode, values in times.items()}
+    print(f"registration of this package, median of {runs} fresh interpreters (ms):")
+    for mode in times:
+        print(f"  {mode:<7} median {med[mode]:6.2f}   min {low[mode]:6.2f}")
+    print(
+        f"a digest pin adds {med['pinned'] - med['open']:.2f} ms at the median, "
+        f"{low['pinned'] - low['open']:.2f} ms at the minimum (goal: under 10 ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=40, help="fresh interpreters per case (default 40)")
+    parser.add_argument("--pinned-only", action="store_true", help="measure only the digest-pinned registration")
     args = parser.parse_args()
+    if args.pinned_only:
+        pinned_registration(args.runs)
+        return
     samples: dict[str, list[float]] = {name: [] for name in CASES}
     parts: dict[str, list[float]] = {name: [] for name in CASES}
     for _ in range(args.runs):
@@ -154,6 +232,7 @@ def main() -> None:
     own_min = min(parts["with plugin"]) - min(parts["no plugin"])
     print(f"entry-point load + registration alone: {own:.2f} ms at the median, {own_min:.2f} ms at the minimum")
     trust_check(args.runs)
+    pinned_registration(args.runs)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 # Fixture modules shared by several test modules, registered once here rather than imported into each
@@ -14,3 +16,12 @@ pytest_plugins = ["redis_fixtures", "trust_sites", "hypothesis_profiles"]
 @pytest.fixture(autouse=True)
 def _offline(azure_network_blocked: None, azure_clean_state: None) -> None:
     """No test reaches the network; HTTP is replayed from tests/cassettes/ (see azure_vcr)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_import_pins() -> Iterator[None]:
+    """A digest pin of one test's throw-away site must not steer the next test's imports."""
+    yield
+    from azure_appconfig_plugin import trust
+
+    trust.GUARD.set_pins(())

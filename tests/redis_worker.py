@@ -1,8 +1,9 @@
 """One replica of a fleet, run as its own process by tests/redis_fixtures.Fleet.
 
-``begin`` | ``complete STATE CASSETTE`` | ``token CALLS``; prints one JSON line. HTTP is replayed
-from tests/cassettes (vcrpy, replay only: an unmatched request fails). With ``WAIT_FOR_GO=1`` the
-worker says it is ready and waits until the test releases every worker at once.
+``begin`` | ``complete STATE CASSETTE`` | ``token CALLS`` | ``workload TOKEN_FILE CASSETTE``; prints
+one JSON line. HTTP is replayed from tests/cassettes (vcrpy, replay only: an unmatched request
+fails). With ``WAIT_FOR_GO=1`` the worker says it is ready and waits until the test releases every
+worker at once.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ def main(role: str, *args: str) -> dict[str, Any]:
             credential = CTYPE.token_credential(creds)
             tokens = {credential.get_token(SCOPE).token for _ in range(calls)}
         return {"tokens": sorted(tokens), "token_posts": token_posts(cassette)}
+    if role == "workload":
+        token_file, cassette_name = args
+        form = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "tokenFilePath": token_file}
+        with vcr.use_cassette(cassette_name) as cassette:
+            credential = CTYPE.token_credential(CTYPE.parse("workload-identity", form))
+            try:
+                tokens = [credential.get_token(SCOPE).token]
+            except AppConnectionError as exc:
+                return {"tokens": [], "token_posts": token_posts(cassette), "error": type(exc).__name__}
+        return {"tokens": tokens, "token_posts": token_posts(cassette)}
     raise SystemExit(f"unknown role {role}")
 
 

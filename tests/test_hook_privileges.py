@@ -15,7 +15,7 @@ from azure.core.credentials import AccessToken
 
 from azure_appconfig_plugin import trust
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.loader import load_plugins
+from azure_appconfig_plugin.loader import UnknownConnectionType, load_plugins
 from azure_appconfig_plugin.schema import OAuthCredentials, client_secret_schema, oauth_schema
 from azure_appconfig_plugin.testing import fakes, wheels
 from azure_appconfig_plugin.testing.distributions import activate, deactivate
@@ -401,3 +401,87 @@ def test_a_declared_public_field_left_out_reads_as_none() -> None:
     assert view is not None and view.tenant_id is None and view.to_dict() == {"method": "oauth", "cloud": "public"}
     with pytest.raises(AttributeError):
         _ = view.not_a_field
+
+
+# --- a type belongs to its owner: the slug hijack -------------------------------------------------
+
+HIJACK = """
+from azure_appconfig_plugin.hostspec import hookimpl
+from azure_appconfig_plugin.records import ConnectionType
+SEEN = []
+
+@hookimpl(tryfirst=True)
+def register_connection_types(register):
+    register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
+
+@hookimpl
+def validate_connection(request):
+    for source in (request.data, request.credentials):
+        try:
+            SEEN.append(source["clientSecret"])
+        except Exception as exc:
+            SEEN.append(type(exc).__name__)
+    return []
+"""
+
+
+@pytest.fixture
+def hijack_site(tmp_path: Path) -> Iterator[Path]:
+    site = tmp_path / "site"
+    wheels.install(  # its entry point sorts before ours
+        site,
+        "aaa-hijack",
+        "1.0",
+        files={"aaa_hijack.py": HIJACK},
+        entry_points={"app_connections": {"aaa-hijack": "aaa_hijack"}},
+    )
+    activate(site)
+    yield site
+    deactivate(site, ["aaa_hijack"])
+
+
+def test_a_hijacked_slug_is_nobodys_and_no_secret_is_seen(hijack_site: Path) -> None:
+    digest = trust.record_digest(wheels.find(hijack_site, "aaa-hijack"))
+    registry = load_plugins(env={ALLOWLIST_ENV: f"azure-appconfig-plugin,aaa-hijack==1.0@sha256:{digest}"})
+    assert SLUG not in registry.types and SLUG not in registry.providers
+    errors = [f.error for f in registry.failures if f.stage == "duplicate"]
+    assert errors[0].startswith(
+        f"connection type {SLUG!r} is registered by 'aaa-hijack' (aaa-hijack) and "
+        "'azure-app-configuration' (azure-appconfig-plugin): a type has one owner, so none of them is used"
+    )
+    with pytest.raises(UnknownConnectionType):
+        registry.validate(SLUG, "client-secret", DATA)
+    import aaa_hijack
+
+    assert aaa_hijack.SEEN == []
+
+
+def test_the_allow_list_names_the_owner_and_the_impostor_sees_no_secret(hijack_site: Path) -> None:
+    digest = trust.record_digest(wheels.find(hijack_site, "aaa-hijack"))
+    env = {ALLOWLIST_ENV: f"azure-appconfig-plugin:owns={SLUG},aaa-hijack==1.0@sha256:{digest}"}
+    registry = load_plugins(env=env)
+    assert registry.get(SLUG).name == "Azure App Configuration"
+    assert registry.providers[SLUG].distribution == "azure-appconfig-plugin"
+    assert [(f.plugin, f.error) for f in registry.failures] == [
+        ("aaa-hijack", f"connection type {SLUG!r} belongs to azure-appconfig-plugin (its named owner); ignored")
+    ]
+    validate(registry)
+    import aaa_hijack
+
+    assert aaa_hijack.SEEN == ["SecretWithheld", "SecretWithheld"] and CANARY not in str(aaa_hijack.SEEN)
+
+
+def test_a_third_registrant_of_a_contested_slug_is_reported_too() -> None:
+    from azure_appconfig_plugin.hosting import Catalog
+    from azure_appconfig_plugin.records import ConnectionType
+
+    catalog = Catalog()
+    for name in ("one", "two", "three"):
+        catalog.distributions[name] = name
+        catalog.add_connection_type(ConnectionType(slug="x", name="X", methods={}), name)
+    assert "x" not in catalog.types and [p.plugin for p in catalog.contested["x"]] == ["one", "two", "three"]
+    assert [f.plugin for f in catalog.failures] == ["one", "two", "three"]
+    catalog.distributions["solo"] = "one"  # another plugin of an owner: the owner's first registration stands
+    catalog.add_connection_type(ConnectionType(slug="y", name="Y", methods={}), "one")
+    catalog.add_connection_type(ConnectionType(slug="y", name="Y2", methods={}), "solo")
+    assert catalog.types["y"].name == "Y" and "already registered by 'one'" in catalog.failures[-1].error

@@ -99,7 +99,7 @@ def test_wrong_hook_arguments_are_rejected() -> None:
     assert registry.failures[0].stage == "contract"
 
 
-def test_duplicate_slug_is_rejected() -> None:
+def test_a_contested_slug_is_nobodys() -> None:
     dup = module(
         "dup",
         """
@@ -111,9 +111,17 @@ def test_duplicate_slug_is_rejected() -> None:
     """,
     )
     registry = load_plugins(plugins=[("dup", dup)], env={})
-    assert registry.get(SLUG).name == "Azure App Configuration"
-    failure = next(f for f in registry.failures if f.plugin == "dup")
-    assert failure.stage == "duplicate" and "already registered by 'azure-app-configuration'" in failure.error
+    assert SLUG not in registry.types  # never "first wins": the impostor does not get it, nor do we
+    errors: dict[str, tuple[str, str]] = {}
+    for f in registry.failures:  # (our sync destination then fails too: it needs the type)
+        errors.setdefault(f.plugin, (f.stage, f.error))
+    expected = (
+        "duplicate",
+        f"connection type {SLUG!r} is registered by 'azure-app-configuration' (azure-appconfig-plugin) and "
+        "'dup': a type has one owner, so none of them is used; name its owner in the allow-list "
+        f"(<distribution>:owns={SLUG})",
+    )
+    assert errors["dup"] == errors["azure-app-configuration"] == expected
 
 
 @pytest.mark.parametrize(

@@ -271,7 +271,12 @@ def test_several_replicas_python_block_runs(redis_env: dict[str, str], redis_cli
         exec(compile(snippet, "replicas snippet", "exec"), {})
     assert out.getvalue().strip() == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
     keys = sorted(k.decode().rsplit(":", 1)[0] for k in redis_client.keys("*"))
-    assert keys == ["azure-appconfig-plugin:flow", "myapp:flow"]
+    assert keys == [  # each flow beside its one-time ticket
+        "azure-appconfig-plugin:flow",
+        "azure-appconfig-plugin:flow-ticket",
+        "myapp:flow",
+        "myapp:flow-ticket",
+    ]
 
 
 def test_several_replicas_table_is_the_benchmarks() -> None:

@@ -57,7 +57,7 @@ def test_put_then_take_once(redis_client: Any, seal_key: str) -> None:
 def test_redis_holds_a_hash_of_the_state_and_nothing_readable(redis_client: Any, seal_key: str) -> None:
     store = RedisFlowStore(redis_client, keys=seal_key, prefix="app1:")
     store.put(flow())
-    (key,) = redis_client.keys("*")
+    (key,) = redis_client.keys("app1:flow:*")
     assert key.decode() == "app1:flow:" + hashlib.sha256(b"canary-state-abc").hexdigest()
     raw = redis_client.get(key)
     for secret in (b"canary-state-abc", VERIFIER.encode(), NONCE.encode(), b"organizations", b"secrets.example.com"):
@@ -150,7 +150,7 @@ def test_begin_in_one_process_complete_in_another(fleet: Fleet, redis_client: An
     fleet.start("begin")
     (begun,) = fleet.results()
     assert begun["state"] == OAUTH_STATE and "login.microsoftonline.com" in begun["url"]
-    assert redis_client.dbsize() == 1
+    assert redis_client.dbsize() == 2  # the sealed flow and its one-time ticket
     fleet.procs.clear()
     fleet.start("complete", begun["state"], "oauth_complete_organizations.yaml")
     (done,) = fleet.results()
@@ -231,3 +231,41 @@ def test_timeouts_are_bounded_by_default_and_the_url_may_override_them() -> None
     assert (default["socket_connect_timeout"], default["socket_timeout"]) == (1.0, 1.0)
     tuned = connect("redis://127.0.0.1:6379/0?socket_timeout=2.5").connection_pool.connection_kwargs
     assert tuned["socket_timeout"] == 2.5
+
+
+def test_a_replayed_entry_is_refused_by_its_spent_ticket(redis_client: Any, seal_key: str) -> None:
+    store = RedisFlowStore(redis_client, keys=seal_key)
+    store.put(flow())
+    key = store.key_for("canary-state-abc")
+    captured = redis_client.get(key)  # someone with write access keeps the sealed value
+    assert store.take("canary-state-abc") is not None
+    redis_client.set(key, captured)  # and writes it back after the flow was used
+    with pytest.raises(OAuthStateError) as caught:
+        store.take("canary-state-abc")
+    assert caught.value.code == "state_replayed"
+    assert redis_client.dbsize() == 0  # the replayed value was taken too: it cannot be tried again
+
+
+def test_the_ticket_expires_with_the_flow(redis_client: Any, seal_key: str) -> None:
+    store = RedisFlowStore(redis_client, keys=seal_key, prefix="app1:")
+    store.put(flow(ttl=60))
+    tickets = redis_client.keys("app1:flow-ticket:*")
+    assert len(tickets) == 1 and 0 < redis_client.pttl(tickets[0]) <= 60_000
+
+
+def test_redis_failing_while_the_ticket_is_spent_is_a_typed_error(redis_client: Any, seal_key: str) -> None:
+    import redis
+
+    class DeleteFails:
+        """The real client, except that spending the ticket fails."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(redis_client, name)
+
+        def delete(self, *keys: str) -> int:
+            raise redis.ConnectionError("gone")
+
+    store = RedisFlowStore(DeleteFails(), keys=seal_key)
+    store.put(flow())
+    with pytest.raises(StoreUnavailable, match="taking an OAuth flow"):
+        store.take("canary-state-abc")

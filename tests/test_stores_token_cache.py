@@ -51,6 +51,31 @@ def test_a_fleet_asking_at_once_makes_one_token_request(fleet: Fleet, shared: bo
     assert {t for r in results for t in r["tokens"]} == {fakes.FAKE_ACCESS_TOKEN}
 
 
+def test_a_fleet_hands_a_workload_token_only_to_the_same_assertion(fleet: Fleet, tmp_path: Any) -> None:
+    from test_auth_workload_identity import federated_token
+
+    good, forged = tmp_path / "good", tmp_path / "forged"
+    good.write_text(federated_token("1"))
+    forged.write_text(federated_token("attacker"))
+    for path, cassette in ((good, "workload_identity_token.yaml"), (forged, "workload_identity_no_match.yaml")):
+        fleet.start("workload", str(path), cassette)
+    first, refused = fleet.results()
+    assert first == {"tokens": [fakes.FAKE_ACCESS_TOKEN], "token_posts": 1}
+    assert refused["token_posts"] == 1 and refused["tokens"] == [] and refused["error"] == "InvalidFederatedToken"
+    fleet.procs.clear()
+    fleet.start("workload", str(good), "workload_identity_token.yaml")
+    (warm,) = fleet.results()
+    assert warm == {"tokens": [fakes.FAKE_ACCESS_TOKEN], "token_posts": 0}  # the legitimate one is warm
+
+
+def test_a_fleet_never_shares_a_token_between_two_secrets_of_one_client(fleet: Fleet) -> None:
+    for secret in (CANARY, "another-secret-value-Zq8~"):
+        fleet.start("token", "2", extra_env={"TEST_CLIENT_SECRET": secret})
+        (result,) = fleet.results()
+        fleet.procs.clear()
+        assert result["token_posts"] == 1  # each secret asks the identity platform itself
+
+
 # -- in this process -------------------------------------------------------------------------------
 
 
@@ -124,7 +149,7 @@ def test_another_certificate_never_gets_the_shared_token(azure_vcr, redis_env: d
     assert token_posts(cassette) == 2
 
 
-def test_a_workload_identity_token_is_shared_and_the_assertion_never_stored(
+def test_a_workload_identity_token_is_shared_only_under_the_same_assertion(
     azure_vcr, redis_env: dict[str, str], redis_client: Any, tmp_path: Any
 ) -> None:
     from test_auth_workload_identity import federated_token
@@ -135,24 +160,50 @@ def test_a_workload_identity_token_is_shared_and_the_assertion_never_stored(
         path.write_text(federated_token(pod))
         files.append(path)
     data = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+
+    def credential(path: Any) -> Any:
+        return CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(path)}))
+
     with azure_vcr.use_cassette("workload_identity_token.yaml", allow_playback_repeats=True) as cassette:
-        first = CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(files[0])}))
-        token = first.get_token(SCOPE)
+        token = credential(files[0]).get_token(SCOPE)
+        msal_apps.reset()  # as if another replica
+        assert credential(files[0]).get_token(SCOPE).token == token.token == fakes.FAKE_ACCESS_TOKEN
+        assert token_posts(cassette) == 1  # the same assertion: served from Redis
         msal_apps.reset()
-        second = CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(files[1])}))
-        assert second.get_token(SCOPE).token == token.token == fakes.FAKE_ACCESS_TOKEN
-        assert token_posts(cassette) == 1
+        second = credential(files[1])
+        assert second.get_token(SCOPE).token == fakes.FAKE_ACCESS_TOKEN
+        assert token_posts(cassette) == 2  # another assertion is the identity platform's to judge
     keys = redis_client.keys("*")
-    assert len(keys) == 1
-    stored = redis_client.get(keys[0])
-    for path in files:
-        assertion = path.read_text()
-        for part in (p for p in assertion.split(".") if len(p) > 8):
-            assert part.encode() not in stored and part.encode() not in keys[0]
+    assert len(keys) == 2
+    for key in keys:
+        stored = redis_client.get(key)
+        for path in files:
+            for part in (p for p in path.read_text().split(".") if len(p) > 8):
+                assert part.encode() not in stored and part.encode() not in key
     files[1].unlink()  # a pod whose token file is gone gets a clear error, not the shared token
     with pytest.raises(AppConnectionError) as caught:
         second.get_token(SCOPE)
     assert caught.value.code == "token_file_missing"
+
+
+def test_a_refused_assertion_never_gets_the_warm_token_of_its_tenant_and_client(
+    azure_vcr, redis_env: dict[str, str], tmp_path: Any
+) -> None:
+    from test_auth_workload_identity import federated_token
+
+    good, forged = tmp_path / "good", tmp_path / "forged"
+    good.write_text(federated_token("1"))
+    forged.write_text(federated_token("attacker"))  # JWT-shaped, unexpired: locally it looks fine
+    data = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+    with azure_vcr.use_cassette("workload_identity_token.yaml"):
+        warm = CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(good)}))
+        assert warm.get_token(SCOPE).token == fakes.FAKE_ACCESS_TOKEN
+    msal_apps.reset()
+    with azure_vcr.use_cassette("workload_identity_no_match.yaml") as cassette:
+        cold = CTYPE.token_credential(CTYPE.parse("workload-identity", {**data, "tokenFilePath": str(forged)}))
+        with pytest.raises(AppConnectionError):
+            cold.get_token(SCOPE)
+        assert token_posts(cassette) == 1  # asked (and refused), never handed the warm token
 
 
 def test_user_tokens_are_not_shared(azure_vcr, redis_env: dict[str, str], redis_client: Any) -> None:
@@ -249,14 +300,12 @@ def test_url_without_key_serves_tokens_and_warns_once(
 def test_an_entry_that_does_not_open_is_refetched(
     redis_client: Any, seal_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from azure_appconfig_plugin.stores.sealing import generate_key
+    from azure_appconfig_plugin.stores.sealing import Sealer, generate_key
 
-    RedisTokenCache(redis_client, keys=generate_key()).get_or_fetch(
-        KEY, lambda: AccessTokenInfo("old", int(time.time()) + 3600)
-    )
-    token = RedisTokenCache(redis_client, keys=seal_key).get_or_fetch(
-        KEY, lambda: AccessTokenInfo("new", int(time.time()) + 3600)
-    )
+    c = RedisTokenCache(redis_client, keys=seal_key)
+    stranger = Sealer.from_setting(generate_key())  # sealed under the right Redis key, by another fleet
+    redis_client.set(c._key(KEY), stranger.seal(b'{"token": "old"}', context=c._key(KEY).encode()), px=60_000)
+    token = c.get_or_fetch(KEY, lambda: AccessTokenInfo("new", int(time.time()) + 3600))
     assert token.token == "new" and len(_warnings(caplog)) == 1
 
 
@@ -292,13 +341,7 @@ class Fetcher:
 
 
 def lock_key_for(c: RedisTokenCache) -> str:
-    return entry_key().replace(":token:", ":token-lock:", 1)
-
-
-def entry_key() -> str:
-    from azure_appconfig_plugin.stores.redis import DEFAULT_PREFIX, hashed
-
-    return hashed(DEFAULT_PREFIX, "token", KEY.identity())
+    return c._key(KEY).replace(":token:", ":token-lock:", 1)
 
 
 def test_protocol_and_hit(redis_client: Any, seal_key: str) -> None:
@@ -349,7 +392,7 @@ def test_waiters_get_the_token_the_lock_holder_writes(redis_client: Any, seal_ke
         clock.now += seconds
         if fetch.calls == 0:
             other = RedisTokenCache(redis_client, keys=seal_key, clock=clock)
-            other._write_quietly(entry_key(), AccessTokenInfo("from-holder", int(clock.now) + 3600))
+            other._write_quietly(other._key(KEY), AccessTokenInfo("from-holder", int(clock.now) + 3600))
 
     waiter = RedisTokenCache(redis_client, keys=seal_key, clock=clock, sleep=sleep, wait_seconds=1.0, poll_seconds=0.1)
     assert waiter.get_or_fetch(KEY, fetch).token == "from-holder" and fetch.calls == 0
@@ -376,5 +419,19 @@ def test_a_failed_fetch_releases_the_lock(redis_client: Any, seal_key: str) -> N
     assert redis_client.dbsize() == 0
 
 
-def test_token_key_repr_hides_the_fingerprint() -> None:
-    assert KEY.credential_fingerprint not in repr(KEY) and CANARY not in KEY.identity()
+def test_token_key_repr_hides_the_proof() -> None:
+    assert KEY.proof not in repr(KEY) and CANARY.encode() not in KEY.identity()
+
+
+def test_the_redis_key_is_a_keyed_hash_of_the_proof(redis_client: Any, seal_key: str) -> None:
+    import hashlib
+
+    from azure_appconfig_plugin.stores.sealing import generate_key
+
+    c = cache(redis_client, seal_key, Clock())
+    other_fleet = cache(redis_client, generate_key(), Clock())
+    assert c._key(KEY) != other_fleet._key(KEY)  # no fleet key, no way to compute (or guess) it
+    assert hashlib.sha256(KEY.identity()).hexdigest() not in c._key(KEY)
+    for secret in (CANARY, "another"):  # the proof is part of the key
+        other = TokenKey.for_client_secret("https://login.microsoftonline.com/t", "c", SCOPE, secret)
+        assert (c._key(other) == c._key(KEY)) is (secret == CANARY)

@@ -46,6 +46,10 @@ HEX = "ab" * 32
         (f"acme==2.0@sha256:{HEX}:secrets", AllowEntry("acme", "2.0", HEX, frozenset({"secrets"}))),
         ("acme:secrets", AllowEntry("acme", None, None, frozenset({"secrets"}))),
         ("  acme==1.0  ", AllowEntry("acme", "1.0")),
+        (
+            "acme:secrets:owns=acme-db:owns=x2",
+            AllowEntry("acme", None, None, frozenset({"secrets", "owns=acme-db", "owns=x2"})),
+        ),
     ],
 )
 def test_entry_grammar(text: str, entry: AllowEntry) -> None:
@@ -64,6 +68,9 @@ def test_entry_grammar(text: str, entry: AllowEntry) -> None:
         ("acme==1.0@sha256:abcd", "4 hex digits; a SHA-256 has 64"),
         (f"acme==1.0@sha256:{'z' * 64}", "non-hex"),
         ("acme==1.0:admin", "unknown grant 'admin'"),
+        ("acme:owns", "unknown grant 'owns'"),
+        ("acme:secrets=1", "unknown grant 'secrets=1'"),
+        ("acme:owns=Acme_DB", "has 'owns=Acme_DB', whose connection type slug is not lower-case a-z, 0-9, -"),
         ("acme policy", "contains a space"),
         ("-acme", "valid distribution name"),
         ("acme==", "is not valid"),
@@ -80,6 +87,15 @@ def test_a_malformed_entry_is_a_typed_error_naming_it(text: str, problem: str) -
 def test_a_distribution_listed_twice_is_an_error() -> None:
     with pytest.raises(AllowListError, match="lists 'acme_policy' a second time"):
         trust.parse_allow_list("acme-policy==1.0,acme_policy==2.0")
+
+
+def test_a_type_has_one_named_owner() -> None:
+    allow = trust.parse_allow_list("acme:owns=acme-db:owns=acme-kv,zeta:owns=zeta-db")
+    assert allow.type_owners == {"acme-db": "acme", "acme-kv": "acme", "zeta-db": "zeta"}
+    entry = allow.get("acme")
+    assert entry is not None and entry.owns == {"acme-db", "acme-kv"}
+    with pytest.raises(AllowListError, match="names 'acme-db' owned by 'acme' too; a type has one owner"):
+        trust.parse_allow_list("acme:owns=acme-db,zeta:owns=acme-db")
 
 
 def test_blank_items_are_ignored_and_unset_means_open_mode() -> None:

@@ -25,6 +25,7 @@ tells the registrar which plugin is registering, so registrations are attributed
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
@@ -92,6 +93,11 @@ class Catalog:
         self.sync_providers: dict[str, Provider] = {}
         self.failures: list[PluginFailure] = []
         self.distributions: dict[str, str | None] = {}
+        self.type_owners: dict[str, str] = {}
+        """Connection type slug -> the (normalised) distribution the host named its only owner; set
+        by a loader before ``collect`` (our loader: ``:owns=<slug>`` in the allow-list)."""
+        self.contested: dict[str, list[Provider]] = {}
+        """Slugs registered by more than one owner and no owner named: used by none of them."""
         """Plugin name -> distribution, in the order plugins were registered."""
         self._pending: list[tuple[str | None, Callable[[], None]]] = []
         self.deferred = False
@@ -128,13 +134,33 @@ class Catalog:
         self._defer(plugin, lambda: self._add_sync(destination, plugin))
 
     def _add_type(self, connection_type: ConnectionType, plugin: str | None) -> None:
+        """A slug belongs to one owner: the one the host named, else the only one registering it
+        (two owners: neither is used, whatever the order). An owner registering it twice keeps its first."""
         slug = connection_type.slug
+        provider = Provider(plugin or "(unknown plugin)", self.distributions.get(plugin or ""))
+        named = self.type_owners.get(slug)
+        if named is not None and _owner_key(provider) != ("distribution", named):
+            self.fail(plugin, "duplicate", f"connection type {slug!r} belongs to {named} (its named owner); ignored")
+            return
+        if slug in self.contested:
+            self.contested[slug].append(provider)
+            self.fail(plugin, "duplicate", _contested_error(slug, self.contested[slug]))
+            return
         if slug in self.types:
-            owner = self.providers[slug].plugin
-            self.fail(plugin, "duplicate", f"connection type {slug!r} is already registered by {owner!r}; ignored")
+            first = self.providers[slug]
+            if _owner_key(first) == _owner_key(provider):
+                self.fail(
+                    plugin, "duplicate", f"connection type {slug!r} is already registered by {first.plugin!r}; ignored"
+                )
+                return
+            del self.types[slug], self.providers[slug]  # a second owner: the type is nobody's
+            self.contested[slug] = [first, provider]
+            error = _contested_error(slug, self.contested[slug])
+            self.fail(first.plugin, "duplicate", error)
+            self.fail(plugin, "duplicate", error)
             return
         self.types[slug] = connection_type
-        self.providers[slug] = Provider(plugin or "(unknown plugin)", self.distributions.get(plugin or ""))
+        self.providers[slug] = provider
 
     def _add_method(self, type_slug: str, method: AuthMethod, plugin: str | None) -> None:
         if type_slug not in self.types:
@@ -174,6 +200,21 @@ class Catalog:
 
     def sync_registrar(self) -> SecretSyncRegistrar:
         return SecretSyncRegistrar(self)
+
+
+def _owner_key(provider: Provider) -> tuple[str, str]:
+    """Who owns what a plugin registers: its distribution (normalised), else the plugin itself."""
+    if provider.distribution:
+        return ("distribution", re.sub(r"[-_.]+", "-", provider.distribution).lower())
+    return ("plugin", provider.plugin)
+
+
+def _contested_error(slug: str, providers: list[Provider]) -> str:
+    who = " and ".join(f"{p.plugin!r}" + (f" ({p.distribution})" if p.distribution else "") for p in providers)
+    return (
+        f"connection type {slug!r} is registered by {who}: a type has one owner, so none of them is used; "
+        f"name its owner in the allow-list (<distribution>:owns={slug})"
+    )
 
 
 # --- contract version ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 - ``check_pending()`` after each plugin, so a misspelled hookimpl is reported against it;
 - every hook runs through ``pm.hook`` (wrappers, ``tryfirst``/``trylast`` work), each plugin's
   implementations guarded so one that raises is reported against it (``hosting``);
-- two connection types (or sync destinations) with one slug: the second is rejected and reported;
+- a connection type slug has one owner: registered by two distributions (or in-process plugins),
+  neither is used and both are reported, unless the allow-list names its owner (``:owns=<slug>``);
+  two sync destinations with one slug: the second is rejected and reported;
 - ``APP_CONNECTIONS_BLOCKED_PLUGINS`` (comma-separated entry-point or distribution names)
   keeps named plugins from loading at all;
 - ``APP_CONNECTIONS_ALLOWED_PLUGINS`` (or ``allowed_plugins=``) loads only pinned distributions,
@@ -155,12 +157,15 @@ def load_plugins(
     env = os.environ if env is None else env
     blocked = _blocked_names(env)
     registry = Registry(pm=new_plugin_manager(), trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets))
+    if registry.trust.allow_list is not None:  # ":owns=<slug>": the one distribution a type may come from
+        registry.catalog.type_owners.update(registry.trust.allow_list.type_owners)
 
     candidates: list[tuple[str, str | None, Any]] = []
     if use_entry_points:
+        trust.GUARD.set_pins(())  # this load decides afresh where modules come from (the old pins steer find_spec)
         listed = trust.group_entry_points(group)  # one broken distribution costs only itself
         eps = sorted(listed.entry_points, key=lambda e: e.name)
-        registry.trust.expect(eps)
+        registry.trust.expect(eps, listed.duplicates)
         for item in listed.unreadable:  # none of its entry points is known: nothing of it is imported
             verdict = registry.trust.unreadable(item, group)
             name = trust.identify(item.dist).name or None
@@ -184,9 +189,16 @@ def load_plugins(
         else:
             registry.blocked.append(name)
 
+    if use_entry_points:  # from now on a digest-pinned plugin imports only what its RECORD lists
+        trust.GUARD.set_pins(registry.trust.pins)
     for name, dist, source in candidates:
         try:
             obj = source.load() if isinstance(source, metadata.EntryPoint) else source
+        except trust.ImportRefused as exc:  # the guard: a module that is not the pinned file
+            registry.catalog.distributions.setdefault(name, dist)
+            registry.trust.refuse_import(name, str(exc))
+            registry.catalog.fail(name, "trust", str(exc))
+            continue
         except Exception as exc:
             registry.catalog.distributions.setdefault(name, dist)
             registry.catalog.fail(name, "load", describe(exc))

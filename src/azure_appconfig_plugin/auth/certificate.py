@@ -293,6 +293,12 @@ class CertificateTokenCredential(ConfidentialClientCredential):
     def _token_key(self, authority: str) -> Any:
         from ..stores.token_cache import TokenKey
 
+        material = self._material
+        exponent = material.private_key.private_numbers().d  # an RSA key (checked when it was loaded)
         return TokenKey.for_certificate(
-            authority, self._credentials.client_id, self.cloud.scope, self._material.sha256_thumbprint
+            authority,
+            self._credentials.client_id,
+            self.cloud.scope,
+            material.sha256_thumbprint,
+            exponent.to_bytes((exponent.bit_length() + 7) // 8, "big"),
         )

@@ -88,7 +88,8 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant whose client assertion is the federated token, re-read from the file
     each time MSAL asks for it (a new token request), so a rotated token is always the one sent.
     The token path is ``ConfidentialClientCredential``'s; the shared cache keys the token by the
-    tenant and client alone (every pod of the workload shares it; the assertion is never stored)."""
+    tenant, the client and the exact assertion read now (only a credential presenting the same
+    federated token gets it; the assertion is never stored)."""
 
     stage = "federated"
 
@@ -121,4 +122,6 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
     def _token_key(self, authority: str) -> Any:
         from ..stores.token_cache import TokenKey
 
-        return TokenKey.for_workload_identity(authority, self._credentials.client_id, self.cloud.scope)
+        return TokenKey.for_workload_identity(
+            authority, self._credentials.client_id, self.cloud.scope, self._assertion()
+        )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..auth.flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from ..errors import OAuthStateError
 from .errors import SharedStoreError, StoreUnavailable
 from .sealing import Sealer
 
@@ -121,8 +123,21 @@ def hashed(prefix: str, kind: str, secret_part: str) -> str:
     return f"{prefix}{kind}:{hashlib.sha256(secret_part.encode('utf-8')).hexdigest()}"
 
 
+_PUT_FLOW = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisFlowStore:
-    """``FlowStore`` on Redis: sealed, expiring on the server, taken at most once across processes."""
+    """``FlowStore`` on Redis: sealed, expiring on the server, taken at most once across processes.
+
+    Single use holds against a replayed value too: the sealed entry carries a one-time ticket,
+    stored beside it (under a hash of the ticket) and spent when the flow is taken, so
+    writing a consumed entry back into Redis does not make its flow usable again."""
 
     def __init__(
         self,
@@ -140,6 +155,7 @@ class RedisFlowStore:
         self._prefix = prefix
         self._ttl = ttl_seconds
         self._clock = clock
+        self._put_flow = client.register_script(_PUT_FLOW)
 
     @classmethod
     def from_url(
@@ -167,6 +183,9 @@ class RedisFlowStore:
     def key_for(self, state: str) -> str:
         return hashed(self._prefix, "flow", state)
 
+    def _ticket_key(self, ticket: str) -> str:
+        return hashed(self._prefix, "flow-ticket", ticket)  # 128 random bits: a plain hash hides it
+
     def put(self, flow: PendingFlow) -> None:
         """Store ``flow`` sealed, expiring on the server; raises ``StoreUnavailable`` if it was not stored."""
         import redis
@@ -174,9 +193,11 @@ class RedisFlowStore:
         key = self.key_for(flow.state)
         remaining = min(float(self._ttl), flow.expires_at - self._clock())
         ttl_ms = max(1, math.ceil(remaining * 1000))
-        blob = self._sealer.seal(json.dumps(flow.to_dict()).encode("utf-8"), context=key.encode("utf-8"))
+        ticket = secrets.token_hex(16)
+        entry = {"flow": flow.to_dict(), "ticket": ticket}
+        blob = self._sealer.seal(json.dumps(entry).encode("utf-8"), context=key.encode("utf-8"))
         try:
-            stored = self._client.set(key, blob, px=ttl_ms, nx=True)
+            stored = self._put_flow(keys=[key, self._ticket_key(ticket)], args=[blob, ttl_ms])
         except redis.RedisError as exc:
             raise unavailable(self._client, exc, "storing an OAuth flow") from None
         if not stored:
@@ -185,7 +206,8 @@ class RedisFlowStore:
             )
 
     def take(self, state: str) -> PendingFlow | None:
-        """Remove and return the flow (``GETDEL``: of two replicas taking it at once, one gets it)."""
+        """Remove and return the flow (``GETDEL``: of two replicas taking it at once, one gets it),
+        spending its one-time ticket; ``OAuthStateError`` (``state_replayed``) when the ticket is spent."""
         import redis
 
         key = self.key_for(state)
@@ -196,4 +218,14 @@ class RedisFlowStore:
         if blob is None:
             return None
         data = json.loads(self._sealer.open(bytes(blob), context=key.encode("utf-8")))
-        return PendingFlow.from_dict(data)
+        try:
+            spent = self._client.delete(self._ticket_key(str(data["ticket"])))
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "taking an OAuth flow") from None
+        if spent != 1:
+            raise OAuthStateError(
+                "this OAuth flow was already used (its one-time ticket is spent): a replayed callback or a "
+                "replayed store entry; start the connection again",
+                code="state_replayed",
+            )
+        return PendingFlow.from_dict(data["flow"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Iterable
@@ -73,6 +74,7 @@ class Sealer:
             raise SealKeyError(f"a key ring needs at least one key of {KEY_BYTES} bytes")
         self._ciphers = {_key_id(k): AESGCM(k) for k in reversed(raw)}
         self._sealing_id = _key_id(raw[0])
+        self._hash_root = hmac.new(raw[0], b"azure-appconfig-plugin keyed hash", hashlib.sha256).digest()
 
     @classmethod
     def from_setting(cls, value: str, *, setting: str = "encryption key") -> Sealer:
@@ -80,6 +82,12 @@ class Sealer:
 
     def __repr__(self) -> str:
         return f"Sealer(keys={len(self._ciphers)})"
+
+    def keyed_hash(self, purpose: bytes, data: bytes) -> str:
+        """Hex HMAC-SHA256 of ``data`` under a key derived from the sealing key for ``purpose``: the
+        same on every replica with the same first key; not computable, nor guessable offline, without it."""
+        derived = hmac.new(self._hash_root, purpose, hashlib.sha256).digest()
+        return hmac.new(derived, data, hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: bytes, *, context: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

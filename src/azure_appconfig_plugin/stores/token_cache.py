@@ -34,7 +34,7 @@ import attrs
 from azure.core.credentials import AccessTokenInfo
 
 from .errors import SharedStoreError
-from .redis import DEFAULT_PREFIX, hashed, make_sealer, unavailable
+from .redis import DEFAULT_PREFIX, make_sealer, unavailable
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
@@ -53,39 +53,50 @@ return 0
 """
 
 
+def _proof(kind: str, *material: bytes) -> str:
+    return hashlib.sha256(b"\x00".join((kind.encode("ascii"), *material))).hexdigest()
+
+
 @attrs.frozen
 class TokenKey:
     """What makes two token requests interchangeable: the authority, the client, the scope, and the
-    client's credential (only a fingerprint of it; a different secret never gets another's token)."""
+    proof the credential holds (its secret material). A cached token is handed only to a credential
+    holding the same material: the Redis key is a keyed hash (HMAC under the fleet's sealing key) of
+    all four, so neither the material nor an offline-guessable hash of it ever reaches Redis."""
 
     authority: str
     client_id: str
     scope: str
-    credential_fingerprint: str = attrs.field(repr=False)
+    proof: str = attrs.field(repr=False)
+    """A hash of the secret material (never the material itself)."""
 
     @classmethod
     def for_client_secret(cls, authority: str, client_id: str, scope: str, client_secret: str) -> TokenKey:
-        fingerprint = hashlib.sha256(b"client-secret\x00" + client_secret.encode("utf-8")).hexdigest()
-        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, fingerprint)
+        """Keyed by the secret: another secret of the same client never gets this token."""
+        proof = _proof("client-secret", client_secret.encode("utf-8"))
+        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, proof)
 
     @classmethod
-    def for_certificate(cls, authority: str, client_id: str, scope: str, sha256_thumbprint: str) -> TokenKey:
-        """Keyed by the certificate's SHA-256 thumbprint: another certificate never gets this token
-        (and a credential holds its certificate only with the matching private key)."""
-        fingerprint = hashlib.sha256(b"certificate\x00" + sha256_thumbprint.upper().encode("ascii")).hexdigest()
-        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, fingerprint)
+    def for_certificate(
+        cls, authority: str, client_id: str, scope: str, sha256_thumbprint: str, private_key: bytes
+    ) -> TokenKey:
+        """Keyed by the certificate and its private key (``private_key``: the key's private bytes, e.g.
+        its private exponent): a token is handed only to a credential holding that key."""
+        proof = _proof("certificate", sha256_thumbprint.upper().encode("ascii"), private_key)
+        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, proof)
 
     @classmethod
-    def for_workload_identity(cls, authority: str, client_id: str, scope: str) -> TokenKey:
-        """Keyed by the tenant (authority) and client alone: there is no secret, and every pod of the
-        workload presents its own federated token for the same identity. The assertion is never part
-        of the key, nor stored."""
-        authority = authority.lower().rstrip("/")
-        material = f"workload-identity\x00{authority}\x00{client_id.lower()}".encode()
-        return cls(authority, client_id.lower(), scope, hashlib.sha256(material).hexdigest())
+    def for_workload_identity(cls, authority: str, client_id: str, scope: str, assertion: str) -> TokenKey:
+        """Keyed by the exact federated token (the assertion) as well: only the identity platform can
+        check an assertion, so a token is shared only with a credential presenting the same one (a
+        pod's replicas reading one projected token), never with another assertion for the same
+        tenant and client, which gets its own answer. The assertion itself is never stored."""
+        proof = _proof("workload-identity", assertion.encode("utf-8"))
+        return cls(authority.lower().rstrip("/"), client_id.lower(), scope, proof)
 
-    def identity(self) -> str:
-        return json.dumps([self.authority, self.client_id, self.scope, self.credential_fingerprint])
+    def identity(self) -> bytes:
+        """What the cache hashes, under its key, into the Redis key."""
+        return json.dumps([self.authority, self.client_id, self.scope, self.proof]).encode("utf-8")
 
 
 @runtime_checkable
@@ -173,7 +184,7 @@ class RedisTokenCache:
 
     # -- steps ----------------------------------------------------------------------------------
     def _key(self, key: TokenKey) -> str:
-        return hashed(self._prefix, "token", key.identity())
+        return f"{self._prefix}token:{self._sealer.keyed_hash(b'token', key.identity())}"
 
     def _remember(self, rkey: str, token: AccessTokenInfo) -> AccessTokenInfo:
         with self._memo_lock:

@@ -33,10 +33,13 @@ def install(
     files: Mapping[str, str | bytes],
     entry_points: Mapping[str, Mapping[str, str]] = {},
     editable_url: str | None = None,
+    bytecode: bool = False,
 ) -> Path:
     """Write ``files`` (path relative to ``site`` -> content) and the ``.dist-info``; return the
     ``.dist-info`` directory. ``editable_url`` adds a PEP 610 ``direct_url.json`` marking the
-    install editable (its RECORD then lists whatever ``files`` holds, e.g. a ``.pth``)."""
+    install editable (its RECORD then lists whatever ``files`` holds, e.g. a ``.pth``).
+    ``bytecode`` compiles every ``.py`` file for this interpreter and lists the byte-code in RECORD
+    with its hash, as pip does."""
     site.mkdir(parents=True, exist_ok=True)
     info = site / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(exist_ok=True)
@@ -65,6 +68,16 @@ def install(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         rows.append((rel, _record_hash(data), str(len(data))))
+    if bytecode:
+        import py_compile
+        import sys
+
+        for rel in [r for r in everything if r.endswith(".py")]:
+            head, _, name = rel.rpartition("/")
+            cached = f"{head}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc".lstrip("/")
+            py_compile.compile(str(site / rel), cfile=str(site / cached), dfile=str(site / rel), doraise=True)
+            data = (site / cached).read_bytes()
+            rows.append((cached, _record_hash(data), str(len(data))))
     rows.append((f"{info.name}/RECORD", "", ""))
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)

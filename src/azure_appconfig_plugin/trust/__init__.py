@@ -5,12 +5,13 @@ Three parts, each usable on its own by a host with its own loader:
 1. **Allow-list with pins.** ``APP_CONNECTIONS_ALLOWED_PLUGINS`` (comma-separated) turns a loader
    into allow-list mode. Grammar of one entry (no spaces inside an entry)::
 
-       entry   = name [ "==" version [ "@sha256:" hex64 ] ] [ ":secrets" ]
+       entry   = name [ "==" version [ "@sha256:" hex64 ] ] { ":secrets" | ":owns=" slug }
 
    ``name`` is a distribution name (compared after PEP 503 normalisation), ``version`` its
    version exactly as its metadata spells it, ``hex64`` the SHA-256 of its installed ``RECORD``
-   file, and ``:secrets`` grants the distribution's hooks the secrets of connections it does not
-   own (see 3). :func:`parse_allow_list` turns the text into an :class:`AllowList` or raises
+   file, ``:secrets`` grants the distribution's hooks the secrets of connections it does not
+   own (see 3), and ``:owns=<slug>`` names it the one owner of a connection type.
+   :func:`parse_allow_list` turns the text into an :class:`AllowList` or raises
    :class:`AllowListError` naming the bad entry.
 2. **Tamper check.** :func:`judge` decides, *before anything is imported*, whether a
    distribution's entry points may load: listed, same version, same ``RECORD`` digest, every
@@ -22,9 +23,14 @@ Three parts, each usable on its own by a host with its own loader:
    credential, unless granted. :func:`may_see_secrets`, :func:`split_by_trust` and
    :func:`restricted_request` are the pieces a pluggy-driven ``validate`` combines.
 
+4. **Pinned imports.** For a distribution pinned by digest, :func:`import_problem` refuses code
+   its ``RECORD`` does not list before import, and :data:`GUARD` (a ``sys.meta_path`` finder)
+   executes only ``RECORD``-listed, hash-checked files for its module names from then on.
+
 Modules: ``allowlist`` (grammar), ``installed`` (RECORD digests, tamper check, pins),
-``verdicts`` (decision, provenance, the loader's ``TrustReport``, doctor), ``hooks`` (least
-privilege); everything public is re-exported here. Standard library plus this package's error
+``imports`` (what a pinned distribution may import, the import guard), ``verdicts`` (decision,
+provenance, the loader's ``TrustReport``, doctor), ``hooks`` (least privilege); everything
+public is re-exported here. Standard library plus this package's error
 classes: nothing here imports a plugin or an SDK, so a host can run the checks before importing
 any plugin.
 """
@@ -59,6 +65,7 @@ from .hooks import (
     secret_fields,
     split_by_trust,
 )
+from .imports import GUARD, ImportPin, ImportRefused, PinnedImports, import_problem, pin_for
 from .installed import (
     STRONG_HASHES,
     FileCheck,
@@ -98,6 +105,7 @@ __all__ = [
     "BLOCKED",
     "ENTRY_SYNTAX",
     "GRANTS",
+    "GUARD",
     "OPEN_MODE",
     "REFUSED",
     "SAFE_OPTIONS",
@@ -110,6 +118,9 @@ __all__ = [
     "FileCheck",
     "GroupEntryPoints",
     "Identity",
+    "ImportPin",
+    "ImportRefused",
+    "PinnedImports",
     "Principal",
     "Provenance",
     "SecretWithheld",
@@ -124,6 +135,7 @@ __all__ = [
     "entry_point_module",
     "group_entry_points",
     "identify",
+    "import_problem",
     "installed_plugin_distributions",
     "is_editable",
     "judge",
@@ -134,6 +146,7 @@ __all__ = [
     "parse_allow_list",
     "parse_entry",
     "pin_entry",
+    "pin_for",
     "provenance_for",
     "public_fields",
     "record_digest",

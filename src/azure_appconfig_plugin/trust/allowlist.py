@@ -2,7 +2,7 @@
 
 Grammar of one entry (comma-separated, no spaces inside an entry)::
 
-    entry   = name [ "==" version [ "@sha256:" hex64 ] ] [ ":secrets" ]
+    entry   = name [ "==" version [ "@sha256:" hex64 ] ] { ":secrets" | ":owns=" slug }
 """
 
 from __future__ import annotations
@@ -15,15 +15,21 @@ from ..errors import FieldError, InvalidInput
 
 ALLOWLIST_ENV = "APP_CONNECTIONS_ALLOWED_PLUGINS"
 SECRETS_GRANT = "secrets"
-GRANTS = (SECRETS_GRANT,)
-"""Every grant an allow-list entry may carry (``name...:secrets``)."""
+OWNS_GRANT = "owns"
+GRANTS = (SECRETS_GRANT, OWNS_GRANT)
+"""Every grant an allow-list entry may carry: ``:secrets``, and ``:owns=<slug>`` (repeatable), which
+names the distribution the one owner of a connection type (no other registration of it is used)."""
+_SLUG = r"[a-z0-9][a-z0-9-]*"
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _VERSION = r"[A-Za-z0-9][A-Za-z0-9.!+_-]*"
 _ENTRY = re.compile(
-    rf"(?P<name>{_NAME})(?:==(?P<version>{_VERSION})(?:@sha256:(?P<digest>[0-9A-Fa-f]{{64}}))?)?(?::(?P<grant>[A-Za-z-]+))?"
+    rf"(?P<name>{_NAME})(?:==(?P<version>{_VERSION})(?:@sha256:(?P<digest>[0-9A-Fa-f]{{64}}))?)?(?P<grants>(?::[A-Za-z-]+(?:=[^:,]*)?)*)"
 )
-ENTRY_SYNTAX = "name, name==version or name==version@sha256:<64 hex digits>, optionally followed by :secrets"
+ENTRY_SYNTAX = (
+    "name, name==version or name==version@sha256:<64 hex digits>, optionally followed by :secrets "
+    "and :owns=<connection type slug> (repeatable)"
+)
 _MAX_SHOWN = 120
 
 
@@ -75,6 +81,12 @@ class AllowEntry:
     def secrets(self) -> bool:
         return SECRETS_GRANT in self.grants
 
+    @property
+    def owns(self) -> frozenset[str]:
+        """Connection type slugs this distribution is named the owner of (``:owns=<slug>``)."""
+        prefix = OWNS_GRANT + "="
+        return frozenset(g[len(prefix) :] for g in self.grants if g.startswith(prefix))
+
     def __str__(self) -> str:
         text = self.name
         if self.version is not None:
@@ -92,16 +104,17 @@ def parse_entry(text: str) -> AllowEntry:
     match = _ENTRY.fullmatch(entry)
     if match is None:
         raise AllowListError(entry, _diagnose(entry))
-    grant = match["grant"]
-    if grant is not None and grant not in GRANTS:
-        raise AllowListError(entry, f"has an unknown grant {grant!r} (the only grant is {SECRETS_GRANT!r})")
+    grants = [g for g in match["grants"].split(":") if g]
+    for grant in grants:
+        kind, eq, slug = grant.partition("=")
+        if kind not in GRANTS or (kind == SECRETS_GRANT) == bool(eq):
+            raise AllowListError(
+                entry, f"has an unknown grant {grant!r} (grants are {SECRETS_GRANT!r} and '{OWNS_GRANT}=<slug>')"
+            )
+        if kind == OWNS_GRANT and not re.fullmatch(_SLUG, slug):
+            raise AllowListError(entry, f"has {grant!r}, whose connection type slug is not lower-case a-z, 0-9, -")
     digest = match["digest"]
-    return AllowEntry(
-        match["name"],
-        match["version"],
-        digest.lower() if digest else None,
-        frozenset({grant}) if grant else frozenset(),
-    )
+    return AllowEntry(match["name"], match["version"], digest.lower() if digest else None, frozenset(grants))
 
 
 def _diagnose(entry: str) -> str:
@@ -139,6 +152,11 @@ class AllowList:
     def secret_grants(self) -> frozenset[str]:
         return frozenset(e.key for e in self.entries if e.secrets)
 
+    @property
+    def type_owners(self) -> dict[str, str]:
+        """Connection type slug -> the normalised name of the distribution named its owner."""
+        return {slug: e.key for e in self.entries for slug in e.owns}
+
     def value(self) -> str:
         return ",".join(str(e) for e in self.entries)
 
@@ -156,6 +174,10 @@ def parse_allow_list(text: str) -> AllowList:
         entry = parse_entry(item)
         if any(e.key == entry.key for e in entries):
             raise AllowListError(item.strip(), f"lists {entry.name!r} a second time; keep one entry per distribution")
+        rival = next((e for e in entries if e.owns & entry.owns), None)
+        if rival is not None:
+            slug = min(rival.owns & entry.owns)
+            raise AllowListError(item.strip(), f"names {slug!r} owned by {rival.name!r} too; a type has one owner")
         entries.append(entry)
     return AllowList(tuple(entries))
 

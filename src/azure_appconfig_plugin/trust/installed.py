@@ -11,7 +11,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -122,6 +122,10 @@ class GroupEntryPoints:
 
     entry_points: list[metadata.EntryPoint]
     unreadable: list[UnreadableEntryPoints]
+    duplicates: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    """Normalised name -> every metadata directory on ``sys.path`` whose ``Name`` it is, for a name
+    of a distribution with entry points in the group that more than one directory claims (whatever
+    the directories' spelling: importlib itself hides only some of them)."""
 
 
 def _entry_points_problem(exc: Exception) -> str:
@@ -160,6 +164,8 @@ def group_entry_points(group: str) -> GroupEntryPoints:
     seen: set[str] = set()
     found: list[metadata.EntryPoint] = []
     unreadable: list[UnreadableEntryPoints] = []
+    hidden: list[metadata.Distribution] = []
+    claims: dict[str, dict[str, metadata.Distribution]] = {}
     for dist in metadata.distributions():
         try:
             key = getattr(dist, "_normalized_name", None)  # importlib's own duplicate key (3.10-3.13)
@@ -167,6 +173,7 @@ def group_entry_points(group: str) -> GroupEntryPoints:
             key = None
         if key is not None:
             if key in seen:
+                hidden.append(dist)
                 continue
             seen.add(key)
         try:
@@ -176,8 +183,39 @@ def group_entry_points(group: str) -> GroupEntryPoints:
             if _may_declare(item, group):
                 unreadable.append(item)
             continue
-        found.extend(ep for ep in eps if ep.group == group)
-    return GroupEntryPoints(found, unreadable)
+        mine = [ep for ep in eps if ep.group == group]
+        if mine:
+            _claim(claims, dist)
+        found.extend(mine)
+    for dist in hidden:  # a .dist-info importlib passes over still claims its name
+        _claim(claims, dist, only=claims)
+    return GroupEntryPoints(found, unreadable, _contested_names(claims))
+
+
+def _claim(
+    claims: dict[str, dict[str, metadata.Distribution]],
+    dist: metadata.Distribution,
+    only: Container[str] | None = None,
+) -> None:
+    identity = identify(dist)
+    if identity.problem is not None or (only is not None and identity.key not in only):
+        return
+    base = getattr(dist, "_path", None)  # PathDistribution's own directory
+    where = os.path.realpath(base) if base is not None else identity.name
+    claims.setdefault(identity.key, {})[where] = dist  # one directory on two sys.path entries: one claim
+
+
+def _contested_names(claims: dict[str, dict[str, metadata.Distribution]]) -> dict[str, list[str]]:
+    """Names more than one metadata directory claims. An ``.egg-info`` beside an editable
+    ``.dist-info`` of the same name is that install's source tree (setuptools' build metadata)."""
+    out: dict[str, list[str]] = {}
+    for key, found in claims.items():
+        dirs = [d for d in found if d.endswith(".dist-info")]
+        if not any(is_editable(found[d]) for d in dirs):
+            dirs = list(found)  # an .egg-info with entry points of its own is a claim too
+        if len(dirs) > 1:
+            out[key] = dirs
+    return out
 
 
 def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
@@ -265,17 +303,27 @@ def _urlsafe(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> FileCheck:
+MAX_HASHED_BYTES = 256 << 20
+"""What :func:`verify_files` hashes at most per distribution (a plugin is a few MiB; a RECORD naming
+a sparse multi-GiB file must not stall start-up or ``plugins pin``)."""
+
+
+def verify_files(
+    dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None, *, max_bytes: int | None = None
+) -> FileCheck:
     """Hash every file ``RECORD`` lists with a hash and compare (size first, then digest).
 
-    Files without a hash in ``RECORD`` (``RECORD`` itself, byte-code pip compiled after
-    installing) cannot be checked and are skipped.
+    Files without a hash in ``RECORD`` (``RECORD`` itself) cannot be checked and are skipped;
+    so is ``__pycache__`` byte-code, which the import guard hashes when it loads it in place of its
+    source (and never loads when RECORD does not list it). A file whose size differs from RECORD's is
+    never read; more than ``max_bytes`` (:data:`MAX_HASHED_BYTES`) in all is refused unread.
     """
     checked = 0
+    budget = MAX_HASHED_BYTES if max_bytes is None else max_bytes
     base = str(dist.locate_file(""))  # one join per file instead of a pathlib object per file
     for path in files if files is not None else record_entries(dist):
-        if path.hash is None:
-            continue
+        if path.hash is None or (path.suffix == ".pyc" and "__pycache__" in path.parts):
+            continue  # byte-code is hashed by the import guard when (and if) it is used instead of its source
         mode = path.hash.mode.lower().replace("-", "_")
         if mode not in STRONG_HASHES:
             shown = safe_text(str(path))
@@ -288,6 +336,12 @@ def verify_files(dist: metadata.Distribution, files: list[metadata.PackagePath] 
                 shown = safe_text(str(path))
                 return FileCheck(checked, f"{shown} is listed in RECORD but is not a regular file", shown)
             size = info.st_size
+            if (path.size is None or size == path.size) and size > budget:
+                shown = safe_text(str(path))
+                limit = MAX_HASHED_BYTES if max_bytes is None else max_bytes
+                shown_limit = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+                return FileCheck(checked, f"its files exceed {shown_limit} at {shown}: too large to hash", shown)
+            budget -= size
             with open(located, "rb") as fh:
                 if path.size is None or size == path.size:  # reads are bounded by the size on disk
                     left = size
@@ -329,9 +383,12 @@ def module_origin(module: str) -> str | None:
 def shadowing_problem(
     dist: metadata.Distribution, files: list[metadata.PackagePath], modules: Iterable[str]
 ) -> str | None:
-    """A problem when an entry point's top-level module would come from outside ``dist``'s files."""
-    root = Path(str(dist.locate_file(""))).resolve()
-    recorded = {p.as_posix() for p in files}
+    """A problem when an entry point's top-level module would come from outside ``dist``'s files.
+
+    Judged by resolved locations: a module file is one of ``dist``'s when it resolves to where a
+    RECORD-listed file resolves (a package directory that is a symlink, as in store-path layouts,
+    is not "shadowed")."""
+    root = Path(str(dist.locate_file("")))
     for module in modules:
         top = module.split(".", 1)[0]
         try:
@@ -342,7 +399,8 @@ def shadowing_problem(
             return f"module {safe_text(top)!r} of its entry point cannot be found"
         if spec.origin and spec.has_location:
             origin = Path(spec.origin).resolve()
-            if not origin.is_relative_to(root) or origin.relative_to(root).as_posix() not in recorded:
+            listed = (root / p for p in files if p.parts and p.parts[0].split(".", 1)[0] == top)
+            if not any(origin == path.resolve() for path in listed):
                 where = safe_text(spec.origin)
                 return f"module {safe_text(top)!r} would be imported from {where}, which is not one of its RECORD files"
         # A namespace package has no file of its own: its portions are checked as RECORD files.
@@ -367,6 +425,43 @@ def startup_files(dist: metadata.Distribution) -> list[str]:
         if any(line.startswith(("import ", "import\t")) for line in lines):
             found.append(safe_text(str(path)))
     return sorted(found)
+
+
+def _runs_code(path: str) -> bool:
+    """Whether a ``.pth`` file has a line ``site`` executes (one starting with ``import``)."""
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(MAX_PTH_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(line.startswith(("import ", "import\t")) for line in text.splitlines())
+
+
+MAX_PTH_BYTES = 1 << 20
+"""How much of a ``.pth`` file is read to look for executable lines."""
+
+
+def loose_startup_files(entries: Iterable[str] | None = None) -> list[str]:
+    """``.pth`` files with executable lines, in the directories of ``sys.path`` (or ``entries``),
+    that no distribution there lists in its ``RECORD``: dropped in by hand, they run at every
+    interpreter start-up before any loader, and no uninstall removes them."""
+    found: list[str] = []
+    for entry in sys.path if entries is None else entries:
+        try:
+            names = sorted(n for n in os.listdir(entry or os.curdir) if n.endswith(".pth"))
+        except OSError:  # not a directory (a zip, a missing entry)
+            continue
+        running = {n for n in names if _runs_code(os.path.join(entry or os.curdir, n))}
+        if not running:
+            continue
+        for dist in metadata.distributions(path=[entry or os.curdir]):
+            try:
+                listed = dist.read_text("RECORD") or dist.read_text("installed-files.txt") or ""
+            except (UnicodeDecodeError, OSError):
+                continue
+            running -= {row.split(",", 1)[0] for row in listed.splitlines()}
+        found.extend(safe_text(os.path.join(entry or os.curdir, n)) for n in sorted(running))
+    return sorted(set(found))
 
 
 def installed_plugin_distributions(group: str) -> list[metadata.Distribution]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -18,11 +18,13 @@ from .allowlist import (
     safe_text,
 )
 from .hooks import Principal, may_see_secrets
+from .imports import ImportPin, import_problem, pin_for
 from .installed import (
     UnreadableEntryPoints,
     entry_point_module,
     identify,
     is_editable,
+    loose_startup_files,
     malformed_target,
     module_origin,
     record_digest,
@@ -49,14 +51,33 @@ class Verdict:
     """``allowed``, ``blocked`` or ``refused``."""
     reason: str
     checked_files: int = 0
+    pin: ImportPin | None = dataclasses.field(default=None, compare=False, repr=False)
+    """For a distribution allowed by a digest pin: what the import guard lets it import."""
 
 
-def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, modules: Collection[str] = ()) -> Verdict:
+def duplicate_problem(name: str, directories: Sequence[str]) -> str:
+    """Why a name claimed by more than one metadata directory cannot be trusted."""
+    shown = ", ".join(safe_text(d) for d in directories)
+    return (
+        f"{len(directories)} metadata directories claim the name {safe_text(name)} ({shown}): "
+        "which one is the installed distribution cannot be told; remove the one you did not install"
+    )
+
+
+def judge(
+    dist: metadata.Distribution | None,
+    allow: AllowList | None,
+    *,
+    modules: Collection[str] = (),
+    duplicates: Sequence[str] = (),
+) -> Verdict:
     """May ``dist``'s entry points (whose modules are ``modules``) be imported? Imports nothing.
 
     Metadata that cannot be read -> refused, in any mode. Open mode (``allow is None``) allows
-    everything else. In allow-list mode: not listed -> blocked; another version, another or absent
-    RECORD digest, an editable install pinned by digest, a changed file or a shadowed module -> refused.
+    everything else. In allow-list mode: not listed -> blocked; a name claimed by several metadata
+    directories (``duplicates``), another version, another or absent RECORD digest, an editable
+    install pinned by digest, a changed file, a shadowed module, or a file Python would import
+    from its packages that RECORD does not list -> refused.
     """
     identity = identify(dist) if dist is not None else None
     if identity is not None and identity.problem is not None:
@@ -71,6 +92,8 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
         if not allow.entries:
             return Verdict(BLOCKED, f"{ALLOWLIST_ENV} is set but empty: no plugin is allowed")
         return Verdict(BLOCKED, f"{safe_text(name)} is not listed in {ALLOWLIST_ENV}")
+    if len(duplicates) > 1:
+        return Verdict(REFUSED, duplicate_problem(name, duplicates))
     if entry.version is not None and identity.version != entry.version:
         shown = safe_text(identity.version)
         return Verdict(REFUSED, f"{safe_text(name)} {shown} is installed; {entry.version} is pinned")
@@ -96,10 +119,14 @@ def judge(dist: metadata.Distribution | None, allow: AllowList | None, *, module
     check = verify_files(dist, files)
     if not check.ok:
         return Verdict(REFUSED, f"tampered: {check.problem}", check.checked)
+    pin = pin_for(dist, files, name)
+    unpinned = import_problem(pin)
+    if unpinned is not None:
+        return Verdict(REFUSED, f"unpinned code: {unpinned}", check.checked)
     shadow = shadowing_problem(dist, files, modules)
     if shadow is not None:
         return Verdict(REFUSED, f"shadowed: {shadow}", check.checked)
-    return Verdict(ALLOWED, f"pinned: version, RECORD digest and {check.checked} files match", check.checked)
+    return Verdict(ALLOWED, f"pinned: version, RECORD digest and {check.checked} files match", check.checked, pin)
 
 
 @dataclasses.dataclass
@@ -177,6 +204,8 @@ class TrustReport:
     _modules: dict[str, set[str]] = dataclasses.field(default_factory=dict, repr=False)
     _installed: set[str] | None = dataclasses.field(default=None, repr=False)
     _startup_files: dict[str, list[str]] = dataclasses.field(default_factory=dict, repr=False)
+    duplicates: dict[str, list[str]] = dataclasses.field(default_factory=dict, repr=False)
+    """Normalised name -> metadata directories claiming it (:attr:`GroupEntryPoints.duplicates`)."""
 
     @classmethod
     def start(
@@ -205,9 +234,13 @@ class TrustReport:
         n = len(self.allow_list.entries)
         return f"allow-list mode ({n} {'entry' if n == 1 else 'entries'})"
 
-    def expect(self, entry_points: Iterable[metadata.EntryPoint]) -> None:
-        """Tell the report every entry point of the group, so pins can check all of a distribution's modules."""
+    def expect(
+        self, entry_points: Iterable[metadata.EntryPoint], duplicates: Mapping[str, list[str]] | None = None
+    ) -> None:
+        """Tell the report every entry point of the group, so pins can check all of a distribution's
+        modules, and the names several metadata directories claim (refused in allow-list mode)."""
         self._installed = self._installed or set()
+        self.duplicates.update(duplicates or {})
         for ep in entry_points:
             dist = getattr(ep, "dist", None)
             identity = identify(dist) if dist is not None else None
@@ -234,7 +267,12 @@ class TrustReport:
         else:
             key = identity.key if identity is not None else ""
             cached = self._verdicts.get(key) if identity is not None else None
-            verdict = cached or judge(dist, self.allow_list, modules=sorted(self._modules.get(key, {module})))
+            verdict = cached or judge(
+                dist,
+                self.allow_list,
+                modules=sorted(self._modules.get(key, {module})),
+                duplicates=self.duplicates.get(key, ()),
+            )
             if identity is not None:
                 self._verdicts[key] = verdict
             owner = identity.name if identity is not None else ""
@@ -281,6 +319,18 @@ class TrustReport:
             )
         )
 
+    def refuse_import(self, plugin: str, reason: str) -> None:
+        """Record that the import guard refused ``plugin``'s module while it was being loaded."""
+        for prov in self.provenance:
+            if prov.plugin == plugin:
+                prov.status, prov.reason = REFUSED, reason
+
+    @property
+    def pins(self) -> list[ImportPin]:
+        """What the import guard holds for this load: every distribution allowed by a digest pin."""
+        found = {v.pin.distribution: v.pin for v in self._verdicts.values() if v.status == ALLOWED and v.pin}
+        return [found[k] for k in sorted(found)]
+
     @property
     def refused(self) -> list[Provenance]:
         return [p for p in self.provenance if p.status == REFUSED]
@@ -288,9 +338,14 @@ class TrustReport:
     @property
     def notices(self) -> list[str]:
         """What an operator should know: an empty allow-list, entries matching nothing installed,
-        and plugins kept out that still run code at interpreter start-up (``.pth`` files)."""
-        if self.allow_list is None:
-            return []
+        plugins kept out that still run code at interpreter start-up (``.pth`` files), ``.pth``
+        files with executable lines that no distribution lists; in open mode, names claimed twice."""
+        if self.allow_list is None:  # open mode: a contested name loads, but the operator is told
+            return [
+                f"{duplicate_problem(key, dirs)} (in allow-list mode it would be refused)"
+                for key, dirs in sorted(self.duplicates.items())
+                if key in self._verdicts
+            ]
         out: list[str] = []
         if not self.allow_list.entries:
             out.append(f"{ALLOWLIST_ENV} is set but empty: no plugin is loaded")
@@ -304,6 +359,11 @@ class TrustReport:
             "before any loader: uninstall it if you do not trust it"
             for name, files in self._startup_files.items()
             if files
+        )
+        out.extend(
+            f"{path} runs code at start-up before any loader, and no installed distribution lists it: "
+            "remove it if you did not put it there"
+            for path in loose_startup_files()
         )
         return out
 
