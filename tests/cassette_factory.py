@@ -2,7 +2,7 @@
 
 We cannot record against Azure from CI, so these interactions are written to match real
 Microsoft identity platform and App Configuration traffic: status codes, headers and body
-shapes follow recorded Azure traffic (see the README's "Cassettes" section). Only
+shapes follow recorded Azure traffic (see docs/development.md, "Cassettes"). Only
 placeholders and fakes appear; the secret scan checks that.
 """
 

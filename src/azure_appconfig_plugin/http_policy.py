@@ -259,7 +259,7 @@ def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
 CERTIFICATE_UNTRUSTED = "certificate_untrusted"
 CERTIFICATE_FIX = (
     "if it (or a proxy in front of it) uses a private or corporate CA, set REQUESTS_CA_BUNDLE to a PEM file "
-    "holding that CA (README: Trusting a private CA)"
+    "holding that CA (docs/limits.md: Trusting a private CA)"
 )
 
 
@@ -689,7 +689,7 @@ def _deadline(kind: str, url: str, seconds: float) -> DeadlineExceeded:
     host, port = _host_port(url)
     return DeadlineExceeded(
         f"{host}:{port} did not deliver its whole answer within {round(seconds, 1):g} s (the {kind} deadline); "
-        "the request was cut off. Retry later, or raise the limit (README: Limits and timeouts)",
+        "the request was cut off. Retry later, or raise the limit (docs/limits.md)",
         code="deadline_exceeded",
     )
 
@@ -867,7 +867,7 @@ def client_kwargs(
 
 
 def limits_table() -> str:
-    """The README's table of limits (tests check that the README holds exactly this)."""
+    """The table of limits in docs/limits.md (tests check that the page holds exactly this)."""
     rows = ["| limit | default | environment variable | bounds |", "| --- | --- | --- | --- |"]
     for limit in LIMITS:
         if limit.unit == "bytes":

@@ -49,7 +49,7 @@ class InstanceSettings:
             raise SettingsError(
                 "the oauth method needs the instance's Azure app registration: "
                 + "; ".join(str(p) for p in problems)
-                + ". See the README section 'Setting up Azure for a self-hosted instance'.",
+                + ". See docs/methods/oauth.md, 'Azure setup'.",
                 errors=problems,
             )
         return cls(env[CLIENT_ID_ENV].strip(), env[CLIENT_SECRET_ENV], env[SITE_URL_ENV])

@@ -298,7 +298,7 @@ NETWORK_REMEDY = (
 
 
 def identity_errors_markdown() -> str:
-    """The README's table of identity-platform errors, derived from ``IDENTITY_ERRORS``."""
+    """The table of identity-platform errors in docs/errors.md, derived from ``IDENTITY_ERRORS``."""
     rows = ["| code | raises | field | fix |", "| --- | --- | --- | --- |"]
     for row in IDENTITY_ERRORS:
         when = f" (on {', '.join(row.stages)})" if row.stages else ""
@@ -325,7 +325,7 @@ _NOT_ON_AZURE = (
 _CODE_REMEDIES = {
     "certificate_untrusted": (
         "Trust the CA that issued the certificate (a corporate proxy's, say): set REQUESTS_CA_BUNDLE to a PEM file "
-        "holding it (README: Trusting a private CA), then validate again."
+        "holding it (docs/limits.md: Trusting a private CA), then validate again."
     ),
     "no_identity_endpoint": _NOT_ON_AZURE,
     "identity_endpoint_timeout": _NOT_ON_AZURE,

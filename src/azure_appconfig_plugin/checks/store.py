@@ -19,12 +19,12 @@ POLICY_REMEDY = {
         "unusable address: use the store's own endpoint (its Overview page), and check any proxy or front door "
         "in front of it."
     ),
-    "deadline_exceeded": "Retry later, or raise the deadline (README: Limits and timeouts).",
+    "deadline_exceeded": "Retry later, or raise the deadline (docs/limits.md).",
     "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
     "malformed_answer": "Check the endpoint is an App Configuration store and no proxy rewrites its answers.",
     "certificate_untrusted": (
         "Trust the CA that issued the store's certificate: set REQUESTS_CA_BUNDLE to a PEM file holding it "
-        "(README: Trusting a private CA), then validate again."
+        "(docs/limits.md: Trusting a private CA), then validate again."
     ),
 }
 """Remedies for a probe the HTTP policy stopped (``ProbeResult.policy``, see ``http_policy``)."""

@@ -114,5 +114,5 @@ class Sealer:
             ) from None
 
 
-if __name__ == "__main__":  # pragma: no cover - exercised by the README
+if __name__ == "__main__":  # pragma: no cover - exercised by docs/replicas.md
     print(generate_key())

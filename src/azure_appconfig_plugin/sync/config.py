@@ -1,6 +1,6 @@
 """The destination's fields, declared once with the contract's ``fields.Field`` (and ``Rule``s for
 what JSON Schema cannot say), and the parsed ``DestinationConfig``. The JSON Schema
-(``fields.object_schema``), the parser (``fields.parse_fields``) and the README table derive from
+(``fields.object_schema``), the parser (``fields.parse_fields``) and the docs/sync.md table derive from
 ``FIELDS``; key and label rules are the data in ``scope.py``."""
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def destination_schema() -> dict[str, Any]:
 
 
 def fields_table() -> str:
-    """The README's table of destination fields, derived from ``FIELDS`` (type, default and meaning:
+    """The docs/sync.md table of destination fields, derived from ``FIELDS`` (type, default and meaning:
     the contract's ``docs_table`` has no type or default column, which a destination needs)."""
     rows = ["| field | type | default | meaning |", "| --- | --- | --- | --- |"]
     for f in FIELDS:

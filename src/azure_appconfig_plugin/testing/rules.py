@@ -158,7 +158,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule("pkce-verifier", r"codeverifier", "PKCE code verifiers", examples=("code_verifier", "codeVerifier")),
     NameRule("client-assertion", r"assertion", "signed client assertions", examples=("client_assertion", "assertion")),
 )
-"""The default name rules (a README table is generated from them)."""
+"""The default name rules (a table in docs/test-kit.md is generated from them)."""
 
 PUBLIC_NAME_SUFFIXES = (
     "endpoint",
@@ -444,7 +444,7 @@ DEFAULT_TABLE = RuleTable()
 
 
 def markdown_table() -> str:
-    """The default rules as the README's table (tests/test_readme.py keeps them equal)."""
+    """The default rules as docs/test-kit.md's table (tests/test_readme.py keeps them equal)."""
     names = {HEADER: "header", QUERY: "query", FORM: "form", JSON: "JSON", URL: "URL in a value"}
     rows = ["| rule | matches (examples; any case style) | where |", "| --- | --- | --- |"]
     for rule in NAME_RULES:
