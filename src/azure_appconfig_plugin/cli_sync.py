@@ -137,14 +137,12 @@ def _cause(change: Any) -> str:
 def _where(change: Any) -> str:
     """A change's key and label for the terminal: they come from the store, so no control or bidi
     character reaches the screen."""
-    from .text import clean
 
     label = "(no label)" if change.label is None else clean(change.label, 200)
     return f"{clean(change.key, 300)} [{label}]"
 
 
 def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int:
-    from .text import clean
 
     if args.json:
         print_json(report.to_dict(), out)
