@@ -73,7 +73,7 @@ def run_once(group: str, eager: str) -> tuple[float, float]:
 TRUST = r"""
 import sys, time
 from importlib import metadata
-from azure_appconfig_plugin import trust
+from app_connections import trust
 site, pin = sys.argv[1], sys.argv[2]
 dist = next(d for d in metadata.distributions(path=[site]) if d.metadata["Name"] == "azure-appconfig-plugin")
 allow = trust.parse_allow_list(pin)
@@ -91,8 +91,8 @@ def trust_check(runs: int) -> None:
     from pathlib import Path
 
     import azure_appconfig_plugin
-    from azure_appconfig_plugin import trust
-    from azure_appconfig_plugin.testing import wheels
+    from app_connections import trust
+    from app_connections.testing import wheels
 
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp)

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
+from app_connections.stores.sealing import generate_key
+from app_connections.testing import fakes
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer, find_redis_server
-from azure_appconfig_plugin.stores.sealing import generate_key
-from azure_appconfig_plugin.testing import fakes
 
 TESTS = Path(__file__).resolve().parent
 WORKER = TESTS / "redis_worker.py"

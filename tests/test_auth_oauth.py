@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.testing import fakes
+from app_connections.testing.sanitize import Sanitizer
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
     AccessDenied,
@@ -23,8 +25,6 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.sanitize import Sanitizer
 from cassettes_auth import NONCE_HASH, OAUTH_STATE, OAUTH_TOKENS, REDIRECT_URI
 
 CANARY_CODE = "canary-auth-code-0xq"

@@ -7,10 +7,10 @@ import textwrap
 from types import ModuleType
 from typing import Any
 
-from azure_appconfig_plugin.loader import load_plugins
+from app_connections.loader import load_plugins
+from app_connections.testing import fakes
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 SLUG = "azure-app-configuration"
@@ -30,7 +30,7 @@ def test_a_record_of_another_method_than_the_one_named_is_invalid_input() -> Non
 
 
 BUGGY_METHOD = """
-from azure_appconfig_plugin.hostspec import hookimpl
+from app_connections.hostspec import hookimpl
 class Buggy:
     slug = "buggy"; name = "Buggy"
     def input_schema(self): return {"type": "object"}

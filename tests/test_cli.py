@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
-from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
 from cli_helpers import client_secret_flags, run
@@ -340,8 +340,8 @@ def test_connect_oauth_forged_state_is_rejected(
 
 
 def test_version_names_the_package_and_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    from app_connections.hostspec import CONTRACT_VERSION
     from azure_appconfig_plugin import __version__
-    from azure_appconfig_plugin.hostspec import CONTRACT_VERSION
 
     assert main(["--version"]) == 0
     printed = capsys.readouterr().out.strip()

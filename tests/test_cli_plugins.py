@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.loader import load_plugins
+from app_connections.trust import ALLOWLIST_ENV
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
 from trust_sites import Site
 
 SLUG = "azure-app-configuration"
@@ -159,7 +159,7 @@ def test_pin_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def doctor_plugins(monkeypatch: pytest.MonkeyPatch, allowed: str | None) -> tuple[int, dict[str, str]]:
-    from azure_appconfig_plugin.testing import fakes
+    from app_connections.testing import fakes
 
     for key, value in fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin
-from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 
 
@@ -39,7 +39,7 @@ def test_fake_values(
 def test_record_mode_option_is_validated() -> None:
     import pytest
 
-    from azure_appconfig_plugin.testing.recording import record_mode
+    from app_connections.testing.recording import record_mode
 
     assert record_mode({"AZURE_APPCONFIG_RECORD_MODE": "once"}) == "once"
     assert record_mode({}, option="all") == "all"
@@ -48,7 +48,7 @@ def test_record_mode_option_is_validated() -> None:
 
 
 def test_placeholders_for_a_recording_session() -> None:
-    from azure_appconfig_plugin.testing.recording import real_to_placeholder
+    from app_connections.testing.recording import real_to_placeholder
 
     mapping = real_to_placeholder(
         {
@@ -100,7 +100,7 @@ def test_registry_fixture_leaves_unrelated_plugins_alone(app_connections_registr
 def test_extension_probe_understands_both_registrar_call_forms() -> None:
     from types import SimpleNamespace
 
-    from azure_appconfig_plugin.testing.registry import adds_methods_to
+    from app_connections.testing.registry import adds_methods_to
 
     old_style = SimpleNamespace(register_auth_methods=lambda register: register("azure-app-configuration", object()))
     typed = SimpleNamespace(register_auth_methods=lambda register: register.add("azure-app-configuration", object()))
@@ -136,7 +136,7 @@ def test_plugin_distributions_takes_modules_and_its_former_name(plugin_distribut
 def test_every_kit_fixture_has_a_docstring(pytestconfig: Any) -> None:
     import inspect
 
-    from azure_appconfig_plugin.testing import pytest_plugin
+    from app_connections.testing import pytest_plugin
 
     checked = 0
     for name, obj in vars(pytest_plugin).items():

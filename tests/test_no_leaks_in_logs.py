@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+from app_connections.flow_store import InMemoryFlowStore
+from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 SECRET = "canary-log-secret-Xy7"

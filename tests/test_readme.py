@@ -74,7 +74,7 @@ def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader()
 
 
 def test_the_contract_block_lists_every_hookspec() -> None:
-    from azure_appconfig_plugin import hostspec
+    from app_connections import hostspec
 
     block = next(
         b for b in re.findall(r"```python\n(.*?)\n```", _section("For hosts"), re.S) if b.startswith("@hookspec")
@@ -97,8 +97,8 @@ def test_identity_error_list_is_generated_from_the_table() -> None:
 
 
 def test_fields_tables_are_generated_from_the_declarations() -> None:
+    from app_connections.fields import methods_markdown
     from azure_appconfig_plugin.connection import build_connection_type
-    from azure_appconfig_plugin.fields import methods_markdown
 
     listed = README.split("<!-- fields:begin -->\n", 1)[1].split("\n<!-- fields:end -->", 1)[0]
     assert listed == methods_markdown(build_connection_type().methods.values())
@@ -143,8 +143,8 @@ def test_the_plugin_author_snippet_is_a_working_extension_of_the_base_type() -> 
     """The README's plugin-author example, loaded as a plugin next to ours (the kit loads the base type)."""
     from types import ModuleType
 
-    from azure_appconfig_plugin.reports import CheckStatus
-    from azure_appconfig_plugin.testing.registry import load_registry
+    from app_connections.reports import CheckStatus
+    from app_connections.testing.registry import load_registry
 
     snippet = re.findall(r"```python\n(.*?)\n```", _subsection("## For plugin authors"), re.S)[0]
     module = ModuleType("readme_extension")
@@ -194,7 +194,7 @@ def test_test_kit_blocks_run_as_a_plugin_authors_test_session(pytester: pytest.P
 
 
 def test_the_rules_table_in_the_readme_is_the_declared_one() -> None:
-    from azure_appconfig_plugin.testing.rules import markdown_table
+    from app_connections.testing.rules import markdown_table
 
     assert markdown_table() in _subsection("### The test kit")
 
@@ -205,15 +205,14 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
     import sys
 
     (tmp_path / "my_plugin_rules.py").write_text(
-        "from azure_appconfig_plugin.testing.rules import SecretRules\n"
-        "MY_RULES = SecretRules(headers=['X-Contoso-Key'])\n"
+        "from app_connections.testing.rules import SecretRules\nMY_RULES = SecretRules(headers=['X-Contoso-Key'])\n"
     )
     commands = re.findall(r"```sh\n(.*?)\n```", _subsection("### The test kit"), re.S)[0].splitlines()
     assert len(commands) == 2
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     for command in commands:
         args = command.split()
-        assert args[:3] == ["python", "-m", "azure_appconfig_plugin.testing.secret_scan"]
+        assert args[:3] == ["python", "-m", "app_connections.testing.secret_scan"]
         result = subprocess.run([sys.executable, *args[1:]], cwd=ROOT, capture_output=True, text=True, env=env)
         assert result.returncode == 0 and "0 finding(s)" in result.stdout, result.stdout + result.stderr
 
@@ -230,7 +229,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
     import subprocess
     import sys
 
-    from azure_appconfig_plugin.testing import fakes
+    from app_connections.testing import fakes
 
     block = re.findall(r"```sh\n(.*?)\n```", _replicas_section(), re.S)[0]
     install, *rest = block.splitlines()

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.fields import docs_table
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
-from azure_appconfig_plugin.fields import docs_table
-from azure_appconfig_plugin.testing import fakes
 from builtin import clear_ambient_identity
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()

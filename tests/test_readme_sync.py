@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import cli
 from azure_appconfig_plugin.credentials_file import write_credentials
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.sync.config import fields_table
-from azure_appconfig_plugin.testing import fakes
 from standins.appconfig import StandIn
 
 pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)

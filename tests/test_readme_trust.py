@@ -13,9 +13,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from azure_appconfig_plugin import trust
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.testing import fakes
+from app_connections import trust
+from app_connections.loader import load_plugins
+from app_connections.testing import fakes
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = (ROOT / "README.md").read_text().split("## Trusting plugins", 1)[1].split("\n## ", 1)[0]
@@ -110,7 +110,7 @@ def test_the_hook_snippet_sees_no_secret_unless_granted() -> None:
 
 
 def test_the_hook_snippet_handles_an_oauth_input_without_tenant() -> None:
-    from azure_appconfig_plugin.reports import ValidationRequest
+    from app_connections.reports import ValidationRequest
     from azure_appconfig_plugin.schema import OAuthInput, oauth_schema
 
     request = ValidationRequest("azure-app-configuration", "oauth", OAuthInput(), None)

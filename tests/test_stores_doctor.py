@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from app_connections.stores.redis_server import LocalRedisServer
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.doctor import run_doctor
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
-from azure_appconfig_plugin.testing import fakes
 
 PASSWORD = "canary-redis-password"
 

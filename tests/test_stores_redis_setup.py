@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.stores.errors import SealKeyError, SharedStoreError
+from app_connections.stores.redis import RedisFlowStore, connect, describe_client, make_sealer
+from app_connections.stores.sealing import Sealer, generate_key
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV
-from azure_appconfig_plugin.stores.errors import SealKeyError, SharedStoreError
-from azure_appconfig_plugin.stores.redis import RedisFlowStore, connect, describe_client, make_sealer
-from azure_appconfig_plugin.stores.sealing import Sealer, generate_key
 
 
 def test_without_redis_py_the_error_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessTokenInfo
 
+from app_connections.stores.redis_server import LocalRedisServer
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import AppConnectionError, InvalidClientSecret
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
-from azure_appconfig_plugin.testing import fakes
 from redis_fixtures import Fleet
 
 CANARY = "canary-client-secret-Zq8~x"
@@ -249,7 +249,7 @@ def test_url_without_key_serves_tokens_and_warns_once(
 def test_an_entry_that_does_not_open_is_refetched(
     redis_client: Any, seal_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from azure_appconfig_plugin.stores.sealing import generate_key
+    from app_connections.stores.sealing import generate_key
 
     RedisTokenCache(redis_client, keys=generate_key()).get_or_fetch(
         KEY, lambda: AccessTokenInfo("old", int(time.time()) + 3600)
@@ -296,7 +296,7 @@ def lock_key_for(c: RedisTokenCache) -> str:
 
 
 def entry_key() -> str:
-    from azure_appconfig_plugin.stores.redis import DEFAULT_PREFIX, hashed
+    from app_connections.stores.redis import DEFAULT_PREFIX, hashed
 
     return hashed(DEFAULT_PREFIX, "token", KEY.identity())
 

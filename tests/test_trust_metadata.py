@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.loader import Registry, load_plugins
+from app_connections.trust import ALLOWLIST_ENV
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import Registry, load_plugins
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
 from trust_sites import Site
 
 SLUG = "azure-app-configuration"
@@ -149,7 +149,7 @@ def test_pin_names_the_unreadable_plugin_and_fails(
 
 
 def test_types_and_doctor_report_the_unreadable_plugin(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.testing import fakes
+    from app_connections.testing import fakes
 
     site.install("acme-policy")
     _break_metadata(site)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from app_connections.loader import load_plugins
+from app_connections.testing import wheels
+from app_connections.trust import ALLOWLIST_ENV
+from app_connections.trust.installed import record_entries, verify_files
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.testing import wheels
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
-from azure_appconfig_plugin.trust.installed import record_entries, verify_files
 from trust_sites import Site
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.reports import Check
+from app_connections.reports import Check
+from app_connections.testing import fakes
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.store import ProbeResult
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import _interpret, validate_credentials
 from cassettes_store import PROBE_LABEL
 

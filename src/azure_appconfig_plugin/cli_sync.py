@@ -98,7 +98,7 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
 
 def _sync_destination() -> Any:
     """Our destination, found the way a host finds it (through ``register_secret_syncs``)."""
-    from .loader import load_plugins
+    from app_connections.loader import load_plugins
 
     registry = load_plugins()
     if DESTINATION not in registry.syncs:

@@ -82,7 +82,7 @@ def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, 
 def _reject(endpoint: str, why: str) -> EndpointRejected:
     # The rejected value may hold a secret (user info, a pasted connection string, a SAS query):
     # it is shown redacted, bounded and stripped of control characters (text.redact_secrets).
-    from .text import redact_secrets
+    from app_connections.text import redact_secrets
 
     looks_like_url = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", endpoint) is not None
     shown = (

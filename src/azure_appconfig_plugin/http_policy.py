@@ -201,7 +201,7 @@ def describe_body(body: bytes, content_type: str | None = None) -> str:
     kind = "HTML" if text == "<" else ("empty" if not text else "text")
     shown = f"{kind} ({len(body)} bytes"
     if content_type:
-        from .text import clean
+        from app_connections.text import clean
 
         shown += f", Content-Type {clean(content_type, 60)}"
     return shown + ")"
@@ -424,7 +424,7 @@ def _unusable(url: str) -> str | None:
 
 def shown_host(url: str) -> str:
     """The host (and port) a URL names, as it may be shown: no user info, bounded, control-stripped."""
-    from .text import clean
+    from app_connections.text import clean
 
     rest = url.split("://", 1)[-1]
     for end in "/?#\\":

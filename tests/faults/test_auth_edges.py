@@ -10,11 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import msal_apps, oauth
 from azure_appconfig_plugin.auth.aad_errors import remedy_for
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore, PendingFlow
 from azure_appconfig_plugin.errors import (
     AccessDenied,
     AuthError,
@@ -23,7 +24,6 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput, parse_client_secret
 from azure_appconfig_plugin.settings import CLIENT_ID_ENV, InstanceSettings
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import CANARY_SECRET, client_secret_input

@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import AppConnectionError, InvalidInput
 from azure_appconfig_plugin.loopback import CallbackServer
-from azure_appconfig_plugin.testing import fakes
 
 from .conftest import CANARY_SECRET
 from .standins import IdentityPlatform

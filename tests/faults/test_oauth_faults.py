@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.flow_store import InMemoryFlowStore
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import oauth
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 from azure_appconfig_plugin.errors import (
     AppConnectionError,
     AuthError,
@@ -19,7 +20,6 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
 
 from .standins import IdentityPlatform, Seen, json_answer
 

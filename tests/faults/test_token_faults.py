@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import OAuthCredentials, parse_client_secret
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .concurrency import tokens_at_once

@@ -20,9 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app_connections.flow_store import InMemoryFlowStore
+from app_connections.testing import fakes
+from app_connections.text import clean, redact_secrets
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import aad_errors, oauth
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import (
@@ -35,8 +37,6 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import load_credentials, parse_client_secret, parse_oauth_input
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.text import clean, redact_secrets
 from azure_appconfig_plugin.validation import validate_credentials
 
 CASES = 1000

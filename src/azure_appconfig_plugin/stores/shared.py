@@ -17,10 +17,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from app_connections.stores.errors import SealKeyError
+from app_connections.stores.sealing import Sealer
+
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from ..errors import AppConnectionError
-from .errors import SealKeyError
-from .sealing import Sealer
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
@@ -35,7 +36,7 @@ def sealer_from_env(env: Mapping[str, str] | None = None) -> Sealer:
     if not value.strip():
         raise SealKeyError(
             f"{REDIS_KEY_ENV} is not set: the Redis stores seal what they keep with it. Generate one with "
-            "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value",
+            "`python -m app_connections.stores.sealing` and give every replica the same value",
             field=REDIS_KEY_ENV,
         )
     return Sealer.from_setting(value, setting=REDIS_KEY_ENV)
@@ -45,7 +46,8 @@ class SharedStores:
     """The flow store and the token cache on one Redis client."""
 
     def __init__(self, url: str, sealer: Sealer) -> None:
-        from .redis import RedisFlowStore, connect, redact_url
+        from app_connections.stores.redis import RedisFlowStore, connect, redact_url
+
         from .token_cache import RedisTokenCache
 
         self.display_url = redact_url(url)

@@ -33,8 +33,8 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from azure.core.credentials import AccessTokenInfo
 
-from .errors import SharedStoreError
-from .redis import DEFAULT_PREFIX, hashed, make_sealer, unavailable
+from app_connections.stores.errors import SharedStoreError
+from app_connections.stores.redis import DEFAULT_PREFIX, hashed, make_sealer, unavailable
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import attrs
 
+from app_connections.records import Credentials
+
 from ..errors import FieldError, InvalidInput
-from ..records import Credentials
 from .apply import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_WAIT,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import attrs
 
-from ..envvars import ENDPOINT_ALLOWLIST_ENV
+from azure_appconfig_plugin.envvars import ENDPOINT_ALLOWLIST_ENV
 
 CA_BUNDLE_ENV = "REQUESTS_CA_BUNDLE"
 """requests (so MSAL and azure-core's default transport) trusts the CA named here."""

@@ -52,9 +52,9 @@ class TestValues:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TestValues:
-        from ..settings import CLIENT_ID_ENV as I_ID
-        from ..settings import CLIENT_SECRET_ENV as I_SECRET
-        from ..settings import SITE_URL_ENV
+        from azure_appconfig_plugin.settings import CLIENT_ID_ENV as I_ID
+        from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV as I_SECRET
+        from azure_appconfig_plugin.settings import SITE_URL_ENV
 
         fake = cls.fake()
         return cls(

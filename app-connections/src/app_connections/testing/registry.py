@@ -19,7 +19,7 @@ BASE_PLUGIN_NAME = "azure-app-configuration"
 
 def base_plugin() -> tuple[str, object]:
     """``(name, module)`` of this package's own plugin, as its entry point loads it."""
-    from .. import plugin
+    from azure_appconfig_plugin import plugin
 
     return BASE_PLUGIN_NAME, plugin
 
@@ -58,7 +58,7 @@ def adds_methods_to(plugin: object, slug: str = BASE_TYPE_SLUG) -> bool:
 
 def needs_base(plugins: Iterable[tuple[str, object]], slug: str = BASE_TYPE_SLUG) -> bool:
     """Whether ``plugins`` extend our type without including our own plugin."""
-    from .. import plugin as ours
+    from azure_appconfig_plugin import plugin as ours
 
     listed = list(plugins)
     if any(obj is ours for _, obj in listed):

@@ -79,7 +79,7 @@ def fake_id_token(
 
 
 def fake_instance_env(site_url: str = FAKE_SITE_URL) -> dict[str, str]:
-    from ..settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV
+    from azure_appconfig_plugin.settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV
 
     return {
         CLIENT_ID_ENV: FAKE_INSTANCE_CLIENT_ID,

@@ -7,7 +7,7 @@ placeholder; a literal secret (the value of a secret environment variable, or on
 declared); a plugin's value pattern. A finding names the file, the interaction, the header or
 field, and the rule.
 
-Usage: ``python -m azure_appconfig_plugin.testing.secret_scan [--rules module:NAME ...] [PATH ...]``
+Usage: ``python -m app_connections.testing.secret_scan [--rules module:NAME ...] [PATH ...]``
 (default ``tests/cassettes``); ``--rules`` adds a plugin's ``SecretRules``. Exit status 1 when
 anything is found, 2 for a bad argument.
 """
@@ -245,7 +245,7 @@ def load_rules(spec: str) -> SecretRules:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m azure_appconfig_plugin.testing.secret_scan", description="Fail when a cassette holds a secret."
+        prog="python -m app_connections.testing.secret_scan", description="Fail when a cassette holds a secret."
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or directories (default: tests/cassettes)")
     parser.add_argument(

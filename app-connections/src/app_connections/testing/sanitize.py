@@ -22,7 +22,8 @@ from urllib.parse import quote_plus, unquote_plus
 
 import attrs
 
-from ..formats import b64url_json, jwt_claims
+from azure_appconfig_plugin.formats import b64url_json, jwt_claims
+
 from . import fakes
 from .rules import (
     FORM,
@@ -322,7 +323,8 @@ def sanitizer_from_env(
 ) -> Sanitizer:
     """The sanitizer for a recording session: placeholders for the real identities it uses
     (see ``recording_values``), and every secret environment variable's value as a literal."""
-    from ..envvars import CLIENT_SECRET_ENV as INSTANCE_SECRET_ENV
+    from azure_appconfig_plugin.envvars import CLIENT_SECRET_ENV as INSTANCE_SECRET_ENV
+
     from .recording import CLIENT_SECRET_ENV, real_to_placeholder
 
     recording_secrets = SecretRules(env_vars=(CLIENT_SECRET_ENV, INSTANCE_SECRET_ENV))  # any length is scrubbed

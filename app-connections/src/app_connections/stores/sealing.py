@@ -50,13 +50,13 @@ def parse_keys(value: str, *, setting: str = "encryption key") -> list[bytes]:
         if len(key) != KEY_BYTES:
             raise SealKeyError(
                 f"{setting}: key #{position} is not {KEY_BYTES} bytes of base64url; generate one with "
-                "`python -m azure_appconfig_plugin.stores.sealing`",
+                "`python -m app_connections.stores.sealing`",
                 field=setting,
             )
         keys.append(key)
     if not keys:
         raise SealKeyError(
-            f"{setting} is empty; generate a key with `python -m azure_appconfig_plugin.stores.sealing`",
+            f"{setting} is empty; generate a key with `python -m app_connections.stores.sealing`",
             field=setting,
         )
     return keys

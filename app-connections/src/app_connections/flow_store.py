@@ -87,7 +87,7 @@ def default_flow_store() -> FlowStore:
     replica shares (see ``azure_appconfig_plugin.stores``); otherwise a process-wide in-memory one.
     """
     global _default_store
-    from ..stores.shared import configured
+    from azure_appconfig_plugin.stores.shared import configured
 
     shared = configured()
     if shared is not None:
@@ -100,7 +100,7 @@ def default_flow_store() -> FlowStore:
 
 def reset_default_flow_store() -> None:
     global _default_store
-    from ..stores import shared
+    from azure_appconfig_plugin.stores import shared
 
     with _default_lock:
         _default_store = None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..auth.flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
 from .errors import SharedStoreError, StoreUnavailable
 from .sealing import Sealer
 
@@ -108,7 +108,7 @@ def make_sealer(keys: Any) -> Sealer:
     if isinstance(keys, Sealer):
         return keys
     if keys is None:
-        from .shared import sealer_from_env
+        from azure_appconfig_plugin.stores.shared import sealer_from_env
 
         return sealer_from_env()
     if isinstance(keys, str):

@@ -35,7 +35,8 @@ from urllib.parse import quote, quote_plus
 
 import attrs
 
-from ..formats import b64url_json
+from azure_appconfig_plugin.formats import b64url_json
+
 from . import fakes
 
 HEADER, QUERY, FORM, JSON, URL = "header", "query", "form", "json", "url"

@@ -1,6 +1,6 @@
 """A conformance check any connection-type plugin, or extension of ours, can run against itself.
 
-    from azure_appconfig_plugin.testing.conformance import assert_conforms
+    from app_connections.testing.conformance import assert_conforms
     assert_conforms(("my-plugin", my_plugin_module), "my-type",
                     valid={"api-key": {"apiKey": "fake-key"}},
                     invalid={"api-key": [{}, {"apiKey": ""}]},

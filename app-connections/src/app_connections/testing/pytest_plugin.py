@@ -106,8 +106,9 @@ def azure_cassette_dir(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture
 def azure_clean_state() -> Iterator[None]:
     """Empty process-wide caches (MSAL apps, the default OAuth flow store) around a test."""
-    from ..auth import msal_apps
-    from ..auth.flow_store import reset_default_flow_store
+    from azure_appconfig_plugin.auth import msal_apps
+
+    from ..flow_store import reset_default_flow_store
 
     msal_apps.reset()
     reset_default_flow_store()
@@ -179,7 +180,8 @@ def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def fake_instance_settings() -> Any:
     """``InstanceSettings`` built from the placeholder instance environment (no environment change)."""
-    from ..settings import InstanceSettings
+    from azure_appconfig_plugin.settings import InstanceSettings
+
     from . import fakes
 
     return InstanceSettings.from_env(fakes.fake_instance_env())
@@ -188,7 +190,7 @@ def fake_instance_settings() -> Any:
 @pytest.fixture
 def fake_client_secret_credentials(azure_test_values: Any) -> Any:
     """``ClientSecretCredentials`` from ``azure_test_values`` (placeholders while replaying)."""
-    from ..schema import ClientSecretCredentials
+    from azure_appconfig_plugin.schema import ClientSecretCredentials
 
     v = azure_test_values
     return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret)
@@ -201,7 +203,8 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     ``ca_bundle``, ``env``). With ``allow_list=True`` (default) it also sets ``server.env`` for the
     test: the endpoint allow-list gets ``127.0.0.1:<port>`` and requests trusts the test CA, so
     ``server.url`` is accepted as a store endpoint. Servers stop after the test."""
-    from ..envvars import ENDPOINT_ALLOWLIST_ENV
+    from azure_appconfig_plugin.envvars import ENDPOINT_ALLOWLIST_ENV
+
     from .local_server import serve_https
 
     with contextlib.ExitStack() as stack:

@@ -11,10 +11,10 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ..records import Credentials, RotateCallback
+from app_connections.records import Credentials, RotateCallback
 
 if TYPE_CHECKING:
-    from ..fields import CrossRule, Field, OneOf
+    from app_connections.fields import CrossRule, Field, OneOf
 
 SCHEMA_ID_BASE = "https://schemas.azure-appconfig-plugin.dev"
 
@@ -109,7 +109,7 @@ class DeclaredAuthMethod:
 
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the form input."""
-        from ..fields import object_schema
+        from app_connections.fields import object_schema
 
         return object_schema(
             self.input_fields,
@@ -121,7 +121,7 @@ class DeclaredAuthMethod:
 
     def stored_schema(self) -> dict[str, Any]:
         """JSON Schema of ``credentials.to_dict()`` (the ``method`` key included)."""
-        from ..fields import object_schema
+        from app_connections.fields import object_schema
 
         schema = object_schema(
             self._stored(),
@@ -140,15 +140,16 @@ class DeclaredAuthMethod:
     def parse(self, data: Mapping[str, Any]) -> Any:
         """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``).
         Raises ``InvalidInput`` naming every bad field."""
-        from ..fields import parse_fields
+        from app_connections.fields import parse_fields
 
         values = parse_fields(self.input_fields, data, choices=self.input_choices, cross_rules=self.input_rules)
         return self.input_from(values) if self.interactive else self.credentials_from(values)
 
     def load(self, stored: Mapping[str, Any]) -> Credentials:
         """Stored credentials (``to_dict()`` output) -> the credentials record."""
-        from ..errors import FieldError, InvalidInput
-        from ..fields import parse_fields
+        from app_connections.fields import parse_fields
+
+        from .errors import FieldError, InvalidInput
 
         if not isinstance(stored, Mapping):
             raise InvalidInput(
@@ -171,7 +172,7 @@ class DeclaredAuthMethod:
     def checked(self, credentials: object, kind: type[C]) -> C:
         """``credentials`` when it is a ``kind`` record, else ``InvalidInput`` saying what is needed."""
         if not isinstance(credentials, kind):
-            from ..errors import FieldError, InvalidInput
+            from .errors import FieldError, InvalidInput
 
             raise InvalidInput(
                 errors=[

@@ -4,7 +4,7 @@ Implement it in your ``conftest.py``, or in your own ``pytest11`` plugin module 
 project that installs your package gets your rules:
 
     def pytest_azure_appconfig_secret_rules(config):
-        from azure_appconfig_plugin.testing.rules import SecretRules
+        from app_connections.testing.rules import SecretRules
         return SecretRules(headers=["X-Contoso-Key"], fields=["contosoRef"])
 
 Every implementation's result is added to the default rules; the ``azure_secret_rules``
