@@ -33,9 +33,9 @@ from app_connections.testing.rules import (
     SecretRules,
     literal_forms,
 )
-from app_connections.testing.sanitize import sanitizer_from_env
 from app_connections.testing.secret_scan import scan_cassette, scan_paths
 from app_connections.testing.vcr_config import make_vcr
+from azure_appconfig_plugin.testing.recording import sanitizer_from_env
 
 PLUGIN_RULES = SecretRules(
     headers=["X-Contoso-Key"],

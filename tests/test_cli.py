@@ -20,6 +20,7 @@ import pytest
 from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
 from cli_helpers import client_secret_flags, run
@@ -78,7 +79,7 @@ def test_doctor_ready(fake_instance_env: dict[str, str], monkeypatch: pytest.Mon
 
 
 def test_doctor_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in fakes.fake_instance_env():
+    for key in azure_fakes.fake_instance_env():
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SITE_URL", "http://secrets.example.com/?a=b")
     monkeypatch.setenv(CLIENT_SECRET_ENV, " " + CANARY)

@@ -16,6 +16,7 @@ import pytest
 import certs
 from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from builtin import clear_ambient_identity
 
 PASSPHRASE = "canary-cli-passphrase-Wq2"
@@ -233,7 +234,7 @@ def test_doctor_names_the_methods_that_need_the_instance_settings(monkeypatch: p
     ctype = build_connection_type()
     need, free = settings_needs(ctype)
     assert need == ["oauth"] and set(free) == set(ctype.methods) - {"oauth"}
-    for key in fakes.fake_instance_env():
+    for key in azure_fakes.fake_instance_env():
         monkeypatch.delenv(key, raising=False)
     _, text = run("doctor")
     assert "instance setup (oauth method)" in text

@@ -159,9 +159,9 @@ def test_pin_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def doctor_plugins(monkeypatch: pytest.MonkeyPatch, allowed: str | None) -> tuple[int, dict[str, str]]:
-    from app_connections.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
-    for key, value in fakes.fake_instance_env().items():
+    for key, value in azure_fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)
     if allowed is None:
         monkeypatch.delenv(ALLOWLIST_ENV, raising=False)

@@ -18,7 +18,7 @@ from app_connections.testing.conformance import check_plugin
 from app_connections.testing.rules import RuleTable, SecretRules, ValueRule, literal_forms, url_queries
 from app_connections.testing.sanitize import Sanitizer
 from app_connections.testing.secret_scan import scan_cassette, scan_text
-from azure_appconfig_plugin.formats import jwt_claims
+from app_connections.tokens import jwt_claims
 
 
 def _b64(data: dict[str, Any]) -> str:

@@ -229,7 +229,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
     import subprocess
     import sys
 
-    from app_connections.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
     block = re.findall(r"```sh\n(.*?)\n```", _replicas_section(), re.S)[0]
     install, *rest = block.splitlines()
@@ -240,7 +240,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
-        **fakes.fake_instance_env(),
+        **azure_fakes.fake_instance_env(),
         "PATH": bin_dir + os.pathsep + os.environ["PATH"],
         "REDIS_URL": redis_server.url.replace("redis://", "redis://default:canary-password@"),
         "REDIS_KEY": seal_key,

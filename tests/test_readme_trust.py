@@ -16,6 +16,7 @@ from typing import Any
 from app_connections import trust
 from app_connections.loader import load_plugins
 from app_connections.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = (ROOT / "README.md").read_text().split("## Trusting plugins", 1)[1].split("\n## ", 1)[0]
@@ -39,7 +40,7 @@ def test_the_operator_commands_run(tmp_path: Path) -> None:
     script = blocks("sh")[0]
     env = {
         **os.environ,
-        **fakes.fake_instance_env(),
+        **azure_fakes.fake_instance_env(),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop(trust.ALLOWLIST_ENV, None)

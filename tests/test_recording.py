@@ -16,9 +16,9 @@ import requests
 from app_connections.testing import fakes
 from app_connections.testing.local_server import serve_https
 from app_connections.testing.network import block_network
-from app_connections.testing.sanitize import sanitizer_from_env
 from app_connections.testing.secret_scan import scan_paths
 from app_connections.testing.vcr_config import make_vcr
+from azure_appconfig_plugin.testing.recording import sanitizer_from_env
 
 pytest_plugins = ["pytester"]
 

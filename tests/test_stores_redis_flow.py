@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app_connections.flow_store import FlowStore, PendingFlow, default_flow_store
+from app_connections.flow_store import FlowStore, PendingFlow
 from app_connections.stores.errors import SealError, SealKeyError, SharedStoreError, StoreUnavailable
 from app_connections.stores.redis import RedisFlowStore, redact_url
 from app_connections.stores.redis_server import LocalRedisServer
@@ -18,6 +18,7 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import OAuthStateError
 from azure_appconfig_plugin.schema import OAuthInput
+from azure_appconfig_plugin.stores.shared import default_flow_store
 from cassettes_auth import OAUTH_STATE
 from redis_fixtures import Fleet
 

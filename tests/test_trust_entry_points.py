@@ -79,9 +79,9 @@ def _run(*argv: str) -> tuple[int, str]:
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_connections.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
-    for key, value in fakes.fake_instance_env().items():
+    for key, value in azure_fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     monkeypatch.delenv(BLOCKLIST_ENV, raising=False)

@@ -149,11 +149,11 @@ def test_pin_names_the_unreadable_plugin_and_fails(
 
 
 def test_types_and_doctor_report_the_unreadable_plugin(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_connections.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
     site.install("acme-policy")
     _break_metadata(site)
-    for key, value in fakes.fake_instance_env().items():
+    for key, value in azure_fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     code, text = _run("types", "--json")

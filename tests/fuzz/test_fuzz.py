@@ -37,6 +37,7 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import load_credentials, parse_client_secret, parse_oauth_input
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 CASES = 1000
@@ -212,7 +213,7 @@ def test_validate_credentials_never_raises(data: Any, method: str | None, endpoi
     )
 )
 def test_oauth_complete(params: Any) -> None:
-    settings_ = InstanceSettings.from_env(fakes.fake_instance_env())
+    settings_ = InstanceSettings.from_env(azure_fakes.fake_instance_env())
     store = InMemoryFlowStore()
     request = oauth.begin(settings=settings_, flow_store=store)
     if isinstance(params, dict) and "state" in params and params["state"] == "":

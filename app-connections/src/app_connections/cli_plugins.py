@@ -1,4 +1,4 @@
-"""``azure-appconfig plugins pin`` and the trust part of ``azure-appconfig types``: printing only;
+"""``plugins pin`` and the trust part of ``types`` (``app-connections`` and the providers' commands): printing only;
 the decisions live in ``trust``."""
 
 from __future__ import annotations

@@ -62,6 +62,10 @@ def _encodable(value: Any) -> bool:
 TEXT_RULE = Rule(_encodable, "must be valid Unicode text (it contains a lone surrogate)")
 
 
+HEADER_KEYWORD = "x-header"
+"""JSON Schema annotation naming the HTTP header a field's value is sent in (``Field(header=...)``)."""
+
+
 class Field(_Frozen):
     """One field of a method's form input or stored credentials."""
 
@@ -85,6 +89,7 @@ class Field(_Frozen):
         "default",
         "examples",
         "attr",
+        "header",
     )
     _fields = __slots__
     _repr_fields = ("name", "type", "required", "secret")
@@ -109,6 +114,9 @@ class Field(_Frozen):
     examples: tuple[Any, ...]
     attr: str
     """The Python attribute the parsed value goes to (``tenantId`` -> ``tenant_id``)."""
+    header: str | None
+    """The HTTP header the value travels in, when it does (JSON Schema annotation ``x-header``): a
+    secret field's header is sanitized out of recordings and flagged by the secret scan."""
 
     def __init__(
         self,
@@ -132,6 +140,7 @@ class Field(_Frozen):
         default: Any = MISSING,
         examples: Iterable[Any] = (),
         attr: str | None = None,
+        header: str | None = None,
     ) -> None:
         if type not in ("string", "integer", "boolean"):
             raise ValueError(f"field {name!r}: unsupported type {type!r}")
@@ -155,6 +164,7 @@ class Field(_Frozen):
             default=default,
             examples=tuple(examples),
             attr=attr or _snake(name),
+            header=header,
         )
 
     def replace(self, **changes: Any) -> Field:
@@ -203,6 +213,8 @@ class Field(_Frozen):
             prop["default"] = self.default
         if self.examples:
             prop["examples"] = list(self.examples)
+        if self.header:
+            prop[HEADER_KEYWORD] = self.header
         return prop
 
     # --- derived: parser ----------------------------------------------------------------------

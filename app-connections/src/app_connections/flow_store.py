@@ -74,34 +74,3 @@ class InMemoryFlowStore:
     def __len__(self) -> int:
         with self._lock:
             return len(self._flows)
-
-
-_default_store: InMemoryFlowStore | None = None
-_default_lock = threading.Lock()
-
-
-def default_flow_store() -> FlowStore:
-    """The store used when a caller passes none.
-
-    With ``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL`` set, the Redis flow store every
-    replica shares (see ``azure_appconfig_plugin.stores``); otherwise a process-wide in-memory one.
-    """
-    global _default_store
-    from azure_appconfig_plugin.stores.shared import configured
-
-    shared = configured()
-    if shared is not None:
-        return shared.flow_store
-    with _default_lock:
-        if _default_store is None:
-            _default_store = InMemoryFlowStore()
-        return _default_store
-
-
-def reset_default_flow_store() -> None:
-    global _default_store
-    from azure_appconfig_plugin.stores import shared
-
-    with _default_lock:
-        _default_store = None
-    shared.reset()

@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
-
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
         ConnectionTypeRegistrar,
@@ -28,8 +26,26 @@ if TYPE_CHECKING:
     from .reports import ValidationReport, ValidationRequest
 
 RotateCallback = Callable[[Any], None]
-"""Called with the updated credentials whenever Azure rotates the refresh token; the host
-persists ``credentials.to_dict()`` (it carries the new ``refreshToken``)."""
+"""Called with the updated credentials whenever the identity platform rotates the refresh token;
+the host persists ``credentials.to_dict()`` (it carries the new refresh token)."""
+
+
+class AccessTokenLike(Protocol):
+    """A token and when it expires (azure-core's ``AccessToken`` is one)."""
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def expires_on(self) -> int: ...
+
+
+class TokenCredential(Protocol):
+    """What a method's ``token_credential`` returns: ``get_token(*scopes)`` gives an access token
+    (azure-core's ``TokenCredential`` is one; a provider may return its own)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
+
 
 _REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
 _REGISTRAR_NAMES = (
@@ -103,7 +119,7 @@ class AuthMethod(Protocol):
         """Validate form input; raise ``InvalidInput`` listing every bad field."""
 
     def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None) -> TokenCredential:
-        """An azure-core ``TokenCredential`` for these credentials."""
+        """A ``TokenCredential`` for these credentials."""
 
 
 def is_interactive(method: object) -> bool:
@@ -302,7 +318,7 @@ class ConnectionType(_Frozen):
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
     ) -> TokenCredential:
-        """An azure-core ``TokenCredential`` for a credentials record of any of this type's methods."""
+        """A ``TokenCredential`` for a credentials record of any of this type's methods."""
         m, creds = self.credentials(credentials)
         return m.token_credential(creds, on_rotate=on_rotate, **options)
 

@@ -83,7 +83,7 @@ class ValidationRequest:
     endpoint: str | None = None
     checks: tuple[Check, ...] = ()
     token_credential: Any = attrs.field(default=None, repr=False)
-    """The azure-core ``TokenCredential`` used, set only after a token was issued."""
+    """The ``TokenCredential`` used, set only after a token was issued."""
     connection: Any = attrs.field(default=None, repr=False, kw_only=True)
     """The ``ConnectionType`` being validated (with every plugin-added method)."""
     data: Any = attrs.field(default=None, repr=False, kw_only=True)

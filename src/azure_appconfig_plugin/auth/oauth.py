@@ -16,13 +16,14 @@ from urllib.parse import urlencode
 
 import attrs
 
-from app_connections.flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, PendingFlow, default_flow_store
+from app_connections.flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, PendingFlow
 
 from ..clouds import get_cloud
 from ..errors import AuthError, OAuthStateError
 from ..formats import is_guid
 from ..schema import OAuthCredentials, OAuthInput
 from ..settings import InstanceSettings
+from ..stores.shared import default_flow_store
 
 RESERVED_SCOPES = ("offline_access", "openid", "profile")
 ANY_WORK_ACCOUNT = "organizations"

@@ -250,8 +250,9 @@ def token_stage(run: Run) -> list[Check]:
 
 
 def store_stage(run: Run) -> list[Check]:
+    from app_connections.tokens import jwt_claims
+
     from .. import store as probes
-    from ..formats import jwt_claims
 
     principal_of = getattr(run.method, "principal", None)
     principal = (

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from app_connections.flow_store import FlowStore, InMemoryFlowStore
 from app_connections.stores.errors import SealKeyError
 from app_connections.stores.sealing import Sealer
 
@@ -86,6 +87,34 @@ def shared_token_cache(env: Mapping[str, str] | None = None) -> Any:
             logger.warning("shared token cache disabled, asking the identity platform directly: %s", exc)
         return None
     return stores.token_cache if stores is not None else None
+
+
+_default_store: InMemoryFlowStore | None = None
+_default_lock = threading.Lock()
+
+
+def default_flow_store() -> FlowStore:
+    """The store used when a caller passes none.
+
+    With ``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL`` set, the Redis flow store every
+    replica shares; otherwise a process-wide in-memory one.
+    """
+    global _default_store
+    shared = configured()
+    if shared is not None:
+        return shared.flow_store
+    with _default_lock:
+        if _default_store is None:
+            _default_store = InMemoryFlowStore()
+        return _default_store
+
+
+def reset_default_flow_store() -> None:
+    """Forget the in-memory default flow store and the shared stores (tests use this between cases)."""
+    global _default_store
+    with _default_lock:
+        _default_store = None
+    reset()
 
 
 def reset() -> None:

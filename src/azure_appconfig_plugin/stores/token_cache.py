@@ -36,6 +36,8 @@ from azure.core.credentials import AccessTokenInfo
 from app_connections.stores.errors import SharedStoreError
 from app_connections.stores.redis import DEFAULT_PREFIX, hashed, make_sealer, unavailable
 
+from .shared import sealer_from_env
+
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
 REFRESH_MARGIN_SECONDS = 300
@@ -113,7 +115,7 @@ class RedisTokenCache:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
-        self._sealer = make_sealer(keys)
+        self._sealer = sealer_from_env() if keys is None else make_sealer(keys)
         self._prefix = prefix
         self._lock_ms = int(lock_seconds * 1000)
         self._wait = wait_seconds

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
-from .errors import SharedStoreError, StoreUnavailable
+from .errors import SealKeyError, SharedStoreError, StoreUnavailable
 from .sealing import Sealer
 
 DEFAULT_PREFIX = "azure-appconfig-plugin:"
@@ -104,13 +104,16 @@ def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable
 
 
 def make_sealer(keys: Any) -> Sealer:
-    """A ``Sealer`` from a ``Sealer``, a setting string, or key bytes/strings; None reads the environment."""
+    """A ``Sealer`` from a ``Sealer``, a setting string, or key bytes/strings (``None`` is refused:
+    the host supplies the keys, e.g. from its own setting or vault)."""
     if isinstance(keys, Sealer):
         return keys
     if keys is None:
-        from azure_appconfig_plugin.stores.shared import sealer_from_env
-
-        return sealer_from_env()
+        raise SealKeyError(
+            "the Redis stores need encryption keys: pass keys= (a Sealer, a key setting string or key bytes); "
+            "generate one with `python -m app_connections.stores.sealing`",
+            field="keys",
+        )
     if isinstance(keys, str):
         return Sealer.from_setting(keys)
     return Sealer(keys)
@@ -128,7 +131,7 @@ class RedisFlowStore:
         self,
         client: Any,
         *,
-        keys: Any = None,
+        keys: Any,
         prefix: str = DEFAULT_PREFIX,
         ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
@@ -146,13 +149,13 @@ class RedisFlowStore:
         cls,
         url: str,
         *,
-        keys: Any = None,
+        keys: Any,
         prefix: str = DEFAULT_PREFIX,
         ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         timeout: float = COMMAND_TIMEOUT_SECONDS,
     ) -> RedisFlowStore:
-        """A store on a new client for ``url``; ``keys=None`` reads ``..._REDIS_ENCRYPTION_KEY``."""
+        """A store on a new client for ``url``, sealing with ``keys``."""
         sealer = make_sealer(keys)
         return cls(
             connect(url, connect_timeout=connect_timeout, timeout=timeout),

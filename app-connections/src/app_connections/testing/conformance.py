@@ -44,27 +44,27 @@ def check_plugin(
 ) -> list[str]:
     """Every problem found (empty when the plugin conforms). ``plugin=None`` uses entry points.
 
-    ``with_base``: load our own ``azure-app-configuration`` plugin next to ``plugin`` (``None``:
-    when ``plugin`` adds methods to that type). Then only the methods ``plugin`` added are
-    checked, and ``valid``/``invalid`` need examples for those alone.
+    ``with_base``: load the installed plugin that registers ``slug`` next to ``plugin`` (``None``:
+    when ``plugin`` adds methods to that type without registering it). Then only the methods
+    ``plugin`` added are checked, and ``valid``/``invalid`` need examples for those alone.
     """
     import jsonschema
 
     from ..errors import InvalidInput
-    from .registry import base_plugin, load_registry, needs_base
+    from .registry import load_registry, needs_base, registers_types
 
     problems: list[str] = []
     plugins = [plugin] if plugin else []
     if with_base is None:
         with_base = bool(plugins) and needs_base(plugins, slug)
-    registry = load_registry(plugins, with_base=with_base, use_entry_points=plugin is None)
+    registry = load_registry(plugins, with_base=with_base, base_types=[slug], use_entry_points=plugin is None)
     problems += [f"plugin failure: {f.plugin} ({f.stage}): {f.error}" for f in registry.failures]
     if slug not in registry.types:
         return problems + [f"connection type {slug!r} was not registered through register_connection_types"]
     ctype = registry.types[slug]
     base_methods: set[str] = set()
-    if with_base and plugins and plugins[0][1] is not base_plugin()[1]:
-        base = load_registry([], with_base=True).types.get(slug)
+    if with_base and plugins and slug not in registers_types(plugins[0][1]):
+        base = load_registry([], with_base=True, base_types=[slug]).types.get(slug)
         base_methods = set(base.methods) if base is not None else set()
         if not set(ctype.methods) - base_methods:
             problems.append(f"{plugins[0][0]!r} added no auth method to {slug!r}")

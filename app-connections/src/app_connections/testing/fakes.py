@@ -76,13 +76,3 @@ def fake_id_token(
     if nonce is not None:
         claims["nonce"] = nonce
     return fake_jwt(claims)
-
-
-def fake_instance_env(site_url: str = FAKE_SITE_URL) -> dict[str, str]:
-    from azure_appconfig_plugin.settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV
-
-    return {
-        CLIENT_ID_ENV: FAKE_INSTANCE_CLIENT_ID,
-        CLIENT_SECRET_ENV: FAKE_INSTANCE_CLIENT_SECRET,
-        SITE_URL_ENV: site_url,
-    }

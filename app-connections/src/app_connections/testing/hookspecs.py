@@ -1,14 +1,16 @@
-"""The pytest hook our pytest plugin adds, so a plugin ships its secret rules to every session.
+"""The pytest hook the kit's pytest plugin adds, so a provider ships its secret rules to every session.
 
 Implement it in your ``conftest.py``, or in your own ``pytest11`` plugin module so every
 project that installs your package gets your rules:
 
-    def pytest_azure_appconfig_secret_rules(config):
+    def pytest_app_connections_secret_rules(config):
         from app_connections.testing.rules import SecretRules
         return SecretRules(headers=["X-Contoso-Key"], fields=["contosoRef"])
 
-Every implementation's result is added to the default rules; the ``azure_secret_rules``
-fixture (and through it ``azure_sanitizer``, ``azure_vcr`` and ``azure_secret_scan``) uses them.
+Every implementation's result is added to the default rules and the fields providers declare
+secret; the ``connections_secret_rules`` fixture (and through it ``connections_sanitizer``,
+``connections_vcr`` and ``connections_secret_scan``) uses them. Declare here only what no field
+declares (a header your provider adds on its own, a value format).
 """
 
 from __future__ import annotations
@@ -22,5 +24,5 @@ if TYPE_CHECKING:
 
 
 @pytest.hookspec
-def pytest_azure_appconfig_secret_rules(config: pytest.Config) -> SecretRules | list[SecretRules] | Any:
+def pytest_app_connections_secret_rules(config: pytest.Config) -> SecretRules | list[SecretRules] | Any:
     """Return a ``SecretRules`` (or a list of them, or ``None``) to add to the default rules."""

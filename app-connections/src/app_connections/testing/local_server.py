@@ -1,14 +1,14 @@
 """A local HTTPS server for tests: 127.0.0.1, an ephemeral port, a trustme certificate.
 
-It stands in for a store (or any HTTPS service a plugin talks to) without root: the endpoint
-allow-list takes exact ``host:port`` entries, and ``LocalHTTPSServer.env`` holds the entry and
-the CA bundle that make ``https://127.0.0.1:<port>`` acceptable and trusted:
+It stands in for a store, an identity platform or any HTTPS service a provider talks to, without
+root. ``LocalHTTPSServer.env`` holds the CA bundle that makes ``https://127.0.0.1:<port>`` trusted
+and, when the provider names its endpoint allow-list variable (``allow_list_env=``), the exact
+``host:port`` entry that makes it acceptable:
 
-    with serve_https(MyHandler, tmp_path) as server:
-        parse_endpoint(server.url, env=server.env)                # allow-listed: 127.0.0.1:<port>
-        requests.get(server.url + "/kv", verify=server.ca_bundle)
+    with serve_https(MyHandler, tmp_path, allow_list_env="MY_PROVIDER_ALLOWED_HOSTS") as server:
+        urllib.request.urlopen(server.url + "/token", context=ssl.create_default_context(cafile=server.ca_bundle))
 
-(the ``azure_https_server`` fixture also sets ``server.env`` for the test's process).
+(the ``connections_https_server`` fixture also sets ``server.env`` for the test's process).
 
 Needs ``trustme`` (in this package's ``test`` extra).
 """
@@ -24,8 +24,6 @@ from pathlib import Path
 
 import attrs
 
-from azure_appconfig_plugin.envvars import ENDPOINT_ALLOWLIST_ENV
-
 CA_BUNDLE_ENV = "REQUESTS_CA_BUNDLE"
 """requests (so MSAL and azure-core's default transport) trusts the CA named here."""
 
@@ -38,18 +36,28 @@ class LocalHTTPSServer:
     """``127.0.0.1:<port>``: the allow-list entry."""
     ca_bundle: str
     """PEM file of the test CA that issued the server's certificate (``verify=`` for requests)."""
+    allow_list_env: str | None = None
+    """The provider's environment variable that allow-lists endpoints (given to ``serve_https``)."""
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment that allow-lists this server as a store and trusts its CA."""
-        return {ENDPOINT_ALLOWLIST_ENV: self.host_port, CA_BUNDLE_ENV: self.ca_bundle}
+        """Environment that trusts the server's CA and, with ``allow_list_env``, allow-lists it."""
+        out = {CA_BUNDLE_ENV: self.ca_bundle}
+        if self.allow_list_env:
+            out[self.allow_list_env] = self.host_port
+        return out
 
 
 @contextlib.contextmanager
 def serve_https(
-    handler: type[BaseHTTPRequestHandler], directory: Path, *, host: str = "127.0.0.1"
+    handler: type[BaseHTTPRequestHandler],
+    directory: Path,
+    *,
+    host: str = "127.0.0.1",
+    allow_list_env: str | None = None,
 ) -> Iterator[LocalHTTPSServer]:
-    """Serve ``handler`` over TLS on ``host`` and a free port until the block ends."""
+    """Serve ``handler`` over TLS on ``host`` and a free port until the block ends; ``allow_list_env``
+    names the provider's endpoint allow-list variable that ``server.env`` sets."""
     try:
         import trustme
     except ImportError:  # pragma: no cover - trustme is in the test extra
@@ -72,7 +80,7 @@ def serve_https(
     thread.start()
     port = server.server_address[1]
     try:
-        yield LocalHTTPSServer(f"https://{host}:{port}", f"{host}:{port}", str(bundle))
+        yield LocalHTTPSServer(f"https://{host}:{port}", f"{host}:{port}", str(bundle), allow_list_env)
     finally:
         server.shutdown()
         server.server_close()

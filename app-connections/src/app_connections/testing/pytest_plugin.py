@@ -1,5 +1,5 @@
-"""pytest plugin (``pytest11`` entry point ``azure_appconfig``). Opt-in: it only adds an
-option, an ini key and fixtures; nothing happens unless a test requests a fixture."""
+"""pytest plugin of the host kit (``pytest11`` entry point ``app_connections``). Opt-in: it only
+adds an option, an ini key, a hook and fixtures; nothing happens unless a test requests a fixture."""
 
 from __future__ import annotations
 
@@ -11,118 +11,106 @@ from typing import Any
 
 import pytest
 
-# Kept light: this module loads in every pytest run where the package is installed.
+# Kept light: this module loads in every pytest run where the kit is installed.
 from . import RECORD_MODE_ENV, RECORD_MODES
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Adds ``pytest_azure_appconfig_secret_rules(config)`` (see ``testing.hookspecs``)."""
+    """Adds ``pytest_app_connections_secret_rules(config)`` (see ``testing.hookspecs``)."""
     from . import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("azure-appconfig", "Azure App Configuration cassettes")
+    group = parser.getgroup("app-connections", "connection providers' cassettes")
     group.addoption(
-        "--azure-record-mode",
+        "--record-mode",
         choices=RECORD_MODES,
         default=None,
-        help=f"vcrpy record mode for Azure cassettes (default: none = replay only; env {RECORD_MODE_ENV})",
+        help=f"vcrpy record mode for connections_vcr cassettes (default: none = replay only; env {RECORD_MODE_ENV})",
     )
     parser.addini(
-        "azure_cassette_dir", "directory of Azure cassettes (default: tests/cassettes)", default="tests/cassettes"
+        "connections_cassette_dir",
+        "directory of the connections_vcr cassettes (default: tests/cassettes)",
+        default="tests/cassettes",
     )
 
 
-@pytest.fixture(scope="session")
-def azure_record_mode(pytestconfig: pytest.Config) -> str:
-    """``none`` while replaying; a vcrpy record mode when recording against real Azure."""
-    from .recording import record_mode
-
-    return record_mode(option=pytestconfig.getoption("--azure-record-mode"))
-
-
-@pytest.fixture(scope="session")
-def azure_test_values(azure_record_mode: str) -> Any:
-    """Inputs for tests (a ``TestValues``): real identities from the environment while recording,
-    placeholders otherwise."""
-    from .recording import TestValues
-
-    return TestValues.from_env(os.environ) if azure_record_mode != "none" else TestValues.fake()
-
-
-@pytest.fixture(scope="session")
-def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
-    """The ``RuleTable`` the sanitizer and the scan share in this session: the default rules,
-    every ``SecretRules`` returned by a ``pytest_azure_appconfig_secret_rules`` hook, and the
-    values of this process's secret-named environment variables as literal secrets."""
-    from .rules import RuleTable, SecretRules
+def hook_rules(results: Iterable[object], hook_name: str) -> list[Any]:
+    """The ``SecretRules`` in the results of a secret-rules hook (each a rules object, a list of them
+    or ``None``); anything else is a ``TypeError`` naming the hook."""
+    from .rules import SecretRules
 
     declared: list[SecretRules] = []
-    for result in pytestconfig.hook.pytest_azure_appconfig_secret_rules(config=pytestconfig):
+    for result in results:
         items = (
             [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
         )
         for item in items:
             if not isinstance(item, SecretRules):
-                raise TypeError(
-                    f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
-                    "not SecretRules (or a list of them)"
-                )
+                raise TypeError(f"{hook_name} returned {type(item).__name__}, not SecretRules (or a list of them)")
             declared.append(item)
+    return declared
+
+
+@pytest.fixture(scope="session")
+def connections_record_mode(pytestconfig: pytest.Config) -> str:
+    """``none`` while replaying; a vcrpy record mode when recording against the real service."""
+    from .recording import record_mode
+
+    return record_mode(option=pytestconfig.getoption("--record-mode"))
+
+
+@pytest.fixture
+def connections_secret_rules(pytestconfig: pytest.Config) -> Any:
+    """The ``RuleTable`` the sanitizer and the scan share: the default rules, every field the
+    installed providers declare secret (``testing.declared``), every ``SecretRules`` returned by a
+    ``pytest_app_connections_secret_rules`` hook, and the values of this process's secret-named
+    environment variables as literal secrets."""
+    from .declared import installed_secret_rules
+    from .rules import RuleTable
+
+    hooked = pytestconfig.hook.pytest_app_connections_secret_rules(config=pytestconfig)
+    declared = [installed_secret_rules(), *hook_rules(hooked, "pytest_app_connections_secret_rules")]
     return RuleTable.of(declared, env=os.environ)
 
 
 @pytest.fixture
-def azure_sanitizer(azure_record_mode: str, azure_secret_rules: Any) -> Any:
-    """The ``Sanitizer`` ``azure_vcr`` records through: ``azure_secret_rules``, and while
-    recording placeholders for the real identities and the recording's secrets as literals."""
+def connections_sanitizer(connections_record_mode: str, connections_secret_rules: Any) -> Any:
+    """The ``Sanitizer`` ``connections_vcr`` records through (``connections_secret_rules``; while
+    recording, every secret environment variable's value as a literal too)."""
     from .sanitize import Sanitizer, sanitizer_from_env
 
-    if azure_record_mode != "none":
-        return sanitizer_from_env(os.environ, rules=azure_secret_rules)
-    return Sanitizer(rules=azure_secret_rules)
+    if connections_record_mode != "none":
+        return sanitizer_from_env(os.environ, rules=connections_secret_rules)
+    return Sanitizer(rules=connections_secret_rules)
 
 
 @pytest.fixture
-def azure_secret_scan(azure_secret_rules: Any) -> Callable[..., list[Any]]:
-    """``scan(*paths)``: the secret scan with ``azure_secret_rules``; a list of findings (empty when clean)."""
+def connections_secret_scan(connections_secret_rules: Any) -> Callable[..., list[Any]]:
+    """``scan(*paths)``: the secret scan with ``connections_secret_rules``; a list of findings (empty when clean)."""
     from .secret_scan import scan_paths
 
     def scan(*paths: str | os.PathLike[str]) -> list[Any]:
-        return scan_paths([Path(p) for p in paths], azure_secret_rules)
+        return scan_paths([Path(p) for p in paths], connections_secret_rules)
 
     return scan
 
 
 @pytest.fixture
-def azure_cassette_dir(pytestconfig: pytest.Config) -> Path:
-    """Where ``azure_vcr`` reads and writes cassettes: the ``azure_cassette_dir`` ini key
+def connections_cassette_dir(pytestconfig: pytest.Config) -> Path:
+    """Where ``connections_vcr`` reads and writes cassettes: the ``connections_cassette_dir`` ini key
     (default ``tests/cassettes``)."""
-    return Path(pytestconfig.rootpath) / str(pytestconfig.getini("azure_cassette_dir"))
+    return Path(pytestconfig.rootpath) / str(pytestconfig.getini("connections_cassette_dir"))
 
 
 @pytest.fixture
-def azure_clean_state() -> Iterator[None]:
-    """Empty process-wide caches (MSAL apps, the default OAuth flow store) around a test."""
-    from azure_appconfig_plugin.auth import msal_apps
-
-    from ..flow_store import reset_default_flow_store
-
-    msal_apps.reset()
-    reset_default_flow_store()
-    yield
-    msal_apps.reset()
-    reset_default_flow_store()
-
-
-@pytest.fixture
-def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
+def connections_network_blocked(connections_record_mode: str) -> Iterator[None]:
     """Refuse every non-loopback connection while replaying."""
     from .network import block_network
 
-    if azure_record_mode != "none":  # pragma: no cover - recording reaches real Azure, never run offline
+    if connections_record_mode != "none":  # pragma: no cover - recording reaches the real service, never run offline
         yield
         return
     with block_network():
@@ -130,26 +118,47 @@ def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def azure_vcr(
-    azure_cassette_dir: Path,
-    azure_record_mode: str,
-    azure_sanitizer: Any,
-    azure_clean_state: None,
-    azure_network_blocked: None,
+def connections_vcr(
+    connections_cassette_dir: Path,
+    connections_record_mode: str,
+    connections_sanitizer: Any,
+    connections_network_blocked: None,
 ) -> Any:
-    """A configured ``vcr.VCR``: ``with azure_vcr.use_cassette("name.yaml") as cassette: ...``."""
+    """A configured ``vcr.VCR``: ``with connections_vcr.use_cassette("name.yaml") as cassette: ...``."""
     from .vcr_config import make_vcr
 
-    return make_vcr(azure_cassette_dir, record_mode=azure_record_mode, sanitizer=azure_sanitizer)
+    return make_vcr(connections_cassette_dir, record_mode=connections_record_mode, sanitizer=connections_sanitizer)
+
+
+@pytest.fixture
+def connections_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Factory: ``start(Handler, allow_list_env=None)`` serves a ``BaseHTTPRequestHandler`` over TLS
+    on 127.0.0.1 and a free port (trustme certificate) and returns a ``LocalHTTPSServer``
+    (``url``, ``host_port``, ``ca_bundle``, ``env``) whose ``env`` is set for the test: the CA is
+    trusted and, with the provider's ``allow_list_env``, ``127.0.0.1:<port>`` is appended to that
+    allow-list. Servers stop after the test."""
+    from .local_server import serve_https
+
+    with contextlib.ExitStack() as stack:
+
+        def start(handler: Any, *, allow_list_env: str | None = None) -> Any:
+            server = stack.enter_context(serve_https(handler, tmp_path / "local-https", allow_list_env=allow_list_env))
+            for key, value in server.env.items():
+                if key == allow_list_env and os.environ.get(key):
+                    value = f"{os.environ[key]},{value}"
+                monkeypatch.setenv(key, value)
+            return server
+
+        yield start
 
 
 @pytest.fixture
 def app_connections_registry() -> Callable[..., Any]:
     """Factory for a fresh registry holding exactly the plugins you name.
 
-    ``make(plugins=[("name", module)], *, with_base=None, use_entry_points=False, env=None)``.
-    An extension that adds auth methods to ``azure-app-configuration`` gets our own plugin
-    loaded first (``with_base=None`` detects it; ``True``/``False`` force it). ``env`` is the
+    ``make(plugins=[("name", module)], *, with_base=None, base_types=(), use_entry_points=False, env=None)``.
+    An extension that adds auth methods to another provider's type gets that provider's installed
+    plugin loaded first (``with_base=None`` detects it; ``True``/``False`` force it). ``env`` is the
     loader's environment (default: empty, so the test's own blocklist does not apply).
     """
     from .registry import load_registry
@@ -158,67 +167,15 @@ def app_connections_registry() -> Callable[..., Any]:
         plugins: Iterable[tuple[str, object]] = (),
         *,
         with_base: bool | None = None,
+        base_types: Iterable[str] = (),
         use_entry_points: bool = False,
         env: dict[str, str] | None = None,
     ) -> Any:
-        return load_registry(plugins, with_base=with_base, use_entry_points=use_entry_points, env=env)
+        return load_registry(
+            plugins, with_base=with_base, base_types=base_types, use_entry_points=use_entry_points, env=env
+        )
 
     return make
-
-
-@pytest.fixture
-def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Sets the instance settings (client ID, secret, SITE_URL) to placeholders."""
-    from . import fakes
-
-    env = fakes.fake_instance_env()
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
-
-
-@pytest.fixture
-def fake_instance_settings() -> Any:
-    """``InstanceSettings`` built from the placeholder instance environment (no environment change)."""
-    from azure_appconfig_plugin.settings import InstanceSettings
-
-    from . import fakes
-
-    return InstanceSettings.from_env(fakes.fake_instance_env())
-
-
-@pytest.fixture
-def fake_client_secret_credentials(azure_test_values: Any) -> Any:
-    """``ClientSecretCredentials`` from ``azure_test_values`` (placeholders while replaying)."""
-    from azure_appconfig_plugin.schema import ClientSecretCredentials
-
-    v = azure_test_values
-    return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret)
-
-
-@pytest.fixture
-def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    """Factory: ``start(Handler)`` serves a ``BaseHTTPRequestHandler`` over TLS on 127.0.0.1 and
-    a free port (trustme certificate) and returns a ``LocalHTTPSServer`` (``url``, ``host_port``,
-    ``ca_bundle``, ``env``). With ``allow_list=True`` (default) it also sets ``server.env`` for the
-    test: the endpoint allow-list gets ``127.0.0.1:<port>`` and requests trusts the test CA, so
-    ``server.url`` is accepted as a store endpoint. Servers stop after the test."""
-    from azure_appconfig_plugin.envvars import ENDPOINT_ALLOWLIST_ENV
-
-    from .local_server import serve_https
-
-    with contextlib.ExitStack() as stack:
-
-        def start(handler: Any, *, allow_list: bool = True) -> Any:
-            server = stack.enter_context(serve_https(handler, tmp_path / "local-https"))
-            if allow_list:
-                for key, value in server.env.items():
-                    if key == ENDPOINT_ALLOWLIST_ENV and os.environ.get(key):
-                        value = f"{os.environ[key]},{value}"
-                    monkeypatch.setenv(key, value)
-            return server
-
-        yield start
 
 
 @pytest.fixture

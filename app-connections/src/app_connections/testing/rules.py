@@ -35,8 +35,7 @@ from urllib.parse import quote, quote_plus
 
 import attrs
 
-from azure_appconfig_plugin.formats import b64url_json
-
+from ..tokens import b64url_json
 from . import fakes
 
 HEADER, QUERY, FORM, JSON, URL = "header", "query", "form", "json", "url"

@@ -22,8 +22,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 import attrs
 
-from azure_appconfig_plugin.formats import b64url_json, jwt_claims
-
+from ..tokens import b64url_json, jwt_claims
 from . import fakes
 from .rules import (
     FORM,
@@ -319,19 +318,21 @@ class Sanitizer:
 
 
 def sanitizer_from_env(
-    env: Mapping[str, str], *, value_prefixes: Iterable[str] = ("",), rules: RulesLike = None
+    env: Mapping[str, str],
+    *,
+    placeholders: Mapping[str, str] | None = None,
+    secret_env_vars: Iterable[str] = (),
+    value_prefixes: Iterable[str] = ("",),
+    rules: RulesLike = None,
 ) -> Sanitizer:
-    """The sanitizer for a recording session: placeholders for the real identities it uses
-    (see ``recording_values``), and every secret environment variable's value as a literal."""
-    from azure_appconfig_plugin.envvars import CLIENT_SECRET_ENV as INSTANCE_SECRET_ENV
-
-    from .recording import CLIENT_SECRET_ENV, real_to_placeholder
-
-    recording_secrets = SecretRules(env_vars=(CLIENT_SECRET_ENV, INSTANCE_SECRET_ENV))  # any length is scrubbed
+    """The sanitizer for a recording session: ``placeholders`` (real value -> placeholder) for the
+    real identities it uses, the values of ``secret_env_vars`` (any length) and of every
+    secret-named environment variable as literals, and ``rules``."""
+    recording_secrets = SecretRules(env_vars=tuple(secret_env_vars))
 
     declared = [rules] if isinstance(rules, (SecretRules, RuleTable)) else list(rules or ())
     table = RuleTable.of([r for r in declared if isinstance(r, SecretRules)] + [recording_secrets], env=env)
     for extra in declared:
         if isinstance(extra, RuleTable):
             table = table.merged_with(extra)
-    return Sanitizer(real_to_placeholder(env), tuple(value_prefixes), table)
+    return Sanitizer(dict(placeholders or {}), tuple(value_prefixes), table)
