@@ -157,7 +157,7 @@ from app_connections.fields import Field
 from app_connections.hostspec import hookimpl
 from app_connections.declared import DeclaredAuthMethod
 
-APP_CONNECTIONS_CONTRACT = "1.1"
+APP_CONNECTIONS_CONTRACT = "2.0"
 
 class PinCredentials:
     method = "pin-code"

@@ -115,7 +115,7 @@ def test_dicts_and_wrong_records_are_invalid_input(registry: Any, bad: Any) -> N
 
 COPIED_HOSTSPEC = """
 import pluggy
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "2.0"
 hookspec = pluggy.HookspecMarker("app_connections")
 
 @hookspec
@@ -295,7 +295,9 @@ def test_registration_wrapper_and_attribution() -> None:
     assert sorted((f.plugin, f.stage) for f in registry.failures) == [("broken", "register"), ("syncs", "duplicate")]
 
 
-@pytest.mark.parametrize(("declared", "ok"), [("1.0", True), ("1.9", True), ("2.0", False), (None, True), ("x", False)])
+@pytest.mark.parametrize(
+    ("declared", "ok"), [("1.1", False), ("2.0", True), ("2.4", True), ("3.0", False), (None, True), ("x", False)]
+)
 def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
     src = "from app_connections.hostspec import hookimpl\n@hookimpl\ndef register_auth_methods(register):\n    pass\n"
     if declared is not None:
@@ -303,8 +305,8 @@ def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
     registry = load_plugins(plugins=[("versioned", module("versioned", src))], env={})
     failures = [f for f in registry.failures if f.plugin == "versioned"]
     assert (not failures) == ok
-    if declared == "2.0":
-        assert failures[0].stage == "contract" and "2.0" in failures[0].error and "1.1" in failures[0].error
+    if declared in ("1.1", "3.0"):
+        assert failures[0].stage == "contract" and declared in failures[0].error and "2.0" in failures[0].error
 
 
 def test_a_contract_1_0_plugin_and_host_still_work() -> None:

@@ -29,7 +29,8 @@ from .errors import FieldError, InvalidInput
 from .hosting import Catalog, PluginFailure, Provider, collect, describe, register_plugin, run_validation
 from .records import ConnectionType
 from .registrars import SecretSyncDestination
-from .reports import ValidationReport
+from .reports import ValidationReport, ValidationRequest
+from .trust import AllowList
 
 __all__ = [
     "BLOCKLIST_ENV",
@@ -112,28 +113,85 @@ class Registry:
         ctype = self.get(slug)
 
         def hook(*, request: Any) -> list[Any]:
-            registrants = (self.providers.get(slug), self.method_providers.get((slug, request.method or "")))
-            owners = {trust.Principal.of(p.plugin, p.distribution) for p in registrants if p}
-            return trust.call_by_trust(
-                self.pm,
-                "validate_connection",
-                request,
-                schema=trust.method_schema(ctype, request.method),
-                owners=owners,
-                grants=self.trust.grants,
-                distribution_of=self.distributions,
-            )
+            return self.call_hook("validate_connection", request)
 
         return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]  # pluggy hooks are untyped
+
+    def call_hook(self, hook: str, request: ValidationRequest) -> list[object]:
+        """Call ``hook(request=...)`` (``validate_connection``, or a host's own hook taking a
+        ``ValidationRequest``) with least privilege: implementations of other distributions than
+        the ones that registered the request's connection type and method get a view of the
+        credentials without secrets and no token credential, unless the host granted them secrets."""
+        slug = request.connection_type
+        registrants = (self.providers.get(slug), self.method_providers.get((slug, request.method or "")))
+        owners = {trust.Principal.of(p.plugin, p.distribution) for p in registrants if p}
+        return trust.call_by_trust(
+            self.pm,
+            hook,
+            request,
+            schema=trust.method_schema(self.get(slug), request.method),
+            owners=owners,
+            grants=self.trust.grants,
+            distribution_of=self.distributions,
+        )
+
+    @classmethod
+    def from_plugin_manager(
+        cls,
+        pm: pluggy.PluginManager,
+        *,
+        allow_list: str | AllowList | None = None,
+        grant_secrets: Iterable[str] = (),
+        env: Mapping[str, str] | None = None,
+        group: str = hostspec.PROJECT_NAME,
+        plugins: Iterable[tuple[str, object]] = (),
+        use_entry_points: bool = True,
+    ) -> Registry:
+        """Load plugins into a host's own ``PluginManager`` (its own copy of the hookspecs, its own
+        extra hooks) with the loader's isolation, plugin trust and least privilege; the same
+        arguments as ``load_plugins`` (``allow_list`` is its ``allowed_plugins``). Call the host's
+        own hooks that take a ``ValidationRequest`` through ``registry.call_hook``."""
+        return load_plugins(
+            group=group,
+            plugins=plugins,
+            use_entry_points=use_entry_points,
+            env=env,
+            allowed_plugins=allow_list,
+            grant_secrets=grant_secrets,
+            pm=pm,
+        )
 
 
 def _blocked_names(env: Mapping[str, str]) -> set[str]:
     return {n.strip() for n in env.get(BLOCKLIST_ENV, "").split(",") if n.strip()}
 
 
+CONTRACT_HOOKS = ("register_connection_types", "register_auth_methods", "register_secret_syncs", "validate_connection")
+"""The hooks of the contract (``hostspec``): a host's own copy of the hookspecs must specify all of them."""
+
+
 def new_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager for the ``app_connections`` project with the contract's hookspecs."""
     pm = pluggy.PluginManager(hostspec.PROJECT_NAME)
     pm.add_hookspecs(hostspec)
+    return pm
+
+
+def _host_plugin_manager(pm: pluggy.PluginManager) -> pluggy.PluginManager:
+    """``pm`` checked for the contract: the project name plugins mark their hooks with, and every
+    contract hook specified (the contract's hookspecs are added when the host specified none)."""
+    if pm.project_name != hostspec.PROJECT_NAME:
+        raise ValueError(
+            f"the plugin manager's project is {pm.project_name!r}; plugins mark their hooks for "
+            f"{hostspec.PROJECT_NAME!r}: create it as pluggy.PluginManager({hostspec.PROJECT_NAME!r})"
+        )
+    relay = vars(pm.hook)
+    specified = {name for name in CONTRACT_HOOKS if name in relay and relay[name].has_spec()}
+    if not specified:
+        pm.add_hookspecs(hostspec)
+    elif len(specified) < len(CONTRACT_HOOKS):
+        missing = ", ".join(n for n in CONTRACT_HOOKS if n not in specified)
+        raise ValueError(f"the host's hookspecs lack {missing}: copy every hook of app_connections.hostspec")
     return pm
 
 
@@ -145,8 +203,11 @@ def load_plugins(
     env: Mapping[str, str] | None = None,
     allowed_plugins: str | trust.AllowList | None = None,
     grant_secrets: Iterable[str] = (),
+    pm: pluggy.PluginManager | None = None,
 ) -> Registry:
     """Discover, load and register plugins; never raises for a plugin's fault.
+
+    ``pm``: the host's own plugin manager (see ``Registry.from_plugin_manager``); default a fresh one.
 
     ``allowed_plugins`` overrides ``APP_CONNECTIONS_ALLOWED_PLUGINS``; ``grant_secrets`` names
     distributions (or in-process plugins) whose hooks see secrets of connections they do not own.
@@ -154,7 +215,8 @@ def load_plugins(
     """
     env = os.environ if env is None else env
     blocked = _blocked_names(env)
-    registry = Registry(pm=new_plugin_manager(), trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets))
+    manager = new_plugin_manager() if pm is None else _host_plugin_manager(pm)
+    registry = Registry(pm=manager, trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets))
 
     candidates: list[tuple[str, str | None, Any]] = []
     if use_entry_points:
