@@ -70,7 +70,13 @@ def write_trust_text(registry: Any, out: TextIO) -> None:
     for p in report.provenance:
         out.write(f"plugin {p.plugin}: {p.status.upper()}: {p.reason}\n")
         if p.distribution:  # None when its metadata cannot be read (it is then refused)
-            digest = f"sha256:{p.digest}" if p.digest else "no RECORD"
+            digest = (
+                f"sha256:{p.digest}"
+                if p.digest
+                else "not hashed in open mode"
+                if report.mode == trust.OPEN_MODE
+                else "no RECORD"
+            )
             out.write(f"  distribution: {p.distribution} {p.version} (RECORD {digest})\n")
         out.write(f"  {'loaded from' if p.status == trust.ALLOWED else 'installed at'}: {p.location or 'unknown'}\n")
         if p.secrets:

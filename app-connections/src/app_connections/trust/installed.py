@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import csv
 import dataclasses
+import email.message
+import email.parser
 import hashlib
 import importlib.util
 import json
 import os
 import stat
 import sys
+import weakref
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -55,11 +58,28 @@ def identify(dist: metadata.Distribution) -> Identity:
     ``METADATA`` that is not UTF-8, and ``OSError`` when the disk fails: one broken distribution
     must not take every other plugin down with it, so every reader goes through here.
     """
+    known = _identities.get(dist)
+    if known is not None:  # parsing METADATA (its long description is a whole README) costs ms
+        return known
     try:
-        meta = dist.metadata
-        return Identity(meta["Name"] or "", meta["Version"] or "")
+        meta = _headers(dist)
+        identity = Identity(meta["Name"] or "", meta["Version"] or "")
     except (UnicodeDecodeError, OSError) as exc:
-        return Identity("", "", f"metadata cannot be read ({why_unreadable(exc)})")
+        identity = Identity("", "", f"metadata cannot be read ({why_unreadable(exc)})")
+    _identities[dist] = identity
+    return identity
+
+
+def _headers(dist: metadata.Distribution) -> email.message.Message:
+    """The header block of ``dist``'s metadata, found as ``Distribution.metadata`` finds the file;
+    the body (the long description, often a whole README) is not parsed."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("") or ""
+    return email.parser.HeaderParser().parsestr(text.split("\n\n", 1)[0])
+
+
+_identities: weakref.WeakKeyDictionary[metadata.Distribution, Identity] = weakref.WeakKeyDictionary()
+"""Each distribution object's identity, read once: a load lists a distribution's entry points from
+one object, so every check of that load parses its METADATA once (a new load reads it afresh)."""
 
 
 def unidentified(problem: str, ep: metadata.EntryPoint | None = None) -> str:
@@ -212,6 +232,9 @@ def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
 def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> Path | None:
     """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one).
     ``files``: :func:`record_entries` when the caller already has them (each call re-reads RECORD)."""
+    base = getattr(dist, "_path", None)
+    if files is None and isinstance(base, Path) and base.name.endswith(".dist-info"):
+        return base / "RECORD" if (base / "RECORD").is_file() else None  # found without reading it
     if files is None:
         try:
             files = record_entries(dist)

@@ -137,8 +137,15 @@ class Provenance:
 
 
 def provenance_for(
-    plugin: str, dist: metadata.Distribution | None, verdict: Verdict, *, module: str | None, secrets: bool
+    plugin: str,
+    dist: metadata.Distribution | None,
+    verdict: Verdict,
+    *,
+    module: str | None,
+    secrets: bool,
+    digest: bool = True,
 ) -> Provenance:
+    """``plugin``'s provenance; ``digest=False`` (open mode) leaves its ``RECORD`` unhashed."""
     location = None
     identity = None
     if dist is not None:
@@ -149,7 +156,7 @@ def provenance_for(
         plugin,
         (identity.name or None) if identity is not None else None,
         (identity.version or None) if identity is not None else None,
-        record_digest(dist) if dist is not None else None,
+        record_digest(dist) if dist is not None and digest else None,
         verdict.status,
         verdict.reason,
         module,
@@ -240,7 +247,14 @@ class TrustReport:
             owner = identity.name if identity is not None else ""
         name = (identity.name or None) if identity is not None else None
         self.provenance.append(
-            provenance_for(ep.name, dist, verdict, module=module, secrets=self._granted(ep.name, name))
+            provenance_for(
+                ep.name,
+                dist,
+                verdict,
+                module=module,
+                secrets=self._granted(ep.name, name),
+                digest=self.allow_list is not None,
+            )
         )
         if verdict.status != ALLOWED and dist is not None and owner and owner not in self._startup_files:
             self._startup_files[owner] = startup_files(dist)
@@ -249,7 +263,16 @@ class TrustReport:
     def blocked(self, ep: metadata.EntryPoint, reason: str) -> None:
         dist = getattr(ep, "dist", None)
         module = entry_point_module(ep)
-        self.provenance.append(provenance_for(ep.name, dist, Verdict(BLOCKED, reason), module=module, secrets=False))
+        self.provenance.append(
+            provenance_for(
+                ep.name,
+                dist,
+                Verdict(BLOCKED, reason),
+                module=module,
+                secrets=False,
+                digest=self.allow_list is not None,
+            )
+        )
 
     def unreadable(self, item: UnreadableEntryPoints, group: str) -> Verdict:
         """Refuse a distribution whose entry points cannot be read (none is known, so none is
