@@ -116,6 +116,11 @@ def test_recording_sanitizes_the_declared_secrets_and_replays(
     with replayer.use_cassette("acme.yaml") as played:
         assert registry.validate("acme-broker", "pin", form(server.url)).ok
     assert played.play_count == 1 and len(CALLS) == 1  # answered from the cassette, not the broker
+    elsewhere = connections_https_server(Broker)  # the next run's server: another ephemeral port
+    assert elsewhere.url != server.url
+    with replayer.use_cassette("acme.yaml") as played:
+        assert registry.validate("acme-broker", "pin", form(elsewhere.url)).ok
+    assert played.play_count == 1 and len(CALLS) == 1
 
 
 def test_the_scan_flags_declared_secrets_left_in_a_cassette(

@@ -24,7 +24,20 @@ def stable_query_matcher(r1: Any, r2: Any) -> None:
         raise AssertionError(f"query differs: {q1} != {q2}")
 
 
-MATCH_ON = ("method", "scheme", "host", "port", "path", "stable_query")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Hosts of local test servers, whose ports are ephemeral: a port there never decides a match."""
+
+
+def stable_port_matcher(r1: Any, r2: Any) -> None:
+    """Ports must match, except between two loopback hosts (a provider's own HTTPS test server gets
+    a new port every run, and its cassette must still replay)."""
+    if r1.host in LOOPBACK_HOSTS and r2.host in LOOPBACK_HOSTS:
+        return
+    if r1.port != r2.port:
+        raise AssertionError(f"port differs: {r1.port} != {r2.port}")
+
+
+MATCH_ON = ("method", "scheme", "host", "stable_port", "path", "stable_query")
 
 
 def make_vcr(
@@ -45,4 +58,5 @@ def make_vcr(
         record_on_exception=False,
     )
     v.register_matcher("stable_query", stable_query_matcher)
+    v.register_matcher("stable_port", stable_port_matcher)
     return v
