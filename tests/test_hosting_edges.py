@@ -250,7 +250,7 @@ def test_hooks_the_host_did_not_declare_are_skipped() -> None:
     pm = pluggy.PluginManager(hostspec.PROJECT_NAME)
     pm.add_hookspecs(spec)
     catalog = Catalog()
-    assert register_plugin(pm, our_plugin, "ours", catalog, host_contract="1.0")
+    assert register_plugin(pm, our_plugin, "ours", catalog, host_contract="2.0")
     collect(pm, catalog)
     assert list(catalog.types) == [SLUG] and not catalog.failures
     assert catalog.syncs == {}  # register_secret_syncs is not this host's hook: not called

@@ -77,6 +77,9 @@ def test_validate_reads_the_form_input_from_a_file_or_stdin(tmp_path: Path, monk
     code, out, _ = run("validate", "--type", "acme-broker", "--method", "pin", "--input", "-", "--json")
     report = json.loads(out)
     assert code == 1 and [c["status"] for c in report["checks"]] == ["ok", "failed"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(down)))
+    code, out, _ = run("validate", "--type", "acme-broker", "--method", "pin", "--input", "-")
+    assert code == 1 and "fix: Check the broker URL and the PIN." in out
 
 
 def test_validate_refuses_unreadable_or_oversized_input(tmp_path: Path) -> None:

@@ -122,7 +122,8 @@ def checks(request: ValidationRequest) -> None:
     try:
         credential.get_token("acme.read")
     except OSError as exc:
-        request.add(Check("token", CheckStatus.FAILED, f"the broker did not issue a token: {type(exc).__name__}"))
+        detail = f"the broker did not issue a token: {type(exc).__name__}"
+        request.add(Check("token", CheckStatus.FAILED, detail, "Check the broker URL and the PIN."))
         return
     request.token_credential = credential
     request.add(Check("token", CheckStatus.OK, "the Acme broker issued a token"))
