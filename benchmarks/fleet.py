@@ -39,10 +39,10 @@ MODES = ("no shared cache", "shared cache", COLD)
 def worker(calls: int, pause: float) -> None:
     import redis
 
+    from app_connections.testing import fakes
+    from app_connections.testing.vcr_config import make_vcr
     from azure_appconfig_plugin.connection import build_connection_type
     from azure_appconfig_plugin.schema import ClientSecretCredentials
-    from azure_appconfig_plugin.testing import fakes
-    from azure_appconfig_plugin.testing.vcr_config import make_vcr
 
     credential = build_connection_type().token_credential(
         ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, SECRET)
@@ -133,8 +133,8 @@ def main() -> None:
     if args.worker:
         worker(args.calls, args.pause_ms / 1000)
         return
-    from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
-    from azure_appconfig_plugin.stores.sealing import generate_key
+    from app_connections.stores.redis_server import LocalRedisServer
+    from app_connections.stores.sealing import generate_key
 
     key = generate_key()
     with LocalRedisServer() as server:

@@ -9,6 +9,11 @@ manager with its own copy of the hookspec, load every entry point of a group, an
 - ``eager SDK``: the ``no plugin`` host that also imports msal and azure.appconfiguration,
   i.e. what registration would cost if the plugin imported its SDKs at load time.
 
+Then the same through the host kit's own loader (``app_connections.loader.load_plugins``: trust
+report, isolation, contract check): over the ``app_connections`` group in open mode and with a pinned
+allow-list (``APP_CONNECTIONS_ALLOWED_PLUGINS`` as ``app-connections plugins pin`` prints it), each
+against the same loader over an empty group.
+
 The time is measured inside each process (from before ``import pluggy`` to after the hook
 call), so interpreter start-up noise is excluded. On a loaded machine the minimum is the steadier
 figure. Where ``PYTHONDONTWRITEBYTECODE`` is set, every run compiles every module from source
@@ -56,24 +61,71 @@ assert (len(types) > 0) == (group == "app_connections"), types
 print(f"{elapsed * 1000:.3f} {part * 1000:.3f}")
 """
 
+KIT_HOST = r"""
+import sys, time
+t0 = time.perf_counter()
+from app_connections.loader import load_plugins
+group, allowed = sys.argv[1], sys.argv[2]
+t1 = time.perf_counter()
+registry = load_plugins(group=group, env={"APP_CONNECTIONS_ALLOWED_PLUGINS": allowed} if allowed else {})
+t2 = time.perf_counter()
+assert (len(registry.types) > 0) == (group == "app_connections"), registry.failures
+print(f"{(t2 - t0) * 1000:.3f} {(t2 - t1) * 1000:.3f}")
+"""
+
+EMPTY_GROUP = "app_connections_benchmark_empty"
+
 CASES = {
     "with plugin": ("app_connections", "0"),
-    "no plugin": ("app_connections_benchmark_empty", "0"),
-    "eager SDK": ("app_connections_benchmark_empty", "1"),
+    "no plugin": (EMPTY_GROUP, "0"),
+    "eager SDK": (EMPTY_GROUP, "1"),
 }
 
 
-def run_once(group: str, eager: str) -> tuple[float, float]:
+def run_once(group: str, eager: str, host: str = HOST) -> tuple[float, float]:
     """``(whole host start-up, the entry-point part: loading the group's plugins and registering)`` in ms."""
-    out = subprocess.run([sys.executable, "-c", HOST, group, eager], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", host, group, eager], capture_output=True, text=True, check=True)
     whole, part = out.stdout.split()
     return float(whole), float(part)
+
+
+def pinned_line() -> str:
+    """The allow-list ``app-connections plugins pin`` would print for what is installed now."""
+    from app_connections import trust
+
+    entries = [trust.pin_entry(d)[0] for d in trust.installed_plugin_distributions("app_connections")]
+    return trust.AllowList(tuple(entries)).line().split("=", 1)[1]
+
+
+def kit_loader(runs: int) -> None:
+    """The host kit's ``load_plugins`` over our group, open and pinned, against an empty group."""
+    pin = pinned_line()
+    cases = {
+        "open": ("app_connections", ""),
+        "open, empty": (EMPTY_GROUP, ""),
+        "pinned": ("app_connections", pin),
+        "pinned, empty": (EMPTY_GROUP, pin),
+    }
+    parts: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, (group, allowed) in cases.items():
+            parts[name].append(run_once(group, allowed, KIT_HOST)[1])
+    med = {name: statistics.median(values) for name, values in parts.items()}
+    low = {name: min(values) for name, values in parts.items()}
+    print(f"host kit load_plugins(), median of {runs} fresh interpreters (ms, the load_plugins call alone):")
+    for name in cases:
+        print(f"  {name:<14} median {med[name]:7.2f}   min {low[name]:7.2f}")
+    for mode, goal in (("open", 5), ("pinned", 8)):
+        print(
+            f"our plugin adds {med[mode] - med[mode + ', empty']:.2f} ms {mode} at the median, "
+            f"{low[mode] - low[mode + ', empty']:.2f} ms at the minimum (goal: under {goal} ms)"
+        )
 
 
 TRUST = r"""
 import sys, time
 from importlib import metadata
-from azure_appconfig_plugin import trust
+from app_connections import trust
 site, pin = sys.argv[1], sys.argv[2]
 dist = next(d for d in metadata.distributions(path=[site]) if d.metadata["Name"] == "azure-appconfig-plugin")
 allow = trust.parse_allow_list(pin)
@@ -91,8 +143,8 @@ def trust_check(runs: int) -> None:
     from pathlib import Path
 
     import azure_appconfig_plugin
-    from azure_appconfig_plugin import trust
-    from azure_appconfig_plugin.testing import wheels
+    from app_connections import trust
+    from app_connections.testing import wheels
 
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp)
@@ -130,9 +182,9 @@ REGISTER = r"""
 import sys, time
 from importlib import metadata
 site, pin, mode = sys.argv[1:4]
-from azure_appconfig_plugin import trust  # what every host imports to check anything (stdlib only)
+from app_connections import trust  # what every host imports to check anything (stdlib only)
 import pluggy
-from azure_appconfig_plugin import hostspec
+from app_connections import hostspec
 pm = pluggy.PluginManager(hostspec.PROJECT_NAME)
 pm.add_hookspecs(hostspec)
 t0 = time.perf_counter()
@@ -160,8 +212,8 @@ def pinned_registration(runs: int) -> None:
     from pathlib import Path
 
     import azure_appconfig_plugin
-    from azure_appconfig_plugin import trust
-    from azure_appconfig_plugin.testing import wheels
+    from app_connections import trust
+    from app_connections.testing import wheels
 
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
@@ -231,6 +283,7 @@ def main() -> None:
     own = statistics.median(parts["with plugin"]) - statistics.median(parts["no plugin"])
     own_min = min(parts["with plugin"]) - min(parts["no plugin"])
     print(f"entry-point load + registration alone: {own:.2f} ms at the median, {own_min:.2f} ms at the minimum")
+    kit_loader(args.runs)
     trust_check(args.runs)
     pinned_registration(args.runs)
 

@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent / "src"))
 
-from azure_appconfig_plugin.testing import fakes  # noqa: E402 - after the sys.path insert
+from app_connections.testing import fakes  # noqa: E402 - after the sys.path insert
 
 CASSETTES = ROOT / "cassettes"
 DATE = "Fri, 27 Nov 2026 09:00:00 GMT"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_appconfig_plugin.testing import fakes
+from app_connections.testing import fakes
 from cassette_factory import (
     PUBLIC,
     TENANT,

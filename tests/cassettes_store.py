@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from azure_appconfig_plugin.testing import fakes
+from app_connections.testing import fakes
 from cassette_factory import (
     API,
     DATE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.testing import fakes
 
 
 def run(*argv: str) -> tuple[int, str]:

@@ -22,6 +22,6 @@ def _offline(azure_network_blocked: None, azure_clean_state: None) -> None:
 def _no_import_pins() -> Iterator[None]:
     """A digest pin of one test's throw-away site must not steer the next test's imports."""
     yield
-    from azure_appconfig_plugin import trust
+    from app_connections import trust
 
     trust.GUARD.set_pins(())

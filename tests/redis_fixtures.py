@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
+from app_connections.stores.sealing import generate_key
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer, find_redis_server
-from azure_appconfig_plugin.stores.sealing import generate_key
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 
 TESTS = Path(__file__).resolve().parent
 WORKER = TESTS / "redis_worker.py"
@@ -59,7 +59,7 @@ def redis_env(
     redis_server: LocalRedisServer, redis_client: Any, seal_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
     """The instance's environment for a fleet: fake app registration, Redis URL and key (also set here)."""
-    env = {**fakes.fake_instance_env(), REDIS_URL_ENV: redis_server.url, REDIS_KEY_ENV: seal_key}
+    env = {**azure_fakes.fake_instance_env(), REDIS_URL_ENV: redis_server.url, REDIS_KEY_ENV: seal_key}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env

@@ -17,11 +17,11 @@ from typing import Any
 
 import redis
 
+from app_connections.testing import fakes
+from app_connections.testing.vcr_config import make_vcr
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthInput
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.vcr_config import make_vcr
 from cassettes_auth import OAUTH_TOKENS
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"

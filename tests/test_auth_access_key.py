@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.access_key import AccessKeyCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import EndpointRejected, InvalidInput
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type()
@@ -202,7 +202,7 @@ def test_client_needs_an_endpoint_for_token_methods() -> None:
 
 
 def test_client_factory_survives_added_methods_and_a_type_without_one_says_so() -> None:
-    from azure_appconfig_plugin.records import ConnectionType
+    from app_connections.records import ConnectionType
 
     class Extra:
         slug, name = "extra", "Extra"
@@ -224,7 +224,7 @@ def test_client_factory_survives_added_methods_and_a_type_without_one_says_so() 
 
 
 def test_validation_of_a_type_built_without_a_client_factory_still_reaches_the_store(azure_vcr) -> None:
-    from azure_appconfig_plugin.records import ConnectionType
+    from app_connections.records import ConnectionType
 
     bare = ConnectionType(CT.slug, CT.name, CT.methods, CT.settings, checks=CT.checks)
     with azure_vcr.use_cassette("access_key_store_healthy.yaml"):

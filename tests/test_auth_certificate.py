@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppNotFound, InvalidClientCertificate, InvalidInput
 from azure_appconfig_plugin.methods import certificate_fields as decl
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type()

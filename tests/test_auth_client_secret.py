@@ -7,6 +7,7 @@ import time
 import pytest
 from azure.core.credentials import TokenCredential
 
+from app_connections.testing import fakes, recording
 from azure_appconfig_plugin.auth.credential import ScopeNotAllowed
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
@@ -16,7 +17,6 @@ from azure_appconfig_plugin.errors import (
     TenantNotFound,
 )
 from azure_appconfig_plugin.schema import ClientSecretCredentials
-from azure_appconfig_plugin.testing import fakes, recording
 from cassettes_auth import UNKNOWN_TENANT
 
 CANARY = "canary-client-secret-Zq8~x"

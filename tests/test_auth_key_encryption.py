@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
 
 import certs
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import pkcs12_mac
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.methods import certificate_fields as decl
-from azure_appconfig_plugin.testing import fakes
 
 CT = build_connection_type()
 PASSPHRASE = "canary-passphrase-Vt7"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, InvalidInput, ManagedIdentityUnavailable
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 from builtin import clear_ambient_identity
 from faults.concurrency import tokens_at_once

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, ManagedIdentityUnavailable
-from azure_appconfig_plugin.testing import fakes
 from builtin import clear_ambient_identity
 from standins.identity import IdentityEndpoint
 

@@ -12,12 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 import certs
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.auth.workload_identity import MAX_TOKEN_FILE_BYTES, WorkloadIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
 from azure_appconfig_plugin.methods import certificate_fields as decl
-from azure_appconfig_plugin.testing import fakes
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"

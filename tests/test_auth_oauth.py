@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.testing import fakes
+from app_connections.testing.sanitize import Sanitizer
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
     AccessDenied,
@@ -23,8 +25,7 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.sanitize import Sanitizer
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from cassettes_auth import NONCE_HASH, OAUTH_STATE, OAUTH_TOKENS, REDIRECT_URI
 
 CANARY_CODE = "canary-auth-code-0xq"
@@ -59,7 +60,7 @@ class SpySanitizer(Sanitizer):
 
 @pytest.fixture
 def settings() -> InstanceSettings:
-    return InstanceSettings.from_env(fakes.fake_instance_env())
+    return InstanceSettings.from_env(azure_fakes.fake_instance_env())
 
 
 def start(
@@ -116,12 +117,12 @@ def test_begin_with_no_arguments_reads_the_environment(fake_instance_env: dict[s
 
 
 def test_begin_without_instance_settings_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in fakes.fake_instance_env():
+    for key in azure_fakes.fake_instance_env():
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(SettingsError) as err:
         OAUTH.begin()
     assert "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID" in str(err.value)
-    assert {e.field for e in err.value.errors} == set(fakes.fake_instance_env())
+    assert {e.field for e in err.value.errors} == set(azure_fakes.fake_instance_env())
 
 
 def test_complete_exchanges_the_code_with_pkce(azure_vcr, settings: InstanceSettings) -> None:

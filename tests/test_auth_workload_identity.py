@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.workload_identity import WorkloadIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type()

@@ -21,7 +21,7 @@ import pytest
 import requests
 import yaml
 
-from azure_appconfig_plugin.testing.rules import (
+from app_connections.testing.rules import (
     FORM,
     HEADER,
     JSON,
@@ -33,9 +33,9 @@ from azure_appconfig_plugin.testing.rules import (
     SecretRules,
     literal_forms,
 )
-from azure_appconfig_plugin.testing.sanitize import sanitizer_from_env
-from azure_appconfig_plugin.testing.secret_scan import scan_cassette, scan_paths
-from azure_appconfig_plugin.testing.vcr_config import make_vcr
+from app_connections.testing.secret_scan import scan_cassette, scan_paths
+from app_connections.testing.vcr_config import make_vcr
+from azure_appconfig_plugin.testing.recording import sanitizer_from_env
 
 PLUGIN_RULES = SecretRules(
     headers=["X-Contoso-Key"],

@@ -7,10 +7,11 @@ import textwrap
 from types import ModuleType
 from typing import Any
 
-from azure_appconfig_plugin.loader import load_plugins
+from app_connections.loader import load_plugins
+from app_connections.testing import fakes
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 SLUG = "azure-app-configuration"
@@ -30,7 +31,7 @@ def test_a_record_of_another_method_than_the_one_named_is_invalid_input() -> Non
 
 
 BUGGY_METHOD = """
-from azure_appconfig_plugin.hostspec import hookimpl
+from app_connections.hostspec import hookimpl
 class Buggy:
     slug = "buggy"; name = "Buggy"
     def input_schema(self): return {"type": "object"}
@@ -56,7 +57,7 @@ def test_a_plugin_method_whose_parser_raises_is_a_failed_input_check_naming_the_
 
 def test_instance_settings_the_host_passes_are_used_instead_of_the_environment(azure_vcr: Any) -> None:
     stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
-    settings = InstanceSettings.from_env(fakes.fake_instance_env())
+    settings = InstanceSettings.from_env(azure_fakes.fake_instance_env())
     with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
         report = validate_credentials(stored, env={}, settings=settings)  # nothing in the environment
     assert report.ok, report.to_dict()

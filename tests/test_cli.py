@@ -17,9 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.settings import CLIENT_SECRET_ENV
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from builtin import BUILTIN_METHODS
 from cassettes_auth import OAUTH_TOKENS
 from cli_helpers import client_secret_flags, run
@@ -78,7 +79,7 @@ def test_doctor_ready(fake_instance_env: dict[str, str], monkeypatch: pytest.Mon
 
 
 def test_doctor_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in fakes.fake_instance_env():
+    for key in azure_fakes.fake_instance_env():
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SITE_URL", "http://secrets.example.com/?a=b")
     monkeypatch.setenv(CLIENT_SECRET_ENV, " " + CANARY)
@@ -340,8 +341,8 @@ def test_connect_oauth_forged_state_is_rejected(
 
 
 def test_version_names_the_package_and_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    from app_connections.hostspec import CONTRACT_VERSION
     from azure_appconfig_plugin import __version__
-    from azure_appconfig_plugin.hostspec import CONTRACT_VERSION
 
     assert main(["--version"]) == 0
     printed = capsys.readouterr().out.strip()

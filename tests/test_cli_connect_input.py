@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli_connect import MAX_INPUT_FILE_BYTES
-from azure_appconfig_plugin.testing import fakes
 from builtin import clear_ambient_identity
 from cli_helpers import client_secret_flags, run
 
@@ -153,11 +153,11 @@ def test_validate_warns_about_a_credentials_file_others_can_read(
 
 
 PLUGIN = """
-from azure_appconfig_plugin.fields import Field
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.methods import DeclaredAuthMethod
+from app_connections.fields import Field
+from app_connections.hostspec import hookimpl
+from app_connections.declared import DeclaredAuthMethod
 
-APP_CONNECTIONS_CONTRACT = "1.1"
+APP_CONNECTIONS_CONTRACT = "2.0"
 
 class PinCredentials:
     method = "pin-code"

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 import certs
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from builtin import clear_ambient_identity
 
 PASSPHRASE = "canary-cli-passphrase-Wq2"
@@ -234,7 +235,7 @@ def test_doctor_names_the_methods_that_need_the_instance_settings(monkeypatch: p
     ctype = build_connection_type()
     need, free = settings_needs(ctype)
     assert need == ["oauth"] and set(free) == set(ctype.methods) - {"oauth"}
-    for key in fakes.fake_instance_env():
+    for key in azure_fakes.fake_instance_env():
         monkeypatch.delenv(key, raising=False)
     _, text = run("doctor")
     assert "instance setup (oauth method)" in text
@@ -244,9 +245,9 @@ def test_doctor_names_the_methods_that_need_the_instance_settings(monkeypatch: p
 
 
 def test_the_doctor_sentence_follows_the_settings_data() -> None:
+    from app_connections.records import ConnectionType, InstanceSetting
     from azure_appconfig_plugin.connection import build_connection_type
     from azure_appconfig_plugin.methods.settings_needs import settings_needs_text
-    from azure_appconfig_plugin.records import ConnectionType, InstanceSetting
 
     ctype = build_connection_type()
     extra = InstanceSetting(
@@ -281,7 +282,7 @@ def test_registration_compiles_no_field_declarations() -> None:
         found = []
         pm.hook.register_connection_types(register=found.append)
         def declarations():
-            return sorted(m for m in sys.modules if m == "azure_appconfig_plugin.fields"
+            return sorted(m for m in sys.modules if m == "app_connections.fields"
                           or m.endswith("_fields") or m == "azure_appconfig_plugin.methods.common")
         print(",".join(declarations()))
         for method in found[0].methods.values():
@@ -292,11 +293,11 @@ def test_registration_compiles_no_field_declarations() -> None:
     at_registration, after_schemas = result.stdout.splitlines()
     assert at_registration == ""
     for name in (
-        "fields",
-        "methods.common",
-        "methods.certificate_fields",
-        "methods.workload_identity_fields",
-        "methods.managed_identity_fields",
-        "methods.access_key_fields",
+        "app_connections.fields",
+        "azure_appconfig_plugin.methods.common",
+        "azure_appconfig_plugin.methods.certificate_fields",
+        "azure_appconfig_plugin.methods.workload_identity_fields",
+        "azure_appconfig_plugin.methods.managed_identity_fields",
+        "azure_appconfig_plugin.methods.access_key_fields",
     ):
-        assert f"azure_appconfig_plugin.{name}" in after_schemas.split(",")
+        assert name in after_schemas.split(",")

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.loader import load_plugins
+from app_connections.trust import ALLOWLIST_ENV
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
 from trust_sites import Site
 
 SLUG = "azure-app-configuration"
@@ -159,9 +159,9 @@ def test_pin_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def doctor_plugins(monkeypatch: pytest.MonkeyPatch, allowed: str | None) -> tuple[int, dict[str, str]]:
-    from azure_appconfig_plugin.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
-    for key, value in fakes.fake_instance_env().items():
+    for key, value in azure_fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)
     if allowed is None:
         monkeypatch.delenv(ALLOWLIST_ENV, raising=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
+from app_connections.trust import ALLOWLIST_ENV
 from cli_helpers import run
 from trust_sites import Site
 

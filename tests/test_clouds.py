@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.clouds import CLOUDS, cloud_for_host, get_cloud
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_client_secret_token_in_each_cloud(azure_vcr, cloud: str, cassette: str,
 
 
 def test_oauth_begin_uses_the_cloud_login_host(fake_instance_settings: InstanceSettings) -> None:
-    from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+    from app_connections.flow_store import InMemoryFlowStore
 
     oauth = build_connection_type().methods["oauth"]
     request = oauth.begin(

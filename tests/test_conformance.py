@@ -7,9 +7,9 @@ from types import ModuleType
 import pytest
 
 import certs
+from app_connections.testing import fakes
+from app_connections.testing.conformance import assert_conforms, check_plugin
 from azure_appconfig_plugin import plugin
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.conformance import assert_conforms, check_plugin
 
 VALID = {
     "oauth": {"tenantId": fakes.FAKE_TENANT_ID},
@@ -89,8 +89,8 @@ def _module(source: str) -> ModuleType:
 
 def test_a_leaky_lax_plugin_fails_with_every_problem_named() -> None:
     bad = _module("""
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import ConnectionType
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import ConnectionType
         class Creds:
             method = "api-key"
             def __init__(self, key): self.key = key
@@ -122,7 +122,7 @@ def test_missing_registration_is_reported() -> None:
 
 
 def test_heavy_import_is_reported() -> None:
-    from azure_appconfig_plugin.testing.conformance import check_import_light
+    from app_connections.testing.conformance import check_import_light
 
     assert check_import_light("azure_appconfig_plugin.auth.msal_apps")  # imports msal on purpose
 
@@ -157,7 +157,7 @@ def test_an_extension_conforms_against_our_type() -> None:
 
 def test_an_extension_that_adds_nothing_is_reported() -> None:
     empty = _module("""
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         @hookimpl
         def register_auth_methods(register):
             pass
@@ -170,8 +170,8 @@ def test_every_way_a_method_can_fail_the_check_is_named() -> None:
     """Each problem the kit reports is reachable: a checker that cannot find a problem cannot fail."""
     broken = _module("""
         from azure_appconfig_plugin.errors import FieldError, InvalidInput
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import ConnectionType
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import ConnectionType
         KEY = {"key": {"type": "string", "title": "Key", "description": "the key", "writeOnly": True}}
         class Creds:
             def __init__(self, method): self.method = method
@@ -243,7 +243,7 @@ def test_every_way_a_method_can_fail_the_check_is_named() -> None:
 
 
 def test_an_import_path_that_does_not_import_is_reported() -> None:
-    from azure_appconfig_plugin.testing.conformance import check_import_light
+    from app_connections.testing.conformance import check_import_light
 
     problems = check_import_light("azure_appconfig_plugin.no_such_module_here")
     assert len(problems) == 1

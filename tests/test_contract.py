@@ -13,11 +13,11 @@ from typing import Any
 import pluggy
 import pytest
 
+from app_connections.loader import load_plugins
+from app_connections.records import InteractiveAuthMethod, is_interactive
+from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin as our_plugin
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.records import InteractiveAuthMethod, is_interactive
-from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
@@ -61,7 +61,7 @@ def test_client_secret_lifecycle(registry: Any, azure_vcr: Any) -> None:
 def test_oauth_lifecycle(
     registry: Any, azure_vcr: Any, fake_instance_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+    from app_connections.flow_store import InMemoryFlowStore
 
     ct = registry.get(SLUG)
     method = ct.methods["oauth"]
@@ -115,7 +115,7 @@ def test_dicts_and_wrong_records_are_invalid_input(registry: Any, bad: Any) -> N
 
 COPIED_HOSTSPEC = """
 import pluggy
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "2.0"
 hookspec = pluggy.HookspecMarker("app_connections")
 
 @hookspec
@@ -130,7 +130,7 @@ def validate_connection(request): ...
 
 
 def test_a_host_with_a_copied_hookspec_gets_what_the_reference_loader_gets(azure_vcr: Any) -> None:
-    from azure_appconfig_plugin.hosting import Catalog, collect, register_plugin, run_validation
+    from app_connections.hosting import Catalog, collect, register_plugin, run_validation
 
     spec = module("host_spec", COPIED_HOSTSPEC)
     pm = pluggy.PluginManager("app_connections")
@@ -164,14 +164,14 @@ def test_the_host_kit_does_not_need_the_loader() -> None:
         import sys, types, pluggy
         spec = types.ModuleType("host_spec"); exec({COPIED_HOSTSPEC!r}, spec.__dict__)
         from azure_appconfig_plugin import plugin
-        from azure_appconfig_plugin.hosting import Catalog, collect, register_plugin
+        from app_connections.hosting import Catalog, collect, register_plugin
         pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(spec)
         catalog = Catalog()
         register_plugin(pm, plugin, "azure-app-configuration", catalog)
         collect(pm, catalog)
         assert list(catalog.types) == ["azure-app-configuration"] and not catalog.failures
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs", "msal", "azure"))
-        print("azure_appconfig_plugin.loader" in sys.modules, heavy)
+        print("app_connections.loader" in sys.modules, heavy)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False []"
@@ -184,8 +184,8 @@ def test_wrappers_tryfirst_and_isolation_of_validate_connection() -> None:
     plugins = module(
         "extra",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.reports import Check
+        from app_connections.hostspec import hookimpl
+        from app_connections.reports import Check
         class First:
             @hookimpl(tryfirst=True)
             def validate_connection(self, request):
@@ -264,7 +264,7 @@ def test_registration_wrapper_and_attribution() -> None:
     mods = module(
         "regs",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         seen = []
         class Wrap:
             @hookimpl(wrapper=True)
@@ -295,28 +295,25 @@ def test_registration_wrapper_and_attribution() -> None:
     assert sorted((f.plugin, f.stage) for f in registry.failures) == [("broken", "register"), ("syncs", "duplicate")]
 
 
-@pytest.mark.parametrize(("declared", "ok"), [("1.0", True), ("1.9", True), ("2.0", False), (None, True), ("x", False)])
+@pytest.mark.parametrize(
+    ("declared", "ok"), [("1.1", False), ("2.0", True), ("2.4", True), ("3.0", False), (None, True), ("x", False)]
+)
 def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
-    src = (
-        "from azure_appconfig_plugin.hostspec import hookimpl\n"
-        "@hookimpl\n"
-        "def register_auth_methods(register):\n"
-        "    pass\n"
-    )
+    src = "from app_connections.hostspec import hookimpl\n@hookimpl\ndef register_auth_methods(register):\n    pass\n"
     if declared is not None:
         src = f"APP_CONNECTIONS_CONTRACT = {declared!r}\n" + src
     registry = load_plugins(plugins=[("versioned", module("versioned", src))], env={})
     failures = [f for f in registry.failures if f.plugin == "versioned"]
     assert (not failures) == ok
-    if declared == "2.0":
-        assert failures[0].stage == "contract" and "2.0" in failures[0].error and "1.1" in failures[0].error
+    if declared in ("1.1", "3.0"):
+        assert failures[0].stage == "contract" and declared in failures[0].error and "2.0" in failures[0].error
 
 
 def test_a_contract_1_0_plugin_and_host_still_work() -> None:
     old = module(
         "old",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         class M:
             slug = "legacy"; name = "Legacy"
             def input_schema(self): return {"type": "object"}
@@ -342,9 +339,9 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
 # --- the token stage: any exception is a failed check ---------------------------------------------------
 
 FAILING_METHOD = """
-from azure_appconfig_plugin.fields import Field
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.methods import DeclaredAuthMethod
+from app_connections.fields import Field
+from app_connections.hostspec import hookimpl
+from app_connections.declared import DeclaredAuthMethod
 
 class Creds:
     method = "failing"
@@ -402,8 +399,8 @@ def test_check_texts_name_the_method_s_identity_provider(azure_vcr: Any, registr
 
 
 def test_deprecations_warn_once(fake_instance_settings: Any) -> None:
-    from azure_appconfig_plugin import records
-    from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+    from app_connections import records
+    from app_connections.flow_store import InMemoryFlowStore
     from azure_appconfig_plugin.methods import OAuthMethod
 
     records._warned.discard("oauth-begin-mapping")
@@ -417,9 +414,9 @@ def test_deprecations_warn_once(fake_instance_settings: Any) -> None:
 
 
 def test_an_old_style_validator_still_runs_and_warns() -> None:
-    from azure_appconfig_plugin import records
-    from azure_appconfig_plugin.records import ConnectionType
-    from azure_appconfig_plugin.reports import Check, ValidationReport
+    from app_connections import records
+    from app_connections.records import ConnectionType
+    from app_connections.reports import Check, ValidationReport
 
     def validator(data: Any, *, method: Any, connection_type: Any, **options: Any) -> ValidationReport:
         return ValidationReport((Check("legacy", "ok", f"{method}"),))
@@ -441,7 +438,7 @@ def test_registration_problems_a_plugin_author_can_cause_are_failures_not_crashe
     mods = module(
         "author_bugs",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         class Early:
             @hookimpl(wrapper=True)
             def register_connection_types(self, register):

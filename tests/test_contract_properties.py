@@ -25,9 +25,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app_connections.fields import TEXT_RULE, Field
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.fields import TEXT_RULE, Field
 
 sys.path.insert(0, str(Path(__file__).parent / "example_extension"))
 import appconfig_policy_example as example

@@ -10,14 +10,14 @@ from typing import Any
 import jsonschema
 import pytest
 
+from app_connections.declared import DeclaredAuthMethod
+from app_connections.fields import Field, OneOf, object_schema, parse_fields
+from app_connections.records import ConnectionType, InstanceSetting
+from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.fields import Field, OneOf, object_schema, parse_fields
-from azure_appconfig_plugin.methods import DeclaredAuthMethod
 from azure_appconfig_plugin.methods.settings_needs import settings_needs_text
-from azure_appconfig_plugin.records import ConnectionType, InstanceSetting
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
-from azure_appconfig_plugin.testing import fakes
 
 SECRET = "canary-direct-call-secret"
 

@@ -86,7 +86,7 @@ def test_every_page_is_in_the_navigation() -> None:
 
 def test_the_reference_documents_modules_that_exist() -> None:
     modules = re.findall(r"^::: (\S+)$", page("reference.md"), re.M)
-    assert modules and "azure_appconfig_plugin.hostspec" in modules
+    assert modules and "app_connections.hostspec" in modules
     for name in modules:
         importlib.import_module(name)
 
@@ -98,7 +98,7 @@ def _build_command() -> str:
 
 def test_the_build_command_is_the_development_page_one() -> None:
     assert blocks(page("development.md"), "sh") == [_build_command()]
-    assert _build_command() == '.venv/bin/pip install -q -e ".[docs]" && .venv/bin/mkdocs build --strict -d /tmp/site'
+    assert _build_command() == '.venv/bin/pip install -q -e ./app-connections -e ".[docs]" && .venv/bin/mkdocs build --strict -d /tmp/site'
 
 
 @pytest.mark.skipif(
@@ -118,6 +118,6 @@ def test_the_site_builds_strictly_offline(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     reference = (site / "reference" / "index.html").read_text()
-    assert 'id="azure_appconfig_plugin.hostspec.validate_connection"' in reference  # generated, not empty
+    assert 'id="app_connections.hostspec.validate_connection"' in reference  # generated, not empty
     assert "benchmarks/startup.py" in (site / "benchmarks" / "index.html").read_text()  # RESULTS.md included
     assert "fonts.googleapis.com" not in (site / "index.html").read_text()  # no web fonts: builds and reads offline

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.clouds import CLOUDS
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import EndpointRejected, FieldError, InvalidInput
 from azure_appconfig_plugin.schema import OAuthCredentials, parse_oauth_input
-from azure_appconfig_plugin.testing import fakes
 from cli_helpers import client_secret_flags, run
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.testing import fakes
+from app_connections.testing import fakes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `examples` and `tests` as packages, as `python -m examples.host` sees them

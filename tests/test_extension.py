@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.loader import load_plugins
+from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
 from cli_helpers import client_secret_flags, run
 from toml_compat import loads as toml_loads

@@ -13,21 +13,21 @@ from typing import Any, ClassVar
 import pytest
 from azure.core.credentials import AccessToken
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.loader import UnknownConnectionType, load_plugins
+from app_connections.testing import fakes, wheels
+from app_connections.testing.distributions import activate, deactivate
+from app_connections.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.loader import UnknownConnectionType, load_plugins
 from azure_appconfig_plugin.schema import OAuthCredentials, client_secret_schema, oauth_schema
-from azure_appconfig_plugin.testing import fakes, wheels
-from azure_appconfig_plugin.testing.distributions import activate, deactivate
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
 
 SLUG = "azure-app-configuration"
 CANARY = "canary-hook-secret-7Qx~"
 DATA = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": CANARY}
 
 SPY = """
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.loader import load_plugins
+from app_connections.hostspec import hookimpl
+from app_connections.loader import load_plugins
 SEEN = []
 
 @hookimpl
@@ -134,7 +134,7 @@ def validate_connection(request):  # the type's built-in checks (they parse the 
 
 
 EXTENSION = """
-from azure_appconfig_plugin.hostspec import hookimpl
+from app_connections.hostspec import hookimpl
 SEEN = []
 
 class Creds:
@@ -247,7 +247,7 @@ def test_split_by_trust_for_a_pluggy_driven_host() -> None:
 
 
 def test_restricted_request_keeps_everything_but_secrets() -> None:
-    from azure_appconfig_plugin.reports import Check, ValidationRequest
+    from app_connections.reports import Check, ValidationRequest
     from azure_appconfig_plugin.schema import parse_client_secret
 
     request = ValidationRequest(
@@ -269,8 +269,8 @@ def test_restricted_request_keeps_everything_but_secrets() -> None:
 
 
 def test_call_by_trust_calls_each_trust_group_through_pluggy() -> None:
-    from azure_appconfig_plugin.loader import new_plugin_manager
-    from azure_appconfig_plugin.reports import ValidationRequest
+    from app_connections.loader import new_plugin_manager
+    from app_connections.reports import ValidationRequest
     from azure_appconfig_plugin.schema import parse_client_secret
 
     owner, foreign = spy_module("owner"), spy_module("foreign")
@@ -299,7 +299,7 @@ def test_call_by_trust_calls_each_trust_group_through_pluggy() -> None:
 def contract_request_class() -> Any:
     import attrs
 
-    from azure_appconfig_plugin.reports import Check
+    from app_connections.reports import Check
 
     @attrs.define
     class Request:  # the shape hosting.run_validation builds after the contract rewrite
@@ -354,15 +354,15 @@ def test_restricted_request_withholds_raw_input_and_secret_options() -> None:
 
 
 def test_call_by_trust_merges_checks_the_restricted_group_adds() -> None:
-    from azure_appconfig_plugin.loader import new_plugin_manager
-    from azure_appconfig_plugin.reports import Check
+    from app_connections.loader import new_plugin_manager
+    from app_connections.reports import Check
 
     Request = contract_request_class()
     adder = ModuleType("adder")
     exec(
         textwrap.dedent("""
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.reports import Check
+        from app_connections.hostspec import hookimpl
+        from app_connections.reports import Check
         @hookimpl
         def validate_connection(request):
             request.add(Check("audit", "ok", f"saw {sorted(request.data)}"))
@@ -406,8 +406,8 @@ def test_a_declared_public_field_left_out_reads_as_none() -> None:
 # --- a type belongs to its owner: the slug hijack -------------------------------------------------
 
 HIJACK = """
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.records import ConnectionType
+from app_connections.hostspec import hookimpl
+from app_connections.records import ConnectionType
 SEEN = []
 
 @hookimpl(tryfirst=True)
@@ -472,8 +472,8 @@ def test_the_allow_list_names_the_owner_and_the_impostor_sees_no_secret(hijack_s
 
 
 def test_a_third_registrant_of_a_contested_slug_is_reported_too() -> None:
-    from azure_appconfig_plugin.hosting import Catalog
-    from azure_appconfig_plugin.records import ConnectionType
+    from app_connections.hosting import Catalog
+    from app_connections.records import ConnectionType
 
     catalog = Catalog()
     for name in ("one", "two", "three"):

@@ -11,11 +11,11 @@ from typing import Any
 import pluggy
 import pytest
 
-from azure_appconfig_plugin import hostspec, records, reports
+from app_connections import hostspec, records, reports
+from app_connections.hosting import Catalog, collect, register_plugin
+from app_connections.loader import BLOCKLIST_ENV, load_plugins, new_plugin_manager
+from app_connections.records import ConnectionType
 from azure_appconfig_plugin import plugin as our_plugin
-from azure_appconfig_plugin.hosting import Catalog, collect, register_plugin
-from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins, new_plugin_manager
-from azure_appconfig_plugin.records import ConnectionType
 
 SLUG = "azure-app-configuration"
 
@@ -43,7 +43,7 @@ def test_a_host_registering_outside_the_hooks_is_applied_at_once() -> None:
 
 
 REGISTRAR_MISUSE = """
-from azure_appconfig_plugin.hostspec import hookimpl
+from app_connections.hostspec import hookimpl
 class NoSlug:
     name = "no slug"
     methods = {}
@@ -87,8 +87,8 @@ def test_an_in_process_plugin_on_the_blocklist_is_not_loaded() -> None:
     extra = module(
         "extra_blocked",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import ConnectionType
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import ConnectionType
         @hookimpl
         def register_connection_types(register):
             register(ConnectionType("extra-type", "Extra", {}))
@@ -102,8 +102,8 @@ def test_an_in_process_plugin_on_the_blocklist_is_not_loaded() -> None:
 # --- wrappers that break the wrapper protocol ---------------------------------------------------------
 
 WRAPPERS = """
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.reports import Check
+from app_connections.hostspec import hookimpl
+from app_connections.reports import Check
 class NoYield:
     @hookimpl(wrapper=True)
     def register_connection_types(self, register):
@@ -159,7 +159,7 @@ def test_a_validation_wrapper_breaking_the_protocol_is_a_failed_check(wrapper: s
 # --- a host that registers a plugin without the guard -------------------------------------------------
 
 UNGUARDED = """
-from azure_appconfig_plugin.hostspec import hookimpl
+from app_connections.hostspec import hookimpl
 class Raising:
     @hookimpl
     def register_connection_types(self, register):
@@ -250,7 +250,7 @@ def test_hooks_the_host_did_not_declare_are_skipped() -> None:
     pm = pluggy.PluginManager(hostspec.PROJECT_NAME)
     pm.add_hookspecs(spec)
     catalog = Catalog()
-    assert register_plugin(pm, our_plugin, "ours", catalog, host_contract="1.0")
+    assert register_plugin(pm, our_plugin, "ours", catalog, host_contract="2.0")
     collect(pm, catalog)
     assert list(catalog.types) == [SLUG] and not catalog.failures
     assert catalog.syncs == {}  # register_secret_syncs is not this host's hook: not called
@@ -276,8 +276,8 @@ def test_a_connection_type_s_repr_names_it_and_its_settings_only() -> None:
 
 
 POLICY = """
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.reports import Check
+from app_connections.hostspec import hookimpl
+from app_connections.reports import Check
 @hookimpl
 def validate_connection(request):
     return [Check("policy", "ok", "seen " + str(request.connection_type))]

@@ -80,7 +80,7 @@ def test_token_answer_check_accepts() -> None:
 
 
 def test_a_malformed_limit_is_reported_by_validation_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.testing import fakes
+    from app_connections.testing import fakes
     from azure_appconfig_plugin.validation import validate_credentials
 
     monkeypatch.setenv("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_TOKEN_REQUEST_SECONDS", "soon")

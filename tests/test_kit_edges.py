@@ -1,4 +1,4 @@
-"""The test kit (azure_appconfig_plugin.testing) at its edges: declared rules that are not usable, patterns whose
+"""The test kit (app_connections.testing) at its edges: declared rules that are not usable, patterns whose
 secret part is empty, bodies that are neither JSON objects nor forms, secret fields holding lists and objects, the
 conformance check on a bare connection type, fake ID tokens with a nonce, and a wheel that is not installed."""
 
@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.formats import jwt_claims
-from azure_appconfig_plugin.testing import fakes, wheels
-from azure_appconfig_plugin.testing.conformance import check_plugin
-from azure_appconfig_plugin.testing.rules import RuleTable, SecretRules, ValueRule, literal_forms, url_queries
-from azure_appconfig_plugin.testing.sanitize import Sanitizer
-from azure_appconfig_plugin.testing.secret_scan import scan_cassette, scan_text
+from app_connections.testing import fakes, wheels
+from app_connections.testing.conformance import check_plugin
+from app_connections.testing.rules import RuleTable, SecretRules, ValueRule, literal_forms, url_queries
+from app_connections.testing.sanitize import Sanitizer
+from app_connections.testing.secret_scan import scan_cassette, scan_text
+from app_connections.tokens import jwt_claims
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -197,10 +197,10 @@ def test_conformance_names_a_type_with_no_methods_and_no_name() -> None:
     bare = _module(
         "bare_type_plugin",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import ConnectionType
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import ConnectionType
 
-        APP_CONNECTIONS_CONTRACT = "1.1"
+        APP_CONNECTIONS_CONTRACT = "2.0"
 
         @hookimpl
         def register_connection_types(register):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin
-from azure_appconfig_plugin.testing import fakes
 from builtin import BUILTIN_METHODS
+
+SLUG = "azure-app-configuration"
 
 
 def test_registry_fixture_loads_only_the_named_plugins(app_connections_registry: Any) -> None:
@@ -39,12 +41,13 @@ def test_fake_values(
 def test_record_mode_option_is_validated() -> None:
     import pytest
 
-    from azure_appconfig_plugin.testing.recording import record_mode
+    from app_connections.testing.recording import record_mode
 
-    assert record_mode({"AZURE_APPCONFIG_RECORD_MODE": "once"}) == "once"
+    assert record_mode({"APP_CONNECTIONS_RECORD_MODE": "once"}) == "once"
+    assert record_mode({"AZURE_APPCONFIG_RECORD_MODE": "once"}, env_name="AZURE_APPCONFIG_RECORD_MODE") == "once"
     assert record_mode({}, option="all") == "all"
-    with pytest.raises(ValueError, match="AZURE_APPCONFIG_RECORD_MODE"):
-        record_mode({"AZURE_APPCONFIG_RECORD_MODE": "sometimes"})
+    with pytest.raises(ValueError, match="APP_CONNECTIONS_RECORD_MODE"):
+        record_mode({"APP_CONNECTIONS_RECORD_MODE": "sometimes"})
 
 
 def test_placeholders_for_a_recording_session() -> None:
@@ -84,7 +87,8 @@ def test_registry_fixture_base_flag_can_be_forced_either_way(app_connections_reg
     ext = _example_extension()
     alone = app_connections_registry([("my-ext", ext)], with_base=False)
     assert alone.types == {} and [f.plugin for f in alone.failures] == ["my-ext"]  # nothing to add to
-    assert list(app_connections_registry(with_base=True).types) == ["azure-app-configuration"]
+    assert list(app_connections_registry(with_base=True, base_types=[SLUG]).types) == ["azure-app-configuration"]
+    assert list(app_connections_registry(with_base=True).types) == []  # no type asked for, none extended
     # our own plugin listed explicitly is not loaded twice
     twice = app_connections_registry([("azure-app-configuration", plugin)], with_base=True)
     assert twice.failures == [] and list(twice.types) == ["azure-app-configuration"]
@@ -100,14 +104,16 @@ def test_registry_fixture_leaves_unrelated_plugins_alone(app_connections_registr
 def test_extension_probe_understands_both_registrar_call_forms() -> None:
     from types import SimpleNamespace
 
-    from azure_appconfig_plugin.testing.registry import adds_methods_to
+    from app_connections.testing.registry import adds_methods_to
 
     old_style = SimpleNamespace(register_auth_methods=lambda register: register("azure-app-configuration", object()))
     typed = SimpleNamespace(register_auth_methods=lambda register: register.add("azure-app-configuration", object()))
     other = SimpleNamespace(register_auth_methods=lambda register: register.add("other-type", object()))
     broken = SimpleNamespace(register_auth_methods=lambda register: 1 / 0)
-    assert adds_methods_to(old_style) and adds_methods_to(typed)
-    assert not adds_methods_to(other) and not adds_methods_to(broken) and not adds_methods_to(object())
+    assert adds_methods_to(old_style, SLUG) and adds_methods_to(typed, SLUG)
+    assert (
+        not adds_methods_to(other, SLUG) and not adds_methods_to(broken, SLUG) and not adds_methods_to(object(), SLUG)
+    )
 
 
 def test_plugin_distributions_takes_modules_and_its_former_name(plugin_distributions: Any) -> None:
@@ -136,12 +142,14 @@ def test_plugin_distributions_takes_modules_and_its_former_name(plugin_distribut
 def test_every_kit_fixture_has_a_docstring(pytestconfig: Any) -> None:
     import inspect
 
-    from azure_appconfig_plugin.testing import pytest_plugin
+    from app_connections.testing import pytest_plugin as kit_plugin
+    from azure_appconfig_plugin.testing import pytest_plugin as azure_plugin
 
     checked = 0
-    for name, obj in vars(pytest_plugin).items():
-        wrapped = getattr(obj, "__wrapped__", None) or getattr(obj, "_get_wrapped_function", lambda: None)()
-        if name.startswith(("azure_", "app_", "plugin_", "fake_")) and wrapped is not None:
-            assert inspect.getdoc(wrapped), f"fixture {name} has no docstring"
-            checked += 1
-    assert checked >= 12
+    for module in (kit_plugin, azure_plugin):
+        for name, obj in vars(module).items():
+            wrapped = getattr(obj, "__wrapped__", None) or getattr(obj, "_get_wrapped_function", lambda: None)()
+            if name.startswith(("azure_", "app_", "plugin_", "fake_", "connections_")) and wrapped is not None:
+                assert inspect.getdoc(wrapped), f"fixture {name} has no docstring"
+                checked += 1
+    assert checked >= 20

@@ -37,7 +37,7 @@ def test_rules_reach_the_sanitizer_and_the_scan(azure_sanitizer, azure_secret_sc
 
 def test_a_conftest_hook_adds_rules(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("""
-        from azure_appconfig_plugin.testing.rules import SecretRules
+        from app_connections.testing.rules import SecretRules
 
         def pytest_azure_appconfig_secret_rules(config):
             return SecretRules(
@@ -54,7 +54,7 @@ def test_a_conftest_hook_adds_rules(pytester: pytest.Pytester) -> None:
 def test_an_installed_pytest_plugin_ships_rules_as_a_list(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         contoso_rules="""
-        from azure_appconfig_plugin.testing.rules import SecretRules
+        from app_connections.testing.rules import SecretRules
 
         def pytest_azure_appconfig_secret_rules(config):
             return [SecretRules(headers=["X-Contoso-Key"], fakes=["ctso-fake-key"]),

@@ -11,10 +11,11 @@ from typing import Any
 import pluggy
 import pytest
 
-from azure_appconfig_plugin import hostspec, plugin
-from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
-from azure_appconfig_plugin.records import ConnectionType
-from azure_appconfig_plugin.reports import Check
+from app_connections import hostspec
+from app_connections.loader import BLOCKLIST_ENV, load_plugins
+from app_connections.records import ConnectionType
+from app_connections.reports import Check
+from azure_appconfig_plugin import plugin
 from builtin import BUILTIN_METHODS
 
 SLUG = "azure-app-configuration"
@@ -58,7 +59,7 @@ def test_a_plugin_whose_hook_raises_is_reported() -> None:
     bad = module(
         "bad",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         @hookimpl
         def register_connection_types(register):
             raise RuntimeError("boom")
@@ -73,7 +74,7 @@ def test_misspelled_hookimpl_fails_loudly() -> None:
     typo = module(
         "typo",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         @hookimpl
         def register_conection_types(register):
             pass
@@ -89,7 +90,7 @@ def test_wrong_hook_arguments_are_rejected() -> None:
     wrong = module(
         "wrong",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         @hookimpl
         def register_connection_types(registrar):
             pass
@@ -103,8 +104,8 @@ def test_a_contested_slug_is_nobodys() -> None:
     dup = module(
         "dup",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import ConnectionType
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import ConnectionType
         @hookimpl
         def register_connection_types(register):
             register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
@@ -136,7 +137,7 @@ def test_auth_methods_from_other_plugins() -> None:
     extra = module(
         "extra",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         class M:
             slug = "device-code"; name = "Device code"
             def input_schema(self): return {"type": "object"}
@@ -164,8 +165,8 @@ def test_validate_connection_hooks_all_run_and_a_raising_one_is_contained() -> N
     checks = module(
         "checks",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.reports import Check
+        from app_connections.hostspec import hookimpl
+        from app_connections.reports import Check
         @hookimpl
         def validate_connection(request):
             return [Check("policy: one", "ok", f"saw {request.connection_type}/{request.method}")]
@@ -174,7 +175,7 @@ def test_validate_connection_hooks_all_run_and_a_raising_one_is_contained() -> N
     raising = module(
         "raising",
         """
-        from azure_appconfig_plugin.hostspec import hookimpl
+        from app_connections.hostspec import hookimpl
         @hookimpl
         def validate_connection(request):
             raise ValueError("policy engine down")
@@ -211,7 +212,7 @@ def test_each_load_builds_a_fresh_plugin_manager() -> None:
 
 
 def test_unknown_type_is_a_clear_error() -> None:
-    from azure_appconfig_plugin.loader import UnknownConnectionType
+    from app_connections.loader import UnknownConnectionType
 
     with pytest.raises(UnknownConnectionType, match="installed: azure-app-configuration"):
         load_plugins(env={}).get("aws-parameter-store")
@@ -220,7 +221,7 @@ def test_unknown_type_is_a_clear_error() -> None:
 def test_registration_is_import_light() -> None:
     code = textwrap.dedent("""
         import sys
-        from azure_appconfig_plugin.loader import load_plugins
+        from app_connections.loader import load_plugins
         registry = load_plugins(env={})
         ct = registry.get("azure-app-configuration")
         for m in ct.methods.values():

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from azure_appconfig_plugin.testing.network import NetworkBlocked, block_network
+from app_connections.testing.network import NetworkBlocked, block_network
 
 
 def test_loopback_lookups_pass_in_every_spelling() -> None:

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
+from app_connections.flow_store import InMemoryFlowStore
+from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 SECRET = "canary-log-secret-Xy7"
@@ -48,7 +49,7 @@ def test_oauth_paths_log_no_code_or_tokens(azure_vcr, caplog: pytest.LogCaptureF
 
     caplog.set_level(logging.DEBUG)
     settings = InstanceSettings.from_env(
-        {**fakes.fake_instance_env(), "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": INSTANCE_SECRET}
+        {**azure_fakes.fake_instance_env(), "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET": INSTANCE_SECRET}
     )
     oauth = build_connection_type().methods["oauth"]
     store = InMemoryFlowStore()

@@ -79,7 +79,7 @@ def test_every_host_block_runs_and_the_copied_hookspec_host_matches_the_loader()
 
 
 def test_the_contract_block_lists_every_hookspec() -> None:
-    from azure_appconfig_plugin import hostspec
+    from app_connections import hostspec
 
     (block,) = blocks(section(page("hosts.md"), "## The contract"), "python")
     listed = set(re.findall(r"def (\w+)\(", block))
@@ -106,8 +106,8 @@ def test_identity_error_list_is_generated_from_the_table() -> None:
 
 @pytest.mark.parametrize("slug", BUILTIN_METHODS)
 def test_each_method_page_has_the_fields_tables_generated_from_its_declarations(slug: str) -> None:
+    from app_connections.fields import methods_markdown
     from azure_appconfig_plugin.connection import build_connection_type
-    from azure_appconfig_plugin.fields import methods_markdown
 
     method = build_connection_type().methods[slug]
     assert _generated(page(f"methods/{slug}.md"), "fields") == methods_markdown([method])
@@ -147,8 +147,8 @@ def test_the_plugin_author_snippet_is_a_working_extension_of_the_base_type() -> 
     """The plugin-author example, loaded as a plugin next to ours (the kit loads the base type)."""
     from types import ModuleType
 
-    from azure_appconfig_plugin.reports import CheckStatus
-    from azure_appconfig_plugin.testing.registry import load_registry
+    from app_connections.reports import CheckStatus
+    from app_connections.testing.registry import load_registry
 
     snippet = blocks(page(PLUGIN_AUTHORS), "python")[0]
     module = ModuleType("readme_extension")
@@ -201,7 +201,7 @@ def test_test_kit_blocks_run_as_a_plugin_authors_test_session(pytester: pytest.P
 
 
 def test_the_rules_table_in_the_readme_is_the_declared_one() -> None:
-    from azure_appconfig_plugin.testing.rules import markdown_table
+    from app_connections.testing.rules import markdown_table
 
     assert markdown_table() in page(TEST_KIT)
 
@@ -212,8 +212,7 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
     import sys
 
     (tmp_path / "my_plugin_rules.py").write_text(
-        "from azure_appconfig_plugin.testing.rules import SecretRules\n"
-        "MY_RULES = SecretRules(headers=['X-Contoso-Key'])\n"
+        "from app_connections.testing.rules import SecretRules\nMY_RULES = SecretRules(headers=['X-Contoso-Key'])\n"
     )
     (block,) = blocks(section(page(TEST_KIT), "## Secret scan"), "sh")
     commands = block.splitlines()
@@ -221,7 +220,7 @@ def test_the_secret_scan_commands_run(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     for command in commands:
         args = command.split()
-        assert args[:3] == ["python", "-m", "azure_appconfig_plugin.testing.secret_scan"]
+        assert args[:3] == ["python", "-m", "app_connections.testing.secret_scan"]
         result = subprocess.run([sys.executable, *args[1:]], cwd=ROOT, capture_output=True, text=True, env=env)
         assert result.returncode == 0 and "0 finding(s)" in result.stdout, result.stdout + result.stderr
 
@@ -238,7 +237,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
     import subprocess
     import sys
 
-    from azure_appconfig_plugin.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
     block = blocks(_replicas_section(), "sh")[0]
     install, *rest = block.splitlines()
@@ -249,7 +248,7 @@ def test_several_replicas_shell_block_runs(redis_server, seal_key: str) -> None:
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
-        **fakes.fake_instance_env(),
+        **azure_fakes.fake_instance_env(),
         "PATH": bin_dir + os.pathsep + os.environ["PATH"],
         "REDIS_URL": redis_server.url.replace("redis://", "redis://default:canary-password@"),
         "REDIS_KEY": seal_key,

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.fields import docs_table
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
-from azure_appconfig_plugin.fields import docs_table
-from azure_appconfig_plugin.testing import fakes
 from builtin import clear_ambient_identity
 from docs_pages import blocks, page, readme, section
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import cli
 from azure_appconfig_plugin.credentials_file import write_credentials
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.sync.config import fields_table
-from azure_appconfig_plugin.testing import fakes
 from docs_pages import ROOT, page, results, section
 from standins.appconfig import StandIn
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from azure_appconfig_plugin import trust
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.testing import fakes
+from app_connections import trust
+from app_connections.loader import load_plugins
+from app_connections.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from docs_pages import ROOT, all_blocks, blocks, page, results, section
 
 BLOCKS = all_blocks(page("trust.md"))
@@ -39,7 +40,7 @@ def test_the_operator_commands_run(tmp_path: Path) -> None:
     script = page_blocks("sh")[0]
     env = {
         **os.environ,
-        **fakes.fake_instance_env(),
+        **azure_fakes.fake_instance_env(),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop(trust.ALLOWLIST_ENV, None)
@@ -110,7 +111,7 @@ def test_the_hook_snippet_sees_no_secret_unless_granted() -> None:
 
 
 def test_the_hook_snippet_handles_an_oauth_input_without_tenant() -> None:
-    from azure_appconfig_plugin.reports import ValidationRequest
+    from app_connections.reports import ValidationRequest
     from azure_appconfig_plugin.schema import OAuthInput, oauth_schema
 
     request = ValidationRequest("azure-app-configuration", "oauth", OAuthInput(), None)

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import requests
 
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.local_server import serve_https
-from azure_appconfig_plugin.testing.network import block_network
-from azure_appconfig_plugin.testing.sanitize import sanitizer_from_env
-from azure_appconfig_plugin.testing.secret_scan import scan_paths
-from azure_appconfig_plugin.testing.vcr_config import make_vcr
+from app_connections.testing import fakes
+from app_connections.testing.local_server import serve_https
+from app_connections.testing.network import block_network
+from app_connections.testing.secret_scan import scan_paths
+from app_connections.testing.vcr_config import make_vcr
+from azure_appconfig_plugin.testing.recording import sanitizer_from_env
 
 pytest_plugins = ["pytester"]
 
@@ -203,7 +203,7 @@ def test_record_then_replay(https_server: tuple[str, Path], tmp_path: Path) -> N
 
 
 def test_value_sanitizing_follows_the_configured_key_prefixes() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     s = Sanitizer(value_prefixes=("secrets/",))
     body = {"items": [{"key": "secrets/db", "value": "CANARY"}, {"key": "public/color", "value": "blue"}]}
@@ -221,7 +221,7 @@ def test_value_sanitizing_follows_the_configured_key_prefixes() -> None:
 def test_a_recording_sanitizer_scrubs_the_recordings_secrets_of_any_length_and_the_session_rules() -> None:
     from vcr.request import Request
 
-    from azure_appconfig_plugin.testing.rules import RuleTable, SecretRules
+    from app_connections.testing.rules import RuleTable, SecretRules
 
     env = {
         **ENV,
@@ -266,7 +266,7 @@ def _json_response(body: object, content_type: str = "application/json") -> dict
 
 
 def test_a_secret_named_field_holding_structure_is_redacted_leaf_by_leaf() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     body = {"client_secret": {"current": "CANARY-1", "old": ["CANARY-2", "", 3, True, None]}, "n": 1}
     out = Sanitizer().response(_json_response(body))
@@ -278,7 +278,7 @@ def test_a_secret_named_field_holding_structure_is_redacted_leaf_by_leaf() -> No
 
 
 def test_a_body_that_is_not_utf8_is_left_alone() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     raw = b"\xff\xfe\x00binary"
     out = Sanitizer().response(_json_response(raw, "application/octet-stream"))
@@ -286,7 +286,7 @@ def test_a_body_that_is_not_utf8_is_left_alone() -> None:
 
 
 def test_a_truncated_json_body_is_still_scrubbed_as_text() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     s = Sanitizer(replacements={"contoso-real-tenant": "TENANT"})
     out = s.response(_json_response(b'{"tenant": "contoso-real-tenant", "items": ['))
@@ -294,7 +294,7 @@ def test_a_truncated_json_body_is_still_scrubbed_as_text() -> None:
 
 
 def test_an_access_token_that_only_looks_like_a_jwt_gets_an_opaque_fake() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     s = Sanitizer()
     body = {"access_token": "not.a.jwt", "refresh_token": "rt-real", "token_type": "Bearer"}
@@ -306,14 +306,14 @@ def test_an_access_token_that_only_looks_like_a_jwt_gets_an_opaque_fake() -> Non
 
 
 def test_client_info_that_does_not_decode_is_replaced_by_the_fake_identity() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     out = Sanitizer().response(_json_response({"client_info": "%%%-not-base64-json"}))
     assert json.loads(out["body"]["string"]) == {"client_info": fakes.fake_client_info()}
 
 
 def test_placeholder_guids_are_kept_as_they_are() -> None:
-    from azure_appconfig_plugin.testing.sanitize import Sanitizer
+    from app_connections.testing.sanitize import Sanitizer
 
     placeholder = fakes.PLACEHOLDER_GUID_PREFIX + "0123456789ab"
     real = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from app_connections.records import ConnectionType, InstanceSetting
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.records import ConnectionType, InstanceSetting
 
 
 class _Method:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import azure_appconfig_plugin
-from azure_appconfig_plugin.hostspec import CONTRACT_VERSION
+from app_connections.hostspec import CONTRACT_VERSION
 from toml_compat import loads as toml_loads
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from vcr.request import Request
 
-from azure_appconfig_plugin.testing.rules import (
+from app_connections.testing.rules import (
     FIELD_PLACES,
     HEADER,
     JSON,
@@ -22,8 +22,8 @@ from azure_appconfig_plugin.testing.rules import (
     literal_forms,
     normalize,
 )
-from azure_appconfig_plugin.testing.sanitize import Sanitizer
-from azure_appconfig_plugin.testing.secret_scan import scan_cassette
+from app_connections.testing.sanitize import Sanitizer
+from app_connections.testing.secret_scan import scan_cassette
 
 CASSETTES = Path(__file__).parent / "cassettes"
 TABLE = RuleTable.build()

@@ -7,10 +7,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials
-from azure_appconfig_plugin.testing import fakes
 
 CT = build_connection_type()
 CANARY = "canary-secret-in-schema-test"
@@ -105,7 +105,7 @@ def test_load_rejects_unknown_method() -> None:
 def test_load_credentials_is_deprecated_but_works() -> None:
     cs = CT.methods["client-secret"].parse(GOOD)
     with pytest.warns(DeprecationWarning, match="ConnectionType.load"):
-        import azure_appconfig_plugin.records as records
+        import app_connections.records as records
 
         records._warned.discard("schema.load_credentials")
         assert load_credentials(cs.to_dict()) == cs

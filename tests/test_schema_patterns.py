@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from app_connections.fields import OneOf
 from azure_appconfig_plugin.connection import build_connection_type
-from azure_appconfig_plugin.fields import OneOf
 from azure_appconfig_plugin.sync.config import destination_schema
 
 CT = build_connection_type()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.secret_scan import main, scan_text
+from app_connections.testing import fakes
+from app_connections.testing.secret_scan import main, scan_text
 
 CASSETTES = Path(__file__).parent / "cassettes"
 
@@ -32,12 +32,12 @@ def test_the_script_ci_runs(tmp_path: Path) -> None:
     bad = tmp_path / "leak.yaml"
     bad.write_text("body: client_id=x&client_secret=Zq8~realSecretValue123\n")
     ok = subprocess.run(
-        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(CASSETTES)],
+        [sys.executable, "-m", "app_connections.testing.secret_scan", str(CASSETTES)],
         capture_output=True,
         text=True,
     )
     leak = subprocess.run(
-        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(bad)], capture_output=True, text=True
+        [sys.executable, "-m", "app_connections.testing.secret_scan", str(bad)], capture_output=True, text=True
     )
     assert ok.returncode == 0 and "0 finding(s)" in ok.stdout
     assert leak.returncode == 1 and "client_secret" in leak.stdout and "realSecretValue123" not in leak.stdout
@@ -90,7 +90,7 @@ def test_known_fakes_pass(text: str) -> None:
 
 def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
     (tmp_path / "contoso_rules.py").write_text(
-        "from azure_appconfig_plugin.testing.rules import SecretRules\n"
+        "from app_connections.testing.rules import SecretRules\n"
         "RULES = SecretRules(headers=['X-Contoso-Key'])\n"
         "OTHER = 1\n"
     )
@@ -104,7 +104,7 @@ def test_the_script_takes_a_plugins_rules(tmp_path: Path) -> None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", *args],
+            [sys.executable, "-m", "app_connections.testing.secret_scan", *args],
             capture_output=True,
             text=True,
             env=env,
@@ -128,7 +128,7 @@ def test_a_secret_environment_variable_in_a_cassette_is_flagged_by_the_script(tm
     )
     env = {**__import__("os").environ, "DEPLOY_PASSWORD": "s3cr3t-from-env-0099"}
     result = subprocess.run(
-        [sys.executable, "-m", "azure_appconfig_plugin.testing.secret_scan", str(leak)],
+        [sys.executable, "-m", "app_connections.testing.secret_scan", str(leak)],
         capture_output=True,
         text=True,
         env=env,
@@ -141,7 +141,7 @@ def test_a_secret_environment_variable_in_a_cassette_is_flagged_by_the_script(tm
 
 
 def test_a_secret_in_a_bytes_form_body_is_found() -> None:
-    from azure_appconfig_plugin.testing.secret_scan import scan_cassette
+    from app_connections.testing.secret_scan import scan_cassette
 
     secret = "Zq8~Kx9PqR2sT5vW8yB1dF4gH7jL0nM3pQ6"
     body = f"client_secret={secret}&grant_type=client_credentials".encode()

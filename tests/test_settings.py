@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.errors import SettingsError
 from azure_appconfig_plugin.settings import (
     CLIENT_ID_ENV,
@@ -12,7 +13,6 @@ from azure_appconfig_plugin.settings import (
     InstanceSettings,
     redirect_uri_for,
 )
-from azure_appconfig_plugin.testing import fakes
 
 CANARY = "canary-instance-secret-9x"
 

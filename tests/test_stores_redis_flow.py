@@ -8,16 +8,17 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.auth.flow_store import FlowStore, PendingFlow, default_flow_store
+from app_connections.flow_store import FlowStore, PendingFlow
+from app_connections.stores.errors import SealError, SealKeyError, SharedStoreError, StoreUnavailable
+from app_connections.stores.redis import RedisFlowStore, redact_url
+from app_connections.stores.redis_server import LocalRedisServer
+from app_connections.stores.sealing import generate_key
+from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import OAuthStateError
 from azure_appconfig_plugin.schema import OAuthInput
-from azure_appconfig_plugin.stores.errors import SealError, SealKeyError, SharedStoreError, StoreUnavailable
-from azure_appconfig_plugin.stores.redis import RedisFlowStore, redact_url
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
-from azure_appconfig_plugin.stores.sealing import generate_key
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.stores.shared import default_flow_store
 from cassettes_auth import OAUTH_STATE
 from redis_fixtures import Fleet
 
@@ -225,7 +226,7 @@ def test_redis_stalled_begin_and_complete_fail_within_the_timeouts(
 
 
 def test_timeouts_are_bounded_by_default_and_the_url_may_override_them() -> None:
-    from azure_appconfig_plugin.stores.redis import connect
+    from app_connections.stores.redis import connect
 
     default = connect("redis://127.0.0.1:6379/0").connection_pool.connection_kwargs
     assert (default["socket_connect_timeout"], default["socket_timeout"]) == (1.0, 1.0)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.stores.errors import SealKeyError, SharedStoreError
+from app_connections.stores.redis import RedisFlowStore, connect, describe_client, make_sealer
+from app_connections.stores.sealing import generate_key
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV
-from azure_appconfig_plugin.stores.errors import SealKeyError, SharedStoreError
-from azure_appconfig_plugin.stores.redis import RedisFlowStore, connect, describe_client, make_sealer
-from azure_appconfig_plugin.stores.sealing import Sealer, generate_key
 
 
 def test_without_redis_py_the_error_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,12 +34,23 @@ def test_a_redis_py_client_is_described_by_address_only() -> None:
         client.close()
 
 
-def test_the_sealer_comes_from_the_environment_when_no_keys_are_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(REDIS_KEY_ENV, generate_key())
-    assert isinstance(make_sealer(None), Sealer)
-    monkeypatch.delenv(REDIS_KEY_ENV)
+def test_the_kit_reads_no_environment_for_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(REDIS_KEY_ENV, generate_key())  # the provider's setting: not the kit's to read
     with pytest.raises(SealKeyError) as caught:
         make_sealer(None)
+    assert caught.value.field == "keys" and "pass keys=" in str(caught.value)
+
+
+def test_the_provider_token_cache_reads_its_key_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from unittest.mock import MagicMock
+
+    from azure_appconfig_plugin.stores.token_cache import RedisTokenCache
+
+    monkeypatch.setenv(REDIS_KEY_ENV, generate_key())
+    assert repr(RedisTokenCache(MagicMock()))
+    monkeypatch.delenv(REDIS_KEY_ENV)
+    with pytest.raises(SealKeyError) as caught:
+        RedisTokenCache(MagicMock())
     assert REDIS_KEY_ENV in str(caught.value)
 
 

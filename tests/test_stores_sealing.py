@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from azure_appconfig_plugin.stores.errors import SealError, SealKeyError
-from azure_appconfig_plugin.stores.sealing import KEY_BYTES, Sealer, generate_key, parse_keys
+from app_connections.stores.errors import SealError, SealKeyError
+from app_connections.stores.sealing import KEY_BYTES, Sealer, generate_key, parse_keys
 
 SECRET = b"canary-secret-payload"
 
@@ -78,7 +78,7 @@ def test_repr_shows_no_key() -> None:
 
 def test_the_module_prints_a_new_key() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "azure_appconfig_plugin.stores.sealing"],
+        [sys.executable, "-m", "app_connections.stores.sealing"],
         capture_output=True,
         text=True,
         check=True,

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from app_connections.stores import redis_server
+from app_connections.stores.errors import SealKeyError
+from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
+from app_connections.stores.sealing import KEY_BYTES, Sealer, generate_key
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from azure_appconfig_plugin.stores import redis_server, shared
-from azure_appconfig_plugin.stores.errors import SealKeyError
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer, find_redis_server
-from azure_appconfig_plugin.stores.sealing import KEY_BYTES, Sealer, generate_key
+from azure_appconfig_plugin.stores import shared
 
 PASSWORD = "canary-redis-password-setup"
 
@@ -116,11 +117,11 @@ def test_a_server_that_answers_but_is_not_redis_is_not_taken_for_one(tmp_path: P
 
 def test_doctor_without_redis_py_says_to_install_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from azure_appconfig_plugin.doctor import run_doctor
-    from azure_appconfig_plugin.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
     monkeypatch.setitem(sys.modules, "redis", None)  # import redis fails, as without the extra
     env = {
-        **fakes.fake_instance_env(),
+        **azure_fakes.fake_instance_env(),
         REDIS_URL_ENV: f"redis://:{PASSWORD}@127.0.0.1:6379/0",
         REDIS_KEY_ENV: generate_key(),
     }

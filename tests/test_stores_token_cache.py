@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessTokenInfo
 
+from app_connections.stores.redis_server import LocalRedisServer
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import AppConnectionError, InvalidClientSecret
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.stores.redis_server import LocalRedisServer
 from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
-from azure_appconfig_plugin.testing import fakes
 from redis_fixtures import Fleet
 
 CANARY = "canary-client-secret-Zq8~x"
@@ -300,7 +300,7 @@ def test_url_without_key_serves_tokens_and_warns_once(
 def test_an_entry_that_does_not_open_is_refetched(
     redis_client: Any, seal_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from azure_appconfig_plugin.stores.sealing import Sealer, generate_key
+    from app_connections.stores.sealing import Sealer, generate_key
 
     c = RedisTokenCache(redis_client, keys=seal_key)
     stranger = Sealer.from_setting(generate_key())  # sealed under the right Redis key, by another fleet
@@ -342,6 +342,13 @@ class Fetcher:
 
 def lock_key_for(c: RedisTokenCache) -> str:
     return c._key(KEY).replace(":token:", ":token-lock:", 1)
+    return entry_key().replace(":token:", ":token-lock:", 1)
+
+
+def entry_key() -> str:
+    from app_connections.stores.redis import DEFAULT_PREFIX, hashed
+
+    return hashed(DEFAULT_PREFIX, "token", KEY.identity())
 
 
 def test_protocol_and_hit(redis_client: Any, seal_key: str) -> None:
@@ -426,7 +433,7 @@ def test_token_key_repr_hides_the_proof() -> None:
 def test_the_redis_key_is_a_keyed_hash_of_the_proof(redis_client: Any, seal_key: str) -> None:
     import hashlib
 
-    from azure_appconfig_plugin.stores.sealing import generate_key
+    from app_connections.stores.sealing import generate_key
 
     c = cache(redis_client, seal_key, Clock())
     other_fleet = cache(redis_client, generate_key(), Clock())

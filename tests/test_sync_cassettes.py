@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app_connections.testing import fakes
+from app_connections.testing.vcr_config import MATCH_ON
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.testing.vcr_config import MATCH_ON
 from cassettes_sync import SANITIZED
 
 D = AppConfigurationDestination()

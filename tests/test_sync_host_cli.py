@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from app_connections.loader import load_plugins
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli_sync import ProgressLine
-from azure_appconfig_plugin.loader import load_plugins
 from azure_appconfig_plugin.schema import ClientSecretCredentials
-from azure_appconfig_plugin.testing import fakes
 from cli_helpers import client_secret_flags, run
 from standins.appconfig import StandIn
 

@@ -48,7 +48,7 @@ def test_schema_is_draft_2020_12_and_derived_from_the_declaration() -> None:
 
 
 def test_the_fields_are_the_contracts_field_declarations() -> None:
-    from azure_appconfig_plugin import fields as contract
+    from app_connections import fields as contract
 
     assert all(isinstance(f, contract.Field) for f in FIELDS)
     assert destination_schema() == contract.object_schema(

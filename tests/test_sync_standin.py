@@ -606,8 +606,8 @@ def test_no_secret_value_in_logs_even_at_debug(
 
 
 def test_a_plugin_registers_a_destination_either_way() -> None:
-    from azure_appconfig_plugin.hostspec import hookimpl
-    from azure_appconfig_plugin.loader import load_plugins
+    from app_connections.hostspec import hookimpl
+    from app_connections.loader import load_plugins
 
     class Other:
         slug, name, connection_type = "other-store", "Other store", "azure-app-configuration"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import trust
-from azure_appconfig_plugin.loader import BLOCKLIST_ENV, load_plugins
-from azure_appconfig_plugin.testing import wheels
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV, AllowEntry, AllowListError
+from app_connections import trust
+from app_connections.loader import BLOCKLIST_ENV, load_plugins
+from app_connections.testing import wheels
+from app_connections.trust import ALLOWLIST_ENV, AllowEntry, AllowListError
 from trust_sites import Site, plugin_source
 
 SLUG = "azure-app-configuration"

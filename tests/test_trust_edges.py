@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.testing import fakes
+from app_connections.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
+from app_connections.trust.installed import module_origin, shadowing_problem
 from azure_appconfig_plugin.schema import client_secret_schema
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
-from azure_appconfig_plugin.trust.installed import module_origin, shadowing_problem
 from trust_sites import Site
 
 CANARY = "canary-trust-edge-secret"

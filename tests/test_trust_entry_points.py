@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.loader import BLOCKLIST_ENV, Registry, load_plugins
+from app_connections.testing import wheels
+from app_connections.testing.distributions import activate, deactivate
+from app_connections.trust import ALLOWLIST_ENV
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import BLOCKLIST_ENV, Registry, load_plugins
-from azure_appconfig_plugin.testing import wheels
-from azure_appconfig_plugin.testing.distributions import activate, deactivate
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
 from trust_sites import Site, plugin_source
 
 SLUG = "azure-app-configuration"
@@ -79,9 +79,9 @@ def _run(*argv: str) -> tuple[int, str]:
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
-    for key, value in fakes.fake_instance_env().items():
+    for key, value in azure_fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     monkeypatch.delenv(BLOCKLIST_ENV, raising=False)

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import trust
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.testing import wheels
-from azure_appconfig_plugin.testing.distributions import activate
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
-from azure_appconfig_plugin.trust.imports import ImportRefused, import_problem
+from app_connections import trust
+from app_connections.loader import load_plugins
+from app_connections.testing import wheels
+from app_connections.testing.distributions import activate
+from app_connections.trust import ALLOWLIST_ENV
+from app_connections.trust.imports import ImportRefused, import_problem
 from trust_sites import Site, plugin_source
 
 OURS = "azure-appconfig-plugin"
@@ -281,7 +281,7 @@ def test_a_symlinked_package_directory_is_judged_where_it_resolves(site: Site, t
 
 
 def test_too_many_files_to_check_is_refused(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.trust import imports
+    from app_connections.trust import imports
 
     site.install("acme-policy")
     monkeypatch.setattr(imports, "MAX_SCANNED_ENTRIES", 1)
@@ -379,7 +379,7 @@ def test_pin_refuses_to_hash_more_than_the_cap_without_reading_it(site: Site) ->
 
 
 def test_a_sparse_file_a_record_names_is_not_read(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.trust import installed
+    from app_connections.trust import installed
 
     site.install("acme-policy")
     big = site.root / "acme_policy_mod" / "blob.bin"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from azure_appconfig_plugin.trust.installed import (
+from app_connections.trust.installed import (
     is_editable,
     module_origin,
     record_file,

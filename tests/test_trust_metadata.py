@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from azure_appconfig_plugin import trust
+from app_connections import trust
+from app_connections.loader import Registry, load_plugins
+from app_connections.trust import ALLOWLIST_ENV
 from azure_appconfig_plugin.cli import main
-from azure_appconfig_plugin.loader import Registry, load_plugins
-from azure_appconfig_plugin.trust import ALLOWLIST_ENV
 from trust_sites import Site
 
 SLUG = "azure-app-configuration"
@@ -49,7 +49,8 @@ def test_open_mode_refuses_only_the_unreadable_plugin_and_loads_the_rest(site: S
     seen = {p.plugin: p for p in registry.trust.provenance}
     acme = seen["acme-policy"]
     assert (acme.status, acme.distribution, acme.version) == ("refused", None, None)
-    assert acme.digest is not None and acme.location == str(site.root / "acme_policy_mod" / "__init__.py")
+    assert acme.digest is None  # open mode: RECORD is not hashed
+    assert acme.location == str(site.root / "acme_policy_mod" / "__init__.py")
     assert seen["zeta-tools"].status == "allowed"
 
 
@@ -149,11 +150,11 @@ def test_pin_names_the_unreadable_plugin_and_fails(
 
 
 def test_types_and_doctor_report_the_unreadable_plugin(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure_appconfig_plugin.testing import fakes
+    from azure_appconfig_plugin.testing import fakes as azure_fakes
 
     site.install("acme-policy")
     _break_metadata(site)
-    for key, value in fakes.fake_instance_env().items():
+    for key, value in azure_fakes.fake_instance_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     code, text = _run("types", "--json")

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.reports import Check
+from app_connections.reports import Check
+from app_connections.testing import fakes
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.store import ProbeResult
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import _interpret, validate_credentials
 from cassettes_store import PROBE_LABEL
 
@@ -234,7 +235,7 @@ def test_oauth_connection_validates_with_refresh(azure_vcr) -> None:
     stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
     rotated: list[Any] = []
     with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
-        report = validate_credentials(stored, env=fakes.fake_instance_env(), on_rotate=rotated.append)
+        report = validate_credentials(stored, env=azure_fakes.fake_instance_env(), on_rotate=rotated.append)
     assert report.ok and rotated[0].refresh_token == "fake-refresh-token-2"
 
 

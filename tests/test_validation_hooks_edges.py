@@ -6,9 +6,9 @@ from __future__ import annotations
 import textwrap
 from types import ModuleType
 
-from azure_appconfig_plugin.loader import load_plugins
-from azure_appconfig_plugin.reports import Check, CheckStatus, ValidationReport
-from azure_appconfig_plugin.testing import fakes
+from app_connections.loader import load_plugins
+from app_connections.reports import Check, CheckStatus, ValidationReport
+from app_connections.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 SLUG = "azure-app-configuration"
@@ -23,11 +23,11 @@ def module(name: str, source: str) -> ModuleType:
 OTHER_TYPE = module(
     "other_store_plugin",
     """
-    from azure_appconfig_plugin.hostspec import hookimpl
-    from azure_appconfig_plugin.records import ConnectionType
-    from azure_appconfig_plugin.reports import Check, CheckStatus
+    from app_connections.hostspec import hookimpl
+    from app_connections.records import ConnectionType
+    from app_connections.reports import Check, CheckStatus
 
-    APP_CONNECTIONS_CONTRACT = "1.1"
+    APP_CONNECTIONS_CONTRACT = "2.0"
 
     @hookimpl
     def register_connection_types(register):
@@ -55,10 +55,10 @@ def test_our_checks_do_not_run_for_another_plugins_connection_type() -> None:
 AUDIT = module(
     "audit_plugin",
     """
-    from azure_appconfig_plugin.hostspec import hookimpl
-    from azure_appconfig_plugin.reports import Check, CheckStatus
+    from app_connections.hostspec import hookimpl
+    from app_connections.reports import Check, CheckStatus
 
-    APP_CONNECTIONS_CONTRACT = "1.1"
+    APP_CONNECTIONS_CONTRACT = "2.0"
 
     @hookimpl
     def validate_connection(request):

@@ -7,7 +7,7 @@ import requests
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
-from azure_appconfig_plugin.testing.vcr_config import stable_query_matcher
+from app_connections.testing.vcr_config import stable_port_matcher, stable_query_matcher
 
 READ = "https://contoso-appconfig.azconfig.io/kv?%24select=key&api-version=2023-11-01&key=azure-appconfig-plugin%2Fconnection-probe&label=%00"
 
@@ -42,7 +42,23 @@ def test_headers_and_request_ids_do_not_matter(azure_vcr) -> None:
 
 
 def test_network_is_blocked_outside_cassettes() -> None:
-    from azure_appconfig_plugin.testing.network import NetworkBlocked
+    from app_connections.testing.network import NetworkBlocked
 
     with pytest.raises((NetworkBlocked, requests.ConnectionError)):
         requests.get("https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration", timeout=5)
+
+
+def test_ports_match_except_between_loopback_hosts() -> None:
+    stable_port_matcher(
+        Request("GET", "https://127.0.0.1:40001/token", None, {}),
+        Request("GET", "https://localhost:51234/token", None, {}),
+    )
+    stable_port_matcher(
+        Request("GET", "https://store.example.com/kv", None, {}),
+        Request("GET", "https://store.example.com:443/kv", None, {}),
+    )
+    with pytest.raises(AssertionError, match="port differs: 443 != 8443"):
+        stable_port_matcher(
+            Request("GET", "https://store.example.com/kv", None, {}),
+            Request("GET", "https://store.example.com:8443/kv", None, {}),
+        )

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import trust
-from azure_appconfig_plugin.testing import wheels
-from azure_appconfig_plugin.testing.distributions import activate, deactivate
+from app_connections import trust
+from app_connections.testing import wheels
+from app_connections.testing.distributions import activate, deactivate
 
 
 def plugin_source(slug: str, marker: Path) -> str:
@@ -24,8 +24,8 @@ def plugin_source(slug: str, marker: Path) -> str:
         sys.modules[__name__].IMPORTED = True
         with open({str(marker)!r}, "a") as fh:
             fh.write(__name__ + "\\n")
-        from azure_appconfig_plugin.hostspec import hookimpl
-        from azure_appconfig_plugin.records import ConnectionType
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import ConnectionType
 
         @hookimpl
         def register_connection_types(register):

@@ -13,11 +13,11 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore as InMemoryFlowStore
+from app_connections.flow_store import InMemoryFlowStore as InMemoryFlowStore
+from app_connections.loader import Registry as Registry
+from app_connections.loader import load_plugins as load_plugins
 from azure_appconfig_plugin.errors import AppConnectionError as AppConnectionError
 from azure_appconfig_plugin.errors import InvalidInput as InvalidInput
-from azure_appconfig_plugin.loader import Registry as Registry
-from azure_appconfig_plugin.loader import load_plugins as load_plugins
 from azure_appconfig_plugin.settings import CALLBACK_PATH as CALLBACK_PATH
 from azure_appconfig_plugin.settings import InstanceSettings as InstanceSettings
 

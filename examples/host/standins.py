@@ -25,9 +25,10 @@ import trustme
 from tests.faults.standins import Answer, IdentityPlatform, Seen, StandIn
 from tests.standins.appconfig import StandIn as StoreStandIn
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import clouds
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 
 DECLINED = "AADSTS65004: User declined to consent to access the app."
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in (stand-in)</title></head>
@@ -87,7 +88,7 @@ def running(site_url: str) -> Iterator[StandIns]:
             "REQUESTS_CA_BUNDLE": str(bundle),
             "NO_PROXY": "127.0.0.1,localhost",
             ENDPOINT_ALLOWLIST_ENV: store.allow_list,
-            **fakes.fake_instance_env(site_url),
+            **azure_fakes.fake_instance_env(site_url),
         }
         os.environ.update(env)
         fake = attrs.evolve(clouds.PUBLIC, login_host=server.netloc)

@@ -26,7 +26,7 @@ def loaded_registry(args: argparse.Namespace) -> Any:
     """The registry the parser was built from; loaded again (raising the typed error, e.g. a
     malformed allow-list) when plugins could not load then."""
     if getattr(args, "registry", None) is None:
-        from .loader import load_plugins
+        from app_connections.loader import load_plugins
 
         args.registry = load_plugins()
     return args.registry
@@ -48,7 +48,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
         for slug, ct in sorted(registry.types.items())
     ]
     failures = [f.to_dict() for f in registry.failures]
-    from .cli_plugins import trust_json, write_trust_text
+    from app_connections.cli_plugins import trust_json, write_trust_text
 
     if args.json:
         print_json(
@@ -143,7 +143,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         import re
 
-        from .text import redact_secrets
+        from app_connections.text import redact_secrets
 
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
@@ -177,7 +177,7 @@ def method_choices(registry: Any) -> list[str] | None:
 
 
 def _registry_or_none() -> Any:
-    from .loader import load_plugins
+    from app_connections.loader import load_plugins
 
     try:
         return load_plugins()
@@ -191,8 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",
     )
+    from app_connections.hostspec import CONTRACT_VERSION
+
     from . import __version__
-    from .hostspec import CONTRACT_VERSION
 
     parser.add_argument(
         "--version",
@@ -215,8 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_doctor)
 
+    from app_connections.cli_plugins import add_commands as add_plugin_commands
+
     from .cli_connect import add_commands
-    from .cli_plugins import add_commands as add_plugin_commands
 
     add_commands(sub, method_choices(registry))
     add_plugin_commands(sub)

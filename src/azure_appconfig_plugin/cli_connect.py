@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from app_connections.reports import ValidationReport
+
 from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
 from .errors import FieldError, InvalidInput
-from .reports import ValidationReport
 
 BAD_INPUT_CODES = {"invalid_input", "endpoint_rejected"}
 MARK = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "inconclusive": "INCONCLUSIVE"}
@@ -54,7 +55,7 @@ def _secret(args: argparse.Namespace) -> str | None:
         return _stdin_line()
     name = getattr(args, "client_secret_env", None)
     if name:
-        from .text import clean
+        from app_connections.text import clean
 
         if name not in os.environ:
             raise InvalidInput(
@@ -71,7 +72,7 @@ def _check_output(args: argparse.Namespace) -> None:
     if getattr(args, "output", None) is not None and not getattr(args, "stdout", False):
         problem = output_problem(args.output)
         if problem:
-            from .text import clean
+            from app_connections.text import clean
 
             raise InvalidInput(errors=[FieldError("--output", f"{clean(args.output, 200)} {problem}")])
 
@@ -390,7 +391,8 @@ def cmd_connect_method(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
-    from .auth.flow_store import InMemoryFlowStore
+    from app_connections.flow_store import InMemoryFlowStore
+
     from .formats import LOOPBACK_HOSTS
     from .methods import OAuthMethod
     from .schema import parse_oauth_input

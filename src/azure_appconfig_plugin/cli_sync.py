@@ -12,9 +12,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from app_connections.text import clean
+
 from .cli import EXIT_FAILED, EXIT_OK, print_json
 from .errors import FieldError, InvalidInput
-from .text import clean
 
 DESTINATION = "azure-app-configuration"
 BAR_WIDTH = 30
@@ -170,7 +171,7 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
 
 def _sync_destination() -> Any:
     """Our destination, found the way a host finds it (through ``register_secret_syncs``)."""
-    from .loader import load_plugins
+    from app_connections.loader import load_plugins
 
     registry = load_plugins()
     if DESTINATION not in registry.syncs:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from app_connections.records import ConnectionType
+
 from .envvars import INSTANCE_SETTINGS
 from .methods import (
     AccessKeyMethod,
@@ -14,10 +16,9 @@ from .methods import (
     WorkloadIdentityMethod,
 )
 from .methods.names import CONNECTION_TYPE
-from .records import ConnectionType
 
 if TYPE_CHECKING:
-    from .reports import ValidationRequest
+    from app_connections.reports import ValidationRequest
 
 SLUG = CONNECTION_TYPE
 NAME = "Azure App Configuration"

@@ -17,7 +17,7 @@ MAX_FILE_BYTES = 1024 * 1024
 
 
 def _file_error(target: Path, why: str) -> CredentialsFileError:
-    from .text import clean
+    from app_connections.text import clean
 
     return CredentialsFileError(errors=[FieldError("--credentials", f"{clean(str(target), 200)} {why}")])
 

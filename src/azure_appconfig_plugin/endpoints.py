@@ -87,8 +87,9 @@ def _is_ip(host: str) -> bool:
 def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, int]]:
     """The allow-list as (host, port) pairs; a bare host means the default https port. A malformed
     entry is a ``SettingsError`` naming the variable and each such entry (never silently ignored)."""
+    from app_connections.text import clean
+
     from .errors import SettingsError
-    from .text import clean
 
     env = os.environ if env is None else env
     raw = [e.strip() for e in env.get(ENDPOINT_ALLOWLIST_ENV, "").split(",") if e.strip()]
@@ -111,7 +112,7 @@ def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, 
 def _reject(endpoint: str, why: str) -> EndpointRejected:
     # The rejected value may hold a secret (user info, a pasted connection string, a SAS query):
     # it is shown redacted, bounded and stripped of control characters (text.redact_secrets).
-    from .text import redact_secrets
+    from app_connections.text import redact_secrets
 
     looks_like_url = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", endpoint) is not None
     shown = (

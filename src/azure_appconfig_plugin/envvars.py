@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import InstanceSetting
+from app_connections.records import InstanceSetting
 
 CLIENT_ID_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID"
 CLIENT_SECRET_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET"

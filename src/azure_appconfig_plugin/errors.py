@@ -1,4 +1,4 @@
-"""One error hierarchy for everything this package raises on purpose.
+"""The Azure provider's errors, in the host kit's one hierarchy (``app_connections.errors``).
 
 Every error carries a message that says what to fix, plus fields a host can show:
 ``code`` (Azure's error code when there is one), ``field`` (the input at fault),
@@ -8,83 +8,15 @@ secrets, authorization codes or tokens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-import attrs
-
-
-class AppConnectionError(Exception):
-    """Base class of every error this package raises on purpose."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        field: str | None = None,
-        correlation_id: str | None = None,
-        trace_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-        self.correlation_id = correlation_id
-        self.trace_id = trace_id
-
-    def __str__(self) -> str:
-        extra = [f"{k}: {v}" for k, v in (("code", self.code), ("correlation ID", self.correlation_id)) if v]
-        return self.message + (f" ({'; '.join(extra)})" if extra else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": type(self).__name__, "message": self.message}
-        for key in ("code", "field", "correlation_id", "trace_id"):
-            value = getattr(self, key)
-            if value:
-                out[key] = value
-        return out
-
-
-@attrs.frozen
-class FieldError:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
-class InvalidInput(AppConnectionError):
-    """Input that does not parse. ``errors`` lists every bad field, not just the first."""
-
-    def __init__(
-        self, message: str | None = None, *, errors: Iterable[FieldError] = (), field: str | None = None
-    ) -> None:
-        self.errors: tuple[FieldError, ...] = tuple(errors)
-        if message is None:
-            message = "invalid input: " + "; ".join(str(e) for e in self.errors)
-        if field is None and len(self.errors) == 1:
-            field = self.errors[0].field
-        super().__init__(message, field=field)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        if self.errors:
-            out["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
-        return out
-
-
-class UnknownAuthMethod(InvalidInput):
-    """The connection type has no auth method of that slug."""
+from app_connections.errors import AppConnectionError as AppConnectionError
+from app_connections.errors import FieldError as FieldError
+from app_connections.errors import InvalidInput as InvalidInput
+from app_connections.errors import SettingsError as SettingsError
+from app_connections.errors import UnknownAuthMethod as UnknownAuthMethod
 
 
 class EndpointRejected(InvalidInput):
     """A store endpoint failed the safety rules; no token is ever sent to it."""
-
-
-class SettingsError(InvalidInput):
-    """Instance settings (environment variables) are missing or malformed."""
 
 
 class AuthError(AppConnectionError):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -62,18 +59,3 @@ def site_url_problem(value: str) -> str | None:
 
 def normalize_site_url(value: str) -> str:
     return value.strip().rstrip("/")
-
-
-def b64url_json(segment: str) -> dict[str, Any] | None:
-    """Decode an unpadded base64url JSON object (a JWT segment, MSAL's client_info), or None."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except ValueError:  # binascii.Error and JSONDecodeError are ValueErrors
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def jwt_claims(token: str) -> dict[str, Any]:
-    """A JWT's payload claims, unverified (for messages only); {} when it is not a JWT."""
-    parts = token.split(".")
-    return (b64url_json(parts[1]) or {}) if len(parts) == 3 else {}

@@ -201,7 +201,7 @@ def describe_body(body: bytes, content_type: str | None = None) -> str:
     kind = "HTML" if text == "<" else ("empty" if not text else "text")
     shown = f"{kind} ({len(body)} bytes"
     if content_type:
-        from .text import clean
+        from app_connections.text import clean
 
         shown += f", Content-Type {clean(content_type, 60)}"
     return shown + ")"
@@ -282,7 +282,7 @@ def untrusted_certificate(exc: BaseException | None, whose: str = "the store's")
     verifier = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if verifier is None and not any("CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain):
         return None
-    from .text import clean
+    from app_connections.text import clean
 
     # ssl sets verify_message on the errors it raises; one made by hand may lack it
     said = getattr(verifier, "verify_message", None)
@@ -476,7 +476,7 @@ def _unusable(url: str) -> str | None:
 
 def shown_host(url: str) -> str:
     """The host (and port) a URL names, as it may be shown: no user info, bounded, control-stripped."""
-    from .text import clean
+    from app_connections.text import clean
 
     rest = url.split("://", 1)[-1]
     for end in "/?#\\":

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from app_connections.hostspec import CONTRACT_VERSION, hookimpl
+
 from .connection import SLUG, build_connection_type
-from .hostspec import CONTRACT_VERSION, hookimpl
 
 if TYPE_CHECKING:
-    from .registrars import ConnectionTypeRegistrar, SecretSyncRegistrar
-    from .reports import ValidationRequest
+    from app_connections.registrars import ConnectionTypeRegistrar, SecretSyncRegistrar
+    from app_connections.reports import ValidationRequest
 
 APP_CONNECTIONS_CONTRACT = CONTRACT_VERSION
 """The contract version this plugin is built for (checked by the host's loader)."""

@@ -12,10 +12,11 @@ from typing import Any
 
 import attrs
 
+from app_connections.fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported for earlier callers
+from app_connections.records import warn_once
+
 from .clouds import DEFAULT_CLOUD
 from .errors import FieldError, InvalidInput
-from .fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported for earlier callers
-from .records import warn_once
 
 
 def oauth_schema() -> dict[str, Any]:

@@ -17,9 +17,10 @@ from typing import Any
 
 import attrs
 
+from app_connections.text import clean
+
 from .clouds import Cloud
 from .endpoints import StoreEndpoint
-from .text import clean
 
 API_VERSION = "2023-11-01"
 """Pinned so recorded traffic does not change when the SDK's default changes."""

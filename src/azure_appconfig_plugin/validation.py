@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app_connections.records import ConnectionType, Credentials
+from app_connections.reports import ValidationReport
+
 from .checks.store import ROLE_DELAY, STORE_CHECKS  # noqa: F401 - re-exported for earlier callers
 from .checks.store import interpret as _interpret  # noqa: F401 - re-exported for callers of the earlier API
-from .records import ConnectionType, Credentials
-from .reports import ValidationReport
 
 
 def validate_credentials(

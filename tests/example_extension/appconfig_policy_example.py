@@ -11,12 +11,12 @@ from typing import Any
 
 import attrs
 
-from azure_appconfig_plugin.fields import Field, Rule
-from azure_appconfig_plugin.hostspec import hookimpl
-from azure_appconfig_plugin.methods import DeclaredAuthMethod
-from azure_appconfig_plugin.reports import Check, CheckStatus, ValidationRequest
+from app_connections.declared import DeclaredAuthMethod
+from app_connections.fields import Field, Rule
+from app_connections.hostspec import hookimpl
+from app_connections.reports import Check, CheckStatus, ValidationRequest
 
-APP_CONNECTIONS_CONTRACT = "1.1"
+APP_CONNECTIONS_CONTRACT = "2.0"
 TYPE = "azure-app-configuration"
 REQUIRED_PREFIX = "contoso-"
 

@@ -96,7 +96,7 @@ class StaticCredential:
 
 
 def client_secret_input(secret: str = CANARY_SECRET) -> dict[str, str]:
-    from azure_appconfig_plugin.testing import fakes
+    from app_connections.testing import fakes
 
     return {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": secret}
 

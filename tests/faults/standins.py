@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from azure_appconfig_plugin.testing import fakes
+from app_connections.testing import fakes
 
 
 @attrs.define

@@ -10,11 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import msal_apps, oauth
 from azure_appconfig_plugin.auth.aad_errors import remedy_for
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore, PendingFlow
 from azure_appconfig_plugin.errors import (
     AccessDenied,
     AuthError,
@@ -23,7 +24,7 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput, parse_client_secret
 from azure_appconfig_plugin.settings import CLIENT_ID_ENV, InstanceSettings
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import CANARY_SECRET, client_secret_input
@@ -44,7 +45,7 @@ def token_check(report: Any) -> Any:
 
 @pytest.fixture
 def settings() -> InstanceSettings:
-    return InstanceSettings.from_env(fakes.fake_instance_env())
+    return InstanceSettings.from_env(azure_fakes.fake_instance_env())
 
 
 def oauth_credentials() -> OAuthCredentials:
@@ -217,7 +218,7 @@ def test_settings_changed_during_sign_in_stops_before_any_request(
 ) -> None:
     store = InMemoryFlowStore()
     request = begin(domain, settings, store)
-    changed = InstanceSettings.from_env({**fakes.fake_instance_env(), CLIENT_ID_ENV: fakes.FAKE_CLIENT_ID})
+    changed = InstanceSettings.from_env({**azure_fakes.fake_instance_env(), CLIENT_ID_ENV: fakes.FAKE_CLIENT_ID})
     with pytest.raises(OAuthStateError) as caught:
         oauth.complete({"code": "canary-code", "state": request.state}, settings=changed, flow_store=store)
     assert caught.value.code == "settings_changed" and domain.server.seen == []

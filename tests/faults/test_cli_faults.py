@@ -15,11 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import AppConnectionError, InvalidInput
 from azure_appconfig_plugin.loopback import CallbackServer
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 
 from .conftest import CANARY_SECRET
 from .standins import IdentityPlatform
@@ -187,7 +188,7 @@ def test_connect_oauth_survives_a_wrong_state_request(
     identity: IdentityPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     port = free_port()
-    env = fakes.fake_instance_env(f"http://127.0.0.1:{port}")
+    env = azure_fakes.fake_instance_env(f"http://127.0.0.1:{port}")
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     target = tmp_path / "oauth.json"
@@ -226,7 +227,7 @@ def test_a_taken_loopback_port_is_a_clear_error(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        for k, v in fakes.fake_instance_env(f"http://127.0.0.1:{port}").items():
+        for k, v in azure_fakes.fake_instance_env(f"http://127.0.0.1:{port}").items():
             monkeypatch.setenv(k, v)
         code, text = run(
             ["connect", "oauth", "--no-browser", "--timeout", "1", "--output", str(tmp_path / "o.json")], capsys

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.connection import build_connection_type
-from azure_appconfig_plugin.testing import fakes
 
 from .concurrency import tokens_at_once
 from .standins import Answer, IdentityPlatform

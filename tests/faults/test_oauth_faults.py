@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections.flow_store import InMemoryFlowStore
 from azure_appconfig_plugin.auth import oauth
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 from azure_appconfig_plugin.errors import (
     AppConnectionError,
     AuthError,
@@ -19,7 +19,7 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 
 from .standins import IdentityPlatform, Seen, json_answer
 
@@ -30,7 +30,7 @@ DOMAIN = "contoso.example.com"
 
 @pytest.fixture
 def settings() -> InstanceSettings:
-    return InstanceSettings.from_env(fakes.fake_instance_env())
+    return InstanceSettings.from_env(azure_fakes.fake_instance_env())
 
 
 def sign_in(identity: IdentityPlatform, settings: InstanceSettings, tenant: str | None = DOMAIN) -> Any:

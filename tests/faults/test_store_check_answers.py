@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.schema import OAuthCredentials
-from azure_appconfig_plugin.testing import fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import StaticCredential

@@ -10,9 +10,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin.settings import CLIENT_ID_ENV, CLIENT_SECRET_ENV, SITE_URL_ENV, InstanceSettings
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
-from azure_appconfig_plugin.testing import fakes
 
 from .conftest import StaticCredential
 from .standins import Answer, IdentityPlatform, Seen, StandIn, json_answer

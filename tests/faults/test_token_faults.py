@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import OAuthCredentials, parse_client_secret
 from azure_appconfig_plugin.settings import InstanceSettings
-from azure_appconfig_plugin.testing import fakes
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .concurrency import tokens_at_once
@@ -144,7 +145,7 @@ def test_a_malformed_token_answer_is_a_typed_error_saying_what_came(
 def test_a_slow_rotation_callback_never_leaves_an_older_refresh_token(
     identity: IdentityPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = InstanceSettings.from_env(fakes.fake_instance_env())
+    settings = InstanceSettings.from_env(azure_fakes.fake_instance_env())
     creds = OAuthCredentials(
         tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0"
     )
@@ -180,7 +181,7 @@ def test_a_slow_rotation_callback_never_leaves_an_older_refresh_token(
 
 
 def test_refresh_with_a_null_expires_in_is_typed(identity: IdentityPlatform) -> None:
-    settings = InstanceSettings.from_env(fakes.fake_instance_env())
+    settings = InstanceSettings.from_env(azure_fakes.fake_instance_env())
     creds = OAuthCredentials(
         tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0"
     )

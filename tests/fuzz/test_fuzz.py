@@ -24,9 +24,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from app_connections.flow_store import InMemoryFlowStore
+from app_connections.testing import fakes
+from app_connections.text import clean, redact_secrets
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import aad_errors, oauth
-from azure_appconfig_plugin.auth.flow_store import InMemoryFlowStore
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import (
@@ -39,8 +41,7 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.schema import load_credentials, parse_client_secret, parse_oauth_input
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
-from azure_appconfig_plugin.testing import fakes
-from azure_appconfig_plugin.text import clean, redact_secrets
+from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
 from hypothesis_profiles import examples, profile_settings
 
@@ -243,7 +244,7 @@ def test_validate_credentials_never_raises(data: Any, method: str | None, endpoi
     ),
 )
 def test_oauth_complete(params: Any) -> None:
-    settings_ = InstanceSettings.from_env(fakes.fake_instance_env())
+    settings_ = InstanceSettings.from_env(azure_fakes.fake_instance_env())
     store = InMemoryFlowStore()
     request = oauth.begin(settings=settings_, flow_store=store)
     if isinstance(params, dict) and "state" in params and params["state"] == "":

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.testing import fakes
+from app_connections.testing import fakes
 
 from .appconfig import StandIn
 

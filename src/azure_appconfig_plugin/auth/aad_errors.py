@@ -11,6 +11,8 @@ from typing import Any
 
 from msal.exceptions import MsalError
 
+from app_connections.text import clean
+
 from ..errors import (
     AccessDenied,
     AppNotFound,
@@ -26,7 +28,6 @@ from ..errors import (
     TenantNotFound,
 )
 from ..settings import PERMISSIONS
-from ..text import clean
 
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (OSError, MsalError, ValueError)
 """What MSAL raises for network failures (requests' errors are OSErrors), 5xx answers

@@ -14,10 +14,11 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
+from app_connections.records import RotateCallback
+
 from .. import http_policy
 from ..clouds import Cloud, get_cloud
 from ..errors import AppConnectionError, AuthError, IdentityServiceError, ReconnectRequired
-from ..records import RotateCallback
 from ..schema import ClientSecretCredentials, OAuthCredentials
 from ..settings import InstanceSettings
 from . import msal_apps

@@ -16,12 +16,15 @@ from urllib.parse import urlencode
 
 import attrs
 
+from app_connections.errors import FlowStateError
+from app_connections.flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, PendingFlow
+
 from ..clouds import get_cloud
 from ..errors import AuthError, OAuthStateError
 from ..formats import is_guid
 from ..schema import OAuthCredentials, OAuthInput
 from ..settings import InstanceSettings
-from .flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, PendingFlow, default_flow_store
+from ..stores.shared import default_flow_store
 
 RESERVED_SCOPES = ("offline_access", "openid", "profile")
 ANY_WORK_ACCOUNT = "organizations"
@@ -141,7 +144,10 @@ def complete(
         raise OAuthStateError(
             "the callback has no state parameter: possible forgery; start the connection again", code="state_missing"
         )
-    flow = store.take(state)
+    try:
+        flow = store.take(state)
+    except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
+        raise OAuthStateError(exc.message, code=exc.code) from None
     if flow is None:
         raise OAuthStateError(
             "unknown or already used OAuth state: possible forgery or a replayed callback; start the connection again",

@@ -47,7 +47,7 @@ class WorkloadIdentityCredentials:
 def read_assertion(path: str, *, now: float | None = None) -> str:
     """The federated token in ``path``, checked: present, readable, a JWT, not expired.
     Raises ``InvalidFederatedToken`` (field ``tokenFilePath``) saying what is wrong."""
-    from ..formats import jwt_claims
+    from app_connections.tokens import jwt_claims
 
     def fail(what: str, code: str) -> InvalidFederatedToken:
         return InvalidFederatedToken(

@@ -17,9 +17,10 @@ from typing import Any
 
 import attrs
 
+from app_connections.records import ConnectionType
+from app_connections.reports import Check, CheckStatus, ValidationRequest
+
 from ..errors import AppConnectionError, InvalidInput
-from ..records import ConnectionType
-from ..reports import Check, CheckStatus, ValidationRequest
 from .store import STORE_CHECKS, interpret, probe_store
 
 OK, FAILED, SKIPPED = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED
@@ -97,7 +98,7 @@ def input_stage(run: Run) -> list[Check]:
     except AppConnectionError as exc:
         return [Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input")]
     except Exception as exc:  # a plugin method's parse/load bug
-        from ..hosting import describe
+        from app_connections.hosting import describe
 
         return [
             Check(
@@ -234,7 +235,7 @@ def token_stage(run: Run) -> list[Check]:
         if isinstance(exc, AppConnectionError):
             detail, code = str(exc), exc.code
         else:
-            from ..hosting import describe
+            from app_connections.hosting import describe
 
             detail, code = f"the {run.method.name} method raised {describe(exc)}", type(exc).__name__
         return [
@@ -249,8 +250,9 @@ def token_stage(run: Run) -> list[Check]:
 
 
 def store_stage(run: Run) -> list[Check]:
+    from app_connections.tokens import jwt_claims
+
     from .. import store as probes
-    from ..formats import jwt_claims
 
     principal_of = getattr(run.method, "principal", None)
     principal = (

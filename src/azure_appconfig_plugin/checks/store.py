@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..reports import Check, CheckStatus
+from app_connections.reports import Check, CheckStatus
+
 from ..store import SENTINEL_KEY
 
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
@@ -162,7 +163,7 @@ def interpret(
             detail = "the store rejected the token (401): it was not issued for this store's tenant or audience"
             remedy = f"Get a token for {audience} from the store's own tenant."
         if said:
-            from ..text import clean
+            from app_connections.text import clean
 
             detail += f". Azure said: {clean(said)}"
         return Check(name, FAILED, detail, remedy, code="401")

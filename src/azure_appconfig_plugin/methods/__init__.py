@@ -1,8 +1,9 @@
 """The auth methods of the Azure App Configuration connection type: one module per method, each a
 field declaration (``fields.Field``) plus its token factory. Import-light."""
 
+from app_connections.declared import DeclaredAuthMethod
+
 from .access_key import AccessKeyMethod
-from .base import DeclaredAuthMethod
 from .certificate import CertificateMethod
 from .client_secret import ClientSecretMethod
 from .managed_identity import ManagedIdentityMethod

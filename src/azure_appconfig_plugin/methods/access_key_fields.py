@@ -3,7 +3,8 @@ Imported when a schema or parser is first needed, not at registration."""
 
 from __future__ import annotations
 
-from ..fields import MISSING, Field, OneOf, Rule
+from app_connections.fields import MISSING, Field, OneOf, Rule
+
 from .common import CLOUD
 
 BASE64 = r"[A-Za-z0-9+\/]+={0,2}"

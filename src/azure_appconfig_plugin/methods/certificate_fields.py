@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..fields import CrossRule, Field, OneOf
+from app_connections.fields import CrossRule, Field, OneOf
+
 from .common import CLIENT_ID, CLOUD, TENANT
 
 PEM_MAX_LENGTH = 65536

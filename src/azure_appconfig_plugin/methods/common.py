@@ -5,7 +5,8 @@ Imported when a schema or parser is first needed, not at registration.
 
 from __future__ import annotations
 
-from ..fields import Field
+from app_connections.fields import Field
+
 from .names import CONNECTION_TYPE as CONNECTION_TYPE  # re-exported
 from .names import MICROSOFT_ENTRA as MICROSOFT_ENTRA  # re-exported
 

@@ -3,7 +3,8 @@ parser is first needed, not at registration."""
 
 from __future__ import annotations
 
-from ..fields import Field, OneOf
+from app_connections.fields import Field, OneOf
+
 from .common import CLIENT_ID, CLOUD, GUID
 
 _ONE = " Give at most one of clientId, resourceId and objectId; none means the system-assigned identity."

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..records import Credentials, RotateCallback, warn_once
-from .base import DeclaredAuthMethod
+from app_connections.declared import DeclaredAuthMethod
+from app_connections.records import Credentials, RotateCallback, warn_once
+
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from ..auth.flow_store import FlowStore
+    from app_connections.flow_store import FlowStore
+
     from ..auth.oauth import AuthorizationRequest
     from ..schema import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings

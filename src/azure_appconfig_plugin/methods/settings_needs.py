@@ -3,7 +3,7 @@ derived from each setting's ``required_by``. Not on the registration path."""
 
 from __future__ import annotations
 
-from ..records import ConnectionType
+from app_connections.records import ConnectionType
 
 
 def settings_needs(ctype: ConnectionType) -> tuple[list[str], list[str]]:

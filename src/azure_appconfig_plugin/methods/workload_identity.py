@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..records import Credentials, RotateCallback
-from .base import DeclaredAuthMethod
+from app_connections.declared import DeclaredAuthMethod
+from app_connections.records import Credentials, RotateCallback
+
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..fields import CrossRule, Field
+from app_connections.fields import CrossRule, Field
+
 from .common import CLIENT_ID, CLOUD, TENANT
 
 ENV_DEFAULTS = {

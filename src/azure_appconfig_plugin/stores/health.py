@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app_connections.stores.errors import SealKeyError
+
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
-from .errors import SealKeyError
 
 MIN_VERSION = (6, 2)  # GETDEL
 
@@ -16,8 +17,8 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
 
     Never shows the URL's password or the keys.
     """
-    from .redis import connect, redact_url, url_problem
-    from .sealing import parse_keys
+    from app_connections.stores.redis import connect, redact_url, url_problem
+    from app_connections.stores.sealing import parse_keys
 
     url = env.get(REDIS_URL_ENV, "").strip()
     if not url:
@@ -37,7 +38,7 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
                 REDIS_KEY_ENV,
                 "missing",
                 "is not set but the Redis URL is: generate a key with "
-                "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value",
+                "`python -m app_connections.stores.sealing` and give every replica the same value",
             )
         )
     else:

@@ -17,10 +17,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from app_connections.flow_store import FlowStore, InMemoryFlowStore
+from app_connections.stores.errors import SealKeyError
+from app_connections.stores.sealing import Sealer
+
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from ..errors import AppConnectionError
-from .errors import SealKeyError
-from .sealing import Sealer
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
@@ -35,7 +37,7 @@ def sealer_from_env(env: Mapping[str, str] | None = None) -> Sealer:
     if not value.strip():
         raise SealKeyError(
             f"{REDIS_KEY_ENV} is not set: the Redis stores seal what they keep with it. Generate one with "
-            "`python -m azure_appconfig_plugin.stores.sealing` and give every replica the same value",
+            "`python -m app_connections.stores.sealing` and give every replica the same value",
             field=REDIS_KEY_ENV,
         )
     return Sealer.from_setting(value, setting=REDIS_KEY_ENV)
@@ -45,7 +47,8 @@ class SharedStores:
     """The flow store and the token cache on one Redis client."""
 
     def __init__(self, url: str, sealer: Sealer) -> None:
-        from .redis import RedisFlowStore, connect, redact_url
+        from app_connections.stores.redis import RedisFlowStore, connect, redact_url
+
         from .token_cache import RedisTokenCache
 
         self.display_url = redact_url(url)
@@ -84,6 +87,34 @@ def shared_token_cache(env: Mapping[str, str] | None = None) -> Any:
             logger.warning("shared token cache disabled, asking the identity platform directly: %s", exc)
         return None
     return stores.token_cache if stores is not None else None
+
+
+_default_store: InMemoryFlowStore | None = None
+_default_lock = threading.Lock()
+
+
+def default_flow_store() -> FlowStore:
+    """The store used when a caller passes none.
+
+    With ``INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL`` set, the Redis flow store every
+    replica shares; otherwise a process-wide in-memory one.
+    """
+    global _default_store
+    shared = configured()
+    if shared is not None:
+        return shared.flow_store
+    with _default_lock:
+        if _default_store is None:
+            _default_store = InMemoryFlowStore()
+        return _default_store
+
+
+def reset_default_flow_store() -> None:
+    """Forget the in-memory default flow store and the shared stores (tests use this between cases)."""
+    global _default_store
+    with _default_lock:
+        _default_store = None
+    reset()
 
 
 def reset() -> None:

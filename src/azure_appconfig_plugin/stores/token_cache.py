@@ -33,8 +33,10 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from azure.core.credentials import AccessTokenInfo
 
-from .errors import SharedStoreError
-from .redis import DEFAULT_PREFIX, make_sealer, unavailable
+from app_connections.stores.errors import SharedStoreError
+from app_connections.stores.redis import DEFAULT_PREFIX, make_sealer, unavailable
+
+from .shared import sealer_from_env
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
@@ -124,7 +126,7 @@ class RedisTokenCache:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
-        self._sealer = make_sealer(keys)
+        self._sealer = sealer_from_env() if keys is None else make_sealer(keys)
         self._prefix = prefix
         self._lock_ms = int(lock_seconds * 1000)
         self._wait = wait_seconds

@@ -11,8 +11,9 @@ from typing import Any
 
 import attrs
 
+from app_connections.fields import MISSING, Field, Rule, object_schema, parse_fields
+
 from ..errors import AppConnectionError, FieldError, InvalidInput
-from ..fields import MISSING, Field, Rule, object_schema, parse_fields
 from .scope import KEY_CHECKS, LABEL_CHECKS, Check, Scope, key_problem
 
 PLACEHOLDER = "{secretKey}"

@@ -13,9 +13,10 @@ from typing import Any
 
 import attrs
 
+from app_connections.records import Credentials
+from app_connections.text import clean
+
 from ..errors import FieldError, InvalidInput
-from ..records import Credentials
-from ..text import clean
 from .apply import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_WAIT,

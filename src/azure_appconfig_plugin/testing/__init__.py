@@ -1,8 +1,6 @@
-"""Test kit for hosts and plugin authors: vcr replay/record with sanitizing, fixtures,
-a conformance check (extensions included), a cassette secret scan, one table of secret rules
-both share (``rules.SecretRules`` to add your own), and a local HTTPS stand-in server.
-Opt-in: nothing here runs unless a test uses it. See docs/test-kit.md."""
+"""The Azure part of the test kit, on top of ``app_connections.testing``: the placeholder Azure
+identities and instance settings, recording against real Azure, and the ``azure_*`` fixtures.
+See docs/test-kit.md."""
 
 RECORD_MODE_ENV = "AZURE_APPCONFIG_RECORD_MODE"
-RECORD_MODES = ("none", "once", "new_episodes", "all")
-"""vcrpy record modes: ``none`` (default) replays only and blocks the network; the others record."""
+"""Record mode of the Azure cassettes (``--azure-record-mode``); the kit's own is ``APP_CONNECTIONS_RECORD_MODE``."""

@@ -1,22 +1,26 @@
-"""pytest plugin (``pytest11`` entry point ``azure_appconfig``). Opt-in: it only adds an
-option, an ini key and fixtures; nothing happens unless a test requests a fixture."""
+"""The Azure part of the test kit (``pytest11`` entry point ``azure_appconfig``), on top of the host
+kit's plugin (``app_connections.testing.pytest_plugin``): Azure cassettes, identities and instance
+settings. Opt-in: it only adds an option, an ini key, a hook and fixtures."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 # Kept light: this module loads in every pytest run where the package is installed.
-from . import RECORD_MODE_ENV, RECORD_MODES
+from app_connections.testing import RECORD_MODES
+
+from . import RECORD_MODE_ENV
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Adds ``pytest_azure_appconfig_secret_rules(config)`` (see ``testing.hookspecs``)."""
+    """Adds ``pytest_azure_appconfig_secret_rules(config)`` (see ``testing.hookspecs``); the kit's
+    plugin adds ``pytest_app_connections_secret_rules``."""
     from . import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
@@ -38,9 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def azure_record_mode(pytestconfig: pytest.Config) -> str:
     """``none`` while replaying; a vcrpy record mode when recording against real Azure."""
-    from .recording import record_mode
+    from app_connections.testing.recording import record_mode
 
-    return record_mode(option=pytestconfig.getoption("--azure-record-mode"))
+    return record_mode(option=pytestconfig.getoption("--azure-record-mode"), env_name=RECORD_MODE_ENV)
 
 
 @pytest.fixture(scope="session")
@@ -54,23 +58,24 @@ def azure_test_values(azure_record_mode: str) -> Any:
 
 @pytest.fixture(scope="session")
 def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
-    """The ``RuleTable`` the sanitizer and the scan share in this session: the default rules,
-    every ``SecretRules`` returned by a ``pytest_azure_appconfig_secret_rules`` hook, and the
+    """The ``RuleTable`` the sanitizer and the scan share in this session: the default rules, every
+    field the installed providers declare secret, every ``SecretRules`` returned by a
+    ``pytest_azure_appconfig_secret_rules`` or ``pytest_app_connections_secret_rules`` hook, and the
     values of this process's secret-named environment variables as literal secrets."""
-    from .rules import RuleTable, SecretRules
+    from app_connections.testing.declared import installed_secret_rules
+    from app_connections.testing.pytest_plugin import hook_rules
+    from app_connections.testing.rules import RuleTable
 
-    declared: list[SecretRules] = []
-    for result in pytestconfig.hook.pytest_azure_appconfig_secret_rules(config=pytestconfig):
-        items = (
-            [result] if isinstance(result, SecretRules) else result if isinstance(result, (list, tuple)) else [result]
-        )
-        for item in items:
-            if not isinstance(item, SecretRules):
-                raise TypeError(
-                    f"pytest_azure_appconfig_secret_rules returned {type(item).__name__}, "
-                    "not SecretRules (or a list of them)"
-                )
-            declared.append(item)
+    hook = pytestconfig.hook
+    declared = [
+        installed_secret_rules(),
+        *hook_rules(
+            hook.pytest_azure_appconfig_secret_rules(config=pytestconfig), "pytest_azure_appconfig_secret_rules"
+        ),
+        *hook_rules(
+            hook.pytest_app_connections_secret_rules(config=pytestconfig), "pytest_app_connections_secret_rules"
+        ),
+    ]
     return RuleTable.of(declared, env=os.environ)
 
 
@@ -78,7 +83,9 @@ def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
 def azure_sanitizer(azure_record_mode: str, azure_secret_rules: Any) -> Any:
     """The ``Sanitizer`` ``azure_vcr`` records through: ``azure_secret_rules``, and while
     recording placeholders for the real identities and the recording's secrets as literals."""
-    from .sanitize import Sanitizer, sanitizer_from_env
+    from app_connections.testing.sanitize import Sanitizer
+
+    from .recording import sanitizer_from_env
 
     if azure_record_mode != "none":
         return sanitizer_from_env(os.environ, rules=azure_secret_rules)
@@ -88,7 +95,7 @@ def azure_sanitizer(azure_record_mode: str, azure_secret_rules: Any) -> Any:
 @pytest.fixture
 def azure_secret_scan(azure_secret_rules: Any) -> Callable[..., list[Any]]:
     """``scan(*paths)``: the secret scan with ``azure_secret_rules``; a list of findings (empty when clean)."""
-    from .secret_scan import scan_paths
+    from app_connections.testing.secret_scan import scan_paths
 
     def scan(*paths: str | os.PathLike[str]) -> list[Any]:
         return scan_paths([Path(p) for p in paths], azure_secret_rules)
@@ -107,7 +114,7 @@ def azure_cassette_dir(pytestconfig: pytest.Config) -> Path:
 def azure_clean_state() -> Iterator[None]:
     """Empty process-wide caches (MSAL apps, the default OAuth flow store) around a test."""
     from ..auth import msal_apps
-    from ..auth.flow_store import reset_default_flow_store
+    from ..stores.shared import reset_default_flow_store
 
     msal_apps.reset()
     reset_default_flow_store()
@@ -119,7 +126,7 @@ def azure_clean_state() -> Iterator[None]:
 @pytest.fixture
 def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
     """Refuse every non-loopback connection while replaying."""
-    from .network import block_network
+    from app_connections.testing.network import block_network
 
     if azure_record_mode != "none":  # pragma: no cover - recording reaches real Azure, never run offline
         yield
@@ -137,32 +144,9 @@ def azure_vcr(
     azure_network_blocked: None,
 ) -> Any:
     """A configured ``vcr.VCR``: ``with azure_vcr.use_cassette("name.yaml") as cassette: ...``."""
-    from .vcr_config import make_vcr
+    from app_connections.testing.vcr_config import make_vcr
 
     return make_vcr(azure_cassette_dir, record_mode=azure_record_mode, sanitizer=azure_sanitizer)
-
-
-@pytest.fixture
-def app_connections_registry() -> Callable[..., Any]:
-    """Factory for a fresh registry holding exactly the plugins you name.
-
-    ``make(plugins=[("name", module)], *, with_base=None, use_entry_points=False, env=None)``.
-    An extension that adds auth methods to ``azure-app-configuration`` gets our own plugin
-    loaded first (``with_base=None`` detects it; ``True``/``False`` force it). ``env`` is the
-    loader's environment (default: empty, so the test's own blocklist does not apply).
-    """
-    from .registry import load_registry
-
-    def make(
-        plugins: Iterable[tuple[str, object]] = (),
-        *,
-        with_base: bool | None = None,
-        use_entry_points: bool = False,
-        env: dict[str, str] | None = None,
-    ) -> Any:
-        return load_registry(plugins, with_base=with_base, use_entry_points=use_entry_points, env=env)
-
-    return make
 
 
 @pytest.fixture
@@ -201,13 +185,16 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     ``ca_bundle``, ``env``). With ``allow_list=True`` (default) it also sets ``server.env`` for the
     test: the endpoint allow-list gets ``127.0.0.1:<port>`` and requests trusts the test CA, so
     ``server.url`` is accepted as a store endpoint. Servers stop after the test."""
+    from app_connections.testing.local_server import serve_https
+
     from ..envvars import ENDPOINT_ALLOWLIST_ENV
-    from .local_server import serve_https
 
     with contextlib.ExitStack() as stack:
 
         def start(handler: Any, *, allow_list: bool = True) -> Any:
-            server = stack.enter_context(serve_https(handler, tmp_path / "local-https"))
+            server = stack.enter_context(
+                serve_https(handler, tmp_path / "local-https", allow_list_env=ENDPOINT_ALLOWLIST_ENV)
+            )
             if allow_list:
                 for key, value in server.env.items():
                     if key == ENDPOINT_ALLOWLIST_ENV and os.environ.get(key):
@@ -216,36 +203,3 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
             return server
 
         yield start
-
-
-@pytest.fixture
-def plugin_distributions(tmp_path: Path) -> Iterator[Callable[..., Path]]:
-    """Install throw-away plugin distributions, with real entry points, for one test.
-
-    ``install(name, *, entry_points={"app_connections": {"ep": "module"}}, modules={"module.py": source})``
-    writes the modules and a ``.dist-info`` under a temporary directory, puts it on ``sys.path``
-    and returns that directory (put it on ``PYTHONPATH`` for a subprocess). ``modules_src=`` is
-    the former name of ``modules=`` and still works. Everything is removed after the test.
-    """
-    from .distributions import activate, deactivate, make_distribution
-
-    root = tmp_path / "site"
-    installed: list[str] = []
-
-    def install(
-        name: str,
-        *,
-        entry_points: dict[str, dict[str, str]],
-        modules: dict[str, str] | None = None,
-        modules_src: dict[str, str] | None = None,
-    ) -> Path:
-        if modules is not None and modules_src is not None:
-            raise TypeError("give modules= (or its former name modules_src=), not both")
-        src = modules if modules is not None else (modules_src or {})
-        installed.extend(Path(m).with_suffix("").as_posix().replace("/", ".") for m in src if m.endswith(".py"))
-        make_distribution(root, name, entry_points=entry_points, modules=src)
-        activate(root)
-        return root
-
-    yield install
-    deactivate(root, installed)

@@ -1,27 +1,22 @@
-"""Record mode, the real values a recording uses, and the placeholders they become."""
+"""The real Azure values a recording uses, the placeholders they become, and the sanitizer that
+replaces them while recording."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 import attrs
 
-from . import RECORD_MODE_ENV, RECORD_MODES, fakes
+from app_connections.testing import fakes
+from app_connections.testing.rules import RulesLike
+from app_connections.testing.sanitize import Sanitizer
+from app_connections.testing.sanitize import sanitizer_from_env as kit_sanitizer_from_env
 
 TENANT_ENV = "AZURE_TENANT_ID"
 CLIENT_ID_ENV = "AZURE_CLIENT_ID"
 CLIENT_SECRET_ENV = "AZURE_CLIENT_SECRET"
 ENDPOINT_ENV = "AZURE_APPCONFIG_ENDPOINT"
-
-
-def record_mode(env: Mapping[str, str] | None = None, option: str | None = None) -> str:
-    env = os.environ if env is None else env
-    mode = (option or env.get(RECORD_MODE_ENV) or "none").strip().lower()
-    if mode not in RECORD_MODES:
-        raise ValueError(f"{RECORD_MODE_ENV} must be one of {', '.join(RECORD_MODES)}, not {mode!r}")
-    return mode
 
 
 @attrs.frozen
@@ -81,3 +76,19 @@ def real_to_placeholder(env: Mapping[str, str]) -> dict[str, str]:
     if real_host and real_host != urlsplit(fake.store_endpoint).hostname:
         out[real_host.split(".")[0]] = fakes.FAKE_STORE_NAME
     return out
+
+
+def sanitizer_from_env(
+    env: Mapping[str, str], *, value_prefixes: Iterable[str] = ("",), rules: RulesLike = None
+) -> Sanitizer:
+    """The sanitizer for recording against Azure: placeholders for the real identities in ``env``
+    (``TestValues``), the service principal's and the instance's client secrets as literals."""
+    from ..envvars import CLIENT_SECRET_ENV as INSTANCE_SECRET_ENV
+
+    return kit_sanitizer_from_env(
+        env,
+        placeholders=real_to_placeholder(env),
+        secret_env_vars=(CLIENT_SECRET_ENV, INSTANCE_SECRET_ENV),
+        value_prefixes=value_prefixes,
+        rules=rules,
+    )

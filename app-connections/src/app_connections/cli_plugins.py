@@ -1,0 +1,83 @@
+"""``plugins pin`` and the trust part of ``types`` (``app-connections`` and the providers' commands): printing only;
+the decisions live in ``trust``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, TextIO
+
+from . import trust
+from .hostspec import PROJECT_NAME
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("plugins", help="plugin trust: pin the plugins installed now")
+    plugins_sub = p.add_subparsers(dest="plugins_command", metavar="COMMAND")
+    plugins_sub.required = True
+    pin = plugins_sub.add_parser(
+        "pin",
+        help=f"print the {trust.ALLOWLIST_ENV}=... line that pins every plugin installed now",
+        description=(
+            f"Print the {trust.ALLOWLIST_ENV} line that allows exactly the {PROJECT_NAME} plugins installed now, "
+            "each pinned to its version and the SHA-256 of its RECORD (editable installs: version only). "
+            f"Grants (:secrets) in the current {trust.ALLOWLIST_ENV} are kept. Refuses to pin an install whose "
+            "files no longer match its RECORD."
+        ),
+    )
+    pin.add_argument("--group", default=PROJECT_NAME, help=argparse.SUPPRESS)
+    pin.set_defaults(handler=cmd_pin)
+
+
+def cmd_pin(args: argparse.Namespace, out: TextIO) -> int:
+    current = trust.allow_list_from_env(os.environ)  # a malformed one is an error: never silently dropped
+    entries: list[trust.AllowEntry] = []
+    try:
+        for dist in trust.installed_plugin_distributions(args.group):  # ValueError: metadata cannot be read
+            old = current.get(trust.identify(dist).name) if current is not None else None
+            entry, note = trust.pin_entry(dist, grants=old.grants if old is not None else frozenset())
+            if note:
+                sys.stderr.write(f"note: {note}\n")
+            entries.append(entry)
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAILED
+    if not entries:
+        sys.stderr.write(f"note: no {args.group} plugin is installed; this line allows none\n")
+    out.write(trust.AllowList(tuple(entries)).line() + "\n")
+    return EXIT_OK
+
+
+# --- types ------------------------------------------------------------------------------------------
+
+
+def trust_json(registry: Any) -> dict[str, Any]:
+    """The ``trust`` key of ``types --json``: mode, notices, grants and per-plugin provenance."""
+    return dict(registry.trust.to_dict())
+
+
+def write_trust_text(registry: Any, out: TextIO) -> None:
+    report: trust.TrustReport = registry.trust
+    if report.mode == trust.OPEN_MODE:
+        out.write(f"plugin trust: open mode ({trust.ALLOWLIST_ENV} is not set: every installed plugin loads)\n")
+    else:
+        out.write(f"plugin trust: {report.mode_text}, from {trust.ALLOWLIST_ENV}\n")
+    for notice in report.notices:
+        out.write(f"  notice: {notice}\n")
+    for p in report.provenance:
+        out.write(f"plugin {p.plugin}: {p.status.upper()}: {p.reason}\n")
+        if p.distribution:  # None when its metadata cannot be read (it is then refused)
+            digest = (
+                f"sha256:{p.digest}"
+                if p.digest
+                else "not hashed in open mode"
+                if report.mode == trust.OPEN_MODE
+                else "no RECORD"
+            )
+            out.write(f"  distribution: {p.distribution} {p.version} (RECORD {digest})\n")
+        out.write(f"  {'loaded from' if p.status == trust.ALLOWED else 'installed at'}: {p.location or 'unknown'}\n")
+        if p.secrets:
+            out.write("  granted: secrets of connections it does not own\n")

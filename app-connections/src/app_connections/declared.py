@@ -1,0 +1,199 @@
+"""``DeclaredAuthMethod``: an auth method defined by its field declarations.
+
+Subclass it, declare ``input_fields`` (the form) and, when they differ, ``stored_fields`` (what
+``credentials.to_dict()`` holds besides ``method``), and say how values become records. The JSON
+Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from app_connections.records import Credentials, RotateCallback
+
+if TYPE_CHECKING:
+    from app_connections.fields import CrossRule, Field, OneOf
+
+C = TypeVar("C")
+T = TypeVar("T")
+
+
+class _Declared(Generic[T]):
+    """A declaration read on first use from the module the class names in ``declarations`` (the
+    upper-case ``name``, e.g. ``INPUT_FIELDS``), so registration imports no field module; ``default``
+    when the class names none or the module lacks it. A subclass that sets the attribute itself
+    (``input_fields = (...)``) overrides it."""
+
+    def __init__(self, name: str, default: T) -> None:
+        self.name = name
+        self.default = default
+
+    @overload
+    def __get__(self, obj: None, owner: type[DeclaredAuthMethod]) -> T: ...
+    @overload
+    def __get__(self, obj: DeclaredAuthMethod, owner: type[DeclaredAuthMethod]) -> T: ...
+    def __get__(self, obj: DeclaredAuthMethod | None, owner: type[DeclaredAuthMethod]) -> T:
+        if not owner.declarations:
+            return self.default
+        named_by = next(k for k in owner.__mro__ if "declarations" in vars(k))  # relative to its module
+        package = named_by.__module__.rpartition(".")[0] or None
+        module = importlib.import_module(owner.declarations, package)  # cached in sys.modules
+        value: T = getattr(module, self.name, self.default)
+        return value
+
+
+class DeclaredAuthMethod:
+    """Base of auth methods declared with ``fields.Field``.
+
+    Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug),
+    ``input_fields``, optionally ``stored_fields``, ``interactive`` and ``identity_provider``
+    (named in validation texts, e.g. ``"Microsoft Entra ID"``). Instead of setting the
+    declarations, a class may name the module holding them in ``declarations`` (e.g.
+    ``".certificate_fields"``, relative to the class's package): ``INPUT_FIELDS``, ``STORED_FIELDS``,
+    ``INPUT_CHOICES``, ``INPUT_RULES``, ``STORED_CHOICES`` and ``STORED_RULES`` are read from it on
+    first use, so registration stays import-light.
+    Methods to provide: ``credentials_from(values)``, ``token_credential(...)`` and, for
+    interactive methods, ``input_from(values)``, ``begin(...)`` and ``complete(...)``.
+    """
+
+    slug: str = ""
+    name: str = ""
+    title: str = ""
+    """The schema's title; defaults to ``"<connection type>: <name>"``."""
+    description: str = ""
+    connection_type: str = "app-connection"
+    interactive: bool = False
+    identity_provider: str = ""
+    declarations: str = ""
+    """Module holding the upper-case declarations (see above); empty: the class sets them itself."""
+    if TYPE_CHECKING:  # what the declarations are; at run time, descriptors reading ``declarations``
+        input_fields: tuple[Field, ...]
+        stored_fields: tuple[Field, ...] | None
+        input_choices: tuple[OneOf, ...]
+        input_rules: tuple[CrossRule, ...]
+        stored_choices: tuple[OneOf, ...] | None
+        stored_rules: tuple[CrossRule, ...] | None
+    else:
+        input_fields = _Declared("INPUT_FIELDS", ())
+        stored_fields = _Declared("STORED_FIELDS", None)
+        input_choices = _Declared("INPUT_CHOICES", ())
+        """Choices between groups of fields (e.g. ``privateKey`` + ``certificate``, or ``pkcs12``): in
+        the schema and the parser."""
+        input_rules = _Declared("INPUT_RULES", ())
+        """Checks over several fields that no schema keyword expresses (run by ``parse``)."""
+        stored_choices = _Declared("STORED_CHOICES", None)
+        stored_rules = _Declared("STORED_RULES", None)
+        """Default to ``input_choices`` / ``input_rules`` when ``stored_fields`` is None, else to none."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # --- derived from the declarations ----------------------------------------------------------
+
+    def _stored(self) -> tuple[Field, ...]:
+        return self.input_fields if self.stored_fields is None else self.stored_fields
+
+    def _stored_choices(self) -> tuple[OneOf, ...]:
+        if self.stored_choices is not None:
+            return self.stored_choices
+        return self.input_choices if self.stored_fields is None else ()
+
+    def _stored_rules(self) -> tuple[CrossRule, ...]:
+        if self.stored_rules is not None:
+            return self.stored_rules
+        return self.input_rules if self.stored_fields is None else ()
+
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema (draft 2020-12) of the form input."""
+        from app_connections.fields import object_schema
+
+        return object_schema(
+            self.input_fields,
+            title=self.title or f"{self.connection_type}: {self.name}",
+            description=self.description,
+            choices=self.input_choices,
+        )
+
+    def stored_schema(self) -> dict[str, Any]:
+        """JSON Schema of ``credentials.to_dict()`` (the ``method`` key included)."""
+        from app_connections.fields import object_schema
+
+        schema = object_schema(
+            self._stored(),
+            title=f"{self.title or f'{self.connection_type}: {self.name}'} (stored credentials)",
+            description=f"What a host stores for a {self.name} connection.",
+            choices=self._stored_choices(),
+        )
+        schema["properties"] = {
+            "method": {"const": self.slug, "title": "Method", "description": "The auth method's slug."},
+            **schema["properties"],
+        }
+        schema["required"] = ["method", *schema["required"]]
+        schema["x-order"] = ["method", *schema["x-order"]]
+        return schema
+
+    def parse(self, data: Mapping[str, Any]) -> Any:
+        """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``).
+        Raises ``InvalidInput`` naming every bad field."""
+        from app_connections.fields import parse_fields
+
+        values = parse_fields(self.input_fields, data, choices=self.input_choices, cross_rules=self.input_rules)
+        return self.input_from(values) if self.interactive else self.credentials_from(values)
+
+    def load(self, stored: Mapping[str, Any]) -> Credentials:
+        """Stored credentials (``to_dict()`` output) -> the credentials record."""
+        from app_connections.fields import parse_fields
+
+        from .errors import FieldError, InvalidInput
+
+        if not isinstance(stored, Mapping):
+            raise InvalidInput(
+                errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")]
+            )
+        method = stored.get("method")
+        if method is not None and method != self.slug:
+            raise InvalidInput(errors=[FieldError("method", f"is {method!r}; these are not {self.slug} credentials")])
+        rest = {k: v for k, v in stored.items() if k != "method"}
+        return self.credentials_from(
+            parse_fields(
+                self._stored(),
+                rest,
+                what="(credentials)",
+                choices=self._stored_choices(),
+                cross_rules=self._stored_rules(),
+            )
+        )
+
+    def checked(self, credentials: object, kind: type[C]) -> C:
+        """``credentials`` when it is a ``kind`` record, else ``InvalidInput`` saying what is needed."""
+        if not isinstance(credentials, kind):
+            from .errors import FieldError, InvalidInput
+
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "credentials",
+                        f"{self.slug} needs {kind.__name__} (from parse() or load()), not {type(credentials).__name__}",
+                    )
+                ]
+            )
+        return credentials
+
+    # --- to provide ---------------------------------------------------------------------------
+
+    def credentials_from(self, values: dict[str, Any]) -> Credentials:
+        raise NotImplementedError
+
+    def input_from(self, values: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    def principal(self, credentials: Any) -> str:
+        """Who the credentials act as, for check texts (e.g. ``the service principal of app X``)."""
+        return f"the {self.name} identity"

@@ -1,0 +1,385 @@
+"""Plain records of the host contract: connection types, auth methods, instance settings.
+
+This module is on the registration path and imports nothing but the standard library: the
+two records here are hand-written frozen classes rather than attrs classes, because importing
+attrs alone costs more than the plugin's whole start-up budget (see benchmarks/). Validation
+records (``Check``, ``ValidationReport``, ...) live in ``reports``, and the registrars and the
+``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``; both are
+re-exported here lazily, so registration compiles and runs as little as possible.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+if TYPE_CHECKING:
+    from .registrars import (  # noqa: F401 - some are named only in quoted annotations
+        AuthMethodRegistrar,
+        ConnectionTypeRegistrar,
+        InteractiveAuthMethod,
+        SecretSyncDestination,
+        SecretSyncRegistrar,
+    )
+    from .reports import ValidationReport, ValidationRequest
+
+RotateCallback = Callable[[Any], None]
+"""Called with the updated credentials whenever the identity platform rotates the refresh token;
+the host persists ``credentials.to_dict()`` (it carries the new refresh token)."""
+
+
+class AccessTokenLike(Protocol):
+    """A token and when it expires (azure-core's ``AccessToken`` is one)."""
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def expires_on(self) -> int: ...
+
+
+class TokenCredential(Protocol):
+    """What a method's ``token_credential`` returns: ``get_token(*scopes)`` gives an access token
+    (azure-core's ``TokenCredential`` is one; a provider may return its own)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
+
+
+_REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
+_REGISTRAR_NAMES = (
+    "AuthMethodRegistrar",
+    "ConnectionTypeRegistrar",
+    "InteractiveAuthMethod",
+    "RegistrationSink",
+    "SecretSyncDestination",
+    "SecretSyncRegistrar",
+)
+_warned: set[str] = set()
+_warn_lock = threading.Lock()
+
+
+def warn_once(key: str, message: str) -> None:
+    """Emit a ``DeprecationWarning`` the first time ``key`` is seen in this process."""
+    with _warn_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+
+
+def __getattr__(name: str) -> Any:  # lazy re-exports: validation records, registrars, protocols
+    if name in _REPORT_NAMES:
+        from . import reports
+
+        return getattr(reports, name)
+    if name in _REGISTRAR_NAMES:
+        from . import registrars
+
+        return getattr(registrars, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@runtime_checkable
+class Credentials(Protocol):
+    """What ``AuthMethod.parse`` returns. Secrets never appear in ``repr``/``str``."""
+
+    @property
+    def method(self) -> str:
+        """The auth method's slug."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready mapping a host stores (secrets included: store it safely)."""
+
+
+@runtime_checkable
+class AuthMethod(Protocol):
+    """One way to authenticate a connection type.
+
+    ``interactive`` is False for methods whose ``parse`` returns credentials, True for methods
+    whose ``parse`` returns sign-in input that ``begin`` / ``complete`` turn into credentials
+    (those also satisfy ``InteractiveAuthMethod``). A method without the attribute (written
+    against contract 1.0) is not interactive. ``load(stored)`` rebuilds credentials from
+    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``. A method that
+    signs each request instead of sending a token (``access-key``) has
+    ``request_credential(credentials)``, which ``ConnectionType.client`` uses.
+    """
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema (draft 2020-12) of the form input this method collects."""
+
+    def parse(self, data: Mapping[str, Any]) -> Any:
+        """Validate form input; raise ``InvalidInput`` listing every bad field."""
+
+    def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None) -> TokenCredential:
+        """A ``TokenCredential`` for these credentials."""
+
+
+def is_interactive(method: object) -> bool:
+    """True when ``method`` declares ``interactive = True`` (contract 1.1)."""
+    return getattr(method, "interactive", False) is True
+
+
+class _Frozen:
+    """Slotted, immutable value: equality and hash over ``_fields``, readable repr."""
+
+    __slots__: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()
+    _repr_fields: tuple[str, ...] = ()
+
+    def _init(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen; cannot delete {name!r}")
+
+    def _values(self) -> Iterator[Any]:
+        return (getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return tuple(self._values()) == tuple(other._values())
+
+    def __hash__(self) -> int:
+        return hash(tuple(v if not isinstance(v, dict) else tuple(v) for v in self._values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._repr_fields or self._fields)
+        return f"{type(self).__name__}({inner})"
+
+
+class InstanceSetting(_Frozen):
+    """An instance-wide setting a connection type reads from the environment."""
+
+    __slots__ = ("env_var", "title", "description", "secret", "required_by")
+    _fields = __slots__
+    env_var: str
+    title: str
+    description: str
+    secret: bool
+    required_by: tuple[str, ...]
+
+    def __init__(
+        self, env_var: str, title: str, description: str, secret: bool = False, required_by: tuple[str, ...] = ()
+    ) -> None:
+        self._init(env_var=env_var, title=title, description=description, secret=secret, required_by=tuple(required_by))
+
+
+Validator = Callable[["ValidationRequest"], Any]
+ClientFactory = Callable[..., Any]
+"""``(credentials, endpoint, credential, **options) -> client``: see ``ConnectionType.client``."""
+
+
+class ConnectionType(_Frozen):
+    """A kind of connection a host can create, with its auth methods (frozen)."""
+
+    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks", "client_factory")
+    _fields = ("slug", "name", "methods", "settings")
+    _repr_fields = ("slug", "name", "settings")
+    slug: str
+    name: str
+    methods: Mapping[str, AuthMethod]
+    settings: tuple[InstanceSetting, ...]
+    validator: Any
+    """Deprecated (contract 1.0): ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
+    checks: Validator | None
+    """This type's own checks: ``checks(request)`` returns (or ``request.add``s) the checks of a
+    ``ValidationRequest``; the same function its plugin registers as a ``validate_connection``
+    implementation, so ``validate()`` without a hook runs exactly this type's checks."""
+    client_factory: ClientFactory | None
+    """``client_factory(credentials, endpoint, credential, **options)``: a client of the service for
+    ``credential`` (a ``TokenCredential``, or what a request-signing method's ``request_credential``
+    returns). ``client()`` calls it; None when the type offers no client."""
+
+    def __init__(
+        self,
+        slug: str,
+        name: str,
+        methods: Mapping[str, AuthMethod],
+        settings: tuple[InstanceSetting, ...] = (),
+        validator: Any = None,
+        *,
+        checks: Validator | None = None,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        methods = dict(methods)
+        for key, method in methods.items():
+            if key != method.slug:
+                raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
+        self._init(
+            slug=slug,
+            name=name,
+            methods=methods,
+            settings=tuple(settings),
+            validator=validator,
+            checks=checks,
+            client_factory=client_factory,
+        )
+
+    def method(self, slug: str) -> AuthMethod:
+        from .errors import UnknownAuthMethod
+
+        try:
+            return self.methods[slug]
+        except KeyError:
+            raise UnknownAuthMethod(
+                f"connection type {self.slug!r} has no auth method {slug!r}; "
+                f"choose one of: {', '.join(sorted(self.methods))}",
+                field="method",
+            ) from None
+
+    def with_method(self, method: AuthMethod) -> ConnectionType:
+        """A copy with one more auth method (used for ``register_auth_methods``)."""
+        if method.slug in self.methods:
+            raise ValueError(f"{self.slug!r} already has an auth method {method.slug!r}")
+        return ConnectionType(
+            self.slug,
+            self.name,
+            {**self.methods, method.slug: method},
+            self.settings,
+            self.validator,
+            checks=self.checks,
+            client_factory=self.client_factory,
+        )
+
+    def is_interactive(self, method: str) -> bool:
+        return is_interactive(self.method(method))
+
+    # --- the lifecycle: form -> parse -> (begin -> complete) -> credentials -> to_dict -> load ------
+
+    def parse(self, method: str, data: Mapping[str, Any]) -> Any:
+        """Form input -> credentials, or sign-in input for an interactive method (``begin`` takes it)."""
+        return self.method(method).parse(data)
+
+    def begin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
+        """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
+        m = self._interactive(method, "begin")
+        if isinstance(sign_in_input, Mapping) or getattr(sign_in_input, "method", None) != method:
+            raise _invalid(
+                "input",
+                f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
+            )
+        return m.begin(sign_in_input, **options)
+
+    def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+        """Finish an interactive method's sign-in from the callback's query parameters."""
+        return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
+
+    def load(self, stored: Mapping[str, Any]) -> Credentials:
+        """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record."""
+        if not isinstance(stored, Mapping):
+            raise _invalid(
+                "(credentials)",
+                f"load() needs the mapping that credentials.to_dict() returned, not {type(stored).__name__}",
+            )
+        slug = stored.get("method")
+        if not isinstance(slug, str):
+            raise _invalid("method", "stored credentials must name their method (the 'method' key of to_dict())")
+        m = self.method(slug)
+        loader = getattr(m, "load", None)
+        if callable(loader):
+            return loader(stored)  # type: ignore[no-any-return]  # a method's load() is duck-typed (Any)
+        if is_interactive(m):
+            raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
+        return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
+
+    def credentials(self, credentials: Any) -> tuple[AuthMethod, Credentials]:
+        """Check that ``credentials`` is a credentials record of one of this type's methods."""
+        if isinstance(credentials, Mapping):
+            raise _invalid(
+                "credentials",
+                "pass the credentials record, not a dict: ConnectionType.load(stored) turns a stored dict into one",
+            )
+        slug = getattr(credentials, "method", None)
+        if not isinstance(slug, str) or not callable(getattr(credentials, "to_dict", None)):
+            raise _invalid(
+                "credentials",
+                f"expected a credentials record (with method and to_dict()), got {type(credentials).__name__}",
+            )
+        m = self.method(slug)
+        expected = getattr(m, "credentials_type", None)
+        if isinstance(expected, type) and not isinstance(credentials, expected):
+            hint = " (sign in first: begin() then complete())" if is_interactive(m) else ""
+            raise _invalid("credentials", f"{slug} needs {expected.__name__}, not {type(credentials).__name__}{hint}")
+        return m, credentials
+
+    def token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> TokenCredential:
+        """A ``TokenCredential`` for a credentials record of any of this type's methods."""
+        m, creds = self.credentials(credentials)
+        return m.token_credential(creds, on_rotate=on_rotate, **options)
+
+    def client(self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any) -> Any:
+        """A client of the service (for Azure App Configuration: an ``AzureAppConfigurationClient``) for
+        a credentials record of any of this type's methods, built by the type's ``client_factory``.
+
+        The request credential is ``credential`` when given (e.g. a token credential already in use),
+        else the method's ``request_credential(credentials)`` for methods that sign each request
+        instead of sending a token (``access-key``), else ``token_credential(credentials, ...)``
+        (``on_rotate`` and ``settings`` in ``options`` go to it). ``endpoint`` defaults to the
+        credentials' own (``credentials.endpoint``) when they carry one.
+        """
+        m, creds = self.credentials(credentials)
+        if self.client_factory is None:
+            raise _invalid("connection type", f"{self.slug!r} offers no client (it has no client_factory)")
+        if credential is None:
+            signer = getattr(m, "request_credential", None)
+            if callable(signer):
+                credential = signer(creds)
+            else:
+                token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
+                credential = m.token_credential(creds, **token_options)
+        return self.client_factory(creds, endpoint, credential, **options)
+
+    def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
+        """Validate form input, stored credentials or a credentials record.
+
+        ``hook`` is the host's ``pm.hook.validate_connection``: every plugin's checks run, this
+        type's own included (they are hook implementations too). Without it, only this type's
+        own checks run (``checks``). ``Registry.validate`` passes the hook for you.
+        """
+        from .hosting import run_validation
+
+        if hook is None and self.checks is None and self.validator is not None:
+            warn_once(
+                f"validator:{self.slug}",
+                "ConnectionType(validator=...) is deprecated: pass checks=, a function "
+                "of a ValidationRequest, and register it as a validate_connection implementation",
+            )
+            return self.validator(data, method=method, connection_type=self, **options)  # type: ignore[no-any-return]  # a 1.0 validator is any callable
+        if hook is None:
+            own = self.checks
+
+            def hook(request: Any) -> list[Any]:
+                return [own(request)] if own is not None else []
+
+        return cast("ValidationReport", run_validation(hook, self, method, data, **options))
+
+    def _interactive(self, method: str, step: str) -> Any:
+        m = self.method(method)
+        if not is_interactive(m):
+            raise _invalid(
+                "method",
+                f"auth method {method!r} is not interactive: parse() returns its credentials; "
+                f"there is no {step}() step",
+            )
+        return m
+
+
+def _invalid(field: str, message: str) -> Exception:
+    from .errors import FieldError, InvalidInput
+
+    return InvalidInput(errors=[FieldError(field, message)])

@@ -1,0 +1,234 @@
+"""Redis-backed flow store (and the one way this package connects to Redis).
+
+Needs the optional extra ``redis`` (redis-py) and a Redis server 6.2 or later (``GETDEL``).
+Every command has a deadline: connecting and each reply are bounded by socket timeouts, with at
+most one retry on a broken connection, so a down or stalled server raises ``StoreUnavailable``
+within about ``2 * (connect_timeout + timeout)`` seconds instead of hanging.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import FlowStateError
+from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from .errors import SealKeyError, SharedStoreError, StoreUnavailable
+from .sealing import Sealer
+
+DEFAULT_PREFIX = "azure-appconfig-plugin:"
+CONNECT_TIMEOUT_SECONDS = 1.0
+COMMAND_TIMEOUT_SECONDS = 1.0
+SCHEMES = ("redis", "rediss")
+
+KeyRing = "Sealer | str | Iterable[bytes | str] | None"
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host:port/db`` with any user name or password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    auth = "***@" if parts.username or parts.password else ""
+    return f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}"
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a Redis URL, or None. Never echoes a password."""
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises on a bad port
+    except ValueError:
+        return "is not a valid URL; use redis://[:password@]host[:port][/db] or rediss://... (TLS)"
+    if parts.scheme not in SCHEMES:
+        return "must start with redis:// or rediss:// (TLS)"
+    if not parts.hostname:
+        return "names no host; use redis://host:6379/0"
+    return None
+
+
+def connect(
+    url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> Any:
+    """A ``redis.Redis`` client for ``url`` (``redis://`` or ``rediss://``) with bounded timeouts.
+
+    Options in the URL's query (e.g. ``?socket_timeout=2``) override the defaults.
+    """
+    problem = url_problem(url)
+    if problem:
+        raise SharedStoreError(f"Redis URL {redact_url(url)} {problem}", code="redis_url_invalid")
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError:
+        raise SharedStoreError(
+            'the Redis stores need redis-py: pip install "azure-appconfig-plugin[redis]"', code="redis_missing"
+        ) from None
+    return redis.Redis.from_url(
+        url.strip(),
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_timeout=False,
+        health_check_interval=30,
+    )
+
+
+def describe_client(client: Any) -> str:
+    """``host:port/db`` of a client, for messages (never its password)."""
+    try:
+        kw: Mapping[str, Any] = client.connection_pool.connection_kwargs
+    except AttributeError:
+        return "Redis"
+    return f"Redis at {kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
+
+
+def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable:
+    """The typed error for a Redis failure; names the server, never the URL's password."""
+    kind = type(exc).__name__
+    return StoreUnavailable(
+        f"{describe_client(client)} failed while {doing} ({kind}); check that the server is up and reachable "
+        "and that the URL's password is right",
+        code="redis_unavailable",
+    )
+
+
+def make_sealer(keys: Any) -> Sealer:
+    """A ``Sealer`` from a ``Sealer``, a setting string, or key bytes/strings (``None`` is refused:
+    the host supplies the keys, e.g. from its own setting or vault)."""
+    if isinstance(keys, Sealer):
+        return keys
+    if keys is None:
+        raise SealKeyError(
+            "the Redis stores need encryption keys: pass keys= (a Sealer, a key setting string or key bytes); "
+            "generate one with `python -m app_connections.stores.sealing`",
+            field="keys",
+        )
+    if isinstance(keys, str):
+        return Sealer.from_setting(keys)
+    return Sealer(keys)
+
+
+def hashed(prefix: str, kind: str, secret_part: str) -> str:
+    """A Redis key from a hash of ``secret_part``: the raw value never reaches Redis."""
+    return f"{prefix}{kind}:{hashlib.sha256(secret_part.encode('utf-8')).hexdigest()}"
+
+
+_PUT_FLOW = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class RedisFlowStore:
+    """``FlowStore`` on Redis: sealed, expiring on the server, taken at most once across processes.
+
+    Single use holds against a replayed value too: the sealed entry carries a one-time ticket,
+    stored beside it (under a hash of the ticket) and spent when the flow is taken, so
+    writing a consumed entry back into Redis does not make its flow usable again."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        keys: Any,
+        prefix: str = DEFAULT_PREFIX,
+        ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._client = client
+        self._sealer = make_sealer(keys)
+        self._prefix = prefix
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._put_flow = client.register_script(_PUT_FLOW)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        keys: Any,
+        prefix: str = DEFAULT_PREFIX,
+        ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        timeout: float = COMMAND_TIMEOUT_SECONDS,
+    ) -> RedisFlowStore:
+        """A store on a new client for ``url``, sealing with ``keys``."""
+        sealer = make_sealer(keys)
+        return cls(
+            connect(url, connect_timeout=connect_timeout, timeout=timeout),
+            keys=sealer,
+            prefix=prefix,
+            ttl_seconds=ttl_seconds,
+        )
+
+    def __repr__(self) -> str:
+        return f"RedisFlowStore({describe_client(self._client)}, prefix={self._prefix!r}, ttl_seconds={self._ttl})"
+
+    def key_for(self, state: str) -> str:
+        return hashed(self._prefix, "flow", state)
+
+    def _ticket_key(self, ticket: str) -> str:
+        return hashed(self._prefix, "flow-ticket", ticket)  # 128 random bits: a plain hash hides it
+
+    def put(self, flow: PendingFlow) -> None:
+        """Store ``flow`` sealed, expiring on the server; raises ``StoreUnavailable`` if it was not stored."""
+        import redis
+
+        key = self.key_for(flow.state)
+        remaining = min(float(self._ttl), flow.expires_at - self._clock())
+        ttl_ms = max(1, math.ceil(remaining * 1000))
+        ticket = secrets.token_hex(16)
+        entry = {"flow": flow.to_dict(), "ticket": ticket}
+        blob = self._sealer.seal(json.dumps(entry).encode("utf-8"), context=key.encode("utf-8"))
+        try:
+            stored = self._put_flow(keys=[key, self._ticket_key(ticket)], args=[blob, ttl_ms])
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "storing an OAuth flow") from None
+        if not stored:
+            raise SharedStoreError(
+                "an OAuth flow with this state already exists; start the connection again", code="state_collision"
+            )
+
+    def take(self, state: str) -> PendingFlow | None:
+        """Remove and return the flow (``GETDEL``: of two replicas taking it at once, one gets it),
+        spending its one-time ticket; ``FlowStateError`` (``state_replayed``) when the ticket is spent."""
+        import redis
+
+        key = self.key_for(state)
+        try:
+            blob = self._client.getdel(key)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "taking an OAuth flow") from None
+        if blob is None:
+            return None
+        data = json.loads(self._sealer.open(bytes(blob), context=key.encode("utf-8")))
+        try:
+            spent = self._client.delete(self._ticket_key(str(data["ticket"])))
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "taking an OAuth flow") from None
+        if spent != 1:
+            raise FlowStateError(
+                "this OAuth flow was already used (its one-time ticket is spent): a replayed callback or a "
+                "replayed store entry; start the connection again",
+                code="state_replayed",
+            )
+        return PendingFlow.from_dict(data["flow"])
