@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app_connections.errors import FlowStateError
 from app_connections.flow_store import FlowStore, PendingFlow
 from app_connections.stores.errors import SealError, SealKeyError, SharedStoreError, StoreUnavailable
 from app_connections.stores.redis import RedisFlowStore, redact_url
@@ -241,7 +242,7 @@ def test_a_replayed_entry_is_refused_by_its_spent_ticket(redis_client: Any, seal
     captured = redis_client.get(key)  # someone with write access keeps the sealed value
     assert store.take("canary-state-abc") is not None
     redis_client.set(key, captured)  # and writes it back after the flow was used
-    with pytest.raises(OAuthStateError) as caught:
+    with pytest.raises(FlowStateError) as caught:
         store.take("canary-state-abc")
     assert caught.value.code == "state_replayed"
     assert redis_client.dbsize() == 0  # the replayed value was taken too: it cannot be tried again

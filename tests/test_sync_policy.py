@@ -170,7 +170,9 @@ def test_a_slow_write_is_cut_at_the_runs_deadline_by_the_policy(standin: StandIn
     report = D.push(None, {"endpoint": standin.endpoint}, {"A": "1"}, timeout=0.6, **sync_options)
     assert time.monotonic() - started < 4
     assert [(c.status.value, c.code) for c in report.changes] == [("failed", "deadline_exceeded")], report.changes
-    assert "did not deliver its whole answer" in report.changes[0].detail  # the policy cut the request itself
+    # Cut by the policy's watchdog or by the socket timeout it set from the time left, whichever fires first.
+    detail = report.changes[0].detail
+    assert "did not deliver its whole answer" in detail or "Read timed out" in detail, detail
 
 
 def test_a_listing_slower_than_the_run_is_cut_with_its_code(standin: StandIn, sync_options: dict[str, Any]) -> None:
