@@ -271,8 +271,8 @@ def test_several_replicas_python_block_runs(redis_env: dict[str, str], redis_cli
     assert out.getvalue().strip() == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
     keys = sorted(k.decode().rsplit(":", 1)[0] for k in redis_client.keys("*"))
     assert keys == [  # each flow beside its one-time ticket
-        "azure-appconfig-plugin:flow",
-        "azure-appconfig-plugin:flow-ticket",
+        "app-connections:flow",
+        "app-connections:flow-ticket",
         "myapp:flow",
         "myapp:flow-ticket",
     ]

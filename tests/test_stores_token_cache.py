@@ -93,7 +93,7 @@ def test_entries_are_sealed_and_keyed_by_a_hash(azure_vcr, redis_env: dict[str, 
     with azure_vcr.use_cassette("client_secret_token.yaml"):
         CTYPE.token_credential(creds()).get_token(SCOPE)
     keys = redis_client.keys("*")
-    assert len(keys) == 1 and keys[0].startswith(b"azure-appconfig-plugin:token:")  # the lock is released
+    assert len(keys) == 1 and keys[0].startswith(b"app-connections:token:")  # the lock is released
     value = redis_client.get(keys[0])
     for text in (fakes.FAKE_ACCESS_TOKEN, CANARY, fakes.FAKE_CLIENT_ID, fakes.FAKE_TENANT_ID):
         assert text.encode() not in value and text.encode() not in keys[0]
@@ -132,7 +132,7 @@ def test_a_certificate_token_is_served_to_another_process_from_redis(
         assert token_posts(cassette) == 1  # the second credential asked Redis, not the identity platform
     assert first.token == again.token == fakes.FAKE_ACCESS_TOKEN and again.expires_on == first.expires_on
     keys = redis_client.keys("*")
-    assert len(keys) == 1 and keys[0].startswith(b"azure-appconfig-plugin:token:")
+    assert len(keys) == 1 and keys[0].startswith(b"app-connections:token:")
     value = redis_client.get(keys[0])
     for text in (fakes.FAKE_ACCESS_TOKEN, "PRIVATE KEY", certs.sha1(certs.cert())):
         assert text.encode() not in value and text.encode() not in keys[0]

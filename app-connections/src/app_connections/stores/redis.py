@@ -22,7 +22,7 @@ from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
 from .errors import SealKeyError, SharedStoreError, StoreUnavailable
 from .sealing import Sealer
 
-DEFAULT_PREFIX = "azure-appconfig-plugin:"
+DEFAULT_PREFIX = "app-connections:"
 CONNECT_TIMEOUT_SECONDS = 1.0
 COMMAND_TIMEOUT_SECONDS = 1.0
 SCHEMES = ("redis", "rediss")
@@ -74,7 +74,7 @@ def connect(
         from redis.retry import Retry
     except ImportError:
         raise SharedStoreError(
-            'the Redis stores need redis-py: pip install "azure-appconfig-plugin[redis]"', code="redis_missing"
+            'the Redis stores need redis-py: pip install "app-connections[redis]"', code="redis_missing"
         ) from None
     return redis.Redis.from_url(
         url.strip(),

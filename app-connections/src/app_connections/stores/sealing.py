@@ -35,7 +35,7 @@ def generate_key() -> str:
 
 
 def _key_id(key: bytes) -> bytes:
-    return hashlib.sha256(b"azure-appconfig-plugin seal key id\x00" + key).digest()[:_ID_BYTES]
+    return hashlib.sha256(b"app-connections seal key id\x00" + key).digest()[:_ID_BYTES]
 
 
 def parse_keys(value: str, *, setting: str = "encryption key") -> list[bytes]:
@@ -74,7 +74,7 @@ class Sealer:
             raise SealKeyError(f"a key ring needs at least one key of {KEY_BYTES} bytes")
         self._ciphers = {_key_id(k): AESGCM(k) for k in reversed(raw)}
         self._sealing_id = _key_id(raw[0])
-        self._hash_root = hmac.new(raw[0], b"azure-appconfig-plugin keyed hash", hashlib.sha256).digest()
+        self._hash_root = hmac.new(raw[0], b"app-connections keyed hash", hashlib.sha256).digest()
 
     @classmethod
     def from_setting(cls, value: str, *, setting: str = "encryption key") -> Sealer:

@@ -21,7 +21,7 @@ Plugins add rules with ``SecretRules`` (the public declaration):
     Sanitizer(rules=MY_RULES); scan_paths([...], rules=MY_RULES)   # defaults + MY_RULES
 
 and ship them to every test session through the pytest hook
-``pytest_azure_appconfig_secret_rules(config)`` (see ``pytest_plugin``).
+``pytest_app_connections_secret_rules(config)`` (see ``pytest_plugin``).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def install(
     meta: dict[str, str | bytes] = {
         "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
         "WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: azure-appconfig-plugin test kit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            "Wheel-Version: 1.0\nGenerator: app-connections test kit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),
         "INSTALLER": "pip\n",
         "top_level.txt": "".join(
