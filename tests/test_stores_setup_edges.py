@@ -128,7 +128,7 @@ def test_doctor_without_redis_py_says_to_install_the_extra(monkeypatch: pytest.M
     checks = {c.name: c for c in run_doctor(env).checks}
     server = checks["Redis server"]
     assert server.status == "invalid"
-    assert 'pip install "azure-appconfig-plugin[redis]"' in server.detail and PASSWORD not in server.detail
+    assert 'pip install "app-connections[redis]"' in server.detail and PASSWORD not in server.detail
 
 
 # --- key rings --------------------------------------------------------------------------------------
