@@ -19,7 +19,7 @@ def test_without_redis_py_the_error_says_which_extra_to_install(monkeypatch: pyt
     with pytest.raises(SharedStoreError) as caught:
         connect("redis://127.0.0.1:6379/0")
     assert caught.value.code == "redis_missing"
-    assert 'pip install "azure-appconfig-plugin[redis]"' in str(caught.value)
+    assert 'pip install "app-connections[redis]"' in str(caught.value)
 
 
 def test_a_client_that_is_not_redis_py_is_described_without_details() -> None:
