@@ -121,13 +121,17 @@ def test_plugin_author_entry_point_block_is_valid_toml() -> None:
 
 
 def test_benchmark_commands_run() -> None:
+    """The start-up and tamper-check sections name benchmarks/startup.py; one short run of it prints both."""
     import os
+    import re
     import subprocess
     import sys
 
     (block,) = blocks(section(results(), "## Start-up"), "sh")
     commands = [c.strip() for c in block.splitlines()]
     assert [c.split("benchmarks/startup.py")[1] for c in commands] == [" --runs 30", " --runs 30"]
+    (tamper,) = blocks(section(results(), "## Plugin trust: tamper check"), "sh")
+    assert tamper == ".venv/bin/python benchmarks/startup.py --runs 40"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs", "2"],
@@ -137,6 +141,7 @@ def test_benchmark_commands_run() -> None:
         env=env,
         timeout=120,
     )
+    assert re.search(r"\n  \d+ files \(\d+ KiB\): median [\d.]+ ms .*\n  per file: \d+ us\n", result.stdout)
     assert "our plugin adds" in result.stdout  # runs; the figures themselves are measured, not asserted
 
 

@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from app_connections import trust
 from app_connections.loader import load_plugins
 from app_connections.testing import fakes
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from docs_pages import ROOT, all_blocks, blocks, page, results, section
+from docs_pages import all_blocks, page
 
 BLOCKS = all_blocks(page("trust.md"))
 CLIENT_SECRET = {
@@ -65,16 +64,6 @@ def test_the_example_line_is_a_valid_allow_list() -> None:
     value = result.stdout.strip()
     [entry] = trust.parse_allow_list(value).entries
     assert (entry.name, entry.version, len(entry.digest or "")) == ("azure-appconfig-plugin", "0.1.0", 64)
-
-
-def test_the_benchmark_command_runs() -> None:
-    (command,) = blocks(section(results(), "## Plugin trust: tamper check"), "sh")
-    assert command == ".venv/bin/python benchmarks/startup.py --runs 40"
-    result = subprocess.run(
-        [sys.executable, "benchmarks/startup.py", "--runs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    assert re.search(r"\n  \d+ files \(\d+ KiB\): median [\d.]+ ms .*\n  per file: \d+ us\n", result.stdout)
 
 
 def test_the_host_snippet_runs() -> None:
