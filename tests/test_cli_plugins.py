@@ -65,10 +65,14 @@ def test_pin_keeps_the_grants_of_the_current_allow_list(
     site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site.install("acme-policy")
-    monkeypatch.setenv(ALLOWLIST_ENV, "azure-appconfig-plugin,acme-policy:secrets")
+    monkeypatch.setenv(ALLOWLIST_ENV, "azure-appconfig-plugin:owns=azure-app-configuration,acme-policy:secrets")
     line, _ = pin_line(capsys)
-    assert f"acme-policy==1.0@sha256:{site.digest('acme-policy')}:secrets" in line.split("=", 1)[1].split(",")
-    assert trust.parse_allow_list(line.split("=", 1)[1]).secret_grants == {"acme-policy"}
+    entries = line.split("=", 1)[1].split(",")
+    assert f"acme-policy==1.0@sha256:{site.digest('acme-policy')}:secrets" in entries
+    assert "azure-appconfig-plugin==0.1.0:owns=azure-app-configuration" in entries
+    parsed = trust.parse_allow_list(line.split("=", 1)[1])
+    assert parsed.secret_grants == {"acme-policy"}
+    assert parsed.type_owners == {"azure-app-configuration": "azure-appconfig-plugin"}
 
 
 def test_pin_refuses_an_install_that_no_longer_matches_its_record(
