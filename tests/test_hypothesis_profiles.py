@@ -42,6 +42,7 @@ def test_the_profile_is_chosen_on_the_command_line_or_in_the_environment(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: tuple[str, ...], expected: int
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # only Hypothesis's plugin and ours: a quick start
     if how == ("env",):
         monkeypatch.setenv(PROFILE_ENV, "fuzz")
         how = ()
@@ -56,5 +57,7 @@ def test_the_profile_is_chosen_on_the_command_line_or_in_the_environment(
             assert not settings.default.derandomize
         """
     )
-    result = pytester.runpytest_subprocess("-p", "hypothesis_profiles", "-p", "no:cacheprovider", "-q", *how)
+    result = pytester.runpytest_subprocess(
+        "-p", "_hypothesis_pytestplugin", "-p", "hypothesis_profiles", "-p", "no:cacheprovider", "-q", *how
+    )
     result.assert_outcomes(passed=1)

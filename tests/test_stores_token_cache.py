@@ -36,7 +36,7 @@ def token_posts(cassette: Any) -> int:
 
 # -- a fleet of processes ---------------------------------------------------------------------------
 
-FLEET = 6
+FLEET = 4
 
 
 @pytest.mark.parametrize("shared, expected_requests", [(True, 1), (False, FLEET)])
