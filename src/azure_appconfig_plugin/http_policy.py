@@ -49,6 +49,7 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 
+from .deadlines import Deadline, current_deadline, deadline_note, operation_deadline, remaining, seconds_text
 from .errors import AppConnectionError
 
 ENV_PREFIX = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_"
@@ -164,7 +165,26 @@ class HttpPolicyError(AppConnectionError):
 
 
 class DeadlineExceeded(HttpPolicyError):
-    """The answer did not arrive completely within the deadline."""
+    """The answer did not arrive completely within the deadline, or the request was not sent
+    because the deadline had already passed (``sent`` False). ``deadline`` names the limit that
+    ran out (``validation_seconds``, ``store_request_seconds``, ...), ``budget`` is its length
+    and ``elapsed`` the seconds since it started, both in seconds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        deadline: str = "",
+        budget: float = 0.0,
+        elapsed: float = 0.0,
+        sent: bool = True,
+        code: str = "deadline_exceeded",
+    ) -> None:
+        super().__init__(message, code=code)
+        self.deadline = deadline
+        self.budget = budget
+        self.elapsed = elapsed
+        self.sent = sent
 
 
 class ResponseTooLarge(HttpPolicyError):
@@ -297,18 +317,6 @@ def untrusted_certificate(exc: BaseException | None, whose: str = "the store's")
 _local = threading.local()
 
 
-@contextlib.contextmanager
-def operation_deadline(seconds: float) -> Iterator[float]:
-    """No request made by this thread inside the block outlives ``seconds`` from now (nested: the earlier wins)."""
-    outer: float | None = getattr(_local, "deadline", None)
-    mine = time.monotonic() + seconds
-    _local.deadline = mine if outer is None else min(outer, mine)
-    try:
-        yield _local.deadline
-    finally:
-        _local.deadline = outer
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -324,7 +332,7 @@ def bounded_by(limit: str) -> Callable[[F], F]:
                 limits = current_limits()
             except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
                 limits = _configured or Limits()
-            with operation_deadline(float(getattr(limits, limit))):
+            with operation_deadline(float(getattr(limits, limit)), name=limit):
                 return func(*args, **kwargs)
 
         return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
@@ -346,12 +354,6 @@ def waits_reported(report: WaitReport) -> Iterator[None]:
         yield
     finally:
         _local.on_wait = outer
-
-
-def remaining(default: float) -> float:
-    """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
-    deadline: float | None = getattr(_local, "deadline", None)
-    return default if deadline is None else min(default, deadline - time.monotonic())
 
 
 class _Watchdog:
@@ -571,8 +573,9 @@ def _transport_classes() -> dict[str, Any]:
                 limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
             )
             seconds = remaining(budget)
+            binding = _binding_deadline(self.kind, budget)
             if seconds <= 0:
-                raise _deadline(self.kind, request.url, budget)
+                raise _deadline(self.kind, request.url, seconds, binding, sent=False)
             read = seconds
             if isinstance(timeout, tuple) and timeout[1]:
                 read = min(seconds, float(timeout[1]))
@@ -595,13 +598,13 @@ def _transport_classes() -> dict[str, Any]:
                     raise
                 except Exception as exc:
                     if watch.expired:
-                        raise _deadline(self.kind, request.url, seconds) from exc
+                        raise _deadline(self.kind, request.url, seconds, binding) from exc
                     mapped = _as_requests_error(exc)
                     if mapped is exc:
                         raise  # unchanged, its chain kept (``raise exc from exc`` would make it its own cause)
                     raise mapped from exc
             if watch.expired:
-                raise _deadline(self.kind, request.url, seconds)
+                raise _deadline(self.kind, request.url, seconds, binding)
             return response
 
         def _read_capped(self, response: Any, cap: int, watch: _Watch, seconds: float) -> None:
@@ -685,12 +688,44 @@ def _transport_classes() -> dict[str, Any]:
     return _classes
 
 
-def _deadline(kind: str, url: str, seconds: float) -> DeadlineExceeded:
+REQUEST_LIMIT = {
+    "token": "token_request_seconds",
+    "identity": "token_request_seconds",
+    "store": "store_request_seconds",
+}
+
+
+def _binding_deadline(kind: str, budget: float) -> Deadline:
+    """The deadline that bounds a request starting now: its own (``budget``) or the operation's, if earlier."""
+    now = time.monotonic()
+    operation = current_deadline()
+    if operation is not None and operation.at < now + budget:
+        return operation
+    return Deadline(REQUEST_LIMIT.get(kind, ""), now, budget)
+
+
+def _deadline(kind: str, url: str, seconds: float, binding: Deadline, *, sent: bool = True) -> DeadlineExceeded:
+    """The error for a request cut off (``sent``) or never sent because ``binding`` had passed; its
+    numbers are the real ones: the deadline's length, the time elapsed since it started."""
     host, port = _host_port(url)
+    elapsed = binding.elapsed()
+    if not sent:
+        message = f"the {kind} request to {host}:{port} was not sent: {deadline_note(binding)}"
+    elif binding.name == REQUEST_LIMIT.get(kind):  # the request's own deadline (a store call's covers its retries)
+        shown = seconds_text(binding.seconds)
+        message = f"{host}:{port} did not deliver its whole answer within {shown} s (the {kind} deadline)"
+    else:
+        message = (
+            f"{host}:{port} did not deliver its whole answer within the {seconds_text(seconds)} s left of "
+            f"{binding.title} ({seconds_text(binding.seconds)} s, {seconds_text(elapsed)} s elapsed)"
+        )
+    cut = "; the request was cut off" if sent else ""
     return DeadlineExceeded(
-        f"{host}:{port} did not deliver its whole answer within {round(seconds, 1):g} s (the {kind} deadline); "
-        "the request was cut off. Retry later, or raise the limit (docs/limits.md)",
-        code="deadline_exceeded",
+        f"{message}{cut}. Retry later, or raise the limit (docs/limits.md)",
+        deadline=binding.name,
+        budget=binding.seconds,
+        elapsed=elapsed,
+        sent=sent,
     )
 
 
@@ -795,7 +830,7 @@ def _retry_policy_class() -> Any:
 
         def send(self, request: Any) -> Any:
             # the whole call (every attempt and every wait) within store_request_seconds
-            with operation_deadline(float(self._limits().store_request_seconds)):
+            with operation_deadline(float(self._limits().store_request_seconds), name="store_request_seconds"):
                 return super().send(request)
 
         def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
