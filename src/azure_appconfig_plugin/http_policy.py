@@ -161,7 +161,10 @@ def current_limits(env: Mapping[str, str] | None = None) -> Limits:
 
 
 class HttpPolicyError(AppConnectionError):
-    """A request stopped by the HTTP policy (never retried)."""
+    """A request stopped by the HTTP policy (never retried by the policy itself)."""
+
+    category = "unavailable"  # the remote side gave no usable answer
+    http_status = 502
 
 
 class DeadlineExceeded(HttpPolicyError):
@@ -169,6 +172,9 @@ class DeadlineExceeded(HttpPolicyError):
     because the deadline had already passed (``sent`` False). ``deadline`` names the limit that
     ran out (``validation_seconds``, ``store_request_seconds``, ...), ``budget`` is its length
     and ``elapsed`` the seconds since it started, both in seconds."""
+
+    http_status = 504
+    retryable = True
 
     def __init__(
         self,

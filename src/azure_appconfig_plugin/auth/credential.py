@@ -31,6 +31,9 @@ REFRESH_MARGIN_SECONDS = 300
 class ScopeNotAllowed(AuthError):
     """A caller asked for a token for something other than the store's audience."""
 
+    category = "forbidden"
+    http_status = 403
+
 
 def _accept(cloud: Cloud, scopes: tuple[str, ...]) -> None:
     wanted = {cloud.scope, cloud.audience + "//.default"}
