@@ -132,3 +132,15 @@ class SettingsError(InvalidInput):
 
     category = "internal"  # the operator's settings, not the user's input
     http_status = 500
+
+
+class RotationNotSaved(AppConnectionError):
+    """The host's ``on_rotate`` raised: the rotated credentials were not saved. The credential keeps
+    them in memory and calls ``on_rotate`` again on its next token request (or ``save_rotation()``);
+    ``cause`` is what the callback raised (``Type: message``, no token in it)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message, code="rotation_not_saved")
+        self.cause = cause
