@@ -49,7 +49,9 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 
-from .deadlines import Deadline, current_deadline, deadline_note, operation_deadline, remaining, seconds_text
+from .deadlines import Deadline, current_deadline, deadline_note, seconds_text
+from .deadlines import operation_deadline as operation_deadline  # the policy's public API (docs/limits.md)
+from .deadlines import remaining as remaining
 from .errors import AppConnectionError
 
 ENV_PREFIX = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_"
