@@ -156,6 +156,9 @@ def test_probes_are_not_run_after_the_deadline() -> None:
         def __getattr__(self, name: str) -> Any:
             raise AssertionError(f"{name} was called after the deadline")
 
+    def interpret(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no probe ran, so there is no answer to interpret")
+
     with operation_deadline(0):
-        checks = store_checks.probe_store(object(), NoProbes(), write_probe=True, label=None, interpret=None)  # type: ignore[arg-type]
+        checks = store_checks.probe_store(object(), NoProbes(), write_probe=True, label=None, interpret=interpret)
     assert [(c.name, c.status.value) for c in checks] == [(n, "inconclusive") for n in store_checks.STORE_CHECKS]
