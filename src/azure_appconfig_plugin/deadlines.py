@@ -89,3 +89,40 @@ def remaining(default: float) -> float:
     """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
     deadline = current_deadline()
     return default if deadline is None else min(default, deadline.at - time.monotonic())
+
+
+REQUEST_LIMIT = {
+    "token": "token_request_seconds",
+    "identity": "token_request_seconds",
+    "store": "store_request_seconds",
+}
+"""The limit bounding one request of each kind of HTTP policy session."""
+
+
+def binding_deadline(kind: str, budget: float) -> Deadline:
+    """The deadline that bounds a ``kind`` request starting now: its own (``budget`` seconds) or the
+    operation's, if that passes earlier."""
+    now = time.monotonic()
+    operation = current_deadline()
+    if operation is not None and operation.at < now + budget:
+        return operation
+    return Deadline(REQUEST_LIMIT.get(kind, ""), now, budget)
+
+
+def deadline_message(kind: str, where: str, seconds: float, binding: Deadline, *, sent: bool) -> str:
+    """What a ``kind`` request to ``where`` (``host:port``) that had ``seconds`` left says when
+    ``binding`` stopped it: cut off (``sent``) or never sent. The numbers are the real ones: the
+    deadline's length and the time elapsed since it started, never the budget of another limit."""
+    if not sent:
+        message = f"the {kind} request to {where} was not sent: {deadline_note(binding)}"
+    elif binding.name == REQUEST_LIMIT.get(kind):  # the request's own deadline (a store call's covers its retries)
+        message = (
+            f"{where} did not deliver its whole answer within {seconds_text(binding.seconds)} s (the {kind} deadline)"
+        )
+    else:
+        message = (
+            f"{where} did not deliver its whole answer within the {seconds_text(seconds)} s left of "
+            f"{binding.title} ({seconds_text(binding.seconds)} s, {seconds_text(binding.elapsed())} s elapsed)"
+        )
+    cut = "; the request was cut off" if sent else ""
+    return f"{message}{cut}. Retry later, or raise the limit (docs/limits.md)"

@@ -49,7 +49,7 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 
-from .deadlines import Deadline, current_deadline, deadline_note, seconds_text
+from .deadlines import Deadline, binding_deadline, deadline_message
 from .deadlines import operation_deadline as operation_deadline  # the policy's public API (docs/limits.md)
 from .deadlines import remaining as remaining
 from .errors import AppConnectionError
@@ -581,7 +581,7 @@ def _transport_classes() -> dict[str, Any]:
                 limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
             )
             seconds = remaining(budget)
-            binding = _binding_deadline(self.kind, budget)
+            binding = binding_deadline(self.kind, budget)
             if seconds <= 0:
                 raise _deadline(self.kind, request.url, seconds, binding, sent=False)
             read = seconds
@@ -696,43 +696,14 @@ def _transport_classes() -> dict[str, Any]:
     return _classes
 
 
-REQUEST_LIMIT = {
-    "token": "token_request_seconds",
-    "identity": "token_request_seconds",
-    "store": "store_request_seconds",
-}
-
-
-def _binding_deadline(kind: str, budget: float) -> Deadline:
-    """The deadline that bounds a request starting now: its own (``budget``) or the operation's, if earlier."""
-    now = time.monotonic()
-    operation = current_deadline()
-    if operation is not None and operation.at < now + budget:
-        return operation
-    return Deadline(REQUEST_LIMIT.get(kind, ""), now, budget)
-
-
 def _deadline(kind: str, url: str, seconds: float, binding: Deadline, *, sent: bool = True) -> DeadlineExceeded:
-    """The error for a request cut off (``sent``) or never sent because ``binding`` had passed; its
-    numbers are the real ones: the deadline's length, the time elapsed since it started."""
+    """The error for a request cut off (``sent``) or never sent because ``binding`` had passed."""
     host, port = _host_port(url)
-    elapsed = binding.elapsed()
-    if not sent:
-        message = f"the {kind} request to {host}:{port} was not sent: {deadline_note(binding)}"
-    elif binding.name == REQUEST_LIMIT.get(kind):  # the request's own deadline (a store call's covers its retries)
-        shown = seconds_text(binding.seconds)
-        message = f"{host}:{port} did not deliver its whole answer within {shown} s (the {kind} deadline)"
-    else:
-        message = (
-            f"{host}:{port} did not deliver its whole answer within the {seconds_text(seconds)} s left of "
-            f"{binding.title} ({seconds_text(binding.seconds)} s, {seconds_text(elapsed)} s elapsed)"
-        )
-    cut = "; the request was cut off" if sent else ""
     return DeadlineExceeded(
-        f"{message}{cut}. Retry later, or raise the limit (docs/limits.md)",
+        deadline_message(kind, f"{host}:{port}", seconds, binding, sent=sent),
         deadline=binding.name,
         budget=binding.seconds,
-        elapsed=elapsed,
+        elapsed=binding.elapsed(),
         sent=sent,
     )
 
