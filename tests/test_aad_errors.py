@@ -45,10 +45,10 @@ def test_refresh_stage_turns_dead_grants_into_reconnect() -> None:
         )
 
 
-def test_throttling_codes_are_transient() -> None:
+def test_throttling_codes_are_retryable() -> None:
     for code in (90055, 50196, 90033):
         exc = error_from_result({"error": "invalid_request", "error_codes": [code]}, stage="client-credentials")
-        assert isinstance(exc, IdentityServiceError) and exc.transient
+        assert isinstance(exc, IdentityServiceError) and exc.retryable
 
 
 def test_unknown_code_is_a_plain_auth_error() -> None:

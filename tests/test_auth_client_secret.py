@@ -113,10 +113,10 @@ def test_identity_errors_are_typed_and_say_what_to_fix(
     assert CANARY not in str(exc) and CANARY not in repr(exc) and CANARY not in repr(exc.to_dict())
 
 
-def test_server_error_is_transient(azure_vcr) -> None:
+def test_server_error_is_retryable(azure_vcr) -> None:
     with azure_vcr.use_cassette("client_secret_server_error.yaml"), pytest.raises(IdentityServiceError) as err:
         credential(creds()).get_token(SCOPE)
-    assert err.value.code == "503" and err.value.transient
+    assert err.value.code == "503" and err.value.retryable
     assert CANARY not in str(err.value)
 
 

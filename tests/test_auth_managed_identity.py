@@ -157,7 +157,7 @@ def test_app_service_server_error_is_transient(app_service: IdentityEndpoint) ->
     app_service.status, app_service.body = 500, {"statusCode": 500, "message": "busy"}
     with pytest.raises(IdentityServiceError) as err:
         CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
-    assert err.value.transient and err.value.code == "500"
+    assert err.value.retryable and err.value.code == "500"
 
 
 # --- IMDS stand-in ---------------------------------------------------------------------------------------

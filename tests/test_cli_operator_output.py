@@ -340,7 +340,7 @@ def test_a_login_host_certificate_not_trusted_is_named_with_its_fix_not_unreacha
     from azure_appconfig_plugin.auth.aad_errors import error_from_exception, remedy_for
 
     error = error_from_exception(_verify_failed(), where="login.microsoftonline.com")
-    assert error.code == "certificate_untrusted" and not error.transient
+    assert error.code == "certificate_untrusted" and not error.retryable
     assert str(error).startswith(
         "the Microsoft identity platform's (login.microsoftonline.com) TLS certificate is not trusted on this machine "
         "(CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate)"

@@ -105,7 +105,7 @@ def test_types_json_shows_provenance_and_verdicts(site: Site, monkeypatch: pytes
     )
     code, text = run("types", "--json")
     data = json.loads(text)
-    assert code == 0
+    assert code == 1  # a listed plugin was refused: the JSON is printed, the exit status says so
     assert data["trust"]["mode"] == "allow-list"
     plugins = {p["plugin"]: p for p in data["trust"]["plugins"]}
     assert {k: p["status"] for k, p in plugins.items()} == {
@@ -215,3 +215,37 @@ def test_doctor_is_not_ready_when_the_allow_list_keeps_this_package_out(
 ) -> None:
     code, check = doctor_plugins(monkeypatch, allowed)
     assert code == 1 and check["status"] == "invalid" and detail in check["detail"]
+
+
+# --- a refused plugin fails types and doctor ------------------------------------------------------
+
+
+def test_a_tampered_pinned_plugin_fails_types_and_doctor(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.install("acme-policy")
+    allowed = f"azure-appconfig-plugin,{site.pin('acme-policy')}"
+    (site.root / "acme_policy_mod" / "helpers.py").write_text("VALUE = 666\n")  # changed after pinning
+    monkeypatch.setenv(ALLOWLIST_ENV, allowed)
+    capsys.readouterr()
+    code, text = run("types")
+    assert code == 1 and "plugin acme-policy: REFUSED: tampered: acme_policy_mod/helpers.py changed" in text
+    assert SLUG in text  # the rest is listed as usual
+    assert "error: plugin trust refused 1 plugin (acme-policy)" in capsys.readouterr().err
+    code, text = run("types", "--json")
+    assert code == 1 and {p["plugin"]: p["status"] for p in json.loads(text)["trust"]["plugins"]}["acme-policy"] == (
+        "refused"
+    )
+    code, check = doctor_plugins(monkeypatch, allowed)
+    assert code == 1 and check["status"] == "invalid"
+    assert "not loaded: acme-policy (refused: tampered: acme_policy_mod/helpers.py changed" in check["detail"]
+    assert site.imported() == []
+
+
+def test_a_plugin_kept_out_by_the_allow_list_is_not_a_failure(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    site.install("acme-policy")
+    monkeypatch.setenv(ALLOWLIST_ENV, "azure-appconfig-plugin")
+    code, _ = run("types", "--json")
+    assert code == 0  # blocked is the policy working, not something wrong with what is installed
+    code, check = doctor_plugins(monkeypatch, "azure-appconfig-plugin")
+    assert code == 0 and check["status"] == "warning"

@@ -82,6 +82,9 @@ def test_a_message_only_invalid_input_serializes_without_an_errors_list() -> Non
     assert error.to_dict() == {
         "error": "InvalidInput",
         "message": "say which method: oauth, client-secret",
+        "category": "invalid_input",
+        "http_status": 400,
+        "retryable": False,
         "field": "method",
     }
     listed = InvalidInput(errors=[FieldError("tenantId", "is required")])

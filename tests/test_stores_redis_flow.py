@@ -207,7 +207,7 @@ def test_redis_down_begin_fails_fast_with_a_typed_error(
         OAUTH.begin()
     assert time.monotonic() - started < 5
     assert "hunter2" not in str(err.value) and "127.0.0.1" in str(err.value)
-    assert err.value.transient
+    assert err.value.retryable
 
 
 def test_redis_stalled_begin_and_complete_fail_within_the_timeouts(

@@ -137,14 +137,14 @@ def test_types_doctor_and_pin_with_a_malformed_target(site: Site, cli_env: None)
     _install_with_targets(site, "acme-policy", {"acme-bad": BAD_TARGET})
     code, text = _run("types", "--json")
     data = json.loads(text)
-    assert code == 0 and SLUG in {t["slug"] for t in data["types"]}
+    assert code == 1 and SLUG in {t["slug"] for t in data["types"]}  # the rest loads; the refusal fails the run
     [bad] = [p for p in data["trust"]["plugins"] if p["plugin"] == "acme-bad"]
     assert (bad["status"], bad["distribution"], bad["reason"]) == ("refused", "acme-policy", MALFORMED[9:])
     code, text = _run("types")
-    assert code == 0 and f"plugin acme-bad: REFUSED: {MALFORMED.removeprefix('refused: ')}\n" in text
+    assert code == 1 and f"plugin acme-bad: REFUSED: {MALFORMED.removeprefix('refused: ')}\n" in text
     code, text = _run("doctor", "--json")
     [check] = [c for c in json.loads(text)["checks"] if c["name"] == "plugins"]
-    assert check["status"] == "warning" and f"not loaded: acme-bad ({MALFORMED})" in check["detail"]
+    assert code == 1 and check["status"] == "invalid" and f"not loaded: acme-bad ({MALFORMED})" in check["detail"]
     # the distribution itself is intact: it can be pinned (its malformed entry point stays refused)
     code, line = _run("plugins", "pin")
     assert code == 0 and f"{site.pin('acme-policy')}" in line
@@ -328,14 +328,15 @@ def test_types_doctor_and_pin_with_an_unreadable_distribution(site: Site, cli_en
     reason = _unreadable(site)
     code, text = _run("types", "--json")
     data = json.loads(text)
-    assert code == 0 and SLUG in {t["slug"] for t in data["types"]}
+    assert code == 1 and SLUG in {t["slug"] for t in data["types"]}
     [acme] = [p for p in data["trust"]["plugins"] if p["plugin"] == "acme_policy-1.0.dist-info"]
     assert (acme["status"], acme["distribution"], acme["reason"]) == ("refused", "acme-policy", reason[9:])
     code, text = _run("types")
-    assert code == 0 and f"plugin acme_policy-1.0.dist-info: REFUSED: {reason.removeprefix('refused: ')}\n" in text
+    assert code == 1 and f"plugin acme_policy-1.0.dist-info: REFUSED: {reason.removeprefix('refused: ')}\n" in text
     code, text = _run("doctor", "--json")
     [check] = [c for c in json.loads(text)["checks"] if c["name"] == "plugins"]
-    assert check["status"] == "warning" and f"not loaded: acme_policy-1.0.dist-info ({reason})" in check["detail"]
+    assert code == 1 and check["status"] == "invalid"
+    assert f"not loaded: acme_policy-1.0.dist-info ({reason})" in check["detail"]
     assert site.imported() == []
 
 

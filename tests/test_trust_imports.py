@@ -532,10 +532,10 @@ def test_types_and_doctor_name_unpinned_code(site: Site, monkeypatch: pytest.Mon
     (site.root / f"acmeplug{EXT}").write_bytes(b"not loaded")
     reason = f"unpinned code: acmeplug{EXT} is not in its RECORD (added after install) and would be imported first"
     status, detail = trust.doctor_status({ALLOWLIST_ENV: f"{OURS},{pin}"})
-    assert status == "warning" and f"acme-mod (refused: {reason})" in detail
+    assert status == "invalid" and f"acme-mod (refused: {reason})" in detail
     monkeypatch.setenv(ALLOWLIST_ENV, f"{OURS},{pin}")
     out = io.StringIO()
-    assert main(["types"], out=out) == 0
+    assert main(["types"], out=out) == 1
     assert f"plugin acme-mod: REFUSED: {reason}\n" in out.getvalue()
     assert site.imported() == []
 

@@ -159,12 +159,12 @@ def test_types_and_doctor_report_the_unreadable_plugin(site: Site, monkeypatch: 
     monkeypatch.delenv(ALLOWLIST_ENV, raising=False)
     code, text = _run("types", "--json")
     data = json.loads(text)
-    assert code == 0 and SLUG in {t["slug"] for t in data["types"]}
+    assert code == 1 and SLUG in {t["slug"] for t in data["types"]}  # the rest loads; the refusal fails the run
     [acme] = [p for p in data["trust"]["plugins"] if p["plugin"] == "acme-policy"]
     assert (acme["status"], acme["distribution"], acme["version"]) == ("refused", None, None)
     code, text = _run("types")
-    assert code == 0 and f"plugin acme-policy: REFUSED: {NOT_UTF8.removeprefix('refused: ')}\n" in text
+    assert code == 1 and f"plugin acme-policy: REFUSED: {NOT_UTF8.removeprefix('refused: ')}\n" in text
     code, text = _run("doctor", "--json")
     [check] = [c for c in json.loads(text)["checks"] if c["name"] == "plugins"]
-    assert check["status"] == "warning" and f"not loaded: acme-policy ({NOT_UTF8})" in check["detail"]
+    assert code == 1 and check["status"] == "invalid" and f"not loaded: acme-policy ({NOT_UTF8})" in check["detail"]
     assert site.imported() == []

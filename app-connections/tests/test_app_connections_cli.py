@@ -113,3 +113,20 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "app_connections.cli", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and result.stdout.startswith("app-connections ") and "(contract 2.0)" in result.stdout
+
+
+def test_types_fails_when_a_pinned_plugin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app_connections import trust
+
+    code, line, _ = run("plugins", "pin")
+    assert code == 0
+    allowed = line.strip().split("=", 1)[1]
+    monkeypatch.setenv(trust.ALLOWLIST_ENV, allowed)
+    assert run("types")[0] == 0  # what is installed is what was pinned
+    [entry] = [e for e in allowed.split(",") if e.startswith("acme-broker-provider==")]
+    monkeypatch.setenv(trust.ALLOWLIST_ENV, allowed.replace(entry, "acme-broker-provider==9.9"))
+    code, out, err = run("types")
+    assert code == 1 and "plugin acme-broker: REFUSED: acme-broker-provider" in out and "9.9 is pinned" in out
+    assert "error: plugin trust refused 1 plugin (acme-broker)" in err
+    code, out, _ = run("types", "--json")
+    assert code == 1 and json.loads(out)["trust"]["plugins"]

@@ -87,8 +87,8 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
         slug, method = pending["type"], pending["method"]
         try:
             credentials = await kit.complete(registry, slug, method, params, settings=settings, flow_store=flows)
-        except kit.AppConnectionError as exc:  # declined, expired, forged...: the message says what to do
-            return page(request, "error.html", 400, error=exc, retry=f"/connections/new/{slug}/{method}")
+        except kit.AppConnectionError as exc:  # declined (403), expired, forged...: the message says what to do
+            return page(request, "error.html", exc.http_status, error=exc, retry=f"/connections/new/{slug}/{method}")
         host = {key: pending[key] for key in ("name", "endpoint")}
         return await save(request, slug, method, host, credentials)
 

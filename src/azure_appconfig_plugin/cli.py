@@ -48,7 +48,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
         for slug, ct in sorted(registry.types.items())
     ]
     failures = [f.to_dict() for f in registry.failures]
-    from app_connections.cli_plugins import trust_json, write_trust_text
+    from app_connections.cli_plugins import refused_status, trust_json, write_trust_text
 
     if args.json:
         print_json(
@@ -67,7 +67,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
         for f in failures:
             out.write(f"FAILED plugin {f['plugin']} ({f['stage']}): {f['error']}\n")
         write_trust_text(registry, out)
-    return EXIT_OK
+    return refused_status(registry, args.err)  # 1 when a plugin was refused (tampered, not as pinned)
 
 
 # --- schema ------------------------------------------------------------------------------
@@ -238,6 +238,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as exc:  # argparse already printed usage to stderr
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
+    args.err = err  # where a command writes its errors (``types``: a refused plugin)
     try:
         check_environment()
         return handler(args, out)

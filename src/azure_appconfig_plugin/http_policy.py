@@ -49,6 +49,9 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 
+from .deadlines import Deadline, binding_deadline, deadline_message
+from .deadlines import operation_deadline as operation_deadline  # the policy's public API (docs/limits.md)
+from .deadlines import remaining as remaining
 from .errors import AppConnectionError
 
 ENV_PREFIX = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_"
@@ -160,11 +163,36 @@ def current_limits(env: Mapping[str, str] | None = None) -> Limits:
 
 
 class HttpPolicyError(AppConnectionError):
-    """A request stopped by the HTTP policy (never retried)."""
+    """A request stopped by the HTTP policy (never retried by the policy itself)."""
+
+    category = "unavailable"  # the remote side gave no usable answer
+    http_status = 502
 
 
 class DeadlineExceeded(HttpPolicyError):
-    """The answer did not arrive completely within the deadline."""
+    """The answer did not arrive completely within the deadline, or the request was not sent
+    because the deadline had already passed (``sent`` False). ``deadline`` names the limit that
+    ran out (``validation_seconds``, ``store_request_seconds``, ...), ``budget`` is its length
+    and ``elapsed`` the seconds since it started, both in seconds."""
+
+    http_status = 504
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        deadline: str = "",
+        budget: float = 0.0,
+        elapsed: float = 0.0,
+        sent: bool = True,
+        code: str = "deadline_exceeded",
+    ) -> None:
+        super().__init__(message, code=code)
+        self.deadline = deadline
+        self.budget = budget
+        self.elapsed = elapsed
+        self.sent = sent
 
 
 class ResponseTooLarge(HttpPolicyError):
@@ -297,18 +325,6 @@ def untrusted_certificate(exc: BaseException | None, whose: str = "the store's")
 _local = threading.local()
 
 
-@contextlib.contextmanager
-def operation_deadline(seconds: float) -> Iterator[float]:
-    """No request made by this thread inside the block outlives ``seconds`` from now (nested: the earlier wins)."""
-    outer: float | None = getattr(_local, "deadline", None)
-    mine = time.monotonic() + seconds
-    _local.deadline = mine if outer is None else min(outer, mine)
-    try:
-        yield _local.deadline
-    finally:
-        _local.deadline = outer
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -324,7 +340,7 @@ def bounded_by(limit: str) -> Callable[[F], F]:
                 limits = current_limits()
             except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
                 limits = _configured or Limits()
-            with operation_deadline(float(getattr(limits, limit))):
+            with operation_deadline(float(getattr(limits, limit)), name=limit):
                 return func(*args, **kwargs)
 
         return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
@@ -346,12 +362,6 @@ def waits_reported(report: WaitReport) -> Iterator[None]:
         yield
     finally:
         _local.on_wait = outer
-
-
-def remaining(default: float) -> float:
-    """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
-    deadline: float | None = getattr(_local, "deadline", None)
-    return default if deadline is None else min(default, deadline - time.monotonic())
 
 
 class _Watchdog:
@@ -571,8 +581,9 @@ def _transport_classes() -> dict[str, Any]:
                 limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
             )
             seconds = remaining(budget)
+            binding = binding_deadline(self.kind, budget)
             if seconds <= 0:
-                raise _deadline(self.kind, request.url, budget)
+                raise _deadline(self.kind, request.url, seconds, binding, sent=False)
             read = seconds
             if isinstance(timeout, tuple) and timeout[1]:
                 read = min(seconds, float(timeout[1]))
@@ -595,13 +606,13 @@ def _transport_classes() -> dict[str, Any]:
                     raise
                 except Exception as exc:
                     if watch.expired:
-                        raise _deadline(self.kind, request.url, seconds) from exc
+                        raise _deadline(self.kind, request.url, seconds, binding) from exc
                     mapped = _as_requests_error(exc)
                     if mapped is exc:
                         raise  # unchanged, its chain kept (``raise exc from exc`` would make it its own cause)
                     raise mapped from exc
             if watch.expired:
-                raise _deadline(self.kind, request.url, seconds)
+                raise _deadline(self.kind, request.url, seconds, binding)
             return response
 
         def _read_capped(self, response: Any, cap: int, watch: _Watch, seconds: float) -> None:
@@ -685,12 +696,15 @@ def _transport_classes() -> dict[str, Any]:
     return _classes
 
 
-def _deadline(kind: str, url: str, seconds: float) -> DeadlineExceeded:
+def _deadline(kind: str, url: str, seconds: float, binding: Deadline, *, sent: bool = True) -> DeadlineExceeded:
+    """The error for a request cut off (``sent``) or never sent because ``binding`` had passed."""
     host, port = _host_port(url)
     return DeadlineExceeded(
-        f"{host}:{port} did not deliver its whole answer within {round(seconds, 1):g} s (the {kind} deadline); "
-        "the request was cut off. Retry later, or raise the limit (docs/limits.md)",
-        code="deadline_exceeded",
+        deadline_message(kind, f"{host}:{port}", seconds, binding, sent=sent),
+        deadline=binding.name,
+        budget=binding.seconds,
+        elapsed=binding.elapsed(),
+        sent=sent,
     )
 
 
@@ -795,7 +809,7 @@ def _retry_policy_class() -> Any:
 
         def send(self, request: Any) -> Any:
             # the whole call (every attempt and every wait) within store_request_seconds
-            with operation_deadline(float(self._limits().store_request_seconds)):
+            with operation_deadline(float(self._limits().store_request_seconds), name="store_request_seconds"):
                 return super().send(request)
 
         def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:

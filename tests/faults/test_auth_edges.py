@@ -181,7 +181,7 @@ def test_waiting_for_another_request_of_the_same_token_is_bounded(identity: Iden
     in_flight = msal_apps.single_flight(authority, fakes.FAKE_CLIENT_ID, cred.cloud.scope)  # another request
     with in_flight, pytest.raises(IdentityServiceError) as caught:
         cred.get_token(SCOPE)
-    assert caught.value.code == "token_wait_timeout" and caught.value.transient
+    assert caught.value.code == "token_wait_timeout" and caught.value.retryable
     assert identity.server.seen == []  # the waiter sent nothing
 
 

@@ -49,7 +49,7 @@ def test_a_token_endpoint_dripping_its_answer_is_cut_off(identity: IdentityPlatf
     )
     report, elapsed = run_bounded(lambda: validate_credentials(client_secret_input(), method="client-secret"), 25)
     token = next(c for c in report.checks if c.name == "token")
-    assert token.status.value == "failed" and token.code == "deadline_exceeded"
+    assert token.status.value == "inconclusive" and token.code == "deadline_exceeded"  # no whole answer to judge
     assert elapsed < 8
 
 

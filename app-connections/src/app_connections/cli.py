@@ -32,8 +32,9 @@ def _registry() -> Registry:
 
 
 def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
-    """The connection types, their methods and who provides them, then the trust report."""
-    from .cli_plugins import trust_json, write_trust_text
+    """The connection types, their methods and who provides them, then the trust report; exit 1
+    when plugin trust refused a plugin."""
+    from .cli_plugins import refused_status, trust_json, write_trust_text
 
     registry = _registry()
     failures = [f.to_dict() for f in registry.failures]
@@ -51,7 +52,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
         print_json(
             {"types": types, "failures": failures, "blocked": registry.blocked, "trust": trust_json(registry)}, out
         )
-        return EXIT_OK
+        return refused_status(registry, args.err)
     if not registry.types:
         out.write("No connection types found (is any app_connections plugin installed?).\n")
     for slug, ct in sorted(registry.types.items()):
@@ -65,7 +66,7 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
     for f in failures:
         out.write(f"FAILED plugin {f['plugin']} ({f['stage']}): {f['error']}\n")
     write_trust_text(registry, out)
-    return EXIT_OK
+    return refused_status(registry, args.err)
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
@@ -163,6 +164,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as exc:  # argparse already printed usage to stderr
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
+    args.err = err  # where a command writes its errors (``types``: a refused plugin)
     try:
         return handler(args, out)
     except AppConnectionError as exc:

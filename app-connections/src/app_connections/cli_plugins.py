@@ -54,6 +54,21 @@ def cmd_pin(args: argparse.Namespace, out: TextIO) -> int:
 # --- types ------------------------------------------------------------------------------------------
 
 
+def refused_status(registry: Any, err: TextIO) -> int:
+    """The exit status of ``types``: ``EXIT_FAILED`` when plugin trust refused a plugin (another
+    version or digest than pinned, tampered or unpinned files, unreadable metadata), named on
+    ``err``; a plugin kept out because it is not listed (*blocked*) is the policy working: ``EXIT_OK``."""
+    refused = registry.trust.refused
+    if not refused:
+        return EXIT_OK
+    names = ", ".join(p.plugin for p in refused)
+    err.write(
+        f"error: plugin trust refused {len(refused)} plugin{'' if len(refused) == 1 else 's'} ({names}): "
+        "what is installed is not what was pinned, or cannot be read; see the reasons above\n"
+    )
+    return EXIT_FAILED
+
+
 def trust_json(registry: Any) -> dict[str, Any]:
     """The ``trust`` key of ``types --json``: mode, notices, grants and per-plugin provenance."""
     return dict(registry.trust.to_dict())

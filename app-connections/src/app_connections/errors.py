@@ -4,18 +4,50 @@ Every error carries a message that says what to fix, plus fields a host can show
 ``code`` (the remote service's error code when there is one), ``field`` (the input at fault),
 ``correlation_id`` / ``trace_id`` (for a support ticket). Messages never contain
 secrets, authorization codes or tokens.
+
+Every class declares, once, as class attributes, what a host needs to answer for it:
+``category`` (one of ``CATEGORIES``), the suggested ``http_status`` and ``retryable``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
+
+CATEGORIES: dict[str, tuple[int, str]] = {
+    "invalid_input": (400, "the input is wrong (a field, a file, an endpoint): the user fixes it"),
+    "unauthenticated": (
+        401,
+        "the connection's credentials were refused or no longer work: the user signs in again or fixes them",
+    ),
+    "forbidden": (403, "the identity is known but not allowed (declined, no consent): someone must grant it"),
+    "not_found": (404, "what the input names (tenant, app) does not exist"),
+    "conflict": (409, "the request clashes with state: a one-time step already done, a guard that refuses"),
+    "throttled": (429, "the service asked to slow down: retry after a wait"),
+    "unavailable": (503, "a service did not answer usably (down, too slow, a bad or foreign answer)"),
+    "internal": (500, "the host's own setup or a bug (missing settings, app registration): the operator fixes it"),
+}
+"""Each error category: its usual HTTP status and what it means (whose move it is)."""
 
 
 class AppConnectionError(Exception):
     """Base class of every error this package raises on purpose."""
+
+    category: ClassVar[str] = "internal"
+    """What kind of failure it is, one of ``CATEGORIES``: how a host should answer it."""
+    http_status: ClassVar[int] = 500
+    """The HTTP status a host answering a request with this error should use."""
+    retryable: ClassVar[bool] = False
+    """True when the same request may succeed later without any change (throttling, outages, deadlines)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.category not in CATEGORIES:
+            raise TypeError(f"{cls.__qualname__}.category must be one of {sorted(CATEGORIES)}, not {cls.category!r}")
+        if not 400 <= cls.http_status <= 599:
+            raise TypeError(f"{cls.__qualname__}.http_status must be an HTTP error status, not {cls.http_status!r}")
 
     def __init__(
         self,
@@ -38,7 +70,13 @@ class AppConnectionError(Exception):
         return self.message + (f" ({'; '.join(extra)})" if extra else "")
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": type(self).__name__, "message": self.message}
+        out: dict[str, Any] = {
+            "error": type(self).__name__,
+            "message": self.message,
+            "category": self.category,
+            "http_status": self.http_status,
+            "retryable": self.retryable,
+        }
         for key in ("code", "field", "correlation_id", "trace_id"):
             value = getattr(self, key)
             if value:
@@ -57,6 +95,9 @@ class FieldError:
 
 class InvalidInput(AppConnectionError):
     """Input that does not parse. ``errors`` lists every bad field, not just the first."""
+
+    category = "invalid_input"
+    http_status = 400
 
     def __init__(
         self, message: str | None = None, *, errors: Iterable[FieldError] = (), field: str | None = None
@@ -82,6 +123,24 @@ class UnknownAuthMethod(InvalidInput):
 class FlowStateError(AppConnectionError):
     """A flow store refused an OAuth flow: its one-time ticket was already spent (a replay)."""
 
+    category = "conflict"
+    http_status = 409
+
 
 class SettingsError(InvalidInput):
     """Instance settings (environment variables) are missing or malformed."""
+
+    category = "internal"  # the operator's settings, not the user's input
+    http_status = 500
+
+
+class RotationNotSaved(AppConnectionError):
+    """The host's ``on_rotate`` raised: the rotated credentials were not saved. The credential keeps
+    them in memory and calls ``on_rotate`` again on its next token request (or ``save_rotation()``);
+    ``cause`` is what the callback raised (``Type: message``, no token in it)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message, code="rotation_not_saved")
+        self.cause = cause

@@ -48,7 +48,7 @@ BLOCKLIST_ENV = "APP_CONNECTIONS_BLOCKED_PLUGINS"
 
 
 class UnknownConnectionType(InvalidInput):
-    pass
+    """No connection type of that slug is registered (or its plugin was refused)."""
 
 
 @attrs.define

@@ -20,6 +20,7 @@ from ..errors import (
     AuthorizationCodeInvalid,
     ConsentRequired,
     IdentityServiceError,
+    IdentityThrottled,
     InvalidClientCertificate,
     InvalidClientSecret,
     InvalidFederatedToken,
@@ -281,8 +282,8 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
     IdentityError("interaction_required", ReconnectRequired, None, _MFA, _RECONNECT_FIX),
     IdentityError("temporarily_unavailable", IdentityServiceError, None, _BUSY, _BUSY_FIX),
     IdentityError("server_error", IdentityServiceError, None, _BUSY, _BUSY_FIX),
-    IdentityError(90055, IdentityServiceError, None, _BUSY, _BUSY_FIX),
-    IdentityError(50196, IdentityServiceError, None, _BUSY, _BUSY_FIX),
+    IdentityError(90055, IdentityThrottled, None, _BUSY, _BUSY_FIX),
+    IdentityError(50196, IdentityThrottled, None, _BUSY, _BUSY_FIX),
     IdentityError(90033, IdentityServiceError, None, _BUSY, _BUSY_FIX),
 )
 """Checked in order: the first row that matches decides. Classification uses only the integer
@@ -348,7 +349,7 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
         return NETWORK_REMEDY
     if isinstance(code, str) and code in _CODE_REMEDIES:
         return _CODE_REMEDIES[code]
-    if getattr(exc, "transient", False):
+    if getattr(exc, "retryable", False):
         return _BUSY_FIX
     field = getattr(exc, "field", None)
     if field in _FIELD_REMEDIES:
@@ -410,7 +411,7 @@ def error_from_exception(exc: Exception, *, where: str) -> AuthError:
         match = _HTTP_STATUS.search(str(exc))
         status = int(match.group(1)) if match else None
     if status is not None:
-        return IdentityServiceError(
+        return (IdentityThrottled if status == 429 else IdentityServiceError)(
             f"the Microsoft identity platform answered HTTP {status} at {where}; retry later"
             + (" (throttled)" if status == 429 else ""),
             code=str(status),

@@ -6,6 +6,7 @@ Any other scope is refused, so a token never reaches a resource it was not meant
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
+from app_connections.errors import RotationNotSaved
 from app_connections.records import RotateCallback
 
 from .. import http_policy
@@ -24,12 +26,17 @@ from ..settings import InstanceSettings
 from . import msal_apps
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
 
+logger = logging.getLogger("azure_appconfig_plugin.auth")
+
 REFRESH_MARGIN_SECONDS = 300
 """A cached access token is reused until this many seconds before it expires."""
 
 
 class ScopeNotAllowed(AuthError):
     """A caller asked for a token for something other than the store's audience."""
+
+    category = "forbidden"
+    http_status = 403
 
 
 def _accept(cloud: Cloud, scopes: tuple[str, ...]) -> None:
@@ -264,6 +271,13 @@ class OAuthTokenCredential(_Base):
         """How many refresh tokens this object has received (issue order)."""
         self._delivered = 0
         """The issue number of the last rotation handed to ``on_rotate``."""
+        self._saved_refresh = credentials.refresh_token
+        """The refresh token the host holds (the one it gave, or the last ``on_rotate`` saved)."""
+        self.rotation_error: RotationNotSaved | None = None
+        """Why the last ``on_rotate`` call failed, until a later one succeeds (None: nothing unsaved)."""
+        newest = unsaved_rotations.newest(credentials)
+        if newest is not None:  # rotated in this process, never saved: continue from the newest tokens
+            self._credentials, self._issued = newest, 1
 
     def __repr__(self) -> str:
         c = self._credentials
@@ -280,46 +294,130 @@ class OAuthTokenCredential(_Base):
             c = self._credentials
             now = int(self._clock())
             if claims is None and c.access_token and c.expires_on and c.expires_on - now > REFRESH_MARGIN_SECONDS:
-                return AccessTokenInfo(c.access_token, c.expires_on)
-            authority = self.cloud.authority(c.tenant_id)
-            s = self._settings
-            app = call_identity_platform(
-                lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority
+                token = AccessTokenInfo(c.access_token, c.expires_on)
+            else:
+                token = self._refresh(c, now, claims)
+        self._deliver_rotation()  # also a rotation not saved yet: the host's callback is tried again
+        return token
+
+    def _refresh(self, c: OAuthCredentials, now: int, claims: str | None) -> AccessTokenInfo:
+        """Redeem the refresh token (under ``_lock``); a rotated one is kept, to be handed to ``on_rotate``."""
+        authority = self.cloud.authority(c.tenant_id)
+        s = self._settings
+        app = call_identity_platform(
+            lambda: msal_apps.get_app(authority, s.client_id, s.client_secret, user_grants=True), authority
+        )
+        result = call_identity_platform(
+            lambda: app.acquire_token_by_refresh_token(
+                c.refresh_token, scopes=[self.cloud.scope], **({"data": {"claims": claims}} if claims else {})
+            ),
+            authority,
+        )
+        result = msal_answer(result, f"the identity platform at {authority}")
+        if "access_token" not in result:
+            raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)
+        expires_on = now + seconds_field(result, "expires_in")
+        new_refresh = result.get("refresh_token") or c.refresh_token
+        if not isinstance(new_refresh, str):
+            raise IdentityServiceError(
+                "the identity platform sent a refresh token that is not a string", code="malformed_answer"
             )
-            result = call_identity_platform(
-                lambda: app.acquire_token_by_refresh_token(
-                    c.refresh_token, scopes=[self.cloud.scope], **({"data": {"claims": claims}} if claims else {})
-                ),
-                authority,
-            )
-            result = msal_answer(result, f"the identity platform at {authority}")
-            if "access_token" not in result:
-                raise error_from_result(result, stage="refresh", tenant=c.tenant_id, client_id=c.client_id)
-            expires_on = now + seconds_field(result, "expires_in")
-            new_refresh = result.get("refresh_token") or c.refresh_token
-            if not isinstance(new_refresh, str):
-                raise IdentityServiceError(
-                    "the identity platform sent a refresh token that is not a string", code="malformed_answer"
-                )
-            access = str(result["access_token"])
-            self._credentials = c.with_tokens(new_refresh, access, expires_on)
-            if new_refresh != c.refresh_token:
-                self._issued += 1
-        self._deliver_rotation()
+        access = str(result["access_token"])
+        self._credentials = c.with_tokens(new_refresh, access, expires_on)
+        if new_refresh != c.refresh_token:
+            self._issued += 1
         return AccessTokenInfo(access, expires_on)
+
+    @property
+    def rotation_pending(self) -> bool:
+        """True while rotated credentials have not been saved by ``on_rotate``."""
+        return self._on_rotate is not None and self._issued > self._delivered
+
+    def save_rotation(self) -> None:
+        """Hand unsaved rotated credentials to ``on_rotate`` now (nothing to do: returns at once).
+
+        Raises ``RotationNotSaved`` when the callback raises again; the credentials stay in memory."""
+        self._deliver_rotation()
+        if self.rotation_pending and self.rotation_error is not None:
+            raise self.rotation_error
 
     def _deliver_rotation(self) -> None:
         """Hand the newest rotated credentials to ``on_rotate``, in issue order.
 
         Runs outside the refresh lock (a slow callback does not hold up token requests) but under
         its own lock, and always delivers the newest credentials: an older refresh token can never
-        overwrite a newer one, whatever the callbacks' timing.
+        overwrite a newer one, whatever the callbacks' timing. A callback that raises (the host's
+        database is locked) loses nothing: the credentials stay here and in ``unsaved_rotations``
+        (so a credential built again from the host's stored, older record continues from them), the
+        failure is logged as ``RotationNotSaved`` and kept in ``rotation_error``, and the callback
+        is called again on the next token request.
         """
         if self._on_rotate is None:
             return
         with self._rotate_lock:
             with self._lock:
                 issued, latest = self._issued, self._credentials
-            if issued > self._delivered:
+            if issued <= self._delivered:
+                return
+            try:
                 self._on_rotate(latest)
-                self._delivered = issued
+            except Exception as exc:  # the host's storage failed: keep the tokens, report, retry later
+                self.rotation_error = rotation_not_saved(exc, latest)
+                unsaved_rotations.keep(self._saved_refresh, latest)
+                logger.error("%s", self.rotation_error)
+                return
+            unsaved_rotations.saved(self._saved_refresh, latest)
+            self._saved_refresh = latest.refresh_token
+            self._delivered = issued
+            self.rotation_error = None
+
+
+def rotation_not_saved(exc: Exception, latest: OAuthCredentials) -> RotationNotSaved:
+    """The typed error for an ``on_rotate`` that raised: what it raised, with no token in it."""
+    from app_connections.hosting import describe
+
+    cause = describe(exc)
+    for token in (latest.refresh_token, latest.access_token):
+        if token:
+            cause = cause.replace(token, "[REDACTED]")
+    return RotationNotSaved(
+        f"the rotated refresh token of app {latest.client_id} (tenant {latest.tenant_id}) was not saved: on_rotate "
+        f"raised {cause}. It is kept in memory; on_rotate is called again on the next token request "
+        "(or call save_rotation())",
+        cause=cause,
+    )
+
+
+class UnsavedRotations:
+    """Rotated OAuth credentials whose ``on_rotate`` failed, for this process's lifetime: keyed by a
+    hash of the refresh token the host still holds, so any credential built from that (spent) record
+    continues from the newest tokens instead of asking the user to sign in again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._newest: dict[str, OAuthCredentials] = {}
+
+    @staticmethod
+    def _key(client_id: str, refresh_token: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{client_id.lower()}\0{refresh_token}".encode()).hexdigest()
+
+    def keep(self, held: str, latest: OAuthCredentials) -> None:
+        """``latest`` replaces ``held`` (the host's refresh token) until it is saved."""
+        with self._lock:
+            self._newest[self._key(latest.client_id, held)] = latest
+
+    def saved(self, held: str, latest: OAuthCredentials) -> None:
+        """The host saved ``latest``: what was kept for ``held`` is no longer needed."""
+        with self._lock:
+            self._newest.pop(self._key(latest.client_id, held), None)
+
+    def newest(self, credentials: OAuthCredentials) -> OAuthCredentials | None:
+        """The unsaved newest credentials for a record the host holds, or None."""
+        with self._lock:
+            return self._newest.get(self._key(credentials.client_id, credentials.refresh_token))
+
+
+unsaved_rotations = UnsavedRotations()
+"""This process's rotated credentials not saved yet (``OAuthTokenCredential`` uses it)."""

@@ -22,7 +22,7 @@ from azure.core.credentials import AccessTokenInfo
 
 from .. import http_policy
 from ..clouds import DEFAULT_CLOUD, get_cloud
-from ..errors import AuthError, IdentityServiceError, ManagedIdentityUnavailable
+from ..errors import AuthError, IdentityServiceError, IdentityThrottled, ManagedIdentityUnavailable
 from . import msal_apps
 from .credential import _accept, _Base, msal_answer, refresh_on, seconds_field
 
@@ -191,7 +191,7 @@ def _error(result: Mapping[str, Any], who: str, where: str) -> AuthError:
     status = int(match.group(1)) if match else None
     said = " ".join(description.split())[:300]
     if status is not None and (status == 429 or status >= 500):
-        return IdentityServiceError(
+        return (IdentityThrottled if status == 429 else IdentityServiceError)(
             f"the managed identity endpoint of {where} answered {status}; retry later", code=str(status)
         )
     if status in (400, 404) or error in ("invalid_request", "invalid_client", "invalid_scope"):

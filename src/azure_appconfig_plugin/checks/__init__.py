@@ -23,7 +23,7 @@ from app_connections.reports import Check, CheckStatus, ValidationRequest
 from ..errors import AppConnectionError, InvalidInput
 from .store import STORE_CHECKS, interpret, probe_store
 
-OK, FAILED, SKIPPED = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED
+OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 
 
 @attrs.define
@@ -232,6 +232,9 @@ def token_stage(run: Run) -> list[Check]:
     except Exception as exc:  # any method's failure is a failed check, never a crash
         run.token_credential = token_credential
         secrets = _secrets_of(run)
+        late = deadline_error(exc)
+        if late is not None:  # no (whole) answer from the identity platform: nothing to judge by
+            return [Check("token", INCONCLUSIVE, redact(str(late), secrets), DEADLINE_REMEDY, code=late.code)]
         if isinstance(exc, AppConnectionError):
             detail, code = str(exc), exc.code
         else:
@@ -244,6 +247,17 @@ def token_stage(run: Run) -> list[Check]:
     run.token_credential = token_credential
     run.request.token_credential = token_credential
     return [Check("token", OK, f"token issued for {run.cloud.audience} by {token_issuer(run)}")]
+
+
+DEADLINE_REMEDY = "Validate again (the network or the service may be slow), or raise the deadline (docs/limits.md)."
+
+
+def deadline_error(exc: BaseException) -> Any:
+    """The ``DeadlineExceeded`` behind ``exc`` (the policy's, perhaps inside an SDK's or MSAL's error), or None."""
+    from ..http_policy import DeadlineExceeded, policy_error
+
+    found = policy_error(exc)
+    return found if isinstance(found, DeadlineExceeded) else None
 
 
 # --- store -----------------------------------------------------------------------------------------
@@ -323,18 +337,34 @@ def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES
 
 
 def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
+    """Each stage in turn. A stage not run because the operation's deadline had passed, or blocked by
+    one that ran out of time, is ``inconclusive`` (with the deadline's numbers), never ``failed``."""
+    from ..deadlines import deadline_note, deadline_passed
+
     run = Run(request, os.environ if request.options.get("env") is None else request.options["env"])
-    blocked: str | None = None
+    blocked: Check | None = None
     for stage in stages:
         if blocked is not None:
             if stage.applies(run):
-                request.add(*(Check(n, SKIPPED, f"not checked: {blocked}") for n in stage.names))
+                request.add(*(attrs.evolve(blocked, name=n) for n in stage.names))
             continue
         if not stage.applies(run):
             if stage.absent:
                 request.add(*(Check(n, SKIPPED, stage.absent) for n in stage.names))
             continue
+        passed = deadline_passed()
+        if passed is not None:
+            blocked = Check(
+                "", INCONCLUSIVE, f"not checked: {deadline_note(passed)}", DEADLINE_REMEDY, code="deadline_exceeded"
+            )
+            request.add(*(attrs.evolve(blocked, name=n) for n in stage.names))
+            continue
         checks = stage.run(run)
         request.add(*checks)
-        if any(c.status == FAILED for c in checks) and stage.names != STORE_CHECKS:
-            blocked = stage.blocks
+        if stage.names == STORE_CHECKS:
+            continue
+        if any(c.status == FAILED for c in checks):
+            blocked = Check("", SKIPPED, f"not checked: {stage.blocks}")
+        elif any(c.status == INCONCLUSIVE and c.code == "deadline_exceeded" for c in checks):
+            why = f"not checked: {stage.blocks} (its answer did not arrive within the deadline)"
+            blocked = Check("", INCONCLUSIVE, why, DEADLINE_REMEDY, code="deadline_exceeded")

@@ -20,7 +20,7 @@ POLICY_REMEDY = {
         "unusable address: use the store's own endpoint (its Overview page), and check any proxy or front door "
         "in front of it."
     ),
-    "deadline_exceeded": "Retry later, or raise the deadline (docs/limits.md).",
+    "deadline_exceeded": "Validate again (the store or network may be slow), or raise the deadline (docs/limits.md).",
     "response_too_large": "Check the endpoint is an App Configuration store (or raise max_response_bytes).",
     "malformed_answer": "Check the endpoint is an App Configuration store and no proxy rewrites its answers.",
     "certificate_untrusted": (
@@ -40,10 +40,25 @@ def _www_auth_description(header: str | None) -> str:
     return header
 
 
+def not_run(*names: str) -> list[Check]:
+    """The checks for probes that must not be sent because the operation's deadline has passed
+    (``inconclusive``, with the deadline's real numbers), or [] while time is left."""
+    from ..deadlines import deadline_note, deadline_passed
+
+    passed = deadline_passed()
+    if passed is None:
+        return []
+    detail = f"not checked: {deadline_note(passed)}, so no request was sent"
+    return [Check(n, INCONCLUSIVE, detail, POLICY_REMEDY["deadline_exceeded"], code="deadline_exceeded") for n in names]
+
+
 def probe_store(
     client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
 ) -> list[Check]:
     checks: list[Check] = []
+    late = not_run(*STORE_CHECKS)
+    if late:
+        return late
     read = probes.probe_read(client)
     checks.append(interpret("KeyValue.Read", read))
     if read.unreachable or read.status == 401:
@@ -57,13 +72,19 @@ def probe_store(
     if write_probe:
         checks.extend(_real_write_delete(client, probes, label or probes.new_probe_label(), interpret))
     else:
-        checks.append(interpret("KeyValue.Write", probes.probe_write_precondition(client), precondition=True))
-        checks.append(interpret("KeyValue.Delete", probes.probe_delete_precondition(client), precondition=True))
+        for name, probe in (
+            ("KeyValue.Write", probes.probe_write_precondition),
+            ("KeyValue.Delete", probes.probe_delete_precondition),
+        ):
+            checks.extend(not_run(name) or [interpret(name, probe(client), precondition=True)])
     return checks
 
 
 def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
     out: list[Check] = []
+    late = not_run("KeyValue.Write", "KeyValue.Delete")
+    if late:
+        return late
     write = probes.probe_write_real(client, label)
     out.append(interpret("KeyValue.Write", write))
     if write.status not in (200, 201):
@@ -77,6 +98,16 @@ def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable
     if delete.status in (200, 204):
         note = f" after {attempts} attempts" if attempts > 1 else ""
         out.append(Check("cleanup", OK, f"sentinel key {key} deleted{note}; nothing left behind"))
+    elif delete.policy == "deadline_exceeded":  # no answer from the store: the key is most likely left behind
+        out.append(
+            Check(
+                "cleanup",
+                INCONCLUSIVE,
+                f"the sentinel key {key} may be left behind: its delete got no answer in time ({delete.error})",
+                f"Check for the key {key} in the store's Configuration explorer and delete it.",
+                code="deadline_exceeded",
+            )
+        )
     else:
         out.append(
             Check(
@@ -104,7 +135,9 @@ def interpret(
     """One probe's answer as a check that says what to fix. ``claims`` is None for requests signed
     with an access key (no token)."""
     status = result.status
-    if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, deadline, size cap, bad body
+    if getattr(result, "policy", None) == "deadline_exceeded":  # no (whole) answer: nothing to judge by
+        return Check(name, INCONCLUSIVE, result.error, POLICY_REMEDY["deadline_exceeded"], code="deadline_exceeded")
+    if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, size cap, bad body
         return Check(
             name,
             FAILED,

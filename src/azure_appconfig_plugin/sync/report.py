@@ -126,6 +126,9 @@ class TooManyDeletes(InvalidInput):
     """A push refused by the deletion guard before any write: ``report`` is its plan (what would
     go), ``deletes`` how many; ``errors`` names the option that allows it (``max_deletes``)."""
 
+    category = "conflict"  # the store's state and the guard disagree; the input is well-formed
+    http_status = 409
+
     def __init__(self, why: str, report: SyncReport, deletes: int, option: str = "max_deletes") -> None:
         self.report = report
         self.deletes = deletes

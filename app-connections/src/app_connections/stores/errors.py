@@ -15,7 +15,9 @@ class StoreUnavailable(SharedStoreError):
     Raised within a bounded time (the socket timeouts); nothing was stored or taken.
     """
 
-    transient = True
+    category = "unavailable"
+    http_status = 503
+    retryable = True
 
 
 class SealError(SharedStoreError):

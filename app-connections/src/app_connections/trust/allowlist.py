@@ -50,6 +50,9 @@ def safe_text(text: str) -> str:
 class AllowListError(InvalidInput):
     """A malformed ``APP_CONNECTIONS_ALLOWED_PLUGINS``; ``entry`` is the bad entry (as written)."""
 
+    category = "internal"  # the operator's setting, not a user's input
+    http_status = 500
+
     def __init__(self, entry: str, problem: str) -> None:
         self.entry = entry
         shown = f"entry {safe_text(entry)!r} {problem}"

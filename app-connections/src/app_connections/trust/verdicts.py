@@ -406,7 +406,9 @@ def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appc
     """``(status, detail)`` for ``azure-appconfig doctor``: the mode and every plugin not loaded.
 
     ``invalid`` when the allow-list is malformed or keeps this package out (the instance then has
-    no connection type); ``warning`` for other blocked or refused plugins and allow-list notices.
+    no connection type), or when a plugin is refused (another version or digest than pinned,
+    tampered or unpinned files, metadata or entry points that cannot be read); ``warning`` for
+    plugins the allow-list or blocklist keeps out and for allow-list notices.
     """
     from ..loader import load_plugins
 
@@ -423,7 +425,9 @@ def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appc
             ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
         )
         detail = f"open mode: every installed plugin loads ({loaded}); pin them with `azure-appconfig plugins pin`"
-        return ("warning", f"{detail}; not loaded: {listed}") if out else ("ok", detail)
+        if not out:
+            return "ok", detail
+        return ("invalid" if report.refused else "warning"), f"{detail}; not loaded: {listed}"
     head = report.mode_text
     if ours:
         return (
@@ -433,6 +437,8 @@ def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appc
     problems = list(report.notices)
     if out:
         problems.append(f"not loaded: {listed}")
+    if report.refused:
+        return "invalid", f"{head}: " + "; ".join(problems)
     if problems:
         return "warning", f"{head}: " + "; ".join(problems)
     return "ok", f"{head}: every installed plugin is allowed"

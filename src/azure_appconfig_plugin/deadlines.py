@@ -1,0 +1,128 @@
+"""Operation deadlines: ``operation_deadline(seconds)`` bounds every request a thread makes inside
+it (the HTTP policy cuts off or refuses to send what would outlive it); ``Deadline`` keeps the real
+numbers (its length, when it started) so a report can say which deadline passed and when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+import attrs
+
+_local = threading.local()
+
+
+@attrs.frozen
+class Deadline:
+    """One deadline: the limit it comes from (``name``; "" for one set by a caller), when it
+    started (``time.monotonic()``), its length in seconds and the moment it passes."""
+
+    name: str
+    start: float
+    seconds: float
+
+    @property
+    def at(self) -> float:
+        return self.start + self.seconds
+
+    def elapsed(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.start
+
+    @property
+    def title(self) -> str:
+        """How messages name it: ``the validation deadline (validation_seconds)``."""
+        titles = {
+            "validation_seconds": "the validation deadline",
+            "store_request_seconds": "the store deadline",
+            "token_request_seconds": "the token deadline",
+        }
+        if not self.name:
+            return "the operation's deadline"
+        return f"{titles.get(self.name, 'the deadline')} ({self.name})"
+
+
+def current_deadline() -> Deadline | None:
+    """The ``operation_deadline`` in force in this thread (the earliest of nested ones), or None."""
+    return getattr(_local, "operation", None)
+
+
+def deadline_passed() -> Deadline | None:
+    """The operation deadline of this thread when it has passed, else None (checks not run then
+    are reported as inconclusive, with its numbers: ``deadline_note``)."""
+    current = current_deadline()
+    return current if current is not None and time.monotonic() >= current.at else None
+
+
+def seconds_text(value: float) -> str:
+    """Seconds as shown in messages: ``0.04``, ``1.5``, ``120`` (never a misleading ``0``)."""
+    if value >= 10:
+        return f"{round(value):g}"
+    if value >= 1:
+        return f"{round(value, 1):g}"
+    return f"{max(round(value, 3), 0.001):g}"
+
+
+def deadline_note(deadline: Deadline) -> str:
+    """``the validation deadline (validation_seconds) of 1.5 s had passed (1.52 s elapsed)``."""
+    elapsed = seconds_text(deadline.elapsed())
+    return f"{deadline.title} of {seconds_text(deadline.seconds)} s had passed ({elapsed} s elapsed)"
+
+
+@contextlib.contextmanager
+def operation_deadline(seconds: float, *, name: str = "") -> Iterator[float]:
+    """No request made by this thread inside the block outlives ``seconds`` from now (nested: the earlier wins).
+
+    ``name`` is the limit it comes from (``validation_seconds``), shown in deadline messages."""
+    outer: Deadline | None = getattr(_local, "operation", None)
+    mine = Deadline(name, time.monotonic(), seconds)
+    _local.operation = mine if outer is None or mine.at < outer.at else outer
+    try:
+        yield _local.operation.at
+    finally:
+        _local.operation = outer
+
+
+def remaining(default: float) -> float:
+    """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
+    deadline = current_deadline()
+    return default if deadline is None else min(default, deadline.at - time.monotonic())
+
+
+REQUEST_LIMIT = {
+    "token": "token_request_seconds",
+    "identity": "token_request_seconds",
+    "store": "store_request_seconds",
+}
+"""The limit bounding one request of each kind of HTTP policy session."""
+
+
+def binding_deadline(kind: str, budget: float) -> Deadline:
+    """The deadline that bounds a ``kind`` request starting now: its own (``budget`` seconds) or the
+    operation's, if that passes earlier."""
+    now = time.monotonic()
+    operation = current_deadline()
+    if operation is not None and operation.at < now + budget:
+        return operation
+    return Deadline(REQUEST_LIMIT.get(kind, ""), now, budget)
+
+
+def deadline_message(kind: str, where: str, seconds: float, binding: Deadline, *, sent: bool) -> str:
+    """What a ``kind`` request to ``where`` (``host:port``) that had ``seconds`` left says when
+    ``binding`` stopped it: cut off (``sent``) or never sent. The numbers are the real ones: the
+    deadline's length and the time elapsed since it started, never the budget of another limit."""
+    if not sent:
+        message = f"the {kind} request to {where} was not sent: {deadline_note(binding)}"
+    elif binding.name == REQUEST_LIMIT.get(kind):  # the request's own deadline (a store call's covers its retries)
+        message = (
+            f"{where} did not deliver its whole answer within {seconds_text(binding.seconds)} s (the {kind} deadline)"
+        )
+    else:
+        message = (
+            f"{where} did not deliver its whole answer within the {seconds_text(seconds)} s left of "
+            f"{binding.title} ({seconds_text(binding.seconds)} s, {seconds_text(binding.elapsed())} s elapsed)"
+        )
+    cut = "; the request was cut off" if sent else ""
+    return f"{message}{cut}. Retry later, or raise the limit (docs/limits.md)"
