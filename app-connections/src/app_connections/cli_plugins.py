@@ -24,8 +24,8 @@ def add_commands(sub: Any) -> None:
         description=(
             f"Print the {trust.ALLOWLIST_ENV} line that allows exactly the {PROJECT_NAME} plugins installed now, "
             "each pinned to its version and the SHA-256 of its RECORD (editable installs: version only). "
-            f"Grants (:secrets, :owns=<slug>) in the current {trust.ALLOWLIST_ENV} are kept. Refuses to pin an install whose "
-            "files no longer match its RECORD."
+            f"Grants (:secrets, :owns=<slug>) in the current {trust.ALLOWLIST_ENV} are kept. "
+            "Refuses to pin an install whose files no longer match its RECORD."
         ),
     )
     pin.add_argument("--group", default=PROJECT_NAME, help=argparse.SUPPRESS)
