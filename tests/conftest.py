@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+# Compiled modules, and pytest's assertion-rewritten ones (every module of a pytest11 plugin's
+# distribution: ours, Hypothesis, ...), are cached in one tree inside the venv, even where
+# PYTHONDONTWRITEBYTECODE is set: never beside the sources (the trust tests hash installs), and
+# reused by the xdist workers, the subprocesses the tests start and the next run.
+if sys.pycache_prefix is None:
+    sys.pycache_prefix = str(Path(sys.prefix) / "pycache")
+sys.dont_write_bytecode = False
+os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
 
 # Fixture modules shared by several test modules, registered once here rather than imported into each
 # (an imported fixture is redefined by every test parameter that requests it, and each importing

@@ -197,9 +197,10 @@ def test_a_planted_byte_code_file_never_runs(site: Site) -> None:
     code = compile(evil(site.marker), str(source), "exec")
     header = importlib.util.MAGIC_NUMBER + b"\0\0\0\0"
     header += int(info.st_mtime).to_bytes(4, "little") + (info.st_size & 0xFFFFFFFF).to_bytes(4, "little")
-    cached = Path(importlib.util.cache_from_source(str(source)))
-    cached.parent.mkdir(exist_ok=True)
-    cached.write_bytes(header + marshal.dumps(code))  # what the default loader would run
+    beside = source.parent / "__pycache__" / f"helpers.{sys.implementation.cache_tag}.pyc"
+    for cached in {beside, Path(importlib.util.cache_from_source(str(source)))}:  # and under a pycache prefix
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(header + marshal.dumps(code))  # what the default loader would run
     module = importlib.import_module("acme_policy_mod.helpers")
     assert module.VALUE == 1 and not ran_evil(site)
 
