@@ -17,6 +17,7 @@ from typing import Any
 
 import redis
 
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from app_connections.testing.vcr_config import make_vcr
 from azure_appconfig_plugin.connection import build_connection_type
@@ -25,7 +26,7 @@ from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthInput
 from cassettes_auth import OAUTH_TOKENS
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
-CTYPE = build_connection_type()
+CTYPE = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"
 
 

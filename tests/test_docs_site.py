@@ -98,7 +98,10 @@ def _build_command() -> str:
 
 def test_the_build_command_is_the_development_page_one() -> None:
     assert blocks(page("development.md"), "sh") == [_build_command()]
-    assert _build_command() == '.venv/bin/pip install -q -e ./app-connections -e ".[docs]" && .venv/bin/mkdocs build --strict -d /tmp/site'
+    assert (
+        _build_command()
+        == '.venv/bin/pip install -q -e ./app-connections -e ".[docs]" && .venv/bin/mkdocs build --strict -d /tmp/site'
+    )
 
 
 @pytest.mark.skipif(
