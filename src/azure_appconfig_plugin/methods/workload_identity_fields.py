@@ -8,7 +8,6 @@ from typing import Any
 
 from app_connections import policy as policies
 from app_connections.fields import CrossRule, Field
-from app_connections.paths import PATH_REFUSED
 
 from .common import CLIENT_ID, CLOUD, TENANT
 
@@ -28,9 +27,9 @@ TOKEN_FILE_PATH = Field(
     ),
     required=True,
     strip=True,
-    pattern=r"(?:\/|[A-Za-z]:[\\\/])[^\x00-\x1f]*",
-    pattern_message=PATH_REFUSED,  # the one message of a refused path: a relative one says no more
     max_length=4096,
+    # no pattern: the host policy checks the path (absolute, in an allowed directory) with one message
+    # for every refusal, a relative path included (app_connections.paths.PATH_REFUSED)
 )
 STORED_FIELDS = (
     TENANT,
