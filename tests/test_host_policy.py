@@ -155,9 +155,9 @@ def test_an_unusable_file_inside_is_one_generic_message(allowed: Path, caplog: p
     errors = []
     for name in ["absent", "dir", "secret"]:
         creds = ctype.parse("workload-identity", {**FORM, "tokenFilePath": str(allowed / name)})
-        with opened_files(lambda p: not p.startswith(str(allowed))) as outside:
-            with pytest.raises(InvalidFederatedToken) as err:
-                ctype.token_credential(creds).get_token(SCOPE)
+        outside_allowed = opened_files(lambda p: not p.startswith(str(allowed)))
+        with outside_allowed as outside, pytest.raises(InvalidFederatedToken) as err:
+            ctype.token_credential(creds).get_token(SCOPE)
         assert outside == []
         errors.append(str(err.value))
     assert len(set(errors)) == 1 and UNUSABLE in errors[0]

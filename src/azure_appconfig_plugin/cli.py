@@ -9,6 +9,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
+from app_connections import policy as policies
+from app_connections.policy import HostPolicy
+
 from .errors import AppConnectionError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -28,7 +31,7 @@ def loaded_registry(args: argparse.Namespace) -> Any:
     if getattr(args, "registry", None) is None:
         from app_connections.loader import load_plugins
 
-        args.registry = load_plugins()
+        args.registry = load_plugins(policy=HostPolicy.operator())
     return args.registry
 
 
@@ -117,7 +120,7 @@ def _doctor_type(args: argparse.Namespace) -> Any:
     try:
         return loaded_registry(args).get(CONNECTION_TYPE)
     except AppConnectionError:
-        return build_connection_type()
+        return build_connection_type().with_policy(HostPolicy.operator())
 
 
 def check_environment(env: Mapping[str, str] | None = None) -> None:
@@ -180,7 +183,7 @@ def _registry_or_none() -> Any:
     from app_connections.loader import load_plugins
 
     try:
-        return load_plugins()
+        return load_plugins(policy=HostPolicy.operator())
     except AppConnectionError:  # e.g. a malformed allow-list: the command that loads plugins names it
         return None
 
@@ -240,7 +243,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     try:
         check_environment()
-        return handler(args, out)
+        with policies.use(HostPolicy.operator()):  # an operator's tool: the host's identity, disk and environment
+            return handler(args, out)
     except AppConnectionError as exc:
         err.write(f"error: {exc}\n")
         from .errors import InvalidInput

@@ -28,8 +28,8 @@ import pluggy
 
 from . import hostspec, trust
 from .errors import FieldError, InvalidInput
-from .policy import HostPolicy
 from .hosting import Catalog, PluginFailure, Provider, collect, describe, register_plugin, run_validation
+from .policy import HostPolicy
 from .records import ConnectionType
 from .registrars import SecretSyncDestination
 from .reports import ValidationReport, ValidationRequest

@@ -35,10 +35,7 @@ def lexically_within(path: str, roots: Iterable[str]) -> bool:
     if ".." in path.replace("\\", "/").split("/"):
         return False
     normal = os.path.normpath(path)
-    for root in roots:
-        if root == os.sep or normal == root or normal.startswith(root.rstrip(os.sep) + os.sep):
-            return True
-    return False
+    return any(root == os.sep or normal == root or normal.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def refused(field: str) -> PathRefused:

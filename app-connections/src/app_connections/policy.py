@@ -102,7 +102,8 @@ class HostPolicy(_Frozen):
     ) -> HostPolicy:
         """An operator's own tool (the ``azure-appconfig`` CLI): ambient identity on, every
         directory, and ``env`` (default: this process's environment, read live)."""
-        return cls(methods=methods, ambient_identity=True, allowed_dirs=(os.sep,), env=os.environ if env is None else env)
+        chosen = os.environ if env is None else env
+        return cls(methods=methods, ambient_identity=True, allowed_dirs=(os.sep,), env=chosen)
 
     def replace(self, **changes: Any) -> HostPolicy:
         """A copy with some settings changed (``env=``, ``methods=``, ...)."""

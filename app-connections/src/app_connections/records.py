@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
+    from .policy import HostPolicy
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
         ConnectionTypeRegistrar,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
         SecretSyncDestination,
         SecretSyncRegistrar,
     )
-    from .policy import HostPolicy
     from .reports import ValidationReport, ValidationRequest
 
 RotateCallback = Callable[[Any], None]
@@ -315,6 +315,11 @@ class ConnectionType(_Frozen):
         bound._init(policy=policy, disabled=disabled, registered=every)
         return bound
 
+    def _using(self) -> Any:
+        from . import policy as policies
+
+        return policies.use(self._policy(None))
+
     def _policy(self, policy: HostPolicy | None) -> HostPolicy:
         from . import policy as policies
 
@@ -343,11 +348,13 @@ class ConnectionType(_Frozen):
                 "input",
                 f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
             )
-        return m.begin(sign_in_input, **options)
+        with self._using():
+            return m.begin(sign_in_input, **options)
 
     def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
         """Finish an interactive method's sign-in from the callback's query parameters."""
-        return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
+        with self._using():
+            return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
 
     def load(self, stored: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Credentials:
         """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record,
@@ -400,7 +407,8 @@ class ConnectionType(_Frozen):
     ) -> TokenCredential:
         """A ``TokenCredential`` for a credentials record of any of this type's methods."""
         m, creds = self.credentials(credentials)
-        return m.token_credential(creds, on_rotate=on_rotate, **options)
+        with self._using():  # what the credential reads later (e.g. the shared stores' settings) is the policy's
+            return m.token_credential(creds, on_rotate=on_rotate, **options)
 
     def client(self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any) -> Any:
         """A client of the service (for Azure App Configuration: an ``AzureAppConfigurationClient``) for
@@ -415,14 +423,15 @@ class ConnectionType(_Frozen):
         m, creds = self.credentials(credentials)
         if self.client_factory is None:
             raise _invalid("connection type", f"{self.slug!r} offers no client (it has no client_factory)")
-        if credential is None:
-            signer = getattr(m, "request_credential", None)
-            if callable(signer):
-                credential = signer(creds)
-            else:
-                token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
-                credential = m.token_credential(creds, **token_options)
-        return self.client_factory(creds, endpoint, credential, **options)
+        with self._using():
+            if credential is None:
+                signer = getattr(m, "request_credential", None)
+                if callable(signer):
+                    credential = signer(creds)
+                else:
+                    token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
+                    credential = m.token_credential(creds, **token_options)
+            return self.client_factory(creds, endpoint, credential, **options)
 
     def validate(
         self,
