@@ -126,7 +126,7 @@ class HostPolicy(_Frozen):
                 f"auth method {slug!r} of {type_slug!r} is not enabled on this host; "
                 f"the host enables it with HostPolicy(methods={{{type_slug!r}: [..., {slug!r}]}})"
             )
-        use = method.ambient_identity
+        use, paths = declared(method)
         if use not in AMBIENT_USES:
             return f"auth method {slug!r} declares ambient_identity={use!r}; expected one of {', '.join(AMBIENT_USES)}"
         if self.ambient_identity or use == NEVER:
@@ -136,10 +136,10 @@ class HostPolicy(_Frozen):
                 f"auth method {slug!r} acts as this host's own identity, which this host does not lend to "
                 f"connections; the host enables it with {_ENABLE_AMBIENT}"
             )
-        if method.path_fields and not self.allowed_dirs:  # FALLBACK: its file must then come from the form
+        if paths and not self.allowed_dirs:  # FALLBACK: its file must then come from the form
             return (
                 f"auth method {slug!r} needs the host's own identity file or a directory the host allows "
-                f"for {', '.join(method.path_fields)}; the host enables it with {_ENABLE_AMBIENT} "
+                f"for {', '.join(paths)}; the host enables it with {_ENABLE_AMBIENT} "
                 "or HostPolicy(allowed_dirs=[...])"
             )
         return None
@@ -150,6 +150,17 @@ class HostPolicy(_Frozen):
         from .paths import lexically_within
 
         return lexically_within(path, self.allowed_dirs)
+
+
+def declared(method: AuthMethod) -> tuple[str, tuple[str, ...]]:
+    """``(ambient_identity, path_fields)`` as ``method`` declares them: its own values, else the
+    ``AuthMethod`` protocol's defaults (a method written against contract 2.0 declares neither: it
+    never acts as the host and names no file)."""
+    from .records import AuthMethod
+
+    use = getattr(method, "ambient_identity", AuthMethod.ambient_identity)  # the declaration, or its default
+    paths = getattr(method, "path_fields", AuthMethod.path_fields)
+    return use, tuple(paths) if isinstance(paths, (tuple, list)) else ()
 
 
 # --- the policy in effect --------------------------------------------------------------------------
