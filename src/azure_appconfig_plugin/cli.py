@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
 from app_connections import policy as policies
@@ -232,6 +234,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPERATOR_LOGS = ("app_connections.paths", "azure_appconfig_plugin.auth.workload_identity")
+"""Loggers whose warnings a multi-user host keeps for its log (why a file cannot be used); the CLI's
+operator is that host, so the CLI writes them to stderr."""
+
+
+@contextlib.contextmanager
+def _operator_log(err: TextIO) -> Iterator[None]:
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("note: %(message)s"))
+    loggers = [logging.getLogger(name) for name in OPERATOR_LOGS]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
@@ -242,8 +264,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     try:
-        check_environment()
-        with policies.use(HostPolicy.operator()):  # an operator's tool: the host's identity, disk and environment
+        with policies.use(HostPolicy.operator()), _operator_log(err):  # an operator's tool: the host's identity,
+            check_environment()  # disk and environment; what a host keeps for its log, the operator reads
             return handler(args, out)
     except AppConnectionError as exc:
         err.write(f"error: {exc}\n")
