@@ -113,10 +113,13 @@ def test_begin_pins_a_given_tenant_and_uses_random_state(settings: InstanceSetti
     assert a.state != b.state and len(store) == 2
 
 
-def test_begin_with_no_arguments_reads_the_host_policy_environment(fake_instance_env: dict[str, str]) -> None:
+def test_begin_with_no_arguments_reads_the_host_policy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = azure_fakes.fake_instance_env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError):  # the library policy's environment is empty: os.environ is not read unasked
         OAUTH.begin()
-    with policies.use(HostPolicy.library(env=fake_instance_env)):
+    with policies.use(HostPolicy.library(env=env)):
         request = OAUTH.begin()
     assert "client_id=" + fakes.FAKE_INSTANCE_CLIENT_ID in request.url
 

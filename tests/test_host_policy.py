@@ -189,3 +189,22 @@ def test_a_token_file_read_outside_the_operation_deadline_is_refused(allowed: Pa
     with http_policy.operation_deadline(0.0), pytest.raises(InvalidFederatedToken) as err:
         ctype.token_credential(creds).get_token(SCOPE)
     assert err.value.code in ("token_file_unusable", "deadline_exceeded")
+
+
+# --- the docs page -----------------------------------------------------------------------------------
+
+
+def test_the_policy_page_block_runs_as_documented() -> None:
+    import contextlib
+    import io
+
+    from docs_pages import blocks, page
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for block in blocks(page("policy.md"), "python"):
+            exec(compile(block, "policy.md", "exec"), {})
+    assert out.getvalue().splitlines() == [
+        "['access-key', 'certificate', 'client-secret', 'oauth'] ['managed-identity', 'workload-identity']",
+        "MethodDisabled method",
+    ]
