@@ -307,7 +307,7 @@ def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
     failures = [f for f in registry.failures if f.plugin == "versioned"]
     assert (not failures) == ok
     if declared in ("1.1", "3.0"):
-        assert failures[0].stage == "contract" and declared in failures[0].error and "2.0" in failures[0].error
+        assert failures[0].stage == "contract" and declared in failures[0].error and "2.1" in failures[0].error
 
 
 def test_a_contract_1_0_plugin_and_host_still_work() -> None:
