@@ -126,7 +126,6 @@ class ManagedIdentityTokenCredential(_Base):
         self._credentials = credentials
         self.cloud = get_cloud(credentials.cloud)
         self._timeout = timeout
-        self._env = env
         self._clock = clock
         found = credentials.user_assigned
         self._where, self._endpoint = identity_source(env)

@@ -29,7 +29,7 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
     declarations = ".workload_identity_fields"
     identity_provider = MICROSOFT_ENTRA
     ambient_identity = "fallback"  # absent fields (and the token file) come from the host's environment
-    path_fields = ("tokenFilePath",)
+    path_fields: tuple[str, ...] = ("tokenFilePath",)
 
     @property
     def credentials_type(self) -> type:
