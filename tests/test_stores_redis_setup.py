@@ -44,10 +44,9 @@ def test_the_kit_reads_no_environment_for_keys(monkeypatch: pytest.MonkeyPatch) 
 def test_the_provider_token_cache_reads_its_key_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     from unittest.mock import MagicMock
 
-    from azure_appconfig_plugin.stores.token_cache import RedisTokenCache
-
     from app_connections import policy as policies
     from app_connections.policy import HostPolicy
+    from azure_appconfig_plugin.stores.token_cache import RedisTokenCache
 
     monkeypatch.setenv(REDIS_KEY_ENV, generate_key())
     with pytest.raises(SealKeyError):  # os.environ is not read behind the host's back
