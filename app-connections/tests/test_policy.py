@@ -206,3 +206,10 @@ def test_the_audit_recorder_sees_this_thread_and_filters(root: Path) -> None:
         thread.start()
         thread.join()
     assert mine == [str(root / "file")] and str(root / "other") in every
+
+
+def test_a_file_moved_out_while_it_is_opened_is_not_read(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app_connections import paths
+
+    monkeypatch.setattr(paths, "_opened_path", lambda fd: "/etc/passwd")  # what the kernel says it opened
+    _unusable(root, "file")

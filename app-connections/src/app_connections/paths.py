@@ -69,6 +69,7 @@ def read_path(
     ``seconds`` (None: no deadline). ``PathRefused`` outside ``roots``; ``PathUnusable`` (one
     message) when it cannot be used: missing, not a regular file (a FIFO or device is never
     waited on), too large, unreadable, or out of time. The reason is logged, not shown."""
+    roots = tuple(roots)
     real = check_path(field, path, roots)
     start = time.monotonic()
 
@@ -85,6 +86,9 @@ def read_path(
     except OSError as exc:
         raise unusable(_describe(exc)) from None
     try:
+        opened = _opened_path(fd)  # a directory on the way swapped for a link after the check
+        if opened is not None and not lexically_within(opened, roots):
+            raise unusable("it was moved out of the allowed directories while it was opened")
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise unusable("not a regular file (a directory, FIFO, socket or device)")
@@ -108,6 +112,14 @@ def read_path(
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _opened_path(fd: int) -> str | None:
+    """The path the kernel opened for ``fd`` (Linux: ``/proc/self/fd``), None where it does not say."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 def _describe(exc: OSError) -> str:

@@ -124,15 +124,12 @@ def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
 
 
 def connection_type(opts: RunOptions) -> Any:
-    """The connection type the run goes through: the registry's (``opts.connection_type``), else ours,
-    under the host policy in effect with ``opts.env`` (when given) as its environment."""
+    """The connection type the run goes through: the registry's (``opts.connection_type``), else ours."""
     if opts.connection_type is not None:
         return opts.connection_type
-    from app_connections import policy as policies
+    from ..connection import policy_bound_type
 
-    from ..connection import build_connection_type
-
-    return build_connection_type().with_policy(policies.effective(None, opts.env))
+    return policy_bound_type(opts.env)  # the policy in effect, reading the run's env when given
 
 
 @contextlib.contextmanager
