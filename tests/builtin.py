@@ -3,7 +3,11 @@
 import pytest
 
 BUILTIN_METHODS = ["oauth", "client-secret", "certificate", "workload-identity", "managed-identity", "access-key"]
-"""The built-in auth methods, in registration order (what `types` lists)."""
+"""The built-in auth methods, in registration order (what `types` lists under the operator policy)."""
+ACTS_AS_HOST = ("workload-identity", "managed-identity")
+"""The built-in methods that use the host's own identity: off under the default (library) host policy."""
+LIBRARY_METHODS = [m for m in BUILTIN_METHODS if m not in ACTS_AS_HOST]
+"""The built-in methods a host with the default policy offers, in registration order."""
 
 AMBIENT_IDENTITY_ENV = (
     "AZURE_TENANT_ID",

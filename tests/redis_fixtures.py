@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from app_connections import policy as policies
+from app_connections.policy import HostPolicy
 from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
 from app_connections.stores.sealing import generate_key
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
@@ -57,12 +59,14 @@ def seal_key() -> str:
 @pytest.fixture
 def redis_env(
     redis_server: LocalRedisServer, redis_client: Any, seal_key: str, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """The instance's environment for a fleet: fake app registration, Redis URL and key (also set here)."""
+) -> Iterator[dict[str, str]]:
+    """The instance's environment for a fleet: fake app registration, Redis URL and key (also set here,
+    and read here through a host policy of this process's environment, as a replica configured by it)."""
     env = {**azure_fakes.fake_instance_env(), REDIS_URL_ENV: redis_server.url, REDIS_KEY_ENV: seal_key}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return env
+    with policies.use(HostPolicy.library(env=os.environ)):
+        yield env
 
 
 STALL_SECONDS = 0.2

@@ -17,6 +17,8 @@ from typing import Any
 
 import redis
 
+from app_connections import policy as policies
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from app_connections.testing.vcr_config import make_vcr
 from azure_appconfig_plugin.connection import build_connection_type
@@ -25,7 +27,9 @@ from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthInput
 from cassettes_auth import OAUTH_TOKENS
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"
-CTYPE = build_connection_type()
+POLICY = HostPolicy.operator()
+"""A replica configured through its environment (app registration, Redis), lending its identity (workload identity)."""
+CTYPE = build_connection_type().with_policy(POLICY)
 SCOPE = "https://azconfig.io/.default"
 
 
@@ -81,4 +85,5 @@ def main(role: str, *args: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:])))
+    with policies.use(POLICY):
+        print(json.dumps(main(*sys.argv[1:])))

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
@@ -20,7 +21,7 @@ from builtin import clear_ambient_identity
 from faults.concurrency import tokens_at_once
 from standins.identity import IdentityEndpoint
 
-CT = build_connection_type()
+CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"
 HEADER = "canary-identity-header-Vb6"
 MI_CLIENT_ID = "66666666-6666-6666-6666-666666666666"
@@ -221,7 +222,9 @@ def managed_identity_session(endpoint: str) -> Any:
 def test_off_azure_validation_says_so_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
     # Nothing listens where IMDS would be: exactly what a laptop or a non-Azure server sees.
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{closed_port()}")
-    report = validate_credentials({}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
+    report = validate_credentials(
+        {}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT, env={}, connection_type=CT
+    )
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and token.code == "no_identity_endpoint"
     assert "not running on an Azure host with a managed identity" in token.detail
@@ -245,6 +248,7 @@ def test_validation_with_an_identity_reaches_the_store(app_service: IdentityEndp
             endpoint=fakes.FAKE_STORE_ENDPOINT,
             env={},
             client_options={"retry_backoff_factor": 0},
+            connection_type=CT,
         )
     assert report.ok, report.to_dict()
     checks = {c.name: c for c in report.checks}

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
 from azure_appconfig_plugin.connection import build_connection_type
@@ -18,7 +19,7 @@ from azure_appconfig_plugin.errors import IdentityServiceError, ManagedIdentityU
 from builtin import clear_ambient_identity
 from standins.identity import IdentityEndpoint
 
-CT = build_connection_type()
+CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"
 HEADER = "canary-identity-header-Zt3"
 

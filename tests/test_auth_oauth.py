@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app_connections import policy as policies
 from app_connections.flow_store import InMemoryFlowStore, PendingFlow
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from app_connections.testing.sanitize import Sanitizer
 from azure_appconfig_plugin.connection import build_connection_type
@@ -111,8 +113,14 @@ def test_begin_pins_a_given_tenant_and_uses_random_state(settings: InstanceSetti
     assert a.state != b.state and len(store) == 2
 
 
-def test_begin_with_no_arguments_reads_the_environment(fake_instance_env: dict[str, str]) -> None:
-    request = OAUTH.begin()
+def test_begin_with_no_arguments_reads_the_host_policy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = azure_fakes.fake_instance_env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError):  # the library policy's environment is empty: os.environ is not read unasked
+        OAUTH.begin()
+    with policies.use(HostPolicy.library(env=env)):
+        request = OAUTH.begin()
     assert "client_id=" + fakes.FAKE_INSTANCE_CLIENT_ID in request.url
 
 
@@ -330,5 +338,5 @@ def test_changed_instance_app_requires_reconnect(settings: InstanceSettings) -> 
 def test_connection_type_token_credential_dispatches_by_method(
     settings: InstanceSettings, fake_instance_env: dict[str, str]
 ) -> None:
-    ct = build_connection_type()
+    ct = build_connection_type().with_policy(HostPolicy.library(env=fake_instance_env))
     assert type(ct.token_credential(stored())).__name__ == "OAuthTokenCredential"

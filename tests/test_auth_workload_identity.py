@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
-from azure_appconfig_plugin.auth.workload_identity import WorkloadIdentityCredentials
+from azure_appconfig_plugin.auth.workload_identity import UNUSABLE, WorkloadIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
 from azure_appconfig_plugin.validation import validate_credentials
 
-CT = build_connection_type()
+CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"
 ENV_VARS = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE")
 CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1767225600"}}}'
@@ -205,50 +206,62 @@ def _empty(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "code", "words"),
+    ("make", "reason"),
     [
-        (None, "token_file_missing", "does not exist"),
-        (_expired, "token_file_expired", "expired at"),
-        (_directory, "token_file_unreadable", "is a directory"),
-        (_not_a_jwt, "token_file_invalid", "does not hold a JWT"),
-        (_empty, "token_file_invalid", "is empty"),
+        (None, "ENOENT"),
+        (_expired, "expired"),
+        (_directory, "not a regular file"),
+        (_not_a_jwt, "does not hold a JWT"),
+        (_empty, "it is empty"),
     ],
 )
-def test_a_bad_token_file_is_a_clear_error_before_any_request(tmp_path: Path, make: Any, code: str, words: str) -> None:
+def test_a_bad_token_file_is_one_generic_error_before_any_request(
+    tmp_path: Path, make: Any, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "token"
     if make:
         make(path)
     with pytest.raises(InvalidFederatedToken) as err:  # no cassette: a request would fail differently
         CT.token_credential(creds(path)).get_token(SCOPE)
-    assert err.value.code == code and err.value.field == "tokenFilePath" and words in str(err.value)
-    assert str(path) in str(err.value) and "AKS" in str(err.value)
+    assert err.value.code == "token_file_unusable" and err.value.field == "tokenFilePath"
+    assert err.value.message == UNUSABLE and str(path) not in str(err.value) and "AKS" in str(err.value)
+    assert reason in caplog.text  # the reason is for the host's log only
 
 
-def test_an_unreadable_token_file_says_permission_denied(token_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_token_file_is_the_same_generic_error(
+    token_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     token_file.chmod(0)
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # root reads any file: give it the answer others get
-        real_open = open
+        real_open = os.open
 
         def denying(path: Any, *args: Any, **kwargs: Any) -> Any:
             if Path(path) == token_file:
                 raise PermissionError(13, "Permission denied", str(path))
             return real_open(path, *args, **kwargs)
 
-        monkeypatch.setattr("azure_appconfig_plugin.auth.workload_identity.open", denying, raising=False)
-    with pytest.raises(InvalidFederatedToken, match="permission denied"):
+        monkeypatch.setattr("app_connections.paths.os.open", denying)
+    with pytest.raises(InvalidFederatedToken) as err:
         CT.token_credential(creds(token_file)).get_token(SCOPE)
+    assert err.value.message == UNUSABLE and "EACCES" in caplog.text
 
 
 def test_validation_reaches_the_store(azure_vcr, token_file: Path) -> None:
     with azure_vcr.use_cassette("workload_identity_store_healthy.yaml"):
         report = validate_credentials(
-            creds(token_file), endpoint=fakes.FAKE_STORE_ENDPOINT, env={}, client_options={"retry_backoff_factor": 0}
+            creds(token_file),
+            endpoint=fakes.FAKE_STORE_ENDPOINT,
+            env={},
+            client_options={"retry_backoff_factor": 0},
+            connection_type=CT,
         )
     assert report.ok, report.to_dict()
     assert token_file.read_text() not in json.dumps(report.to_dict())
 
 
 def test_validation_reports_a_missing_token_file_as_a_failed_token_check(tmp_path: Path) -> None:
-    report = validate_credentials(creds(tmp_path / "absent"), endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
+    report = validate_credentials(
+        creds(tmp_path / "absent"), endpoint=fakes.FAKE_STORE_ENDPOINT, env={}, connection_type=CT
+    )
     token = next(c for c in report.checks if c.name == "token")
-    assert token.status.value == "failed" and token.code == "token_file_missing" and "AKS" in (token.remediation or "")
+    assert token.status.value == "failed" and token.code == "token_file_unusable" and "AKS" in (token.remediation or "")

@@ -133,9 +133,12 @@ def test_validate_workload_identity_from_the_aks_environment(
     assert "token issued for https://azconfig.io by login.microsoftonline.com" in text
 
 
-def test_validate_workload_identity_without_a_token_file_says_so(tmp_path: Path) -> None:
+def test_validate_workload_identity_without_a_token_file_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, text = run("validate", "--method", "workload-identity", *IDS, "--token-file", str(tmp_path / "absent"))
-    assert code == 1 and "does not exist" in text and "AKS" in text
+    assert code == 1 and "cannot be used" in text and "AKS" in text
+    assert "ENOENT" in capsys.readouterr().err  # the reason a multi-user host logs: the operator reads it
 
 
 # --- managed identity ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pluggy
 import pytest
 
 from app_connections.loader import load_plugins
+from app_connections.policy import HostPolicy
 from app_connections.records import InteractiveAuthMethod, is_interactive
 from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin as our_plugin
@@ -139,7 +140,7 @@ def test_a_host_with_a_copied_hookspec_gets_what_the_reference_loader_gets(azure
     for name, plug in (("azure-app-configuration", our_plugin), ("policy-example", example)):
         assert register_plugin(pm, plug, name, catalog, host_contract=spec.CONTRACT_VERSION)
     collect(pm, catalog)
-    reference = load_plugins(plugins=[("policy-example", example)], env={})
+    reference = load_plugins(plugins=[("policy-example", example)], env={}, policy=HostPolicy.operator())
     assert list(catalog.types) == list(reference.types) and not catalog.failures
     ours, theirs = catalog.types[SLUG], reference.get(SLUG)
     assert list(ours.methods) == list(theirs.methods) == [*BUILTIN_METHODS, "static-token"]
@@ -306,7 +307,7 @@ def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
     failures = [f for f in registry.failures if f.plugin == "versioned"]
     assert (not failures) == ok
     if declared in ("1.1", "3.0"):
-        assert failures[0].stage == "contract" and declared in failures[0].error and "2.0" in failures[0].error
+        assert failures[0].stage == "contract" and declared in failures[0].error and "2.1" in failures[0].error
 
 
 def test_a_contract_1_0_plugin_and_host_still_work() -> None:

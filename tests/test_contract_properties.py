@@ -25,7 +25,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app_connections.fields import TEXT_RULE, Field
+from app_connections.fields import TEXT_RULE, CrossRule, Field
+from app_connections.paths import PATH_REFUSED
+from app_connections.policy import HostPolicy
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 
@@ -35,7 +37,7 @@ import appconfig_policy_example as example
 import certs
 from hypothesis_profiles import examples, profile_settings
 
-CT = build_connection_type()
+CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 EXPLICIT_EACH = 10
 
 GOOD_STRINGS = [
@@ -184,15 +186,19 @@ def declared(message: str, allowed: set[str]) -> bool:
     return message in allowed or any(message.startswith(a + " (") for a in allowed)
 
 
+OPERATOR = HostPolicy.operator()
+POLICY_RULE = CrossRule(lambda values: None, (PATH_REFUSED,))
+"""The host policy is a rule beyond the schema for path-like fields (on POSIX, ``C:\\x`` is not a path it allows)."""
 CASES: list[tuple[str, tuple[Field, ...], dict[str, Any], Callable[[dict[str, Any]], Any], tuple[Any, ...]]] = []
 for _method in [*CT.methods.values(), example.StaticTokenMethod()]:
+    _policy_rules = (POLICY_RULE,) if _method.path_fields else ()
     CASES.append(
         (
             f"{_method.slug} form",
             _method.input_fields,
             _method.input_schema(),
-            _method.parse,
-            tuple(getattr(_method, "input_rules", ())),
+            lambda data, _m=_method: _m.parse(data, policy=OPERATOR),
+            (*getattr(_method, "input_rules", ()), *_policy_rules),
         )
     )
     if _method.stored_fields is not None:
@@ -202,8 +208,8 @@ for _method in [*CT.methods.values(), example.StaticTokenMethod()]:
                 f"{_method.slug} stored",
                 _m.stored_fields,
                 _m.stored_schema(),
-                lambda data, _m=_m: _m.load({"method": _m.slug, **data}),
-                tuple(_m._stored_rules()),
+                lambda data, _m=_m: _m.load({"method": _m.slug, **data}, policy=OPERATOR),
+                (*_m._stored_rules(), *_policy_rules),
             )
         )
 

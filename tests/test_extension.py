@@ -18,7 +18,7 @@ from app_connections.loader import load_plugins
 from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.cli import main
-from builtin import BUILTIN_METHODS
+from builtin import BUILTIN_METHODS, LIBRARY_METHODS
 from cli_helpers import client_secret_flags, run
 from toml_compat import loads as toml_loads
 
@@ -39,7 +39,7 @@ def test_extension_adds_an_auth_method_to_our_type(example_installed: Path) -> N
     registry = load_plugins(env={})
     assert not registry.failures
     ct = registry.get("azure-app-configuration")
-    assert list(ct.methods) == [*BUILTIN_METHODS, "static-token"]
+    assert list(ct.methods) == [*LIBRARY_METHODS, "static-token"]  # the default policy: no host identity
     creds = ct.parse("static-token", {"accessToken": "fake-access-token", "expiresOn": int(time.time()) + 600})
     assert ct.token_credential(creds).get_token("https://azconfig.io/.default").token == "fake-access-token"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin
-from builtin import BUILTIN_METHODS
+from builtin import LIBRARY_METHODS
 
 SLUG = "azure-app-configuration"
 
@@ -79,7 +79,7 @@ def test_registry_fixture_loads_the_base_type_for_an_extension(app_connections_r
     ext = _example_extension()
     registry = app_connections_registry([("my-ext", ext)])
     assert registry.failures == []
-    assert list(registry.get("azure-app-configuration").methods) == [*BUILTIN_METHODS, "static-token"]
+    assert list(registry.get("azure-app-configuration").methods) == [*LIBRARY_METHODS, "static-token"]
     assert registry.providers["azure-app-configuration"].plugin == "azure-app-configuration"
 
 
@@ -153,3 +153,13 @@ def test_every_kit_fixture_has_a_docstring(pytestconfig: Any) -> None:
                 assert inspect.getdoc(wrapped), f"fixture {name} has no docstring"
                 checked += 1
     assert checked >= 20
+
+
+def test_the_operator_policy_fixture_lends_the_host_identity_for_the_test(azure_operator_policy: Any) -> None:
+    import os
+
+    from app_connections import policy as policies
+    from azure_appconfig_plugin.connection import build_connection_type
+
+    assert policies.current() is azure_operator_policy and azure_operator_policy.env is os.environ
+    assert build_connection_type().parse("managed-identity", {}).method == "managed-identity"

@@ -13,6 +13,7 @@ import pytest
 
 from app_connections import hostspec
 from app_connections.loader import BLOCKLIST_ENV, load_plugins
+from app_connections.policy import HostPolicy
 from app_connections.records import ConnectionType
 from app_connections.reports import Check
 from azure_appconfig_plugin import plugin
@@ -32,7 +33,13 @@ def test_discovers_our_plugin_through_its_real_entry_point() -> None:
     assert registry.providers[SLUG].distribution == "azure-appconfig-plugin"
     assert registry.providers[SLUG].plugin == "azure-app-configuration"
     ct = registry.get(SLUG)
-    assert (ct.slug, ct.name, list(ct.methods)) == (SLUG, "Azure App Configuration", BUILTIN_METHODS)
+    acts_as_host = ["workload-identity", "managed-identity"]  # off under the default (library) policy
+    assert (ct.slug, ct.name, list(ct.methods)) == (
+        SLUG,
+        "Azure App Configuration",
+        [m for m in BUILTIN_METHODS if m not in acts_as_host],
+    )
+    assert list(load_plugins(env={}, policy=HostPolicy.operator()).get(SLUG).methods) == BUILTIN_METHODS
     assert [s.env_var for s in ct.settings] == [
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID",
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET",
@@ -152,7 +159,7 @@ def test_auth_methods_from_other_plugins() -> None:
             register("no-such-type", M())
     """,
     )
-    registry = load_plugins(plugins=[("extra", extra)], env={})
+    registry = load_plugins(plugins=[("extra", extra)], env={}, policy=HostPolicy.operator())
     assert list(registry.get(SLUG).methods) == [*BUILTIN_METHODS, "device-code"]
     stages = sorted((f.stage, f.error.split(";")[0]) for f in registry.failures)
     assert stages == [

@@ -6,15 +6,19 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app_connections import policy as policies
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin import cli
 from azure_appconfig_plugin.credentials_file import write_credentials
@@ -35,10 +39,12 @@ def blocks(kind: str, text: str = SECTION) -> list[str]:
 
 
 @pytest.fixture
-def store_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> StandIn:
+def store_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
+    """The stand-in store allow-listed in the environment, and a host policy in effect that reads it."""
     monkeypatch.setenv(ALLOW, standin.allow_list)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", standin.ca_path)
-    return standin
+    with policies.use(HostPolicy.library(env=os.environ)):
+        yield standin
 
 
 def test_the_field_table_is_derived_from_the_declaration() -> None:

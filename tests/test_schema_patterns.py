@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from app_connections.fields import OneOf
+from app_connections.policy import HostPolicy
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.sync.config import destination_schema
 
-CT = build_connection_type()
+CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCHEMAS: dict[str, dict[str, Any]] = {"sync-destination": destination_schema()}
 for _slug, _method in CT.methods.items():
     SCHEMAS[f"{_slug} form"] = _method.input_schema()

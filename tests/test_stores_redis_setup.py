@@ -44,13 +44,18 @@ def test_the_kit_reads_no_environment_for_keys(monkeypatch: pytest.MonkeyPatch) 
 def test_the_provider_token_cache_reads_its_key_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     from unittest.mock import MagicMock
 
+    from app_connections import policy as policies
+    from app_connections.policy import HostPolicy
     from azure_appconfig_plugin.stores.token_cache import RedisTokenCache
 
     monkeypatch.setenv(REDIS_KEY_ENV, generate_key())
-    assert repr(RedisTokenCache(MagicMock()))
-    monkeypatch.delenv(REDIS_KEY_ENV)
-    with pytest.raises(SealKeyError) as caught:
+    with pytest.raises(SealKeyError):  # os.environ is not read behind the host's back
         RedisTokenCache(MagicMock())
+    with policies.use(HostPolicy.library(env=os.environ)):  # the host's own choice
+        assert repr(RedisTokenCache(MagicMock()))
+        monkeypatch.delenv(REDIS_KEY_ENV)
+        with pytest.raises(SealKeyError) as caught:
+            RedisTokenCache(MagicMock())
     assert REDIS_KEY_ENV in str(caught.value)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessTokenInfo
 
+from app_connections.policy import HostPolicy
 from app_connections.stores.redis_server import LocalRedisServer
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
@@ -22,7 +23,7 @@ from redis_fixtures import Fleet
 
 CANARY = "canary-client-secret-Zq8~x"
 SCOPE = "https://azconfig.io/.default"
-CTYPE = build_connection_type()
+CTYPE = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 KEY = TokenKey.for_client_secret("https://login.microsoftonline.com/t", "c", SCOPE, CANARY)
 
 
@@ -183,7 +184,7 @@ def test_a_workload_identity_token_is_shared_only_under_the_same_assertion(
     files[1].unlink()  # a pod whose token file is gone gets a clear error, not the shared token
     with pytest.raises(AppConnectionError) as caught:
         second.get_token(SCOPE)
-    assert caught.value.code == "token_file_missing"
+    assert caught.value.code == "token_file_unusable"
 
 
 def test_a_refused_assertion_never_gets_the_warm_token_of_its_tenant_and_client(

@@ -112,7 +112,7 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app_connections.cli", "--version"], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0 and result.stdout.startswith("app-connections ") and "(contract 2.0)" in result.stdout
+    assert result.returncode == 0 and result.stdout.startswith("app-connections ") and "(contract 2.1)" in result.stdout
 
 
 def test_types_fails_when_a_pinned_plugin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,8 +22,9 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Registry | None = None) -> Starlette:
     """The host. ``registry`` defaults to the entry point's plugins under the allow-list
-    (``APP_CONNECTIONS_ALLOWED_PLUGINS``); ``settings`` are the instance's OAuth app and address."""
-    registry = registry or kit.load_plugins()
+    (``APP_CONNECTIONS_ALLOWED_PLUGINS``) and this host's policy (``kit.POLICY``);
+    ``settings`` are the instance's OAuth app and address."""
+    registry = registry or kit.load_plugins(policy=kit.POLICY)
     flows = kit.InMemoryFlowStore()
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -115,14 +116,13 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
         """The sync plan (nothing written), or the push: the destination form parsed by the server."""
         cid, action = int(request.path_params["id"]), request.url.path.rpartition("/")[2]
         row, stored, ctype = connection(cid)
-        destination_sync: Any = registry.syncs[row["type"]]
-        data = forms.read(destination_sync.destination_schema(), await request.form())
+        dest: Any = registry.syncs[row["type"]]
+        data = forms.read(dest.destination_schema(), await request.form())
         try:
-            destination = destination_sync.parse_destination(data)
+            destination = dest.parse_destination(data, env=kit.POLICY.env)
         except kit.InvalidInput as exc:
             return await show(request, cid, errors={e.field: e.message for e in exc.errors}, values=data)
-        run = kit.push if action == "push" else kit.plan
-        report = await run(destination_sync, ctype.load(stored), destination, vault.secrets(), **rotate(cid))
+        report = await kit.sync(action, dest, ctype.load(stored), destination, vault.secrets(), **rotate(cid))
         return page(request, "sync.html", row=row, report=report, action=action, data=data, prefix=forms.PREFIX)
 
     return Starlette(

@@ -34,7 +34,9 @@ def serve(port: int = 0, db: str = ":memory:") -> Iterator[tuple[str, StandIns, 
         vault = Vault(db, os.environ.get("EXAMPLE_HOST_KEY", "").encode() or Fernet.generate_key())
         for name, value in PLATFORM_SECRETS.items():
             vault.put_secret(name, value)
-        server = uvicorn.Server(uvicorn.Config(create_app(InstanceSettings.from_env(), vault), log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(InstanceSettings.from_env(os.environ), vault), log_level="warning")
+        )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10

@@ -9,6 +9,7 @@ flow store, ``sync.aplan``/``apush``), only this module changes.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,10 +17,16 @@ from starlette.concurrency import run_in_threadpool
 from app_connections.flow_store import InMemoryFlowStore as InMemoryFlowStore
 from app_connections.loader import Registry as Registry
 from app_connections.loader import load_plugins as load_plugins
+from app_connections.policy import HostPolicy as HostPolicy
 from azure_appconfig_plugin.errors import AppConnectionError as AppConnectionError
 from azure_appconfig_plugin.errors import InvalidInput as InvalidInput
 from azure_appconfig_plugin.settings import CALLBACK_PATH as CALLBACK_PATH
 from azure_appconfig_plugin.settings import InstanceSettings as InstanceSettings
+
+# This host's policy: many users create connections here, so it lends them neither its own identity
+# (workload and managed identity are off) nor its disk (no path a form may name); its settings (the
+# endpoint allow-list, Redis) come from its environment, which the sync calls below read too.
+POLICY = HostPolicy.library(env=os.environ)
 
 
 async def validate(registry: Registry, slug: str, credentials: Any, endpoint: str, **options: Any) -> Any:
@@ -37,11 +44,8 @@ async def complete(registry: Registry, slug: str, method: str, params: dict[str,
     return await run_in_threadpool(lambda: registry.get(slug).complete(method, params, **options))
 
 
-async def plan(sync: Any, connection: Any, destination: Any, secrets: dict[str, str], **options: Any) -> Any:
-    """What a push would change (lists the scope, writes nothing)."""
-    return await run_in_threadpool(lambda: sync.plan(connection, destination, secrets, **options))
-
-
-async def push(sync: Any, connection: Any, destination: Any, secrets: dict[str, str], **options: Any) -> Any:
-    """Make the destination's scope match the secrets."""
-    return await run_in_threadpool(lambda: sync.push(connection, destination, secrets, **options))
+async def sync(action: str, dest: Any, *args: Any, **kw: Any) -> Any:
+    """``dest.plan`` (what a push would change: lists the scope, writes nothing) or ``dest.push`` (make
+    the destination's scope match the secrets) of ``(connection, destination, secrets)``, in this host's
+    environment."""
+    return await run_in_threadpool(lambda: (dest.push if action == "push" else dest.plan)(*args, env=POLICY.env, **kw))

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
+
+from app_connections import policy as policies
+from app_connections.policy import HostPolicy
 
 from .errors import AppConnectionError
 
@@ -28,7 +33,7 @@ def loaded_registry(args: argparse.Namespace) -> Any:
     if getattr(args, "registry", None) is None:
         from app_connections.loader import load_plugins
 
-        args.registry = load_plugins()
+        args.registry = load_plugins(policy=HostPolicy.operator())
     return args.registry
 
 
@@ -117,7 +122,7 @@ def _doctor_type(args: argparse.Namespace) -> Any:
     try:
         return loaded_registry(args).get(CONNECTION_TYPE)
     except AppConnectionError:
-        return build_connection_type()
+        return build_connection_type().with_policy(HostPolicy.operator())
 
 
 def check_environment(env: Mapping[str, str] | None = None) -> None:
@@ -180,7 +185,7 @@ def _registry_or_none() -> Any:
     from app_connections.loader import load_plugins
 
     try:
-        return load_plugins()
+        return load_plugins(policy=HostPolicy.operator())
     except AppConnectionError:  # e.g. a malformed allow-list: the command that loads plugins names it
         return None
 
@@ -229,6 +234,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPERATOR_LOGS = ("app_connections.paths", "azure_appconfig_plugin.auth.workload_identity")
+"""Loggers whose warnings a multi-user host keeps for its log (why a file cannot be used); the CLI's
+operator is that host, so the CLI writes them to stderr."""
+
+
+@contextlib.contextmanager
+def _operator_log(err: TextIO) -> Iterator[None]:
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("note: %(message)s"))
+    loggers = [logging.getLogger(name) for name in OPERATOR_LOGS]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
@@ -240,8 +265,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     args.err = err  # where a command writes its errors (``types``: a refused plugin)
     try:
-        check_environment()
-        return handler(args, out)
+        with policies.use(HostPolicy.operator()), _operator_log(err):  # an operator's tool: the host's identity,
+            check_environment()  # disk and environment; what a host keeps for its log, the operator reads
+            return handler(args, out)
     except AppConnectionError as exc:
         err.write(f"error: {exc}\n")
         from .errors import InvalidInput

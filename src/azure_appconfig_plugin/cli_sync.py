@@ -172,8 +172,9 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
 def _sync_destination() -> Any:
     """Our destination, found the way a host finds it (through ``register_secret_syncs``)."""
     from app_connections.loader import load_plugins
+    from app_connections.policy import HostPolicy
 
-    registry = load_plugins()
+    registry = load_plugins(policy=HostPolicy.operator())
     if DESTINATION not in registry.syncs:
         raise InvalidInput(
             errors=[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from app_connections.records import ConnectionType
@@ -84,3 +85,10 @@ def build_connection_type() -> ConnectionType:
         checks=_checks,
         client_factory=store_client,
     )
+
+
+def policy_bound_type(env: Mapping[str, str] | None = None) -> ConnectionType:
+    """Our connection type bound to the host policy in effect, with ``env`` (when given) as its environment."""
+    from app_connections import policy as policies
+
+    return build_connection_type().with_policy(policies.effective(None, env))

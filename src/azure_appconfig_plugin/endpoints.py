@@ -12,7 +12,6 @@ endpoints still follow every other rule (https only, no user name, path, query o
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -91,7 +90,10 @@ def allowed_hosts(env: Mapping[str, str] | None = None) -> frozenset[tuple[str, 
 
     from .errors import SettingsError
 
-    env = os.environ if env is None else env
+    if env is None:  # the host policy's environment, never os.environ unasked
+        from app_connections import policy as policies
+
+        env = policies.current().env
     raw = [e.strip() for e in env.get(ENDPOINT_ALLOWLIST_ENV, "").split(",") if e.strip()]
     entries = {e: _allow_entry(e) for e in raw}
     bad = [e for e, parsed in entries.items() if parsed is None]

@@ -6,7 +6,6 @@ service principal.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import attrs
@@ -21,6 +20,12 @@ from .envvars import PERMISSIONS as PERMISSIONS
 from .envvars import SITE_URL_ENV as SITE_URL_ENV
 from .errors import FieldError, SettingsError
 from .formats import is_guid, normalize_site_url, secret_problem, site_url_problem
+
+
+def _policy_env() -> Mapping[str, str]:
+    from app_connections import policy as policies
+
+    return policies.current().env
 
 
 def redirect_uri_for(site_url: str) -> str:
@@ -42,8 +47,9 @@ class InstanceSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InstanceSettings:
-        """Read and check all three settings; raise ``SettingsError`` naming every problem."""
-        env = os.environ if env is None else env
+        """Read and check all three settings from ``env`` (default: the host policy's environment,
+        ``app_connections.policy.current().env``); raise ``SettingsError`` naming every problem."""
+        env = _policy_env() if env is None else env
         problems = setting_problems(env)
         if problems:
             raise SettingsError(

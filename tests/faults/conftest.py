@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ import attrs
 import pytest
 import trustme
 
+from app_connections import policy as policies
 from azure_appconfig_plugin import clouds, http_policy
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV
 
@@ -55,8 +57,9 @@ def new_standin(server_context: Any) -> StandIn:
 
 @pytest.fixture
 def store(server_context: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
-    """A stand-in store on 127.0.0.1:<port>, allow-listed as ``host:port``."""
-    with StandIn(server_context) as server:
+    """A stand-in store on 127.0.0.1:<port>, allow-listed as ``host:port`` in the environment, which
+    the host policy in effect reads for the test."""
+    with StandIn(server_context) as server, policies.use(policies.current().replace(env=os.environ)):
         monkeypatch.setenv(ENDPOINT_ALLOWLIST_ENV, server.netloc)
         yield server
 
@@ -102,14 +105,17 @@ def client_secret_input(secret: str = CANARY_SECRET) -> dict[str, str]:
 
 
 def run_bounded(func: Any, seconds: float) -> Any:
-    """Run ``func`` in a thread; fail (instead of hanging) when it takes longer than ``seconds``."""
+    """Run ``func`` in a thread, in this context (the host policy in effect included); fail (instead
+    of hanging) when it takes longer than ``seconds``."""
+    import contextvars
     import threading
 
     box: dict[str, Any] = {}
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
-            box["value"] = func()
+            box["value"] = context.run(func)
         except BaseException as exc:
             box["error"] = exc
 

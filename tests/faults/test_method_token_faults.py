@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.connection import build_connection_type
@@ -19,7 +20,7 @@ from .concurrency import tokens_at_once
 from .standins import Answer, IdentityPlatform
 
 SCOPE = "https://azconfig.io/.default"
-CT = build_connection_type()
+CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 BASE = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.schema import OAuthCredentials
@@ -13,6 +14,8 @@ from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import StaticCredential
 from .standins import Answer, Seen, StandIn, json_answer
+
+OPERATOR = HostPolicy.operator()
 
 KVSET = "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8"
 
@@ -29,8 +32,8 @@ def check(report: Any, name: str) -> Any:
 
 def test_a_bare_401_for_an_identity_without_a_tenant_says_what_to_fix(store: StandIn) -> None:
     store.route = lambda seen: Answer(401)  # no WWW-Authenticate header, no body
-    report = validate_credentials(
-        {}, method="managed-identity", endpoint=store.url, token_credential=StaticCredential()
+    report = validate_credentials(  # the host's own identity: a policy that lends it
+        {}, method="managed-identity", endpoint=store.url, token_credential=StaticCredential(), policy=OPERATOR
     )
     read = check(report, "KeyValue.Read")
     assert (read.status.value, read.code) == ("failed", "401")

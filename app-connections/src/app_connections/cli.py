@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from . import policy as policies
 from .errors import AppConnectionError, FieldError, InvalidInput
 from .loader import Registry
+from .policy import HostPolicy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_INPUT_BYTES = 1 << 20
@@ -28,7 +30,8 @@ def print_json(data: object, out: TextIO) -> None:
 def _registry() -> Registry:
     from .loader import load_plugins
 
-    return load_plugins()  # a malformed allow-list raises its typed error: reported, exit 2
+    return load_plugins(policy=HostPolicy.operator())  # an operator's own tool
+    # (a malformed allow-list raises its typed error: reported, exit 2)
 
 
 def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
@@ -166,7 +169,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     args.err = err  # where a command writes its errors (``types``: a refused plugin)
     try:
-        return handler(args, out)
+        with policies.use(HostPolicy.operator()):  # an operator's tool: the host's identity, disk and environment
+            return handler(args, out)
     except AppConnectionError as exc:
         err.write(f"error: {exc}\n")
         return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_FAILED

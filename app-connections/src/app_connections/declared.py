@@ -15,6 +15,7 @@ from app_connections.records import Credentials, RotateCallback
 
 if TYPE_CHECKING:
     from app_connections.fields import CrossRule, Field, OneOf
+    from app_connections.policy import HostPolicy
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -66,6 +67,10 @@ class DeclaredAuthMethod:
     connection_type: str = "app-connection"
     interactive: bool = False
     identity_provider: str = ""
+    ambient_identity: str = "never"
+    """Whether the method acts as the host's own identity (``AuthMethod.ambient_identity``)."""
+    path_fields: tuple[str, ...] = ()
+    """Form fields naming a file on the host (``AuthMethod.path_fields``)."""
     declarations: str = ""
     """Module holding the upper-case declarations (see above); empty: the class sets them itself."""
     if TYPE_CHECKING:  # what the declarations are; at run time, descriptors reading ``declarations``
@@ -134,16 +139,27 @@ class DeclaredAuthMethod:
         schema["x-order"] = ["method", *schema["x-order"]]
         return schema
 
-    def parse(self, data: Mapping[str, Any]) -> Any:
-        """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``).
-        Raises ``InvalidInput`` naming every bad field."""
+    def parse(self, data: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Any:
+        """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``),
+        under ``policy`` (default: the one in effect, ``policy.current()``). Raises ``InvalidInput``
+        naming every bad field."""
+        if policy is not None:
+            from app_connections import policy as policies
+
+            with policies.use(policy):
+                return self.parse(data)
         from app_connections.fields import parse_fields
 
         values = parse_fields(self.input_fields, data, choices=self.input_choices, cross_rules=self.input_rules)
         return self.input_from(values) if self.interactive else self.credentials_from(values)
 
-    def load(self, stored: Mapping[str, Any]) -> Credentials:
-        """Stored credentials (``to_dict()`` output) -> the credentials record."""
+    def load(self, stored: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Credentials:
+        """Stored credentials (``to_dict()`` output) -> the credentials record, under ``policy`` (as for ``parse``)."""
+        if policy is not None:
+            from app_connections import policy as policies
+
+            with policies.use(policy):
+                return self.load(stored)
         from app_connections.fields import parse_fields
 
         from .errors import FieldError, InvalidInput

@@ -144,3 +144,17 @@ class RotationNotSaved(AppConnectionError):
     def __init__(self, message: str, *, cause: str) -> None:
         super().__init__(message, code="rotation_not_saved")
         self.cause = cause
+
+
+class MethodDisabled(UnknownAuthMethod):
+    """The host's policy disabled this auth method (``HostPolicy``); the message says how the host enables it."""
+
+
+class PathRefused(InvalidInput):
+    """A path-like field names a path outside the directories the host's policy allows (one message,
+    whatever the file is)."""
+
+
+class PathUnusable(InvalidInput):
+    """A path-like field names an allowed path whose file cannot be used (one message; the reason is
+    in the host's log)."""

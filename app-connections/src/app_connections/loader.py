@@ -29,6 +29,7 @@ import pluggy
 from . import hostspec, trust
 from .errors import FieldError, InvalidInput
 from .hosting import Catalog, PluginFailure, Provider, collect, describe, register_plugin, run_validation
+from .policy import HostPolicy
 from .records import ConnectionType
 from .registrars import SecretSyncDestination
 from .reports import ValidationReport, ValidationRequest
@@ -61,6 +62,8 @@ class Registry:
     blocked: list[str] = attrs.field(factory=list)
     trust: trust.TrustReport = attrs.field(factory=trust.TrustReport, repr=False)
     """Allow-list mode, grants, provenance and verdict of every plugin (issue #14)."""
+    policy: HostPolicy = attrs.field(factory=HostPolicy.library)
+    """The host policy the connection types are bound to (``ConnectionType.with_policy``)."""
 
     @property
     def method_providers(self) -> dict[tuple[str, str], Provider]:
@@ -112,12 +115,15 @@ class Registry:
         Least privilege (``trust.hooks``): implementations of other distributions than the ones that
         registered the connection type and the method see the credentials without secret fields and
         no token credential, unless the host granted them secrets."""
+        from . import policy as policies
+
         ctype = self.get(slug)
 
         def hook(*, request: Any) -> list[Any]:
             return self.call_hook("validate_connection", request)
 
-        return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]  # pluggy hooks are untyped
+        with policies.use(ctype.policy or self.policy):
+            return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]  # pluggy hooks are untyped
 
     def call_hook(self, hook: str, request: ValidationRequest) -> list[object]:
         """Call ``hook(request=...)`` (``validate_connection``, or a host's own hook taking a
@@ -148,6 +154,7 @@ class Registry:
         group: str = hostspec.PROJECT_NAME,
         plugins: Iterable[tuple[str, object]] = (),
         use_entry_points: bool = True,
+        policy: HostPolicy | None = None,
     ) -> Registry:
         """Load plugins into a host's own ``PluginManager`` (its own copy of the hookspecs, its own
         extra hooks) with the loader's isolation, plugin trust and least privilege; the same
@@ -161,6 +168,7 @@ class Registry:
             allowed_plugins=allow_list,
             grant_secrets=grant_secrets,
             pm=pm,
+            policy=policy,
         )
 
 
@@ -206,8 +214,14 @@ def load_plugins(
     allowed_plugins: str | trust.AllowList | None = None,
     grant_secrets: Iterable[str] = (),
     pm: pluggy.PluginManager | None = None,
+    policy: HostPolicy | None = None,
 ) -> Registry:
     """Discover, load and register plugins; never raises for a plugin's fault.
+
+    ``policy``: the host policy (default ``HostPolicy.library()``: no ambient identity, no
+    directories, an empty environment); the registry's connection types are bound to it, so the
+    methods it disables are absent from ``types``, schemas and forms. ``env`` configures loading
+    only (the block- and allow-lists), not the connections.
 
     ``pm``: the host's own plugin manager (see ``Registry.from_plugin_manager``); default a fresh one.
 
@@ -218,7 +232,13 @@ def load_plugins(
     env = os.environ if env is None else env
     blocked = _blocked_names(env)
     manager = new_plugin_manager() if pm is None else _host_plugin_manager(pm)
-    registry = Registry(pm=manager, trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets))
+    if policy is not None and not isinstance(policy, HostPolicy):
+        raise TypeError(f"policy= takes a HostPolicy, not {type(policy).__name__}")
+    registry = Registry(
+        pm=manager,
+        trust=trust.TrustReport.start(env, allowed_plugins, grant_secrets),
+        policy=HostPolicy.library() if policy is None else policy,
+    )
     if registry.trust.allow_list is not None:  # ":owns=<slug>": the one distribution a type may come from
         registry.catalog.type_owners.update(registry.trust.allow_list.type_owners)
 
@@ -267,4 +287,6 @@ def load_plugins(
             continue
         register_plugin(registry.pm, obj, name, registry.catalog, distribution=dist)
     collect(registry.pm, registry.catalog)
+    for slug, ctype in list(registry.catalog.types.items()):  # the host's policy decides which methods are offered
+        registry.catalog.types[slug] = ctype.with_policy(registry.policy)
     return registry

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
+    from .policy import HostPolicy
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
         ConnectionTypeRegistrar,
@@ -106,6 +107,16 @@ class AuthMethod(Protocol):
     ``request_credential(credentials)``, which ``ConnectionType.client`` uses.
     """
 
+    ambient_identity: str = "never"
+    """Whether the method acts as the host's own identity (declared; contract 2.1): ``"never"``
+    (the default), ``"fallback"`` (what the form leaves out comes from the host: environment
+    defaults, the host's own file) or ``"always"`` (e.g. a managed identity). ``HostPolicy``
+    disables ``"always"`` methods, and ``"fallback"`` ones that then lack a path, unless it allows
+    ambient identity."""
+    path_fields: tuple[str, ...] = ()
+    """The form fields that name a file on the host (declared; contract 2.1): the host's policy
+    says which directories they may name."""
+
     @property
     def slug(self) -> str: ...
 
@@ -185,7 +196,18 @@ ClientFactory = Callable[..., Any]
 class ConnectionType(_Frozen):
     """A kind of connection a host can create, with its auth methods (frozen)."""
 
-    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks", "client_factory")
+    __slots__ = (
+        "slug",
+        "name",
+        "methods",
+        "settings",
+        "validator",
+        "checks",
+        "client_factory",
+        "policy",
+        "disabled",
+        "registered",
+    )
     _fields = ("slug", "name", "methods", "settings")
     _repr_fields = ("slug", "name", "settings")
     slug: str
@@ -202,6 +224,13 @@ class ConnectionType(_Frozen):
     """``client_factory(credentials, endpoint, credential, **options)``: a client of the service for
     ``credential`` (a ``TokenCredential``, or what a request-signing method's ``request_credential``
     returns). ``client()`` calls it; None when the type offers no client."""
+    policy: HostPolicy | None
+    """The host policy this copy is bound to (``with_policy``); None: the one in effect at each call
+    (``policy.current()``, the library policy unless a host says otherwise)."""
+    disabled: Mapping[str, str]
+    """Method slug -> why the bound policy disabled it (those are absent from ``methods``)."""
+    registered: Mapping[str, AuthMethod]
+    """Every method registered, enabled or not."""
 
     def __init__(
         self,
@@ -226,42 +255,90 @@ class ConnectionType(_Frozen):
             validator=validator,
             checks=checks,
             client_factory=client_factory,
+            policy=None,
+            disabled={},
+            registered=methods,
         )
 
-    def method(self, slug: str) -> AuthMethod:
-        from .errors import UnknownAuthMethod
+    def method(self, slug: str, *, policy: HostPolicy | None = None) -> AuthMethod:
+        """The auth method ``slug``, if the policy (``policy``, else the bound one, else the one in
+        effect) enables it: ``UnknownAuthMethod`` when there is none, ``MethodDisabled`` when it is off."""
+        from .errors import MethodDisabled, UnknownAuthMethod
 
-        try:
-            return self.methods[slug]
-        except KeyError:
+        chosen = self._policy(policy)
+        found = self.registered.get(slug) if isinstance(slug, str) else None
+        if found is None:
             raise UnknownAuthMethod(
                 f"connection type {self.slug!r} has no auth method {slug!r}; "
                 f"choose one of: {', '.join(sorted(self.methods))}",
                 field="method",
             ) from None
+        reason = chosen.disabled_reason(self.slug, found)
+        if reason is not None:
+            raise MethodDisabled(reason, field="method")
+        return found
 
     def with_method(self, method: AuthMethod) -> ConnectionType:
-        """A copy with one more auth method (used for ``register_auth_methods``)."""
-        if method.slug in self.methods:
+        """A copy with one more auth method (used for ``register_auth_methods``); still bound to
+        this copy's policy."""
+        if method.slug in self.registered:
             raise ValueError(f"{self.slug!r} already has an auth method {method.slug!r}")
-        return ConnectionType(
+        grown = ConnectionType(
             self.slug,
             self.name,
-            {**self.methods, method.slug: method},
+            {**self.registered, method.slug: method},
             self.settings,
             self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
         )
+        return grown if self.policy is None else grown.with_policy(self.policy)
+
+    def with_policy(self, policy: HostPolicy) -> ConnectionType:
+        """A copy bound to ``policy``: the methods it disables are absent from ``methods`` (see
+        ``disabled``) and refused by ``parse``/``load`` with ``MethodDisabled``."""
+        from .policy import HostPolicy
+
+        if not isinstance(policy, HostPolicy):
+            raise TypeError(f"with_policy() takes a HostPolicy, not {type(policy).__name__}")
+        every = dict(self.registered)
+        disabled = {slug: why for slug, m in every.items() if (why := policy.disabled_reason(self.slug, m))}
+        bound = ConnectionType(
+            self.slug,
+            self.name,
+            {slug: m for slug, m in every.items() if slug not in disabled},
+            self.settings,
+            self.validator,
+            checks=self.checks,
+            client_factory=self.client_factory,
+        )
+        bound._init(policy=policy, disabled=disabled, registered=every)
+        return bound
+
+    def _using(self) -> Any:
+        from . import policy as policies
+
+        return policies.use(self._policy(None))
+
+    def _policy(self, policy: HostPolicy | None) -> HostPolicy:
+        from . import policy as policies
+
+        return policies.effective(self.policy if policy is None else policy)
 
     def is_interactive(self, method: str) -> bool:
         return is_interactive(self.method(method))
 
     # --- the lifecycle: form -> parse -> (begin -> complete) -> credentials -> to_dict -> load ------
 
-    def parse(self, method: str, data: Mapping[str, Any]) -> Any:
-        """Form input -> credentials, or sign-in input for an interactive method (``begin`` takes it)."""
-        return self.method(method).parse(data)
+    def parse(self, method: str, data: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Any:
+        """Form input -> credentials, or sign-in input for an interactive method (``begin`` takes it),
+        under ``policy`` (default: the bound one, else the one in effect, see ``with_policy``)."""
+        from . import policy as policies
+
+        chosen = self._policy(policy)
+        found = self.method(method, policy=chosen)
+        with policies.use(chosen):
+            return found.parse(data)
 
     def begin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
         """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
@@ -271,14 +348,24 @@ class ConnectionType(_Frozen):
                 "input",
                 f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
             )
-        return m.begin(sign_in_input, **options)
+        with self._using():
+            return m.begin(sign_in_input, **options)
 
     def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
         """Finish an interactive method's sign-in from the callback's query parameters."""
-        return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
+        with self._using():
+            return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
 
-    def load(self, stored: Mapping[str, Any]) -> Credentials:
-        """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record."""
+    def load(self, stored: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Credentials:
+        """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record,
+        under ``policy`` (as for ``parse``)."""
+        from . import policy as policies
+
+        chosen = self._policy(policy)
+        with policies.use(chosen):
+            return self._load(stored, chosen)
+
+    def _load(self, stored: Mapping[str, Any], policy: HostPolicy) -> Credentials:
         if not isinstance(stored, Mapping):
             raise _invalid(
                 "(credentials)",
@@ -287,7 +374,7 @@ class ConnectionType(_Frozen):
         slug = stored.get("method")
         if not isinstance(slug, str):
             raise _invalid("method", "stored credentials must name their method (the 'method' key of to_dict())")
-        m = self.method(slug)
+        m = self.method(slug, policy=policy)
         loader = getattr(m, "load", None)
         if callable(loader):
             return loader(stored)  # type: ignore[no-any-return]  # a method's load() is duck-typed (Any)
@@ -320,7 +407,8 @@ class ConnectionType(_Frozen):
     ) -> TokenCredential:
         """A ``TokenCredential`` for a credentials record of any of this type's methods."""
         m, creds = self.credentials(credentials)
-        return m.token_credential(creds, on_rotate=on_rotate, **options)
+        with self._using():  # what the credential reads later (e.g. the shared stores' settings) is the policy's
+            return m.token_credential(creds, on_rotate=on_rotate, **options)
 
     def client(self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any) -> Any:
         """A client of the service (for Azure App Configuration: an ``AzureAppConfigurationClient``) for
@@ -335,22 +423,38 @@ class ConnectionType(_Frozen):
         m, creds = self.credentials(credentials)
         if self.client_factory is None:
             raise _invalid("connection type", f"{self.slug!r} offers no client (it has no client_factory)")
-        if credential is None:
-            signer = getattr(m, "request_credential", None)
-            if callable(signer):
-                credential = signer(creds)
-            else:
-                token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
-                credential = m.token_credential(creds, **token_options)
-        return self.client_factory(creds, endpoint, credential, **options)
+        with self._using():
+            if credential is None:
+                signer = getattr(m, "request_credential", None)
+                if callable(signer):
+                    credential = signer(creds)
+                else:
+                    token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
+                    credential = m.token_credential(creds, **token_options)
+            return self.client_factory(creds, endpoint, credential, **options)
 
-    def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
-        """Validate form input, stored credentials or a credentials record.
+    def validate(
+        self,
+        data: Any,
+        *,
+        method: str | None = None,
+        hook: Any = None,
+        policy: HostPolicy | None = None,
+        **options: Any,
+    ) -> ValidationReport:
+        """Validate form input, stored credentials or a credentials record, under ``policy`` (as
+        for ``parse``; the checks read its environment unless ``env=`` is given).
 
         ``hook`` is the host's ``pm.hook.validate_connection``: every plugin's checks run, this
         type's own included (they are hook implementations too). Without it, only this type's
         own checks run (``checks``). ``Registry.validate`` passes the hook for you.
         """
+        from . import policy as policies
+
+        with policies.use(self._policy(policy)):
+            return self._validate(data, method, hook, options)
+
+    def _validate(self, data: Any, method: str | None, hook: Any, options: dict[str, Any]) -> ValidationReport:
         from .hosting import run_validation
 
         if hook is None and self.checks is None and self.validator is not None:

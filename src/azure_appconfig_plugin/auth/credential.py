@@ -10,7 +10,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
@@ -107,6 +107,15 @@ def call_identity_platform(call: Callable[[], Any], where: str) -> Any:
 
 class _Base:
     cloud: Cloud
+    _env: Mapping[str, str]
+    """The host policy's environment when the credential was made (it names the shared stores)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        from app_connections import policy as policies
+
+        self = super().__new__(cls)
+        self._env = policies.current().env  # captured here, so every subclass reads the host's, not os.environ
+        return self
 
     def get_token(
         self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: Any
@@ -193,7 +202,7 @@ class ConfidentialClientCredential(_Base):
         self._preflight()
         from ..stores.shared import shared_token_cache
 
-        shared = shared_token_cache()  # None unless ..._REDIS_URL is set
+        shared = shared_token_cache(self._env)  # None unless ..._REDIS_URL is set there
         if shared is None:
             return self._acquire(claims)
         key = self._token_key(self.cloud.authority(self._credentials.tenant_id))

@@ -10,7 +10,6 @@ timeout makes that a quick, plain error instead of a long hang.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -42,6 +41,9 @@ class ManagedIdentityCredentials:
     object_id: str | None = None
     cloud: str = DEFAULT_CLOUD.slug
     method: str = attrs.field(default="managed-identity", init=False)
+    env: Mapping[str, str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    """The environment that names the identity endpoint: the host policy's when parsed or loaded
+    (not stored); None: the policy in effect when the token credential is made."""
 
     @property
     def user_assigned(self) -> tuple[str, str] | None:
@@ -77,8 +79,12 @@ class ManagedIdentityCredentials:
 
 
 def identity_source(env: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """``(platform, endpoint)`` MSAL will ask, named for messages (the same order MSAL checks)."""
-    env = os.environ if env is None else env
+    """``(platform, endpoint)`` MSAL will ask, named for messages (the same order MSAL checks);
+    ``env`` defaults to the host policy's (``app_connections.policy.current()``)."""
+    if env is None:
+        from app_connections import policy as policies
+
+        env = policies.current().env
     if "IDENTITY_ENDPOINT" in env and "IDENTITY_HEADER" in env:
         where = "Service Fabric" if "IDENTITY_SERVER_THUMBPRINT" in env else "App Service / Functions / Container Apps"
         return where, env["IDENTITY_ENDPOINT"]
@@ -120,7 +126,6 @@ class ManagedIdentityTokenCredential(_Base):
         self._credentials = credentials
         self.cloud = get_cloud(credentials.cloud)
         self._timeout = timeout
-        self._env = env
         self._clock = clock
         found = credentials.user_assigned
         self._where, self._endpoint = identity_source(env)

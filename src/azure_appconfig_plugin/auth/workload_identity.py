@@ -4,9 +4,11 @@ read from the federated token file on every token request)."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -15,13 +17,22 @@ from ..errors import InvalidFederatedToken
 from . import msal_apps
 from .credential import ConfidentialClientCredential
 
+if TYPE_CHECKING:
+    from app_connections.policy import HostPolicy
+
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 """A service account token is a few KB; anything larger is not one."""
+READ_SECONDS = 5.0
+"""The most a read of the token file may take (less when the operation's deadline is nearer)."""
 EXPIRY_MARGIN_SECONDS = 30
+HOST_TOKEN_FILE_ENV = "AZURE_FEDERATED_TOKEN_FILE"
 _FIX = (
     "On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
     "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE."
 )
+UNUSABLE = "the federated token file (tokenFilePath) cannot be used; the host's log says why. " + _FIX
+"""The one message of a token file that cannot be used, whatever the reason (no oracle)."""
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -33,6 +44,9 @@ class WorkloadIdentityCredentials:
     token_file_path: str
     cloud: str = DEFAULT_CLOUD.slug
     method: str = attrs.field(default="workload-identity", init=False)
+    allowed_dirs: tuple[str, ...] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    """Where the token file may be read from, as the host policy decided at parse or load (not
+    stored); None (a record a host built itself): the file's own directory."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,44 +57,78 @@ class WorkloadIdentityCredentials:
             "cloud": self.cloud,
         }
 
+    def token_file_dirs(self) -> tuple[str, ...]:
+        """The directories the token file may be read from."""
+        if self.allowed_dirs is not None:
+            return self.allowed_dirs
+        return _own_dirs(self.token_file_path)
 
-def read_assertion(path: str, *, now: float | None = None) -> str:
-    """The federated token in ``path``, checked: present, readable, a JWT, not expired.
-    Raises ``InvalidFederatedToken`` (field ``tokenFilePath``) saying what is wrong."""
+
+def _own_dirs(path: str) -> tuple[str, ...]:
+    """The directory of the host's own file, as named and as resolved (a projected volume rotates
+    the token by swapping a link inside it)."""
+    named = os.path.dirname(os.path.normpath(path)) if os.path.isabs(path) else ""
+    return tuple(dict.fromkeys(d for d in (named, os.path.realpath(named) if named else "") if d))
+
+
+def token_file_scope(path: str, policy: HostPolicy) -> tuple[str, ...]:
+    """Where ``path`` may be read from under ``policy``, or ``PathRefused`` (one message, before any
+    file-system access): the host's own file when the policy lends the host's identity, else a
+    path in the policy's directories whose links stay inside them."""
+    from app_connections.paths import check_path, refused
+
+    host_file = policy.env.get(HOST_TOKEN_FILE_ENV, "").strip() if policy.ambient_identity else ""
+    if host_file and path == host_file:  # the host's own file (from its environment, or named as such)
+        return _own_dirs(path)
+    if not policy.allows_path(path):
+        raise refused("tokenFilePath")
+    check_path("tokenFilePath", path, policy.allowed_dirs)  # its links must stay inside too
+    return policy.allowed_dirs
+
+
+def read_assertion(path: str, *, now: float | None = None, allowed_dirs: tuple[str, ...] | None = None) -> str:
+    """The federated token in ``path``, checked: in ``allowed_dirs`` (default: its own directory), a
+    regular file (never a FIFO or device: opened without blocking), at most
+    ``MAX_TOKEN_FILE_BYTES``, read within the operation's deadline, a JWT, not expired. Raises
+    ``InvalidFederatedToken`` (field ``tokenFilePath``) with one message whatever is wrong; the
+    reason goes to the log (``azure_appconfig_plugin.auth.workload_identity``), never the token."""
+    from app_connections.errors import PathRefused, PathUnusable
+    from app_connections.paths import read_path
     from app_connections.tokens import jwt_claims
 
-    def fail(what: str, code: str) -> InvalidFederatedToken:
-        return InvalidFederatedToken(
-            f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath"
-        )
+    from .. import http_policy
 
+    def unusable(reason: str | None) -> InvalidFederatedToken:
+        if reason:
+            log.warning("tokenFilePath: the federated token file cannot be used: %s", reason)
+        return InvalidFederatedToken(UNUSABLE, code="token_file_unusable", field="tokenFilePath")
+
+    dirs = _own_dirs(path) if allowed_dirs is None else allowed_dirs
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_TOKEN_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise fail("does not exist", "token_file_missing") from None
-    except IsADirectoryError:
-        raise fail("is a directory, not a file", "token_file_unreadable") from None
-    except PermissionError:
-        raise fail("cannot be read by this process (permission denied)", "token_file_unreadable") from None
-    except OSError as exc:
-        raise fail(f"cannot be read ({type(exc).__name__})", "token_file_unreadable") from None
-    if len(data) > MAX_TOKEN_FILE_BYTES:
-        raise fail(f"is larger than {MAX_TOKEN_FILE_BYTES} bytes: it is not a token", "token_file_invalid")
+        data = read_path(
+            "tokenFilePath", path, dirs, max_bytes=MAX_TOKEN_FILE_BYTES, seconds=http_policy.remaining(READ_SECONDS)
+        )
+    except PathRefused:
+        raise InvalidFederatedToken(
+            "the federated token file (tokenFilePath) is not a path this host allows. " + _FIX,
+            code="token_file_refused",
+            field="tokenFilePath",
+        ) from None
+    except PathUnusable:
+        raise unusable(None) from None  # read_path logged why
     try:
         token = data.decode("ascii").strip()
     except UnicodeDecodeError:
-        raise fail("does not hold a token (it is not text)", "token_file_invalid") from None
+        raise unusable("it does not hold a token (it is not text)") from None
     if not token:
-        raise fail("is empty", "token_file_invalid")
+        raise unusable("it is empty")
     claims = jwt_claims(token) if token.count(".") == 2 else None
     if not claims:
-        raise fail("does not hold a JWT (header.payload.signature)", "token_file_invalid")
+        raise unusable("it does not hold a JWT (header.payload.signature)")
     exp = claims.get("exp")
     at = time.time() if now is None else now
     if isinstance(exp, (int, float)) and exp - EXPIRY_MARGIN_SECONDS <= at:
-        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(exp))
-        raise fail(f"holds a token that expired at {when}; the platform should have rotated it", "token_file_expired")
+        raise unusable(f"its token expired {round(at - exp)} s ago; the platform should have rotated it")
     return token
 
 
@@ -106,7 +154,8 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
         )
 
     def _assertion(self) -> str:
-        return read_assertion(self._credentials.token_file_path, now=self._clock())
+        c = self._credentials
+        return read_assertion(c.token_file_path, now=self._clock(), allowed_dirs=c.token_file_dirs())
 
     def _preflight(self) -> None:
         self._assertion()  # a missing or expired file is reported before any request

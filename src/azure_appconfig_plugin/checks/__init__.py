@@ -11,7 +11,6 @@ later stages are skipped when it fails. Check names: ``input``, ``instance setti
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -339,9 +338,12 @@ def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES
 def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
     """Each stage in turn. A stage not run because the operation's deadline had passed, or blocked by
     one that ran out of time, is ``inconclusive`` (with the deadline's numbers), never ``failed``."""
+    from app_connections import policy as policies
+
     from ..deadlines import deadline_note, deadline_passed
 
-    run = Run(request, os.environ if request.options.get("env") is None else request.options["env"])
+    env = request.options.get("env")  # an explicit env= wins; else the host policy's (never os.environ unasked)
+    run = Run(request, policies.current().env if env is None else env)
     blocked: Check | None = None
     for stage in stages:
         if blocked is not None:

@@ -28,6 +28,7 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
     connection_type = CONNECTION_TYPE
     declarations = ".managed_identity_fields"
     identity_provider = "the host's managed identity endpoint"
+    ambient_identity = "always"  # any identity it names is one the host holds
 
     @property
     def credentials_type(self) -> type:
@@ -36,9 +37,11 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
         return ManagedIdentityCredentials
 
     def credentials_from(self, values: dict[str, Any]) -> ManagedIdentityCredentials:
+        from app_connections import policy as policies
+
         from ..auth.managed_identity import ManagedIdentityCredentials
 
-        return ManagedIdentityCredentials(**values)
+        return ManagedIdentityCredentials(**values, env=policies.current().env)
 
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, timeout: Any = None, **_: Any
@@ -48,9 +51,9 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
 
         checked = self.checked(credentials, ManagedIdentityCredentials)
         if not timeout:
-            return ManagedIdentityTokenCredential(checked)
+            return ManagedIdentityTokenCredential(checked, env=checked.env)
         connect, read = timeout
-        return ManagedIdentityTokenCredential(checked, timeout=(float(connect), float(read)))
+        return ManagedIdentityTokenCredential(checked, timeout=(float(connect), float(read)), env=checked.env)
 
     def principal(self, credentials: Any) -> str:
         describe = getattr(credentials, "describe", None)

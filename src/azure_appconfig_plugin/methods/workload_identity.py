@@ -28,6 +28,8 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
     connection_type = CONNECTION_TYPE
     declarations = ".workload_identity_fields"
     identity_provider = MICROSOFT_ENTRA
+    ambient_identity = "fallback"  # absent fields (and the token file) come from the host's environment
+    path_fields: tuple[str, ...] = ("tokenFilePath",)
 
     @property
     def credentials_type(self) -> type:
@@ -36,14 +38,20 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
         return WorkloadIdentityCredentials
 
     def credentials_from(self, values: dict[str, Any]) -> WorkloadIdentityCredentials:
-        from ..auth.workload_identity import WorkloadIdentityCredentials
+        """The record, its token file checked against the host policy in effect: the host's own
+        file (``AZURE_FEDERATED_TOKEN_FILE``, when the policy lends the host's identity), else a file
+        in a directory the policy allows (refused before any file-system access otherwise)."""
+        from app_connections import policy as policies
+
+        from ..auth.workload_identity import WorkloadIdentityCredentials, token_file_scope
         from ..errors import FieldError, InvalidInput
         from .workload_identity_fields import env_defaults
 
         values, problem = env_defaults(values)
         if problem:  # pragma: no cover - a race: the environment changed between parse()'s ENV_RULE and here
             raise InvalidInput(errors=[FieldError(*problem)])
-        return WorkloadIdentityCredentials(**values)
+        scope = token_file_scope(values["token_file_path"], policies.current())
+        return WorkloadIdentityCredentials(**values, allowed_dirs=scope)
 
     def token_credential(
         self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any

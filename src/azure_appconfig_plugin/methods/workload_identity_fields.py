@@ -3,10 +3,10 @@ once). Imported when a schema or parser is first needed, not at registration."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
+from app_connections import policy as policies
 from app_connections.fields import CrossRule, Field
 
 from .common import CLIENT_ID, CLOUD, TENANT
@@ -27,9 +27,9 @@ TOKEN_FILE_PATH = Field(
     ),
     required=True,
     strip=True,
-    pattern=r"(?:\/|[A-Za-z]:[\\\/])[^\x00-\x1f]*",
-    pattern_message="must be an absolute path (e.g. /var/run/secrets/azure/tokens/azure-identity-token)",
     max_length=4096,
+    # no pattern: the host policy checks the path (absolute, in an allowed directory) with one message
+    # for every refusal, a relative path included (app_connections.paths.PATH_REFUSED)
 )
 STORED_FIELDS = (
     TENANT,
@@ -53,21 +53,28 @@ def _optional(field: Field) -> Field:
 
 INPUT_FIELDS = tuple(_optional(f) if f.name in ENV_DEFAULTS else f for f in STORED_FIELDS)
 REQUIRED = "is required: give it, or set {env} in the environment"
+REQUIRED_HERE = "is required: this host does not lend its own identity, so the form gives every field"
 BAD_ENV = "is not valid as set in the environment"
-_MESSAGES = tuple(REQUIRED.format(env=env) for env in ENV_DEFAULTS.values()) + (BAD_ENV,)
+_MESSAGES = (*(REQUIRED.format(env=env) for env in ENV_DEFAULTS.values()), REQUIRED_HERE, BAD_ENV)
 
 
 def env_defaults(
     values: dict[str, Any], env: Mapping[str, str] | None = None
 ) -> tuple[dict[str, Any], tuple[str, str] | None]:
-    """``values`` with the absent fields read from the environment, and the first problem."""
-    env = os.environ if env is None else env
+    """``values`` with the absent fields read from the environment, and the first problem. The
+    environment is ``env``, else the host policy's when it lends the host's identity
+    (``HostPolicy.ambient_identity``); without it, an absent field is a problem."""
+    if env is None:
+        policy = policies.current()
+        env = policy.env if policy.ambient_identity else None
     out = dict(values)
     by_name = {f.name: f for f in STORED_FIELDS}
     for name, var in ENV_DEFAULTS.items():
         field = by_name[name]
         if out.get(field.attr) is not None:
             continue
+        if env is None:
+            return out, (name, REQUIRED_HERE)
         raw = env.get(var)
         if raw is None or raw.strip() == "":
             return out, (name, REQUIRED.format(env=var))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -31,8 +30,16 @@ _cached: dict[tuple[str, str], Any] = {}
 _warned_config = False
 
 
+def _policy_env() -> Mapping[str, str]:
+    """The host policy's environment (``app_connections.policy.current()``): never os.environ unasked."""
+    from app_connections import policy as policies
+
+    return policies.current().env
+
+
 def sealer_from_env(env: Mapping[str, str] | None = None) -> Sealer:
-    env = os.environ if env is None else env
+    """The sealer of ``REDIS_KEY_ENV`` in ``env`` (default: the host policy's environment)."""
+    env = _policy_env() if env is None else env
     value = env.get(REDIS_KEY_ENV, "")
     if not value.strip():
         raise SealKeyError(
@@ -61,8 +68,9 @@ class SharedStores:
 
 
 def configured(env: Mapping[str, str] | None = None) -> SharedStores | None:
-    """The process's shared stores, or None when ``..._REDIS_URL`` is unset. Raises on a bad setting."""
-    env = os.environ if env is None else env
+    """The process's shared stores, or None when ``..._REDIS_URL`` is unset in ``env`` (default: the
+    host policy's environment). Raises on a bad setting."""
+    env = _policy_env() if env is None else env
     url = env.get(REDIS_URL_ENV, "").strip()
     if not url:
         return None

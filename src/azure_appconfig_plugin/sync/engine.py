@@ -127,9 +127,9 @@ def connection_type(opts: RunOptions) -> Any:
     """The connection type the run goes through: the registry's (``opts.connection_type``), else ours."""
     if opts.connection_type is not None:
         return opts.connection_type
-    from ..connection import build_connection_type
+    from ..connection import policy_bound_type
 
-    return build_connection_type()
+    return policy_bound_type(opts.env)  # the policy in effect, reading the run's env when given
 
 
 @contextlib.contextmanager

@@ -149,15 +149,36 @@ def azure_vcr(
     return make_vcr(azure_cassette_dir, record_mode=azure_record_mode, sanitizer=azure_sanitizer)
 
 
+@contextlib.contextmanager
+def _reading_process_env() -> Iterator[None]:
+    """The host policy in effect, reading this process's environment (where the fixtures set it)."""
+    from app_connections import policy as policies
+
+    with policies.use(policies.current().replace(env=os.environ)):
+        yield
+
+
 @pytest.fixture
-def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Sets the instance settings (client ID, secret, SITE_URL) to placeholders."""
+def azure_operator_policy() -> Iterator[Any]:
+    """``HostPolicy.operator()`` in effect for the test (on its thread): the host's own identity,
+    every directory and the process environment, as the ``azure-appconfig`` CLI has them."""
+    from app_connections import policy as policies
+
+    with policies.use(policies.HostPolicy.operator()) as policy:
+        yield policy
+
+
+@pytest.fixture
+def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Sets the instance settings (client ID, secret, SITE_URL) to placeholders in the process
+    environment, and makes the host policy in effect read that environment."""
     from . import fakes
 
     env = fakes.fake_instance_env()
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return env
+    with _reading_process_env():
+        yield env
 
 
 @pytest.fixture
@@ -184,12 +205,14 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     a free port (trustme certificate) and returns a ``LocalHTTPSServer`` (``url``, ``host_port``,
     ``ca_bundle``, ``env``). With ``allow_list=True`` (default) it also sets ``server.env`` for the
     test: the endpoint allow-list gets ``127.0.0.1:<port>`` and requests trusts the test CA, so
-    ``server.url`` is accepted as a store endpoint. Servers stop after the test."""
+    ``server.url`` is accepted as a store endpoint (the host policy in effect reads the process
+    environment for the test). Servers stop after the test."""
     from app_connections.testing.local_server import serve_https
 
     from ..envvars import ENDPOINT_ALLOWLIST_ENV
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_reading_process_env())
 
         def start(handler: Any, *, allow_list: bool = True) -> Any:
             server = stack.enter_context(

@@ -7,12 +7,15 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 # Kept light: this module loads in every pytest run where the kit is installed.
 from . import RECORD_MODE_ENV, RECORD_MODES
+
+if TYPE_CHECKING:
+    from ..policy import HostPolicy
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -156,10 +159,12 @@ def connections_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def app_connections_registry() -> Callable[..., Any]:
     """Factory for a fresh registry holding exactly the plugins you name.
 
-    ``make(plugins=[("name", module)], *, with_base=None, base_types=(), use_entry_points=False, env=None)``.
+    ``make(plugins=[("name", module)], *, with_base=None, base_types=(), use_entry_points=False, env=None,
+    policy=None)``.
     An extension that adds auth methods to another provider's type gets that provider's installed
     plugin loaded first (``with_base=None`` detects it; ``True``/``False`` force it). ``env`` is the
-    loader's environment (default: empty, so the test's own blocklist does not apply).
+    loader's environment (default: empty, so the test's own blocklist does not apply); ``policy`` the
+    ``HostPolicy`` its types are bound to (default: the library policy, as a host's).
     """
     from .registry import load_registry
 
@@ -170,9 +175,15 @@ def app_connections_registry() -> Callable[..., Any]:
         base_types: Iterable[str] = (),
         use_entry_points: bool = False,
         env: dict[str, str] | None = None,
+        policy: HostPolicy | None = None,
     ) -> Any:
         return load_registry(
-            plugins, with_base=with_base, base_types=base_types, use_entry_points=use_entry_points, env=env
+            plugins,
+            with_base=with_base,
+            base_types=base_types,
+            use_entry_points=use_entry_points,
+            env=env,
+            policy=policy,
         )
 
     return make

@@ -11,9 +11,12 @@ register that type, exactly as a host would find both. Uses only the public load
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..hostspec import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from ..policy import HostPolicy
 
 
 class _Recorder:
@@ -128,8 +131,10 @@ def load_registry(
     base_types: Iterable[str] = (),
     use_entry_points: bool = False,
     env: Mapping[str, str] | None = None,
+    policy: HostPolicy | None = None,
 ) -> Any:
-    """A fresh ``Registry`` with exactly ``plugins`` (and entry points if asked).
+    """A fresh ``Registry`` with exactly ``plugins`` (and entry points if asked), bound to ``policy``
+    (a ``HostPolicy``; default the library policy, as a host's).
 
     ``with_base``: ``None`` (default) loads, first, the installed plugins that register the types a
     listed plugin adds auth methods to when no listed plugin registers them; ``True`` always loads
@@ -148,4 +153,5 @@ def load_registry(
         present = {id(obj) for _, obj in listed}
         bases = [b for b in base_plugins(missing | set(base_types)) if id(b[1]) not in present]
         listed = [*bases, *listed]
-    return load_plugins(plugins=listed, use_entry_points=use_entry_points, env=dict(env) if env is not None else {})
+    loader_env = dict(env) if env is not None else {}
+    return load_plugins(plugins=listed, use_entry_points=use_entry_points, env=loader_env, policy=policy)
