@@ -417,7 +417,7 @@ def test_token_credential_refuses_settings_of_another_type() -> None:
     stored = {"method": "oauth", **IDS_FOR_OAUTH, "refreshToken": "fake-refresh-token"}
     creds = OAuthMethod().load(stored)
     with pytest.raises(InvalidInput, match="must be InstanceSettings") as caught:
-        OAuthMethod().token_credential(creds, settings={"clientId": "x"})  # type: ignore[arg-type]
+        OAuthMethod().token_credential(creds, settings={"clientId": "x"})
     assert caught.value.errors[0].field == "settings"
 
 
