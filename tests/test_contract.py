@@ -399,19 +399,26 @@ def test_check_texts_name_the_method_s_identity_provider(azure_vcr: Any, registr
     assert f"login.microsoftonline.com (tenant {fakes.FAKE_TENANT_ID})" in token.detail
 
 
-def test_deprecations_warn_once(fake_instance_settings: Any) -> None:
-    from app_connections import records
+def test_begin_takes_the_record_parse_returns_not_a_form(fake_instance_settings: Any) -> None:
     from app_connections.flow_store import InMemoryFlowStore
     from azure_appconfig_plugin.methods import OAuthMethod
 
-    records._warned.discard("oauth-begin-mapping")
-    with pytest.warns(DeprecationWarning, match="pass the record"):
+    with pytest.raises(InvalidInput, match="needs the OAuthInput that parse") as caught:
         OAuthMethod().begin({}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
-    import warnings
+    assert caught.value.errors[0].field == "input"
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        OAuthMethod().begin({}, settings=fake_instance_settings, flow_store=InMemoryFlowStore())
+
+IDS_FOR_OAUTH = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
+
+
+def test_token_credential_refuses_settings_of_another_type() -> None:
+    from azure_appconfig_plugin.methods import OAuthMethod
+
+    stored = {"method": "oauth", **IDS_FOR_OAUTH, "refreshToken": "fake-refresh-token"}
+    creds = OAuthMethod().load(stored)
+    with pytest.raises(InvalidInput, match="must be InstanceSettings") as caught:
+        OAuthMethod().token_credential(creds, settings={"clientId": "x"})
+    assert caught.value.errors[0].field == "settings"
 
 
 def test_an_old_style_validator_still_runs_and_warns() -> None:

@@ -55,7 +55,10 @@ def test_oauth_paths_log_no_code_or_tokens(azure_vcr, caplog: pytest.LogCaptureF
     store = InMemoryFlowStore()
     it = itertools.cycle(OAUTH_TOKENS)
     request = oauth.begin(
-        {"tenantId": fakes.FAKE_TENANT_ID}, settings=settings, flow_store=store, token_factory=lambda: next(it)
+        oauth.parse({"tenantId": fakes.FAKE_TENANT_ID}),
+        settings=settings,
+        flow_store=store,
+        token_factory=lambda: next(it),
     )
     with azure_vcr.use_cassette("oauth_complete_tenant.yaml"):
         creds = oauth.complete({"code": CODE, "state": request.state}, settings=settings, flow_store=store)

@@ -10,7 +10,7 @@ import pytest
 from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials, load_credentials
+from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 
 CT = build_connection_type()
 CANARY = "canary-secret-in-schema-test"
@@ -100,12 +100,3 @@ def test_credentials_hide_secrets_and_round_trip() -> None:
 def test_load_rejects_unknown_method() -> None:
     with pytest.raises(InvalidInput, match="method"):
         CT.load({"method": "password"})
-
-
-def test_load_credentials_is_deprecated_but_works() -> None:
-    cs = CT.methods["client-secret"].parse(GOOD)
-    with pytest.warns(DeprecationWarning, match="ConnectionType.load"):
-        import app_connections.records as records
-
-        records._warned.discard("schema.load_credentials")
-        assert load_credentials(cs.to_dict()) == cs

@@ -13,10 +13,8 @@ from typing import Any
 import attrs
 
 from app_connections.fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported for earlier callers
-from app_connections.records import warn_once
 
 from .clouds import DEFAULT_CLOUD
-from .errors import FieldError, InvalidInput
 
 
 def oauth_schema() -> dict[str, Any]:
@@ -104,27 +102,12 @@ class OAuthCredentials:
 def parse_oauth_input(data: Mapping[str, Any]) -> OAuthInput:
     from .methods import OAuthMethod
 
-    return OAuthMethod().parse(data)  # type: ignore[no-any-return]  # parse() returns the method's record
+    method = OAuthMethod()
+    return method.checked(method.parse(data), OAuthInput)
 
 
 def parse_client_secret(data: Mapping[str, Any]) -> ClientSecretCredentials:
     from .methods import ClientSecretMethod
 
-    return ClientSecretMethod().parse(data)  # type: ignore[no-any-return]  # parse() returns the method's record
-
-
-def load_credentials(data: Mapping[str, Any]) -> ClientSecretCredentials | OAuthCredentials:
-    """Deprecated: use ``ConnectionType.load(stored)``, which knows plugin-added methods too."""
-    warn_once("schema.load_credentials", "schema.load_credentials() is deprecated: use ConnectionType.load(stored)")
-    return _load_builtin(data)
-
-
-def _load_builtin(data: Mapping[str, Any]) -> ClientSecretCredentials | OAuthCredentials:
-    from .methods import ClientSecretMethod, OAuthMethod
-
-    if not isinstance(data, Mapping):
-        raise InvalidInput(errors=[FieldError("(credentials)", "must be a JSON object")])
-    for method in (OAuthMethod(), ClientSecretMethod()):
-        if data.get("method") == method.slug:
-            return method.load(data)  # type: ignore[return-value]  # one of the two built-in records, by the slug
-    raise InvalidInput(errors=[FieldError("method", "must be 'oauth' or 'client-secret'")])
+    method = ClientSecretMethod()
+    return method.checked(method.parse(data), ClientSecretCredentials)

@@ -59,7 +59,7 @@ def new_standin(server_context: Any) -> StandIn:
 def store(server_context: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
     """A stand-in store on 127.0.0.1:<port>, allow-listed as ``host:port`` in the environment, which
     the host policy in effect reads for the test."""
-    with StandIn(server_context) as server, policies.use(policies.current().replace(env=os.environ)):
+    with StandIn(server_context) as server, policies.use(policies.current().with_env(os.environ)):
         monkeypatch.setenv(ENDPOINT_ALLOWLIST_ENV, server.netloc)
         yield server
 

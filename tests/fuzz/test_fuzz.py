@@ -30,6 +30,7 @@ from app_connections.text import clean, redact_secrets
 from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import aad_errors, oauth
 from azure_appconfig_plugin.cli import main
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import (
     AppConnectionError,
@@ -39,7 +40,7 @@ from azure_appconfig_plugin.errors import (
     InvalidClientSecret,
     RedirectUriMismatch,
 )
-from azure_appconfig_plugin.schema import load_credentials, parse_client_secret, parse_oauth_input
+from azure_appconfig_plugin.schema import parse_client_secret, parse_oauth_input
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 from azure_appconfig_plugin.validation import validate_credentials
@@ -104,6 +105,7 @@ IDS = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}
 SECRET_FORM = {**IDS, "clientSecret": CANARY}
 STORED_SECRET = {"method": "client-secret", **SECRET_FORM}
 STORED_OAUTH = {"method": "oauth", **IDS, "refreshToken": CANARY, "accessToken": CANARY, "expiresOn": 4_000_000_000}
+LOADER = build_connection_type()
 
 
 def fuzz(
@@ -171,7 +173,7 @@ def test_parse_oauth_input(data: Any) -> None:
 
 @fuzz(forms, explicit=((STORED_SECRET,), (STORED_OAUTH,), ({**STORED_OAUTH, "cloud": "usgov"},)))
 def test_load_credentials(data: Any) -> None:
-    result = typed_only(lambda: load_credentials(data))
+    result = typed_only(lambda: LOADER.load(data))
     assert CANARY not in repr(result)
 
 

@@ -6,15 +6,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from . import trust
 from .hostspec import PROJECT_NAME
+from .jsontypes import JSONObject
+
+if TYPE_CHECKING:
+    from .loader import Registry
 
 EXIT_OK, EXIT_FAILED = 0, 1
+P = TypeVar("P", bound=argparse.ArgumentParser)
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction[P]) -> None:
+    """Add ``plugins pin`` to a command's subcommands (``app-connections`` and the providers' own)."""
     p = sub.add_parser("plugins", help="plugin trust: pin the plugins installed now")
     plugins_sub = p.add_subparsers(dest="plugins_command", metavar="COMMAND")
     plugins_sub.required = True
@@ -54,7 +60,7 @@ def cmd_pin(args: argparse.Namespace, out: TextIO) -> int:
 # --- types ------------------------------------------------------------------------------------------
 
 
-def refused_status(registry: Any, err: TextIO) -> int:
+def refused_status(registry: Registry, err: TextIO) -> int:
     """The exit status of ``types``: ``EXIT_FAILED`` when plugin trust refused a plugin (another
     version or digest than pinned, tampered or unpinned files, unreadable metadata), named on
     ``err``; a plugin kept out because it is not listed (*blocked*) is the policy working: ``EXIT_OK``."""
@@ -69,12 +75,12 @@ def refused_status(registry: Any, err: TextIO) -> int:
     return EXIT_FAILED
 
 
-def trust_json(registry: Any) -> dict[str, Any]:
+def trust_json(registry: Registry) -> JSONObject:
     """The ``trust`` key of ``types --json``: mode, notices, grants and per-plugin provenance."""
     return dict(registry.trust.to_dict())
 
 
-def write_trust_text(registry: Any, out: TextIO) -> None:
+def write_trust_text(registry: Registry, out: TextIO) -> None:
     report: trust.TrustReport = registry.trust
     if report.mode == trust.OPEN_MODE:
         out.write(f"plugin trust: open mode ({trust.ALLOWLIST_ENV} is not set: every installed plugin loads)\n")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
-from app_connections.records import Credentials, RotateCallback
+from app_connections.jsontypes import JSONInput, JSONObject
+from app_connections.records import Credentials, RotateCallback, TokenCredential
 
 if TYPE_CHECKING:
     from app_connections.fields import CrossRule, Field, OneOf
@@ -110,7 +111,7 @@ class DeclaredAuthMethod:
             return self.stored_rules
         return self.input_rules if self.stored_fields is None else ()
 
-    def input_schema(self) -> dict[str, Any]:
+    def input_schema(self) -> JSONObject:
         """JSON Schema (draft 2020-12) of the form input."""
         from app_connections.fields import object_schema
 
@@ -121,7 +122,7 @@ class DeclaredAuthMethod:
             choices=self.input_choices,
         )
 
-    def stored_schema(self) -> dict[str, Any]:
+    def stored_schema(self) -> JSONObject:
         """JSON Schema of ``credentials.to_dict()`` (the ``method`` key included)."""
         from app_connections.fields import object_schema
 
@@ -139,7 +140,7 @@ class DeclaredAuthMethod:
         schema["x-order"] = ["method", *schema["x-order"]]
         return schema
 
-    def parse(self, data: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Any:
+    def parse(self, data: JSONInput, *, policy: HostPolicy | None = None) -> object:
         """Form input -> credentials (or, for an interactive method, the sign-in input for ``begin``),
         under ``policy`` (default: the one in effect, ``policy.current()``). Raises ``InvalidInput``
         naming every bad field."""
@@ -153,7 +154,7 @@ class DeclaredAuthMethod:
         values = parse_fields(self.input_fields, data, choices=self.input_choices, cross_rules=self.input_rules)
         return self.input_from(values) if self.interactive else self.credentials_from(values)
 
-    def load(self, stored: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Credentials:
+    def load(self, stored: JSONInput, *, policy: HostPolicy | None = None) -> Credentials:
         """Stored credentials (``to_dict()`` output) -> the credentials record, under ``policy`` (as for ``parse``)."""
         if policy is not None:
             from app_connections import policy as policies
@@ -199,17 +200,20 @@ class DeclaredAuthMethod:
 
     # --- to provide ---------------------------------------------------------------------------
 
-    def credentials_from(self, values: dict[str, Any]) -> Credentials:
+    def credentials_from(self, values: JSONObject) -> Credentials:
+        """The credentials record from the parsed fields (``{attr: value}``)."""
         raise NotImplementedError
 
-    def input_from(self, values: dict[str, Any]) -> Any:
+    def input_from(self, values: JSONObject) -> object:
+        """An interactive method's sign-in input record (what ``begin`` takes) from the parsed fields."""
         raise NotImplementedError
 
     def token_credential(
-        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
-    ) -> Any:
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: object
+    ) -> TokenCredential:
+        """A token credential for ``credentials``; ``on_rotate`` receives rotated credentials to store."""
         raise NotImplementedError
 
-    def principal(self, credentials: Any) -> str:
+    def principal(self, credentials: Credentials) -> str:
         """Who the credentials act as, for check texts (e.g. ``the service principal of app X``)."""
         return f"the {self.name} identity"

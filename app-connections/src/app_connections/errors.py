@@ -12,9 +12,11 @@ Every class declares, once, as class attributes, what a host needs to answer for
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
+
+from .jsontypes import JSONObject
 
 CATEGORIES: dict[str, tuple[int, str]] = {
     "invalid_input": (400, "the input is wrong (a field, a file, an endpoint): the user fixes it"),
@@ -42,7 +44,7 @@ class AppConnectionError(Exception):
     retryable: ClassVar[bool] = False
     """True when the same request may succeed later without any change (throttling, outages, deadlines)."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if cls.category not in CATEGORIES:
             raise TypeError(f"{cls.__qualname__}.category must be one of {sorted(CATEGORIES)}, not {cls.category!r}")
@@ -69,8 +71,8 @@ class AppConnectionError(Exception):
         extra = [f"{k}: {v}" for k, v in (("code", self.code), ("correlation ID", self.correlation_id)) if v]
         return self.message + (f" ({'; '.join(extra)})" if extra else "")
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_dict(self) -> JSONObject:
+        out: JSONObject = {
             "error": type(self).__name__,
             "message": self.message,
             "category": self.category,
@@ -109,7 +111,7 @@ class InvalidInput(AppConnectionError):
             field = self.errors[0].field
         super().__init__(message, field=field)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         out = super().to_dict()
         if self.errors:
             out["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]

@@ -33,16 +33,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
+from .jsontypes import JSONObject, JSONValue
 from .records import _Frozen
+
+if TYPE_CHECKING:
+    from .declared import DeclaredAuthMethod
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 END = r"(?![\s\S])"
 """End of input, the same in Python ``re`` and ECMA-262 (``$`` differs on a trailing newline)."""
 BLANKS = " \t\r\n"
 _BLANK_CLASS = r"[ \t\r\n]*"
-MISSING: Any = object()
+MISSING: Final = object()
 
 
 class Rule(_Frozen):
@@ -50,14 +54,14 @@ class Rule(_Frozen):
 
     __slots__ = ("test", "message")
     _fields = __slots__
-    test: Callable[[Any], bool]
+    test: Callable[[JSONValue], bool]
     message: str
 
-    def __init__(self, test: Callable[[Any], bool], message: str) -> None:
+    def __init__(self, test: Callable[[JSONValue], bool], message: str) -> None:
         self._init(test=test, message=message)
 
 
-def _encodable(value: Any) -> bool:
+def _encodable(value: str) -> bool:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -110,15 +114,15 @@ class Field(_Frozen):
     """The core pattern of the value (unanchored); anchoring and blanks are derived."""
     pattern_message: str
     format: str | None
-    enum: tuple[Any, ...] | None
+    enum: tuple[JSONValue, ...] | None
     min_length: int | None
     max_length: int | None
     minimum: int | None
     maximum: int | None
     strip: bool
     rules: tuple[Rule, ...]
-    default: Any
-    examples: tuple[Any, ...]
+    default: JSONValue
+    examples: tuple[JSONValue, ...]
     attr: str
     """The Python attribute the parsed value goes to (``tenantId`` -> ``tenant_id``)."""
     multiline: bool
@@ -139,15 +143,15 @@ class Field(_Frozen):
         pattern: str | None = None,
         pattern_message: str = "has the wrong format",
         format: str | None = None,
-        enum: Iterable[Any] | None = None,
+        enum: Iterable[JSONValue] | None = None,
         min_length: int | None = None,
         max_length: int | None = None,
         minimum: int | None = None,
         maximum: int | None = None,
         strip: bool = False,
         rules: Iterable[Rule] = (),
-        default: Any = MISSING,
-        examples: Iterable[Any] = (),
+        default: JSONValue = MISSING,
+        examples: Iterable[JSONValue] = (),
         attr: str | None = None,
         multiline: bool = False,
         header: str | None = None,
@@ -178,7 +182,7 @@ class Field(_Frozen):
             header=header,
         )
 
-    def replace(self, **changes: Any) -> Field:
+    def replace(self, **changes: object) -> Field:
         """A copy with some attributes changed (e.g. ``TENANT.replace(required=False)``)."""
         values = {f: getattr(self, f) for f in self._fields}
         values.update(changes)
@@ -199,8 +203,8 @@ class Field(_Frozen):
             return f"^{_BLANK_CLASS}(?:{core}){_BLANK_CLASS}{END}"
         return f"^{_BLANK_CLASS}(?:(?:{core}){_BLANK_CLASS})?{END}"
 
-    def json_schema(self) -> dict[str, Any]:
-        prop: dict[str, Any] = {"type": self.type if self.required else [self.type, "null"]}
+    def json_schema(self) -> JSONObject:
+        prop: JSONObject = {"type": self.type if self.required else [self.type, "null"]}
         prop["title"] = self.title
         prop["description"] = self.description
         if self.full_pattern is not None:
@@ -232,7 +236,7 @@ class Field(_Frozen):
 
     # --- derived: parser ----------------------------------------------------------------------
 
-    def problem(self, value: Any) -> tuple[str | None, Any]:
+    def problem(self, value: JSONValue) -> tuple[str | None, JSONValue]:
         """``(message, None)`` when ``value`` is invalid, else ``(None, normalised value)``.
         ``value`` is not None/missing (those are handled by ``parse_fields``)."""
         if self.type == "string":
@@ -253,7 +257,7 @@ class Field(_Frozen):
             pattern = self.full_pattern
             if pattern is not None and not _compiled(pattern).search(value):
                 return self.pattern_message, None
-            normalised: Any = value.strip(BLANKS) if self.strip else value
+            normalised: JSONValue = value.strip(BLANKS) if self.strip else value
         elif self.type == "integer":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return "must be an integer", None
@@ -296,7 +300,7 @@ def _snake(name: str) -> str:
     )
 
 
-def shown(key: Any) -> str:
+def shown(key: object) -> str:
     """A field name safe to print (non-strings and lone surrogates escaped)."""
     text = key if isinstance(key, str) else repr(key)
     return text if _encodable(text) else text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
@@ -342,24 +346,24 @@ class OneOf(_Frozen):
         """The title of each group: declared, or its fields' titles joined by "and"."""
         return self.titles or tuple(" and ".join(by_name[n].title for n in g) for g in self.groups)
 
-    def json_schema(self, by_name: Mapping[str, Field]) -> dict[str, Any]:
+    def json_schema(self, by_name: Mapping[str, Field]) -> JSONObject:
         """``{"oneOf": [...]}``: one titled branch per group (its fields ``required``, the other
         groups' fields not given), plus the titled empty branch when the choice is optional."""
 
-        def given(name: str) -> dict[str, Any]:
+        def given(name: str) -> JSONObject:
             f = by_name[name]
-            prop: dict[str, Any] = {"type": f.type}
+            prop: JSONObject = {"type": f.type}
             if f.strip and f.type == "string":
                 prop["pattern"] = r"[^ \t\r\n]"
             return prop
 
-        def none_of(names: Iterable[str]) -> dict[str, Any]:
+        def none_of(names: Iterable[str]) -> JSONObject:
             return {"not": {"anyOf": [{"required": [n], "properties": {n: given(n)}} for n in names]}}
 
         branches = []
         for title, group in zip(self.group_titles(by_name), self.groups, strict=True):
             others = [n for n in self.names if n not in group]
-            branch: dict[str, Any] = {"title": title, "required": list(group)}
+            branch: JSONObject = {"title": title, "required": list(group)}
             branch["properties"] = {n: given(n) for n in group}
             if others:
                 branch.update(none_of(others))
@@ -392,14 +396,14 @@ class CrossRule(_Frozen):
 
     __slots__ = ("test", "messages")
     _fields = __slots__
-    test: Callable[[dict[str, Any]], tuple[str, str] | None]
+    test: Callable[[JSONObject], tuple[str, str] | None]
     messages: tuple[str, ...]
 
-    def __init__(self, test: Callable[[dict[str, Any]], tuple[str, str] | None], messages: Iterable[str]) -> None:
+    def __init__(self, test: Callable[[JSONObject], tuple[str, str] | None], messages: Iterable[str]) -> None:
         self._init(test=test, messages=tuple(messages))
 
 
-def _given(field: Field, value: Any) -> bool:
+def _given(field: Field, value: JSONValue) -> bool:
     if value is MISSING or value is None:
         return False
     return not (field.strip and isinstance(value, str) and value.strip(BLANKS) == "")
@@ -412,11 +416,11 @@ def object_schema(
     description: str,
     schema_id: str | None = None,
     choices: Iterable[OneOf] = (),
-) -> dict[str, Any]:
+) -> JSONObject:
     """The JSON Schema (draft 2020-12) of an object made of ``fields`` (and ``choices`` between them)."""
     fields = tuple(fields)
     choices = tuple(choices)
-    schema: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT}
+    schema: JSONObject = {"$schema": JSON_SCHEMA_DIALECT}
     if schema_id:
         schema["$id"] = schema_id
     schema.update(
@@ -440,12 +444,12 @@ def object_schema(
 
 def parse_fields(
     fields: Iterable[Field],
-    data: Any,
+    data: object,
     *,
     what: str = "(input)",
     choices: Iterable[OneOf] = (),
     cross_rules: Iterable[CrossRule] = (),
-) -> dict[str, Any]:
+) -> JSONObject:
     """Check ``data`` against ``fields`` (and ``choices``, then ``cross_rules``); return
     ``{attr: value}`` of the fields given (normalised, defaults filled in). Raises ``InvalidInput``
     naming every bad field, and nothing else."""
@@ -468,7 +472,7 @@ def parse_fields(
             guess = difflib.get_close_matches(name, list(by_name), n=1) if isinstance(key, str) else []
             hint = f"; did you mean {guess[0]!r}?" if guess else f"; allowed: {', '.join(by_name) or 'none'}"
             errors.append(FieldError(name, "is not a known field" + hint))
-    values: dict[str, Any] = {}
+    values: JSONObject = {}
     for field in fields:
         value = data.get(field.name, MISSING)
         if value is MISSING or value is None:
@@ -513,13 +517,13 @@ def docs_table(fields: Iterable[Field]) -> str:
     return "\n".join(rows)
 
 
-def methods_markdown(methods: Iterable[Any]) -> str:
+def methods_markdown(methods: Iterable[DeclaredAuthMethod]) -> str:
     """The field tables of declared auth methods (each method's docs page holds its own): the form
     input and, where it differs, the stored credentials (``to_dict()``)."""
     parts = []
     for method in methods:
         parts.append(f"`{method.slug}` form input:\n\n{docs_table(method.input_fields)}")
-        stored = getattr(method, "stored_fields", None)
+        stored = method.stored_fields
         if stored is not None:
             parts.append(f"`{method.slug}` stored credentials (`to_dict()`, plus `method`):\n\n{docs_table(stored)}")
     return "\n\n".join(parts)

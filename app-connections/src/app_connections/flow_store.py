@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import attrs
+
+from .jsontypes import JSONInput, JSONObject
 
 DEFAULT_FLOW_TTL_SECONDS = 600
 
@@ -30,12 +32,12 @@ class PendingFlow:
     scopes: tuple[str, ...]
     expires_at: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """JSON-ready form for hosts that store flows outside the process."""
         return {**attrs.asdict(self), "scopes": list(self.scopes)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PendingFlow:
+    def from_dict(cls, data: JSONInput) -> PendingFlow:
         return cls(**{**data, "scopes": tuple(data["scopes"])})
 
 

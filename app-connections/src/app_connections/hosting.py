@@ -27,9 +27,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import hostspec
+from .jsontypes import JSONInput, JSONObject
 from .records import AuthMethod, ConnectionType, _Frozen
 from .registrars import (
     AuthMethodRegistrar,
@@ -38,6 +39,11 @@ from .registrars import (
     SecretSyncRegistrar,
     _Registrar,
 )
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from .reports import Check, ValidationReport
 
 REGISTRATION_HOOKS = ("register_connection_types", "register_auth_methods", "register_secret_syncs")
 
@@ -56,7 +62,7 @@ class PluginFailure(_Frozen):
     def __init__(self, plugin: str, stage: str, error: str, distribution: str | None = None) -> None:
         self._init(plugin=plugin, stage=stage, error=error, distribution=distribution)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {"plugin": self.plugin, "stage": self.stage, "error": self.error, "distribution": self.distribution}
 
 
@@ -238,7 +244,7 @@ def contract_problem(plugin: object, host_contract: str = hostspec.CONTRACT_VERS
 
 # --- isolation ------------------------------------------------------------------------------------
 
-FailureHandler = Callable[[str, str, BaseException], Any]
+FailureHandler = Callable[[str, str, BaseException], "list[Check] | None"]
 """``on_failure(plugin, hook_name, exc)``: records the failure; returns a result to use in place of
 the failed implementation's (e.g. a failed check), or None."""
 
@@ -339,7 +345,7 @@ def _with_extra(inner: Any, extra: Any) -> Any:
     return inner
 
 
-def isolate(pm: Any, plugin: object, name: str, on_failure: FailureHandler) -> GuardedPlugin:
+def isolate(pm: pluggy.PluginManager, plugin: object, name: str, on_failure: FailureHandler) -> GuardedPlugin:
     """The guarded view of ``plugin`` to register with ``pm`` (see the module docstring)."""
     view = GuardedPlugin(plugin, name)
     for attr in dir(plugin):
@@ -359,7 +365,7 @@ def failure_handler(catalog: Catalog) -> FailureHandler:
     """Registration hooks: a ``PluginFailure``. ``validate_connection``: a failed check named after
     the plugin, in place of the implementation's checks."""
 
-    def on_failure(plugin: str, hook: str, exc: BaseException) -> Any:
+    def on_failure(plugin: str, hook: str, exc: BaseException) -> list[Check] | None:
         if hook == "validate_connection":
             from .reports import Check, CheckStatus
 
@@ -378,7 +384,7 @@ def failure_handler(catalog: Catalog) -> FailureHandler:
 
 
 def register_plugin(
-    pm: Any,
+    pm: pluggy.PluginManager,
     plugin: object,
     name: str,
     catalog: Catalog,
@@ -407,7 +413,7 @@ def register_plugin(
     return True
 
 
-def collect(pm: Any, catalog: Catalog) -> Catalog:
+def collect(pm: pluggy.PluginManager, catalog: Catalog) -> Catalog:
     """Run the registration hooks through ``pm.hook`` with typed registrars: types, then auth
     methods (merged into their types), then sync destinations. Hooks the host did not declare
     are skipped."""
@@ -430,20 +436,20 @@ def collect(pm: Any, catalog: Catalog) -> Catalog:
 # --- validation ------------------------------------------------------------------------------------
 
 
-def _method_of(data: Any) -> str | None:
+def _method_of(data: object) -> str | None:
     value = data.get("method") if isinstance(data, Mapping) else getattr(data, "method", None)
     return value if isinstance(value, str) else None
 
 
 def run_validation(
-    hook: Callable[..., Iterable[Any] | None],
+    hook: Callable[..., Iterable[Iterable[Check | JSONInput] | None] | None],
     connection_type: ConnectionType,
     method: str | None,
-    data: Any,
+    data: object,
     *,
     endpoint: str | None = None,
-    **options: Any,
-) -> Any:
+    **options: object,
+) -> ValidationReport:
     """Validate ``data`` (form input, stored credentials or a record) of ``connection_type`` by
     calling ``hook(request=...)`` once (normally ``pm.hook.validate_connection``); returns the
     ``ValidationReport`` (checks added to the request first, then the returned ones in call order)."""

@@ -123,7 +123,7 @@ class Registry:
             return self.call_hook("validate_connection", request)
 
         with policies.use(ctype.policy or self.policy):
-            return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)  # type: ignore[no-any-return]  # pluggy hooks are untyped
+            return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)
 
     def call_hook(self, hook: str, request: ValidationRequest) -> list[object]:
         """Call ``hook(request=...)`` (``validate_connection``, or a host's own hook taking a

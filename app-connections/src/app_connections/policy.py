@@ -19,7 +19,7 @@ import contextlib
 import contextvars
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .records import _Frozen
 
@@ -105,16 +105,11 @@ class HostPolicy(_Frozen):
         chosen = os.environ if env is None else env
         return cls(methods=methods, ambient_identity=True, allowed_dirs=(os.sep,), env=chosen)
 
-    def replace(self, **changes: Any) -> HostPolicy:
-        """A copy with some settings changed (``env=``, ``methods=``, ...)."""
-        values: dict[str, Any] = {
-            "methods": self.methods,
-            "ambient_identity": self.ambient_identity,
-            "allowed_dirs": self.allowed_dirs,
-            "env": self.env,
-        }
-        values.update(changes)
-        return HostPolicy(**values)
+    def with_env(self, env: Mapping[str, str]) -> HostPolicy:
+        """The same policy reading ``env`` instead."""
+        return HostPolicy(
+            methods=self.methods, ambient_identity=self.ambient_identity, allowed_dirs=self.allowed_dirs, env=env
+        )
 
     # --- decisions ---------------------------------------------------------------------------------
 
@@ -192,4 +187,4 @@ def effective(policy: HostPolicy | None, env: Mapping[str, str] | None = None) -
     chosen = current() if policy is None else policy
     if not isinstance(chosen, HostPolicy):
         raise TypeError(f"policy= takes a HostPolicy, not {type(chosen).__name__}")
-    return chosen if env is None else chosen.replace(env=env)
+    return chosen if env is None else chosen.with_env(env)

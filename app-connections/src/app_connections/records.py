@@ -470,7 +470,7 @@ class ConnectionType(_Frozen):
             def hook(request: Any) -> list[Any]:
                 return [own(request)] if own is not None else []
 
-        return cast("ValidationReport", run_validation(hook, self, method, data, **options))
+        return run_validation(hook, self, method, data, **options)
 
     def _interactive(self, method: str, step: str) -> Any:
         m = self.method(method)

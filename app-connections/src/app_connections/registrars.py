@@ -13,6 +13,16 @@ if TYPE_CHECKING:
     from .records import ConnectionType
 
 
+class SignInStart(Protocol):
+    """What ``begin`` returns: where to send the user's browser, and the flow's one-time state."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+
 @runtime_checkable
 class InteractiveAuthMethod(AuthMethod, Protocol):
     """An auth method with a sign-in step (``interactive = True``)."""
@@ -20,10 +30,10 @@ class InteractiveAuthMethod(AuthMethod, Protocol):
     @property
     def interactive(self) -> bool: ...
 
-    def begin(self, sign_in_input: Any, **options: Any) -> Any:
+    def begin(self, sign_in_input: object, **options: Any) -> SignInStart:
         """Start sign-in from ``parse()``'s result; returns where to send the user (``.url``, ``.state``)."""
 
-    def complete(self, params: Mapping[str, Any], **options: Any) -> Credentials:
+    def complete(self, params: Mapping[str, str], **options: Any) -> Credentials:
         """Finish sign-in from the callback's query parameters; returns the credentials to store."""
 
 

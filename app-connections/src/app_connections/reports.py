@@ -7,11 +7,16 @@ attrs; these are needed only once a validation runs.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
-from .records import Credentials
+from .jsontypes import JSONObject, JSONValue
+from .records import Credentials, TokenCredential
+
+if TYPE_CHECKING:
+    from .records import ConnectionType
 
 
 class CheckStatus(str, enum.Enum):
@@ -35,8 +40,8 @@ class Check:
     code: str | None = None
     """Azure's error code (e.g. ``AADSTS7000215`` or an HTTP status) when there is one."""
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "status": self.status.value, "detail": self.detail}
+    def to_dict(self) -> JSONObject:
+        out: JSONObject = {"name": self.name, "status": self.status.value, "detail": self.detail}
         if self.remediation:
             out["remediation"] = self.remediation
         if self.code:
@@ -49,9 +54,9 @@ class ValidationReport:
     """Overall verdict plus every check, in the order they ran."""
 
     checks: tuple[Check, ...] = ()
-    credentials: Any = attrs.field(default=None, repr=False, eq=False)
+    credentials: Credentials | None = attrs.field(default=None, repr=False, eq=False)
     """The parsed credentials, when input parsed (never serialized)."""
-    token_credential: Any = attrs.field(default=None, repr=False, eq=False)
+    token_credential: TokenCredential | None = attrs.field(default=None, repr=False, eq=False)
     """The ``TokenCredential`` the validation used, when one was built (never serialized)."""
 
     @property
@@ -63,7 +68,7 @@ class ValidationReport:
     def with_checks(self, more: tuple[Check, ...] | list[Check]) -> ValidationReport:
         return attrs.evolve(self, checks=self.checks + tuple(more))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -82,16 +87,16 @@ class ValidationRequest:
     credentials: Credentials | None = attrs.field(default=None, repr=False)
     endpoint: str | None = None
     checks: tuple[Check, ...] = ()
-    token_credential: Any = attrs.field(default=None, repr=False)
+    token_credential: TokenCredential | None = attrs.field(default=None, repr=False)
     """The ``TokenCredential`` used, set only after a token was issued."""
-    connection: Any = attrs.field(default=None, repr=False, kw_only=True)
+    connection: ConnectionType | None = attrs.field(default=None, repr=False, kw_only=True)
     """The ``ConnectionType`` being validated (with every plugin-added method)."""
-    data: Any = attrs.field(default=None, repr=False, kw_only=True)
+    data: object = attrs.field(default=None, repr=False, kw_only=True)
     """What the caller passed: form input, stored credentials (a dict with ``method``) or a record."""
-    options: dict[str, Any] = attrs.field(factory=dict, repr=False, kw_only=True)
+    options: dict[str, object] = attrs.field(factory=dict, repr=False, kw_only=True)
     """Further options (``write_probe``, ``settings``, ``env``, ``on_rotate``, ...)."""
 
-    def add(self, *checks: Check | dict[str, Any]) -> None:
+    def add(self, *checks: Check | Mapping[str, JSONValue]) -> None:
         """Add checks to the report; implementations that run later see them in ``checks``."""
         self.checks = self.checks + tuple(as_check(c) for c in checks)
 
@@ -99,6 +104,6 @@ class ValidationRequest:
         return any(c.name == name and c.status in (CheckStatus.FAILED, CheckStatus.SKIPPED) for c in self.checks)
 
 
-def as_check(value: Any) -> Check:
+def as_check(value: Check | Mapping[str, JSONValue]) -> Check:
     """A ``Check`` from a check or a mapping of its fields (as a plugin may return)."""
     return value if isinstance(value, Check) else Check(**dict(value))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -41,7 +41,9 @@ class Run:
 
     @property
     def ctype(self) -> ConnectionType:
-        return self.request.connection  # type: ignore[no-any-return]  # ValidationRequest types it loosely (Any)
+        ctype = self.request.connection
+        assert ctype is not None  # run_validation always sets it before any check runs
+        return ctype
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.request.options.get(name, default)
@@ -343,7 +345,7 @@ def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
     from ..deadlines import deadline_note, deadline_passed
 
     env = request.options.get("env")  # an explicit env= wins; else the host policy's (never os.environ unasked)
-    run = Run(request, policies.current().env if env is None else env)
+    run = Run(request, policies.current().env if env is None else cast("Mapping[str, str]", env))
     blocked: Check | None = None
     for stage in stages:
         if blocked is not None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from app_connections.declared import DeclaredAuthMethod
-from app_connections.records import Credentials, RotateCallback, warn_once
+from app_connections.records import Credentials, RotateCallback
 
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
@@ -50,7 +50,7 @@ class OAuthMethod(DeclaredAuthMethod):
 
     def begin(
         self,
-        oauth_input: OAuthInput | Mapping[str, Any] | None = None,
+        oauth_input: object = None,
         *,
         settings: InstanceSettings | None = None,
         flow_store: FlowStore | None = None,
@@ -61,14 +61,7 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..errors import FieldError, InvalidInput
         from ..schema import OAuthInput
 
-        if isinstance(oauth_input, Mapping):
-            warn_once(
-                "oauth-begin-mapping",
-                "OAuthMethod.begin(dict) is deprecated: pass the record that "
-                "parse() returns (ConnectionType.begin requires it)",
-            )
-            oauth_input = self.parse(oauth_input)
-        elif oauth_input is not None and not isinstance(oauth_input, OAuthInput):
+        if oauth_input is not None and not isinstance(oauth_input, OAuthInput):
             raise InvalidInput(
                 errors=[
                     FieldError(
@@ -79,7 +72,7 @@ class OAuthMethod(DeclaredAuthMethod):
                 ]
             )
         return oauth.begin(
-            oauth_input,  # type: ignore[arg-type]  # a Mapping was replaced by parse()'s OAuthInput above
+            oauth_input,
             settings=settings,
             flow_store=flow_store,
             **options,
@@ -108,12 +101,19 @@ class OAuthMethod(DeclaredAuthMethod):
         credentials: Credentials,
         *,
         on_rotate: RotateCallback | None = None,
-        settings: InstanceSettings | None = None,
-        **_: Any,
+        settings: object = None,
+        **_: object,
     ) -> TokenCredential:
+        """A token credential that refreshes with the instance's app registration (``settings``,
+        default ``InstanceSettings.from_env()``); ``on_rotate`` gets each rotated refresh token."""
         from ..auth.credential import OAuthTokenCredential
         from ..errors import FieldError, InvalidInput
         from ..settings import InstanceSettings
+
+        if settings is not None and not isinstance(settings, InstanceSettings):
+            raise InvalidInput(
+                errors=[FieldError("settings", f"must be InstanceSettings, not {type(settings).__name__}")]
+            )
 
         if not isinstance(credentials, self.credentials_type):
             raise InvalidInput(

@@ -154,7 +154,7 @@ def _reading_process_env() -> Iterator[None]:
     """The host policy in effect, reading this process's environment (where the fixtures set it)."""
     from app_connections import policy as policies
 
-    with policies.use(policies.current().replace(env=os.environ)):
+    with policies.use(policies.current().with_env(os.environ)):
         yield
 
 

@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 
 def find_redis_server() -> str | None:
@@ -141,5 +140,5 @@ class LocalRedisServer:
     def __enter__(self) -> LocalRedisServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -22,12 +22,13 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+
+from ..jsontypes import JSONInput
 
 HEAVY_MODULES = ("msal", "azure", "requests", "urllib3", "boto3", "botocore", "google")
 
 
-def _secrets_in(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[str]:
+def _secrets_in(schema: JSONInput, data: JSONInput) -> list[str]:
     props = schema.get("properties", {})
     return [str(v) for k, v in data.items() if isinstance(v, str) and len(v) >= 4 and props.get(k, {}).get("writeOnly")]
 
@@ -36,8 +37,8 @@ def check_plugin(
     plugin: tuple[str, object] | None,
     slug: str,
     *,
-    valid: Mapping[str, Mapping[str, Any]],
-    invalid: Mapping[str, Sequence[Mapping[str, Any]]] = {},
+    valid: Mapping[str, JSONInput],
+    invalid: Mapping[str, Sequence[JSONInput]] = {},
     import_path: str | None = None,
     heavy_modules: Iterable[str] = HEAVY_MODULES,
     with_base: bool | None = None,
@@ -137,7 +138,24 @@ def check_import_light(import_path: str, heavy_modules: Iterable[str] = HEAVY_MO
     return [f"importing {import_path} imports heavy modules: {found}"] if found else []
 
 
-def assert_conforms(*args: Any, **kwargs: Any) -> None:
+def assert_conforms(
+    plugin: tuple[str, object] | None,
+    slug: str,
+    *,
+    valid: Mapping[str, JSONInput],
+    invalid: Mapping[str, Sequence[JSONInput]] = {},
+    import_path: str | None = None,
+    heavy_modules: Iterable[str] = HEAVY_MODULES,
+    with_base: bool | None = None,
+) -> None:
     """``check_plugin`` that fails the test with every problem listed (same arguments)."""
-    problems = check_plugin(*args, **kwargs)
+    problems = check_plugin(
+        plugin,
+        slug,
+        valid=valid,
+        invalid=invalid,
+        import_path=import_path,
+        heavy_modules=heavy_modules,
+        with_base=with_base,
+    )
     assert not problems, "connection type does not conform:\n  " + "\n  ".join(problems)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+
+from ..jsontypes import JSONInput, JSONObject
 
 FAKE_TENANT_ID = "11111111-1111-1111-1111-111111111111"
 FAKE_CLIENT_ID = "22222222-2222-2222-2222-222222222222"
@@ -40,7 +41,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def fake_jwt(claims: dict[str, Any]) -> str:
+def fake_jwt(claims: JSONInput) -> str:
     """An unsigned JWT (``alg: none``, empty signature). Azure never issues unsigned tokens,
     so the secret scan can tell these fakes from real tokens."""
     header = {"typ": "JWT", "alg": "none"}
@@ -60,7 +61,7 @@ def fake_id_token(
     login_host: str = "login.microsoftonline.com",
     issued_at: int = 1767225600,
 ) -> str:
-    claims: dict[str, Any] = {
+    claims: JSONObject = {
         "aud": client_id,
         "iss": f"https://{login_host}/{tenant_id}/v2.0",
         "iat": issued_at,

@@ -15,7 +15,7 @@ declares (a header your provider adds on its own, a value format).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,5 +24,5 @@ if TYPE_CHECKING:
 
 
 @pytest.hookspec
-def pytest_app_connections_secret_rules(config: pytest.Config) -> SecretRules | list[SecretRules] | Any:
+def pytest_app_connections_secret_rules(config: pytest.Config) -> SecretRules | list[SecretRules] | None:
     """Return a ``SecretRules`` (or a list of them, or ``None``) to add to the default rules."""

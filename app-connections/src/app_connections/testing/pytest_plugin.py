@@ -7,7 +7,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,7 +15,16 @@ import pytest
 from . import RECORD_MODE_ENV, RECORD_MODES
 
 if TYPE_CHECKING:
+    from http.server import BaseHTTPRequestHandler
+
+    import vcr
+
+    from ..loader import Registry
     from ..policy import HostPolicy
+    from .local_server import LocalHTTPSServer
+    from .rules import RuleTable, SecretRules
+    from .sanitize import Sanitizer
+    from .secret_scan import Finding
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -40,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def hook_rules(results: Iterable[object], hook_name: str) -> list[Any]:
+def hook_rules(results: Iterable[object], hook_name: str) -> list[SecretRules]:
     """The ``SecretRules`` in the results of a secret-rules hook (each a rules object, a list of them
     or ``None``); anything else is a ``TypeError`` naming the hook."""
     from .rules import SecretRules
@@ -66,7 +75,7 @@ def connections_record_mode(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture
-def connections_secret_rules(pytestconfig: pytest.Config) -> Any:
+def connections_secret_rules(pytestconfig: pytest.Config) -> RuleTable:
     """The ``RuleTable`` the sanitizer and the scan share: the default rules, every field the
     installed providers declare secret (``testing.declared``), every ``SecretRules`` returned by a
     ``pytest_app_connections_secret_rules`` hook, and the values of this process's secret-named
@@ -80,7 +89,7 @@ def connections_secret_rules(pytestconfig: pytest.Config) -> Any:
 
 
 @pytest.fixture
-def connections_sanitizer(connections_record_mode: str, connections_secret_rules: Any) -> Any:
+def connections_sanitizer(connections_record_mode: str, connections_secret_rules: RuleTable) -> Sanitizer:
     """The ``Sanitizer`` ``connections_vcr`` records through (``connections_secret_rules``; while
     recording, every secret environment variable's value as a literal too)."""
     from .sanitize import Sanitizer, sanitizer_from_env
@@ -91,11 +100,11 @@ def connections_sanitizer(connections_record_mode: str, connections_secret_rules
 
 
 @pytest.fixture
-def connections_secret_scan(connections_secret_rules: Any) -> Callable[..., list[Any]]:
+def connections_secret_scan(connections_secret_rules: RuleTable) -> Callable[..., list[Finding]]:
     """``scan(*paths)``: the secret scan with ``connections_secret_rules``; a list of findings (empty when clean)."""
     from .secret_scan import scan_paths
 
-    def scan(*paths: str | os.PathLike[str]) -> list[Any]:
+    def scan(*paths: str | os.PathLike[str]) -> list[Finding]:
         return scan_paths([Path(p) for p in paths], connections_secret_rules)
 
     return scan
@@ -124,9 +133,9 @@ def connections_network_blocked(connections_record_mode: str) -> Iterator[None]:
 def connections_vcr(
     connections_cassette_dir: Path,
     connections_record_mode: str,
-    connections_sanitizer: Any,
+    connections_sanitizer: Sanitizer,
     connections_network_blocked: None,
-) -> Any:
+) -> vcr.VCR:
     """A configured ``vcr.VCR``: ``with connections_vcr.use_cassette("name.yaml") as cassette: ...``."""
     from .vcr_config import make_vcr
 
@@ -134,7 +143,9 @@ def connections_vcr(
 
 
 @pytest.fixture
-def connections_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+def connections_https_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., LocalHTTPSServer]]:
     """Factory: ``start(Handler, allow_list_env=None)`` serves a ``BaseHTTPRequestHandler`` over TLS
     on 127.0.0.1 and a free port (trustme certificate) and returns a ``LocalHTTPSServer``
     (``url``, ``host_port``, ``ca_bundle``, ``env``) whose ``env`` is set for the test: the CA is
@@ -144,7 +155,7 @@ def connections_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     with contextlib.ExitStack() as stack:
 
-        def start(handler: Any, *, allow_list_env: str | None = None) -> Any:
+        def start(handler: type[BaseHTTPRequestHandler], *, allow_list_env: str | None = None) -> LocalHTTPSServer:
             server = stack.enter_context(serve_https(handler, tmp_path / "local-https", allow_list_env=allow_list_env))
             for key, value in server.env.items():
                 if key == allow_list_env and os.environ.get(key):
@@ -156,7 +167,7 @@ def connections_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def app_connections_registry() -> Callable[..., Any]:
+def app_connections_registry() -> Callable[..., Registry]:
     """Factory for a fresh registry holding exactly the plugins you name.
 
     ``make(plugins=[("name", module)], *, with_base=None, base_types=(), use_entry_points=False, env=None,
@@ -176,7 +187,7 @@ def app_connections_registry() -> Callable[..., Any]:
         use_entry_points: bool = False,
         env: dict[str, str] | None = None,
         policy: HostPolicy | None = None,
-    ) -> Any:
+    ) -> Registry:
         return load_registry(
             plugins,
             with_base=with_base,

@@ -11,12 +11,14 @@ register that type, exactly as a host would find both. Uses only the public load
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..hostspec import PROJECT_NAME
 
 if TYPE_CHECKING:
+    from ..loader import Registry
     from ..policy import HostPolicy
+    from ..records import ConnectionType
 
 
 class _Recorder:
@@ -27,10 +29,10 @@ class _Recorder:
     def __init__(self) -> None:
         self.slugs: list[str] = []
 
-    def __call__(self, slug: str, method: Any = None) -> None:
+    def __call__(self, slug: str, method: object = None) -> None:
         self.slugs.append(slug)
 
-    def add(self, slug: str, method: Any = None) -> None:
+    def add(self, slug: str, method: object = None) -> None:
         self.slugs.append(slug)
 
 
@@ -40,10 +42,10 @@ class _TypeRecorder:
     def __init__(self) -> None:
         self.slugs: list[str] = []
 
-    def __call__(self, connection_type: Any) -> None:
+    def __call__(self, connection_type: ConnectionType) -> None:
         self.slugs.append(str(connection_type.slug))
 
-    def add(self, connection_type: Any) -> None:
+    def add(self, connection_type: ConnectionType) -> None:
         self.slugs.append(str(connection_type.slug))
 
 
@@ -132,7 +134,7 @@ def load_registry(
     use_entry_points: bool = False,
     env: Mapping[str, str] | None = None,
     policy: HostPolicy | None = None,
-) -> Any:
+) -> Registry:
     """A fresh ``Registry`` with exactly ``plugins`` (and entry points if asked), bound to ``policy``
     (a ``HostPolicy``; default the library policy, as a host's).
 

@@ -17,12 +17,16 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus
 
 import attrs
 
+from ..jsontypes import JSONObject
 from ..tokens import b64url_json, jwt_claims
+
+if TYPE_CHECKING:
+    from vcr.request import Request
 from . import fakes
 from .rules import (
     FORM,
@@ -287,7 +291,7 @@ class Sanitizer:
 
     # --- vcrpy hooks ---------------------------------------------------------------------
 
-    def request(self, request: Any) -> Any:
+    def request(self, request: Request) -> Request:
         request = copy.deepcopy(request)
         self._headers(request.headers, DROP_REQUEST_HEADERS)
         request.uri = self._uri(request.uri)
@@ -299,7 +303,7 @@ class Sanitizer:
             request.body = self._body(text, ctype).encode("utf-8")
         return request
 
-    def response(self, response: dict[str, Any]) -> dict[str, Any]:
+    def response(self, response: JSONObject) -> JSONObject:
         response = copy.deepcopy(response)
         headers = response.get("headers", {})
         self._headers(headers, DROP_RESPONSE_HEADERS)

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
+from ..jsontypes import JSONObject
 from .rules import FORM, HEADER, JSON, QUERY, URL, RulesLike, RuleTable, SecretRules, is_fake_jwt, url_queries
 
 __all__ = ["Finding", "is_fake_jwt", "main", "scan_cassette", "scan_paths", "scan_text"]
@@ -199,7 +200,7 @@ def _load_yaml(text: str) -> Any:
         return None
 
 
-def scan_cassette(data: dict[str, Any], path: str = "<cassette>", rules: RulesLike = None) -> list[Finding]:
+def scan_cassette(data: JSONObject, path: str = "<cassette>", rules: RulesLike = None) -> list[Finding]:
     """Findings in a parsed vcrpy cassette (``{"interactions": [...]}``)."""
     scanner = _Scanner(RuleTable.of(rules), path)
     scanner.cassette(data)

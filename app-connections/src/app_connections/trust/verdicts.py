@@ -6,8 +6,8 @@ import dataclasses
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from importlib import metadata
-from typing import Any
 
+from ..jsontypes import JSONObject
 from .allowlist import (
     ALLOWLIST_ENV,
     AllowList,
@@ -150,7 +150,7 @@ class Provenance:
         origin = module_origin(self.module) if self.module else None
         return origin or self.location_hint
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {
             "plugin": self.plugin,
             "distribution": self.distribution,
@@ -390,7 +390,7 @@ class TrustReport:
         )
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {
             "mode": self.mode,
             "notices": self.notices,
