@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from asn1crypto import algos, cms, core, keys, pem, pkcs12
@@ -45,7 +45,7 @@ def pbkdf2(iterations: int, salt: bytes | None = None) -> dict[str, Any]:
 
 
 class ScryptParams(core.Sequence):
-    _fields = [
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
         ("salt", core.OctetString),
         ("cost_parameter", core.Integer),
         ("block_size", core.Integer),
@@ -94,7 +94,8 @@ def remac(pfx: pkcs12.Pfx, iterations: int | None = None) -> bytes:
     password = PASSPHRASE.encode("utf-16-be") + b"\x00\x00"
     key = pbe.pkcs12_kdf("sha256", password, salt, cheap, 3, 32)
     digest = hmac.new(key, signed, "sha256").digest()
-    mac = {"mac": {"digest_algorithm": {"algorithm": "sha256"}, "digest": digest}, "mac_salt": salt, "iterations": count}
+    mac = {"mac": {"digest_algorithm": {"algorithm": "sha256"}, "digest": digest}, "mac_salt": salt}
+    mac["iterations"] = count
     return pkcs12.Pfx({"version": 3, "auth_safe": pfx["auth_safe"].copy(), "mac_data": mac}).dump(force=True)
 
 
@@ -190,7 +191,8 @@ def test_a_pem_key_with_huge_pbkdf2_iterations_is_refused_before_any_derivation(
 
 
 def test_a_pem_key_with_scrypt_past_its_caps_is_refused(derivations: list[str]) -> None:
-    refused({"privateKey": encrypted_pem(pbes2(scrypt(2**30))), "certificate": certs.cert_pem()}, "privateKey", "scrypt")
+    memory = encrypted_pem(pbes2(scrypt(2**30)))
+    refused({"privateKey": memory, "certificate": certs.cert_pem()}, "privateKey", "scrypt memory")
     work = encrypted_pem(pbes2(scrypt(2**14, r=1, p=2**12)))  # little memory, much work
     refused({"privateKey": work, "certificate": certs.cert_pem()}, "privateKey", "scrypt work")
     assert derivations == []
@@ -263,9 +265,7 @@ def test_a_key_hidden_in_encrypted_contents_is_decrypted_here_and_refused() -> N
 
 def test_legacy_and_modern_pkcs12_files_still_open() -> None:
     for algorithm in (crypto_pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC, crypto_pkcs12.PBES.PBESv2SHA256AndAES256CBC):
-        encryption = (
-            PrivateFormat.PKCS12.encryption_builder().key_cert_algorithm(algorithm).build(PASSPHRASE.encode())
-        )
+        encryption = PrivateFormat.PKCS12.encryption_builder().key_cert_algorithm(algorithm).build(PASSPHRASE.encode())
         der = crypto_pkcs12.serialize_key_and_certificates(b"t", certs.key(), certs.cert(), None, encryption)
         assert key_costs.inspect_pkcs12(der, PASSPHRASE.encode()) == key_costs.Pkcs12Facts(opaque=False)
         creds = CT.parse("certificate", {**BASE, "pkcs12": pfx_b64(der), "passphrase": PASSPHRASE})

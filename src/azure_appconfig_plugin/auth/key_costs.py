@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
+from asn1crypto import algos, core  # this module is imported only when key material is read
 
 MAX_ITERATIONS = 1_000_000
 """Most PBKDF2 / PKCS#12-KDF iterations, and PKCS#12 MAC iterations, accepted (OpenSSL writes 2,048;
@@ -33,6 +34,15 @@ _PBMAC1_OID = "1.2.840.113549.1.5.14"
 _PEM_ENCRYPTED = re.compile(
     r"-----BEGIN ENCRYPTED PRIVATE KEY-----(?P<body>[^-]*)-----END ENCRYPTED PRIVATE KEY-----", re.ASCII
 )
+
+
+class Pbmac1Params(core.Sequence):
+    """RFC 9579's PBMAC1 parameters (asn1crypto does not define them)."""
+
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
+        ("key_derivation_func", algos.KdfAlgorithm),
+        ("message_auth_scheme", algos.HmacAlgorithm),
+    ]
 
 
 class KeyCostTooHigh(Exception):
@@ -150,11 +160,6 @@ def _check_mac(mac_data: Any) -> None:
     _check("MAC iterations", mac_data["iterations"].native, MAX_ITERATIONS)
     algorithm = mac_data["mac"]["digest_algorithm"]
     if algorithm["algorithm"].dotted == _PBMAC1_OID:  # RFC 9579: the key from PBKDF2 with its own count
-        from asn1crypto import algos, core
-
-        class Pbmac1Params(core.Sequence):
-            _fields = [("key_derivation_func", algos.KdfAlgorithm), ("message_auth_scheme", algos.HmacAlgorithm)]
-
         check_kdf(Pbmac1Params.load(algorithm["parameters"].dump())["key_derivation_func"])
 
 

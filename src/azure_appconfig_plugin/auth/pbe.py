@@ -10,7 +10,9 @@ offer and which is decrypted by the small RFC 2268 routine below (decryption onl
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
+
+from asn1crypto import core  # this module is imported only when key material is read
 
 _SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
 
@@ -50,19 +52,20 @@ def bmp_passwords(passphrase: bytes | None) -> list[bytes]:
     return [as_text + b"\x00\x00", b"".join(b"\x00" + bytes([c]) for c in passphrase) + b"\x00\x00"]
 
 
+class ScryptParams(core.Sequence):
+    """RFC 7914 section 7.1 (asn1crypto does not define it)."""
+
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
+        ("salt", core.OctetString),
+        ("cost_parameter", core.Integer),
+        ("block_size", core.Integer),
+        ("parallelization_parameter", core.Integer),
+        ("key_length", core.Integer, {"optional": True}),
+    ]
+
+
 def scrypt_params(kdf: Any) -> tuple[bytes, int, int, int, int | None]:
     """(salt, N, r, p, key length) of an RFC 7914 scrypt ``KdfAlgorithm``."""
-    from asn1crypto import core
-
-    class ScryptParams(core.Sequence):  # RFC 7914 section 7.1
-        _fields = [
-            ("salt", core.OctetString),
-            ("cost_parameter", core.Integer),
-            ("block_size", core.Integer),
-            ("parallelization_parameter", core.Integer),
-            ("key_length", core.Integer, {"optional": True}),
-        ]
-
     params = ScryptParams.load(kdf["parameters"].dump()).native
     return (
         params["salt"],
@@ -206,6 +209,6 @@ def rc2_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
     out, previous = bytearray(), iv
     for pos in range(0, len(data), 8):
         block = data[pos : pos + 8]
-        out += bytes(a ^ b for a, b in zip(_rc2_decrypt_block(k, block), previous))
+        out += bytes(a ^ b for a, b in zip(_rc2_decrypt_block(k, block), previous, strict=True))
         previous = block
     return bytes(out)
