@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from .text import quoted_value
+
 if TYPE_CHECKING:
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
@@ -235,7 +237,7 @@ class ConnectionType(_Frozen):
             return self.methods[slug]
         except KeyError:
             raise UnknownAuthMethod(
-                f"connection type {self.slug!r} has no auth method {slug!r}; "
+                f"connection type {self.slug!r} has no auth method {quoted_value(slug)}; "
                 f"choose one of: {', '.join(sorted(self.methods))}",
                 field="method",
             ) from None

@@ -20,6 +20,9 @@ from typing import Any
 
 import attrs
 
+from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD
+from app_connections.text import holds_private_key
+
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import FieldError, InvalidInput
 from ..methods.certificate_fields import (  # the declared messages
@@ -236,6 +239,8 @@ def load_material(values: dict[str, Any]) -> Material:
         key, chain = _load_pkcs12(values["pkcs12"], passphrase)
         key_field = cert_field = "pkcs12"
     else:
+        if holds_private_key(values["certificate"]):  # a record built by a host: the field is public
+            raise MaterialProblem("certificate", PRIVATE_KEY_IN_PUBLIC_FIELD)
         chain = _load_certs(values["certificate"])
         key = _load_key(values["private_key"], passphrase)
         key_field, cert_field = "privateKey", "certificate"

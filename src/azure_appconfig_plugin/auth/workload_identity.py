@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from app_connections.text import quoted_value
+
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import InvalidFederatedToken
 from . import msal_apps
@@ -51,7 +53,7 @@ def read_assertion(path: str, *, now: float | None = None) -> str:
 
     def fail(what: str, code: str) -> InvalidFederatedToken:
         return InvalidFederatedToken(
-            f"the federated token file {path} {what}. {_FIX}", code=code, field="tokenFilePath"
+            f"the federated token file {quoted_value(path)} {what}. {_FIX}", code=code, field="tokenFilePath"
         )
 
     try:

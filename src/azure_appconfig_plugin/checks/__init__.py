@@ -19,6 +19,7 @@ import attrs
 
 from app_connections.records import ConnectionType
 from app_connections.reports import Check, CheckStatus, ValidationRequest
+from app_connections.text import quoted_value
 
 from ..errors import AppConnectionError, InvalidInput
 from .store import STORE_CHECKS, interpret, probe_store
@@ -84,7 +85,8 @@ def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
     else:
         _, creds = ctype.credentials(data)
     if method and creds.method != method:
-        raise InvalidInput(f"the credentials are for method {creds.method!r}, not {method!r}", field="method")
+        given = f"the credentials are for method {quoted_value(creds.method)}, not {quoted_value(method)}"
+        raise InvalidInput(given, field="method")
     return creds
 
 

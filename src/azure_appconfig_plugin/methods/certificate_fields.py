@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_connections.fields import CrossRule, Field, OneOf
+from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD, CrossRule, Field, OneOf
 
 from .common import CLIENT_ID, CLOUD, TENANT
 
@@ -121,6 +121,7 @@ MATERIAL_MESSAGES = (
     UNSUPPORTED_KEY_ENCRYPTION,
     UNSUPPORTED_PKCS12_ENCRYPTION,
     KEY_COST_OVER_CAP,
+    PRIVATE_KEY_IN_PUBLIC_FIELD,
     MISMATCH,
 )
 VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)

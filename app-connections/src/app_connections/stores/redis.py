@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..errors import FlowStateError
 from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from ..text import clean, redact_url_text
 from .errors import SealKeyError, SharedStoreError, StoreUnavailable
 from .sealing import Sealer
 
@@ -31,7 +32,10 @@ KeyRing = "Sealer | str | Iterable[bytes | str] | None"
 
 
 def redact_url(url: str) -> str:
-    """``scheme://host:port/db`` with any user name or password replaced by ``***``."""
+    """``scheme://host:port/db`` with any user name or password replaced by ``***`` (and without
+    control characters); a URL without ``scheme://`` is shown with whatever precedes an ``@`` hidden."""
+    if "://" not in url:
+        return redact_url_text(url, 120)
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -41,7 +45,7 @@ def redact_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     auth = "***@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}"
+    return clean(f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}", 120)
 
 
 def url_problem(url: str) -> str | None:
