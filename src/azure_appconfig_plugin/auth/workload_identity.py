@@ -80,10 +80,18 @@ def read_assertion(path: str, *, now: float | None = None) -> str:
         raise fail("does not hold a JWT (header.payload.signature)", "token_file_invalid")
     exp = claims.get("exp")
     at = time.time() if now is None else now
-    if isinstance(exp, (int, float)) and exp - EXPIRY_MARGIN_SECONDS <= at:
-        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(exp))
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp - EXPIRY_MARGIN_SECONDS <= at:
+        when = _utc(exp)
         raise fail(f"holds a token that expired at {when}; the platform should have rotated it", "token_file_expired")
     return token
+
+
+def _utc(timestamp: float) -> str:
+    """``timestamp`` as UTC text; a claim outside what the platform's clock can show is said so."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+    except (OverflowError, OSError, ValueError):  # e.g. exp = -1e300: no calendar date
+        return "a time before any calendar date this platform can show"
 
 
 class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
