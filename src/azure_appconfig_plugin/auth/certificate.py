@@ -206,7 +206,7 @@ def _open_pkcs12(data: bytes, passphrase: bytes | None) -> tuple[Any, Any, Any] 
     if facts.opaque:  # encrypted with something not opened here: its keys' costs are unknown
         return None
     try:
-        return tuple(_cryptography(lambda: pkcs12.load_key_and_certificates(data, passphrase)))  # type: ignore[return-value]
+        return tuple(_cryptography(lambda: pkcs12.load_key_and_certificates(data, passphrase)))
     except Exception:  # "Invalid password or PKCS12 data", for a wrong passphrase and an unusable cipher alike
         return None
 

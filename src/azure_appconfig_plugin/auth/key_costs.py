@@ -36,7 +36,7 @@ _PEM_ENCRYPTED = re.compile(
 )
 
 
-class Pbmac1Params(core.Sequence):
+class Pbmac1Params(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 9579's PBMAC1 parameters (asn1crypto does not define them)."""
 
     _fields: ClassVar[list[tuple[Any, ...]]] = [

@@ -52,7 +52,7 @@ def bmp_passwords(passphrase: bytes | None) -> list[bytes]:
     return [as_text + b"\x00\x00", b"".join(b"\x00" + bytes([c]) for c in passphrase) + b"\x00\x00"]
 
 
-class ScryptParams(core.Sequence):
+class ScryptParams(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 7914 section 7.1 (asn1crypto does not define it)."""
 
     _fields: ClassVar[list[tuple[Any, ...]]] = [
@@ -86,12 +86,17 @@ def _pbes2_key(algorithm: Any, passphrase: bytes, size: int) -> bytes:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-    prf = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384}
-    prf["sha512"] = hashes.SHA512
+    prf: dict[str, hashes.HashAlgorithm] = {
+        "sha1": hashes.SHA1(),
+        "sha224": hashes.SHA224(),
+        "sha256": hashes.SHA256(),
+        "sha384": hashes.SHA384(),
+        "sha512": hashes.SHA512(),
+    }
     hmac = algorithm.kdf_hmac
     if algorithm.kdf != "pbkdf2" or hmac not in prf:
         raise CannotDecrypt(hmac)
-    return PBKDF2HMAC(prf[hmac](), size, algorithm.kdf_salt, algorithm.kdf_iterations).derive(passphrase)
+    return PBKDF2HMAC(prf[hmac], size, algorithm.kdf_salt, algorithm.kdf_iterations).derive(passphrase)
 
 
 def _cipher(name: str, key: bytes) -> Any:

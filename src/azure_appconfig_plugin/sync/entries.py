@@ -118,7 +118,8 @@ def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
     if secret is None:
         errors.append(FieldError(f"secrets[{name!r}]", "must be a string, a Secret or {value, contentType, tags}"))
         return None
-    if not isinstance(secret.value, str):  # a Secret built by a host with another value
+    value: object = secret.value  # typed str, but a host may build a Secret with anything
+    if not isinstance(value, str):
         errors.append(FieldError(f"secrets[{name!r}]", "must be a string, a Secret or {value, contentType, tags}"))
         return None
     if any(0xD800 <= ord(c) <= 0xDFFF for c in secret.value):
