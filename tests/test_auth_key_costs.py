@@ -363,3 +363,27 @@ def test_a_panic_in_any_cryptography_call_is_a_typed_error(monkeypatch: pytest.M
         monkeypatch.setattr(certificate, "mac_matches", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         monkeypatch.setattr(p12, "load_key_and_certificates", panic)
         CT.parse("certificate", {**BASE, "pkcs12": certs.pkcs12_b64()})
+
+
+def test_a_panic_during_validation_is_a_failed_check_and_in_the_cli_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from azure_appconfig_plugin import cli
+
+    class Panicking:
+        def get_token(self, *scopes: str, **_: Any) -> Any:
+            raise PanicException("boom")
+
+    form = {**BASE, "clientSecret": "canary-cs"}
+    report = CT.validate(form, method="client-secret", token_credential=Panicking())
+    assert not report.ok and any("PanicException" in c.detail for c in report.checks)
+
+    def handler(*_: Any) -> int:
+        raise PanicException("boom")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(parser, "parse_args", lambda argv: __import__("argparse").Namespace(handler=handler))
+    err = io.StringIO()
+    assert cli.main(["types"], out=io.StringIO(), err=err) == cli.EXIT_FAILED
+    assert "panicked" in err.getvalue()

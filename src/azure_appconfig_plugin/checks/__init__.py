@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from app_connections.panics import is_library_failure
 from app_connections.records import ConnectionType
 from app_connections.reports import Check, CheckStatus, ValidationRequest
 from app_connections.text import quoted_value
@@ -99,7 +100,9 @@ def input_stage(run: Run) -> list[Check]:
         run.cloud = get_cloud(getattr(creds, "cloud", None))
     except AppConnectionError as exc:
         return [Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input")]
-    except Exception as exc:  # a plugin method's parse/load bug
+    except BaseException as exc:  # a plugin method's parse/load bug, or a library's panic on the input
+        if not is_library_failure(exc):
+            raise
         from app_connections.hosting import describe
 
         return [
@@ -231,7 +234,9 @@ def token_stage(run: Run) -> list[Check]:
             extra = {"settings": run.settings} if run.settings is not None else {}
             token_credential = run.method.token_credential(run.credentials, on_rotate=run.option("on_rotate"), **extra)
         run.token = token_credential.get_token(run.cloud.scope)
-    except Exception as exc:  # any method's failure is a failed check, never a crash
+    except BaseException as exc:  # any method's failure (a library's panic too) is a failed check, never a crash
+        if not is_library_failure(exc):
+            raise
         run.token_credential = token_credential
         secrets = _secrets_of(run)
         if isinstance(exc, AppConnectionError):
