@@ -137,7 +137,7 @@ def test_the_sync_host_api_refuses_secrets_of_another_shape(secrets: Any) -> Non
 
 def test_a_secret_with_tags_that_are_not_a_mapping_is_a_typed_error() -> None:
     with pytest.raises(InvalidInput, match="tags"):
-        Secret("v", tags=["a"])  # type: ignore[arg-type]
+        Secret("v", tags=["a"])  # type: ignore[arg-type]  # a host passing the wrong shape is the point
 
 
 def _jwt(claims: dict[str, Any]) -> bytes:
