@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from asn1crypto import algos, core, keys, pem
 from azure.core.credentials import AccessTokenInfo
 from hypothesis import example, given
@@ -363,3 +364,89 @@ def test_a_deeply_nested_from_file_through_the_cli_is_a_usage_error(tmp_path: Pa
     out, err = io.StringIO(), io.StringIO()
     code = main(["sync", "plan", "--from", str(deep), "--endpoint", "https://contoso.azconfig.io"], out=out, err=err)
     assert code == 2 and "nests JSON too deeply" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+# --- the CLI with key files and --from files -------------------------------------------------------------
+
+CLI_FILES = {
+    "key.pem": certs.key_pem().encode(),
+    "hostile.pem": hostile_key(2**32).encode(),
+    "combined.pem": (certs.cert_pem() + certs.key_pem()).encode(),
+    "cert.pem": certs.cert_pem().encode(),
+    "garbage.pem": armored("ENCRYPTED PRIVATE KEY", b"\x30\x03\x02\x01\x01").encode(),
+    "cert.pfx": base64.b64decode(certs.pkcs12_b64()),
+    "deep.json": b"[" * 100_000,
+    "secrets.json": json.dumps({"A": CANARY}).encode(),
+    "missing.pem": None,
+}
+cli_argvs = st.builds(
+    lambda command, options: command + [x for pair in options for x in pair],
+    st.sampled_from(
+        [
+            ["validate", "--method", "certificate"],
+            ["connect", "certificate", "--stdout"],
+            ["sync", "plan", "--endpoint", "https://contoso.azconfig.io"],
+        ]
+    ),
+    st.lists(
+        st.one_of(
+            st.tuples(
+                st.sampled_from(["--certificate", "--private-key", "--pkcs12", "--from"]),
+                st.sampled_from(sorted(CLI_FILES)),
+            ),
+            st.tuples(
+                st.sampled_from(["--tenant-id", "--client-id"]),
+                st.sampled_from([fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, "x"]),
+            ),
+            st.tuples(st.just("--passphrase-env"), st.sampled_from(["CANARY_PASSPHRASE", "UNSET_ENV"])),
+        ),
+        max_size=5,
+    ),
+)
+
+
+def test_cli_commands_with_key_and_secret_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key files (hostile, garbage, combined) and --from files through the CLI: an exit code, never a traceback."""
+    for name, data in CLI_FILES.items():
+        if data is not None:
+            (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CANARY_PASSPHRASE", CANARY)
+    ran = 0
+
+    @profile_settings(0.2)
+    @given(cli_argvs)
+    def run(argv: list[str]) -> None:
+        nonlocal ran
+        ran += 1
+        out, err = io.StringIO(), io.StringIO()
+        start = time.monotonic()
+        code = main(argv, out=out, err=err)
+        assert time.monotonic() - start < CASE_SECONDS
+        shown = out.getvalue() + err.getvalue()
+        assert code in (0, 1, 2) and "Traceback" not in shown, (argv, shown)
+        if "--stdout" not in argv:
+            assert CANARY not in shown
+
+    explicit = (
+        [
+            "validate",
+            "--method",
+            "certificate",
+            "--tenant-id",
+            fakes.FAKE_TENANT_ID,
+            "--client-id",
+            fakes.FAKE_CLIENT_ID,
+            "--certificate",
+            "cert.pem",
+            "--private-key",
+            "hostile.pem",
+            "--passphrase-env",
+            "CANARY_PASSPHRASE",
+        ],
+        ["sync", "plan", "--endpoint", "https://contoso.azconfig.io", "--from", "deep.json"],
+    )
+    for argv in explicit:
+        run = example(argv)(run)
+    run()
+    assert ran >= examples(0.2)
