@@ -387,3 +387,70 @@ def test_a_panic_during_validation_is_a_failed_check_and_in_the_cli_an_error(mon
     err = io.StringIO()
     assert cli.main(["types"], out=io.StringIO(), err=err) == cli.EXIT_FAILED
     assert "panicked" in err.getvalue()
+
+
+# --- the size of the key itself ---------------------------------------------------------------------------
+
+
+def made_up_rsa(bits: int) -> keys.RSAPrivateKey:
+    """Numbers shaped like an RSA key of ``2 * bits`` bits (not a key: checking it would take minutes)."""
+    p, q = (int.from_bytes(os.urandom(bits // 8), "big") | (1 << (bits - 1)) | 1 for _ in range(2))
+    return keys.RSAPrivateKey(
+        {
+            "version": 0,
+            "modulus": p * q,
+            "public_exponent": 65537,
+            "private_exponent": p,
+            "prime1": p,
+            "prime2": q,
+            "exponent1": 1,
+            "exponent2": 1,
+            "coefficient": 1,
+        }
+    )
+
+
+@pytest.fixture
+def rsa_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every RSA key check cryptography is asked to run (the slow part for a huge key)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    ran: list[int] = []
+    real = rsa.RSAPrivateNumbers.private_key
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        ran.append(self.public_numbers.n.bit_length())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(rsa.RSAPrivateNumbers, "private_key", spy)
+    return ran
+
+
+def test_a_made_up_huge_rsa_key_is_refused_before_it_is_checked(rsa_checks: list[int]) -> None:
+    pem_key = pem.armor("PRIVATE KEY", keys.PrivateKeyInfo.wrap(made_up_rsa(40_000), "rsa").dump()).decode()
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("certificate", {**BASE, "privateKey": pem_key, "certificate": certs.cert_pem()})
+    message = err.value.errors[0].message
+    assert err.value.errors[0].field == "privateKey" and message.startswith(decl.KEY_TOO_LARGE)
+    assert f"at most {key_costs.MAX_KEY_BITS:,}" in message and rsa_checks == []
+
+
+def test_a_huge_key_in_a_pkcs12_key_bag_is_refused(rsa_checks: list[int], derivations: list[str]) -> None:
+    info = keys.PrivateKeyInfo.wrap(made_up_rsa(40_000), "rsa")
+    bag = pkcs12.SafeBag({"bag_id": "key_bag", "bag_value": info})
+    pfx = pfx_b64(with_safe(aes_pfx(), [data_info([bag])]))
+    derivations.clear()
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("certificate", {**BASE, "pkcs12": pfx, "passphrase": PASSPHRASE})
+    assert err.value.errors[0].message.startswith(decl.KEY_TOO_LARGE)
+    assert rsa_checks == [] and "pkcs12" not in derivations
+
+
+def test_real_keys_are_still_checked_once_their_size_is_known(rsa_checks: list[int]) -> None:
+    CT.parse("certificate", {**BASE, "privateKey": certs.key_pem(), "certificate": certs.cert_pem()})
+    assert rsa_checks and set(rsa_checks) == {2048}  # once per load (the input rules load it twice)
+    inconsistent = made_up_rsa(1024)  # small, but p*q is not a key: the check still refuses it
+    pem_key = pem.armor("PRIVATE KEY", keys.PrivateKeyInfo.wrap(inconsistent, "rsa").dump()).decode()
+    with pytest.raises(InvalidInput) as err:
+        CT.parse("certificate", {**BASE, "privateKey": pem_key, "certificate": certs.cert_pem()})
+    assert err.value.errors[0].message == decl.NOT_A_KEY

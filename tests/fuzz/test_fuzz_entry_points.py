@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,12 @@ def hostile_key(iterations: int) -> str:
     return pem.armor("ENCRYPTED PRIVATE KEY", info.dump()).decode()
 
 
+def _made_up_rsa(bits: int) -> Any:
+    p, q = (int.from_bytes(os.urandom(bits // 8), "big") | 1 for _ in range(2))
+    numbers = {"modulus": p * q, "public_exponent": 65537, "private_exponent": p, "prime1": p, "prime2": q}
+    return keys.RSAPrivateKey({"version": 0, **numbers, "exponent1": 1, "exponent2": 1, "coefficient": 1})
+
+
 def armored(label: str, data: bytes) -> str:
     return pem.armor(label, data).decode()
 
@@ -76,6 +83,7 @@ KEY_VALUES = st.one_of(
             hostile_key(2**31 - 1),
             hostile_key(2**32),
             hostile_key(2**64),
+            armored("PRIVATE KEY", keys.PrivateKeyInfo.wrap(_made_up_rsa(20_000), "rsa").dump()),
             certs.cert_pem() + certs.key_pem(),
         ]
     ),

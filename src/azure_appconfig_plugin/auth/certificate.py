@@ -28,6 +28,7 @@ from ..errors import FieldError, InvalidInput
 from ..methods.certificate_fields import (  # the declared messages
     EXPIRED,
     KEY_COST_OVER_CAP,
+    KEY_TOO_LARGE,
     MISMATCH,
     NEEDS_PASSPHRASE,
     NOT_A_CERT,
@@ -135,7 +136,8 @@ def _check_cost(field: str, check: Callable[[], Any], unreadable: str) -> Any:
     try:
         return check()
     except key_costs.KeyCostTooHigh as too_high:
-        raise MaterialProblem(field, f"{KEY_COST_OVER_CAP} {too_high.detail}") from None
+        message = KEY_TOO_LARGE if too_high.parameter == key_costs.KEY_SIZE else KEY_COST_OVER_CAP
+        raise MaterialProblem(field, f"{message} {too_high.detail}") from None
     except key_costs.Unreadable:
         raise MaterialProblem(field, unreadable) from None
 
@@ -148,11 +150,11 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
     _check_cost("privateKey", lambda: key_costs.check_pem_key(pem), NOT_A_KEY)  # before any derivation
     data = pem.encode("utf-8")
 
-    def load(password: bytes | None) -> Any:
-        return _cryptography(lambda: load_pem_private_key(data, password))
+    def load(password: bytes | None) -> Any:  # the RSA key check runs once its size is known (below)
+        return _cryptography(lambda: load_pem_private_key(data, password, unsafe_skip_rsa_key_validation=True))
 
     try:
-        return load(passphrase)
+        key = load(passphrase)
     except TypeError:  # a passphrase is missing, or given for an unencrypted key
         if passphrase is None:
             try:  # whether any passphrase could open it: an unusable cipher is said first
@@ -172,6 +174,24 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
                 raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
             except Exception:  # not a key at all
                 pass
+        raise MaterialProblem("privateKey", NOT_A_KEY) from None
+    return _checked_rsa(key)
+
+
+def _checked_rsa(key: Any) -> Any:
+    """An RSA key, checked (factors prime, numbers consistent) only after its numbers are known to
+    be of a bounded size; other keys as they are."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from . import key_costs
+
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return key
+    numbers = key.private_numbers()
+    _check_cost("privateKey", lambda: key_costs.check_key_numbers(numbers), NOT_A_KEY)
+    try:
+        return _cryptography(numbers.private_key)
+    except Exception:  # the numbers are not a consistent RSA key
         raise MaterialProblem("privateKey", NOT_A_KEY) from None
 
 

@@ -17,7 +17,7 @@ import re
 from typing import Any, ClassVar
 
 import attrs
-from asn1crypto import algos, core  # this module is imported only when key material is read
+from asn1crypto import algos, core, keys  # this module is imported only when key material is read
 
 MAX_ITERATIONS = 1_000_000
 """Most PBKDF2 / PKCS#12-KDF iterations, and PKCS#12 MAC iterations, accepted (OpenSSL writes 2,048;
@@ -26,6 +26,11 @@ MAX_SCRYPT_WORK = 1 << 23
 """Most scrypt work (N·r·p) accepted (``openssl pkcs8 -scrypt`` writes N=16384, r=8, p=1: 131,072)."""
 MAX_SCRYPT_MEMORY = 64 << 20
 """Most scrypt memory (128·N·r bytes) accepted: 64 MiB."""
+MAX_KEY_BITS = 16384
+"""Largest number (RSA modulus, prime, exponent) accepted in a private key, in bits. Checking a key
+(primality of its factors) grows steeply with size: a made-up 80,000-bit key costs a minute."""
+KEY_SIZE = "key size (bits)"
+"""The parameter name ``KeyCostTooHigh`` carries for a key over ``MAX_KEY_BITS``."""
 MAX_NESTING = 4
 """Most levels of SafeContents inside SafeContents read in a PKCS#12 file."""
 
@@ -107,11 +112,32 @@ def check_kdf(kdf: Any) -> None:
         raise Unreadable(kdf["algorithm"].dotted)
 
 
+def check_key_numbers(numbers: Any) -> None:
+    """Raise ``KeyCostTooHigh`` when any number of a private key (asn1crypto ``RSAPrivateKey`` or
+    cryptography's ``RSAPrivateNumbers``) has more than ``MAX_KEY_BITS`` bits."""
+    if hasattr(numbers, "public_numbers"):  # cryptography's RSAPrivateNumbers
+        values = [numbers.public_numbers.n, numbers.public_numbers.e, numbers.d, numbers.p, numbers.q]
+        values += [numbers.dmp1, numbers.dmq1, numbers.iqmp]
+    else:  # asn1crypto: every integer of the structure
+        values = [v for v in numbers.native.values() if isinstance(v, int)]
+    largest = max((abs(v).bit_length() for v in values), default=0)
+    _check(KEY_SIZE, largest, MAX_KEY_BITS)
+
+
+def check_private_key_info(info: Any) -> None:
+    """Check a PKCS#8 PrivateKeyInfo's numbers (asn1crypto's, or its DER): RSA's each; for other
+    algorithms, the whole key's size."""
+    if isinstance(info, bytes):
+        info = keys.PrivateKeyInfo.load(info, strict=True)
+    if info["private_key_algorithm"]["algorithm"].native == "rsa":
+        check_key_numbers(info["private_key"].parsed)
+    else:
+        _check(KEY_SIZE, 8 * len(info["private_key"].contents or b""), 2 * MAX_KEY_BITS)
+
+
 def check_pem_key(text: str) -> None:
     """Check every ``ENCRYPTED PRIVATE KEY`` block of a PEM text (``Unreadable`` when one cannot
     be read, so that nothing unread reaches cryptography)."""
-    from asn1crypto import keys
-
     blocks = list(_PEM_ENCRYPTED.finditer(text))
     if len(blocks) != text.upper().count("BEGIN ENCRYPTED PRIVATE KEY"):
         raise Unreadable("an ENCRYPTED PRIVATE KEY block that is not PEM")
@@ -164,35 +190,69 @@ def _check_mac(mac_data: Any) -> None:
 
 
 def _check_content(info: Any, passphrase: bytes | None) -> bool:
-    """Check one ContentInfo of the authenticated safe; True when it cannot be opened here."""
+    """Check one ContentInfo of the authenticated safe; True when some of it cannot be opened here."""
     from asn1crypto import pkcs12
 
     from .pbe import CannotDecrypt, decrypt
 
     kind = info["content_type"].native
     if kind == "data":
-        _check_bags(pkcs12.SafeContents.load(info["content"].native, strict=True), 0)
-        return False
+        return _check_bags(pkcs12.SafeContents.load(info["content"].native, strict=True), 0, passphrase)
     if kind != "encrypted_data":
         return True  # enveloped (public-key privacy mode): not opened here
     encrypted = info["content"]["encrypted_content_info"]
     algorithm = encrypted["content_encryption_algorithm"]
     check_encryption(algorithm)
     try:
-        plain = decrypt(algorithm, encrypted["encrypted_content"].native or b"", passphrase)
+        plain = decrypt(
+            algorithm, encrypted["encrypted_content"].native or b"", passphrase, _parses(pkcs12.SafeContents)
+        )
     except CannotDecrypt:
         return True
-    if plain is not None:  # else the passphrase does not open it: neither will cryptography
-        _check_bags(pkcs12.SafeContents.load(plain, strict=True), 0)
-    return False
+    if plain is None:  # the passphrase does not open it: neither will cryptography
+        return False
+    return _check_bags(pkcs12.SafeContents.load(plain, strict=True), 0, passphrase)
 
 
-def _check_bags(bags: Any, depth: int) -> None:
+def _parses(spec: Any) -> Any:
+    """Whether a decrypted plaintext is DER of ``spec`` (so the password that made it was right)."""
+
+    def accept(plain: bytes) -> bool:
+        try:
+            spec.load(plain, strict=True).native  # noqa: B018 - parsing it whole is the test
+        except Exception:  # asn1crypto's errors on what is not that structure
+            return False
+        return True
+
+    return accept
+
+
+def _check_bags(bags: Any, depth: int, passphrase: bytes | None) -> bool:
+    """Check every key in ``bags`` (shrouded keys decrypted here); True when one cannot be opened here."""
+    from .pbe import CannotDecrypt, decrypt
+
     if depth > MAX_NESTING:
         raise Unreadable("SafeContents nested too deeply")
+    opaque = False
     for bag in bags:
         kind = bag["bag_id"].native
-        if kind == "pkcs8_shrouded_key_bag":
-            check_encryption(bag["bag_value"]["encryption_algorithm"])
+        if kind == "key_bag":
+            check_private_key_info(bag["bag_value"])
+        elif kind == "pkcs8_shrouded_key_bag":
+            algorithm = bag["bag_value"]["encryption_algorithm"]
+            check_encryption(algorithm)
+            try:
+                plain = decrypt(
+                    algorithm,
+                    bag["bag_value"]["encrypted_data"].native or b"",
+                    passphrase,
+                    _parses(keys.PrivateKeyInfo),
+                )
+            except CannotDecrypt:
+                opaque = True
+                continue
+            if plain is not None:  # else the passphrase does not open it: neither will cryptography
+                check_private_key_info(plain)
         elif kind == "safe_contents":
-            _check_bags(bag["bag_value"], depth + 1)
+            opaque |= _check_bags(bag["bag_value"], depth + 1, passphrase)
+    return opaque

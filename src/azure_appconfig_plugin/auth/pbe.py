@@ -10,6 +10,7 @@ offer and which is decrypted by the small RFC 2268 routine below (decryption onl
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from asn1crypto import core  # this module is imported only when key material is read
@@ -136,9 +137,12 @@ def _decrypt_with(name: str, key: bytes, iv: bytes | None, data: bytes) -> bytes
     return plain[:-pad]
 
 
-def decrypt(algorithm: Any, data: bytes, passphrase: bytes | None) -> bytes | None:
+def decrypt(
+    algorithm: Any, data: bytes, passphrase: bytes | None, accept: Callable[[bytes], bool] = lambda _: True
+) -> bytes | None:
     """``data`` decrypted with ``passphrase`` (the forms OpenSSL tries), or None when no form opens
-    it; ``CannotDecrypt`` when the algorithm is not one implemented here."""
+    it; ``CannotDecrypt`` when the algorithm is not one implemented here. A plaintext counts only
+    when ``accept(plaintext)`` (a wrong password passes the padding check about once in 256 tries)."""
     try:
         kdf, name = algorithm.kdf, algorithm.encryption_cipher
         size = algorithm.key_length
@@ -153,13 +157,14 @@ def decrypt(algorithm: Any, data: bytes, passphrase: bytes | None) -> bytes | No
             key = pkcs12_kdf(digest, password, salt, iterations, 1, size)
             iv = None if name == "rc4" else pkcs12_kdf(digest, password, salt, iterations, 2, 8)
             plain = _decrypt_with(name, key, iv, data)
-            if plain is not None:
+            if plain is not None and accept(plain):
                 return plain
         return None
     if algorithm["algorithm"].native != "pbes2":
         raise CannotDecrypt(str(kdf))  # PBES1 (DES, RC2-64): not written by any current tool
     key = _pbes2_key(algorithm, passphrase or b"", size)
-    return _decrypt_with(name, key, algorithm.encryption_iv, data)
+    plain = _decrypt_with(name, key, algorithm.encryption_iv, data)
+    return plain if plain is not None and accept(plain) else None
 
 
 # --- RC2 (RFC 2268), decryption only, for PKCS#12's 40-bit RC2 ---------------------------------------

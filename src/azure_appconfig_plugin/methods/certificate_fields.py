@@ -106,6 +106,10 @@ KEY_COST_OVER_CAP = (
     "for minutes): encrypt or export it again with the usual settings, e.g. "
     "`openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 100000` or `openssl pkcs12 -export -iter 100000 -maciter`"
 )
+KEY_TOO_LARGE = (
+    "is a larger key than is accepted here (checking it would hold a worker for minutes): use an RSA key "
+    "of 2048 to 4096 bits"
+)
 MISMATCH = "does not match the private key: it is the certificate of another key pair"
 NOT_YET_VALID = "is not valid yet"
 EXPIRED = "has expired: create a new certificate, upload it to the app registration, and update the connection"
@@ -121,6 +125,7 @@ MATERIAL_MESSAGES = (
     UNSUPPORTED_KEY_ENCRYPTION,
     UNSUPPORTED_PKCS12_ENCRYPTION,
     KEY_COST_OVER_CAP,
+    KEY_TOO_LARGE,
     PRIVATE_KEY_IN_PUBLIC_FIELD,
     MISMATCH,
 )
