@@ -115,11 +115,11 @@ def check_kdf(kdf: Any) -> None:
 def check_key_numbers(numbers: Any) -> None:
     """Raise ``KeyCostTooHigh`` when any number of a private key (asn1crypto ``RSAPrivateKey`` or
     cryptography's ``RSAPrivateNumbers``) has more than ``MAX_KEY_BITS`` bits."""
-    if hasattr(numbers, "public_numbers"):  # cryptography's RSAPrivateNumbers
+    if isinstance(numbers, keys.RSAPrivateKey):  # asn1crypto: every integer of the structure
+        values = [v for v in numbers.native.values() if isinstance(v, int)]
+    else:  # cryptography's RSAPrivateNumbers
         values = [numbers.public_numbers.n, numbers.public_numbers.e, numbers.d, numbers.p, numbers.q]
         values += [numbers.dmp1, numbers.dmq1, numbers.iqmp]
-    else:  # asn1crypto: every integer of the structure
-        values = [v for v in numbers.native.values() if isinstance(v, int)]
     largest = max((abs(v).bit_length() for v in values), default=0)
     _check(KEY_SIZE, largest, MAX_KEY_BITS)
 
