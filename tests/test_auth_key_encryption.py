@@ -11,12 +11,14 @@ import hmac
 from typing import Any
 
 import pytest
+from asn1crypto import pkcs12
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
+from cryptography.hazmat.primitives.serialization import PrivateFormat
+from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 
 import certs
 from app_connections.testing import fakes
-from azure_appconfig_plugin.auth import pkcs12_mac
+from azure_appconfig_plugin.auth import key_costs, pkcs12_mac
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
@@ -148,14 +150,6 @@ def test_garbage_labelled_encrypted_is_not_a_key_not_a_cipher_problem() -> None:
 # --- PKCS#12 ----------------------------------------------------------------------------------------
 
 
-def _tlv(buf: bytes, pos: int) -> tuple[int, int]:
-    """(start, end) of the contents of the DER element at ``pos`` (definite lengths)."""
-    first = buf[pos + 1]
-    count = first - 0x80 if first > 0x80 else 0
-    start = pos + 2 + count
-    return start, start + (int.from_bytes(buf[pos + 2 : start], "big") if count else first)
-
-
 def _mac_key_sha256(password: str | None, salt: bytes, iterations: int) -> bytes:
     # RFC 7292 appendix B.2 for SHA-256 (u = 32, v = 64), ID 3 (MAC key): A = H^r(D || S' || P'),
     # D = 64 bytes of 3, S' and P' the salt and the BMPString password repeated to whole 64-byte blocks
@@ -171,33 +165,24 @@ def _mac_key_sha256(password: str | None, salt: bytes, iterations: int) -> bytes
 
 
 def remac(pfx: bytes, password: str | None) -> bytes:
-    """``pfx`` with its SHA-256 MAC recomputed over its (changed) contents, for ``password``."""
-    body, _ = _tlv(pfx, 0)
-    _, version_end = _tlv(pfx, body)
-    auth_start, auth_end = _tlv(pfx, version_end)
-    _, oid_end = _tlv(pfx, auth_start)
-    explicit, _ = _tlv(pfx, oid_end)
-    signed = pfx[slice(*_tlv(pfx, explicit))]
-    # cryptography's MacData: DigestInfo {sha256, 04 20 <mac>}, 04 <n> <salt>, 02 <n> <iterations>
-    mac_data, _ = _tlv(pfx, auth_end)
-    digest_info_start, digest_info_end = _tlv(pfx, mac_data)
-    _, sha256_end = _tlv(pfx, digest_info_start)
-    mac_start, mac_end = _tlv(pfx, sha256_end)
-    salt_start, salt_end = _tlv(pfx, digest_info_end)
-    iterations = int.from_bytes(pfx[slice(*_tlv(pfx, salt_end))], "big")
-    key = _mac_key_sha256(password, pfx[salt_start:salt_end], iterations)
-    return pfx[:mac_start] + hmac.new(key, signed, "sha256").digest() + pfx[mac_end:]
+    """``pfx`` with its SHA-256 MAC recomputed over its (changed) contents, for ``password`` (read and
+    written with asn1crypto; the MAC key by the test's own RFC 7292 code above)."""
+    parsed = pkcs12.Pfx.load(pfx)
+    mac_data = parsed["mac_data"]
+    key = _mac_key_sha256(password, mac_data["mac_salt"].native, mac_data["iterations"].native)
+    mac_data["mac"]["digest"] = hmac.new(key, parsed["auth_safe"]["content"].native, "sha256").digest()
+    return bytes(parsed.dump(force=True))
 
 
 def aes_pfx() -> bytes:
     encryption = (
         PrivateFormat.PKCS12.encryption_builder()
         .kdf_rounds(2048)
-        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .key_cert_algorithm(crypto_pkcs12.PBES.PBESv2SHA256AndAES256CBC)
         .hmac_hash(hashes.SHA256())
         .build(PASSPHRASE.encode())
     )
-    return pkcs12.serialize_key_and_certificates(b"test", certs.key(), certs.cert(), None, encryption)
+    return crypto_pkcs12.serialize_key_and_certificates(b"test", certs.key(), certs.cert(), None, encryption)
 
 
 def unusable_pfx(mac_password: str | None = PASSPHRASE) -> str:
@@ -230,11 +215,8 @@ def test_a_wrong_or_missing_passphrase_on_such_a_pkcs12_is_still_named_as_the_pa
 
 
 def _without_mac(pfx: bytes) -> bytes:
-    body, _ = _tlv(pfx, 0)
-    _, version_end = _tlv(pfx, body)
-    _, auth_end = _tlv(pfx, version_end)
-    inner = pfx[body:auth_end]
-    return b"\x30\x82" + len(inner).to_bytes(2, "big") + inner
+    parsed = pkcs12.Pfx.load(pfx)
+    return bytes(pkcs12.Pfx({"version": parsed["version"].native, "auth_safe": parsed["auth_safe"].copy()}).dump())
 
 
 @pytest.mark.parametrize(
@@ -254,7 +236,7 @@ def test_the_mac_check_cannot_tell_about_files_of_another_shape(mangle: Any, why
 
 
 def test_the_mac_check_cannot_tell_past_its_iteration_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pkcs12_mac, "MAX_ITERATIONS", 100)  # cryptography's MAC takes more
+    monkeypatch.setattr(key_costs, "MAX_ITERATIONS", 100)  # cryptography's MAC takes more
     assert pkcs12_mac.mac_matches(aes_pfx(), PASSPHRASE.encode()) is None
 
 

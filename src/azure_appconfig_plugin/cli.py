@@ -279,6 +279,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except BrokenPipeError:  # e.g. `azure-appconfig schema | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
         return EXIT_OK
+    except BaseException as exc:  # a library's panic (a BaseException) on the input: an error, not a crash
+        from app_connections.panics import is_library_panic
+
+        if not is_library_panic(exc):
+            raise
+        err.write("error: a library failed on this input (it panicked); check the files and values given\n")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # `python -m azure_appconfig_plugin.cli` (tests/test_extension.py runs it)

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from app_connections.reports import ValidationReport
+from app_connections.text import shown_value
 
 from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
 from .errors import FieldError, InvalidInput
@@ -107,10 +108,12 @@ def _read_file(flag: str, path: str | None) -> str | None:
             data = f.read(MAX_INPUT_FILE_BYTES + 1)
     except OSError as exc:
         raise InvalidInput(
-            errors=[FieldError(flag, f"cannot read {path}: {exc.strerror or type(exc).__name__}")]
+            errors=[FieldError(flag, f"cannot read {shown_value(path)}: {exc.strerror or type(exc).__name__}")]
         ) from None
     if len(data) > MAX_INPUT_FILE_BYTES:
-        raise InvalidInput(errors=[FieldError(flag, f"{path} is larger than {MAX_INPUT_FILE_BYTES} bytes")])
+        raise InvalidInput(
+            errors=[FieldError(flag, f"{shown_value(path)} is larger than {MAX_INPUT_FILE_BYTES} bytes")]
+        )
     return data.decode("latin-1")
 
 
@@ -269,10 +272,12 @@ def _read_json_file(path: str, flag: str) -> Mapping[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(errors=[FieldError(flag, f"cannot read {path}: {type(exc).__name__}")]) from None
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deeply
+        raise InvalidInput(
+            errors=[FieldError(flag, f"cannot read {shown_value(path)}: {type(exc).__name__}")]
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidInput(errors=[FieldError(flag, f"{path} must hold a JSON object")])
+        raise InvalidInput(errors=[FieldError(flag, f"{shown_value(path)} must hold a JSON object")])
     return data
 
 

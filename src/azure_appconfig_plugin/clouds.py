@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import attrs
 
+from app_connections.text import quoted_value
+
 from .errors import FieldError, InvalidInput
 
 
@@ -66,7 +68,7 @@ def get_cloud(slug: str | None) -> Cloud:
         return CLOUDS[slug]
     except KeyError:
         raise InvalidInput(
-            errors=[FieldError("cloud", f"unknown cloud {slug!r}; use one of: {', '.join(CLOUDS)}")]
+            errors=[FieldError("cloud", f"unknown cloud {quoted_value(slug)}; use one of: {', '.join(CLOUDS)}")]
         ) from None
 
 

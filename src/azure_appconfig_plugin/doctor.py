@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from app_connections.text import quoted_value
+
 from .formats import LOOPBACK_HOSTS, is_guid
 from .settings import CLIENT_SECRET_ENV, PERMISSIONS, SETTING_NAMES, SITE_URL_ENV, redirect_uri_for, setting_problem
 
@@ -83,7 +85,7 @@ def run_doctor(env: Mapping[str, str]) -> DoctorReport:
         elif problem.missing:
             checks.append(DoctorCheck(name, MISSING, problem.message))
         else:
-            shown = "" if name == CLIENT_SECRET_ENV else f" (got {value!r})"
+            shown = "" if name == CLIENT_SECRET_ENV else f" (got {quoted_value(value)})"
             checks.append(DoctorCheck(name, INVALID, problem.message + shown))
     site_ok = setting_problem(SITE_URL_ENV, env) is None
     redirect_uri = redirect_uri_for(env[SITE_URL_ENV]) if site_ok else None

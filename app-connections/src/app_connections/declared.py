@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from app_connections.jsontypes import JSONInput, JSONObject
 from app_connections.records import Credentials, RotateCallback, TokenCredential
+from app_connections.text import quoted_value
 
 if TYPE_CHECKING:
     from app_connections.fields import CrossRule, Field, OneOf
@@ -171,7 +172,8 @@ class DeclaredAuthMethod:
             )
         method = stored.get("method")
         if method is not None and method != self.slug:
-            raise InvalidInput(errors=[FieldError("method", f"is {method!r}; these are not {self.slug} credentials")])
+            message = f"is {quoted_value(method)}; these are not {self.slug} credentials"
+            raise InvalidInput(errors=[FieldError("method", message)])
         rest = {k: v for k, v in stored.items() if k != "method"}
         return self.credentials_from(
             parse_fields(

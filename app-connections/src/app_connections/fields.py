@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Final
 
 from .jsontypes import JSONObject, JSONValue
 from .records import _Frozen
+from .text import WITHHELD, holds_private_key, shown_value
 
 if TYPE_CHECKING:
     from .declared import DeclaredAuthMethod
@@ -70,6 +71,11 @@ def _encodable(value: str) -> bool:
 
 
 TEXT_RULE = Rule(_encodable, "must be valid Unicode text (it contains a lone surrogate)")
+PRIVATE_KEY_IN_PUBLIC_FIELD = (
+    "holds a private key (a PEM PRIVATE KEY block), which is secret and this field is not: give only the "
+    "public part here and the key in the method's private-key field"
+)
+"""What a field that is not ``secret`` says when its text holds a private key (never stored or shown)."""
 
 
 HEADER_KEYWORD = "x-header"
@@ -244,6 +250,8 @@ class Field(_Frozen):
                 return "must be a string", None
             if not _encodable(value):
                 return TEXT_RULE.message, None
+            if not self.secret and holds_private_key(value):  # said first: the value is never repeated
+                return PRIVATE_KEY_IN_PUBLIC_FIELD, None
             if self.min_length is not None and len(value) < self.min_length:
                 return (
                     "must be a non-empty string"
@@ -468,9 +476,11 @@ def parse_fields(
         if key not in by_name:
             import difflib
 
-            name = shown(key)
+            name = shown_value(shown(key), 80)
             guess = difflib.get_close_matches(name, list(by_name), n=1) if isinstance(key, str) else []
             hint = f"; did you mean {guess[0]!r}?" if guess else f"; allowed: {', '.join(by_name) or 'none'}"
+            if name == WITHHELD:
+                hint = f"; allowed: {', '.join(by_name) or 'none'}"
             errors.append(FieldError(name, "is not a known field" + hint))
     values: JSONObject = {}
     for field in fields:

@@ -33,6 +33,7 @@ from .policy import HostPolicy
 from .records import ConnectionType
 from .registrars import SecretSyncDestination
 from .reports import ValidationReport, ValidationRequest
+from .text import quoted_value
 from .trust import AllowList
 
 __all__ = [
@@ -96,9 +97,8 @@ class Registry:
             return self.types[slug]
         except KeyError:
             known = ", ".join(sorted(self.types)) or "none"
-            raise UnknownConnectionType(
-                errors=[FieldError("connectionType", f"unknown connection type {slug!r}; installed: {known}")]
-            ) from None
+            message = f"unknown connection type {quoted_value(slug)}; installed: {known}"
+            raise UnknownConnectionType(errors=[FieldError("connectionType", message)]) from None
 
     def validate(
         self,

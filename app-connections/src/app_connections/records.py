@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from .text import quoted_value
+
 if TYPE_CHECKING:
     from .policy import HostPolicy
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
@@ -269,7 +271,7 @@ class ConnectionType(_Frozen):
         found = self.registered.get(slug) if isinstance(slug, str) else None
         if found is None:
             raise UnknownAuthMethod(
-                f"connection type {self.slug!r} has no auth method {slug!r}; "
+                f"connection type {self.slug!r} has no auth method {quoted_value(slug)}; "
                 f"choose one of: {', '.join(sorted(self.methods))}",
                 field="method",
             ) from None

@@ -51,3 +51,54 @@ def redact_secrets(value: object, limit: int = DEFAULT_LIMIT) -> str:
         return m.group(0) if name in _KEEP_KEYS and not _USERINFO.search(m["value"]) else f"{m['key']}={REDACTED}"
 
     return clean(_PAIR.sub(pair, text), limit)
+
+
+# --- values that must not be repeated -----------------------------------------------------------------
+
+WITHHELD = "(not repeated: it looks like a secret)"
+"""What is shown instead of a rejected name, path or URL that looks like a secret."""
+_PEM_BLOCK = re.compile(r"-----\s*BEGIN [A-Z0-9 ]*-----")
+_PRIVATE_KEY_BLOCK = re.compile(r"-----\s*BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY\s*-----", re.IGNORECASE)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BARE_USERINFO = re.compile(r"(?:^|[\s/])[^\s/@:]*:[^\s/@]+@")  # user:password@host without a scheme
+_SECRET_PAIR = re.compile(r"(?:^|[;?&\s])(?:secret|password|accountkey|sharedaccesskey|sig|token)=", re.IGNORECASE)
+
+
+def holds_private_key(value: object) -> bool:
+    """True when ``value`` is text holding a PEM private key block (``-----BEGIN ... PRIVATE KEY-----``)."""
+    return isinstance(value, str) and _PRIVATE_KEY_BLOCK.search(value) is not None
+
+
+def looks_secret(value: object) -> bool:
+    """True when ``value`` may be a secret pasted in the wrong place: a JWT, a PEM block, a URL or
+    ``host`` with user info (``user:password@``, with or without a scheme), a ``Secret=``/``sig=`` pair."""
+    text = value if isinstance(value, str) else str(value)
+    text = text[:65536]
+    return bool(
+        _JWT.search(text)
+        or _PEM_BLOCK.search(text)
+        or _USERINFO.search(text)
+        or _BARE_USERINFO.search(text)
+        or _SECRET_PAIR.search(text)
+    )
+
+
+def shown_value(value: object, limit: int = 120) -> str:
+    """A rejected name, path or URL as it may be repeated in a message: ``clean`` (no control
+    characters, bounded), or :data:`WITHHELD` when it looks like a secret."""
+    return WITHHELD if looks_secret(value) else clean(value, limit)
+
+
+def redact_url_text(url: str, limit: int = DEFAULT_LIMIT) -> str:
+    """A URL (or what was meant as one) safe to show: ``redact_secrets``, and user info before an
+    ``@`` hidden even without ``scheme://`` (``user:password@host:6379``)."""
+    text = url[: limit * 4]
+    if "://" not in text and "@" in text:
+        text = REDACTED + "@" + text.rsplit("@", 1)[1]
+    return redact_secrets(text, limit)
+
+
+def quoted_value(value: object, limit: int = 120) -> str:
+    """``shown_value`` in quotes (``'value'``), for messages that name what was given."""
+    shown = shown_value(value, limit)
+    return shown if shown == WITHHELD else repr(shown)

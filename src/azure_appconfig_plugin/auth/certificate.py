@@ -20,10 +20,15 @@ from typing import Any
 
 import attrs
 
+from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD
+from app_connections.text import holds_private_key
+
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import FieldError, InvalidInput
 from ..methods.certificate_fields import (  # the declared messages
     EXPIRED,
+    KEY_COST_OVER_CAP,
+    KEY_TOO_LARGE,
     MISMATCH,
     NEEDS_PASSPHRASE,
     NOT_A_CERT,
@@ -109,16 +114,51 @@ def _marked_encrypted(data: bytes) -> bool:
     return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
 
 
+def _cryptography(call: Callable[[], Any]) -> Any:
+    """``call()`` (cryptography on user input), with a library panic raised as a plain ``Exception``
+    (pyo3's ``PanicException`` derives from ``BaseException``: ``except Exception`` misses it)."""
+    from app_connections.panics import is_library_panic
+
+    try:
+        return call()
+    except Exception:
+        raise
+    except BaseException as exc:
+        if is_library_panic(exc):
+            raise RuntimeError("the cryptography library gave up on this input") from None
+        raise
+
+
+def _check_cost(field: str, check: Callable[[], Any], unreadable: str) -> Any:
+    """Run a ``key_costs`` check: its refusals as ``MaterialProblem``s of ``field``."""
+    from . import key_costs
+
+    try:
+        return check()
+    except key_costs.KeyCostTooHigh as too_high:
+        message = KEY_TOO_LARGE if too_high.parameter == key_costs.KEY_SIZE else KEY_COST_OVER_CAP
+        raise MaterialProblem(field, f"{message} {too_high.detail}") from None
+    except key_costs.Unreadable:
+        raise MaterialProblem(field, unreadable) from None
+
+
 def _load_key(pem: str, passphrase: bytes | None) -> Any:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    from . import key_costs
+
+    _check_cost("privateKey", lambda: key_costs.check_pem_key(pem), NOT_A_KEY)  # before any derivation
     data = pem.encode("utf-8")
+
+    def load(password: bytes | None) -> Any:  # the RSA key check runs once its size is known (below)
+        return _cryptography(lambda: load_pem_private_key(data, password, unsafe_skip_rsa_key_validation=True))
+
     try:
-        return load_pem_private_key(data, passphrase)
+        key = load(passphrase)
     except TypeError:  # a passphrase is missing, or given for an unencrypted key
         if passphrase is None:
             try:  # whether any passphrase could open it: an unusable cipher is said first
-                load_pem_private_key(data, b"\x00probe")
+                load(b"\x00probe")
             except Exception as error:  # the probe is refused either way; only the reason counts
                 if _cannot_decrypt(error) and _marked_encrypted(data):
                     raise MaterialProblem("privateKey", UNSUPPORTED_KEY_ENCRYPTION) from None
@@ -129,11 +169,29 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
             raise MaterialProblem("privateKey", UNSUPPORTED_KEY_ENCRYPTION) from None
         if isinstance(error, ValueError) and passphrase is not None:
             try:
-                load_pem_private_key(data, None)
+                load(None)
             except TypeError:  # it is an encrypted key: the passphrase is wrong
                 raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
             except Exception:  # not a key at all
                 pass
+        raise MaterialProblem("privateKey", NOT_A_KEY) from None
+    return _checked_rsa(key)
+
+
+def _checked_rsa(key: Any) -> Any:
+    """An RSA key, checked (factors prime, numbers consistent) only after its numbers are known to
+    be of a bounded size; other keys as they are."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from . import key_costs
+
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return key
+    numbers = key.private_numbers()
+    _check_cost("privateKey", lambda: key_costs.check_key_numbers(numbers), NOT_A_KEY)
+    try:
+        return _cryptography(numbers.private_key)
+    except Exception:  # the numbers are not a consistent RSA key
         raise MaterialProblem("privateKey", NOT_A_KEY) from None
 
 
@@ -141,32 +199,51 @@ def _load_certs(pem: str) -> tuple[Any, ...]:
     from cryptography.x509 import load_pem_x509_certificates
 
     try:  # raises ValueError when the text holds no certificate at all, so the tuple is never empty
-        return tuple(load_pem_x509_certificates(pem.encode("utf-8")))
+        return tuple(_cryptography(lambda: load_pem_x509_certificates(pem.encode("utf-8"))))
     except Exception:  # any failure: not PEM certificates
         raise MaterialProblem("certificate", NOT_A_CERT) from None
 
 
-def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ...]]:
+def _passphrase_problem(data: bytes, passphrase: bytes | None, opens_without: bool | None) -> MaterialProblem:
+    """Why a PKCS#12 file that does not open failed, told by its MAC (``mac_matches``)."""
+    if mac_matches(data, passphrase):  # the passphrase is right: the contents are what fails
+        return MaterialProblem("pkcs12", UNSUPPORTED_PKCS12_ENCRYPTION)
+    if passphrase is None:
+        return MaterialProblem("passphrase", NEEDS_PASSPHRASE)
+    if opens_without:
+        return MaterialProblem("passphrase", UNNEEDED_PASSPHRASE)
+    return MaterialProblem("passphrase", WRONG_PASSPHRASE)
+
+
+def _open_pkcs12(data: bytes, passphrase: bytes | None) -> tuple[Any, Any, Any] | None:
+    """cryptography's reading of a PKCS#12 file whose costs were checked first, or None when it
+    does not open with ``passphrase`` (or holds contents that cannot be checked here)."""
     from cryptography.hazmat.primitives.serialization import pkcs12
 
+    from . import key_costs
+
+    facts = _check_cost("pkcs12", lambda: key_costs.inspect_pkcs12(data, passphrase), NOT_PKCS12)
+    if facts.opaque:  # encrypted with something not opened here: its keys' costs are unknown
+        return None
+    try:
+        return tuple(_cryptography(lambda: pkcs12.load_key_and_certificates(data, passphrase)))
+    except Exception:  # "Invalid password or PKCS12 data", for a wrong passphrase and an unusable cipher alike
+        return None
+
+
+def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ...]]:
     try:
         data = base64.b64decode("".join(b64.split()), validate=True)
     except (binascii.Error, ValueError):
         raise MaterialProblem("pkcs12", NOT_PKCS12) from None
-    try:
-        key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
-    except Exception:  # "Invalid password or PKCS12 data", for a wrong passphrase and an unusable cipher alike
-        if not data.startswith(b"\x30"):  # not even a DER SEQUENCE
-            raise MaterialProblem("pkcs12", NOT_PKCS12) from None
-        if mac_matches(data, passphrase):  # the passphrase is right: the contents are what fails
-            raise MaterialProblem("pkcs12", UNSUPPORTED_PKCS12_ENCRYPTION) from None
-        if passphrase is None:
-            raise MaterialProblem("passphrase", NEEDS_PASSPHRASE) from None
-        try:
-            pkcs12.load_key_and_certificates(data, None)
-        except Exception:  # it does not open without a passphrase either
-            raise MaterialProblem("passphrase", WRONG_PASSPHRASE) from None
-        raise MaterialProblem("passphrase", UNNEEDED_PASSPHRASE) from None
+    if not data.startswith(b"\x30"):  # not even a DER SEQUENCE
+        raise MaterialProblem("pkcs12", NOT_PKCS12)
+    opened = _open_pkcs12(data, passphrase)
+    if opened is None:
+        if mac_matches(data, passphrase) or passphrase is None:
+            raise _passphrase_problem(data, passphrase, None)
+        raise _passphrase_problem(data, passphrase, _open_pkcs12(data, None) is not None)
+    key, cert, extra = opened
     if key is None or cert is None:
         raise MaterialProblem("pkcs12", PKCS12_INCOMPLETE)
     return key, (cert, *(extra or ()))
@@ -182,6 +259,8 @@ def load_material(values: dict[str, Any]) -> Material:
         key, chain = _load_pkcs12(values["pkcs12"], passphrase)
         key_field = cert_field = "pkcs12"
     else:
+        if holds_private_key(values["certificate"]):  # a record built by a host: the field is public
+            raise MaterialProblem("certificate", PRIVATE_KEY_IN_PUBLIC_FIELD)
         chain = _load_certs(values["certificate"])
         key = _load_key(values["private_key"], passphrase)
         key_field, cert_field = "privateKey", "certificate"

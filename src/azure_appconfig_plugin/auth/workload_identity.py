@@ -127,9 +127,17 @@ def read_assertion(path: str, *, now: float | None = None, allowed_dirs: tuple[s
         raise unusable("it does not hold a JWT (header.payload.signature)")
     exp = claims.get("exp")
     at = time.time() if now is None else now
-    if isinstance(exp, (int, float)) and exp - EXPIRY_MARGIN_SECONDS <= at:
-        raise unusable(f"its token expired {round(at - exp)} s ago; the platform should have rotated it")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp - EXPIRY_MARGIN_SECONDS <= at:
+        raise unusable(f"its token expired at {_utc(exp)}; the platform should have rotated it")
     return token
+
+
+def _utc(timestamp: float) -> str:
+    """``timestamp`` as UTC text; a claim outside what the platform's clock can show is said so."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+    except (OverflowError, OSError, ValueError):  # e.g. exp = -1e300: no calendar date
+        return "a time before any calendar date this platform can show"
 
 
 class WorkloadIdentityTokenCredential(ConfidentialClientCredential):

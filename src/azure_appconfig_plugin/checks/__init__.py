@@ -16,8 +16,10 @@ from typing import Any, cast
 
 import attrs
 
+from app_connections.panics import is_library_failure
 from app_connections.records import ConnectionType
 from app_connections.reports import Check, CheckStatus, ValidationRequest
+from app_connections.text import quoted_value
 
 from ..errors import AppConnectionError, InvalidInput
 from .store import STORE_CHECKS, interpret, probe_store
@@ -85,7 +87,8 @@ def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
     else:
         _, creds = ctype.credentials(data)
     if method and creds.method != method:
-        raise InvalidInput(f"the credentials are for method {creds.method!r}, not {method!r}", field="method")
+        given = f"the credentials are for method {quoted_value(creds.method)}, not {quoted_value(method)}"
+        raise InvalidInput(given, field="method")
     return creds
 
 
@@ -98,7 +101,9 @@ def input_stage(run: Run) -> list[Check]:
         run.cloud = get_cloud(getattr(creds, "cloud", None))
     except AppConnectionError as exc:
         return [Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input")]
-    except Exception as exc:  # a plugin method's parse/load bug
+    except BaseException as exc:  # a plugin method's parse/load bug, or a library's panic on the input
+        if not is_library_failure(exc):
+            raise
         from app_connections.hosting import describe
 
         return [
@@ -230,7 +235,9 @@ def token_stage(run: Run) -> list[Check]:
             extra = {"settings": run.settings} if run.settings is not None else {}
             token_credential = run.method.token_credential(run.credentials, on_rotate=run.option("on_rotate"), **extra)
         run.token = token_credential.get_token(run.cloud.scope)
-    except Exception as exc:  # any method's failure is a failed check, never a crash
+    except BaseException as exc:  # any method's failure (a library's panic too) is a failed check, never a crash
+        if not is_library_failure(exc):
+            raise
         run.token_credential = token_credential
         secrets = _secrets_of(run)
         late = deadline_error(exc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_connections.fields import CrossRule, Field, OneOf
+from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD, CrossRule, Field, OneOf
 
 from .common import CLIENT_ID, CLOUD, TENANT
 
@@ -101,6 +101,15 @@ UNSUPPORTED_PKCS12_ENCRYPTION = (
     "the cryptography library cannot decrypt (a legacy one such as RC2 or DES): export it again with AES "
     "(`openssl pkcs12 -legacy -in old.pfx -nodes | openssl pkcs12 -export -out new.pfx`) and give the new file"
 )
+KEY_COST_OVER_CAP = (
+    "asks for more key-derivation work than is accepted here (a cap that keeps one input from holding a worker "
+    "for minutes): encrypt or export it again with the usual settings, e.g. "
+    "`openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 100000` or `openssl pkcs12 -export -iter 100000 -maciter`"
+)
+KEY_TOO_LARGE = (
+    "is a larger key than is accepted here (checking it would hold a worker for minutes): use an RSA key "
+    "of 2048 to 4096 bits"
+)
 MISMATCH = "does not match the private key: it is the certificate of another key pair"
 NOT_YET_VALID = "is not valid yet"
 EXPIRED = "has expired: create a new certificate, upload it to the app registration, and update the connection"
@@ -115,6 +124,9 @@ MATERIAL_MESSAGES = (
     UNNEEDED_PASSPHRASE,
     UNSUPPORTED_KEY_ENCRYPTION,
     UNSUPPORTED_PKCS12_ENCRYPTION,
+    KEY_COST_OVER_CAP,
+    KEY_TOO_LARGE,
+    PRIVATE_KEY_IN_PUBLIC_FIELD,
     MISMATCH,
 )
 VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)

@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -34,7 +35,7 @@ import attrs
 from azure.core.credentials import AccessTokenInfo
 
 from app_connections.stores.errors import SharedStoreError
-from app_connections.stores.redis import DEFAULT_PREFIX, make_sealer, unavailable
+from app_connections.stores.redis import DEFAULT_PREFIX, make_sealer, reply_bytes, unavailable
 
 from .shared import sealer_from_env
 
@@ -224,8 +225,20 @@ class RedisTokenCache:
             raise unavailable(self._client, exc, "reading the shared token cache") from None
         if blob is None:
             return None
-        data = json.loads(self._sealer.open(bytes(blob), context=rkey.encode("utf-8")))
-        return AccessTokenInfo(data["token"], int(data["expires_on"]), refresh_on=data.get("refresh_on"))
+        plain = self._sealer.open(reply_bytes(self._client, blob, "a token read"), context=rkey.encode("utf-8"))
+        try:
+            data = json.loads(plain)
+            token, expires_on, refresh_on = data["token"], data["expires_on"], data.get("refresh_on")
+            if not isinstance(token, str) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in (expires_on, *([] if refresh_on is None else [refresh_on]))
+            ):
+                raise TypeError
+            return AccessTokenInfo(token, int(expires_on), refresh_on=refresh_on)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            raise SharedStoreError(
+                "a shared token cache entry is not in this package's format", code="redis_reply_invalid"
+            ) from None
 
     def _write_quietly(self, rkey: str, token: AccessTokenInfo) -> None:
         import redis

@@ -27,9 +27,42 @@ from .scope import (
     secret_name_problem,
 )
 
+TAGS_SHAPE = "must map strings to strings"
+SECRETS_SHAPE = "must map secret names to values (a mapping, or (name, value) pairs)"
+
 
 def _tags(value: Any) -> dict[str, str]:
-    return dict(value or {})
+    """Tags as a plain dict; ``InvalidInput`` unless a mapping (or None). Whether they map strings
+    to strings is checked where secrets are read, naming the secret."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(errors=[FieldError("tags", TAGS_SHAPE)])
+    try:
+        tags = dict(value)
+    except Exception:  # a hostile Mapping whose iteration raises
+        raise InvalidInput(errors=[FieldError("tags", TAGS_SHAPE)]) from None
+    return tags
+
+
+def _pairs(secrets: Any) -> list[tuple[Any, Any]]:
+    """``secrets`` as (name, value) pairs; ``InvalidInput`` for any other shape."""
+    try:
+        if isinstance(secrets, Mapping):
+            return list(secrets.items())
+        if isinstance(secrets, (str, bytes, bytearray)) or secrets is None:
+            raise TypeError
+        pairs = [_pair(item) for item in secrets]
+    except Exception:  # not iterable, a hostile mapping, items that are not pairs
+        raise InvalidInput(errors=[FieldError("secrets", SECRETS_SHAPE)]) from None
+    return pairs
+
+
+def _pair(item: Any) -> tuple[Any, Any]:
+    if isinstance(item, (str, bytes, bytearray)):
+        raise TypeError("a string is not a (name, value) pair")
+    name, value = item
+    return name, value
 
 
 @attrs.frozen
@@ -68,13 +101,25 @@ class Entry:
 
 
 def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
-    if isinstance(raw, Secret):
-        secret = raw
-    elif isinstance(raw, str):
-        secret = Secret(raw)
-    elif isinstance(raw, Mapping) and isinstance(raw.get("value"), str):
-        secret = Secret(raw["value"], raw.get("contentType"), raw.get("tags") or {})
-    else:
+    try:
+        if isinstance(raw, Secret):
+            secret = raw
+        elif isinstance(raw, str):
+            secret = Secret(raw)
+        elif isinstance(raw, Mapping) and isinstance(raw.get("value"), str):
+            secret = Secret(raw["value"], raw.get("contentType"), raw.get("tags"))
+        else:
+            secret = None
+    except InvalidInput:  # tags of another shape
+        errors.append(FieldError(f"secrets[{name!r}].tags", TAGS_SHAPE))
+        return None
+    except Exception:  # a hostile Mapping
+        secret = None
+    if secret is None:
+        errors.append(FieldError(f"secrets[{name!r}]", "must be a string, a Secret or {value, contentType, tags}"))
+        return None
+    value: object = secret.value  # typed str, but a host may build a Secret with anything
+    if not isinstance(value, str):
         errors.append(FieldError(f"secrets[{name!r}]", "must be a string, a Secret or {value, contentType, tags}"))
         return None
     if any(0xD800 <= ord(c) <= 0xDFFF for c in secret.value):
@@ -85,7 +130,7 @@ def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
         errors.append(FieldError(f"secrets[{name!r}].contentType", "must be a string"))
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in secret.tags.items()):
-        errors.append(FieldError(f"secrets[{name!r}].tags", "must map strings to strings"))
+        errors.append(FieldError(f"secrets[{name!r}].tags", TAGS_SHAPE))
         return None
     problem = content_type_problem(secret.value, content_type)
     if problem is not None:
@@ -114,13 +159,13 @@ def content_type_problem(value: str, content_type: str | None) -> str | None:
 
 def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], config: DestinationConfig) -> list[Entry]:
     """Entries to write, in the secrets' order; ``InvalidInput`` lists every bad secret."""
-    pairs = list(secrets.items()) if isinstance(secrets, Mapping) else list(secrets)
+    pairs = _pairs(secrets)
     scope = config.scope
     errors: list[FieldError] = []
     out: list[Entry] = []
     seen: dict[str, str] = {}
     for name, raw in pairs:
-        where = f"secrets[{name!r}]"
+        where = f"secrets[{name!r}]" if isinstance(name, str) else f"secrets[<a {type(name).__name__}>]"
         problem = secret_name_problem(name)
         if problem:
             errors.append(FieldError(where, f"name {problem}"))

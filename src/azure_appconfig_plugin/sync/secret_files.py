@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+from app_connections.text import shown_value
+
 from ..errors import FieldError, InvalidInput
 
 STDIN = "-"
@@ -205,7 +207,7 @@ def read_secrets(
     """The secrets of a JSON or dotenv file, or of stdin when ``path`` is ``-`` (never echoed:
     problems name the line or the name, never a value)."""
     fmt = file_format(path, flag, fmt)
-    shown = "stdin" if str(path) == STDIN else Path(path).name
+    shown = "stdin" if str(path) == STDIN else shown_value(Path(path).name)
     try:
         if str(path) == STDIN:
             data = _read_bytes(stdin if stdin is not None else sys.stdin.buffer, flag, shown)
@@ -216,13 +218,15 @@ def read_secrets(
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         why = getattr(exc, "strerror", None) or ("it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc)
-        raise InvalidInput(errors=[FieldError(flag, f"cannot read {path}: {why}")]) from None
+        raise InvalidInput(errors=[FieldError(flag, f"cannot read {shown_value(str(path))}: {why}")]) from None
     if fmt == "env":
         return parse_dotenv(text, shown)
     try:
         data_json = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(errors=[FieldError(flag, f"{shown} is not JSON ({exc.msg} at line {exc.lineno})")]) from None
+    except RecursionError:  # nesting deeper than the interpreter's stack: not a file of secrets
+        raise InvalidInput(errors=[FieldError(flag, f"{shown} nests JSON too deeply: not a file of secrets")]) from None
     if not isinstance(data_json, dict):
         raise InvalidInput(errors=[FieldError(flag, f"{shown} must hold a JSON object of name -> string")])
     bad = [FieldError(f"{shown}[{k!r}]", "must be a string") for k, v in data_json.items() if not isinstance(v, str)]

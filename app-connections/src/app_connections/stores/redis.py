@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import FlowStateError
 from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from ..text import clean, quoted_value, redact_url_text
 from .errors import SealKeyError, SharedStoreError, StoreUnavailable
 from .sealing import Sealer
 
@@ -31,7 +33,10 @@ KeyRing = "Sealer | str | Iterable[bytes | str] | None"
 
 
 def redact_url(url: str) -> str:
-    """``scheme://host:port/db`` with any user name or password replaced by ``***``."""
+    """``scheme://host:port/db`` with any user name or password replaced by ``***`` (and without
+    control characters); a URL without ``scheme://`` is shown with whatever precedes an ``@`` hidden."""
+    if "://" not in url:
+        return redact_url_text(url, 120)
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -41,20 +46,61 @@ def redact_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     auth = "***@" if parts.username or parts.password else ""
-    return f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}"
+    return clean(f"{parts.scheme}://{auth}{host}{f':{port}' if port else ''}{parts.path}", 120)
+
+
+def _seconds(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return 0 < value <= MAX_OPTION_SECONDS
+
+
+def _whole(low: int, high: int) -> Callable[[str], bool]:
+    return lambda text: re.fullmatch(r"[0-9]{1,10}", text.strip()) is not None and low <= int(text) <= high
+
+
+_BOOLEANS = frozenset({"true", "false", "yes", "no", "1", "0", "y", "n", "t", "f"})
+MAX_OPTION_SECONDS = 300.0
+QUERY_OPTIONS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "db": (_whole(0, 2**31 - 1), "a database number (0, 1, ...)"),
+    "socket_timeout": (_seconds, f"seconds, more than 0 and at most {MAX_OPTION_SECONDS:g}"),
+    "socket_connect_timeout": (_seconds, f"seconds, more than 0 and at most {MAX_OPTION_SECONDS:g}"),
+    "timeout": (_seconds, f"seconds, more than 0 and at most {MAX_OPTION_SECONDS:g}"),
+    "health_check_interval": (_whole(0, 86400), "whole seconds, 0 to 86400"),
+    "max_connections": (_whole(1, 10000), "a whole number from 1 to 10000"),
+    "socket_keepalive": (lambda t: t.lower() in _BOOLEANS, "true or false"),
+    "retry_on_timeout": (lambda t: t.lower() in _BOOLEANS, "true or false"),
+    "ssl_check_hostname": (lambda t: t.lower() in _BOOLEANS, "true or false"),
+    "protocol": (lambda t: t.strip() in ("2", "3"), "2 or 3 (RESP2 or RESP3)"),
+}
+"""The query options a Redis URL may carry, each with its check and what it must be (redis-py
+hands any other name to the connection, where it fails only when a command is sent)."""
 
 
 def url_problem(url: str) -> str | None:
-    """What is wrong with a Redis URL, or None. Never echoes a password."""
+    """What is wrong with a Redis URL (its scheme, host, port, database and query options), or
+    None. Never echoes a password; option names are shown cleaned."""
     try:
         parts = urlsplit(url.strip())
         _ = parts.port  # raises on a bad port
+        options = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
         return "is not a valid URL; use redis://[:password@]host[:port][/db] or rediss://... (TLS)"
     if parts.scheme not in SCHEMES:
         return "must start with redis:// or rediss:// (TLS)"
     if not parts.hostname:
         return "names no host; use redis://host:6379/0"
+    database = parts.path.lstrip("/")
+    if "/" in parts.path.lstrip("/") or (database and not QUERY_OPTIONS["db"][0](database)):
+        return "has a path that is not a database number; use redis://host:6379/0"
+    for name, value in options:
+        known = QUERY_OPTIONS.get(name)
+        if known is None:
+            return f"has an unknown option {quoted_value(name, 40)}; the options are: {', '.join(QUERY_OPTIONS)}"
+        if not known[0](value):
+            return f"has option {name} that is not {known[1]}"
     return None
 
 
@@ -76,14 +122,38 @@ def connect(
         raise SharedStoreError(
             'the Redis stores need redis-py: pip install "app-connections[redis]"', code="redis_missing"
         ) from None
-    return redis.Redis.from_url(
-        url.strip(),
-        socket_connect_timeout=connect_timeout,
-        socket_timeout=timeout,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_timeout=False,
-        health_check_interval=30,
-    )
+    try:
+        return redis.Redis.from_url(
+            url.strip(),
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_timeout=False,
+            health_check_interval=30,
+        )
+    except (ValueError, TypeError) as exc:  # what url_problem did not foresee: still never the password
+        raise SharedStoreError(
+            f"Redis URL {redact_url(url)} is refused by redis-py ({type(exc).__name__})", code="redis_url_invalid"
+        ) from None
+
+
+MAX_REPLY_BYTES = 1 << 20
+"""The largest entry read back from Redis (sealed flows and tokens are a few KB)."""
+
+
+def reply_bytes(client: Any, reply: Any, doing: str) -> bytes:
+    """A Redis reply that should be a stored entry, as bytes; ``SharedStoreError`` when it is of
+    another type (an integer, a list: another program wrote that key) or too large, so callers fall
+    back as they do for an unreachable server (never ``bytes(n)`` of an integer reply)."""
+    if isinstance(reply, str):
+        reply = reply.encode("utf-8", "surrogateescape")
+    if not isinstance(reply, (bytes, bytearray, memoryview)) or len(reply) > MAX_REPLY_BYTES:
+        raise SharedStoreError(
+            f"{describe_client(client)} answered {doing} with a {type(reply).__name__}, not a stored entry "
+            "(another program may be writing under this key prefix)",
+            code="redis_reply_invalid",
+        )
+    return bytes(reply)
 
 
 def describe_client(client: Any) -> str:
@@ -119,6 +189,17 @@ def make_sealer(keys: Any) -> Sealer:
     if isinstance(keys, str):
         return Sealer.from_setting(keys)
     return Sealer(keys)
+
+
+def _entry(plain: bytes) -> dict[str, Any]:
+    """A sealed entry's JSON object (``SharedStoreError`` for anything else)."""
+    try:
+        data = json.loads(plain)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or "ticket" not in data:
+        raise SharedStoreError("a stored OAuth flow is not in this package's format", code="redis_reply_invalid")
+    return data
 
 
 def hashed(prefix: str, kind: str, secret_part: str) -> str:
@@ -220,7 +301,7 @@ class RedisFlowStore:
             raise unavailable(self._client, exc, "taking an OAuth flow") from None
         if blob is None:
             return None
-        data = json.loads(self._sealer.open(bytes(blob), context=key.encode("utf-8")))
+        data = _entry(self._sealer.open(reply_bytes(self._client, blob, "an OAuth flow"), context=key.encode()))
         try:
             spent = self._client.delete(self._ticket_key(str(data["ticket"])))
         except redis.RedisError as exc:
@@ -231,4 +312,9 @@ class RedisFlowStore:
                 "replayed store entry; start the connection again",
                 code="state_replayed",
             )
-        return PendingFlow.from_dict(data["flow"])
+        try:
+            return PendingFlow.from_dict(data["flow"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise SharedStoreError(
+                "a stored OAuth flow is not in this package's format", code="redis_reply_invalid"
+            ) from None

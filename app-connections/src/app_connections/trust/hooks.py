@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
+from ..text import holds_private_key
 from .allowlist import ALLOWLIST_ENV, SECRETS_GRANT, normalize_name
 
 
@@ -165,8 +166,8 @@ def credentials_view(
     data = credentials.to_dict() if hasattr(credentials, "to_dict") else dict(credentials)
     allowed = public_fields(schema)
     method = str(getattr(credentials, "method", None) or data.get("method") or method or "")
-    public = {k: v for k, v in data.items() if k in allowed}
-    withheld = [k for k in data if k not in allowed and k != "method"]
+    public = {k: v for k, v in data.items() if k in allowed and not holds_private_key(v)}  # a key in the wrong lane
+    withheld = [k for k in data if k not in public and k != "method"]
     return CredentialsView(method, public, withheld, plugin, declared=allowed)
 
 
