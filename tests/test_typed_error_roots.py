@@ -148,11 +148,16 @@ def _jwt(claims: dict[str, Any]) -> bytes:
 
 
 @pytest.mark.parametrize("exp", [-1e300, -(2**80), float("-inf")], ids=["-1e300", "-2^80", "-inf"])
-def test_a_federated_token_whose_exp_has_no_calendar_date_is_still_expired(tmp_path: Path, exp: float) -> None:
+def test_a_federated_token_whose_exp_has_no_calendar_date_is_still_expired(
+    tmp_path: Path, exp: float, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "token"
     path.write_bytes(_jwt({"exp": exp}))  # json writes -inf as -Infinity, which it reads back
-    with pytest.raises(InvalidFederatedToken, match="expired at a time before any calendar date"):
-        read_assertion(str(path))
+    with caplog.at_level("WARNING", logger="azure_appconfig_plugin.auth.workload_identity"):
+        with pytest.raises(InvalidFederatedToken) as caught:
+            read_assertion(str(path))
+    assert caught.value.code == "token_file_unusable"  # one message to the user; the reason in the log
+    assert "expired at a time before any calendar date" in caplog.text
 
 
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
