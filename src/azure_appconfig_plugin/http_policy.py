@@ -37,6 +37,7 @@ Public API (for the sync engine and new auth methods):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import math
 import os
@@ -294,19 +295,28 @@ def untrusted_certificate(exc: BaseException | None, whose: str = "the store's")
 
 # --- deadlines ---------------------------------------------------------------------------------
 
+WaitReport = Callable[[float, "int | None"], None]
+"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
+
 _local = threading.local()
+"""The request a thread is sending (``_Watch``): the sync transport's own bookkeeping."""
+_deadline_var: contextvars.ContextVar[float | None] = contextvars.ContextVar("http_policy_deadline", default=None)
+_on_wait_var: contextvars.ContextVar[WaitReport | None] = contextvars.ContextVar("http_policy_on_wait", default=None)
+# Context variables, not thread-locals: they hold per thread for the sync clients and per task for the
+# async ones (an asyncio task, or a thread an async host offloads to, sees the bounds of its caller).
 
 
 @contextlib.contextmanager
 def operation_deadline(seconds: float) -> Iterator[float]:
-    """No request made by this thread inside the block outlives ``seconds`` from now (nested: the earlier wins)."""
-    outer: float | None = getattr(_local, "deadline", None)
+    """No request made inside the block (by this thread, or this asyncio task) outlives ``seconds``
+    from now (nested: the earlier wins)."""
+    outer = _deadline_var.get()
     mine = time.monotonic() + seconds
-    _local.deadline = mine if outer is None else min(outer, mine)
+    token = _deadline_var.set(mine if outer is None else min(outer, mine))
     try:
-        yield _local.deadline
+        yield mine if outer is None else min(outer, mine)
     finally:
-        _local.deadline = outer
+        _deadline_var.reset(token)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -332,25 +342,20 @@ def bounded_by(limit: str) -> Callable[[F], F]:
     return wrap
 
 
-WaitReport = Callable[[float, "int | None"], None]
-"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
-
-
 @contextlib.contextmanager
 def waits_reported(report: WaitReport) -> Iterator[None]:
-    """Every retry wait the store clients make in this thread inside the block is told to ``report``
-    first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
-    outer: WaitReport | None = getattr(_local, "on_wait", None)
-    _local.on_wait = report
+    """Every retry wait the store clients make in this thread (or task) inside the block is told to
+    ``report`` first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
+    token = _on_wait_var.set(report)
     try:
         yield
     finally:
-        _local.on_wait = outer
+        _on_wait_var.reset(token)
 
 
 def remaining(default: float) -> float:
     """Seconds left for a request that may take ``default``: bounded by any ``operation_deadline``."""
-    deadline: float | None = getattr(_local, "deadline", None)
+    deadline = _deadline_var.get()
     return default if deadline is None else min(default, deadline - time.monotonic())
 
 
@@ -512,6 +517,23 @@ def refusal(
     )
 
 
+def redirect_refusal(
+    location: str, answer_url: str, status: int, pinned: tuple[str, int], kind: str
+) -> ForeignHostRefused | None:
+    """``refusal`` of a redirect answer's ``location`` (resolved against ``answer_url`` as requests and
+    aiohttp resolve it), for the sync and the async transport alike."""
+    target = location
+    with contextlib.suppress(ValueError):  # one that does not resolve is refused as unusable below
+        if target.startswith("//"):  # resolved as requests resolves it (RFC 7231 7.1.2)
+            target = f"{urlsplit(answer_url).scheme}:{target}"
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:  # a relative reference: on the answer's host
+            target = urljoin(answer_url, target)
+        # An absolute one with no host (https:///kv) is not resolved against the answer's host:
+        # an http(s) URI must name one (RFC 9110 4.2.1), so refusal() refuses it as unusable.
+    return refusal(target, pinned, kind, redirect_status=status)
+
+
 _classes: dict[str, Any] = {}
 
 
@@ -665,17 +687,8 @@ def _transport_classes() -> dict[str, Any]:
             location = super().get_redirect_target(resp)
             if not location:
                 return location
-            target = location
-            with contextlib.suppress(ValueError):  # one that does not resolve is refused as unusable below
-                if target.startswith("//"):  # resolved as requests resolves it (RFC 7231 7.1.2)
-                    target = f"{urlsplit(resp.url).scheme}:{target}"
-                parts = urlsplit(target)
-                if not parts.scheme and not parts.netloc:  # a relative reference: on the answer's host
-                    target = urljoin(resp.url, target)
-                # An absolute one with no host (https:///kv) is not resolved against the answer's host:
-                # an http(s) URI must name one (RFC 9110 4.2.1), so refusal() refuses it as unusable.
             adapter = self.policy_adapter
-            refused = refusal(target, adapter.pinned, adapter.kind, redirect_status=resp.status_code)
+            refused = redirect_refusal(location, resp.url, resp.status_code, adapter.pinned, adapter.kind)
             if refused is not None:
                 resp.close()
                 raise refused
@@ -754,44 +767,58 @@ def _environment_once(made: Any, url: str) -> None:
 # --- azure-core ----------------------------------------------------------------------------------
 
 
+class CappedRetryRules:
+    """The retry rules of every store client, sync or async (mixed into azure-core's ``RetryPolicy``
+    and ``AsyncRetryPolicy``): server-requested waits capped and budgeted, no retry past the deadline,
+    an untrusted certificate never retried."""
+
+    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+        self.fixed_limits = limits
+        super().__init__(**kwargs)
+
+    def _limits(self) -> Limits:
+        return self.fixed_limits or current_limits()
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            return super().get_retry_after(response)  # type: ignore[misc, no-any-return]  # a mixin: azure-core's retry policy has it
+        except Exception:  # an unparseable header (e.g. a bad HTTP date): no server-requested wait
+            return None
+
+    def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
+        asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined, no-any-return]  # azure-core's
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+        if error is not None and untrusted_certificate(error) is not None:
+            return False  # a certificate does not become trusted by waiting: never retried
+        if not super().increment(settings, response=response, error=error):  # type: ignore[misc]  # azure-core's
+            return False
+        limits = self._limits()
+        wait = self._planned_wait(settings, response)
+        waited = settings.get("policy_waited", 0.0)
+        if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
+            return False
+        return wait < remaining(math.inf)
+
+    def _next_wait(self, settings: dict[str, Any], response: Any) -> float:
+        """The wait before the next attempt, counted against the budget and told to ``waits_reported``."""
+        wait = self._planned_wait(settings, response)
+        settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+        report = _on_wait_var.get()
+        if wait > 0 and report is not None:
+            answer = getattr(response, "http_response", None)  # None after a transport error
+            report(wait, None if answer is None else int(answer.status_code))
+        return wait
+
+
 def _retry_policy_class() -> Any:
     if "retry" in _classes:
         return _classes["retry"]
     from azure.core.pipeline.policies import RetryPolicy
 
-    class CappedRetryPolicy(RetryPolicy[Any, Any]):
+    class CappedRetryPolicy(CappedRetryRules, RetryPolicy[Any, Any]):
         """azure-core's retry policy with server-requested waits capped and budgeted."""
-
-        def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
-            self.fixed_limits = limits
-            super().__init__(**kwargs)
-
-        def _limits(self) -> Limits:
-            return self.fixed_limits or current_limits()
-
-        def get_retry_after(self, response: Any) -> float | None:
-            try:
-                return super().get_retry_after(response)
-            except Exception:  # an unparseable header (e.g. a bad HTTP date): no server-requested wait
-                return None
-
-        def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
-            asked = (
-                self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
-            )
-            return asked if asked else self.get_backoff_time(settings)
-
-        def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
-            if error is not None and untrusted_certificate(error) is not None:
-                return False  # a certificate does not become trusted by waiting: never retried
-            if not super().increment(settings, response=response, error=error):
-                return False
-            limits = self._limits()
-            wait = self._planned_wait(settings, response)
-            waited = settings.get("policy_waited", 0.0)
-            if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
-                return False
-            return wait < remaining(math.inf)
 
         def send(self, request: Any) -> Any:
             # the whole call (every attempt and every wait) within store_request_seconds
@@ -799,13 +826,8 @@ def _retry_policy_class() -> Any:
                 return super().send(request)
 
         def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
-            wait = self._planned_wait(settings, response)
-            settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+            wait = self._next_wait(settings, response)
             if wait > 0:
-                report: WaitReport | None = getattr(_local, "on_wait", None)
-                if report is not None:
-                    answer = getattr(response, "http_response", None)  # None after a transport error
-                    report(wait, None if answer is None else int(answer.status_code))
                 transport.sleep(wait)
 
     _classes["retry"] = CappedRetryPolicy
@@ -822,6 +844,22 @@ RETRY_OPTIONS = (
     "retry_backoff_max",
     "retry_mode",
 )
+
+
+def retry_settings(current: Limits, retry_options: Mapping[str, Any]) -> dict[str, Any]:
+    """azure-core ``retry_*`` keywords for a store client: the defaults, ``retry_options`` (a
+    ``TypeError`` for any other keyword), and never more retries than ``retry_total``."""
+    unknown = set(retry_options) - set(RETRY_OPTIONS)
+    if unknown:
+        raise TypeError(f"not retry options: {sorted(unknown)}")
+    settings: dict[str, Any] = {
+        "retry_total": int(current.retry_total),
+        "retry_backoff_factor": 0.8,
+        "retry_backoff_max": min(30, current.retry_after_max_seconds),
+    }
+    settings.update(retry_options)
+    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    return settings
 
 
 def client_kwargs(
@@ -842,16 +880,7 @@ def client_kwargs(
     from azure.core.pipeline.transport import RequestsTransport
 
     current = limits or current_limits()
-    unknown = set(retry_options) - set(RETRY_OPTIONS)
-    if unknown:
-        raise TypeError(f"not retry options: {sorted(unknown)}")
-    settings: dict[str, Any] = {
-        "retry_total": int(current.retry_total),
-        "retry_backoff_factor": 0.8,
-        "retry_backoff_max": min(30, current.retry_after_max_seconds),
-    }
-    settings.update(retry_options)
-    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    settings = retry_settings(current, retry_options)
     retry = _retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
     pinned = session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize)
     transport = RequestsTransport(

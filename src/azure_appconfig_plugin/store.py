@@ -70,23 +70,57 @@ def make_client(
 
     from . import http_policy
 
+    return _client(
+        AzureAppConfigurationClient,
+        http_policy.client_kwargs,
+        endpoint,
+        credential,
+        limits,
+        pool_maxsize,
+        pipeline_kwargs,
+    )
+
+
+def make_async_client(
+    endpoint: StoreEndpoint,
+    credential: Any,
+    *,
+    limits: Any = None,
+    pool_maxsize: int = 10,
+    **pipeline_kwargs: Any,
+) -> Any:
+    """``make_client``'s async twin: the SDK's ``azure.appconfiguration.aio.AzureAppConfigurationClient``
+    on the policy's aiohttp transport (``http_policy_aio``), with the same pinning, deadlines, capped
+    waits and size cap. ``credential`` is an ``AsyncTokenCredential`` (or an access key's signer)."""
+    from . import http_policy_aio
+
+    http_policy_aio.require_aiohttp()
+    from azure.appconfiguration.aio import AzureAppConfigurationClient
+
+    kwargs = http_policy_aio.async_client_kwargs
+    return _client(AzureAppConfigurationClient, kwargs, endpoint, credential, limits, pool_maxsize, pipeline_kwargs)
+
+
+def _client(
+    client_class: Any,
+    policy_kwargs: Callable[..., dict[str, Any]],
+    endpoint: StoreEndpoint,
+    credential: Any,
+    limits: Any,
+    pool_maxsize: int,
+    pipeline_kwargs: dict[str, Any],
+) -> Any:
+    from . import http_policy
+
     cloud: Cloud = endpoint.cloud
     hmac = getattr(credential, "hmac_credential", None)
     if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
         credential, pipeline_kwargs["id_credential"] = hmac()
     policy_options = http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
-    options = http_policy.client_kwargs(
-        endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry
-    )
+    options = policy_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
     options.update(pipeline_kwargs)
-    return AzureAppConfigurationClient(
-        endpoint.url,
-        credential,
-        api_version=API_VERSION,
-        audience=cloud.audience + "/",
-        **options,
-    )
+    return client_class(endpoint.url, credential, api_version=API_VERSION, audience=cloud.audience + "/", **options)
 
 
 def _result(call: Callable[[], Any]) -> ProbeResult:
