@@ -787,7 +787,7 @@ class CappedRetryRules:
 
     def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
         asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
-        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined, no-any-return]  # azure-core's
+        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined]  # azure-core's
 
     def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
         if error is not None and untrusted_certificate(error) is not None:

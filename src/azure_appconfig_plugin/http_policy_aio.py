@@ -17,8 +17,8 @@ import os
 import ssl
 import sys
 import time
+import urllib.request
 from typing import Any
-from urllib.request import getproxies_environment, proxy_bypass_environment
 
 from . import http_policy
 from .errors import AppConnectionError
@@ -57,7 +57,8 @@ def _build() -> dict[str, Any]:
 
         async def read(self) -> bytes:
             cap = _cap.get()
-            if self._body is None and cap is not None:
+            body: bytes | None = getattr(self, "_body", None)  # aiohttp's own, None until read
+            if body is None and cap is not None:
                 declared = self.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > cap:
                     self.close()
@@ -101,7 +102,8 @@ def _build() -> dict[str, Any]:
             return self._ssl  # built once, not per request (a CA bundle load costs milliseconds)
 
         async def open(self) -> None:
-            if self.session is None and self._session_owner:
+            session: Any = getattr(self, "session", None)  # azure-core's, None until opened
+            if session is None and self._session_owner:
                 self.session = aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=max(1, self.pool_maxsize)),
                     cookie_jar=aiohttp.DummyCookieJar(),
@@ -151,7 +153,7 @@ def _build() -> dict[str, Any]:
                     raise refused
             return response
 
-    class CappedAsyncRetryPolicy(http_policy.CappedRetryRules, AsyncRetryPolicy):  # type: ignore[misc]  # the rules mixed into azure-core's
+    class CappedAsyncRetryPolicy(http_policy.CappedRetryRules, AsyncRetryPolicy[Any, Any]):
         """azure-core's async retry policy with the sync one's rules: waits capped and budgeted."""
 
         async def send(self, request: Any) -> Any:
@@ -185,9 +187,10 @@ def _ssl_context(verify: Any, cert: Any) -> Any:
 
 def _environment_proxy(host: str, port: int) -> str | None:
     """The ``HTTPS_PROXY`` to use for ``host`` (None when ``NO_PROXY`` names it), read once."""
-    proxies = getproxies_environment()
+    proxies = urllib.request.getproxies_environment()
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # in urllib.request, not in its stubs
     proxy = proxies.get("https")
-    if not proxy or proxy_bypass_environment(f"{host}:{port}", proxies) or proxy_bypass_environment(host, proxies):
+    if not proxy or bypass(f"{host}:{port}", proxies) or bypass(host, proxies):
         return None
     return proxy
 

@@ -123,15 +123,38 @@ def _client(
     return client_class(endpoint.url, credential, api_version=API_VERSION, audience=cloud.audience + "/", **options)
 
 
+def _answer_failures() -> tuple[type[Exception], ...]:
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    from .http_policy import HttpPolicyError
+
+    return (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError)
+
+
+def probe_failures() -> tuple[type[Exception], ...]:
+    """What a probe's call may raise that ``failed_probe`` turns into its ``ProbeResult``."""
+    return (*_answer_failures(), *UNDECODABLE)
+
+
+UNDECODABLE: tuple[type[Exception], ...] = (ValueError, TypeError, AttributeError, KeyError)
+"""What the SDK raises for a body it could not deserialize."""
+
+
 def _result(call: Callable[[], Any]) -> ProbeResult:
-    from azure.core.exceptions import DecodeError, HttpResponseError, ServiceRequestError, ServiceResponseError
-
-    from .http_policy import CERTIFICATE_UNTRUSTED, HttpPolicyError, policy_error, untrusted_certificate
-
     try:
         call()
         return ProbeResult(200)
-    except (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+    except probe_failures() as exc:
+        return failed_probe(exc)
+
+
+def failed_probe(exc: Exception) -> ProbeResult:
+    """The ``ProbeResult`` of a probe that raised ``exc`` (one of ``probe_failures()``): sync and async alike."""
+    from azure.core.exceptions import DecodeError, HttpResponseError
+
+    from .http_policy import CERTIFICATE_UNTRUSTED, policy_error, untrusted_certificate
+
+    if isinstance(exc, _answer_failures()):
         found = policy_error(exc)  # the policy's refusal, raised as is (or inside an SDK error)
         if found is not None:
             return ProbeResult(getattr(found, "status", None), str(found), policy=found.code)
@@ -145,9 +168,8 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
         return ProbeResult(
             None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True, no_such_host=_no_such_host(exc)
         )
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body the SDK could not deserialize
-        doc = getattr(exc, "doc", None)
-        return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
+    doc = getattr(exc, "doc", None)  # a body the SDK could not deserialize
+    return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
 
 
 def _answered(exc: Any) -> ProbeResult:

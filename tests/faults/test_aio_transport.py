@@ -74,7 +74,9 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(store: StandIn
 def test_a_dripping_answer_is_cut_off_at_the_deadline(store: StandIn) -> None:
     http_policy.configure(store_request_seconds=0.3, retry_total=1)
     body = json.dumps(KV_LIST).encode()
-    store.route = lambda seen: Answer(200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True)
+    store.route = lambda seen: Answer(
+        200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
+    )
     start = time.monotonic()
     with pytest.raises(http_policy.DeadlineExceeded):
         asyncio.run(list_keys(client_for(store)))

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 if TYPE_CHECKING:
+    from .aio import AsyncSignIn, AsyncTokenCredential
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
         ConnectionTypeRegistrar,
@@ -182,10 +183,48 @@ ClientFactory = Callable[..., Any]
 """``(credentials, endpoint, credential, **options) -> client``: see ``ConnectionType.client``."""
 
 
+AsyncCredentialFactory = Callable[..., "AsyncTokenCredential"]
+"""``factory(credentials, *, on_rotate=None, **options)`` -> an ``AsyncTokenCredential``."""
+AsyncChecks = Callable[["ValidationRequest"], Awaitable[Any]]
+"""``await checks(request)``: adds (or returns) the type's own checks, like the sync ``checks``."""
+
+
+class AsyncCapabilities(_Frozen):
+    """The async twins a connection type offers (``ConnectionType(aio=...)``); every slot is optional
+    and has the default ``app_connections.aio`` documents (sync work offloaded to a bounded pool)."""
+
+    __slots__ = ("token_credentials", "client_factory", "checks", "sign_in")
+    _fields = __slots__
+    token_credentials: Mapping[str, AsyncCredentialFactory]
+    client_factory: Callable[..., Any] | None
+    """``client_factory(credentials, endpoint, credential, **options)`` -> an async client."""
+    checks: AsyncChecks | None
+    sign_in: Mapping[str, AsyncSignIn]
+
+    def __init__(
+        self,
+        *,
+        token_credentials: Mapping[str, AsyncCredentialFactory] | None = None,
+        client_factory: Callable[..., Any] | None = None,
+        checks: AsyncChecks | None = None,
+        sign_in: Mapping[str, AsyncSignIn] | None = None,
+    ) -> None:
+        self._init(
+            token_credentials=dict(token_credentials or {}),
+            client_factory=client_factory,
+            checks=checks,
+            sign_in=dict(sign_in or {}),
+        )
+
+
+NO_ASYNC = AsyncCapabilities()
+"""What a connection type without ``aio`` offers: every default."""
+
+
 class ConnectionType(_Frozen):
     """A kind of connection a host can create, with its auth methods (frozen)."""
 
-    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks", "client_factory")
+    __slots__ = ("slug", "name", "methods", "settings", "validator", "checks", "client_factory", "aio")
     _fields = ("slug", "name", "methods", "settings")
     _repr_fields = ("slug", "name", "settings")
     slug: str
@@ -202,6 +241,9 @@ class ConnectionType(_Frozen):
     """``client_factory(credentials, endpoint, credential, **options)``: a client of the service for
     ``credential`` (a ``TokenCredential``, or what a request-signing method's ``request_credential``
     returns). ``client()`` calls it; None when the type offers no client."""
+    aio: AsyncCapabilities | None
+    """The async twins this type offers (``app_connections.aio.AsyncCapabilities``); None: every
+    default (sync work offloaded to a bounded thread pool, no async client)."""
 
     def __init__(
         self,
@@ -213,6 +255,7 @@ class ConnectionType(_Frozen):
         *,
         checks: Validator | None = None,
         client_factory: ClientFactory | None = None,
+        aio: AsyncCapabilities | None = None,
     ) -> None:
         methods = dict(methods)
         for key, method in methods.items():
@@ -226,6 +269,7 @@ class ConnectionType(_Frozen):
             validator=validator,
             checks=checks,
             client_factory=client_factory,
+            aio=aio,
         )
 
     def method(self, slug: str) -> AuthMethod:
@@ -252,6 +296,7 @@ class ConnectionType(_Frozen):
             self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
+            aio=self.aio,
         )
 
     def is_interactive(self, method: str) -> bool:
@@ -266,12 +311,15 @@ class ConnectionType(_Frozen):
     def begin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
         """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
         m = self._interactive(method, "begin")
+        self._check_sign_in_input(method, sign_in_input)
+        return m.begin(sign_in_input, **options)
+
+    def _check_sign_in_input(self, method: str, sign_in_input: Any) -> None:
         if isinstance(sign_in_input, Mapping) or getattr(sign_in_input, "method", None) != method:
             raise _invalid(
                 "input",
                 f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
             )
-        return m.begin(sign_in_input, **options)
 
     def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
         """Finish an interactive method's sign-in from the callback's query parameters."""
@@ -343,6 +391,43 @@ class ConnectionType(_Frozen):
                 token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
                 credential = m.token_credential(creds, **token_options)
         return self.client_factory(creds, endpoint, credential, **options)
+
+    # --- async twins (``app_connections.aio``: the provider's own, else sync work offloaded) -------
+
+    def async_token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> AsyncTokenCredential:
+        """An ``AsyncTokenCredential`` (``get_token``, ``get_token_info``, ``close``, ``async with``)
+        for a credentials record of any of this type's methods."""
+        from . import aio
+
+        return aio.async_token_credential(self, credentials, on_rotate=on_rotate, **options)
+
+    def async_client(
+        self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any
+    ) -> Any:
+        """``client``'s async twin (for Azure App Configuration: the SDK's aio client); use it with ``async with``."""
+        from . import aio
+
+        return aio.async_client(self, credentials, endpoint, credential=credential, **options)
+
+    async def abegin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
+        """``begin`` as a coroutine (an async ``flow_store`` option is awaited, never blocked on)."""
+        from . import aio
+
+        return await aio.begin(self, method, sign_in_input, **options)
+
+    async def acomplete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+        """``complete`` as a coroutine: the code exchange never blocks the event loop."""
+        from . import aio
+
+        return await aio.complete(self, method, params, **options)
+
+    async def avalidate(self, data: Any, *, method: str | None = None, **options: Any) -> ValidationReport:
+        """``validate`` (this type's own checks) as a coroutine; ``Registry.avalidate`` runs every plugin's."""
+        from . import aio
+
+        return await aio.run_validation(None, self, method, data, **options)
 
     def validate(self, data: Any, *, method: str | None = None, hook: Any = None, **options: Any) -> ValidationReport:
         """Validate form input, stored credentials or a credentials record.

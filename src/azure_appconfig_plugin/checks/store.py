@@ -3,13 +3,14 @@ each probe's answer interpreted as a check that says what to fix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from app_connections.reports import Check, CheckStatus
 
 from ..store import SENTINEL_KEY
 
+T = TypeVar("T")
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
 STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
@@ -43,8 +44,20 @@ def _www_auth_description(header: str | None) -> str:
 def probe_store(
     client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
 ) -> list[Check]:
+    """The store stage's probes with a sync client (``store``'s probes): ``aprobe_store`` run to its
+    end at once (its awaits are the sync probes), so both share one set of rules."""
+    return run_now(aprobe_store(client, _Awaited(probes), write_probe=write_probe, label=label, interpret=interpret))
+
+
+async def aprobe_store(
+    client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
+) -> list[Check]:
+    """The store stage's probes; ``probes`` holds them as coroutines (``aio.probes``, or the sync
+    ones ``_Awaited``). Read first; write and delete only when the store answered the read."""
+    from ..store import new_probe_label
+
     checks: list[Check] = []
-    read = probes.probe_read(client)
+    read = await probes.probe_read(client)
     checks.append(interpret("KeyValue.Read", read))
     if read.unreachable or read.status == 401:
         why = "not checked: the token was rejected"
@@ -55,23 +68,23 @@ def probe_store(
             )
         return checks + [Check(n, SKIPPED, why) for n in STORE_CHECKS[1:]]
     if write_probe:
-        checks.extend(_real_write_delete(client, probes, label or probes.new_probe_label(), interpret))
+        checks.extend(await _real_write_delete(client, probes, label or new_probe_label(), interpret))
     else:
-        checks.append(interpret("KeyValue.Write", probes.probe_write_precondition(client), precondition=True))
-        checks.append(interpret("KeyValue.Delete", probes.probe_delete_precondition(client), precondition=True))
+        checks.append(interpret("KeyValue.Write", await probes.probe_write_precondition(client), precondition=True))
+        checks.append(interpret("KeyValue.Delete", await probes.probe_delete_precondition(client), precondition=True))
     return checks
 
 
-def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
+async def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
     out: list[Check] = []
-    write = probes.probe_write_real(client, label)
+    write = await probes.probe_write_real(client, label)
     out.append(interpret("KeyValue.Write", write))
     if write.status not in (200, 201):
         out.append(
             Check("KeyValue.Delete", SKIPPED, "not checked: the sentinel key was not written (nothing to delete)")
         )
         return out
-    delete, attempts = probes.probe_delete_real(client, label)
+    delete, attempts = await probes.probe_delete_real(client, label)
     out.append(interpret("KeyValue.Delete", delete))
     key = f"{SENTINEL_KEY} (label {label})"
     if delete.status in (200, 204):
@@ -88,6 +101,31 @@ def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable
             )
         )
     return out
+
+
+class _Awaited:
+    """Sync probes as coroutine functions (that never suspend): what ``aprobe_store`` awaits."""
+
+    def __init__(self, probes: Any) -> None:
+        self._probes = probes
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        func = getattr(self._probes, name)
+
+        async def awaited(*args: Any) -> Any:
+            return func(*args)
+
+        return awaited
+
+
+def run_now(coro: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that never suspends (every await in it is sync work)."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]  # StopIteration.value is the coroutine's result
+    coro.close()
+    raise RuntimeError("run_now: the coroutine suspended; it must only await sync work")
 
 
 def interpret(
