@@ -76,6 +76,9 @@ def async_store_client(credentials: Any, endpoint: Any, credential: Any, *, env:
 
 
 async def _achecks(request: ValidationRequest) -> Any:
+    from .aio import warm_up
+
+    await warm_up()  # the first validation imports the SDKs off the loop
     from .aio.checks import arun_checks
 
     return await arun_checks(request)
@@ -97,11 +100,17 @@ class _OAuthSignIn:
     """The ``oauth`` method's ``begin`` / ``complete`` as coroutines (``aio.oauth``)."""
 
     async def begin(self, sign_in_input: Any, **options: Any) -> Any:
+        from .aio import warm_up
+
+        await warm_up()
         from .aio.oauth import begin
 
         return await begin(sign_in_input, **options)
 
     async def complete(self, params: Any, **options: Any) -> Any:
+        from .aio import warm_up
+
+        await warm_up()
         from .aio.oauth import complete
 
         return await complete(params, **options)

@@ -6,13 +6,18 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import attrs
 
 T = TypeVar("T")
 BEAT_SECONDS = 0.005
+MAX_LAG = 0.02
+"""The most a beat may be late: the loop was never blocked for longer."""
+ATTEMPTS = 3
+"""The machine is shared: another process may hold the cores for tens of ms. Blocking on the loop
+(a sync request: the stand-ins answer in 0.2-0.3 s) lags every run; a busy neighbour does not."""
 
 
 @attrs.define
@@ -63,3 +68,17 @@ async def cancelled_after(work: Awaitable[Any], delay: float) -> float:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     return at
+
+
+def least_lag(run: Callable[[], tuple[T, Probe]]) -> tuple[T, Probe]:
+    """``run()`` (an ``asyncio.run`` of ``watched(...)``) until its worst lag is under ``MAX_LAG``, at
+    most ``ATTEMPTS`` times; the attempt with the least lag."""
+    best: tuple[T, Probe] | None = None
+    for _ in range(ATTEMPTS):
+        result = run()
+        if best is None or result[1].max_lag < best[1].max_lag:
+            best = result
+        if best[1].max_lag < MAX_LAG:
+            break
+    assert best is not None
+    return best
