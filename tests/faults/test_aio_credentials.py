@@ -22,7 +22,7 @@ from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 
 from .conftest import client_secret_input
-from .loop_probe import MAX_LAG, least_lag, watched
+from .loop_probe import least_lag, watched
 from .standins import IdentityPlatform, StandIn, json_answer
 
 SCOPE = "https://azconfig.io/.default"
@@ -69,7 +69,7 @@ def test_concurrent_requests_on_a_cold_cache_make_one_token_request(identity: Id
 
     tokens, probe = least_lag(lambda: asyncio.run(run()))
     assert len({t.token for t in tokens}) == 1 and len(identity.token_requests) == 1
-    assert probe.max_lag < MAX_LAG and probe.max_threads <= 16
+    assert probe.ok and probe.max_threads <= 16
 
 
 def test_one_waiter_cancelled_does_not_cancel_the_others_request(identity: IdentityPlatform) -> None:
@@ -179,7 +179,7 @@ def test_the_loop_keeps_beating_while_the_code_is_exchanged_slowly(
     identity.token_delay = 0.3
     creds, probe = least_lag(lambda: asyncio.run(watched(sign_in(identity, settings, AsyncInMemoryFlowStore()))))
     assert creds.refresh_token and probe.beats > 30
-    assert probe.max_lag < MAX_LAG, f"the event loop stalled {probe.max_lag * 1000:.0f} ms"
+    assert probe.ok, f"the loop was busy {probe.max_busy * 1000:.0f} ms, late {probe.max_lag * 1000:.0f} ms"
 
 
 def test_a_replayed_callback_is_refused(identity: IdentityPlatform, settings: InstanceSettings) -> None:

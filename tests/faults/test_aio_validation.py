@@ -16,7 +16,7 @@ from azure_appconfig_plugin.aio import warm_up
 from azure_appconfig_plugin.connection import SLUG
 
 from .conftest import StaticCredential, client_secret_input
-from .loop_probe import MAX_LAG, cancelled_after, least_lag, watched
+from .loop_probe import cancelled_after, least_lag, watched
 from .standins import Answer, IdentityPlatform, Seen, StandIn, json_answer
 
 
@@ -90,7 +90,7 @@ def test_the_loop_keeps_beating_while_a_slow_store_is_validated(
     report, probe = least_lag(run)
     assert report.ok and len(store.seen) % 3 == 0
     assert probe.beats > 50  # it beat all along: three slow answers took about 0.6 s
-    assert probe.max_lag < MAX_LAG, f"the event loop stalled {probe.max_lag * 1000:.0f} ms"
+    assert probe.ok, f"the loop was busy {probe.max_busy * 1000:.0f} ms, late {probe.max_lag * 1000:.0f} ms"
 
 
 def test_a_cancelled_validation_sends_nothing_after_the_cancel(registry: Registry, store: StandIn) -> None:

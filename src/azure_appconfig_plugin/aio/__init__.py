@@ -38,12 +38,12 @@ def _import_all() -> None:
             importlib.import_module(name)
         except ImportError:  # aiohttp missing (no [aio] extra): the async client says so when it is made
             continue
+    import contextlib
+
     from .. import http_policy_aio
 
-    try:
+    with contextlib.suppress(http_policy_aio.AioUnavailable):
         http_policy_aio._build()
-    except http_policy_aio.AioUnavailable:
-        pass
 
 
 async def warm_up() -> None:

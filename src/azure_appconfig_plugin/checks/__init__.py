@@ -359,7 +359,7 @@ def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES
 
 
 def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
-    from .store import run_now
+    from ..sansio import run_now
 
     async def run_sync(stage: Stage, run: Run) -> list[Check]:
         return stage.run(run)

@@ -3,14 +3,14 @@ each probe's answer interpreted as a check that says what to fix."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app_connections.reports import Check, CheckStatus
 
+from ..sansio import awaitable, run_now
 from ..store import SENTINEL_KEY
 
-T = TypeVar("T")
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
 STORE_CHECKS = ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete")
@@ -110,22 +110,7 @@ class _Awaited:
         self._probes = probes
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        func = getattr(self._probes, name)
-
-        async def awaited(*args: Any) -> Any:
-            return func(*args)
-
-        return awaited
-
-
-def run_now(coro: Coroutine[Any, Any, T]) -> T:
-    """The result of a coroutine that never suspends (every await in it is sync work)."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]  # StopIteration.value is the coroutine's result
-    coro.close()
-    raise RuntimeError("run_now: the coroutine suspended; it must only await sync work")
+        return awaitable(getattr(self._probes, name))
 
 
 def interpret(
