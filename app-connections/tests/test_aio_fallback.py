@@ -1,0 +1,92 @@
+"""The kit's async twins for a provider written for the sync contract only (the Acme example: no
+``aio`` capabilities): every default of ``app_connections.aio``, with least privilege kept."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app_connections.aio import OFFLOAD_THREADS, AsyncInMemoryFlowStore, OffloadedCredential, TokenInfo, offload
+from app_connections.errors import InvalidInput
+from app_connections.flow_store import PendingFlow
+from app_connections.loader import load_plugins
+from test_example_provider import CALLS, PIN, Broker, acme, form  # noqa: F401 - acme is a fixture
+
+
+def test_avalidate_runs_the_sync_checks_offloaded_and_the_third_party_with_a_view(
+    acme: Any, connections_https_server: Callable[..., Any]
+) -> None:
+    server = connections_https_server(Broker)
+    registry = load_plugins(env={})
+    report = asyncio.run(registry.avalidate("acme-broker", "pin", form(server.url)))
+    assert report.ok, report.to_dict()
+    assert [c.name for c in report.checks] == ["input", "token", "audit"]  # the owner's checks ran once
+    assert acme.SEEN == [{"type": "acme-broker", "view": True, "pin": "<withheld>", "token_credential": False}]
+    assert len(CALLS) == 1
+    failed = asyncio.run(registry.avalidate("acme-broker", "pin", form(server.url, pin="0000-wrong")))
+    assert not failed.ok and PIN not in json.dumps(failed.to_dict())
+
+
+def test_the_type_alone_validates_async_without_a_hook(acme: Any, connections_https_server: Callable[..., Any]) -> None:
+    server = connections_https_server(Broker)
+    ctype = load_plugins(env={}).get("acme-broker")
+    report = asyncio.run(ctype.avalidate(form(server.url), method="pin"))
+    assert [c.name for c in report.checks] == ["input", "token"] and acme.SEEN == []
+
+
+def test_a_sync_token_credential_is_offloaded(acme: Any, connections_https_server: Callable[..., Any]) -> None:
+    server = connections_https_server(Broker)
+    ctype = load_plugins(env={}).get("acme-broker")
+    creds = ctype.parse("pin", form(server.url))
+
+    async def run() -> tuple[Any, Any]:
+        async with ctype.async_token_credential(creds) as cred:
+            assert isinstance(cred, OffloadedCredential)
+            return await cred.get_token("acme.read"), await cred.get_token_info("acme.read")
+
+    token, info = asyncio.run(run())
+    assert isinstance(info, TokenInfo) and info.token == token.token
+    assert token.token not in repr(info)
+
+
+def test_a_type_without_an_async_client_says_so(acme: Any) -> None:
+    ctype = load_plugins(env={}).get("acme-broker")
+    with pytest.raises(InvalidInput, match="no async client"):
+        ctype.async_client(ctype.parse("pin", form("https://127.0.0.1:1")))
+
+
+def test_a_method_that_is_not_interactive_has_no_async_sign_in(acme: Any) -> None:
+    ctype = load_plugins(env={}).get("acme-broker")
+    with pytest.raises(InvalidInput, match="not interactive"):
+        asyncio.run(ctype.abegin("pin", ctype.parse("pin", form("https://127.0.0.1:1"))))
+
+
+def test_the_offload_pool_is_bounded_whatever_the_callers() -> None:
+    seen: set[str] = set()
+    gate = threading.Event()
+
+    def blocking() -> None:
+        seen.add(threading.current_thread().name)
+        gate.wait(0.01)
+
+    async def run() -> None:
+        await asyncio.gather(*(offload(blocking) for _ in range(100)))
+
+    asyncio.run(run())
+    assert 0 < len(seen) <= OFFLOAD_THREADS <= 16
+
+
+def test_the_in_memory_async_flow_store_takes_once() -> None:
+    flow = PendingFlow("s1", "n", "v", "t", "public", "https://h/cb", "c", ("s",), 4_000_000_000.0)
+
+    async def run() -> tuple[Any, Any]:
+        store = AsyncInMemoryFlowStore()
+        await store.put(flow)
+        return await store.take("s1"), await store.take("s1")
+
+    assert asyncio.run(run()) == (flow, None)
