@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+import test_example_provider
 from app_connections.aio import OFFLOAD_THREADS, AsyncInMemoryFlowStore, OffloadedCredential, TokenInfo, offload
 from app_connections.errors import InvalidInput
 from app_connections.flow_store import PendingFlow
 from app_connections.loader import load_plugins
-from test_example_provider import CALLS, PIN, Broker, acme, form  # noqa: F401 - acme is a fixture
+from test_example_provider import CALLS, PIN, Broker, form
+
+acme = test_example_provider.acme  # the example provider's fixture, used here too
 
 
 def test_avalidate_runs_the_sync_checks_offloaded_and_the_third_party_with_a_view(

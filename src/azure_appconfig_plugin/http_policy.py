@@ -787,12 +787,12 @@ class CappedRetryRules:
 
     def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
         asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
-        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined]  # azure-core's
+        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined]  # a mixin: azure-core's retry policy has it
 
     def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
         if error is not None and untrusted_certificate(error) is not None:
             return False  # a certificate does not become trusted by waiting: never retried
-        if not super().increment(settings, response=response, error=error):  # type: ignore[misc]  # azure-core's
+        if not super().increment(settings, response=response, error=error):  # type: ignore[misc]  # a mixin: azure-core's retry policy has it
             return False
         limits = self._limits()
         wait = self._planned_wait(settings, response)

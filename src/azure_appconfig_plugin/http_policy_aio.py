@@ -75,7 +75,7 @@ def _build() -> dict[str, Any]:
                     self.close()
                     raise
                 self._body = b"".join(chunks)
-            return await super().read()  # type: ignore[no-any-return]  # aiohttp's
+            return await super().read()  # type: ignore[no-any-return]  # aiohttp's read is untyped here
 
     class PolicyAioHttpTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core's aio transport is untyped here
         """azure-core's aiohttp transport pinned to one host and bounded like ``http_policy.session``."""
@@ -133,7 +133,7 @@ def _build() -> dict[str, Any]:
                 if sys.version_info >= (3, 11):
                     async with asyncio.timeout(seconds):
                         response = await super().send(request, stream=False, **config)
-                else:  # pragma: no cover - 3.10 only
+                else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
                     response = await asyncio.wait_for(super().send(request, stream=False, **config), seconds)
             except (asyncio.TimeoutError, TimeoutError) as exc:
                 raise http_policy._deadline("store", request.url, seconds) from exc
