@@ -94,3 +94,28 @@ def test_the_starlette_app_validates_pushes_and_reports_a_timeout(app: Any, stan
     written = {c["key"] for c in late["written"]["changes"] if c["status"] == "applied"}
     assert written <= {key for key, _ in standin.store.snapshot()}
     assert SECRET not in json.dumps([report, pushed, late])
+
+
+def test_the_async_benchmark_command_runs() -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    from docs_pages import ROOT, results, section
+
+    (command,) = blocks_in(section(results(), "## Async push (`apush`)"), "sh")
+    words = shlex.split(command)
+    assert words[:2] == [".venv/bin/python", "benchmarks/async_sync.py"]
+    result = subprocess.run(
+        [sys.executable, *words[1:], "--secrets", "30", "--latency-ms", "0", "--skip-baseline"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| async push, 0 ms |" in result.stdout and "| 32 threads of raw requests PUTs, 0 ms |" in result.stdout
+
+
+def blocks_in(text: str, kind: str) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)\n```", text, re.S)
