@@ -111,7 +111,7 @@ def main() -> int:
     standin = bench.Standin()
     try:
         standin.admin("config", {"latency": args.latency_ms / 1000})
-        report, wall, cpu = async_push(standin, values, args.concurrency)
+        report, wall, _ = async_push(standin, values, args.concurrency)
         assert report.counts["created"] == n, report.counts
         print(f"| async push, {args.latency_ms:g} ms | {wall:.2f} s | {report.requests} requests |")
         if not args.skip_baseline:
