@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pytest
 
 from app_connections.aio import AsyncFlowStore
 from app_connections.errors import FlowStateError
-from app_connections.stores.errors import StoreUnavailable
+from app_connections.stores.errors import SharedStoreError, StoreUnavailable
 from app_connections.stores.redis import RedisFlowStore
 from app_connections.stores.redis_async import RedisAsyncFlowStore
 from app_connections.stores.redis_server import LocalRedisServer
@@ -82,3 +83,28 @@ def test_an_unreachable_server_is_store_unavailable(seal_key: str) -> None:
 
     with pytest.raises(StoreUnavailable):
         asyncio.run(run())
+
+
+def test_an_unreachable_server_refuses_a_put_as_store_unavailable(seal_key: str) -> None:
+    async def run() -> None:
+        store = RedisAsyncFlowStore.from_url("redis://127.0.0.1:1/0", keys=seal_key, connect_timeout=0.2, timeout=0.2)
+        assert repr(store) == "RedisAsyncFlowStore(Redis at 127.0.0.1:1/0)"
+        try:
+            await store.put(flow())
+        finally:
+            await store.close()
+
+    with pytest.raises(StoreUnavailable):
+        asyncio.run(run())
+
+
+def test_a_url_of_another_scheme_or_no_redis_py_is_refused_before_connecting(
+    seal_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SharedStoreError) as caught:
+        RedisAsyncFlowStore.from_url("http://user:hunter2@127.0.0.1:6379", keys=seal_key)
+    assert caught.value.code == "redis_url_invalid" and "hunter2" not in str(caught.value)
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # what the import sees without redis-py
+    with pytest.raises(SharedStoreError) as missing:
+        RedisAsyncFlowStore.from_url("redis://127.0.0.1:6379/0", keys=seal_key)
+    assert missing.value.code == "redis_missing"

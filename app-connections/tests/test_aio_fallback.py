@@ -93,3 +93,50 @@ def test_the_in_memory_async_flow_store_takes_once() -> None:
         return await store.take("s1"), await store.take("s1")
 
     assert asyncio.run(run()) == (flow, None)
+
+
+class SignIn:
+    """A sync-only interactive method (no async twin): begin and complete are offloaded."""
+
+    slug = "sign-in"
+    name = "Sign in"
+    interactive = True
+    threads: list[str] = []
+
+    def input_schema(self) -> dict[str, Any]:
+        return {"type": "object"}
+
+    def parse(self, data: Any) -> Any:
+        return SignInInput()
+
+    def begin(self, sign_in_input: Any, **options: Any) -> str:
+        SignIn.threads.append(threading.current_thread().name)
+        return "https://login.example/authorize"
+
+    def complete(self, params: Any, **options: Any) -> Any:
+        SignIn.threads.append(threading.current_thread().name)
+        return {"code": params["code"]}
+
+    def token_credential(self, credentials: Any, **options: Any) -> Any:
+        raise NotImplementedError
+
+
+class SignInInput:
+    method = "sign-in"
+
+
+def test_a_sync_only_interactive_method_is_offloaded_and_a_type_without_checks_reports_none() -> None:
+    from app_connections.records import ConnectionType
+
+    ctype = ConnectionType("sign-in-type", "Sign-in type", {"sign-in": SignIn()})
+
+    async def run() -> tuple[Any, Any, Any]:
+        url = await ctype.abegin("sign-in", ctype.parse("sign-in", {}))
+        done = await ctype.acomplete("sign-in", {"code": "c"})
+        return url, done, await ctype.avalidate({}, method="sign-in")
+
+    url, done, report = asyncio.run(run())
+    assert url == "https://login.example/authorize" and done == {"code": "c"}
+    assert all(name.startswith("app-connections-offload") for name in SignIn.threads)
+    assert report.checks == () and not report.ok
+    assert repr(OffloadedCredential(SignIn())).startswith("OffloadedCredential(")

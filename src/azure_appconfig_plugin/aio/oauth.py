@@ -25,17 +25,15 @@ def _is_async(store: Any) -> bool:
     return inspect.iscoroutinefunction(getattr(store, "take", None))
 
 
-def _store(flow_store: Any) -> Any:
-    if flow_store is not None:
-        return flow_store
+def _default_store() -> Any:
     from ..stores.shared import default_flow_store
 
-    return default_flow_store()
+    return default_flow_store()  # reads the environment, may connect to Redis: offloaded
 
 
 async def begin(sign_in_input: Any = None, *, flow_store: Any = None, **options: Any) -> oauth.AuthorizationRequest:
     """``OAuthMethod.begin`` as a coroutine: the flow is stored in ``flow_store`` (awaited, or offloaded)."""
-    store = await offload(_store, flow_store) if flow_store is None else flow_store
+    store = await offload(_default_store) if flow_store is None else flow_store
     flow, request = oauth.prepare(sign_in_input, **options)
     if _is_async(store):
         await store.put(flow)
@@ -55,7 +53,7 @@ async def complete(
     the code in the offload pool; the same checks and errors as the sync one."""
     single = oauth._single(params)
     state = oauth.callback_state(single)
-    store = await offload(_store, flow_store) if flow_store is None else flow_store
+    store = await offload(_default_store) if flow_store is None else flow_store
     try:
         flow = await store.take(state) if _is_async(store) else await offload(store.take, state)
     except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
