@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -101,7 +101,7 @@ class SignIn:
     slug = "sign-in"
     name = "Sign in"
     interactive = True
-    threads: list[str] = []
+    threads: ClassVar[list[str]] = []
 
     def input_schema(self) -> dict[str, Any]:
         return {"type": "object"}

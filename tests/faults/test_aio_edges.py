@@ -5,7 +5,6 @@ do not take (a malformed limit, an async token credential given, a replayed flow
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 import sys
 import time
@@ -19,7 +18,7 @@ from azure_appconfig_plugin import aio as provider_aio
 from azure_appconfig_plugin import http_policy, http_policy_aio
 from azure_appconfig_plugin.aio.credential import AsyncCredential
 from azure_appconfig_plugin.aio.sync import cancelled_report
-from azure_appconfig_plugin.connection import SLUG, build_connection_type
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput, OAuthStateError
 from azure_appconfig_plugin.sansio import run_now
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
