@@ -184,6 +184,17 @@ def test_a_replay_the_store_detects_is_an_oauth_state_error() -> None:
         asyncio.run(CTYPE.acomplete("oauth", {"code": "c", "state": "s"}, flow_store=Replayed()))
     assert caught.value.code == "state_replayed"
 
+    class SyncReplayed:
+        def put(self, flow: Any) -> None:
+            return None
+
+        def take(self, state: str) -> Any:
+            raise FlowStateError("replayed", code="state_replayed")
+
+    with pytest.raises(OAuthStateError) as sync_caught:  # the sync complete maps it the same way
+        CTYPE.complete("oauth", {"code": "c", "state": "s"}, flow_store=SyncReplayed())
+    assert sync_caught.value.code == "state_replayed"
+
 
 # --- the sync -----------------------------------------------------------------------------------------------
 
