@@ -6,6 +6,7 @@ what was written."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -147,10 +148,14 @@ def test_a_timeout_is_a_timeout_error_carrying_the_report(standin: StandIn, sync
     standin.latency = 0.1
 
     async def run() -> None:
-        async with asyncio.timeout(0.25):
-            await D.apush(None, dest(standin), {f"S{i}": "v" for i in range(50)}, concurrency=2, **sync_options)
+        push = D.apush(None, dest(standin), {f"S{i}": "v" for i in range(50)}, concurrency=2, **sync_options)
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(0.25):
+                await push
+        else:
+            await asyncio.wait_for(push, 0.25)
 
-    with pytest.raises(TimeoutError) as caught:
+    with pytest.raises(asyncio.TimeoutError) as caught:
         asyncio.run(run())
     report = cancelled_report(caught.value)
     assert report is not None and len(report.changes) == 50
