@@ -140,3 +140,25 @@ def test_a_sync_only_interactive_method_is_offloaded_and_a_type_without_checks_r
     assert all(name.startswith("app-connections-offload") for name in SignIn.threads)
     assert report.checks == () and not report.ok
     assert repr(OffloadedCredential(SignIn())).startswith("OffloadedCredential(")
+
+
+def test_the_owners_checks_raising_is_a_failed_check_and_the_others_still_run(
+    acme: Any, connections_https_server: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import acme_broker
+
+    real = acme_broker.checks
+
+    def broken(request: Any) -> None:
+        real(request)  # input and token checked, then a bug
+        raise RuntimeError("a bug in the checks")
+
+    monkeypatch.setattr(acme_broker, "checks", broken)
+    server = connections_https_server(Broker)
+    report = asyncio.run(load_plugins(env={}).avalidate("acme-broker", "pin", form(server.url)))
+    names = [c.name for c in report.checks]
+    assert names[:2] == ["input", "token"] and names[3:] == ["audit"] and not report.ok  # the others still ran
+    failed = report.checks[2]
+    assert failed.name.startswith("plugin:") and "RuntimeError: a bug in the checks" in failed.detail
+    with pytest.raises(RuntimeError):  # the type alone (no registry): no guard, as in validate()
+        asyncio.run(load_plugins(env={}).get("acme-broker").avalidate(form(server.url), method="pin"))

@@ -171,12 +171,12 @@ class OffloadedCredential:
     ) -> Any:
         """The sync ``get_token``'s token, requested in the offload pool (shared by concurrent callers)."""
         options = {k: v for k, v in (("claims", claims), ("tenant_id", tenant_id)) if v is not None}
-        key = ("token", scopes, tuple(sorted(options.items())), tuple(sorted(kwargs.items())))
+        key = ("token", scopes, repr(sorted({**options, **kwargs}.items())))  # repr: a value may be unhashable
         return await self._shared(key, functools.partial(self.sync.get_token, *scopes, **options, **kwargs))
 
     async def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None) -> Any:
         """The sync ``get_token_info``'s answer (or a ``TokenInfo`` from ``get_token``), in the offload pool."""
-        key = ("info", scopes, tuple(sorted((options or {}).items())))
+        key = ("info", scopes, repr(sorted((options or {}).items())))
         if self._info is not None:
             return await self._shared(key, functools.partial(self._info, *scopes, options=options))
         claims = (options or {}).get("claims")
@@ -256,11 +256,14 @@ async def run_validation(
     data: Any,
     *,
     endpoint: str | None = None,
+    owner: str | None = None,
     **options: Any,
 ) -> ValidationReport:
     """``hosting.run_validation``'s async twin: the type's own checks (``aio.checks``, else its sync
-    ``checks`` offloaded), then ``hook(request=...)`` (the other implementations; sync, so offloaded)."""
-    from .hosting import _method_of
+    ``checks`` offloaded), then ``hook(request=...)`` (the other implementations; sync, so offloaded).
+    ``owner`` names the plugin that registered the type: a failure of its checks is then a failed
+    check ``plugin:<owner>``, as when they run as its hook implementation (else it propagates)."""
+    from .hosting import _method_of, failed_plugin_check
     from .reports import ValidationReport, ValidationRequest, as_check
 
     request = ValidationRequest(
@@ -268,10 +271,15 @@ async def run_validation(
     )
     own: list[Any] = []
     checks = _caps(ctype).checks
-    if checks is not None:
-        own.append(await checks(request))
-    elif ctype.checks is not None:
-        own.append(await offload(ctype.checks, request))
+    try:
+        if checks is not None:
+            own.append(await checks(request))
+        elif ctype.checks is not None:
+            own.append(await offload(ctype.checks, request))
+    except Exception as exc:
+        if owner is None:
+            raise
+        own.append([failed_plugin_check(owner, exc)])
     results = list(await offload(hook, request=request) or []) if hook is not None else []
     returned = [as_check(check) for result in own + results if result is not None for check in result]
     return ValidationReport(request.checks + tuple(returned), request.credentials, request.token_credential)

@@ -144,7 +144,15 @@ class Registry:
         def hook(*, request: Any) -> list[Any]:
             return self.call_hook("validate_connection", request, exclude=exclude)
 
-        return await aio.run_validation(hook if others else None, ctype, method, data, endpoint=endpoint, **options)
+        return await aio.run_validation(
+            hook if others else None,
+            ctype,
+            method,
+            data,
+            endpoint=endpoint,
+            owner=owner.plugin if owner is not None else None,
+            **options,
+        )
 
     def call_hook(self, hook: str, request: ValidationRequest, *, exclude: Iterable[str] = ()) -> list[object]:
         """Call ``hook(request=...)`` (``validate_connection``, or a host's own hook taking a
