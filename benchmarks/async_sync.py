@@ -4,6 +4,8 @@ App Configuration stand-in in its own process (tests/standins/appconfig.py), lik
 - At ``--latency-ms`` (default 20 ms per round trip), N new secrets (default 1,000): the async push
   (one event loop, ``--concurrency`` requests in flight) against the sequential baseline of
   benchmarks/sync.py (one SDK client: list, then one PUT per entry). Goal: >= 20x.
+- 200 concurrent ``avalidate`` against a store answering in ``--validate-latency-ms`` (default 1 s):
+  wall time against one validation (goal: under 3x) and the most threads alive (goal: 16 or fewer).
 - At 0 ms: client CPU per write (this process only; the stand-in is another process) of the async
   push, the threaded push (``push``) and a pool of 32 threads sending raw ``requests`` PUTs (one
   session per thread, no SDK). Goal: the async push at most 1.5 ms a write, and no more than the
@@ -97,12 +99,48 @@ def raw_pool(standin: bench.Standin, values: dict[str, str], threads: int = 32) 
     return timed(run)
 
 
+def validations(standin: bench.Standin, count: int) -> tuple[float, float, int]:
+    """One ``avalidate``, then ``count`` at once: their wall times and the most threads alive."""
+    from app_connections.loader import load_plugins
+
+    registry = load_plugins()
+    env = {bench.ALLOW: f"127.0.0.1:{standin.port}"}
+    most = [threading.active_count()]
+
+    async def one() -> Any:
+        report = await registry.avalidate(
+            "azure-app-configuration",
+            "managed-identity",
+            {},
+            endpoint=standin.endpoint,
+            token_credential=bench.FakeToken(),
+            env=env,
+            client_options={"connection_verify": standin.ca},
+        )
+        assert report.ok, report.to_dict()
+        most[0] = max(most[0], threading.active_count())
+        return report
+
+    async def run() -> tuple[float, float]:
+        started = time.perf_counter()
+        await one()
+        single = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return single, time.perf_counter() - started
+
+    single, wall = asyncio.run(run())
+    return single, wall, most[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--secrets", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-baseline", action="store_true", help="no sequential baseline (it takes ~25 s)")
+    parser.add_argument("--validations", type=int, default=200)
+    parser.add_argument("--validate-latency-ms", type=float, default=1000.0)
     args = parser.parse_args()
     values = bench.secrets(args.secrets)
     n = args.secrets
@@ -120,6 +158,13 @@ def main() -> int:
             assert base["applied"] == n, base
             print(f"| sequential sync, {args.latency_ms:g} ms | {base['wall']:.2f} s | {base['requests']} requests |")
             print(f"speed-up: {base['wall'] / wall:.1f}x (goal >= 20x)")
+        if args.validations:
+            standin.admin("reset")
+            standin.admin("config", {"latency": args.validate_latency_ms / 1000})
+            single, wall, threads = validations(standin, args.validations)
+            print(f"| one avalidate, {args.validate_latency_ms:g} ms | {single:.2f} s |")
+            ratio = f"{wall / single:.1f}x one (goal < 3x)"
+            print(f"| {args.validations} avalidate at once | {wall:.2f} s | {ratio} | {threads} threads (goal <= 16) |")
         standin.admin("config", {"latency": 0})
         report, wall, async_cpu = async_push(standin, values, args.concurrency)
         assert report.counts["created"] == n
