@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-baseline", action="store_true", help="no sequential baseline (it takes ~25 s)")
-    parser.add_argument("--validations", type=int, default=200)
+    parser.add_argument("--validations", type=int, default=200, help="0: none")
     parser.add_argument("--validate-latency-ms", type=float, default=1000.0)
     args = parser.parse_args()
     values = bench.secrets(args.secrets)

@@ -110,14 +110,19 @@ def test_the_async_benchmark_command_runs() -> None:
     words = shlex.split(command)
     assert words[:2] == [".venv/bin/python", "benchmarks/async_sync.py"]
     result = subprocess.run(
-        [sys.executable, *words[1:], "--secrets", "30", "--latency-ms", "0", "--skip-baseline"],
+        [sys.executable, *words[1:], "--secrets", "30", "--latency-ms", "0", "--skip-baseline", "--validations", "3"]
+        + ["--validate-latency-ms", "0"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "| async push, 0 ms |" in result.stdout and "| 32 threads of raw requests PUTs, 0 ms |" in result.stdout
+    assert (
+        "| 3 avalidate at once |" in result.stdout
+        and "| async push, 0 ms |" in result.stdout
+        and "| 32 threads of raw requests PUTs, 0 ms |" in result.stdout
+    )
 
 
 def blocks_in(text: str, kind: str) -> list[str]:
