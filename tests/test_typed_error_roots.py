@@ -153,9 +153,9 @@ def test_a_federated_token_whose_exp_has_no_calendar_date_is_still_expired(
 ) -> None:
     path = tmp_path / "token"
     path.write_bytes(_jwt({"exp": exp}))  # json writes -inf as -Infinity, which it reads back
-    with caplog.at_level("WARNING", logger="azure_appconfig_plugin.auth.workload_identity"):
-        with pytest.raises(InvalidFederatedToken) as caught:
-            read_assertion(str(path))
+    logger = "azure_appconfig_plugin.auth.workload_identity"
+    with caplog.at_level("WARNING", logger=logger), pytest.raises(InvalidFederatedToken) as caught:
+        read_assertion(str(path))
     assert caught.value.code == "token_file_unusable"  # one message to the user; the reason in the log
     assert "expired at a time before any calendar date" in caplog.text
 
