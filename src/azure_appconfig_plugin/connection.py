@@ -94,7 +94,10 @@ class _AsyncCredentialFactory:
     def __call__(self, credentials: Any, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
         from .aio.credential import AsyncCredential
 
-        return AsyncCredential(self.method.token_credential(credentials, on_rotate=on_rotate, **options))
+        def make() -> Any:  # in the offload pool: building one may parse key material
+            return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
+
+        return AsyncCredential(make, credentials)
 
 
 class _OAuthSignIn:

@@ -153,10 +153,30 @@ def test_an_async_token_credential_given_is_used_and_the_write_probe_cleans_up(s
     assert [s.method for s in store.seen] == ["GET", "PUT", "DELETE"]
 
 
-def test_reprs_name_no_secret(identity: IdentityPlatform) -> None:
-    cred = CTYPE.async_token_credential(CTYPE.parse("client-secret", client_secret_input()))
+def test_the_sync_credential_is_built_on_first_use_and_reprs_name_no_secret(identity: IdentityPlatform) -> None:
+    creds = CTYPE.parse("client-secret", client_secret_input())
+    cred = CTYPE.async_token_credential(creds)
     assert isinstance(cred, AsyncCredential)
+    assert repr(cred) == "AsyncCredential(not built yet)" and cred.credentials is creds
+    asyncio.run(cred.close())  # nothing built: nothing to close
+    asyncio.run(cred.get_token("https://azconfig.io/.default"))
     assert repr(cred).startswith("AsyncCredential(ClientSecretTokenCredential(") and "canary" not in repr(cred)
+    assert cred.credentials is creds
+    asyncio.run(cred.close())
+
+
+def test_unusable_certificate_material_is_raised_by_the_first_token_request() -> None:
+    from azure_appconfig_plugin.auth.certificate import CertificateCredentials
+
+    record = CertificateCredentials(
+        "11111111-1111-1111-1111-111111111111",
+        "22222222-2222-2222-2222-222222222222",
+        private_key="not a key",
+        certificate="not a certificate",
+    )
+    cred = CTYPE.async_token_credential(record)  # built off the loop, on first use
+    with pytest.raises(InvalidInput):
+        asyncio.run(cred.get_token("https://azconfig.io/.default"))
 
 
 # --- OAuth --------------------------------------------------------------------------------------------------
