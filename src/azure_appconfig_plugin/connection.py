@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from app_connections.records import ConnectionType
+from app_connections.records import AsyncCapabilities, AuthMethod, ConnectionType, RotateCallback
 
 from .envvars import INSTANCE_SETTINGS
 from .methods import (
@@ -31,7 +31,9 @@ def _checks(request: ValidationRequest) -> Any:
     return run_checks(request)
 
 
-def store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
+def store_client(
+    credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, _factory: Any = None, **options: Any
+) -> Any:
     """An ``AzureAppConfigurationClient`` through ``store.make_client`` (the one client factory).
     ``endpoint`` (a URL or a parsed ``StoreEndpoint``) passes the endpoint rules and allow-list
     first; it defaults to the credentials' own endpoint (access keys), and may not differ from it."""
@@ -63,27 +65,86 @@ def store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any =
                     )
                 ]
             )
-    return make_client(store, credential, **options)
+    return (_factory or make_client)(store, credential, **options)
+
+
+def async_store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
+    """``store_client``'s async twin: the SDK's aio ``AzureAppConfigurationClient`` through
+    ``store.make_async_client`` (the policy's aiohttp transport); the same endpoint rules first."""
+    from .store import make_async_client
+
+    return store_client(credentials, endpoint, credential, env=env, _factory=make_async_client, **options)
+
+
+async def _achecks(request: ValidationRequest) -> Any:
+    from .aio import warm_up
+
+    await warm_up()  # the first validation imports the SDKs off the loop
+    from .aio.checks import arun_checks
+
+    return await arun_checks(request)
+
+
+class _AsyncCredentialFactory:
+    """``AsyncCapabilities.token_credentials`` entry: the method's own token credential, awaited."""
+
+    def __init__(self, method: AuthMethod) -> None:
+        self.method = method
+
+    def __call__(self, credentials: Any, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+        from .aio.credential import AsyncCredential
+
+        def make() -> Any:  # in the offload pool: building one may parse key material
+            return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
+
+        return AsyncCredential(make, credentials)
+
+
+class _OAuthSignIn:
+    """The ``oauth`` method's ``begin`` / ``complete`` as coroutines (``aio.oauth``)."""
+
+    async def begin(self, sign_in_input: Any, **options: Any) -> Any:
+        from .aio import warm_up
+
+        await warm_up()
+        from .aio.oauth import begin
+
+        return await begin(sign_in_input, **options)
+
+    async def complete(self, params: Any, **options: Any) -> Any:
+        from .aio import warm_up
+
+        await warm_up()
+        from .aio.oauth import complete
+
+        return await complete(params, **options)
 
 
 def build_connection_type() -> ConnectionType:
+    methods: dict[str, AuthMethod] = {
+        m.slug: m
+        for m in (
+            OAuthMethod(),
+            ClientSecretMethod(),
+            CertificateMethod(),
+            WorkloadIdentityMethod(),
+            ManagedIdentityMethod(),
+            AccessKeyMethod(),
+        )
+    }
     return ConnectionType(
         slug=SLUG,
         name=NAME,
-        methods={
-            m.slug: m
-            for m in (
-                OAuthMethod(),
-                ClientSecretMethod(),
-                CertificateMethod(),
-                WorkloadIdentityMethod(),
-                ManagedIdentityMethod(),
-                AccessKeyMethod(),
-            )
-        },
+        methods=methods,
         settings=INSTANCE_SETTINGS,
         checks=_checks,
         client_factory=store_client,
+        aio=AsyncCapabilities(
+            token_credentials={slug: _AsyncCredentialFactory(m) for slug, m in methods.items()},
+            client_factory=async_store_client,
+            checks=_achecks,
+            sign_in={"oauth": _OAuthSignIn()},
+        ),
     )
 
 

@@ -1,18 +1,21 @@
-"""Operation deadlines: ``operation_deadline(seconds)`` bounds every request a thread makes inside
-it (the HTTP policy cuts off or refuses to send what would outlive it); ``Deadline`` keeps the real
-numbers (its length, when it started) so a report can say which deadline passed and when.
+"""Operation deadlines: ``operation_deadline(seconds)`` bounds every request made inside it, by this
+thread or this asyncio task (the HTTP policy cuts off or refuses to send what would outlive it);
+``Deadline`` keeps the real numbers (its length, when it started) so a report can say which
+deadline passed and when.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
+import contextvars
 import time
 from collections.abc import Iterator
 
 import attrs
 
-_local = threading.local()
+_operation: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("operation_deadline", default=None)
+# A context variable, not a thread-local: per thread for the sync clients and per task for the async
+# ones (an asyncio task, or a thread an async host offloads to with the caller's context, sees its bounds).
 
 
 @attrs.frozen
@@ -45,12 +48,12 @@ class Deadline:
 
 
 def current_deadline() -> Deadline | None:
-    """The ``operation_deadline`` in force in this thread (the earliest of nested ones), or None."""
-    return getattr(_local, "operation", None)
+    """The ``operation_deadline`` in force here (the earliest of nested ones), or None."""
+    return _operation.get()
 
 
 def deadline_passed() -> Deadline | None:
-    """The operation deadline of this thread when it has passed, else None (checks not run then
+    """The operation deadline in force when it has passed, else None (checks not run then
     are reported as inconclusive, with its numbers: ``deadline_note``)."""
     current = current_deadline()
     return current if current is not None and time.monotonic() >= current.at else None
@@ -73,16 +76,18 @@ def deadline_note(deadline: Deadline) -> str:
 
 @contextlib.contextmanager
 def operation_deadline(seconds: float, *, name: str = "") -> Iterator[float]:
-    """No request made by this thread inside the block outlives ``seconds`` from now (nested: the earlier wins).
+    """No request made inside the block (by this thread, or this asyncio task) outlives ``seconds``
+    from now (nested: the earlier wins).
 
     ``name`` is the limit it comes from (``validation_seconds``), shown in deadline messages."""
-    outer: Deadline | None = getattr(_local, "operation", None)
+    outer = _operation.get()
     mine = Deadline(name, time.monotonic(), seconds)
-    _local.operation = mine if outer is None or mine.at < outer.at else outer
+    chosen = mine if outer is None or mine.at < outer.at else outer
+    token = _operation.set(chosen)
     try:
-        yield _local.operation.at
+        yield chosen.at
     finally:
-        _local.operation = outer
+        _operation.reset(token)
 
 
 def remaining(default: float) -> float:

@@ -37,6 +37,7 @@ Public API (for the sync engine and new auth methods):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import math
 import os
@@ -53,6 +54,48 @@ from .deadlines import Deadline, binding_deadline, deadline_message
 from .deadlines import operation_deadline as operation_deadline  # the policy's public API (docs/limits.md)
 from .deadlines import remaining as remaining
 from .errors import AppConnectionError
+from .http_errors import (  # the policy's errors and answer checks (re-exported: its public API)
+    CERTIFICATE_FIX as CERTIFICATE_FIX,
+)
+from .http_errors import (
+    CERTIFICATE_UNTRUSTED as CERTIFICATE_UNTRUSTED,
+)
+from .http_errors import (
+    MAX_TOKEN_SECONDS as MAX_TOKEN_SECONDS,
+)
+from .http_errors import (
+    TOKEN_NUMBER_FIELDS as TOKEN_NUMBER_FIELDS,
+)
+from .http_errors import (
+    DeadlineExceeded as DeadlineExceeded,
+)
+from .http_errors import (
+    ForeignHostRefused as ForeignHostRefused,
+)
+from .http_errors import (
+    HttpPolicyError as HttpPolicyError,
+)
+from .http_errors import (
+    MalformedAnswer as MalformedAnswer,
+)
+from .http_errors import (
+    RedirectRefused as RedirectRefused,
+)
+from .http_errors import (
+    ResponseTooLarge as ResponseTooLarge,
+)
+from .http_errors import (
+    check_token_answer as check_token_answer,
+)
+from .http_errors import (
+    describe_body as describe_body,
+)
+from .http_errors import (
+    policy_error as policy_error,
+)
+from .http_errors import (
+    untrusted_certificate as untrusted_certificate,
+)
 
 ENV_PREFIX = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_"
 
@@ -159,170 +202,16 @@ def current_limits(env: Mapping[str, str] | None = None) -> Limits:
     return Limits.from_env(env, base=_configured)
 
 
-# --- errors ----------------------------------------------------------------------------------
-
-
-class HttpPolicyError(AppConnectionError):
-    """A request stopped by the HTTP policy (never retried by the policy itself)."""
-
-    category = "unavailable"  # the remote side gave no usable answer
-    http_status = 502
-
-
-class DeadlineExceeded(HttpPolicyError):
-    """The answer did not arrive completely within the deadline, or the request was not sent
-    because the deadline had already passed (``sent`` False). ``deadline`` names the limit that
-    ran out (``validation_seconds``, ``store_request_seconds``, ...), ``budget`` is its length
-    and ``elapsed`` the seconds since it started, both in seconds."""
-
-    http_status = 504
-    retryable = True
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        deadline: str = "",
-        budget: float = 0.0,
-        elapsed: float = 0.0,
-        sent: bool = True,
-        code: str = "deadline_exceeded",
-    ) -> None:
-        super().__init__(message, code=code)
-        self.deadline = deadline
-        self.budget = budget
-        self.elapsed = elapsed
-        self.sent = sent
-
-
-class ResponseTooLarge(HttpPolicyError):
-    """The answer's body exceeded ``max_response_bytes``."""
-
-
-class ForeignHostRefused(HttpPolicyError):
-    """A response-directed URL (redirect, next link, Operation-Location) named another host, or an
-    address that cannot be used (it is never the pinned host)."""
-
-
-class RedirectRefused(ForeignHostRefused):
-    """A redirect answer (``status``) whose Location is another host or an unusable address: refused
-    as it arrived, before any library parsed the Location further. ``location_host`` is the
-    Location's host as shown (bounded, control characters stripped, no user info)."""
-
-    def __init__(self, message: str, *, status: int, location_host: str, code: str = "foreign_host") -> None:
-        super().__init__(message, code=code)
-        self.status = status
-        self.location_host = location_host
-
-
-class MalformedAnswer(HttpPolicyError):
-    """An identity-platform answer that is not the JSON object it must be, or has a field of the wrong type."""
-
-
-TOKEN_NUMBER_FIELDS = ("expires_in", "ext_expires_in", "refresh_in")
-MAX_TOKEN_SECONDS = 10 * 365 * 24 * 3600
-
-
-def describe_body(body: bytes, content_type: str | None = None) -> str:
-    """What a body looks like, never what it says (it may hold tokens): type, size, first character."""
-    text = body.lstrip()[:1].decode("ascii", "replace") if body.strip() else ""
-    kind = "HTML" if text == "<" else ("empty" if not text else "text")
-    shown = f"{kind} ({len(body)} bytes"
-    if content_type:
-        from app_connections.text import clean
-
-        shown += f", Content-Type {clean(content_type, 60)}"
-    return shown + ")"
-
-
-def check_token_answer(body: bytes, content_type: str | None, where: str) -> None:
-    """Raise ``MalformedAnswer`` unless ``body`` is a JSON object whose number fields are finite, positive numbers."""
-    import json
-
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise MalformedAnswer(
-            f"the identity platform at {where} answered with {describe_body(body, content_type)}, not JSON; "
-            "check that the login host is the Microsoft identity platform (or a proxy is not rewriting answers)",
-            code="malformed_answer",
-        ) from None
-    if not isinstance(data, dict):
-        raise MalformedAnswer(
-            f"the identity platform at {where} answered with a JSON {type(data).__name__}, not an object",
-            code="malformed_answer",
-        )
-    for name in TOKEN_NUMBER_FIELDS:
-        if name not in data:
-            continue
-        value = data[name]
-        try:
-            number = float(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else math.nan
-        except (ValueError, OverflowError):
-            number = math.nan
-        if not (math.isfinite(number) and 0 <= number <= MAX_TOKEN_SECONDS):
-            shown = (
-                "null"
-                if value is None
-                else (type(value).__name__ if not isinstance(value, (int, float)) else repr(value)[:40])
-            )
-            raise MalformedAnswer(
-                f"the identity platform at {where} sent a token answer whose {name} is {shown}, "
-                f"not a number of seconds between 0 and {MAX_TOKEN_SECONDS}",
-                code="malformed_answer",
-            )
-
-
-def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
-    """The ``HttpPolicyError`` behind ``exc`` (itself, its cause/context or an SDK's inner exception)."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, HttpPolicyError):
-            return exc
-        seen.add(id(exc))
-        exc = getattr(exc, "inner_exception", None) or exc.__cause__ or exc.__context__
-    return None
-
-
-CERTIFICATE_UNTRUSTED = "certificate_untrusted"
-CERTIFICATE_FIX = (
-    "if it (or a proxy in front of it) uses a private or corporate CA, set REQUESTS_CA_BUNDLE to a PEM file "
-    "holding that CA (docs/limits.md: Trusting a private CA)"
-)
-
-
-def untrusted_certificate(exc: BaseException | None, whose: str = "the store's") -> str | None:
-    """The message for a TLS certificate this machine does not trust (``CERTIFICATE_VERIFY_FAILED``)
-    anywhere in ``exc``'s chain (azure-core, requests and urllib3 each wrap it), else None.
-    ``whose`` names the server (``the store's``, ``the Microsoft identity platform's``)."""
-    import ssl
-
-    chain: list[BaseException] = []
-    pending: list[BaseException] = [exc] if exc is not None else []
-    while pending and len(chain) < 50:
-        current = pending.pop()
-        if any(current is e for e in chain):
-            continue
-        chain.append(current)
-        linked = [getattr(current, "inner_exception", None), getattr(current, "reason", None)]
-        linked += [current.__cause__, current.__context__, *current.args]
-        pending.extend(e for e in linked if isinstance(e, BaseException))
-    verifier = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
-    if verifier is None and not any("CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain):
-        return None
-    from app_connections.text import clean
-
-    # ssl sets verify_message on the errors it raises; one made by hand may lack it
-    said = getattr(verifier, "verify_message", None)
-    why = f": {clean(said, 120)}" if isinstance(said, str) and said else ""
-    return (
-        f"{whose} TLS certificate is not trusted on this machine (CERTIFICATE_VERIFY_FAILED{why}); " + CERTIFICATE_FIX
-    )
-
-
 # --- deadlines ---------------------------------------------------------------------------------
 
+WaitReport = Callable[[float, "int | None"], None]
+"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
+
 _local = threading.local()
+"""The request a thread is sending (``_Watch``): the sync transport's own bookkeeping."""
+_on_wait_var: contextvars.ContextVar[WaitReport | None] = contextvars.ContextVar("http_policy_on_wait", default=None)
+# A context variable, not a thread-local: per thread for the sync clients and per task for the async
+# ones (an asyncio task, or a thread an async host offloads to, sees the reporter of its caller).
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -348,20 +237,15 @@ def bounded_by(limit: str) -> Callable[[F], F]:
     return wrap
 
 
-WaitReport = Callable[[float, "int | None"], None]
-"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
-
-
 @contextlib.contextmanager
 def waits_reported(report: WaitReport) -> Iterator[None]:
-    """Every retry wait the store clients make in this thread inside the block is told to ``report``
-    first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
-    outer: WaitReport | None = getattr(_local, "on_wait", None)
-    _local.on_wait = report
+    """Every retry wait the store clients make in this thread (or task) inside the block is told to
+    ``report`` first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
+    token = _on_wait_var.set(report)
     try:
         yield
     finally:
-        _local.on_wait = outer
+        _on_wait_var.reset(token)
 
 
 class _Watchdog:
@@ -522,6 +406,23 @@ def refusal(
     )
 
 
+def redirect_refusal(
+    location: str, answer_url: str, status: int, pinned: tuple[str, int], kind: str
+) -> ForeignHostRefused | None:
+    """``refusal`` of a redirect answer's ``location`` (resolved against ``answer_url`` as requests and
+    aiohttp resolve it), for the sync and the async transport alike."""
+    target = location
+    with contextlib.suppress(ValueError):  # one that does not resolve is refused as unusable below
+        if target.startswith("//"):  # resolved as requests resolves it (RFC 7231 7.1.2)
+            target = f"{urlsplit(answer_url).scheme}:{target}"
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:  # a relative reference: on the answer's host
+            target = urljoin(answer_url, target)
+        # An absolute one with no host (https:///kv) is not resolved against the answer's host:
+        # an http(s) URI must name one (RFC 9110 4.2.1), so refusal() refuses it as unusable.
+    return refusal(target, pinned, kind, redirect_status=status)
+
+
 _classes: dict[str, Any] = {}
 
 
@@ -676,17 +577,8 @@ def _transport_classes() -> dict[str, Any]:
             location = super().get_redirect_target(resp)
             if not location:
                 return location
-            target = location
-            with contextlib.suppress(ValueError):  # one that does not resolve is refused as unusable below
-                if target.startswith("//"):  # resolved as requests resolves it (RFC 7231 7.1.2)
-                    target = f"{urlsplit(resp.url).scheme}:{target}"
-                parts = urlsplit(target)
-                if not parts.scheme and not parts.netloc:  # a relative reference: on the answer's host
-                    target = urljoin(resp.url, target)
-                # An absolute one with no host (https:///kv) is not resolved against the answer's host:
-                # an http(s) URI must name one (RFC 9110 4.2.1), so refusal() refuses it as unusable.
             adapter = self.policy_adapter
-            refused = refusal(target, adapter.pinned, adapter.kind, redirect_status=resp.status_code)
+            refused = redirect_refusal(location, resp.url, resp.status_code, adapter.pinned, adapter.kind)
             if refused is not None:
                 resp.close()
                 raise refused
@@ -768,44 +660,58 @@ def _environment_once(made: Any, url: str) -> None:
 # --- azure-core ----------------------------------------------------------------------------------
 
 
+class CappedRetryRules:
+    """The retry rules of every store client, sync or async (mixed into azure-core's ``RetryPolicy``
+    and ``AsyncRetryPolicy``): server-requested waits capped and budgeted, no retry past the deadline,
+    an untrusted certificate never retried."""
+
+    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+        self.fixed_limits = limits
+        super().__init__(**kwargs)
+
+    def _limits(self) -> Limits:
+        return self.fixed_limits or current_limits()
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            return super().get_retry_after(response)  # type: ignore[misc, no-any-return]  # a mixin: azure-core's retry policy has it
+        except Exception:  # an unparseable header (e.g. a bad HTTP date): no server-requested wait
+            return None
+
+    def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
+        asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined]  # a mixin: azure-core's retry policy has it
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+        if error is not None and untrusted_certificate(error) is not None:
+            return False  # a certificate does not become trusted by waiting: never retried
+        if not super().increment(settings, response=response, error=error):  # type: ignore[misc]  # a mixin: azure-core's retry policy has it
+            return False
+        limits = self._limits()
+        wait = self._planned_wait(settings, response)
+        waited = settings.get("policy_waited", 0.0)
+        if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
+            return False
+        return wait < remaining(math.inf)
+
+    def _next_wait(self, settings: dict[str, Any], response: Any) -> float:
+        """The wait before the next attempt, counted against the budget and told to ``waits_reported``."""
+        wait = self._planned_wait(settings, response)
+        settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+        report = _on_wait_var.get()
+        if wait > 0 and report is not None:
+            answer = getattr(response, "http_response", None)  # None after a transport error
+            report(wait, None if answer is None else int(answer.status_code))
+        return wait
+
+
 def _retry_policy_class() -> Any:
     if "retry" in _classes:
         return _classes["retry"]
     from azure.core.pipeline.policies import RetryPolicy
 
-    class CappedRetryPolicy(RetryPolicy[Any, Any]):
+    class CappedRetryPolicy(CappedRetryRules, RetryPolicy[Any, Any]):
         """azure-core's retry policy with server-requested waits capped and budgeted."""
-
-        def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
-            self.fixed_limits = limits
-            super().__init__(**kwargs)
-
-        def _limits(self) -> Limits:
-            return self.fixed_limits or current_limits()
-
-        def get_retry_after(self, response: Any) -> float | None:
-            try:
-                return super().get_retry_after(response)
-            except Exception:  # an unparseable header (e.g. a bad HTTP date): no server-requested wait
-                return None
-
-        def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
-            asked = (
-                self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
-            )
-            return asked if asked else self.get_backoff_time(settings)
-
-        def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
-            if error is not None and untrusted_certificate(error) is not None:
-                return False  # a certificate does not become trusted by waiting: never retried
-            if not super().increment(settings, response=response, error=error):
-                return False
-            limits = self._limits()
-            wait = self._planned_wait(settings, response)
-            waited = settings.get("policy_waited", 0.0)
-            if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
-                return False
-            return wait < remaining(math.inf)
 
         def send(self, request: Any) -> Any:
             # the whole call (every attempt and every wait) within store_request_seconds
@@ -813,13 +719,8 @@ def _retry_policy_class() -> Any:
                 return super().send(request)
 
         def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
-            wait = self._planned_wait(settings, response)
-            settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+            wait = self._next_wait(settings, response)
             if wait > 0:
-                report: WaitReport | None = getattr(_local, "on_wait", None)
-                if report is not None:
-                    answer = getattr(response, "http_response", None)  # None after a transport error
-                    report(wait, None if answer is None else int(answer.status_code))
                 transport.sleep(wait)
 
     _classes["retry"] = CappedRetryPolicy
@@ -836,6 +737,22 @@ RETRY_OPTIONS = (
     "retry_backoff_max",
     "retry_mode",
 )
+
+
+def retry_settings(current: Limits, retry_options: Mapping[str, Any]) -> dict[str, Any]:
+    """azure-core ``retry_*`` keywords for a store client: the defaults, ``retry_options`` (a
+    ``TypeError`` for any other keyword), and never more retries than ``retry_total``."""
+    unknown = set(retry_options) - set(RETRY_OPTIONS)
+    if unknown:
+        raise TypeError(f"not retry options: {sorted(unknown)}")
+    settings: dict[str, Any] = {
+        "retry_total": int(current.retry_total),
+        "retry_backoff_factor": 0.8,
+        "retry_backoff_max": min(30, current.retry_after_max_seconds),
+    }
+    settings.update(retry_options)
+    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    return settings
 
 
 def client_kwargs(
@@ -856,16 +773,7 @@ def client_kwargs(
     from azure.core.pipeline.transport import RequestsTransport
 
     current = limits or current_limits()
-    unknown = set(retry_options) - set(RETRY_OPTIONS)
-    if unknown:
-        raise TypeError(f"not retry options: {sorted(unknown)}")
-    settings: dict[str, Any] = {
-        "retry_total": int(current.retry_total),
-        "retry_backoff_factor": 0.8,
-        "retry_backoff_max": min(30, current.retry_after_max_seconds),
-    }
-    settings.update(retry_options)
-    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    settings = retry_settings(current, retry_options)
     retry = _retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
     pinned = session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize)
     transport = RequestsTransport(

@@ -70,34 +70,91 @@ def make_client(
 
     from . import http_policy
 
+    return _client(
+        AzureAppConfigurationClient,
+        http_policy.client_kwargs,
+        endpoint,
+        credential,
+        limits,
+        pool_maxsize,
+        pipeline_kwargs,
+    )
+
+
+def make_async_client(
+    endpoint: StoreEndpoint,
+    credential: Any,
+    *,
+    limits: Any = None,
+    pool_maxsize: int = 10,
+    **pipeline_kwargs: Any,
+) -> Any:
+    """``make_client``'s async twin: the SDK's ``azure.appconfiguration.aio.AzureAppConfigurationClient``
+    on the policy's aiohttp transport (``http_policy_aio``), with the same pinning, deadlines, capped
+    waits and size cap. ``credential`` is an ``AsyncTokenCredential`` (or an access key's signer)."""
+    from . import http_policy_aio
+
+    http_policy_aio.require_aiohttp()
+    from azure.appconfiguration.aio import AzureAppConfigurationClient
+
+    kwargs = http_policy_aio.async_client_kwargs
+    return _client(AzureAppConfigurationClient, kwargs, endpoint, credential, limits, pool_maxsize, pipeline_kwargs)
+
+
+def _client(
+    client_class: Any,
+    policy_kwargs: Callable[..., dict[str, Any]],
+    endpoint: StoreEndpoint,
+    credential: Any,
+    limits: Any,
+    pool_maxsize: int,
+    pipeline_kwargs: dict[str, Any],
+) -> Any:
+    from . import http_policy
+
     cloud: Cloud = endpoint.cloud
     hmac = getattr(credential, "hmac_credential", None)
     if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
         credential, pipeline_kwargs["id_credential"] = hmac()
     policy_options = http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
-    options = http_policy.client_kwargs(
-        endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry
-    )
+    options = policy_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
     options.update(pipeline_kwargs)
-    return AzureAppConfigurationClient(
-        endpoint.url,
-        credential,
-        api_version=API_VERSION,
-        audience=cloud.audience + "/",
-        **options,
-    )
+    return client_class(endpoint.url, credential, api_version=API_VERSION, audience=cloud.audience + "/", **options)
+
+
+def _answer_failures() -> tuple[type[Exception], ...]:
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    from .http_policy import HttpPolicyError
+
+    return (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError)
+
+
+def probe_failures() -> tuple[type[Exception], ...]:
+    """What a probe's call may raise that ``failed_probe`` turns into its ``ProbeResult``."""
+    return (*_answer_failures(), *UNDECODABLE)
+
+
+UNDECODABLE: tuple[type[Exception], ...] = (ValueError, TypeError, AttributeError, KeyError)
+"""What the SDK raises for a body it could not deserialize."""
 
 
 def _result(call: Callable[[], Any]) -> ProbeResult:
-    from azure.core.exceptions import DecodeError, HttpResponseError, ServiceRequestError, ServiceResponseError
-
-    from .http_policy import CERTIFICATE_UNTRUSTED, HttpPolicyError, policy_error, untrusted_certificate
-
     try:
         call()
         return ProbeResult(200)
-    except (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+    except probe_failures() as exc:
+        return failed_probe(exc)
+
+
+def failed_probe(exc: Exception) -> ProbeResult:
+    """The ``ProbeResult`` of a probe that raised ``exc`` (one of ``probe_failures()``): sync and async alike."""
+    from azure.core.exceptions import DecodeError, HttpResponseError
+
+    from .http_policy import CERTIFICATE_UNTRUSTED, policy_error, untrusted_certificate
+
+    if isinstance(exc, _answer_failures()):
         found = policy_error(exc)  # the policy's refusal, raised as is (or inside an SDK error)
         if found is not None:
             return ProbeResult(getattr(found, "status", None), str(found), policy=found.code)
@@ -111,9 +168,8 @@ def _result(call: Callable[[], Any]) -> ProbeResult:
         return ProbeResult(
             None, f"{type(exc).__name__}: {_first_line(str(exc))}", unreachable=True, no_such_host=_no_such_host(exc)
         )
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body the SDK could not deserialize
-        doc = getattr(exc, "doc", None)
-        return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
+    doc = getattr(exc, "doc", None)  # a body the SDK could not deserialize
+    return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
 
 
 def _answered(exc: Any) -> ProbeResult:

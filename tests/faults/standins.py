@@ -46,6 +46,8 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = attrs.Factory(time.monotonic)
+    """When the request arrived (``time.monotonic``): what a cancelled client sent after its cancel."""
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -57,6 +59,19 @@ class Seen:
 
 
 Route = Callable[[Seen], Answer]
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    # hundreds of clients connecting at once (async hosts) wait in the backlog, not in SYN retries
+    request_queue_size = 256
+    ssl_context: ssl.SSLContext | None = None
+
+    def get_request(self) -> Any:
+        sock, addr = self.socket.accept()
+        if self.ssl_context is None:
+            return sock, addr
+        # the TLS handshake happens in the connection's own thread, not one at a time in the accept loop
+        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
 
 class StandIn:
@@ -87,9 +102,9 @@ class StandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
+        self.server.ssl_context = ssl_context
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

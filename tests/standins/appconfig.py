@@ -290,6 +290,7 @@ class StandIn:
                     "raw_query": raw_query,
                     "query": {k: v[0] for k, v in query.items()},
                     "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "authorization"},
+                    "at": time.monotonic(),  # when it arrived: what a cancelled client sent after its cancel
                 }
             )
             auth = headers.get("Authorization") or ""
@@ -482,6 +483,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_standin/seed":
             for e in body or []:
                 s.store.put(e["key"], e.get("value"), e.get("label"), e.get("content_type"), e.get("tags"))
+        elif path == "/_standin/log":  # the requests received (method, path, arrival time) and the keys held
+            seen = [{"method": r["method"], "path": r["path"], "at": r["at"]} for r in s.requests()]
+            keys = sorted(key for key, _ in s.store.snapshot())
+            return self._send(200, {"requests": seen, "keys": keys}, "application/json")
         return self._send(200, s.stats(), "application/json")
 
     def _list(self, query: dict[str, list[str]]) -> None:

@@ -361,22 +361,25 @@ def isolate(pm: pluggy.PluginManager, plugin: object, name: str, on_failure: Fai
     return view
 
 
+def failed_plugin_check(plugin: str, exc: BaseException) -> Any:
+    """The failed check that stands for a ``validate_connection`` implementation that raised."""
+    from .reports import Check, CheckStatus
+
+    return Check(
+        f"plugin:{plugin}",
+        CheckStatus.FAILED,
+        f"validator raised {describe(exc)}",
+        "Report this to the plugin's authors; the other checks are unaffected.",
+    )
+
+
 def failure_handler(catalog: Catalog) -> FailureHandler:
     """Registration hooks: a ``PluginFailure``. ``validate_connection``: a failed check named after
     the plugin, in place of the implementation's checks."""
 
     def on_failure(plugin: str, hook: str, exc: BaseException) -> list[Check] | None:
         if hook == "validate_connection":
-            from .reports import Check, CheckStatus
-
-            return [
-                Check(
-                    f"plugin:{plugin}",
-                    CheckStatus.FAILED,
-                    f"validator raised {describe(exc)}",
-                    "Report this to the plugin's authors; the other checks are unaffected.",
-                )
-            ]
+            return [failed_plugin_check(plugin, exc)]
         catalog.fail(plugin, "register" if hook in REGISTRATION_HOOKS else "wrapper", describe(exc))
         return None
 

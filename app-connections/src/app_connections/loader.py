@@ -125,7 +125,42 @@ class Registry:
         with policies.use(ctype.policy or self.policy):
             return run_validation(hook, ctype, method, data, endpoint=endpoint, **options)
 
-    def call_hook(self, hook: str, request: ValidationRequest) -> list[object]:
+    async def avalidate(
+        self,
+        slug: str,
+        method: str | None,
+        data: Any,
+        *,
+        endpoint: str | None = None,
+        **options: Any,
+    ) -> ValidationReport:
+        """``validate`` as a coroutine that never blocks the event loop: the type's own checks run as
+        its provider's coroutine (``aio.checks``; else its sync ``checks`` in the bounded offload pool,
+        ``app_connections.aio``), then the other plugins' ``validate_connection`` implementations
+        (sync, so offloaded; skipped when there are none), with the same least privilege."""
+        from . import aio
+
+        ctype = self.get(slug)
+        owner = self.providers.get(slug)
+        # the owner's implementation is the type's own checks (the contract): run once, as a coroutine
+        exclude = [owner.plugin] if owner is not None and ctype.checks is not None else []
+        impls = self.pm.hook.validate_connection.get_hookimpls()
+        others = [impl for impl in impls if impl.plugin_name not in exclude]
+
+        def hook(*, request: Any) -> list[Any]:
+            return self.call_hook("validate_connection", request, exclude=exclude)
+
+        return await aio.run_validation(
+            hook if others else None,
+            ctype,
+            method,
+            data,
+            endpoint=endpoint,
+            owner=owner.plugin if owner is not None else None,
+            **options,
+        )
+
+    def call_hook(self, hook: str, request: ValidationRequest, *, exclude: Iterable[str] = ()) -> list[object]:
         """Call ``hook(request=...)`` (``validate_connection``, or a host's own hook taking a
         ``ValidationRequest``) with least privilege: implementations of other distributions than
         the ones that registered the request's connection type and method get a view of the
@@ -141,6 +176,7 @@ class Registry:
             owners=owners,
             grants=self.trust.grants,
             distribution_of=self.distributions,
+            exclude=tuple(exclude),
         )
 
     @classmethod

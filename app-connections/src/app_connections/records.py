@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from .text import quoted_value
 
 if TYPE_CHECKING:
+    from .aio import AsyncSignIn, AsyncTokenCredential
     from .policy import HostPolicy
     from .registrars import (  # noqa: F401 - some are named only in quoted annotations
         AuthMethodRegistrar,
@@ -195,6 +196,44 @@ ClientFactory = Callable[..., Any]
 """``(credentials, endpoint, credential, **options) -> client``: see ``ConnectionType.client``."""
 
 
+AsyncCredentialFactory = Callable[..., "AsyncTokenCredential"]
+"""``factory(credentials, *, on_rotate=None, **options)`` -> an ``AsyncTokenCredential``."""
+AsyncChecks = Callable[["ValidationRequest"], Awaitable[Any]]
+"""``await checks(request)``: adds (or returns) the type's own checks, like the sync ``checks``."""
+
+
+class AsyncCapabilities(_Frozen):
+    """The async twins a connection type offers (``ConnectionType(aio=...)``); every slot is optional
+    and has the default ``app_connections.aio`` documents (sync work offloaded to a bounded pool)."""
+
+    __slots__ = ("token_credentials", "client_factory", "checks", "sign_in")
+    _fields = __slots__
+    token_credentials: Mapping[str, AsyncCredentialFactory]
+    client_factory: Callable[..., Any] | None
+    """``client_factory(credentials, endpoint, credential, **options)`` -> an async client."""
+    checks: AsyncChecks | None
+    sign_in: Mapping[str, AsyncSignIn]
+
+    def __init__(
+        self,
+        *,
+        token_credentials: Mapping[str, AsyncCredentialFactory] | None = None,
+        client_factory: Callable[..., Any] | None = None,
+        checks: AsyncChecks | None = None,
+        sign_in: Mapping[str, AsyncSignIn] | None = None,
+    ) -> None:
+        self._init(
+            token_credentials=dict(token_credentials or {}),
+            client_factory=client_factory,
+            checks=checks,
+            sign_in=dict(sign_in or {}),
+        )
+
+
+NO_ASYNC = AsyncCapabilities()
+"""What a connection type without ``aio`` offers: every default."""
+
+
 class ConnectionType(_Frozen):
     """A kind of connection a host can create, with its auth methods (frozen)."""
 
@@ -206,6 +245,7 @@ class ConnectionType(_Frozen):
         "validator",
         "checks",
         "client_factory",
+        "aio",
         "policy",
         "disabled",
         "registered",
@@ -226,6 +266,9 @@ class ConnectionType(_Frozen):
     """``client_factory(credentials, endpoint, credential, **options)``: a client of the service for
     ``credential`` (a ``TokenCredential``, or what a request-signing method's ``request_credential``
     returns). ``client()`` calls it; None when the type offers no client."""
+    aio: AsyncCapabilities | None
+    """The async twins this type offers (``app_connections.aio.AsyncCapabilities``); None: every
+    default (sync work offloaded to a bounded thread pool, no async client)."""
     policy: HostPolicy | None
     """The host policy this copy is bound to (``with_policy``); None: the one in effect at each call
     (``policy.current()``, the library policy unless a host says otherwise)."""
@@ -244,6 +287,7 @@ class ConnectionType(_Frozen):
         *,
         checks: Validator | None = None,
         client_factory: ClientFactory | None = None,
+        aio: AsyncCapabilities | None = None,
     ) -> None:
         methods = dict(methods)
         for key, method in methods.items():
@@ -257,6 +301,7 @@ class ConnectionType(_Frozen):
             validator=validator,
             checks=checks,
             client_factory=client_factory,
+            aio=aio,
             policy=None,
             disabled={},
             registered=methods,
@@ -293,6 +338,7 @@ class ConnectionType(_Frozen):
             self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
+            aio=self.aio,
         )
         return grown if self.policy is None else grown.with_policy(self.policy)
 
@@ -313,6 +359,7 @@ class ConnectionType(_Frozen):
             self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
+            aio=self.aio,
         )
         bound._init(policy=policy, disabled=disabled, registered=every)
         return bound
@@ -345,13 +392,16 @@ class ConnectionType(_Frozen):
     def begin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
         """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
         m = self._interactive(method, "begin")
+        self._check_sign_in_input(method, sign_in_input)
+        with self._using():
+            return m.begin(sign_in_input, **options)
+
+    def _check_sign_in_input(self, method: str, sign_in_input: Any) -> None:
         if isinstance(sign_in_input, Mapping) or getattr(sign_in_input, "method", None) != method:
             raise _invalid(
                 "input",
                 f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
             )
-        with self._using():
-            return m.begin(sign_in_input, **options)
 
     def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
         """Finish an interactive method's sign-in from the callback's query parameters."""
@@ -434,6 +484,52 @@ class ConnectionType(_Frozen):
                     token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
                     credential = m.token_credential(creds, **token_options)
             return self.client_factory(creds, endpoint, credential, **options)
+
+    # --- async twins (``app_connections.aio``: the provider's own, else sync work offloaded) -------
+
+    def async_token_credential(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> AsyncTokenCredential:
+        """An ``AsyncTokenCredential`` (``get_token``, ``get_token_info``, ``close``, ``async with``)
+        for a credentials record of any of this type's methods."""
+        from . import aio
+
+        with self._using():
+            return aio.async_token_credential(self, credentials, on_rotate=on_rotate, **options)
+
+    def async_client(
+        self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any
+    ) -> Any:
+        """``client``'s async twin (for Azure App Configuration: the SDK's aio client); use it with ``async with``."""
+        from . import aio
+
+        with self._using():
+            return aio.async_client(self, credentials, endpoint, credential=credential, **options)
+
+    async def abegin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
+        """``begin`` as a coroutine (an async ``flow_store`` option is awaited, never blocked on)."""
+        from . import aio
+
+        with self._using():
+            return await aio.begin(self, method, sign_in_input, **options)
+
+    async def acomplete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+        """``complete`` as a coroutine: the code exchange never blocks the event loop."""
+        from . import aio
+
+        with self._using():
+            return await aio.complete(self, method, params, **options)
+
+    async def avalidate(
+        self, data: Any, *, method: str | None = None, policy: HostPolicy | None = None, **options: Any
+    ) -> ValidationReport:
+        """``validate`` (this type's own checks) as a coroutine, under ``policy`` (as for ``validate``);
+        ``Registry.avalidate`` runs every plugin's."""
+        from . import aio
+        from . import policy as policies
+
+        with policies.use(self._policy(policy)):
+            return await aio.run_validation(None, self, method, data, **options)
 
     def validate(
         self,

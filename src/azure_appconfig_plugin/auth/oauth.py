@@ -65,9 +65,26 @@ def begin(
     token_factory: TokenFactory | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AuthorizationRequest:
+    store = flow_store if flow_store is not None else default_flow_store()
+    flow, request = prepare(
+        oauth_input, settings=settings, ttl_seconds=ttl_seconds, prompt=prompt, token_factory=token_factory, clock=clock
+    )
+    store.put(flow)
+    return request
+
+
+def prepare(
+    oauth_input: OAuthInput | None = None,
+    *,
+    settings: InstanceSettings | None = None,
+    ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+    prompt: str | None = "select_account",
+    token_factory: TokenFactory | None = None,
+    clock: Callable[[], float] = time.time,
+) -> tuple[PendingFlow, AuthorizationRequest]:
+    """The pending flow ``begin`` stores and the authorization request it returns (no I/O)."""
     oauth_input = oauth_input or OAuthInput()
     settings = settings or InstanceSettings.from_env()
-    store = flow_store if flow_store is not None else default_flow_store()
     cloud = get_cloud(oauth_input.cloud)
     tenant = oauth_input.tenant_id or ANY_WORK_ACCOUNT
     token = token_factory or _random_token
@@ -97,9 +114,8 @@ def begin(
     }
     if prompt:
         query["prompt"] = prompt
-    store.put(flow)
     url = f"{cloud.authority(tenant)}/oauth2/v2.0/authorize?{urlencode(query)}"
-    return AuthorizationRequest(url, state, flow.expires_at)
+    return flow, AuthorizationRequest(url, state, flow.expires_at)
 
 
 MAX_PARAM_LENGTH = 8192
@@ -133,21 +149,38 @@ def complete(
     clock: Callable[[], float] = time.time,
 ) -> OAuthCredentials:
     """Finish the flow from the callback's query parameters and return the credentials to store."""
-    from . import msal_apps
-    from .aad_errors import error_from_result
-    from .credential import IDENTITY_FAILURES, call_identity_platform, msal_answer, typed_failure
-
     params = _single(params)
     store = flow_store if flow_store is not None else default_flow_store()
+    state = callback_state(params)
+    try:
+        flow = store.take(state)
+    except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
+        raise OAuthStateError(exc.message, code=exc.code) from None
+    return finish(params, flow, settings=settings, clock=clock)
+
+
+def callback_state(params: Mapping[str, str]) -> str:
+    """The callback's ``state`` (``OAuthStateError`` when it has none)."""
     state = params.get("state", "")
     if not state:
         raise OAuthStateError(
             "the callback has no state parameter: possible forgery; start the connection again", code="state_missing"
         )
-    try:
-        flow = store.take(state)
-    except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
-        raise OAuthStateError(exc.message, code=exc.code) from None
+    return state
+
+
+def finish(
+    params: Mapping[str, str],
+    flow: PendingFlow | None,
+    *,
+    settings: InstanceSettings | None = None,
+    clock: Callable[[], float] = time.time,
+) -> OAuthCredentials:
+    """``complete`` once the flow was taken from its store: check it, exchange the code (MSAL)."""
+    from . import msal_apps
+    from .aad_errors import error_from_result
+    from .credential import IDENTITY_FAILURES, call_identity_platform, msal_answer, typed_failure
+
     if flow is None:
         raise OAuthStateError(
             "unknown or already used OAuth state: possible forgery or a replayed callback; start the connection again",

@@ -11,7 +11,7 @@ later stages are skipped when it fails. Check names: ``input``, ``instance setti
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 import attrs
@@ -217,9 +217,8 @@ def token_issuer(run: Run) -> str:
     return provider or f"the {getattr(run.method, 'name', run.credentials.method)} method"
 
 
-def token_stage(run: Run) -> list[Check]:
-    from ..auth.aad_errors import remedy_for
-
+def no_token_needed(run: Run) -> list[Check] | None:
+    """The skipped ``token`` check of a method that signs each request (no token), else None."""
     if run.option("token_credential") is None and callable(getattr(run.method, "request_credential", None)):
         return [
             Check(
@@ -229,29 +228,35 @@ def token_stage(run: Run) -> list[Check]:
                 f"({token_issuer(run)}); no token is requested",
             )
         ]
-    token_credential = run.option("token_credential")
-    try:
-        if token_credential is None:
-            extra = {"settings": run.settings} if run.settings is not None else {}
-            token_credential = run.method.token_credential(run.credentials, on_rotate=run.option("on_rotate"), **extra)
-        run.token = token_credential.get_token(run.cloud.scope)
-    except BaseException as exc:  # any method's failure (a library's panic too) is a failed check, never a crash
-        if not is_library_failure(exc):
-            raise
-        run.token_credential = token_credential
-        secrets = _secrets_of(run)
-        late = deadline_error(exc)
-        if late is not None:  # no (whole) answer from the identity platform: nothing to judge by
-            return [Check("token", INCONCLUSIVE, redact(str(late), secrets), DEADLINE_REMEDY, code=late.code)]
-        if isinstance(exc, AppConnectionError):
-            detail, code = str(exc), exc.code
-        else:
-            from app_connections.hosting import describe
+    return None
 
-            detail, code = f"the {run.method.name} method raised {describe(exc)}", type(exc).__name__
-        return [
-            Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)
-        ]
+
+def token_options(run: Run) -> dict[str, Any]:
+    """The keywords of the method's token credential in this run."""
+    extra = {"settings": run.settings} if run.settings is not None else {}
+    return {"on_rotate": run.option("on_rotate"), **extra}
+
+
+def token_failed(run: Run, token_credential: Any, exc: BaseException) -> list[Check]:
+    """The ``token`` check of ``exc`` (any method's failure: a check, never a crash), redacted: failed,
+    or inconclusive when no (whole) answer arrived before the deadline (nothing to judge by)."""
+    from ..auth.aad_errors import remedy_for
+
+    run.token_credential = token_credential
+    secrets = _secrets_of(run)
+    late = deadline_error(exc)
+    if late is not None:
+        return [Check("token", INCONCLUSIVE, redact(str(late), secrets), DEADLINE_REMEDY, code=late.code)]
+    if isinstance(exc, AppConnectionError):
+        detail, code = str(exc), exc.code
+    else:
+        from app_connections.hosting import describe
+
+        detail, code = f"the {run.method.name} method raised {describe(exc)}", type(exc).__name__
+    return [Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)]
+
+
+def token_issued(run: Run, token_credential: Any) -> list[Check]:
     run.token_credential = token_credential
     run.request.token_credential = token_credential
     return [Check("token", OK, f"token issued for {run.cloud.audience} by {token_issuer(run)}")]
@@ -268,38 +273,30 @@ def deadline_error(exc: BaseException) -> Any:
     return found if isinstance(found, DeadlineExceeded) else None
 
 
+def token_stage(run: Run) -> list[Check]:
+    skipped = no_token_needed(run)
+    if skipped is not None:
+        return skipped
+    token_credential = run.option("token_credential")
+    try:
+        if token_credential is None:
+            token_credential = run.method.token_credential(run.credentials, **token_options(run))
+        run.token = token_credential.get_token(run.cloud.scope)
+    except BaseException as exc:  # any method's failure (a library's panic too) is a failed check, never a crash
+        if not is_library_failure(exc):
+            raise
+        return token_failed(run, token_credential, exc)
+    return token_issued(run, token_credential)
+
+
 # --- store -----------------------------------------------------------------------------------------
 
 
 def store_stage(run: Run) -> list[Check]:
-    from app_connections.tokens import jwt_claims
-
     from .. import store as probes
 
-    principal_of = getattr(run.method, "principal", None)
-    principal = (
-        principal_of(run.credentials)
-        if callable(principal_of)
-        else f"the identity of this {run.method.name} connection"
-    )
-    check = functools.partial(
-        interpret,
-        url=run.store.url,
-        principal=principal,
-        tenant=getattr(run.credentials, "tenant_id", None),
-        audience=run.cloud.audience,
-        claims=jwt_claims(run.token.token) if run.token is not None else None,
-    )
-    # Every method's client comes from ConnectionType.client (token credential, or a signing key);
-    # a type object built without a client factory (by a contract 1.0 host) gets this type's own.
-    ctype = run.ctype
-    if getattr(ctype, "client_factory", None) is None:
-        from ..connection import store_client
-
-        ctype = ConnectionType(
-            ctype.slug, ctype.name, ctype.methods, ctype.settings, checks=ctype.checks, client_factory=store_client
-        )
-    client = ctype.client(
+    check = store_interpreter(run)
+    client = store_type(run).client(
         run.credentials,
         run.store,
         credential=run.token_credential,
@@ -314,6 +311,46 @@ def store_stage(run: Run) -> list[Check]:
             label=run.option("probe_label"),
             interpret=check,
         )
+
+
+def store_type(run: Run) -> ConnectionType:
+    """The connection type whose client probes the store: the request's, or (a type object built
+    without a client factory by a contract 1.0 host) this type's own."""
+    ctype = run.ctype
+    if getattr(ctype, "client_factory", None) is None:
+        from ..connection import build_connection_type
+
+        own = build_connection_type()
+        ctype = ConnectionType(
+            ctype.slug,
+            ctype.name,
+            ctype.methods,
+            ctype.settings,
+            checks=ctype.checks,
+            client_factory=own.client_factory,
+            aio=own.aio,
+        )
+    return ctype
+
+
+def store_interpreter(run: Run) -> Callable[..., Check]:
+    """``interpret`` bound to this run's store, principal, tenant, audience and token claims."""
+    from app_connections.tokens import jwt_claims
+
+    principal_of = getattr(run.method, "principal", None)
+    principal = (
+        principal_of(run.credentials)
+        if callable(principal_of)
+        else f"the identity of this {run.method.name} connection"
+    )
+    return functools.partial(
+        interpret,
+        url=run.store.url,
+        principal=principal,
+        tenant=getattr(run.credentials, "tenant_id", None),
+        audience=run.cloud.audience,
+        claims=jwt_claims(run.token.token) if run.token is not None else None,
+    )
 
 
 STAGES: tuple[Stage, ...] = (
@@ -345,8 +382,21 @@ def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES
 
 
 def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
-    """Each stage in turn. A stage not run because the operation's deadline had passed, or blocked by
-    one that ran out of time, is ``inconclusive`` (with the deadline's numbers), never ``failed``."""
+    from ..sansio import run_now
+
+    async def run_sync(stage: Stage, run: Run) -> list[Check]:
+        return stage.run(run)
+
+    run_now(walk_stages(request, stages, run_sync))
+
+
+async def walk_stages(
+    request: ValidationRequest, stages: tuple[Stage, ...], execute: Callable[[Stage, Run], Awaitable[list[Check]]]
+) -> None:
+    """The stages in order (``execute`` runs one): each check added as it is made, a failed stage
+    skipping the later ones. The sync validation runs it to its end at once; the async one awaits it.
+    A stage not run because the operation's deadline had passed, or blocked by one that ran out of
+    time, is ``inconclusive`` (with the deadline's numbers), never ``failed``."""
     from app_connections import policy as policies
 
     from ..deadlines import deadline_note, deadline_passed
@@ -370,7 +420,7 @@ def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
             )
             request.add(*(attrs.evolve(blocked, name=n) for n in stage.names))
             continue
-        checks = stage.run(run)
+        checks = await execute(stage, run)
         request.add(*checks)
         if stage.names == STORE_CHECKS:
             continue

@@ -3,11 +3,12 @@ each probe's answer interpreted as a check that says what to fix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app_connections.reports import Check, CheckStatus
 
+from ..sansio import awaitable, run_now
 from ..store import SENTINEL_KEY
 
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
@@ -55,11 +56,23 @@ def not_run(*names: str) -> list[Check]:
 def probe_store(
     client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
 ) -> list[Check]:
+    """The store stage's probes with a sync client (``store``'s probes): ``aprobe_store`` run to its
+    end at once (its awaits are the sync probes), so both share one set of rules."""
+    return run_now(aprobe_store(client, _Awaited(probes), write_probe=write_probe, label=label, interpret=interpret))
+
+
+async def aprobe_store(
+    client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
+) -> list[Check]:
+    """The store stage's probes; ``probes`` holds them as coroutines (``aio.probes``, or the sync
+    ones ``_Awaited``). Read first; write and delete only when the store answered the read."""
+    from ..store import new_probe_label
+
     checks: list[Check] = []
     late = not_run(*STORE_CHECKS)
     if late:
         return late
-    read = probes.probe_read(client)
+    read = await probes.probe_read(client)
     checks.append(interpret("KeyValue.Read", read))
     if read.unreachable or read.status == 401:
         why = "not checked: the token was rejected"
@@ -70,29 +83,29 @@ def probe_store(
             )
         return checks + [Check(n, SKIPPED, why) for n in STORE_CHECKS[1:]]
     if write_probe:
-        checks.extend(_real_write_delete(client, probes, label or probes.new_probe_label(), interpret))
+        checks.extend(await _real_write_delete(client, probes, label or new_probe_label(), interpret))
     else:
         for name, probe in (
             ("KeyValue.Write", probes.probe_write_precondition),
             ("KeyValue.Delete", probes.probe_delete_precondition),
         ):
-            checks.extend(not_run(name) or [interpret(name, probe(client), precondition=True)])
+            checks.extend(not_run(name) or [interpret(name, await probe(client), precondition=True)])
     return checks
 
 
-def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
+async def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
     out: list[Check] = []
     late = not_run("KeyValue.Write", "KeyValue.Delete")
     if late:
         return late
-    write = probes.probe_write_real(client, label)
+    write = await probes.probe_write_real(client, label)
     out.append(interpret("KeyValue.Write", write))
     if write.status not in (200, 201):
         out.append(
             Check("KeyValue.Delete", SKIPPED, "not checked: the sentinel key was not written (nothing to delete)")
         )
         return out
-    delete, attempts = probes.probe_delete_real(client, label)
+    delete, attempts = await probes.probe_delete_real(client, label)
     out.append(interpret("KeyValue.Delete", delete))
     key = f"{SENTINEL_KEY} (label {label})"
     if delete.status in (200, 204):
@@ -119,6 +132,16 @@ def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable
             )
         )
     return out
+
+
+class _Awaited:
+    """Sync probes as coroutine functions (that never suspend): what ``aprobe_store`` awaits."""
+
+    def __init__(self, probes: Any) -> None:
+        self._probes = probes
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        return awaitable(getattr(self._probes, name))
 
 
 def interpret(

@@ -18,10 +18,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
+from ..sansio import run_now
 from .entries import Entry
 from .plan import Step, same
 from .report import Action, Status
@@ -92,14 +93,26 @@ class AdaptiveLimit:
         """Wait for a slot; the epoch the slot was granted in, or None when the deadline passed."""
         with self._cond:
             while True:
-                now = self._clock()
-                if now >= deadline:
-                    return None
-                if self._active < self.limit and now >= self._resume_at:
-                    self._active += 1
-                    return self._epoch
-                wake = min(deadline, self._resume_at if now < self._resume_at else deadline) - now
-                self._cond.wait(timeout=max(0.001, min(wake, 0.5)))
+                granted, wake = self.try_acquire(deadline)
+                if granted is not None or wake is None:
+                    return granted
+                self._cond.wait(timeout=wake)
+
+    def try_acquire(self, deadline: float) -> tuple[int | None, float | None]:
+        """A slot now: (its epoch, None); else (None, seconds to wait before asking again), or (None,
+        None) once the deadline passed. Call it holding the lock (``acquire`` does)."""
+        now = self._clock()
+        if now >= deadline:
+            return None, None
+        if self._active < self.limit and now >= self._resume_at:
+            self._active += 1
+            return self._epoch, None
+        wake = min(deadline, self._resume_at if now < self._resume_at else deadline) - now
+        return None, max(0.001, min(wake, 0.5))
+
+    def _changed(self) -> None:
+        """Wake every waiter (the limit or the pause changed); called holding the lock."""
+        self._cond.notify_all()
 
     def release(self, *, success: bool) -> None:
         with self._cond:
@@ -109,7 +122,7 @@ class AdaptiveLimit:
                 if self._streak >= self.limit and self.limit < self.maximum:
                     self.limit += 1
                     self._streak = 0
-            self._cond.notify_all()
+            self._changed()
 
     def throttled(self, epoch: int, wait: float) -> None:
         """A 429 on a request granted in ``epoch``: halve once per epoch, pause everyone for ``wait``."""
@@ -122,7 +135,7 @@ class AdaptiveLimit:
                 self._epoch += 1
             self._streak = 0
             self._resume_at = max(self._resume_at, now + wait)
-            self._cond.notify_all()
+            self._changed()
 
 
 def retry_after_seconds(headers: Any) -> float | None:
@@ -254,22 +267,25 @@ class Executor:
 
         try:
             with operation_deadline(self._deadline - time.monotonic()):
-                return self._attempts(step)
+                return run_now(self.attempts(step, _ThreadOps(self)))
         except Exception as exc:  # one key's unexpected failure never ends the run unreported
             return Outcome(Status.FAILED, f"not applied: {type(exc).__name__}: {_short(str(exc))}", ERROR)
         finally:
             self._tick()
 
-    def _attempts(self, step: Step) -> Outcome:
+    async def attempts(self, step: Step, ops: StepOps) -> Outcome:
+        """One step's attempts: the rules above (conditional request, 429 pause and halving, back-off,
+        read-back after a retried 412). ``ops`` waits and sends: the sync executor's block a worker
+        thread (and this coroutine never suspends: ``run_now``), the async executor's await."""
         transient = throttled = 0
         last = "no attempt was made"
         while True:
-            epoch = self.limit.acquire(self._deadline)
+            epoch = await ops.acquire(self._deadline)
             if epoch is None:
                 return Outcome(Status.FAILED, f"not applied: the run's deadline (timeout) passed; {last}", DEADLINE)
             success = False
             try:
-                status, headers, error = self._send(step)
+                status, headers, error = await self._send(step, ops)
                 success = status is not None and status < 300
             except PolicyRefusal as exc:  # the one HTTP policy refused: reported with its code, never retried
                 return Outcome(Status.FAILED, f"{exc.code}: {exc}", exc.code)
@@ -279,7 +295,7 @@ class Executor:
             if success:
                 return Outcome(Status.APPLIED, _applied(step, retried))
             if status == 412:
-                if retried and self._landed(step):
+                if retried and await self._landed(step, ops):
                     return Outcome(Status.APPLIED, _applied(step, True) + "; confirmed by reading it back")
                 return Outcome(Status.CONFLICT, _conflict(step))
             if status == 409:
@@ -311,11 +327,11 @@ class Executor:
                 delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5)
                 if time.monotonic() + delay >= self._deadline:
                     return Outcome(Status.FAILED, f"{last}; no time left before the run's deadline", DEADLINE)
-                self.sleep(delay)
+                await ops.sleep(delay)
                 continue
             return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
 
-    def _send(self, step: Step) -> tuple[int | None, Any, str | None]:
+    async def _send(self, step: Step, ops: StepOps) -> tuple[int | None, Any, str | None]:
         """One conditional request through the client's pipeline (auth, Sync-Token, the one HTTP policy);
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
         from azure.core.exceptions import AzureError
@@ -323,7 +339,7 @@ class Executor:
         from ..http_policy import HttpPolicyError
 
         try:
-            response = self.client.send_request(_request(step), retry_total=0)
+            response = await ops.send(_request(step))
         except (AzureError, HttpPolicyError) as exc:
             found = refusal(exc)
             if found is not None:  # the policy's own error, or one an SDK error wraps: never retried
@@ -334,14 +350,14 @@ class Executor:
         status = int(response.status_code)
         return status, response.headers, None if status < 300 else _error_text(response)
 
-    def _landed(self, step: Step) -> bool:
+    async def _landed(self, step: Step, ops: StepOps) -> bool:
         """After a retried request answered 412: does the store already hold what we sent?"""
         from azure.core.exceptions import AzureError
 
         from ..http_policy import HttpPolicyError
 
         try:
-            response = self.client.send_request(_request(step, read=True), retry_total=0)
+            response = await ops.send(_request(step, read=True))
         except (AzureError, HttpPolicyError):
             return False
         if response.status_code == 404:
@@ -356,6 +372,32 @@ class Executor:
             step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {}
         )
         return same(step.desired, found)
+
+
+class StepOps(Protocol):
+    """How ``Executor.attempts`` waits for a slot, sends a request and sleeps."""
+
+    async def acquire(self, deadline: float) -> int | None: ...
+
+    async def send(self, request: Any) -> Any: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class _ThreadOps:
+    """The sync executor's: each call blocks its worker thread (the coroutine never suspends)."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    async def acquire(self, deadline: float) -> int | None:
+        return self.executor.limit.acquire(deadline)
+
+    async def send(self, request: Any) -> Any:
+        return self.executor.client.send_request(request, retry_total=0)
+
+    async def sleep(self, seconds: float) -> None:
+        self.executor.sleep(seconds)
 
 
 KV_ACCEPT = "application/vnd.microsoft.appconfig.kv+json, application/problem+json"

@@ -80,3 +80,39 @@ class AppConfigurationDestination:
         from .engine import run_options, run_remove
 
         return run_remove(connection, destination, names, run_options(options))
+
+    # --- the same operations as coroutines (``aio.sync``): an event loop is never blocked, and a cancel
+    # stops them (no request after it); ``aio.sync.cancelled_report(exc)`` says what a cancelled
+    # ``apush`` / ``aremove`` had written.
+
+    async def aplan(
+        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+    ) -> SyncReport:
+        """``plan`` as a coroutine."""
+        from ..aio.sync import run_push
+        from .engine import run_options
+
+        return await run_push(connection, destination, secrets, run_options(options), apply=False, initial=initial)
+
+    async def apush(
+        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+    ) -> SyncReport:
+        """``push`` as a coroutine (adaptive concurrency and 429 back-off on the loop, not in threads)."""
+        from ..aio.sync import run_push
+        from .engine import run_options
+
+        return await run_push(connection, destination, secrets, run_options(options), apply=True, initial=initial)
+
+    async def aimport_secrets(self, connection: Any, destination: Any, **options: Any) -> SyncReport:
+        """``import_secrets`` as a coroutine."""
+        from ..aio.sync import run_import
+        from .engine import run_options
+
+        return await run_import(connection, destination, run_options(options))
+
+    async def aremove(self, connection: Any, destination: Any, names: Iterable[str], **options: Any) -> SyncReport:
+        """``remove`` as a coroutine."""
+        from ..aio.sync import run_remove
+        from .engine import run_options
+
+        return await run_remove(connection, destination, names, run_options(options))

@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 
 from app_connections.records import Credentials
-from app_connections.text import clean
 
 from ..errors import FieldError, InvalidInput
 from .apply import (
@@ -29,16 +28,10 @@ from .apply import (
 )
 from .config import DestinationConfig, parse_destination
 from .entries import Entry, desired_entries
+from .listing import MAX_LIST_BYTES, MAX_PAGES, ListBounds, ListFailed, list_scope
 from .plan import OVERWRITE, Plan, Step, deletion_guard, plan_import, plan_push, plan_remove
 from .report import Action, Status, SyncReport, TooManyDeletes
-from .scope import Scope, encode_query, secret_name_problem
-
-LIST_FIELDS = ["key", "label", "value", "content_type", "tags", "etag", "locked"]
-MAX_PAGES = 2_000
-"""Pages one run lists at most: 200,000 entries at the service's 100 per page; more means a scope
-beyond what one sync run handles, or a store answering in a loop."""
-MAX_LIST_BYTES = 256 * 1024 * 1024
-"""Bytes of list answers one run reads at most (entries are at most 10 KB each)."""
+from .scope import Scope, secret_name_problem
 
 
 @attrs.frozen
@@ -144,6 +137,20 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
     Each call passes ``retry_total=0``: the sync's executor owns retrying; a per-retry policy counts
     the requests sent."""
     from .. import store as store_module
+
+    options, counter = client_options(target, opts)
+    creds = target.credentials
+    if creds is None:
+        client = store_module.make_client(target.store, opts.token_credential, **options)
+    else:
+        ctype = connection_type(opts)
+        client = ctype.client(creds, target.store, credential=opts.token_credential, env=opts.env, **options)
+    with client:
+        yield client, counter
+
+
+def client_options(target: Target, opts: RunOptions) -> tuple[dict[str, Any], RequestCounter]:
+    """The run's client keywords (``open_client``'s, and the async sync's) and its request counter."""
     from ..http_policy import current_limits
 
     counter = RequestCounter()
@@ -152,246 +159,14 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
     options.setdefault("limits", current_limits())
     options.update(pool_maxsize=max(1, opts.concurrency), per_retry_policies=[counting_policy(counter)])
     creds = target.credentials
-    if creds is None:
-        client = store_module.make_client(target.store, opts.token_credential, **options)
-    else:
-        ctype = connection_type(opts)
-        signs = callable(getattr(ctype.method(creds.method), "request_credential", None))
+    if creds is not None:
+        signs = callable(getattr(connection_type(opts).method(creds.method), "request_credential", None))
         if opts.token_credential is None and not signs:  # options of the method's token credential
             if opts.on_rotate is not None:
                 options["on_rotate"] = opts.on_rotate
             if creds.method == "oauth" and opts.settings is not None:
                 options["settings"] = opts.settings
-        client = ctype.client(creds, target.store, credential=opts.token_credential, env=opts.env, **options)
-    with client:
-        yield client, counter
-
-
-class ListFailed(Exception):
-    """Listing the scope did not complete; nothing was planned or changed. ``code`` is the HTTP
-    policy's refusal code when the policy (or the same rule here) stopped it."""
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/problem+json"
-
-
-def _next_request(link: str, store_url: str) -> Any:
-    """The next page's request, the link followed as given (its query is already encoded: never decoded
-    and re-encoded); it must stay on the store (same scheme, host and port) and path ``/kv``."""
-    from urllib.parse import parse_qsl, urlsplit
-
-    from azure.core.rest import HttpRequest
-
-    from ..store import API_VERSION
-
-    parts, store = urlsplit(link), urlsplit(store_url)
-    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (
-        store.scheme,
-        store.netloc.lower(),
-    ):
-        raise ListFailed(
-            f"the store sent a next-page link to another host ({clean(parts.netloc, 100)}); not followed",
-            "foreign_host",
-        )
-    if parts.path != "/kv":
-        raise ListFailed(f"the store sent a next-page link outside /kv ({clean(parts.path, 100)}); not followed")
-    query = parts.query
-    if not any(name == "api-version" for name, _ in parse_qsl(query, keep_blank_values=True)):
-        query = "&".join(p for p in (query, encode_query({"api-version": API_VERSION})) if p)
-    # azure-core formats a URL as a template: braces (never valid raw in a URL) are sent encoded
-    query = query.replace("{", "%7B").replace("}", "%7D")
-    return HttpRequest("GET", f"/kv?{query}", headers={"Accept": KVSET_ACCEPT})
-
-
-def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
-    link = body.get("@nextLink")
-    if isinstance(link, str) and link:
-        return link
-    header = response.headers.get("Link") or ""
-    if 'rel="next"' in header and "<" in header and ">" in header:
-        return header[header.index("<") + 1 : header.index(">")]
-    return None
-
-
-def _get_page(client: Any, request: Any, budget: list[float], sleep: Any, on_status: StatusLine | None = None) -> Any:
-    """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
-    ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
-    import random
-
-    from azure.core.exceptions import AzureError
-
-    from ..http_policy import HttpPolicyError
-    from .apply import (
-        BACKOFF_BASE,
-        BACKOFF_MAX,
-        DEFAULT_RETRY_AFTER,
-        MAX_SINGLE_WAIT,
-        THROTTLE_ATTEMPTS,
-        TRANSIENT_ATTEMPTS,
-        _error_text,
-        _short,
-        refusal,
-        retry_after_seconds,
-        throttled_text,
-        undecoded_answer,
-    )
-
-    transient = throttled = 0
-    while True:
-        try:
-            response = client.send_request(request, retry_total=0)
-        except (AzureError, HttpPolicyError) as exc:
-            found = refusal(exc)
-            if found is not None:  # the one HTTP policy refused: never retried
-                raise ListFailed(f"{found.code}: {found}", found.code) from None
-            response = undecoded_answer(exc)  # a 200 whose body is not JSON: a malformed answer, below
-            if response is None:
-                transient += 1
-                if transient >= TRANSIENT_ATTEMPTS:
-                    raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
-                sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
-                continue
-        status = response.status_code
-        if status == 200:
-            return response
-        if status == 429:
-            throttled += 1
-            wait = min(MAX_SINGLE_WAIT, retry_after_seconds(response.headers) or DEFAULT_RETRY_AFTER)
-            if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
-                raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
-            budget[0] -= wait
-            if on_status is not None:
-                on_status(throttled_text(wait))
-            sleep(wait)
-            continue
-        if status >= 500 or status == 408:
-            transient += 1
-            if transient >= TRANSIENT_ATTEMPTS:
-                raise ListFailed(f"{status}: {_error_text(response) or 'server error'} after {transient} attempts")
-            sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
-            continue
-        raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
-
-
-@attrs.frozen
-class ListBounds:
-    """What one run's listing may read: pages and bytes of answers (declared, injectable)."""
-
-    pages: int = MAX_PAGES
-    bytes: int = MAX_LIST_BYTES
-
-
-def list_scope(
-    client: Any,
-    scope: Scope,
-    store_url: str,
-    *,
-    budget: list[float] | None = None,
-    deadline: float | None = None,
-    sleep: Any = None,
-    bounds: ListBounds | None = None,
-    status: StatusLine | None = None,
-) -> list[Entry]:
-    """List the scope once, every page: its label only (``\\0`` for the null label, never all labels),
-    its key prefix only, reserved characters escaped, every query value encoded once; next-page
-    links are followed as given and must stay on the store. Only entries that fit the scope are
-    kept, and the pages and bytes read are bounded (``bounds``). Throttling and transient errors are
-    retried with bounded waits (``_get_page``), drawn from the run's ``budget`` (seconds, shared with
-    the writes); no page is requested after ``deadline``."""
-    import time
-
-    from ..http_policy import operation_deadline
-
-    bound = operation_deadline(deadline - time.monotonic()) if deadline is not None else contextlib.nullcontext()
-    with bound:  # the policy's deadline model: no request of the listing outlives the run's deadline
-        return _list_pages(
-            client,
-            scope,
-            store_url,
-            budget if budget is not None else [DEFAULT_MAX_WAIT],
-            deadline,
-            sleep or time.sleep,
-            bounds or ListBounds(),
-            status,
-        )
-
-
-LIST_TOO_LARGE = "listing_too_large"
-
-
-def _list_pages(
-    client: Any,
-    scope: Scope,
-    store_url: str,
-    budget: list[float],
-    deadline: float | None,
-    sleep: Any,
-    bounds: ListBounds,
-    status: StatusLine | None = None,
-) -> list[Entry]:
-    import time
-
-    from azure.core.rest import HttpRequest
-
-    from ..store import API_VERSION
-
-    params = {} if scope.key_filter is None else {"key": scope.key_filter}
-    params.update({"label": scope.label_filter, "$select": ",".join(LIST_FIELDS), "api-version": API_VERSION})
-    request = HttpRequest("GET", f"/kv?{encode_query(params)}", headers={"Accept": KVSET_ACCEPT})
-    out: list[Entry] = []
-    seen: set[str] = set()
-    read = 0
-    for page in range(1, bounds.pages + 1):
-        if deadline is not None and time.monotonic() >= deadline:
-            raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
-        response = _get_page(client, request, budget, sleep, status)
-        read += len(response.content or b"")
-        if read > bounds.bytes:
-            raise ListFailed(
-                f"the listing's answers passed {bounds.bytes} bytes (the run's bound); stopped",
-                LIST_TOO_LARGE,
-            )
-        try:
-            body = response.json()
-            items = body.get("items") or []
-            if not isinstance(items, list):
-                raise ValueError("items is not a list")
-        except (ValueError, AttributeError, RecursionError):
-            raise ListFailed(
-                "malformed_answer: the store's answer is not a key-value list", "malformed_answer"
-            ) from None
-        for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-                continue
-            key, label, tags = item["key"], item.get("label"), item.get("tags") or {}
-            if not (label is None or isinstance(label, str)) or not scope.fits(key, label):
-                continue  # another label or key (a store ignoring the filters): never kept
-            out.append(
-                Entry(
-                    key,
-                    label or None,
-                    item.get("value"),
-                    item.get("content_type"),
-                    tags if isinstance(tags, dict) else {},
-                    item.get("etag"),
-                    bool(item.get("locked")),
-                    scope.name_for(key),
-                )
-            )
-        if status is not None:
-            status(f"listing the scope: {len(out)} entries, {page} page{'' if page == 1 else 's'}")
-        link = _link_next(response, body)
-        if not link:
-            return out
-        if link in seen:
-            raise ListFailed("the store sent the same next-page link twice; not followed")
-        seen.add(link)
-        request = _next_request(link, store_url)
-    raise ListFailed(f"more than {bounds.pages} list pages (the run's bound); stopped", LIST_TOO_LARGE)
+    return options, counter
 
 
 def _list_failed(
@@ -462,17 +237,40 @@ def run_push(
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
             return _list_failed("push" if apply else "plan", keys, exc, counter.count)
-        plan = plan_push(
-            desired, listed, scope, delete_missing=target.config.delete_missing, mode=_push_mode(target.config, initial)
-        )
-        guard = deletion_guard(plan, len(desired), opts.max_deletes)
-        if not apply:
-            return _report("plan", _guarded(plan, guard, len(plan.deletes)) if guard else plan, counter.count)
-        if guard:
-            raise TooManyDeletes(guard, _report("plan", plan, counter.count), len(plan.deletes))
-        held = [s for s in plan.steps if s.change.status == Status.LOCKED and s.change.action != Action.DELETE]
-        outcomes = _execute(client, plan.writes, plan.deletes, opts, run, held=len(held))
+        planned = planned_push(target, desired, listed, opts, apply=apply, initial=initial, requests=counter.count)
+        if isinstance(planned, SyncReport):
+            return planned
+        plan, held = planned
+        outcomes = _execute(client, plan.writes, plan.deletes, opts, run, held=held)
         return _report("push", plan, counter.count, outcomes)
+
+
+def planned_push(
+    target: Target,
+    desired: list[Entry],
+    listed: list[Entry],
+    opts: RunOptions,
+    *,
+    apply: bool,
+    initial: bool,
+    requests: int,
+) -> SyncReport | tuple[Plan, int]:
+    """A push's plan and how many writes it holds back (a locked entry); for ``plan`` (``apply=False``)
+    its report. ``TooManyDeletes`` when the deletion guard refuses the push (before any write)."""
+    plan = plan_push(
+        desired,
+        listed,
+        target.config.scope,
+        delete_missing=target.config.delete_missing,
+        mode=_push_mode(target.config, initial),
+    )
+    guard = deletion_guard(plan, len(desired), opts.max_deletes)
+    if not apply:
+        return _report("plan", _guarded(plan, guard, len(plan.deletes)) if guard else plan, requests)
+    if guard:
+        raise TooManyDeletes(guard, _report("plan", plan, requests), len(plan.deletes))
+    held = [s for s in plan.steps if s.change.status == Status.LOCKED and s.change.action != Action.DELETE]
+    return plan, len(held)
 
 
 def _guarded(plan: Plan, why: str, count: int) -> Plan:

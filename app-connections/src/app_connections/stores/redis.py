@@ -274,16 +274,26 @@ class RedisFlowStore:
         """Store ``flow`` sealed, expiring on the server; raises ``StoreUnavailable`` if it was not stored."""
         import redis
 
+        keys, args = self.sealed(flow)
+        try:
+            stored = self._put_flow(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "storing an OAuth flow") from None
+        self.check_stored(stored)
+
+    def sealed(self, flow: PendingFlow) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of the script that stores ``flow`` (sealed, with its one-time ticket)."""
         key = self.key_for(flow.state)
         remaining = min(float(self._ttl), flow.expires_at - self._clock())
         ttl_ms = max(1, math.ceil(remaining * 1000))
         ticket = secrets.token_hex(16)
         entry = {"flow": flow.to_dict(), "ticket": ticket}
         blob = self._sealer.seal(json.dumps(entry).encode("utf-8"), context=key.encode("utf-8"))
-        try:
-            stored = self._put_flow(keys=[key, self._ticket_key(ticket)], args=[blob, ttl_ms])
-        except redis.RedisError as exc:
-            raise unavailable(self._client, exc, "storing an OAuth flow") from None
+        return [key, self._ticket_key(ticket)], [blob, ttl_ms]
+
+    @staticmethod
+    def check_stored(stored: Any) -> None:
+        """``state_collision`` when the script found a flow with this state already."""
         if not stored:
             raise SharedStoreError(
                 "an OAuth flow with this state already exists; start the connection again", code="state_collision"
@@ -301,11 +311,24 @@ class RedisFlowStore:
             raise unavailable(self._client, exc, "taking an OAuth flow") from None
         if blob is None:
             return None
-        data = _entry(self._sealer.open(reply_bytes(self._client, blob, "an OAuth flow"), context=key.encode()))
+        data, ticket_key = self.opened(state, blob)
         try:
-            spent = self._client.delete(self._ticket_key(str(data["ticket"])))
+            spent = self._client.delete(ticket_key)
         except redis.RedisError as exc:
             raise unavailable(self._client, exc, "taking an OAuth flow") from None
+        return self.flow_of(data, spent)
+
+    def opened(self, state: str, blob: Any) -> tuple[dict[str, Any], str]:
+        """The entry sealed under ``state``'s key, and the key of its one-time ticket."""
+        plain = self._sealer.open(
+            reply_bytes(self._client, blob, "an OAuth flow"), context=self.key_for(state).encode()
+        )
+        data = _entry(plain)
+        return data, self._ticket_key(str(data["ticket"]))
+
+    @staticmethod
+    def flow_of(data: dict[str, Any], spent: Any) -> PendingFlow:
+        """The flow of an opened entry whose ticket was spent now (``spent == 1``), else ``state_replayed``."""
         if spent != 1:
             raise FlowStateError(
                 "this OAuth flow was already used (its one-time ticket is spent): a replayed callback or a "

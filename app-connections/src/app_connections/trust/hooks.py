@@ -267,21 +267,25 @@ def call_by_trust(
     owners: Collection[Principal],
     grants: Collection[str],
     distribution_of: Mapping[str, str | None],
+    exclude: Collection[str] = (),
 ) -> list[Any]:
     """Call ``hook`` through pluggy once per trust group: implementations of privileged plugins
     with ``request``, the others with :func:`restricted_request`. Returns pluggy's results (the
     privileged group's first). ``distribution_of``: plugin name -> distribution (``None`` for
-    in-process). A raising implementation propagates as in any pluggy call."""
-    names = {impl.plugin_name: impl.plugin for impl in getattr(pm.hook, hook).get_hookimpls()}
+    in-process). ``exclude`` names plugins whose implementation is not called (an async host ran
+    it already). A raising implementation propagates as in any pluggy call."""
+    every = {impl.plugin_name: impl.plugin for impl in getattr(pm.hook, hook).get_hookimpls()}
+    names = {n: p for n, p in every.items() if n not in exclude}
     split = split_by_trust({n: distribution_of.get(n) for n in names}, owners, grants)
+    skipped = [p for n, p in every.items() if n in exclude]
     results: list[Any] = []
     if split.privileged:  # first: the owners' checks parse the input and obtain the token
-        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.restricted])
+        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.restricted] + skipped)
         results.extend(caller(request=request))
     if split.restricted:
         seen = restricted_request(request, schema)
         before = len(getattr(seen, "checks", ()) or ())
-        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.privileged])
+        caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.privileged] + skipped)
         results.extend(caller(request=seen))
         added = tuple(getattr(seen, "checks", ()) or ())[before:]
         if added and hasattr(request, "add"):  # checks the restricted group added to its copy

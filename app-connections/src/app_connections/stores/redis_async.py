@@ -1,0 +1,99 @@
+"""``AsyncFlowStore`` on ``redis.asyncio``: ``RedisFlowStore``'s rules (sealed, expiring on the
+server, single use with a one-time ticket), each command awaited instead of blocking a thread.
+
+Needs the ``redis`` extra (redis-py 4.2+ ships ``redis.asyncio``). Flows stored by either store are
+taken by the other: the same keys, sealing and ticket.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from .errors import SharedStoreError
+from .redis import (
+    COMMAND_TIMEOUT_SECONDS,
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_PREFIX,
+    RedisFlowStore,
+    describe_client,
+    make_sealer,
+    redact_url,
+    unavailable,
+    url_problem,
+)
+
+
+def connect_async(
+    url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> Any:
+    """A ``redis.asyncio.Redis`` client for ``url`` with the bounded timeouts of ``redis.connect``."""
+    problem = url_problem(url)
+    if problem:
+        raise SharedStoreError(f"Redis URL {redact_url(url)} {problem}", code="redis_url_invalid")
+    try:
+        import redis.asyncio as aredis
+    except ImportError:
+        raise SharedStoreError(
+            'the Redis stores need redis-py: pip install "azure-appconfig-plugin[redis]"', code="redis_missing"
+        ) from None
+    return aredis.Redis.from_url(url.strip(), socket_connect_timeout=connect_timeout, socket_timeout=timeout)
+
+
+class RedisAsyncFlowStore:
+    """``AsyncFlowStore`` on a ``redis.asyncio`` client (``put`` / ``take`` are coroutines)."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        keys: Any,
+        prefix: str = DEFAULT_PREFIX,
+        ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        # the sync store's rules (keys, sealing, ticket) on this client: its script is the async one
+        self._rules = RedisFlowStore(
+            client, keys=make_sealer(keys), prefix=prefix, ttl_seconds=ttl_seconds, clock=clock
+        )
+
+    @classmethod
+    def from_url(cls, url: str, *, keys: Any, **options: Any) -> RedisAsyncFlowStore:
+        """A store on a new ``redis.asyncio`` client for ``url``, sealing with ``keys``."""
+        timeouts = {k: options.pop(k) for k in ("connect_timeout", "timeout") if k in options}
+        return cls(connect_async(url, **timeouts), keys=keys, **options)
+
+    def __repr__(self) -> str:
+        return f"RedisAsyncFlowStore({describe_client(self._client)})"
+
+    async def put(self, flow: PendingFlow) -> None:
+        """Store ``flow`` sealed, expiring on the server; ``StoreUnavailable`` if it was not stored."""
+        import redis
+
+        keys, args = self._rules.sealed(flow)
+        try:
+            stored = await self._rules._put_flow(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "storing an OAuth flow") from None
+        self._rules.check_stored(stored)
+
+    async def take(self, state: str) -> PendingFlow | None:
+        """Remove and return the flow (``GETDEL``), spending its one-time ticket (``state_replayed`` if spent)."""
+        import redis
+
+        try:
+            blob = await self._client.getdel(self._rules.key_for(state))
+            if blob is None:
+                return None
+            data, ticket_key = self._rules.opened(state, blob)
+            spent = await self._client.delete(ticket_key)
+        except redis.RedisError as exc:
+            raise unavailable(self._client, exc, "taking an OAuth flow") from None
+        return self._rules.flow_of(data, spent)
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        await self._client.aclose()

@@ -1,0 +1,187 @@
+"""The async push (``apush``) against the sequential sync and the threaded push, on the local HTTPS
+App Configuration stand-in in its own process (tests/standins/appconfig.py), like benchmarks/sync.py.
+
+- At ``--latency-ms`` (default 20 ms per round trip), N new secrets (default 1,000): the async push
+  (one event loop, ``--concurrency`` requests in flight) against the sequential baseline of
+  benchmarks/sync.py (one SDK client: list, then one PUT per entry). Goal: >= 20x.
+- 200 concurrent ``avalidate`` against a store answering in ``--validate-latency-ms`` (default 1 s):
+  wall time against one validation (goal: under 3x) and the most threads alive (goal: 16 or fewer).
+- At 0 ms: client CPU per write (this process only; the stand-in is another process) of the async
+  push, the threaded push (``push``) and a pool of 32 threads sending raw ``requests`` PUTs (one
+  session per thread, no SDK). Goal: the async push at most 1.5 ms a write, and no more than the
+  raw pool measured in the same run.
+
+Usage::
+
+    python benchmarks/async_sync.py [--secrets 1000] [--latency-ms 20] [--concurrency 32] [--skip-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import sync as bench  # noqa: E402 - benchmarks/sync.py: the stand-in process and the sequential baseline
+
+from azure_appconfig_plugin.aio import warm_up  # noqa: E402 - after the sys.path insert
+from azure_appconfig_plugin.sync.destination import AppConfigurationDestination  # noqa: E402 - after the sys.path insert
+
+D = AppConfigurationDestination()
+
+
+def options(standin: bench.Standin, concurrency: int) -> dict[str, Any]:
+    return {
+        "token_credential": bench.FakeToken(),
+        "env": {bench.ALLOW: f"127.0.0.1:{standin.port}"},
+        "client_options": {"connection_verify": standin.ca},
+        "concurrency": concurrency,
+    }
+
+
+def destination(standin: bench.Standin) -> dict[str, Any]:
+    return {"endpoint": standin.endpoint, "keyPrefix": bench.PREFIX, "label": bench.LABEL}
+
+
+def timed(run: Any) -> tuple[Any, float, float]:
+    """``run()``'s result, its wall seconds and this process's CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def async_push(standin: bench.Standin, values: dict[str, str], concurrency: int) -> tuple[Any, float, float]:
+    standin.admin("reset")
+    return timed(lambda: asyncio.run(D.apush(None, destination(standin), values, **options(standin, concurrency))))
+
+
+def threaded_push(standin: bench.Standin, values: dict[str, str], concurrency: int) -> tuple[Any, float, float]:
+    standin.admin("reset")
+    return timed(lambda: D.push(None, destination(standin), values, **options(standin, concurrency)))
+
+
+def raw_pool(standin: bench.Standin, values: dict[str, str], threads: int = 32) -> tuple[int, float, float]:
+    """32 threads, one ``requests`` session each, one conditional PUT per entry (no SDK, no policy)."""
+    import requests
+
+    standin.admin("reset")
+    local = threading.local()
+    token = bench.FakeToken().get_token("https://azconfig.io/.default").token
+
+    def put(item: tuple[str, str]) -> int:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        key, value = item
+        answer = session.put(
+            f"{standin.endpoint}/kv/{bench.PREFIX.replace('/', '%2F')}{key}?label={bench.LABEL}&api-version=2023-11-01",
+            data=json.dumps({"key": bench.PREFIX + key, "label": bench.LABEL, "value": value}),
+            headers={"Authorization": f"Bearer {token}", "If-None-Match": "*", "Content-Type": "application/json"},
+            verify=standin.ca,
+        )
+        return answer.status_code
+
+    def run() -> int:
+        with ThreadPoolExecutor(threads) as pool:
+            return sum(1 for status in pool.map(put, values.items()) if status < 300)
+
+    return timed(run)
+
+
+def validations(standin: bench.Standin, count: int) -> tuple[float, float, int]:
+    """One ``avalidate``, then ``count`` at once: their wall times and the most threads alive."""
+    from app_connections.loader import load_plugins
+
+    registry = load_plugins()
+    env = {bench.ALLOW: f"127.0.0.1:{standin.port}"}
+    most = [threading.active_count()]
+
+    async def one() -> Any:
+        report = await registry.avalidate(
+            "azure-app-configuration",
+            "managed-identity",
+            {},
+            endpoint=standin.endpoint,
+            token_credential=bench.FakeToken(),
+            env=env,
+            client_options={"connection_verify": standin.ca},
+        )
+        assert report.ok, report.to_dict()
+        most[0] = max(most[0], threading.active_count())
+        return report
+
+    async def run() -> tuple[float, float]:
+        started = time.perf_counter()
+        await one()
+        single = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return single, time.perf_counter() - started
+
+    single, wall = asyncio.run(run())
+    return single, wall, most[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--secrets", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--skip-baseline", action="store_true", help="no sequential baseline (it takes ~25 s)")
+    parser.add_argument("--validations", type=int, default=200, help="0: none")
+    parser.add_argument("--validate-latency-ms", type=float, default=1000.0)
+    args = parser.parse_args()
+    values = bench.secrets(args.secrets)
+    n = args.secrets
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    asyncio.run(warm_up())
+    standin = bench.Standin()
+    try:
+        standin.admin("config", {"latency": args.latency_ms / 1000})
+        report, wall, _ = async_push(standin, values, args.concurrency)
+        assert report.counts["created"] == n, report.counts
+        print(f"| async push, {args.latency_ms:g} ms | {wall:.2f} s | {report.requests} requests |")
+        if not args.skip_baseline:
+            standin.admin("reset")
+            base = bench.baseline(standin, values)
+            assert base["applied"] == n, base
+            print(f"| sequential sync, {args.latency_ms:g} ms | {base['wall']:.2f} s | {base['requests']} requests |")
+            print(f"speed-up: {base['wall'] / wall:.1f}x (goal >= 20x)")
+        if args.validations:
+            standin.admin("reset")
+            standin.admin("config", {"latency": args.validate_latency_ms / 1000})
+            single, wall, threads = validations(standin, args.validations)
+            print(f"| one avalidate, {args.validate_latency_ms:g} ms | {single:.2f} s |")
+            ratio = f"{wall / single:.1f}x one (goal < 3x)"
+            print(f"| {args.validations} avalidate at once | {wall:.2f} s | {ratio} | {threads} threads (goal <= 16) |")
+        standin.admin("config", {"latency": 0})
+        report, wall, async_cpu = async_push(standin, values, args.concurrency)
+        assert report.counts["created"] == n
+        print(f"| async push, 0 ms | {wall:.2f} s | {async_cpu / n * 1000:.2f} ms CPU a write |")
+        report, wall, thread_cpu = threaded_push(standin, values, args.concurrency)
+        assert report.counts["created"] == n
+        print(f"| threaded push, 0 ms | {wall:.2f} s | {thread_cpu / n * 1000:.2f} ms CPU a write |")
+        applied, wall, raw_cpu = raw_pool(standin, values)
+        assert applied == n, applied
+        print(f"| 32 threads of raw requests PUTs, 0 ms | {wall:.2f} s | {raw_cpu / n * 1000:.2f} ms CPU a write |")
+        met = async_cpu / n <= 0.0015 and async_cpu <= raw_cpu
+        print(f"async CPU a write <= 1.5 ms and <= the raw pool's: {'met' if met else 'NOT met'}")
+    finally:
+        standin.close()
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The built-in checks as a coroutine (``AsyncCapabilities.checks``): the same stages (``checks.STAGES``)
+and rules; the token and store stages await the async credential and client, so a validation never
+blocks the event loop and stops at a cancel (no request is started after it). The other stages
+(parsing input, reading settings, checking the endpoint: no network) run in the kit's offload pool,
+since a plugin method's ``parse`` may read a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app_connections.aio import offload
+from app_connections.reports import Check, ValidationRequest
+
+from .. import checks
+from ..checks import Run, Stage
+
+
+async def arun_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = checks.STAGES) -> None:
+    """``checks.run_checks`` as a coroutine, within the same ``validation_seconds`` deadline."""
+    from .. import http_policy
+    from ..errors import AppConnectionError
+
+    try:
+        limits = http_policy.current_limits()
+    except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
+        limits = http_policy.Limits()
+    with http_policy.operation_deadline(float(limits.validation_seconds), name="validation_seconds"):
+        await checks.walk_stages(request, stages, _execute)
+
+
+async def _execute(stage: Stage, run: Run) -> list[Check]:
+    if stage.run is checks.token_stage:
+        return await token_stage(run)
+    if stage.run is checks.store_stage:
+        return await store_stage(run)
+    return await offload(stage.run, run)
+
+
+async def token_stage(run: Run) -> list[Check]:
+    """``checks.token_stage`` awaited: the method's ``AsyncTokenCredential`` (its token request in the
+    offload pool); a sync ``token_credential`` option is offloaded too."""
+    from app_connections.aio import OffloadedCredential
+
+    skipped = checks.no_token_needed(run)
+    if skipped is not None:
+        return skipped
+    given = run.option("token_credential")
+    credential: Any = given
+    try:
+        if given is None:
+            credential = run.ctype.async_token_credential(run.credentials, **checks.token_options(run))
+        elif not _is_async(given):
+            credential = OffloadedCredential(given)
+        run.token = await credential.get_token(run.cloud.scope)
+    except Exception as exc:  # any method's failure is a failed check, never a crash
+        return checks.token_failed(run, given if given is not None else credential, exc)
+    return checks.token_issued(run, given if given is not None else credential)
+
+
+def _is_async(credential: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(getattr(credential, "get_token", None))
+
+
+async def store_stage(run: Run) -> list[Check]:
+    """``checks.store_stage`` on the async client (the policy's aiohttp transport)."""
+    from ..checks.store import aprobe_store
+    from . import probes
+
+    credential = run.token_credential
+    if credential is not None and not _is_async(credential):
+        from app_connections.aio import OffloadedCredential
+
+        credential = OffloadedCredential(credential)
+    client = checks.store_type(run).async_client(
+        run.credentials,
+        run.store,
+        credential=credential,
+        env=run.env,
+        **dict(run.option("client_options") or {}),
+    )
+    async with client:
+        return await aprobe_store(
+            client,
+            probes,
+            write_probe=bool(run.option("write_probe")),
+            label=run.option("probe_label"),
+            interpret=checks.store_interpreter(run),
+        )

@@ -1,0 +1,73 @@
+"""``AsyncTokenCredential`` for every token method: the method's own token path, offloaded.
+
+MSAL is sync-only, and some methods read files or parse key material (certificates, federated
+token files): the sync credential is built on first use, and each token request runs, in the kit's
+bounded offload pool (``app_connections.aio.offload``), never on the loop; concurrent requests of
+one credential share one call. The sync credential's own single flight (``msal_apps.single_flight``)
+and refresh-token rotation (``on_rotate``, newest first, in issue order) apply unchanged: this is
+the same credential, awaited. What building it may raise (unusable certificate material, an OAuth
+connection of another app registration) is raised by the first ``get_token``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from app_connections.aio import OffloadedCredential
+
+
+class _Built:
+    """The sync credential, built by ``make`` on first use (in an offload thread), once."""
+
+    def __init__(self, make: Callable[[], Any], credentials: Any) -> None:
+        self._make = make
+        self._credentials = credentials
+        self._lock = threading.Lock()
+        self.value: Any = None
+
+    def get(self) -> Any:
+        with self._lock:
+            if self.value is None:
+                self.value = self._make()
+            return self.value
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return self.get().get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        return self.get().get_token_info(*scopes, options=options)
+
+    def close(self) -> None:
+        if self.value is not None:
+            self.value.close()
+
+    @property
+    def credentials(self) -> Any:
+        from ..auth.credential import OAuthTokenCredential
+
+        if isinstance(self.value, OAuthTokenCredential):  # the one whose credentials change (rotation)
+            return self.value.credentials
+        return self._credentials
+
+    def __repr__(self) -> str:
+        return repr(self.value) if self.value is not None else "not built yet"
+
+
+class AsyncCredential(OffloadedCredential):
+    """An ``azure.core.credentials_async.AsyncTokenCredential`` over one of this package's token
+    credentials (``get_token``, ``get_token_info``, ``close``, ``async with``); ``make`` builds the
+    sync credential (on first use, off the loop) for ``credentials``."""
+
+    def __init__(self, make: Callable[[], Any], credentials: Any) -> None:
+        built = _Built(make, credentials)
+        super().__init__(built, info=built.get_token_info, close=built.close)
+
+    def __repr__(self) -> str:
+        return f"AsyncCredential({self.sync!r})"
+
+    @property
+    def credentials(self) -> Any:
+        """The current credentials (an OAuth connection's include its rotated refresh token)."""
+        return self.sync.credentials

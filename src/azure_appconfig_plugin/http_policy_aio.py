@@ -1,0 +1,222 @@
+"""The HTTP policy (``http_policy``) as an async transport: azure-core's aio pipeline on aiohttp.
+
+The same rules, not a copy of them: ``refusal`` / ``redirect_refusal`` pin the host, ``remaining``
+and ``operation_deadline`` bound each whole answer (a context variable, so per asyncio task),
+``max_response_bytes`` cuts a body off while it streams in (after decompression), and the retry
+policy is ``http_policy.CappedRetryRules`` on azure-core's ``AsyncRetryPolicy``. Cancelling the
+task that awaits a request closes its connection: no answer is read after a cancel.
+
+Needs the ``[aio]`` extra (aiohttp); only the async API imports this module, never registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import ssl
+import sys
+import urllib.request
+from typing import Any
+
+from . import http_policy
+from .deadlines import binding_deadline
+from .errors import AppConnectionError
+from .http_policy import CA_BUNDLE_VARS, Limits, current_limits, redirect_refusal, refusal, remaining
+
+AIO_EXTRA_FIX = "install the async extra: pip install 'azure-appconfig-plugin[aio]'"
+
+
+class AioUnavailable(AppConnectionError):
+    """The async API was used without aiohttp installed (the ``[aio]`` extra)."""
+
+
+def require_aiohttp() -> Any:
+    """The ``aiohttp`` module, or ``AioUnavailable`` saying how to install it."""
+    try:
+        import aiohttp
+    except ImportError:
+        raise AioUnavailable(f"the async API needs aiohttp: {AIO_EXTRA_FIX}", code="aio_unavailable") from None
+    return aiohttp
+
+
+_cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("http_policy_aio_cap", default=None)
+_classes: dict[str, Any] = {}
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _build() -> dict[str, Any]:
+    if "transport" in _classes:
+        return _classes
+    aiohttp = require_aiohttp()
+    from azure.core.pipeline.policies import AsyncRetryPolicy
+    from azure.core.pipeline.transport import AioHttpTransport
+
+    class CappedResponse(aiohttp.ClientResponse):  # type: ignore[misc, name-defined]  # aiohttp's documented response_class hook
+        """Reads its body in chunks, cut off once it passes the cap of the request being sent."""
+
+        async def read(self) -> bytes:
+            # the cap of the request being sent (``send`` sets it: the pipeline reads every body there)
+            cap = _cap.get() or int(current_limits().max_response_bytes)
+            self._body = getattr(self, "_body", None) or await self._capped(cap)
+            return await super().read()  # type: ignore[no-any-return]  # aiohttp's read is untyped here
+
+        async def _capped(self, cap: int) -> bytes:
+            declared = self.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                self.close()
+                raise http_policy._too_large(str(self.url), cap, f"it declared {declared} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in self.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > cap:
+                        raise http_policy._too_large(str(self.url), cap, "it kept streaming")
+                    chunks.append(chunk)
+            except BaseException:
+                self.close()
+                raise
+            return b"".join(chunks)
+
+    class PolicyAioHttpTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core's aio transport is untyped here
+        """azure-core's aiohttp transport pinned to one host and bounded like ``http_policy.session``."""
+
+        def __init__(
+            self,
+            host: str,
+            port: int,
+            limits: Limits | None,
+            *,
+            pool_maxsize: int,
+            verify: Any,
+            cert: Any,
+            **kwargs: Any,
+        ) -> None:
+            super().__init__(**kwargs)
+            self.pinned = (host.lower(), port)
+            self.fixed_limits = limits
+            self.pool_maxsize = pool_maxsize
+            self._ssl = _ssl_context(verify, cert)
+            self._proxy = _environment_proxy(host, port)
+
+        def _build_ssl_config(self, cert: Any, verify: Any) -> Any:
+            return self._ssl  # built once, not per request (a CA bundle load costs milliseconds)
+
+        async def open(self) -> None:
+            session: Any = getattr(self, "session", None)  # azure-core's, None until opened
+            if session is None and self._session_owner:
+                self.session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=max(1, self.pool_maxsize)),
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                    trust_env=False,  # the environment's proxy and CA bundle were read once (``__init__``)
+                    auto_decompress=True,  # the cap counts decompressed bytes
+                    response_class=CappedResponse,
+                )
+            await super().open()
+
+        async def send(self, request: Any, **config: Any) -> Any:
+            limits = self.fixed_limits or current_limits()
+            refused = refusal(request.url, self.pinned, "store")
+            if refused is not None:
+                raise refused
+            budget = limits.store_request_seconds
+            binding = binding_deadline("store", budget)
+            seconds = remaining(budget)
+            if seconds <= 0:
+                raise http_policy._deadline("store", request.url, seconds, binding, sent=False)
+            config.setdefault("connection_timeout", min(limits.connect_seconds, seconds))
+            # the deadline below cuts the whole answer off; aiohttp's own read timeout only backs it up
+            config["read_timeout"] = seconds + 1
+            if self._proxy is not None:
+                config.setdefault("proxy", self._proxy)
+            config.pop("stream", None)  # the body is always read here, capped (the pipeline never streams)
+            token = _cap.set(int(limits.max_response_bytes))
+            try:
+                if sys.version_info >= (3, 11):
+                    async with asyncio.timeout(seconds):
+                        response = await super().send(request, stream=False, **config)
+                else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
+                    response = await asyncio.wait_for(super().send(request, stream=False, **config), seconds)
+            except (asyncio.TimeoutError, TimeoutError) as exc:
+                raise http_policy._deadline("store", request.url, seconds, binding) from exc
+            finally:
+                _cap.reset(token)
+            status = int(response.status_code)
+            location = response.headers.get("Location")
+            if status in REDIRECTS and location:
+                refused = redirect_refusal(location, request.url, status, self.pinned, "store")
+                if refused is not None:
+                    raise refused
+            return response
+
+    class CappedAsyncRetryPolicy(http_policy.CappedRetryRules, AsyncRetryPolicy[Any, Any]):
+        """azure-core's async retry policy with the sync one's rules: waits capped and budgeted."""
+
+        async def send(self, request: Any) -> Any:
+            # the whole call (every attempt and every wait) within store_request_seconds
+            limit = float(self._limits().store_request_seconds)
+            with http_policy.operation_deadline(limit, name="store_request_seconds"):
+                return await super().send(request)
+
+        async def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+            wait = self._next_wait(settings, response)
+            if wait > 0:
+                await transport.sleep(wait)
+
+    _classes.update(transport=PolicyAioHttpTransport, retry=CappedAsyncRetryPolicy, response=CappedResponse)
+    return _classes
+
+
+def _ssl_context(verify: Any, cert: Any) -> Any:
+    """One TLS context for the transport's life: the given CA bundle (or the environment's, read once
+    as the sync transport reads it), else the system's trust store; ``verify=False`` turns checks off."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is None:
+        verify = next((os.environ[name] for name in CA_BUNDLE_VARS if os.environ.get(name)), True)
+    if verify is False:
+        return False
+    context = ssl.create_default_context(cafile=None if verify is True else str(verify))
+    if cert:
+        context.load_cert_chain(*cert) if isinstance(cert, tuple) else context.load_cert_chain(cert)
+    return context
+
+
+def _environment_proxy(host: str, port: int) -> str | None:
+    """The ``HTTPS_PROXY`` to use for ``host`` (None when ``NO_PROXY`` names it), read once."""
+    proxies = urllib.request.getproxies_environment()
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # in urllib.request, not in its stubs
+    proxy = proxies.get("https")
+    if not proxy or bypass(f"{host}:{port}", proxies) or bypass(host, proxies):
+        return None
+    return proxy
+
+
+def async_client_kwargs(
+    host: str,
+    port: int = 443,
+    *,
+    limits: Limits | None = None,
+    pool_maxsize: int = 10,
+    connection_verify: Any = None,
+    connection_cert: Any = None,
+    **retry_options: Any,
+) -> dict[str, Any]:
+    """``http_policy.client_kwargs`` for an azure-core async client: the pinned aiohttp transport
+    and the capped async retry policy. ``store.make_async_client`` uses this."""
+    classes = _build()
+    current = limits or current_limits()
+    settings = http_policy.retry_settings(current, retry_options)
+    retry = classes["retry"](limits, timeout=current.store_request_seconds, **settings)
+    transport = classes["transport"](
+        host,
+        port,
+        limits,
+        pool_maxsize=pool_maxsize,
+        verify=connection_verify,
+        cert=connection_cert,
+        connection_timeout=current.connect_seconds,
+        read_timeout=current.store_request_seconds,
+    )
+    return {"transport": transport, "retry_policy": retry}
