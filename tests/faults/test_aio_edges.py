@@ -141,7 +141,9 @@ def test_a_malformed_limit_override_still_validates(store: StandIn) -> None:
     assert report.checks[0].name == "input" and not report.ok  # each request reports the bad override
 
 
-def test_an_async_token_credential_given_is_used_and_the_write_probe_cleans_up(store: StandIn) -> None:
+def test_an_async_token_credential_given_is_used_and_the_write_probe_cleans_up(
+    store: StandIn, azure_operator_policy: object
+) -> None:
     store.route = ok_store
     report = asyncio.run(
         CTYPE.avalidate(
@@ -295,7 +297,7 @@ def test_a_slow_start_of_the_run_is_bounded_by_its_timeout(store: StandIn) -> No
     assert not report.ok and report.changes[0].code == "deadline_exceeded"
 
 
-def test_a_sentinel_that_cannot_be_deleted_is_a_failed_cleanup(store: StandIn) -> None:
+def test_a_sentinel_that_cannot_be_deleted_is_a_failed_cleanup(store: StandIn, azure_operator_policy: object) -> None:
     def route(seen: Seen) -> Answer:
         if seen.method == "DELETE":
             return json_answer({"title": "busy"}, 503)

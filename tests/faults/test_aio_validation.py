@@ -12,6 +12,7 @@ import pytest
 
 from app_connections.aio import OFFLOAD_THREADS, OffloadedCredential
 from app_connections.loader import Registry, load_plugins
+from app_connections.policy import HostPolicy
 from azure_appconfig_plugin.aio import warm_up
 from azure_appconfig_plugin.connection import SLUG
 
@@ -47,7 +48,9 @@ def slow(latency: float) -> Any:
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    return load_plugins(env={})
+    """The operator's policy (managed identity needs no form input), reading this process's
+    environment, where the stand-ins' allow-list is set."""
+    return load_plugins(env={}, policy=HostPolicy.operator())
 
 
 def statuses(report: Any) -> dict[str, str]:
@@ -134,3 +137,12 @@ def test_two_hundred_validations_share_a_few_threads(registry: Registry, store: 
     # pool's threads, 200 / OFFLOAD_THREADS x single (5 s). On one loop: about the slowest plus the
     # CPU of 200 TLS handshakes, here the in-process stand-in's too (1-3 s on this shared machine).
     assert wall < 200 / OFFLOAD_THREADS * single, (single, wall, cpu)
+
+
+def test_avalidate_runs_under_the_registrys_policy(store: StandIn) -> None:
+    library = load_plugins(env={})  # a library host's registry: the host's own identity is not lent
+    work = library.avalidate(SLUG, "managed-identity", {}, endpoint=store.url, token_credential=StaticCredential())
+    report = asyncio.run(work)
+    first = report.checks[0]
+    assert (first.name, first.status.value) == ("input", "failed") and "HostPolicy" in first.detail
+    assert store.seen == []

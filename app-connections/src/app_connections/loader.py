@@ -139,6 +139,7 @@ class Registry:
         ``app_connections.aio``), then the other plugins' ``validate_connection`` implementations
         (sync, so offloaded; skipped when there are none), with the same least privilege."""
         from . import aio
+        from . import policy as policies
 
         ctype = self.get(slug)
         owner = self.providers.get(slug)
@@ -150,15 +151,16 @@ class Registry:
         def hook(*, request: Any) -> list[Any]:
             return self.call_hook("validate_connection", request, exclude=exclude)
 
-        return await aio.run_validation(
-            hook if others else None,
-            ctype,
-            method,
-            data,
-            endpoint=endpoint,
-            owner=owner.plugin if owner is not None else None,
-            **options,
-        )
+        with policies.use(ctype.policy or self.policy):  # as validate: the host's policy, its environment
+            return await aio.run_validation(
+                hook if others else None,
+                ctype,
+                method,
+                data,
+                endpoint=endpoint,
+                owner=owner.plugin if owner is not None else None,
+                **options,
+            )
 
     def call_hook(self, hook: str, request: ValidationRequest, *, exclude: Iterable[str] = ()) -> list[object]:
         """Call ``hook(request=...)`` (``validate_connection``, or a host's own hook taking a
