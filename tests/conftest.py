@@ -17,12 +17,27 @@ if sys.pycache_prefix is None:
     sys.pycache_prefix = str(Path(sys.prefix) / "pycache")
 sys.dont_write_bytecode = False
 os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the subprocesses the tests start write there too
 
 # Fixture modules shared by several test modules, registered once here rather than imported into each
 # (an imported fixture is redefined by every test parameter that requests it, and each importing
 # module would get its own copy of a session-scoped fixture such as the Redis server). hypothesis_profiles
 # registers the Hypothesis profiles (``default``, ``fuzz``) before ``--hypothesis-profile`` is read.
 pytest_plugins = ["redis_fixtures", "trust_sites", "hypothesis_profiles"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts a fleet of processes (the ``fleet`` fixture) is ``slow``: CI runs it once."""
+    for item in items:
+        if isinstance(item, pytest.Function) and "fleet" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than cores. Many tests wait (a stand-in's latency, a deadline, a
+    subprocess starting), and the extra worker keeps the cores busy meanwhile."""
+    return (os.cpu_count() or 1) + 1
 
 
 @pytest.fixture(autouse=True)

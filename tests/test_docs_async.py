@@ -99,6 +99,7 @@ def test_the_starlette_app_validates_pushes_and_reports_a_timeout(app: Any, stan
     assert SECRET not in json.dumps([report, pushed, late])
 
 
+@pytest.mark.slow
 def test_the_async_benchmark_command_runs() -> None:
     import shlex
     import subprocess

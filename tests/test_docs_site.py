@@ -102,6 +102,7 @@ def test_the_build_command_is_the_development_page_one() -> None:
     assert _build_command() == f"{install} && .venv/bin/mkdocs build --strict -d /tmp/site"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not all(importlib.util.find_spec(m) for m in ("mkdocs", "material", "mkdocstrings_handlers")),
     reason='the docs extra is not installed (pip install -e ".[docs]")',

@@ -70,6 +70,7 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_the_whole_flow_in_chromium(host: tuple[str, Any, Any], page: Any) -> None:
     url, standins, vault = host
     store = standins.store

@@ -120,6 +120,7 @@ def test_plugin_author_entry_point_block_is_valid_toml() -> None:
     assert toml_loads(block)["project"]["entry-points"]["app_connections"] == {"my-extension": "my_extension"}
 
 
+@pytest.mark.slow
 def test_benchmark_commands_run() -> None:
     """The start-up and tamper-check sections name benchmarks/startup.py; one short run of it prints both."""
     import os
@@ -187,6 +188,7 @@ def _kit_files() -> dict[str, str]:
     return files
 
 
+@pytest.mark.slow
 def test_test_kit_blocks_run_as_a_plugin_authors_test_session(pytester: pytest.Pytester) -> None:
     files = _kit_files()
     assert {

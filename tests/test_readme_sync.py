@@ -99,6 +99,7 @@ def test_cli_commands_run(azure_vcr: Any, store_env: StandIn, tmp_path: Path, mo
     assert (tmp_path / "imported.env").read_text() == 'API_KEY="k"\nDB_PASSWORD="s3cret"\n'  # listed in key order
 
 
+@pytest.mark.slow
 def test_benchmark_command_runs() -> None:
     (bench,) = blocks("sh", section(results(), "## Secret sync"))
     words = shlex.split(bench)
