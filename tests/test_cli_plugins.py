@@ -1,4 +1,4 @@
-"""``azure-appconfig plugins pin`` and the provenance in ``azure-appconfig types`` (issue #14)."""
+"""``azure-appconfig plugins pin`` and the provenance in ``azure-appconfig types``."""
 
 from __future__ import annotations
 

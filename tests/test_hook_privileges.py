@@ -1,4 +1,4 @@
-"""Least privilege for hooks (issue #14): a validate_connection hook from another distribution
+"""Least privilege for hooks: a validate_connection hook from another distribution
 than the one that registered the connection's type and method sees no secret and gets no token
 credential, unless the host grants it."""
 

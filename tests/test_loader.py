@@ -44,7 +44,7 @@ def test_discovers_our_plugin_through_its_real_entry_point() -> None:
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_ID",
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_CLIENT_SECRET",
         "SITE_URL",
-        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL",  # optional: several replicas (#11)
+        "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL",  # optional: several replicas
         "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_ENCRYPTION_KEY",
     ]
     assert not registry.failures

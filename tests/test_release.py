@@ -78,7 +78,7 @@ def test_contributing_commands_name_real_files() -> None:
         assert path in text and (ROOT / path).exists(), path
 
 
-# A suppression silences a tool on one line; its reason must stand next to it (issue #15): after the
+# A suppression silences a tool on one line; its reason must stand next to it: after the
 # codes, " - why" or "  # why", of at least three words. `if TYPE_CHECKING:` needs no pragma: the
 # coverage configuration excludes it.
 SUPPRESSION = re.compile(

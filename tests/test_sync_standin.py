@@ -1,4 +1,4 @@
-"""Sync semantics (issue #10) against the local HTTPS App Configuration stand-in, one test each."""
+"""Sync semantics against the local HTTPS App Configuration stand-in, one test each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plugin trust (issue #14): allow-list with pins, tamper check, provenance, fail closed.
+"""Plugin trust: allow-list with pins, tamper check, provenance, fail closed.
 
 Plugins here are throw-away distributions laid out like installed wheels, with real RECORD
 files (sha256 of every file), discovered through real ``app_connections`` entry points.

@@ -62,7 +62,7 @@ DEFAULT_CLOUD = PUBLIC
 def get_cloud(slug: str | None) -> Cloud:
     if slug is None or slug == "":
         return DEFAULT_CLOUD
-    if not isinstance(slug, str):  # a list or object must be bad input, not TypeError (#13)
+    if not isinstance(slug, str):  # a list or object must be bad input, not TypeError
         raise InvalidInput(errors=[FieldError("cloud", f"must be one of: {', '.join(CLOUDS)}")])
     try:
         return CLOUDS[slug]

@@ -33,7 +33,7 @@ INSTANCE_SETTINGS: tuple[InstanceSetting, ...] = (
     ),
 )
 
-# Shared stores for hosts with several replicas (issue #11); optional, read by azure_appconfig_plugin.stores.
+# Shared stores for hosts with several replicas; optional, read by azure_appconfig_plugin.stores.
 REDIS_URL_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_URL"
 REDIS_KEY_ENV = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_REDIS_ENCRYPTION_KEY"
 REDIS_SETTINGS: tuple[InstanceSetting, ...] = (

@@ -1,4 +1,4 @@
-"""Many threads asking for a token at once (finding 4 of #13: single-flight token requests)."""
+"""Many threads asking for a token at once: single-flight token requests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Findings 5 (CLI input), 6 (redaction), 9 (loopback callback) and 10 (empty endpoint) of #13."""
+"""CLI input, redaction, the loopback callback and an empty endpoint."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Con
 def test_a_store_dripping_its_body_through_a_proxy_is_cut_off_at_the_deadline(
     store: StandIn, through_proxy: Callable[..., ConnectProxy]
 ) -> None:
-    """Bug (found by #15's coverage review): requests opens a proxied connection from a pool
+    """Bug (found by a coverage review): requests opens a proxied connection from a pool
     manager of its own, whose connections the request's watchdog never saw, so behind a proxy a
     server that dripped its answer (each byte within the read timeout) ran on past the deadline."""
     proxy = through_proxy()

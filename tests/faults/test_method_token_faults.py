@@ -1,4 +1,4 @@
-"""Finding 4 of #13 for the certificate and workload-identity methods: they take the client-secret
+"""Single-flight token requests for the certificate and workload-identity methods: they take the client-secret
 credential's token path (single flight, typed errors, policy deadlines), so 16 threads on a cold
 cache make one token request, and a stalled token endpoint is cut off by the token deadline."""
 

@@ -1,4 +1,4 @@
-"""Findings 5 (complete() input), 8 (callback text) and 11 (forged identity platform) of #13."""
+"""complete() input, the callback's text and a forged identity platform."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Findings 1, 2, 3, 7 and 10 of #13 against a stand-in store: waits, deadlines, foreign links,
+"""Against a stand-in store: waits, deadlines, foreign links,
 faulty bodies and oversized answers. Each test failed on the code before the HTTP policy."""
 
 from __future__ import annotations

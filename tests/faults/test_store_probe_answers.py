@@ -154,7 +154,7 @@ def test_a_write_redirected_on_the_stores_own_host_is_inconclusive_not_refused(s
 def test_a_store_name_the_resolver_does_not_know_is_named_in_any_language(
     monkeypatch: pytest.MonkeyPatch, errno: int
 ) -> None:
-    """Bug (found by #15's coverage review): the resolver's error code was never looked at (the
+    """Bug (found by a coverage review): the resolver's error code was never looked at (the
     search stopped at the SDK's error and at the policy transport, which made a transport error its
     own cause), so a resolver answering in another language than English read as "unreachable"."""
     host = "contoso-missing.azconfig.io"

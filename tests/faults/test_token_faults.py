@@ -1,4 +1,4 @@
-"""Findings 2, 3, 4, 7 and 12 of #13 against a stand-in identity platform: token deadlines, a
+"""Against a stand-in identity platform: token deadlines, a
 discovery document naming another host, single-flight token requests, malformed token answers
 and rotation order."""
 

@@ -149,7 +149,7 @@ def settings_stage(run: Run) -> list[Check]:
 
 def store_endpoint(run: Run) -> str | None:
     """The endpoint to check: the request's, else the credentials' own (an access key's store)."""
-    if run.request.endpoint is not None:  # "" is bad input, not "no endpoint" (#13 finding 10)
+    if run.request.endpoint is not None:  # "" is bad input, not "no endpoint"
         return run.request.endpoint
     return getattr(run.credentials, "endpoint", None)
 
@@ -375,7 +375,7 @@ STAGES: tuple[Stage, ...] = (
 
 def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES) -> None:
     """Run the stages, adding each check to ``request`` as it is made (so later
-    ``validate_connection`` implementations see them), all within one deadline (#13)."""
+    ``validate_connection`` implementations see them), all within one deadline."""
     from .. import http_policy
 
     http_policy.bounded_by("validation_seconds")(_run_stages)(request, stages)

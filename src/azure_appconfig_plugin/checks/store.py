@@ -160,7 +160,7 @@ def interpret(
     status = result.status
     if getattr(result, "policy", None) == "deadline_exceeded":  # no (whole) answer: nothing to judge by
         return Check(name, INCONCLUSIVE, result.error, POLICY_REMEDY["deadline_exceeded"], code="deadline_exceeded")
-    if getattr(result, "policy", None):  # stopped by the HTTP policy (#13): foreign link, size cap, bad body
+    if getattr(result, "policy", None):  # stopped by the HTTP policy: foreign link, size cap, bad body
         return Check(
             name,
             FAILED,

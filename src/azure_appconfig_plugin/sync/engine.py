@@ -131,7 +131,7 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
     large as the concurrency, through the package's one HTTP policy (``store.make_client``): host
     pinning, a deadline over each whole answer, the response size cap, capped waits.
 
-    Every auth method goes through ``ConnectionType.client`` (issue #12): token methods get a token
+    Every auth method goes through ``ConnectionType.client``: token methods get a token
     credential, ``access-key`` signs each request (HMAC-SHA256). An explicit ``token_credential``
     option is used as given. The endpoint was checked (``resolve``) before this opens anything.
     Each call passes ``retry_total=0``: the sync's executor owns retrying; a per-retry policy counts
