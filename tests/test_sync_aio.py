@@ -80,7 +80,7 @@ def test_writes_run_concurrently_on_one_loop(standin: StandIn, sync_options: dic
     started = time.monotonic()
     report = asyncio.run(D.apush(None, dest(standin), {f"S{i}": "v" for i in range(64)}, **sync_options))
     assert report.counts["created"] == 64 and standin.max_in_flight > 8
-    assert time.monotonic() - started < 64 * 0.05 / 4  # far from one request at a time
+    assert time.monotonic() - started < 64 * 0.05 / 2  # far from one request at a time, even on a loaded machine
 
 
 @pytest.fixture(scope="module")
