@@ -13,8 +13,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from cryptography.fernet import Fernet
 
 from app_connections.testing import fakes
 
@@ -183,6 +185,81 @@ def test_the_whole_flow_in_chromium(host: tuple[str, Any, Any], page: Any) -> No
     assert all(
         SECRET.encode() not in bytes(row["credentials"]) for row in vault.db.execute("SELECT * FROM connections")
     )
+
+
+async def post_form(app: Any, path: str, form: dict[str, str]) -> tuple[int, str]:
+    """One form POST through the ASGI app, in this event loop (no HTTP client, no server thread)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    inbox = [{"type": "http.request", "body": urlencode(form).encode(), "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:]).decode()
+
+
+def test_a_validation_is_awaited_on_the_loop_not_run_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host awaits ``registry.avalidate``: the sync ``validate`` and Starlette's thread pool are
+    never used, and the loop keeps beating while the identity platform answers slowly."""
+    import asyncio
+
+    import anyio.to_thread
+    from examples.host import kit
+    from examples.host.app import create_app
+    from examples.host.standins import running
+    from examples.host.vault import Vault
+    from tests.faults.loop_probe import least_lag, watched
+
+    def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the host ran a call in Starlette's thread pool")
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
+    with running("http://127.0.0.1:1") as standins:
+        registry = kit.load_plugins(policy=kit.POLICY)
+        awaited: list[str] = []
+        avalidate = kit.Registry.avalidate
+
+        async def spy(self: kit.Registry, slug: str, *args: Any, **kwargs: Any) -> Any:
+            awaited.append(slug)
+            return await avalidate(self, slug, *args, **kwargs)
+
+        monkeypatch.setattr(kit.Registry, "validate", no_thread)  # a slotted instance: patched on its class
+        monkeypatch.setattr(kit.Registry, "avalidate", spy)
+        vault = Vault(":memory:", Fernet.generate_key())
+        app = create_app(kit.InstanceSettings.from_env(standins.env), vault, registry)
+        standins.identity.token_delay = 0.25  # on the loop, this would stall every beat's neighbour
+        attempts = iter(range(10))
+
+        async def save_one() -> tuple[tuple[int, str], Any]:
+            n = next(attempts)  # a new client secret each attempt: no token from a cache
+            form = {"name": f"c{n}", "endpoint": standins.store.endpoint, "f.tenantId": fakes.FAKE_TENANT_ID}
+            form |= {"f.clientId": fakes.FAKE_CLIENT_ID, "f.clientSecret": f"{SECRET}-{n}"}
+            async with app.router.lifespan_context(app):  # the lifespan's warm-up, as uvicorn runs it
+                return await watched(post_form(app, "/connections/new/azure-app-configuration/client-secret", form))
+
+        (status, body), probe = least_lag(lambda: asyncio.run(save_one()))
+    assert status == 200 and "Connection works" in body and SECRET not in body
+    assert awaited and set(awaited) == {"azure-app-configuration"}
+    assert standins.identity.token_requests  # the slow answer was waited for
+    assert probe.ok and probe.beats > 10, probe
 
 
 HOST_MODULES = ("app.py", "forms.py", "kit.py", "vault.py")

@@ -4,6 +4,8 @@ report, and a sync plan shown before the push."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,19 @@ from .vault import Vault
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Import MSAL and the SDK (the provider's ``aio.warm_up``) off the loop, before the first request."""
+    await kit.warm_up()
+    yield
+
+
 def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Registry | None = None) -> Starlette:
     """The host. ``registry`` defaults to the entry point's plugins under the allow-list
     (``APP_CONNECTIONS_ALLOWED_PLUGINS``) and this host's policy (``kit.POLICY``);
     ``settings`` are the instance's OAuth app and address."""
     registry = registry or kit.load_plugins(policy=kit.POLICY)
-    flows = kit.InMemoryFlowStore()
+    flows = kit.AsyncInMemoryFlowStore()
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
         return TEMPLATES.TemplateResponse(request, template, {"registry": registry, **context}, status_code=status)
@@ -66,13 +75,13 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
             return page(request, "form.html", 422, sections=forms.sections(schema, data), **context)
         if not ctype.is_interactive(name):
             return await save(request, slug, name, host, parsed)
-        sign_in = await kit.begin(registry, slug, name, parsed, settings=settings, flow_store=flows)
+        sign_in = await ctype.abegin(name, parsed, settings=settings, flow_store=flows)
         vault.begin(sign_in.state, host["name"], slug, name, host["endpoint"])
         return RedirectResponse(sign_in.url, 303)
 
     async def save(request: Request, slug: str, method: str, host: dict[str, str], credentials: Any) -> Response:
         """Validate before saving: a failing report is shown, a passing one stored and shown."""
-        report = await kit.validate(registry, slug, credentials, host["endpoint"])
+        report = await registry.avalidate(slug, None, credentials, endpoint=host["endpoint"])
         if not report.ok:
             return page(request, "report.html", 422, report=report, host=host, slug=slug, method=method)
         cid = vault.add(host["name"], slug, method, host["endpoint"], credentials.to_dict())
@@ -87,7 +96,7 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
             return page(request, "error.html", 400, error=error, retry="/")
         slug, method = pending["type"], pending["method"]
         try:
-            credentials = await kit.complete(registry, slug, method, params, settings=settings, flow_store=flows)
+            credentials = await registry.get(slug).acomplete(method, params, settings=settings, flow_store=flows)
         except kit.AppConnectionError as exc:  # declined (403), expired, forged...: the message says what to do
             return page(request, "error.html", exc.http_status, error=exc, retry=f"/connections/new/{slug}/{method}")
         host = {key: pending[key] for key in ("name", "endpoint")}
@@ -109,7 +118,8 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
         row, stored, ctype = connection(cid)
         report = None
         if request.method == "POST":  # validate again; a rotated refresh token is stored
-            report = await kit.validate(registry, row["type"], ctype.load(stored), row["endpoint"], **rotate(cid))
+            credentials, endpoint = ctype.load(stored), row["endpoint"]
+            report = await registry.avalidate(row["type"], None, credentials, endpoint=endpoint, **rotate(cid))
         return await show(request, cid, report)
 
     async def sync(request: Request) -> Response:
@@ -122,7 +132,8 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
             destination = dest.parse_destination(data, env=kit.POLICY.env)
         except kit.InvalidInput as exc:
             return await show(request, cid, errors={e.field: e.message for e in exc.errors}, values=data)
-        report = await kit.sync(action, dest, ctype.load(stored), destination, vault.secrets(), **rotate(cid))
+        run = dest.apush if action == "push" else dest.aplan  # the plan lists the scope and writes nothing
+        report = await run(ctype.load(stored), destination, vault.secrets(), env=kit.POLICY.env, **rotate(cid))
         return page(request, "sync.html", row=row, report=report, action=action, data=data, prefix=forms.PREFIX)
 
     return Starlette(
@@ -133,5 +144,6 @@ def create_app(settings: kit.InstanceSettings, vault: Vault, registry: kit.Regis
             Route("/connections/{id:int}", view, methods=["GET", "POST"]),
             Route("/connections/{id:int}/sync/plan", sync, methods=["POST"]),
             Route("/connections/{id:int}/sync/push", sync, methods=["POST"]),
-        ]
+        ],
+        lifespan=lifespan,
     )

@@ -92,10 +92,15 @@ class _AsyncCredentialFactory:
         self.method = method
 
     def __call__(self, credentials: Any, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+        from app_connections import policy as policies
+
         from .aio.credential import AsyncCredential
 
-        def make() -> Any:  # in the offload pool: building one may parse key material
-            return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
+        policy = policies.current()  # the type's (with a sync run's env=): the instance settings come from it
+
+        def make() -> Any:  # in the offload pool, on first use: building one may parse key material
+            with policies.use(policy):
+                return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
 
         return AsyncCredential(make, credentials)
 

@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app_connections.aio import AsyncInMemoryFlowStore, AsyncTokenCredential, OffloadedCredential, TokenInfo
+from app_connections.errors import SettingsError
 from app_connections.flow_store import InMemoryFlowStore
+from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.aio import warm_up
 from azure_appconfig_plugin.aio.credential import AsyncCredential
@@ -103,6 +105,20 @@ def test_rotation_reaches_on_rotate_and_the_async_credential(
     asyncio.run(cred.get_token(SCOPE))
     assert [c.refresh_token for c in rotated] == ["rotated-refresh-token-1"]
     assert cred.credentials.refresh_token == "rotated-refresh-token-1"
+
+
+def test_the_instance_settings_come_from_the_policy_in_effect_when_the_credential_was_made(
+    identity: IdentityPlatform,
+) -> None:
+    # built lazily in the offload pool, after the type's policy block has ended: it still reads that policy's env
+    stored = OAuthCredentials(
+        tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_INSTANCE_CLIENT_ID, refresh_token="rt-0"
+    )
+    bound = CTYPE.with_policy(HostPolicy.library(env=azure_fakes.fake_instance_env()))
+    cred = bound.async_token_credential(stored)
+    assert asyncio.run(cred.get_token(SCOPE)).token
+    with pytest.raises(SettingsError):  # the default policy's environment has no app registration
+        asyncio.run(CTYPE.async_token_credential(stored).get_token(SCOPE))
 
 
 def test_a_plugin_method_without_an_async_twin_is_offloaded() -> None:
