@@ -26,21 +26,24 @@ import asyncio
 import contextvars
 import functools
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
-from .records import NO_ASYNC, AsyncCapabilities, Credentials, RotateCallback, _Frozen
+from .records import NO_ASYNC, AccessTokenLike, AsyncCapabilities, Credentials, RotateCallback, TokenCredential, _Frozen
 
 if TYPE_CHECKING:
     from .flow_store import PendingFlow
-    from .records import ConnectionType
+    from .records import CheckResults, ConnectionType, ValidationHook
+    from .registrars import SignInStart
     from .reports import ValidationReport
 
 OFFLOAD_THREADS = 8
 """Threads of the offload pool: blocking work of every async caller of the process shares them."""
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -54,7 +57,7 @@ def offload_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-async def offload(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def offload(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``func(*args, **kwargs)`` in the offload pool, with the caller's context variables (deadlines)."""
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
@@ -68,7 +71,7 @@ async def offload(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 class AsyncTokenCredential(Protocol):
     """What ``async_token_credential`` returns (azure-core's ``AsyncTokenCredential`` is one)."""
 
-    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike:
         """An access token (``.token``, ``.expires_on``)."""
 
     async def close(self) -> None:
@@ -78,10 +81,10 @@ class AsyncTokenCredential(Protocol):
 class AsyncSignIn(Protocol):
     """The async sign-in of an interactive method (``sign_in[method]``)."""
 
-    async def begin(self, sign_in_input: Any, **options: Any) -> Any:
+    async def begin(self, sign_in_input: object, **options: Any) -> SignInStart:
         """``InteractiveAuthMethod.begin`` as a coroutine."""
 
-    async def complete(self, params: Mapping[str, Any], **options: Any) -> Credentials:
+    async def complete(self, params: Mapping[str, str], **options: Any) -> Credentials:
         """``InteractiveAuthMethod.complete`` as a coroutine."""
 
 
@@ -99,10 +102,10 @@ class AsyncFlowStore(Protocol):
 class AsyncInMemoryFlowStore:
     """``AsyncFlowStore`` of one process: ``InMemoryFlowStore``'s bounded map (no I/O, so no thread)."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, max_flows: int = 10_000, clock: Callable[[], float] = time.time) -> None:
         from .flow_store import InMemoryFlowStore
 
-        self.sync = InMemoryFlowStore(**options)
+        self.sync = InMemoryFlowStore(max_flows=max_flows, clock=clock)
         """The same flows through the sync ``FlowStore`` interface."""
 
     async def put(self, flow: PendingFlow) -> None:
@@ -146,41 +149,48 @@ class OffloadedCredential:
     from ``get_token`` (a ``TokenInfo``)."""
 
     def __init__(
-        self, sync: Any, *, info: Callable[..., Any] | None = None, close: Callable[[], Any] | None = None
+        self,
+        sync: TokenCredential,
+        *,
+        info: Callable[..., AccessTokenLike] | None = None,
+        close: Callable[[], object] | None = None,
     ) -> None:
         self.sync = sync
         """The wrapped sync credential (e.g. to read rotated credentials from)."""
         self._info = info
         self._close = close
-        self._flights: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        self._flights: dict[tuple[object, ...], asyncio.Future[Any]] = {}
 
     def __repr__(self) -> str:
         return f"OffloadedCredential({self.sync!r})"
 
-    async def _shared(self, key: tuple[Any, ...], func: Callable[[], Any]) -> Any:
+    async def _shared(self, key: tuple[object, ...], func: Callable[[], T]) -> T:
         key = (id(asyncio.get_running_loop()), *key)
         flight = self._flights.get(key)
         if flight is None:
             flight = asyncio.ensure_future(offload(func))
             self._flights[key] = flight
             flight.add_done_callback(lambda _: self._flights.pop(key, None))
-        return await asyncio.shield(flight)  # one waiter's cancel does not cancel the others' request
+        # The key names func's call, so the flight's result is func's. One waiter's cancel does not
+        # cancel the others' request.
+        return cast(T, await asyncio.shield(flight))
 
     async def get_token(
-        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: Any
-    ) -> Any:
+        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: object
+    ) -> AccessTokenLike:
         """The sync ``get_token``'s token, requested in the offload pool (shared by concurrent callers)."""
         options = {k: v for k, v in (("claims", claims), ("tenant_id", tenant_id)) if v is not None}
         key = ("token", scopes, repr(sorted({**options, **kwargs}.items())))  # repr: a value may be unhashable
         return await self._shared(key, functools.partial(self.sync.get_token, *scopes, **options, **kwargs))
 
-    async def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None) -> Any:
+    async def get_token_info(self, *scopes: str, options: Mapping[str, object] | None = None) -> AccessTokenLike:
         """The sync ``get_token_info``'s answer (or a ``TokenInfo`` from ``get_token``), in the offload pool."""
         key = ("info", scopes, repr(sorted((options or {}).items())))
         if self._info is not None:
             return await self._shared(key, functools.partial(self._info, *scopes, options=options))
         claims = (options or {}).get("claims")
-        token = await self.get_token(*scopes, **({"claims": claims} if claims else {}))
+        extra: dict[str, Any] = {"claims": claims} if claims else {}  # as given, like get_token's own keywords
+        token = await self.get_token(*scopes, **extra)
         return TokenInfo(token.token, int(token.expires_on))
 
     async def close(self) -> None:
@@ -191,7 +201,7 @@ class OffloadedCredential:
     async def __aenter__(self) -> OffloadedCredential:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
 
@@ -199,7 +209,7 @@ class OffloadedCredential:
 
 
 def async_token_credential(
-    ctype: ConnectionType, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ctype: ConnectionType, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: object
 ) -> AsyncTokenCredential:
     """The method's own async credential (``token_credentials``), else its sync one offloaded."""
     method, creds = ctype.credentials(credentials)
@@ -210,8 +220,13 @@ def async_token_credential(
 
 
 def async_client(
-    ctype: ConnectionType, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any
-) -> Any:
+    ctype: ConnectionType,
+    credentials: Credentials,
+    endpoint: object = None,
+    *,
+    credential: object = None,
+    **options: object,
+) -> object:
     """``ConnectionType.client``'s async twin: the type's async ``client_factory`` with ``credential``,
     else the method's request signer, else ``async_token_credential(credentials, ...)``."""
     from .records import _invalid
@@ -225,12 +240,12 @@ def async_client(
         if callable(signer):
             credential = signer(creds)
         else:
-            token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
+            token_options: dict[str, Any] = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
             credential = async_token_credential(ctype, creds, **token_options)
     return factory(creds, endpoint, credential, **options)
 
 
-async def begin(ctype: ConnectionType, method: str, sign_in_input: Any, **options: Any) -> Any:
+async def begin(ctype: ConnectionType, method: str, sign_in_input: object, **options: object) -> SignInStart:
     """``ConnectionType.begin`` as a coroutine: the method's ``sign_in`` twin, else offloaded."""
     ctype._interactive(method, "begin")
     twin = _caps(ctype).sign_in.get(method)
@@ -240,7 +255,7 @@ async def begin(ctype: ConnectionType, method: str, sign_in_input: Any, **option
     return await twin.begin(sign_in_input, **options)
 
 
-async def complete(ctype: ConnectionType, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+async def complete(ctype: ConnectionType, method: str, params: Mapping[str, str], **options: object) -> Credentials:
     """``ConnectionType.complete`` as a coroutine: the method's ``sign_in`` twin, else offloaded."""
     ctype._interactive(method, "complete")
     twin = _caps(ctype).sign_in.get(method)
@@ -250,14 +265,14 @@ async def complete(ctype: ConnectionType, method: str, params: Mapping[str, Any]
 
 
 async def run_validation(
-    hook: Callable[..., Any] | None,
+    hook: ValidationHook | None,
     ctype: ConnectionType,
     method: str | None,
-    data: Any,
+    data: object,
     *,
     endpoint: str | None = None,
     owner: str | None = None,
-    **options: Any,
+    **options: object,
 ) -> ValidationReport:
     """``hosting.run_validation``'s async twin: the type's own checks (``aio.checks``, else its sync
     ``checks`` offloaded), then ``hook(request=...)`` (the other implementations; sync, so offloaded).
@@ -269,7 +284,7 @@ async def run_validation(
     request = ValidationRequest(
         ctype.slug, method or _method_of(data), None, endpoint, connection=ctype, data=data, options=dict(options)
     )
-    own: list[Any] = []
+    own: list[CheckResults | None] = []
     checks = _caps(ctype).checks
     try:
         if checks is not None:
@@ -280,6 +295,7 @@ async def run_validation(
         if owner is None:
             raise
         own.append([failed_plugin_check(owner, exc)])
-    results = list(await offload(hook, request=request) or []) if hook is not None else []
+    answered = await offload(hook, request=request) if hook is not None else None
+    results = list(answered or [])
     returned = [as_check(check) for result in own + results if result is not None for check in result]
     return ValidationReport(request.checks + tuple(returned), request.credentials, request.token_credential)

@@ -361,7 +361,7 @@ def isolate(pm: pluggy.PluginManager, plugin: object, name: str, on_failure: Fai
     return view
 
 
-def failed_plugin_check(plugin: str, exc: BaseException) -> Any:
+def failed_plugin_check(plugin: str, exc: BaseException) -> Check:
     """The failed check that stands for a ``validate_connection`` implementation that raised."""
     from .reports import Check, CheckStatus
 

@@ -104,10 +104,10 @@ class Registry:
         self,
         slug: str,
         method: str | None,
-        data: Any,
+        data: object,
         *,
         endpoint: str | None = None,
-        **options: Any,
+        **options: object,
     ) -> ValidationReport:
         """Validate form input, stored credentials or a credentials record: every
         ``validate_connection`` implementation runs (the type's own checks first).
@@ -129,10 +129,10 @@ class Registry:
         self,
         slug: str,
         method: str | None,
-        data: Any,
+        data: object,
         *,
         endpoint: str | None = None,
-        **options: Any,
+        **options: object,
     ) -> ValidationReport:
         """``validate`` as a coroutine that never blocks the event loop: the type's own checks run as
         its provider's coroutine (``aio.checks``; else its sync ``checks`` in the bounded offload pool,

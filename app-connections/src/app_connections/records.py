@@ -12,24 +12,32 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from .jsontypes import JSONInput, JSONObject
 from .text import quoted_value
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from .aio import AsyncSignIn, AsyncTokenCredential
     from .policy import HostPolicy
-    from .registrars import (  # noqa: F401 - some are named only in quoted annotations
-        AuthMethodRegistrar,
-        ConnectionTypeRegistrar,
-        InteractiveAuthMethod,
-        SecretSyncDestination,
-        SecretSyncRegistrar,
-    )
-    from .reports import ValidationReport, ValidationRequest
 
-RotateCallback = Callable[[Any], None]
+    # The lazy re-exports below, spelled ``X as X`` so that a type checker sees them as this module's.
+    from .registrars import AuthMethodRegistrar as AuthMethodRegistrar
+    from .registrars import ConnectionTypeRegistrar as ConnectionTypeRegistrar
+    from .registrars import InteractiveAuthMethod as InteractiveAuthMethod
+    from .registrars import RegistrationSink as RegistrationSink
+    from .registrars import SecretSyncDestination as SecretSyncDestination
+    from .registrars import SecretSyncRegistrar as SecretSyncRegistrar
+    from .registrars import SignInStart
+    from .reports import Check as Check
+    from .reports import CheckStatus as CheckStatus
+    from .reports import ValidationReport as ValidationReport
+    from .reports import ValidationRequest as ValidationRequest
+
+RotateCallback = Callable[["Credentials"], None]
 """Called with the updated credentials whenever the identity platform rotates the refresh token;
 the host persists ``credentials.to_dict()`` (it carries the new refresh token)."""
 
@@ -73,7 +81,7 @@ def warn_once(key: str, message: str) -> None:
     warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
-def __getattr__(name: str) -> Any:  # lazy re-exports: validation records, registrars, protocols
+def __getattr__(name: str) -> object:  # lazy re-exports: validation records, registrars, protocols
     if name in _REPORT_NAMES:
         from . import reports
 
@@ -93,7 +101,7 @@ class Credentials(Protocol):
     def method(self) -> str:
         """The auth method's slug."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """The JSON-ready mapping a host stores (secrets included: store it safely)."""
 
 
@@ -126,11 +134,12 @@ class AuthMethod(Protocol):
     @property
     def name(self) -> str: ...
 
-    def input_schema(self) -> dict[str, Any]:
+    def input_schema(self) -> JSONObject:
         """JSON Schema (draft 2020-12) of the form input this method collects."""
 
-    def parse(self, data: Mapping[str, Any]) -> Any:
-        """Validate form input; raise ``InvalidInput`` listing every bad field."""
+    def parse(self, data: JSONInput) -> object:
+        """Form input -> credentials (or an interactive method's sign-in input); raise ``InvalidInput``
+        listing every bad field."""
 
     def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None) -> TokenCredential:
         """A ``TokenCredential`` for these credentials."""
@@ -148,17 +157,17 @@ class _Frozen:
     _fields: tuple[str, ...] = ()
     _repr_fields: tuple[str, ...] = ()
 
-    def _init(self, **values: Any) -> None:
+    def _init(self, **values: object) -> None:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is frozen; cannot set {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is frozen; cannot delete {name!r}")
 
-    def _values(self) -> Iterator[Any]:
+    def _values(self) -> Iterator[object]:
         return (getattr(self, f) for f in self._fields)
 
     def __eq__(self, other: object) -> bool:
@@ -191,14 +200,17 @@ class InstanceSetting(_Frozen):
         self._init(env_var=env_var, title=title, description=description, secret=secret, required_by=tuple(required_by))
 
 
-Validator = Callable[["ValidationRequest"], Any]
-ClientFactory = Callable[..., Any]
+CheckResults = Iterable["Check | JSONInput"]
+"""What a plugin's checks return: ``Check`` records, or mappings of their fields."""
+Validator = Callable[["ValidationRequest"], "CheckResults | None"]
+"""``checks(request)``: returns the checks, or ``request.add``s them and returns None."""
+ClientFactory = Callable[..., object]
 """``(credentials, endpoint, credential, **options) -> client``: see ``ConnectionType.client``."""
 
 
 AsyncCredentialFactory = Callable[..., "AsyncTokenCredential"]
 """``factory(credentials, *, on_rotate=None, **options)`` -> an ``AsyncTokenCredential``."""
-AsyncChecks = Callable[["ValidationRequest"], Awaitable[Any]]
+AsyncChecks = Callable[["ValidationRequest"], "Awaitable[CheckResults | None]"]
 """``await checks(request)``: adds (or returns) the type's own checks, like the sync ``checks``."""
 
 
@@ -209,7 +221,7 @@ class AsyncCapabilities(_Frozen):
     __slots__ = ("token_credentials", "client_factory", "checks", "sign_in")
     _fields = __slots__
     token_credentials: Mapping[str, AsyncCredentialFactory]
-    client_factory: Callable[..., Any] | None
+    client_factory: ClientFactory | None
     """``client_factory(credentials, endpoint, credential, **options)`` -> an async client."""
     checks: AsyncChecks | None
     sign_in: Mapping[str, AsyncSignIn]
@@ -218,7 +230,7 @@ class AsyncCapabilities(_Frozen):
         self,
         *,
         token_credentials: Mapping[str, AsyncCredentialFactory] | None = None,
-        client_factory: Callable[..., Any] | None = None,
+        client_factory: ClientFactory | None = None,
         checks: AsyncChecks | None = None,
         sign_in: Mapping[str, AsyncSignIn] | None = None,
     ) -> None:
@@ -229,6 +241,11 @@ class AsyncCapabilities(_Frozen):
             sign_in=dict(sign_in or {}),
         )
 
+
+ValidationHook = Callable[..., "Iterable[CheckResults | None] | None"]
+"""The host's ``pm.hook.validate_connection``: ``hook(request=...)`` -> each implementation's results."""
+LegacyValidator = Callable[..., "ValidationReport"]
+"""Contract 1.0's ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
 
 NO_ASYNC = AsyncCapabilities()
 """What a connection type without ``aio`` offers: every default."""
@@ -256,7 +273,7 @@ class ConnectionType(_Frozen):
     name: str
     methods: Mapping[str, AuthMethod]
     settings: tuple[InstanceSetting, ...]
-    validator: Any
+    validator: LegacyValidator | None
     """Deprecated (contract 1.0): ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
     checks: Validator | None
     """This type's own checks: ``checks(request)`` returns (or ``request.add``s) the checks of a
@@ -283,7 +300,7 @@ class ConnectionType(_Frozen):
         name: str,
         methods: Mapping[str, AuthMethod],
         settings: tuple[InstanceSetting, ...] = (),
-        validator: Any = None,
+        validator: LegacyValidator | None = None,
         *,
         checks: Validator | None = None,
         client_factory: ClientFactory | None = None,
@@ -364,7 +381,7 @@ class ConnectionType(_Frozen):
         bound._init(policy=policy, disabled=disabled, registered=every)
         return bound
 
-    def _using(self) -> Any:
+    def _using(self) -> AbstractContextManager[HostPolicy]:
         from . import policy as policies
 
         return policies.use(self._policy(None))
@@ -379,7 +396,7 @@ class ConnectionType(_Frozen):
 
     # --- the lifecycle: form -> parse -> (begin -> complete) -> credentials -> to_dict -> load ------
 
-    def parse(self, method: str, data: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Any:
+    def parse(self, method: str, data: JSONInput, *, policy: HostPolicy | None = None) -> object:
         """Form input -> credentials, or sign-in input for an interactive method (``begin`` takes it),
         under ``policy`` (default: the bound one, else the one in effect, see ``with_policy``)."""
         from . import policy as policies
@@ -389,26 +406,26 @@ class ConnectionType(_Frozen):
         with policies.use(chosen):
             return found.parse(data)
 
-    def begin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
+    def begin(self, method: str, sign_in_input: object, **options: object) -> SignInStart:
         """Start an interactive method's sign-in from the record ``parse(method, form)`` returned."""
         m = self._interactive(method, "begin")
         self._check_sign_in_input(method, sign_in_input)
         with self._using():
             return m.begin(sign_in_input, **options)
 
-    def _check_sign_in_input(self, method: str, sign_in_input: Any) -> None:
+    def _check_sign_in_input(self, method: str, sign_in_input: object) -> None:
         if isinstance(sign_in_input, Mapping) or getattr(sign_in_input, "method", None) != method:
             raise _invalid(
                 "input",
                 f"begin() needs the record that parse({method!r}, form) returns, not {type(sign_in_input).__name__}",
             )
 
-    def complete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+    def complete(self, method: str, params: Mapping[str, str], **options: object) -> Credentials:
         """Finish an interactive method's sign-in from the callback's query parameters."""
         with self._using():
-            return cast("Credentials", self._interactive(method, "complete").complete(params, **options))
+            return self._interactive(method, "complete").complete(params, **options)
 
-    def load(self, stored: Mapping[str, Any], *, policy: HostPolicy | None = None) -> Credentials:
+    def load(self, stored: JSONInput, *, policy: HostPolicy | None = None) -> Credentials:
         """Stored credentials (the output of ``credentials.to_dict()``) -> the credentials record,
         under ``policy`` (as for ``parse``)."""
         from . import policy as policies
@@ -417,7 +434,7 @@ class ConnectionType(_Frozen):
         with policies.use(chosen):
             return self._load(stored, chosen)
 
-    def _load(self, stored: Mapping[str, Any], policy: HostPolicy) -> Credentials:
+    def _load(self, stored: JSONInput, policy: HostPolicy) -> Credentials:
         if not isinstance(stored, Mapping):
             raise _invalid(
                 "(credentials)",
@@ -434,7 +451,7 @@ class ConnectionType(_Frozen):
             raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
         return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
 
-    def credentials(self, credentials: Any) -> tuple[AuthMethod, Credentials]:
+    def credentials(self, credentials: object) -> tuple[AuthMethod, Credentials]:
         """Check that ``credentials`` is a credentials record of one of this type's methods."""
         if isinstance(credentials, Mapping):
             raise _invalid(
@@ -452,17 +469,19 @@ class ConnectionType(_Frozen):
         if isinstance(expected, type) and not isinstance(credentials, expected):
             hint = " (sign in first: begin() then complete())" if is_interactive(m) else ""
             raise _invalid("credentials", f"{slug} needs {expected.__name__}, not {type(credentials).__name__}{hint}")
-        return m, credentials
+        return m, cast("Credentials", credentials)  # checked above: a method name and a to_dict()
 
     def token_credential(
-        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: object
     ) -> TokenCredential:
         """A ``TokenCredential`` for a credentials record of any of this type's methods."""
         m, creds = self.credentials(credentials)
         with self._using():  # what the credential reads later (e.g. the shared stores' settings) is the policy's
             return m.token_credential(creds, on_rotate=on_rotate, **options)
 
-    def client(self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any) -> Any:
+    def client(
+        self, credentials: Credentials, endpoint: object = None, *, credential: object = None, **options: object
+    ) -> object:
         """A client of the service (for Azure App Configuration: an ``AzureAppConfigurationClient``) for
         a credentials record of any of this type's methods, built by the type's ``client_factory``.
 
@@ -481,14 +500,15 @@ class ConnectionType(_Frozen):
                 if callable(signer):
                     credential = signer(creds)
                 else:
-                    token_options = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
+                    moved = ("on_rotate", "settings")
+                    token_options: dict[str, Any] = {k: options.pop(k) for k in moved if k in options}
                     credential = m.token_credential(creds, **token_options)
             return self.client_factory(creds, endpoint, credential, **options)
 
     # --- async twins (``app_connections.aio``: the provider's own, else sync work offloaded) -------
 
     def async_token_credential(
-        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: object
     ) -> AsyncTokenCredential:
         """An ``AsyncTokenCredential`` (``get_token``, ``get_token_info``, ``close``, ``async with``)
         for a credentials record of any of this type's methods."""
@@ -498,22 +518,22 @@ class ConnectionType(_Frozen):
             return aio.async_token_credential(self, credentials, on_rotate=on_rotate, **options)
 
     def async_client(
-        self, credentials: Credentials, endpoint: Any = None, *, credential: Any = None, **options: Any
-    ) -> Any:
+        self, credentials: Credentials, endpoint: object = None, *, credential: object = None, **options: object
+    ) -> object:
         """``client``'s async twin (for Azure App Configuration: the SDK's aio client); use it with ``async with``."""
         from . import aio
 
         with self._using():
             return aio.async_client(self, credentials, endpoint, credential=credential, **options)
 
-    async def abegin(self, method: str, sign_in_input: Any, **options: Any) -> Any:
+    async def abegin(self, method: str, sign_in_input: object, **options: object) -> SignInStart:
         """``begin`` as a coroutine (an async ``flow_store`` option is awaited, never blocked on)."""
         from . import aio
 
         with self._using():
             return await aio.begin(self, method, sign_in_input, **options)
 
-    async def acomplete(self, method: str, params: Mapping[str, Any], **options: Any) -> Credentials:
+    async def acomplete(self, method: str, params: Mapping[str, str], **options: object) -> Credentials:
         """``complete`` as a coroutine: the code exchange never blocks the event loop."""
         from . import aio
 
@@ -521,7 +541,7 @@ class ConnectionType(_Frozen):
             return await aio.complete(self, method, params, **options)
 
     async def avalidate(
-        self, data: Any, *, method: str | None = None, policy: HostPolicy | None = None, **options: Any
+        self, data: object, *, method: str | None = None, policy: HostPolicy | None = None, **options: object
     ) -> ValidationReport:
         """``validate`` (this type's own checks) as a coroutine, under ``policy`` (as for ``validate``);
         ``Registry.avalidate`` runs every plugin's."""
@@ -529,16 +549,17 @@ class ConnectionType(_Frozen):
         from . import policy as policies
 
         with policies.use(self._policy(policy)):
-            return await aio.run_validation(None, self, method, data, **options)
+            forwarded: dict[str, Any] = options  # as given: the checks read (and check) their own options
+            return await aio.run_validation(None, self, method, data, **forwarded)
 
     def validate(
         self,
-        data: Any,
+        data: object,
         *,
         method: str | None = None,
-        hook: Any = None,
+        hook: ValidationHook | None = None,
         policy: HostPolicy | None = None,
-        **options: Any,
+        **options: object,
     ) -> ValidationReport:
         """Validate form input, stored credentials or a credentials record, under ``policy`` (as
         for ``parse``; the checks read its environment unless ``env=`` is given).
@@ -552,7 +573,9 @@ class ConnectionType(_Frozen):
         with policies.use(self._policy(policy)):
             return self._validate(data, method, hook, options)
 
-    def _validate(self, data: Any, method: str | None, hook: Any, options: dict[str, Any]) -> ValidationReport:
+    def _validate(
+        self, data: object, method: str | None, hook: ValidationHook | None, options: dict[str, Any]
+    ) -> ValidationReport:
         from .hosting import run_validation
 
         if hook is None and self.checks is None and self.validator is not None:
@@ -561,16 +584,17 @@ class ConnectionType(_Frozen):
                 "ConnectionType(validator=...) is deprecated: pass checks=, a function "
                 "of a ValidationRequest, and register it as a validate_connection implementation",
             )
-            return self.validator(data, method=method, connection_type=self, **options)  # type: ignore[no-any-return]  # a 1.0 validator is any callable
+            return self.validator(data, method=method, connection_type=self, **options)
         if hook is None:
             own = self.checks
 
-            def hook(request: Any) -> list[Any]:
+            def own_only(request: ValidationRequest) -> list[CheckResults | None]:
                 return [own(request)] if own is not None else []
 
+            hook = own_only
         return run_validation(hook, self, method, data, **options)
 
-    def _interactive(self, method: str, step: str) -> Any:
+    def _interactive(self, method: str, step: str) -> InteractiveAuthMethod:
         m = self.method(method)
         if not is_interactive(m):
             raise _invalid(
@@ -578,7 +602,7 @@ class ConnectionType(_Frozen):
                 f"auth method {method!r} is not interactive: parse() returns its credentials; "
                 f"there is no {step}() step",
             )
-        return m
+        return cast("InteractiveAuthMethod", m)  # it declares interactive = True (checked above)
 
 
 def _invalid(field: str, message: str) -> Exception:

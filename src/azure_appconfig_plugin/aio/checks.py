@@ -73,7 +73,7 @@ async def store_stage(run: Run) -> list[Check]:
         from app_connections.aio import OffloadedCredential
 
         credential = OffloadedCredential(credential)
-    client = checks.store_type(run).async_client(
+    client: Any = checks.store_type(run).async_client(
         run.credentials,
         run.store,
         credential=credential,

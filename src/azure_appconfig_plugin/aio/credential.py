@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from app_connections.aio import OffloadedCredential
 
@@ -70,4 +70,4 @@ class AsyncCredential(OffloadedCredential):
     @property
     def credentials(self) -> Any:
         """The current credentials (an OAuth connection's include its rotated refresh token)."""
-        return self.sync.credentials
+        return cast("_Built", self.sync).credentials  # __init__ wraps a _Built

@@ -17,7 +17,7 @@ from typing import Any, cast
 import attrs
 
 from app_connections.panics import is_library_failure
-from app_connections.records import ConnectionType
+from app_connections.records import ConnectionType, Credentials
 from app_connections.reports import Check, CheckStatus, ValidationRequest
 from app_connections.text import quoted_value
 
@@ -83,7 +83,7 @@ def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
                 field="credentials",
             )
         else:
-            creds = ctype.parse(method, data)
+            creds = cast("Credentials", ctype.parse(method, data))  # not interactive: parse gives credentials
     else:
         _, creds = ctype.credentials(data)
     if method and creds.method != method:
@@ -296,7 +296,7 @@ def store_stage(run: Run) -> list[Check]:
     from .. import store as probes
 
     check = store_interpreter(run)
-    client = store_type(run).client(
+    client: Any = store_type(run).client(
         run.credentials,
         run.store,
         credential=run.token_credential,

@@ -50,7 +50,7 @@ class OAuthMethod(DeclaredAuthMethod):
 
     def begin(
         self,
-        oauth_input: object = None,
+        sign_in_input: object = None,
         *,
         settings: InstanceSettings | None = None,
         flow_store: FlowStore | None = None,
@@ -61,18 +61,18 @@ class OAuthMethod(DeclaredAuthMethod):
         from ..errors import FieldError, InvalidInput
         from ..schema import OAuthInput
 
-        if oauth_input is not None and not isinstance(oauth_input, OAuthInput):
+        if sign_in_input is not None and not isinstance(sign_in_input, OAuthInput):
             raise InvalidInput(
                 errors=[
                     FieldError(
                         "input",
                         "begin() needs the OAuthInput that parse('oauth', form) "
-                        f"returns, not {type(oauth_input).__name__}",
+                        f"returns, not {type(sign_in_input).__name__}",
                     )
                 ]
             )
         return oauth.begin(
-            oauth_input,
+            sign_in_input,
             settings=settings,
             flow_store=flow_store,
             **options,
@@ -133,3 +133,9 @@ class OAuthMethod(DeclaredAuthMethod):
 
     def principal(self, credentials: Any) -> str:
         return f"the user who signed in (tenant {getattr(credentials, 'tenant_id', '?')})"
+
+
+if TYPE_CHECKING:  # the type checker holds the method to the kit's protocol of an interactive method
+    from app_connections.registrars import InteractiveAuthMethod
+
+    _CONFORMS: InteractiveAuthMethod = OAuthMethod()

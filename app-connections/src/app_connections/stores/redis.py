@@ -14,22 +14,28 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import FlowStateError
 from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
+from ..jsontypes import JSONInput, JSONObject
 from ..text import clean, quoted_value, redact_url_text
 from .errors import SealKeyError, SharedStoreError, StoreUnavailable
 from .sealing import Sealer
+
+if TYPE_CHECKING:
+    import redis
 
 DEFAULT_PREFIX = "app-connections:"
 CONNECT_TIMEOUT_SECONDS = 1.0
 COMMAND_TIMEOUT_SECONDS = 1.0
 SCHEMES = ("redis", "rediss")
 
-KeyRing = "Sealer | str | Iterable[bytes | str] | None"
+KeyRing: TypeAlias = "Sealer | str | Iterable[bytes | str] | None"
+"""What the stores seal with: a ``Sealer``, a key setting string, or key bytes/strings (``None`` is
+refused with ``SealKeyError``: the host supplies the keys)."""
 
 
 def redact_url(url: str) -> str:
@@ -106,7 +112,7 @@ def url_problem(url: str) -> str | None:
 
 def connect(
     url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS
-) -> Any:
+) -> redis.Redis:
     """A ``redis.Redis`` client for ``url`` (``redis://`` or ``rediss://``) with bounded timeouts.
 
     Options in the URL's query (e.g. ``?socket_timeout=2``) override the defaults.
@@ -141,7 +147,7 @@ MAX_REPLY_BYTES = 1 << 20
 """The largest entry read back from Redis (sealed flows and tokens are a few KB)."""
 
 
-def reply_bytes(client: Any, reply: Any, doing: str) -> bytes:
+def reply_bytes(client: object, reply: object, doing: str) -> bytes:
     """A Redis reply that should be a stored entry, as bytes; ``SharedStoreError`` when it is of
     another type (an integer, a list: another program wrote that key) or too large, so callers fall
     back as they do for an unreachable server (never ``bytes(n)`` of an integer reply)."""
@@ -156,16 +162,17 @@ def reply_bytes(client: Any, reply: Any, doing: str) -> bytes:
     return bytes(reply)
 
 
-def describe_client(client: Any) -> str:
+def describe_client(client: object) -> str:
     """``host:port/db`` of a client, for messages (never its password)."""
+    some: Any = client  # any client: one without a connection pool is just "Redis"
     try:
-        kw: Mapping[str, Any] = client.connection_pool.connection_kwargs
+        kw: Mapping[str, object] = some.connection_pool.connection_kwargs
     except AttributeError:
         return "Redis"
     return f"Redis at {kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
 
 
-def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable:
+def unavailable(client: object, exc: BaseException, doing: str) -> StoreUnavailable:
     """The typed error for a Redis failure; names the server, never the URL's password."""
     kind = type(exc).__name__
     return StoreUnavailable(
@@ -175,7 +182,7 @@ def unavailable(client: Any, exc: BaseException, doing: str) -> StoreUnavailable
     )
 
 
-def make_sealer(keys: Any) -> Sealer:
+def make_sealer(keys: KeyRing) -> Sealer:
     """A ``Sealer`` from a ``Sealer``, a setting string, or key bytes/strings (``None`` is refused:
     the host supplies the keys, e.g. from its own setting or vault)."""
     if isinstance(keys, Sealer):
@@ -191,7 +198,7 @@ def make_sealer(keys: Any) -> Sealer:
     return Sealer(keys)
 
 
-def _entry(plain: bytes) -> dict[str, Any]:
+def _entry(plain: bytes) -> JSONObject:
     """A sealed entry's JSON object (``SharedStoreError`` for anything else)."""
     try:
         data = json.loads(plain)
@@ -225,9 +232,9 @@ class RedisFlowStore:
 
     def __init__(
         self,
-        client: Any,
+        client: redis.Redis,
         *,
-        keys: Any,
+        keys: KeyRing,
         prefix: str = DEFAULT_PREFIX,
         ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
@@ -246,7 +253,7 @@ class RedisFlowStore:
         cls,
         url: str,
         *,
-        keys: Any,
+        keys: KeyRing,
         prefix: str = DEFAULT_PREFIX,
         ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
@@ -281,7 +288,7 @@ class RedisFlowStore:
             raise unavailable(self._client, exc, "storing an OAuth flow") from None
         self.check_stored(stored)
 
-    def sealed(self, flow: PendingFlow) -> tuple[list[str], list[Any]]:
+    def sealed(self, flow: PendingFlow) -> tuple[list[str], list[bytes | int]]:
         """The keys and arguments of the script that stores ``flow`` (sealed, with its one-time ticket)."""
         key = self.key_for(flow.state)
         remaining = min(float(self._ttl), flow.expires_at - self._clock())
@@ -292,7 +299,7 @@ class RedisFlowStore:
         return [key, self._ticket_key(ticket)], [blob, ttl_ms]
 
     @staticmethod
-    def check_stored(stored: Any) -> None:
+    def check_stored(stored: object) -> None:
         """``state_collision`` when the script found a flow with this state already."""
         if not stored:
             raise SharedStoreError(
@@ -318,7 +325,7 @@ class RedisFlowStore:
             raise unavailable(self._client, exc, "taking an OAuth flow") from None
         return self.flow_of(data, spent)
 
-    def opened(self, state: str, blob: Any) -> tuple[dict[str, Any], str]:
+    def opened(self, state: str, blob: object) -> tuple[JSONObject, str]:
         """The entry sealed under ``state``'s key, and the key of its one-time ticket."""
         plain = self._sealer.open(
             reply_bytes(self._client, blob, "an OAuth flow"), context=self.key_for(state).encode()
@@ -327,7 +334,7 @@ class RedisFlowStore:
         return data, self._ticket_key(str(data["ticket"]))
 
     @staticmethod
-    def flow_of(data: dict[str, Any], spent: Any) -> PendingFlow:
+    def flow_of(data: JSONInput, spent: object) -> PendingFlow:
         """The flow of an opened entry whose ticket was spent now (``spent == 1``), else ``state_replayed``."""
         if spent != 1:
             raise FlowStateError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..flow_store import DEFAULT_FLOW_TTL_SECONDS, PendingFlow
 from .errors import SharedStoreError
@@ -17,6 +17,7 @@ from .redis import (
     COMMAND_TIMEOUT_SECONDS,
     CONNECT_TIMEOUT_SECONDS,
     DEFAULT_PREFIX,
+    KeyRing,
     RedisFlowStore,
     describe_client,
     make_sealer,
@@ -25,10 +26,13 @@ from .redis import (
     url_problem,
 )
 
+if TYPE_CHECKING:
+    import redis.asyncio
+
 
 def connect_async(
     url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, timeout: float = COMMAND_TIMEOUT_SECONDS
-) -> Any:
+) -> redis.asyncio.Redis:
     """A ``redis.asyncio.Redis`` client for ``url`` with the bounded timeouts of ``redis.connect``."""
     problem = url_problem(url)
     if problem:
@@ -47,24 +51,35 @@ class RedisAsyncFlowStore:
 
     def __init__(
         self,
-        client: Any,
+        client: redis.asyncio.Redis,
         *,
-        keys: Any,
+        keys: KeyRing,
         prefix: str = DEFAULT_PREFIX,
         ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         # the sync store's rules (keys, sealing, ticket) on this client: its script is the async one
+        rules_client: Any = client  # the rules use only its script registration (an async script here)
         self._rules = RedisFlowStore(
-            client, keys=make_sealer(keys), prefix=prefix, ttl_seconds=ttl_seconds, clock=clock
+            rules_client, keys=make_sealer(keys), prefix=prefix, ttl_seconds=ttl_seconds, clock=clock
         )
 
     @classmethod
-    def from_url(cls, url: str, *, keys: Any, **options: Any) -> RedisAsyncFlowStore:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        keys: KeyRing,
+        prefix: str = DEFAULT_PREFIX,
+        ttl_seconds: int = DEFAULT_FLOW_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        timeout: float = COMMAND_TIMEOUT_SECONDS,
+    ) -> RedisAsyncFlowStore:
         """A store on a new ``redis.asyncio`` client for ``url``, sealing with ``keys``."""
-        timeouts = {k: options.pop(k) for k in ("connect_timeout", "timeout") if k in options}
-        return cls(connect_async(url, **timeouts), keys=keys, **options)
+        client = connect_async(url, connect_timeout=connect_timeout, timeout=timeout)
+        return cls(client, keys=keys, prefix=prefix, ttl_seconds=ttl_seconds, clock=clock)
 
     def __repr__(self) -> str:
         return f"RedisAsyncFlowStore({describe_client(self._client)})"

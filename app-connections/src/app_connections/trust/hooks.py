@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator, KeysView, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ..jsontypes import JSONInput, JSONObject, JSONValue
 from ..text import holds_private_key
 from .allowlist import ALLOWLIST_ENV, SECRETS_GRANT, normalize_name
 
+if TYPE_CHECKING:
+    import pluggy
 
-def secret_fields(schema: Mapping[str, Any]) -> frozenset[str]:
+    from ..records import ConnectionType, Credentials
+
+R = TypeVar("R")
+
+
+def secret_fields(schema: JSONInput) -> frozenset[str]:
     """Properties a method's ``input_schema()`` marks secret (``writeOnly: true`` or ``format: password``)."""
     props = schema.get("properties") if isinstance(schema, Mapping) else None
     if not isinstance(props, Mapping):
@@ -23,7 +31,7 @@ def secret_fields(schema: Mapping[str, Any]) -> frozenset[str]:
     )
 
 
-def public_fields(schema: Mapping[str, Any]) -> frozenset[str]:
+def public_fields(schema: JSONInput) -> frozenset[str]:
     """Properties a foreign hook may read: declared in the schema and not secret. Anything a method
     stores but does not declare (e.g. an OAuth refresh token) is withheld too: fail closed."""
     props = schema.get("properties") if isinstance(schema, Mapping) else None
@@ -32,9 +40,11 @@ def public_fields(schema: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(props) - secret_fields(schema)
 
 
-def method_schema(connection_type: Any, method: str | None) -> Mapping[str, Any]:
+def method_schema(connection_type: ConnectionType, method: str | None) -> JSONInput:
     """The ``input_schema()`` of ``method`` of ``connection_type``; ``{}`` (so every field is
     withheld: fail closed) when there is no such method or its schema cannot be built."""
+    if method is None:  # no method has that slug
+        return {}
     try:
         schema = connection_type.methods[method].input_schema()
     except Exception:  # a plugin's broken method must not abort validation nor open the view
@@ -64,7 +74,7 @@ class CredentialsView:
 
     __slots__ = ("_method", "_public", "_withheld", "_plugin", "_declared")
     _method: str
-    _public: dict[str, Any]
+    _public: JSONObject
     _withheld: frozenset[str]
     _plugin: str
     _declared: frozenset[str]
@@ -72,7 +82,7 @@ class CredentialsView:
     def __init__(
         self,
         method: str,
-        public: Mapping[str, Any],
+        public: JSONInput,
         withheld: Iterable[str],
         plugin: str = "",
         declared: Iterable[str] = (),
@@ -93,7 +103,7 @@ class CredentialsView:
         """camelCase names of the fields this view leaves out."""
         return self._withheld
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {"method": self._method, **self._public}
 
     def _withheld_error(self, name: str) -> SecretWithheld:
@@ -104,8 +114,8 @@ class CredentialsView:
             "or grant_secrets= in load_plugins()"
         )
 
-    def __getattr__(self, name: str) -> Any:
-        public: dict[str, Any] = object.__getattribute__(self, "_public")
+    def __getattr__(self, name: str) -> JSONValue:
+        public: JSONObject = object.__getattribute__(self, "_public")
         for key, value in public.items():
             if name in (key, _snake(key)):
                 return value
@@ -118,7 +128,7 @@ class CredentialsView:
         raise AttributeError(name)
 
     # read-only mapping of the public fields (camelCase keys), like the form input it may stand for
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> JSONValue:
         if key == "method":
             return self._method
         if key in self._public:
@@ -127,7 +137,7 @@ class CredentialsView:
             raise self._withheld_error(key)
         raise KeyError(key)
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def get(self, key: str, default: JSONValue = None) -> JSONValue:
         if key in self._withheld:
             raise self._withheld_error(key)
         return self.to_dict().get(key, default)
@@ -141,10 +151,10 @@ class CredentialsView:
     def __len__(self) -> int:
         return len(self.to_dict())
 
-    def keys(self) -> Any:
+    def keys(self) -> KeysView[str]:
         return self.to_dict().keys()
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("CredentialsView is read-only")
 
     def __repr__(self) -> str:
@@ -155,7 +165,11 @@ class CredentialsView:
 
 
 def credentials_view(
-    credentials: Any, schema: Mapping[str, Any], *, plugin: str = "", method: str | None = None
+    credentials: Credentials | CredentialsView | JSONInput | None,
+    schema: JSONInput,
+    *,
+    plugin: str = "",
+    method: str | None = None,
 ) -> CredentialsView | None:
     """Restrict ``credentials`` (a credentials object, or a mapping such as raw form input or
     stored credentials) to the public fields of its method's ``schema``."""
@@ -163,7 +177,7 @@ def credentials_view(
         return None
     if isinstance(credentials, CredentialsView):
         return credentials
-    data = credentials.to_dict() if hasattr(credentials, "to_dict") else dict(credentials)
+    data = cast("Credentials", credentials).to_dict() if hasattr(credentials, "to_dict") else dict(credentials)
     allowed = public_fields(schema)
     method = str(getattr(credentials, "method", None) or data.get("method") or method or "")
     public = {k: v for k, v in data.items() if k in allowed and not holds_private_key(v)}  # a key in the wrong lane
@@ -176,7 +190,7 @@ SAFE_OPTIONS = frozenset({"write_probe", "probe_label"})
 instance's client secret, ``token_credential``, ``on_rotate``, client options) are dropped."""
 
 
-def _field_names(request: Any) -> set[str]:
+def _field_names(request: object) -> set[str]:
     attrs_fields = getattr(type(request), "__attrs_attrs__", None)
     if attrs_fields is not None:
         return {a.name for a in attrs_fields}
@@ -185,26 +199,28 @@ def _field_names(request: Any) -> set[str]:
     return set(vars(request))
 
 
-def restricted_request(request: Any, schema: Mapping[str, Any], *, plugin: str = "") -> Any:
+def restricted_request(request: R, schema: JSONInput, *, plugin: str = "") -> R:
     """A copy of a hook's request without secrets: ``credentials`` and the raw input ``data`` become
     :class:`CredentialsView` objects, ``token_credential`` is ``None``, ``options`` keep only
     :data:`SAFE_OPTIONS`; everything else (type, method, endpoint, checks, connection) is kept.
     Works for attrs classes, dataclasses and plain objects with those attributes."""
+    source: Any = request  # duck-typed: an attrs class, a dataclass or a plain object with these attributes
     fields = _field_names(request)
     method = getattr(request, "method", None)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # attrs.evolve and dataclasses.replace take each field's own type
     if "credentials" in fields:
-        changes["credentials"] = credentials_view(request.credentials, schema, plugin=plugin, method=method)
+        changes["credentials"] = credentials_view(source.credentials, schema, plugin=plugin, method=method)
     if "token_credential" in fields:
         changes["token_credential"] = None
-    if "data" in fields and request.data is not None:
-        changes["data"] = credentials_view(request.data, schema, plugin=plugin, method=method)
-    if "options" in fields and request.options is not None:
-        changes["options"] = {k: v for k, v in dict(request.options).items() if k in SAFE_OPTIONS}
+    if "data" in fields and source.data is not None:
+        changes["data"] = credentials_view(source.data, schema, plugin=plugin, method=method)
+    if "options" in fields and source.options is not None:
+        changes["options"] = {k: v for k, v in dict(source.options).items() if k in SAFE_OPTIONS}
     if hasattr(type(request), "__attrs_attrs__"):
         import attrs
 
-        return attrs.evolve(request, **changes)
+        instance: Any = request  # an attrs instance (checked above), which mypy's attrs plugin cannot see in R
+        return cast(R, attrs.evolve(instance, **changes))
     if dataclasses.is_dataclass(request) and not isinstance(request, type):
         return dataclasses.replace(request, **changes)
     clone = object.__new__(type(request))
@@ -259,16 +275,16 @@ def split_by_trust(
 
 
 def call_by_trust(
-    pm: Any,
+    pm: pluggy.PluginManager,
     hook: str,
-    request: Any,
+    request: object,
     *,
-    schema: Mapping[str, Any],
+    schema: JSONInput,
     owners: Collection[Principal],
     grants: Collection[str],
     distribution_of: Mapping[str, str | None],
     exclude: Collection[str] = (),
-) -> list[Any]:
+) -> list[object]:
     """Call ``hook`` through pluggy once per trust group: implementations of privileged plugins
     with ``request``, the others with :func:`restricted_request`. Returns pluggy's results (the
     privileged group's first). ``distribution_of``: plugin name -> distribution (``None`` for
@@ -278,7 +294,7 @@ def call_by_trust(
     names = {n: p for n, p in every.items() if n not in exclude}
     split = split_by_trust({n: distribution_of.get(n) for n in names}, owners, grants)
     skipped = [p for n, p in every.items() if n in exclude]
-    results: list[Any] = []
+    results: list[object] = []
     if split.privileged:  # first: the owners' checks parse the input and obtain the token
         caller = pm.subset_hook_caller(hook, remove_plugins=[names[n] for n in split.restricted] + skipped)
         results.extend(caller(request=request))
