@@ -62,7 +62,7 @@ class Registry:
     catalog: Catalog = attrs.field(factory=Catalog, repr=False)
     blocked: list[str] = attrs.field(factory=list)
     trust: trust.TrustReport = attrs.field(factory=trust.TrustReport, repr=False)
-    """Allow-list mode, grants, provenance and verdict of every plugin (issue #14)."""
+    """Allow-list mode, grants, provenance and verdict of every plugin."""
     policy: HostPolicy = attrs.field(factory=HostPolicy.library)
     """The host policy the connection types are bound to (``ConnectionType.with_policy``)."""
 
