@@ -94,8 +94,8 @@ def async_push(
 ) -> tuple[Any, float, float]:
     standin.admin("reset")
     heart = heart or Heartbeat()
-    work = lambda: D.apush(None, destination(standin), values, **options(standin, concurrency))  # noqa: E731
-    return timed(lambda: asyncio.run(heart.watch(work())))
+    push = D.apush(None, destination(standin), values, **options(standin, concurrency))
+    return timed(lambda: asyncio.run(heart.watch(push)))
 
 
 def threaded_push(standin: bench.Standin, values: dict[str, str], concurrency: int) -> tuple[Any, float, float]:
