@@ -37,7 +37,12 @@ import appconfig_policy_example as example
 import certs
 from hypothesis_profiles import examples, profile_settings
 
-CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
+HOST_ENV = {  # the host's workload-identity defaults, which the schemas name for fields left out
+    "AZURE_TENANT_ID": "11111111-1111-1111-1111-111111111111",
+    "AZURE_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
+    "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
+}
+CT = build_connection_type().with_policy(HostPolicy.operator(HOST_ENV))  # an operator's host: its identity and disk
 EXPLICIT_EACH = 10
 
 GOOD_STRINGS = [

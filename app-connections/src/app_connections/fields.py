@@ -202,7 +202,12 @@ class Field(_Frozen):
         """The anchored pattern the schema carries and the parser applies to the raw value."""
         if self.pattern is None and not self.strip:
             return None
-        core = self.pattern if self.pattern is not None else r"[\s\S]*"
+        if self.pattern is not None:
+            core = self.pattern
+        elif self.required:  # required: at least one character that is not a blank the parser strips
+            core = r"[\s\S]*[^ \t\r\n][\s\S]*"
+        else:
+            core = r"[\s\S]*"
         if not self.strip:
             return f"^(?:{core}){END}"
         if self.required:
