@@ -293,3 +293,20 @@ def test_a_connection_type_validates_through_the_host_s_hook_when_given_one() ->
     assert [c.name for c in with_hook.checks][-1] == "policy"  # every plugin's checks, the type's own first
     assert "policy" not in [c.name for c in own_only.checks]
     assert [c.name for c in with_hook.checks][:-1] == [c.name for c in own_only.checks]
+
+
+def test_the_registered_view_lists_only_its_guarded_hooks() -> None:
+    # pluggy inspects every name dir() lists (a static lookup each); the view's inherited names cost
+    # about half a millisecond per plugin at host start-up.
+    from app_connections.hosting import GuardedPlugin, isolate
+
+    pm = new_plugin_manager()
+    view = isolate(pm, our_plugin, "azure-app-configuration", lambda *a: None)
+    assert isinstance(view, GuardedPlugin) and view.__wrapped__ is our_plugin
+    assert dir(view) == ["register_connection_types", "register_secret_syncs", "validate_connection"]
+    pm.register(view, name="azure-app-configuration")
+    assert {impl.function.__name__ for h in pm.get_hookcallers(view) or () for impl in h.get_hookimpls()} >= set(
+        dir(view)
+    )
+    catalog = collect(pm, Catalog())
+    assert list(catalog.types) == ["azure-app-configuration"] and not catalog.failures

@@ -354,18 +354,23 @@ UNUSABLE_ADDRESS = {
 """Why a URL is an unusable address (never the pinned host), by what is wrong with it."""
 
 
-def _unusable(url: str) -> str | None:
-    """The ``UNUSABLE_ADDRESS`` key of what makes ``url`` unusable, or None when it can be used."""
+def _address(url: str) -> tuple[str, int] | str:
+    """``url``'s host and port (as ``_host_port``), or the ``UNUSABLE_ADDRESS`` key of what makes it
+    unusable: one parse for ``refusal``, which runs before every request."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         return "port" if "port" in str(exc).lower() else "url"
-    if parts.scheme.lower() not in ("https", "http"):
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
         return "scheme"
-    if not parts.hostname:
+    host = parts.hostname
+    if not host:
         return "host"
-    return "port" if port is not None and not 0 < port <= 65535 else None
+    if port is not None and not 0 < port <= 65535:
+        return "port"
+    return host.lower(), port if port is not None else (443 if scheme == "https" else 80)
 
 
 def shown_host(url: str) -> str:
@@ -384,14 +389,13 @@ def refusal(
     """The one place that decides whether a session pinned to ``pinned`` may go to ``url``: None when
     it may, else the error saying why not (another host, or an unusable address). ``redirect_status``
     is the status of the redirect answer whose Location ``url`` is (None for a link or a request)."""
-    problem = _unusable(url)
-    if problem is None:
-        target = _host_port(url)
-        if target == pinned:
+    found = _address(url)
+    if not isinstance(found, str):
+        if found == pinned:
             return None
         why = "another host"
     else:
-        why = f"an unusable address: {UNUSABLE_ADDRESS[problem]}"
+        why = f"an unusable address: {UNUSABLE_ADDRESS[found]}"
     where = f"{pinned[0]}:{pinned[1]}"
     host = shown_host(url)
     safe = f"this {kind} connection is pinned to {where}, so nothing (no token, no secret) was sent there"
@@ -477,7 +481,7 @@ def _transport_classes() -> dict[str, Any]:
             refused = refusal(request.url, self.pinned, self.kind)
             if refused is not None:
                 raise refused
-            target = _host_port(request.url)
+            target = self.pinned  # refusal() passed: the request goes to the pinned host and port
             budget = (
                 limits.token_request_seconds if self.kind in ("token", "identity") else limits.store_request_seconds
             )

@@ -259,6 +259,11 @@ class GuardedPlugin:
     def __repr__(self) -> str:
         return f"<guarded plugin {self._name!r}: {self.__wrapped__!r}>"
 
+    def __dir__(self) -> list[str]:
+        """The guarded hook implementations only: what ``pm.register`` looks through (pluggy inspects
+        every name ``dir`` lists statically, and the ~30 inherited ones cost ~0.5 ms per plugin)."""
+        return [attr for attr in vars(self) if attr not in ("__wrapped__", "_name")]
+
 
 def _registrar_in(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> _Registrar | None:
     for value in (*args, *kwargs.values()):
