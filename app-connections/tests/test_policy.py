@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from app_connections import paths
 from app_connections import policy as policies
 from app_connections.declared import DeclaredAuthMethod
 from app_connections.errors import MethodDisabled, PathRefused, PathUnusable, UnknownAuthMethod
@@ -209,8 +210,6 @@ def test_the_audit_recorder_sees_this_thread_and_filters(root: Path) -> None:
 
 
 def test_a_file_moved_out_while_it_is_opened_is_not_read(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_connections import paths
-
     monkeypatch.setattr(paths, "_opened_path", lambda fd: "/etc/passwd")  # what the kernel says it opened
     _unusable(root, "file")
 
@@ -254,12 +253,21 @@ def test_only_a_host_policy_is_taken_where_a_policy_is_given() -> None:
 def test_the_deadline_passing_while_reading_is_unusable(
     root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from app_connections import paths
-
     readings = iter([100.0, 100.5])  # the start, then the first check in the loop: past the 0.25 s
     monkeypatch.setattr(paths, "time", type("Clock", (), {"monotonic": staticmethod(lambda: next(readings))}))
     _unusable(root, "file", seconds=0.25)
     assert "the operation's deadline passed while reading" in caplog.text and "content" not in caplog.text
+
+
+class _OsWith:
+    """``os`` as ``app_connections.paths`` sees it, with some functions replaced (the rest of the
+    process, pytest's own threads included, keeps the real ones)."""
+
+    def __init__(self, **replaced: Any) -> None:
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
 
 
 def test_a_read_that_fails_is_unusable_and_the_reason_logged(
@@ -270,10 +278,9 @@ def test_a_read_that_fails_is_unusable_and_the_reason_logged(
     def failing(fd: int, size: int) -> bytes:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    with monkeypatch.context() as patched:
-        patched.setattr(os, "read", failing)
-        with pytest.raises(PathUnusable) as err:
-            read_path("path", str(root / "file"), (str(root),), max_bytes=100)
+    monkeypatch.setattr(paths, "os", _OsWith(read=failing))
+    with pytest.raises(PathUnusable) as err:
+        read_path("path", str(root / "file"), (str(root),), max_bytes=100)
     assert str(err.value) == f"invalid input: path: {PATH_UNUSABLE}"
     assert "EIO (Input/output error)" in caplog.text
 
@@ -291,10 +298,9 @@ def test_a_file_that_grows_past_the_cap_while_it_is_read_is_unusable(
                 more.write(b"x" * 200)
         return real_read(fd, size)
 
-    with monkeypatch.context() as patched:
-        patched.setattr(os, "read", growing)
-        with pytest.raises(PathUnusable):
-            read_path("path", str(root / "file"), (str(root),), max_bytes=100)
+    monkeypatch.setattr(paths, "os", _OsWith(read=growing))
+    with pytest.raises(PathUnusable):
+        read_path("path", str(root / "file"), (str(root),), max_bytes=100)
     assert grown == [101]  # never more than one byte past the cap is asked for
     assert "larger than 100 bytes" in caplog.text
 
@@ -302,15 +308,12 @@ def test_a_file_that_grows_past_the_cap_while_it_is_read_is_unusable(
 def test_where_the_kernel_does_not_name_the_open_file_the_file_is_still_read(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app_connections import paths
-
     def no_proc(path: str) -> str:
         raise FileNotFoundError(path)  # no /proc (macOS, a sandbox)
 
-    with monkeypatch.context() as patched:
-        patched.setattr(os, "readlink", no_proc)
-        assert paths._opened_path(0) is None
-        assert read_path("path", str(root / "file"), (str(root),), max_bytes=100) == b"content"
+    monkeypatch.setattr(paths, "os", _OsWith(readlink=no_proc))
+    assert paths._opened_path(0) is None
+    assert read_path("path", str(root / "file"), (str(root),), max_bytes=100) == b"content"
 
 
 def test_the_audit_hook_records_only_paths_it_can_name() -> None:
