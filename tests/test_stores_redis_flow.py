@@ -271,3 +271,45 @@ def test_redis_failing_while_the_ticket_is_spent_is_a_typed_error(redis_client: 
     store.put(flow())
     with pytest.raises(StoreUnavailable, match="taking an OAuth flow"):
         store.take("canary-state-abc")
+
+
+def _plant(redis_client: Any, seal_key: str, state: str, plain: bytes, ticket: str | None = None) -> RedisFlowStore:
+    """A store, and an entry under ``state`` sealed with the store's own key (so it opens) but
+    holding ``plain``: what another program or version could have written under this prefix."""
+    from app_connections.stores.redis import hashed, make_sealer
+
+    store = RedisFlowStore(redis_client, keys=seal_key, prefix="planted:")
+    key = store.key_for(state)
+    redis_client.set(key, make_sealer(seal_key).seal(plain, context=key.encode("utf-8")))
+    if ticket is not None:
+        redis_client.set(hashed("planted:", "flow-ticket", ticket), "1")
+    return store
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [b"not json at all", b"[" * 100_000, b'["a list"]', b'{"flow": {}}'],
+    ids=["not-json", "too-deep", "not-an-object", "no-ticket"],
+)
+def test_an_opened_entry_not_in_this_format_is_a_typed_error(redis_client: Any, seal_key: str, plain: bytes) -> None:
+    store = _plant(redis_client, seal_key, "canary-state-planted", plain)
+    with pytest.raises(SharedStoreError, match="not in this package's format") as caught:
+        store.take("canary-state-planted")
+    assert caught.value.code == "redis_reply_invalid" and "canary-state-planted" not in str(caught.value)
+    assert redis_client.dbsize() == 0  # taken all the same: a broken entry is not retried forever
+
+
+@pytest.mark.parametrize(
+    "flow_value",
+    ["a string", {"scopes": ["s"]}, {**flow().to_dict(), "unexpected": 1}, {"state": "s"}],
+    ids=["string", "fields-missing", "unknown-field", "no-scopes"],
+)
+def test_an_entry_whose_flow_is_malformed_is_a_typed_error(redis_client: Any, seal_key: str, flow_value: Any) -> None:
+    import json
+
+    plain = json.dumps({"ticket": "canary-ticket-1", "flow": flow_value}).encode()
+    store = _plant(redis_client, seal_key, "canary-state-bad-flow", plain, ticket="canary-ticket-1")
+    with pytest.raises(SharedStoreError) as caught:
+        store.take("canary-state-bad-flow")
+    assert caught.value.code == "redis_reply_invalid" and "canary-ticket" not in str(caught.value)
+    assert redis_client.dbsize() == 0  # the ticket was spent: the entry cannot be replayed either

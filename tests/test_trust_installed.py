@@ -11,6 +11,7 @@ import pytest
 from app_connections.trust.installed import (
     is_editable,
     module_origin,
+    record_entries,
     record_file,
     shadowing_problem,
     startup_files,
@@ -45,9 +46,14 @@ def test_only_a_well_formed_editable_marker_counts_as_editable(
 
 
 def test_a_record_missing_from_its_own_listing_is_still_found(tmp_path: Path) -> None:
-    dist = _dist(tmp_path, files={"RECORD": ""})  # an empty RECORD lists nothing, not even itself
-    assert record_file(dist) == tmp_path / "odd_plugin-1.0.dist-info" / "RECORD"
+    dist = _dist(tmp_path, files={"RECORD": "odd_plugin/__init__.py,,\n"})  # a RECORD not listing itself
+    listed = record_entries(dist)
+    assert [str(p) for p in listed] == ["odd_plugin/__init__.py"]
+    where = tmp_path / "odd_plugin-1.0.dist-info" / "RECORD"
+    assert record_file(dist, listed) == where  # from its listing: found beside it all the same
+    assert record_file(dist) == where  # without a listing: found where a dist-info keeps it
     assert record_file(_dist(tmp_path / "other")) is None
+    assert record_file(_dist(tmp_path / "again"), []) is None
 
 
 def test_an_entry_point_module_that_cannot_be_found_is_a_problem(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from typing import Any
 
@@ -110,3 +111,22 @@ def test_the_https_server_extends_an_existing_allow_list(
     server = connections_https_server(BaseHTTPRequestHandler, allow_list_env="ACME_ALLOWED_HOSTS")
     assert os.environ["ACME_ALLOWED_HOSTS"] == f"broker.example.com,{server.host_port}"
     assert os.environ["REQUESTS_CA_BUNDLE"] == server.ca_bundle
+
+
+class TestReplaying:
+    """The kit's network guard in a replaying session (``--record-mode none``, the default)."""
+
+    @pytest.fixture
+    def connections_record_mode(self) -> str:
+        return "none"
+
+    def test_only_loopback_is_reachable(self, connections_network_blocked: None) -> None:
+        import socket
+
+        from app_connections.testing.network import NetworkBlocked
+
+        with pytest.raises(NetworkBlocked, match=re.escape("lookup of 'example.com'")):
+            socket.getaddrinfo("example.com", 443)
+        with socket.socket() as sock, pytest.raises(NetworkBlocked, match=re.escape("connection to '192.0.2.1'")):
+            sock.connect(("192.0.2.1", 443))  # TEST-NET-1: refused before any packet is sent
+        assert socket.getaddrinfo("127.0.0.1", 443, type=socket.SOCK_STREAM)[0][4][0] == "127.0.0.1"

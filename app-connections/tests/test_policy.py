@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from app_connections import paths
 from app_connections import policy as policies
 from app_connections.declared import DeclaredAuthMethod
 from app_connections.errors import MethodDisabled, PathRefused, PathUnusable, UnknownAuthMethod
@@ -209,7 +210,131 @@ def test_the_audit_recorder_sees_this_thread_and_filters(root: Path) -> None:
 
 
 def test_a_file_moved_out_while_it_is_opened_is_not_read(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app_connections import paths
-
     monkeypatch.setattr(paths, "_opened_path", lambda fd: "/etc/passwd")  # what the kernel says it opened
     _unusable(root, "file")
+
+
+def test_a_policy_is_hashable_alike_to_what_it_equals() -> None:
+    first = HostPolicy.library(methods={"t": ["plain", "old"], "u": []}, env={"SECRET": "canary-hash-env"})
+    same = HostPolicy.library(methods={"u": (), "t": ("old", "plain")})
+    assert first == same and hash(first) == hash(same)  # the environment and the order do not count
+    assert len({first, same, HostPolicy.library(), HostPolicy.operator(env={})}) == 3
+    assert {HostPolicy.library(): "cached"}[HostPolicy.library(env={"A": "1"})] == "cached"
+
+
+def test_a_method_declaring_an_unknown_ambient_use_is_disabled_with_the_reason() -> None:
+    class Sometimes(Plain):
+        slug, ambient_identity = "sometimes", "sometimes"
+
+    ctype = ConnectionType("t", "T", {"sometimes": Sometimes()})  # type: ignore[misc]
+    for policy in (HostPolicy.library(), HostPolicy.operator(env={})):  # not even an operator's tool offers it
+        bound = ctype.with_policy(policy)
+        assert list(bound.methods) == []
+        assert bound.disabled["sometimes"] == (
+            "auth method 'sometimes' declares ambient_identity='sometimes'; expected one of never, fallback, always"
+        )
+        with pytest.raises(MethodDisabled, match="declares ambient_identity='sometimes'"):
+            bound.parse("sometimes", {"token": "x"})
+
+
+def test_only_a_host_policy_is_taken_where_a_policy_is_given() -> None:
+    given: Any = {"ambient_identity": True}
+    with pytest.raises(TypeError, match="expected a HostPolicy, got dict"), policies.use(given):
+        pass
+    with pytest.raises(TypeError, match="policy= takes a HostPolicy, not dict"):
+        policies.effective(given)
+    with pytest.raises(TypeError, match=r"policy= takes a HostPolicy, not dict"):
+        CT.parse("plain", {"token": "x"}, policy=given)
+    with pytest.raises(TypeError, match=r"with_policy\(\) takes a HostPolicy, not dict"):
+        CT.with_policy(given)
+    assert policies.current() == HostPolicy.library()  # nothing was put in effect
+
+
+def test_the_deadline_passing_while_reading_is_unusable(
+    root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    readings = iter([100.0, 100.5])  # the start, then the first check in the loop: past the 0.25 s
+    monkeypatch.setattr(paths, "time", type("Clock", (), {"monotonic": staticmethod(lambda: next(readings))}))
+    _unusable(root, "file", seconds=0.25)
+    assert "the operation's deadline passed while reading" in caplog.text and "content" not in caplog.text
+
+
+class _OsWith:
+    """``os`` as ``app_connections.paths`` sees it, with some functions replaced (the rest of the
+    process, pytest's own threads included, keeps the real ones)."""
+
+    def __init__(self, **replaced: Any) -> None:
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+
+def test_a_read_that_fails_is_unusable_and_the_reason_logged(
+    root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import errno
+
+    def failing(fd: int, size: int) -> bytes:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(paths, "os", _OsWith(read=failing))
+    with pytest.raises(PathUnusable) as err:
+        read_path("path", str(root / "file"), (str(root),), max_bytes=100)
+    assert str(err.value) == f"invalid input: path: {PATH_UNUSABLE}"
+    assert "EIO (Input/output error)" in caplog.text
+
+
+def test_a_file_that_grows_past_the_cap_while_it_is_read_is_unusable(
+    root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_read = os.read
+    grown: list[int] = []
+
+    def growing(fd: int, size: int) -> bytes:  # another process appends after the size was checked
+        if not grown:
+            grown.append(size)
+            with (root / "file").open("ab") as more:
+                more.write(b"x" * 200)
+        return real_read(fd, size)
+
+    monkeypatch.setattr(paths, "os", _OsWith(read=growing))
+    with pytest.raises(PathUnusable):
+        read_path("path", str(root / "file"), (str(root),), max_bytes=100)
+    assert grown == [101]  # never more than one byte past the cap is asked for
+    assert "larger than 100 bytes" in caplog.text
+
+
+def test_where_the_kernel_does_not_name_the_open_file_the_file_is_still_read(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_proc(path: str) -> str:
+        raise FileNotFoundError(path)  # no /proc (macOS, a sandbox)
+
+    monkeypatch.setattr(paths, "os", _OsWith(readlink=no_proc))
+    assert paths._opened_path(0) is None
+    assert read_path("path", str(root / "file"), (str(root),), max_bytes=100) == b"content"
+
+
+def test_the_audit_hook_records_only_paths_it_can_name() -> None:
+    """The hook itself (CPython runs it untraced, so it is called directly here too): events other
+    than ``open``, file descriptors and targets that are not paths are skipped; bytes are decoded."""
+    from app_connections.testing import audit
+
+    audit._hook("open", ("/canary-before/no-recorder", "r", 0))  # nothing records: nothing to do
+    asked: list[str] = []
+
+    def keep(path: str) -> bool:
+        asked.append(path)
+        return path.startswith("/canary-audit/")
+
+    with opened_files(keep) as mine, opened_files(all_threads=True) as every:
+        audit._hook("exec", ("/canary-audit/not-an-open",))
+        audit._hook("open", ())
+        audit._hook("open", (7, "r", 0))  # os.open(..., dir_fd) or an fd: nothing to name
+        audit._hook("open", (object(), "r", 0))
+        audit._hook("open", (b"/canary-audit/bytes", "r", 0))
+        audit._hook("open", ("/canary-other/str", "w", 0))
+    assert asked == ["/canary-audit/bytes", "/canary-other/str"]
+    assert mine == ["/canary-audit/bytes"]
+    assert [p for p in every if p.startswith("/canary-")] == ["/canary-audit/bytes", "/canary-other/str"]
