@@ -128,6 +128,25 @@ def test_a_missing_default_names_the_field_and_its_variable(
     assert err.value.errors[0].field == field and words in err.value.errors[0].message
 
 
+def test_a_host_that_does_not_lend_its_identity_takes_no_default_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, token_file: Path
+) -> None:
+    """A library host (many users): the AKS variables are the host's own, so a form that leaves a
+    field out is refused, naming the field and why, even when the variable is set."""
+    aks = {"AZURE_CLIENT_ID": fakes.FAKE_CLIENT_ID, "AZURE_FEDERATED_TOKEN_FILE": str(token_file)}
+    for k, v in aks.items():
+        monkeypatch.setenv(k, v)
+    host = build_connection_type().with_policy(HostPolicy.library(allowed_dirs=[token_file.parent], env=aks))
+    form = {"tenantId": fakes.FAKE_TENANT_ID, "tokenFilePath": str(token_file)}
+    with pytest.raises(InvalidInput) as err:
+        host.parse("workload-identity", form)
+    assert [(e.field, e.message) for e in err.value.errors] == [
+        ("clientId", "is required: this host does not lend its own identity, so the form gives every field")
+    ]
+    c = host.parse("workload-identity", {**form, "clientId": fakes.FAKE_CLIENT_ID})  # the whole form: accepted
+    assert (c.client_id, c.token_file_path) == (fakes.FAKE_CLIENT_ID, str(token_file))
+
+
 def test_token_file_path_must_be_absolute() -> None:
     with pytest.raises(InvalidInput) as err:
         creds("relative/token")

@@ -7,8 +7,11 @@ import textwrap
 from types import ModuleType
 from typing import Any
 
+import pytest
+
 from app_connections.loader import load_plugins
 from app_connections.testing import fakes
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
@@ -53,6 +56,48 @@ def test_a_plugin_method_whose_parser_raises_is_a_failed_input_check_naming_the_
     assert first.detail == "the input could not be read: KeyError: 'missing'"
     assert first.remediation == "Report this to the auth method's authors."
     assert statuses(report)["token"] == "skipped"
+
+
+INTERRUPTED_METHOD = """
+from app_connections.hostspec import hookimpl
+class Interrupted:
+    slug = "interrupted"; name = "Interrupted"
+    def input_schema(self): return {"type": "object"}
+    def parse(self, data): raise {raised}
+    def token_credential(self, c, *, on_rotate=None): raise AssertionError("never reached")
+@hookimpl
+def register_auth_methods(register):
+    register("azure-app-configuration", Interrupted())
+"""
+
+
+@pytest.mark.parametrize("raised", ["KeyboardInterrupt", "SystemExit(2)"])
+def test_an_interrupt_or_exit_while_the_input_is_read_ends_the_validation_not_a_check(raised: str) -> None:
+    """Only what a library raises on bad input (an ``Exception``, a panic) is a failed ``input``
+    check; Ctrl-C or an exit while a method reads the input stops the validation, as anywhere else."""
+    mod = ModuleType("interrupted_method")
+    exec(textwrap.dedent(INTERRUPTED_METHOD.replace("{raised}", raised)), mod.__dict__)
+    registry = load_plugins(plugins=[("interrupted", mod)], env={})
+    with pytest.raises(KeyboardInterrupt if raised == "KeyboardInterrupt" else SystemExit):
+        registry.validate(SLUG, "interrupted", {"x": 1}, env={})
+
+
+def test_an_interrupt_while_the_token_is_requested_ends_the_validation_before_the_store() -> None:
+    """Ctrl-C while the method gets its token is not reported as a failed ``token`` check (and the
+    store is never probed): it reaches the caller."""
+    calls: list[tuple[str, ...]] = []
+
+    class Interrupting:
+        def get_token(self, *scopes: str, **_: Any) -> Any:
+            calls.append(scopes)
+            raise KeyboardInterrupt
+
+    form = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-cs-int"}
+    with pytest.raises(KeyboardInterrupt):
+        build_connection_type().validate(
+            form, method="client-secret", endpoint="https://x.azconfig.io", token_credential=Interrupting()
+        )
+    assert calls == [("https://azconfig.io/.default",)]  # the token stage ran, and was interrupted there
 
 
 def test_instance_settings_the_host_passes_are_used_instead_of_the_environment(azure_vcr: Any) -> None:

@@ -385,3 +385,22 @@ def test_a_closed_output_pipe_ends_the_command_quietly(monkeypatch: pytest.Monke
     assert err.getvalue() == ""
     assert sys.stdout.name == os.devnull
     sys.stdout.close()
+
+
+@pytest.mark.parametrize("raised", [RuntimeError("a bug in the command"), SystemExit(3)])
+def test_a_bug_or_an_exit_in_a_command_is_not_reported_as_a_library_panic(
+    monkeypatch: pytest.MonkeyPatch, raised: BaseException
+) -> None:
+    """Only a library's panic becomes "a library failed on this input"; a bug in a command keeps
+    its traceback (and an exit its code), unchanged and with nothing written for it."""
+    from azure_appconfig_plugin import cli
+
+    def failing(args: Any, out: Any) -> int:
+        raise raised
+
+    monkeypatch.setattr(cli, "cmd_types", failing)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(type(raised)) as info:
+        main(["types"], out=out, err=err)
+    assert info.value is raised
+    assert err.getvalue() == "" and out.getvalue() == ""

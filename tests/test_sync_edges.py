@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -277,6 +278,41 @@ def test_every_bad_secret_is_named_with_its_problem_before_any_request(
         ("secrets['CONTENT_TYPE'].contentType", "must be a string"),
         ("secrets['TAGS'].tags", "must map strings to strings"),
     ]
+    assert standin.requests() == [] and fake_token.calls == 0
+
+
+class _FailingMapping(Mapping[str, Any]):
+    """A mapping a host's framework could hand over whose every read fails (a consumed stream)."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise RuntimeError("stream already consumed")
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("stream already consumed")
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_secrets_and_tags_that_cannot_be_read_and_a_secret_of_bytes_are_named_before_any_request(
+    standin: StandIn, sync_options: dict[str, Any], fake_token: FakeTokenCredential
+) -> None:
+    """A mapping that fails when read is bad input, not a crash; so is a ``Secret`` a host built
+    with bytes (its type says str, but nothing stops it); the value never shows in the message."""
+    secrets: dict[str, Any] = {
+        "UNREADABLE": _FailingMapping(),
+        "UNREADABLE_TAGS": {"value": "canary-tags-value", "tags": _FailingMapping()},
+        "BYTES": Secret(b"canary-bytes-value"),  # type: ignore[arg-type]  # a host passing bytes is the point
+        "GOOD": "v",
+    }
+    with pytest.raises(InvalidInput) as info:
+        D.push(None, dest(standin), secrets, **sync_options)
+    assert [(e.field, e.message) for e in info.value.errors] == [
+        ("secrets['UNREADABLE']", "must be a string, a Secret or {value, contentType, tags}"),
+        ("secrets['UNREADABLE_TAGS'].tags", "must map strings to strings"),
+        ("secrets['BYTES']", "must be a string, a Secret or {value, contentType, tags}"),
+    ]
+    assert "canary" not in str(info.value)
     assert standin.requests() == [] and fake_token.calls == 0
 
 

@@ -337,3 +337,35 @@ def test_bounded_by_refuses_a_limit_that_does_not_exist() -> None:
     with pytest.raises(ValueError, match="unknown limit 'validation_second'"):
         http_policy.bounded_by("validation_second")
     assert http_policy.bounded_by("validation_seconds")(lambda: http_policy.remaining(1000))() <= 120
+
+
+# --- a request made after its deadline --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["store", "token"])
+def test_a_request_made_after_the_operations_deadline_passed_is_never_sent(store: StandIn, kind: str) -> None:
+    """A method's own request (``session(...)``) made once the operation's deadline has passed is
+    refused before a connection is opened: its token never leaves, and the error says it was not
+    sent and which deadline had passed, with its real numbers."""
+    from azure_appconfig_plugin.deadlines import deadline_passed
+
+    store.route = lambda seen: json_answer({"items": []})
+    made = http_policy.session("127.0.0.1", store.port, kind=kind)
+    with http_policy.operation_deadline(0.02, name="validation_seconds"):
+        while deadline_passed() is None:
+            time.sleep(0.005)
+        with pytest.raises(http_policy.DeadlineExceeded) as info:
+            made.get(f"{store.url}/kv", headers={"Authorization": "Bearer canary-late-token"})
+    error = info.value
+    assert (error.sent, error.deadline, error.budget, error.code) == (
+        False,
+        "validation_seconds",
+        0.02,
+        "deadline_exceeded",
+    )
+    assert str(error).startswith(
+        f"the {kind} request to 127.0.0.1:{store.port} was not sent: "
+        "the validation deadline (validation_seconds) of 0.02 s had passed"
+    )
+    assert "canary" not in str(error) and "cut off" not in str(error)
+    assert store.seen == []

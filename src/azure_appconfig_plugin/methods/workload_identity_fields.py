@@ -58,15 +58,12 @@ BAD_ENV = "is not valid as set in the environment"
 _MESSAGES = (*(REQUIRED.format(env=env) for env in ENV_DEFAULTS.values()), REQUIRED_HERE, BAD_ENV)
 
 
-def env_defaults(
-    values: dict[str, Any], env: Mapping[str, str] | None = None
-) -> tuple[dict[str, Any], tuple[str, str] | None]:
+def env_defaults(values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | None]:
     """``values`` with the absent fields read from the environment, and the first problem. The
-    environment is ``env``, else the host policy's when it lends the host's identity
+    environment is the host policy's, when it lends the host's identity
     (``HostPolicy.ambient_identity``); without it, an absent field is a problem."""
-    if env is None:
-        policy = policies.current()
-        env = policy.env if policy.ambient_identity else None
+    policy = policies.current()
+    env: Mapping[str, str] | None = policy.env if policy.ambient_identity else None
     out = dict(values)
     by_name = {f.name: f for f in STORED_FIELDS}
     for name, var in ENV_DEFAULTS.items():
