@@ -143,6 +143,11 @@ def pfx_b64(der: bytes) -> str:
 @pytest.fixture
 def derivations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every call that would derive a key from the material (cryptography's loaders, our KDFs)."""
+    return spy_on_derivations(monkeypatch)
+
+
+def spy_on_derivations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The list every call that would derive a key from the material is recorded in, from now on."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12 as loader
 
@@ -359,7 +364,18 @@ def test_a_panic_in_any_cryptography_call_is_a_typed_error(monkeypatch: pytest.M
         data = {"pkcs12": certs.pkcs12_b64()}
     with pytest.raises(InvalidInput):
         CT.parse("certificate", {**BASE, **data})
-    with pytest.raises(KeyboardInterrupt):  # never swallowed
+
+    def interrupt(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt
+
+    # a BaseException that is not a library panic, raised inside the cryptography call, is never swallowed
+    if loader == "pem":
+        monkeypatch.setattr(serialization, "load_pem_private_key", interrupt)
+    else:
+        monkeypatch.setattr(p12, "load_key_and_certificates", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        CT.parse("certificate", {**BASE, **data})
+    with pytest.raises(KeyboardInterrupt):  # nor one raised after it, telling a wrong passphrase apart
         monkeypatch.setattr(certificate, "mac_matches", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         monkeypatch.setattr(p12, "load_key_and_certificates", panic)
         CT.parse("certificate", {**BASE, "pkcs12": certs.pkcs12_b64()})

@@ -14,6 +14,7 @@ import pytest
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
+from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, ManagedIdentityUnavailable
 from builtin import clear_ambient_identity
@@ -161,3 +162,17 @@ def test_an_app_service_token_expiring_out_of_range_is_refused(app_service: Iden
         token()
     assert err.value.code == "malformed_answer" and "expires_in" in str(err.value)
     assert "canary-mi-token" not in str(err.value)
+
+
+def test_a_record_built_by_the_host_reads_the_policy_in_effect_for_its_endpoint(app_service: IdentityEndpoint) -> None:
+    # parsed records carry the policy's environment; one a host builds itself has none, and the token
+    # credential then asks the policy in effect (here an operator's: this process's environment)
+    app_service.body = {"access_token": fakes.FAKE_ACCESS_TOKEN, "expires_on": str(int(time.time()) + 3600)}
+    record = ManagedIdentityCredentials(client_id=fakes.FAKE_CLIENT_ID)
+    assert record.env is None
+    credential = CT.token_credential(record)
+    assert credential.get_token(SCOPE).token == fakes.FAKE_ACCESS_TOKEN
+    path, query, headers = app_service.requests[0]
+    assert (
+        path == "/msi/token" and query["client_id"] == [fakes.FAKE_CLIENT_ID] and headers["X-IDENTITY-HEADER"] == HEADER
+    )

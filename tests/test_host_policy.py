@@ -164,6 +164,25 @@ def test_an_unusable_file_inside_is_one_generic_message(allowed: Path, caplog: p
     assert "canary-not-a-token" not in caplog.text and "ENOENT" in caplog.text  # the reason, not the contents
 
 
+def test_a_token_file_whose_link_leads_out_after_parsing_is_refused_at_the_request(tmp_path: Path) -> None:
+    # a projected volume rotates its token by swapping a link: one swapped to lead out of the allowed
+    # directory after the record was parsed is refused when the token is read, before any request
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    allowed.mkdir(), outside.mkdir()
+    (allowed / "real").write_text(federated_token())
+    (outside / "secret").write_text("canary-outside-contents")
+    (allowed / "token").symlink_to(allowed / "real")
+    ctype = registry(HostPolicy.library(allowed_dirs=[allowed])).get(SLUG)
+    creds = ctype.parse("workload-identity", {**FORM, "tokenFilePath": str(allowed / "token")})
+    (allowed / "token").unlink()
+    (allowed / "token").symlink_to(outside / "secret")
+    with pytest.raises(InvalidFederatedToken) as err:
+        ctype.token_credential(creds).get_token(SCOPE)
+    assert err.value.code == "token_file_refused" and err.value.field == "tokenFilePath"
+    assert "not a path this host allows" in str(err.value) and "canary-outside" not in str(err.value)
+    assert str(outside) not in str(err.value)
+
+
 # --- no blocking -----------------------------------------------------------------------------------
 
 

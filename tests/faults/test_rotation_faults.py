@@ -149,3 +149,14 @@ def test_a_token_in_the_hosts_exception_is_not_repeated(identity: IdentityPlatfo
     cred.get_token(SCOPE)
     assert cred.rotation_error is not None
     assert "rt-1" not in str(cred.rotation_error) and "[REDACTED]" in cred.rotation_error.cause
+
+
+def test_the_error_redacts_the_tokens_the_credentials_hold_and_nothing_else() -> None:
+    # a record may hold no access token (a host stores the refresh token alone): the text stays intact
+    cause = sqlite3.OperationalError("could not store rt-secret-9 in table tokens")
+    error = credential_module.rotation_not_saved(cause, stored("rt-secret-9"))
+    assert error.cause == "OperationalError: could not store [REDACTED] in table tokens"
+    assert "rt-secret-9" not in str(error) and stored("rt-secret-9").access_token is None
+    both = stored("rt-secret-9").with_tokens("rt-secret-9", "at-secret-9", 3600)
+    error = credential_module.rotation_not_saved(sqlite3.OperationalError("rt-secret-9 / at-secret-9"), both)
+    assert error.cause == "OperationalError: [REDACTED] / [REDACTED]"

@@ -101,6 +101,8 @@ def _pbes2_key(algorithm: Any, passphrase: bytes, size: int) -> bytes:
 
 
 def _cipher(name: str, key: bytes) -> Any:
+    """cryptography's cipher for one of the names ``decrypt`` accepts (aes, tripledes, rc4, rc2 with a
+    128-bit key: a shorter RC2 key is decrypted by ``rc2_cbc_decrypt`` and never reaches this)."""
     from cryptography.hazmat.primitives.ciphers import algorithms
 
     if name == "aes":
@@ -109,11 +111,9 @@ def _cipher(name: str, key: bytes) -> Any:
 
     if name == "tripledes":
         return decrepit.TripleDES(key)
-    if name == "rc2" and len(key) == 16:
-        return decrepit.RC2(key)
     if name == "rc4":
         return decrepit.ARC4(key)
-    raise CannotDecrypt(name)
+    return decrepit.RC2(key)
 
 
 def _decrypt_with(name: str, key: bytes, iv: bytes | None, data: bytes) -> bytes | None:
@@ -137,6 +137,15 @@ def _decrypt_with(name: str, key: bytes, iv: bytes | None, data: bytes) -> bytes
     return plain[:-pad]
 
 
+def _key_length(algorithm: Any, kdf: str) -> int:
+    """The key size in bytes: asn1crypto's ``key_length`` reads PBKDF2's parameters only (for scrypt's,
+    it raises TypeError), so scrypt's own key length is read here, else the cipher's."""
+    if kdf != _SCRYPT_OID:
+        return int(algorithm.key_length)
+    length = scrypt_params(algorithm["parameters"]["key_derivation_func"])[4]
+    return int(length or algorithm["parameters"]["encryption_scheme"].key_length)
+
+
 def decrypt(
     algorithm: Any, data: bytes, passphrase: bytes | None, accept: Callable[[bytes], bool] = lambda _: True
 ) -> bytes | None:
@@ -145,7 +154,7 @@ def decrypt(
     when ``accept(plaintext)`` (a wrong password passes the padding check about once in 256 tries)."""
     try:
         kdf, name = algorithm.kdf, algorithm.encryption_cipher
-        size = algorithm.key_length
+        size = _key_length(algorithm, kdf)
     except (ValueError, KeyError) as exc:  # asn1crypto: an algorithm it does not describe
         raise CannotDecrypt(str(exc)) from None
     if name not in ("aes", "tripledes", "rc2", "rc4") or algorithm.encryption_mode not in ("cbc", None):
