@@ -112,7 +112,7 @@ def test_the_async_benchmark_command_runs() -> None:
     assert words[:2] == [".venv/bin/python", "benchmarks/async_sync.py"]
     result = subprocess.run(
         [sys.executable, *words[1:], "--secrets", "30", "--latency-ms", "0", "--skip-baseline", "--validations", "3"]
-        + ["--validate-latency-ms", "0"],
+        + ["--validate-latency-ms", "0", "--slow-secrets", "4", "--heartbeat-runs", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -124,6 +124,8 @@ def test_the_async_benchmark_command_runs() -> None:
         and "| async push, 0 ms |" in result.stdout
         and "| 32 threads of raw requests PUTs, 0 ms |" in result.stdout
     )
+    for what in ("one avalidate", "apush of 4", "OAuth acomplete"):
+        assert f"event loop during {what}, far side answering in 0 s: latest beat" in result.stdout
 
 
 def blocks_in(text: str, kind: str) -> list[str]:

@@ -6,6 +6,7 @@ what was written."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.aio import warm_up
+from azure_appconfig_plugin.aio import sync_apply, warm_up
 from azure_appconfig_plugin.aio.sync import cancelled_report
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from faults.loop_probe import cancelled_after, least_lag, watched
@@ -83,6 +84,17 @@ def test_writes_run_concurrently_on_one_loop(standin: StandIn, sync_options: dic
     assert time.monotonic() - started < 64 * 0.05 / 2  # far from one request at a time, even on a loaded machine
 
 
+def test_the_workers_open_their_connections_apart(
+    standin: StandIn, sync_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_apply, "STAGGER_SECONDS", 0.03)
+    standin.latency = 0.2  # every worker's first request is still in flight when the last one starts
+    report = asyncio.run(D.apush(None, dest(standin), {f"S{i}": "v" for i in range(4)}, concurrency=4, **sync_options))
+    assert report.counts["created"] == 4
+    arrivals = sorted(r["at"] for r in standin.requests("PUT"))
+    assert len(arrivals) == 4 and all(b - a >= 0.025 for a, b in itertools.pairwise(arrivals))
+
+
 @pytest.fixture(scope="module")
 def remote() -> Iterator[StandInProcess]:
     """The stand-in in its own process: the heartbeat measures this process's loop, not GIL contention
@@ -95,7 +107,7 @@ def remote() -> Iterator[StandInProcess]:
 
 
 def test_the_loop_keeps_beating_during_a_slow_push(remote: StandInProcess, fake_token: Any) -> None:
-    secrets = {f"S{i}": "v" for i in range(20)}
+    secrets = {f"S{i}": "v" for i in range(40)}  # 32 workers, each opening its connection
 
     def run() -> Any:
         remote.admin("reset")
@@ -103,7 +115,7 @@ def test_the_loop_keeps_beating_during_a_slow_push(remote: StandInProcess, fake_
         return asyncio.run(watched(D.apush(None, {"endpoint": remote.endpoint}, secrets, **remote.options(fake_token))))
 
     report, probe = least_lag(run)
-    assert report.counts["created"] == 20 and probe.beats > 40
+    assert report.counts["created"] == 40 and probe.beats > 40
     assert probe.ok, f"the loop was busy {probe.max_busy * 1000:.0f} ms, late {probe.max_lag * 1000:.0f} ms"
 
 
