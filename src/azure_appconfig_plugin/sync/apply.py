@@ -195,7 +195,8 @@ class PolicyRefusal(Exception):
 def refusal(exc: BaseException) -> PolicyRefusal | None:
     """The HTTP policy's refusal behind ``exc`` (itself or inside an SDK error), or a store certificate
     this machine does not trust (never retried either), as a ``PolicyRefusal``."""
-    from ..http_policy import CERTIFICATE_UNTRUSTED, policy_error, untrusted_certificate
+    from ..http.answers import CERTIFICATE_UNTRUSTED, untrusted_certificate
+    from ..http.errors import policy_error
 
     found = policy_error(exc)
     if found is None:
@@ -263,7 +264,7 @@ class Executor:
     def _one(self, step: Step) -> Outcome:
         """One step in a worker thread, inside the policy's ``operation_deadline`` set to the run's
         deadline: no request of this step outlives the run (one deadline model for both)."""
-        from ..http_policy import operation_deadline
+        from ..http.deadlines import operation_deadline
 
         try:
             with operation_deadline(self._deadline - time.monotonic()):
@@ -336,7 +337,7 @@ class Executor:
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
         from azure.core.exceptions import AzureError
 
-        from ..http_policy import HttpPolicyError
+        from ..http.errors import HttpPolicyError
 
         try:
             response = await ops.send(_request(step))
@@ -354,7 +355,7 @@ class Executor:
         """After a retried request answered 412: does the store already hold what we sent?"""
         from azure.core.exceptions import AzureError
 
-        from ..http_policy import HttpPolicyError
+        from ..http.errors import HttpPolicyError
 
         try:
             response = await ops.send(_request(step, read=True))

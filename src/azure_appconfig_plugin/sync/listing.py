@@ -84,7 +84,7 @@ async def get_page(
 
     from azure.core.exceptions import AzureError
 
-    from ..http_policy import HttpPolicyError
+    from ..http.errors import HttpPolicyError
     from .apply import (
         BACKOFF_BASE,
         BACKOFF_MAX,
@@ -164,7 +164,7 @@ def list_scope(
     the writes); no page is requested after ``deadline``."""
     import time
 
-    from ..http_policy import operation_deadline
+    from ..http.deadlines import operation_deadline
     from ..sansio import awaitable, run_now
 
     bound = operation_deadline(deadline - time.monotonic()) if deadline is not None else contextlib.nullcontext()
