@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
+from types import SimpleNamespace
+
 import pytest
 
 from azure_appconfig_plugin.errors import AppConnectionError, SettingsError
@@ -10,6 +13,7 @@ from azure_appconfig_plugin.http.answers import check_token_answer
 from azure_appconfig_plugin.http.deadlines import operation_deadline, remaining
 from azure_appconfig_plugin.http.errors import DeadlineExceeded, ForeignHostRefused, MalformedAnswer, policy_error
 from azure_appconfig_plugin.http.limits import configure, current_limits
+from azure_appconfig_plugin.http.retry import retry_after_seconds, retry_policy_class
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +96,39 @@ def test_a_malformed_limit_is_reported_by_validation_not_raised(monkeypatch: pyt
     )
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and "TOKEN_REQUEST_SECONDS" in token.detail
+
+
+# --- the one Retry-After reader (the store clients' retry policy and the sync engine) -----------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"x-ms-retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After": "2"}, 2.0),
+        ({"retry-after-ms": "250", "Retry-After": "2"}, 0.25),  # the milliseconds win: the finer figure
+        ({"Retry-After": "not a date"}, None),
+        ({}, None),
+        ({"retry-after-ms": "-5", "Retry-After": "2"}, 2.0),
+        ({"retry-after-ms": "nan", "x-ms-retry-after-ms": "-1", "Retry-After": "-3"}, None),
+    ],
+)
+def test_retry_after(headers: dict[str, str], seconds: float | None) -> None:
+    assert retry_after_seconds(headers) == seconds
+
+
+def test_retry_after_reads_an_http_date_as_the_time_until_it() -> None:
+    date = "Fri, 27 Nov 2026 09:00:00 GMT"
+    at = email.utils.parsedate_to_datetime(date).timestamp()
+    assert retry_after_seconds({"Retry-After": date}, now=lambda: at - 7.5) == 7.5
+    assert retry_after_seconds({"Retry-After": date}, now=lambda: at + 60) == 0.0  # passed: no wait
+    assert retry_after_seconds({"Retry-After": "Fri, 27 Nov 2026 09:00:00 -0000"}, now=lambda: at - 1) == 1.0
+
+
+def test_the_retry_policy_reads_a_wait_with_the_same_reader() -> None:
+    policy = retry_policy_class()(None, retry_total=1)
+    answer = SimpleNamespace(http_response=SimpleNamespace(headers={"RETRY-AFTER-MS": "250", "Retry-After": "x"}))
+    assert policy.get_retry_after(answer) == 0.25  # header names compare case-insensitively
+    bad = SimpleNamespace(http_response=SimpleNamespace(headers={"Retry-After": "Fri, 99 Nov 2026 09:00:00 GMT"}))
+    assert policy.get_retry_after(bad) is None  # a date that does not parse asks for no wait

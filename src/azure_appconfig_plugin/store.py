@@ -189,7 +189,9 @@ def _answered(exc: Any) -> ProbeResult:
 
 def asked_wait(headers: Any) -> str | None:
     """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``; an HTTP date as given)."""
-    for name, unit in (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s")):
+    from .http.retry import RETRY_AFTER_HEADERS
+
+    for name, unit in RETRY_AFTER_HEADERS:
         raw = clean(headers.get(name) or "", 60)
         if raw:
             return f"{raw} {unit}" if raw.replace(".", "", 1).isdigit() else raw

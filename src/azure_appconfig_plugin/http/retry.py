@@ -1,18 +1,59 @@
 """The capped retry policy of every store client, sync and async: server-requested waits capped
 (``retry_after_max_seconds``) and budgeted (``retry_wait_budget_seconds``), no retry past the
-deadline, an untrusted certificate never retried; ``waits_reported`` tells a caller of each wait."""
+deadline, an untrusted certificate never retried; ``waits_reported`` tells a caller of each wait.
+``retry_after_seconds`` is the one reader of a server's requested wait (the sync engine uses it too)."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .answers import untrusted_certificate
 from .deadlines import operation_deadline, remaining
 from .limits import Limits, current_limits
+
+RETRY_AFTER_HEADERS = (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s"))
+"""The headers a server asks for a wait with, in the order they are read, and their units."""
+
+
+def retry_after_seconds(headers: Any, *, now: Callable[[], float] = time.time) -> float | None:
+    """The wait ``headers`` ask for, in seconds: ``retry-after-ms`` / ``x-ms-retry-after-ms``
+    (milliseconds) or ``Retry-After`` (seconds, or an HTTP date: the time until it, at least 0).
+    A value that does not parse, or is negative or NaN, is passed over; None when none is usable."""
+    for name, unit in RETRY_AFTER_HEADERS:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        text = str(raw).strip()
+        try:
+            value = float(text) * (0.001 if unit == "ms" else 1.0)
+        except ValueError:
+            until = _seconds_until(text, now()) if unit == "s" else None
+            if until is None:
+                continue
+            value = until
+        if value >= 0:
+            return value
+    return None
+
+
+def _seconds_until(http_date: str, now: float) -> float | None:
+    """Seconds from ``now`` (a Unix time) to ``http_date`` (at least 0), or None when it is no HTTP date."""
+    import datetime
+    import email.utils
+
+    try:
+        moment = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # ``-0000``: UTC, as HTTP dates are
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, moment.timestamp() - now)
+
 
 WaitReport = Callable[[float, "int | None"], None]
 """Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
@@ -46,10 +87,10 @@ class CappedRetryRules:
         return self.fixed_limits or current_limits()
 
     def get_retry_after(self, response: Any) -> float | None:
-        try:
-            return super().get_retry_after(response)  # type: ignore[misc, no-any-return]  # a mixin: azure-core's retry policy has it
-        except Exception:  # an unparseable header (e.g. a bad HTTP date): no server-requested wait
-            return None
+        """The wait the answer asks for (``retry_after_seconds``), in place of azure-core's own reader."""
+        from azure.core.utils import case_insensitive_dict
+
+        return retry_after_seconds(case_insensitive_dict(response.http_response.headers))
 
     def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
         asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..http.retry import retry_after_seconds
 from ..sansio import run_now
 from .entries import Entry
 from .plan import Step, same
@@ -136,21 +137,6 @@ class AdaptiveLimit:
             self._streak = 0
             self._resume_at = max(self._resume_at, now + wait)
             self._changed()
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """``retry-after-ms`` / ``x-ms-retry-after-ms`` (milliseconds) or ``Retry-After`` (seconds)."""
-    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            value = float(str(raw).strip()) * scale
-        except ValueError:
-            continue  # an HTTP date: fall back to the default
-        if value >= 0:
-            return value
-    return None
 
 
 def throttled_text(wait: float) -> str:

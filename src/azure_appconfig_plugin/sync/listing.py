@@ -85,6 +85,7 @@ async def get_page(
     from azure.core.exceptions import AzureError
 
     from ..http.errors import HttpPolicyError
+    from ..http.retry import retry_after_seconds
     from .apply import (
         BACKOFF_BASE,
         BACKOFF_MAX,
@@ -95,7 +96,6 @@ async def get_page(
         _error_text,
         _short,
         refusal,
-        retry_after_seconds,
         throttled_text,
         undecoded_answer,
     )
