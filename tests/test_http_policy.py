@@ -109,6 +109,7 @@ def test_a_malformed_limit_is_reported_by_validation_not_raised(monkeypatch: pyt
         ({"Retry-After": "2"}, 2.0),
         ({"retry-after-ms": "250", "Retry-After": "2"}, 0.25),  # the milliseconds win: the finer figure
         ({"Retry-After": "not a date"}, None),
+        ({"retry-after-ms": "soon", "Retry-After": "3"}, 3.0),  # milliseconds are never a date
         ({}, None),
         ({"retry-after-ms": "-5", "Retry-After": "2"}, 2.0),
         ({"retry-after-ms": "nan", "x-ms-retry-after-ms": "-1", "Retry-After": "-3"}, None),

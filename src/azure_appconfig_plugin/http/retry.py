@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -119,13 +120,9 @@ class CappedRetryRules:
         return wait
 
 
-_classes: dict[str, Any] = {}
-
-
+@functools.cache
 def retry_policy_class() -> Any:
     """``CappedRetryPolicy``: azure-core's ``RetryPolicy`` with ``CappedRetryRules``, built on first use."""
-    if "retry" in _classes:
-        return _classes["retry"]
     from azure.core.pipeline.policies import RetryPolicy
 
     class CappedRetryPolicy(CappedRetryRules, RetryPolicy[Any, Any]):
@@ -141,14 +138,12 @@ def retry_policy_class() -> Any:
             if wait > 0:
                 transport.sleep(wait)
 
-    _classes["retry"] = CappedRetryPolicy
     return CappedRetryPolicy
 
 
+@functools.cache
 def async_retry_policy_class() -> Any:
     """``CappedAsyncRetryPolicy``: azure-core's ``AsyncRetryPolicy`` with the same ``CappedRetryRules``."""
-    if "async_retry" in _classes:
-        return _classes["async_retry"]
     from azure.core.pipeline.policies import AsyncRetryPolicy
 
     class CappedAsyncRetryPolicy(CappedRetryRules, AsyncRetryPolicy[Any, Any]):
@@ -165,7 +160,6 @@ def async_retry_policy_class() -> Any:
             if wait > 0:
                 await transport.sleep(wait)
 
-    _classes["async_retry"] = CappedAsyncRetryPolicy
     return CappedAsyncRetryPolicy
 
 
