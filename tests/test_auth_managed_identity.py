@@ -195,18 +195,19 @@ def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: Identit
 
 
 def test_the_identity_endpoint_answer_is_size_capped_and_its_host_pinned(imds: IdentityEndpoint) -> None:
-    from azure_appconfig_plugin import http_policy
+    from azure_appconfig_plugin.http.errors import ForeignHostRefused, ResponseTooLarge
+    from azure_appconfig_plugin.http.limits import configure
 
-    http_policy.configure(max_response_bytes=2048)
+    configure(max_response_bytes=2048)
     try:
         imds.body = {**imds.body, "access_token": "a" * 4096}
-        with pytest.raises(http_policy.ResponseTooLarge):
+        with pytest.raises(ResponseTooLarge):
             CT.token_credential(CT.parse("managed-identity", {})).get_token(SCOPE)
     finally:
-        http_policy.configure(None)
+        configure(None)
     session = managed_identity_session(imds.url + "/metadata/identity/oauth2/token")
     assert session.trust_env is False  # no proxy ever sees the identity request
-    with pytest.raises(http_policy.ForeignHostRefused):
+    with pytest.raises(ForeignHostRefused):
         session.get("http://127.0.0.2:1/metadata/identity/oauth2/token")
 
 

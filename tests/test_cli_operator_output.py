@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin.http_policy import untrusted_certificate
+from azure_appconfig_plugin.http.answers import untrusted_certificate
 from cli_helpers import run
 from standins.appconfig import StandIn
 
@@ -353,9 +353,9 @@ def test_the_store_client_never_retries_a_certificate_failure() -> None:
     from azure.core.pipeline import PipelineContext, PipelineRequest
     from azure.core.rest import HttpRequest
 
-    from azure_appconfig_plugin.http_policy import _retry_policy_class
+    from azure_appconfig_plugin.http.retry import retry_policy_class
 
-    policy = _retry_policy_class()(None, retry_total=3)
+    policy = retry_policy_class()(None, retry_total=3)
     sent = PipelineRequest(HttpRequest("GET", "https://mystore.azconfig.io/kv"), PipelineContext(None))
     cert = ServiceRequestError("cert", error=_verify_failed())
     assert policy.increment(policy.configure_retries({}), response=sent, error=cert) is False

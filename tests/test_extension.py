@@ -16,8 +16,8 @@ import pytest
 
 from app_connections.loader import load_plugins
 from app_connections.testing import fakes
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.cli import main
+from azure_appconfig_plugin.http.limits import LIMITS
 from builtin import BUILTIN_METHODS, LIBRARY_METHODS
 from cli_helpers import client_secret_flags, run
 from toml_compat import loads as toml_loads
@@ -179,7 +179,7 @@ def test_no_network_says_network_unreachable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # the store's retries of the refused connection back off 0.1 s, not azure-core's 0.8 s and up
-    monkeypatch.setenv(next(x.env_var for x in http_policy.LIMITS if x.name == "retry_after_max_seconds"), "0.1")
+    monkeypatch.setenv(next(x.env_var for x in LIMITS if x.name == "retry_after_max_seconds"), "0.1")
     # the store stage (a plugin method needs no login host for its token)
     code, text = run(
         "validate",

@@ -201,11 +201,11 @@ def test_a_fifo_token_file_is_a_typed_error_at_once(tmp_path: Path, caplog: pyte
 
 
 def test_a_token_file_read_outside_the_operation_deadline_is_refused(allowed: Path, monkeypatch: Any) -> None:
-    from azure_appconfig_plugin import http_policy
+    from azure_appconfig_plugin.http.deadlines import operation_deadline
 
     ctype = registry(HostPolicy.library(allowed_dirs=[allowed])).get(SLUG)
     creds = ctype.parse("workload-identity", {**FORM, "tokenFilePath": str(allowed / "token")})
-    with http_policy.operation_deadline(0.0), pytest.raises(InvalidFederatedToken) as err:
+    with operation_deadline(0.0), pytest.raises(InvalidFederatedToken) as err:
         ctype.token_credential(creds).get_token(SCOPE)
     assert err.value.code in ("token_file_unusable", "deadline_exceeded")
 

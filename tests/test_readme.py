@@ -304,7 +304,7 @@ def test_several_replicas_table_is_the_benchmarks() -> None:
 
 
 def test_limits_table_is_derived_from_the_limits_data() -> None:
-    from azure_appconfig_plugin.http_policy import LIMITS, Limits, limits_table
+    from azure_appconfig_plugin.http.limits import LIMITS, Limits, limits_table
 
     limits = page("limits.md")
     assert limits_table() in limits
@@ -319,7 +319,7 @@ def test_limits_and_security_code_blocks_run() -> None:
     assert len(snippets) == 2
     for i, block in enumerate(snippets):
         exec(compile(block, f"limits block {i}", "exec"), {})
-    from azure_appconfig_plugin import http_policy
+    from azure_appconfig_plugin.http.limits import Limits, current_limits
 
-    assert http_policy.current_limits() == http_policy.Limits()
+    assert current_limits() == Limits()
     assert not re.findall(r"```(?!python)\w+", pages)

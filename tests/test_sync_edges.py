@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.sync.apply import retry_after_seconds
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from azure_appconfig_plugin.sync.entries import Secret
 from azure_appconfig_plugin.sync.report import Status
@@ -137,17 +136,6 @@ def test_a_retried_delete_answered_412_while_the_entry_is_still_there_is_a_confl
     assert outcome(report) == {"app/A": ("delete", "conflict")}
     assert standin.store.entry("app/A")["value"] == "x"
     assert [r["path"] for r in standin.requests("GET")] == ["/kv", "/kv/app%2FA"]
-
-
-@pytest.mark.parametrize(
-    ("headers", "seconds"),
-    [
-        ({"retry-after-ms": "-5", "Retry-After": "2"}, 2.0),
-        ({"retry-after-ms": "nan", "x-ms-retry-after-ms": "-1", "Retry-After": "-3"}, None),
-    ],
-)
-def test_a_negative_or_nan_retry_after_is_passed_over(headers: dict[str, str], seconds: float | None) -> None:
-    assert retry_after_seconds(headers) == seconds
 
 
 # --- the connection and the remove operation's input --------------------------------------------------

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.sync.apply import AdaptiveLimit, retry_after_seconds
+from azure_appconfig_plugin.sync.apply import AdaptiveLimit
 from azure_appconfig_plugin.sync.config import FIELDS, destination_schema, parse_destination
 from azure_appconfig_plugin.sync.entries import Entry, desired_entries
 from azure_appconfig_plugin.sync.plan import plan_import, plan_push, plan_remove
@@ -310,20 +310,6 @@ def test_limit_halves_at_most_once_per_interval() -> None:
     now[0] += 1.0
     limit.throttled(limit.acquire(1e9) or 0, 0.0)
     assert limit.limit == 8 and limit.lowest == 8
-
-
-@pytest.mark.parametrize(
-    "headers,seconds",
-    [
-        ({"retry-after-ms": "250"}, 0.25),
-        ({"x-ms-retry-after-ms": "1500"}, 1.5),
-        ({"Retry-After": "2"}, 2.0),
-        ({"Retry-After": "Fri, 27 Nov 2026 09:00:00 GMT"}, None),
-        ({}, None),
-    ],
-)
-def test_retry_after(headers: dict[str, str], seconds: float | None) -> None:
-    assert retry_after_seconds(headers) == seconds
 
 
 # --- secrets files ----------------------------------------------------------------------------------

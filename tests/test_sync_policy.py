@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from standins.appconfig import StandIn
 from standins.fixtures import FakeTokenCredential
@@ -42,7 +42,7 @@ def plain_options(sync_options: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def small_limits() -> Iterator[None]:
     yield
-    http_policy.configure(None)
+    configure(None)
 
 
 def test_an_access_key_connection_syncs_with_signed_requests_and_no_token(
@@ -126,7 +126,7 @@ def test_the_run_uses_the_connection_type_it_is_given(standin: StandIn, plain_op
 def test_a_write_the_policy_refuses_is_reported_per_key_with_its_code(
     standin: StandIn, sync_options: dict[str, Any], small_limits: None
 ) -> None:
-    http_policy.configure(max_response_bytes=120)  # the empty listing fits; an entry's answer does not
+    configure(max_response_bytes=120)  # the empty listing fits; an entry's answer does not
     report = D.push(
         None,
         {"endpoint": standin.endpoint, "keyPrefix": "a-rather-long-prefix-for-the-entry/"},
@@ -145,7 +145,7 @@ def test_a_listing_the_policy_refuses_is_reported_with_its_code(
 ) -> None:
     for i in range(5):
         standin.store.put(f"K{i}", "v" * 100)
-    http_policy.configure(max_response_bytes=200)
+    configure(max_response_bytes=200)
     report = D.push(None, {"endpoint": standin.endpoint}, {"A": "1"}, **sync_options)
     assert [(c.key, c.status.value, c.code) for c in report.changes] == [("A", "failed", "response_too_large")]
     assert "listing the scope failed (response_too_large: " in report.changes[0].detail

@@ -130,7 +130,7 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
     before the command runs: a malformed value is a usage error naming its variable, in every command."""
     from .endpoints import allowed_hosts
     from .errors import FieldError, SettingsError
-    from .http_policy import current_limits
+    from .http.limits import current_limits
 
     errors: list[FieldError] = []
     for read in (current_limits, allowed_hosts):

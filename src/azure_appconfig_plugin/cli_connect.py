@@ -334,7 +334,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             ]
         )
     from .cli_sync import progress_line
-    from .http_policy import waits_reported
+    from .http.retry import waits_reported
 
     line = progress_line(args, "validate")  # on a terminal only: each retry wait, with its unit
     with waits_reported(line.wait if line is not None else lambda seconds, status: None):

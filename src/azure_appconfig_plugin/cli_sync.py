@@ -82,7 +82,7 @@ class ProgressLine:
         self._draw(final=False, force=text.startswith(("throttled", "retrying")))
 
     def wait(self, seconds: float, status: int | None) -> None:
-        """A retry wait of the store client (``http_policy.waits_reported``), shown with its unit."""
+        """A retry wait of the store client (``http.retry.waits_reported``), shown with its unit."""
         if status in (429, 503):
             self.status(f"throttled ({status}): asked to wait {seconds:g} s")
         else:

@@ -56,11 +56,11 @@ def make_client(
     pool_maxsize: int = 10,
     **pipeline_kwargs: Any,
 ) -> Any:
-    """The only factory of App Configuration clients: every request goes through ``http_policy``.
+    """The only factory of App Configuration clients: every request goes through the HTTP policy (``http``).
 
     The client is pinned to the endpoint's host and port (links and redirects elsewhere are
     refused), each call is bounded by the policy's deadline, waits and size cap. ``limits`` fixes
-    an ``http_policy.Limits`` for this client; ``pool_maxsize`` sizes its connection pool (the sync
+    an ``http.limits.Limits`` for this client; ``pool_maxsize`` sizes its connection pool (the sync
     engine's parallel writers need more than the default 10). Any other keyword goes to the client's
     pipeline (e.g. ``user_agent``, ``logging_enable``), except ``connection_verify`` / ``connection_cert``,
     which go to the policy's transport; a ``transport`` or ``retry_policy`` given
@@ -68,11 +68,11 @@ def make_client(
     """
     from azure.appconfiguration import AzureAppConfigurationClient
 
-    from . import http_policy
+    from .http import transport
 
     return _client(
         AzureAppConfigurationClient,
-        http_policy.client_kwargs,
+        transport.client_kwargs,
         endpoint,
         credential,
         limits,
@@ -90,14 +90,14 @@ def make_async_client(
     **pipeline_kwargs: Any,
 ) -> Any:
     """``make_client``'s async twin: the SDK's ``azure.appconfiguration.aio.AzureAppConfigurationClient``
-    on the policy's aiohttp transport (``http_policy_aio``), with the same pinning, deadlines, capped
+    on the policy's aiohttp transport (``http.transport_aio``), with the same pinning, deadlines, capped
     waits and size cap. ``credential`` is an ``AsyncTokenCredential`` (or an access key's signer)."""
-    from . import http_policy_aio
+    from .http import transport_aio
 
-    http_policy_aio.require_aiohttp()
+    transport_aio.require_aiohttp()
     from azure.appconfiguration.aio import AzureAppConfigurationClient
 
-    kwargs = http_policy_aio.async_client_kwargs
+    kwargs = transport_aio.async_client_kwargs
     return _client(AzureAppConfigurationClient, kwargs, endpoint, credential, limits, pool_maxsize, pipeline_kwargs)
 
 
@@ -110,13 +110,14 @@ def _client(
     pool_maxsize: int,
     pipeline_kwargs: dict[str, Any],
 ) -> Any:
-    from . import http_policy
+    from .http.retry import RETRY_OPTIONS
+    from .http.transport import TRANSPORT_OPTIONS
 
     cloud: Cloud = endpoint.cloud
     hmac = getattr(credential, "hmac_credential", None)
     if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
         credential, pipeline_kwargs["id_credential"] = hmac()
-    policy_options = http_policy.RETRY_OPTIONS + http_policy.TRANSPORT_OPTIONS
+    policy_options = RETRY_OPTIONS + TRANSPORT_OPTIONS
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
     options = policy_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
     options.update(pipeline_kwargs)
@@ -126,7 +127,7 @@ def _client(
 def _answer_failures() -> tuple[type[Exception], ...]:
     from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
-    from .http_policy import HttpPolicyError
+    from .http.errors import HttpPolicyError
 
     return (HttpPolicyError, HttpResponseError, ServiceRequestError, ServiceResponseError)
 
@@ -152,7 +153,8 @@ def failed_probe(exc: Exception) -> ProbeResult:
     """The ``ProbeResult`` of a probe that raised ``exc`` (one of ``probe_failures()``): sync and async alike."""
     from azure.core.exceptions import DecodeError, HttpResponseError
 
-    from .http_policy import CERTIFICATE_UNTRUSTED, policy_error, untrusted_certificate
+    from .http.answers import CERTIFICATE_UNTRUSTED, untrusted_certificate
+    from .http.errors import policy_error
 
     if isinstance(exc, _answer_failures()):
         found = policy_error(exc)  # the policy's refusal, raised as is (or inside an SDK error)
@@ -187,7 +189,9 @@ def _answered(exc: Any) -> ProbeResult:
 
 def asked_wait(headers: Any) -> str | None:
     """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``; an HTTP date as given)."""
-    for name, unit in (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s")):
+    from .http.retry import RETRY_AFTER_HEADERS
+
+    for name, unit in RETRY_AFTER_HEADERS:
         raw = clean(headers.get(name) or "", 60)
         if raw:
             return f"{raw} {unit}" if raw.replace(".", "", 1).isdigit() else raw
@@ -195,7 +199,7 @@ def asked_wait(headers: Any) -> str | None:
 
 
 def _malformed(response: Any, body: bytes | None) -> ProbeResult:
-    from .http_policy import describe_body
+    from .http.answers import describe_body
 
     status = getattr(response, "status_code", None)
     content_type = None

@@ -12,7 +12,8 @@ import pytest
 import trustme
 
 from app_connections import policy as policies
-from azure_appconfig_plugin import clouds, http_policy
+from azure_appconfig_plugin import clouds
+from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV
 
 from .standins import IdentityPlatform, StandIn
@@ -46,9 +47,9 @@ def _trust_and_reset(
     for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "*")
-    http_policy.configure(None)
+    configure(None)
     yield
-    http_policy.configure(None)
+    configure(None)
 
 
 def new_standin(server_context: Any) -> StandIn:

@@ -15,11 +15,13 @@ import trustme
 
 from app_connections.errors import FlowStateError
 from azure_appconfig_plugin import aio as provider_aio
-from azure_appconfig_plugin import http_policy, http_policy_aio
 from azure_appconfig_plugin.aio.credential import AsyncCredential
 from azure_appconfig_plugin.aio.sync import cancelled_report
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput, OAuthStateError
+from azure_appconfig_plugin.http import transport_aio
+from azure_appconfig_plugin.http.deadlines import operation_deadline
+from azure_appconfig_plugin.http.errors import DeadlineExceeded, ForeignHostRefused
 from azure_appconfig_plugin.sansio import run_now
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 
@@ -65,17 +67,17 @@ def test_a_request_to_another_host_is_refused_before_it_is_sent(store: StandIn, 
         async with client_for(store) as client:
             await client.send_request(HttpRequest("GET", f"{other_host.url}/kv"))
 
-    with pytest.raises(http_policy.ForeignHostRefused):
+    with pytest.raises(ForeignHostRefused):
         asyncio.run(run())
     assert other_host.seen == []
 
 
 def test_a_deadline_already_passed_sends_nothing(store: StandIn) -> None:
     async def run() -> None:
-        with http_policy.operation_deadline(-1):
+        with operation_deadline(-1):
             await list_keys(client_for(store, retry_total=0))
 
-    with pytest.raises(http_policy.DeadlineExceeded):
+    with pytest.raises(DeadlineExceeded):
         asyncio.run(run())
     assert store.seen == []
 
@@ -87,8 +89,8 @@ def test_the_environments_proxy_is_read_once_and_no_proxy_bypasses_it(
 
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")
     monkeypatch.setenv("NO_PROXY", "bypassed.example")
-    assert http_policy_aio._environment_proxy("127.0.0.1", 443) == "http://127.0.0.1:1"
-    assert http_policy_aio._environment_proxy("bypassed.example", 443) is None
+    assert transport_aio._environment_proxy("127.0.0.1", 443) == "http://127.0.0.1:1"
+    assert transport_aio._environment_proxy("bypassed.example", 443) is None
     with pytest.raises(ServiceRequestError):  # sent to the (closed) proxy, never straight to the store
         asyncio.run(list_keys(client_for(store, retry_total=0)))
     assert store.seen == []
@@ -96,19 +98,19 @@ def test_the_environments_proxy_is_read_once_and_no_proxy_bypasses_it(
 
 def test_tls_settings_build_one_context(tmp_path: Any) -> None:
     given = ssl.create_default_context()
-    assert http_policy_aio._ssl_context(given, None) is given
-    assert http_policy_aio._ssl_context(False, None) is False
+    assert transport_aio._ssl_context(given, None) is given
+    assert transport_aio._ssl_context(False, None) is False
     ca = trustme.CA()
     pem = tmp_path / "client.pem"
     ca.issue_cert("client.example").private_key_and_cert_chain_pem.write_to_path(str(pem))
-    made = http_policy_aio._ssl_context(True, (str(pem),))
+    made = transport_aio._ssl_context(True, (str(pem),))
     assert isinstance(made, ssl.SSLContext) and made.verify_mode == ssl.CERT_REQUIRED
 
 
 def test_without_aiohttp_the_async_api_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "aiohttp", None)
-    with pytest.raises(http_policy_aio.AioUnavailable, match=r"\[aio\]"):
-        http_policy_aio.require_aiohttp()
+    with pytest.raises(transport_aio.AioUnavailable, match=r"\[aio\]"):
+        transport_aio.require_aiohttp()
 
 
 def test_warm_up_skips_what_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:

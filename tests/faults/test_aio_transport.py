@@ -1,4 +1,4 @@
-"""The HTTP policy's async transport (``http_policy_aio``) against hostile stand-in stores: the same
+"""The HTTP policy's async transport (``http.transport_aio``) against hostile stand-in stores: the same
 rules as the sync transport (pinned host, deadline per whole answer, size cap, capped waits)."""
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.endpoints import parse_endpoint
+from azure_appconfig_plugin.http.deadlines import operation_deadline
+from azure_appconfig_plugin.http.errors import DeadlineExceeded, RedirectRefused, ResponseTooLarge
+from azure_appconfig_plugin.http.limits import configure
+from azure_appconfig_plugin.http.retry import waits_reported
 from azure_appconfig_plugin.store import make_async_client
 
 from .conftest import TOKEN
@@ -50,41 +53,41 @@ def test_the_async_client_reads_through_the_pinned_transport(store: StandIn) -> 
 
 def test_a_redirect_to_another_host_is_refused_and_nothing_goes_there(store: StandIn, other_host: StandIn) -> None:
     store.route = lambda seen: Answer(307, {"Location": f"{other_host.url}/kv"})
-    with pytest.raises(http_policy.RedirectRefused) as caught:
+    with pytest.raises(RedirectRefused) as caught:
         asyncio.run(list_keys(client_for(store)))
     assert caught.value.status == 307 and caught.value.location_host == other_host.netloc
     assert other_host.seen == []
 
 
 def test_a_body_over_the_cap_is_cut_off_while_it_streams(store: StandIn) -> None:
-    http_policy.configure(max_response_bytes=4096)
+    configure(max_response_bytes=4096)
     chunks = iter([b"x" * 1024] * 64)
     store.route = lambda seen: Answer(200, {"Content-Type": "application/json"}, stream_chunks=chunks)
-    with pytest.raises(http_policy.ResponseTooLarge, match="kept streaming"):
+    with pytest.raises(ResponseTooLarge, match="kept streaming"):
         asyncio.run(list_keys(client_for(store)))
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_reading(store: StandIn) -> None:
-    http_policy.configure(max_response_bytes=100)
+    configure(max_response_bytes=100)
     store.route = lambda seen: json_answer({"items": [], "pad": "y" * 500})
-    with pytest.raises(http_policy.ResponseTooLarge, match="declared"):
+    with pytest.raises(ResponseTooLarge, match="declared"):
         asyncio.run(list_keys(client_for(store)))
 
 
 def test_a_dripping_answer_is_cut_off_at_the_deadline(store: StandIn) -> None:
-    http_policy.configure(store_request_seconds=0.3, retry_total=1)
+    configure(store_request_seconds=0.3, retry_total=1)
     body = json.dumps(KV_LIST).encode()
     store.route = lambda seen: Answer(
         200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
     )
     start = time.monotonic()
-    with pytest.raises(http_policy.DeadlineExceeded):
+    with pytest.raises(DeadlineExceeded):
         asyncio.run(list_keys(client_for(store)))
     assert time.monotonic() - start < 1.0
 
 
 def test_a_retry_after_over_the_cap_ends_the_retries(store: StandIn) -> None:
-    http_policy.configure(retry_after_max_seconds=1)
+    configure(retry_after_max_seconds=1)
     store.route = lambda seen: json_answer({"title": "throttled"}, 429, **{"Retry-After": "30"})
     from azure.core.exceptions import HttpResponseError
 
@@ -99,7 +102,7 @@ def test_waits_are_reported_and_budgeted_like_the_sync_clients(store: StandIn) -
     told: list[tuple[float, int | None]] = []
 
     async def run() -> list[str]:
-        with http_policy.waits_reported(lambda wait, status: told.append((wait, status))):
+        with waits_reported(lambda wait, status: told.append((wait, status))):
             return await list_keys(client_for(store))
 
     assert asyncio.run(run()) == ["azure-appconfig-plugin/connection-probe"]
@@ -126,8 +129,8 @@ def test_an_operation_deadline_bounds_the_async_requests_of_its_task(store: Stan
     store.route = lambda seen: (time.sleep(0.3), json_answer(KV_LIST))[1]
 
     async def run() -> None:
-        with http_policy.operation_deadline(0.1):
+        with operation_deadline(0.1):
             await list_keys(client_for(store, retry_total=0))
 
-    with pytest.raises(http_policy.DeadlineExceeded):
+    with pytest.raises(DeadlineExceeded):
         asyncio.run(run())

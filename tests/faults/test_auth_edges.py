@@ -12,7 +12,6 @@ import pytest
 
 from app_connections.flow_store import InMemoryFlowStore, PendingFlow
 from app_connections.testing import fakes
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import msal_apps, oauth
 from azure_appconfig_plugin.auth.aad_errors import remedy_for
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
@@ -22,6 +21,8 @@ from azure_appconfig_plugin.errors import (
     IdentityServiceError,
     OAuthStateError,
 )
+from azure_appconfig_plugin.http.errors import ForeignHostRefused, HttpPolicyError
+from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput, parse_client_secret
 from azure_appconfig_plugin.settings import CLIENT_ID_ENV, InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
@@ -84,7 +85,7 @@ def test_a_throttling_answer_that_is_not_json_is_not_called_unreachable(
     identity: IdentityPlatform, status: int
 ) -> None:
     identity.token_answer = lambda seen, tid: Answer(status, {"Content-Type": "text/html"}, b"<html>slow down</html>")
-    with pytest.raises(http_policy.HttpPolicyError if status == 400 else IdentityServiceError) as caught:
+    with pytest.raises(HttpPolicyError if status == 400 else IdentityServiceError) as caught:
         credential().get_token(SCOPE)
     assert caught.value.code == "malformed_answer" and "not JSON" in str(caught.value)
     assert "unreachable" not in str(caught.value) and "network" not in str(caught.value)
@@ -175,7 +176,7 @@ def test_the_app_cache_is_bounded_and_evicts_the_least_recently_used(
 
 
 def test_waiting_for_another_request_of_the_same_token_is_bounded(identity: IdentityPlatform) -> None:
-    http_policy.configure(token_request_seconds=0.2)
+    configure(token_request_seconds=0.2)
     cred = credential()
     authority = cred.cloud.authority(fakes.FAKE_TENANT_ID)
     in_flight = msal_apps.single_flight(authority, fakes.FAKE_CLIENT_ID, cred.cloud.scope)  # another request
@@ -228,7 +229,7 @@ def test_a_token_endpoint_redirecting_the_code_elsewhere_is_refused(
     domain: IdentityPlatform, other_host: StandIn, settings: InstanceSettings
 ) -> None:
     domain.token_answer = lambda seen, tid: Answer(307, {"Location": f"{other_host.url}/{tid}/oauth2/v2.0/token"})
-    with pytest.raises(http_policy.ForeignHostRefused):
+    with pytest.raises(ForeignHostRefused):
         sign_in(domain, settings)
     assert other_host.seen == []  # neither the code nor the client secret went there
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.checks import store as store_checks
-from azure_appconfig_plugin.deadlines import Deadline, operation_deadline, seconds_text
+from azure_appconfig_plugin.http.deadlines import Deadline, deadline_exceeded, operation_deadline, seconds_text
+from azure_appconfig_plugin.http.limits import configure
 
 from .standins import Answer, IdentityPlatform, Seen, StandIn
 from .test_store_faults import check, ok_store, validate
@@ -104,7 +104,7 @@ def test_a_write_probe_cut_off_by_the_deadline_is_inconclusive_and_cleanup_says_
 def test_a_request_cut_off_at_its_own_deadline_names_it_and_is_inconclusive(
     store: StandIn, release: threading.Event
 ) -> None:
-    http_policy.configure(store_request_seconds=0.3)
+    configure(store_request_seconds=0.3)
     store.route = held_puts(release)
     report = validate(store)
     write = check(report, "KeyValue.Write")
@@ -127,7 +127,7 @@ def test_a_token_cut_off_by_its_deadline_leaves_the_store_checks_inconclusive(id
 
     from .conftest import client_secret_input
 
-    http_policy.configure(token_request_seconds=0.3)
+    configure(token_request_seconds=0.3)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
     identity.token_answer = lambda seen, tid: Answer(
         200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
@@ -142,7 +142,7 @@ def test_a_token_cut_off_by_its_deadline_leaves_the_store_checks_inconclusive(id
 
 def test_deadline_errors_carry_their_numbers() -> None:
     binding = Deadline("validation_seconds", time.monotonic() - 1.52, 1.5)
-    error = http_policy._deadline("store", "https://x.azconfig.io/kv", -0.02, binding, sent=False)
+    error = deadline_exceeded("store", "https://x.azconfig.io/kv", -0.02, binding, sent=False)
     assert (error.deadline, error.budget, error.sent) == ("validation_seconds", 1.5, False)
     assert 1.5 < error.elapsed < 3
     assert "was not sent: the validation deadline (validation_seconds) of 1.5 s had passed" in str(error)
@@ -173,7 +173,7 @@ def test_probes_are_not_run_after_the_deadline() -> None:
 def test_a_deadline_that_passes_during_the_read_leaves_write_and_delete_unsent(write_probe: bool) -> None:
     """The read is answered, but only after the operation's deadline: write and delete (real or
     precondition probes) are not sent and are ``inconclusive`` with the deadline's numbers."""
-    from azure_appconfig_plugin.deadlines import deadline_passed
+    from azure_appconfig_plugin.http.deadlines import deadline_passed
     from azure_appconfig_plugin.store import ProbeResult
 
     class SlowRead:

@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 import requests
 
-from azure_appconfig_plugin import http_policy
+from azure_appconfig_plugin.http import transport
+from azure_appconfig_plugin.http.deadlines import bounded_by, operation_deadline, remaining
+from azure_appconfig_plugin.http.errors import DeadlineExceeded, ForeignHostRefused, HttpPolicyError, RedirectRefused
+from azure_appconfig_plugin.http.limits import configure
+from azure_appconfig_plugin.http.watchdog import Watch
 
 from .conftest import run_bounded
 from .standins import Answer, StandIn, json_answer
@@ -111,15 +115,15 @@ def test_a_store_dripping_its_body_through_a_proxy_is_cut_off_at_the_deadline(
     manager of its own, whose connections the request's watchdog never saw, so behind a proxy a
     server that dripped its answer (each byte within the read timeout) ran on past the deadline."""
     proxy = through_proxy()
-    http_policy.configure(store_request_seconds=0.4)
+    configure(store_request_seconds=0.4)
     store.route = lambda seen: (
         json_answer({}) if seen.path == "/ok" else Answer(200, {}, b"x" * 200, drip_seconds=0.05, drip_body=True)
     )
-    made = http_policy.session("127.0.0.1", store.port, kind="store")
+    made = transport.session("127.0.0.1", store.port, kind="store")
     assert made.get(f"{store.url}/ok").json() == {}  # the next request reuses this proxy's pool manager
 
     def get() -> Any:
-        with pytest.raises(http_policy.DeadlineExceeded):
+        with pytest.raises(DeadlineExceeded):
             made.get(f"{store.url}/kv")
 
     _, elapsed = run_bounded(get, 30)
@@ -135,12 +139,12 @@ def test_a_request_whose_deadline_passed_while_the_proxy_tunnel_opened_is_never_
     connection to watch): when the connection is handed to the request it is shut at once, so the
     request (and its token) never reaches the store."""
     through_proxy(drip_lines=12, drip_seconds=0.05)  # each line within the read timeout, 0.6 s in all
-    http_policy.configure(store_request_seconds=0.3)
+    configure(store_request_seconds=0.3)
     store.route = lambda seen: json_answer({"items": []})
-    made = http_policy.session("127.0.0.1", store.port, kind="store")
+    made = transport.session("127.0.0.1", store.port, kind="store")
 
     def get() -> Any:
-        with pytest.raises(http_policy.DeadlineExceeded):
+        with pytest.raises(DeadlineExceeded):
             made.get(f"{store.url}/kv", headers={"Authorization": "Bearer canary-late-token"})
 
     run_bounded(get, 30)
@@ -181,7 +185,7 @@ class OneShotServer:
 
 
 def _get(port: int, **kwargs: Any) -> Any:
-    return http_policy.session("127.0.0.1", port, kind="store").get(f"https://127.0.0.1:{port}/kv", **kwargs)
+    return transport.session("127.0.0.1", port, kind="store").get(f"https://127.0.0.1:{port}/kv", **kwargs)
 
 
 def test_a_body_cut_short_is_a_chunked_encoding_error(server_context: ssl.SSLContext) -> None:
@@ -214,13 +218,13 @@ def test_a_callers_single_number_timeout_bounds_each_read_of_the_body(store: Sta
     """``timeout=0.2`` (one number, as MSAL passes it) is the read timeout; the body stalls longer
     between bytes, which surfaces as requests' ConnectionError (as ``iter_content`` maps it), long
     before the 30 s store deadline."""
-    http_policy.configure(store_request_seconds=30)
+    configure(store_request_seconds=30)
     store.route = lambda seen: Answer(200, {}, b"abcd", drip_seconds=0.6, drip_body=True)
 
     def get() -> Any:
         with pytest.raises(requests.exceptions.ConnectionError) as caught:
             _get(store.port, timeout=0.2)
-        assert not isinstance(caught.value, http_policy.HttpPolicyError)
+        assert not isinstance(caught.value, HttpPolicyError)
 
     run_bounded(get, 10)
 
@@ -231,9 +235,9 @@ def test_a_callers_single_number_timeout_bounds_each_read_of_the_body(store: Sta
 def test_without_a_ca_bundle_in_the_environment_certificates_are_still_verified(
     store: StandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in http_policy.CA_BUNDLE_VARS:
+    for name in transport.CA_BUNDLE_VARS:
         monkeypatch.delenv(name, raising=False)
-    made = http_policy.session("127.0.0.1", store.port, kind="store")
+    made = transport.session("127.0.0.1", store.port, kind="store")
     assert made.verify is True
     store.route = lambda seen: json_answer({"items": []})
     with pytest.raises(requests.exceptions.SSLError):  # the stand-in's test CA is not trusted by default
@@ -245,7 +249,7 @@ def test_without_a_ca_bundle_in_the_environment_certificates_are_still_verified(
 
 
 def test_a_retry_after_that_does_not_parse_is_retried_with_backoff(store: StandIn) -> None:
-    http_policy.configure(retry_total=1)
+    configure(retry_total=1)
     store.route = lambda seen: json_answer({"title": "Too many requests"}, 429, **{"Retry-After": "soon"})
     report, _ = run_bounded(lambda: validate(store), 20)
     read = check(report, "KeyValue.Read")
@@ -260,7 +264,7 @@ def test_a_body_still_arriving_at_the_deadline_is_not_returned_in_part() -> None
     """A server that sends faster than the client can take it in (tiny chunks, back to back): the
     deadline passes while answer data is still queued, so reads keep succeeding after it. The
     client stops there, and the part it read is never handed over as a 200."""
-    http_policy.configure(store_request_seconds=0.2)
+    configure(store_request_seconds=0.2)
     block = b"1\r\nx\r\n" * 10_000
 
     def script(conn: socket.socket) -> None:
@@ -270,10 +274,10 @@ def test_a_body_still_arriving_at_the_deadline_is_not_returned_in_part() -> None
             conn.sendall(block)
 
     with OneShotServer(None, script) as server:
-        made = http_policy.session("127.0.0.1", server.port, kind="store")
+        made = transport.session("127.0.0.1", server.port, kind="store")
 
         def get() -> Any:
-            with pytest.raises(http_policy.DeadlineExceeded):
+            with pytest.raises(DeadlineExceeded):
                 made.get(f"http://127.0.0.1:{server.port}/kv")
 
         run_bounded(get, 10)
@@ -286,12 +290,10 @@ def test_a_redirect_to_an_impossible_port_is_refused_as_another_host(store: Stan
     """requests checks the URLs it is given, but follows a redirect's Location as sent: the policy
     refuses the redirect as it arrives (an unusable address is never the pinned host), before connecting."""
     store.route = lambda seen: Answer(302, {"Location": "https://127.0.0.1:99999/kv"}, b"")
-    made = http_policy.session("127.0.0.1", store.port, kind="token")  # as MSAL's http_client
-    with pytest.raises(
-        http_policy.RedirectRefused, match=r"answered 302 with a redirect to 127\.0\.0\.1:99999 "
-    ) as caught:
+    made = transport.session("127.0.0.1", store.port, kind="token")  # as MSAL's http_client
+    with pytest.raises(RedirectRefused, match=r"answered 302 with a redirect to 127\.0\.0\.1:99999 ") as caught:
         made.get(f"{store.url}/kv")
-    assert isinstance(caught.value, http_policy.ForeignHostRefused) and caught.value.code == "foreign_host"
+    assert isinstance(caught.value, ForeignHostRefused) and caught.value.code == "foreign_host"
     assert (caught.value.status, caught.value.location_host) == (302, "127.0.0.1:99999")
     assert "its port is not a number from 1 to 65535" in str(caught.value)
     assert len(store.seen) == 1
@@ -315,7 +317,7 @@ def test_a_watch_that_fires_after_its_request_finished_changes_nothing() -> None
     """The watchdog may pop a watch just as its request ends: the finished request is not marked
     late, and its connection (back in the pool, perhaps already serving another request) is not shut."""
     conn = _Conn(connected=True)
-    with http_policy._Watch(60) as watch:
+    with Watch(60) as watch:
         watch.track(conn)
     watch.fire()
     assert not watch.expired and conn.shut == []
@@ -325,7 +327,7 @@ def test_a_watch_that_fires_before_its_connection_connected_skips_it() -> None:
     """A connection still connecting has no socket to shut yet (its connect timeout, never longer
     than the deadline, ends it); the watch still expires, and one that did connect is shut."""
     waiting, connected = _Conn(connected=False), _Conn(connected=True)
-    with http_policy._Watch(60) as watch:
+    with Watch(60) as watch:
         watch.track(waiting)
         watch.track(connected)
         watch.fire()
@@ -335,8 +337,8 @@ def test_a_watch_that_fires_before_its_connection_connected_skips_it() -> None:
 
 def test_bounded_by_refuses_a_limit_that_does_not_exist() -> None:
     with pytest.raises(ValueError, match="unknown limit 'validation_second'"):
-        http_policy.bounded_by("validation_second")
-    assert http_policy.bounded_by("validation_seconds")(lambda: http_policy.remaining(1000))() <= 120
+        bounded_by("validation_second")
+    assert bounded_by("validation_seconds")(lambda: remaining(1000))() <= 120
 
 
 # --- a request made after its deadline --------------------------------------------------------------
@@ -347,14 +349,14 @@ def test_a_request_made_after_the_operations_deadline_passed_is_never_sent(store
     """A method's own request (``session(...)``) made once the operation's deadline has passed is
     refused before a connection is opened: its token never leaves, and the error says it was not
     sent and which deadline had passed, with its real numbers."""
-    from azure_appconfig_plugin.deadlines import deadline_passed
+    from azure_appconfig_plugin.http.deadlines import deadline_passed
 
     store.route = lambda seen: json_answer({"items": []})
-    made = http_policy.session("127.0.0.1", store.port, kind=kind)
-    with http_policy.operation_deadline(0.02, name="validation_seconds"):
+    made = transport.session("127.0.0.1", store.port, kind=kind)
+    with operation_deadline(0.02, name="validation_seconds"):
         while deadline_passed() is None:
             time.sleep(0.005)
-        with pytest.raises(http_policy.DeadlineExceeded) as info:
+        with pytest.raises(DeadlineExceeded) as info:
             made.get(f"{store.url}/kv", headers={"Authorization": "Bearer canary-late-token"})
     error = info.value
     assert (error.sent, error.deadline, error.budget, error.code) == (

@@ -13,8 +13,9 @@ import pytest
 import certs
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.http.errors import DeadlineExceeded, HttpPolicyError
+from azure_appconfig_plugin.http.limits import configure
 
 from .concurrency import tokens_at_once
 from .standins import Answer, IdentityPlatform
@@ -62,12 +63,12 @@ def test_sixteen_threads_on_a_cold_cache_make_one_token_request(
 def test_a_dripping_token_endpoint_is_cut_off_by_the_token_deadline(
     identity: IdentityPlatform, tmp_path: Path, method: str
 ) -> None:
-    http_policy.configure(token_request_seconds=0.3)
+    configure(token_request_seconds=0.3)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
     identity.token_answer = lambda seen, tid: Answer(  # 13 s at one byte every 0.05 s
         200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
     )
-    with pytest.raises(http_policy.DeadlineExceeded):
+    with pytest.raises(DeadlineExceeded):
         METHODS[method](tmp_path).get_token(SCOPE)
 
 
@@ -75,6 +76,6 @@ def test_a_dripping_token_endpoint_is_cut_off_by_the_token_deadline(
 def test_a_malformed_token_answer_is_typed(identity: IdentityPlatform, tmp_path: Path, method: str) -> None:
     body = b'{"token_type": "Bearer", "expires_in": null, "access_token": "canary-token-xyz"}'
     identity.token_answer = lambda seen, tid: Answer(200, {"Content-Type": "application/json"}, body)
-    with pytest.raises(http_policy.HttpPolicyError) as caught:
+    with pytest.raises(HttpPolicyError) as caught:
         METHODS[method](tmp_path).get_token(SCOPE)
     assert caught.value.code == "malformed_answer" and "canary-token-xyz" not in str(caught.value)

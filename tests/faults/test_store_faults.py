@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from azure_appconfig_plugin import http_policy
+from azure_appconfig_plugin.http.errors import ForeignHostRefused
+from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import TOKEN, StaticCredential, client_secret_input, run_bounded
@@ -65,7 +66,7 @@ def test_a_wait_longer_than_the_cap_ends_the_retries_at_once(store: StandIn, hea
 
 
 def test_all_waits_of_a_call_stay_within_the_budget(store: StandIn) -> None:
-    http_policy.configure(retry_after_max_seconds=5, retry_wait_budget_seconds=0.2)
+    configure(retry_after_max_seconds=5, retry_wait_budget_seconds=0.2)
     store.route = lambda seen: json_answer({"title": "busy"}, 429, **{"Retry-After": "0.15"})
     report, elapsed = run_bounded(lambda: validate(store), 20)
     gets = [s for s in store.seen if s.method == "GET"]
@@ -78,7 +79,7 @@ def test_all_waits_of_a_call_stay_within_the_budget(store: StandIn) -> None:
 
 
 def test_a_store_dripping_its_body_is_cut_off_at_the_request_deadline(store: StandIn) -> None:
-    http_policy.configure(store_request_seconds=0.3)
+    configure(store_request_seconds=0.3)
     body = json.dumps({"items": []}).encode() + b" " * 200  # 10 s at one byte every 0.05 s
     store.route = lambda seen: Answer(200, {"Content-Type": KVSET}, body, drip_seconds=0.05, drip_body=True)
     report, elapsed = run_bounded(lambda: validate(store), 25)
@@ -89,7 +90,7 @@ def test_a_store_dripping_its_body_is_cut_off_at_the_request_deadline(store: Sta
 
 
 def test_a_store_dripping_its_headers_is_cut_off(store: StandIn) -> None:
-    http_policy.configure(store_request_seconds=0.3)
+    configure(store_request_seconds=0.3)
     store.route = lambda seen: Answer(  # the headers alone take 5 s at one byte every 0.02 s
         200, {"Content-Type": KVSET, "X-Pad": "p" * 200}, b'{"items": []}', drip_seconds=0.02
     )
@@ -99,7 +100,7 @@ def test_a_store_dripping_its_headers_is_cut_off(store: StandIn) -> None:
 
 
 def test_the_validation_deadline_bounds_the_whole_validation(store: StandIn) -> None:
-    http_policy.configure(validation_seconds=0.4, store_request_seconds=60)
+    configure(validation_seconds=0.4, store_request_seconds=60)
     store.route = lambda seen: Answer(  # 20 s at one byte every 0.05 s
         200, {"Content-Type": KVSET}, b'{"items": []}' + b" " * 400, drip_seconds=0.05, drip_body=True
     )
@@ -141,7 +142,7 @@ def test_following_a_link_header_to_another_host_sends_no_token(store: StandIn, 
     with make_client(parse_endpoint(store.url), StaticCredential(), retry_total=0) as client:
         first = client.send_request(HttpRequest("GET", f"{store.url}/kv?api-version=2023-11-01"))
         link = first.headers["Link"].split(";")[0].strip("<>")
-        with pytest.raises(http_policy.ForeignHostRefused):
+        with pytest.raises(ForeignHostRefused):
             client.send_request(HttpRequest("GET", link))
     assert store.seen[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert other_host.seen == []
@@ -188,7 +189,7 @@ def test_operation_location_to_another_host_is_refused(store: StandIn, other_hos
 
     store.route = route
     client = make_client(parse_endpoint(store.url), StaticCredential(), retry_total=0)
-    with pytest.raises(http_policy.ForeignHostRefused), client:
+    with pytest.raises(ForeignHostRefused), client:
         poller = client.begin_create_snapshot("s", [ConfigurationSettingsFilter(key="*")], polling_interval=0)
         poller.result()
     assert other_host.seen == []
@@ -211,7 +212,7 @@ def test_a_store_200_with_an_html_body_is_a_typed_failure(store: StandIn) -> Non
 
 
 def test_an_oversized_answer_is_cut_off_while_streaming(store: StandIn) -> None:
-    http_policy.configure(max_response_bytes=256 * 1024)
+    configure(max_response_bytes=256 * 1024)
     total_chunks = 400  # 400 x 64 KiB = 25 MiB offered
 
     def chunks() -> Any:
@@ -228,7 +229,7 @@ def test_an_oversized_answer_is_cut_off_while_streaming(store: StandIn) -> None:
 
 
 def test_a_declared_oversized_answer_is_refused_before_reading(store: StandIn) -> None:
-    http_policy.configure(max_response_bytes=1024)
+    configure(max_response_bytes=1024)
     store.route = lambda seen: Answer(200, {"Content-Type": KVSET}, b'{"items": []}' + b" " * 4096)
     read = check(validate(store), "KeyValue.Read")
     assert read.code == "response_too_large" and "4109" in read.detail

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from app_connections.testing import fakes
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
 from azure_appconfig_plugin.errors import AppConnectionError
+from azure_appconfig_plugin.http.errors import ForeignHostRefused
+from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.schema import OAuthCredentials, parse_client_secret
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
@@ -42,7 +43,7 @@ def test_stand_in_identity_platform_issues_a_token(identity: IdentityPlatform) -
 
 
 def test_a_token_endpoint_dripping_its_answer_is_cut_off(identity: IdentityPlatform) -> None:
-    http_policy.configure(token_request_seconds=0.3)
+    configure(token_request_seconds=0.3)
     body = b'{"token_type": "Bearer", "expires_in": 3599, "access_token": "' + b"a" * 200 + b'"}'
     identity.token_answer = lambda seen, tid: Answer(  # 13 s at one byte every 0.05 s
         200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
@@ -64,7 +65,7 @@ def test_discovery_naming_a_foreign_token_endpoint_is_refused(identity: Identity
             "issuer": f"{other_host.url}/{tid}/v2.0",
         }
     )
-    with pytest.raises(http_policy.ForeignHostRefused) as caught:
+    with pytest.raises(ForeignHostRefused) as caught:
         credential().get_token(SCOPE)
     assert other_host.seen == []  # the client secret went nowhere
     assert CANARY_SECRET not in str(caught.value)
@@ -75,7 +76,7 @@ def test_a_token_endpoint_redirecting_to_another_host_gets_no_secret(
     identity: IdentityPlatform, other_host: StandIn, status: int
 ) -> None:
     identity.token_answer = lambda seen, tid: Answer(status, {"Location": f"{other_host.url}/{tid}/oauth2/v2.0/token"})
-    with pytest.raises(http_policy.ForeignHostRefused):
+    with pytest.raises(ForeignHostRefused):
         credential().get_token(SCOPE)
     assert other_host.seen == []  # a 307/308 would have re-sent the form with the client secret
 

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from app_connections.flow_store import InMemoryFlowStore
 from app_connections.testing import fakes
 from app_connections.text import clean, redact_secrets
-from azure_appconfig_plugin import http_policy
 from azure_appconfig_plugin.auth import aad_errors, oauth
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
@@ -40,6 +39,8 @@ from azure_appconfig_plugin.errors import (
     InvalidClientSecret,
     RedirectUriMismatch,
 )
+from azure_appconfig_plugin.http.answers import check_token_answer
+from azure_appconfig_plugin.http.errors import MalformedAnswer
 from azure_appconfig_plugin.schema import parse_client_secret, parse_oauth_input
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
@@ -315,8 +316,8 @@ def test_clean_and_redact(value: Any, limit: int) -> None:
     ),
 )
 def test_token_answer_check(body: bytes) -> None:
-    result = typed_only(lambda: http_policy.check_token_answer(body, "application/json", "login.example:443"))
-    assert result is None or isinstance(result, http_policy.MalformedAnswer)
+    result = typed_only(lambda: check_token_answer(body, "application/json", "login.example:443"))
+    assert result is None or isinstance(result, MalformedAnswer)
 
 
 # --- the CLI --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ WARM_MODULES = (
     "azure_appconfig_plugin.aio.oauth",
     "azure_appconfig_plugin.aio.probes",
     "azure_appconfig_plugin.aio.sync",
-    "azure_appconfig_plugin.http_policy_aio",
+    "azure_appconfig_plugin.http.transport_aio",
 )
 """What the async API imports: ``warm_up`` imports it off the loop."""
 
@@ -40,10 +40,10 @@ def _import_all() -> None:
             continue
     import contextlib
 
-    from .. import http_policy_aio
+    from ..http import transport_aio
 
-    with contextlib.suppress(http_policy_aio.AioUnavailable):
-        http_policy_aio._build()
+    with contextlib.suppress(transport_aio.AioUnavailable):
+        transport_aio._build()
 
 
 async def warm_up() -> None:

@@ -17,14 +17,15 @@ from ..checks import Run, Stage
 
 async def arun_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = checks.STAGES) -> None:
     """``checks.run_checks`` as a coroutine, within the same ``validation_seconds`` deadline."""
-    from .. import http_policy
     from ..errors import AppConnectionError
+    from ..http.deadlines import operation_deadline
+    from ..http.limits import Limits, current_limits
 
     try:
-        limits = http_policy.current_limits()
+        limits = current_limits()
     except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
-        limits = http_policy.Limits()
-    with http_policy.operation_deadline(float(limits.validation_seconds), name="validation_seconds"):
+        limits = Limits()
+    with operation_deadline(float(limits.validation_seconds), name="validation_seconds"):
         await checks.walk_stages(request, stages, _execute)
 
 

@@ -78,7 +78,7 @@ def _is_async(credential: Any) -> bool:
 
 
 async def _list(client: Any, target: Target, run: Any) -> list[Any]:
-    from ..http_policy import operation_deadline
+    from ..http.deadlines import operation_deadline
 
     with operation_deadline(run.left()):  # no request of the listing outlives the run's deadline
         return await list_pages(

@@ -114,7 +114,7 @@ class AsyncExecutor(Executor):
 
     async def arun(self, writes: Sequence[Step], deletes: Sequence[Step], *, held: int = 0) -> dict[int, Outcome]:
         """``Executor.run`` awaited; a cancel raises ``ExecutionCancelled`` with every step's outcome."""
-        from ..http_policy import operation_deadline
+        from ..http.deadlines import operation_deadline
 
         self._deadline = time.monotonic() + self.timeout
         self._total = len(writes) + len(deletes)

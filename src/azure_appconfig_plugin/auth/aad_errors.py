@@ -423,7 +423,7 @@ def error_from_exception(exc: Exception, *, where: str) -> AuthError:
             "answers",
             code="malformed_answer",
         )
-    from ..http_policy import CERTIFICATE_UNTRUSTED, untrusted_certificate
+    from ..http.answers import CERTIFICATE_UNTRUSTED, untrusted_certificate
 
     untrusted = untrusted_certificate(exc, f"the Microsoft identity platform's ({where})")
     if untrusted is not None:  # reachable, but not trusted here: not "unreachable", and not worth a retry

@@ -18,9 +18,10 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from app_connections.errors import RotationNotSaved
 from app_connections.records import RotateCallback
 
-from .. import http_policy
 from ..clouds import Cloud, get_cloud
 from ..errors import AppConnectionError, AuthError, IdentityServiceError, ReconnectRequired
+from ..http.answers import MAX_TOKEN_SECONDS
+from ..http.errors import HttpPolicyError, policy_error
 from ..schema import ClientSecretCredentials, OAuthCredentials
 from ..settings import InstanceSettings
 from . import msal_apps
@@ -53,11 +54,11 @@ def seconds_field(result: Any, name: str, default: int = 0) -> int:
     value = result.get(name, default) if isinstance(result, dict) else default
     try:
         number = float(value)
-    # http_policy.check_token_answer refuses a non-numeric seconds field before MSAL reads an answer;
+    # http.answers.check_token_answer refuses a non-numeric seconds field before MSAL reads an answer;
     # MSAL's cached answers hold ints. Kept so a value that slips past both still ends typed.
     except (TypeError, ValueError, OverflowError):  # pragma: no cover - policy refuses non-numbers first
         number = float("nan")
-    if not (0 <= number <= http_policy.MAX_TOKEN_SECONDS):  # also false for nan and inf
+    if not (0 <= number <= MAX_TOKEN_SECONDS):  # also false for nan and inf
         shown = "null" if value is None else type(value).__name__
         raise IdentityServiceError(
             f"the identity platform sent a token answer whose {name} is {shown}, not a number of seconds",
@@ -70,7 +71,7 @@ MSAL_CHOKES: tuple[type[Exception], ...] = (TypeError, KeyError, AttributeError,
 """What MSAL raises when an answer has the wrong shape (a JSON list, a number where it wants a string)."""
 IDENTITY_FAILURES: tuple[type[Exception], ...] = (
     AuthError,
-    http_policy.HttpPolicyError,
+    HttpPolicyError,
     *TRANSPORT_ERRORS,
     *MSAL_CHOKES,
 )
@@ -79,10 +80,10 @@ IDENTITY_FAILURES: tuple[type[Exception], ...] = (
 
 def typed_failure(exc: Exception, where: str) -> AppConnectionError:
     """The typed error for ``exc`` (one of ``IDENTITY_FAILURES``) raised by an MSAL call to ``where``."""
-    if isinstance(exc, (AuthError, http_policy.HttpPolicyError)):
+    if isinstance(exc, (AuthError, HttpPolicyError)):
         return exc
     if isinstance(exc, TRANSPORT_ERRORS):
-        found = http_policy.policy_error(exc)
+        found = policy_error(exc)
         # requests and MSAL let the policy's own errors through unwrapped today; kept for a layer that wraps them.
         if found is not None:  # pragma: no cover - no layer wraps a policy error today
             return found

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 import attrs
 from azure.core.credentials import AccessTokenInfo
 
-from .. import http_policy
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import AuthError, IdentityServiceError, IdentityThrottled, ManagedIdentityUnavailable
+from ..http import transport
+from ..http.errors import HttpPolicyError
 from . import msal_apps
 from .credential import _accept, _Base, msal_answer, refresh_on, seconds_field
 
@@ -109,7 +110,7 @@ def _http_client(endpoint: str, timeout: tuple[float, float]) -> Any:
     except ValueError:
         port = None
     default = 443 if parts.scheme.lower() == "https" else 80
-    return http_policy.session(parts.hostname or "", port or default, kind="identity", timeout=timeout)
+    return transport.session(parts.hostname or "", port or default, kind="identity", timeout=timeout)
 
 
 class ManagedIdentityTokenCredential(_Base):
@@ -152,7 +153,7 @@ class ManagedIdentityTokenCredential(_Base):
         with msal_apps.single_flight(endpoint, found[1] if found else "system", self.cloud.audience):
             try:
                 result = self._client.acquire_token_for_client(resource=self.cloud.audience, claims_challenge=claims)
-            except (AuthError, http_policy.HttpPolicyError):
+            except (AuthError, HttpPolicyError):
                 raise
             except requests.Timeout:
                 raise ManagedIdentityUnavailable(

@@ -4,7 +4,7 @@ One app per (authority, client ID, secret fingerprint, purpose), reused across c
 MSAL's token cache and its cached tenant discovery are reused too. Guarded by a lock;
 ``reset()`` empties it for tests.
 
-Every app talks HTTP only through ``http_policy.session(login host, kind="token")``: pinned to
+Every app talks HTTP only through ``http.transport.session(login host, kind="token")``: pinned to
 the authority's host (a discovery document naming another token endpoint is refused), each
 answer bounded in time and size.
 
@@ -26,8 +26,10 @@ from urllib.parse import urlsplit
 
 import msal
 
-from .. import http_policy
 from ..errors import IdentityServiceError, TenantNotFound
+from ..http import transport
+from ..http.deadlines import remaining
+from ..http.limits import current_limits
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception
 
 MAX_APPS = 256
@@ -106,7 +108,7 @@ def get_app_for(
 
 def _http_client(authority: str) -> Any:
     parts = urlsplit(authority)
-    return http_policy.session(parts.hostname or "", parts.port or 443, kind="token")
+    return transport.session(parts.hostname or "", parts.port or 443, kind="token")
 
 
 _flights_lock = threading.Lock()
@@ -124,7 +126,7 @@ def single_flight(*key: str) -> Iterator[None]:
     norm = tuple(k.lower() for k in key)
     with _flights_lock:
         lock = _flights.setdefault(norm, threading.Lock())
-    wait = http_policy.remaining(http_policy.current_limits().token_request_seconds * 2)
+    wait = remaining(current_limits().token_request_seconds * 2)
     if not lock.acquire(timeout=max(wait, 0)):
         raise IdentityServiceError(
             f"another request for the same token ({norm[0]}) did not finish within {max(wait, 0):.0f} s; retry later",

@@ -96,7 +96,7 @@ def read_assertion(path: str, *, now: float | None = None, allowed_dirs: tuple[s
     from app_connections.paths import read_path
     from app_connections.tokens import jwt_claims
 
-    from .. import http_policy
+    from ..http.deadlines import remaining
 
     def unusable(reason: str | None) -> InvalidFederatedToken:
         if reason:
@@ -105,9 +105,7 @@ def read_assertion(path: str, *, now: float | None = None, allowed_dirs: tuple[s
 
     dirs = _own_dirs(path) if allowed_dirs is None else allowed_dirs
     try:
-        data = read_path(
-            "tokenFilePath", path, dirs, max_bytes=MAX_TOKEN_FILE_BYTES, seconds=http_policy.remaining(READ_SECONDS)
-        )
+        data = read_path("tokenFilePath", path, dirs, max_bytes=MAX_TOKEN_FILE_BYTES, seconds=remaining(READ_SECONDS))
     except PathRefused:
         raise InvalidFederatedToken(
             "the federated token file (tokenFilePath) is not a path this host allows. " + _FIX,

@@ -267,7 +267,7 @@ DEADLINE_REMEDY = "Validate again (the network or the service may be slow), or r
 
 def deadline_error(exc: BaseException) -> Any:
     """The ``DeadlineExceeded`` behind ``exc`` (the policy's, perhaps inside an SDK's or MSAL's error), or None."""
-    from ..http_policy import DeadlineExceeded, policy_error
+    from ..http.errors import DeadlineExceeded, policy_error
 
     found = policy_error(exc)
     return found if isinstance(found, DeadlineExceeded) else None
@@ -376,9 +376,9 @@ STAGES: tuple[Stage, ...] = (
 def run_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = STAGES) -> None:
     """Run the stages, adding each check to ``request`` as it is made (so later
     ``validate_connection`` implementations see them), all within one deadline."""
-    from .. import http_policy
+    from ..http.deadlines import bounded_by
 
-    http_policy.bounded_by("validation_seconds")(_run_stages)(request, stages)
+    bounded_by("validation_seconds")(_run_stages)(request, stages)
 
 
 def _run_stages(request: ValidationRequest, stages: tuple[Stage, ...]) -> None:
@@ -399,7 +399,7 @@ async def walk_stages(
     time, is ``inconclusive`` (with the deadline's numbers), never ``failed``."""
     from app_connections import policy as policies
 
-    from ..deadlines import deadline_note, deadline_passed
+    from ..http.deadlines import deadline_note, deadline_passed
 
     env = request.options.get("env")  # an explicit env= wins; else the host policy's (never os.environ unasked)
     run = Run(request, policies.current().env if env is None else cast("Mapping[str, str]", env))

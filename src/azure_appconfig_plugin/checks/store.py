@@ -29,7 +29,7 @@ POLICY_REMEDY = {
         "(docs/limits.md: Trusting a private CA), then validate again."
     ),
 }
-"""Remedies for a probe the HTTP policy stopped (``ProbeResult.policy``, see ``http_policy``)."""
+"""Remedies for a probe the HTTP policy stopped (``ProbeResult.policy``, see ``http``)."""
 
 
 def _www_auth_description(header: str | None) -> str:
@@ -44,7 +44,7 @@ def _www_auth_description(header: str | None) -> str:
 def not_run(*names: str) -> list[Check]:
     """The checks for probes that must not be sent because the operation's deadline has passed
     (``inconclusive``, with the deadline's real numbers), or [] while time is left."""
-    from ..deadlines import deadline_note, deadline_passed
+    from ..http.deadlines import deadline_note, deadline_passed
 
     passed = deadline_passed()
     if passed is None:

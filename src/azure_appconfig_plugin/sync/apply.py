@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from ..http.retry import retry_after_seconds
 from ..sansio import run_now
 from .entries import Entry
 from .plan import Step, same
@@ -138,21 +139,6 @@ class AdaptiveLimit:
             self._changed()
 
 
-def retry_after_seconds(headers: Any) -> float | None:
-    """``retry-after-ms`` / ``x-ms-retry-after-ms`` (milliseconds) or ``Retry-After`` (seconds)."""
-    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            value = float(str(raw).strip()) * scale
-        except ValueError:
-            continue  # an HTTP date: fall back to the default
-        if value >= 0:
-            return value
-    return None
-
-
 def throttled_text(wait: float) -> str:
     """The status line of a throttled wait, with its unit."""
     return f"throttled (429): asked to wait {wait:g} s"
@@ -195,7 +181,8 @@ class PolicyRefusal(Exception):
 def refusal(exc: BaseException) -> PolicyRefusal | None:
     """The HTTP policy's refusal behind ``exc`` (itself or inside an SDK error), or a store certificate
     this machine does not trust (never retried either), as a ``PolicyRefusal``."""
-    from ..http_policy import CERTIFICATE_UNTRUSTED, policy_error, untrusted_certificate
+    from ..http.answers import CERTIFICATE_UNTRUSTED, untrusted_certificate
+    from ..http.errors import policy_error
 
     found = policy_error(exc)
     if found is None:
@@ -263,7 +250,7 @@ class Executor:
     def _one(self, step: Step) -> Outcome:
         """One step in a worker thread, inside the policy's ``operation_deadline`` set to the run's
         deadline: no request of this step outlives the run (one deadline model for both)."""
-        from ..http_policy import operation_deadline
+        from ..http.deadlines import operation_deadline
 
         try:
             with operation_deadline(self._deadline - time.monotonic()):
@@ -336,7 +323,7 @@ class Executor:
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
         from azure.core.exceptions import AzureError
 
-        from ..http_policy import HttpPolicyError
+        from ..http.errors import HttpPolicyError
 
         try:
             response = await ops.send(_request(step))
@@ -354,7 +341,7 @@ class Executor:
         """After a retried request answered 412: does the store already hold what we sent?"""
         from azure.core.exceptions import AzureError
 
-        from ..http_policy import HttpPolicyError
+        from ..http.errors import HttpPolicyError
 
         try:
             response = await ops.send(_request(step, read=True))

@@ -151,7 +151,7 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
 
 def client_options(target: Target, opts: RunOptions) -> tuple[dict[str, Any], RequestCounter]:
     """The run's client keywords (``open_client``'s, and the async sync's) and its request counter."""
-    from ..http_policy import current_limits
+    from ..http.limits import current_limits
 
     counter = RequestCounter()
     options: dict[str, Any] = dict(opts.client_options)

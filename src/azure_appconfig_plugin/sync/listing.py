@@ -84,7 +84,8 @@ async def get_page(
 
     from azure.core.exceptions import AzureError
 
-    from ..http_policy import HttpPolicyError
+    from ..http.errors import HttpPolicyError
+    from ..http.retry import retry_after_seconds
     from .apply import (
         BACKOFF_BASE,
         BACKOFF_MAX,
@@ -95,7 +96,6 @@ async def get_page(
         _error_text,
         _short,
         refusal,
-        retry_after_seconds,
         throttled_text,
         undecoded_answer,
     )
@@ -164,7 +164,7 @@ def list_scope(
     the writes); no page is requested after ``deadline``."""
     import time
 
-    from ..http_policy import operation_deadline
+    from ..http.deadlines import operation_deadline
     from ..sansio import awaitable, run_now
 
     bound = operation_deadline(deadline - time.monotonic()) if deadline is not None else contextlib.nullcontext()

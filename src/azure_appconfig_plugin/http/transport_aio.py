@@ -1,9 +1,9 @@
-"""The HTTP policy (``http_policy``) as an async transport: azure-core's aio pipeline on aiohttp.
+"""The HTTP policy's async transport (beside ``transport``, the sync one): azure-core's aio pipeline on aiohttp.
 
-The same rules, not a copy of them: ``refusal`` / ``redirect_refusal`` pin the host, ``remaining``
-and ``operation_deadline`` bound each whole answer (a context variable, so per asyncio task),
-``max_response_bytes`` cuts a body off while it streams in (after decompression), and the retry
-policy is ``http_policy.CappedRetryRules`` on azure-core's ``AsyncRetryPolicy``. Cancelling the
+The same rules, not a copy of them: ``pin.refusal`` / ``pin.redirect_refusal`` pin the host,
+``deadlines.remaining`` and ``operation_deadline`` bound each whole answer (a context variable, so
+per asyncio task), ``max_response_bytes`` cuts a body off while it streams in (after decompression),
+and the retry policy is ``retry.CappedRetryRules`` on azure-core's ``AsyncRetryPolicy``. Cancelling the
 task that awaits a request closes its connection: no answer is read after a cancel.
 
 Needs the ``[aio]`` extra (aiohttp); only the async API imports this module, never registration.
@@ -19,10 +19,12 @@ import sys
 import urllib.request
 from typing import Any
 
-from . import http_policy
-from .deadlines import binding_deadline
-from .errors import AppConnectionError
-from .http_policy import CA_BUNDLE_VARS, Limits, current_limits, redirect_refusal, refusal, remaining
+from ..errors import AppConnectionError
+from .deadlines import binding_deadline, deadline_exceeded, remaining
+from .limits import Limits, current_limits
+from .pin import pin, redirect_refusal, refusal
+from .retry import async_retry_policy_class, retry_settings
+from .transport import CA_BUNDLE_VARS, too_large
 
 AIO_EXTRA_FIX = "install the async extra: pip install 'azure-appconfig-plugin[aio]'"
 
@@ -40,7 +42,7 @@ def require_aiohttp() -> Any:
     return aiohttp
 
 
-_cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("http_policy_aio_cap", default=None)
+_cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("http_transport_aio_cap", default=None)
 _classes: dict[str, Any] = {}
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -49,7 +51,6 @@ def _build() -> dict[str, Any]:
     if "transport" in _classes:
         return _classes
     aiohttp = require_aiohttp()
-    from azure.core.pipeline.policies import AsyncRetryPolicy
     from azure.core.pipeline.transport import AioHttpTransport
 
     class CappedResponse(aiohttp.ClientResponse):  # type: ignore[misc, name-defined]  # aiohttp's documented response_class hook
@@ -65,14 +66,14 @@ def _build() -> dict[str, Any]:
             declared = self.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:
                 self.close()
-                raise http_policy._too_large(str(self.url), cap, f"it declared {declared} bytes")
+                raise too_large(str(self.url), cap, f"it declared {declared} bytes")
             chunks: list[bytes] = []
             size = 0
             try:
                 async for chunk in self.content.iter_chunked(64 * 1024):
                     size += len(chunk)
                     if size > cap:
-                        raise http_policy._too_large(str(self.url), cap, "it kept streaming")
+                        raise too_large(str(self.url), cap, "it kept streaming")
                     chunks.append(chunk)
             except BaseException:
                 self.close()
@@ -80,7 +81,7 @@ def _build() -> dict[str, Any]:
             return b"".join(chunks)
 
     class PolicyAioHttpTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core's aio transport is untyped here
-        """azure-core's aiohttp transport pinned to one host and bounded like ``http_policy.session``."""
+        """azure-core's aiohttp transport pinned to one host and bounded like ``transport.session``."""
 
         def __init__(
             self,
@@ -94,7 +95,7 @@ def _build() -> dict[str, Any]:
             **kwargs: Any,
         ) -> None:
             super().__init__(**kwargs)
-            self.pinned = (host.lower(), port)
+            self.pinned = pin(host, port)
             self.fixed_limits = limits
             self.pool_maxsize = pool_maxsize
             self._ssl = _ssl_context(verify, cert)
@@ -124,7 +125,7 @@ def _build() -> dict[str, Any]:
             binding = binding_deadline("store", budget)
             seconds = remaining(budget)
             if seconds <= 0:
-                raise http_policy._deadline("store", request.url, seconds, binding, sent=False)
+                raise deadline_exceeded("store", request.url, seconds, binding, sent=False)
             config.setdefault("connection_timeout", min(limits.connect_seconds, seconds))
             # the deadline below cuts the whole answer off; aiohttp's own read timeout only backs it up
             config["read_timeout"] = seconds + 1
@@ -139,7 +140,7 @@ def _build() -> dict[str, Any]:
                 else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
                     response = await asyncio.wait_for(super().send(request, stream=False, **config), seconds)
             except (asyncio.TimeoutError, TimeoutError) as exc:
-                raise http_policy._deadline("store", request.url, seconds, binding) from exc
+                raise deadline_exceeded("store", request.url, seconds, binding) from exc
             finally:
                 _cap.reset(token)
             status = int(response.status_code)
@@ -150,21 +151,7 @@ def _build() -> dict[str, Any]:
                     raise refused
             return response
 
-    class CappedAsyncRetryPolicy(http_policy.CappedRetryRules, AsyncRetryPolicy[Any, Any]):
-        """azure-core's async retry policy with the sync one's rules: waits capped and budgeted."""
-
-        async def send(self, request: Any) -> Any:
-            # the whole call (every attempt and every wait) within store_request_seconds
-            limit = float(self._limits().store_request_seconds)
-            with http_policy.operation_deadline(limit, name="store_request_seconds"):
-                return await super().send(request)
-
-        async def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
-            wait = self._next_wait(settings, response)
-            if wait > 0:
-                await transport.sleep(wait)
-
-    _classes.update(transport=PolicyAioHttpTransport, retry=CappedAsyncRetryPolicy, response=CappedResponse)
+    _classes.update(transport=PolicyAioHttpTransport, retry=async_retry_policy_class(), response=CappedResponse)
     return _classes
 
 
@@ -203,11 +190,11 @@ def async_client_kwargs(
     connection_cert: Any = None,
     **retry_options: Any,
 ) -> dict[str, Any]:
-    """``http_policy.client_kwargs`` for an azure-core async client: the pinned aiohttp transport
+    """``transport.client_kwargs`` for an azure-core async client: the pinned aiohttp transport
     and the capped async retry policy. ``store.make_async_client`` uses this."""
     classes = _build()
     current = limits or current_limits()
-    settings = http_policy.retry_settings(current, retry_options)
+    settings = retry_settings(current, retry_options)
     retry = classes["retry"](limits, timeout=current.store_request_seconds, **settings)
     transport = classes["transport"](
         host,

@@ -1,70 +1,12 @@
-"""The HTTP policy's errors (``HttpPolicyError`` and its kinds) and its checks of what answered:
-a token answer's shape, a body described without its content, a certificate this machine does not
-trust. ``http_policy`` re-exports every name here (its public API); both transports use them."""
+"""The HTTP policy's checks of what answered: a token answer's shape (``check_token_answer``), a body
+described without its content (``describe_body``), a certificate this machine does not trust
+(``untrusted_certificate``)."""
 
 from __future__ import annotations
 
 import math
 
-from .errors import AppConnectionError
-
-
-class HttpPolicyError(AppConnectionError):
-    """A request stopped by the HTTP policy (never retried by the policy itself)."""
-
-    category = "unavailable"  # the remote side gave no usable answer
-    http_status = 502
-
-
-class DeadlineExceeded(HttpPolicyError):
-    """The answer did not arrive completely within the deadline, or the request was not sent
-    because the deadline had already passed (``sent`` False). ``deadline`` names the limit that
-    ran out (``validation_seconds``, ``store_request_seconds``, ...), ``budget`` is its length
-    and ``elapsed`` the seconds since it started, both in seconds."""
-
-    http_status = 504
-    retryable = True
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        deadline: str = "",
-        budget: float = 0.0,
-        elapsed: float = 0.0,
-        sent: bool = True,
-        code: str = "deadline_exceeded",
-    ) -> None:
-        super().__init__(message, code=code)
-        self.deadline = deadline
-        self.budget = budget
-        self.elapsed = elapsed
-        self.sent = sent
-
-
-class ResponseTooLarge(HttpPolicyError):
-    """The answer's body exceeded ``max_response_bytes``."""
-
-
-class ForeignHostRefused(HttpPolicyError):
-    """A response-directed URL (redirect, next link, Operation-Location) named another host, or an
-    address that cannot be used (it is never the pinned host)."""
-
-
-class RedirectRefused(ForeignHostRefused):
-    """A redirect answer (``status``) whose Location is another host or an unusable address: refused
-    as it arrived, before any library parsed the Location further. ``location_host`` is the
-    Location's host as shown (bounded, control characters stripped, no user info)."""
-
-    def __init__(self, message: str, *, status: int, location_host: str, code: str = "foreign_host") -> None:
-        super().__init__(message, code=code)
-        self.status = status
-        self.location_host = location_host
-
-
-class MalformedAnswer(HttpPolicyError):
-    """An identity-platform answer that is not the JSON object it must be, or has a field of the wrong type."""
-
+from .errors import MalformedAnswer
 
 TOKEN_NUMBER_FIELDS = ("expires_in", "ext_expires_in", "refresh_in")
 MAX_TOKEN_SECONDS = 10 * 365 * 24 * 3600
@@ -118,17 +60,6 @@ def check_token_answer(body: bytes, content_type: str | None, where: str) -> Non
                 f"not a number of seconds between 0 and {MAX_TOKEN_SECONDS}",
                 code="malformed_answer",
             )
-
-
-def policy_error(exc: BaseException | None) -> HttpPolicyError | None:
-    """The ``HttpPolicyError`` behind ``exc`` (itself, its cause/context or an SDK's inner exception)."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, HttpPolicyError):
-            return exc
-        seen.add(id(exc))
-        exc = getattr(exc, "inner_exception", None) or exc.__cause__ or exc.__context__
-    return None
 
 
 CERTIFICATE_UNTRUSTED = "certificate_untrusted"

@@ -1,17 +1,25 @@
 """Operation deadlines: ``operation_deadline(seconds)`` bounds every request made inside it, by this
 thread or this asyncio task (the HTTP policy cuts off or refuses to send what would outlive it);
 ``Deadline`` keeps the real numbers (its length, when it started) so a report can say which
-deadline passed and when.
+deadline passed and when. ``bounded_by(limit)`` runs a call inside the deadline of one of the
+limits; ``deadline_exceeded`` is the error of a request a deadline stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import attrs
+
+from ..errors import AppConnectionError
+from .errors import DeadlineExceeded
+from .limits import LIMITS, configured_limits, current_limits
+from .pin import host_port
 
 _operation: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("operation_deadline", default=None)
 # A context variable, not a thread-local: per thread for the sync clients and per task for the async
@@ -131,3 +139,38 @@ def deadline_message(kind: str, where: str, seconds: float, binding: Deadline, *
         )
     cut = "; the request was cut off" if sent else ""
     return f"{message}{cut}. Retry later, or raise the limit (docs/limits.md)"
+
+
+def deadline_exceeded(kind: str, url: str, seconds: float, binding: Deadline, *, sent: bool = True) -> DeadlineExceeded:
+    """The error for a ``kind`` request to ``url`` cut off (``sent``) or never sent because ``binding`` had passed."""
+    host, port = host_port(url)
+    return DeadlineExceeded(
+        deadline_message(kind, f"{host}:{port}", seconds, binding, sent=sent),
+        deadline=binding.name,
+        budget=binding.seconds,
+        elapsed=binding.elapsed(),
+        sent=sent,
+    )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bounded_by(limit: str) -> Callable[[F], F]:
+    """Decorator: the call runs inside ``operation_deadline(<limit> of current_limits())``."""
+    if limit not in {lim.name for lim in LIMITS}:
+        raise ValueError(f"unknown limit {limit!r}")
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                limits = current_limits()
+            except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
+                limits = configured_limits()
+            with operation_deadline(float(getattr(limits, limit)), name=limit):
+                return func(*args, **kwargs)
+
+        return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
+
+    return wrap

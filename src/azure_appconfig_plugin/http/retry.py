@@ -1,0 +1,190 @@
+"""The capped retry policy of every store client, sync and async: server-requested waits capped
+(``retry_after_max_seconds``) and budgeted (``retry_wait_budget_seconds``), no retry past the
+deadline, an untrusted certificate never retried; ``waits_reported`` tells a caller of each wait.
+``retry_after_seconds`` is the one reader of a server's requested wait (the sync engine uses it too)."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .answers import untrusted_certificate
+from .deadlines import operation_deadline, remaining
+from .limits import Limits, current_limits
+
+RETRY_AFTER_HEADERS = (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s"))
+"""The headers a server asks for a wait with, in the order they are read, and their units."""
+
+
+def retry_after_seconds(headers: Any, *, now: Callable[[], float] = time.time) -> float | None:
+    """The wait ``headers`` ask for, in seconds: ``retry-after-ms`` / ``x-ms-retry-after-ms``
+    (milliseconds) or ``Retry-After`` (seconds, or an HTTP date: the time until it, at least 0).
+    A value that does not parse, or is negative or NaN, is passed over; None when none is usable."""
+    for name, unit in RETRY_AFTER_HEADERS:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        text = str(raw).strip()
+        try:
+            value = float(text) * (0.001 if unit == "ms" else 1.0)
+        except ValueError:
+            until = _seconds_until(text, now()) if unit == "s" else None
+            if until is None:
+                continue
+            value = until
+        if value >= 0:
+            return value
+    return None
+
+
+def _seconds_until(http_date: str, now: float) -> float | None:
+    """Seconds from ``now`` (a Unix time) to ``http_date`` (at least 0), or None when it is no HTTP date."""
+    import datetime
+    import email.utils
+
+    try:
+        moment = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # ``-0000``: UTC, as HTTP dates are
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, moment.timestamp() - now)
+
+
+WaitReport = Callable[[float, "int | None"], None]
+"""Told of a retry wait before it starts: its seconds, and the status that asked for it (429, 503) or None."""
+
+_on_wait_var: contextvars.ContextVar[WaitReport | None] = contextvars.ContextVar("http_retry_on_wait", default=None)
+# A context variable, not a thread-local: per thread for the sync clients and per task for the async
+# ones (an asyncio task, or a thread an async host offloads to, sees the reporter of its caller).
+
+
+@contextlib.contextmanager
+def waits_reported(report: WaitReport) -> Iterator[None]:
+    """Every retry wait the store clients make in this thread (or task) inside the block is told to
+    ``report`` first (``azure-appconfig validate`` shows it on a terminal: ``asked to wait 5 s``)."""
+    token = _on_wait_var.set(report)
+    try:
+        yield
+    finally:
+        _on_wait_var.reset(token)
+
+
+class CappedRetryRules:
+    """The retry rules of every store client, sync or async (mixed into azure-core's ``RetryPolicy``
+    and ``AsyncRetryPolicy``): server-requested waits capped and budgeted, no retry past the deadline,
+    an untrusted certificate never retried."""
+
+    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+        self.fixed_limits = limits
+        super().__init__(**kwargs)
+
+    def _limits(self) -> Limits:
+        return self.fixed_limits or current_limits()
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """The wait the answer asks for (``retry_after_seconds``), in place of azure-core's own reader."""
+        from azure.core.utils import case_insensitive_dict
+
+        return retry_after_seconds(case_insensitive_dict(response.http_response.headers))
+
+    def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
+        asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
+        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined]  # a mixin: azure-core's retry policy has it
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+        if error is not None and untrusted_certificate(error) is not None:
+            return False  # a certificate does not become trusted by waiting: never retried
+        if not super().increment(settings, response=response, error=error):  # type: ignore[misc]  # a mixin: azure-core's retry policy has it
+            return False
+        limits = self._limits()
+        wait = self._planned_wait(settings, response)
+        waited = settings.get("policy_waited", 0.0)
+        if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
+            return False
+        return wait < remaining(math.inf)
+
+    def _next_wait(self, settings: dict[str, Any], response: Any) -> float:
+        """The wait before the next attempt, counted against the budget and told to ``waits_reported``."""
+        wait = self._planned_wait(settings, response)
+        settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+        report = _on_wait_var.get()
+        if wait > 0 and report is not None:
+            answer = getattr(response, "http_response", None)  # None after a transport error
+            report(wait, None if answer is None else int(answer.status_code))
+        return wait
+
+
+@functools.cache
+def retry_policy_class() -> Any:
+    """``CappedRetryPolicy``: azure-core's ``RetryPolicy`` with ``CappedRetryRules``, built on first use."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class CappedRetryPolicy(CappedRetryRules, RetryPolicy[Any, Any]):
+        """azure-core's retry policy with server-requested waits capped and budgeted."""
+
+        def send(self, request: Any) -> Any:
+            # the whole call (every attempt and every wait) within store_request_seconds
+            with operation_deadline(float(self._limits().store_request_seconds), name="store_request_seconds"):
+                return super().send(request)
+
+        def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+            wait = self._next_wait(settings, response)
+            if wait > 0:
+                transport.sleep(wait)
+
+    return CappedRetryPolicy
+
+
+@functools.cache
+def async_retry_policy_class() -> Any:
+    """``CappedAsyncRetryPolicy``: azure-core's ``AsyncRetryPolicy`` with the same ``CappedRetryRules``."""
+    from azure.core.pipeline.policies import AsyncRetryPolicy
+
+    class CappedAsyncRetryPolicy(CappedRetryRules, AsyncRetryPolicy[Any, Any]):
+        """azure-core's async retry policy with the sync one's rules: waits capped and budgeted."""
+
+        async def send(self, request: Any) -> Any:
+            # the whole call (every attempt and every wait) within store_request_seconds
+            limit = float(self._limits().store_request_seconds)
+            with operation_deadline(limit, name="store_request_seconds"):
+                return await super().send(request)
+
+        async def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+            wait = self._next_wait(settings, response)
+            if wait > 0:
+                await transport.sleep(wait)
+
+    return CappedAsyncRetryPolicy
+
+
+RETRY_OPTIONS = (
+    "retry_total",
+    "retry_connect",
+    "retry_read",
+    "retry_status",
+    "retry_backoff_factor",
+    "retry_backoff_max",
+    "retry_mode",
+)
+
+
+def retry_settings(current: Limits, retry_options: Mapping[str, Any]) -> dict[str, Any]:
+    """azure-core ``retry_*`` keywords for a store client: the defaults, ``retry_options`` (a
+    ``TypeError`` for any other keyword), and never more retries than ``retry_total``."""
+    unknown = set(retry_options) - set(RETRY_OPTIONS)
+    if unknown:
+        raise TypeError(f"not retry options: {sorted(unknown)}")
+    settings: dict[str, Any] = {
+        "retry_total": int(current.retry_total),
+        "retry_backoff_factor": 0.8,
+        "retry_backoff_max": min(30, current.retry_after_max_seconds),
+    }
+    settings.update(retry_options)
+    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    return settings
