@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from .aio import AsyncSignIn, AsyncTokenCredential
+    from .fields import Field
     from .policy import HostPolicy
 
     # The lazy re-exports below, spelled ``X as X`` so that a type checker sees them as this module's.
@@ -109,15 +110,22 @@ class Credentials(Protocol):
 class AuthMethod(Protocol):
     """One way to authenticate a connection type.
 
-    ``interactive`` is False for methods whose ``parse`` returns credentials, True for methods
-    whose ``parse`` returns sign-in input that ``begin`` / ``complete`` turn into credentials
-    (those also satisfy ``InteractiveAuthMethod``). A method without the attribute (written
-    against contract 1.0) is not interactive. ``load(stored)`` rebuilds credentials from
-    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``. A method that
-    signs each request instead of sending a token (``access-key``) has
-    ``request_credential(credentials)``, which ``ConnectionType.client`` uses.
+    Required: ``slug``, ``name``, ``input_schema()``, ``parse(data)`` and
+    ``token_credential(credentials, *, on_rotate=None)``. Every other member is optional and
+    declared here with its default (contract 2.2): a method class that inherits ``AuthMethod`` (or
+    ``DeclaredAuthMethod``) gets the defaults and overrides what it offers. A method whose class does
+    not inherit it (written against an earlier contract) is adapted once, when a ``ConnectionType``
+    takes it (``LegacyAuthMethod``): its own members where it has them, these defaults elsewhere.
+    The core calls the members directly and never probes for them.
     """
 
+    interactive: bool = False
+    """False for methods whose ``parse`` returns credentials; True for methods whose ``parse``
+    returns sign-in input that ``begin`` / ``complete`` turn into credentials (those also satisfy
+    ``InteractiveAuthMethod``)."""
+    identity_provider: str = ""
+    """Who issues the method's tokens or keys, named in validation texts (e.g. ``"Microsoft Entra
+    ID"``); empty: the method's name stands for it."""
     ambient_identity: str = "never"
     """Whether the method acts as the host's own identity (declared; contract 2.1): ``"never"``
     (the default), ``"fallback"`` (what the form leaves out comes from the host: environment
@@ -127,12 +135,25 @@ class AuthMethod(Protocol):
     path_fields: tuple[str, ...] = ()
     """The form fields that name a file on the host (declared; contract 2.1): the host's policy
     says which directories they may name."""
+    input_fields: tuple[Field, ...] = ()
+    """The form's field declarations (``fields.Field``); empty: the method declares none (its
+    schema is hand-written), so validation texts withhold every stored value but ``method`` and
+    ``cloud``."""
+    stored_fields: tuple[Field, ...] | None = None
+    """The fields of ``credentials.to_dict()`` (besides ``method``) when they differ from
+    ``input_fields`` (an interactive method's); None: the same as ``input_fields``."""
 
     @property
     def slug(self) -> str: ...
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def credentials_type(self) -> type | None:
+        """The class of this method's credentials records; ``ConnectionType.credentials`` refuses
+        another record with a message naming it. None (the default): any record naming the method."""
+        return None
 
     def input_schema(self) -> JSONObject:
         """JSON Schema (draft 2020-12) of the form input this method collects."""
@@ -144,10 +165,107 @@ class AuthMethod(Protocol):
     def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None) -> TokenCredential:
         """A ``TokenCredential`` for these credentials."""
 
+    def load(self, stored: JSONInput) -> Credentials:
+        """Stored credentials (``to_dict()`` output, ``method`` included) -> the credentials record.
+        Default: ``parse`` of the stored values without ``method``; an interactive method, whose
+        ``parse`` gives sign-in input, cannot be restored without its own ``load``."""
+        if self.interactive:
+            raise _invalid("method", f"auth method {self.slug!r} cannot load stored credentials (it has no load())")
+        values = stored if isinstance(stored, Mapping) else {}
+        return cast("Credentials", self.parse({k: v for k, v in values.items() if k != "method"}))
+
+    def request_credential(self, credentials: Credentials) -> object | None:
+        """What the type's ``client_factory`` signs each request with, for a method that signs
+        requests instead of sending a token (``access-key``); None (the default): the method sends
+        a token, ``token_credential(credentials)``."""
+        return None
+
+    def principal(self, credentials: Credentials) -> str:
+        """Who the credentials act as, for check texts (e.g. ``the service principal of app X``)."""
+        return f"the identity of this {self.name} connection"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        """The slug of the cloud ``credentials`` name (e.g. ``"china"``); None (the default): the
+        connection type's default cloud."""
+        return None
+
+    def endpoint_of(self, credentials: Credentials) -> str | None:
+        """The one service endpoint ``credentials`` are bound to (an access key's store); None (the
+        default): they serve any endpoint the host names."""
+        return None
+
+    def tenant_of(self, credentials: Credentials) -> str | None:
+        """The directory (tenant) ``credentials`` sign in to, named in check texts; None (the default)."""
+        return None
+
+
+OPTIONAL_MEMBERS = (
+    "interactive",
+    "identity_provider",
+    "ambient_identity",
+    "path_fields",
+    "input_fields",
+    "stored_fields",
+    "credentials_type",
+    "load",
+    "request_credential",
+    "principal",
+    "cloud_of",
+    "endpoint_of",
+    "tenant_of",
+)
+"""The members of ``AuthMethod`` with a default, in declaration order."""
+
+
+class LegacyAuthMethod(AuthMethod):
+    """A method whose class does not inherit ``AuthMethod`` (written against an earlier contract),
+    as a ``ConnectionType`` holds it: its own optional members where it has them (looked up once,
+    here), ``AuthMethod``'s defaults elsewhere; everything else is the method's own."""
+
+    def __init__(self, method: object) -> None:
+        own = self.__dict__
+        own["wrapped"] = method
+        for member in OPTIONAL_MEMBERS:  # the one place a method's optional members are looked up
+            if hasattr(method, member):
+                own[member] = getattr(method, member)
+
+    @property
+    def slug(self) -> str:
+        return cast("str", self.__dict__["wrapped"].slug)
+
+    @property
+    def name(self) -> str:
+        return cast("str", self.__dict__["wrapped"].name)
+
+    @property
+    def credentials_type(self) -> type | None:
+        found = self.__dict__.get("credentials_type")
+        return found if isinstance(found, type) else None
+
+    def input_schema(self) -> JSONObject:
+        return cast("JSONObject", self.__dict__["wrapped"].input_schema())
+
+    def parse(self, data: JSONInput) -> object:
+        return cast("object", self.__dict__["wrapped"].parse(data))
+
+    def token_credential(self, credentials: Credentials, **options: Any) -> TokenCredential:
+        return cast("TokenCredential", self.__dict__["wrapped"].token_credential(credentials, **options))
+
+    def __getattr__(self, name: str) -> Any:  # the method's own members beyond the contract (begin, complete, ...)
+        return getattr(self.__dict__["wrapped"], name)
+
+    def __repr__(self) -> str:
+        return repr(self.__dict__["wrapped"])
+
+
+def as_auth_method(method: object) -> AuthMethod:
+    """``method`` itself when its class inherits ``AuthMethod``, else its ``LegacyAuthMethod``."""
+    return cast("AuthMethod", method) if AuthMethod in type(method).__mro__ else LegacyAuthMethod(method)
+
 
 def is_interactive(method: object) -> bool:
     """True when ``method`` declares ``interactive = True`` (contract 1.1)."""
-    return getattr(method, "interactive", False) is True
+    return as_auth_method(method).interactive is True
 
 
 class _Frozen:
@@ -306,7 +424,7 @@ class ConnectionType(_Frozen):
         client_factory: ClientFactory | None = None,
         aio: AsyncCapabilities | None = None,
     ) -> None:
-        methods = dict(methods)
+        methods = {key: as_auth_method(method) for key, method in methods.items()}
         for key, method in methods.items():
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
@@ -392,7 +510,8 @@ class ConnectionType(_Frozen):
         return policies.effective(self.policy if policy is None else policy)
 
     def is_interactive(self, method: str) -> bool:
-        return is_interactive(self.method(method))
+        """True when the auth method ``method`` signs in (``begin`` / ``complete``)."""
+        return self.method(method).interactive
 
     # --- the lifecycle: form -> parse -> (begin -> complete) -> credentials -> to_dict -> load ------
 
@@ -443,13 +562,7 @@ class ConnectionType(_Frozen):
         slug = stored.get("method")
         if not isinstance(slug, str):
             raise _invalid("method", "stored credentials must name their method (the 'method' key of to_dict())")
-        m = self.method(slug, policy=policy)
-        loader = getattr(m, "load", None)
-        if callable(loader):
-            return loader(stored)  # type: ignore[no-any-return]  # a method's load() is duck-typed (Any)
-        if is_interactive(m):
-            raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
-        return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
+        return self.method(slug, policy=policy).load(stored)
 
     def credentials(self, credentials: object) -> tuple[AuthMethod, Credentials]:
         """Check that ``credentials`` is a credentials record of one of this type's methods."""
@@ -465,9 +578,9 @@ class ConnectionType(_Frozen):
                 f"expected a credentials record (with method and to_dict()), got {type(credentials).__name__}",
             )
         m = self.method(slug)
-        expected = getattr(m, "credentials_type", None)
-        if isinstance(expected, type) and not isinstance(credentials, expected):
-            hint = " (sign in first: begin() then complete())" if is_interactive(m) else ""
+        expected = m.credentials_type
+        if expected is not None and not isinstance(credentials, expected):
+            hint = " (sign in first: begin() then complete())" if m.interactive else ""
             raise _invalid("credentials", f"{slug} needs {expected.__name__}, not {type(credentials).__name__}{hint}")
         return m, cast("Credentials", credentials)  # checked above: a method name and a to_dict()
 
@@ -489,17 +602,17 @@ class ConnectionType(_Frozen):
         else the method's ``request_credential(credentials)`` for methods that sign each request
         instead of sending a token (``access-key``), else ``token_credential(credentials, ...)``
         (``on_rotate`` and ``settings`` in ``options`` go to it). ``endpoint`` defaults to the
-        credentials' own (``credentials.endpoint``) when they carry one.
+        credentials' own (the method's ``endpoint_of(credentials)``) when they carry one.
         """
         m, creds = self.credentials(credentials)
         if self.client_factory is None:
             raise _invalid("connection type", f"{self.slug!r} offers no client (it has no client_factory)")
+        if endpoint is None:
+            endpoint = m.endpoint_of(creds)
         with self._using():
             if credential is None:
-                signer = getattr(m, "request_credential", None)
-                if callable(signer):
-                    credential = signer(creds)
-                else:
+                credential = m.request_credential(creds)
+                if credential is None:
                     moved = ("on_rotate", "settings")
                     token_options: dict[str, Any] = {k: options.pop(k) for k in moved if k in options}
                     credential = m.token_credential(creds, **token_options)
@@ -596,7 +709,7 @@ class ConnectionType(_Frozen):
 
     def _interactive(self, method: str, step: str) -> InteractiveAuthMethod:
         m = self.method(method)
-        if not is_interactive(m):
+        if not m.interactive:
             raise _invalid(
                 "method",
                 f"auth method {method!r} is not interactive: parse() returns its credentials; "
