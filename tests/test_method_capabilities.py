@@ -127,8 +127,8 @@ def test_a_method_with_only_the_required_members_validates_with_the_defaults(pro
     assert found["token"] == ("ok", "token issued for https://azconfig.io by the Minimal method")
     assert found["KeyValue.Read"] == ("ok", f"the identity of this Minimal connection has KeyValue.Read on {STORE}")
     method, creds = ctype.method("minimal"), ctype.parse("minimal", {"value": "v"})
-    assert isinstance(method, AuthMethod) and method.request_credential(creds) is None  # type: ignore[arg-type]
-    assert (method.cloud_of(creds), method.endpoint_of(creds), method.tenant_of(creds)) == (None, None, None)  # type: ignore[arg-type]
+    assert isinstance(method, AuthMethod) and method.request_credential(creds) is None  # type: ignore[arg-type]  # parse() returns object
+    assert (method.cloud_of(creds), method.endpoint_of(creds), method.tenant_of(creds)) == (None, None, None)  # type: ignore[arg-type]  # parse() returns object
     assert ctype.load(creds.to_dict()) == creds  # the declared default load(): parse
 
 

@@ -69,7 +69,7 @@ def test_the_contract_is_2_2() -> None:
 
 
 def test_a_method_with_only_the_required_members_gets_every_default() -> None:
-    ctype = ConnectionType("t", "T", {"bare": Bare()}, client_factory=factory)  # type: ignore[dict-item]
+    ctype = ConnectionType("t", "T", {"bare": Bare()}, client_factory=factory)  # type: ignore[dict-item]  # no base class, on purpose
     method = ctype.method("bare")
     assert isinstance(method, LegacyAuthMethod) and isinstance(method, AuthMethod)
     creds = ctype.parse("bare", {"token": "abc"})
@@ -80,11 +80,11 @@ def test_a_method_with_only_the_required_members_gets_every_default() -> None:
         (),
     )
     assert (method.input_fields, method.stored_fields, method.credentials_type) == ((), None, None)
-    assert method.request_credential(creds) is None  # type: ignore[arg-type]
-    assert method.principal(creds) == "the identity of this Bare connection"  # type: ignore[arg-type]
-    assert (method.cloud_of(creds), method.endpoint_of(creds), method.tenant_of(creds)) == (None, None, None)  # type: ignore[arg-type]
+    assert method.request_credential(creds) is None  # type: ignore[arg-type]  # parse() returns object
+    assert method.principal(creds) == "the identity of this Bare connection"  # type: ignore[arg-type]  # parse() returns object
+    assert (method.cloud_of(creds), method.endpoint_of(creds), method.tenant_of(creds)) == (None, None, None)  # type: ignore[arg-type]  # parse() returns object
     assert ctype.load({"method": "bare", "token": "abc"}) == creds  # the default load(): parse without method
-    assert ctype.client(creds) == (None, ("token for", "abc"))  # type: ignore[arg-type]  # no signer: the token
+    assert ctype.client(creds) == (None, ("token for", "abc"))  # type: ignore[arg-type]  # parse() returns object; no signer: the token
     assert repr(method).startswith("<") and method.slug == "bare" and method.input_schema() == {"type": "object"}
 
 
@@ -93,8 +93,8 @@ def test_a_method_that_overrides_a_member_is_used_directly() -> None:
     ctype = ConnectionType("t", "T", {"signing": signing}, client_factory=factory)
     assert ctype.method("signing") is signing  # inherits AuthMethod: held as it is
     creds = ctype.parse("signing", {"token": "abc"})
-    assert ctype.client(creds) == ("https://own.example", ("signer", "abc"))  # type: ignore[arg-type]
-    assert signing.principal(creds) == "the identity of this Signing connection"  # type: ignore[arg-type]
+    assert ctype.client(creds) == ("https://own.example", ("signer", "abc"))  # type: ignore[arg-type]  # parse() returns object
+    assert signing.principal(creds) == "the identity of this Signing connection"  # type: ignore[arg-type]  # parse() returns object
     assert signing.identity_provider == "the key service" and not ctype.is_interactive("signing")
 
 
@@ -117,7 +117,7 @@ def test_the_default_load_of_an_interactive_method_says_it_cannot_restore() -> N
         slug = "signs-in"
         interactive = True
 
-    ctype = ConnectionType("t", "T", {"signs-in": SignsIn()})  # type: ignore[dict-item]
+    ctype = ConnectionType("t", "T", {"signs-in": SignsIn()})  # type: ignore[dict-item]  # no base class, on purpose
     with pytest.raises(InvalidInput, match="cannot load stored credentials"):
         ctype.load({"method": "signs-in", "token": "x"})
 
