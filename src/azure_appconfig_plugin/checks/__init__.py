@@ -190,7 +190,7 @@ def endpoint_stage(run: Run) -> list[Check]:
 
 def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
     """The fix, in agreement with the detail (a cloud mismatch says which cloud to set)."""
-    reason = " ".join(str(e.message) for e in getattr(exc, "errors", ())) or str(exc)
+    reason = " ".join(str(e.message) for e in (exc.errors if isinstance(exc, InvalidInput) else ())) or str(exc)
     if "set the connection's cloud to" in reason:
         wanted = reason.rsplit("set the connection's cloud to", 1)[1].strip(" .'\"")
         return (
