@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app_connections.cli import MAX_INPUT_BYTES, main
+from app_connections.hostspec import CONTRACT_VERSION
 
 HERE = Path(__file__).parent / "example_provider"
 
@@ -112,7 +113,8 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app_connections.cli", "--version"], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0 and result.stdout.startswith("app-connections ") and "(contract 2.1)" in result.stdout
+    assert result.returncode == 0 and result.stdout.startswith("app-connections ")
+    assert f"(contract {CONTRACT_VERSION})" in result.stdout
 
 
 def test_types_fails_when_a_pinned_plugin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -373,7 +373,9 @@ def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO
         )
         return _exit_for(report)
     creds = report.credentials or credentials
-    if report.token_credential is not None and hasattr(report.token_credential, "credentials"):
+    from .auth.credential import OAuthTokenCredential
+
+    if isinstance(report.token_credential, OAuthTokenCredential):
         creds = report.token_credential.credentials  # a rotated refresh token must not be lost
     _save(args, creds, out)
     return _exit_for(report) if not report.ok else EXIT_OK

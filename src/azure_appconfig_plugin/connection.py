@@ -41,20 +41,18 @@ def store_client(
     from .errors import FieldError, InvalidInput
     from .store import make_client
 
-    own = getattr(credentials, "endpoint", None)
+    method = _METHODS.get(credentials.method)  # a built-in method's record says its cloud and own store
+    own = method.endpoint_of(credentials) if method is not None else None
+    cloud = method.cloud_of(credentials) if method is not None else None
     if endpoint is None:
         endpoint = own
     if endpoint is None:
         raise InvalidInput(
             errors=[FieldError("endpoint", "is required: the store's endpoint, https://<store>.azconfig.io")]
         )
-    store = (
-        endpoint
-        if isinstance(endpoint, StoreEndpoint)
-        else parse_endpoint(endpoint, cloud=getattr(credentials, "cloud", None), env=env)
-    )
+    store = endpoint if isinstance(endpoint, StoreEndpoint) else parse_endpoint(endpoint, cloud=cloud, env=env)
     if own is not None:
-        mine = parse_endpoint(own, cloud=getattr(credentials, "cloud", None), env=env)
+        mine = parse_endpoint(own, cloud=cloud, env=env)
         if mine.url != store.url:
             raise InvalidInput(
                 errors=[
@@ -125,8 +123,8 @@ class _OAuthSignIn:
         return await complete(params, **options)
 
 
-def build_connection_type() -> ConnectionType:
-    methods: dict[str, AuthMethod] = {
+def _built_in() -> dict[str, AuthMethod]:
+    return {
         m.slug: m
         for m in (
             OAuthMethod(),
@@ -137,6 +135,14 @@ def build_connection_type() -> ConnectionType:
             AccessKeyMethod(),
         )
     }
+
+
+_METHODS = _built_in()
+"""This package's methods by slug (stateless): ``store_client`` reads their records' cloud and endpoint."""
+
+
+def build_connection_type() -> ConnectionType:
+    methods = _built_in()
     return ConnectionType(
         slug=SLUG,
         name=NAME,

@@ -13,7 +13,7 @@ import contextlib
 import socket
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -27,6 +27,15 @@ API_VERSION = "2023-11-01"
 SENTINEL_KEY = "azure-appconfig-plugin/connection-probe"
 IMPOSSIBLE_ETAG = "azure-appconfig-plugin-never-matches"
 CLEANUP_ATTEMPTS = 3
+
+
+@runtime_checkable
+class KeySigner(Protocol):
+    """A request credential that signs each request with a store's access key (HMAC-SHA256), as an
+    ``access-key`` method's ``request_credential`` returns (``AccessKeyCredentials``)."""
+
+    def hmac_credential(self) -> tuple[Any, str]:
+        """``(AzureKeyCredential(secret), id)``: what ``AzureAppConfigurationClient`` signs requests with."""
 
 
 @attrs.frozen
@@ -114,9 +123,8 @@ def _client(
     from .http.transport import TRANSPORT_OPTIONS
 
     cloud: Cloud = endpoint.cloud
-    hmac = getattr(credential, "hmac_credential", None)
-    if callable(hmac):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
-        credential, pipeline_kwargs["id_credential"] = hmac()
+    if isinstance(credential, KeySigner):  # access keys: the SDK signs every request (HMAC-SHA256); no token is sent
+        credential, pipeline_kwargs["id_credential"] = credential.hmac_credential()
     policy_options = RETRY_OPTIONS + TRANSPORT_OPTIONS
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
     options = policy_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, runti
 from .records import NO_ASYNC, AccessTokenLike, AsyncCapabilities, Credentials, RotateCallback, TokenCredential, _Frozen
 
 if TYPE_CHECKING:
-    from .flow_store import PendingFlow
+    from .flow_store import FlowStore, PendingFlow
     from .records import CheckResults, ConnectionType, ValidationHook
     from .registrars import SignInStart
     from .reports import ValidationReport
@@ -97,6 +97,22 @@ class AsyncFlowStore(Protocol):
 
     async def take(self, state: str) -> PendingFlow | None:
         """Remove and return the flow for ``state`` (atomically: a second take gets None)."""
+
+
+def is_async_flow_store(store: FlowStore | AsyncFlowStore) -> bool:
+    """True when ``store`` is an ``AsyncFlowStore`` (its ``take`` is a coroutine function), False
+    for a sync ``FlowStore``: both protocols declare the same members, so their kind tells them apart."""
+    import inspect
+
+    return inspect.iscoroutinefunction(store.take)
+
+
+def is_async_credential(credential: TokenCredential | AsyncTokenCredential) -> bool:
+    """True when ``credential`` is an ``AsyncTokenCredential`` (its ``get_token`` is a coroutine
+    function), False for a sync ``TokenCredential``."""
+    import inspect
+
+    return inspect.iscoroutinefunction(credential.get_token)
 
 
 class AsyncInMemoryFlowStore:
@@ -235,11 +251,11 @@ def async_client(
     factory = _caps(ctype).client_factory
     if factory is None:
         raise _invalid("connection type", f"{ctype.slug!r} offers no async client (no aio client_factory)")
+    if endpoint is None:
+        endpoint = method.endpoint_of(creds)
     if credential is None:
-        signer = getattr(method, "request_credential", None)  # the sync client() reads it the same way
-        if callable(signer):
-            credential = signer(creds)
-        else:
+        credential = method.request_credential(creds)  # None: the method sends a token (as for client())
+        if credential is None:
             token_options: dict[str, Any] = {k: options.pop(k) for k in ("on_rotate", "settings") if k in options}
             credential = async_token_credential(ctype, creds, **token_options)
     return factory(creds, endpoint, credential, **options)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from app_connections.jsontypes import JSONInput, JSONObject
-from app_connections.records import Credentials, RotateCallback, TokenCredential
+from app_connections.records import AuthMethod, Credentials, RotateCallback, TokenCredential
 from app_connections.text import quoted_value
 
 if TYPE_CHECKING:
@@ -47,12 +47,14 @@ class _Declared(Generic[T]):
         return value
 
 
-class DeclaredAuthMethod:
+class DeclaredAuthMethod(AuthMethod):
     """Base of auth methods declared with ``fields.Field``.
 
     Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug),
-    ``input_fields``, optionally ``stored_fields``, ``interactive`` and ``identity_provider``
-    (named in validation texts, e.g. ``"Microsoft Entra ID"``). Instead of setting the
+    ``input_fields``, optionally ``stored_fields`` and any optional member of ``AuthMethod``
+    (``interactive``, ``identity_provider``, ``ambient_identity``, ``path_fields``,
+    ``credentials_type``, ``request_credential``, ``principal``, ``cloud_of``, ``endpoint_of``,
+    ``tenant_of``), whose defaults it inherits. Instead of setting the
     declarations, a class may name the module holding them in ``declarations`` (e.g.
     ``".certificate_fields"``, relative to the class's package): ``INPUT_FIELDS``, ``STORED_FIELDS``,
     ``INPUT_CHOICES``, ``INPUT_RULES``, ``STORED_CHOICES`` and ``STORED_RULES`` are read from it on
@@ -67,12 +69,6 @@ class DeclaredAuthMethod:
     """The schema's title; defaults to ``"<connection type>: <name>"``."""
     description: str = ""
     connection_type: str = "app-connection"
-    interactive: bool = False
-    identity_provider: str = ""
-    ambient_identity: str = "never"
-    """Whether the method acts as the host's own identity (``AuthMethod.ambient_identity``)."""
-    path_fields: tuple[str, ...] = ()
-    """Form fields naming a file on the host (``AuthMethod.path_fields``)."""
     declarations: str = ""
     """Module holding the upper-case declarations (see above); empty: the class sets them itself."""
     if TYPE_CHECKING:  # what the declarations are; at run time, descriptors reading ``declarations``
@@ -199,6 +195,11 @@ class DeclaredAuthMethod:
                 ]
             )
         return credentials
+
+    def own(self, credentials: object, kind: type[C]) -> C | None:
+        """``credentials`` when it is a ``kind`` record, else None (for members such as ``principal``
+        or ``cloud_of`` that read a field of the method's own record and default otherwise)."""
+        return credentials if isinstance(credentials, kind) else None
 
     # --- to provide ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, SecretSyncRegistrar
     from .reports import Check, ValidationRequest
 
-CONTRACT_VERSION = "2.1"
+CONTRACT_VERSION = "2.2"
 """Semantic version of this contract (hook names and arguments, registrars, records). A change that
 breaks a plugin or host written against an earlier version bumps the major number; additions bump
 the minor number. ``CHANGELOG.md`` records each change."""

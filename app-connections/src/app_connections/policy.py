@@ -148,14 +148,14 @@ class HostPolicy(_Frozen):
 
 
 def declared(method: AuthMethod) -> tuple[str, tuple[str, ...]]:
-    """``(ambient_identity, path_fields)`` as ``method`` declares them: its own values, else the
-    ``AuthMethod`` protocol's defaults (a method written against contract 2.0 declares neither: it
-    never acts as the host and names no file)."""
-    from .records import AuthMethod
+    """``(ambient_identity, path_fields)`` as ``method`` declares them (``AuthMethod``'s defaults,
+    ``"never"`` and ``()``, for a method written against contract 2.0: it never acts as the host
+    and names no file)."""
+    from .records import as_auth_method
 
-    use = getattr(method, "ambient_identity", AuthMethod.ambient_identity)  # the declaration, or its default
-    paths = getattr(method, "path_fields", AuthMethod.path_fields)
-    return use, tuple(paths) if isinstance(paths, (tuple, list)) else ()
+    adapted = as_auth_method(method)  # a host may pass a method as registered, not as a type holds it
+    paths = adapted.path_fields
+    return adapted.ambient_identity, tuple(paths) if isinstance(paths, (tuple, list)) else ()
 
 
 # --- the policy in effect --------------------------------------------------------------------------

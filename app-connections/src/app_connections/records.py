@@ -1,4 +1,6 @@
-"""Plain records of the host contract: connection types, auth methods, instance settings.
+"""Plain records of the host contract: connection types and instance settings; the auth-method
+contract (``Credentials``, ``AuthMethod``, ``LegacyAuthMethod``) lives in ``auth_method`` and is
+re-exported here.
 
 This module is on the registration path and imports nothing but the standard library: the
 two records here are hand-written frozen classes rather than attrs classes, because importing
@@ -13,9 +15,18 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, cast
 
-from .jsontypes import JSONInput, JSONObject
+from .auth_method import OPTIONAL_MEMBERS as OPTIONAL_MEMBERS
+from .auth_method import AccessTokenLike as AccessTokenLike
+from .auth_method import AuthMethod as AuthMethod
+from .auth_method import Credentials as Credentials
+from .auth_method import LegacyAuthMethod as LegacyAuthMethod
+from .auth_method import RotateCallback as RotateCallback
+from .auth_method import TokenCredential as TokenCredential
+from .auth_method import as_auth_method as as_auth_method
+from .auth_method import is_interactive as is_interactive
+from .jsontypes import JSONInput
 from .text import quoted_value
 
 if TYPE_CHECKING:
@@ -36,28 +47,6 @@ if TYPE_CHECKING:
     from .reports import CheckStatus as CheckStatus
     from .reports import ValidationReport as ValidationReport
     from .reports import ValidationRequest as ValidationRequest
-
-RotateCallback = Callable[["Credentials"], None]
-"""Called with the updated credentials whenever the identity platform rotates the refresh token;
-the host persists ``credentials.to_dict()`` (it carries the new refresh token)."""
-
-
-class AccessTokenLike(Protocol):
-    """A token and when it expires (azure-core's ``AccessToken`` is one)."""
-
-    @property
-    def token(self) -> str: ...
-
-    @property
-    def expires_on(self) -> int: ...
-
-
-class TokenCredential(Protocol):
-    """What a method's ``token_credential`` returns: ``get_token(*scopes)`` gives an access token
-    (azure-core's ``TokenCredential`` is one; a provider may return its own)."""
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
-
 
 _REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
 _REGISTRAR_NAMES = (
@@ -91,63 +80,6 @@ def __getattr__(name: str) -> object:  # lazy re-exports: validation records, re
 
         return getattr(registrars, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@runtime_checkable
-class Credentials(Protocol):
-    """What ``AuthMethod.parse`` returns. Secrets never appear in ``repr``/``str``."""
-
-    @property
-    def method(self) -> str:
-        """The auth method's slug."""
-
-    def to_dict(self) -> JSONObject:
-        """The JSON-ready mapping a host stores (secrets included: store it safely)."""
-
-
-@runtime_checkable
-class AuthMethod(Protocol):
-    """One way to authenticate a connection type.
-
-    ``interactive`` is False for methods whose ``parse`` returns credentials, True for methods
-    whose ``parse`` returns sign-in input that ``begin`` / ``complete`` turn into credentials
-    (those also satisfy ``InteractiveAuthMethod``). A method without the attribute (written
-    against contract 1.0) is not interactive. ``load(stored)`` rebuilds credentials from
-    ``to_dict()``; without it, ``ConnectionType.load`` falls back to ``parse``. A method that
-    signs each request instead of sending a token (``access-key``) has
-    ``request_credential(credentials)``, which ``ConnectionType.client`` uses.
-    """
-
-    ambient_identity: str = "never"
-    """Whether the method acts as the host's own identity (declared; contract 2.1): ``"never"``
-    (the default), ``"fallback"`` (what the form leaves out comes from the host: environment
-    defaults, the host's own file) or ``"always"`` (e.g. a managed identity). ``HostPolicy``
-    disables ``"always"`` methods, and ``"fallback"`` ones that then lack a path, unless it allows
-    ambient identity."""
-    path_fields: tuple[str, ...] = ()
-    """The form fields that name a file on the host (declared; contract 2.1): the host's policy
-    says which directories they may name."""
-
-    @property
-    def slug(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    def input_schema(self) -> JSONObject:
-        """JSON Schema (draft 2020-12) of the form input this method collects."""
-
-    def parse(self, data: JSONInput) -> object:
-        """Form input -> credentials (or an interactive method's sign-in input); raise ``InvalidInput``
-        listing every bad field."""
-
-    def token_credential(self, credentials: Credentials, *, on_rotate: RotateCallback | None = None) -> TokenCredential:
-        """A ``TokenCredential`` for these credentials."""
-
-
-def is_interactive(method: object) -> bool:
-    """True when ``method`` declares ``interactive = True`` (contract 1.1)."""
-    return getattr(method, "interactive", False) is True
 
 
 class _Frozen:
@@ -306,7 +238,7 @@ class ConnectionType(_Frozen):
         client_factory: ClientFactory | None = None,
         aio: AsyncCapabilities | None = None,
     ) -> None:
-        methods = dict(methods)
+        methods = {key: as_auth_method(method) for key, method in methods.items()}
         for key, method in methods.items():
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
@@ -392,7 +324,8 @@ class ConnectionType(_Frozen):
         return policies.effective(self.policy if policy is None else policy)
 
     def is_interactive(self, method: str) -> bool:
-        return is_interactive(self.method(method))
+        """True when the auth method ``method`` signs in (``begin`` / ``complete``)."""
+        return self.method(method).interactive
 
     # --- the lifecycle: form -> parse -> (begin -> complete) -> credentials -> to_dict -> load ------
 
@@ -443,13 +376,7 @@ class ConnectionType(_Frozen):
         slug = stored.get("method")
         if not isinstance(slug, str):
             raise _invalid("method", "stored credentials must name their method (the 'method' key of to_dict())")
-        m = self.method(slug, policy=policy)
-        loader = getattr(m, "load", None)
-        if callable(loader):
-            return loader(stored)  # type: ignore[no-any-return]  # a method's load() is duck-typed (Any)
-        if is_interactive(m):
-            raise _invalid("method", f"auth method {slug!r} cannot load stored credentials (it has no load())")
-        return cast("Credentials", m.parse({k: v for k, v in stored.items() if k != "method"}))  # contract 1.0 methods
+        return self.method(slug, policy=policy).load(stored)
 
     def credentials(self, credentials: object) -> tuple[AuthMethod, Credentials]:
         """Check that ``credentials`` is a credentials record of one of this type's methods."""
@@ -465,9 +392,9 @@ class ConnectionType(_Frozen):
                 f"expected a credentials record (with method and to_dict()), got {type(credentials).__name__}",
             )
         m = self.method(slug)
-        expected = getattr(m, "credentials_type", None)
-        if isinstance(expected, type) and not isinstance(credentials, expected):
-            hint = " (sign in first: begin() then complete())" if is_interactive(m) else ""
+        expected = m.credentials_type
+        if expected is not None and not isinstance(credentials, expected):
+            hint = " (sign in first: begin() then complete())" if m.interactive else ""
             raise _invalid("credentials", f"{slug} needs {expected.__name__}, not {type(credentials).__name__}{hint}")
         return m, cast("Credentials", credentials)  # checked above: a method name and a to_dict()
 
@@ -489,17 +416,17 @@ class ConnectionType(_Frozen):
         else the method's ``request_credential(credentials)`` for methods that sign each request
         instead of sending a token (``access-key``), else ``token_credential(credentials, ...)``
         (``on_rotate`` and ``settings`` in ``options`` go to it). ``endpoint`` defaults to the
-        credentials' own (``credentials.endpoint``) when they carry one.
+        credentials' own (the method's ``endpoint_of(credentials)``) when they carry one.
         """
         m, creds = self.credentials(credentials)
         if self.client_factory is None:
             raise _invalid("connection type", f"{self.slug!r} offers no client (it has no client_factory)")
+        if endpoint is None:
+            endpoint = m.endpoint_of(creds)
         with self._using():
             if credential is None:
-                signer = getattr(m, "request_credential", None)
-                if callable(signer):
-                    credential = signer(creds)
-                else:
+                credential = m.request_credential(creds)
+                if credential is None:
                     moved = ("on_rotate", "settings")
                     token_options: dict[str, Any] = {k: options.pop(k) for k in moved if k in options}
                     credential = m.token_credential(creds, **token_options)
@@ -596,7 +523,7 @@ class ConnectionType(_Frozen):
 
     def _interactive(self, method: str, step: str) -> InteractiveAuthMethod:
         m = self.method(method)
-        if not is_interactive(m):
+        if not m.interactive:
             raise _invalid(
                 "method",
                 f"auth method {method!r} is not interactive: parse() returns its credentials; "

@@ -27,9 +27,6 @@ class SignInStart(Protocol):
 class InteractiveAuthMethod(AuthMethod, Protocol):
     """An auth method with a sign-in step (``interactive = True``)."""
 
-    @property
-    def interactive(self) -> bool: ...
-
     def begin(self, sign_in_input: object, **options: Any) -> SignInStart:
         """Start sign-in from ``parse()``'s result; returns where to send the user (``.url``, ``.state``)."""
 

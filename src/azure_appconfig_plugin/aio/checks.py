@@ -59,9 +59,9 @@ async def token_stage(run: Run) -> list[Check]:
 
 
 def _is_async(credential: Any) -> bool:
-    import inspect
+    from app_connections.aio import is_async_credential
 
-    return inspect.iscoroutinefunction(getattr(credential, "get_token", None))
+    return is_async_credential(credential)
 
 
 async def store_stage(run: Run) -> list[Check]:

@@ -9,20 +9,15 @@ exchanged returns at once; the flow was already taken (single use), so the sign-
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app_connections.aio import offload
+from app_connections.aio import is_async_flow_store, offload
 from app_connections.errors import FlowStateError
 
 from ..auth import oauth
 from ..errors import OAuthStateError
-
-
-def _is_async(store: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(store, "take", None))
 
 
 def _default_store() -> Any:
@@ -35,7 +30,7 @@ async def begin(sign_in_input: Any = None, *, flow_store: Any = None, **options:
     """``OAuthMethod.begin`` as a coroutine: the flow is stored in ``flow_store`` (awaited, or offloaded)."""
     store = await offload(_default_store) if flow_store is None else flow_store
     flow, request = oauth.prepare(sign_in_input, **options)
-    if _is_async(store):
+    if is_async_flow_store(store):
         await store.put(flow)
     else:
         await offload(store.put, flow)
@@ -55,7 +50,7 @@ async def complete(
     state = oauth.callback_state(single)
     store = await offload(_default_store) if flow_store is None else flow_store
     try:
-        flow = await store.take(state) if _is_async(store) else await offload(store.take, state)
+        flow = await store.take(state) if is_async_flow_store(store) else await offload(store.take, state)
     except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
         raise OAuthStateError(exc.message, code=exc.code) from None
     return await offload(oauth.finish, single, flow, settings=settings, clock=clock)

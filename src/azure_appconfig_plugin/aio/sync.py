@@ -72,9 +72,9 @@ async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[A
 
 
 def _is_async(credential: Any) -> bool:
-    import inspect
+    from app_connections.aio import is_async_credential
 
-    return inspect.iscoroutinefunction(getattr(credential, "get_token", None))
+    return is_async_credential(credential)
 
 
 async def _list(client: Any, target: Target, run: Any) -> list[Any]:

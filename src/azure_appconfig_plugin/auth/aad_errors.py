@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msal.exceptions import MsalError
 
 from app_connections.text import clean
+
+if TYPE_CHECKING:
+    from app_connections.records import AuthMethod
 
 from ..errors import (
     AccessDenied,
@@ -339,7 +342,7 @@ _CODE_REMEDIES = {
 """Remedies of errors that carry no AADSTS code (managed identity endpoints)."""
 
 
-def remedy_for(exc: BaseException, method: Any = None) -> str:
+def remedy_for(exc: BaseException, method: AuthMethod | None = None) -> str:
     """The validation remedy for a token-stage failure, from the table when the code is in it."""
     code = getattr(exc, "code", None)
     remedy = _REMEDIES.get((code, type(exc))) if isinstance(code, str) else None
@@ -356,7 +359,7 @@ def remedy_for(exc: BaseException, method: Any = None) -> str:
         return _FIELD_REMEDIES[field]
     if isinstance(exc, AuthError) or not isinstance(exc, Exception) or getattr(exc, "message", None) is not None:
         return "Follow the message above; reconnect if it says so."
-    name = getattr(method, "name", "auth")
+    name = method.name if method is not None else "auth"
     return (
         f"The {name} method could not get a token: check the connection's credentials, "
         "or report it to the method's authors."

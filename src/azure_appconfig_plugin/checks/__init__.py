@@ -34,7 +34,9 @@ class Run:
     request: ValidationRequest
     env: Mapping[str, str]
     credentials: Any = None
+    """The credentials record, once the input check passed."""
     method: Any = None
+    """Its ``AuthMethod`` (the type's, so every optional member is there), once the input check passed."""
     cloud: Any = None
     settings: Any = None
     store: Any = None
@@ -75,7 +77,7 @@ def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
         elif method is None:
             raise InvalidInput(f"say which method: {', '.join(ctype.methods)}", field="method")
         elif ctype.is_interactive(method):
-            stored = getattr(ctype.method(method), "stored_fields", None) or ()
+            stored = ctype.method(method).stored_fields or ()
             needs = ", ".join(f.name for f in stored if f.required) or "the stored credentials"
             raise InvalidInput(
                 f"{method} is validated after sign-in: pass the stored credentials ({needs}) from a "
@@ -98,7 +100,8 @@ def input_stage(run: Run) -> list[Check]:
     request = run.request
     try:
         creds = parse_request(run.ctype, request.data, request.method)
-        run.cloud = get_cloud(getattr(creds, "cloud", None))
+        method = run.ctype.method(creds.method)
+        run.cloud = get_cloud(method.cloud_of(creds))
     except AppConnectionError as exc:
         return [Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input")]
     except BaseException as exc:  # a plugin method's parse/load bug, or a library's panic on the input
@@ -115,7 +118,7 @@ def input_stage(run: Run) -> list[Check]:
                 code="plugin_error",
             )
         ]
-    run.credentials, run.method = creds, run.ctype.method(creds.method)
+    run.credentials, run.method = creds, method
     request.credentials, request.method = creds, creds.method
     return [Check("input", OK, f"{creds.method} input is well-formed")]
 
@@ -147,11 +150,19 @@ def settings_stage(run: Run) -> list[Check]:
 # --- endpoint --------------------------------------------------------------------------------------
 
 
+def own_endpoint(run: Run) -> str | None:
+    """The endpoint the credentials are bound to (an access key's store: the method's ``endpoint_of``), or None."""
+    if run.method is None:  # the input check failed: no record to read
+        return None
+    own: str | None = run.method.endpoint_of(run.credentials)
+    return own
+
+
 def store_endpoint(run: Run) -> str | None:
     """The endpoint to check: the request's, else the credentials' own (an access key's store)."""
     if run.request.endpoint is not None:  # "" is bad input, not "no endpoint"
         return run.request.endpoint
-    return getattr(run.credentials, "endpoint", None)
+    return own_endpoint(run)
 
 
 def endpoint_stage(run: Run) -> list[Check]:
@@ -159,7 +170,7 @@ def endpoint_stage(run: Run) -> list[Check]:
 
     try:
         run.store = parse_endpoint(store_endpoint(run) or "", cloud=run.cloud, env=run.env)
-        own = getattr(run.credentials, "endpoint", None)
+        own = own_endpoint(run)
         if own is not None and parse_endpoint(own, cloud=run.cloud, env=run.env).url != run.store.url:
             return [
                 Check(
@@ -179,7 +190,7 @@ def endpoint_stage(run: Run) -> list[Check]:
 
 def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
     """The fix, in agreement with the detail (a cloud mismatch says which cloud to set)."""
-    reason = " ".join(str(e.message) for e in getattr(exc, "errors", ())) or str(exc)
+    reason = " ".join(str(e.message) for e in (exc.errors if isinstance(exc, InvalidInput) else ())) or str(exc)
     if "set the connection's cloud to" in reason:
         wanted = reason.rsplit("set the connection's cloud to", 1)[1].strip(" .'\"")
         return (
@@ -193,7 +204,7 @@ def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
 
 
 def _secrets_of(run: Run) -> list[str]:
-    fields = getattr(run.method, "stored_fields", None) or getattr(run.method, "input_fields", None)
+    fields = (run.method.stored_fields or run.method.input_fields) if run.method is not None else None
     data = run.credentials.to_dict() if run.credentials is not None else {}
     if fields:
         names = {f.name for f in fields if f.secret}
@@ -210,16 +221,16 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def token_issuer(run: Run) -> str:
-    provider = getattr(run.method, "identity_provider", "") or ""
-    tenant = getattr(run.credentials, "tenant_id", None)
+    provider = run.method.identity_provider
+    tenant = run.method.tenant_of(run.credentials)
     if provider == "Microsoft Entra ID":
         return f"{run.cloud.login_host} (tenant {tenant})" if tenant else run.cloud.login_host
-    return provider or f"the {getattr(run.method, 'name', run.credentials.method)} method"
+    return provider or f"the {run.method.name} method"
 
 
 def no_token_needed(run: Run) -> list[Check] | None:
     """The skipped ``token`` check of a method that signs each request (no token), else None."""
-    if run.option("token_credential") is None and callable(getattr(run.method, "request_credential", None)):
+    if run.option("token_credential") is None and run.method.request_credential(run.credentials) is not None:
         return [
             Check(
                 "token",
@@ -317,7 +328,7 @@ def store_type(run: Run) -> ConnectionType:
     """The connection type whose client probes the store: the request's, or (a type object built
     without a client factory by a contract 1.0 host) this type's own."""
     ctype = run.ctype
-    if getattr(ctype, "client_factory", None) is None:
+    if ctype.client_factory is None:
         from ..connection import build_connection_type
 
         own = build_connection_type()
@@ -337,17 +348,11 @@ def store_interpreter(run: Run) -> Callable[..., Check]:
     """``interpret`` bound to this run's store, principal, tenant, audience and token claims."""
     from app_connections.tokens import jwt_claims
 
-    principal_of = getattr(run.method, "principal", None)
-    principal = (
-        principal_of(run.credentials)
-        if callable(principal_of)
-        else f"the identity of this {run.method.name} connection"
-    )
     return functools.partial(
         interpret,
         url=run.store.url,
-        principal=principal,
-        tenant=getattr(run.credentials, "tenant_id", None),
+        principal=run.method.principal(run.credentials),
+        tenant=run.method.tenant_of(run.credentials),
         audience=run.cloud.audience,
         claims=jwt_claims(run.token.token) if run.token is not None else None,
     )

@@ -158,9 +158,9 @@ def interpret(
     """One probe's answer as a check that says what to fix. ``claims`` is None for requests signed
     with an access key (no token)."""
     status = result.status
-    if getattr(result, "policy", None) == "deadline_exceeded":  # no (whole) answer: nothing to judge by
+    if result.policy == "deadline_exceeded":  # no (whole) answer: nothing to judge by
         return Check(name, INCONCLUSIVE, result.error, POLICY_REMEDY["deadline_exceeded"], code="deadline_exceeded")
-    if getattr(result, "policy", None):  # stopped by the HTTP policy: foreign link, size cap, bad body
+    if result.policy:  # stopped by the HTTP policy: foreign link, size cap, bad body
         return Check(
             name,
             FAILED,

@@ -51,7 +51,7 @@ class AccessKeyMethod(DeclaredAuthMethod):
             values["cloud"] = found.slug if found is not None else "public"
         return AccessKeyCredentials(**values)
 
-    def request_credential(self, credentials: Credentials) -> Any:
+    def request_credential(self, credentials: Credentials) -> object:
         """What ``store.make_client`` signs requests with (the credentials record itself)."""
         self._check(credentials)
         return credentials
@@ -75,5 +75,19 @@ class AccessKeyMethod(DeclaredAuthMethod):
 
         self.checked(credentials, AccessKeyCredentials)
 
-    def principal(self, credentials: Any) -> str:
-        return f"the access key {getattr(credentials, 'id', '?')}"
+    def _record(self, credentials: object) -> AccessKeyCredentials | None:
+        from ..auth.access_key import AccessKeyCredentials
+
+        return self.own(credentials, AccessKeyCredentials)
+
+    def principal(self, credentials: Credentials) -> str:
+        record = self._record(credentials)
+        return f"the access key {record.id if record else '?'}"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.cloud if record else None
+
+    def endpoint_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.endpoint if record else None

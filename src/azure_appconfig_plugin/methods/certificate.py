@@ -47,9 +47,25 @@ class CertificateMethod(DeclaredAuthMethod):
 
         return CertificateTokenCredential(self.checked(credentials, CertificateCredentials))
 
-    def principal(self, credentials: Any) -> str:
+    def _record(self, credentials: object) -> CertificateCredentials | None:
+        from ..auth.certificate import CertificateCredentials
+
+        return self.own(credentials, CertificateCredentials)
+
+    def principal(self, credentials: Credentials) -> str:
+        record = self._record(credentials)
+        if record is None:
+            return "the service principal of app ?"
         try:
-            thumbprint = f" (certificate {credentials.thumbprint})"
+            thumbprint = f" (certificate {record.thumbprint})"
         except Exception:  # unreadable material is reported by the input check
             thumbprint = ""
-        return f"the service principal of app {getattr(credentials, 'client_id', '?')}{thumbprint}"
+        return f"the service principal of app {record.client_id}{thumbprint}"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.cloud if record else None
+
+    def tenant_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.tenant_id if record else None

@@ -45,5 +45,19 @@ class ClientSecretMethod(DeclaredAuthMethod):
 
         return ClientSecretTokenCredential(self.checked(credentials, ClientSecretCredentials))
 
-    def principal(self, credentials: Any) -> str:
-        return f"the service principal of app {getattr(credentials, 'client_id', '?')}"
+    def _record(self, credentials: object) -> ClientSecretCredentials | None:
+        from ..schema import ClientSecretCredentials
+
+        return self.own(credentials, ClientSecretCredentials)
+
+    def principal(self, credentials: Credentials) -> str:
+        record = self._record(credentials)
+        return f"the service principal of app {record.client_id if record else '?'}"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.cloud if record else None
+
+    def tenant_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.tenant_id if record else None

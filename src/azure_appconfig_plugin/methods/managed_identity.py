@@ -55,6 +55,15 @@ class ManagedIdentityMethod(DeclaredAuthMethod):
         connect, read = timeout
         return ManagedIdentityTokenCredential(checked, timeout=(float(connect), float(read)), env=checked.env)
 
-    def principal(self, credentials: Any) -> str:
-        describe = getattr(credentials, "describe", None)
-        return describe() if callable(describe) else "the managed identity"
+    def _record(self, credentials: object) -> ManagedIdentityCredentials | None:
+        from ..auth.managed_identity import ManagedIdentityCredentials
+
+        return self.own(credentials, ManagedIdentityCredentials)
+
+    def principal(self, credentials: Credentials) -> str:
+        record = self._record(credentials)
+        return record.describe() if record else "the managed identity"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.cloud if record else None

@@ -131,8 +131,22 @@ class OAuthMethod(DeclaredAuthMethod):
             on_rotate=on_rotate,
         )
 
-    def principal(self, credentials: Any) -> str:
-        return f"the user who signed in (tenant {getattr(credentials, 'tenant_id', '?')})"
+    def _record(self, credentials: object) -> OAuthCredentials | None:
+        from ..schema import OAuthCredentials
+
+        return self.own(credentials, OAuthCredentials)
+
+    def principal(self, credentials: Credentials) -> str:
+        record = self._record(credentials)
+        return f"the user who signed in (tenant {record.tenant_id if record else '?'})"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.cloud if record else None
+
+    def tenant_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.tenant_id if record else None
 
 
 if TYPE_CHECKING:  # the type checker holds the method to the kit's protocol of an interactive method

@@ -60,5 +60,19 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
 
         return WorkloadIdentityTokenCredential(self.checked(credentials, WorkloadIdentityCredentials))
 
-    def principal(self, credentials: Any) -> str:
-        return f"the identity of app {getattr(credentials, 'client_id', '?')} (workload identity federation)"
+    def _record(self, credentials: object) -> WorkloadIdentityCredentials | None:
+        from ..auth.workload_identity import WorkloadIdentityCredentials
+
+        return self.own(credentials, WorkloadIdentityCredentials)
+
+    def principal(self, credentials: Credentials) -> str:
+        record = self._record(credentials)
+        return f"the identity of app {record.client_id if record else '?'} (workload identity federation)"
+
+    def cloud_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.cloud if record else None
+
+    def tenant_of(self, credentials: Credentials) -> str | None:
+        record = self._record(credentials)
+        return record.tenant_id if record else None

@@ -184,7 +184,7 @@ def parse_destination(
             host = urlsplit(endpoint.strip()).hostname or ""
             endpoint = parse_endpoint(endpoint, cloud=cloud_for_host(host), env=env).url
         except (AppConnectionError, ValueError) as exc:
-            errors.extend(getattr(exc, "errors", ()) or [FieldError("endpoint", str(exc))])
+            errors.extend((exc.errors if isinstance(exc, InvalidInput) else ()) or [FieldError("endpoint", str(exc))])
     prefix, template = values.get("key_prefix") or "", values.get("key_template") or ""
     if prefix and template:  # each passed its own rules; together they may still give keys that cannot be
         problem = key_problem(prefix + _template_key(template))

@@ -87,8 +87,8 @@ def load_connection(connection: Any, ctype: Any) -> Credentials:
         raise InvalidInput(
             errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")]
         )
-    if hasattr(connection, "method") and hasattr(connection, "to_dict"):
-        return connection  # type: ignore[no-any-return]  # a credentials record, recognised by its shape
+    if isinstance(connection, Credentials):  # the kit's protocol: a method name and to_dict()
+        return connection
     raise InvalidInput(
         errors=[FieldError("connection", "must be the stored connection (a mapping) or its credentials")]
     )
@@ -111,7 +111,7 @@ def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
     credentials = None
     if connection is not None or opts.token_credential is None:
         credentials = load_connection(connection, ctype)
-    cloud = get_cloud(getattr(credentials, "cloud", None))
+    cloud = get_cloud(None if credentials is None else ctype.method(credentials.method).cloud_of(credentials))
     store = parse_endpoint(config.endpoint, cloud=cloud, env=opts.env)
     return Target(config, store, credentials)
 
@@ -160,7 +160,7 @@ def client_options(target: Target, opts: RunOptions) -> tuple[dict[str, Any], Re
     options.update(pool_maxsize=max(1, opts.concurrency), per_retry_policies=[counting_policy(counter)])
     creds = target.credentials
     if creds is not None:
-        signs = callable(getattr(connection_type(opts).method(creds.method), "request_credential", None))
+        signs = connection_type(opts).method(creds.method).request_credential(creds) is not None
         if opts.token_credential is None and not signs:  # options of the method's token credential
             if opts.on_rotate is not None:
                 options["on_rotate"] = opts.on_rotate

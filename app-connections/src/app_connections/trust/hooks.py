@@ -177,9 +177,12 @@ def credentials_view(
         return None
     if isinstance(credentials, CredentialsView):
         return credentials
-    data = cast("Credentials", credentials).to_dict() if hasattr(credentials, "to_dict") else dict(credentials)
+    from ..records import Credentials
+
+    record = credentials if isinstance(credentials, Credentials) else None  # the kit's protocol, else a mapping
+    data = record.to_dict() if record is not None else dict(cast("Mapping[str, Any]", credentials))
     allowed = public_fields(schema)
-    method = str(getattr(credentials, "method", None) or data.get("method") or method or "")
+    method = str((record.method if record is not None else None) or data.get("method") or method or "")
     public = {k: v for k, v in data.items() if k in allowed and not holds_private_key(v)}  # a key in the wrong lane
     withheld = [k for k in data if k not in public and k != "method"]
     return CredentialsView(method, public, withheld, plugin, declared=allowed)
