@@ -176,3 +176,24 @@ def test_a_record_built_by_the_host_reads_the_policy_in_effect_for_its_endpoint(
     assert (
         path == "/msi/token" and query["client_id"] == [fakes.FAKE_CLIENT_ID] and headers["X-IDENTITY-HEADER"] == HEADER
     )
+
+
+# --- the host policy's environment and MSAL's ------------------------------------------------------------
+
+
+def test_an_identity_endpoint_msal_would_not_ask_is_refused_before_any_request(app_service: IdentityEndpoint) -> None:
+    """MSAL reads the process's environment: a policy naming another endpoint would have MSAL ask one
+    the session is not pinned to, so the credential is refused when made, naming both."""
+    elsewhere = {"MSI_ENDPOINT": "http://127.0.0.1:9/msi/token", "MSI_SECRET": "canary-msi-secret-Q7"}
+    ct = build_connection_type().with_policy(HostPolicy.operator(elsewhere))
+    with pytest.raises(ManagedIdentityUnavailable) as caught:
+        ct.token_credential(ct.parse("managed-identity", {}))
+    message = caught.value.message
+    assert caught.value.code == "identity_environment_mismatch"
+    assert "Azure Machine Learning (http://127.0.0.1:9/msi/token)" in message
+    assert f"App Service / Functions / Container Apps ({app_service.url}/msi/token)" in message
+    assert "canary-msi-secret-Q7" not in message and HEADER not in message
+    assert app_service.requests == []
+    # the same environment in both: made, and it asks the process's endpoint
+    same = build_connection_type().with_policy(HostPolicy.operator())
+    same.token_credential(same.parse("managed-identity", {}))

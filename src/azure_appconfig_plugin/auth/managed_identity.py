@@ -100,6 +100,21 @@ def identity_source(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     )
 
 
+def _same_as_msal(where: str, endpoint: str) -> None:
+    """Refuse an identity endpoint named by the host policy's environment when MSAL, which reads the
+    process's own environment, would ask another one (its request would be refused by the pin)."""
+    import os
+
+    msal_where, msal_endpoint = identity_source(os.environ)
+    if msal_endpoint != endpoint:
+        raise ManagedIdentityUnavailable(
+            f"the host policy's environment names the managed identity endpoint of {where} ({endpoint}), "
+            f"but MSAL reads this process's environment, which names {msal_where} ({msal_endpoint}): "
+            "give the policy the process's identity variables (HostPolicy.operator() reads them)",
+            code="identity_environment_mismatch",
+        )
+
+
 def _http_client(endpoint: str, timeout: tuple[float, float]) -> Any:
     """MSAL's ``http_client``: the policy's session pinned to the identity endpoint's host and port
     (``kind="identity"``: plain http allowed there, no proxy, the token deadline and size cap),
@@ -130,6 +145,7 @@ class ManagedIdentityTokenCredential(_Base):
         self._clock = clock
         found = credentials.user_assigned
         self._where, self._endpoint = identity_source(env)
+        _same_as_msal(self._where, self._endpoint)
         self._client = msal_apps.get_managed_identity_client(
             found and found[0],
             found and found[1],
