@@ -421,20 +421,6 @@ def test_token_credential_refuses_settings_of_another_type() -> None:
     assert caught.value.errors[0].field == "settings"
 
 
-def test_an_old_style_validator_still_runs_and_warns() -> None:
-    from app_connections import records
-    from app_connections.records import ConnectionType
-    from app_connections.reports import Check, ValidationReport
-
-    def validator(data: Any, *, method: Any, connection_type: Any, **options: Any) -> ValidationReport:
-        return ValidationReport((Check("legacy", "ok", f"{method}"),))
-
-    records._warned.discard("validator:legacy-type")
-    ct = ConnectionType("legacy-type", "Legacy", {}, validator=validator)
-    with pytest.warns(DeprecationWarning, match="checks="):
-        assert [c.name for c in ct.validate({}, method="m").checks] == ["legacy"]
-
-
 def test_declared_cloud_slugs_are_the_clouds() -> None:
     from azure_appconfig_plugin.clouds import CLOUDS
     from azure_appconfig_plugin.methods.common import CLOUD, CLOUD_SLUGS

@@ -10,8 +10,6 @@ re-exported here lazily, so registration compiles and runs as little as possible
 
 from __future__ import annotations
 
-import threading
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
@@ -68,17 +66,6 @@ _REGISTRAR_NAMES = (
     "SecretSyncDestination",
     "SecretSyncRegistrar",
 )
-_warned: set[str] = set()
-_warn_lock = threading.Lock()
-
-
-def warn_once(key: str, message: str) -> None:
-    """Emit a ``DeprecationWarning`` the first time ``key`` is seen in this process."""
-    with _warn_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
-    warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
 def __getattr__(name: str) -> object:  # lazy re-exports: validation records, registrars, protocols
@@ -244,8 +231,6 @@ class AsyncCapabilities(_Frozen):
 
 ValidationHook = Callable[..., "Iterable[CheckResults | None] | None"]
 """The host's ``pm.hook.validate_connection``: ``hook(request=...)`` -> each implementation's results."""
-LegacyValidator = Callable[..., "ValidationReport"]
-"""Contract 1.0's ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
 
 NO_ASYNC = AsyncCapabilities()
 """What a connection type without ``aio`` offers: every default."""
@@ -259,7 +244,6 @@ class ConnectionType(_Frozen):
         "name",
         "methods",
         "settings",
-        "validator",
         "checks",
         "client_factory",
         "aio",
@@ -273,8 +257,6 @@ class ConnectionType(_Frozen):
     name: str
     methods: Mapping[str, AuthMethod]
     settings: tuple[InstanceSetting, ...]
-    validator: LegacyValidator | None
-    """Deprecated (contract 1.0): ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
     checks: Validator | None
     """This type's own checks: ``checks(request)`` returns (or ``request.add``s) the checks of a
     ``ValidationRequest``; the same function its plugin registers as a ``validate_connection``
@@ -300,7 +282,6 @@ class ConnectionType(_Frozen):
         name: str,
         methods: Mapping[str, AuthMethod],
         settings: tuple[InstanceSetting, ...] = (),
-        validator: LegacyValidator | None = None,
         *,
         checks: Validator | None = None,
         client_factory: ClientFactory | None = None,
@@ -315,7 +296,6 @@ class ConnectionType(_Frozen):
             name=name,
             methods=methods,
             settings=tuple(settings),
-            validator=validator,
             checks=checks,
             client_factory=client_factory,
             aio=aio,
@@ -352,7 +332,6 @@ class ConnectionType(_Frozen):
             self.name,
             {**self.registered, method.slug: method},
             self.settings,
-            self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
             aio=self.aio,
@@ -373,7 +352,6 @@ class ConnectionType(_Frozen):
             self.name,
             {slug: m for slug, m in every.items() if slug not in disabled},
             self.settings,
-            self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
             aio=self.aio,
@@ -578,13 +556,6 @@ class ConnectionType(_Frozen):
     ) -> ValidationReport:
         from .hosting import run_validation
 
-        if hook is None and self.checks is None and self.validator is not None:
-            warn_once(
-                f"validator:{self.slug}",
-                "ConnectionType(validator=...) is deprecated: pass checks=, a function "
-                "of a ValidationRequest, and register it as a validate_connection implementation",
-            )
-            return self.validator(data, method=method, connection_type=self, **options)
         if hook is None:
             own = self.checks
 
