@@ -41,7 +41,7 @@ class Buggy:
     def token_credential(self, c, *, on_rotate=None): raise AssertionError("never reached")
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", Buggy())
+    register.add("azure-app-configuration", Buggy())
 """
 
 
@@ -66,7 +66,7 @@ class Interrupted:
     def token_credential(self, c, *, on_rotate=None): raise AssertionError("never reached")
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", Interrupted())
+    register.add("azure-app-configuration", Interrupted())
 """
 
 

@@ -284,7 +284,7 @@ def test_registration_wrapper_and_attribution() -> None:
             @hookimpl
             def register_secret_syncs(self, register):
                 register.add(Sync())
-                register(Sync())
+                register.add(Sync())
     """,
     )
     registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
@@ -325,7 +325,7 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
             def to_dict(self): return {"method": "legacy"}
         @hookimpl
         def register_auth_methods(register):
-            register("azure-app-configuration", M())
+            register.add("azure-app-configuration", M())
     """,
     )
     registry = load_plugins(plugins=[("old", old)], env={})
@@ -445,7 +445,7 @@ def test_registration_problems_a_plugin_author_can_cause_are_failures_not_crashe
         class Syncs:
             @hookimpl
             def register_secret_syncs(self, register):
-                register(Orphan())
+                register.add(Orphan())
         class Twin:
             @hookimpl
             def register_auth_methods(self, register):

@@ -153,7 +153,7 @@ class StaticToken:
 
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", StaticToken())
+    register.add("azure-app-configuration", StaticToken())
 
 @hookimpl
 def validate_connection(request):
@@ -411,7 +411,7 @@ SEEN = []
 
 @hookimpl(tryfirst=True)
 def register_connection_types(register):
-    register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
+    register.add(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
 
 @hookimpl
 def validate_connection(request):

@@ -59,7 +59,7 @@ def register_connection_types(register):
     register.add(NoSlug())
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", NoMethodSlug())
+    register.add("azure-app-configuration", NoMethodSlug())
 @hookimpl
 def register_secret_syncs(register):
     register.add(NoName())
@@ -91,7 +91,7 @@ def test_an_in_process_plugin_on_the_blocklist_is_not_loaded() -> None:
         from app_connections.records import ConnectionType
         @hookimpl
         def register_connection_types(register):
-            register(ConnectionType("extra-type", "Extra", {}))
+            register.add(ConnectionType("extra-type", "Extra", {}))
         """,
     )
     registry = load_plugins(plugins=[("extra", extra)], env={BLOCKLIST_ENV: "extra"}, use_entry_points=False)

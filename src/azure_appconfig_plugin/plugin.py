@@ -23,8 +23,7 @@ APP_CONNECTIONS_CONTRACT = CONTRACT_VERSION
 
 @hookimpl
 def register_connection_types(register: ConnectionTypeRegistrar) -> None:
-    add = getattr(register, "add", register)  # a contract 1.0 host passes a plain callable
-    add(build_connection_type())
+    register.add(build_connection_type())
 
 
 @hookimpl(tryfirst=True, optionalhook=True)  # optional: a host copy without this hookspec still loads us
@@ -42,5 +41,4 @@ def validate_connection(request: ValidationRequest) -> Any:
 def register_secret_syncs(register: SecretSyncRegistrar) -> None:
     from .sync.destination import AppConfigurationDestination
 
-    add = getattr(register, "add", register)  # a contract 1.0 host passes a plain callable
-    add(AppConfigurationDestination())
+    register.add(AppConfigurationDestination())
