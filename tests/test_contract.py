@@ -15,7 +15,8 @@ import pytest
 
 from app_connections.loader import load_plugins
 from app_connections.policy import HostPolicy
-from app_connections.records import InteractiveAuthMethod, is_interactive
+from app_connections.records import is_interactive
+from app_connections.registrars import InteractiveAuthMethod
 from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin as our_plugin
 from azure_appconfig_plugin.errors import InvalidInput

@@ -11,7 +11,7 @@ from typing import Any
 import pluggy
 import pytest
 
-from app_connections import hostspec, records, reports
+from app_connections import hostspec
 from app_connections.hosting import Catalog, collect, register_plugin
 from app_connections.loader import BLOCKLIST_ENV, load_plugins, new_plugin_manager
 from app_connections.records import ConnectionType
@@ -256,13 +256,7 @@ def test_hooks_the_host_did_not_declare_are_skipped() -> None:
     assert catalog.syncs == {}  # register_secret_syncs is not this host's hook: not called
 
 
-# --- records: lazy re-exports and readable reprs --------------------------------------------------------
-
-
-def test_validation_records_are_re_exported_from_records() -> None:
-    assert records.Check is reports.Check and records.ValidationReport is reports.ValidationReport
-    with pytest.raises(AttributeError, match="has no attribute 'NoSuchRecord'"):
-        records.NoSuchRecord  # noqa: B018 - the attribute access itself must raise
+# --- records: readable reprs ---------------------------------------------------------------------------
 
 
 def test_a_connection_type_s_repr_names_it_and_its_settings_only() -> None:

@@ -4,8 +4,7 @@ This module is on the registration path and imports nothing but the standard lib
 two records here are hand-written frozen classes rather than attrs classes, because importing
 attrs alone costs more than the plugin's whole start-up budget (see benchmarks/). Validation
 records (``Check``, ``ValidationReport``, ...) live in ``reports``, and the registrars and the
-``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``; both are
-re-exported here lazily, so registration compiles and runs as little as possible.
+``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``.
 """
 
 from __future__ import annotations
@@ -21,19 +20,8 @@ if TYPE_CHECKING:
 
     from .aio import AsyncSignIn, AsyncTokenCredential
     from .policy import HostPolicy
-
-    # The lazy re-exports below, spelled ``X as X`` so that a type checker sees them as this module's.
-    from .registrars import AuthMethodRegistrar as AuthMethodRegistrar
-    from .registrars import ConnectionTypeRegistrar as ConnectionTypeRegistrar
-    from .registrars import InteractiveAuthMethod as InteractiveAuthMethod
-    from .registrars import RegistrationSink as RegistrationSink
-    from .registrars import SecretSyncDestination as SecretSyncDestination
-    from .registrars import SecretSyncRegistrar as SecretSyncRegistrar
-    from .registrars import SignInStart
-    from .reports import Check as Check
-    from .reports import CheckStatus as CheckStatus
-    from .reports import ValidationReport as ValidationReport
-    from .reports import ValidationRequest as ValidationRequest
+    from .registrars import InteractiveAuthMethod, SignInStart
+    from .reports import Check, ValidationReport, ValidationRequest
 
 RotateCallback = Callable[["Credentials"], None]
 """Called with the updated credentials whenever the identity platform rotates the refresh token;
@@ -55,29 +43,6 @@ class TokenCredential(Protocol):
     (azure-core's ``TokenCredential`` is one; a provider may return its own)."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
-
-
-_REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
-_REGISTRAR_NAMES = (
-    "AuthMethodRegistrar",
-    "ConnectionTypeRegistrar",
-    "InteractiveAuthMethod",
-    "RegistrationSink",
-    "SecretSyncDestination",
-    "SecretSyncRegistrar",
-)
-
-
-def __getattr__(name: str) -> object:  # lazy re-exports: validation records, registrars, protocols
-    if name in _REPORT_NAMES:
-        from . import reports
-
-        return getattr(reports, name)
-    if name in _REGISTRAR_NAMES:
-        from . import registrars
-
-        return getattr(registrars, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @runtime_checkable

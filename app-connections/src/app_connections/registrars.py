@@ -1,5 +1,5 @@
 """The typed registrars the registration hooks receive as ``register``, and the protocols of
-interactive auth methods and sync destinations (standard library only; re-exported by ``records``).
+interactive auth methods and sync destinations (standard library only).
 """
 
 from __future__ import annotations
