@@ -33,6 +33,8 @@ class OAuthInput:
 
 @attrs.frozen
 class ClientSecretCredentials:
+    """What the client-secret form yields and a host stores (the secret never in ``repr``)."""
+
     tenant_id: str
     client_id: str
     client_secret: str = attrs.field(repr=False)
