@@ -133,8 +133,8 @@ def main() -> None:
     if args.worker:
         worker(args.calls, args.pause_ms / 1000)
         return
-    from app_connections.stores.redis_server import LocalRedisServer
     from app_connections.stores.sealing import generate_key
+    from app_connections.testing.redis_server import LocalRedisServer
 
     key = generate_key()
     with LocalRedisServer() as server:

@@ -53,8 +53,9 @@ pm.add_hookspecs(Spec)
 t1 = time.perf_counter()
 for ep in entry_points(group=group):
     pm.register(ep.load(), name=ep.name)
+from types import SimpleNamespace
 types = []
-pm.hook.register_connection_types(register=types.append)
+pm.hook.register_connection_types(register=SimpleNamespace(add=types.append))
 t2 = time.perf_counter()
 elapsed, part = t2 - t0, t2 - t1
 assert (len(types) > 0) == (group == "app_connections"), types
@@ -195,8 +196,9 @@ if mode == "pinned":
     assert verdict.status == "allowed" and verdict.pin is not None, verdict
     trust.GUARD.set_pins([verdict.pin])
 pm.register(ep.load(), name=ep.name)
+from types import SimpleNamespace
 types = []
-pm.hook.register_connection_types(register=types.append)
+pm.hook.register_connection_types(register=SimpleNamespace(add=types.append))
 elapsed = time.perf_counter() - t0
 assert types and (mode != "pinned" or type(sys.modules[ep.module].__loader__).__name__ == "_VerifiedLoader")
 print(f"{elapsed * 1000:.3f}")

@@ -20,8 +20,8 @@ import pytest
 
 from app_connections import policy as policies
 from app_connections.policy import HostPolicy
-from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
 from app_connections.stores.sealing import generate_key
+from app_connections.testing.redis_server import LocalRedisServer, find_redis_server
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 

@@ -14,7 +14,6 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.access_key import AccessKeyCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import EndpointRejected, InvalidInput
-from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type()
 SECRET = base64.b64encode(b"canary-access-key-secret-Hq3!").decode()
@@ -87,7 +86,7 @@ def test_the_connection_string_endpoint_must_pass_the_endpoint_rules(endpoint: s
     creds = parse(connectionString=f"Endpoint={endpoint};Id={KEY_ID};Secret={SECRET}")
     with pytest.raises(EndpointRejected):
         CT.client(creds, env={})
-    report = validate_credentials(creds, **OPTIONS)
+    report = build_connection_type().validate(creds, **OPTIONS)
     assert [c.status.value for c in report.checks][:2] == ["ok", "failed"] and report.checks[1].name == "endpoint"
     assert all(c.status.value in ("ok", "failed") or c.detail.startswith("not checked") for c in report.checks)
 
@@ -102,7 +101,7 @@ def test_a_key_is_never_sent_to_another_store() -> None:
     creds = parse(connectionString=CONNECTION_STRING)
     with pytest.raises(InvalidInput, match="its own store"):
         CT.client(creds, "https://other-store.azconfig.io")
-    report = validate_credentials(creds, endpoint="https://other-store.azconfig.io", **OPTIONS)
+    report = build_connection_type().validate(creds, endpoint="https://other-store.azconfig.io", **OPTIONS)
     endpoint = next(c for c in report.checks if c.name == "endpoint")
     assert endpoint.status.value == "failed" and "own store" in endpoint.detail
 
@@ -131,7 +130,9 @@ def test_a_read_write_key_validates_with_hmac_signed_requests(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with azure_vcr.use_cassette("access_key_store_healthy.yaml") as cassette:
-        report = validate_credentials({"connectionString": CONNECTION_STRING}, method="access-key", **OPTIONS)
+        report = build_connection_type().validate(
+            {"connectionString": CONNECTION_STRING}, method="access-key", **OPTIONS
+        )
     assert report.ok, report.to_dict()
     checks = {c.name: c for c in report.checks}
     assert checks["token"].status.value == "skipped" and "HMAC-SHA256" in checks["token"].detail
@@ -156,7 +157,7 @@ def test_a_read_write_key_validates_with_hmac_signed_requests(
 
 def test_a_read_only_key_shows_as_such(azure_vcr) -> None:
     with azure_vcr.use_cassette("access_key_read_only.yaml"):
-        report = validate_credentials(parse(connectionString=CONNECTION_STRING), **OPTIONS)
+        report = build_connection_type().validate(parse(connectionString=CONNECTION_STRING), **OPTIONS)
     checks = {c.name: c for c in report.checks}
     assert checks["KeyValue.Read"].status.value == "ok"
     for name in ("KeyValue.Write", "KeyValue.Delete"):
@@ -166,7 +167,7 @@ def test_a_read_only_key_shows_as_such(azure_vcr) -> None:
 
 def test_a_rejected_key_says_regenerated_or_local_auth_disabled(azure_vcr) -> None:
     with azure_vcr.use_cassette("access_key_rejected.yaml"):
-        report = validate_credentials(parse(connectionString=CONNECTION_STRING), **OPTIONS)
+        report = build_connection_type().validate(parse(connectionString=CONNECTION_STRING), **OPTIONS)
     read = next(c for c in report.checks if c.name == "KeyValue.Read")
     assert read.status.value == "failed" and read.code == "401"
     assert "regenerated" in read.detail and "access keys are disabled" in read.detail

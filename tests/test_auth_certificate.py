@@ -17,7 +17,6 @@ from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppNotFound, InvalidClientCertificate, InvalidInput
 from azure_appconfig_plugin.methods import certificate_fields as decl
-from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"
@@ -263,7 +262,7 @@ def test_validation_reaches_the_store_and_names_the_certificate(azure_vcr, caplo
     key = certs.key_pem(passphrase=PASSPHRASE)
     data = form(privateKey=key, certificate=certs.cert_pem(), passphrase=PASSPHRASE)
     with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
-        report = validate_credentials(
+        report = build_connection_type().validate(
             data,
             method="certificate",
             endpoint=fakes.FAKE_STORE_ENDPOINT,
@@ -282,7 +281,7 @@ def test_validation_reaches_the_store_and_names_the_certificate(azure_vcr, caplo
 
 
 def test_validation_reports_bad_material_as_input_failure() -> None:
-    report = validate_credentials(
+    report = build_connection_type().validate(
         form(privateKey=certs.key_pem("other"), certificate=certs.cert_pem()),
         method="certificate",
         endpoint=fakes.FAKE_STORE_ENDPOINT,

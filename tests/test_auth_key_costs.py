@@ -27,7 +27,6 @@ from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.methods import certificate_fields as decl
-from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type()
 PASSPHRASE = "canary-passphrase-Qm4"
@@ -315,7 +314,7 @@ def test_every_entry_point_answers_with_the_typed_error(derivations: list[str], 
         CertificateTokenCredential(record)
     with pytest.raises(InvalidInput, match="PBKDF2 iterations"):
         CT.token_credential(record)
-    report = validate_credentials(record.to_dict(), method=None, endpoint=None, env={}, settings=None)
+    report = build_connection_type().validate(record.to_dict(), method=None, endpoint=None, env={}, settings=None)
     assert not report.ok and "PBKDF2 iterations" in str(report.to_dict())
     stored = tmp_path / "creds.json"
     stored.write_text(__import__("json").dumps(record.to_dict()))

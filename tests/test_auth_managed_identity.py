@@ -16,7 +16,6 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, InvalidInput, ManagedIdentityUnavailable
-from azure_appconfig_plugin.validation import validate_credentials
 from builtin import clear_ambient_identity
 from faults.concurrency import tokens_at_once
 from standins.identity import IdentityEndpoint
@@ -223,9 +222,7 @@ def managed_identity_session(endpoint: str) -> Any:
 def test_off_azure_validation_says_so_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
     # Nothing listens where IMDS would be: exactly what a laptop or a non-Azure server sees.
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{closed_port()}")
-    report = validate_credentials(
-        {}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT, env={}, connection_type=CT
-    )
+    report = CT.validate({}, method="managed-identity", endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and token.code == "no_identity_endpoint"
     assert "not running on an Azure host with a managed identity" in token.detail
@@ -243,13 +240,12 @@ def test_the_default_connect_timeout_is_short() -> None:
 def test_validation_with_an_identity_reaches_the_store(app_service: IdentityEndpoint, azure_vcr) -> None:
     # The store answers from the cassette; the identity endpoint is the live loopback stand-in.
     with azure_vcr.use_cassette("access_key_store_healthy.yaml", ignore_localhost=True):
-        report = validate_credentials(
+        report = CT.validate(
             {"clientId": MI_CLIENT_ID},
             method="managed-identity",
             endpoint=fakes.FAKE_STORE_ENDPOINT,
             env={},
             client_options={"retry_backoff_factor": 0},
-            connection_type=CT,
         )
     assert report.ok, report.to_dict()
     checks = {c.name: c for c in report.checks}

@@ -16,7 +16,6 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.workload_identity import UNUSABLE, WorkloadIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
-from azure_appconfig_plugin.validation import validate_credentials
 
 CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"
@@ -267,20 +266,17 @@ def test_an_unreadable_token_file_is_the_same_generic_error(
 
 def test_validation_reaches_the_store(azure_vcr, token_file: Path) -> None:
     with azure_vcr.use_cassette("workload_identity_store_healthy.yaml"):
-        report = validate_credentials(
+        report = CT.validate(
             creds(token_file),
             endpoint=fakes.FAKE_STORE_ENDPOINT,
             env={},
             client_options={"retry_backoff_factor": 0},
-            connection_type=CT,
         )
     assert report.ok, report.to_dict()
     assert token_file.read_text() not in json.dumps(report.to_dict())
 
 
 def test_validation_reports_a_missing_token_file_as_a_failed_token_check(tmp_path: Path) -> None:
-    report = validate_credentials(
-        creds(tmp_path / "absent"), endpoint=fakes.FAKE_STORE_ENDPOINT, env={}, connection_type=CT
-    )
+    report = CT.validate(creds(tmp_path / "absent"), endpoint=fakes.FAKE_STORE_ENDPOINT, env={})
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and token.code == "token_file_unusable" and "AKS" in (token.remediation or "")

@@ -15,7 +15,6 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from azure_appconfig_plugin.validation import validate_credentials
 
 SLUG = "azure-app-configuration"
 
@@ -26,7 +25,7 @@ def statuses(report: Any) -> dict[str, str]:
 
 def test_a_record_of_another_method_than_the_one_named_is_invalid_input() -> None:
     record = ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, "canary-other-method")
-    report = validate_credentials(record, method="oauth", endpoint="https://x.azconfig.io", env={})
+    report = build_connection_type().validate(record, method="oauth", endpoint="https://x.azconfig.io", env={})
     first = report.checks[0]
     assert (first.name, first.status.value, first.code) == ("input", "failed", "invalid_input")
     assert "the credentials are for method 'client-secret', not 'oauth'" in first.detail
@@ -42,7 +41,7 @@ class Buggy:
     def token_credential(self, c, *, on_rotate=None): raise AssertionError("never reached")
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", Buggy())
+    register.add("azure-app-configuration", Buggy())
 """
 
 
@@ -67,7 +66,7 @@ class Interrupted:
     def token_credential(self, c, *, on_rotate=None): raise AssertionError("never reached")
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", Interrupted())
+    register.add("azure-app-configuration", Interrupted())
 """
 
 
@@ -104,7 +103,7 @@ def test_instance_settings_the_host_passes_are_used_instead_of_the_environment(a
     stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
     settings = InstanceSettings.from_env(azure_fakes.fake_instance_env())
     with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
-        report = validate_credentials(stored, env={}, settings=settings)  # nothing in the environment
+        report = build_connection_type().validate(stored, env={}, settings=settings)  # nothing in the environment
     assert report.ok, report.to_dict()
     check = next(c for c in report.checks if c.name == "instance settings")
     assert check.detail == f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}"

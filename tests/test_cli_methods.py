@@ -282,8 +282,9 @@ def test_registration_compiles_no_field_declarations() -> None:
         pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(Spec)
         for ep in entry_points(group="app_connections"):
             pm.register(ep.load(), name=ep.name)
+        from types import SimpleNamespace
         found = []
-        pm.hook.register_connection_types(register=found.append)
+        pm.hook.register_connection_types(register=SimpleNamespace(add=found.append))
         def declarations():
             return sorted(m for m in sys.modules if m == "app_connections.fields"
                           or m.endswith("_fields") or m == "azure_appconfig_plugin.methods.common")

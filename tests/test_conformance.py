@@ -104,7 +104,7 @@ def test_a_leaky_lax_plugin_fails_with_every_problem_named() -> None:
             def token_credential(self, c, *, on_rotate=None): raise NotImplementedError
         @hookimpl
         def register_connection_types(register):
-            register(ConnectionType("lax", "Lax", {"api-key": M()}))
+            register.add(ConnectionType("lax", "Lax", {"api-key": M()}))
     """)
     problems = check_plugin(("bad", bad), "lax", valid={"api-key": {"key": "canary-key"}}, invalid={"api-key": [{}]})
     text = "\n".join(problems)
@@ -219,7 +219,7 @@ def test_every_way_a_method_can_fail_the_check_is_named() -> None:
                    Echoing(), Crashing()]
         @hookimpl
         def register_connection_types(register):
-            register(ConnectionType("broken", "Broken", {m.slug: m for m in METHODS}))
+            register.add(ConnectionType("broken", "Broken", {m.slug: m for m in METHODS}))
     """)
     slugs = ["nameless", "bad-schema", "rejecting", "wrong-method", "unnamed-error", "echoing", "crashing"]
     valid: dict[str, dict[str, object]] = {s: {"key": "fake-key"} for s in slugs}

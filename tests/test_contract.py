@@ -16,7 +16,8 @@ import pytest
 from app_connections.hostspec import CONTRACT_VERSION
 from app_connections.loader import load_plugins
 from app_connections.policy import HostPolicy
-from app_connections.records import InteractiveAuthMethod, is_interactive
+from app_connections.records import is_interactive
+from app_connections.registrars import InteractiveAuthMethod
 from app_connections.testing import fakes
 from azure_appconfig_plugin import plugin as our_plugin
 from azure_appconfig_plugin.errors import InvalidInput
@@ -285,7 +286,7 @@ def test_registration_wrapper_and_attribution() -> None:
             @hookimpl
             def register_secret_syncs(self, register):
                 register.add(Sync())
-                register(Sync())
+                register.add(Sync())
     """,
     )
     registry = load_plugins(plugins=[("wrap", mods.Wrap()), ("broken", mods.Broken()), ("syncs", mods.Syncs())], env={})
@@ -327,7 +328,7 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
             def to_dict(self): return {"method": "legacy"}
         @hookimpl
         def register_auth_methods(register):
-            register("azure-app-configuration", M())
+            register.add("azure-app-configuration", M())
     """,
     )
     registry = load_plugins(plugins=[("old", old)], env={})
@@ -423,20 +424,6 @@ def test_token_credential_refuses_settings_of_another_type() -> None:
     assert caught.value.errors[0].field == "settings"
 
 
-def test_an_old_style_validator_still_runs_and_warns() -> None:
-    from app_connections import records
-    from app_connections.records import ConnectionType
-    from app_connections.reports import Check, ValidationReport
-
-    def validator(data: Any, *, method: Any, connection_type: Any, **options: Any) -> ValidationReport:
-        return ValidationReport((Check("legacy", "ok", f"{method}"),))
-
-    records._warned.discard("validator:legacy-type")
-    ct = ConnectionType("legacy-type", "Legacy", {}, validator=validator)
-    with pytest.warns(DeprecationWarning, match="checks="):
-        assert [c.name for c in ct.validate({}, method="m").checks] == ["legacy"]
-
-
 def test_declared_cloud_slugs_are_the_clouds() -> None:
     from azure_appconfig_plugin.clouds import CLOUDS
     from azure_appconfig_plugin.methods.common import CLOUD, CLOUD_SLUGS
@@ -461,7 +448,7 @@ def test_registration_problems_a_plugin_author_can_cause_are_failures_not_crashe
         class Syncs:
             @hookimpl
             def register_secret_syncs(self, register):
-                register(Orphan())
+                register.add(Orphan())
         class Twin:
             @hookimpl
             def register_auth_methods(self, register):

@@ -10,7 +10,8 @@ from azure_appconfig_plugin.clouds import CLOUDS
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import EndpointRejected, FieldError, InvalidInput
-from azure_appconfig_plugin.schema import OAuthCredentials, parse_oauth_input
+from azure_appconfig_plugin.methods import OAuthMethod
+from azure_appconfig_plugin.schema import OAuthCredentials
 from cli_helpers import client_secret_flags, run
 
 
@@ -53,12 +54,12 @@ def test_each_clouds_store_endpoint_passes_the_endpoint_rules_for_that_cloud(slu
 
 
 def test_oauth_sign_in_input_names_the_tenant_only_when_given() -> None:
-    assert parse_oauth_input({"tenantId": fakes.FAKE_TENANT_ID, "cloud": "usgov"}).to_dict() == {
+    assert OAuthMethod().parse({"tenantId": fakes.FAKE_TENANT_ID, "cloud": "usgov"}).to_dict() == {
         "method": "oauth",
         "cloud": "usgov",
         "tenantId": fakes.FAKE_TENANT_ID,
     }
-    assert parse_oauth_input({}).to_dict() == {"method": "oauth", "cloud": "public"}
+    assert OAuthMethod().parse({}).to_dict() == {"method": "oauth", "cloud": "public"}
 
 
 def test_oauth_credentials_without_an_access_token_store_and_load_without_one() -> None:

@@ -19,7 +19,8 @@ from app_connections.testing import fakes, wheels
 from app_connections.testing.distributions import activate, deactivate
 from app_connections.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.schema import OAuthCredentials, client_secret_schema, oauth_schema
+from azure_appconfig_plugin.methods import ClientSecretMethod, OAuthMethod
+from azure_appconfig_plugin.schema import OAuthCredentials
 
 SLUG = "azure-app-configuration"
 CANARY = "canary-hook-secret-7Qx~"
@@ -152,7 +153,7 @@ class StaticToken:
 
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", StaticToken())
+    register.add("azure-app-configuration", StaticToken())
 
 @hookimpl
 def validate_connection(request):
@@ -212,13 +213,13 @@ def test_the_allow_list_grant(spy_site: Path, grant: str, sees_secret: bool) -> 
 
 
 def test_secret_fields_come_from_the_schema() -> None:
-    assert trust.secret_fields(client_secret_schema()) == {"clientSecret"}
-    assert trust.public_fields(client_secret_schema()) == {"tenantId", "clientId", "cloud"}
+    assert trust.secret_fields(ClientSecretMethod().input_schema()) == {"clientSecret"}
+    assert trust.public_fields(ClientSecretMethod().input_schema()) == {"tenantId", "clientId", "cloud"}
 
 
 def test_fields_a_method_stores_but_does_not_declare_are_withheld() -> None:
     creds = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, CANARY, "access-" + CANARY, 123)
-    view = trust.credentials_view(creds, oauth_schema(), plugin="spy")
+    view = trust.credentials_view(creds, OAuthMethod().input_schema(), plugin="spy")
     assert view is not None and CANARY not in str(view.to_dict()) and CANARY not in repr(view)
     assert view.withheld == {"refreshToken", "accessToken", "expiresOn", "clientId"}
     with pytest.raises(SecretWithheld, match="'refresh_token' is withheld from spy"):
@@ -248,17 +249,16 @@ def test_split_by_trust_for_a_pluggy_driven_host() -> None:
 
 def test_restricted_request_keeps_everything_but_secrets() -> None:
     from app_connections.reports import Check, ValidationRequest
-    from azure_appconfig_plugin.schema import parse_client_secret
 
     request = ValidationRequest(
         SLUG,
         "client-secret",
-        parse_client_secret(DATA),
+        ClientSecretMethod().parse(DATA),
         "https://x.azconfig.io",
         (Check("input", "ok", "parsed"),),
         FakeTokenCredential(),
     )
-    seen = trust.restricted_request(request, client_secret_schema())
+    seen = trust.restricted_request(request, ClientSecretMethod().input_schema())
     assert (seen.connection_type, seen.method, seen.endpoint, seen.checks) == (
         request.connection_type,
         request.method,
@@ -271,19 +271,18 @@ def test_restricted_request_keeps_everything_but_secrets() -> None:
 def test_call_by_trust_calls_each_trust_group_through_pluggy() -> None:
     from app_connections.loader import new_plugin_manager
     from app_connections.reports import ValidationRequest
-    from azure_appconfig_plugin.schema import parse_client_secret
 
     owner, foreign = spy_module("owner"), spy_module("foreign")
     pm = new_plugin_manager()
     pm.register(owner, name="owner")
     pm.register(foreign, name="foreign")
     token = FakeTokenCredential()
-    request = ValidationRequest(SLUG, "client-secret", parse_client_secret(DATA), None, (), token)
+    request = ValidationRequest(SLUG, "client-secret", ClientSecretMethod().parse(DATA), None, (), token)
     results = trust.call_by_trust(
         pm,
         "validate_connection",
         request,
-        schema=client_secret_schema(),
+        schema=ClientSecretMethod().input_schema(),
         owners={trust.Principal.of("owner", "azure-appconfig-plugin")},
         grants=(),
         distribution_of={"owner": "azure-appconfig-plugin", "foreign": "acme-audit"},
@@ -337,7 +336,7 @@ def test_restricted_request_withholds_raw_input_and_secret_options() -> None:
             "on_rotate": print,
         },
     )
-    seen = trust.restricted_request(request, client_secret_schema(), plugin="audit")
+    seen = trust.restricted_request(request, ClientSecretMethod().input_schema(), plugin="audit")
     assert seen.options == {"write_probe": True} and seen.connection == "the type"
     assert seen.data["tenantId"] == fakes.FAKE_TENANT_ID and seen.data.get("cloud") is None
     assert dict(seen.data) == {
@@ -376,7 +375,7 @@ def test_call_by_trust_merges_checks_the_restricted_group_adds() -> None:
         pm,
         "validate_connection",
         request,
-        schema=client_secret_schema(),
+        schema=ClientSecretMethod().input_schema(),
         owners=(),
         grants=(),
         distribution_of={"adder": "acme-audit"},
@@ -397,7 +396,7 @@ def test_a_method_whose_schema_breaks_withholds_everything() -> None:
 def test_a_declared_public_field_left_out_reads_as_none() -> None:
     from azure_appconfig_plugin.schema import OAuthInput
 
-    view = trust.credentials_view(OAuthInput(), oauth_schema())
+    view = trust.credentials_view(OAuthInput(), OAuthMethod().input_schema())
     assert view is not None and view.tenant_id is None and view.to_dict() == {"method": "oauth", "cloud": "public"}
     with pytest.raises(AttributeError):
         _ = view.not_a_field
@@ -412,7 +411,7 @@ SEEN = []
 
 @hookimpl(tryfirst=True)
 def register_connection_types(register):
-    register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
+    register.add(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
 
 @hookimpl
 def validate_connection(request):

@@ -11,7 +11,7 @@ from typing import Any
 import pluggy
 import pytest
 
-from app_connections import hostspec, records, reports
+from app_connections import hostspec
 from app_connections.hosting import Catalog, collect, register_plugin
 from app_connections.loader import BLOCKLIST_ENV, load_plugins, new_plugin_manager
 from app_connections.records import ConnectionType
@@ -59,7 +59,7 @@ def register_connection_types(register):
     register.add(NoSlug())
 @hookimpl
 def register_auth_methods(register):
-    register("azure-app-configuration", NoMethodSlug())
+    register.add("azure-app-configuration", NoMethodSlug())
 @hookimpl
 def register_secret_syncs(register):
     register.add(NoName())
@@ -91,7 +91,7 @@ def test_an_in_process_plugin_on_the_blocklist_is_not_loaded() -> None:
         from app_connections.records import ConnectionType
         @hookimpl
         def register_connection_types(register):
-            register(ConnectionType("extra-type", "Extra", {}))
+            register.add(ConnectionType("extra-type", "Extra", {}))
         """,
     )
     registry = load_plugins(plugins=[("extra", extra)], env={BLOCKLIST_ENV: "extra"}, use_entry_points=False)
@@ -256,13 +256,7 @@ def test_hooks_the_host_did_not_declare_are_skipped() -> None:
     assert catalog.syncs == {}  # register_secret_syncs is not this host's hook: not called
 
 
-# --- records: lazy re-exports and readable reprs --------------------------------------------------------
-
-
-def test_validation_records_are_re_exported_from_records() -> None:
-    assert records.Check is reports.Check and records.ValidationReport is reports.ValidationReport
-    with pytest.raises(AttributeError, match="has no attribute 'NoSuchRecord'"):
-        records.NoSuchRecord  # noqa: B018 - the attribute access itself must raise
+# --- records: readable reprs ---------------------------------------------------------------------------
 
 
 def test_a_connection_type_s_repr_names_it_and_its_settings_only() -> None:

@@ -87,10 +87,10 @@ def test_token_answer_check_accepts() -> None:
 
 def test_a_malformed_limit_is_reported_by_validation_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     from app_connections.testing import fakes
-    from azure_appconfig_plugin.validation import validate_credentials
+    from azure_appconfig_plugin.connection import build_connection_type
 
     monkeypatch.setenv("INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_TOKEN_REQUEST_SECONDS", "soon")
-    report = validate_credentials(
+    report = build_connection_type().validate(
         {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-x"},
         method="client-secret",
     )

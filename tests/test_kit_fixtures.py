@@ -101,16 +101,15 @@ def test_registry_fixture_leaves_unrelated_plugins_alone(app_connections_registr
     assert app_connections_registry([("other", other)]).types == {}
 
 
-def test_extension_probe_understands_both_registrar_call_forms() -> None:
+def test_extension_probe_sees_the_types_a_plugin_adds_methods_to() -> None:
     from types import SimpleNamespace
 
     from app_connections.testing.registry import adds_methods_to
 
-    old_style = SimpleNamespace(register_auth_methods=lambda register: register("azure-app-configuration", object()))
     typed = SimpleNamespace(register_auth_methods=lambda register: register.add("azure-app-configuration", object()))
     other = SimpleNamespace(register_auth_methods=lambda register: register.add("other-type", object()))
     broken = SimpleNamespace(register_auth_methods=lambda register: 1 / 0)
-    assert adds_methods_to(old_style, SLUG) and adds_methods_to(typed, SLUG)
+    assert adds_methods_to(typed, SLUG)
     assert (
         not adds_methods_to(other, SLUG) and not adds_methods_to(broken, SLUG) and not adds_methods_to(object(), SLUG)
     )

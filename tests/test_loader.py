@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pluggy
@@ -115,7 +115,7 @@ def test_a_contested_slug_is_nobodys() -> None:
         from app_connections.records import ConnectionType
         @hookimpl
         def register_connection_types(register):
-            register(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
+            register.add(ConnectionType(slug="azure-app-configuration", name="Impostor", methods={}))
     """,
     )
     registry = load_plugins(plugins=[("dup", dup)], env={})
@@ -154,9 +154,9 @@ def test_auth_methods_from_other_plugins() -> None:
             slug = "oauth"
         @hookimpl
         def register_auth_methods(register):
-            register("azure-app-configuration", M())
-            register("azure-app-configuration", Dup())
-            register("no-such-type", M())
+            register.add("azure-app-configuration", M())
+            register.add("azure-app-configuration", Dup())
+            register.add("no-such-type", M())
     """,
     )
     registry = load_plugins(plugins=[("extra", extra)], env={}, policy=HostPolicy.operator())
@@ -209,7 +209,7 @@ def test_a_host_with_its_own_hookspec_loads_our_plugin_unchanged() -> None:
     pm.register(plugin)
     pm.check_pending()
     found: list[ConnectionType] = []
-    pm.hook.register_connection_types(register=found.append)
+    pm.hook.register_connection_types(register=SimpleNamespace(add=found.append))
     assert [t.slug for t in found] == [SLUG]
 
 
@@ -246,9 +246,10 @@ def test_registration_compiles_no_text_pattern_until_text_is_cleaned() -> None:
     code = textwrap.dedent("""
         import sys
         from importlib.metadata import entry_points
+        from types import SimpleNamespace
         found = []
         for ep in entry_points(group="app_connections"):
-            ep.load().register_connection_types(found.append)
+            ep.load().register_connection_types(SimpleNamespace(add=found.append))
         from app_connections import text
         lazy = [v for v in vars(text).values() if isinstance(v, text._Lazy)]
         print(len(found), len(lazy), sum(p._compiled is not None for p in lazy), "unicodedata" in sys.modules)
@@ -287,8 +288,9 @@ def test_a_bare_pluggy_host_loading_us_imports_no_attrs_or_sdk() -> None:
         pm = pluggy.PluginManager("app_connections"); pm.add_hookspecs(Spec)
         for ep in entry_points(group="app_connections"):
             pm.register(ep.load(), name=ep.name)
+        from types import SimpleNamespace
         found = []
-        pm.hook.register_connection_types(register=found.append)
+        pm.hook.register_connection_types(register=SimpleNamespace(add=found.append))
         assert [t.slug for t in found] == ["azure-app-configuration"]
         roots = ("attr", "attrs", "msal", "azure", "requests", "urllib3")
         print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in roots)))

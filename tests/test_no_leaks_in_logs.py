@@ -15,7 +15,6 @@ from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from azure_appconfig_plugin.validation import validate_credentials
 
 SECRET = "canary-log-secret-Xy7"
 CODE = "canary-log-code-Qp2"
@@ -31,7 +30,7 @@ def logged(caplog: pytest.LogCaptureFixture) -> str:
 def test_client_secret_paths_log_no_secret(azure_vcr, caplog: pytest.LogCaptureFixture, cassette: str) -> None:
     caplog.set_level(logging.DEBUG)
     with azure_vcr.use_cassette(cassette):
-        validate_credentials(
+        build_connection_type().validate(
             ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, SECRET),
             endpoint=fakes.FAKE_STORE_ENDPOINT,
             env={},
@@ -127,7 +126,7 @@ def test_new_methods_log_and_report_no_secret(
     for cassette in cassettes:
         msal_apps.reset()  # each cassette starts with no cached token
         with azure_vcr.use_cassette(cassette) as recorded:
-            report = validate_credentials(
+            report = build_connection_type().validate(
                 data,
                 method=method,
                 endpoint=fakes.FAKE_STORE_ENDPOINT,

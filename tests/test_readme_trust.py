@@ -101,8 +101,11 @@ def test_the_hook_snippet_sees_no_secret_unless_granted() -> None:
 
 def test_the_hook_snippet_handles_an_oauth_input_without_tenant() -> None:
     from app_connections.reports import ValidationRequest
-    from azure_appconfig_plugin.schema import OAuthInput, oauth_schema
+    from azure_appconfig_plugin.methods import OAuthMethod
+    from azure_appconfig_plugin.schema import OAuthInput
 
     request = ValidationRequest("azure-app-configuration", "oauth", OAuthInput(), None)
-    [check] = policy_module().validate_connection(request=trust.restricted_request(request, oauth_schema()))
+    [check] = policy_module().validate_connection(
+        request=trust.restricted_request(request, OAuthMethod().input_schema())
+    )
     assert check.status.value == "failed" and check.detail == "tenant organizations (secrets withheld)"

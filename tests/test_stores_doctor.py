@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app_connections.stores.redis_server import LocalRedisServer
+from app_connections.testing.redis_server import LocalRedisServer
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.doctor import run_doctor
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV

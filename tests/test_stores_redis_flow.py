@@ -12,9 +12,9 @@ from app_connections.errors import FlowStateError
 from app_connections.flow_store import FlowStore, PendingFlow
 from app_connections.stores.errors import SealError, SealKeyError, SharedStoreError, StoreUnavailable
 from app_connections.stores.redis import RedisFlowStore, redact_url
-from app_connections.stores.redis_server import LocalRedisServer
 from app_connections.stores.sealing import generate_key
 from app_connections.testing import fakes
+from app_connections.testing.redis_server import LocalRedisServer
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import OAuthStateError

@@ -14,7 +14,7 @@ from app_connections.errors import FlowStateError
 from app_connections.stores.errors import SharedStoreError, StoreUnavailable
 from app_connections.stores.redis import RedisFlowStore
 from app_connections.stores.redis_async import RedisAsyncFlowStore
-from app_connections.stores.redis_server import LocalRedisServer
+from app_connections.testing.redis_server import LocalRedisServer
 from test_stores_redis_flow import flow
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
+from app_connections.testing.redis_server import LocalRedisServer, find_redis_server
 
 
 def test_an_explicit_binary_that_does_not_run_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from app_connections.stores import redis_server
 from app_connections.stores.errors import SealKeyError
-from app_connections.stores.redis_server import LocalRedisServer, find_redis_server
 from app_connections.stores.sealing import KEY_BYTES, Sealer, generate_key
+from app_connections.testing import redis_server
+from app_connections.testing.redis_server import LocalRedisServer, find_redis_server
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.stores import shared
 

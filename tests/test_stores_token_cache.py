@@ -10,8 +10,8 @@ import pytest
 from azure.core.credentials import AccessTokenInfo
 
 from app_connections.policy import HostPolicy
-from app_connections.stores.redis_server import LocalRedisServer
 from app_connections.testing import fakes
+from app_connections.testing.redis_server import LocalRedisServer
 from azure_appconfig_plugin.auth import msal_apps
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV

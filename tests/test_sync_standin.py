@@ -617,10 +617,10 @@ def test_a_plugin_registers_a_destination_either_way() -> None:
 
     class Plugin:
         @hookimpl
-        def register_secret_syncs(self, register):  # type: ignore[no-untyped-def]  # a 1.0-style plugin, untyped on purpose
-            register(Other())
+        def register_secret_syncs(self, register):  # type: ignore[no-untyped-def]  # an untyped plugin, on purpose
+            register.add(Other())
             register.add(Third())
-            register(AppConfigurationDestination())  # taken slug: reported, not replaced
+            register.add(AppConfigurationDestination())  # taken slug: reported, not replaced
 
     registry = load_plugins(plugins=[("other", Plugin())], env={})
     assert set(registry.syncs) == {"azure-app-configuration", "other-store", "third-store"}

@@ -16,7 +16,7 @@ from app_connections import trust
 from app_connections.testing import fakes
 from app_connections.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
 from app_connections.trust.installed import module_origin, shadowing_problem
-from azure_appconfig_plugin.schema import client_secret_schema
+from azure_appconfig_plugin.methods import ClientSecretMethod
 from trust_sites import Site
 
 CANARY = "canary-trust-edge-secret"
@@ -29,11 +29,13 @@ HEX = "cd" * 32
 
 def test_only_a_mapping_of_properties_declares_secret_fields() -> None:
     assert trust.secret_fields({"properties": ["clientSecret"]}) == frozenset()
-    assert trust.secret_fields(client_secret_schema()) == {"clientSecret"}
+    assert trust.secret_fields(ClientSecretMethod().input_schema()) == {"clientSecret"}
 
 
 def test_the_view_reads_like_a_read_only_mapping() -> None:
-    view = trust.credentials_view(dict(DATA, method="client-secret"), client_secret_schema(), plugin="audit")
+    view = trust.credentials_view(
+        dict(DATA, method="client-secret"), ClientSecretMethod().input_schema(), plugin="audit"
+    )
     assert isinstance(view, CredentialsView)
     assert "tenantId" in view and "method" in view
     assert "clientSecret" not in view and "nope" not in view
@@ -62,7 +64,7 @@ class PlainRequest:
 
 def test_a_dataclass_request_without_credentials_or_options_is_restricted() -> None:
     request = DataclassRequest("azure-app-configuration", "client-secret", dict(DATA), "https://x.azconfig.io")
-    seen = trust.restricted_request(request, client_secret_schema(), plugin="audit")
+    seen = trust.restricted_request(request, ClientSecretMethod().input_schema(), plugin="audit")
     assert type(seen) is DataclassRequest and seen is not request
     assert (seen.connection_type, seen.method) == (request.connection_type, "client-secret")
     assert seen.endpoint == request.endpoint
@@ -72,19 +74,17 @@ def test_a_dataclass_request_without_credentials_or_options_is_restricted() -> N
 
 
 def test_a_plain_object_request_is_copied_and_restricted() -> None:
-    from azure_appconfig_plugin.schema import parse_client_secret
-
     token = object()
     request = PlainRequest(
         connection_type="azure-app-configuration",
         method="client-secret",
-        credentials=parse_client_secret(DATA),
+        credentials=ClientSecretMethod().parse(DATA),
         token_credential=token,
         data=None,
         options=None,
         extra="kept",
     )
-    seen = trust.restricted_request(request, client_secret_schema())
+    seen = trust.restricted_request(request, ClientSecretMethod().input_schema())
     assert type(seen) is PlainRequest and seen is not request
     assert seen.token_credential is None and request.token_credential is token
     assert seen.credentials.to_dict() == {

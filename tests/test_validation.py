@@ -9,10 +9,11 @@ import pytest
 
 from app_connections.reports import Check
 from app_connections.testing import fakes
+from azure_appconfig_plugin.checks.store import interpret
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.schema import ClientSecretCredentials, OAuthCredentials
 from azure_appconfig_plugin.store import ProbeResult
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from azure_appconfig_plugin.validation import _interpret, validate_credentials
 from cassettes_store import PROBE_LABEL
 
 CANARY = "canary-secret-for-validation-7Hq"
@@ -30,7 +31,7 @@ def statuses(report: Any) -> dict[str, str]:
 
 def run(azure_vcr: Any, cassette: str, *, sp: ClientSecretCredentials | None = None, **kw: Any) -> Any:
     with azure_vcr.use_cassette(cassette) as c:
-        report = validate_credentials(
+        report = build_connection_type().validate(
             sp or creds(kw.pop("cloud", "public")),
             endpoint=kw.pop("endpoint", ENDPOINT),
             env={},
@@ -94,7 +95,7 @@ def test_wrong_tenant(azure_vcr) -> None:
 
 
 def test_wrong_audience_is_named() -> None:
-    check = _interpret(
+    check = interpret(
         "KeyValue.Read",
         ProbeResult(401, None, 'Bearer error="invalid_token"'),
         url=ENDPOINT,
@@ -116,7 +117,7 @@ def test_store_not_found(azure_vcr, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     with azure_vcr.use_cassette("store_token_only.yaml", ignore_hosts=["contoso-appconfig.azconfig.io"]) as c:
-        report = validate_credentials(creds(), endpoint=ENDPOINT, env={}, client_options=FAST)
+        report = build_connection_type().validate(creds(), endpoint=ENDPOINT, env={}, client_options=FAST)
     assert c.all_played
     read = next(x for x in report.checks if x.name == "KeyValue.Read")
     assert read.status.value == "failed" and read.code == "unreachable"
@@ -176,7 +177,7 @@ def test_token_failure_skips_the_store(azure_vcr) -> None:
 
 def test_no_endpoint_checks_the_token_only(azure_vcr) -> None:
     with azure_vcr.use_cassette("client_secret_token.yaml"):
-        report = validate_credentials(creds(), env={})
+        report = build_connection_type().validate(creds(), env={})
     assert report.ok and statuses(report)["KeyValue.Read"] == "skipped"
 
 
@@ -212,14 +213,14 @@ def no_http(monkeypatch: pytest.MonkeyPatch) -> NoHTTP:
     ],
 )
 def test_rejected_endpoint_makes_no_request(no_http: NoHTTP, endpoint: str) -> None:
-    report = validate_credentials(creds(), endpoint=endpoint, env={})
+    report = build_connection_type().validate(creds(), endpoint=endpoint, env={})
     assert no_http.calls == 0
     s = statuses(report)
     assert s["endpoint"] == "failed" and s["token"] == "skipped" and s["KeyValue.Read"] == "skipped"
 
 
 def test_bad_input_is_reported_not_raised(no_http: NoHTTP) -> None:
-    report = validate_credentials({"tenantId": "x"}, method="client-secret", endpoint=ENDPOINT, env={})
+    report = build_connection_type().validate({"tenantId": "x"}, method="client-secret", endpoint=ENDPOINT, env={})
     check = report.checks[0]
     assert check.name == "input" and check.status.value == "failed"
     assert "clientId" in check.detail and "clientSecret" in check.detail
@@ -227,7 +228,7 @@ def test_bad_input_is_reported_not_raised(no_http: NoHTTP) -> None:
 
 def test_oauth_without_instance_settings(no_http: NoHTTP) -> None:
     stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
-    report = validate_credentials(stored, env={})
+    report = build_connection_type().validate(stored, env={})
     assert statuses(report)["instance settings"] == "failed"
 
 
@@ -235,7 +236,7 @@ def test_oauth_connection_validates_with_refresh(azure_vcr) -> None:
     stored = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
     rotated: list[Any] = []
     with azure_vcr.use_cassette("oauth_refresh_rotates.yaml"):
-        report = validate_credentials(stored, env=azure_fakes.fake_instance_env(), on_rotate=rotated.append)
+        report = build_connection_type().validate(stored, env=azure_fakes.fake_instance_env(), on_rotate=rotated.append)
     assert report.ok and rotated[0].refresh_token == "fake-refresh-token-2"
 
 

@@ -1,5 +1,5 @@
 """Validation as other plugins see it: our checks stay on our type, a later hook can ask what failed before it,
-and the earlier ``validate_credentials`` entry point honours the connection type it is given."""
+and a type without checks of its own proves nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import ModuleType
 from app_connections.loader import load_plugins
 from app_connections.reports import Check, CheckStatus, ValidationReport
 from app_connections.testing import fakes
-from azure_appconfig_plugin.validation import validate_credentials
+from azure_appconfig_plugin.connection import build_connection_type
 
 SLUG = "azure-app-configuration"
 
@@ -84,12 +84,12 @@ def test_a_later_hook_asks_which_checks_failed_or_were_skipped() -> None:
     assert audit(good_input, "https://not-a-store.example.com") == "failed or skipped before me: endpoint, token"
 
 
-def test_validate_credentials_uses_the_connection_type_it_is_given() -> None:
+def test_a_type_without_checks_of_its_own_proves_nothing() -> None:
     registry = load_plugins(plugins=[("other-store", OTHER_TYPE)], env={})
-    report = validate_credentials({}, connection_type=registry.get("other-store"))
+    report = registry.get("other-store").validate({})
     # the type given has no checks of its own: nothing ran, so nothing is proven
     assert report.checks == () and report.ok is False
-    ours = validate_credentials({}, method="client-secret")  # default: our own type's checks
+    ours = build_connection_type().validate({}, method="client-secret")  # our own type's checks
     assert [c.name for c in ours.checks][:1] == ["input"] and ours.checks[0].status is CheckStatus.FAILED
 
 

@@ -29,7 +29,7 @@ def plugin_source(slug: str, marker: Path) -> str:
 
         @hookimpl
         def register_connection_types(register):
-            register(ConnectionType(slug={slug!r}, name={slug.title()!r}, methods={{}}))
+            register.add(ConnectionType(slug={slug!r}, name={slug.title()!r}, methods={{}}))
     """)
 
 

@@ -62,7 +62,9 @@ def test_type_probes_survive_plugins_without_or_with_raising_hooks() -> None:
     )
     for plugin in (bare, raising):
         assert kit_registry.registers_types(plugin) == set() and kit_registry.extended_types(plugin) == set()
-    typed = types.SimpleNamespace(register_connection_types=lambda register: register(types.SimpleNamespace(slug="x")))
+    typed = types.SimpleNamespace(
+        register_connection_types=lambda register: register.add(types.SimpleNamespace(slug="x"))
+    )
     assert kit_registry.registers_types(typed) == {"x"}
     assert kit_registry.base_plugins([]) == []
     assert kit_registry.base_plugins(["no-such-type"]) == []  # installed plugins register other types

@@ -382,10 +382,10 @@ def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO
 
 
 def cmd_connect_client_secret(args: argparse.Namespace, out: TextIO) -> int:
-    from .schema import parse_client_secret
+    from .methods import ClientSecretMethod
 
     _check_output(args)
-    credentials = parse_client_secret(_client_secret_input(args))
+    credentials = ClientSecretMethod().parse(_client_secret_input(args))
     return _finish(args, "client-secret", credentials, out)
 
 
@@ -402,13 +402,12 @@ def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
 
     from .formats import LOOPBACK_HOSTS
     from .methods import OAuthMethod
-    from .schema import parse_oauth_input
     from .settings import InstanceSettings
 
     _check_output(args)
     settings = InstanceSettings.from_env()
     method = OAuthMethod()
-    form = parse_oauth_input({k: v for k, v in (("tenantId", args.tenant_id), ("cloud", args.cloud)) if v})
+    form = method.parse({k: v for k, v in (("tenantId", args.tenant_id), ("cloud", args.cloud)) if v})
     store = InMemoryFlowStore()
     request = method.begin(form, settings=settings, flow_store=store)
     site = urlsplit(settings.site_url)

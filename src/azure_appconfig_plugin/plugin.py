@@ -23,7 +23,7 @@ APP_CONNECTIONS_CONTRACT = CONTRACT_VERSION
 
 @hookimpl
 def register_connection_types(register: ConnectionTypeRegistrar) -> None:
-    register(build_connection_type())  # the same call as register.add(...); a contract 1.0 host's plain callable too
+    register.add(build_connection_type())
 
 
 @hookimpl(tryfirst=True, optionalhook=True)  # optional: a host copy without this hookspec still loads us
@@ -41,4 +41,4 @@ def validate_connection(request: ValidationRequest) -> Any:
 def register_secret_syncs(register: SecretSyncRegistrar) -> None:
     from .sync.destination import AppConfigurationDestination
 
-    register(AppConfigurationDestination())  # the same call as register.add(...), as above
+    register.add(AppConfigurationDestination())

@@ -1,33 +1,17 @@
-"""Credentials records of the built-in methods, and compatibility entry points.
+"""Credentials records of the built-in client-secret and oauth methods.
 
-The fields, JSON Schemas and parsers are declared in ``methods/`` (``fields.Field``); the
-functions here derive from those declarations and are kept for callers of the earlier API.
-JSON property names are camelCase (``tenantId``, ``clientId``, ``clientSecret``, ``cloud``).
+The fields, JSON Schemas and parsers are declared in ``methods/`` (``fields.Field``); parse with
+``ClientSecretMethod().parse`` / ``OAuthMethod().parse``. JSON property names are camelCase
+(``tenantId``, ``clientId``, ``clientSecret``, ``cloud``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from app_connections.fields import JSON_SCHEMA_DIALECT  # noqa: F401 - re-exported for earlier callers
-
 from .clouds import DEFAULT_CLOUD
-
-
-def oauth_schema() -> dict[str, Any]:
-    from .methods import OAuthMethod
-
-    return OAuthMethod().input_schema()
-
-
-def client_secret_schema() -> dict[str, Any]:
-    from .methods import ClientSecretMethod
-
-    return ClientSecretMethod().input_schema()
-
 
 # --- records -----------------------------------------------------------------------------
 
@@ -49,6 +33,8 @@ class OAuthInput:
 
 @attrs.frozen
 class ClientSecretCredentials:
+    """What the client-secret form yields and a host stores (the secret never in ``repr``)."""
+
     tenant_id: str
     client_id: str
     client_secret: str = attrs.field(repr=False)
@@ -94,20 +80,3 @@ class OAuthCredentials:
             out["accessToken"] = self.access_token
             out["expiresOn"] = self.expires_on
         return out
-
-
-# --- parsing (derived from the declarations in methods/) ---------------------------------
-
-
-def parse_oauth_input(data: Mapping[str, Any]) -> OAuthInput:
-    from .methods import OAuthMethod
-
-    method = OAuthMethod()
-    return method.checked(method.parse(data), OAuthInput)
-
-
-def parse_client_secret(data: Mapping[str, Any]) -> ClientSecretCredentials:
-    from .methods import ClientSecretMethod
-
-    method = ClientSecretMethod()
-    return method.checked(method.parse(data), ClientSecretCredentials)

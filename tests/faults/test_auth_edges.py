@@ -15,6 +15,7 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps, oauth
 from azure_appconfig_plugin.auth.aad_errors import remedy_for
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import (
     AccessDenied,
     AuthError,
@@ -23,10 +24,10 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.http.errors import ForeignHostRefused, HttpPolicyError
 from azure_appconfig_plugin.http.limits import configure
-from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput, parse_client_secret
+from azure_appconfig_plugin.methods import ClientSecretMethod
+from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput
 from azure_appconfig_plugin.settings import CLIENT_ID_ENV, InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import CANARY_SECRET, client_secret_input
 from .standins import Answer, IdentityPlatform, Seen, StandIn, json_answer
@@ -37,7 +38,7 @@ BUSY_FIX = "Retry in a minute; Azure is throttling or briefly unavailable."
 
 
 def credential(secret: str = CANARY_SECRET) -> ClientSecretTokenCredential:
-    return ClientSecretTokenCredential(parse_client_secret(client_secret_input(secret)))
+    return ClientSecretTokenCredential(ClientSecretMethod().parse(client_secret_input(secret)))
 
 
 def token_check(report: Any) -> Any:
@@ -89,7 +90,7 @@ def test_a_throttling_answer_that_is_not_json_is_not_called_unreachable(
         credential().get_token(SCOPE)
     assert caught.value.code == "malformed_answer" and "not JSON" in str(caught.value)
     assert "unreachable" not in str(caught.value) and "network" not in str(caught.value)
-    check = token_check(validate_credentials(client_secret_input(), method="client-secret"))
+    check = token_check(build_connection_type().validate(client_secret_input(), method="client-secret"))
     assert check.status.value == "failed" and check.code == "malformed_answer"
     if status == 429:  # MSAL parses the 429 body itself; the policy only checks 2xx and other 4xx answers
         assert check.remediation == BUSY_FIX
@@ -97,7 +98,7 @@ def test_a_throttling_answer_that_is_not_json_is_not_called_unreachable(
 
 def test_a_5xx_from_the_token_endpoint_is_transient_with_the_retry_remedy(identity: IdentityPlatform) -> None:
     identity.token_answer = lambda seen, tid: Answer(503, {"Content-Type": "text/html"}, b"<html>busy</html>")
-    check = token_check(validate_credentials(client_secret_input(), method="client-secret"))
+    check = token_check(build_connection_type().validate(client_secret_input(), method="client-secret"))
     assert check.code == "503" and "HTTP 503" in check.detail and check.remediation == BUSY_FIX
 
 

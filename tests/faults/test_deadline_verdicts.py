@@ -123,7 +123,7 @@ def test_a_deadline_passed_before_the_store_stage_sends_nothing(store: StandIn) 
 
 
 def test_a_token_cut_off_by_its_deadline_leaves_the_store_checks_inconclusive(identity: IdentityPlatform) -> None:
-    from azure_appconfig_plugin.validation import validate_credentials
+    from azure_appconfig_plugin.connection import build_connection_type
 
     from .conftest import client_secret_input
 
@@ -132,7 +132,9 @@ def test_a_token_cut_off_by_its_deadline_leaves_the_store_checks_inconclusive(id
     identity.token_answer = lambda seen, tid: Answer(
         200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
     )
-    report = validate_credentials(client_secret_input(), method="client-secret", endpoint="https://x.azconfig.io")
+    report = build_connection_type().validate(
+        client_secret_input(), method="client-secret", endpoint="https://x.azconfig.io"
+    )
     token = check(report, "token")
     assert (token.status.value, token.code) == ("inconclusive", "deadline_exceeded")
     for name in ("KeyValue.Read", "KeyValue.Write", "KeyValue.Delete"):

@@ -9,8 +9,8 @@ from typing import Any
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.schema import OAuthCredentials
-from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import StaticCredential
 from .standins import Answer, Seen, StandIn, json_answer
@@ -32,7 +32,7 @@ def check(report: Any, name: str) -> Any:
 
 def test_a_bare_401_for_an_identity_without_a_tenant_says_what_to_fix(store: StandIn) -> None:
     store.route = lambda seen: Answer(401)  # no WWW-Authenticate header, no body
-    report = validate_credentials(  # the host's own identity: a policy that lends it
+    report = build_connection_type().validate(  # the host's own identity: a policy that lends it
         {}, method="managed-identity", endpoint=store.url, token_credential=StaticCredential(), policy=OPERATOR
     )
     read = check(report, "KeyValue.Read")
@@ -49,7 +49,7 @@ def test_a_locked_sentinel_key_is_inconclusive_and_names_the_key(store: StandIn)
         return ok_store(seen)
 
     store.route = locked
-    report = validate_credentials(
+    report = build_connection_type().validate(
         {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID, "clientSecret": "canary-409"},
         method="client-secret",
         endpoint=store.url,
@@ -69,7 +69,7 @@ def test_a_certificate_record_with_unreadable_material_is_named_without_its_thum
     record = CertificateCredentials(
         fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, private_key="not a key", certificate="not a certificate"
     )
-    report = validate_credentials(record, endpoint=store.url, token_credential=StaticCredential())
+    report = build_connection_type().validate(record, endpoint=store.url, token_credential=StaticCredential())
     read = check(report, "KeyValue.Read")
     assert read.status.value == "ok"
     assert read.detail.startswith(f"the service principal of app {fakes.FAKE_CLIENT_ID} has KeyValue.Read on ")
@@ -78,7 +78,7 @@ def test_a_certificate_record_with_unreadable_material_is_named_without_its_thum
 def test_an_oauth_connection_names_the_user_s_tenant(store: StandIn) -> None:
     store.route = ok_store
     record = OAuthCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_INSTANCE_CLIENT_ID, "fake-refresh-token-1")
-    report = validate_credentials(record, endpoint=store.url, token_credential=StaticCredential())
+    report = build_connection_type().validate(record, endpoint=store.url, token_credential=StaticCredential())
     assert report.ok, report.to_dict()
     read = check(report, "KeyValue.Read")
     assert read.detail.startswith(f"the user who signed in (tenant {fakes.FAKE_TENANT_ID}) has KeyValue.Read on ")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.http.errors import ForeignHostRefused
 from azure_appconfig_plugin.http.limits import configure
-from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import TOKEN, StaticCredential, client_secret_input, run_bounded
 from .standins import Answer, Seen, StandIn, json_answer
@@ -27,7 +27,7 @@ def ok_store(seen: Seen) -> Answer:
 
 
 def validate(store: StandIn, **kwargs: Any) -> Any:
-    return validate_credentials(
+    return build_connection_type().validate(
         client_secret_input(), method="client-secret", endpoint=store.url, token_credential=StaticCredential(), **kwargs
     )
 
@@ -236,7 +236,7 @@ def test_a_declared_oversized_answer_is_refused_before_reading(store: StandIn) -
 
 
 def test_empty_endpoint_is_bad_input_not_token_only() -> None:
-    report = validate_credentials(
+    report = build_connection_type().validate(
         client_secret_input(), method="client-secret", endpoint="", token_credential=StaticCredential()
     )
     endpoint = check(report, "endpoint")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from azure_appconfig_plugin import store as probes
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.endpoints import parse_endpoint
-from azure_appconfig_plugin.validation import validate_credentials
 
 from .conftest import StaticCredential, client_secret_input
 from .standins import Answer, Seen, StandIn, json_answer
@@ -167,7 +167,7 @@ def test_a_store_name_the_resolver_does_not_know_is_named_in_any_language(
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(probes, "NO_SUCH_NAME", ())  # only the error code can tell (as on any non-English system)
-    report = validate_credentials(
+    report = build_connection_type().validate(
         client_secret_input(),
         method="client-secret",
         endpoint=f"https://{host}",

@@ -13,13 +13,14 @@ import pytest
 
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.credential import ClientSecretTokenCredential, OAuthTokenCredential
+from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.http.errors import ForeignHostRefused
 from azure_appconfig_plugin.http.limits import configure
-from azure_appconfig_plugin.schema import OAuthCredentials, parse_client_secret
+from azure_appconfig_plugin.methods import ClientSecretMethod
+from azure_appconfig_plugin.schema import OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from azure_appconfig_plugin.validation import validate_credentials
 
 from .concurrency import tokens_at_once
 from .conftest import CANARY_SECRET, client_secret_input, run_bounded
@@ -29,7 +30,7 @@ SCOPE = "https://azconfig.io/.default"
 
 
 def credential() -> ClientSecretTokenCredential:
-    return ClientSecretTokenCredential(parse_client_secret(client_secret_input()))
+    return ClientSecretTokenCredential(ClientSecretMethod().parse(client_secret_input()))
 
 
 def test_stand_in_identity_platform_issues_a_token(identity: IdentityPlatform) -> None:
@@ -48,7 +49,9 @@ def test_a_token_endpoint_dripping_its_answer_is_cut_off(identity: IdentityPlatf
     identity.token_answer = lambda seen, tid: Answer(  # 13 s at one byte every 0.05 s
         200, {"Content-Type": "application/json"}, body, drip_seconds=0.05, drip_body=True
     )
-    report, elapsed = run_bounded(lambda: validate_credentials(client_secret_input(), method="client-secret"), 25)
+    report, elapsed = run_bounded(
+        lambda: build_connection_type().validate(client_secret_input(), method="client-secret"), 25
+    )
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "inconclusive" and token.code == "deadline_exceeded"  # no whole answer to judge
     assert elapsed < 8
@@ -99,7 +102,9 @@ def test_sixteen_parallel_validations_make_one_token_request(identity: IdentityP
     reports: list[Any] = []
     threads = [
         threading.Thread(
-            target=lambda: reports.append(validate_credentials(client_secret_input(), method="client-secret"))
+            target=lambda: reports.append(
+                build_connection_type().validate(client_secret_input(), method="client-secret")
+            )
         )
         for _ in range(16)
     ]
@@ -135,7 +140,7 @@ def test_a_malformed_token_answer_is_a_typed_error_saying_what_came(
     message = str(caught.value)
     assert said in message
     assert "could not reach" not in message and "canary-token-xyz" not in message and CANARY_SECRET not in message
-    report = validate_credentials(client_secret_input(), method="client-secret")
+    report = build_connection_type().validate(client_secret_input(), method="client-secret")
     token = next(c for c in report.checks if c.name == "token")
     assert token.status.value == "failed" and token.code == "malformed_answer"
 

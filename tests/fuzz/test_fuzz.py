@@ -41,10 +41,9 @@ from azure_appconfig_plugin.errors import (
 )
 from azure_appconfig_plugin.http.answers import check_token_answer
 from azure_appconfig_plugin.http.errors import MalformedAnswer
-from azure_appconfig_plugin.schema import parse_client_secret, parse_oauth_input
+from azure_appconfig_plugin.methods import ClientSecretMethod, OAuthMethod
 from azure_appconfig_plugin.settings import ENDPOINT_ALLOWLIST_ENV, InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
-from azure_appconfig_plugin.validation import validate_credentials
 from hypothesis_profiles import examples, profile_settings
 
 CANARY = "canary-fuzz-secret-K7w"
@@ -163,13 +162,13 @@ def printable(shown: str) -> bool:
     explicit=((SECRET_FORM,), ({**SECRET_FORM, "cloud": "usgov"},), ({**SECRET_FORM, "tenantId": " contoso.com "},)),
 )
 def test_parse_client_secret(data: Any) -> None:
-    result = typed_only(lambda: parse_client_secret(data))
+    result = typed_only(lambda: ClientSecretMethod().parse(data))
     assert CANARY not in repr(result)
 
 
 @fuzz(forms, explicit=(({},), ({"tenantId": "contoso.onmicrosoft.com", "cloud": "china"},)))
 def test_parse_oauth_input(data: Any) -> None:
-    typed_only(lambda: parse_oauth_input(data))
+    typed_only(lambda: OAuthMethod().parse(data))
 
 
 @fuzz(forms, explicit=((STORED_SECRET,), (STORED_OAUTH,), ({**STORED_OAUTH, "cloud": "usgov"},)))
@@ -222,9 +221,9 @@ def test_parse_endpoint(endpoint: Any, cloud: Any, allow: str) -> None:
         (STORED_OAUTH, None, None),
     ),
 )
-def test_validate_credentials_never_raises(data: Any, method: str | None, endpoint: Any) -> None:
+def test_validate_never_raises(data: Any, method: str | None, endpoint: Any) -> None:
     start = time.monotonic()
-    report = validate_credentials(data, method=method, endpoint=endpoint, env={}, settings=None)
+    report = build_connection_type().validate(data, method=method, endpoint=endpoint, env={}, settings=None)
     assert time.monotonic() - start < CASE_SECONDS
     shown = json.dumps(report.to_dict())
     assert CANARY not in shown

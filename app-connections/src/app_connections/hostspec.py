@@ -40,8 +40,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def register_connection_types(register: ConnectionTypeRegistrar) -> None:
     """Register connection types.
 
-    Call ``register.add(connection_type)`` once per type this plugin provides
-    (``register(connection_type)`` is the same call, kept from contract 1.0).
+    Call ``register.add(connection_type)`` once per type this plugin provides.
     Slugs are unique across all plugins; a second type with a taken slug is rejected
     and reported by the loader.
     """
@@ -51,8 +50,7 @@ def register_connection_types(register: ConnectionTypeRegistrar) -> None:
 def register_auth_methods(register: AuthMethodRegistrar) -> None:
     """Add auth methods to connection types that other plugins registered.
 
-    Call ``register.add(connection_type_slug, auth_method)`` once per method
-    (``register(connection_type_slug, auth_method)`` is the same call). The type must exist
+    Call ``register.add(connection_type_slug, auth_method)`` once per method. The type must exist
     and the method slug must be new for that type; otherwise the loader reports it.
     """
 
@@ -61,11 +59,10 @@ def register_auth_methods(register: AuthMethodRegistrar) -> None:
 def register_secret_syncs(register: SecretSyncRegistrar) -> None:
     """Register secret-sync destinations.
 
-    Call ``register.add(destination)`` once per destination (``register(destination)`` is the
-    same call). A destination has ``slug``, ``name`` and ``connection_type`` (the slug of the
-    connection type it syncs through); this package's also has ``destination_schema()``,
-    ``parse_destination(data)`` and the operations ``plan``, ``push``, ``import_secrets`` and
-    ``remove``. Slugs are unique; the loader reports a duplicate.
+    Call ``register.add(destination)`` once per destination. A destination has ``slug``, ``name``
+    and ``connection_type`` (the slug of the connection type it syncs through); this package's
+    also has ``destination_schema()``, ``parse_destination(data)`` and the operations ``plan``,
+    ``push``, ``import_secrets`` and ``remove``. Slugs are unique; the loader reports a duplicate.
     """
 
 

@@ -6,14 +6,11 @@ This module is on the registration path and imports nothing but the standard lib
 two records here are hand-written frozen classes rather than attrs classes, because importing
 attrs alone costs more than the plugin's whole start-up budget (see benchmarks/). Validation
 records (``Check``, ``ValidationReport``, ...) live in ``reports``, and the registrars and the
-``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``; both are
-re-exported here lazily, so registration compiles and runs as little as possible.
+``InteractiveAuthMethod`` / ``SecretSyncDestination`` protocols in ``registrars``.
 """
 
 from __future__ import annotations
 
-import threading
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,52 +31,9 @@ if TYPE_CHECKING:
 
     from .aio import AsyncSignIn, AsyncTokenCredential
     from .policy import HostPolicy
+    from .registrars import InteractiveAuthMethod, SignInStart
+    from .reports import Check, ValidationReport, ValidationRequest
 
-    # The lazy re-exports below, spelled ``X as X`` so that a type checker sees them as this module's.
-    from .registrars import AuthMethodRegistrar as AuthMethodRegistrar
-    from .registrars import ConnectionTypeRegistrar as ConnectionTypeRegistrar
-    from .registrars import InteractiveAuthMethod as InteractiveAuthMethod
-    from .registrars import RegistrationSink as RegistrationSink
-    from .registrars import SecretSyncDestination as SecretSyncDestination
-    from .registrars import SecretSyncRegistrar as SecretSyncRegistrar
-    from .registrars import SignInStart
-    from .reports import Check as Check
-    from .reports import CheckStatus as CheckStatus
-    from .reports import ValidationReport as ValidationReport
-    from .reports import ValidationRequest as ValidationRequest
-
-_REPORT_NAMES = ("Check", "CheckStatus", "ValidationReport", "ValidationRequest")
-_REGISTRAR_NAMES = (
-    "AuthMethodRegistrar",
-    "ConnectionTypeRegistrar",
-    "InteractiveAuthMethod",
-    "RegistrationSink",
-    "SecretSyncDestination",
-    "SecretSyncRegistrar",
-)
-_warned: set[str] = set()
-_warn_lock = threading.Lock()
-
-
-def warn_once(key: str, message: str) -> None:
-    """Emit a ``DeprecationWarning`` the first time ``key`` is seen in this process."""
-    with _warn_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
-    warnings.warn(message, DeprecationWarning, stacklevel=3)
-
-
-def __getattr__(name: str) -> object:  # lazy re-exports: validation records, registrars, protocols
-    if name in _REPORT_NAMES:
-        from . import reports
-
-        return getattr(reports, name)
-    if name in _REGISTRAR_NAMES:
-        from . import registrars
-
-        return getattr(registrars, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Frozen:
@@ -176,8 +130,6 @@ class AsyncCapabilities(_Frozen):
 
 ValidationHook = Callable[..., "Iterable[CheckResults | None] | None"]
 """The host's ``pm.hook.validate_connection``: ``hook(request=...)`` -> each implementation's results."""
-LegacyValidator = Callable[..., "ValidationReport"]
-"""Contract 1.0's ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
 
 NO_ASYNC = AsyncCapabilities()
 """What a connection type without ``aio`` offers: every default."""
@@ -191,7 +143,6 @@ class ConnectionType(_Frozen):
         "name",
         "methods",
         "settings",
-        "validator",
         "checks",
         "client_factory",
         "aio",
@@ -205,8 +156,6 @@ class ConnectionType(_Frozen):
     name: str
     methods: Mapping[str, AuthMethod]
     settings: tuple[InstanceSetting, ...]
-    validator: LegacyValidator | None
-    """Deprecated (contract 1.0): ``validator(data, *, method, connection_type, **options) -> ValidationReport``."""
     checks: Validator | None
     """This type's own checks: ``checks(request)`` returns (or ``request.add``s) the checks of a
     ``ValidationRequest``; the same function its plugin registers as a ``validate_connection``
@@ -232,7 +181,6 @@ class ConnectionType(_Frozen):
         name: str,
         methods: Mapping[str, AuthMethod],
         settings: tuple[InstanceSetting, ...] = (),
-        validator: LegacyValidator | None = None,
         *,
         checks: Validator | None = None,
         client_factory: ClientFactory | None = None,
@@ -247,7 +195,6 @@ class ConnectionType(_Frozen):
             name=name,
             methods=methods,
             settings=tuple(settings),
-            validator=validator,
             checks=checks,
             client_factory=client_factory,
             aio=aio,
@@ -284,7 +231,6 @@ class ConnectionType(_Frozen):
             self.name,
             {**self.registered, method.slug: method},
             self.settings,
-            self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
             aio=self.aio,
@@ -305,7 +251,6 @@ class ConnectionType(_Frozen):
             self.name,
             {slug: m for slug, m in every.items() if slug not in disabled},
             self.settings,
-            self.validator,
             checks=self.checks,
             client_factory=self.client_factory,
             aio=self.aio,
@@ -505,13 +450,6 @@ class ConnectionType(_Frozen):
     ) -> ValidationReport:
         from .hosting import run_validation
 
-        if hook is None and self.checks is None and self.validator is not None:
-            warn_once(
-                f"validator:{self.slug}",
-                "ConnectionType(validator=...) is deprecated: pass checks=, a function "
-                "of a ValidationRequest, and register it as a validate_connection implementation",
-            )
-            return self.validator(data, method=method, connection_type=self, **options)
         if hook is None:
             own = self.checks
 

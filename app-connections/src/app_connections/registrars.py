@@ -1,5 +1,5 @@
 """The typed registrars the registration hooks receive as ``register``, and the protocols of
-interactive auth methods and sync destinations (standard library only; re-exported by ``records``).
+interactive auth methods and sync destinations (standard library only).
 """
 
 from __future__ import annotations
@@ -77,8 +77,7 @@ class _Registrar:
 
 
 class ConnectionTypeRegistrar(_Registrar):
-    """``register`` of ``register_connection_types``: ``register.add(connection_type)``
-    (``register(connection_type)`` is the same call)."""
+    """``register`` of ``register_connection_types``: ``register.add(connection_type)``."""
 
     __slots__ = ()
 
@@ -88,12 +87,9 @@ class ConnectionTypeRegistrar(_Registrar):
             raise TypeError(f"register.add() needs a ConnectionType with a slug and methods, got {connection_type!r}")
         self._sink.add_connection_type(connection_type, self.plugin)
 
-    __call__ = add
-
 
 class AuthMethodRegistrar(_Registrar):
-    """``register`` of ``register_auth_methods``: ``register.add(type_slug, method)``
-    (``register(type_slug, method)`` is the same call)."""
+    """``register`` of ``register_auth_methods``: ``register.add(type_slug, method)``."""
 
     __slots__ = ()
 
@@ -104,13 +100,10 @@ class AuthMethodRegistrar(_Registrar):
             )
         self._sink.add_auth_method(type_slug, method, self.plugin)
 
-    __call__ = add
-
 
 class SecretSyncRegistrar(_Registrar):
-    """``register`` of ``register_secret_syncs``: ``register.add(destination)``
-    (``register(destination)`` is the same call). A destination has ``slug``, ``name`` and
-    ``connection_type`` (the slug of the type it syncs through)."""
+    """``register`` of ``register_secret_syncs``: ``register.add(destination)``. A destination has
+    ``slug``, ``name`` and ``connection_type`` (the slug of the type it syncs through)."""
 
     __slots__ = ()
 
@@ -119,5 +112,3 @@ class SecretSyncRegistrar(_Registrar):
             if not isinstance(getattr(destination, attr, None), str) or not getattr(destination, attr):
                 raise TypeError(f"register.add() needs a sync destination with a {attr}, got {destination!r}")
         self._sink.add_secret_sync(destination, self.plugin)
-
-    __call__ = add

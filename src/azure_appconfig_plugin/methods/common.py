@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from app_connections.fields import Field
 
-from .names import CONNECTION_TYPE as CONNECTION_TYPE  # re-exported
-from .names import MICROSOFT_ENTRA as MICROSOFT_ENTRA  # re-exported
-
 CLOUD_SLUGS = ("public", "usgov", "china")
 """The slugs of ``clouds.CLOUDS`` (kept here so registration does not import attrs; a test keeps them equal)."""
 

@@ -22,28 +22,21 @@ if TYPE_CHECKING:
 
 
 class _Recorder:
-    """Stands in for the ``register`` argument of ``register_auth_methods``, in both call
-    forms of the contract (``register(slug, method)`` and ``register.add(slug, method)``),
-    and only notes which connection types the plugin adds methods to."""
+    """Stands in for the ``register`` argument of ``register_auth_methods`` and only notes which
+    connection types the plugin adds methods to."""
 
     def __init__(self) -> None:
         self.slugs: list[str] = []
-
-    def __call__(self, slug: str, method: object = None) -> None:
-        self.slugs.append(slug)
 
     def add(self, slug: str, method: object = None) -> None:
         self.slugs.append(slug)
 
 
 class _TypeRecorder:
-    """Stands in for the ``register`` argument of ``register_connection_types`` (both call forms)."""
+    """Stands in for the ``register`` argument of ``register_connection_types``."""
 
     def __init__(self) -> None:
         self.slugs: list[str] = []
-
-    def __call__(self, connection_type: ConnectionType) -> None:
-        self.slugs.append(str(connection_type.slug))
 
     def add(self, connection_type: ConnectionType) -> None:
         self.slugs.append(str(connection_type.slug))
