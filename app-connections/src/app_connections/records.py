@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .reports import Check, ValidationReport, ValidationRequest
 
 
-
 class _Frozen:
     """Slotted, immutable value: equality and hash over ``_fields``, readable repr."""
 
