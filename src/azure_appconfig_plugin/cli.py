@@ -225,12 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_connect import add_commands
 
-    add_commands(sub, method_choices(registry))
+    add_commands(sub, registry)
     add_plugin_commands(sub)
     parser.set_defaults(registry=registry)
     from .cli_sync import add_commands as add_sync_commands
 
-    add_sync_commands(sub)
+    add_sync_commands(sub, registry)
     return parser
 
 
