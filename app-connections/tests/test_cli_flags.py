@@ -156,3 +156,21 @@ def test_a_host_option_is_shared_or_the_field_left_out() -> None:
     add_flags(parser, (TENANT,))  # a second method with the same field: declared once
     args = parser.parse_args(["--endpoint", "https://x", "--json", "--tenant-id", "t"])
     assert read_flags(args, (endpoint, json_field, TENANT)) == {"endpoint": "https://x", "tenantId": "t"}
+
+
+def test_declaring_flags_imports_the_standard_library_only() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import argparse, sys
+        before = set(sys.modules)
+        from app_connections.cli_flags import add_flags
+        from app_connections.fields import Field
+        add_flags(argparse.ArgumentParser(), [Field("clientSecret", title="S", description="S.", secret=True)])
+        new = {m.split(".")[0] for m in set(sys.modules) - before}
+        print(sorted(new - set(sys.stdlib_module_names) - {"app_connections"}))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

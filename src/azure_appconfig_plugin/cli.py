@@ -150,6 +150,11 @@ class _Parser(argparse.ArgumentParser):
 
         from app_connections.text import redact_secrets
 
+        ambiguous = "ambiguous option: "
+        if message.startswith(ambiguous) and " could match " in message:  # `--client-secret=VALUE`: the flag only
+            option, _, matches = message[len(ambiguous) :].partition(" could match ")
+            flag, eq, _ = option.partition("=")
+            message = f"{ambiguous}{flag}{'=***' if eq else ''} could match {matches}"
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
             message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix) :].split(" "))

@@ -30,12 +30,14 @@ import base64
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from .errors import FieldError, InvalidInput
 from .fields import Field
 from .jsontypes import JSONObject, JSONValue
 from .text import clean, shown_value
+
+if TYPE_CHECKING:
+    from .errors import FieldError, InvalidInput
 
 MAX_FILE_BYTES = 256 * 1024
 """The most a ``--name-file`` (or a multiline ``--name-stdin``) reads; a larger input is refused."""
@@ -134,11 +136,23 @@ def add_flags(parser: argparse.ArgumentParser, fields: Iterable[Field]) -> None:
     parser.set_defaults(**{STATE_DEST: state})
 
 
+def _invalid(errors: list[FieldError]) -> InvalidInput:
+    from .errors import InvalidInput  # lazily: the errors module imports attrs, declaring flags needs none
+
+    return InvalidInput(errors=errors)
+
+
+def _error(flag: str, message: str) -> InvalidInput:
+    from .errors import FieldError
+
+    return _invalid([FieldError(flag, message)])
+
+
 def _utf8(data: bytes, flag: str, where: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput(errors=[FieldError(flag, f"{where} is not valid UTF-8 text")]) from None
+        raise _error(flag, f"{where} is not valid UTF-8 text") from None
 
 
 def _read_stdin(stdin: IO[Any], flag: str, whole: bool, cap: int) -> str:
@@ -152,9 +166,9 @@ def _read_stdin(stdin: IO[Any], flag: str, whole: bool, cap: int) -> str:
             text = stdin.read(cap + 1) if whole else stdin.readline(MAX_LINE_BYTES)
             text.encode("utf-8")
     except (UnicodeDecodeError, UnicodeEncodeError):
-        raise InvalidInput(errors=[FieldError(flag, f"{where} is not valid UTF-8 text")]) from None
+        raise _error(flag, f"{where} is not valid UTF-8 text") from None
     if whole and len(text) > cap:
-        raise InvalidInput(errors=[FieldError(flag, f"stdin holds more than {cap} bytes; give a smaller input")])
+        raise _error(flag, f"stdin holds more than {cap} bytes; give a smaller input")
     return text if whole else text.rstrip("\r\n")
 
 
@@ -164,9 +178,9 @@ def _read_file(path: str, flag: str, field: Field, cap: int) -> str:
             data = fh.read(cap + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InvalidInput(errors=[FieldError(flag, f"cannot read {shown_value(path)}: {reason}")]) from None
+        raise _error(flag, f"cannot read {shown_value(path)}: {reason}") from None
     if len(data) > cap:
-        raise InvalidInput(errors=[FieldError(flag, f"{shown_value(path)} is larger than {cap} bytes")])
+        raise _error(flag, f"{shown_value(path)} is larger than {cap} bytes")
     if field.encoding == "base64":
         return base64.b64encode(data).decode("ascii")
     return _utf8(data, flag, shown_value(path))
@@ -175,12 +189,12 @@ def _read_file(path: str, flag: str, field: Field, cap: int) -> str:
 def _read_env(name: str, flag: str, environ: Mapping[str, str]) -> str:
     shown = clean(name, 100)
     if name not in environ:
-        raise InvalidInput(errors=[FieldError(flag, f"environment variable {shown} is not set; export it first")])
+        raise _error(flag, f"environment variable {shown} is not set; export it first")
     value = environ[name]
     try:
         value.encode("utf-8")  # os.environ keeps undecodable bytes as lone surrogates
     except UnicodeEncodeError:
-        raise InvalidInput(errors=[FieldError(flag, f"environment variable {shown} is not valid UTF-8 text")]) from None
+        raise _error(flag, f"environment variable {shown} is not valid UTF-8 text") from None
     return value
 
 
@@ -189,11 +203,11 @@ def _typed(field: Field, flag: str, text: str) -> JSONValue:
         try:
             return int(text.strip())
         except ValueError:
-            raise InvalidInput(errors=[FieldError(flag, f"must be a whole number, e.g. {flag} 3")]) from None
+            raise _error(flag, f"must be a whole number, e.g. {flag} 3") from None
     if field.type == "boolean":
         word = text.strip().lower()
         if word not in ("true", "false"):
-            raise InvalidInput(errors=[FieldError(flag, "must be true or false")])
+            raise _error(flag, "must be true or false")
         return word == "true"
     return text
 
@@ -230,27 +244,27 @@ def read_flags(
     fields = tuple(fields)
     names = {f.name for f in fields}
     state = getattr(args, STATE_DEST, None) or {}
-    errors: list[FieldError] = []
+    errors: list[tuple[str, str]] = []
     for other in offered:
         if other.name not in names and state.get(other.name) == "own":
-            errors.extend(FieldError(f, f"is not used by {method}") for f in given_flags(args, other))
+            errors.extend((f, f"is not used by {method}") for f in given_flags(args, other))
     chosen: list[tuple[Field, str]] = []
     for field in fields:
         flags = given_flags(args, field)
         if len(flags) > 1:
-            errors.append(FieldError(flags[1], f"give {field.name} once: {' or '.join(flags)}, not both"))
+            errors.append((flags[1], f"give {field.name} once: {' or '.join(flags)}, not both"))
         elif flags:
             chosen.append((field, flags[0]))
     readers = [flag for field, flag in chosen if flags_of(field)[flag] == "stdin"]
     if stdin_taken and readers:
         instead = readers[0][: -len("-stdin")] + "-env"
-        errors.append(FieldError(readers[0], f"stdin already carries {stdin_taken}; use {instead} VAR"))
+        errors.append((readers[0], f"stdin already carries {stdin_taken}; use {instead} VAR"))
     elif len(readers) > 1:
-        errors.append(
-            FieldError(readers[1], f"stdin can carry one value only ({readers[0]}); use {readers[1][:-6]}-env VAR")
-        )
+        errors.append((readers[1], f"stdin can carry one value only ({readers[0]}); use {readers[1][:-6]}-env VAR"))
     if errors:
-        raise InvalidInput(errors=errors)
+        from .errors import FieldError
+
+        raise _invalid([FieldError(flag, message) for flag, message in errors])
     env = os.environ if environ is None else environ
     values: JSONObject = {}
     for field, flag in chosen:
