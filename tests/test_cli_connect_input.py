@@ -153,6 +153,23 @@ def test_a_bad_input_file_is_a_usage_error(
     assert f"--input: {problem.format(path=path)}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "command", [["validate"], ["sync", "plan", "--from", "s.env", "--endpoint", "https://x.azconfig.io"]]
+)
+def test_a_credentials_file_and_method_flags_are_not_both_taken(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    creds = tmp_path / "conn.json"
+    creds.write_text(json.dumps({"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID}))
+    os.chmod(creds, 0o600)
+    (tmp_path / "s.env").write_text("A=1\n")
+    monkeypatch.chdir(tmp_path)
+    code, text = run(*command, "--credentials", str(creds), "--client-secret-env", "NO_SUCH_VAR_7Q")
+    assert (code, text) == (2, "")
+    err = capsys.readouterr().err
+    assert "--client-secret-env: give the connection in --credentials FILE or as flags, not both" in err
+
+
 def test_validate_warns_about_a_credentials_file_others_can_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

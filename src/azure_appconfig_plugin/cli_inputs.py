@@ -122,6 +122,14 @@ def stored_connection(args: argparse.Namespace, ctype: Any, *, stdin_taken: str 
     from .credentials_file import is_private, read_credentials
 
     if args.credentials:
+        from app_connections.cli_flags import own_flags_given
+
+        given = own_flags_given(args, _union(getattr(args, FIELDS_DEST, None) or {}))
+        if given or args.input:
+            flag = given[0] if given else "--input"
+            raise InvalidInput(
+                errors=[FieldError(flag, "give the connection in --credentials FILE or as flags, not both")]
+            )
         data = read_credentials(args.credentials)
         if not is_private(args.credentials):
             sys.stderr.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
