@@ -154,3 +154,22 @@ def main_help_lists(*flags: str, capsys: pytest.CaptureFixture[str]) -> bool:
     code, _ = run("connect", "ticket", "--help")
     out = capsys.readouterr().out
     return code == 0 and all(flag in out for flag in flags)
+
+
+def test_sync_plan_takes_a_built_in_methods_derived_flags_too(
+    store: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An access key's connection string beside the scope's --endpoint (it names the same store)."""
+    import base64
+
+    secret = base64.b64encode(b"canary-sync-access-secret").decode()
+    monkeypatch.setenv("APPCONFIG_CS", f"Endpoint={store.endpoint};Id=sync-key-id;Secret={secret}")
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"A": "one"}))
+    code, text = run(
+        "sync", "plan", "--from", str(secrets), "--endpoint", store.endpoint,
+        "--method", "access-key", "--connection-string-env", "APPCONFIG_CS",
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert "1 create" in text and store.hmac_credentials == {"sync-key-id"} and store.bearer_tokens == set()
+    assert secret not in text + capsys.readouterr().err

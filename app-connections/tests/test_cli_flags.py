@@ -174,3 +174,22 @@ def test_declaring_flags_imports_the_standard_library_only() -> None:
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_shared_host_option_fills_its_field_only_in_its_own_choice_group() -> None:
+    from app_connections.fields import OneOf
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint")
+    fields = (
+        Field("connectionString", title="C", description="C.", secret=True),
+        Field("endpoint", title="E", description="E."),
+        Field("id", title="I", description="I."),
+    )
+    choice = OneOf(("connectionString",), ("endpoint", "id"))
+    add_flags(parser, fields)
+    args = parser.parse_args(["--endpoint", "https://x", "--connection-string-env", "CS"])
+    assert read_flags(args, fields, choices=[choice], environ={"CS": "cs"}) == {"connectionString": "cs"}
+    args = parser.parse_args(["--endpoint", "https://x", "--id", "k"])
+    assert read_flags(args, fields, choices=[choice]) == {"endpoint": "https://x", "id": "k"}
+    assert read_flags(args, fields) == {"endpoint": "https://x", "id": "k"}

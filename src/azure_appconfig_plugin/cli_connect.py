@@ -244,7 +244,7 @@ def add_commands(sub: Any, registry: Any) -> None:
     """``validate`` and ``connect METHOD``: each method's flags derived from its declared input fields."""
     from app_connections.cli_flags import add_flags
 
-    from .cli_inputs import add_connection_flags, add_input_flags, connection_type
+    from .cli_inputs import add_connection_flags, add_input_flags, connection_type, method_choices
 
     p = sub.add_parser(
         "validate",
@@ -266,12 +266,13 @@ def add_commands(sub: Any, registry: Any) -> None:
     csub = connect.add_subparsers(dest="connect_method", metavar="METHOD")
     csub.required = True
     ctype = connection_type(registry)
+    choices = method_choices(registry)
     for slug, method in ctype.methods.items():
         if method.interactive:
             continue
         p = csub.add_parser(slug, help=method.name, description=getattr(method, "description", None) or None)
         _add_common(p)
-        add_input_flags(p, {slug: tuple(method.input_fields)})
+        add_input_flags(p, {slug: tuple(method.input_fields)}, choices)
         _add_output(p)
         p.set_defaults(handler=cmd_connect_method)
 

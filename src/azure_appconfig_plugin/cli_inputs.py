@@ -15,6 +15,8 @@ from .errors import FieldError, InvalidInput
 
 FIELDS_DEST = "connection_fields"
 """The namespace attribute holding ``{method slug: input fields}`` of the methods the parser has flags for."""
+CHOICES_DEST = "connection_choices"
+"""The namespace attribute holding ``{method slug: its OneOf declarations}`` (declared methods only)."""
 
 
 def connection_type(registry: Any) -> Any:
@@ -39,6 +41,17 @@ def method_fields(registry: Any, *, interactive: bool = False) -> dict[str, tupl
     }
 
 
+def method_choices(registry: Any) -> dict[str, tuple[Any, ...]]:
+    """``{slug: OneOf declarations}`` of each declared method (``DeclaredAuthMethod.input_choices``)."""
+    from app_connections.declared import DeclaredAuthMethod
+
+    ctype = connection_type(registry)
+    return {
+        slug: tuple(method.input_choices) if isinstance(method, DeclaredAuthMethod) else ()
+        for slug, method in ctype.methods.items()
+    }
+
+
 def _union(by_method: Mapping[str, tuple[Any, ...]]) -> tuple[Any, ...]:
     seen: dict[str, Any] = {}
     for fields in by_method.values():
@@ -47,8 +60,10 @@ def _union(by_method: Mapping[str, tuple[Any, ...]]) -> tuple[Any, ...]:
     return tuple(seen.values())
 
 
-def add_input_flags(p: argparse.ArgumentParser, by_method: Mapping[str, tuple[Any, ...]]) -> None:
-    """``--input FILE`` and every derived flag of the methods in ``by_method``."""
+def add_input_flags(
+    p: argparse.ArgumentParser, by_method: Mapping[str, tuple[Any, ...]], choices: Mapping[str, tuple[Any, ...]]
+) -> None:
+    """``--input FILE`` and every derived flag of the methods in ``by_method`` (``choices``: their ``OneOf``s)."""
     from app_connections.cli_flags import add_flags
 
     p.add_argument(
@@ -56,7 +71,7 @@ def add_input_flags(p: argparse.ArgumentParser, by_method: Mapping[str, tuple[An
     )
     for fields in by_method.values():
         add_flags(p, fields)
-    p.set_defaults(**{FIELDS_DEST: dict(by_method)})
+    p.set_defaults(**{FIELDS_DEST: dict(by_method), CHOICES_DEST: dict(choices)})
 
 
 def add_connection_flags(p: argparse.ArgumentParser, registry: Any, *, stored: str) -> None:
@@ -69,7 +84,7 @@ def add_connection_flags(p: argparse.ArgumentParser, registry: Any, *, stored: s
         help="auth method (plugin-added ones included); implied by --credentials",
     )
     p.add_argument("--credentials", metavar="FILE", help=stored)
-    add_input_flags(p, by_method)
+    add_input_flags(p, by_method, method_choices(registry))
 
 
 def read_json_file(path: str, flag: str) -> Mapping[str, Any]:
@@ -113,7 +128,10 @@ def form_input(args: argparse.Namespace, method: str, *, stdin_taken: str | None
                 )
             ]
         )
-    return read_flags(args, fields, offered=offered, method=method, stdin=sys.stdin, stdin_taken=stdin_taken)
+    choices = (getattr(args, CHOICES_DEST, None) or {}).get(method, ())
+    return read_flags(
+        args, fields, offered=offered, choices=choices, method=method, stdin=sys.stdin, stdin_taken=stdin_taken
+    )
 
 
 def stored_connection(args: argparse.Namespace, ctype: Any, *, stdin_taken: str | None = None) -> Mapping[str, Any]:

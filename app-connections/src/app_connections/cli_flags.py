@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from .fields import Field
+from .fields import Field, OneOf
 from .jsontypes import JSONObject, JSONValue
 from .text import clean, shown_value
 
@@ -226,11 +226,21 @@ def own_flags_given(args: argparse.Namespace, fields: Iterable[Field]) -> list[s
     return [flag for field in fields if state.get(field.name) == "own" for flag in given_flags(args, field)]
 
 
+def _elsewhere(field: Field, given: set[str], choices: Iterable[OneOf]) -> bool:
+    """Whether a field of another group of ``field``'s choice was given."""
+    for choice in choices:
+        groups = [set(g) for g in choice.groups]
+        if any(field.name in g for g in groups):
+            return any(given & g for g in groups if field.name not in g)
+    return False
+
+
 def read_flags(
     args: argparse.Namespace,
     fields: Iterable[Field],
     *,
     offered: Iterable[Field] = (),
+    choices: Iterable[OneOf] = (),
     method: str = "this method",
     stdin: IO[Any] | None = None,
     stdin_taken: str | None = None,
@@ -239,7 +249,10 @@ def read_flags(
 ) -> JSONObject:
     """The form input ``{field name: value}`` of the fields whose flags were given. ``offered``:
     the fields of every method the parser has flags for; a flag of one that ``fields`` lacks is
-    refused as not used by ``method``. ``stdin_taken`` names what already reads stdin (e.g.
+    refused as not used by ``method``. ``choices``: the method's ``OneOf`` declarations; a host
+    option shared with a field (``--endpoint``) fills it only when no field of another group of
+    its choice was given (the host's ``--endpoint`` beside a connection string names the store
+    checked, not a second way to give it). ``stdin_taken`` names what already reads stdin (e.g.
     ``--from -``). Raises ``InvalidInput`` naming the flag; reads nothing after a bad flag."""
     fields = tuple(fields)
     names = {f.name for f in fields}
@@ -255,6 +268,8 @@ def read_flags(
             errors.append((flags[1], f"give {field.name} once: {' or '.join(flags)}, not both"))
         elif flags:
             chosen.append((field, flags[0]))
+    given = {field.name for field, _ in chosen if state.get(field.name) == "own"}
+    chosen = [(f, flag) for f, flag in chosen if state.get(f.name) != "shared" or not _elsewhere(f, given, choices)]
     readers = [flag for field, flag in chosen if flags_of(field)[flag] == "stdin"]
     if stdin_taken and readers:
         instead = readers[0][: -len("-stdin")] + "-env"
