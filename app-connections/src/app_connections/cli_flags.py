@@ -85,16 +85,15 @@ def _help(text: str) -> str:
 
 
 def _describe(field: Field, how: str) -> str:
-    what = f"{field.title}: {field.description}"
     if how == "env":
-        return _help(f"read {field.title} from environment variable VAR. {what}")
+        return _help(f"{field.title}, from environment variable VAR: {field.description}")
     if how == "stdin":
         part = "all of stdin" if field.multiline else "the first line of stdin"
-        return _help(f"read {field.title} from {part}")
+        return _help(f"{field.title}, from {part}")
     if how == "file":
-        kind = "bytes, base64-encoded for you" if field.encoding == "base64" else "text"
-        return _help(f"read {field.title} from file PATH ({kind}). {what}")
-    return _help(what)
+        kind = "its bytes, base64-encoded for you" if field.encoding == "base64" else "text"
+        return _help(f"{field.title}, from file PATH ({kind}): {field.description}")
+    return _help(f"{field.title}: {field.description}")
 
 
 def _state(parser: argparse.ArgumentParser) -> dict[str, str]:
