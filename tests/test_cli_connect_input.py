@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import certs
+from app_connections.cli_flags import MAX_FILE_BYTES as MAX_INPUT_FILE_BYTES
 from app_connections.testing import fakes
-from azure_appconfig_plugin.cli_connect import MAX_INPUT_FILE_BYTES
 from builtin import clear_ambient_identity
 from cli_helpers import client_secret_flags, run
 
@@ -50,17 +50,18 @@ def test_stdin_without_a_byte_buffer_that_is_not_utf8_names_the_flag(
     "method_flags",
     [
         ("--method", "client-secret", *client_secret_flags()),
-        ("--method", "certificate", *IDS, "--certificate", "CERT"),
+        ("--method", "certificate", *IDS, "--certificate-file", "CERT", "--private-key-file", "KEY"),
     ],
     ids=["client-secret", "certificate"],
 )
 def test_cloud_flag_reaches_the_connection(
     method_flags: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pem = tmp_path / "app.pem"
-    pem.write_text(certs.key_pem() + certs.cert_pem())
+    pem, key = tmp_path / "app.pem", tmp_path / "key.pem"
+    pem.write_text(certs.cert_pem())
+    key.write_text(certs.key_pem())
     monkeypatch.setenv("AZ_SECRET", fakes.FAKE_CLIENT_SECRET)
-    flags = [str(pem) if f == "CERT" else f for f in method_flags]
+    flags = [{"CERT": str(pem), "KEY": str(key)}.get(f, f) for f in method_flags]
     # a public-cloud store with a US Government connection: refused offline, the connection's cloud named
     code, text = run("validate", *flags, "--cloud", "usgov", "--endpoint", fakes.FAKE_STORE_ENDPOINT, "--json")
     assert code == 2, text
@@ -73,16 +74,28 @@ def test_cloud_flag_reaches_the_connection(
     "flags",
     [
         ("connect", "access-key", "--connection-string-env", "NO_SUCH_VAR_7Q", "--stdout"),
-        ("connect", "certificate", *IDS, "--certificate", "CERT", "--passphrase-env", "NO_SUCH_VAR_7Q", "--stdout"),
+        (
+            "connect",
+            "certificate",
+            *IDS,
+            "--certificate-file",
+            "CERT",
+            "--private-key-file",
+            "KEY",
+            "--passphrase-env",
+            "NO_SUCH_VAR_7Q",
+            "--stdout",
+        ),
     ],
     ids=["connection-string-env", "passphrase-env"],
 )
 def test_an_unset_environment_variable_is_named(
     flags: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pem = tmp_path / "app.pem"
-    pem.write_text(certs.key_pem() + certs.cert_pem())
-    argv = [str(pem) if f == "CERT" else f for f in flags]
+    pem, key = tmp_path / "app.pem", tmp_path / "key.pem"
+    pem.write_text(certs.cert_pem())
+    key.write_text(certs.key_pem())
+    argv = [{"CERT": str(pem), "KEY": str(key)}.get(f, f) for f in flags]
     code, text = run(*argv)
     assert (code, text) == (2, "")
     flag = flags[flags.index("NO_SUCH_VAR_7Q") - 1]
@@ -94,22 +107,24 @@ def test_a_certificate_file_over_the_size_cap_is_refused_unread(
 ) -> None:
     big = tmp_path / "big.pem"
     big.write_bytes(b"A" * (MAX_INPUT_FILE_BYTES + 1))
-    code, _ = run("validate", "--method", "certificate", *IDS, "--certificate", str(big))
+    code, _ = run("validate", "--method", "certificate", *IDS, "--certificate-file", str(big))
     assert code == 2
-    assert f"--certificate: {big} is larger than {MAX_INPUT_FILE_BYTES} bytes" in capsys.readouterr().err
+    assert f"--certificate-file: {big} is larger than {MAX_INPUT_FILE_BYTES} bytes" in capsys.readouterr().err
 
 
 def test_an_unreadable_pkcs12_file_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "absent.pfx"
-    code, _ = run("validate", "--method", "certificate", *IDS, "--pkcs12", str(missing))
+    code, _ = run("validate", "--method", "certificate", *IDS, "--pkcs12-file", str(missing))
     assert code == 2
-    assert f"--pkcs12: cannot read {missing}: No such file or directory" in capsys.readouterr().err
+    assert f"--pkcs12-file: cannot read {missing}: No such file or directory" in capsys.readouterr().err
 
 
 def test_send_certificate_chain_is_kept_in_the_saved_connection(azure_vcr: Any, tmp_path: Path) -> None:
-    pem = tmp_path / "app.pem"
-    pem.write_text(certs.key_pem() + certs.cert_pem())
-    argv = ["connect", "certificate", *IDS, "--certificate", str(pem), "--endpoint", fakes.FAKE_STORE_ENDPOINT]
+    pem, key = tmp_path / "app.pem", tmp_path / "key.pem"
+    pem.write_text(certs.cert_pem())
+    key.write_text(certs.key_pem())
+    argv = ["connect", "certificate", *IDS, "--certificate-file", str(pem), "--private-key-file", str(key)]
+    argv += ["--endpoint", fakes.FAKE_STORE_ENDPOINT]
     with azure_vcr.use_cassette("certificate_store_healthy.yaml", allow_playback_repeats=True):
         code, text = run(*argv, "--send-certificate-chain", "--stdout")
         assert code == 0, text
@@ -138,6 +153,23 @@ def test_a_bad_input_file_is_a_usage_error(
     assert f"--input: {problem.format(path=path)}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "command", [["validate"], ["sync", "plan", "--from", "s.env", "--endpoint", "https://x.azconfig.io"]]
+)
+def test_a_credentials_file_and_method_flags_are_not_both_taken(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    creds = tmp_path / "conn.json"
+    creds.write_text(json.dumps({"method": "client-secret", "tenantId": fakes.FAKE_TENANT_ID}))
+    os.chmod(creds, 0o600)
+    (tmp_path / "s.env").write_text("A=1\n")
+    monkeypatch.chdir(tmp_path)
+    code, text = run(*command, "--credentials", str(creds), "--client-secret-env", "NO_SUCH_VAR_7Q")
+    assert (code, text) == (2, "")
+    err = capsys.readouterr().err
+    assert "--client-secret-env: give the connection in --credentials FILE or as flags, not both" in err
+
+
 def test_validate_warns_about_a_credentials_file_others_can_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,27 +185,17 @@ def test_validate_warns_about_a_credentials_file_others_can_read(
 
 
 PLUGIN = """
-from app_connections.fields import Field
 from app_connections.hostspec import hookimpl
-from app_connections.declared import DeclaredAuthMethod
 
 APP_CONNECTIONS_CONTRACT = "2.0"
 
-class PinCredentials:
-    method = "pin-code"
-    def __init__(self, pin):
-        self.pin = pin
-    def to_dict(self):
-        return {"method": self.method, "pin": self.pin}
-
-class PinMethod(DeclaredAuthMethod):
-    slug, name, connection_type = "pin-code", "PIN code", "azure-app-configuration"
-    description = "A test method with no flags of its own."
-    credentials_type = PinCredentials
-    input_fields = (Field("pin", title="PIN", description="The PIN.", required=True, secret=True, min_length=4),)
-    def credentials_from(self, values):
-        return PinCredentials(values["pin"])
-    def token_credential(self, credentials, *, on_rotate=None, **options):
+class PinMethod:  # written against an earlier contract: a hand-written schema, no declared fields
+    slug, name = "pin-code", "PIN code"
+    def input_schema(self):
+        return {"type": "object", "properties": {"pin": {"type": "string", "writeOnly": True}}}
+    def parse(self, data):
+        raise NotImplementedError
+    def token_credential(self, credentials, *, on_rotate=None):
         raise NotImplementedError
 
 @hookimpl
@@ -182,7 +204,7 @@ def register_auth_methods(register):
 """
 
 
-def test_a_plugin_method_without_input_file_says_to_use_input(
+def test_a_plugin_method_declaring_no_fields_says_to_use_input(
     plugin_distributions: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plugin_distributions(
@@ -196,6 +218,14 @@ def test_a_plugin_method_without_input_file_says_to_use_input(
         "--input: pin-code reads its form input from --input FILE (a JSON object; "
         "see `azure-appconfig schema --method pin-code`)"
     ) in capsys.readouterr().err
+
+
+def test_flags_and_an_input_file_are_not_both_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    form = tmp_path / "form.json"
+    form.write_text("{}")
+    code, text = run("validate", "--method", "client-secret", "--input", str(form), *IDS)
+    assert (code, text) == (2, "")
+    assert "--tenant-id: give the form input as flags or in --input FILE, not both" in capsys.readouterr().err
 
 
 # --- connect oauth: the browser and the callback --------------------------------------------------

@@ -48,19 +48,20 @@ def test_schema_and_connect_help_list_each_method(slug: str, capsys: pytest.Capt
 # --- certificate ---------------------------------------------------------------------------------
 
 
-def test_validate_certificate_from_one_pem_file_holding_key_and_certificate(
-    azure_vcr, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pem = tmp_path / "app.pem"
-    pem.write_text(certs.key_pem() + certs.cert_pem())
+def test_validate_certificate_from_pem_files(azure_vcr, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pem, key = tmp_path / "app.pem", tmp_path / "key.pem"
+    pem.write_text(certs.cert_pem())
+    key.write_text(certs.key_pem())
     with azure_vcr.use_cassette("certificate_store_healthy.yaml"):
         code, text = run(
             "validate",
             "--method",
             "certificate",
             *IDS,
-            "--certificate",
+            "--certificate-file",
             str(pem),
+            "--private-key-file",
+            str(key),
             "--endpoint",
             fakes.FAKE_STORE_ENDPOINT,
             "--json",
@@ -76,7 +77,9 @@ def test_validate_certificate_with_a_wrong_passphrase_is_bad_input(
     pfx = tmp_path / "app.pfx"
     pfx.write_bytes(base64.b64decode(certs.pkcs12_b64(passphrase=PASSPHRASE)))
     monkeypatch.setenv("PFX_PASS", "not-the-passphrase")
-    code, text = run("validate", "--method", "certificate", *IDS, "--pkcs12", str(pfx), "--passphrase-env", "PFX_PASS")
+    code, text = run(
+        "validate", "--method", "certificate", *IDS, "--pkcs12-file", str(pfx), "--passphrase-env", "PFX_PASS"
+    )
     assert code == 2 and "passphrase: does not decrypt the private key" in text
     assert "not-the-passphrase" not in text + capsys.readouterr().err
 
@@ -93,9 +96,9 @@ def test_connect_certificate_saves_a_private_file(
             "connect",
             "certificate",
             *IDS,
-            "--certificate",
+            "--certificate-file",
             str(cert),
-            "--private-key",
+            "--private-key-file",
             str(key),
             "--passphrase-env",
             "KEY_PASS",
@@ -111,9 +114,21 @@ def test_connect_certificate_saves_a_private_file(
     assert PASSPHRASE not in text + capsys.readouterr().err
 
 
-def test_an_unreadable_certificate_file_names_the_flag(tmp_path: Path) -> None:
-    code, _ = run("validate", "--method", "certificate", *IDS, "--certificate", str(tmp_path / "absent.pem"))
+def test_an_unreadable_certificate_file_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    absent = tmp_path / "absent.pem"
+    code, _ = run("validate", "--method", "certificate", *IDS, "--certificate-file", str(absent))
     assert code == 2
+    assert f"--certificate-file: cannot read {absent}: No such file or directory" in capsys.readouterr().err
+
+
+def test_a_pem_file_holding_the_key_is_refused_as_the_certificate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_text(certs.key_pem() + certs.cert_pem())
+    code, text = run("validate", "--method", "certificate", *IDS, "--certificate-file", str(pem))
+    assert code == 2 and "certificate: holds a private key (a PEM PRIVATE KEY block)" in text
+    assert "PRIVATE KEY-----" not in text + capsys.readouterr().err
 
 
 # --- workload identity ---------------------------------------------------------------------------
@@ -136,7 +151,7 @@ def test_validate_workload_identity_from_the_aks_environment(
 def test_validate_workload_identity_without_a_token_file_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = run("validate", "--method", "workload-identity", *IDS, "--token-file", str(tmp_path / "absent"))
+    code, text = run("validate", "--method", "workload-identity", *IDS, "--token-file-path", str(tmp_path / "absent"))
     assert code == 1 and "cannot be used" in text and "AKS" in text
     assert "ENOENT" in capsys.readouterr().err  # the reason a multi-user host logs: the operator reads it
 
@@ -188,9 +203,9 @@ def test_validate_read_only_access_key_fails_write_and_delete(azure_vcr, monkeyp
             "access-key",
             "--endpoint",
             fakes.FAKE_STORE_ENDPOINT,
-            "--access-key-id",
+            "--id",
             "cli-key-id",
-            "--access-key-secret-env",
+            "--secret-env",
             "APPCONFIG_SECRET",
         )
     assert code == 1 and "read-only key" in text and ACCESS_SECRET not in text

@@ -295,6 +295,22 @@ def test_a_mistyped_choice_shows_the_valid_choices_and_masks_what_was_typed(caps
 
 @pytest.mark.parametrize(
     "argv",
+    [
+        ["validate", "--method", "client-secret", "--client-secret=canary-argv-secret-Zq8"],
+        ["connect", "certificate", "--pkcs12=canary-argv-secret-Zq8", "--stdout"],
+        ["sync", "plan", "--private-key=canary-argv-secret-Zq8"],
+    ],
+    ids=["validate", "connect", "sync"],
+)
+def test_a_secret_typed_as_a_flag_value_is_not_repeated(argv: list[str], capsys: Any) -> None:
+    code, _ = run(*argv)  # a prefix of the secret's -env/-stdin/-file flags: argparse calls it ambiguous
+    err = capsys.readouterr().err
+    assert code == 2 and "ambiguous option: --" in err and "=*** could match" in err
+    assert "canary-argv-secret-Zq8" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
     [["types"], ["schema"], ["doctor"], ["doctor", "--json"], ["validate", "--credentials", "missing.json"]],
     ids=["types", "schema", "doctor", "doctor-json", "validate"],
 )

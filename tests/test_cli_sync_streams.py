@@ -97,13 +97,16 @@ def test_stdin_needs_a_format_and_cannot_also_carry_the_client_secret(
         "env",
         "--endpoint",
         store.endpoint,
+        "--method",
+        "client-secret",
         "--tenant-id",
         "t",
         "--client-id",
         "c",
         "--client-secret-stdin",
     )
-    assert code == 2 and "cannot also carry --client-secret-stdin" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and "--client-secret-stdin: stdin already carries --from -; use --client-secret-env VAR" in err
     assert store.requests() == []
 
 

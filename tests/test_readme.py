@@ -113,6 +113,15 @@ def test_each_method_page_has_the_fields_tables_generated_from_its_declarations(
     assert _generated(page(f"methods/{slug}.md"), "fields") == methods_markdown([method])
 
 
+@pytest.mark.parametrize("slug", [m for m in BUILTIN_METHODS if m != "oauth"])
+def test_each_method_page_lists_the_flags_derived_from_its_declarations(slug: str) -> None:
+    from app_connections.cli_flags import flags_markdown
+    from azure_appconfig_plugin.connection import build_connection_type
+
+    method = build_connection_type().methods[slug]
+    assert _generated(page(f"methods/{slug}.md"), "flags") == flags_markdown(method.input_fields)
+
+
 def test_plugin_author_entry_point_block_is_valid_toml() -> None:
     from toml_compat import loads as toml_loads
 

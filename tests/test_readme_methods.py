@@ -66,7 +66,8 @@ def run_shell(block: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, st
 
 
 def _certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    (tmp_path / "app.pem").write_text(certs.key_pem() + certs.cert_pem())
+    (tmp_path / "cert.pem").write_text(certs.cert_pem())
+    (tmp_path / "key.pem").write_text(certs.key_pem())
     return {"path": "certificate_store_healthy.yaml"}
 
 

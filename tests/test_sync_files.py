@@ -46,7 +46,17 @@ def test_a_bad_secrets_file_exits_2_naming_the_problem_before_any_request(
 ) -> None:
     path = tmp_path / name
     path.write_text(text)
-    code, out = run("sync", "push", "--from", str(path), "--endpoint", cli_env.endpoint, *client_secret_flags())
+    code, out = run(
+        "sync",
+        "push",
+        "--from",
+        str(path),
+        "--endpoint",
+        cli_env.endpoint,
+        "--method",
+        "client-secret",
+        *client_secret_flags(),
+    )
     err = capsys.readouterr().err
     assert code == 2 and out == "" and problem in err
     if name.endswith(".json"):
@@ -69,7 +79,7 @@ def test_import_to_a_path_that_cannot_be_written_exits_2_before_any_request(
     if target.endswith("/"):
         (tmp_path / target).mkdir()
     path = tmp_path / target.rstrip("/")
-    args = ["sync", "import", "--endpoint", cli_env.endpoint, *client_secret_flags()]
+    args = ["sync", "import", "--endpoint", cli_env.endpoint, "--method", "client-secret", *client_secret_flags()]
     code, _ = run(*args, "--to", str(path))  # no cassette: a token request would fail differently
     err = capsys.readouterr().err
     assert code == 2 and err == f"error: invalid input: --to: cannot write {path}: {problem.format(tmp=tmp_path)}\n"
@@ -85,7 +95,7 @@ def test_a_folder_that_is_not_writable_is_refused_before_any_request(
     real_access = os.access
     # root may write anywhere; ask os.access the way a normal user's run would be answered
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode))
-    args = ["sync", "import", "--endpoint", cli_env.endpoint, *client_secret_flags()]
+    args = ["sync", "import", "--endpoint", cli_env.endpoint, "--method", "client-secret", *client_secret_flags()]
     code, _ = run(*args, "--to", str(folder / "out.json"))
     err = capsys.readouterr().err
     assert (

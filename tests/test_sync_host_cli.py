@@ -59,6 +59,8 @@ def test_cli_plan_then_push_a_dotenv_file(azure_vcr: Any, cli_env: StandIn, tmp_
         "app/",
         "--delete-missing",
         "--json",
+        "--method",
+        "client-secret",
         *client_secret_flags(),
     ]
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
@@ -88,7 +90,17 @@ def test_cli_push_exits_1_on_a_conflict_and_prints_each_key(azure_vcr: Any, cli_
     secrets = tmp_path / "s.json"
     secrets.write_text(json.dumps({"LOCKED": "new", "FREE": "x"}))
     with azure_vcr.use_cassette("client_secret_token.yaml", ignore_localhost=True):
-        code, text = run("sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *client_secret_flags())
+        code, text = run(
+            "sync",
+            "push",
+            "--from",
+            str(secrets),
+            "--endpoint",
+            cli_env.endpoint,
+            "--method",
+            "client-secret",
+            *client_secret_flags(),
+        )
     assert code == 1
     assert (
         "1 created" in text
@@ -101,7 +113,17 @@ def test_cli_push_exits_1_on_a_conflict_and_prints_each_key(azure_vcr: Any, cli_
 def test_cli_bad_input_exits_2_before_any_request(cli_env: StandIn, tmp_path: Path, capsys: Any) -> None:
     secrets = tmp_path / "s.env"
     secrets.write_text("A=1\n")
-    base = ["sync", "push", "--from", str(secrets), "--endpoint", cli_env.endpoint, *client_secret_flags()]
+    base = [
+        "sync",
+        "push",
+        "--from",
+        str(secrets),
+        "--endpoint",
+        cli_env.endpoint,
+        "--method",
+        "client-secret",
+        *client_secret_flags(),
+    ]
     assert run(*base, "--label", "a*")[0] == 2
     assert "label: must not contain '*'" in capsys.readouterr().err
     assert run(*base, "--key-prefix", "p", "--key-template", "t/{secretKey}")[0] == 2
@@ -114,6 +136,8 @@ def test_cli_bad_input_exits_2_before_any_request(cli_env: StandIn, tmp_path: Pa
             str(tmp_path / "missing.env"),
             "--endpoint",
             cli_env.endpoint,
+            "--method",
+            "client-secret",
             *client_secret_flags(),
         )[0]
         == 2
@@ -145,6 +169,8 @@ def test_cli_import_writes_a_private_file(azure_vcr: Any, cli_env: StandIn, tmp_
             "--to",
             str(out_file),
             "--json",
+            "--method",
+            "client-secret",
             *client_secret_flags(),
         )
     report = json.loads(text)
@@ -161,9 +187,17 @@ def test_cli_says_when_the_destination_is_blocked(
     monkeypatch.setenv("APP_CONNECTIONS_BLOCKED_PLUGINS", "azure-app-configuration")
     (tmp_path / "s.env").write_text("A=1\n")
     assert (
-        run("sync", "push", "--from", str(tmp_path / "s.env"), "--endpoint", cli_env.endpoint, *client_secret_flags())[
-            0
-        ]
+        run(
+            "sync",
+            "push",
+            "--from",
+            str(tmp_path / "s.env"),
+            "--endpoint",
+            cli_env.endpoint,
+            "--method",
+            "client-secret",
+            *client_secret_flags(),
+        )[0]
         == 2
     )
     assert "no 'azure-app-configuration' sync destination is registered" in capsys.readouterr().err

@@ -150,6 +150,11 @@ class _Parser(argparse.ArgumentParser):
 
         from app_connections.text import redact_secrets
 
+        ambiguous = "ambiguous option: "
+        if message.startswith(ambiguous) and " could match " in message:  # `--client-secret=VALUE`: the flag only
+            option, _, matches = message[len(ambiguous) :].partition(" could match ")
+            flag, eq, _ = option.partition("=")
+            message = f"{ambiguous}{flag}{'=***' if eq else ''} could match {matches}"
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
             message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix) :].split(" "))
@@ -225,12 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_connect import add_commands
 
-    add_commands(sub, method_choices(registry))
+    add_commands(sub, registry)
     add_plugin_commands(sub)
     parser.set_defaults(registry=registry)
     from .cli_sync import add_commands as add_sync_commands
 
-    add_sync_commands(sub)
+    add_sync_commands(sub, registry)
     return parser
 
 

@@ -1,6 +1,6 @@
 """``azure-appconfig sync plan|push|import``: argument handling and printing only.
 
-The connection is given as for ``validate``: ``--credentials FILE`` or the client-secret flags.
+The connection is given as for ``validate``: ``--credentials FILE``, or ``--method M`` with M's flags.
 Exit status: 0 everything applied, 1 anything failed or conflicted, 2 bad input.
 """
 
@@ -23,29 +23,17 @@ MAX_TIMEOUT = 86_400.0
 """``--timeout`` at most a day: a run is bounded, whatever is asked."""
 
 
-def _connection(args: argparse.Namespace) -> tuple[Mapping[str, Any], Any]:
-    """(stored connection, on_rotate) from --credentials or the client-secret flags."""
-    from .cli_connect import _client_secret_input, _rotation_writer
+def _connection(args: argparse.Namespace, *, stdin_taken: str | None = None) -> tuple[Mapping[str, Any], Any]:
+    """(stored connection, on_rotate) from --credentials, or --method and its flags (or --input)."""
+    from .cli import CONNECTION_TYPE, loaded_registry
+    from .cli_connect import _rotation_writer
+    from .cli_inputs import stored_connection
 
-    if args.credentials:
-        from .credentials_file import is_private, read_credentials
-
-        data = read_credentials(args.credentials)
-        if not is_private(args.credentials):
-            sys.stderr.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
-        on_rotate = _rotation_writer(args.credentials, sys.stderr) if data.get("method") == "oauth" else None
-        return data, on_rotate
-    if not (args.client_secret_env or args.client_secret_stdin):
-        raise InvalidInput(
-            errors=[
-                FieldError(
-                    "--credentials/--client-secret-env/--client-secret-stdin",
-                    "give the connection: a credentials file from `azure-appconfig connect`, "
-                    "or the client-secret flags",
-                )
-            ]
-        )
-    return {"method": "client-secret", **_client_secret_input(args)}, None
+    data = stored_connection(args, loaded_registry(args).get(CONNECTION_TYPE), stdin_taken=stdin_taken)
+    on_rotate = (
+        _rotation_writer(args.credentials, sys.stderr) if args.credentials and data.get("method") == "oauth" else None
+    )
+    return data, on_rotate
 
 
 def _destination(args: argparse.Namespace) -> dict[str, Any]:
@@ -190,8 +178,11 @@ def _sync_destination() -> Any:
 
 def _run(args: argparse.Namespace, label: str, operation: Any) -> Any:
     """``operation(**options)`` with the run's timeout and, on a terminal, a progress line."""
+    from .cli import CONNECTION_TYPE, loaded_registry
+
     line = progress_line(args, label)
-    options: dict[str, Any] = {"timeout": args.timeout}
+    # the registry's type: a plugin's method (and its hooks) serve the run as they serve validate
+    options: dict[str, Any] = {"timeout": args.timeout, "connection_type": loaded_registry(args).get(CONNECTION_TYPE)}
     if line is not None:
         options.update(progress=line, status=line.status)
     try:
@@ -204,14 +195,10 @@ def _run(args: argparse.Namespace, label: str, operation: Any) -> Any:
 def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
     from .sync.secret_files import STDIN, read_secrets
 
-    if args.from_file == STDIN and args.client_secret_stdin:
-        raise InvalidInput(
-            errors=[FieldError("--from", "- (stdin) cannot also carry --client-secret-stdin; use --client-secret-env")]
-        )
     secrets = read_secrets(args.from_file, fmt=args.format)
     destination_obj = _sync_destination()
     destination = destination_obj.parse_destination(_destination(args))
-    connection, on_rotate = _connection(args)
+    connection, on_rotate = _connection(args, stdin_taken="--from -" if args.from_file == STDIN else None)
     apply = args.sync_command == "push"
     operation = destination_obj.push if apply else destination_obj.plan
     from .sync.report import TooManyDeletes
@@ -301,18 +288,10 @@ def _count(text: str) -> int:
     return value
 
 
-def _add_connection(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--credentials", metavar="FILE", help="stored credentials (from `connect`)")
-    p.add_argument("--tenant-id", help="Directory (tenant) ID (client-secret connection)")
-    p.add_argument("--client-id", help="service principal's Application (client) ID")
-    p.add_argument("--cloud", choices=["public", "usgov", "china"], help="Azure cloud (default: public)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--client-secret-env", metavar="VAR", help="read the client secret from environment variable VAR"
-    )
-    group.add_argument(
-        "--client-secret-stdin", action="store_true", help="read the client secret from the first line of stdin"
-    )
+def _add_connection(p: argparse.ArgumentParser, registry: Any) -> None:
+    from .cli_inputs import add_connection_flags
+
+    add_connection_flags(p, registry, stored="stored credentials (from `connect`; they name their method)")
 
 
 def _add_scope(p: argparse.ArgumentParser) -> None:
@@ -340,7 +319,8 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: Any, registry: Any) -> None:
+    """``sync plan|push|import``; the connection is taken as ``validate`` takes it."""
     sync = sub.add_parser(
         "sync",
         help="push secrets into a store, preview a push, or import a store's secrets",
@@ -373,7 +353,7 @@ def add_commands(sub: Any) -> None:
             metavar="N",
             help="allow up to N deletes (default: none when FILE has no secrets, else at most half the scope)",
         )
-        _add_connection(p)
+        _add_connection(p, registry)
         p.set_defaults(handler=cmd_sync_push)
     p = ssub.add_parser("import", help="write the scope's entries to FILE as secrets")
     _add_scope(p)
@@ -381,5 +361,5 @@ def add_commands(sub: Any) -> None:
         "--to", dest="to_file", required=True, metavar="FILE", help="output: .json or .env (created with mode 0600)"
     )
     p.add_argument("--force", action="store_true", help="replace FILE when it exists")
-    _add_connection(p)
+    _add_connection(p, registry)
     p.set_defaults(handler=cmd_sync_import)

@@ -393,13 +393,13 @@ cli_argvs = st.builds(
         [
             ["validate", "--method", "certificate"],
             ["connect", "certificate", "--stdout"],
-            ["sync", "plan", "--endpoint", "https://contoso.azconfig.io"],
+            ["sync", "plan", "--endpoint", "https://contoso.azconfig.io", "--method", "certificate"],
         ]
     ),
     st.lists(
         st.one_of(
             st.tuples(
-                st.sampled_from(["--certificate", "--private-key", "--pkcs12", "--from"]),
+                st.sampled_from(["--certificate-file", "--private-key-file", "--pkcs12-file", "--from"]),
                 st.sampled_from(sorted(CLI_FILES)),
             ),
             st.tuples(
@@ -445,9 +445,9 @@ def test_cli_commands_with_key_and_secret_files(tmp_path: Path, monkeypatch: pyt
             fakes.FAKE_TENANT_ID,
             "--client-id",
             fakes.FAKE_CLIENT_ID,
-            "--certificate",
+            "--certificate-file",
             "cert.pem",
-            "--private-key",
+            "--private-key-file",
             "hostile.pem",
             "--passphrase-env",
             "CANARY_PASSPHRASE",

@@ -23,7 +23,8 @@ Derivation rules (one place, here):
   ``{``, ``}`` and ``|`` are escaped (tests/test_schema_patterns.py compiles each one with Node);
 - the properties keep the declaration's order, also given as ``x-order`` (a list of names) for a
   form whose JSON reader loses key order; ``multiline=True`` becomes ``x-multiline: true`` (render
-  a text area: PEM and base64 blocks);
+  a text area: PEM and base64 blocks); ``encoding="base64"`` becomes ``contentEncoding: base64``
+  (binary content, e.g. a PKCS#12 file's bytes);
 - ``integer`` accepts integral floats (``3.0``), as JSON Schema does, and never booleans;
 - every string must be encodable text: a lone surrogate (``"\\ud800"``) is an error naming the
   field (a built-in ``Rule`` of every string field).
@@ -107,6 +108,7 @@ class Field(_Frozen):
         "attr",
         "multiline",
         "header",
+        "encoding",
     )
     _fields = __slots__
     _repr_fields = ("name", "type", "required", "secret")
@@ -136,6 +138,9 @@ class Field(_Frozen):
     header: str | None
     """The HTTP header the value travels in, when it does (JSON Schema annotation ``x-header``): a
     secret field's header is sanitized out of recordings and flagged by the secret scan."""
+    encoding: str | None
+    """``"base64"``: the value is binary content (a file's bytes) base64-encoded (JSON Schema
+    ``contentEncoding``); a command line reads such a field's file as bytes and encodes it."""
 
     def __init__(
         self,
@@ -161,9 +166,12 @@ class Field(_Frozen):
         attr: str | None = None,
         multiline: bool = False,
         header: str | None = None,
+        encoding: str | None = None,
     ) -> None:
         if type not in ("string", "integer", "boolean"):
             raise ValueError(f"field {name!r}: unsupported type {type!r}")
+        if encoding not in (None, "base64") or (encoding and type != "string"):
+            raise ValueError(f"field {name!r}: encoding must be None or 'base64' (string fields only)")
         self._init(
             name=name,
             type=type,
@@ -186,6 +194,7 @@ class Field(_Frozen):
             attr=attr or _snake(name),
             multiline=multiline,
             header=header,
+            encoding=encoding,
         )
 
     def replace(self, **changes: object) -> Field:
@@ -243,6 +252,8 @@ class Field(_Frozen):
             prop["x-multiline"] = True
         if self.header:
             prop[HEADER_KEYWORD] = self.header
+        if self.encoding:
+            prop["contentEncoding"] = self.encoding
         return prop
 
     # --- derived: parser ----------------------------------------------------------------------

@@ -48,6 +48,7 @@ PKCS12 = Field(
     pattern=r"[A-Za-z0-9+\/=\r\n]+",
     pattern_message="must be base64 (the .pfx file's bytes, base64-encoded, e.g. `base64 -w0 cert.pfx`)",
     multiline=True,
+    encoding="base64",
 )
 PASSPHRASE = Field(
     "passphrase",

@@ -1,0 +1,195 @@
+"""``app_connections.cli_flags``: flags derived from declared fields; secrets never from argv."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+from pathlib import Path
+
+import pytest
+
+from app_connections.cli_flags import add_flags, flags_of, kebab, read_flags
+from app_connections.errors import InvalidInput
+from app_connections.fields import Field
+
+TENANT = Field("tenantId", title="Tenant ID", description="The tenant (100% yours).", required=True)
+SECRET = Field("clientSecret", title="Client secret", description="The secret.", secret=True)
+KEY = Field("privateKey", title="Key", description="PEM key.", secret=True, multiline=True)
+CERT = Field("certificate", title="Certificate", description="PEM.", multiline=True)
+BLOB = Field("pkcs12", title="PKCS#12", description="A .pfx.", secret=True, multiline=True, encoding="base64")
+COUNT = Field("retryCount", type="integer", title="Retries", description="How many.")
+CHAIN = Field("sendChain", type="boolean", title="Chain", description="Send it.")
+CLOUD = Field("cloud", title="Cloud", description="Which.", enum=("public", "china"))
+FIELDS = (TENANT, SECRET, KEY, CERT, BLOB, COUNT, CHAIN, CLOUD)
+
+
+def parse(*argv: str, fields: tuple[Field, ...] = FIELDS) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_flags(parser, fields)
+    return parser.parse_args(list(argv))
+
+
+def error_of(excinfo: pytest.ExceptionInfo[InvalidInput]) -> tuple[str, str]:
+    (error,) = excinfo.value.errors
+    return error.field, error.message
+
+
+def test_names_are_kebab_case_and_derived_from_the_kind_of_field() -> None:
+    assert kebab("tenantId") == "tenant-id" and kebab("sendCertificateChain") == "send-certificate-chain"
+    assert list(flags_of(TENANT)) == ["--tenant-id"]
+    assert list(flags_of(SECRET)) == ["--client-secret-env", "--client-secret-stdin"]
+    assert list(flags_of(KEY)) == ["--private-key-env", "--private-key-file", "--private-key-stdin"]
+    assert list(flags_of(CERT)) == ["--certificate-file"]
+    assert list(flags_of(CHAIN)) == ["--send-chain"]
+
+
+def test_values_are_read_typed(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
+    args = parse(
+        "--tenant-id", "t", "--certificate-file", str(cert), "--retry-count", "3", "--no-send-chain", "--cloud", "china"
+    )
+    assert read_flags(args, FIELDS) == {
+        "tenantId": "t",
+        "certificate": cert.read_text(),
+        "retryCount": 3,
+        "sendChain": False,
+        "cloud": "china",
+    }
+    assert read_flags(parse(), FIELDS) == {}
+
+
+def test_a_secret_never_takes_its_value_on_the_command_line() -> None:
+    with pytest.raises(SystemExit):  # no such flag (a prefix of the -env and -stdin flags only)
+        parse("--client-secret", "s3cr3t-value")
+    parser = argparse.ArgumentParser()
+    add_flags(parser, FIELDS)
+    secret_flags = [f for f in parser._option_string_actions if "secret" in f or "private" in f or "pkcs12" in f]
+    for flag in secret_flags:
+        action = parser._option_string_actions[flag]
+        assert flag.endswith(("-env", "-stdin", "-file")) and (action.nargs == 0 or action.metavar in ("VAR", "PATH"))
+
+
+def test_secrets_come_from_the_environment_or_stdin() -> None:
+    args = parse("--client-secret-env", "MY_SECRET")
+    assert read_flags(args, FIELDS, environ={"MY_SECRET": "from-env"}) == {"clientSecret": "from-env"}
+    args = parse("--client-secret-stdin")
+    assert read_flags(args, FIELDS, stdin=io.StringIO("first\nsecond\n")) == {"clientSecret": "first"}
+    args = parse("--private-key-stdin")  # multiline: all of stdin
+    assert read_flags(args, FIELDS, stdin=io.StringIO("a\nb\n")) == {"privateKey": "a\nb\n"}
+
+
+def test_an_unset_variable_names_the_flag_and_never_echoes_values() -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--client-secret-env", "NOPE"), FIELDS, environ={"OTHER": "s3cr3t"})
+    assert error_of(excinfo) == ("--client-secret-env", "environment variable NOPE is not set; export it first")
+    assert "s3cr3t" not in str(excinfo.value)
+
+
+def test_a_binary_field_is_read_as_bytes_and_base64_encoded(tmp_path: Path) -> None:
+    pfx = tmp_path / "app.pfx"
+    pfx.write_bytes(b"\x30\x82\xff\x00binary")
+    values = read_flags(parse("--pkcs12-file", str(pfx)), FIELDS)
+    assert values == {"pkcs12": base64.b64encode(b"\x30\x82\xff\x00binary").decode()}
+
+
+def test_files_are_capped_and_errors_name_the_flag(tmp_path: Path) -> None:
+    big = tmp_path / "big.pem"
+    big.write_bytes(b"A" * 11)
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--certificate-file", str(big)), FIELDS, max_file_bytes=10)
+    assert error_of(excinfo) == ("--certificate-file", f"{big} is larger than 10 bytes")
+    assert read_flags(parse("--certificate-file", str(big)), FIELDS, max_file_bytes=11) == {"certificate": "A" * 11}
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--certificate-file", str(tmp_path / "absent")), FIELDS)
+    assert error_of(excinfo) == ("--certificate-file", f"cannot read {tmp_path / 'absent'}: No such file or directory")
+    bad = tmp_path / "latin1.pem"
+    bad.write_bytes(b"caf\xe9")
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--certificate-file", str(bad)), FIELDS)
+    assert error_of(excinfo) == ("--certificate-file", f"{bad} is not valid UTF-8 text")
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--private-key-stdin"), FIELDS, stdin=io.StringIO("x" * 11), max_file_bytes=10)
+    assert error_of(excinfo)[0] == "--private-key-stdin"
+
+
+def test_typed_errors_for_integers_stdin_and_doubled_fields() -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--retry-count", "three"), FIELDS)
+    assert error_of(excinfo) == ("--retry-count", "must be a whole number, e.g. --retry-count 3")
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--client-secret-stdin", "--private-key-stdin"), FIELDS, stdin=io.StringIO("x\n"))
+    assert error_of(excinfo) == (
+        "--private-key-stdin",
+        "stdin can carry one value only (--client-secret-stdin); use --private-key-env VAR",
+    )
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--client-secret-stdin"), FIELDS, stdin_taken="--from -")
+    assert error_of(excinfo) == ("--client-secret-stdin", "stdin already carries --from -; use --client-secret-env VAR")
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--private-key-env", "K", "--private-key-stdin"), FIELDS, environ={"K": "k"})
+    assert error_of(excinfo) == (
+        "--private-key-stdin",
+        "give privateKey once: --private-key-env or --private-key-stdin, not both",
+    )
+    undecodable = io.TextIOWrapper(io.BytesIO(b"s\xffcret\n"), encoding="utf-8")
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(parse("--client-secret-stdin"), FIELDS, stdin=undecodable)
+    assert error_of(excinfo) == ("--client-secret-stdin", "the first line of stdin is not valid UTF-8 text")
+
+
+def test_a_flag_of_another_method_is_refused() -> None:
+    args = parse("--tenant-id", "t", "--cloud", "public")
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(args, (CLOUD,), offered=FIELDS, method="managed-identity")
+    assert error_of(excinfo) == ("--tenant-id", "is not used by managed-identity")
+
+
+def test_a_host_option_is_shared_or_the_field_left_out() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint")
+    parser.add_argument("--json", action="store_true")
+    endpoint = Field("endpoint", title="Endpoint", description="The store.")
+    json_field = Field("json", title="JSON", description="A field named like a host switch.")
+    add_flags(parser, (endpoint, json_field, TENANT))
+    add_flags(parser, (TENANT,))  # a second method with the same field: declared once
+    args = parser.parse_args(["--endpoint", "https://x", "--json", "--tenant-id", "t"])
+    assert read_flags(args, (endpoint, json_field, TENANT)) == {"endpoint": "https://x", "tenantId": "t"}
+
+
+def test_declaring_flags_imports_the_standard_library_only() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import argparse, sys
+        before = set(sys.modules)
+        from app_connections.cli_flags import add_flags
+        from app_connections.fields import Field
+        add_flags(argparse.ArgumentParser(), [Field("clientSecret", title="S", description="S.", secret=True)])
+        new = {m.split(".")[0] for m in set(sys.modules) - before}
+        print(sorted(new - set(sys.stdlib_module_names) - {"app_connections"}))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_shared_host_option_fills_its_field_only_in_its_own_choice_group() -> None:
+    from app_connections.fields import OneOf
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint")
+    fields = (
+        Field("connectionString", title="C", description="C.", secret=True),
+        Field("endpoint", title="E", description="E."),
+        Field("id", title="I", description="I."),
+    )
+    choice = OneOf(("connectionString",), ("endpoint", "id"))
+    add_flags(parser, fields)
+    args = parser.parse_args(["--endpoint", "https://x", "--connection-string-env", "CS"])
+    assert read_flags(args, fields, choices=[choice], environ={"CS": "cs"}) == {"connectionString": "cs"}
+    args = parser.parse_args(["--endpoint", "https://x", "--id", "k"])
+    assert read_flags(args, fields, choices=[choice]) == {"endpoint": "https://x", "id": "k"}
+    assert read_flags(args, fields) == {"endpoint": "https://x", "id": "k"}
