@@ -16,7 +16,7 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppNotFound, InvalidClientCertificate, InvalidInput
-from azure_appconfig_plugin.methods import certificate_fields as decl
+from azure_appconfig_plugin.auth import certificate_messages as decl
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"

@@ -26,7 +26,7 @@ from azure_appconfig_plugin.auth.certificate import CertificateCredentials, Cert
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.methods import certificate_fields as decl
+from azure_appconfig_plugin.auth import certificate_messages as decl
 
 CT = build_connection_type()
 PASSPHRASE = "canary-passphrase-Qm4"
