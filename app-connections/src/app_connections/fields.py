@@ -35,8 +35,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final
 
+from .frozen import _Frozen
 from .jsontypes import JSONObject, JSONValue
-from .records import _Frozen
 from .text import WITHHELD, holds_private_key, shown_value
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ Three parts, each usable on its own by a host with its own loader:
 
 Modules: ``allowlist`` (grammar), ``installed`` (RECORD digests, tamper check, pins),
 ``imports`` (what a pinned distribution may import, the import guard), ``verdicts`` (decision,
-provenance, the loader's ``TrustReport``, doctor), ``hooks`` (least privilege); everything
+provenance, the loader's ``TrustReport``), ``hooks`` (least privilege); everything
 public is re-exported here. Standard library plus this package's error
 classes: nothing here imports a plugin or an SDK, so a host can run the checks before importing
 any plugin.
@@ -93,7 +93,6 @@ from .verdicts import (
     Provenance,
     TrustReport,
     Verdict,
-    doctor_status,
     judge,
     provenance_for,
 )
@@ -131,7 +130,6 @@ __all__ = [
     "allow_list_from_env",
     "call_by_trust",
     "credentials_view",
-    "doctor_status",
     "entry_point_module",
     "group_entry_points",
     "identify",
