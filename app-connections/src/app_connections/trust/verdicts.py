@@ -15,22 +15,26 @@ from .allowlist import (
     parse_allow_list,
     safe_text,
 )
+from .distributions import (
+    identify,
+    is_editable,
+    unidentified,
+)
+from .entry_points import (
+    UnreadableEntryPoints,
+    entry_point_module,
+    malformed_target,
+)
 from .hooks import Principal, may_see_secrets
 from .imports import ImportPin, import_problem, pin_for
 from .installed import (
-    UnreadableEntryPoints,
-    entry_point_module,
-    identify,
-    is_editable,
     loose_startup_files,
-    malformed_target,
     module_origin,
     record_digest,
     record_entries,
     record_file,
     shadowing_problem,
     startup_files,
-    unidentified,
     verify_files,
 )
 
