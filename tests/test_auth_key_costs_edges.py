@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 
 import certs
+from azure_appconfig_plugin.auth import certificate_messages as decl
 from azure_appconfig_plugin.auth import key_costs, pbe
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.methods import certificate_fields as decl
 from test_auth_key_costs import (
     BASE,
     CT,

@@ -106,7 +106,7 @@ def test_identity_error_list_is_generated_from_the_table() -> None:
 
 @pytest.mark.parametrize("slug", BUILTIN_METHODS)
 def test_each_method_page_has_the_fields_tables_generated_from_its_declarations(slug: str) -> None:
-    from app_connections.fields import methods_markdown
+    from app_connections.field_tables import methods_markdown
     from azure_appconfig_plugin.connection import build_connection_type
 
     method = build_connection_type().methods[slug]

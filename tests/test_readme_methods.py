@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import certs
-from app_connections.fields import docs_table
+from app_connections.field_tables import docs_table
 from app_connections.testing import fakes
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type

@@ -1,5 +1,5 @@
-"""One broken installed distribution's entry points (trust.installed.group_entry_points,
-trust.installed.entry_point_module).
+"""One broken installed distribution's entry points (trust.entry_points.group_entry_points,
+trust.entry_points.entry_point_module).
 
 - An entry point whose value is not ``module[:attr]`` syntax makes ``EntryPoint.module`` raise
   (``AttributeError``; ``AssertionError`` from Python 3.13): it is refused against itself, never

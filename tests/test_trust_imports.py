@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app_connections import trust
+from app_connections import loader, trust
 from app_connections.loader import load_plugins
 from app_connections.testing import wheels
 from app_connections.testing.distributions import activate
@@ -532,7 +532,7 @@ def test_types_and_doctor_name_unpinned_code(site: Site, monkeypatch: pytest.Mon
     pin = site.pin("acme-mod")
     (site.root / f"acmeplug{EXT}").write_bytes(b"not loaded")
     reason = f"unpinned code: acmeplug{EXT} is not in its RECORD (added after install) and would be imported first"
-    status, detail = trust.doctor_status({ALLOWLIST_ENV: f"{OURS},{pin}"})
+    status, detail = loader.doctor_status({ALLOWLIST_ENV: f"{OURS},{pin}"})
     assert status == "invalid" and f"acme-mod (refused: {reason})" in detail
     monkeypatch.setenv(ALLOWLIST_ENV, f"{OURS},{pin}")
     out = io.StringIO()

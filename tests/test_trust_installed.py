@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app_connections.trust.distributions import is_editable
 from app_connections.trust.installed import (
-    is_editable,
     module_origin,
     record_entries,
     record_file,

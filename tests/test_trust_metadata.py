@@ -1,4 +1,4 @@
-"""A plugin distribution whose metadata cannot be read (trust.installed.identify).
+"""A plugin distribution whose metadata cannot be read (trust.distributions.identify).
 
 ``importlib.metadata`` raises ``UnicodeDecodeError`` on every read of a ``METADATA`` that is not
 UTF-8 (and ``OSError`` when the disk fails). One such distribution must cost only its own plugin:

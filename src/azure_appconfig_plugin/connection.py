@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from app_connections.records import AsyncCapabilities, AuthMethod, ConnectionType, RotateCallback
+from app_connections.records import ConnectionType
 
+from .clients import async_capabilities, built_in_methods, store_client
 from .envvars import INSTANCE_SETTINGS
-from .methods import (
-    AccessKeyMethod,
-    CertificateMethod,
-    ClientSecretMethod,
-    ManagedIdentityMethod,
-    OAuthMethod,
-    WorkloadIdentityMethod,
-)
 from .methods.names import CONNECTION_TYPE
 
 if TYPE_CHECKING:
@@ -31,49 +24,6 @@ def _checks(request: ValidationRequest) -> Any:
     return run_checks(request)
 
 
-def store_client(
-    credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, _factory: Any = None, **options: Any
-) -> Any:
-    """An ``AzureAppConfigurationClient`` through ``store.make_client`` (the one client factory).
-    ``endpoint`` (a URL or a parsed ``StoreEndpoint``) passes the endpoint rules and allow-list
-    first; it defaults to the credentials' own endpoint (access keys), and may not differ from it."""
-    from .endpoints import StoreEndpoint, parse_endpoint
-    from .errors import FieldError, InvalidInput
-    from .store import make_client
-
-    method = _METHODS.get(credentials.method)  # a built-in method's record says its cloud and own store
-    own = method.endpoint_of(credentials) if method is not None else None
-    cloud = method.cloud_of(credentials) if method is not None else None
-    if endpoint is None:
-        endpoint = own
-    if endpoint is None:
-        raise InvalidInput(
-            errors=[FieldError("endpoint", "is required: the store's endpoint, https://<store>.azconfig.io")]
-        )
-    store = endpoint if isinstance(endpoint, StoreEndpoint) else parse_endpoint(endpoint, cloud=cloud, env=env)
-    if own is not None:
-        mine = parse_endpoint(own, cloud=cloud, env=env)
-        if mine.url != store.url:
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "endpoint",
-                        f"is {store.url}, but the access key belongs to {mine.url}; "
-                        "a key signs requests for its own store only",
-                    )
-                ]
-            )
-    return (_factory or make_client)(store, credential, **options)
-
-
-def async_store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
-    """``store_client``'s async twin: the SDK's aio ``AzureAppConfigurationClient`` through
-    ``store.make_async_client`` (the policy's aiohttp transport); the same endpoint rules first."""
-    from .store import make_async_client
-
-    return store_client(credentials, endpoint, credential, env=env, _factory=make_async_client, **options)
-
-
 async def _achecks(request: ValidationRequest) -> Any:
     from .aio import warm_up
 
@@ -83,66 +33,9 @@ async def _achecks(request: ValidationRequest) -> Any:
     return await arun_checks(request)
 
 
-class _AsyncCredentialFactory:
-    """``AsyncCapabilities.token_credentials`` entry: the method's own token credential, awaited."""
-
-    def __init__(self, method: AuthMethod) -> None:
-        self.method = method
-
-    def __call__(self, credentials: Any, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
-        from app_connections import policy as policies
-
-        from .aio.credential import AsyncCredential
-
-        policy = policies.current()  # the type's (with a sync run's env=): the instance settings come from it
-
-        def make() -> Any:  # in the offload pool, on first use: building one may parse key material
-            with policies.use(policy):
-                return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
-
-        return AsyncCredential(make, credentials)
-
-
-class _OAuthSignIn:
-    """The ``oauth`` method's ``begin`` / ``complete`` as coroutines (``aio.oauth``)."""
-
-    async def begin(self, sign_in_input: Any, **options: Any) -> Any:
-        from .aio import warm_up
-
-        await warm_up()
-        from .aio.oauth import begin
-
-        return await begin(sign_in_input, **options)
-
-    async def complete(self, params: Any, **options: Any) -> Any:
-        from .aio import warm_up
-
-        await warm_up()
-        from .aio.oauth import complete
-
-        return await complete(params, **options)
-
-
-def _built_in() -> dict[str, AuthMethod]:
-    return {
-        m.slug: m
-        for m in (
-            OAuthMethod(),
-            ClientSecretMethod(),
-            CertificateMethod(),
-            WorkloadIdentityMethod(),
-            ManagedIdentityMethod(),
-            AccessKeyMethod(),
-        )
-    }
-
-
-_METHODS = _built_in()
-"""This package's methods by slug (stateless): ``store_client`` reads their records' cloud and endpoint."""
-
-
 def build_connection_type() -> ConnectionType:
-    methods = _built_in()
+    """Our connection type: the built-in methods, the store client and the checks, each with its async twin."""
+    methods = built_in_methods()
     return ConnectionType(
         slug=SLUG,
         name=NAME,
@@ -150,12 +43,7 @@ def build_connection_type() -> ConnectionType:
         settings=INSTANCE_SETTINGS,
         checks=_checks,
         client_factory=store_client,
-        aio=AsyncCapabilities(
-            token_credentials={slug: _AsyncCredentialFactory(m) for slug, m in methods.items()},
-            client_factory=async_store_client,
-            checks=_achecks,
-            sign_in={"oauth": _OAuthSignIn()},
-        ),
+        aio=async_capabilities(methods, checks=_achecks),
     )
 
 

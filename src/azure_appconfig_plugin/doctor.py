@@ -94,7 +94,7 @@ def run_doctor(env: Mapping[str, str]) -> DoctorReport:
     from .stores.health import redis_checks  # several replicas: only when ..._REDIS_URL is set
 
     checks.extend(redis_checks(env, DoctorCheck))
-    from app_connections.trust import doctor_status  # plugin trust: the mode and any plugin not loaded
+    from app_connections.loader import doctor_status  # plugin trust: the mode and any plugin not loaded
 
     checks.append(DoctorCheck("plugins", *doctor_status(env)))
     return DoctorReport(tuple(checks), redirect_uri)

@@ -31,11 +31,14 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
-from .records import NO_ASYNC, AccessTokenLike, AsyncCapabilities, Credentials, RotateCallback, TokenCredential, _Frozen
+from .auth_method import AccessTokenLike, Credentials, RotateCallback, TokenCredential
+from .capabilities import NO_ASYNC, AsyncCapabilities
+from .frozen import _Frozen
 
 if TYPE_CHECKING:
+    from .capabilities import CheckResults, ValidationHook
     from .flow_store import FlowStore, PendingFlow
-    from .records import CheckResults, ConnectionType, ValidationHook
+    from .records import ConnectionType
     from .registrars import SignInStart
     from .reports import ValidationReport
 
@@ -245,12 +248,13 @@ def async_client(
 ) -> object:
     """``ConnectionType.client``'s async twin: the type's async ``client_factory`` with ``credential``,
     else the method's request signer, else ``async_token_credential(credentials, ...)``."""
-    from .records import _invalid
+    from .errors import FieldError, InvalidInput
 
     method, creds = ctype.credentials(credentials)
     factory = _caps(ctype).client_factory
     if factory is None:
-        raise _invalid("connection type", f"{ctype.slug!r} offers no async client (no aio client_factory)")
+        reason = f"{ctype.slug!r} offers no async client (no aio client_factory)"
+        raise InvalidInput(errors=[FieldError("connection type", reason)])
     if endpoint is None:
         endpoint = method.endpoint_of(creds)
     if credential is None:

@@ -11,8 +11,8 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
+from app_connections.auth_method import AuthMethod, Credentials, RotateCallback, TokenCredential
 from app_connections.jsontypes import JSONInput, JSONObject
-from app_connections.records import AuthMethod, Credentials, RotateCallback, TokenCredential
 from app_connections.text import quoted_value
 
 if TYPE_CHECKING:

@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+from .cross_field import CrossRule as CrossRule
+from .cross_field import OneOf as OneOf
+from .frozen import _Frozen
 from .jsontypes import JSONObject, JSONValue
-from .records import _Frozen
 from .text import WITHHELD, holds_private_key, shown_value
-
-if TYPE_CHECKING:
-    from .declared import DeclaredAuthMethod
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 END = r"(?![\s\S])"
@@ -330,103 +329,6 @@ def shown(key: object) -> str:
     return text if _encodable(text) else text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
 
 
-class OneOf(_Frozen):
-    """A choice between groups of fields: exactly one group is given, completely, and no field of
-    another group (``optional=True``: or no field of any group). Feeds both the schema (``oneOf``
-    of mutually exclusive, titled branches a form renders as alternatives) and the parser. Group
-    fields are optional fields without a default; a field is *given* when it is present, not null
-    and (for ``strip`` fields) not blank. ``titles`` name the groups (default: their fields' titles
-    joined by "and"); ``none_title`` names the branch where no group is given (``optional=True``).
-    """
-
-    __slots__ = ("groups", "optional", "titles", "none_title")
-    _fields = __slots__
-    groups: tuple[tuple[str, ...], ...]
-    optional: bool
-    titles: tuple[str, ...]
-    none_title: str
-
-    def __init__(
-        self,
-        *groups: tuple[str, ...],
-        optional: bool = False,
-        titles: Iterable[str] = (),
-        none_title: str = "None of these",
-    ) -> None:
-        titles = tuple(titles)
-        if titles and len(titles) != len(groups):
-            raise ValueError(f"OneOf: {len(titles)} titles for {len(groups)} groups")
-        self._init(groups=tuple(tuple(g) for g in groups), optional=optional, titles=titles, none_title=none_title)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(n for g in self.groups for n in g)
-
-    def describe(self) -> str:
-        """``privateKey and certificate, or pkcs12``."""
-        return ", or ".join(" and ".join(g) for g in self.groups)
-
-    def group_titles(self, by_name: Mapping[str, Field]) -> tuple[str, ...]:
-        """The title of each group: declared, or its fields' titles joined by "and"."""
-        return self.titles or tuple(" and ".join(by_name[n].title for n in g) for g in self.groups)
-
-    def json_schema(self, by_name: Mapping[str, Field]) -> JSONObject:
-        """``{"oneOf": [...]}``: one titled branch per group (its fields ``required``, the other
-        groups' fields not given), plus the titled empty branch when the choice is optional."""
-
-        def given(name: str) -> JSONObject:
-            f = by_name[name]
-            prop: JSONObject = {"type": f.type}
-            if f.strip and f.type == "string":
-                prop["pattern"] = r"[^ \t\r\n]"
-            return prop
-
-        def none_of(names: Iterable[str]) -> JSONObject:
-            return {"not": {"anyOf": [{"required": [n], "properties": {n: given(n)}} for n in names]}}
-
-        branches = []
-        for title, group in zip(self.group_titles(by_name), self.groups, strict=True):
-            others = [n for n in self.names if n not in group]
-            branch: JSONObject = {"title": title, "required": list(group)}
-            branch["properties"] = {n: given(n) for n in group}
-            if others:
-                branch.update(none_of(others))
-            branches.append(branch)
-        if self.optional:
-            branches.append({"title": self.none_title, **none_of(self.names)})
-        return {"oneOf": branches}
-
-    def problem(self, given: set[str]) -> tuple[str, str] | None:
-        """``(field, message)`` when the given fields break the choice, else None."""
-        touched = [g for g in self.groups if given & set(g)]
-        choose = f"give {self.describe()}"
-        if not touched:
-            return None if self.optional else (self.groups[0][0], f"is required: {choose}")
-        if len(touched) > 1:
-            extra = next(n for n in touched[1] if n in given)
-            first = next(n for n in touched[0] if n in given)
-            return extra, f"cannot be combined with {first}: {choose}, not both"
-        missing = [n for n in touched[0] if n not in given]
-        if missing:
-            return missing[0], f"is required with {', '.join(n for n in touched[0] if n in given)}"
-        return None
-
-
-class CrossRule(_Frozen):
-    """A check over several fields that JSON Schema cannot express (e.g. a key matches its
-    certificate). ``test(values)`` (parsed values by attribute) returns None when fine, or
-    ``(field, message)`` where ``message`` starts with one of ``messages`` (the declared texts; a
-    detail may follow in parentheses). Runs only when every field parsed."""
-
-    __slots__ = ("test", "messages")
-    _fields = __slots__
-    test: Callable[[JSONObject], tuple[str, str] | None]
-    messages: tuple[str, ...]
-
-    def __init__(self, test: Callable[[JSONObject], tuple[str, str] | None], messages: Iterable[str]) -> None:
-        self._init(test=test, messages=tuple(messages))
-
-
 def _given(field: Field, value: JSONValue) -> bool:
     if value is MISSING or value is None:
         return False
@@ -531,25 +433,3 @@ def parse_fields(
     if errors:
         raise InvalidInput(errors=errors)
     return values
-
-
-def docs_table(fields: Iterable[Field]) -> str:
-    """A Markdown table of the fields (name, required, secret, description)."""
-    rows = ["| field | required | secret | description |", "| --- | --- | --- | --- |"]
-    for f in fields:
-        rows.append(
-            f"| `{f.name}` | {'yes' if f.required else 'no'} | {'yes' if f.secret else 'no'} | {f.description} |"
-        )
-    return "\n".join(rows)
-
-
-def methods_markdown(methods: Iterable[DeclaredAuthMethod]) -> str:
-    """The field tables of declared auth methods (each method's docs page holds its own): the form
-    input and, where it differs, the stored credentials (``to_dict()``)."""
-    parts = []
-    for method in methods:
-        parts.append(f"`{method.slug}` form input:\n\n{docs_table(method.input_fields)}")
-        stored = method.stored_fields
-        if stored is not None:
-            parts.append(f"`{method.slug}` stored credentials (`to_dict()`, plus `method`):\n\n{docs_table(stored)}")
-    return "\n\n".join(parts)

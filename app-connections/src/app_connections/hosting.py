@@ -30,8 +30,8 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import hostspec
+from .frozen import _Frozen
 from .jsontypes import JSONInput, JSONObject
-from .records import AuthMethod, ConnectionType, _Frozen
 from .registrars import (
     AuthMethodRegistrar,
     ConnectionTypeRegistrar,
@@ -43,6 +43,8 @@ from .registrars import (
 if TYPE_CHECKING:
     import pluggy
 
+    from .auth_method import AuthMethod
+    from .records import ConnectionType
     from .reports import Check, ValidationReport
 
 REGISTRATION_HOOKS = ("register_connection_types", "register_auth_methods", "register_secret_syncs")

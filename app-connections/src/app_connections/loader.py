@@ -34,7 +34,7 @@ from .records import ConnectionType
 from .registrars import SecretSyncDestination
 from .reports import ValidationReport, ValidationRequest
 from .text import quoted_value
-from .trust import AllowList
+from .trust import ALLOWED, OPEN_MODE, AllowList, AllowListError, normalize_name
 
 __all__ = [
     "BLOCKLIST_ENV",
@@ -42,6 +42,7 @@ __all__ = [
     "Provider",
     "Registry",
     "UnknownConnectionType",
+    "doctor_status",
     "load_plugins",
     "new_plugin_manager",
 ]
@@ -328,3 +329,43 @@ def load_plugins(
     for slug, ctype in list(registry.catalog.types.items()):  # the host's policy decides which methods are offered
         registry.catalog.types[slug] = ctype.with_policy(registry.policy)
     return registry
+
+
+def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appconfig-plugin") -> tuple[str, str]:
+    """``(status, detail)`` for ``azure-appconfig doctor``: the mode and every plugin not loaded.
+
+    ``invalid`` when the allow-list is malformed or keeps this package out (the instance then has
+    no connection type), or when a plugin is refused (another version or digest than pinned,
+    tampered or unpinned files, metadata or entry points that cannot be read); ``warning`` for
+    plugins the allow-list or blocklist keeps out and for allow-list notices.
+    """
+    try:
+        registry = load_plugins(env=env)
+    except AllowListError as exc:
+        return "invalid", str(exc)
+    report: trust.TrustReport = registry.trust
+    out = [p for p in report.provenance if p.status != ALLOWED]
+    ours = [p for p in out if p.distribution and normalize_name(p.distribution) == normalize_name(own_distribution)]
+    listed = ", ".join(f"{p.plugin} ({p.status}: {p.reason})" for p in out)
+    if report.mode == OPEN_MODE:
+        loaded = (
+            ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
+        )
+        detail = f"open mode: every installed plugin loads ({loaded}); pin them with `azure-appconfig plugins pin`"
+        if not out:
+            return "ok", detail
+        return ("invalid" if report.refused else "warning"), f"{detail}; not loaded: {listed}"
+    head = report.mode_text
+    if ours:
+        return (
+            "invalid",
+            f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints",
+        )
+    problems = list(report.notices)
+    if out:
+        problems.append(f"not loaded: {listed}")
+    if report.refused:
+        return "invalid", f"{head}: " + "; ".join(problems)
+    if problems:
+        return "warning", f"{head}: " + "; ".join(problems)
+    return "ok", f"{head}: every installed plugin is allowed"

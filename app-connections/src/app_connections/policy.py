@@ -21,10 +21,10 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from .records import _Frozen
+from .frozen import _Frozen
 
 if TYPE_CHECKING:
-    from .records import AuthMethod
+    from .auth_method import AuthMethod
 
 NEVER = "never"
 """``AuthMethod.ambient_identity``: the method never acts as the host (the default)."""
@@ -151,7 +151,7 @@ def declared(method: AuthMethod) -> tuple[str, tuple[str, ...]]:
     """``(ambient_identity, path_fields)`` as ``method`` declares them (``AuthMethod``'s defaults,
     ``"never"`` and ``()``, for a method written against contract 2.0: it never acts as the host
     and names no file)."""
-    from .records import as_auth_method
+    from .auth_method import as_auth_method
 
     adapted = as_auth_method(method)  # a host may pass a method as registered, not as a type holds it
     paths = adapted.path_fields

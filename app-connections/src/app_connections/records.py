@@ -11,7 +11,7 @@ records (``Check``, ``ValidationReport``, ...) live in ``reports``, and the regi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .auth_method import OPTIONAL_MEMBERS as OPTIONAL_MEMBERS
@@ -23,49 +23,25 @@ from .auth_method import RotateCallback as RotateCallback
 from .auth_method import TokenCredential as TokenCredential
 from .auth_method import as_auth_method as as_auth_method
 from .auth_method import is_interactive as is_interactive
+from .capabilities import NO_ASYNC as NO_ASYNC
+from .capabilities import AsyncCapabilities as AsyncCapabilities
+from .capabilities import AsyncChecks as AsyncChecks
+from .capabilities import AsyncCredentialFactory as AsyncCredentialFactory
+from .capabilities import CheckResults as CheckResults
+from .capabilities import ClientFactory as ClientFactory
+from .capabilities import ValidationHook as ValidationHook
+from .capabilities import Validator as Validator
+from .frozen import _Frozen
 from .jsontypes import JSONInput
 from .text import quoted_value
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from .aio import AsyncSignIn, AsyncTokenCredential
+    from .aio import AsyncTokenCredential
     from .policy import HostPolicy
     from .registrars import InteractiveAuthMethod, SignInStart
-    from .reports import Check, ValidationReport, ValidationRequest
-
-
-class _Frozen:
-    """Slotted, immutable value: equality and hash over ``_fields``, readable repr."""
-
-    __slots__: tuple[str, ...] = ()
-    _fields: tuple[str, ...] = ()
-    _repr_fields: tuple[str, ...] = ()
-
-    def _init(self, **values: object) -> None:
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen; cannot delete {name!r}")
-
-    def _values(self) -> Iterator[object]:
-        return (getattr(self, f) for f in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return tuple(self._values()) == tuple(other._values())
-
-    def __hash__(self) -> int:
-        return hash(tuple(v if not isinstance(v, dict) else tuple(v) for v in self._values()))
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._repr_fields or self._fields)
-        return f"{type(self).__name__}({inner})"
+    from .reports import ValidationReport, ValidationRequest
 
 
 class InstanceSetting(_Frozen):
@@ -83,55 +59,6 @@ class InstanceSetting(_Frozen):
         self, env_var: str, title: str, description: str, secret: bool = False, required_by: tuple[str, ...] = ()
     ) -> None:
         self._init(env_var=env_var, title=title, description=description, secret=secret, required_by=tuple(required_by))
-
-
-CheckResults = Iterable["Check | JSONInput"]
-"""What a plugin's checks return: ``Check`` records, or mappings of their fields."""
-Validator = Callable[["ValidationRequest"], "CheckResults | None"]
-"""``checks(request)``: returns the checks, or ``request.add``s them and returns None."""
-ClientFactory = Callable[..., object]
-"""``(credentials, endpoint, credential, **options) -> client``: see ``ConnectionType.client``."""
-
-
-AsyncCredentialFactory = Callable[..., "AsyncTokenCredential"]
-"""``factory(credentials, *, on_rotate=None, **options)`` -> an ``AsyncTokenCredential``."""
-AsyncChecks = Callable[["ValidationRequest"], "Awaitable[CheckResults | None]"]
-"""``await checks(request)``: adds (or returns) the type's own checks, like the sync ``checks``."""
-
-
-class AsyncCapabilities(_Frozen):
-    """The async twins a connection type offers (``ConnectionType(aio=...)``); every slot is optional
-    and has the default ``app_connections.aio`` documents (sync work offloaded to a bounded pool)."""
-
-    __slots__ = ("token_credentials", "client_factory", "checks", "sign_in")
-    _fields = __slots__
-    token_credentials: Mapping[str, AsyncCredentialFactory]
-    client_factory: ClientFactory | None
-    """``client_factory(credentials, endpoint, credential, **options)`` -> an async client."""
-    checks: AsyncChecks | None
-    sign_in: Mapping[str, AsyncSignIn]
-
-    def __init__(
-        self,
-        *,
-        token_credentials: Mapping[str, AsyncCredentialFactory] | None = None,
-        client_factory: ClientFactory | None = None,
-        checks: AsyncChecks | None = None,
-        sign_in: Mapping[str, AsyncSignIn] | None = None,
-    ) -> None:
-        self._init(
-            token_credentials=dict(token_credentials or {}),
-            client_factory=client_factory,
-            checks=checks,
-            sign_in=dict(sign_in or {}),
-        )
-
-
-ValidationHook = Callable[..., "Iterable[CheckResults | None] | None"]
-"""The host's ``pm.hook.validate_connection``: ``hook(request=...)`` -> each implementation's results."""
-
-NO_ASYNC = AsyncCapabilities()
-"""What a connection type without ``aio`` offers: every default."""
 
 
 class ConnectionType(_Frozen):

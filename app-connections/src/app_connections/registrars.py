@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .records import AuthMethod, Credentials
+from .auth_method import AuthMethod, Credentials
 
 if TYPE_CHECKING:
     from .records import ConnectionType

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .auth_method import Credentials, TokenCredential
 from .jsontypes import JSONObject, JSONValue
-from .records import Credentials, TokenCredential
 
 if TYPE_CHECKING:
     from .records import ConnectionType

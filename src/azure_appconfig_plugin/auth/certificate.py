@@ -25,7 +25,8 @@ from app_connections.text import holds_private_key
 
 from ..clouds import DEFAULT_CLOUD, get_cloud
 from ..errors import FieldError, InvalidInput
-from ..methods.certificate_fields import (  # the declared messages
+from . import msal_apps
+from .certificate_messages import (  # the declared messages
     EXPIRED,
     KEY_COST_OVER_CAP,
     KEY_TOO_LARGE,
@@ -42,7 +43,6 @@ from ..methods.certificate_fields import (  # the declared messages
     UNSUPPORTED_PKCS12_ENCRYPTION,
     WRONG_PASSPHRASE,
 )
-from . import msal_apps
 from .credential import ConfidentialClientCredential
 from .pkcs12_mac import mac_matches
 

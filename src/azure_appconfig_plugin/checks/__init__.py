@@ -329,17 +329,16 @@ def store_type(run: Run) -> ConnectionType:
     without a client factory by a contract 1.0 host) this type's own."""
     ctype = run.ctype
     if ctype.client_factory is None:
-        from ..connection import build_connection_type
+        from ..clients import async_capabilities, built_in_methods, store_client
 
-        own = build_connection_type()
         ctype = ConnectionType(
             ctype.slug,
             ctype.name,
             ctype.methods,
             ctype.settings,
             checks=ctype.checks,
-            client_factory=own.client_factory,
-            aio=own.aio,
+            client_factory=store_client,
+            aio=async_capabilities(built_in_methods()),
         )
     return ctype
 

@@ -10,6 +10,23 @@ from typing import Any
 
 from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD, CrossRule, Field, OneOf
 
+from ..auth.certificate_messages import (
+    EXPIRED,
+    KEY_COST_OVER_CAP,
+    KEY_TOO_LARGE,
+    MISMATCH,
+    NEEDS_PASSPHRASE,
+    NOT_A_CERT,
+    NOT_A_KEY,
+    NOT_PKCS12,
+    NOT_RSA,
+    NOT_YET_VALID,
+    PKCS12_INCOMPLETE,
+    UNNEEDED_PASSPHRASE,
+    UNSUPPORTED_KEY_ENCRYPTION,
+    UNSUPPORTED_PKCS12_ENCRYPTION,
+    WRONG_PASSPHRASE,
+)
 from .common import CLIENT_ID, CLOUD, TENANT
 
 PEM_MAX_LENGTH = 65536
@@ -84,36 +101,6 @@ def _validity(values: dict[str, Any]) -> tuple[str, str] | None:
     return validity_problem(values)
 
 
-# What the rules say (declared here, import-light; auth.certificate raises them).
-NOT_A_KEY = "must be a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)"
-NOT_RSA = "must be an RSA key: Microsoft Entra ID verifies client assertions signed with RS256"
-NOT_A_CERT = "must be a PEM certificate (-----BEGIN CERTIFICATE-----), the certificate first, then any chain"
-NOT_PKCS12 = "must be the base64 of a PKCS#12 (.pfx/.p12) file"
-PKCS12_INCOMPLETE = "must hold both the private key and its certificate"
-NEEDS_PASSPHRASE = "is required: the private key is encrypted"
-WRONG_PASSPHRASE = "does not decrypt the private key (wrong passphrase)"
-UNNEEDED_PASSPHRASE = "is given but the private key is not encrypted: remove it"
-UNSUPPORTED_KEY_ENCRYPTION = (
-    "is encrypted with a cipher the cryptography library cannot decrypt, whatever the passphrase: re-encrypt "
-    "it with AES (`openssl pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -out key-aes.pem`) and give the new key"
-)
-UNSUPPORTED_PKCS12_ENCRYPTION = (
-    "is intact and opens with the passphrase given (or none), but its contents are encrypted with a cipher "
-    "the cryptography library cannot decrypt (a legacy one such as RC2 or DES): export it again with AES "
-    "(`openssl pkcs12 -legacy -in old.pfx -nodes | openssl pkcs12 -export -out new.pfx`) and give the new file"
-)
-KEY_COST_OVER_CAP = (
-    "asks for more key-derivation work than is accepted here (a cap that keeps one input from holding a worker "
-    "for minutes): encrypt or export it again with the usual settings, e.g. "
-    "`openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 100000` or `openssl pkcs12 -export -iter 100000 -maciter`"
-)
-KEY_TOO_LARGE = (
-    "is a larger key than is accepted here (checking it would hold a worker for minutes): use an RSA key "
-    "of 2048 to 4096 bits"
-)
-MISMATCH = "does not match the private key: it is the certificate of another key pair"
-NOT_YET_VALID = "is not valid yet"
-EXPIRED = "has expired: create a new certificate, upload it to the app registration, and update the connection"
 MATERIAL_MESSAGES = (
     NOT_A_KEY,
     NOT_RSA,

@@ -17,37 +17,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from app_connections.flow_store import FlowStore, InMemoryFlowStore
-from app_connections.stores.errors import SealKeyError
 from app_connections.stores.sealing import Sealer
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from ..errors import AppConnectionError
+from .seal_key import policy_env, sealer_from_env
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
 _lock = threading.Lock()
 _cached: dict[tuple[str, str], Any] = {}
 _warned_config = False
-
-
-def _policy_env() -> Mapping[str, str]:
-    """The host policy's environment (``app_connections.policy.current()``): never os.environ unasked."""
-    from app_connections import policy as policies
-
-    return policies.current().env
-
-
-def sealer_from_env(env: Mapping[str, str] | None = None) -> Sealer:
-    """The sealer of ``REDIS_KEY_ENV`` in ``env`` (default: the host policy's environment)."""
-    env = _policy_env() if env is None else env
-    value = env.get(REDIS_KEY_ENV, "")
-    if not value.strip():
-        raise SealKeyError(
-            f"{REDIS_KEY_ENV} is not set: the Redis stores seal what they keep with it. Generate one with "
-            "`python -m app_connections.stores.sealing` and give every replica the same value",
-            field=REDIS_KEY_ENV,
-        )
-    return Sealer.from_setting(value, setting=REDIS_KEY_ENV)
 
 
 class SharedStores:
@@ -70,7 +50,7 @@ class SharedStores:
 def configured(env: Mapping[str, str] | None = None) -> SharedStores | None:
     """The process's shared stores, or None when ``..._REDIS_URL`` is unset in ``env`` (default: the
     host policy's environment). Raises on a bad setting."""
-    env = _policy_env() if env is None else env
+    env = policy_env() if env is None else env
     url = env.get(REDIS_URL_ENV, "").strip()
     if not url:
         return None

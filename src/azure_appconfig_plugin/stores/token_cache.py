@@ -37,7 +37,7 @@ from azure.core.credentials import AccessTokenInfo
 from app_connections.stores.errors import SharedStoreError
 from app_connections.stores.redis import DEFAULT_PREFIX, make_sealer, reply_bytes, unavailable
 
-from .shared import sealer_from_env
+from .seal_key import sealer_from_env
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 

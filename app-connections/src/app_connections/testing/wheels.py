@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
-from ..trust.installed import identify
+from ..trust.distributions import identify
 
 
 def _record_hash(data: bytes) -> str:

@@ -27,12 +27,12 @@ Three parts, each usable on its own by a host with its own loader:
    its ``RECORD`` does not list before import, and :data:`GUARD` (a ``sys.meta_path`` finder)
    executes only ``RECORD``-listed, hash-checked files for its module names from then on.
 
-Modules: ``allowlist`` (grammar), ``installed`` (RECORD digests, tamper check, pins),
-``imports`` (what a pinned distribution may import, the import guard), ``verdicts`` (decision,
-provenance, the loader's ``TrustReport``, doctor), ``hooks`` (least privilege); everything
-public is re-exported here. Standard library plus this package's error
-classes: nothing here imports a plugin or an SDK, so a host can run the checks before importing
-any plugin.
+Modules: ``allowlist`` (grammar), ``distributions`` (who a distribution is), ``entry_points``
+(a group's entry points, each distribution read on its own), ``installed`` (RECORD digests, tamper
+check, pins), ``imports`` (what a pinned distribution may import, the import guard), ``verdicts``
+(decision, provenance, the loader's ``TrustReport``), ``hooks`` (least privilege); everything
+public is re-exported here. Standard library plus this package's error classes: nothing here
+imports a plugin or an SDK, so a host can run the checks before importing any plugin.
 """
 
 from __future__ import annotations
@@ -49,6 +49,18 @@ from .allowlist import (
     normalize_name,
     parse_allow_list,
     parse_entry,
+)
+from .distributions import (
+    Identity,
+    identify,
+    is_editable,
+)
+from .entry_points import (
+    GroupEntryPoints,
+    UnreadableEntryPoints,
+    entry_point_module,
+    group_entry_points,
+    installed_plugin_distributions,
 )
 from .hooks import (
     SAFE_OPTIONS,
@@ -69,14 +81,6 @@ from .imports import GUARD, ImportPin, ImportRefused, PinnedImports, import_prob
 from .installed import (
     STRONG_HASHES,
     FileCheck,
-    GroupEntryPoints,
-    Identity,
-    UnreadableEntryPoints,
-    entry_point_module,
-    group_entry_points,
-    identify,
-    installed_plugin_distributions,
-    is_editable,
     module_origin,
     pin_entry,
     record_digest,
@@ -93,7 +97,6 @@ from .verdicts import (
     Provenance,
     TrustReport,
     Verdict,
-    doctor_status,
     judge,
     provenance_for,
 )
@@ -131,7 +134,6 @@ __all__ = [
     "allow_list_from_env",
     "call_by_trust",
     "credentials_view",
-    "doctor_status",
     "entry_point_module",
     "group_entry_points",
     "identify",

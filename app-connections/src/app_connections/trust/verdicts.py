@@ -11,28 +11,30 @@ from ..jsontypes import JSONObject
 from .allowlist import (
     ALLOWLIST_ENV,
     AllowList,
-    AllowListError,
     allow_list_from_env,
-    normalize_name,
     parse_allow_list,
     safe_text,
+)
+from .distributions import (
+    identify,
+    is_editable,
+    unidentified,
+)
+from .entry_points import (
+    UnreadableEntryPoints,
+    entry_point_module,
+    malformed_target,
 )
 from .hooks import Principal, may_see_secrets
 from .imports import ImportPin, import_problem, pin_for
 from .installed import (
-    UnreadableEntryPoints,
-    entry_point_module,
-    identify,
-    is_editable,
     loose_startup_files,
-    malformed_target,
     module_origin,
     record_digest,
     record_entries,
     record_file,
     shadowing_problem,
     startup_files,
-    unidentified,
     verify_files,
 )
 
@@ -397,48 +399,3 @@ class TrustReport:
             "secretGrants": sorted(self.grants),
             "plugins": [p.to_dict() for p in self.provenance],
         }
-
-
-# --- doctor ----------------------------------------------------------------------------------------
-
-
-def doctor_status(env: Mapping[str, str], *, own_distribution: str = "azure-appconfig-plugin") -> tuple[str, str]:
-    """``(status, detail)`` for ``azure-appconfig doctor``: the mode and every plugin not loaded.
-
-    ``invalid`` when the allow-list is malformed or keeps this package out (the instance then has
-    no connection type), or when a plugin is refused (another version or digest than pinned,
-    tampered or unpinned files, metadata or entry points that cannot be read); ``warning`` for
-    plugins the allow-list or blocklist keeps out and for allow-list notices.
-    """
-    from ..loader import load_plugins
-
-    try:
-        registry = load_plugins(env=env)
-    except AllowListError as exc:
-        return "invalid", str(exc)
-    report: TrustReport = registry.trust
-    out = [p for p in report.provenance if p.status != ALLOWED]
-    ours = [p for p in out if p.distribution and normalize_name(p.distribution) == normalize_name(own_distribution)]
-    listed = ", ".join(f"{p.plugin} ({p.status}: {p.reason})" for p in out)
-    if report.mode == OPEN_MODE:
-        loaded = (
-            ", ".join(sorted({p.distribution or p.plugin for p in report.provenance if p.status == ALLOWED})) or "none"
-        )
-        detail = f"open mode: every installed plugin loads ({loaded}); pin them with `azure-appconfig plugins pin`"
-        if not out:
-            return "ok", detail
-        return ("invalid" if report.refused else "warning"), f"{detail}; not loaded: {listed}"
-    head = report.mode_text
-    if ours:
-        return (
-            "invalid",
-            f"{head}: this package is not loaded: {ours[0].reason}; add the line `azure-appconfig plugins pin` prints",
-        )
-    problems = list(report.notices)
-    if out:
-        problems.append(f"not loaded: {listed}")
-    if report.refused:
-        return "invalid", f"{head}: " + "; ".join(problems)
-    if problems:
-        return "warning", f"{head}: " + "; ".join(problems)
-    return "ok", f"{head}: every installed plugin is allowed"

@@ -1,0 +1,132 @@
+"""The connection type's store clients and async capabilities, without its checks (import-light).
+
+``connection`` builds the full type from these; the checks build a client-only type from them
+when a contract 1.0 host hands over a type object without a client factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app_connections.records import AsyncCapabilities, AsyncChecks, AuthMethod, RotateCallback
+
+from .methods import (
+    AccessKeyMethod,
+    CertificateMethod,
+    ClientSecretMethod,
+    ManagedIdentityMethod,
+    OAuthMethod,
+    WorkloadIdentityMethod,
+)
+
+
+def store_client(
+    credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, _factory: Any = None, **options: Any
+) -> Any:
+    """An ``AzureAppConfigurationClient`` through ``store.make_client`` (the one client factory).
+    ``endpoint`` (a URL or a parsed ``StoreEndpoint``) passes the endpoint rules and allow-list
+    first; it defaults to the credentials' own endpoint (access keys), and may not differ from it."""
+    from .endpoints import StoreEndpoint, parse_endpoint
+    from .errors import FieldError, InvalidInput
+    from .store import make_client
+
+    method = _METHODS.get(credentials.method)  # a built-in method's record says its cloud and own store
+    own = method.endpoint_of(credentials) if method is not None else None
+    cloud = method.cloud_of(credentials) if method is not None else None
+    if endpoint is None:
+        endpoint = own
+    if endpoint is None:
+        raise InvalidInput(
+            errors=[FieldError("endpoint", "is required: the store's endpoint, https://<store>.azconfig.io")]
+        )
+    store = endpoint if isinstance(endpoint, StoreEndpoint) else parse_endpoint(endpoint, cloud=cloud, env=env)
+    if own is not None:
+        mine = parse_endpoint(own, cloud=cloud, env=env)
+        if mine.url != store.url:
+            raise InvalidInput(
+                errors=[
+                    FieldError(
+                        "endpoint",
+                        f"is {store.url}, but the access key belongs to {mine.url}; "
+                        "a key signs requests for its own store only",
+                    )
+                ]
+            )
+    return (_factory or make_client)(store, credential, **options)
+
+
+def async_store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
+    """``store_client``'s async twin: the SDK's aio ``AzureAppConfigurationClient`` through
+    ``store.make_async_client`` (the policy's aiohttp transport); the same endpoint rules first."""
+    from .store import make_async_client
+
+    return store_client(credentials, endpoint, credential, env=env, _factory=make_async_client, **options)
+
+
+class _AsyncCredentialFactory:
+    """``AsyncCapabilities.token_credentials`` entry: the method's own token credential, awaited."""
+
+    def __init__(self, method: AuthMethod) -> None:
+        self.method = method
+
+    def __call__(self, credentials: Any, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+        from app_connections import policy as policies
+
+        from .aio.credential import AsyncCredential
+
+        policy = policies.current()  # the type's (with a sync run's env=): the instance settings come from it
+
+        def make() -> Any:  # in the offload pool, on first use: building one may parse key material
+            with policies.use(policy):
+                return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
+
+        return AsyncCredential(make, credentials)
+
+
+class _OAuthSignIn:
+    """The ``oauth`` method's ``begin`` / ``complete`` as coroutines (``aio.oauth``)."""
+
+    async def begin(self, sign_in_input: Any, **options: Any) -> Any:
+        from .aio import warm_up
+
+        await warm_up()
+        from .aio.oauth import begin
+
+        return await begin(sign_in_input, **options)
+
+    async def complete(self, params: Any, **options: Any) -> Any:
+        from .aio import warm_up
+
+        await warm_up()
+        from .aio.oauth import complete
+
+        return await complete(params, **options)
+
+
+def built_in_methods() -> dict[str, AuthMethod]:
+    return {
+        m.slug: m
+        for m in (
+            OAuthMethod(),
+            ClientSecretMethod(),
+            CertificateMethod(),
+            WorkloadIdentityMethod(),
+            ManagedIdentityMethod(),
+            AccessKeyMethod(),
+        )
+    }
+
+
+_METHODS = built_in_methods()
+"""This package's methods by slug (stateless): ``store_client`` reads their records' cloud and endpoint."""
+
+
+def async_capabilities(methods: Mapping[str, AuthMethod], *, checks: AsyncChecks | None = None) -> AsyncCapabilities:
+    """The async twins of ``methods``' token credentials, the async store client and the OAuth sign-in."""
+    return AsyncCapabilities(
+        token_credentials={slug: _AsyncCredentialFactory(m) for slug, m in methods.items()},
+        client_factory=async_store_client,
+        checks=checks,
+        sign_in={"oauth": _OAuthSignIn()},
+    )
