@@ -224,7 +224,7 @@ def test_a_wait_given_as_an_http_date_is_shown_as_given() -> None:
 
 
 def test_a_retry_after_a_transport_error_is_shown_as_a_retry() -> None:
-    from azure_appconfig_plugin.cli_sync import ProgressLine
+    from azure_appconfig_plugin.cli_common import ProgressLine
 
     terminal = _Tty()
     line = ProgressLine(terminal, "validate")

@@ -13,7 +13,7 @@ import pytest
 
 from app_connections.loader import load_plugins
 from app_connections.testing import fakes
-from azure_appconfig_plugin.cli_sync import ProgressLine
+from azure_appconfig_plugin.cli_common import ProgressLine
 from azure_appconfig_plugin.schema import ClientSecretCredentials
 from cli_helpers import client_secret_flags, run
 from standins.appconfig import StandIn
@@ -217,12 +217,12 @@ def test_progress_bar_draws_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
     assert text.startswith("\rpush [") and text.endswith(f"[{'#' * 30}] 100/100\n") and text.count("\r") < 20
     import argparse
 
-    import azure_appconfig_plugin.cli_sync as cli_sync
+    import azure_appconfig_plugin.cli_common as cli_common
 
-    monkeypatch.setattr(sys, "stderr", stream)  # cli_sync reads sys.stderr when called
-    assert isinstance(cli_sync.progress_line(argparse.Namespace(json=False), "push"), ProgressLine)
-    assert cli_sync.progress_line(argparse.Namespace(json=True), "push") is None
-    assert cli_sync.progress_line(argparse.Namespace(json=False), "push", io.StringIO()) is None  # not a terminal
+    monkeypatch.setattr(sys, "stderr", stream)  # progress_line reads sys.stderr when called
+    assert isinstance(cli_common.progress_line(argparse.Namespace(json=False), "push"), ProgressLine)
+    assert cli_common.progress_line(argparse.Namespace(json=True), "push") is None
+    assert cli_common.progress_line(argparse.Namespace(json=False), "push", io.StringIO()) is None  # not a terminal
 
 
 def test_progress_line_shows_the_listing_and_throttled_waits_with_their_unit() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -14,27 +13,11 @@ from typing import Any, NoReturn, TextIO
 from app_connections import policy as policies
 from app_connections.policy import HostPolicy
 
+from .cli_common import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
 from .errors import AppConnectionError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHORT_WORD = r"[a-z][a-z-]{0,15}"
 """A quoted value of this shape is shown in a usage error (a mistyped word); longer ones may be secrets."""
-CONNECTION_TYPE = "azure-app-configuration"
-
-
-def print_json(data: Any, out: TextIO) -> None:
-    json.dump(data, out, indent=2, sort_keys=False)
-    out.write("\n")
-
-
-def loaded_registry(args: argparse.Namespace) -> Any:
-    """The registry the parser was built from; loaded again (raising the typed error, e.g. a
-    malformed allow-list) when plugins could not load then."""
-    if getattr(args, "registry", None) is None:
-        from app_connections.loader import load_plugins
-
-        args.registry = load_plugins(policy=HostPolicy.operator())
-    return args.registry
 
 
 # --- types -------------------------------------------------------------------------------

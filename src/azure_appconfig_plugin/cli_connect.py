@@ -11,7 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from app_connections.reports import ValidationReport
 
-from .cli import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
+from .cli_common import (
+    CONNECTION_TYPE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    loaded_registry,
+    print_json,
+    rotation_writer,
+)
 from .errors import FieldError, InvalidInput
 
 BAD_INPUT_CODES = {"invalid_input", "endpoint_rejected"}
@@ -69,16 +77,6 @@ def print_report(report: ValidationReport, method: str, out: TextIO, *, as_json:
     out.write("\n")
 
 
-def _rotation_writer(path: str, err: TextIO) -> Any:
-    from .credentials_file import write_credentials
-
-    def on_rotate(credentials: Any) -> None:
-        write_credentials(path, credentials.to_dict())
-        err.write(f"note: Azure rotated the refresh token; {path} was updated.\n")
-
-    return on_rotate
-
-
 # --- validate --------------------------------------------------------------------------------
 
 
@@ -104,13 +102,13 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             )
         method = stored_method if isinstance(stored_method, str) else method
         if method == "oauth":
-            on_rotate = _rotation_writer(args.credentials, err)
+            on_rotate = rotation_writer(args.credentials, err)
     else:
         from .cli_inputs import check_method, form_input
 
         check_method(method, ctype)
         data = form_input(args, method)
-    from .cli_sync import progress_line
+    from .cli_common import progress_line
     from .http.retry import waits_reported
 
     line = progress_line(args, "validate")  # on a terminal only: each retry wait, with its unit

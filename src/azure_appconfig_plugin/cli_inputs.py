@@ -21,7 +21,7 @@ CHOICES_DEST = "connection_choices"
 
 def connection_type(registry: Any) -> Any:
     """Our connection type in ``registry`` (plugin methods included), else our own declaration."""
-    from .cli import CONNECTION_TYPE
+    from .cli_common import CONNECTION_TYPE
 
     found = registry.types.get(CONNECTION_TYPE) if registry is not None else None
     if found is None:

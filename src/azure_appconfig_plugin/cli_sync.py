@@ -8,30 +8,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
 from app_connections.text import clean
 
-from .cli import EXIT_FAILED, EXIT_OK, print_json
+from .cli_common import EXIT_FAILED, EXIT_OK, print_json, progress_line, rotation_writer
 from .errors import FieldError, InvalidInput
 
 DESTINATION = "azure-app-configuration"
-BAR_WIDTH = 30
 MAX_TIMEOUT = 86_400.0
 """``--timeout`` at most a day: a run is bounded, whatever is asked."""
 
 
 def _connection(args: argparse.Namespace, *, stdin_taken: str | None = None) -> tuple[Mapping[str, Any], Any]:
     """(stored connection, on_rotate) from --credentials, or --method and its flags (or --input)."""
-    from .cli import CONNECTION_TYPE, loaded_registry
-    from .cli_connect import _rotation_writer
+    from .cli_common import CONNECTION_TYPE, loaded_registry
     from .cli_inputs import stored_connection
 
     data = stored_connection(args, loaded_registry(args).get(CONNECTION_TYPE), stdin_taken=stdin_taken)
     on_rotate = (
-        _rotation_writer(args.credentials, sys.stderr) if args.credentials and data.get("method") == "oauth" else None
+        rotation_writer(args.credentials, sys.stderr) if args.credentials and data.get("method") == "oauth" else None
     )
     return data, on_rotate
 
@@ -47,63 +44,6 @@ def _destination(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "delete_missing", False):
         data["deleteMissing"] = True
     return data
-
-
-class ProgressLine:
-    """One line on stderr, redrawn at most ten times a second: the listing, writes done/total (a bar)
-    and throttled waits (``asked to wait 5 s``). Only drawn on a terminal (``progress_line``)."""
-
-    def __init__(self, stream: TextIO, label: str, *, clock: Any = time.monotonic) -> None:
-        self.stream, self.label, self._clock = stream, label, clock
-        self._last, self._width, self._bar, self._note = float("-inf"), 0, "", ""
-        self._pending = False
-
-    def __call__(self, done: int, total: int) -> None:
-        """Writes (and deletes) done of ``total``."""
-        filled = BAR_WIDTH * done // max(total, 1)
-        self._bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}"
-        self._draw(final=done >= total)
-
-    def status(self, text: str) -> None:
-        """A status (the listing's progress, a throttled wait) shown after the bar until the next one."""
-        self._note = text
-        self._draw(final=False, force=text.startswith(("throttled", "retrying")))
-
-    def wait(self, seconds: float, status: int | None) -> None:
-        """A retry wait of the store client (``http.retry.waits_reported``), shown with its unit."""
-        if status in (429, 503):
-            self.status(f"throttled ({status}): asked to wait {seconds:g} s")
-        else:
-            self.status(f"retrying in {seconds:.1f} s")
-
-    def _draw(self, *, final: bool, force: bool = False) -> None:
-        now = self._clock()
-        if not (final or force) and now - self._last < 0.1:
-            self._pending = True
-            return
-        self._last, self._pending = now, False
-        line = " ".join(part for part in (self.label, self._bar, "" if final else self._note) if part)
-        self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
-        self._width = len(line)
-        if final:
-            self.stream.write("\n")
-            self._width = 0
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End a line left open (a run that ended while listing or waiting), with its last state."""
-        if self._pending:
-            self._draw(final=False, force=True)
-        if self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
-
-
-def progress_line(args: argparse.Namespace, label: str, stream: TextIO | None = None) -> ProgressLine | None:
-    """A progress line on stderr, or None: with ``--json``, or when stderr is not a terminal."""
-    err = stream or sys.stderr
-    return ProgressLine(err, label) if not args.json and err.isatty() else None
 
 
 PROBLEMS = ("failed", "conflict", "locked", "not-run")
@@ -178,7 +118,7 @@ def _sync_destination() -> Any:
 
 def _run(args: argparse.Namespace, label: str, operation: Any) -> Any:
     """``operation(**options)`` with the run's timeout and, on a terminal, a progress line."""
-    from .cli import CONNECTION_TYPE, loaded_registry
+    from .cli_common import CONNECTION_TYPE, loaded_registry
 
     line = progress_line(args, label)
     # the registry's type: a plugin's method (and its hooks) serve the run as they serve validate
