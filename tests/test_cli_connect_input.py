@@ -267,6 +267,33 @@ def test_connect_oauth_with_nothing_pasted_saves_nothing(
     assert "callback: no callback URL was pasted" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("stdin", "said"),
+    [
+        (lambda: io.TextIOWrapper(io.BytesIO(b"  \n")), "callback: no callback URL was pasted"),
+        (lambda: io.TextIOWrapper(io.BytesIO(b"https://x/cb?code=c\xff\n")), "not valid UTF-8"),
+        (lambda: codecs.getreader("utf-8")(io.BytesIO(b"https://x/cb?code=c\xff\n")), "not valid UTF-8"),
+    ],
+    ids=["bytes-blank", "bytes-not-utf8", "decoder-not-utf8"],
+)
+def test_the_pasted_callback_is_read_as_utf8_from_bytes_or_a_decoding_reader(
+    fake_instance_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    stdin: Any,
+    said: str,
+) -> None:
+    """The callback URL is one line of UTF-8: from the byte buffer of a real stdin, or from a reader
+    without one (a host's ``codecs.StreamReader``); anything else is a usage error naming it."""
+    monkeypatch.setattr("sys.stdin", stdin())
+    target = tmp_path / "oauth.json"
+    code, _ = run("connect", "oauth", "--no-browser", "--output", str(target))
+    assert code == 2 and not target.exists()
+    err = capsys.readouterr().err
+    assert said in err and "callback" in err
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

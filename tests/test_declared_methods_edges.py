@@ -38,7 +38,23 @@ def test_an_unsupported_field_type_is_refused_at_declaration() -> None:
         Field("ratio", type="number", title="Ratio", description="a float")
 
 
+@pytest.mark.parametrize(("kind", "encoding"), [("string", "hex"), ("integer", "base64")])
+def test_only_base64_text_may_declare_an_encoding(kind: str, encoding: str) -> None:
+    with pytest.raises(ValueError, match="field 'blob': encoding must be None or 'base64' \\(string fields only\\)"):
+        Field("blob", type=kind, title="Blob", description="bytes", encoding=encoding)
+
+
 PORT = Field("port", type="integer", title="Port", description="TCP port.", minimum=1, maximum=65535)
+
+
+def test_an_integral_float_is_an_integer_and_a_fraction_is_not() -> None:
+    schema = object_schema([PORT], title="t", description="d")
+    assert jsonschema.Draft202012Validator(schema).is_valid({"port": 443.0})
+    assert parse_fields([PORT], {"port": 443.0}) == {"port": 443}
+    assert not jsonschema.Draft202012Validator(schema).is_valid({"port": 443.5})
+    with pytest.raises(InvalidInput) as exc:
+        parse_fields([PORT], {"port": 443.5})
+    assert errors(exc) == [("port", "must be an integer")]
 
 
 @pytest.mark.parametrize(("value", "problem"), [(65536, "must be at most 65535"), (0, "must be at least 1")])
@@ -212,3 +228,25 @@ def test_a_mapping_that_cannot_be_iterated_is_invalid_input() -> None:
     with pytest.raises(InvalidInput) as exc:
         build_connection_type().parse("client-secret", HostileMapping())
     assert errors(exc) == [("(input)", "must be an object (a JSON object of fields)")]
+
+
+@pytest.mark.parametrize(
+    ("method", "said"),
+    [
+        ("certificate", "the service principal of app ?"),
+        ("client-secret", "the service principal of app ?"),
+        ("workload-identity", "the identity of app ? (workload identity federation)"),
+        ("managed-identity", "the managed identity"),
+        ("oauth", "the user who signed in (tenant ?)"),
+        ("access-key", "the access key ?"),
+    ],
+)
+def test_a_method_names_no_one_for_a_record_that_is_not_its_own(method: str, said: str) -> None:
+    """A host calling ``principal`` with another kind of record gets a placeholder, not another
+    method's fields read as its own (nor an error)."""
+
+    class Foreign:
+        method = "foreign"
+        client_id = tenant_id = id = "not-read"
+
+    assert build_connection_type().methods[method].principal(Foreign()) == said

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROVIDER = ROOT / "src" / "azure_appconfig_plugin"
 KIT = ROOT / "app-connections" / "src" / "app_connections"
 
+
 def _modules(package_dir: Path) -> dict[str, Path]:
     """Every module of the package at ``package_dir``, by dotted name (a package by its own name)."""
     top = package_dir.name

@@ -9,7 +9,6 @@ PACKAGES = (ROOT / "src" / "azure_appconfig_plugin", ROOT / "app-connections" / 
 MAX_LINES = 500
 
 
-
 def test_no_module_is_over_500_lines() -> None:
     sizes = {
         path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())

@@ -193,3 +193,40 @@ def test_a_shared_host_option_fills_its_field_only_in_its_own_choice_group() -> 
     args = parser.parse_args(["--endpoint", "https://x", "--id", "k"])
     assert read_flags(args, fields, choices=[choice]) == {"endpoint": "https://x", "id": "k"}
     assert read_flags(args, fields) == {"endpoint": "https://x", "id": "k"}
+
+
+def test_a_secret_boolean_is_read_as_true_or_false_and_nothing_else() -> None:
+    hidden = Field("useVault", type="boolean", title="Vault", description="Use it.", secret=True)
+    assert list(flags_of(hidden)) == ["--use-vault-env", "--use-vault-stdin"]
+    args = parse("--use-vault-env", "FLAG", fields=(hidden,))
+    assert read_flags(args, (hidden,), environ={"FLAG": " TRUE "}) == {"useVault": True}
+    assert read_flags(args, (hidden,), environ={"FLAG": "false"}) == {"useVault": False}
+    with pytest.raises(InvalidInput) as excinfo:
+        read_flags(args, (hidden,), environ={"FLAG": "yes-s3cr3t"})
+    assert error_of(excinfo) == ("--use-vault-env", "must be true or false")
+    assert "s3cr3t" not in str(excinfo.value)
+
+
+def test_a_binary_secret_pasted_on_stdin_is_taken_without_its_blanks() -> None:
+    encoded = base64.b64encode(b"\x30\x82binary").decode()
+    values = read_flags(parse("--pkcs12-stdin"), FIELDS, stdin=io.StringIO(f"  {encoded}\n\n"))
+    assert values == {"pkcs12": encoded}
+
+
+def test_a_shared_option_is_judged_by_the_choice_that_holds_its_field() -> None:
+    from app_connections.fields import OneOf
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint")
+    fields = (
+        Field("region", title="R", description="R."),
+        Field("zone", title="Z", description="Z."),
+        Field("connectionString", title="C", description="C.", secret=True),
+        Field("endpoint", title="E", description="E."),
+    )
+    unrelated = OneOf(("region",), ("zone",))  # comes first and does not hold the endpoint
+    choice = OneOf(("connectionString",), ("endpoint",))
+    add_flags(parser, fields)
+    args = parser.parse_args(["--endpoint", "https://x", "--connection-string-env", "CS", "--region", "r"])
+    values = read_flags(args, fields, choices=[unrelated, choice], environ={"CS": "cs"})
+    assert values == {"region": "r", "connectionString": "cs"}
