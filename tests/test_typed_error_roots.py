@@ -98,15 +98,16 @@ class OneReply:
 KEY = TokenKey.for_client_secret("https://login.microsoftonline.com/t", "c", "https://azconfig.io/.default", "s")
 
 
-@pytest.mark.parametrize("reply", [10**15, [b"a", b"b"], {"a": 1}, 3.5, b"x" * (2 << 20)])
+@pytest.mark.parametrize("reply", [10**15, [b"a", b"b"], {"a": 1}, 3.5, b"x" * (2 << 20), "\ud800"])
 def test_a_redis_reply_of_the_wrong_type_falls_back_to_the_identity_platform(reply: Any) -> None:
     fetched = AccessTokenInfo("fetched", int(time.time()) + 3600)
     cache = RedisTokenCache(OneReply(reply), keys=SEAL_KEY)
     assert cache.get_or_fetch(KEY, lambda: fetched) is fetched
     with pytest.raises(SharedStoreError):
         RedisFlowStore(OneReply(reply), keys=SEAL_KEY).take("state")
-    with pytest.raises(SharedStoreError, match="not a stored entry"):
+    with pytest.raises(SharedStoreError, match=r"(not|no) stored entry") as caught:
         reply_bytes(OneReply(reply), reply, "a read")
+    assert caught.value.code == "redis_reply_invalid"
 
 
 def test_a_sealed_entry_of_another_format_falls_back_too() -> None:

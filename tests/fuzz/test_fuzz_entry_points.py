@@ -289,7 +289,7 @@ replies = st.one_of(
 )
 
 
-@fuzz(replies, explicit=((10**15,), ([b"a"],), ("text",), (sealed(b'{"token": 1}', TOKEN_KEY),)))
+@fuzz(replies, explicit=((10**15,), ([b"a"],), ("text",), ("\ud800",), (sealed(b'{"token": 1}', TOKEN_KEY),)))
 def test_a_redis_reply_of_any_type_falls_back_to_asking_directly(reply: Any) -> None:
     cache = RedisTokenCache(Replies(reply), keys=SEAL_KEY, wait_seconds=0.05, poll_seconds=0.01, sleep=lambda _: None)
     fetched = AccessTokenInfo("fetched", int(time.time()) + 3600)

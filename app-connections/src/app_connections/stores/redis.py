@@ -152,7 +152,14 @@ def reply_bytes(client: object, reply: object, doing: str) -> bytes:
     another type (an integer, a list: another program wrote that key) or too large, so callers fall
     back as they do for an unreachable server (never ``bytes(n)`` of an integer reply)."""
     if isinstance(reply, str):
-        reply = reply.encode("utf-8", "surrogateescape")
+        try:
+            reply = reply.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate no decoding of bytes gives: not an entry of ours
+            raise SharedStoreError(
+                f"{describe_client(client)} answered {doing} with text that is no stored entry "
+                "(another program may be writing under this key prefix)",
+                code="redis_reply_invalid",
+            ) from None
     if not isinstance(reply, (bytes, bytearray, memoryview)) or len(reply) > MAX_REPLY_BYTES:
         raise SharedStoreError(
             f"{describe_client(client)} answered {doing} with a {type(reply).__name__}, not a stored entry "
