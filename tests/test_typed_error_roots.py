@@ -105,7 +105,7 @@ def test_a_redis_reply_of_the_wrong_type_falls_back_to_the_identity_platform(rep
     assert cache.get_or_fetch(KEY, lambda: fetched) is fetched
     with pytest.raises(SharedStoreError):
         RedisFlowStore(OneReply(reply), keys=SEAL_KEY).take("state")
-    with pytest.raises(SharedStoreError, match=r"(not|no) stored entry") as caught:
+    with pytest.raises(SharedStoreError, match=r"(not a|no) stored entry") as caught:
         reply_bytes(OneReply(reply), reply, "a read")
     assert caught.value.code == "redis_reply_invalid"
 
