@@ -128,9 +128,11 @@ class AsyncInMemoryFlowStore:
         """The same flows through the sync ``FlowStore`` interface."""
 
     async def put(self, flow: PendingFlow) -> None:
+        """Keep ``flow`` until it is taken or expires."""
         self.sync.put(flow)
 
     async def take(self, state: str) -> PendingFlow | None:
+        """The flow started with ``state``, removed so it is taken once; None when unknown or expired."""
         return self.sync.take(state)
 
     def __len__(self) -> int:

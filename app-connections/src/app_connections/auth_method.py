@@ -22,17 +22,20 @@ class AccessTokenLike(Protocol):
     """A token and when it expires (azure-core's ``AccessToken`` is one)."""
 
     @property
-    def token(self) -> str: ...
+    def token(self) -> str:
+        """The bearer token."""
 
     @property
-    def expires_on(self) -> int: ...
+    def expires_on(self) -> int:
+        """Unix time the token expires."""
 
 
 class TokenCredential(Protocol):
     """What a method's ``token_credential`` returns: ``get_token(*scopes)`` gives an access token
     (azure-core's ``TokenCredential`` is one; a provider may return its own)."""
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike: ...
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike:
+        """An access token for ``scopes`` (``.token``, ``.expires_on``)."""
 
 
 @runtime_checkable
@@ -85,10 +88,12 @@ class AuthMethod(Protocol):
     ``input_fields`` (an interactive method's); None: the same as ``input_fields``."""
 
     @property
-    def slug(self) -> str: ...
+    def slug(self) -> str:
+        """The method's identifier within its connection type (``client-secret``)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The method's display name."""
 
     @property
     def credentials_type(self) -> type | None:
@@ -175,24 +180,30 @@ class LegacyAuthMethod(AuthMethod):
 
     @property
     def slug(self) -> str:
+        """The wrapped method's slug."""
         return cast("str", self.__dict__["wrapped"].slug)
 
     @property
     def name(self) -> str:
+        """The wrapped method's display name."""
         return cast("str", self.__dict__["wrapped"].name)
 
     @property
     def credentials_type(self) -> type | None:
+        """The record type the wrapped method declares, if it declares one."""
         found = self.__dict__.get("credentials_type")
         return found if isinstance(found, type) else None
 
     def input_schema(self) -> JSONObject:
+        """The wrapped method's input schema."""
         return cast("JSONObject", self.__dict__["wrapped"].input_schema())
 
     def parse(self, data: JSONInput) -> object:
+        """The wrapped method's parse of ``data``."""
         return cast("object", self.__dict__["wrapped"].parse(data))
 
     def token_credential(self, credentials: Credentials, **options: Any) -> TokenCredential:
+        """The wrapped method's token credential for ``credentials``."""
         return cast("TokenCredential", self.__dict__["wrapped"].token_credential(credentials, **options))
 
     def __getattr__(self, name: str) -> Any:  # the method's own members beyond the contract (begin, complete, ...)

@@ -39,6 +39,7 @@ def add_commands(sub: argparse._SubParsersAction[P]) -> None:
 
 
 def cmd_pin(args: argparse.Namespace, out: TextIO) -> int:
+    """``plugins pin``: print the allow-list line that pins every plugin installed now."""
     current = trust.allow_list_from_env(os.environ)  # a malformed one is an error: never silently dropped
     entries: list[trust.AllowEntry] = []
     try:
@@ -81,6 +82,7 @@ def trust_json(registry: Registry) -> JSONObject:
 
 
 def write_trust_text(registry: Registry, out: TextIO) -> None:
+    """Write the trust mode and each blocked, refused or failed plugin to ``out``."""
     report: trust.TrustReport = registry.trust
     if report.mode == trust.OPEN_MODE:
         out.write(f"plugin trust: open mode ({trust.ALLOWLIST_ENV} is not set: every installed plugin loads)\n")

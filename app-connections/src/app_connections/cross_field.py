@@ -44,6 +44,7 @@ class OneOf(_Frozen):
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Every field name the groups mention, in order."""
         return tuple(n for g in self.groups for n in g)
 
     def describe(self) -> str:

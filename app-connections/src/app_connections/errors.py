@@ -72,6 +72,7 @@ class AppConnectionError(Exception):
         return self.message + (f" ({'; '.join(extra)})" if extra else "")
 
     def to_dict(self) -> JSONObject:
+        """The error as JSON: type, message, category, HTTP status, retryable, and code, field and IDs when set."""
         out: JSONObject = {
             "error": type(self).__name__,
             "message": self.message,
@@ -88,6 +89,8 @@ class AppConnectionError(Exception):
 
 @attrs.frozen
 class FieldError:
+    """One field's problem: the field's name and what is wrong with it."""
+
     field: str
     message: str
 
@@ -112,6 +115,7 @@ class InvalidInput(AppConnectionError):
         super().__init__(message, field=field)
 
     def to_dict(self) -> JSONObject:
+        """The error as JSON, each field's problem listed under ``errors``."""
         out = super().to_dict()
         if self.errors:
             out["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]

@@ -223,6 +223,7 @@ class Field(_Frozen):
         return f"^{_BLANK_CLASS}(?:(?:{core}){_BLANK_CLASS})?{END}"
 
     def json_schema(self) -> JSONObject:
+        """The field's JSON Schema property (type, title, description and constraints)."""
         prop: JSONObject = {"type": self.type if self.required else [self.type, "null"]}
         prop["title"] = self.title
         prop["description"] = self.description

@@ -38,11 +38,14 @@ class PendingFlow:
 
     @classmethod
     def from_dict(cls, data: JSONInput) -> PendingFlow:
+        """The flow stored as ``to_dict`` wrote it."""
         return cls(**{**data, "scopes": tuple(data["scopes"])})
 
 
 @runtime_checkable
 class FlowStore(Protocol):
+    """Where pending sign-in flows wait between ``begin`` and the callback, each taken once."""
+
     def put(self, flow: PendingFlow) -> None:
         """Keep ``flow`` until it is taken or expires."""
 
@@ -60,6 +63,7 @@ class InMemoryFlowStore:
         self._clock = clock
 
     def put(self, flow: PendingFlow) -> None:
+        """Keep ``flow`` until it is taken or expires (expired flows are dropped here)."""
         with self._lock:
             now = self._clock()
             for state in [s for s, f in self._flows.items() if f.expires_at <= now]:
@@ -70,6 +74,7 @@ class InMemoryFlowStore:
             self._flows[flow.state] = flow
 
     def take(self, state: str) -> PendingFlow | None:
+        """The flow started with ``state``, removed so it is taken once; None when unknown."""
         with self._lock:
             return self._flows.pop(state, None)
 

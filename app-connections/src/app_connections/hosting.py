@@ -65,6 +65,7 @@ class PluginFailure(_Frozen):
         self._init(plugin=plugin, stage=stage, error=error, distribution=distribution)
 
     def to_dict(self) -> JSONObject:
+        """The failure as JSON."""
         return {"plugin": self.plugin, "stage": self.stage, "error": self.error, "distribution": self.distribution}
 
 
@@ -114,6 +115,7 @@ class Catalog:
         order pluggy calls the implementations in (``tryfirst`` cannot steal a slug)."""
 
     def fail(self, plugin: str | None, stage: str, error: str) -> None:
+        """Record that ``plugin`` failed at ``stage`` with ``error``."""
         name = plugin or "(unknown plugin)"
         self.failures.append(PluginFailure(name, stage, error, self.distributions.get(name)))
 
@@ -133,12 +135,15 @@ class Catalog:
             apply()
 
     def add_connection_type(self, connection_type: ConnectionType, plugin: str | None) -> None:
+        """Register ``connection_type`` for ``plugin`` (checked when the plugin's hook returns)."""
         self._defer(plugin, lambda: self._add_type(connection_type, plugin))
 
     def add_auth_method(self, type_slug: str, method: AuthMethod, plugin: str | None) -> None:
+        """Register ``method`` on the type ``type_slug`` for ``plugin``."""
         self._defer(plugin, lambda: self._add_method(type_slug, method, plugin))
 
     def add_secret_sync(self, destination: SecretSyncDestination, plugin: str | None) -> None:
+        """Register the sync ``destination`` for ``plugin``."""
         self._defer(plugin, lambda: self._add_sync(destination, plugin))
 
     def _add_type(self, connection_type: ConnectionType, plugin: str | None) -> None:
@@ -201,12 +206,15 @@ class Catalog:
         self.sync_providers[slug] = Provider(plugin or "(unknown plugin)", self.distributions.get(plugin or ""))
 
     def type_registrar(self) -> ConnectionTypeRegistrar:
+        """The registrar ``register_connection_types`` hooks receive."""
         return ConnectionTypeRegistrar(self)
 
     def method_registrar(self) -> AuthMethodRegistrar:
+        """The registrar ``register_auth_methods`` hooks receive."""
         return AuthMethodRegistrar(self)
 
     def sync_registrar(self) -> SecretSyncRegistrar:
+        """The registrar ``register_secret_syncs`` hooks receive."""
         return SecretSyncRegistrar(self)
 
 

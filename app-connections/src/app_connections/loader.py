@@ -74,10 +74,12 @@ class Registry:
 
     @property
     def types(self) -> dict[str, ConnectionType]:
+        """Connection types by slug."""
         return self.catalog.types
 
     @property
     def providers(self) -> dict[str, Provider]:
+        """Providers (a type with its plugin's hooks) by type slug."""
         return self.catalog.providers
 
     @property
@@ -87,13 +89,16 @@ class Registry:
 
     @property
     def failures(self) -> list[PluginFailure]:
+        """Plugins that failed to load or register, and why."""
         return self.catalog.failures
 
     @property
     def distributions(self) -> dict[str, str | None]:
+        """The distribution each plugin came from (None when not from one)."""
         return self.catalog.distributions
 
     def get(self, slug: str) -> ConnectionType:
+        """The connection type ``slug``; a typed error naming the installed types when there is none."""
         try:
             return self.types[slug]
         except KeyError:

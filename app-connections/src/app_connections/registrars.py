@@ -17,10 +17,12 @@ class SignInStart(Protocol):
     """What ``begin`` returns: where to send the user's browser, and the flow's one-time state."""
 
     @property
-    def url(self) -> str: ...
+    def url(self) -> str:
+        """Where to send the user to sign in."""
 
     @property
-    def state(self) -> str: ...
+    def state(self) -> str:
+        """The flow's opaque state, echoed back by the callback."""
 
 
 @runtime_checkable
@@ -39,10 +41,12 @@ class SecretSyncDestination(Protocol):
     """A sync destination (``register_secret_syncs``): where a platform's secrets are pushed."""
 
     @property
-    def slug(self) -> str: ...
+    def slug(self) -> str:
+        """The destination's identifier (``azure-app-configuration``)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The destination's display name."""
 
     @property
     def connection_type(self) -> str:
@@ -55,11 +59,14 @@ class SecretSyncDestination(Protocol):
 class RegistrationSink(Protocol):
     """Where registrars deliver (the host's catalog); ``plugin`` is the registering plugin's name."""
 
-    def add_connection_type(self, connection_type: ConnectionType, plugin: str | None) -> None: ...
+    def add_connection_type(self, connection_type: ConnectionType, plugin: str | None) -> None:
+        """Accept a connection type from ``plugin``."""
 
-    def add_auth_method(self, type_slug: str, method: AuthMethod, plugin: str | None) -> None: ...
+    def add_auth_method(self, type_slug: str, method: AuthMethod, plugin: str | None) -> None:
+        """Accept an auth method for the type ``type_slug`` from ``plugin``."""
 
-    def add_secret_sync(self, destination: SecretSyncDestination, plugin: str | None) -> None: ...
+    def add_secret_sync(self, destination: SecretSyncDestination, plugin: str | None) -> None:
+        """Accept a sync destination from ``plugin``."""
 
 
 class _Registrar:
@@ -82,6 +89,7 @@ class ConnectionTypeRegistrar(_Registrar):
     __slots__ = ()
 
     def add(self, connection_type: ConnectionType) -> None:
+        """Register a connection type (one with a slug and methods)."""
         slug = getattr(connection_type, "slug", None)
         if not isinstance(slug, str) or not slug or not isinstance(getattr(connection_type, "methods", None), Mapping):
             raise TypeError(f"register.add() needs a ConnectionType with a slug and methods, got {connection_type!r}")
@@ -94,6 +102,7 @@ class AuthMethodRegistrar(_Registrar):
     __slots__ = ()
 
     def add(self, type_slug: str, method: AuthMethod) -> None:
+        """Register ``method`` on the connection type ``type_slug``."""
         if not isinstance(type_slug, str) or not isinstance(getattr(method, "slug", None), str):
             raise TypeError(
                 f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})"
@@ -108,6 +117,7 @@ class SecretSyncRegistrar(_Registrar):
     __slots__ = ()
 
     def add(self, destination: SecretSyncDestination) -> None:
+        """Register a sync destination (one with a slug, a name and a connection type)."""
         for attr in ("slug", "name", "connection_type"):
             if not isinstance(getattr(destination, attr, None), str) or not getattr(destination, attr):
                 raise TypeError(f"register.add() needs a sync destination with a {attr}, got {destination!r}")

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 class CheckStatus(str, enum.Enum):
+    """How one check ended: ok, failed or skipped."""
+
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -41,6 +43,7 @@ class Check:
     """Azure's error code (e.g. ``AADSTS7000215`` or an HTTP status) when there is one."""
 
     def to_dict(self) -> JSONObject:
+        """The check as JSON (its fix only when it has one)."""
         out: JSONObject = {"name": self.name, "status": self.status.value, "detail": self.detail}
         if self.remediation:
             out["remediation"] = self.remediation
@@ -66,9 +69,11 @@ class ValidationReport:
         return bool(self.checks) and not any(c.status in bad for c in self.checks)
 
     def with_checks(self, more: tuple[Check, ...] | list[Check]) -> ValidationReport:
+        """A copy with ``more`` checks appended."""
         return attrs.evolve(self, checks=self.checks + tuple(more))
 
     def to_dict(self) -> JSONObject:
+        """The report as JSON: ``ok`` and each check."""
         return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -101,6 +106,7 @@ class ValidationRequest:
         self.checks = self.checks + tuple(as_check(c) for c in checks)
 
     def has_failed(self, name: str) -> bool:
+        """True when the check ``name`` failed or was skipped."""
         return any(c.name == name and c.status in (CheckStatus.FAILED, CheckStatus.SKIPPED) for c in self.checks)
 
 

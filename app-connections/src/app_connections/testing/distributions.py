@@ -46,6 +46,7 @@ def activate(root: Path) -> None:
 
 
 def deactivate(root: Path, module_names: Iterable[str] = ()) -> None:
+    """Take ``root`` off ``sys.path`` and forget the modules imported from it."""
     while str(root) in sys.path:
         sys.path.remove(str(root))
     for mod in module_names:

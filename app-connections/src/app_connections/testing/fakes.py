@@ -33,6 +33,7 @@ PLACEHOLDER_GUID_PREFIX = "00000000-0000-0000-0000-"
 
 
 def is_placeholder_guid(value: str) -> bool:
+    """True for a GUID the test kit uses as a fake (safe to keep in a cassette)."""
     value = value.lower()
     return value in PLACEHOLDER_GUIDS or value.startswith(PLACEHOLDER_GUID_PREFIX)
 
@@ -50,6 +51,7 @@ def fake_jwt(claims: JSONInput) -> str:
 
 
 def fake_client_info(uid: str = FAKE_OBJECT_ID, utid: str = FAKE_TENANT_ID) -> str:
+    """A fake ``client_info`` (base64url JSON of ``uid`` and ``utid``) as Entra returns it."""
     return _b64(json.dumps({"uid": uid, "utid": utid}).encode())
 
 
@@ -61,6 +63,7 @@ def fake_id_token(
     login_host: str = "login.microsoftonline.com",
     issued_at: int = 1767225600,
 ) -> str:
+    """A fake, unsigned ID token with the claims MSAL reads."""
     claims: JSONObject = {
         "aud": client_id,
         "iss": f"https://{login_host}/{tenant_id}/v2.0",

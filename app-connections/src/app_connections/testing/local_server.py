@@ -30,6 +30,8 @@ CA_BUNDLE_ENV = "REQUESTS_CA_BUNDLE"
 
 @attrs.frozen
 class LocalHTTPSServer:
+    """A stand-in server on loopback with a trustme certificate: its URL and CA."""
+
     url: str
     """``https://127.0.0.1:<port>`` (no trailing slash): a valid store endpoint once allow-listed."""
     host_port: str

@@ -35,6 +35,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the cassette options (``--record-mode``) to pytest."""
     group = parser.getgroup("app-connections", "connection providers' cassettes")
     group.addoption(
         "--record-mode",

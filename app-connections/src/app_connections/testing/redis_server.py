@@ -63,9 +63,11 @@ class LocalRedisServer:
 
     @property
     def url(self) -> str:
+        """The server's ``redis://`` URL on loopback."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> LocalRedisServer:
+        """Start the server on a free port and wait until it answers."""
         self._dir = tempfile.TemporaryDirectory(prefix="redis-test-")
         for _ in range(5):  # the free port may be taken between probing and binding
             self.port = _free_port()
@@ -116,6 +118,7 @@ class LocalRedisServer:
         self._proc.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
+        """Resume a paused server (SIGCONT)."""
         assert self._proc is not None
         self._proc.send_signal(signal.SIGCONT)
 
@@ -132,6 +135,7 @@ class LocalRedisServer:
         self._proc = None
 
     def stop(self) -> None:
+        """Stop the server and remove its files."""
         self._kill()
         if self._dir is not None:
             self._dir.cleanup()

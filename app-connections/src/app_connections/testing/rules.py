@@ -79,6 +79,7 @@ class NameRule:
         object.__setattr__(self, "_regex", re.compile(self.pattern))
 
     def matches(self, name: str, place: str) -> bool:
+        """True when the rule covers ``name`` at ``place`` (a header, query or body key)."""
         return place in self.places and bool(self._regex.search(normalize(name)))
 
 
@@ -366,6 +367,7 @@ class RuleTable:
         return cls.build(*rules, env=env)
 
     def merged_with(self, other: RuleTable) -> RuleTable:
+        """This table with ``other``'s rules and names added, duplicates dropped."""
         return RuleTable(
             _unique((*self.name_rules, *other.name_rules)),
             _unique((*self.value_rules, *other.value_rules)),
@@ -377,6 +379,7 @@ class RuleTable:
     # --- questions the sanitizer and the scan both ask --------------------------------------
 
     def is_public_name(self, name: str) -> bool:
+        """True for a name whose value is never a secret (an ID, a URL, ...)."""
         norm = normalize(name)
         return norm in self.public_names or norm.endswith(PUBLIC_NAME_SUFFIXES)
 
@@ -410,6 +413,7 @@ class RuleTable:
         )
 
     def value_is_fake(self, rule: ValueRule, value: str) -> bool:
+        """True when ``value`` is already the fake ``rule`` writes (left as it is)."""
         if rule.replace == "fake-jwt":
             return is_fake_jwt(value)
         if rule.replace == "placeholder-guid":

@@ -292,6 +292,7 @@ class Sanitizer:
     # --- vcrpy hooks ---------------------------------------------------------------------
 
     def request(self, request: Request) -> Request:
+        """A copy of ``request`` with its secrets replaced by fakes."""
         request = copy.deepcopy(request)
         self._headers(request.headers, DROP_REQUEST_HEADERS)
         request.uri = self._uri(request.uri)
@@ -304,6 +305,7 @@ class Sanitizer:
         return request
 
     def response(self, response: JSONObject) -> JSONObject:
+        """A copy of ``response`` with its secrets replaced by fakes."""
         response = copy.deepcopy(response)
         headers = response.get("headers", {})
         self._headers(headers, DROP_RESPONSE_HEADERS)

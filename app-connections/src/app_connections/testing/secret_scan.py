@@ -35,6 +35,8 @@ __all__ = ["Finding", "is_fake_jwt", "main", "scan_cassette", "scan_paths", "sca
 
 @attrs.frozen
 class Finding:
+    """A secret found in a file: where, and which rule found it."""
+
     path: str
     interaction: int | None
     """Index in the cassette's ``interactions`` list (``None`` for a file that is not a cassette)."""
@@ -247,6 +249,7 @@ def load_rules(spec: str) -> SecretRules:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The secret-scan command: exit 1 and name each finding when a file holds a secret."""
     parser = argparse.ArgumentParser(
         prog="python -m app_connections.testing.secret_scan", description="Fail when a cassette holds a secret."
     )

@@ -78,10 +78,12 @@ class AllowEntry:
 
     @property
     def key(self) -> str:
+        """The distribution's normalized name."""
         return normalize_name(self.name)
 
     @property
     def secrets(self) -> bool:
+        """True when the entry grants its hooks the connection's secrets."""
         return SECRETS_GRANT in self.grants
 
     @property
@@ -148,11 +150,13 @@ class AllowList:
     entries: tuple[AllowEntry, ...] = ()
 
     def get(self, distribution: str) -> AllowEntry | None:
+        """The entry for ``distribution`` (any spelling of its name), or None."""
         key = normalize_name(distribution)
         return next((e for e in self.entries if e.key == key), None)
 
     @property
     def secret_grants(self) -> frozenset[str]:
+        """Normalized names of the distributions granted secrets."""
         return frozenset(e.key for e in self.entries if e.secrets)
 
     @property
@@ -161,6 +165,7 @@ class AllowList:
         return {slug: e.key for e in self.entries for slug in e.owns}
 
     def value(self) -> str:
+        """The list as the environment variable's value."""
         return ",".join(str(e) for e in self.entries)
 
     def line(self) -> str:

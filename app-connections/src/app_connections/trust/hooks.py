@@ -96,6 +96,7 @@ class CredentialsView:
 
     @property
     def method(self) -> str:
+        """The connection's method slug."""
         return self._method
 
     @property
@@ -104,6 +105,7 @@ class CredentialsView:
         return self._withheld
 
     def to_dict(self) -> JSONObject:
+        """The credentials this hook may see, secrets left out."""
         return {"method": self._method, **self._public}
 
     def _withheld_error(self, name: str) -> SecretWithheld:
@@ -138,6 +140,7 @@ class CredentialsView:
         raise KeyError(key)
 
     def get(self, key: str, default: JSONValue = None) -> JSONValue:
+        """The value of ``key``; reading a withheld secret raises ``SecretWithheld``."""
         if key in self._withheld:
             raise self._withheld_error(key)
         return self.to_dict().get(key, default)
@@ -152,6 +155,7 @@ class CredentialsView:
         return len(self.to_dict())
 
     def keys(self) -> KeysView[str]:
+        """The names this hook may read."""
         return self.to_dict().keys()
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -242,6 +246,7 @@ class Principal:
 
     @classmethod
     def of(cls, plugin: str, distribution: str | None) -> Principal:
+        """The principal of ``plugin``: its distribution when it has one, else the plugin's name."""
         if distribution:
             return cls("distribution", normalize_name(distribution))
         return cls("plugin", plugin)

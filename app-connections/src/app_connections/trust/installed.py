@@ -89,6 +89,7 @@ class FileCheck:
 
     @property
     def ok(self) -> bool:
+        """True when the file matched its RECORD entry."""
         return self.problem is None
 
 

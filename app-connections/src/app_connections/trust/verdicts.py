@@ -49,6 +49,8 @@ OPEN_MODE, ALLOWLIST_MODE = "open", "allow-list"
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
+    """What trust decided for one entry point: allowed, blocked or refused, and why."""
+
     status: str
     """``allowed``, ``blocked`` or ``refused``."""
     reason: str
@@ -153,6 +155,7 @@ class Provenance:
         return origin or self.location_hint
 
     def to_dict(self) -> JSONObject:
+        """The entry as JSON."""
         return {
             "plugin": self.plugin,
             "distribution": self.distribution,
@@ -233,6 +236,7 @@ class TrustReport:
 
     @property
     def mode(self) -> str:
+        """``open`` or ``allow-list``."""
         return OPEN_MODE if self.allow_list is None else ALLOWLIST_MODE
 
     @property
@@ -301,6 +305,7 @@ class TrustReport:
         return verdict
 
     def blocked(self, ep: metadata.EntryPoint, reason: str) -> None:
+        """Record an entry point blocked for ``reason``."""
         dist = getattr(ep, "dist", None)
         module = entry_point_module(ep)
         self.provenance.append(
@@ -328,6 +333,7 @@ class TrustReport:
         return verdict
 
     def in_process(self, plugin: str, obj: object) -> None:
+        """Record a plugin registered in process (not through an entry point)."""
         module = getattr(obj, "__name__", None) if isinstance(getattr(obj, "__name__", None), str) else None
         origin = getattr(obj, "__file__", None)
         self.provenance.append(
@@ -358,6 +364,7 @@ class TrustReport:
 
     @property
     def refused(self) -> list[Provenance]:
+        """The entries refused (found but not loaded)."""
         return [p for p in self.provenance if p.status == REFUSED]
 
     @property
@@ -393,6 +400,7 @@ class TrustReport:
         return out
 
     def to_dict(self) -> JSONObject:
+        """The report as JSON."""
         return {
             "mode": self.mode,
             "notices": self.notices,
