@@ -192,10 +192,12 @@ class ClientIdentity(Protocol):
     """What ``ConfidentialClientCredential`` reads of its credentials: the tenant and the app."""
 
     @property
-    def tenant_id(self) -> str: ...
+    def tenant_id(self) -> str:
+        """The directory (tenant) ID the app signs in to."""
 
     @property
-    def client_id(self) -> str: ...
+    def client_id(self) -> str:
+        """The app registration's client ID."""
 
 
 class ConfidentialClientCredential(_Base):
