@@ -8,13 +8,18 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypedDict
 
 from app_connections import policy as policies
 from app_connections.policy import HostPolicy
 
 from .cli_common import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
 from .errors import AppConnectionError
+
+if TYPE_CHECKING:
+    from app_connections.jsontypes import JSONObject
+    from app_connections.loader import Registry
+    from app_connections.records import ConnectionType
 
 SHORT_WORD = r"[a-z][a-z-]{0,15}"
 """A quoted value of this shape is shown in a usage error (a mistyped word); longer ones may be secrets."""
@@ -23,9 +28,20 @@ SHORT_WORD = r"[a-z][a-z-]{0,15}"
 # --- types -------------------------------------------------------------------------------
 
 
+class TypeRow(TypedDict):
+    """One connection type as ``types --json`` prints it."""
+
+    slug: str
+    name: str
+    methods: list[dict[str, str]]
+    distribution: str | None
+    plugin: str
+
+
 def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
+    """``types``: the connection types, failed and blocked plugins, and the plugins' trust."""
     registry = loaded_registry(args)
-    types: list[dict[str, Any]] = [
+    types: list[TypeRow] = [
         {
             "slug": ct.slug,
             "name": ct.name,
@@ -62,9 +78,10 @@ def cmd_types(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    """``schema``: the JSON Schema of one method's input, or of every method's by slug."""
     ctype = loaded_registry(args).get(CONNECTION_TYPE)
     if args.method:
-        data: Any = ctype.method(args.method).input_schema()
+        data: JSONObject | dict[str, JSONObject] = ctype.method(args.method).input_schema()
     else:
         data = {slug: m.input_schema() for slug, m in ctype.methods.items()}
     print_json(data, out)  # a JSON Schema is JSON; --json is accepted for symmetry
@@ -75,6 +92,7 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    """``doctor``: check this instance's settings for the oauth method; 1 when it is not ready."""
     from .doctor import run_doctor
 
     report = run_doctor(os.environ)
@@ -96,7 +114,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.ready else EXIT_FAILED
 
 
-def _doctor_type(args: argparse.Namespace) -> Any:
+def _doctor_type(args: argparse.Namespace) -> ConnectionType:
     """The registered connection type (what its methods and settings say), else our own declaration
     when plugins cannot load (the doctor's ``plugins`` check reports why)."""
     from .connection import build_connection_type
@@ -160,7 +178,7 @@ class _Parser(argparse.ArgumentParser):
         return frozenset(words)
 
 
-def method_choices(registry: Any) -> list[str] | None:
+def method_choices(registry: Registry | None) -> list[str] | None:
     """The auth methods of our type in the loaded registry (plugin-added ones included); None (any
     value: the command itself reports why plugins could not load) when there is no registry."""
     if registry is None:
@@ -169,7 +187,7 @@ def method_choices(registry: Any) -> list[str] | None:
     return list(ctype.methods) if ctype is not None else []
 
 
-def _registry_or_none() -> Any:
+def _registry_or_none() -> Registry | None:
     from app_connections.loader import load_plugins
 
     try:
@@ -179,6 +197,7 @@ def _registry_or_none() -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``azure-appconfig`` parser, with the flags of every method in the loaded registry."""
     registry = _registry_or_none()
     parser = _Parser(
         prog="azure-appconfig",
@@ -243,6 +262,7 @@ def _operator_log(err: TextIO) -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``azure-appconfig`` with ``argv``; returns the exit status (0 ok, 1 failed, 2 bad input)."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()

@@ -7,35 +7,43 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from app_connections.policy import HostPolicy
+
+if TYPE_CHECKING:
+    from app_connections.auth_method import Credentials, RotateCallback
+    from app_connections.jsontypes import JSONValue
+    from app_connections.loader import Registry
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CONNECTION_TYPE = "azure-app-configuration"
 BAR_WIDTH = 30
 
 
-def print_json(data: Any, out: TextIO) -> None:
+def print_json(data: JSONValue, out: TextIO) -> None:
+    """Write ``data`` to ``out`` as indented JSON and a newline."""
     json.dump(data, out, indent=2, sort_keys=False)
     out.write("\n")
 
 
-def loaded_registry(args: argparse.Namespace) -> Any:
+def loaded_registry(args: argparse.Namespace) -> Registry:
     """The registry the parser was built from; loaded again (raising the typed error, e.g. a
     malformed allow-list) when plugins could not load then."""
     if getattr(args, "registry", None) is None:
         from app_connections.loader import load_plugins
 
         args.registry = load_plugins(policy=HostPolicy.operator())
-    return args.registry
+    registry: Registry = args.registry
+    return registry
 
 
-def rotation_writer(path: str, err: TextIO) -> Any:
+def rotation_writer(path: str, err: TextIO) -> RotateCallback:
     """An ``on_rotate`` that saves rotated credentials to ``path`` (mode 0600) and says so on ``err``."""
     from .credentials_file import write_credentials
 
-    def on_rotate(credentials: Any) -> None:
+    def on_rotate(credentials: Credentials) -> None:
         write_credentials(path, credentials.to_dict())
         err.write(f"note: Azure rotated the refresh token; {path} was updated.\n")
 
@@ -46,7 +54,7 @@ class ProgressLine:
     """One line on stderr, redrawn at most ten times a second: the listing, writes done/total (a bar)
     and throttled waits (``asked to wait 5 s``). Only drawn on a terminal (``progress_line``)."""
 
-    def __init__(self, stream: TextIO, label: str, *, clock: Any = time.monotonic) -> None:
+    def __init__(self, stream: TextIO, label: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream, self.label, self._clock = stream, label, clock
         self._last, self._width, self._bar, self._note = float("-inf"), 0, "", ""
         self._pending = False

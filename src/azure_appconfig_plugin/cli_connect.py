@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import webbrowser
-from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from app_connections.reports import ValidationReport
@@ -21,6 +20,13 @@ from .cli_common import (
     rotation_writer,
 )
 from .errors import FieldError, InvalidInput
+
+if TYPE_CHECKING:
+    from app_connections.auth_method import Credentials
+    from app_connections.jsontypes import JSONInput
+    from app_connections.loader import Registry
+
+_P = TypeVar("_P", bound=argparse.ArgumentParser)
 
 BAD_INPUT_CODES = {"invalid_input", "endpoint_rejected"}
 MARK = {"ok": "ok", "failed": "FAILED", "skipped": "skipped", "inconclusive": "INCONCLUSIVE"}
@@ -65,6 +71,7 @@ def _exit_for(report: ValidationReport) -> int:
 
 
 def print_report(report: ValidationReport, method: str, out: TextIO, *, as_json: bool) -> None:
+    """Write a validation report to ``out``: as JSON, or one line per check with its fix."""
     if as_json:
         print_json(report.to_dict(), out)
         return
@@ -81,6 +88,7 @@ def print_report(report: ValidationReport, method: str, out: TextIO, *, as_json:
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    """``validate``: check a stored connection or form input; 0 works, 1 a check failed, 2 bad input."""
     from .cli_inputs import stored_connection
 
     err = sys.stderr
@@ -88,7 +96,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     method = args.method
     ctype = loaded_registry(args).get(CONNECTION_TYPE)
     if args.credentials:
-        data: Mapping[str, Any] = stored_connection(args, ctype)
+        data: JSONInput = stored_connection(args, ctype)
         stored_method = data.get("method")
         if method and stored_method != method:
             raise InvalidInput(
@@ -127,7 +135,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 # --- connect ---------------------------------------------------------------------------------
 
 
-def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
+def _save(args: argparse.Namespace, credentials: Credentials, out: TextIO) -> None:
     from .credentials_file import write_credentials
 
     if args.stdout:
@@ -137,7 +145,7 @@ def _save(args: argparse.Namespace, credentials: Any, out: TextIO) -> None:
         sys.stderr.write(f"Saved the connection's credentials to {path} (mode 0600). Keep this file secret.\n")
 
 
-def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO) -> int:
+def _finish(args: argparse.Namespace, method: str, credentials: Credentials, out: TextIO) -> int:
     report = loaded_registry(args).validate(
         CONNECTION_TYPE, method, credentials, endpoint=args.endpoint, write_probe=args.write_probe
     )
@@ -158,15 +166,16 @@ def _finish(args: argparse.Namespace, method: str, credentials: Any, out: TextIO
 
 def cmd_connect_method(args: argparse.Namespace, out: TextIO) -> int:
     """``connect METHOD`` for a method whose form input gives its credentials (plugin ones included)."""
-    from .cli_inputs import form_input
+    from .cli_inputs import form_input, parse_credentials
 
     _check_output(args)
     method = args.connect_method
-    credentials = loaded_registry(args).get(CONNECTION_TYPE).parse(method, form_input(args, method))
+    credentials = parse_credentials(loaded_registry(args).get(CONNECTION_TYPE), method, form_input(args, method))
     return _finish(args, method, credentials, out)
 
 
 def cmd_connect_oauth(args: argparse.Namespace, out: TextIO) -> int:
+    """``connect oauth``: sign in through the browser, validate the connection and save its credentials."""
     from app_connections.flow_store import InMemoryFlowStore
 
     from .formats import LOOPBACK_HOSTS
@@ -237,7 +246,7 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="save the credentials even when validation fails")
 
 
-def add_commands(sub: Any, registry: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction[_P], registry: Registry | None) -> None:
     """``validate`` and ``connect METHOD``: each method's flags derived from its declared input fields."""
     from app_connections.cli_flags import add_flags
 

@@ -7,11 +7,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from app_connections.text import shown_value
 
 from .errors import FieldError, InvalidInput
+
+if TYPE_CHECKING:
+    from app_connections.auth_method import Credentials
+    from app_connections.cross_field import OneOf
+    from app_connections.fields import Field
+    from app_connections.jsontypes import JSONInput, JSONObject
+    from app_connections.loader import Registry
+    from app_connections.records import ConnectionType
 
 FIELDS_DEST = "connection_fields"
 """The namespace attribute holding ``{method slug: input fields}`` of the methods the parser has flags for."""
@@ -19,7 +27,7 @@ CHOICES_DEST = "connection_choices"
 """The namespace attribute holding ``{method slug: its OneOf declarations}`` (declared methods only)."""
 
 
-def connection_type(registry: Any) -> Any:
+def connection_type(registry: Registry | None) -> ConnectionType:
     """Our connection type in ``registry`` (plugin methods included), else our own declaration."""
     from .cli_common import CONNECTION_TYPE
 
@@ -31,7 +39,7 @@ def connection_type(registry: Any) -> Any:
     return found
 
 
-def method_fields(registry: Any, *, interactive: bool = False) -> dict[str, tuple[Any, ...]]:
+def method_fields(registry: Registry | None, *, interactive: bool = False) -> dict[str, tuple[Field, ...]]:
     """``{slug: input fields}`` of each method (interactive ones only when asked)."""
     ctype = connection_type(registry)
     return {
@@ -41,7 +49,7 @@ def method_fields(registry: Any, *, interactive: bool = False) -> dict[str, tupl
     }
 
 
-def method_choices(registry: Any) -> dict[str, tuple[Any, ...]]:
+def method_choices(registry: Registry | None) -> dict[str, tuple[OneOf, ...]]:
     """``{slug: OneOf declarations}`` of each declared method (``DeclaredAuthMethod.input_choices``)."""
     from app_connections.declared import DeclaredAuthMethod
 
@@ -52,8 +60,8 @@ def method_choices(registry: Any) -> dict[str, tuple[Any, ...]]:
     }
 
 
-def _union(by_method: Mapping[str, tuple[Any, ...]]) -> tuple[Any, ...]:
-    seen: dict[str, Any] = {}
+def _union(by_method: Mapping[str, tuple[Field, ...]]) -> tuple[Field, ...]:
+    seen: dict[str, Field] = {}
     for fields in by_method.values():
         for field in fields:
             seen.setdefault(field.name, field)
@@ -61,7 +69,7 @@ def _union(by_method: Mapping[str, tuple[Any, ...]]) -> tuple[Any, ...]:
 
 
 def add_input_flags(
-    p: argparse.ArgumentParser, by_method: Mapping[str, tuple[Any, ...]], choices: Mapping[str, tuple[Any, ...]]
+    p: argparse.ArgumentParser, by_method: Mapping[str, tuple[Field, ...]], choices: Mapping[str, tuple[OneOf, ...]]
 ) -> None:
     """``--input FILE`` and every derived flag of the methods in ``by_method`` (``choices``: their ``OneOf``s)."""
     from app_connections.cli_flags import add_flags
@@ -74,7 +82,7 @@ def add_input_flags(
     p.set_defaults(**{FIELDS_DEST: dict(by_method), CHOICES_DEST: dict(choices)})
 
 
-def add_connection_flags(p: argparse.ArgumentParser, registry: Any, *, stored: str) -> None:
+def add_connection_flags(p: argparse.ArgumentParser, registry: Registry | None, *, stored: str) -> None:
     """``--method``, ``--credentials FILE`` (help: ``stored``), ``--input FILE`` and the derived flags
     of every non-interactive method."""
     by_method = method_fields(registry)
@@ -87,7 +95,7 @@ def add_connection_flags(p: argparse.ArgumentParser, registry: Any, *, stored: s
     add_input_flags(p, by_method, method_choices(registry))
 
 
-def read_json_file(path: str, flag: str) -> Mapping[str, Any]:
+def read_json_file(path: str, flag: str) -> JSONObject:
     """The JSON object in ``path``; else ``InvalidInput`` naming ``flag``."""
     import json
 
@@ -103,12 +111,12 @@ def read_json_file(path: str, flag: str) -> Mapping[str, Any]:
     return data
 
 
-def form_input(args: argparse.Namespace, method: str, *, stdin_taken: str | None = None) -> Mapping[str, Any]:
+def form_input(args: argparse.Namespace, method: str, *, stdin_taken: str | None = None) -> JSONInput:
     """Method ``method``'s form input: ``--input FILE``, or its derived flags (a flag of another
     method is refused, naming the flag)."""
     from app_connections.cli_flags import own_flags_given, read_flags
 
-    by_method: Mapping[str, tuple[Any, ...]] = getattr(args, FIELDS_DEST, None) or {}
+    by_method: Mapping[str, tuple[Field, ...]] = getattr(args, FIELDS_DEST, None) or {}
     offered = _union(by_method)
     fields = by_method.get(method, ())
     if args.input:
@@ -134,7 +142,7 @@ def form_input(args: argparse.Namespace, method: str, *, stdin_taken: str | None
     )
 
 
-def stored_connection(args: argparse.Namespace, ctype: Any, *, stdin_taken: str | None = None) -> Mapping[str, Any]:
+def stored_connection(args: argparse.Namespace, ctype: ConnectionType, *, stdin_taken: str | None = None) -> JSONInput:
     """The connection as stored credentials (``to_dict()`` with ``method``): from ``--credentials
     FILE`` as is, else parsed from ``--method`` and its form input."""
     from .credentials_file import is_private, read_credentials
@@ -153,13 +161,13 @@ def stored_connection(args: argparse.Namespace, ctype: Any, *, stdin_taken: str 
             sys.stderr.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
         return data
     check_method(args.method, ctype)
-    credentials = ctype.parse(args.method, form_input(args, args.method, stdin_taken=stdin_taken))
-    stored: dict[str, Any] = dict(credentials.to_dict())
+    credentials = parse_credentials(ctype, args.method, form_input(args, args.method, stdin_taken=stdin_taken))
+    stored: JSONObject = dict(credentials.to_dict())
     stored.setdefault("method", args.method)
     return stored
 
 
-def check_method(method: str | None, ctype: Any) -> None:
+def check_method(method: str | None, ctype: ConnectionType) -> None:
     """Refuse a missing ``--method``, or an interactive one (its credentials come from ``connect``)."""
     if not method:
         raise InvalidInput(
@@ -179,3 +187,9 @@ def check_method(method: str | None, ctype: Any) -> None:
                 )
             ]
         )
+
+
+def parse_credentials(ctype: ConnectionType, method: str, data: JSONInput) -> Credentials:
+    """``ctype.parse`` for a non-interactive ``method``: its credentials record (the ``AuthMethod``
+    contract: ``parse`` returns ``Credentials`` unless the method signs in)."""
+    return cast("Credentials", ctype.parse(method, data))

@@ -8,20 +8,51 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
-from typing import Any, TextIO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar, runtime_checkable
 
 from app_connections.text import clean
 
 from .cli_common import EXIT_FAILED, EXIT_OK, print_json, progress_line, rotation_writer
 from .errors import FieldError, InvalidInput
 
+if TYPE_CHECKING:
+    from app_connections.auth_method import RotateCallback
+    from app_connections.jsontypes import JSONInput, JSONObject
+    from app_connections.loader import Registry
+
+    from .sync.config import DestinationConfig
+    from .sync.report import Change, SyncReport
+
+_P = TypeVar("_P", bound=argparse.ArgumentParser)
+
 DESTINATION = "azure-app-configuration"
 MAX_TIMEOUT = 86_400.0
 """``--timeout`` at most a day: a run is bounded, whatever is asked."""
 
 
-def _connection(args: argparse.Namespace, *, stdin_taken: str | None = None) -> tuple[Mapping[str, Any], Any]:
+@runtime_checkable
+class SyncOperations(Protocol):
+    """What the sync commands call on the registered destination."""
+
+    def parse_destination(self, data: JSONInput) -> DestinationConfig:
+        """The destination's fields, checked."""
+
+    def plan(
+        self, connection: JSONInput, destination: DestinationConfig, secrets: Mapping[str, str], **options: object
+    ) -> SyncReport:
+        """What ``push`` would do."""
+
+    def push(
+        self, connection: JSONInput, destination: DestinationConfig, secrets: Mapping[str, str], **options: object
+    ) -> SyncReport:
+        """Make the scope match ``secrets``."""
+
+    def import_secrets(self, connection: JSONInput, destination: DestinationConfig, **options: object) -> SyncReport:
+        """Read the scope's secrets."""
+
+
+def _connection(args: argparse.Namespace, *, stdin_taken: str | None = None) -> tuple[JSONInput, RotateCallback | None]:
     """(stored connection, on_rotate) from --credentials, or --method and its flags (or --input)."""
     from .cli_common import CONNECTION_TYPE, loaded_registry
     from .cli_inputs import stored_connection
@@ -33,8 +64,8 @@ def _connection(args: argparse.Namespace, *, stdin_taken: str | None = None) -> 
     return data, on_rotate
 
 
-def _destination(args: argparse.Namespace) -> dict[str, Any]:
-    data: dict[str, Any] = {"endpoint": args.endpoint}
+def _destination(args: argparse.Namespace) -> JSONObject:
+    data: JSONObject = {"endpoint": args.endpoint}
     if args.label:
         data["label"] = args.label
     if args.key_prefix:
@@ -50,7 +81,7 @@ PROBLEMS = ("failed", "conflict", "locked", "not-run")
 SHOWN_KEYS = 5
 
 
-def _cause(change: Any) -> str:
+def _cause(change: Change) -> str:
     """A failure's cause: its detail with its own key and any object address (``object at 0x7f...``,
     in transport errors) taken out, so keys failing alike group together."""
     import re
@@ -63,7 +94,7 @@ def _cause(change: Any) -> str:
     return re.sub(r"\b0x[0-9a-fA-F]{6,}\b", "0x...", detail)
 
 
-def _where(change: Any) -> str:
+def _where(change: Change) -> str:
     """A change's key and label for the terminal: they come from the store, so no control or bidi
     character reaches the screen."""
 
@@ -71,7 +102,7 @@ def _where(change: Any) -> str:
     return f"{clean(change.key, 300)} [{label}]"
 
 
-def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int:
+def _print(report: SyncReport, args: argparse.Namespace, out: TextIO, what: str) -> int:
 
     if args.json:
         print_json(report.to_dict(), out)
@@ -79,7 +110,7 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
     c = report.counts
     summary = ", ".join(f"{v} {k}" for k, v in c.items())
     out.write(f"{what}: {summary} ({report.requests} requests to the store)\n")
-    groups: dict[tuple[str, str], list[Any]] = {}
+    groups: dict[tuple[str, str], list[Change]] = {}
     for ch in report.changes:
         if ch.status.value in PROBLEMS:  # one line per cause, not one per key (1,000 keys, one unreachable store)
             groups.setdefault((ch.status.value, _cause(ch)), []).append(ch)
@@ -97,13 +128,14 @@ def _print(report: Any, args: argparse.Namespace, out: TextIO, what: str) -> int
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _sync_destination() -> Any:
+def _sync_destination() -> SyncOperations:
     """Our destination, found the way a host finds it (through ``register_secret_syncs``)."""
     from app_connections.loader import load_plugins
     from app_connections.policy import HostPolicy
 
     registry = load_plugins(policy=HostPolicy.operator())
-    if DESTINATION not in registry.syncs:
+    found: object = registry.syncs.get(DESTINATION)
+    if not isinstance(found, SyncOperations):
         raise InvalidInput(
             errors=[
                 FieldError(
@@ -113,16 +145,19 @@ def _sync_destination() -> Any:
                 )
             ]
         )
-    return registry.syncs[DESTINATION]
+    return found
 
 
-def _run(args: argparse.Namespace, label: str, operation: Any) -> Any:
+def _run(args: argparse.Namespace, label: str, operation: Callable[..., SyncReport]) -> SyncReport:
     """``operation(**options)`` with the run's timeout and, on a terminal, a progress line."""
     from .cli_common import CONNECTION_TYPE, loaded_registry
 
     line = progress_line(args, label)
     # the registry's type: a plugin's method (and its hooks) serve the run as they serve validate
-    options: dict[str, Any] = {"timeout": args.timeout, "connection_type": loaded_registry(args).get(CONNECTION_TYPE)}
+    options: dict[str, object] = {
+        "timeout": args.timeout,
+        "connection_type": loaded_registry(args).get(CONNECTION_TYPE),
+    }
     if line is not None:
         options.update(progress=line, status=line.status)
     try:
@@ -133,6 +168,7 @@ def _run(args: argparse.Namespace, label: str, operation: Any) -> Any:
 
 
 def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
+    """``sync plan`` and ``sync push``: the secrets file against the store's scope."""
     from .sync.secret_files import STDIN, read_secrets
 
     secrets = read_secrets(args.from_file, fmt=args.format)
@@ -165,6 +201,7 @@ def cmd_sync_push(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_sync_import(args: argparse.Namespace, out: TextIO) -> int:
+    """``sync import``: write the scope's secrets to a file (nothing when the import did not complete)."""
     from .sync.secret_files import check_writable, write_secrets
 
     # before any request: a bad or existing --to wastes no listing
@@ -228,7 +265,7 @@ def _count(text: str) -> int:
     return value
 
 
-def _add_connection(p: argparse.ArgumentParser, registry: Any) -> None:
+def _add_connection(p: argparse.ArgumentParser, registry: Registry | None) -> None:
     from .cli_inputs import add_connection_flags
 
     add_connection_flags(p, registry, stored="stored credentials (from `connect`; they name their method)")
@@ -259,7 +296,7 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_commands(sub: Any, registry: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction[_P], registry: Registry | None) -> None:
     """``sync plan|push|import``; the connection is taken as ``validate`` takes it."""
     sync = sub.add_parser(
         "sync",

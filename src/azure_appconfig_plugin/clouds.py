@@ -25,6 +25,8 @@ from .errors import FieldError, InvalidInput
 
 @attrs.frozen
 class Cloud:
+    """An Azure cloud: its login host and the DNS suffix of its App Configuration stores."""
+
     slug: str
     title: str
     login_host: str
@@ -33,13 +35,16 @@ class Cloud:
 
     @property
     def authority_base(self) -> str:
+        """The identity platform's base URL in this cloud."""
         return f"https://{self.login_host}"
 
     def authority(self, tenant: str) -> str:
+        """The MSAL authority of ``tenant`` in this cloud."""
         return f"{self.authority_base}/{tenant}"
 
     @property
     def audience(self) -> str:
+        """The App Configuration resource (token audience) of this cloud."""
         return f"https://{self.store_suffix}"
 
     @property
@@ -48,6 +53,7 @@ class Cloud:
         return f"{self.audience}/.default"
 
     def store_endpoint(self, name: str) -> str:
+        """The endpoint of the store called ``name`` in this cloud."""
         return f"https://{name}.{self.store_suffix}"
 
 
@@ -60,6 +66,7 @@ DEFAULT_CLOUD = PUBLIC
 
 
 def get_cloud(slug: str | None) -> Cloud:
+    """The cloud ``slug`` names (the public cloud when empty); ``InvalidInput`` for an unknown one."""
     if slug is None or slug == "":
         return DEFAULT_CLOUD
     if not isinstance(slug, str):  # a list or object must be bad input, not TypeError

@@ -8,9 +8,12 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import CredentialsFileError, FieldError
+
+if TYPE_CHECKING:
+    from app_connections.jsontypes import JSONObject
 
 MAX_FILE_BYTES = 1024 * 1024
 """A credentials file is a few KB; anything larger is not one."""
@@ -39,7 +42,7 @@ def output_problem(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def write_credentials(path: str | os.PathLike[str], data: dict[str, Any]) -> Path:
+def write_credentials(path: str | os.PathLike[str], data: JSONObject) -> Path:
     """Write ``data`` to ``path`` atomically; the file is never readable by others, even briefly.
 
     Raises ``CredentialsFileError`` (and leaves nothing behind) when it cannot be written.
@@ -72,7 +75,8 @@ def write_credentials(path: str | os.PathLike[str], data: dict[str, Any]) -> Pat
     return target
 
 
-def read_credentials(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_credentials(path: str | os.PathLike[str]) -> JSONObject:
+    """The JSON object in the credentials file ``path``; ``CredentialsFileError`` when it is not one."""
     target = Path(path)
     try:
         with target.open("rb") as fh:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import attrs
@@ -16,27 +16,43 @@ from .settings import CLIENT_SECRET_ENV, PERMISSIONS, SETTING_NAMES, SITE_URL_EN
 OK, MISSING, INVALID, WARNING = "ok", "missing", "invalid", "warning"
 
 
+class DoctorReportDict(TypedDict):
+    """``DoctorReport.to_dict()``: what ``doctor --json`` prints."""
+
+    ready: bool
+    redirectUri: str | None
+    permissions: list[str]
+    checks: list[dict[str, str]]
+
+
 @attrs.frozen
 class DoctorCheck:
+    """One setting's check: its name, ``ok``/``missing``/``invalid``/``warning`` and what it says."""
+
     name: str
     status: str
     detail: str
 
     def to_dict(self) -> dict[str, str]:
+        """The check as JSON (name, status, detail)."""
         return attrs.asdict(self)
 
 
 @attrs.frozen
 class DoctorReport:
+    """Every check of the instance's setup and the redirect URI to register."""
+
     checks: tuple[DoctorCheck, ...]
     redirect_uri: str | None
     permissions: tuple[str, ...] = PERMISSIONS
 
     @property
     def ready(self) -> bool:
+        """True when no check is missing or invalid (warnings allowed)."""
         return all(c.status in (OK, WARNING) for c in self.checks)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DoctorReportDict:
+        """The report as JSON (what ``doctor --json`` prints)."""
         return {
             "ready": self.ready,
             "redirectUri": self.redirect_uri,
@@ -45,6 +61,7 @@ class DoctorReport:
         }
 
     def next_steps(self) -> list[str]:
+        """What to do, in order: fix each failed setting, register the redirect URI, grant the permissions."""
         steps = []
         for c in self.checks:
             if c.status in (MISSING, INVALID):

@@ -18,10 +18,12 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def is_guid(value: str) -> bool:
+    """True when ``value`` is a GUID (a tenant or client ID)."""
     return bool(_GUID.match(value))
 
 
 def is_tenant(value: str) -> bool:
+    """True when ``value`` is a tenant ID (a GUID) or a tenant domain name."""
     return bool(_GUID.match(value) or _DOMAIN.match(value))
 
 
@@ -58,4 +60,5 @@ def site_url_problem(value: str) -> str | None:
 
 
 def normalize_site_url(value: str) -> str:
+    """``value`` without surrounding whitespace or trailing slashes."""
     return value.strip().rstrip("/")

@@ -29,17 +29,21 @@ def _policy_env() -> Mapping[str, str]:
 
 
 def redirect_uri_for(site_url: str) -> str:
+    """The OAuth callback URL of an instance served at ``site_url``."""
     return normalize_site_url(site_url) + CALLBACK_PATH
 
 
 @attrs.frozen
 class InstanceSettings:
+    """The instance's own app registration (client ID and secret) and public URL, for the oauth method."""
+
     client_id: str
     client_secret: str = attrs.field(repr=False)
     site_url: str = attrs.field(converter=normalize_site_url)
 
     @property
     def redirect_uri(self) -> str:
+        """The OAuth callback URL to register on the app registration."""
         return self.site_url + CALLBACK_PATH
 
     def __str__(self) -> str:
@@ -71,6 +75,8 @@ _NOT_SET = {
 
 @attrs.frozen
 class SettingProblem:
+    """What is wrong with one instance setting."""
+
     env_var: str
     missing: bool
     """True when unset; False when set but malformed."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from msal.exceptions import MsalError
 
 from app_connections.text import clean
 
 if TYPE_CHECKING:
+    from app_connections.jsontypes import JSONInput
     from app_connections.records import AuthMethod
 
 from ..errors import (
@@ -41,7 +42,7 @@ _HTTP_STATUS = re.compile(r"HTTP Error: (\d{3})")
 _PERMS = ", ".join(PERMISSIONS)
 
 
-def aadsts_codes(result: Mapping[str, Any]) -> list[int]:
+def aadsts_codes(result: Mapping[str, object]) -> list[int]:
     """AADSTS codes from the integer ``error_codes`` only (a list, or one value such as the callback's
     ``error_codes=7000215``); never from description text, which is the server's (or an attacker's) prose."""
     raw = result.get("error_codes")
@@ -54,7 +55,7 @@ def aadsts_codes(result: Mapping[str, Any]) -> list[int]:
     return codes
 
 
-def _summary(result: Mapping[str, Any]) -> str:
+def _summary(result: Mapping[str, object]) -> str:
     """Azure's description without the trailing trace/correlation/timestamp lines; bounded, control and
     bidi characters removed."""
     text = str(result.get("error_description") or result.get("error") or "")[:4000]
@@ -64,7 +65,7 @@ def _summary(result: Mapping[str, Any]) -> str:
 _ID = re.compile(r"^[0-9a-zA-Z-]{1,64}$")
 
 
-def _id(value: Any) -> str | None:
+def _id(value: object) -> str | None:
     """A correlation or trace ID as shown: only when it looks like one."""
     text = str(value).strip() if value is not None else ""
     return text if _ID.match(text) else None
@@ -101,6 +102,7 @@ class IdentityError:
         return f"AADSTS{self.code}" if isinstance(self.code, int) else self.code
 
     def matches(self, codes: list[int], error: str, stage: str) -> bool:
+        """True when this row decides an answer with these AADSTS ``codes`` and ``error`` at ``stage``."""
         if self.stages and stage not in self.stages:
             return False
         return self.code in codes if isinstance(self.code, int) else self.code == error
@@ -367,7 +369,7 @@ def remedy_for(exc: BaseException, method: AuthMethod | None = None) -> str:
 
 
 def error_from_result(
-    result: Mapping[str, Any],
+    result: JSONInput,
     *,
     stage: str,
     tenant: str | None = None,

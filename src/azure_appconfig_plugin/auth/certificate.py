@@ -336,6 +336,7 @@ class CertificateTokenCredential(ConfidentialClientCredential):
     the shared cache keys the token by the certificate's SHA-256 thumbprint."""
 
     stage = "certificate"
+    _credentials: CertificateCredentials
 
     def __init__(self, credentials: CertificateCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials

@@ -11,9 +11,9 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
 
 from app_connections.errors import RotationNotSaved
 from app_connections.records import RotateCallback
@@ -26,6 +26,16 @@ from ..schema import ClientSecretCredentials, OAuthCredentials
 from ..settings import InstanceSettings
 from . import msal_apps
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
+
+if TYPE_CHECKING:
+    import msal
+
+    from app_connections.jsontypes import JSONObject
+
+    from ..stores.token_cache import TokenKey
+
+T = TypeVar("T")
+_B = TypeVar("_B", bound="_Base")
 
 logger = logging.getLogger("azure_appconfig_plugin.auth")
 
@@ -49,7 +59,7 @@ def _accept(cloud: Cloud, scopes: tuple[str, ...]) -> None:
         )
 
 
-def seconds_field(result: Any, name: str, default: int = 0) -> int:
+def seconds_field(result: object, name: str, default: int = 0) -> int:
     """A token answer's ``expires_in``-like field as whole seconds; a typed error when it is not one."""
     value = result.get(name, default) if isinstance(result, dict) else default
     try:
@@ -95,7 +105,7 @@ def typed_failure(exc: Exception, where: str) -> AppConnectionError:
     )
 
 
-def call_identity_platform(call: Callable[[], Any], where: str) -> Any:
+def call_identity_platform(call: Callable[[], T], where: str) -> T:
     """Run an MSAL call; every failure (transport, policy, a malformed answer MSAL chokes on) ends typed."""
     try:
         return call()
@@ -107,11 +117,14 @@ def call_identity_platform(call: Callable[[], Any], where: str) -> Any:
 
 
 class _Base:
+    """What every token credential here shares: the host's environment, ``get_token`` and
+    ``get_token_info`` over one ``_token(scopes, claims)``, and a no-op context manager."""
+
     cloud: Cloud
     _env: Mapping[str, str]
     """The host policy's environment when the credential was made (it names the shared stores)."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+    def __new__(cls: type[_B], *args: object, **kwargs: object) -> _B:
         from app_connections import policy as policies
 
         self = super().__new__(cls)
@@ -119,29 +132,32 @@ class _Base:
         return self
 
     def get_token(
-        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: Any
+        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: object
     ) -> AccessToken:
+        """A token for the one scope this credential serves (``TokenCredential``)."""
         info = self._token(scopes, claims)
         return AccessToken(info.token, info.expires_on)
 
-    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
-        claims = (options or {}).get("claims") if isinstance(options, dict) else None
+    def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
+        """A token with its refresh time for the one scope this credential serves (``SupportsTokenInfo``)."""
+        claims = options.get("claims") if isinstance(options, dict) else None
         return self._token(scopes, claims)
 
     def _token(self, scopes: tuple[str, ...], claims: str | None) -> AccessTokenInfo:
         raise NotImplementedError
 
     def close(self) -> None:
+        """Nothing to release (``SupportsTokenInfo``)."""
         return None
 
-    def __enter__(self) -> Any:
+    def __enter__(self: _B) -> _B:
         return self
 
-    def __exit__(self, *args: Any) -> None:
+    def __exit__(self, *args: object) -> None:
         return None
 
 
-def msal_answer(result: Any, where: str) -> dict[str, Any]:
+def msal_answer(result: object, where: str) -> JSONObject:
     """An MSAL ``acquire_token_*`` result, which must be a dict (a token or an error answer)."""
     # msal 1.x returns a dict from every acquire_token_* path; on a body that is not a JSON object it raises
     # TypeError/AttributeError instead (typed by call_identity_platform). Kept against a change in MSAL.
@@ -150,7 +166,7 @@ def msal_answer(result: Any, where: str) -> dict[str, Any]:
     return result
 
 
-def refresh_on(result: dict[str, Any], now: int, expires_in: int) -> int | None:
+def refresh_on(result: JSONObject, now: int, expires_in: int) -> int | None:
     """When to refresh proactively: MSAL turns the answer's ``refresh_in`` into an absolute ``refresh_on``
     (by its own clock); returned on the ``now`` clock, never later than expiry. None when the answer has none."""
     value = result.get("refresh_on")
@@ -159,15 +175,29 @@ def refresh_on(result: dict[str, Any], now: int, expires_in: int) -> int | None:
     return now + min(max(int(value - time.time()), 0), expires_in)
 
 
-def token_info(result: Any, authority: str, now: int, **context: Any) -> AccessTokenInfo:
-    """An MSAL token answer as ``AccessTokenInfo``; an error answer typed by ``error_from_result(**context)``."""
-    result = msal_answer(result, f"the identity platform at {authority}")
-    if "access_token" not in result:
-        raise error_from_result(result, **context)
-    expires_in = seconds_field(result, "expires_in")
+def token_info(
+    result: object, authority: str, now: int, *, stage: str, tenant: str | None = None, client_id: str | None = None
+) -> AccessTokenInfo:
+    """An MSAL token answer as ``AccessTokenInfo``; an error answer typed by ``error_from_result``."""
+    answer = msal_answer(result, f"the identity platform at {authority}")
+    if "access_token" not in answer:
+        raise error_from_result(answer, stage=stage, tenant=tenant, client_id=client_id)
+    expires_in = seconds_field(answer, "expires_in")
     return AccessTokenInfo(
-        str(result["access_token"]), now + expires_in, refresh_on=refresh_on(result, now, expires_in)
+        str(answer["access_token"]), now + expires_in, refresh_on=refresh_on(answer, now, expires_in)
     )
+
+
+class ClientIdentity(Protocol):
+    """What ``ConfidentialClientCredential`` reads of its credentials: the tenant and the app."""
+
+    @property
+    def tenant_id(self) -> str:
+        """The directory (tenant) ID the app signs in to."""
+
+    @property
+    def client_id(self) -> str:
+        """The app registration's client ID."""
 
 
 class ConfidentialClientCredential(_Base):
@@ -184,17 +214,17 @@ class ConfidentialClientCredential(_Base):
     stage = "client-credentials"
     """The ``error_from_result`` stage of this grant (names the field to fix)."""
 
-    _credentials: Any
+    _credentials: ClientIdentity
     _clock: Callable[[], float]
 
     def _preflight(self) -> None:
         """Refuse unusable material before any request (and before the shared cache)."""
         return None
 
-    def _app(self, authority: str) -> Any:
+    def _app(self, authority: str) -> msal.ConfidentialClientApplication:
         raise NotImplementedError
 
-    def _token_key(self, authority: str) -> Any:
+    def _token_key(self, authority: str) -> TokenKey:
         """The ``stores.token_cache.TokenKey`` of this credential."""
         raise NotImplementedError
 
@@ -233,6 +263,8 @@ class ConfidentialClientCredential(_Base):
 class ClientSecretTokenCredential(ConfidentialClientCredential):
     """Client-credentials grant; MSAL's cache serves the token until shortly before expiry."""
 
+    _credentials: ClientSecretCredentials
+
     def __init__(self, credentials: ClientSecretCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials
         self.cloud = get_cloud(credentials.cloud)
@@ -242,11 +274,11 @@ class ClientSecretTokenCredential(ConfidentialClientCredential):
         c = self._credentials
         return f"ClientSecretTokenCredential(tenant_id={c.tenant_id!r}, client_id={c.client_id!r}, cloud={c.cloud!r})"
 
-    def _app(self, authority: str) -> Any:
+    def _app(self, authority: str) -> msal.ConfidentialClientApplication:
         c = self._credentials
         return msal_apps.get_app(authority, c.client_id, c.client_secret)
 
-    def _token_key(self, authority: str) -> Any:
+    def _token_key(self, authority: str) -> TokenKey:
         from ..stores.token_cache import TokenKey
 
         c = self._credentials

@@ -20,8 +20,8 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import msal
@@ -31,6 +31,11 @@ from ..http import transport
 from ..http.deadlines import remaining
 from ..http.limits import current_limits
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception
+
+if TYPE_CHECKING:
+    import requests
+
+    from app_connections.jsontypes import JSONObject
 
 MAX_APPS = 256
 
@@ -46,7 +51,8 @@ class _NoStoreCache(msal.TokenCache):  # type: ignore[misc]  # msal is untyped: 
     keeps the access token, and nothing user-specific accumulates in process-wide state.
     """
 
-    def add(self, event: dict[str, Any], **kwargs: Any) -> None:
+    def add(self, event: JSONObject, **kwargs: object) -> None:
+        """Keep nothing of the token event (MSAL calls this after each token answer)."""
         return None
 
 
@@ -68,7 +74,12 @@ def get_app(
 
 
 def get_app_for(
-    authority: str, client_id: str, client_credential: Any, *, fingerprint: str, user_grants: bool = False
+    authority: str,
+    client_id: str,
+    client_credential: str | Mapping[str, object],
+    *,
+    fingerprint: str,
+    user_grants: bool = False,
 ) -> msal.ConfidentialClientApplication:
     """Like ``get_app`` for any MSAL ``client_credential`` (a secret, or a dict with a certificate's
     ``private_key``/``thumbprint`` or a ``client_assertion`` callable); ``fingerprint`` identifies
@@ -80,12 +91,13 @@ def get_app_for(
             _apps.move_to_end(key)
             return app
         try:
+            parts = urlsplit(authority)
             app = msal.ConfidentialClientApplication(
                 client_id,
                 client_credential=client_credential,
                 authority=authority,
                 instance_discovery=False,
-                http_client=_http_client(authority),
+                http_client=transport.session(parts.hostname or "", parts.port or 443, kind="token"),
                 token_cache=_NoStoreCache() if user_grants else None,
             )
         except ValueError as exc:
@@ -104,11 +116,6 @@ def get_app_for(
         while len(_apps) > MAX_APPS:
             _apps.popitem(last=False)
         return app
-
-
-def _http_client(authority: str) -> Any:
-    parts = urlsplit(authority)
-    return transport.session(parts.hostname or "", parts.port or 443, kind="token")
 
 
 _flights_lock = threading.Lock()
@@ -138,17 +145,17 @@ def single_flight(*key: str) -> Iterator[None]:
         lock.release()
 
 
-_mi_clients: OrderedDict[tuple[str, str, tuple[float, float], str], Any] = OrderedDict()
+_mi_clients: OrderedDict[tuple[str, str, tuple[float, float], str], msal.ManagedIdentityClient] = OrderedDict()
 
 
 def get_managed_identity_client(
     field: str | None,
     value: str | None,
-    http_client: Callable[[], Any],
+    http_client: Callable[[], requests.Session],
     timeout: tuple[float, float],
     *,
     endpoint: str = "",
-) -> Any:
+) -> msal.ManagedIdentityClient:
     """The cached ``msal.ManagedIdentityClient`` of the system-assigned identity (``field`` None) or
     of a user-assigned one (``clientId`` / ``resourceId`` / ``objectId``), so its token cache is shared.
     ``endpoint`` (the identity endpoint its ``http_client`` is pinned to) is part of the key."""
@@ -159,7 +166,9 @@ def get_managed_identity_client(
             _mi_clients.move_to_end(key)  # least recently used goes first, as for the apps
         else:
             if field is None:
-                identity: Any = msal.SystemAssignedManagedIdentity()
+                identity: msal.SystemAssignedManagedIdentity | msal.UserAssignedManagedIdentity = (
+                    msal.SystemAssignedManagedIdentity()
+                )
             else:
                 kind = {"clientId": "client_id", "resourceId": "resource_id", "objectId": "object_id"}[field]
                 identity = msal.UserAssignedManagedIdentity(**{kind: value})

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import attrs
@@ -25,6 +25,11 @@ from ..formats import is_guid
 from ..schema import OAuthCredentials, OAuthInput
 from ..settings import InstanceSettings
 from ..stores.shared import default_flow_store
+
+if TYPE_CHECKING:
+    import msal
+
+    from app_connections.jsontypes import JSONInput
 
 RESERVED_SCOPES = ("offline_access", "openid", "profile")
 ANY_WORK_ACCOUNT = "organizations"
@@ -65,6 +70,7 @@ def begin(
     token_factory: TokenFactory | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AuthorizationRequest:
+    """Start the flow: store its pending state in ``flow_store`` and return where to send the browser."""
     store = flow_store if flow_store is not None else default_flow_store()
     flow, request = prepare(
         oauth_input, settings=settings, ttl_seconds=ttl_seconds, prompt=prompt, token_factory=token_factory, clock=clock
@@ -122,7 +128,7 @@ MAX_PARAM_LENGTH = 8192
 """Longer callback values are cut (authorization codes are ~1-2 KB)."""
 
 
-def _single(params: Any) -> dict[str, str]:
+def _single(params: object) -> dict[str, str]:
     from ..errors import FieldError, InvalidInput
 
     if not isinstance(params, Mapping):
@@ -142,21 +148,21 @@ def _single(params: Any) -> dict[str, str]:
 
 
 def complete(
-    params: Mapping[str, Any],
+    params: Mapping[str, object],
     *,
     settings: InstanceSettings | None = None,
     flow_store: FlowStore | None = None,
     clock: Callable[[], float] = time.time,
 ) -> OAuthCredentials:
     """Finish the flow from the callback's query parameters and return the credentials to store."""
-    params = _single(params)
+    single = _single(params)
     store = flow_store if flow_store is not None else default_flow_store()
-    state = callback_state(params)
+    state = callback_state(single)
     try:
         flow = store.take(state)
     except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
         raise OAuthStateError(exc.message, code=exc.code) from None
-    return finish(params, flow, settings=settings, clock=clock)
+    return finish(single, flow, settings=settings, clock=clock)
 
 
 def callback_state(params: Mapping[str, str]) -> str:
@@ -248,7 +254,7 @@ def finish(
     )
 
 
-def _discovered_tenant(app: Any, requested: str) -> str | None:
+def _discovered_tenant(app: msal.ConfidentialClientApplication, requested: str) -> str | None:
     """The tenant ID the authority resolved to (MSAL reads it from the discovered token endpoint).
 
     None for ``organizations`` (any work account may sign in); for a GUID tenant, that GUID; for a
@@ -268,7 +274,7 @@ def _discovered_tenant(app: Any, requested: str) -> str | None:
 
 
 def _check_id_token(
-    result: Mapping[str, Any], flow: PendingFlow, settings: InstanceSettings, authority_base: str, pinned: str | None
+    result: JSONInput, flow: PendingFlow, settings: InstanceSettings, authority_base: str, pinned: str | None
 ) -> str:
     """Require the ID token and check it: nonce, audience, issuer, and the tenant pin. Returns the tenant ID."""
     claims = result.get("id_token_claims")

@@ -146,6 +146,7 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
     federated token gets it; the assertion is never stored)."""
 
     stage = "federated"
+    _credentials: WorkloadIdentityCredentials
 
     def __init__(self, credentials: WorkloadIdentityCredentials, *, clock: Callable[[], float] = time.time) -> None:
         self._credentials = credentials

@@ -14,7 +14,7 @@ fixture (and through it ``azure_sanitizer``, ``azure_vcr`` and ``azure_secret_sc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,5 +23,5 @@ if TYPE_CHECKING:
 
 
 @pytest.hookspec
-def pytest_azure_appconfig_secret_rules(config: pytest.Config) -> SecretRules | list[SecretRules] | Any:
+def pytest_azure_appconfig_secret_rules(config: pytest.Config) -> SecretRules | list[SecretRules] | None:
     """Return a ``SecretRules`` (or a list of them, or ``None``) to add to the default rules."""

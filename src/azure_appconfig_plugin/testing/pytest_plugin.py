@@ -8,7 +8,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +16,21 @@ import pytest
 from app_connections.testing import RECORD_MODES
 
 from . import RECORD_MODE_ENV
+
+if TYPE_CHECKING:
+    from http.server import BaseHTTPRequestHandler
+
+    import vcr
+
+    from app_connections.policy import HostPolicy
+    from app_connections.testing.local_server import LocalHTTPSServer
+    from app_connections.testing.rules import RuleTable
+    from app_connections.testing.sanitize import Sanitizer
+    from app_connections.testing.secret_scan import Finding
+
+    from ..schema import ClientSecretCredentials
+    from ..settings import InstanceSettings
+    from .recording import TestValues
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -27,6 +42,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Adds ``--azure-record-mode`` and the ``azure_cassette_dir`` ini key."""
     group = parser.getgroup("azure-appconfig", "Azure App Configuration cassettes")
     group.addoption(
         "--azure-record-mode",
@@ -48,7 +64,7 @@ def azure_record_mode(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def azure_test_values(azure_record_mode: str) -> Any:
+def azure_test_values(azure_record_mode: str) -> TestValues:
     """Inputs for tests (a ``TestValues``): real identities from the environment while recording,
     placeholders otherwise."""
     from .recording import TestValues
@@ -57,7 +73,7 @@ def azure_test_values(azure_record_mode: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
+def azure_secret_rules(pytestconfig: pytest.Config) -> RuleTable:
     """The ``RuleTable`` the sanitizer and the scan share in this session: the default rules, every
     field the installed providers declare secret, every ``SecretRules`` returned by a
     ``pytest_azure_appconfig_secret_rules`` or ``pytest_app_connections_secret_rules`` hook, and the
@@ -80,7 +96,7 @@ def azure_secret_rules(pytestconfig: pytest.Config) -> Any:
 
 
 @pytest.fixture
-def azure_sanitizer(azure_record_mode: str, azure_secret_rules: Any) -> Any:
+def azure_sanitizer(azure_record_mode: str, azure_secret_rules: RuleTable) -> Sanitizer:
     """The ``Sanitizer`` ``azure_vcr`` records through: ``azure_secret_rules``, and while
     recording placeholders for the real identities and the recording's secrets as literals."""
     from app_connections.testing.sanitize import Sanitizer
@@ -93,11 +109,11 @@ def azure_sanitizer(azure_record_mode: str, azure_secret_rules: Any) -> Any:
 
 
 @pytest.fixture
-def azure_secret_scan(azure_secret_rules: Any) -> Callable[..., list[Any]]:
+def azure_secret_scan(azure_secret_rules: RuleTable) -> Callable[..., list[Finding]]:
     """``scan(*paths)``: the secret scan with ``azure_secret_rules``; a list of findings (empty when clean)."""
     from app_connections.testing.secret_scan import scan_paths
 
-    def scan(*paths: str | os.PathLike[str]) -> list[Any]:
+    def scan(*paths: str | os.PathLike[str]) -> list[Finding]:
         return scan_paths([Path(p) for p in paths], azure_secret_rules)
 
     return scan
@@ -139,10 +155,10 @@ def azure_network_blocked(azure_record_mode: str) -> Iterator[None]:
 def azure_vcr(
     azure_cassette_dir: Path,
     azure_record_mode: str,
-    azure_sanitizer: Any,
+    azure_sanitizer: Sanitizer,
     azure_clean_state: None,
     azure_network_blocked: None,
-) -> Any:
+) -> vcr.VCR:
     """A configured ``vcr.VCR``: ``with azure_vcr.use_cassette("name.yaml") as cassette: ...``."""
     from app_connections.testing.vcr_config import make_vcr
 
@@ -159,7 +175,7 @@ def _reading_process_env() -> Iterator[None]:
 
 
 @pytest.fixture
-def azure_operator_policy() -> Iterator[Any]:
+def azure_operator_policy() -> Iterator[HostPolicy]:
     """``HostPolicy.operator()`` in effect for the test (on its thread): the host's own identity,
     every directory and the process environment, as the ``azure-appconfig`` CLI has them."""
     from app_connections import policy as policies
@@ -182,7 +198,7 @@ def fake_instance_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str
 
 
 @pytest.fixture
-def fake_instance_settings() -> Any:
+def fake_instance_settings() -> InstanceSettings:
     """``InstanceSettings`` built from the placeholder instance environment (no environment change)."""
     from ..settings import InstanceSettings
     from . import fakes
@@ -191,7 +207,7 @@ def fake_instance_settings() -> Any:
 
 
 @pytest.fixture
-def fake_client_secret_credentials(azure_test_values: Any) -> Any:
+def fake_client_secret_credentials(azure_test_values: TestValues) -> ClientSecretCredentials:
     """``ClientSecretCredentials`` from ``azure_test_values`` (placeholders while replaying)."""
     from ..schema import ClientSecretCredentials
 
@@ -200,7 +216,7 @@ def fake_client_secret_credentials(azure_test_values: Any) -> Any:
 
 
 @pytest.fixture
-def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., LocalHTTPSServer]]:
     """Factory: ``start(Handler)`` serves a ``BaseHTTPRequestHandler`` over TLS on 127.0.0.1 and
     a free port (trustme certificate) and returns a ``LocalHTTPSServer`` (``url``, ``host_port``,
     ``ca_bundle``, ``env``). With ``allow_list=True`` (default) it also sets ``server.env`` for the
@@ -214,7 +230,7 @@ def azure_https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     with contextlib.ExitStack() as stack:
         stack.enter_context(_reading_process_env())
 
-        def start(handler: Any, *, allow_list: bool = True) -> Any:
+        def start(handler: type[BaseHTTPRequestHandler], *, allow_list: bool = True) -> LocalHTTPSServer:
             server = stack.enter_context(
                 serve_https(handler, tmp_path / "local-https", allow_list_env=ENDPOINT_ALLOWLIST_ENV)
             )

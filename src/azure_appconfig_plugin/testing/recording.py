@@ -35,6 +35,7 @@ class TestValues:
 
     @classmethod
     def fake(cls) -> TestValues:
+        """The placeholders used while replaying."""
         return cls(
             fakes.FAKE_TENANT_ID,
             fakes.FAKE_CLIENT_ID,
@@ -47,6 +48,7 @@ class TestValues:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TestValues:
+        """The real values in ``env`` while recording; a placeholder for each one unset."""
         from ..settings import CLIENT_ID_ENV as I_ID
         from ..settings import CLIENT_SECRET_ENV as I_SECRET
         from ..settings import SITE_URL_ENV
