@@ -123,8 +123,12 @@ def test_traditional_rsa_pem_parses() -> None:
             "passphrase",
             decl.UNNEEDED_PASSPHRASE,
         ),
-        (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE), passphrase="wrong"), "passphrase", decl.WRONG_PASSPHRASE),
-        (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE)), "passphrase", decl.NEEDS_PASSPHRASE),
+        (
+            form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE), passphrase="wrong"),
+            "passphrase",
+            decl.PKCS12_WRONG_PASSPHRASE,
+        ),
+        (form(pkcs12=certs.pkcs12_b64(passphrase=PASSPHRASE)), "passphrase", decl.PKCS12_NEEDS_PASSPHRASE),
         (form(pkcs12="bm90IGEgcGZ4"), "pkcs12", decl.NOT_PKCS12),
         (
             form(

@@ -167,7 +167,8 @@ def test_a_wrong_passphrase_on_legacy_contents_is_a_wrong_passphrase() -> None:
     der = crypto_pkcs12.serialize_key_and_certificates(b"t", certs.key(), certs.cert(), None, encryption)
     # no password form opens the contents: nothing in them is checked, and nothing is opaque either
     assert key_costs.inspect_pkcs12(der, b"wrong") == key_costs.Pkcs12Facts(opaque=False)
-    assert field_error({"pkcs12": pfx_b64(der), "passphrase": "wrong"}) == ("passphrase", decl.WRONG_PASSPHRASE)
+    wrong = field_error({"pkcs12": pfx_b64(der), "passphrase": "wrong"})
+    assert wrong == ("passphrase", decl.PKCS12_WRONG_PASSPHRASE)
 
 
 # --- PBES2 with scrypt, and a wrong passphrase that passes the padding check -------------------------------
@@ -209,7 +210,8 @@ def test_a_wrong_passphrase_whose_plaintext_passes_the_padding_check_is_still_wr
     # ... and inspect_pkcs12 checks it: not SafeContents, so not opened (loading it would be Unreadable)
     hidden = remac(pkcs12.Pfx.load(with_safe(aes_pfx(), [encrypted_info(algorithm, ciphertext)])))
     assert key_costs.inspect_pkcs12(hidden, b"wrong") == key_costs.Pkcs12Facts(opaque=False)
-    assert field_error({"pkcs12": pfx_b64(hidden), "passphrase": "wrong"}) == ("passphrase", decl.WRONG_PASSPHRASE)
+    wrong = field_error({"pkcs12": pfx_b64(hidden), "passphrase": "wrong"})
+    assert wrong == ("passphrase", decl.PKCS12_WRONG_PASSPHRASE)
     refused({"pkcs12": pfx_b64(hidden), "passphrase": PASSPHRASE}, "pkcs12", "PBKDF2 iterations")  # the right one
 
 
@@ -247,7 +249,7 @@ def test_contents_encrypted_with_what_is_not_implemented_here_never_reach_crypto
         pbe.decrypt(algorithm, bytes(64), PASSPHRASE.encode())
     derivations.clear()
     field = field_error({"pkcs12": pfx_b64(opaque), "passphrase": PASSPHRASE})
-    assert field == ("pkcs12", decl.UNSUPPORTED_PKCS12_ENCRYPTION) and "pkcs12" not in derivations
+    assert field == ("passphrase", decl.PKCS12_WRONG_PASSPHRASE) and "pkcs12" not in derivations
 
 
 def test_enveloped_contents_are_opaque_and_never_reach_cryptography(derivations: list[str]) -> None:
@@ -260,7 +262,7 @@ def test_enveloped_contents_are_opaque_and_never_reach_cryptography(derivations:
     assert key_costs.inspect_pkcs12(opaque, PASSPHRASE.encode()) == key_costs.Pkcs12Facts(opaque=True)
     derivations.clear()
     field = field_error({"pkcs12": pfx_b64(opaque), "passphrase": PASSPHRASE})
-    assert field == ("pkcs12", decl.UNSUPPORTED_PKCS12_ENCRYPTION) and "pkcs12" not in derivations
+    assert field == ("passphrase", decl.PKCS12_WRONG_PASSPHRASE) and "pkcs12" not in derivations
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,22 @@ def test_a_record_built_by_a_host_with_bad_material_is_invalid_input_not_a_crash
         CT.token_credential(creds)
 
 
+@pytest.mark.parametrize(
+    ("material", "field", "message"),
+    [
+        ({"certificate": certs.cert_pem()}, "privateKey", decl.NOT_A_KEY),
+        ({"private_key": certs.key_pem()}, "certificate", decl.NOT_A_CERT),
+    ],
+)
+def test_a_record_built_by_a_host_without_half_its_material_names_the_missing_field(
+    material: dict[str, str], field: str, message: str
+) -> None:
+    creds = CertificateCredentials(tenant_id=fakes.FAKE_TENANT_ID, client_id=fakes.FAKE_CLIENT_ID, **material)
+    with pytest.raises(InvalidInput) as err:  # not a TypeError from reading a missing value as text
+        creds.thumbprint  # noqa: B018 - the property is what a host reads
+    assert [(e.field, e.message) for e in err.value.errors] == [(field, message)]
+
+
 def test_certificate_credential_repr_shows_the_thumbprint_and_no_key() -> None:
     key = certs.key_pem(passphrase=PASSPHRASE)
     creds = CT.parse(

@@ -80,7 +80,7 @@ def test_validate_certificate_with_a_wrong_passphrase_is_bad_input(
     code, text = run(
         "validate", "--method", "certificate", *IDS, "--pkcs12-file", str(pfx), "--passphrase-env", "PFX_PASS"
     )
-    assert code == 2 and "passphrase: does not decrypt the private key" in text
+    assert code == 2 and "passphrase: does not open the PKCS#12 file: wrong passphrase, or a cipher" in text
     assert "not-the-passphrase" not in text + capsys.readouterr().err
 
 

@@ -15,8 +15,8 @@ import binascii
 import datetime as _dt
 import hashlib
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -38,13 +38,23 @@ from .certificate_messages import (  # the declared messages
     NOT_RSA,
     NOT_YET_VALID,
     PKCS12_INCOMPLETE,
+    PKCS12_NEEDS_PASSPHRASE,
+    PKCS12_WRONG_PASSPHRASE,
     UNNEEDED_PASSPHRASE,
     UNSUPPORTED_KEY_ENCRYPTION,
-    UNSUPPORTED_PKCS12_ENCRYPTION,
     WRONG_PASSPHRASE,
 )
 from .credential import ConfidentialClientCredential
-from .pkcs12_mac import mac_matches
+
+if TYPE_CHECKING:
+    import msal
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    from ..stores.token_cache import TokenKey
+
+_T = TypeVar("_T")
 
 
 class MaterialProblem(Exception):
@@ -59,31 +69,36 @@ class MaterialProblem(Exception):
 class Material:
     """The loaded key and certificate chain (leaf first). Never printed."""
 
-    private_key: Any = attrs.field(repr=False)
-    chain: tuple[Any, ...] = attrs.field(repr=False)
+    private_key: RSAPrivateKey = attrs.field(repr=False)
+    chain: tuple[x509.Certificate, ...] = attrs.field(repr=False)
 
     @property
-    def leaf(self) -> Any:
+    def leaf(self) -> x509.Certificate:
+        """The certificate of the key (the chain's first)."""
         return self.chain[0]
 
     @property
     def sha1_thumbprint(self) -> str:
+        """The leaf's SHA-1 thumbprint, upper-case hex: the ``x5t`` header, as Entra shows it."""
         from cryptography.hazmat.primitives import hashes
 
-        return str(self.leaf.fingerprint(hashes.SHA1()).hex().upper())  # SHA-1: the x5t header, as Entra shows it
+        return self.leaf.fingerprint(hashes.SHA1()).hex().upper()
 
     @property
     def sha256_thumbprint(self) -> str:
+        """The leaf's SHA-256 thumbprint, upper-case hex (the token cache's key)."""
         from cryptography.hazmat.primitives import hashes
 
-        return str(self.leaf.fingerprint(hashes.SHA256()).hex().upper())
+        return self.leaf.fingerprint(hashes.SHA256()).hex().upper()
 
     def chain_pem(self) -> str:
+        """The chain in PEM, leaf first (MSAL's ``public_certificate``, sent as ``x5c``)."""
         from cryptography.hazmat.primitives.serialization import Encoding
 
         return "".join(c.public_bytes(Encoding.PEM).decode("ascii") for c in self.chain)
 
     def validity_problem(self, now: float | None = None) -> tuple[str, str] | None:
+        """``("certificate", message)`` when the leaf is not valid at ``now`` (default: this clock), else None."""
         at = _dt.datetime.fromtimestamp(time.time() if now is None else now, _dt.timezone.utc)
         start, end = self.leaf.not_valid_before_utc, self.leaf.not_valid_after_utc
         if at < start:
@@ -93,8 +108,14 @@ class Material:
         return None
 
 
-def _passphrase(values: dict[str, Any]) -> bytes | None:
-    value = values.get("passphrase")
+def _text(values: Mapping[str, object], name: str) -> str:
+    """The text of field ``name`` ("" when absent)."""
+    value = values.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _passphrase(values: Mapping[str, object]) -> bytes | None:
+    value = _text(values, "passphrase")
     return value.encode("utf-8") if value else None
 
 
@@ -114,7 +135,7 @@ def _marked_encrypted(data: bytes) -> bool:
     return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
 
 
-def _cryptography(call: Callable[[], Any]) -> Any:
+def _cryptography(call: Callable[[], _T]) -> _T:
     """``call()`` (cryptography on user input), with a library panic raised as a plain ``Exception``
     (pyo3's ``PanicException`` derives from ``BaseException``: ``except Exception`` misses it)."""
     from app_connections.panics import is_library_panic
@@ -129,7 +150,7 @@ def _cryptography(call: Callable[[], Any]) -> Any:
         raise
 
 
-def _check_cost(field: str, check: Callable[[], Any], unreadable: str) -> Any:
+def _check_cost(field: str, check: Callable[[], _T], unreadable: str) -> _T:
     """Run a ``key_costs`` check: its refusals as ``MaterialProblem``s of ``field``."""
     from . import key_costs
 
@@ -142,7 +163,7 @@ def _check_cost(field: str, check: Callable[[], Any], unreadable: str) -> Any:
         raise MaterialProblem(field, unreadable) from None
 
 
-def _load_key(pem: str, passphrase: bytes | None) -> Any:
+def _load_key(pem: str, passphrase: bytes | None) -> PrivateKeyTypes:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     from . import key_costs
@@ -150,7 +171,7 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
     _check_cost("privateKey", lambda: key_costs.check_pem_key(pem), NOT_A_KEY)  # before any derivation
     data = pem.encode("utf-8")
 
-    def load(password: bytes | None) -> Any:  # the RSA key check runs once its size is known (below)
+    def load(password: bytes | None) -> PrivateKeyTypes:  # the RSA key check runs once its size is known (below)
         return _cryptography(lambda: load_pem_private_key(data, password, unsafe_skip_rsa_key_validation=True))
 
     try:
@@ -178,7 +199,7 @@ def _load_key(pem: str, passphrase: bytes | None) -> Any:
     return _checked_rsa(key)
 
 
-def _checked_rsa(key: Any) -> Any:
+def _checked_rsa(key: PrivateKeyTypes) -> PrivateKeyTypes:
     """An RSA key, checked (factors prime, numbers consistent) only after its numbers are known to
     be of a bounded size; other keys as they are."""
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -195,7 +216,7 @@ def _checked_rsa(key: Any) -> Any:
         raise MaterialProblem("privateKey", NOT_A_KEY) from None
 
 
-def _load_certs(pem: str) -> tuple[Any, ...]:
+def _load_certs(pem: str) -> tuple[x509.Certificate, ...]:
     from cryptography.x509 import load_pem_x509_certificates
 
     try:  # raises ValueError when the text holds no certificate at all, so the tuple is never empty
@@ -204,18 +225,9 @@ def _load_certs(pem: str) -> tuple[Any, ...]:
         raise MaterialProblem("certificate", NOT_A_CERT) from None
 
 
-def _passphrase_problem(data: bytes, passphrase: bytes | None, opens_without: bool | None) -> MaterialProblem:
-    """Why a PKCS#12 file that does not open failed, told by its MAC (``mac_matches``)."""
-    if mac_matches(data, passphrase):  # the passphrase is right: the contents are what fails
-        return MaterialProblem("pkcs12", UNSUPPORTED_PKCS12_ENCRYPTION)
-    if passphrase is None:
-        return MaterialProblem("passphrase", NEEDS_PASSPHRASE)
-    if opens_without:
-        return MaterialProblem("passphrase", UNNEEDED_PASSPHRASE)
-    return MaterialProblem("passphrase", WRONG_PASSPHRASE)
-
-
-def _open_pkcs12(data: bytes, passphrase: bytes | None) -> tuple[Any, Any, Any] | None:
+def _open_pkcs12(
+    data: bytes, passphrase: bytes | None
+) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]] | None:
     """cryptography's reading of a PKCS#12 file whose costs were checked first, or None when it
     does not open with ``passphrase`` (or holds contents that cannot be checked here)."""
     from cryptography.hazmat.primitives.serialization import pkcs12
@@ -226,43 +238,44 @@ def _open_pkcs12(data: bytes, passphrase: bytes | None) -> tuple[Any, Any, Any] 
     if facts.opaque:  # encrypted with something not opened here: its keys' costs are unknown
         return None
     try:
-        return tuple(_cryptography(lambda: pkcs12.load_key_and_certificates(data, passphrase)))
+        return _cryptography(lambda: pkcs12.load_key_and_certificates(data, passphrase))
     except Exception:  # "Invalid password or PKCS12 data", for a wrong passphrase and an unusable cipher alike
         return None
 
 
-def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[Any, tuple[Any, ...]]:
+def _load_pkcs12(b64: str, passphrase: bytes | None) -> tuple[PrivateKeyTypes, tuple[x509.Certificate, ...]]:
     try:
         data = base64.b64decode("".join(b64.split()), validate=True)
     except (binascii.Error, ValueError):
         raise MaterialProblem("pkcs12", NOT_PKCS12) from None
-    if not data.startswith(b"\x30"):  # not even a DER SEQUENCE
-        raise MaterialProblem("pkcs12", NOT_PKCS12)
     opened = _open_pkcs12(data, passphrase)
-    if opened is None:
-        if mac_matches(data, passphrase) or passphrase is None:
-            raise _passphrase_problem(data, passphrase, None)
-        raise _passphrase_problem(data, passphrase, _open_pkcs12(data, None) is not None)
+    if opened is None:  # cryptography cannot tell a wrong passphrase from a cipher it cannot decrypt
+        if passphrase is None:
+            raise MaterialProblem("passphrase", PKCS12_NEEDS_PASSPHRASE)
+        if _open_pkcs12(data, None) is not None:
+            raise MaterialProblem("passphrase", UNNEEDED_PASSPHRASE)
+        raise MaterialProblem("passphrase", PKCS12_WRONG_PASSPHRASE)
     key, cert, extra = opened
     if key is None or cert is None:
         raise MaterialProblem("pkcs12", PKCS12_INCOMPLETE)
-    return key, (cert, *(extra or ()))
+    return key, (cert, *extra)
 
 
-def load_material(values: dict[str, Any]) -> Material:
+def load_material(values: Mapping[str, object]) -> Material:
     """The key and chain from parsed values (attribute names). Raises ``MaterialProblem``."""
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     passphrase = _passphrase(values)
+    key: PrivateKeyTypes
     if values.get("pkcs12"):
-        key, chain = _load_pkcs12(values["pkcs12"], passphrase)
+        key, chain = _load_pkcs12(_text(values, "pkcs12"), passphrase)
         key_field = cert_field = "pkcs12"
     else:
-        if holds_private_key(values["certificate"]):  # a record built by a host: the field is public
+        if holds_private_key(_text(values, "certificate")):  # a record built by a host: the field is public
             raise MaterialProblem("certificate", PRIVATE_KEY_IN_PUBLIC_FIELD)
-        chain = _load_certs(values["certificate"])
-        key = _load_key(values["private_key"], passphrase)
+        chain = _load_certs(_text(values, "certificate"))
+        key = _load_key(_text(values, "private_key"), passphrase)
         key_field, cert_field = "privateKey", "certificate"
     if not isinstance(key, rsa.RSAPrivateKey):
         raise MaterialProblem(key_field, NOT_RSA)
@@ -272,7 +285,8 @@ def load_material(values: dict[str, Any]) -> Material:
     return Material(key, chain)
 
 
-def material_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+def material_problem(values: Mapping[str, object]) -> tuple[str, str] | None:
+    """``(field, message)`` of the first problem ``load_material`` finds, or None when the material loads."""
     try:
         load_material(values)
     except MaterialProblem as problem:
@@ -280,7 +294,7 @@ def material_problem(values: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def validity_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+def validity_problem(values: Mapping[str, object]) -> tuple[str, str] | None:
     """Runs only after ``material_problem`` found nothing (cross rules stop at the first failure, and
     ``INPUT_RULES`` lists the material rule first), so the material loads."""
     found = load_material(values).validity_problem()
@@ -357,9 +371,9 @@ class CertificateTokenCredential(ConfidentialClientCredential):
             field = "pkcs12" if self._credentials.pkcs12 else found[0]
             raise InvalidInput(errors=[FieldError(field, found[1])])
 
-    def _app(self, authority: str) -> Any:
+    def _app(self, authority: str) -> msal.ConfidentialClientApplication:
         c, material = self._credentials, self._material
-        client_credential: dict[str, Any] = {
+        client_credential: dict[str, object] = {
             "private_key": material.private_key,
             "thumbprint": material.sha1_thumbprint,
         }
@@ -370,7 +384,7 @@ class CertificateTokenCredential(ConfidentialClientCredential):
         ).hexdigest()
         return msal_apps.get_app_for(authority, c.client_id, client_credential, fingerprint=fingerprint)
 
-    def _token_key(self, authority: str) -> Any:
+    def _token_key(self, authority: str) -> TokenKey:
         from ..stores.token_cache import TokenKey
 
         material = self._material

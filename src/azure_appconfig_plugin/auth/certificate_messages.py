@@ -17,10 +17,17 @@ UNSUPPORTED_KEY_ENCRYPTION = (
     "is encrypted with a cipher the cryptography library cannot decrypt, whatever the passphrase: re-encrypt "
     "it with AES (`openssl pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -out key-aes.pem`) and give the new key"
 )
-UNSUPPORTED_PKCS12_ENCRYPTION = (
-    "is intact and opens with the passphrase given (or none), but its contents are encrypted with a cipher "
-    "the cryptography library cannot decrypt (a legacy one such as RC2 or DES): export it again with AES "
-    "(`openssl pkcs12 -legacy -in old.pfx -nodes | openssl pkcs12 -export -out new.pfx`) and give the new file"
+_PKCS12_AES = (
+    "re-export the file with AES-256 (`openssl pkcs12 -legacy -in old.pfx -nodes | openssl pkcs12 -export "
+    "-keypbe AES-256-CBC -certpbe AES-256-CBC -out new.pfx`) and give the new file"
+)
+PKCS12_WRONG_PASSPHRASE = (
+    "does not open the PKCS#12 file: wrong passphrase, or a cipher this OpenSSL cannot decrypt: check the "
+    f"passphrase, or {_PKCS12_AES}"
+)
+PKCS12_NEEDS_PASSPHRASE = (
+    "is required: the PKCS#12 file does not open without one, or a cipher this OpenSSL cannot decrypt: give "
+    f"its passphrase, or {_PKCS12_AES}"
 )
 KEY_COST_OVER_CAP = (
     "asks for more key-derivation work than is accepted here (a cap that keeps one input from holding a worker "

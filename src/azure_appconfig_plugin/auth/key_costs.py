@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import attrs
-from asn1crypto import algos, core, keys  # this module is imported only when key material is read
+from asn1crypto import algos, cms, core, keys, pkcs12  # this module is imported only when key material is read
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateNumbers
 
 MAX_ITERATIONS = 1_000_000
 """Most PBKDF2 / PKCS#12-KDF iterations, and PKCS#12 MAC iterations, accepted (OpenSSL writes 2,048;
@@ -39,12 +43,13 @@ _PBMAC1_OID = "1.2.840.113549.1.5.14"
 _PEM_ENCRYPTED = re.compile(
     r"-----BEGIN ENCRYPTED PRIVATE KEY-----(?P<body>[^-]*)-----END ENCRYPTED PRIVATE KEY-----", re.ASCII
 )
+_T = TypeVar("_T")
 
 
 class Pbmac1Params(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 9579's PBMAC1 parameters (asn1crypto does not define them)."""
 
-    _fields: ClassVar[list[tuple[Any, ...]]] = [
+    _fields: ClassVar[list[tuple[str, type]]] = [
         ("key_derivation_func", algos.KdfAlgorithm),
         ("message_auth_scheme", algos.HmacAlgorithm),
     ]
@@ -81,12 +86,12 @@ def shown_number(value: int) -> str:
     return f"{value:,}" if abs(value) < 10**18 else "more than 10^18"
 
 
-def _check(parameter: str, value: Any, cap: int) -> None:
+def _check(parameter: str, value: object, cap: int) -> None:
     if isinstance(value, int) and value > cap:
         raise KeyCostTooHigh(parameter, value, cap)
 
 
-def check_encryption(algorithm: Any) -> None:
+def check_encryption(algorithm: algos.EncryptionAlgorithm) -> None:
     """Raise ``KeyCostTooHigh`` when the asn1crypto ``EncryptionAlgorithm`` asks for too much work.
 
     An algorithm asn1crypto does not know is let through: cryptography cannot derive with it either."""
@@ -98,7 +103,7 @@ def check_encryption(algorithm: Any) -> None:
         _check("key-derivation iterations", algorithm["parameters"]["iterations"].native, MAX_ITERATIONS)
 
 
-def check_kdf(kdf: Any) -> None:
+def check_kdf(kdf: algos.KdfAlgorithm) -> None:
     """Check a PBES2/PBMAC1 ``KdfAlgorithm``: PBKDF2's iterations or scrypt's N, r and p."""
     from .pbe import scrypt_params
 
@@ -112,7 +117,7 @@ def check_kdf(kdf: Any) -> None:
         raise Unreadable(kdf["algorithm"].dotted)
 
 
-def check_key_numbers(numbers: Any) -> None:
+def check_key_numbers(numbers: keys.RSAPrivateKey | RSAPrivateNumbers) -> None:
     """Raise ``KeyCostTooHigh`` when any number of a private key (asn1crypto ``RSAPrivateKey`` or
     cryptography's ``RSAPrivateNumbers``) has more than ``MAX_KEY_BITS`` bits."""
     if isinstance(numbers, keys.RSAPrivateKey):  # asn1crypto: every integer of the structure
@@ -124,7 +129,7 @@ def check_key_numbers(numbers: Any) -> None:
     _check(KEY_SIZE, largest, MAX_KEY_BITS)
 
 
-def check_private_key_info(info: Any) -> None:
+def check_private_key_info(info: keys.PrivateKeyInfo | bytes) -> None:
     """Check a PKCS#8 PrivateKeyInfo's numbers (asn1crypto's, or its DER): RSA's each; for other
     algorithms, the whole key's size."""
     if isinstance(info, bytes):
@@ -151,7 +156,7 @@ def check_pem_key(text: str) -> None:
         _read(check)
 
 
-def _read(call: Any) -> Any:
+def _read(call: Callable[[], _T]) -> _T:
     """``call()``, with asn1crypto's errors about malformed input as ``Unreadable``."""
     try:
         return call()
@@ -164,7 +169,6 @@ def _read(call: Any) -> Any:
 def inspect_pkcs12(data: bytes, passphrase: bytes | None) -> Pkcs12Facts:
     """Check a PKCS#12 file's MAC and every key derivation in it, decrypting the encrypted contents
     with ``passphrase`` (capped work) to reach the keys inside. ``KeyCostTooHigh`` or ``Unreadable``."""
-    from asn1crypto import pkcs12
 
     def read() -> Pkcs12Facts:
         pfx = pkcs12.Pfx.load(data, strict=True)
@@ -176,11 +180,10 @@ def inspect_pkcs12(data: bytes, passphrase: bytes | None) -> Pkcs12Facts:
             opaque |= _check_content(info, passphrase)
         return Pkcs12Facts(opaque=opaque)
 
-    result: Pkcs12Facts = _read(read)
-    return result
+    return _read(read)
 
 
-def _check_mac(mac_data: Any) -> None:
+def _check_mac(mac_data: pkcs12.MacData) -> None:
     if mac_data.native is None:
         return
     _check("MAC iterations", mac_data["iterations"].native, MAX_ITERATIONS)
@@ -189,10 +192,8 @@ def _check_mac(mac_data: Any) -> None:
         check_kdf(Pbmac1Params.load(algorithm["parameters"].dump())["key_derivation_func"])
 
 
-def _check_content(info: Any, passphrase: bytes | None) -> bool:
+def _check_content(info: cms.ContentInfo, passphrase: bytes | None) -> bool:
     """Check one ContentInfo of the authenticated safe; True when some of it cannot be opened here."""
-    from asn1crypto import pkcs12
-
     from .pbe import CannotDecrypt, decrypt
 
     kind = info["content_type"].native
@@ -214,7 +215,7 @@ def _check_content(info: Any, passphrase: bytes | None) -> bool:
     return _check_bags(pkcs12.SafeContents.load(plain, strict=True), 0, passphrase)
 
 
-def _parses(spec: Any) -> Any:
+def _parses(spec: type[core.Asn1Value]) -> Callable[[bytes], bool]:
     """Whether a decrypted plaintext is DER of ``spec`` (so the password that made it was right)."""
 
     def accept(plain: bytes) -> bool:
@@ -227,7 +228,7 @@ def _parses(spec: Any) -> Any:
     return accept
 
 
-def _check_bags(bags: Any, depth: int, passphrase: bytes | None) -> bool:
+def _check_bags(bags: pkcs12.SafeContents, depth: int, passphrase: bytes | None) -> bool:
     """Check every key in ``bags`` (shrouded keys decrypted here); True when one cannot be opened here."""
     from .pbe import CannotDecrypt, decrypt
 

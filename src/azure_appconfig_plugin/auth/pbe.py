@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from asn1crypto import core  # this module is imported only when key material is read
+from asn1crypto import algos, core  # this module is imported only when key material is read
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers import CipherAlgorithm
 
 _SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
 
@@ -56,7 +59,7 @@ def bmp_passwords(passphrase: bytes | None) -> list[bytes]:
 class ScryptParams(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 7914 section 7.1 (asn1crypto does not define it)."""
 
-    _fields: ClassVar[list[tuple[Any, ...]]] = [
+    _fields: ClassVar[list[tuple[str, type] | tuple[str, type, dict[str, bool]]]] = [
         ("salt", core.OctetString),
         ("cost_parameter", core.Integer),
         ("block_size", core.Integer),
@@ -65,7 +68,7 @@ class ScryptParams(core.Sequence):  # type: ignore[misc]  # asn1crypto is untype
     ]
 
 
-def scrypt_params(kdf: Any) -> tuple[bytes, int, int, int, int | None]:
+def scrypt_params(kdf: algos.KdfAlgorithm) -> tuple[bytes, int, int, int, int | None]:
     """(salt, N, r, p, key length) of an RFC 7914 scrypt ``KdfAlgorithm``."""
     params = ScryptParams.load(kdf["parameters"].dump()).native
     return (
@@ -77,7 +80,7 @@ def scrypt_params(kdf: Any) -> tuple[bytes, int, int, int, int | None]:
     )
 
 
-def _pbes2_key(algorithm: Any, passphrase: bytes, size: int) -> bytes:
+def _pbes2_key(algorithm: algos.EncryptionAlgorithm, passphrase: bytes, size: int) -> bytes:
     kdf = algorithm["parameters"]["key_derivation_func"]
     if kdf["algorithm"].dotted == _SCRYPT_OID:
         from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -100,7 +103,7 @@ def _pbes2_key(algorithm: Any, passphrase: bytes, size: int) -> bytes:
     return PBKDF2HMAC(prf[hmac], size, algorithm.kdf_salt, algorithm.kdf_iterations).derive(passphrase)
 
 
-def _cipher(name: str, key: bytes) -> Any:
+def _cipher(name: str, key: bytes) -> CipherAlgorithm:
     """cryptography's cipher for one of the names ``decrypt`` accepts (aes, tripledes, rc4, rc2 with a
     128-bit key: a shorter RC2 key is decrypted by ``rc2_cbc_decrypt`` and never reaches this)."""
     from cryptography.hazmat.primitives.ciphers import algorithms
@@ -137,7 +140,7 @@ def _decrypt_with(name: str, key: bytes, iv: bytes | None, data: bytes) -> bytes
     return plain[:-pad]
 
 
-def _key_length(algorithm: Any, kdf: str) -> int:
+def _key_length(algorithm: algos.EncryptionAlgorithm, kdf: str) -> int:
     """The key size in bytes: asn1crypto's ``key_length`` reads PBKDF2's parameters only (for scrypt's,
     it raises TypeError), so scrypt's own key length is read here, else the cipher's."""
     if kdf != _SCRYPT_OID:
@@ -147,7 +150,10 @@ def _key_length(algorithm: Any, kdf: str) -> int:
 
 
 def decrypt(
-    algorithm: Any, data: bytes, passphrase: bytes | None, accept: Callable[[bytes], bool] = lambda _: True
+    algorithm: algos.EncryptionAlgorithm,
+    data: bytes,
+    passphrase: bytes | None,
+    accept: Callable[[bytes], bool] = lambda _: True,
 ) -> bytes | None:
     """``data`` decrypted with ``passphrase`` (the forms OpenSSL tries), or None when no form opens
     it; ``CannotDecrypt`` when the algorithm is not one implemented here. A plaintext counts only
