@@ -23,10 +23,9 @@ from .methods import (
 if TYPE_CHECKING:
     from azure.appconfiguration import AzureAppConfigurationClient
     from azure.appconfiguration.aio import AzureAppConfigurationClient as AsyncAzureAppConfigurationClient
-    from azure.core.credentials import TokenCredential
-    from azure.core.credentials_async import AsyncTokenCredential
 
-    from app_connections.records import TokenCredential as MethodTokenCredential
+    from app_connections.aio import AsyncTokenCredential
+    from app_connections.records import TokenCredential
 
     from .aio.credential import AsyncCredential
     from .auth.oauth import AuthorizationRequest
@@ -113,7 +112,7 @@ class _AsyncCredentialFactory:
 
         policy = policies.current()  # the type's (with a sync run's env=): the instance settings come from it
 
-        def make() -> MethodTokenCredential:  # in the offload pool, on first use: building one may parse key material
+        def make() -> TokenCredential:  # in the offload pool, on first use: building one may parse key material
             with policies.use(policy):
                 return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
 

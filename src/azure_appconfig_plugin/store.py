@@ -25,11 +25,12 @@ from .endpoints import StoreEndpoint
 if TYPE_CHECKING:
     from azure.appconfiguration import AzureAppConfigurationClient, ConfigurationSetting
     from azure.appconfiguration.aio import AzureAppConfigurationClient as AsyncAzureAppConfigurationClient
-    from azure.core.credentials import AzureKeyCredential, TokenCredential
-    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.core.credentials import AzureKeyCredential
     from azure.core.exceptions import HttpResponseError
 
+    from app_connections.aio import AsyncTokenCredential
     from app_connections.jsontypes import JSONValue
+    from app_connections.records import TokenCredential
 
     from .http.limits import Limits
 
