@@ -7,9 +7,9 @@ when a contract 1.0 host hands over a type object without a client factory.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app_connections.records import AsyncCapabilities, AsyncChecks, AuthMethod, RotateCallback
+from app_connections.records import AsyncCapabilities, AsyncChecks, AuthMethod, Credentials, RotateCallback
 
 from .methods import (
     AccessKeyMethod,
@@ -20,16 +20,57 @@ from .methods import (
     WorkloadIdentityMethod,
 )
 
+if TYPE_CHECKING:
+    from azure.appconfiguration import AzureAppConfigurationClient
+    from azure.appconfiguration.aio import AzureAppConfigurationClient as AsyncAzureAppConfigurationClient
+
+    from app_connections.aio import AsyncTokenCredential
+    from app_connections.records import TokenCredential
+
+    from .aio.credential import AsyncCredential
+    from .auth.oauth import AuthorizationRequest
+    from .endpoints import StoreEndpoint
+    from .store import KeySigner
+
 
 def store_client(
-    credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, _factory: Any = None, **options: Any
-) -> Any:
+    credentials: Credentials,
+    endpoint: str | StoreEndpoint | None,
+    credential: TokenCredential | KeySigner,
+    *,
+    env: Mapping[str, str] | None = None,
+    **options: Any,
+) -> AzureAppConfigurationClient:
     """An ``AzureAppConfigurationClient`` through ``store.make_client`` (the one client factory).
     ``endpoint`` (a URL or a parsed ``StoreEndpoint``) passes the endpoint rules and allow-list
     first; it defaults to the credentials' own endpoint (access keys), and may not differ from it."""
+    from .store import make_client
+
+    return make_client(_store_endpoint(credentials, endpoint, env), credential, **options)
+
+
+def async_store_client(
+    credentials: Credentials,
+    endpoint: str | StoreEndpoint | None,
+    credential: AsyncTokenCredential | KeySigner,
+    *,
+    env: Mapping[str, str] | None = None,
+    **options: Any,
+) -> AsyncAzureAppConfigurationClient:
+    """``store_client``'s async twin: the SDK's aio ``AzureAppConfigurationClient`` through
+    ``store.make_async_client`` (the policy's aiohttp transport); the same endpoint rules first."""
+    from .store import make_async_client
+
+    return make_async_client(_store_endpoint(credentials, endpoint, env), credential, **options)
+
+
+def _store_endpoint(
+    credentials: Credentials, endpoint: str | StoreEndpoint | None, env: Mapping[str, str] | None
+) -> StoreEndpoint:
+    """``endpoint`` (else the credentials' own) once it passed the endpoint rules and matched the
+    credentials' own store."""
     from .endpoints import StoreEndpoint, parse_endpoint
     from .errors import FieldError, InvalidInput
-    from .store import make_client
 
     method = _METHODS.get(credentials.method)  # a built-in method's record says its cloud and own store
     own = method.endpoint_of(credentials) if method is not None else None
@@ -53,15 +94,7 @@ def store_client(
                     )
                 ]
             )
-    return (_factory or make_client)(store, credential, **options)
-
-
-def async_store_client(credentials: Any, endpoint: Any, credential: Any, *, env: Any = None, **options: Any) -> Any:
-    """``store_client``'s async twin: the SDK's aio ``AzureAppConfigurationClient`` through
-    ``store.make_async_client`` (the policy's aiohttp transport); the same endpoint rules first."""
-    from .store import make_async_client
-
-    return store_client(credentials, endpoint, credential, env=env, _factory=make_async_client, **options)
+    return store
 
 
 class _AsyncCredentialFactory:
@@ -70,14 +103,16 @@ class _AsyncCredentialFactory:
     def __init__(self, method: AuthMethod) -> None:
         self.method = method
 
-    def __call__(self, credentials: Any, *, on_rotate: RotateCallback | None = None, **options: Any) -> Any:
+    def __call__(
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **options: Any
+    ) -> AsyncCredential:
         from app_connections import policy as policies
 
         from .aio.credential import AsyncCredential
 
         policy = policies.current()  # the type's (with a sync run's env=): the instance settings come from it
 
-        def make() -> Any:  # in the offload pool, on first use: building one may parse key material
+        def make() -> TokenCredential:  # in the offload pool, on first use: building one may parse key material
             with policies.use(policy):
                 return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
 
@@ -87,7 +122,7 @@ class _AsyncCredentialFactory:
 class _OAuthSignIn:
     """The ``oauth`` method's ``begin`` / ``complete`` as coroutines (``aio.oauth``)."""
 
-    async def begin(self, sign_in_input: Any, **options: Any) -> Any:
+    async def begin(self, sign_in_input: object, **options: Any) -> AuthorizationRequest:
         from .aio import warm_up
 
         await warm_up()
@@ -95,16 +130,18 @@ class _OAuthSignIn:
 
         return await begin(sign_in_input, **options)
 
-    async def complete(self, params: Any, **options: Any) -> Any:
+    async def complete(self, params: Mapping[str, str], **options: Any) -> Credentials:
         from .aio import warm_up
 
         await warm_up()
         from .aio.oauth import complete
 
-        return await complete(params, **options)
+        credentials: Credentials = await complete(params, **options)
+        return credentials
 
 
 def built_in_methods() -> dict[str, AuthMethod]:
+    """This package's auth methods by slug, each a new instance."""
     return {
         m.slug: m
         for m in (

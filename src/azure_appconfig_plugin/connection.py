@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app_connections.records import ConnectionType
 
@@ -18,13 +18,13 @@ SLUG = CONNECTION_TYPE
 NAME = "Azure App Configuration"
 
 
-def _checks(request: ValidationRequest) -> Any:
+def _checks(request: ValidationRequest) -> None:
     from .checks import run_checks
 
     return run_checks(request)
 
 
-async def _achecks(request: ValidationRequest) -> Any:
+async def _achecks(request: ValidationRequest) -> None:
     from .aio import warm_up
 
     await warm_up()  # the first validation imports the SDKs off the loop

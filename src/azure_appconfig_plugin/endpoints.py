@@ -30,6 +30,8 @@ ALLOW_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?")
 
 @attrs.frozen
 class StoreEndpoint:
+    """A store endpoint that passed the rules: where a token may be sent."""
+
     url: str
     """Normalized: ``https://host`` (no trailing slash)."""
     host: str

@@ -12,7 +12,6 @@ import hmac
 import http.server
 import socket
 import threading
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import FieldError, InvalidInput
@@ -68,7 +67,7 @@ class CallbackServer:
                 self.wfile.write(DONE_PAGE)
                 outer._got.set()
 
-            def log_message(self, format: str, *args: Any) -> None:  # the query holds the code: never log it
+            def log_message(self, format: str, *args: object) -> None:  # the query holds the code: never log it
                 return None
 
         server_class = _IPv6Server if ":" in host else http.server.HTTPServer
@@ -96,10 +95,11 @@ class CallbackServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
 
     def wait(self, timeout: float) -> dict[str, list[str]] | None:
+        """The callback's query parameters, or None when none arrived within ``timeout`` seconds."""
         self._got.wait(timeout)
         return self.params

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import uuid
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -21,6 +21,20 @@ from app_connections.text import clean
 
 from .clouds import Cloud
 from .endpoints import StoreEndpoint
+
+if TYPE_CHECKING:
+    from azure.appconfiguration import AzureAppConfigurationClient, ConfigurationSetting
+    from azure.appconfiguration.aio import AzureAppConfigurationClient as AsyncAzureAppConfigurationClient
+    from azure.core.credentials import AzureKeyCredential
+    from azure.core.exceptions import HttpResponseError
+
+    from app_connections.aio import AsyncTokenCredential
+    from app_connections.jsontypes import JSONValue
+    from app_connections.records import TokenCredential
+
+    from .http.limits import Limits
+
+ClientT = TypeVar("ClientT")
 
 API_VERSION = "2023-11-01"
 """Pinned so recorded traffic does not change when the SDK's default changes."""
@@ -34,12 +48,14 @@ class KeySigner(Protocol):
     """A request credential that signs each request with a store's access key (HMAC-SHA256), as an
     ``access-key`` method's ``request_credential`` returns (``AccessKeyCredentials``)."""
 
-    def hmac_credential(self) -> tuple[Any, str]:
+    def hmac_credential(self) -> tuple[AzureKeyCredential, str]:
         """``(AzureKeyCredential(secret), id)``: what ``AzureAppConfigurationClient`` signs requests with."""
 
 
 @attrs.frozen
 class ProbeResult:
+    """What Azure answered one probe (never an exception): its status and what explains it."""
+
     status: int | None
     """HTTP status, or None when no answer came (DNS, connection failure) or the HTTP policy stopped
     the request (except a refused redirect: its status)."""
@@ -59,12 +75,12 @@ class ProbeResult:
 
 def make_client(
     endpoint: StoreEndpoint,
-    credential: Any,
+    credential: TokenCredential | KeySigner,
     *,
-    limits: Any = None,
+    limits: Limits | None = None,
     pool_maxsize: int = 10,
-    **pipeline_kwargs: Any,
-) -> Any:
+    **pipeline_kwargs: object,
+) -> AzureAppConfigurationClient:
     """The only factory of App Configuration clients: every request goes through the HTTP policy (``http``).
 
     The client is pinned to the endpoint's host and port (links and redirects elsewhere are
@@ -92,12 +108,12 @@ def make_client(
 
 def make_async_client(
     endpoint: StoreEndpoint,
-    credential: Any,
+    credential: AsyncTokenCredential | KeySigner,
     *,
-    limits: Any = None,
+    limits: Limits | None = None,
     pool_maxsize: int = 10,
-    **pipeline_kwargs: Any,
-) -> Any:
+    **pipeline_kwargs: object,
+) -> AsyncAzureAppConfigurationClient:
     """``make_client``'s async twin: the SDK's ``azure.appconfiguration.aio.AzureAppConfigurationClient``
     on the policy's aiohttp transport (``http.transport_aio``), with the same pinning, deadlines, capped
     waits and size cap. ``credential`` is an ``AsyncTokenCredential`` (or an access key's signer)."""
@@ -111,14 +127,14 @@ def make_async_client(
 
 
 def _client(
-    client_class: Any,
-    policy_kwargs: Callable[..., dict[str, Any]],
+    client_class: Callable[..., ClientT],
+    policy_kwargs: Callable[..., dict[str, object]],
     endpoint: StoreEndpoint,
-    credential: Any,
-    limits: Any,
+    credential: object,
+    limits: Limits | None,
     pool_maxsize: int,
-    pipeline_kwargs: dict[str, Any],
-) -> Any:
+    pipeline_kwargs: dict[str, object],
+) -> ClientT:
     from .http.retry import RETRY_OPTIONS
     from .http.transport import TRANSPORT_OPTIONS
 
@@ -149,7 +165,7 @@ UNDECODABLE: tuple[type[Exception], ...] = (ValueError, TypeError, AttributeErro
 """What the SDK raises for a body it could not deserialize."""
 
 
-def _result(call: Callable[[], Any]) -> ProbeResult:
+def _result(call: Callable[[], object]) -> ProbeResult:
     try:
         call()
         return ProbeResult(200)
@@ -182,7 +198,7 @@ def failed_probe(exc: Exception) -> ProbeResult:
     return _malformed(None, doc.encode("utf-8", "replace") if isinstance(doc, str) else None)
 
 
-def _answered(exc: Any) -> ProbeResult:
+def _answered(exc: HttpResponseError) -> ProbeResult:
     """An answer with an error status: its status, Azure's error text and the headers that explain it."""
     response = exc.response
     status = getattr(response, "status_code", None) or getattr(exc, "status_code", None)
@@ -195,7 +211,7 @@ def _answered(exc: Any) -> ProbeResult:
     )
 
 
-def asked_wait(headers: Any) -> str | None:
+def asked_wait(headers: Mapping[str, str]) -> str | None:
     """The wait a throttled answer asked for, with its unit (``5 s``, ``1500 ms``; an HTTP date as given)."""
     from .http.retry import RETRY_AFTER_HEADERS
 
@@ -206,7 +222,7 @@ def asked_wait(headers: Any) -> str | None:
     return None
 
 
-def _malformed(response: Any, body: bytes | None) -> ProbeResult:
+def _malformed(response: object, body: bytes | None) -> ProbeResult:
     from .http.answers import describe_body
 
     status = getattr(response, "status_code", None)
@@ -216,7 +232,7 @@ def _malformed(response: Any, body: bytes | None) -> ProbeResult:
         # describing the answer must not fail (a caller's own transport may leave a body unread;
         # the policy transport always reads it whole before the SDK sees the response)
         with contextlib.suppress(Exception):
-            body = response.body()
+            body = response.body() if isinstance(response, _BodyAnswer) else body
     what = describe_body(body, content_type) if body is not None else "a body that is not the API's JSON"
     return ProbeResult(
         status,
@@ -260,10 +276,10 @@ def _first_line(text: str) -> str:
     return clean(text.strip().splitlines()[0]) if text.strip() else ""
 
 
-def _error_text(exc: Any) -> str | None:
-    response = exc.response
+def _error_text(exc: HttpResponseError) -> str | None:
+    response: object = exc.response  # azure-core types it by the members its exception reads, not json()
     try:
-        body = response.json() if response is not None and response.text() else None
+        body = response.json() if isinstance(response, _JsonAnswer) and response.text() else None
     except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
@@ -274,19 +290,37 @@ def _error_text(exc: Any) -> str | None:
     return clean(reason) if reason else None
 
 
-def probe_read(client: Any) -> ProbeResult:
+@runtime_checkable
+class _JsonAnswer(Protocol):
+    """What ``_error_text`` reads of an error answer (azure-core's ``HttpResponse``, sync or async)."""
+
+    def text(self) -> str: ...
+
+    def json(self) -> JSONValue: ...
+
+
+@runtime_checkable
+class _BodyAnswer(Protocol):
+    """What ``_malformed`` reads of an answer's body (azure-core's ``HttpResponse``)."""
+
+    def body(self) -> bytes: ...
+
+
+def probe_read(client: AzureAppConfigurationClient) -> ProbeResult:
+    """A filtered read of the sentinel key (changes nothing)."""
     return _result(
         lambda: list(client.list_configuration_settings(key_filter=SENTINEL_KEY, label_filter="\0", fields=["key"]))
     )
 
 
-def _not_matching_setting(label: str | None) -> Any:
+def _not_matching_setting(label: str | None) -> ConfigurationSetting:
     from azure.appconfiguration import ConfigurationSetting
 
     return ConfigurationSetting(key=SENTINEL_KEY, label=label, value="", etag=IMPOSSIBLE_ETAG)
 
 
-def probe_write_precondition(client: Any) -> ProbeResult:
+def probe_write_precondition(client: AzureAppConfigurationClient) -> ProbeResult:
+    """A write of the sentinel under a precondition that cannot match (412 when allowed, nothing changed)."""
     from azure.core import MatchConditions
 
     return _result(
@@ -296,7 +330,8 @@ def probe_write_precondition(client: Any) -> ProbeResult:
     )
 
 
-def probe_delete_precondition(client: Any) -> ProbeResult:
+def probe_delete_precondition(client: AzureAppConfigurationClient) -> ProbeResult:
+    """A delete of the sentinel under a precondition that cannot match (412 when allowed, nothing changed)."""
     from azure.core import MatchConditions
 
     return _result(
@@ -307,17 +342,19 @@ def probe_delete_precondition(client: Any) -> ProbeResult:
 
 
 def new_probe_label() -> str:
+    """A unique label for a real write probe's sentinel key."""
     return f"probe-{uuid.uuid4().hex}"
 
 
-def probe_write_real(client: Any, label: str) -> ProbeResult:
+def probe_write_real(client: AzureAppConfigurationClient, label: str) -> ProbeResult:
+    """Really write the sentinel key under ``label`` (``probe_delete_real`` removes it)."""
     from azure.appconfiguration import ConfigurationSetting
 
     setting = ConfigurationSetting(key=SENTINEL_KEY, label=label, value="connection probe; safe to delete")
     return _result(lambda: client.add_configuration_setting(setting))
 
 
-def probe_delete_real(client: Any, label: str) -> tuple[ProbeResult, int]:
+def probe_delete_real(client: AzureAppConfigurationClient, label: str) -> tuple[ProbeResult, int]:
     """Delete the sentinel; retried so a transient failure leaves nothing behind.
     Returns the last result and how many attempts it took."""
     result = ProbeResult(None)

@@ -6,13 +6,17 @@ since a plugin method's ``parse`` may read a file."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app_connections.aio import offload
 from app_connections.reports import Check, ValidationRequest
 
 from .. import checks
 from ..checks import Run, Stage
+
+if TYPE_CHECKING:
+    from app_connections.aio import OffloadedCredential
+    from app_connections.records import TokenCredential
 
 
 async def arun_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = checks.STAGES) -> None:
@@ -45,7 +49,7 @@ async def token_stage(run: Run) -> list[Check]:
     skipped = checks.no_token_needed(run)
     if skipped is not None:
         return skipped
-    given = run.option("token_credential")
+    given = run.given_credential()
     credential: Any = given
     try:
         if given is None:
@@ -69,23 +73,24 @@ async def store_stage(run: Run) -> list[Check]:
     from ..checks.store import aprobe_store
     from . import probes
 
-    credential = run.token_credential
-    if credential is not None and not _is_async(credential):
+    given = run.token_credential
+    credential: TokenCredential | OffloadedCredential | None = given
+    if given is not None and not _is_async(given):
         from app_connections.aio import OffloadedCredential
 
-        credential = OffloadedCredential(credential)
+        credential = OffloadedCredential(given)
     client: Any = checks.store_type(run).async_client(
         run.credentials,
         run.store,
         credential=credential,
         env=run.env,
-        **dict(run.option("client_options") or {}),
+        **run.client_options(),
     )
     async with client:
         return await aprobe_store(
             client,
             probes,
             write_probe=bool(run.option("write_probe")),
-            label=run.option("probe_label"),
+            label=run.probe_label(),
             interpret=checks.store_interpreter(run),
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -24,6 +24,16 @@ from app_connections.text import quoted_value
 from ..errors import AppConnectionError, InvalidInput
 from .store import STORE_CHECKS, interpret, probe_store
 
+if TYPE_CHECKING:
+    from azure.appconfiguration import AzureAppConfigurationClient
+
+    from app_connections.records import AccessTokenLike, AuthMethod, TokenCredential
+
+    from ..clouds import Cloud
+    from ..endpoints import StoreEndpoint
+    from ..http.errors import DeadlineExceeded
+    from ..settings import InstanceSettings
+
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 
 
@@ -33,24 +43,68 @@ class Run:
 
     request: ValidationRequest
     env: Mapping[str, str]
-    credentials: Any = None
-    """The credentials record, once the input check passed."""
-    method: Any = None
-    """Its ``AuthMethod`` (the type's, so every optional member is there), once the input check passed."""
-    cloud: Any = None
-    settings: Any = None
-    store: Any = None
-    token: Any = None
-    token_credential: Any = None
+    _credentials: Credentials | None = None
+    _method: AuthMethod | None = None
+    _cloud: Cloud | None = None
+    settings: InstanceSettings | None = None
+    """The instance settings, once that check passed (methods that need them only)."""
+    store: StoreEndpoint | None = None
+    """The checked store endpoint, once the endpoint check passed."""
+    token: AccessTokenLike | None = None
+    """The token issued, once the token check passed (None for a method that signs each request)."""
+    token_credential: TokenCredential | None = None
+    """The credential the token check used (a method's own or the ``token_credential`` option)."""
 
     @property
     def ctype(self) -> ConnectionType:
+        """The connection type being validated (the request's)."""
         ctype = self.request.connection
         assert ctype is not None  # run_validation always sets it before any check runs
         return ctype
 
-    def option(self, name: str, default: Any = None) -> Any:
+    @property
+    def parsed(self) -> bool:
+        """True once the input check passed: ``credentials``, ``method`` and ``cloud`` are set."""
+        return self._credentials is not None
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials record (the stages after ``input`` run only once it passed)."""
+        assert self._credentials is not None
+        return self._credentials
+
+    @property
+    def method(self) -> AuthMethod:
+        """Its ``AuthMethod`` (the type's, so every optional member is there)."""
+        assert self._method is not None
+        return self._method
+
+    @property
+    def cloud(self) -> Cloud:
+        """The cloud the credentials name."""
+        assert self._cloud is not None
+        return self._cloud
+
+    def parsed_as(self, credentials: Credentials, method: AuthMethod, cloud: Cloud) -> None:
+        """Keep what the input check read."""
+        self._credentials, self._method, self._cloud = credentials, method, cloud
+
+    def option(self, name: str, default: object = None) -> object:
+        """The request's option ``name`` (``write_probe``, ``settings``, ``env``, ...), else ``default``."""
         return self.request.options.get(name, default)
+
+    def given_credential(self) -> TokenCredential | None:
+        """The ``token_credential`` option: a credential the host already uses (the async checks
+        also take an ``AsyncTokenCredential`` there, told apart at run time)."""
+        return cast("TokenCredential | None", self.option("token_credential"))
+
+    def client_options(self) -> dict[str, object]:
+        """The ``client_options`` option: further keywords for the store client."""
+        return dict(cast("Mapping[str, object]", self.option("client_options") or {}))
+
+    def probe_label(self) -> str | None:
+        """The ``probe_label`` option: the label of a real write probe's sentinel (None: a new one)."""
+        return cast("str | None", self.option("probe_label"))
 
 
 @attrs.frozen
@@ -69,7 +123,7 @@ class Stage:
 # --- input ------------------------------------------------------------------------------------------
 
 
-def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
+def parse_request(ctype: ConnectionType, data: object, method: str | None) -> Credentials:
     """The credentials record from form input, stored credentials (a dict with ``method``) or a record."""
     if isinstance(data, Mapping):
         if "method" in data:
@@ -95,13 +149,14 @@ def parse_request(ctype: ConnectionType, data: Any, method: str | None) -> Any:
 
 
 def input_stage(run: Run) -> list[Check]:
+    """The ``input`` check: the request's data parsed into a credentials record of one of the type's methods."""
     from ..clouds import get_cloud
 
     request = run.request
     try:
         creds = parse_request(run.ctype, request.data, request.method)
         method = run.ctype.method(creds.method)
-        run.cloud = get_cloud(method.cloud_of(creds))
+        cloud = get_cloud(method.cloud_of(creds))
     except AppConnectionError as exc:
         return [Check("input", FAILED, str(exc), "Correct the fields named above.", code="invalid_input")]
     except BaseException as exc:  # a plugin method's parse/load bug, or a library's panic on the input
@@ -118,7 +173,7 @@ def input_stage(run: Run) -> list[Check]:
                 code="plugin_error",
             )
         ]
-    run.credentials, run.method = creds, method
+    run.parsed_as(creds, method, cloud)
     request.credentials, request.method = creds, creds.method
     return [Check("input", OK, f"{creds.method} input is well-formed")]
 
@@ -127,15 +182,16 @@ def input_stage(run: Run) -> list[Check]:
 
 
 def _needs_settings(run: Run) -> bool:
-    if run.option("token_credential") is not None or run.credentials is None:
+    if run.option("token_credential") is not None or not run.parsed:
         return False
     return any(run.credentials.method in s.required_by for s in run.ctype.settings)
 
 
 def settings_stage(run: Run) -> list[Check]:
+    """The ``instance settings`` check: the ``settings`` option, else the settings read from the environment."""
     from ..settings import InstanceSettings
 
-    settings = run.option("settings")
+    settings = cast("InstanceSettings | None", run.option("settings"))
     if settings is None:
         try:
             settings = InstanceSettings.from_env(run.env)
@@ -152,7 +208,7 @@ def settings_stage(run: Run) -> list[Check]:
 
 def own_endpoint(run: Run) -> str | None:
     """The endpoint the credentials are bound to (an access key's store: the method's ``endpoint_of``), or None."""
-    if run.method is None:  # the input check failed: no record to read
+    if not run.parsed:  # the input check failed: no record to read
         return None
     own: str | None = run.method.endpoint_of(run.credentials)
     return own
@@ -166,17 +222,18 @@ def store_endpoint(run: Run) -> str | None:
 
 
 def endpoint_stage(run: Run) -> list[Check]:
+    """The ``endpoint`` check: the store endpoint passes the endpoint rules (and is the credentials' own)."""
     from ..endpoints import parse_endpoint
 
     try:
-        run.store = parse_endpoint(store_endpoint(run) or "", cloud=run.cloud, env=run.env)
+        store = run.store = parse_endpoint(store_endpoint(run) or "", cloud=run.cloud, env=run.env)
         own = own_endpoint(run)
-        if own is not None and parse_endpoint(own, cloud=run.cloud, env=run.env).url != run.store.url:
+        if own is not None and parse_endpoint(own, cloud=run.cloud, env=run.env).url != store.url:
             return [
                 Check(
                     "endpoint",
                     FAILED,
-                    f"{run.store.url} is not the store of this {run.credentials.method} "
+                    f"{store.url} is not the store of this {run.credentials.method} "
                     f"connection ({own}); its key signs requests for its own store only",
                     "Validate against the endpoint in the connection string (omit --endpoint).",
                     code="endpoint_rejected",
@@ -184,11 +241,10 @@ def endpoint_stage(run: Run) -> list[Check]:
             ]
     except AppConnectionError as exc:
         return [Check("endpoint", FAILED, str(exc), endpoint_remedy(exc, run.cloud), code="endpoint_rejected")]
-    store = run.store
     return [Check("endpoint", OK, f"{store.url} ({store.cloud.title}{', allow-listed' if store.allow_listed else ''})")]
 
 
-def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
+def endpoint_remedy(exc: AppConnectionError, cloud: Cloud) -> str:
     """The fix, in agreement with the detail (a cloud mismatch says which cloud to set)."""
     reason = " ".join(str(e.message) for e in (exc.errors if isinstance(exc, InvalidInput) else ())) or str(exc)
     if "set the connection's cloud to" in reason:
@@ -204,8 +260,8 @@ def endpoint_remedy(exc: AppConnectionError, cloud: Any) -> str:
 
 
 def _secrets_of(run: Run) -> list[str]:
-    fields = (run.method.stored_fields or run.method.input_fields) if run.method is not None else None
-    data = run.credentials.to_dict() if run.credentials is not None else {}
+    fields = (run.method.stored_fields or run.method.input_fields) if run.parsed else None
+    data = run.credentials.to_dict() if run.parsed else {}
     if fields:
         names = {f.name for f in fields if f.secret}
         values = [v for k, v in data.items() if k in names]
@@ -215,12 +271,14 @@ def _secrets_of(run: Run) -> list[str]:
 
 
 def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``[REDACTED]`` (longest first, as ``_secrets_of`` orders them)."""
     for secret in secrets:
         text = text.replace(secret, "[REDACTED]")
     return text
 
 
 def token_issuer(run: Run) -> str:
+    """Who issues the method's tokens or keys, for check texts (Entra ID: its login host and tenant)."""
     provider = run.method.identity_provider
     tenant = run.method.tenant_of(run.credentials)
     if provider == "Microsoft Entra ID":
@@ -248,7 +306,7 @@ def token_options(run: Run) -> dict[str, Any]:
     return {"on_rotate": run.option("on_rotate"), **extra}
 
 
-def token_failed(run: Run, token_credential: Any, exc: BaseException) -> list[Check]:
+def token_failed(run: Run, token_credential: TokenCredential | None, exc: BaseException) -> list[Check]:
     """The ``token`` check of ``exc`` (any method's failure: a check, never a crash), redacted: failed,
     or inconclusive when no (whole) answer arrived before the deadline (nothing to judge by)."""
     from ..auth.aad_errors import remedy_for
@@ -267,7 +325,8 @@ def token_failed(run: Run, token_credential: Any, exc: BaseException) -> list[Ch
     return [Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)]
 
 
-def token_issued(run: Run, token_credential: Any) -> list[Check]:
+def token_issued(run: Run, token_credential: TokenCredential) -> list[Check]:
+    """The passed ``token`` check; the credential is kept for the store stage and the request."""
     run.token_credential = token_credential
     run.request.token_credential = token_credential
     return [Check("token", OK, f"token issued for {run.cloud.audience} by {token_issuer(run)}")]
@@ -276,7 +335,7 @@ def token_issued(run: Run, token_credential: Any) -> list[Check]:
 DEADLINE_REMEDY = "Validate again (the network or the service may be slow), or raise the deadline (docs/limits.md)."
 
 
-def deadline_error(exc: BaseException) -> Any:
+def deadline_error(exc: BaseException) -> DeadlineExceeded | None:
     """The ``DeadlineExceeded`` behind ``exc`` (the policy's, perhaps inside an SDK's or MSAL's error), or None."""
     from ..http.errors import DeadlineExceeded, policy_error
 
@@ -285,10 +344,12 @@ def deadline_error(exc: BaseException) -> Any:
 
 
 def token_stage(run: Run) -> list[Check]:
+    """The ``token`` check: a token for the cloud's App Configuration scope (skipped for a method
+    that signs each request)."""
     skipped = no_token_needed(run)
     if skipped is not None:
         return skipped
-    token_credential = run.option("token_credential")
+    token_credential = run.given_credential()
     try:
         if token_credential is None:
             token_credential = run.method.token_credential(run.credentials, **token_options(run))
@@ -304,22 +365,24 @@ def token_stage(run: Run) -> list[Check]:
 
 
 def store_stage(run: Run) -> list[Check]:
+    """The ``KeyValue.*`` checks: the store probes with the type's client (``checks.store``)."""
     from .. import store as probes
 
     check = store_interpreter(run)
-    client: Any = store_type(run).client(
+    built = store_type(run).client(
         run.credentials,
         run.store,
         credential=run.token_credential,
         env=run.env,
-        **dict(run.option("client_options") or {}),
+        **run.client_options(),
     )
+    client = cast("AzureAppConfigurationClient", built)  # what the type's client factory builds
     with client:
         return probe_store(
             client,
             probes,
             write_probe=bool(run.option("write_probe")),
-            label=run.option("probe_label"),
+            label=run.probe_label(),
             interpret=check,
         )
 
@@ -347,9 +410,11 @@ def store_interpreter(run: Run) -> Callable[..., Check]:
     """``interpret`` bound to this run's store, principal, tenant, audience and token claims."""
     from app_connections.tokens import jwt_claims
 
+    store = run.store
+    assert store is not None  # the store stage runs only once the endpoint check passed
     return functools.partial(
         interpret,
-        url=run.store.url,
+        url=store.url,
         principal=run.method.principal(run.credentials),
         tenant=run.method.tenant_of(run.credentials),
         audience=run.cloud.audience,

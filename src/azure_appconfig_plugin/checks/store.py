@@ -4,12 +4,59 @@ each probe's answer interpreted as a check that says what to fix."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from app_connections.reports import Check, CheckStatus
 
-from ..sansio import awaitable, run_now
+from ..sansio import run_now
 from ..store import SENTINEL_KEY
+
+if TYPE_CHECKING:
+    from app_connections.jsontypes import JSONObject
+
+    from ..store import ProbeResult
+
+ClientT = TypeVar("ClientT")
+ClientT_contra = TypeVar("ClientT_contra", contravariant=True)
+
+
+class Probes(Protocol[ClientT_contra]):
+    """The store probes with a sync client (``store``'s ``probe_*``), each answer a ``ProbeResult``."""
+
+    def probe_read(self, client: ClientT_contra) -> ProbeResult:
+        """A filtered read of the sentinel key."""
+
+    def probe_write_precondition(self, client: ClientT_contra) -> ProbeResult:
+        """A write that cannot match (412 when allowed)."""
+
+    def probe_delete_precondition(self, client: ClientT_contra) -> ProbeResult:
+        """A delete that cannot match (412 when allowed)."""
+
+    def probe_write_real(self, client: ClientT_contra, label: str) -> ProbeResult:
+        """Really write the sentinel under ``label``."""
+
+    def probe_delete_real(self, client: ClientT_contra, label: str) -> tuple[ProbeResult, int]:
+        """Delete the sentinel under ``label``, retried: the last result and the attempts."""
+
+
+class AsyncProbes(Protocol[ClientT_contra]):
+    """``Probes`` as coroutine functions (``aio.probes``, or the sync ones that never suspend)."""
+
+    def probe_read(self, client: ClientT_contra) -> Awaitable[ProbeResult]:
+        """A filtered read of the sentinel key."""
+
+    def probe_write_precondition(self, client: ClientT_contra) -> Awaitable[ProbeResult]:
+        """A write that cannot match (412 when allowed)."""
+
+    def probe_delete_precondition(self, client: ClientT_contra) -> Awaitable[ProbeResult]:
+        """A delete that cannot match (412 when allowed)."""
+
+    def probe_write_real(self, client: ClientT_contra, label: str) -> Awaitable[ProbeResult]:
+        """Really write the sentinel under ``label``."""
+
+    def probe_delete_real(self, client: ClientT_contra, label: str) -> Awaitable[tuple[ProbeResult, int]]:
+        """Delete the sentinel under ``label``, retried: the last result and the attempts."""
+
 
 OK, FAILED, SKIPPED, INCONCLUSIVE = CheckStatus.OK, CheckStatus.FAILED, CheckStatus.SKIPPED, CheckStatus.INCONCLUSIVE
 ROLE_DELAY = "New role assignments can take up to 15 minutes to apply."
@@ -54,7 +101,7 @@ def not_run(*names: str) -> list[Check]:
 
 
 def probe_store(
-    client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
+    client: ClientT, probes: Probes[ClientT], *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
 ) -> list[Check]:
     """The store stage's probes with a sync client (``store``'s probes): ``aprobe_store`` run to its
     end at once (its awaits are the sync probes), so both share one set of rules."""
@@ -62,7 +109,12 @@ def probe_store(
 
 
 async def aprobe_store(
-    client: Any, probes: Any, *, write_probe: bool, label: str | None, interpret: Callable[..., Check]
+    client: ClientT,
+    probes: AsyncProbes[ClientT],
+    *,
+    write_probe: bool,
+    label: str | None,
+    interpret: Callable[..., Check],
 ) -> list[Check]:
     """The store stage's probes; ``probes`` holds them as coroutines (``aio.probes``, or the sync
     ones ``_Awaited``). Read first; write and delete only when the store answered the read."""
@@ -93,7 +145,9 @@ async def aprobe_store(
     return checks
 
 
-async def _real_write_delete(client: Any, probes: Any, label: str, interpret: Callable[..., Check]) -> list[Check]:
+async def _real_write_delete(
+    client: ClientT, probes: AsyncProbes[ClientT], label: str, interpret: Callable[..., Check]
+) -> list[Check]:
     out: list[Check] = []
     late = not_run("KeyValue.Write", "KeyValue.Delete")
     if late:
@@ -134,32 +188,45 @@ async def _real_write_delete(client: Any, probes: Any, label: str, interpret: Ca
     return out
 
 
-class _Awaited:
+class _Awaited(Generic[ClientT]):
     """Sync probes as coroutine functions (that never suspend): what ``aprobe_store`` awaits."""
 
-    def __init__(self, probes: Any) -> None:
+    def __init__(self, probes: Probes[ClientT]) -> None:
         self._probes = probes
 
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        return awaitable(getattr(self._probes, name))
+    async def probe_read(self, client: ClientT) -> ProbeResult:
+        return self._probes.probe_read(client)
+
+    async def probe_write_precondition(self, client: ClientT) -> ProbeResult:
+        return self._probes.probe_write_precondition(client)
+
+    async def probe_delete_precondition(self, client: ClientT) -> ProbeResult:
+        return self._probes.probe_delete_precondition(client)
+
+    async def probe_write_real(self, client: ClientT, label: str) -> ProbeResult:
+        return self._probes.probe_write_real(client, label)
+
+    async def probe_delete_real(self, client: ClientT, label: str) -> tuple[ProbeResult, int]:
+        return self._probes.probe_delete_real(client, label)
 
 
 def interpret(
     name: str,
-    result: Any,
+    result: ProbeResult,
     *,
     url: str,
     principal: str,
     tenant: str | None,
     audience: str,
-    claims: dict[str, Any] | None,
+    claims: JSONObject | None,
     precondition: bool = False,
 ) -> Check:
     """One probe's answer as a check that says what to fix. ``claims`` is None for requests signed
     with an access key (no token)."""
     status = result.status
     if result.policy == "deadline_exceeded":  # no (whole) answer: nothing to judge by
-        return Check(name, INCONCLUSIVE, result.error, POLICY_REMEDY["deadline_exceeded"], code="deadline_exceeded")
+        detail = result.error or result.policy  # the policy's refusal always carries its text
+        return Check(name, INCONCLUSIVE, detail, POLICY_REMEDY["deadline_exceeded"], code="deadline_exceeded")
     if result.policy:  # stopped by the HTTP policy: foreign link, size cap, bad body
         return Check(
             name,
