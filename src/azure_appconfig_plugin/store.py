@@ -232,7 +232,7 @@ def _malformed(response: object, body: bytes | None) -> ProbeResult:
         # describing the answer must not fail (a caller's own transport may leave a body unread;
         # the policy transport always reads it whole before the SDK sees the response)
         with contextlib.suppress(Exception):
-            body = response.body() if isinstance(response, _BodyAnswer) else body
+            body = _read_body(response) or body
     what = describe_body(body, content_type) if body is not None else "a body that is not the API's JSON"
     return ProbeResult(
         status,
@@ -299,11 +299,19 @@ class _JsonAnswer(Protocol):
     def json(self) -> JSONValue: ...
 
 
-@runtime_checkable
-class _BodyAnswer(Protocol):
-    """What ``_malformed`` reads of an answer's body (azure-core's ``HttpResponse``)."""
+def _read_body(response: object) -> bytes | None:
+    """The body azure-core read of an answer, by its response type: the ``rest`` responses
+    (``content``) and the pipeline transport's (``body()``). The ``rest`` ones answer ``body()``
+    only through ``__getattr__``, which a runtime Protocol check does not see on Python 3.12+."""
+    from azure.core.pipeline.transport import AsyncHttpResponse as AsyncTransportResponse
+    from azure.core.pipeline.transport import HttpResponse as TransportResponse
+    from azure.core.rest import AsyncHttpResponse, HttpResponse
 
-    def body(self) -> bytes: ...
+    if isinstance(response, (HttpResponse, AsyncHttpResponse)):
+        return response.content
+    if isinstance(response, (TransportResponse, AsyncTransportResponse)):
+        return response.body()
+    return None
 
 
 def probe_read(client: AzureAppConfigurationClient) -> ProbeResult:
