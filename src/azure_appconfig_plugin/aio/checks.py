@@ -6,13 +6,20 @@ since a plugin method's ``parse`` may read a file."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from app_connections.aio import offload
 from app_connections.reports import Check, ValidationRequest
 
 from .. import checks
 from ..checks import Run, Stage
+
+if TYPE_CHECKING:
+    from azure.appconfiguration.aio import AzureAppConfigurationClient
+    from typing_extensions import TypeIs
+
+    from app_connections.aio import AsyncTokenCredential
+    from app_connections.records import TokenCredential
 
 
 async def arun_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = checks.STAGES) -> None:
@@ -46,11 +53,13 @@ async def token_stage(run: Run) -> list[Check]:
     if skipped is not None:
         return skipped
     given = run.option("token_credential")
-    credential: Any = given
+    credential: AsyncTokenCredential | None = None
     try:
         if given is None:
             credential = run.ctype.async_token_credential(run.credentials, **checks.token_options(run))
-        elif not _is_async(given):
+        elif _is_async(given):
+            credential = given
+        else:
             credential = OffloadedCredential(given)
         run.token = await credential.get_token(run.cloud.scope)
     except Exception as exc:  # any method's failure is a failed check, never a crash
@@ -58,7 +67,7 @@ async def token_stage(run: Run) -> list[Check]:
     return checks.token_issued(run, given if given is not None else credential)
 
 
-def _is_async(credential: Any) -> bool:
+def _is_async(credential: TokenCredential | AsyncTokenCredential) -> TypeIs[AsyncTokenCredential]:
     from app_connections.aio import is_async_credential
 
     return is_async_credential(credential)
@@ -74,13 +83,14 @@ async def store_stage(run: Run) -> list[Check]:
         from app_connections.aio import OffloadedCredential
 
         credential = OffloadedCredential(credential)
-    client: Any = checks.store_type(run).async_client(
+    made = checks.store_type(run).async_client(
         run.credentials,
         run.store,
         credential=credential,
         env=run.env,
         **dict(run.option("client_options") or {}),
     )
+    client = cast("AzureAppConfigurationClient", made)  # the type's async client: the SDK's aio client
     async with client:
         return await aprobe_store(
             client,
