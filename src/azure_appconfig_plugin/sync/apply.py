@@ -204,14 +204,14 @@ def refusal(exc: BaseException) -> PolicyRefusal | None:
     return PolicyRefusal(str(getattr(found, "code", None) or "policy"), _short(str(found), 300))
 
 
-C = TypeVar("C", StoreClient, AsyncStoreClient)
+ClientT = TypeVar("ClientT", StoreClient, AsyncStoreClient)
 
 
 @attrs.define
-class Executor(Generic[C]):
+class Executor(Generic[ClientT]):
     """Runs the write and delete steps of a plan against one client."""
 
-    client: C
+    client: ClientT
     concurrency: int = DEFAULT_CONCURRENCY
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: float = DEFAULT_TIMEOUT
