@@ -190,3 +190,21 @@ def test_the_ca_bundle_named_by_the_environment_is_trusted(
     env = {"INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_ALLOWED_HOSTS": standin.allow_list}
     report = D.push(None, {"endpoint": standin.endpoint}, {"A": "1"}, token_credential=fake_token, env=env)
     assert report.ok and report.counts["created"] == 1
+
+
+class _AsyncOnly:
+    """An ``AsyncTokenCredential``: its ``get_token`` is a coroutine function."""
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise AssertionError("a sync run must not ask an async credential for a token")
+
+
+@pytest.mark.parametrize("with_connection", [False, True])
+def test_an_async_token_credential_given_to_a_sync_run_is_invalid_input_before_any_request(
+    standin: StandIn, plain_options: dict[str, Any], with_connection: bool
+) -> None:
+    connection = access_key(standin) if with_connection else None
+    with pytest.raises(InvalidInput) as raised:
+        D.push(connection, {"endpoint": standin.endpoint}, {"A": "1"}, token_credential=_AsyncOnly(), **plain_options)
+    assert raised.value.errors[0].field == "token_credential" and "apush" in raised.value.errors[0].message
+    assert standin.log == []

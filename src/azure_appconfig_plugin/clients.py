@@ -7,7 +7,7 @@ when a contract 1.0 host hands over a type object without a client factory.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from app_connections.records import AsyncCapabilities, AsyncChecks, AuthMethod, Credentials, RotateCallback
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from app_connections.aio import AsyncTokenCredential
     from app_connections.records import TokenCredential
 
-    from .aio.credential import AsyncCredential
+    from .aio.credential import AsyncCredential, SyncCredential
     from .auth.oauth import AuthorizationRequest
     from .endpoints import StoreEndpoint
     from .store import KeySigner
@@ -112,9 +112,11 @@ class _AsyncCredentialFactory:
 
         policy = policies.current()  # the type's (with a sync run's env=): the instance settings come from it
 
-        def make() -> TokenCredential:  # in the offload pool, on first use: building one may parse key material
+        def make() -> SyncCredential:  # in the offload pool, on first use: building one may parse key material
             with policies.use(policy):
-                return self.method.token_credential(credentials, on_rotate=on_rotate, **options)
+                built = self.method.token_credential(credentials, on_rotate=on_rotate, **options)
+            # this package's methods build azure-core credentials with get_token_info and close
+            return cast("SyncCredential", built)
 
         return AsyncCredential(make, credentials)
 
@@ -127,8 +129,9 @@ class _OAuthSignIn:
 
         await warm_up()
         from .aio.oauth import begin
+        from .methods.oauth import checked_sign_in_input
 
-        return await begin(sign_in_input, **options)
+        return await begin(checked_sign_in_input(sign_in_input), **options)
 
     async def complete(self, params: Mapping[str, str], **options: Any) -> Credentials:
         from .aio import warm_up

@@ -36,6 +36,8 @@ from .capabilities import NO_ASYNC, AsyncCapabilities
 from .frozen import _Frozen
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
     from .capabilities import CheckResults, ValidationHook
     from .flow_store import FlowStore, PendingFlow
     from .records import ConnectionType
@@ -110,7 +112,7 @@ def is_async_flow_store(store: FlowStore | AsyncFlowStore) -> bool:
     return inspect.iscoroutinefunction(store.take)
 
 
-def is_async_credential(credential: TokenCredential | AsyncTokenCredential) -> bool:
+def is_async_credential(credential: TokenCredential | AsyncTokenCredential) -> TypeIs[AsyncTokenCredential]:
     """True when ``credential`` is an ``AsyncTokenCredential`` (its ``get_token`` is a coroutine
     function), False for a sync ``TokenCredential``."""
     import inspect

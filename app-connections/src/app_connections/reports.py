@@ -16,6 +16,7 @@ from .auth_method import Credentials, TokenCredential
 from .jsontypes import JSONObject, JSONValue
 
 if TYPE_CHECKING:
+    from .aio import AsyncTokenCredential
     from .records import ConnectionType
 
 
@@ -59,8 +60,9 @@ class ValidationReport:
     checks: tuple[Check, ...] = ()
     credentials: Credentials | None = attrs.field(default=None, repr=False, eq=False)
     """The parsed credentials, when input parsed (never serialized)."""
-    token_credential: TokenCredential | None = attrs.field(default=None, repr=False, eq=False)
-    """The ``TokenCredential`` the validation used, when one was built (never serialized)."""
+    token_credential: TokenCredential | AsyncTokenCredential | None = attrs.field(default=None, repr=False, eq=False)
+    """The credential the validation used, when one was built (never serialized): a
+    ``TokenCredential``, or an ``AsyncTokenCredential`` from ``avalidate``."""
 
     @property
     def ok(self) -> bool:
@@ -92,8 +94,8 @@ class ValidationRequest:
     credentials: Credentials | None = attrs.field(default=None, repr=False)
     endpoint: str | None = None
     checks: tuple[Check, ...] = ()
-    token_credential: TokenCredential | None = attrs.field(default=None, repr=False)
-    """The ``TokenCredential`` used, set only after a token was issued."""
+    token_credential: TokenCredential | AsyncTokenCredential | None = attrs.field(default=None, repr=False)
+    """The credential used (an ``AsyncTokenCredential`` in ``avalidate``), set only after a token was issued."""
     connection: ConnectionType | None = attrs.field(default=None, repr=False, kw_only=True)
     """The ``ConnectionType`` being validated (with every plugin-added method)."""
     data: object = attrs.field(default=None, repr=False, kw_only=True)

@@ -6,7 +6,7 @@ since a plugin method's ``parse`` may read a file."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from app_connections.aio import offload
 from app_connections.reports import Check, ValidationRequest
@@ -15,7 +15,10 @@ from .. import checks
 from ..checks import Run, Stage
 
 if TYPE_CHECKING:
-    from app_connections.aio import OffloadedCredential
+    from azure.appconfiguration.aio import AzureAppConfigurationClient
+    from typing_extensions import TypeIs
+
+    from app_connections.aio import AsyncTokenCredential
     from app_connections.records import TokenCredential
 
 
@@ -49,12 +52,14 @@ async def token_stage(run: Run) -> list[Check]:
     skipped = checks.no_token_needed(run)
     if skipped is not None:
         return skipped
-    given = run.given_credential()
-    credential: Any = given
+    given = run.given_async_credential()
+    credential: AsyncTokenCredential | None = None
     try:
         if given is None:
             credential = run.ctype.async_token_credential(run.credentials, **checks.token_options(run))
-        elif not _is_async(given):
+        elif _is_async(given):
+            credential = given
+        else:
             credential = OffloadedCredential(given)
         run.token = await credential.get_token(run.cloud.scope)
     except Exception as exc:  # any method's failure is a failed check, never a crash
@@ -62,7 +67,7 @@ async def token_stage(run: Run) -> list[Check]:
     return checks.token_issued(run, given if given is not None else credential)
 
 
-def _is_async(credential: Any) -> bool:
+def _is_async(credential: TokenCredential | AsyncTokenCredential) -> TypeIs[AsyncTokenCredential]:
     from app_connections.aio import is_async_credential
 
     return is_async_credential(credential)
@@ -73,19 +78,19 @@ async def store_stage(run: Run) -> list[Check]:
     from ..checks.store import aprobe_store
     from . import probes
 
-    given = run.token_credential
-    credential: TokenCredential | OffloadedCredential | None = given
-    if given is not None and not _is_async(given):
+    credential = run.token_credential
+    if credential is not None and not _is_async(credential):
         from app_connections.aio import OffloadedCredential
 
-        credential = OffloadedCredential(given)
-    client: Any = checks.store_type(run).async_client(
+        credential = OffloadedCredential(credential)
+    made = checks.store_type(run).async_client(
         run.credentials,
         run.store,
         credential=credential,
         env=run.env,
         **run.client_options(),
     )
+    client = cast("AzureAppConfigurationClient", made)  # the type's async client: the SDK's aio client
     async with client:
         return await aprobe_store(
             client,

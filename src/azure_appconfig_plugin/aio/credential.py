@@ -13,30 +13,44 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from app_connections.aio import OffloadedCredential
+
+if TYPE_CHECKING:
+    from azure.core.credentials import (
+        AccessToken,
+        AccessTokenInfo,
+        SupportsTokenInfo,
+        TokenCredential,
+        TokenRequestOptions,
+    )
+
+    from app_connections.records import Credentials
+
+    class SyncCredential(TokenCredential, SupportsTokenInfo, Protocol):
+        """What ``make`` builds: a sync token credential with ``get_token_info`` and ``close`` (this package's)."""
 
 
 class _Built:
     """The sync credential, built by ``make`` on first use (in an offload thread), once."""
 
-    def __init__(self, make: Callable[[], Any], credentials: Any) -> None:
+    def __init__(self, make: Callable[[], SyncCredential], credentials: Credentials) -> None:
         self._make = make
         self._credentials = credentials
         self._lock = threading.Lock()
-        self.value: Any = None
+        self.value: SyncCredential | None = None
 
-    def get(self) -> Any:
+    def get(self) -> SyncCredential:
         with self._lock:
             if self.value is None:
                 self.value = self._make()
             return self.value
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        return self.get().get_token(*scopes, **kwargs)
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return self.get().get_token(*scopes, **kwargs)  # the caller's keywords, as azure-core's get_token takes them
 
-    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+    def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
         return self.get().get_token_info(*scopes, options=options)
 
     def close(self) -> None:
@@ -44,7 +58,7 @@ class _Built:
             self.value.close()
 
     @property
-    def credentials(self) -> Any:
+    def credentials(self) -> Credentials:
         from ..auth.credential import OAuthTokenCredential
 
         if isinstance(self.value, OAuthTokenCredential):  # the one whose credentials change (rotation)
@@ -60,7 +74,7 @@ class AsyncCredential(OffloadedCredential):
     credentials (``get_token``, ``get_token_info``, ``close``, ``async with``); ``make`` builds the
     sync credential (on first use, off the loop) for ``credentials``."""
 
-    def __init__(self, make: Callable[[], Any], credentials: Any) -> None:
+    def __init__(self, make: Callable[[], SyncCredential], credentials: Credentials) -> None:
         built = _Built(make, credentials)
         super().__init__(built, info=built.get_token_info, close=built.close)
 
@@ -68,6 +82,6 @@ class AsyncCredential(OffloadedCredential):
         return f"AsyncCredential({self.sync!r})"
 
     @property
-    def credentials(self) -> Any:
+    def credentials(self) -> Credentials:
         """The current credentials (an OAuth connection's include its rotated refresh token)."""
         return cast("_Built", self.sync).credentials  # __init__ wraps a _Built

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app_connections.aio import is_async_flow_store, offload
 from app_connections.errors import FlowStateError
@@ -19,18 +19,36 @@ from app_connections.errors import FlowStateError
 from ..auth import oauth
 from ..errors import OAuthStateError
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
-def _default_store() -> Any:
+    from app_connections.aio import AsyncFlowStore
+    from app_connections.flow_store import FlowStore
+
+    from ..schema import OAuthCredentials, OAuthInput
+    from ..settings import InstanceSettings
+
+
+def _default_store() -> FlowStore:
     from ..stores.shared import default_flow_store
 
     return default_flow_store()  # reads the environment, may connect to Redis: offloaded
 
 
-async def begin(sign_in_input: Any = None, *, flow_store: Any = None, **options: Any) -> oauth.AuthorizationRequest:
+def _is_async(store: FlowStore | AsyncFlowStore) -> TypeIs[AsyncFlowStore]:
+    return is_async_flow_store(store)
+
+
+async def begin(
+    sign_in_input: OAuthInput | None = None,
+    *,
+    flow_store: FlowStore | AsyncFlowStore | None = None,
+    **options: Any,
+) -> oauth.AuthorizationRequest:
     """``OAuthMethod.begin`` as a coroutine: the flow is stored in ``flow_store`` (awaited, or offloaded)."""
     store = await offload(_default_store) if flow_store is None else flow_store
-    flow, request = oauth.prepare(sign_in_input, **options)
-    if is_async_flow_store(store):
+    flow, request = oauth.prepare(sign_in_input, **options)  # options: ``prepare``'s keywords, checked there
+    if _is_async(store):
         await store.put(flow)
     else:
         await offload(store.put, flow)
@@ -38,19 +56,19 @@ async def begin(sign_in_input: Any = None, *, flow_store: Any = None, **options:
 
 
 async def complete(
-    params: Mapping[str, Any],
+    params: Mapping[str, str],
     *,
-    settings: Any = None,
-    flow_store: Any = None,
+    settings: InstanceSettings | None = None,
+    flow_store: FlowStore | AsyncFlowStore | None = None,
     clock: Callable[[], float] = time.time,
-) -> Any:
+) -> OAuthCredentials:
     """``OAuthMethod.complete`` as a coroutine: take the flow (awaited, or offloaded), then exchange
     the code in the offload pool; the same checks and errors as the sync one."""
     single = oauth._single(params)
     state = oauth.callback_state(single)
     store = await offload(_default_store) if flow_store is None else flow_store
     try:
-        flow = await store.take(state) if is_async_flow_store(store) else await offload(store.take, state)
+        flow = await store.take(state) if _is_async(store) else await offload(store.take, state)
     except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
         raise OAuthStateError(exc.message, code=exc.code) from None
     return await offload(oauth.finish, single, flow, settings=settings, clock=clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..store import (
     CLEANUP_ATTEMPTS,
@@ -14,8 +14,11 @@ from ..store import (
     probe_failures,
 )
 
+if TYPE_CHECKING:
+    from azure.appconfiguration.aio import AzureAppConfigurationClient
 
-async def _result(call: Callable[[], Awaitable[Any]]) -> ProbeResult:
+
+async def _result(call: Callable[[], Awaitable[object]]) -> ProbeResult:
     try:
         await call()
         return ProbeResult(200)
@@ -23,7 +26,7 @@ async def _result(call: Callable[[], Awaitable[Any]]) -> ProbeResult:
         return failed_probe(exc)
 
 
-async def probe_read(client: Any) -> ProbeResult:
+async def probe_read(client: AzureAppConfigurationClient) -> ProbeResult:
     """``store.probe_read``: a filtered read of the sentinel key."""
 
     async def read() -> None:
@@ -34,7 +37,7 @@ async def probe_read(client: Any) -> ProbeResult:
     return await _result(read)
 
 
-async def probe_write_precondition(client: Any) -> ProbeResult:
+async def probe_write_precondition(client: AzureAppConfigurationClient) -> ProbeResult:
     """``store.probe_write_precondition``: a write that cannot match (412 when allowed)."""
     from azure.core import MatchConditions
 
@@ -44,7 +47,7 @@ async def probe_write_precondition(client: Any) -> ProbeResult:
     )
 
 
-async def probe_delete_precondition(client: Any) -> ProbeResult:
+async def probe_delete_precondition(client: AzureAppConfigurationClient) -> ProbeResult:
     """``store.probe_delete_precondition``: a delete that cannot match (412 when allowed)."""
     from azure.core import MatchConditions
 
@@ -57,7 +60,7 @@ async def probe_delete_precondition(client: Any) -> ProbeResult:
     )
 
 
-async def probe_write_real(client: Any, label: str) -> ProbeResult:
+async def probe_write_real(client: AzureAppConfigurationClient, label: str) -> ProbeResult:
     """``store.probe_write_real``: really write the sentinel under ``label``."""
     from azure.appconfiguration import ConfigurationSetting
 
@@ -65,7 +68,7 @@ async def probe_write_real(client: Any, label: str) -> ProbeResult:
     return await _result(lambda: client.add_configuration_setting(setting))
 
 
-async def probe_delete_real(client: Any, label: str) -> tuple[ProbeResult, int]:
+async def probe_delete_real(client: AzureAppConfigurationClient, label: str) -> tuple[ProbeResult, int]:
     """``store.probe_delete_real``: delete the sentinel, retried so nothing is left behind."""
     result = ProbeResult(None)
     for attempt in range(1, CLEANUP_ATTEMPTS + 1):

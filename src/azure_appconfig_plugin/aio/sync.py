@@ -15,15 +15,24 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from ..sync import engine
-from ..sync.engine import RunOptions, Target
-from ..sync.entries import desired_entries
+from ..sync.apply import Outcome, RequestCounter
+from ..sync.config import DestinationInput
+from ..sync.engine import ConnectionInput, RunOptions, Target
+from ..sync.entries import Entry, Secrets, desired_entries
 from ..sync.listing import ListFailed, list_pages
-from ..sync.plan import Step, plan_import, plan_remove
+from ..sync.plan import Plan, Step, plan_import, plan_remove
 from ..sync.report import SyncReport
+from ..sync.wire import AsyncStoreClient
 from .sync_apply import AsyncExecutor, ExecutionCancelled
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from app_connections.aio import AsyncTokenCredential
+    from app_connections.records import TokenCredential
 
 CANCELLED_MESSAGE = "the push was cancelled while it wrote: cancelled_report(exc) says what was written"
 
@@ -51,7 +60,7 @@ def _cancelled(report: SyncReport) -> asyncio.CancelledError:
 
 
 @contextlib.asynccontextmanager
-async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[Any, Any]]:
+async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[AsyncStoreClient, RequestCounter]]:
     """``engine.open_client`` on the async client (``ConnectionType.async_client``)."""
     from app_connections.aio import OffloadedCredential
 
@@ -62,22 +71,25 @@ async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[A
     if credential is not None and not _is_async(credential):
         credential = OffloadedCredential(credential)
     creds = target.credentials
+    client: AsyncStoreClient
     if creds is None:
+        assert credential is not None, "resolve() loads the connection unless a token credential was given"
         client = store_module.make_async_client(target.store, credential, **options)
     else:
         ctype = engine.connection_type(opts)
-        client = ctype.async_client(creds, target.store, credential=credential, env=opts.env, **options)
+        made = ctype.async_client(creds, target.store, credential=credential, env=opts.env, **options)
+        client = cast("AsyncStoreClient", made)  # the type's async client: the SDK's aio client
     async with client:
         yield client, counter
 
 
-def _is_async(credential: Any) -> bool:
+def _is_async(credential: TokenCredential | AsyncTokenCredential) -> TypeIs[AsyncTokenCredential]:
     from app_connections.aio import is_async_credential
 
     return is_async_credential(credential)
 
 
-async def _list(client: Any, target: Target, run: Any) -> list[Any]:
+async def _list(client: AsyncStoreClient, target: Target, run: engine._Run) -> list[Entry]:
     from ..http.deadlines import operation_deadline
 
     with operation_deadline(run.left()):  # no request of the listing outlives the run's deadline
@@ -93,7 +105,9 @@ async def _list(client: Any, target: Target, run: Any) -> list[Any]:
         )
 
 
-async def _start(connection: Any, destination: Any, opts: RunOptions) -> tuple[Any, Target]:
+async def _start(
+    connection: ConnectionInput, destination: DestinationInput, opts: RunOptions
+) -> tuple[engine._Run, Target]:
     from . import warm_up
 
     await warm_up()
@@ -101,7 +115,13 @@ async def _start(connection: Any, destination: Any, opts: RunOptions) -> tuple[A
 
 
 async def run_push(
-    connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False
+    connection: ConnectionInput,
+    destination: DestinationInput,
+    secrets: Secrets,
+    opts: RunOptions,
+    *,
+    apply: bool,
+    initial: bool = False,
 ) -> SyncReport:
     """``engine.run_push`` as a coroutine."""
     run, target = await _start(connection, destination, opts)
@@ -123,7 +143,7 @@ async def run_push(
         return engine._report("push", plan, counter.count, outcomes)
 
 
-async def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncReport:
+async def run_import(connection: ConnectionInput, destination: DestinationInput, opts: RunOptions) -> SyncReport:
     """``engine.run_import`` as a coroutine."""
     run, target = await _start(connection, destination, opts)
     scope = target.config.scope
@@ -135,7 +155,9 @@ async def run_import(connection: Any, destination: Any, opts: RunOptions) -> Syn
         return engine._report("import", plan_import(listed, scope), counter.count)
 
 
-async def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: RunOptions) -> SyncReport:
+async def run_remove(
+    connection: ConnectionInput, destination: DestinationInput, names: Iterable[str], opts: RunOptions
+) -> SyncReport:
     """``engine.run_remove`` as a coroutine."""
     from ..errors import FieldError, InvalidInput
     from ..sync.scope import secret_name_problem
@@ -159,17 +181,17 @@ async def run_remove(connection: Any, destination: Any, names: Iterable[str], op
 
 
 async def _execute(
-    client: Any,
-    plan: Any,
+    client: AsyncStoreClient,
+    plan: Plan,
     writes: list[Step],
     deletes: list[Step],
     opts: RunOptions,
-    run: Any,
-    counter: Any,
+    run: engine._Run,
+    counter: RequestCounter,
     operation: str,
     *,
     held: int = 0,
-) -> dict[int, Any]:
+) -> dict[int, Outcome]:
     executor = AsyncExecutor(
         client,
         concurrency=opts.concurrency,

@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
-from ..sync.apply import AdaptiveLimit, Executor, Outcome, _short
+from ..sync.apply import HALVE_INTERVAL, AdaptiveLimit, Executor, Outcome, _short
 from ..sync.plan import Step
 from ..sync.report import Status
+from ..sync.wire import Answer, AsyncStoreClient
+
+if TYPE_CHECKING:
+    from azure.core.rest import HttpRequest
 
 STAGGER_SECONDS = 0.002
 """How far apart the async push's workers send their first request (each opens a connection)."""
@@ -26,8 +30,10 @@ CANCELLED = "cancelled"
 class AsyncAdaptiveLimit(AdaptiveLimit):
     """``AdaptiveLimit`` whose waiters are tasks: they await a change instead of blocking a thread."""
 
-    def __init__(self, maximum: int, **options: Any) -> None:
-        super().__init__(maximum, **options)
+    def __init__(
+        self, maximum: int, *, clock: Callable[[], float] = time.monotonic, halve_interval: float = HALVE_INTERVAL
+    ) -> None:
+        super().__init__(maximum, clock=clock, halve_interval=halve_interval)
         self._event = asyncio.Event()
 
     def _changed(self) -> None:
@@ -87,10 +93,11 @@ class _TaskOps:
         self.step = step
 
     async def acquire(self, deadline: float) -> int | None:
-        limit: AsyncAdaptiveLimit = self.executor.limit  # type: ignore[assignment]  # the async executor's
+        limit = self.executor.limit
+        assert isinstance(limit, AsyncAdaptiveLimit)  # the async executor's (``__attrs_post_init__``)
         return await limit.aacquire(deadline)
 
-    async def send(self, request: Any) -> Any:
+    async def send(self, request: HttpRequest) -> Answer:
         await self.executor.pacer.turn()
         self.executor.sent.add(id(self.step))
         return await self.executor.client.send_request(request, retry_total=0)
@@ -100,7 +107,7 @@ class _TaskOps:
 
 
 @attrs.define
-class AsyncExecutor(Executor):
+class AsyncExecutor(Executor[AsyncStoreClient]):
     """``Executor`` on an event loop: ``await arun(writes, deletes)``; at most ``concurrency`` steps at
     once, and fewer while the adaptive limit is lowered by 429s."""
 

@@ -27,6 +27,7 @@ from .store import STORE_CHECKS, interpret, probe_store
 if TYPE_CHECKING:
     from azure.appconfiguration import AzureAppConfigurationClient
 
+    from app_connections.aio import AsyncTokenCredential
     from app_connections.records import AccessTokenLike, AuthMethod, TokenCredential
 
     from ..clouds import Cloud
@@ -52,8 +53,9 @@ class Run:
     """The checked store endpoint, once the endpoint check passed."""
     token: AccessTokenLike | None = None
     """The token issued, once the token check passed (None for a method that signs each request)."""
-    token_credential: TokenCredential | None = None
-    """The credential the token check used (a method's own or the ``token_credential`` option)."""
+    token_credential: TokenCredential | AsyncTokenCredential | None = None
+    """The credential the token check used (a method's own or the ``token_credential`` option;
+    async in the async checks)."""
 
     @property
     def ctype(self) -> ConnectionType:
@@ -94,9 +96,12 @@ class Run:
         return self.request.options.get(name, default)
 
     def given_credential(self) -> TokenCredential | None:
-        """The ``token_credential`` option: a credential the host already uses (the async checks
-        also take an ``AsyncTokenCredential`` there, told apart at run time)."""
+        """The ``token_credential`` option: a credential the host already uses."""
         return cast("TokenCredential | None", self.option("token_credential"))
+
+    def given_async_credential(self) -> TokenCredential | AsyncTokenCredential | None:
+        """The ``token_credential`` option in the async checks: sync or async, told apart at run time."""
+        return cast("TokenCredential | AsyncTokenCredential | None", self.option("token_credential"))
 
     def client_options(self) -> dict[str, object]:
         """The ``client_options`` option: further keywords for the store client."""
@@ -118,9 +123,6 @@ class Stage:
     """Why later stages are not checked when this one fails."""
     absent: str | None = None
     """Reported (as skipped) when the stage does not apply and nothing failed before it."""
-
-
-# --- input ------------------------------------------------------------------------------------------
 
 
 def parse_request(ctype: ConnectionType, data: object, method: str | None) -> Credentials:
@@ -178,9 +180,6 @@ def input_stage(run: Run) -> list[Check]:
     return [Check("input", OK, f"{creds.method} input is well-formed")]
 
 
-# --- instance settings -----------------------------------------------------------------------------
-
-
 def _needs_settings(run: Run) -> bool:
     if run.option("token_credential") is not None or not run.parsed:
         return False
@@ -201,9 +200,6 @@ def settings_stage(run: Run) -> list[Check]:
     return [
         Check("instance settings", OK, f"app registration {settings.client_id}, redirect URI {settings.redirect_uri}")
     ]
-
-
-# --- endpoint --------------------------------------------------------------------------------------
 
 
 def own_endpoint(run: Run) -> str | None:
@@ -256,9 +252,6 @@ def endpoint_remedy(exc: AppConnectionError, cloud: Cloud) -> str:
     return f"Use the store's endpoint, https://<store>.{cloud.store_suffix} (no path, query or port)."
 
 
-# --- token -----------------------------------------------------------------------------------------
-
-
 def _secrets_of(run: Run) -> list[str]:
     fields = (run.method.stored_fields or run.method.input_fields) if run.parsed else None
     data = run.credentials.to_dict() if run.parsed else {}
@@ -306,7 +299,9 @@ def token_options(run: Run) -> dict[str, Any]:
     return {"on_rotate": run.option("on_rotate"), **extra}
 
 
-def token_failed(run: Run, token_credential: TokenCredential | None, exc: BaseException) -> list[Check]:
+def token_failed(
+    run: Run, token_credential: TokenCredential | AsyncTokenCredential | None, exc: BaseException
+) -> list[Check]:
     """The ``token`` check of ``exc`` (any method's failure: a check, never a crash), redacted: failed,
     or inconclusive when no (whole) answer arrived before the deadline (nothing to judge by)."""
     from ..auth.aad_errors import remedy_for
@@ -325,7 +320,7 @@ def token_failed(run: Run, token_credential: TokenCredential | None, exc: BaseEx
     return [Check("token", FAILED, redact(detail, secrets), redact(remedy_for(exc, run.method), secrets), code=code)]
 
 
-def token_issued(run: Run, token_credential: TokenCredential) -> list[Check]:
+def token_issued(run: Run, token_credential: TokenCredential | AsyncTokenCredential) -> list[Check]:
     """The passed ``token`` check; the credential is kept for the store stage and the request."""
     run.token_credential = token_credential
     run.request.token_credential = token_credential
@@ -359,9 +354,6 @@ def token_stage(run: Run) -> list[Check]:
             raise
         return token_failed(run, token_credential, exc)
     return token_issued(run, token_credential)
-
-
-# --- store -----------------------------------------------------------------------------------------
 
 
 def store_stage(run: Run) -> list[Check]:

@@ -58,21 +58,9 @@ class OAuthMethod(DeclaredAuthMethod):
     ) -> AuthorizationRequest:
         """Start a flow from ``parse()``'s result: the authorization URL and its state (``auth.oauth.begin``)."""
         from ..auth import oauth
-        from ..errors import FieldError, InvalidInput
-        from ..schema import OAuthInput
 
-        if sign_in_input is not None and not isinstance(sign_in_input, OAuthInput):
-            raise InvalidInput(
-                errors=[
-                    FieldError(
-                        "input",
-                        "begin() needs the OAuthInput that parse('oauth', form) "
-                        f"returns, not {type(sign_in_input).__name__}",
-                    )
-                ]
-            )
         return oauth.begin(
-            sign_in_input,
+            checked_sign_in_input(sign_in_input),
             settings=settings,
             flow_store=flow_store,
             **options,
@@ -153,3 +141,21 @@ if TYPE_CHECKING:  # the type checker holds the method to the kit's protocol of 
     from app_connections.registrars import InteractiveAuthMethod
 
     _CONFORMS: InteractiveAuthMethod = OAuthMethod()
+
+
+def checked_sign_in_input(sign_in_input: object) -> OAuthInput | None:
+    """What ``begin`` takes: the ``OAuthInput`` that ``parse('oauth', form)`` returns, or None
+    (the instance's defaults); anything else is ``InvalidInput`` naming ``input``."""
+    from ..errors import FieldError, InvalidInput
+    from ..schema import OAuthInput
+
+    if sign_in_input is None or isinstance(sign_in_input, OAuthInput):
+        return sign_in_input
+    raise InvalidInput(
+        errors=[
+            FieldError(
+                "input",
+                f"begin() needs the OAuthInput that parse('oauth', form) returns, not {type(sign_in_input).__name__}",
+            )
+        ]
+    )

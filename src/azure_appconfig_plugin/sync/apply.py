@@ -16,9 +16,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 import attrs
 
@@ -27,6 +27,14 @@ from ..sansio import run_now
 from .entries import Entry
 from .plan import Step, same
 from .report import Action, Status
+from .wire import Answer, AsyncStoreClient, StoreClient
+
+if TYPE_CHECKING:
+    from azure.core.pipeline import PipelineRequest
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+    from azure.core.rest import HttpRequest
+
+    from app_connections.jsontypes import JSONObject
 
 DEFAULT_CONCURRENCY = 32
 MAX_CONCURRENCY = 128
@@ -42,6 +50,7 @@ HALVE_INTERVAL = 1.0
 """At most one halving per second: a burst of 429s answering requests sent together is one signal."""
 
 Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called after each step."""
 StatusLine = Callable[[str], None]
 """A one-line status for an operator (``listing the scope: 300 entries``, ``throttled (429): asked to wait 5 s``)."""
 
@@ -54,17 +63,18 @@ class RequestCounter:
         self._lock = threading.Lock()
         self.count = 0
 
-    def on_request(self, request: Any) -> None:
+    def on_request(self, request: object) -> None:
         """Called by ``counting_policy``'s policy for each request sent (each retry too)."""
         with self._lock:
             self.count += 1
 
 
-def counting_policy(counter: RequestCounter) -> Any:
+def counting_policy(counter: RequestCounter) -> SansIOHTTPPolicy[object, object]:
+    """The azure-core per-retry policy that counts each request sent into ``counter``."""
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class _Counting(SansIOHTTPPolicy):  # type: ignore[type-arg]  # generic over the request/response types; any is fine here
-        def on_request(self, request: Any) -> None:
+    class _Counting(SansIOHTTPPolicy[object, object]):
+        def on_request(self, request: PipelineRequest[object]) -> None:
             counter.on_request(request)
 
     return _Counting()
@@ -116,6 +126,7 @@ class AdaptiveLimit:
         self._cond.notify_all()
 
     def release(self, *, success: bool) -> None:
+        """Give a slot back; ``limit`` successes in a row grow the limit by one."""
         with self._cond:
             self._active -= 1
             if success:
@@ -144,19 +155,21 @@ def throttled_text(wait: float) -> str:
     return f"throttled (429): asked to wait {wait:g} s"
 
 
-def undecoded_answer(exc: BaseException) -> Any:
+def undecoded_answer(exc: BaseException) -> Answer | None:
     """The store's answer behind the SDK's ``DecodeError`` (its body is not what its Content-Type
     says), else None. The store did answer: its status, not the body, says what happened to the
     request (a body cut short, ``IncompleteReadError``, is a transport error instead)."""
     from azure.core.exceptions import DecodeError, IncompleteReadError
 
     if isinstance(exc, DecodeError) and not isinstance(exc, IncompleteReadError):
-        return exc.response
+        return cast("Answer | None", exc.response)  # the pipeline's response: status, headers, body
     return None
 
 
 @attrs.frozen
 class Outcome:
+    """What became of one step: its status, a detail for the report and, when refused, a code."""
+
     status: Status
     detail: str
     code: str | None = None
@@ -191,11 +204,14 @@ def refusal(exc: BaseException) -> PolicyRefusal | None:
     return PolicyRefusal(str(getattr(found, "code", None) or "policy"), _short(str(found), 300))
 
 
+ClientT = TypeVar("ClientT", StoreClient, AsyncStoreClient)
+
+
 @attrs.define
-class Executor:
+class Executor(Generic[ClientT]):
     """Runs the write and delete steps of a plan against one client."""
 
-    client: Any
+    client: ClientT
     concurrency: int = DEFAULT_CONCURRENCY
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: float = DEFAULT_TIMEOUT
@@ -214,7 +230,9 @@ class Executor:
         self.concurrency = max(1, min(MAX_CONCURRENCY, int(self.concurrency)))
         self.limit = AdaptiveLimit(self.concurrency)
 
-    def run(self, writes: Sequence[Step], deletes: Sequence[Step], *, held: int = 0) -> dict[int, Outcome]:
+    def run(
+        self: Executor[StoreClient], writes: Sequence[Step], deletes: Sequence[Step], *, held: int = 0
+    ) -> dict[int, Outcome]:
         """Outcomes by ``id(step)``; deletes run only when every write was applied and no write was
         ``held`` back by the plan (a locked entry it could not update)."""
         self._deadline = time.monotonic() + self.timeout
@@ -239,7 +257,7 @@ class Executor:
             self._done += n
             self.progress(self._done, self._total)
 
-    def _run_all(self, steps: Sequence[Step]) -> dict[int, Outcome]:
+    def _run_all(self: Executor[StoreClient], steps: Sequence[Step]) -> dict[int, Outcome]:
         if not steps:
             return {}
         workers = min(self.concurrency, len(steps))
@@ -247,7 +265,7 @@ class Executor:
             results = list(pool.map(self._one, steps))
         return {id(s): o for s, o in zip(steps, results, strict=True)}
 
-    def _one(self, step: Step) -> Outcome:
+    def _one(self: Executor[StoreClient], step: Step) -> Outcome:
         """One step in a worker thread, inside the policy's ``operation_deadline`` set to the run's
         deadline: no request of this step outlives the run (one deadline model for both)."""
         from ..http.deadlines import operation_deadline
@@ -318,13 +336,14 @@ class Executor:
                 continue
             return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
 
-    async def _send(self, step: Step, ops: StepOps) -> tuple[int | None, Any, str | None]:
+    async def _send(self, step: Step, ops: StepOps) -> tuple[int | None, MutableMapping[str, str] | None, str | None]:
         """One conditional request through the client's pipeline (auth, Sync-Token, the one HTTP policy);
         the SDK's own retries are off (``retry_total=0``): this executor owns retrying."""
         from azure.core.exceptions import AzureError
 
         from ..http.errors import HttpPolicyError
 
+        response: Answer | None
         try:
             response = await ops.send(_request(step))
         except (AzureError, HttpPolicyError) as exc:
@@ -364,23 +383,26 @@ class Executor:
 class StepOps(Protocol):
     """How ``Executor.attempts`` waits for a slot, sends a request and sleeps."""
 
-    async def acquire(self, deadline: float) -> int | None: ...
+    async def acquire(self, deadline: float) -> int | None:
+        """A slot's epoch, or None once ``deadline`` passed."""
 
-    async def send(self, request: Any) -> Any: ...
+    async def send(self, request: HttpRequest) -> Answer:
+        """The store's answer to ``request`` (the SDK's own retries off)."""
 
-    async def sleep(self, seconds: float) -> None: ...
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
 
 
 class _ThreadOps:
     """The sync executor's: each call blocks its worker thread (the coroutine never suspends)."""
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor[StoreClient]) -> None:
         self.executor = executor
 
     async def acquire(self, deadline: float) -> int | None:
         return self.executor.limit.acquire(deadline)
 
-    async def send(self, request: Any) -> Any:
+    async def send(self, request: HttpRequest) -> Answer:
         return self.executor.client.send_request(request, retry_total=0)
 
     async def sleep(self, seconds: float) -> None:
@@ -390,7 +412,7 @@ class _ThreadOps:
 KV_ACCEPT = "application/vnd.microsoft.appconfig.kv+json, application/problem+json"
 
 
-def _request(step: Step, *, read: bool = False) -> Any:
+def _request(step: Step, *, read: bool = False) -> HttpRequest:
     """The REST request for a step: ``PUT``/``DELETE``/``GET /kv/{key}?label=`` with its precondition.
 
     The label of a single key is sent as is (reserved characters are escaped only in filters); the
@@ -422,7 +444,7 @@ def _request(step: Step, *, read: bool = False) -> Any:
     else:
         assert step.existing is not None
         headers["If-Match"] = f'"{step.existing.etag}"'
-    body: dict[str, Any] = {"key": want.key}
+    body: JSONObject = {"key": want.key}
     if want.label is not None:
         body["label"] = want.label
     body["value"] = want.value
@@ -433,7 +455,7 @@ def _request(step: Step, *, read: bool = False) -> Any:
     return HttpRequest("PUT", url, headers=headers, content=json.dumps(body))
 
 
-def _error_text(response: Any) -> str:
+def _error_text(response: Answer) -> str:
     """The service's problem title (bounded, printable), or the reason phrase."""
     try:
         body = response.json() if response.text() else None

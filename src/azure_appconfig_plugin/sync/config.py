@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TypeAlias
 
 import attrs
 
 from app_connections.fields import MISSING, Field, Rule, object_schema, parse_fields
+from app_connections.jsontypes import JSONInput, JSONObject
 
 from ..errors import AppConnectionError, FieldError, InvalidInput
 from .scope import KEY_CHECKS, LABEL_CHECKS, Check, Scope, key_problem
@@ -111,7 +112,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 
-def destination_schema() -> dict[str, Any]:
+def destination_schema() -> JSONObject:
+    """JSON Schema (draft 2020-12) of the destination's fields (``FIELDS``)."""
     return object_schema(
         FIELDS,
         title="Azure App Configuration sync destination",
@@ -132,6 +134,8 @@ def fields_table() -> str:
 
 @attrs.frozen
 class DestinationConfig:
+    """A parsed destination: the store's endpoint and the scope and rules of the sync there."""
+
     endpoint: str
     label: str | None = None
     """None is the null label."""
@@ -143,12 +147,14 @@ class DestinationConfig:
 
     @property
     def scope(self) -> Scope:
+        """The part of the store the sync owns: the label and the keys the template gives."""
         template = self.key_template or PLACEHOLDER
         before, after = template.split(PLACEHOLDER, 1)
         return Scope(self.label, self.key_prefix + before, after)
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_dict(self) -> JSONObject:
+        """The destination's fields as JSON (what ``parse_destination`` reads back)."""
+        out: JSONObject = {
             "endpoint": self.endpoint,
             "label": self.label or "",
             "keyPrefix": self.key_prefix,
@@ -161,9 +167,11 @@ class DestinationConfig:
         return out
 
 
-def parse_destination(
-    data: Mapping[str, Any] | DestinationConfig, *, env: Mapping[str, str] | None = None
-) -> DestinationConfig:
+DestinationInput: TypeAlias = "JSONInput | DestinationConfig"
+"""A destination as the operations take it: a mapping of its fields, or a parsed ``DestinationConfig``."""
+
+
+def parse_destination(data: DestinationInput, *, env: Mapping[str, str] | None = None) -> DestinationConfig:
     """Check every field (and the endpoint rules, offline); raise ``InvalidInput`` naming each bad one."""
     if isinstance(data, DestinationConfig):
         return data

@@ -7,10 +7,16 @@ inside the operations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .config import DestinationConfig
+    from typing_extensions import Unpack
+
+    from app_connections.jsontypes import JSONObject
+
+    from .config import DestinationConfig, DestinationInput
+    from .engine import ConnectionInput, SyncOptions
+    from .entries import Secrets
     from .report import SyncReport
 
 SLUG = "azure-app-configuration"
@@ -38,19 +44,26 @@ class AppConfigurationDestination:
     def __repr__(self) -> str:
         return "AppConfigurationDestination()"
 
-    def destination_schema(self) -> dict[str, Any]:
+    def destination_schema(self) -> JSONObject:
         """JSON Schema (draft 2020-12) of the destination's fields."""
         from .config import destination_schema
 
         return destination_schema()
 
-    def parse_destination(self, data: Mapping[str, Any], *, env: Mapping[str, str] | None = None) -> DestinationConfig:
+    def parse_destination(self, data: DestinationInput, *, env: Mapping[str, str] | None = None) -> DestinationConfig:
+        """Check every field (``InvalidInput`` names each bad one); the ``DestinationConfig`` the operations take."""
         from .config import parse_destination
 
         return parse_destination(data, env=env)
 
     def plan(
-        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+        self,
+        connection: ConnectionInput,
+        destination: DestinationInput,
+        secrets: Secrets,
+        *,
+        initial: bool = False,
+        **options: Unpack[SyncOptions],
     ) -> SyncReport:
         """What ``push`` would do: lists the scope, sends no write."""
         from .engine import run_options, run_push
@@ -58,7 +71,13 @@ class AppConfigurationDestination:
         return run_push(connection, destination, secrets, run_options(options), apply=False, initial=initial)
 
     def push(
-        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+        self,
+        connection: ConnectionInput,
+        destination: DestinationInput,
+        secrets: Secrets,
+        *,
+        initial: bool = False,
+        **options: Unpack[SyncOptions],
     ) -> SyncReport:
         """Make the scope match ``secrets`` (name -> value, or name -> ``Secret``/``{value, contentType, tags}``).
 
@@ -68,14 +87,22 @@ class AppConfigurationDestination:
 
         return run_push(connection, destination, secrets, run_options(options), apply=True, initial=initial)
 
-    def import_secrets(self, connection: Any, destination: Any, **options: Any) -> SyncReport:
+    def import_secrets(
+        self, connection: ConnectionInput, destination: DestinationInput, **options: Unpack[SyncOptions]
+    ) -> SyncReport:
         """Read the scope: ``report.imported`` maps secret names to values (Key Vault references
         as their secret URI, named in ``report.references``)."""
         from .engine import run_import, run_options
 
         return run_import(connection, destination, run_options(options))
 
-    def remove(self, connection: Any, destination: Any, names: Iterable[str], **options: Any) -> SyncReport:
+    def remove(
+        self,
+        connection: ConnectionInput,
+        destination: DestinationInput,
+        names: Iterable[str],
+        **options: Unpack[SyncOptions],
+    ) -> SyncReport:
         """Delete the entries the given secret names map to inside the scope, and nothing else."""
         from .engine import run_options, run_remove
 
@@ -86,7 +113,13 @@ class AppConfigurationDestination:
     # ``apush`` / ``aremove`` had written.
 
     async def aplan(
-        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+        self,
+        connection: ConnectionInput,
+        destination: DestinationInput,
+        secrets: Secrets,
+        *,
+        initial: bool = False,
+        **options: Unpack[SyncOptions],
     ) -> SyncReport:
         """``plan`` as a coroutine."""
         from ..aio.sync import run_push
@@ -95,7 +128,13 @@ class AppConfigurationDestination:
         return await run_push(connection, destination, secrets, run_options(options), apply=False, initial=initial)
 
     async def apush(
-        self, connection: Any, destination: Any, secrets: Any, *, initial: bool = False, **options: Any
+        self,
+        connection: ConnectionInput,
+        destination: DestinationInput,
+        secrets: Secrets,
+        *,
+        initial: bool = False,
+        **options: Unpack[SyncOptions],
     ) -> SyncReport:
         """``push`` as a coroutine (adaptive concurrency and 429 back-off on the loop, not in threads)."""
         from ..aio.sync import run_push
@@ -103,14 +142,22 @@ class AppConfigurationDestination:
 
         return await run_push(connection, destination, secrets, run_options(options), apply=True, initial=initial)
 
-    async def aimport_secrets(self, connection: Any, destination: Any, **options: Any) -> SyncReport:
+    async def aimport_secrets(
+        self, connection: ConnectionInput, destination: DestinationInput, **options: Unpack[SyncOptions]
+    ) -> SyncReport:
         """``import_secrets`` as a coroutine."""
         from ..aio.sync import run_import
         from .engine import run_options
 
         return await run_import(connection, destination, run_options(options))
 
-    async def aremove(self, connection: Any, destination: Any, names: Iterable[str], **options: Any) -> SyncReport:
+    async def aremove(
+        self,
+        connection: ConnectionInput,
+        destination: DestinationInput,
+        names: Iterable[str],
+        **options: Unpack[SyncOptions],
+    ) -> SyncReport:
         """``remove`` as a coroutine."""
         from ..aio.sync import run_remove
         from .engine import run_options

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 import attrs
 
@@ -21,24 +21,39 @@ from .apply import (
     DEFAULT_MAX_WAIT,
     DEFAULT_TIMEOUT,
     Executor,
+    Outcome,
     Progress,
     RequestCounter,
     StatusLine,
     counting_policy,
 )
-from .config import DestinationConfig, parse_destination
-from .entries import Entry, desired_entries
+from .config import DestinationConfig, DestinationInput, parse_destination
+from .entries import Entry, Secrets, desired_entries
 from .listing import MAX_LIST_BYTES, MAX_PAGES, ListBounds, ListFailed, list_scope
 from .plan import OVERWRITE, Plan, Step, deletion_guard, plan_import, plan_push, plan_remove
 from .report import Action, Status, SyncReport, TooManyDeletes
 from .scope import Scope, secret_name_problem
+from .wire import StoreClient
+
+if TYPE_CHECKING:
+    from app_connections.aio import AsyncTokenCredential
+    from app_connections.jsontypes import JSONInput
+    from app_connections.records import ConnectionType, RotateCallback, TokenCredential
+
+    from ..endpoints import StoreEndpoint
+    from ..settings import InstanceSettings
+
+ConnectionInput: TypeAlias = "JSONInput | Credentials | None"
+"""The stored connection (``credentials.to_dict()``), its credentials record, or None with a ``token_credential``."""
 
 
 @attrs.frozen
 class RunOptions:
-    token_credential: Any = None
+    """One run's options (the operations' keywords, checked by ``run_options``)."""
+
+    token_credential: TokenCredential | AsyncTokenCredential | None = None
     """An azure-core TokenCredential to use instead of one built from the connection."""
-    client_options: Mapping[str, Any] = attrs.field(factory=dict)
+    client_options: Mapping[str, object] = attrs.field(factory=dict)
     """Extra client keywords (e.g. ``connection_verify`` for a private CA)."""
     env: Mapping[str, str] | None = None
     concurrency: int = DEFAULT_CONCURRENCY
@@ -47,9 +62,9 @@ class RunOptions:
     progress: Progress | None = None
     status: StatusLine | None = None
     """Called with a one-line status for an operator: listing progress, throttled waits (with their unit)."""
-    on_rotate: Any = None
-    settings: Any = None
-    connection_type: Any = None
+    on_rotate: RotateCallback | None = None
+    settings: InstanceSettings | None = None
+    connection_type: ConnectionType | None = None
     max_deletes: int | None = None
     """The deletion guard: at most this many deletes in one push (None: the default rule, see
     ``plan.deletion_guard``)."""
@@ -59,11 +74,30 @@ class RunOptions:
     """At most this many bytes of list answers in one run."""
 
 
+class SyncOptions(TypedDict, total=False):
+    """The operations' keywords as a caller passes them: ``RunOptions``' fields, each optional."""
+
+    token_credential: TokenCredential | AsyncTokenCredential | None
+    client_options: Mapping[str, object]
+    env: Mapping[str, str] | None
+    concurrency: int
+    max_wait: float
+    timeout: float
+    progress: Progress | None
+    status: StatusLine | None
+    on_rotate: RotateCallback | None
+    settings: InstanceSettings | None
+    connection_type: ConnectionType | None
+    max_deletes: int | None
+    list_max_pages: int
+    list_max_bytes: int
+
+
 COUNTS = {"max_deletes": 0, "list_max_pages": 1, "list_max_bytes": 1}
 """The options that are counts, with their least value (``max_deletes`` may also be None)."""
 
 
-def run_options(options: Mapping[str, Any]) -> RunOptions:
+def run_options(options: SyncOptions) -> RunOptions:
     """``RunOptions`` from an operation's keywords; an unknown keyword or a bad count is bad input, named."""
     known = {a.name for a in attrs.fields(RunOptions)}
     unknown = sorted(set(options) - known)
@@ -79,11 +113,12 @@ def run_options(options: Mapping[str, Any]) -> RunOptions:
     return RunOptions(**options)
 
 
-def load_connection(connection: Any, ctype: Any) -> Credentials:
+def load_connection(connection: object, ctype: ConnectionType) -> Credentials:
+    """The credentials record of ``connection`` (a stored mapping, or a record as is); ``InvalidInput`` else."""
     if isinstance(connection, Mapping):
         method = connection.get("method")
         if isinstance(method, str) and method in ctype.methods:
-            return ctype.load(connection)  # type: ignore[no-any-return]  # a registry's type is duck-typed (Any)
+            return ctype.load(connection)
         raise InvalidInput(
             errors=[FieldError("connection.method", f"must be one of: {', '.join(sorted(ctype.methods))}")]
         )
@@ -96,12 +131,14 @@ def load_connection(connection: Any, ctype: Any) -> Credentials:
 
 @attrs.frozen
 class Target:
+    """A run's parsed destination, its checked store endpoint and the connection's credentials."""
+
     config: DestinationConfig
-    store: Any
+    store: StoreEndpoint
     credentials: Credentials | None
 
 
-def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
+def resolve(connection: ConnectionInput, destination: DestinationInput, opts: RunOptions) -> Target:
     """Parse everything and check the endpoint against the connection's cloud: no I/O, no token."""
     from ..clouds import get_cloud
     from ..endpoints import parse_endpoint
@@ -116,7 +153,27 @@ def resolve(connection: Any, destination: Any, opts: RunOptions) -> Target:
     return Target(config, store, credentials)
 
 
-def connection_type(opts: RunOptions) -> Any:
+def sync_credential(given: TokenCredential | AsyncTokenCredential | None) -> TokenCredential | None:
+    """The ``token_credential`` option of a sync run, before any request: an ``AsyncTokenCredential``
+    belongs to the async runs (``apush``, ...) and is ``InvalidInput`` here."""
+    from app_connections.aio import is_async_credential
+
+    from ..errors import FieldError, InvalidInput
+
+    if given is not None and is_async_credential(given):
+        raise InvalidInput(
+            errors=[
+                FieldError(
+                    "token_credential",
+                    f"{type(given).__name__} is an AsyncTokenCredential: pass it to the async runs "
+                    "(aplan, apush, aimport_secrets, aremove), or give this run a sync TokenCredential",
+                )
+            ]
+        )
+    return given
+
+
+def connection_type(opts: RunOptions) -> ConnectionType:
     """The connection type the run goes through: the registry's (``opts.connection_type``), else ours."""
     if opts.connection_type is not None:
         return opts.connection_type
@@ -126,7 +183,7 @@ def connection_type(opts: RunOptions) -> Any:
 
 
 @contextlib.contextmanager
-def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, RequestCounter]]:
+def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[StoreClient, RequestCounter]]:
     """One client per run (its Sync-Token policy echoes the store's tokens), on a connection pool as
     large as the concurrency, through the package's one HTTP policy (``store.make_client``): host
     pinning, a deadline over each whole answer, the response size cap, capped waits.
@@ -140,11 +197,15 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[Any, Request
 
     options, counter = client_options(target, opts)
     creds = target.credentials
+    credential = sync_credential(opts.token_credential)
+    client: StoreClient
     if creds is None:
-        client = store_module.make_client(target.store, opts.token_credential, **options)
+        assert credential is not None, "resolve() loads the connection unless a token credential was given"
+        client = store_module.make_client(target.store, credential, **options)
     else:
         ctype = connection_type(opts)
-        client = ctype.client(creds, target.store, credential=opts.token_credential, env=opts.env, **options)
+        made = ctype.client(creds, target.store, credential=credential, env=opts.env, **options)
+        client = cast("StoreClient", made)  # the type's client_factory: the SDK's client (``store_client``)
     with client:
         yield client, counter
 
@@ -154,7 +215,7 @@ def client_options(target: Target, opts: RunOptions) -> tuple[dict[str, Any], Re
     from ..http.limits import current_limits
 
     counter = RequestCounter()
-    options: dict[str, Any] = dict(opts.client_options)
+    options: dict[str, Any] = dict(opts.client_options)  # the SDK's keywords, untyped there
     # the limits in force when the run starts hold for the whole run (read once, not per request)
     options.setdefault("limits", current_limits())
     options.update(pool_maxsize=max(1, opts.concurrency), per_retry_policies=[counting_policy(counter)])
@@ -179,7 +240,7 @@ def _list_failed(
     return SyncReport(operation, changes, requests)
 
 
-def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, Any] | None = None) -> SyncReport:
+def _report(operation: str, plan: Plan, requests: int, outcomes: Mapping[int, Outcome] | None = None) -> SyncReport:
     changes = []
     for step in plan.steps:
         change = step.change
@@ -212,21 +273,29 @@ class _Run:
         self.bounds = ListBounds(opts.list_max_pages, opts.list_max_bytes)
         self.status = opts.status
 
-    def list(self, client: Any, scope: Scope, store_url: str) -> list[Entry]:
+    def list(self, client: StoreClient, scope: Scope, store_url: str) -> list[Entry]:
         """The scope's listing within this run's deadline, waits and bounds."""
         return list_scope(
             client, scope, store_url, budget=self.budget, deadline=self.deadline, bounds=self.bounds, status=self.status
         )
 
     def left(self) -> float:
+        """Seconds left before the run's deadline (0 once it passed)."""
         import time
 
         return max(0.0, self.deadline - time.monotonic())
 
 
 def run_push(
-    connection: Any, destination: Any, secrets: Any, opts: RunOptions, *, apply: bool, initial: bool = False
+    connection: ConnectionInput,
+    destination: DestinationInput,
+    secrets: Secrets,
+    opts: RunOptions,
+    *,
+    apply: bool,
+    initial: bool = False,
 ) -> SyncReport:
+    """Plan a push and, with ``apply``, run it: the report of ``push`` (or of ``plan``)."""
     run = _Run(opts)
     target = resolve(connection, destination, opts)
     desired = desired_entries(secrets, target.config)
@@ -284,7 +353,8 @@ def _guarded(plan: Plan, why: str, count: int) -> Plan:
     return attrs.evolve(plan, steps=steps)
 
 
-def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncReport:
+def run_import(connection: ConnectionInput, destination: DestinationInput, opts: RunOptions) -> SyncReport:
+    """List the scope and read its secrets into the report's ``imported``."""
     run = _Run(opts)
     target = resolve(connection, destination, opts)
     scope = target.config.scope
@@ -296,7 +366,10 @@ def run_import(connection: Any, destination: Any, opts: RunOptions) -> SyncRepor
         return _report("import", plan_import(listed, scope), counter.count)
 
 
-def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: RunOptions) -> SyncReport:
+def run_remove(
+    connection: ConnectionInput, destination: DestinationInput, names: Iterable[str], opts: RunOptions
+) -> SyncReport:
+    """Delete the entries ``names`` map to inside the scope."""
     run = _Run(opts)
     target = resolve(connection, destination, opts)
     names = list(names.keys() if isinstance(names, Mapping) else names)
@@ -315,8 +388,8 @@ def run_remove(connection: Any, destination: Any, names: Iterable[str], opts: Ru
 
 
 def _execute(
-    client: Any, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run, *, held: int = 0
-) -> dict[int, Any]:
+    client: StoreClient, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run, *, held: int = 0
+) -> dict[int, Outcome]:
     executor = Executor(
         client,
         concurrency=opts.concurrency,

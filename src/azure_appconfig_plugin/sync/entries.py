@@ -7,7 +7,7 @@ bad input before any request and naming each bad item.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import attrs
 
@@ -27,11 +27,14 @@ from .scope import (
     secret_name_problem,
 )
 
+if TYPE_CHECKING:
+    from app_connections.jsontypes import JSONInput
+
 TAGS_SHAPE = "must map strings to strings"
 SECRETS_SHAPE = "must map secret names to values (a mapping, or (name, value) pairs)"
 
 
-def _tags(value: Any) -> dict[str, str]:
+def _tags(value: object) -> dict[str, str]:
     """Tags as a plain dict; ``InvalidInput`` unless a mapping (or None). Whether they map strings
     to strings is checked where secrets are read, naming the secret."""
     if value is None:
@@ -45,23 +48,23 @@ def _tags(value: Any) -> dict[str, str]:
     return tags
 
 
-def _pairs(secrets: Any) -> list[tuple[Any, Any]]:
+def _pairs(secrets: object) -> list[tuple[object, object]]:
     """``secrets`` as (name, value) pairs; ``InvalidInput`` for any other shape."""
     try:
         if isinstance(secrets, Mapping):
             return list(secrets.items())
         if isinstance(secrets, (str, bytes, bytearray)) or secrets is None:
             raise TypeError
-        pairs = [_pair(item) for item in secrets]
+        pairs = [_pair(item) for item in cast("Iterable[object]", secrets)]  # not iterable: TypeError, below
     except Exception:  # not iterable, a hostile mapping, items that are not pairs
         raise InvalidInput(errors=[FieldError("secrets", SECRETS_SHAPE)]) from None
     return pairs
 
 
-def _pair(item: Any) -> tuple[Any, Any]:
+def _pair(item: object) -> tuple[object, object]:
     if isinstance(item, (str, bytes, bytearray)):
         raise TypeError("a string is not a (name, value) pair")
-    name, value = item
+    name, value = cast("Iterable[object]", item)  # not two items: an error, as for any non-pair
     return name, value
 
 
@@ -90,9 +93,11 @@ class Entry:
 
     @property
     def id(self) -> tuple[str, str | None]:
+        """The entry's identity in the store: (key, label)."""
         return self.key, self.label
 
     def same_content(self, other: Entry) -> bool:
+        """Same value, content type (empty is none) and tags: a write would change nothing."""
         return (self.value, self.content_type or None, dict(self.tags)) == (
             other.value,
             other.content_type or None,
@@ -100,7 +105,7 @@ class Entry:
         )
 
 
-def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
+def _as_secret(name: str, raw: object, errors: list[FieldError]) -> Secret | None:
     try:
         if isinstance(raw, Secret):
             secret = raw
@@ -139,6 +144,12 @@ def _as_secret(name: str, raw: Any, errors: list[FieldError]) -> Secret | None:
     return secret
 
 
+SecretInput: TypeAlias = "str | Secret | JSONInput"
+"""One secret as given: its value, a ``Secret``, or ``{value, contentType, tags}``."""
+Secrets: TypeAlias = "Mapping[str, SecretInput] | Iterable[tuple[str, SecretInput]]"
+"""The secrets of a push: name -> secret, or (name, secret) pairs."""
+
+
 def content_type_problem(value: str, content_type: str | None) -> str | None:
     """Why an entry with this content type is one real clients cannot load, or None: a feature flag
     belongs to the feature-flag destination; a Key Vault reference needs the SDK's exact content type
@@ -157,7 +168,7 @@ def content_type_problem(value: str, content_type: str | None) -> str | None:
     return None if problem is None else f"is a Key Vault reference, so its value {problem}"
 
 
-def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], config: DestinationConfig) -> list[Entry]:
+def desired_entries(secrets: Secrets, config: DestinationConfig) -> list[Entry]:
     """Entries to write, in the secrets' order; ``InvalidInput`` lists every bad secret."""
     pairs = _pairs(secrets)
     scope = config.scope
@@ -170,6 +181,7 @@ def desired_entries(secrets: Mapping[str, Any] | Iterable[tuple[str, Any]], conf
         if problem:
             errors.append(FieldError(where, f"name {problem}"))
             continue
+        assert isinstance(name, str)  # secret_name_problem refuses anything else
         secret = _as_secret(name, raw, errors)
         if secret is None:
             continue

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -16,6 +16,12 @@ from app_connections.text import clean
 from .apply import DEFAULT_MAX_WAIT, StatusLine
 from .entries import Entry
 from .scope import Scope, encode_query
+from .wire import Answer, Send, Sleep, StoreClient
+
+if TYPE_CHECKING:
+    from azure.core.rest import HttpRequest
+
+    from app_connections.jsontypes import JSONInput
 
 LIST_FIELDS = ["key", "label", "value", "content_type", "tags", "etag", "locked"]
 MAX_PAGES = 2_000
@@ -37,7 +43,7 @@ class ListFailed(Exception):
 KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/problem+json"
 
 
-def _next_request(link: str, store_url: str) -> Any:
+def _next_request(link: str, store_url: str) -> HttpRequest:
     """The next page's request, the link followed as given (its query is already encoded: never decoded
     and re-encoded); it must stay on the store (same scheme, host and port) and path ``/kv``."""
     from urllib.parse import parse_qsl, urlsplit
@@ -65,7 +71,7 @@ def _next_request(link: str, store_url: str) -> Any:
     return HttpRequest("GET", f"/kv?{query}", headers={"Accept": KVSET_ACCEPT})
 
 
-def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
+def _link_next(response: Answer, body: JSONInput) -> str | None:
     link = body.get("@nextLink")
     if isinstance(link, str) and link:
         return link
@@ -76,8 +82,8 @@ def _link_next(response: Any, body: Mapping[str, Any]) -> str | None:
 
 
 async def get_page(
-    send: Any, request: Any, budget: list[float], sleep: Any, on_status: StatusLine | None = None
-) -> Any:
+    send: Send, request: HttpRequest, budget: list[float], sleep: Sleep, on_status: StatusLine | None = None
+) -> Answer:
     """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
     ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
     import random
@@ -102,6 +108,7 @@ async def get_page(
 
     transient = throttled = 0
     while True:
+        response: Answer | None
         try:
             response = await send(request)
         except (AzureError, HttpPolicyError) as exc:
@@ -146,13 +153,13 @@ class ListBounds:
 
 
 def list_scope(
-    client: Any,
+    client: StoreClient,
     scope: Scope,
     store_url: str,
     *,
     budget: list[float] | None = None,
     deadline: float | None = None,
-    sleep: Any = None,
+    sleep: Callable[[float], None] | None = None,
     bounds: ListBounds | None = None,
     status: StatusLine | None = None,
 ) -> list[Entry]:
@@ -187,12 +194,12 @@ LIST_TOO_LARGE = "listing_too_large"
 
 
 async def list_pages(
-    send: Any,
+    send: Send,
     scope: Scope,
     store_url: str,
     budget: list[float],
     deadline: float | None,
-    sleep: Any,
+    sleep: Sleep,
     bounds: ListBounds,
     status: StatusLine | None = None,
 ) -> list[Entry]:

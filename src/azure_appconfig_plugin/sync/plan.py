@@ -36,6 +36,8 @@ OVERWRITE, PREFER_SOURCE, PREFER_DESTINATION = (
 
 @attrs.frozen
 class Step:
+    """One entry's planned change, with the entry to write (``desired``) and the one listed (``existing``)."""
+
     change: Change
     desired: Entry | None = attrs.field(default=None, repr=False)
     existing: Entry | None = attrs.field(default=None, repr=False)
@@ -52,6 +54,8 @@ class Step:
 
 @attrs.frozen
 class Plan:
+    """Every step of a run, what it imports (secret name -> value) and the Key Vault references among them."""
+
     steps: tuple[Step, ...]
     imported: dict[str, str] = attrs.field(factory=dict, repr=False)
     references: frozenset[str] = frozenset()
@@ -60,10 +64,12 @@ class Plan:
 
     @property
     def writes(self) -> list[Step]:
+        """The steps that send a create or an update."""
         return [s for s in self.steps if s.request and s.change.action != Action.DELETE]
 
     @property
     def deletes(self) -> list[Step]:
+        """The steps that send a delete."""
         return [s for s in self.steps if s.request and s.change.action == Action.DELETE]
 
 
@@ -154,6 +160,7 @@ def plan_push(
     delete_missing: bool = False,
     mode: str = OVERWRITE,
 ) -> Plan:
+    """What a push does to make the scope hold ``desired`` (``mode``: the initial sync's, else overwrite)."""
     listed = list(listed)
     existing = {e.id: e for e in in_scope(listed, scope)}
     owned = len(existing)
@@ -257,6 +264,7 @@ def _what_differs(want: Entry, have: Entry) -> str:
 
 
 def plan_import(listed: Iterable[Entry], scope: Scope) -> Plan:
+    """What an import reads: each owned entry's value under its secret name, the rest skipped with why."""
     listed = list(listed)
     steps: list[Step] = refused(listed, scope)
     imported: dict[str, str] = {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
+
+from app_connections.jsontypes import JSONObject
 
 from ..errors import FieldError, InvalidInput
 
@@ -14,6 +15,8 @@ COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "skipped", "conflict
 
 
 class Action(str, enum.Enum):
+    """What a change does to its entry."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -23,6 +26,8 @@ class Action(str, enum.Enum):
 
 
 class Status(str, enum.Enum):
+    """What became of a change (or, for ``plan``, that it is planned)."""
+
     PLANNED = "planned"
     """``plan`` only: the change a push would make."""
     APPLIED = "applied"
@@ -44,6 +49,8 @@ _DONE = (Status.PLANNED, Status.APPLIED)
 
 @attrs.frozen
 class Change:
+    """What a run did (or would do) to one (key, label) entry, and why."""
+
     key: str
     label: str | None
     action: Action
@@ -57,8 +64,9 @@ class Change:
     over the run's bounds: ``listing_too_large``; a key the scope rule refuses: ``unaddressable_key``
     or ``not_a_secret_name``; a step that raised: ``error``."""
 
-    def to_dict(self) -> dict[str, Any]:
-        out = {
+    def to_dict(self) -> JSONObject:
+        """The change as JSON (``code`` only when there is one)."""
+        out: JSONObject = {
             "key": self.key,
             "label": self.label,
             "action": self.action.value,
@@ -86,6 +94,7 @@ class SyncReport:
 
     @property
     def counts(self) -> dict[str, int]:
+        """How many changes ended each way (``created``, ..., ``failed``; ``imported`` when any)."""
         c = dict.fromkeys(COUNT_KEYS, 0)
         for ch in self.changes:
             if ch.status in _DONE and ch.action in (Action.CREATE, Action.UPDATE, Action.DELETE):
@@ -107,13 +116,16 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
+        """True when no change failed or conflicted."""
         c = self.counts
         return c["conflicts"] == 0 and c["failed"] == 0
 
     def by_status(self, status: Status) -> list[Change]:
+        """The changes with ``status``, in order."""
         return [ch for ch in self.changes if ch.status == status]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
+        """The report as JSON: ``ok``, ``counts``, ``changes`` and ``requests`` (never a secret value)."""
         return {
             "ok": self.ok,
             "counts": self.counts,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 from urllib.parse import quote
 
 import attrs
@@ -49,10 +48,12 @@ def escape_filter(text: str) -> str:
 
 
 def media_type(content_type: str | None) -> str:
+    """The media type of a content type, lower-case, without parameters (``''`` for none)."""
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def is_feature_flag(key: str, content_type: str | None) -> bool:
+    """A feature flag, by its key prefix or its content type: never the sync's."""
     return key.startswith(FEATURE_FLAG_PREFIX) or media_type(content_type) == FEATURE_FLAG_CONTENT_TYPE
 
 
@@ -69,10 +70,12 @@ def is_inexact_key_vault_ref(content_type: str | None) -> bool:
 
 
 def is_key_vault_uri(value: str) -> bool:
+    """A Key Vault secret URI (of a known cloud's vault domain)."""
     return bool(KEY_VAULT_SECRET_URI.match(value))
 
 
 def key_vault_ref_value(uri: str) -> str:
+    """The value of a Key Vault reference to ``uri``: ``{"uri": ...}``."""
     return json.dumps({"uri": uri})
 
 
@@ -99,7 +102,8 @@ def key_vault_ref_problem(value: str) -> str | None:
     return None
 
 
-def wrote_key_vault_ref(tags: Mapping[str, Any] | None) -> bool:
+def wrote_key_vault_ref(tags: Mapping[str, object] | None) -> bool:
+    """True when ``tags`` carry the mark the sync puts on the Key Vault references it writes."""
     return (tags or {}).get(KEY_VAULT_REF_MARK[0]) == KEY_VAULT_REF_MARK[1]
 
 
@@ -144,20 +148,24 @@ LABEL_CHECKS: tuple[Check, ...] = tuple(
 
 
 def first_problem(checks: tuple[Check, ...], text: str) -> str | None:
+    """The problem of the first check ``text`` fails, or None."""
     return next((problem for test, problem in checks if not test(text)), None)
 
 
 def key_problem(key: str) -> str | None:
+    """Why ``key`` is not a key the sync may write (``KEY_CHECKS``), or None."""
     return first_problem(KEY_CHECKS, key)
 
 
-def secret_name_problem(name: str) -> str | None:
+def secret_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a secret name, or None when it can."""
     if not isinstance(name, str) or not SECRET_NAME.match(name):
         return "is not a secret name (1-256 letters, digits, '_', '.', '-'; not starting with '.' or '-')"
     return None
 
 
 def entry_bytes(key: str, label: str | None, value: str, content_type: str | None, tags: Mapping[str, str]) -> int:
+    """An entry's size as App Configuration counts it (UTF-8 bytes of every part)."""
     parts = [key, label or "", value, content_type or ""] + [p for kv in tags.items() for p in kv]
     return sum(len(p.encode("utf-8", "surrogatepass")) for p in parts)
 
@@ -178,9 +186,11 @@ class Scope:
 
     @property
     def label_filter(self) -> str:
+        """Server-side label filter: the label, escaped, or ``\\0`` for the null label."""
         return NULL_LABEL_FILTER if self.label is None else escape_filter(self.label)
 
     def key_for(self, name: str) -> str:
+        """The key a secret name maps to."""
         return f"{self.prefix}{name}{self.suffix}"
 
     def name_for(self, key: str) -> str | None:
