@@ -70,7 +70,9 @@ def _build() -> _TransportMaker:
     require_aiohttp()
     import aiohttp
 
-    if not TYPE_CHECKING:
+    if TYPE_CHECKING:
+        from azure.core.pipeline.transport._aiohttp import AioHttpTransport
+    else:  # the package's lazy name (mypy sees the class it resolves to)
         from azure.core.pipeline.transport import AioHttpTransport
 
     async_retry_policy_class()  # built with the transport: ``aio.warm_up`` builds both off the loop
