@@ -12,7 +12,7 @@ import contextvars
 import functools
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import attrs
 
@@ -37,9 +37,11 @@ class Deadline:
 
     @property
     def at(self) -> float:
+        """The moment it passes (``time.monotonic()``)."""
         return self.start + self.seconds
 
     def elapsed(self, now: float | None = None) -> float:
+        """Seconds since it started, at ``now`` (``time.monotonic()`` by default)."""
         return (time.monotonic() if now is None else now) - self.start
 
     @property
@@ -153,17 +155,18 @@ def deadline_exceeded(kind: str, url: str, seconds: float, binding: Deadline, *,
     )
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def bounded_by(limit: str) -> Callable[[F], F]:
+def bounded_by(limit: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: the call runs inside ``operation_deadline(<limit> of current_limits())``."""
     if limit not in {lim.name for lim in LIMITS}:
         raise ValueError(f"unknown limit {limit!r}")
 
-    def wrap(func: F) -> F:
+    def wrap(func: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(func)
-        def bounded(*args: Any, **kwargs: Any) -> Any:
+        def bounded(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 limits = current_limits()
             except AppConnectionError:  # a malformed override: each request reports it; bound by the rest
@@ -171,6 +174,6 @@ def bounded_by(limit: str) -> Callable[[F], F]:
             with operation_deadline(float(getattr(limits, limit)), name=limit):
                 return func(*args, **kwargs)
 
-        return bounded  # type: ignore[return-value]  # functools.wraps keeps the signature; mypy sees a plain callable
+        return bounded
 
     return wrap

@@ -9,14 +9,13 @@ import math
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
 
 ENV_PREFIX = "INF_APP_CONNECTION_AZURE_APP_CONFIGURATION_"
 
 
-def _about(unit: str, what: str) -> dict[str, Any]:
+def _about(unit: str, what: str) -> dict[str, str]:
     """A limit's field metadata: its unit and what it bounds (``LIMITS`` reads them)."""
     return {"unit": unit, "what": what}
 

@@ -11,17 +11,56 @@ import functools
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .answers import untrusted_certificate
 from .deadlines import operation_deadline, remaining
 from .limits import Limits, current_limits
 
+if TYPE_CHECKING:
+    from azure.core.pipeline import PipelineRequest, PipelineResponse
+    from azure.core.pipeline.policies import AsyncRetryPolicy, RetryPolicy
+    from azure.core.pipeline.policies._retry import RetryPolicyBase  # the base both retry policies share
+    from azure.core.pipeline.transport import AsyncHttpTransport, HttpTransport
+    from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
+
+    _RulesBase = RetryPolicyBase
+else:
+    _RulesBase = object  # a mixin: azure-core's retry policies are its bases, imported on first use
+
 RETRY_AFTER_HEADERS = (("retry-after-ms", "ms"), ("x-ms-retry-after-ms", "ms"), ("Retry-After", "s"))
 """The headers a server asks for a wait with, in the order they are read, and their units."""
 
 
-def retry_after_seconds(headers: Any, *, now: Callable[[], float] = time.time) -> float | None:
+class HeaderLookup(Protocol):
+    """What ``retry_after_seconds`` reads: headers looked up by name (a mapping, an SDK's headers)."""
+
+    def get(self, key: str, /) -> object:
+        """The value of header ``key``, or None."""
+
+
+class Answer(Protocol):
+    """What the retry policy reads of an answer: its status and headers (azure-core's ``HttpResponse``)."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers."""
+
+
+@runtime_checkable
+class Answered(Protocol):
+    """A pipeline response (azure-core's ``PipelineResponse``): what answered is its ``http_response``."""
+
+    @property
+    def http_response(self) -> Answer:
+        """The answer."""
+
+
+def retry_after_seconds(headers: HeaderLookup, *, now: Callable[[], float] = time.time) -> float | None:
     """The wait ``headers`` ask for, in seconds: ``retry-after-ms`` / ``x-ms-retry-after-ms``
     (milliseconds) or ``Retry-After`` (seconds, or an HTTP date: the time until it, at least 0).
     A value that does not parse, or is negative or NaN, is passed over; None when none is usable."""
@@ -75,7 +114,7 @@ def waits_reported(report: WaitReport) -> Iterator[None]:
         _on_wait_var.reset(token)
 
 
-class CappedRetryRules:
+class CappedRetryRules(_RulesBase):
     """The retry rules of every store client, sync or async (mixed into azure-core's ``RetryPolicy``
     and ``AsyncRetryPolicy``): server-requested waits capped and budgeted, no retry past the deadline,
     an untrusted certificate never retried."""
@@ -85,55 +124,74 @@ class CappedRetryRules:
         super().__init__(**kwargs)
 
     def _limits(self) -> Limits:
+        """The limits in force: the fixed ones, else ``current_limits()``."""
         return self.fixed_limits or current_limits()
 
-    def get_retry_after(self, response: Any) -> float | None:
+    def get_retry_after(self, response: Answered) -> float | None:
         """The wait the answer asks for (``retry_after_seconds``), in place of azure-core's own reader."""
         from azure.core.utils import case_insensitive_dict
 
         return retry_after_seconds(case_insensitive_dict(response.http_response.headers))
 
-    def _planned_wait(self, settings: dict[str, Any], response: Any) -> float:
-        asked = self.get_retry_after(response) if response is not None and hasattr(response, "http_response") else None
-        return asked if asked else self.get_backoff_time(settings)  # type: ignore[attr-defined]  # a mixin: azure-core's retry policy has it
+    def _planned_wait(self, settings: dict[str, object], response: object) -> float:
+        asked = self.get_retry_after(response) if isinstance(response, Answered) else None
+        return asked if asked else self.get_backoff_time(settings)
 
-    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+    def increment(
+        self,
+        settings: dict[str, object],
+        response: PipelineRequest[Any] | PipelineResponse[Any, Any] | None = None,  # azure-core's own typing
+        error: Exception | None = None,
+    ) -> bool:
+        """azure-core's count of one more attempt, then: False (no retry) for an untrusted certificate,
+        a wait over ``retry_after_max_seconds`` or the wait budget, or one that outlives the deadline."""
         if error is not None and untrusted_certificate(error) is not None:
             return False  # a certificate does not become trusted by waiting: never retried
-        if not super().increment(settings, response=response, error=error):  # type: ignore[misc]  # a mixin: azure-core's retry policy has it
+        if not super().increment(settings, response=response, error=error):
             return False
         limits = self._limits()
         wait = self._planned_wait(settings, response)
-        waited = settings.get("policy_waited", 0.0)
+        waited = _waited(settings)
         if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
             return False
         return wait < remaining(math.inf)
 
-    def _next_wait(self, settings: dict[str, Any], response: Any) -> float:
+    def _next_wait(self, settings: dict[str, object], response: object) -> float:
         """The wait before the next attempt, counted against the budget and told to ``waits_reported``."""
         wait = self._planned_wait(settings, response)
-        settings["policy_waited"] = settings.get("policy_waited", 0.0) + wait
+        settings["policy_waited"] = _waited(settings) + wait
         report = _on_wait_var.get()
         if wait > 0 and report is not None:
-            answer = getattr(response, "http_response", None)  # None after a transport error
+            answer = response.http_response if isinstance(response, Answered) else None  # None: a transport error
             report(wait, None if answer is None else int(answer.status_code))
         return wait
 
 
+def _waited(settings: Mapping[str, object]) -> float:
+    """The seconds of the waits so far (``_next_wait`` keeps them in the retry settings)."""
+    waited = settings.get("policy_waited", 0.0)
+    return float(waited) if isinstance(waited, (int, float)) else 0.0
+
+
 @functools.cache
-def retry_policy_class() -> Any:
+def retry_policy_class() -> Callable[..., RetryPolicy[HttpRequest, HttpResponse]]:
     """``CappedRetryPolicy``: azure-core's ``RetryPolicy`` with ``CappedRetryRules``, built on first use."""
     from azure.core.pipeline.policies import RetryPolicy
 
-    class CappedRetryPolicy(CappedRetryRules, RetryPolicy[Any, Any]):
+    class CappedRetryPolicy(CappedRetryRules, RetryPolicy["HttpRequest", "HttpResponse"]):
         """azure-core's retry policy with server-requested waits capped and budgeted."""
 
-        def send(self, request: Any) -> Any:
+        def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, HttpResponse]:
             # the whole call (every attempt and every wait) within store_request_seconds
             with operation_deadline(float(self._limits().store_request_seconds), name="store_request_seconds"):
                 return super().send(request)
 
-        def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+        def sleep(
+            self,
+            settings: dict[str, object],
+            transport: HttpTransport[HttpRequest, HttpResponse],
+            response: PipelineResponse[HttpRequest, HttpResponse] | None = None,
+        ) -> None:
             wait = self._next_wait(settings, response)
             if wait > 0:
                 transport.sleep(wait)
@@ -142,26 +200,34 @@ def retry_policy_class() -> Any:
 
 
 @functools.cache
-def async_retry_policy_class() -> Any:
+def async_retry_policy_class() -> Callable[..., AsyncRetryPolicy[HttpRequest, AsyncHttpResponse]]:
     """``CappedAsyncRetryPolicy``: azure-core's ``AsyncRetryPolicy`` with the same ``CappedRetryRules``."""
     from azure.core.pipeline.policies import AsyncRetryPolicy
 
-    class CappedAsyncRetryPolicy(CappedRetryRules, AsyncRetryPolicy[Any, Any]):
+    class CappedAsyncRetryPolicy(CappedRetryRules, AsyncRetryPolicy["HttpRequest", "AsyncHttpResponse"]):
         """azure-core's async retry policy with the sync one's rules: waits capped and budgeted."""
 
-        async def send(self, request: Any) -> Any:
+        async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
             # the whole call (every attempt and every wait) within store_request_seconds
             limit = float(self._limits().store_request_seconds)
             with operation_deadline(limit, name="store_request_seconds"):
                 return await super().send(request)
 
-        async def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+        async def sleep(
+            self,
+            settings: dict[str, object],
+            transport: AsyncHttpTransport[HttpRequest, AsyncHttpResponse],
+            response: PipelineResponse[HttpRequest, AsyncHttpResponse] | None = None,
+        ) -> None:
             wait = self._next_wait(settings, response)
             if wait > 0:
                 await transport.sleep(wait)
 
     return CappedAsyncRetryPolicy
 
+
+RetryOption = float | str
+"""The value of an azure-core ``retry_*`` keyword: a count, seconds, or ``retry_mode``'s name."""
 
 RETRY_OPTIONS = (
     "retry_total",
@@ -174,13 +240,13 @@ RETRY_OPTIONS = (
 )
 
 
-def retry_settings(current: Limits, retry_options: Mapping[str, Any]) -> dict[str, Any]:
+def retry_settings(current: Limits, retry_options: Mapping[str, RetryOption]) -> dict[str, RetryOption]:
     """azure-core ``retry_*`` keywords for a store client: the defaults, ``retry_options`` (a
     ``TypeError`` for any other keyword), and never more retries than ``retry_total``."""
     unknown = set(retry_options) - set(RETRY_OPTIONS)
     if unknown:
         raise TypeError(f"not retry options: {sorted(unknown)}")
-    settings: dict[str, Any] = {
+    settings: dict[str, RetryOption] = {
         "retry_total": int(current.retry_total),
         "retry_backoff_factor": 0.8,
         "retry_backoff_max": min(30, current.retry_after_max_seconds),

@@ -5,37 +5,52 @@ capped retry policy). requests and urllib3 are imported on first use, never at i
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .answers import check_token_answer
 from .deadlines import binding_deadline, deadline_exceeded, remaining
 from .errors import HttpPolicyError, ResponseTooLarge
 from .limits import Limits, current_limits
 from .pin import host_port, pin, redirect_refusal, refusal
-from .retry import retry_policy_class, retry_settings
+from .retry import RetryOption, retry_policy_class, retry_settings
 from .watchdog import Watch, local
 
-_classes: dict[str, Any] = {}
-
-
-def _transport_classes() -> dict[str, Any]:
-    """requests/urllib3 subclasses, built on first use (keeps this module import-light)."""
-    if "adapter" in _classes:
-        return _classes
+if TYPE_CHECKING:
     import requests
-    from requests.adapters import HTTPAdapter
+    from urllib3 import HTTPConnectionPool, PoolManager
+    from urllib3._base_connection import BaseHTTPConnection  # the protocol urllib3 types connections with
+    from urllib3.response import BaseHTTPResponse
 
-    class _Tracked:
-        def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+    _PoolBase = HTTPConnectionPool
+else:
+    _PoolBase = object  # a mixin: the urllib3 pool class it is mixed into, imported on first use
+
+_Timeout = float | tuple[float | None, float | None] | None
+"""A requests ``timeout``: one number, or ``(connect, read)``."""
+
+_SessionMaker = Callable[[str, int, str, Limits | None, int, tuple[float, float] | None], "requests.Session"]
+"""Makes a policy session: host, port, kind, limits, pool size, default timeout."""
+
+
+@functools.cache
+def _session_maker() -> _SessionMaker:
+    """requests/urllib3 subclasses, built on first use (keeps this module import-light)."""
+    import requests
+    from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
+
+    class _Tracked(_PoolBase):
+        def _make_request(self, conn: BaseHTTPConnection, *args: Any, **kwargs: Any) -> BaseHTTPResponse:
             watch: Watch | None = getattr(local, "watch", None)
             if watch is not None:  # pragma: no branch - pools are only used inside PolicyAdapter.send's Watch
                 watch.track(conn)
-            return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 pool it is mixed into has _make_request
+            return super()._make_request(conn, *args, **kwargs)
 
     tracked: dict[type, type] = {}
 
-    def _tracked_pools(manager: Any) -> None:
+    def _tracked_pools(manager: PoolManager) -> None:
         """Make ``manager`` (the adapter's pool manager, or the one requests makes per proxy) open
         pools whose connections the request's ``Watch`` can shut."""
         classes = {}
@@ -49,25 +64,36 @@ def _transport_classes() -> dict[str, Any]:
     class PolicyAdapter(HTTPAdapter):
         """Pins the host, bounds each whole answer in time and size."""
 
-        def __init__(self, host: str, port: int, kind: str, limits: Limits | None, **kwargs: Any) -> None:
+        def __init__(self, host: str, port: int, kind: str, limits: Limits | None, pool_maxsize: int) -> None:
             self.pinned = pin(host, port)
             self.kind = kind
             self.fixed_limits = limits
-            super().__init__(**kwargs)
+            super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
 
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
+        def init_poolmanager(
+            self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
+        ) -> None:
+            super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
             _tracked_pools(self.poolmanager)
 
-        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
             # a proxied request's connections are watched too (requests builds a separate manager per proxy)
-            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
             _tracked_pools(manager)
             return manager
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]  # the same call; requests types timeout more narrowly
+        def send(
+            self,
+            request: requests.PreparedRequest,
+            stream: bool = False,
+            timeout: _Timeout = None,
+            verify: bool | str = True,
+            cert: str | tuple[str, str] | None = None,
+            proxies: dict[str, str] | None = None,
+        ) -> requests.Response:
+            url = str(request.url)  # prepared: never None
             limits = self.fixed_limits or current_limits()
-            refused = refusal(request.url, self.pinned, self.kind)
+            refused = refusal(url, self.pinned, self.kind)
             if refused is not None:
                 raise refused
             target = self.pinned  # refusal() passed: the request goes to the pinned host and port
@@ -77,7 +103,7 @@ def _transport_classes() -> dict[str, Any]:
             seconds = remaining(budget)
             binding = binding_deadline(self.kind, budget)
             if seconds <= 0:
-                raise deadline_exceeded(self.kind, request.url, seconds, binding, sent=False)
+                raise deadline_exceeded(self.kind, url, seconds, binding, sent=False)
             read = seconds
             if isinstance(timeout, tuple) and timeout[1]:
                 read = min(seconds, float(timeout[1]))
@@ -88,7 +114,9 @@ def _transport_classes() -> dict[str, Any]:
                 connect = min(connect, float(timeout[0]))
             with Watch(seconds) as watch:
                 try:
-                    response = super().send(request, stream=True, timeout=(connect, read), **kwargs)
+                    response = super().send(
+                        request, stream=True, timeout=(connect, read), verify=verify, cert=cert, proxies=proxies
+                    )
                     self._read_capped(response, int(limits.max_response_bytes), watch, seconds)
                     status = response.status_code
                     if (self.kind == "token" and (200 <= status < 300 or (400 <= status < 500 and status != 429))) or (
@@ -100,16 +128,16 @@ def _transport_classes() -> dict[str, Any]:
                     raise
                 except Exception as exc:
                     if watch.expired:
-                        raise deadline_exceeded(self.kind, request.url, seconds, binding) from exc
+                        raise deadline_exceeded(self.kind, url, seconds, binding) from exc
                     mapped = _as_requests_error(exc)
                     if mapped is exc:
                         raise  # unchanged, its chain kept (``raise exc from exc`` would make it its own cause)
                     raise mapped from exc
             if watch.expired:
-                raise deadline_exceeded(self.kind, request.url, seconds, binding)
+                raise deadline_exceeded(self.kind, url, seconds, binding)
             return response
 
-        def _read_capped(self, response: Any, cap: int, watch: Watch, seconds: float) -> None:
+        def _read_capped(self, response: requests.Response, cap: int, watch: Watch, seconds: float) -> None:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:
                 response.close()
@@ -147,7 +175,7 @@ def _transport_classes() -> dict[str, Any]:
         return exc
 
     class PolicySession(requests.Session):
-        def __init__(self, adapter: Any, timeout: tuple[float, float] | None = None) -> None:
+        def __init__(self, adapter: PolicyAdapter, timeout: tuple[float, float] | None = None) -> None:
             super().__init__()
             self.policy_adapter = adapter
             self.max_redirects = 5
@@ -155,12 +183,12 @@ def _transport_classes() -> dict[str, Any]:
             self.mount("https://", adapter)
             self.mount("http://", adapter)
 
-        def request(self, *args: Any, **kwargs: Any) -> Any:  # same call as requests; adds a default timeout
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # requests' call; adds a default timeout
             if kwargs.get("timeout") is None and self.default_timeout is not None:
                 kwargs["timeout"] = self.default_timeout
             return super().request(*args, **kwargs)
 
-        def get_redirect_target(self, resp: Any) -> str | None:
+        def get_redirect_target(self, resp: requests.Response) -> str | None:
             """A redirect's Location, refused as it arrives when it is not the pinned host (``refusal``).
 
             requests reads the Location of every redirect answer, also when it is not asked to
@@ -177,8 +205,12 @@ def _transport_classes() -> dict[str, Any]:
                 raise refused
             return location
 
-    _classes.update(adapter=PolicyAdapter, session=PolicySession)
-    return _classes
+    def make(
+        host: str, port: int, kind: str, limits: Limits | None, pool_maxsize: int, timeout: tuple[float, float] | None
+    ) -> requests.Session:
+        return PolicySession(PolicyAdapter(host, port, kind, limits, pool_maxsize), timeout)
+
+    return make
 
 
 def too_large(url: str, cap: int, how: str) -> ResponseTooLarge:
@@ -198,7 +230,7 @@ def session(
     limits: Limits | None = None,
     pool_maxsize: int = 10,
     timeout: tuple[float, float] | None = None,
-) -> Any:
+) -> requests.Session:
     """A ``requests.Session`` bound to the policy and pinned to ``host:port``.
 
     ``kind`` is ``"token"`` (identity platform: ``token_request_seconds``), ``"store"``
@@ -212,9 +244,7 @@ def session(
     never see the identity request), keeps the token deadline and the size cap, and checks only
     successful answers as token answers (its error answers are the endpoint's own format).
     """
-    classes = _transport_classes()
-    adapter = classes["adapter"](host, port, kind, limits, pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-    made = classes["session"](adapter, timeout)
+    made = _session_maker()(host, port, kind, limits, pool_maxsize, timeout)
     if kind == "identity":
         made.trust_env = False  # an identity endpoint is on the host itself: never through a proxy
     else:
@@ -225,7 +255,7 @@ def session(
 CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
-def _environment_once(made: Any, url: str) -> None:
+def _environment_once(made: requests.Session, url: str) -> None:
     """Read the environment's proxy (``HTTPS_PROXY``/``NO_PROXY``) and CA bundle
     (``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) settings once, when the session is made, instead of
     on every request: requests' per-request look-ups (and its ``.netrc`` read) cost more CPU than
@@ -248,10 +278,10 @@ def client_kwargs(
     *,
     limits: Limits | None = None,
     pool_maxsize: int = 10,
-    connection_verify: Any = None,
-    connection_cert: Any = None,
-    **retry_options: Any,
-) -> dict[str, Any]:
+    connection_verify: bool | str | None = None,
+    connection_cert: str | tuple[str, str] | None = None,
+    **retry_options: RetryOption,
+) -> dict[str, object]:
     """Keyword arguments for an azure-core client of the store at ``host:port``: a pinned transport
     and the capped retry policy. ``store.make_client`` uses this; so must any other store client.
     ``retry_options`` (azure-core's ``retry_*`` keywords) tune the retry policy; the caps still apply.

@@ -13,18 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
 import ssl
 import sys
 import urllib.request
-from typing import Any
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, overload
 
 from ..errors import AppConnectionError
 from .deadlines import binding_deadline, deadline_exceeded, remaining
 from .limits import Limits, current_limits
 from .pin import pin, redirect_refusal, refusal
-from .retry import async_retry_policy_class, retry_settings
+from .retry import RetryOption, async_retry_policy_class, retry_settings
 from .transport import CA_BUNDLE_VARS, too_large
+
+if TYPE_CHECKING:
+    from azure.core.pipeline.transport import AsyncHttpResponse as LegacyAsyncHttpResponse
+    from azure.core.pipeline.transport import HttpRequest as LegacyHttpRequest
+    from azure.core.pipeline.transport._aiohttp import AioHttpTransport  # the class the package's lazy name gives
+    from azure.core.rest import AsyncHttpResponse, HttpRequest
 
 AIO_EXTRA_FIX = "install the async extra: pip install 'azure-appconfig-plugin[aio]'"
 
@@ -33,7 +42,7 @@ class AioUnavailable(AppConnectionError):
     """The async API was used without aiohttp installed (the ``[aio]`` extra)."""
 
 
-def require_aiohttp() -> Any:
+def require_aiohttp() -> ModuleType:
     """The ``aiohttp`` module, or ``AioUnavailable`` saying how to install it."""
     try:
         import aiohttp
@@ -43,24 +52,39 @@ def require_aiohttp() -> Any:
 
 
 _cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("http_transport_aio_cap", default=None)
-_classes: dict[str, Any] = {}
 REDIRECTS = (301, 302, 303, 307, 308)
 
+Verify = ssl.SSLContext | bool | str | None
+"""``connection_verify``: a TLS context, False (no checks), a CA bundle path, or None (the environment's)."""
 
-def _build() -> dict[str, Any]:
-    if "transport" in _classes:
-        return _classes
-    aiohttp = require_aiohttp()
-    from azure.core.pipeline.transport import AioHttpTransport
+Cert = str | tuple[str, ...] | None
+"""``connection_cert``: a client certificate file, or ``(certificate, key)`` files."""
 
-    class CappedResponse(aiohttp.ClientResponse):  # type: ignore[misc, name-defined]  # aiohttp's documented response_class hook
+_TransportMaker = Callable[[str, int, Limits | None, int, Verify, Cert, float, float], "AioHttpTransport"]
+
+
+@functools.cache
+def _build() -> _TransportMaker:
+    """The aiohttp transport's classes, built on first use: what makes one (host, port, limits, pool size,
+    TLS, connect and read timeouts)."""
+    require_aiohttp()
+    import aiohttp
+
+    if TYPE_CHECKING:
+        from azure.core.pipeline.transport._aiohttp import AioHttpTransport
+    else:  # the package's lazy name (mypy sees the class it resolves to)
+        from azure.core.pipeline.transport import AioHttpTransport
+
+    async_retry_policy_class()  # built with the transport: ``aio.warm_up`` builds both off the loop
+
+    class CappedResponse(aiohttp.ClientResponse):  # aiohttp's documented response_class hook
         """Reads its body in chunks, cut off once it passes the cap of the request being sent."""
 
         async def read(self) -> bytes:
             # the cap of the request being sent (``send`` sets it: the pipeline reads every body there)
             cap = _cap.get() or int(current_limits().max_response_bytes)
             self._body = getattr(self, "_body", None) or await self._capped(cap)
-            return await super().read()  # type: ignore[no-any-return]  # aiohttp's read is untyped here
+            return await super().read()
 
         async def _capped(self, cap: int) -> bytes:
             declared = self.headers.get("Content-Length", "")
@@ -80,7 +104,7 @@ def _build() -> dict[str, Any]:
                 raise
             return b"".join(chunks)
 
-    class PolicyAioHttpTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core's aio transport is untyped here
+    class PolicyAioHttpTransport(AioHttpTransport):
         """azure-core's aiohttp transport pinned to one host and bounded like ``transport.session``."""
 
         def __init__(
@@ -90,22 +114,23 @@ def _build() -> dict[str, Any]:
             limits: Limits | None,
             *,
             pool_maxsize: int,
-            verify: Any,
-            cert: Any,
-            **kwargs: Any,
+            verify: Verify,
+            cert: Cert,
+            connection_timeout: float,
+            read_timeout: float,
         ) -> None:
-            super().__init__(**kwargs)
+            super().__init__(connection_timeout=connection_timeout, read_timeout=read_timeout)
             self.pinned = pin(host, port)
             self.fixed_limits = limits
             self.pool_maxsize = pool_maxsize
             self._ssl = _ssl_context(verify, cert)
             self._proxy = _environment_proxy(host, port)
 
-        def _build_ssl_config(self, cert: Any, verify: Any) -> Any:
+        def _build_ssl_config(self, cert: object, verify: object) -> ssl.SSLContext | bool:
             return self._ssl  # built once, not per request (a CA bundle load costs milliseconds)
 
         async def open(self) -> None:
-            session: Any = getattr(self, "session", None)  # azure-core's, None until opened
+            session: object = getattr(self, "session", None)  # azure-core's, None until opened
             if session is None and self._session_owner:
                 self.session = aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=max(1, self.pool_maxsize)),
@@ -114,9 +139,18 @@ def _build() -> dict[str, Any]:
                     auto_decompress=True,  # the cap counts decompressed bytes
                     response_class=CappedResponse,
                 )
-            await super().open()
+            opened: Callable[[], Awaitable[None]] = super().open  # azure-core's open, unannotated there
+            await opened()
 
-        async def send(self, request: Any, **config: Any) -> Any:
+        @overload
+        async def send(self, request: LegacyHttpRequest, **config: Any) -> LegacyAsyncHttpResponse: ...
+
+        @overload
+        async def send(self, request: HttpRequest, **config: Any) -> AsyncHttpResponse: ...
+
+        async def send(
+            self, request: LegacyHttpRequest | HttpRequest, **config: Any
+        ) -> LegacyAsyncHttpResponse | AsyncHttpResponse:
             limits = self.fixed_limits or current_limits()
             refused = refusal(request.url, self.pinned, "store")
             if refused is not None:
@@ -133,6 +167,7 @@ def _build() -> dict[str, Any]:
                 config.setdefault("proxy", self._proxy)
             config.pop("stream", None)  # the body is always read here, capped (the pipeline never streams)
             token = _cap.set(int(limits.max_response_bytes))
+            response: LegacyAsyncHttpResponse | AsyncHttpResponse
             try:
                 if sys.version_info >= (3, 11):
                     async with asyncio.timeout(seconds):
@@ -151,11 +186,31 @@ def _build() -> dict[str, Any]:
                     raise refused
             return response
 
-    _classes.update(transport=PolicyAioHttpTransport, retry=async_retry_policy_class(), response=CappedResponse)
-    return _classes
+    def make(
+        host: str,
+        port: int,
+        limits: Limits | None,
+        pool_maxsize: int,
+        verify: Verify,
+        cert: Cert,
+        connect: float,
+        read: float,
+    ) -> AioHttpTransport:
+        return PolicyAioHttpTransport(
+            host,
+            port,
+            limits,
+            pool_maxsize=pool_maxsize,
+            verify=verify,
+            cert=cert,
+            connection_timeout=connect,
+            read_timeout=read,
+        )
+
+    return make
 
 
-def _ssl_context(verify: Any, cert: Any) -> Any:
+def _ssl_context(verify: Verify, cert: Cert) -> ssl.SSLContext | bool:
     """One TLS context for the transport's life: the given CA bundle (or the environment's, read once
     as the sync transport reads it), else the system's trust store; ``verify=False`` turns checks off."""
     if isinstance(verify, ssl.SSLContext):
@@ -186,24 +241,24 @@ def async_client_kwargs(
     *,
     limits: Limits | None = None,
     pool_maxsize: int = 10,
-    connection_verify: Any = None,
-    connection_cert: Any = None,
-    **retry_options: Any,
-) -> dict[str, Any]:
+    connection_verify: Verify = None,
+    connection_cert: Cert = None,
+    **retry_options: RetryOption,
+) -> dict[str, object]:
     """``transport.client_kwargs`` for an azure-core async client: the pinned aiohttp transport
     and the capped async retry policy. ``store.make_async_client`` uses this."""
-    classes = _build()
+    make_transport = _build()
     current = limits or current_limits()
     settings = retry_settings(current, retry_options)
-    retry = classes["retry"](limits, timeout=current.store_request_seconds, **settings)
-    transport = classes["transport"](
+    retry = async_retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
+    transport = make_transport(
         host,
         port,
         limits,
-        pool_maxsize=pool_maxsize,
-        verify=connection_verify,
-        cert=connection_cert,
-        connection_timeout=current.connect_seconds,
-        read_timeout=current.store_request_seconds,
+        pool_maxsize,
+        connection_verify,
+        connection_cert,
+        current.connect_seconds,
+        current.store_request_seconds,
     )
     return {"transport": transport, "retry_policy": retry}

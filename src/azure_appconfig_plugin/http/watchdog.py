@@ -8,7 +8,6 @@ import contextlib
 import socket
 import threading
 import time
-from typing import Any
 
 local = threading.local()
 """The request a thread is sending (``Watch``): the sync transport's own bookkeeping."""
@@ -66,19 +65,19 @@ class Watch:
         self.expired = False
         self.done = False
         self._lock = threading.Lock()
-        self._conns: list[Any] = []
+        self._conns: list[object] = []
 
     def __enter__(self) -> Watch:
         local.watch = self
         WATCHDOG.add(self)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self._lock:
             self.done = True
         local.watch = None
 
-    def track(self, conn: Any) -> None:
+    def track(self, conn: object) -> None:
         """Shut ``conn`` with the others when the deadline passes (at once if it has)."""
         with self._lock:
             self._conns.append(conn)
@@ -95,7 +94,7 @@ class Watch:
                 shut(conn)
 
 
-def shut(conn: Any) -> None:
+def shut(conn: object) -> None:
     """Shut ``conn``'s socket both ways (a blocked read returns), if it has one."""
     sock = getattr(conn, "sock", None)
     if sock is None:

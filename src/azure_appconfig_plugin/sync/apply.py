@@ -307,7 +307,7 @@ class Executor(Generic[ClientT]):
                 return Outcome(Status.LOCKED, "entry is locked (read-only) (409); not changed")
             if status == 429:
                 throttled += 1
-                wait = min(MAX_SINGLE_WAIT, retry_after_seconds(headers) or DEFAULT_RETRY_AFTER)
+                wait = min(MAX_SINGLE_WAIT, retry_after_seconds(headers or {}) or DEFAULT_RETRY_AFTER)
                 last = f"throttled (429) {throttled} time(s)"
                 with self._lock:
                     self.throttles += 1
