@@ -46,6 +46,16 @@ def _offline(azure_network_blocked: None, azure_clean_state: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_lock_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """redis-py's ``Lock`` registers its scripts once per process, on the first client it meets: a
+    fake client of one test must not leave its fake release script to the next."""
+    from redis.lock import Lock
+
+    for name in ("lua_release", "lua_extend", "lua_reacquire"):
+        monkeypatch.setattr(Lock, name, None)
+
+
+@pytest.fixture(autouse=True)
 def _no_import_pins() -> Iterator[None]:
     """A digest pin of one test's throw-away site must not steer the next test's imports."""
     yield
