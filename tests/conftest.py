@@ -46,13 +46,14 @@ def _offline(azure_network_blocked: None, azure_clean_state: None) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_lock_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fresh_lock_scripts() -> Iterator[None]:
     """redis-py's ``Lock`` registers its scripts once per process, on the first client it meets: a
-    fake client of one test must not leave its fake release script to the next."""
+    fake client of one test must not leave its fake release script to the next. (No ``monkeypatch``
+    here: it would outlive, and so undo after, the teardown of every other fixture.)"""
+    yield
     from redis.lock import Lock
 
-    for name in ("lua_release", "lua_extend", "lua_reacquire"):
-        monkeypatch.setattr(Lock, name, None)
+    Lock.lua_release = Lock.lua_extend = Lock.lua_reacquire = None
 
 
 @pytest.fixture(autouse=True)
