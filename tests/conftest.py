@@ -46,6 +46,17 @@ def _offline(azure_network_blocked: None, azure_clean_state: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_lock_scripts() -> Iterator[None]:
+    """redis-py's ``Lock`` registers its scripts once per process, on the first client it meets: a
+    fake client of one test must not leave its fake release script to the next. (No ``monkeypatch``
+    here: it would outlive, and so undo after, the teardown of every other fixture.)"""
+    yield
+    from redis.lock import Lock
+
+    Lock.lua_release = Lock.lua_extend = Lock.lua_reacquire = None
+
+
+@pytest.fixture(autouse=True)
 def _no_import_pins() -> Iterator[None]:
     """A digest pin of one test's throw-away site must not steer the next test's imports."""
     yield

@@ -443,3 +443,25 @@ def test_the_redis_key_is_a_keyed_hash_of_the_proof(redis_client: Any, seal_key:
     for secret in (CANARY, "another"):  # the proof is part of the key
         other = TokenKey.for_client_secret("https://login.microsoftonline.com/t", "c", SCOPE, secret)
         assert (c._key(other) == c._key(KEY)) is (secret == CANARY)
+
+
+def test_the_refresh_lock_lives_lock_seconds_and_holds_no_secret(redis_client: Any, seal_key: str) -> None:
+    import re
+
+    clock = Clock()
+    c = cache(redis_client, seal_key, clock, lock_seconds=2.5)
+    held: dict[str, Any] = {}
+
+    def fetch() -> AccessTokenInfo:
+        held["ttl"], held["value"] = redis_client.pttl(lock_key_for(c)), redis_client.get(lock_key_for(c))
+        return AccessTokenInfo("the-token", int(clock.now) + 3600)
+
+    assert c.get_or_fetch(KEY, fetch).token == "the-token"
+    assert 0 < held["ttl"] <= 2500 and re.fullmatch(rb"[0-9a-f]{32}", held["value"])  # a random token
+    assert redis_client.get(lock_key_for(c)) is None and b"the-token" not in redis_client.get(c._key(KEY))
+
+
+@pytest.mark.parametrize("lock_seconds", [0, 0.0005, -1.0, float("nan")])
+def test_a_lock_that_would_never_expire_is_refused(redis_client: Any, seal_key: str, lock_seconds: float) -> None:
+    with pytest.raises(ValueError, match=r"lock_seconds must be at least 0\.001"):
+        cache(redis_client, seal_key, Clock(), lock_seconds=lock_seconds)

@@ -33,6 +33,9 @@ class FlakyRedis:
     def register_script(self, script: str) -> Any:
         return self.client.register_script(script)
 
+    def __getattr__(self, name: str) -> Any:  # every other command (the lock's release script) as is
+        return getattr(self.client, name)
+
     def _maybe_fail(self, op: str) -> None:
         if op in self.failing:
             raise redis.ConnectionError("Connection reset by peer")

@@ -312,6 +312,36 @@ def test_an_unreadable_first_distribution_still_shadows_a_later_one(site: Site, 
     assert "shadowed" not in registry.types and site.imported() == [] and later_site.imported() == []
 
 
+@pytest.mark.parametrize(
+    ("directory", "name"),
+    [
+        ("Acme.Policy-2.0.dist-info", "acme-policy"),  # the directory's name part, as importlib reads it
+        ("a_c_m_e-1.0.dist-info", "acme-policy"),  # a directory that disagrees with its Name
+        ("acme-policy-1.0.dist-info", "acme-policy"),  # split at the first "-": "acme"
+        ("acme_policy.egg-info", "Other"),
+        ("-1.0.dist-info", "Acme__Policy"),  # no name part: its metadata's Name
+        ("acme-policy", "ACME.policy"),  # not a metadata directory: its metadata's Name
+    ],
+)
+def test_the_duplicate_key_is_the_one_importlib_tells_distributions_apart_by(
+    tmp_path: Path, directory: str, name: str
+) -> None:
+    from app_connections.trust.entry_points import _duplicate_key
+
+    (tmp_path / directory).mkdir()
+    (tmp_path / directory / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    dist = metadata.Distribution.at(tmp_path / directory)
+    importlib_key = dist._normalized_name  # the oracle: importlib's own key
+    assert _duplicate_key(dist) == importlib_key.replace("_", "-")
+
+
+def test_every_installed_distribution_has_importlibs_duplicate_key() -> None:
+    from app_connections.trust.entry_points import _duplicate_key
+
+    for dist in metadata.distributions():
+        assert _duplicate_key(dist) == dist._normalized_name.replace("_", "-")
+
+
 @pytest.mark.parametrize("group", ["app_connections", "pytest11", "console_scripts"])
 def test_a_healthy_environment_gets_what_importlib_gets(group: str) -> None:
     def seen(eps: list[metadata.EntryPoint]) -> list[tuple[str, str, str]]:

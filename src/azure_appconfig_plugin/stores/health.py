@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from app_connections.stores.errors import SealKeyError
 
 from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 
+if TYPE_CHECKING:
+    import redis
+
 MIN_VERSION = (6, 2)  # GETDEL
 
+Check = TypeVar("Check")
+"""What the caller's ``make_check(name, status, detail)`` builds (doctor's ``DoctorCheck``)."""
 
-def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
+
+def redis_checks(env: Mapping[str, str], make_check: Callable[[str, str, str], Check]) -> list[Check]:
     """``make_check(name, status, detail)`` per check; statuses are doctor's ok/missing/invalid.
 
     Never shows the URL's password or the keys.
@@ -52,7 +58,9 @@ def redis_checks(env: Mapping[str, str], make_check: Any) -> list[Any]:
     return checks
 
 
-def _reachable(url: str, shown: str, make_check: Any, connect: Any) -> Any:
+def _reachable(
+    url: str, shown: str, make_check: Callable[[str, str, str], Check], connect: Callable[[str], redis.Redis]
+) -> Check:
     try:
         client = connect(url)
     except Exception as exc:  # redis-py missing, or a URL redis-py refuses

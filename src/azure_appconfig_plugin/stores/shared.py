@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app_connections.flow_store import FlowStore, InMemoryFlowStore
 from app_connections.stores.sealing import Sealer
@@ -23,10 +23,13 @@ from ..envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from ..errors import AppConnectionError
 from .seal_key import policy_env, sealer_from_env
 
+if TYPE_CHECKING:
+    from .token_cache import RedisTokenCache
+
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
 _lock = threading.Lock()
-_cached: dict[tuple[str, str], Any] = {}
+_cached: dict[tuple[str, str], SharedStores] = {}
 _warned_config = False
 
 
@@ -64,7 +67,7 @@ def configured(env: Mapping[str, str] | None = None) -> SharedStores | None:
         return stores
 
 
-def shared_token_cache(env: Mapping[str, str] | None = None) -> Any:
+def shared_token_cache(env: Mapping[str, str] | None = None) -> RedisTokenCache | None:
     """The shared token cache, or None (unset, or misconfigured: then a warning is logged once)."""
     global _warned_config
     try:

@@ -2,12 +2,15 @@
 
 The seam: a credential builds a ``TokenKey`` and calls ``cache.get_or_fetch(key, fetch)``, where
 ``fetch`` is how it gets a token without the shared cache (MSAL). The cache answers from Redis
-when it can; otherwise one replica takes a short lock and fetches while the others wait for its
-result. A fleet therefore asks the identity platform once per token lifetime, not once per replica.
+when it can; otherwise one replica takes a short lock (redis-py's ``redis.lock.Lock``) and fetches
+while the others wait for its result. A fleet therefore asks the identity platform once per token
+lifetime, not once per replica.
 
 Bounded duplicates: a lock lives ``lock_seconds``; a replica that waited ``wait_seconds`` without
 seeing a token fetches its own (and stores it). So a holder that dies or stalls costs at most one
-extra request per waiting replica, never a hang.
+extra request per waiting replica, never a hang. Waiters never block inside the lock: each try is
+non-blocking, and between tries they sleep ``poll_seconds`` (on the injected ``sleep``) and read the
+entry again, so a token the holder wrote is used as soon as it is there.
 
 Each process remembers a token it read or wrote until the token needs refreshing, so a warm
 ``get_token`` makes no Redis round trip; Redis is read again when the token enters its refresh
@@ -27,17 +30,20 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 from azure.core.credentials import AccessTokenInfo
 
 from app_connections.stores.errors import SharedStoreError
-from app_connections.stores.redis import DEFAULT_PREFIX, make_sealer, reply_bytes, unavailable
+from app_connections.stores.redis import DEFAULT_PREFIX, KeyRing, make_sealer, reply_bytes, unavailable
 
 from .seal_key import sealer_from_env
+
+if TYPE_CHECKING:
+    import redis
+    from redis.lock import Lock
 
 logger = logging.getLogger("azure_appconfig_plugin.stores")
 
@@ -49,11 +55,6 @@ STALE_GRACE_SECONDS = 30
 """While one replica refreshes, the others keep serving the old token until this close to expiry."""
 
 Fetch = Callable[[], AccessTokenInfo]
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def _proof(kind: str, *material: bytes) -> str:
@@ -104,6 +105,8 @@ class TokenKey:
 
 @runtime_checkable
 class SharedTokenCache(Protocol):
+    """What a credential shares its app-only tokens through (``RedisTokenCache`` is the one here)."""
+
     def get_or_fetch(self, key: TokenKey, fetch: Fetch) -> AccessTokenInfo:
         """The shared token for ``key``, calling ``fetch`` (at most once) when there is none."""
 
@@ -116,9 +119,9 @@ class RedisTokenCache:
 
     def __init__(
         self,
-        client: Any,
+        client: redis.Redis,
         *,
-        keys: Any = None,
+        keys: KeyRing = None,
         prefix: str = DEFAULT_PREFIX,
         lock_seconds: float = 10.0,
         wait_seconds: float = 5.0,
@@ -126,15 +129,16 @@ class RedisTokenCache:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not lock_seconds >= 0.001:  # redis-py's Lock has no expiry for 0: a dead holder would stay forever
+            raise ValueError("lock_seconds must be at least 0.001")
         self._client = client
         self._sealer = sealer_from_env() if keys is None else make_sealer(keys)
         self._prefix = prefix
-        self._lock_ms = int(lock_seconds * 1000)
+        self._lock_seconds = lock_seconds
         self._wait = wait_seconds
         self._poll = poll_seconds
         self._clock = clock
         self._sleep = sleep
-        self._release = client.register_script(_RELEASE)
         self._warned = False
         self._warn_lock = threading.Lock()
         self._memo: dict[str, AccessTokenInfo] = {}  # tokens read from Redis, served while fresh
@@ -145,12 +149,13 @@ class RedisTokenCache:
 
     # -- the seam -------------------------------------------------------------------------------
     def get_or_fetch(self, key: TokenKey, fetch: Fetch) -> AccessTokenInfo:
+        """The shared token for ``key``; ``fetch`` is called by the replica holding the refresh lock,
+        or by any replica when Redis fails or the holder is stuck past ``wait_seconds``."""
         rkey = self._key(key)
         with self._memo_lock:
             memo = self._memo.get(rkey)
         if memo is not None and self._fresh(memo, self._clock()):
             return memo  # this process already read it from Redis: no round trip until it needs refreshing
-        lkey = rkey.replace(":token:", ":token-lock:", 1)
         try:
             entry = self._read(rkey)
         except SharedStoreError as exc:
@@ -161,13 +166,14 @@ class RedisTokenCache:
             return self._remember(rkey, entry)
         stale = entry if entry is not None and entry.expires_on - STALE_GRACE_SECONDS > now else None
         deadline = now + self._wait
+        lock = self._lock(rkey.replace(":token:", ":token-lock:", 1))
         while True:
             try:
-                owner = self._acquire(lkey)
+                acquired = self._acquire(lock)
             except SharedStoreError as exc:
                 return stale or self._fallback(exc, fetch)
-            if owner is not None:
-                return self._refresh(rkey, lkey, owner, fetch)
+            if acquired:
+                return self._refresh(rkey, lock, fetch)
             if stale is not None:  # someone else refreshes; the old token is still good
                 return stale
             self._sleep(self._poll)
@@ -183,6 +189,7 @@ class RedisTokenCache:
                 return token
 
     def put(self, key: TokenKey, token: AccessTokenInfo) -> None:
+        """Replace the shared token for ``key`` (sealed, expiring with the token); never raises."""
         self._write_quietly(self._key(key), token)
 
     # -- steps ----------------------------------------------------------------------------------
@@ -196,7 +203,7 @@ class RedisTokenCache:
             self._memo[rkey] = token
         return token
 
-    def _refresh(self, rkey: str, lkey: str, owner: str, fetch: Fetch) -> AccessTokenInfo:
+    def _refresh(self, rkey: str, lock: Lock, fetch: Fetch) -> AccessTokenInfo:
         try:
             try:
                 entry = self._read(rkey)  # another replica may have refreshed just before our lock
@@ -208,8 +215,8 @@ class RedisTokenCache:
             self._write_quietly(rkey, token)
             return token
         finally:
-            with contextlib.suppress(Exception):  # the lock expires on its own
-                self._release(keys=[lkey], args=[owner])
+            with contextlib.suppress(Exception):  # the lock expires on its own (and is never another's)
+                lock.release()
 
     def _fresh(self, token: AccessTokenInfo, now: float) -> bool:
         if token.refresh_on is not None and now >= token.refresh_on:
@@ -256,15 +263,20 @@ class RedisTokenCache:
             self._recovered()
             self._remember(rkey, token)
 
-    def _acquire(self, lkey: str) -> str | None:
+    def _lock(self, lkey: str) -> Lock:
+        """redis-py's lock on ``lkey``, living ``lock_seconds``; its value is a random token (no secret)."""
+        from redis.lock import Lock
+
+        return Lock(self._client, lkey, timeout=self._lock_seconds, blocking=False, thread_local=False)
+
+    def _acquire(self, lock: Lock) -> bool:
+        """One non-blocking try (``SET NX PX``): the wait between tries is ``get_or_fetch``'s, bounded."""
         import redis
 
-        owner = uuid.uuid4().hex
         try:
-            got = self._client.set(lkey, owner, nx=True, px=self._lock_ms)
+            return bool(lock.acquire(blocking=False))
         except redis.RedisError as exc:
             raise unavailable(self._client, exc, "locking the shared token cache") from None
-        return owner if got else None
 
     # -- faults ---------------------------------------------------------------------------------
     def _fallback(self, exc: SharedStoreError, fetch: Fetch) -> AccessTokenInfo:

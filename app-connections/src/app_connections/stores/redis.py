@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import FlowStateError
@@ -171,10 +171,8 @@ def reply_bytes(client: object, reply: object, doing: str) -> bytes:
 
 def describe_client(client: object) -> str:
     """``host:port/db`` of a client, for messages (never its password)."""
-    some: Any = client  # any client: one without a connection pool is just "Redis"
-    try:
-        kw: Mapping[str, object] = some.connection_pool.connection_kwargs
-    except AttributeError:
+    kw = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
+    if not isinstance(kw, Mapping):  # a client without a connection pool is just "Redis"
         return "Redis"
     return f"Redis at {kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
 
@@ -279,6 +277,7 @@ class RedisFlowStore:
         return f"RedisFlowStore({describe_client(self._client)}, prefix={self._prefix!r}, ttl_seconds={self._ttl})"
 
     def key_for(self, state: str) -> str:
+        """The Redis key of the flow started with ``state`` (a hash: the state never reaches Redis)."""
         return hashed(self._prefix, "flow", state)
 
     def _ticket_key(self, ticket: str) -> str:

@@ -78,6 +78,7 @@ class Sealer:
 
     @classmethod
     def from_setting(cls, value: str, *, setting: str = "encryption key") -> Sealer:
+        """A sealer from a key setting (comma-separated base64url keys); errors name ``setting``."""
         return cls(parse_keys(value, setting=setting))
 
     def __repr__(self) -> str:
@@ -90,11 +91,14 @@ class Sealer:
         return hmac.new(derived, data, hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: bytes, *, context: bytes) -> bytes:
+        """AES-256-GCM under the first key, with a fresh nonce, bound to ``context`` (the Redis key)."""
         nonce = os.urandom(_NONCE_BYTES)
         body = self._ciphers[self._sealing_id].encrypt(nonce, plaintext, _VERSION + context)
         return _VERSION + self._sealing_id + nonce + body
 
     def open(self, blob: bytes, *, context: bytes) -> bytes:
+        """The plaintext of a sealed ``blob`` under any key of the ring; ``SealError`` when it is not
+        sealed, sealed with an unknown key, or tampered with or moved to another ``context``."""
         from cryptography.exceptions import InvalidTag
 
         if len(blob) <= _HEADER or blob[:1] != _VERSION:

@@ -9,7 +9,7 @@ from collections.abc import Container
 from importlib import metadata
 from pathlib import Path
 
-from .allowlist import safe_text
+from .allowlist import normalize_name, safe_text
 from .distributions import identify, is_editable, unidentified, why_unreadable
 
 
@@ -22,6 +22,27 @@ def entry_point_module(ep: metadata.EntryPoint) -> str | None:
     """
     match = metadata.EntryPoint.pattern.match(ep.value)
     return match.group("module") if match is not None else None
+
+
+def _location(dist: metadata.Distribution) -> object | None:
+    """Where ``dist``'s metadata is: a ``PathDistribution``'s directory (a ``pathlib.Path``, or a
+    ``zipfile.Path`` inside an archive), None for a distribution another finder made. importlib
+    has no public name for it (``_path`` on Python 3.10-3.13); this is the one place it is read."""
+    return getattr(dist, "_path", None)
+
+
+def _duplicate_key(dist: metadata.Distribution) -> str | None:
+    """The name ``entry_points()`` tells distributions apart by (Python 3.10-3.13): the name part of
+    the metadata directory (``Acme_Policy-1.0.dist-info`` -> ``acme-policy``; wheels name it so),
+    else the ``Name`` in its metadata, both PEP 503-normalised; None when neither can be read
+    (a duplicate of nothing)."""
+    where = _location(dist)
+    stem, ext = os.path.splitext(os.path.basename(str(where))) if where is not None else ("", "")
+    name = stem.partition("-")[0] if ext in (".dist-info", ".egg-info") else ""
+    if not name:
+        identity = identify(dist)
+        name = identity.name if identity.problem is None else ""
+    return normalize_name(name) if name else None
 
 
 def malformed_target(ep: metadata.EntryPoint) -> str:
@@ -44,7 +65,7 @@ class UnreadableEntryPoints:
     @property
     def directory(self) -> Path | None:
         """Its metadata directory (``…/acme_policy-1.0.dist-info``), when it is one on disk."""
-        base = getattr(self.dist, "_path", None)  # PathDistribution's own directory
+        base = _location(self.dist)
         return base if isinstance(base, Path) else None
 
     @property
@@ -55,6 +76,7 @@ class UnreadableEntryPoints:
         return safe_text(where.name if where is not None else identify(self.dist).name or "(name unreadable)")
 
     def reason(self, group: str) -> str:
+        """Why none of its ``group`` entry points is loaded: where it is, and what is wrong."""
         where = self.directory
         who = f"distribution {self.label}" + (f" in {safe_text(str(where.parent))}" if where is not None else "")
         return f"{who}: its entry_points.txt cannot be read ({self.problem}), so its {group} entry points are unknown"
@@ -102,7 +124,7 @@ def group_entry_points(group: str) -> GroupEntryPoints:
     (``UnicodeDecodeError``), cannot be read (``OSError``) or has a line that is not ``name = value``
     (``TypeError``/``ValueError``). Here each distribution is read on its own, with importlib's own
     rule for duplicates (Python 3.10-3.13: the first distribution on ``sys.path`` with a given
-    ``_normalized_name`` counts, later ones are shadowed). One that cannot be read is returned in
+    name counts, later ones are shadowed; see :func:`_duplicate_key`). One that cannot be read is returned in
     ``unreadable`` when it may declare entry points in ``group`` (see :func:`_may_declare`). The one
     place the loader, the trust report and ``plugins pin`` enumerate plugins.
     """
@@ -112,10 +134,7 @@ def group_entry_points(group: str) -> GroupEntryPoints:
     hidden: list[metadata.Distribution] = []
     claims: dict[str, dict[str, metadata.Distribution]] = {}
     for dist in metadata.distributions():
-        try:
-            key = getattr(dist, "_normalized_name", None)  # importlib's own duplicate key (3.10-3.13)
-        except Exception:  # a name that cannot be read (it may read METADATA): a duplicate of nothing
-            key = None
+        key = _duplicate_key(dist)
         if key is not None:
             if key in seen:
                 hidden.append(dist)
@@ -145,8 +164,8 @@ def _claim(
     identity = identify(dist)
     if identity.problem is not None or (only is not None and identity.key not in only):
         return
-    base = getattr(dist, "_path", None)  # PathDistribution's own directory
-    where = os.path.realpath(base) if base is not None else identity.name
+    base = _location(dist)
+    where = os.path.realpath(base) if isinstance(base, os.PathLike) else identity.name
     claims.setdefault(identity.key, {})[where] = dist  # one directory on two sys.path entries: one claim
 
 

@@ -28,9 +28,12 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .allowlist import safe_text
+
+if TYPE_CHECKING:
+    from importlib.readers import FileReader
 
 EXTENSION_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 _MODULE_SUFFIXES = (*EXTENSION_SUFFIXES, ".py", ".pyc")
@@ -64,6 +67,7 @@ class ImportPin:
     namespaces: frozenset[str]
 
     def owner_of(self, fullname: str) -> bool:
+        """Whether ``fullname`` is one of the owned modules or below one."""
         return any(fullname == o or fullname.startswith(o + ".") for o in self.owned)
 
 
@@ -191,25 +195,26 @@ class _VerifiedLoader(importlib.abc.Loader):
     def __init__(self, pin: ImportPin, rel: str) -> None:
         self._pin = pin
         self._rel = rel
-        self._path = os.path.join(pin.root, rel)
-        self.path = self._path
-        """The module's file (what ``importlib.readers.FileReader`` reads resources beside)."""
+        self.path = os.path.join(pin.root, rel)
+        """The module's file, as a file loader names it."""
 
     def get_filename(self, fullname: str | None = None) -> str:
-        return self._path
+        """The module's file (``__file__``)."""
+        return self.path
 
     def is_package(self, fullname: str) -> bool:
+        """Whether the module is a package's ``__init__``."""
         return self._rel.rpartition("/")[2].startswith("__init__.")
 
-    def get_resource_reader(self, fullname: str) -> Any:
+    def get_resource_reader(self, fullname: str) -> FileReader:
         """Data files beside the module, for ``importlib.resources`` (data, not code: not hashed here)."""
         from importlib.readers import FileReader
 
-        return FileReader(self)  # type: ignore[arg-type]  # FileReader needs only .path
+        return FileReader(importlib.machinery.SourceFileLoader(fullname, self.path))  # it reads only .path
 
     def _verified(self) -> bytes:
         try:
-            with open(self._path, "rb") as fh:
+            with open(self.path, "rb") as fh:
                 data = fh.read((self._pin.listed[self._rel].size or MAX_MODULE_BYTES) + 1)
         except OSError:
             raise _refused(self._pin, self._rel, "cannot be read") from None
@@ -220,12 +225,12 @@ class _VerifiedLoader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         if self._rel.endswith(EXTENSION_SUFFIXES):
             self._verified()  # an extension module runs on loading: checked first
-            return importlib.machinery.ExtensionFileLoader(spec.name, self._path).create_module(spec)
+            return importlib.machinery.ExtensionFileLoader(spec.name, self.path).create_module(spec)
         return None
 
     def exec_module(self, module: ModuleType) -> None:
         if self._rel.endswith(EXTENSION_SUFFIXES):
-            importlib.machinery.ExtensionFileLoader(module.__name__, self._path).exec_module(module)
+            importlib.machinery.ExtensionFileLoader(module.__name__, self.path).exec_module(module)
             return
         cached = self._cached()  # byte-code the RECORD vouches for (pip lists what it compiles) runs as is
         data = cached if cached is not None else self._verified()
@@ -234,7 +239,7 @@ class _VerifiedLoader(importlib.abc.Loader):
 
             code = marshal.loads(memoryview(data)[16:])
         else:
-            code = compile(data, self._path, "exec", dont_inherit=True)
+            code = compile(data, self.path, "exec", dont_inherit=True)
         exec(code, module.__dict__)
 
     def _cached(self) -> bytes | None:
@@ -270,6 +275,7 @@ class PinnedImports(importlib.abc.MetaPathFinder):
 
     @property
     def pins(self) -> tuple[ImportPin, ...]:
+        """The pins guarded now (empty: the guard is off ``sys.meta_path``)."""
         return self._pins
 
     def set_pins(self, pins: Iterable[ImportPin]) -> None:
@@ -287,6 +293,7 @@ class PinnedImports(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
+        """The verified spec of a pinned distribution's module; None for every other name."""
         if fullname.split(".", 1)[0] not in self._tops:
             return None
         for pin in self._pins:
