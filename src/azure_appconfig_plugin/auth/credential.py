@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
@@ -22,10 +22,13 @@ from ..clouds import Cloud, get_cloud
 from ..errors import AppConnectionError, AuthError, IdentityServiceError, ReconnectRequired
 from ..http.answers import MAX_TOKEN_SECONDS
 from ..http.errors import HttpPolicyError, policy_error
-from ..schema import ClientSecretCredentials, OAuthCredentials
+from ..schema import OAuthCredentials
 from ..settings import InstanceSettings
 from . import msal_apps
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
+
+if TYPE_CHECKING:
+    from ..methods.client_secret import ClientSecretCredentials
 
 logger = logging.getLogger("azure_appconfig_plugin.auth")
 

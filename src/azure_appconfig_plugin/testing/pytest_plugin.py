@@ -193,7 +193,7 @@ def fake_instance_settings() -> Any:
 @pytest.fixture
 def fake_client_secret_credentials(azure_test_values: Any) -> Any:
     """``ClientSecretCredentials`` from ``azure_test_values`` (placeholders while replaying)."""
-    from ..schema import ClientSecretCredentials
+    from ..methods.client_secret import ClientSecretCredentials
 
     v = azure_test_values
     return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret)
