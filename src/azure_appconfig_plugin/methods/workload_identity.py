@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from app_connections import policy as policies
 from app_connections.declared import DeclaredAuthMethod
 from app_connections.fields import CrossRule, Field
 from app_connections.records import Credentials, RotateCallback
@@ -71,6 +70,8 @@ def env_defaults(values: JSONObject) -> tuple[JSONObject, tuple[str, str] | None
     """``values`` with the absent fields read from the environment, and the first problem. The
     environment is the host policy's, when it lends the host's identity
     (``HostPolicy.ambient_identity``); without it, an absent field is a problem."""
+    from app_connections import policy as policies
+
     policy = policies.current()
     env: Mapping[str, str] | None = policy.env if policy.ambient_identity else None
     out = dict(values)
@@ -131,6 +132,8 @@ class WorkloadIdentityMethod(DeclaredAuthMethod):
         """The record, its token file checked against the host policy in effect: the host's own
         file (``AZURE_FEDERATED_TOKEN_FILE``, when the policy lends the host's identity), else a file
         in a directory the policy allows (refused before any file-system access otherwise)."""
+        from app_connections import policy as policies
+
         from ..auth.workload_identity import token_file_scope
         from ..errors import FieldError, InvalidInput
 
