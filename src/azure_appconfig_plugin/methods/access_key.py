@@ -144,15 +144,16 @@ class AccessKeyMethod(DeclaredAuthMethod):
         connection_string = values.pop(CONNECTION_STRING.attr, None)
         if isinstance(connection_string, str):
             parts = split_connection_string(connection_string) or {}
-            values.update(endpoint=parts["Endpoint"], id=parts["Id"], secret=parts["Secret"])
-        endpoint = str(values["endpoint"]).rstrip("/")
-        values["endpoint"] = endpoint
-        if "cloud" not in values:
+            for field, segment in zip((ENDPOINT, ACCESS_KEY_ID, ACCESS_KEY_SECRET), SEGMENTS, strict=True):
+                values[field.attr] = parts[segment]
+        endpoint = str(values[ENDPOINT.attr]).rstrip("/")
+        values[ENDPOINT.attr] = endpoint
+        if CLOUD.attr not in values:
             from ..clouds import cloud_for_host
 
             host = endpoint.split("://", 1)[-1].split(":", 1)[0].lower()
             found = cloud_for_host(host)
-            values["cloud"] = found.slug if found is not None else "public"
+            values[CLOUD.attr] = found.slug if found is not None else CLOUD.default
         return AccessKeyCredentials(**values)
 
     def request_credential(self, credentials: Credentials) -> object:
