@@ -42,7 +42,7 @@ def worker(calls: int, pause: float) -> None:
     from app_connections.testing import fakes
     from app_connections.testing.vcr_config import make_vcr
     from azure_appconfig_plugin.connection import build_connection_type
-    from azure_appconfig_plugin.schema import ClientSecretCredentials
+    from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
 
     credential = build_connection_type().token_credential(
         ClientSecretCredentials(fakes.FAKE_TENANT_ID, fakes.FAKE_CLIENT_ID, SECRET)

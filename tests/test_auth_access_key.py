@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from app_connections.testing import fakes
-from azure_appconfig_plugin.auth.access_key import AccessKeyCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import EndpointRejected, InvalidInput
+from azure_appconfig_plugin.methods.access_key import AccessKeyCredentials
 
 CT = build_connection_type()
 SECRET = base64.b64encode(b"canary-access-key-secret-Hq3!").decode()

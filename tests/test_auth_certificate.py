@@ -14,9 +14,9 @@ import pytest
 import certs
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import certificate_messages as decl
-from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppNotFound, InvalidClientCertificate, InvalidInput
+from azure_appconfig_plugin.methods.certificate import CertificateCredentials
 
 CT = build_connection_type()
 SCOPE = "https://azconfig.io/.default"

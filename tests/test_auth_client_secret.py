@@ -16,7 +16,7 @@ from azure_appconfig_plugin.errors import (
     InvalidClientSecret,
     TenantNotFound,
 )
-from azure_appconfig_plugin.schema import ClientSecretCredentials
+from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
 from cassettes_auth import UNKNOWN_TENANT
 
 CANARY = "canary-client-secret-Zq8~x"

@@ -23,10 +23,11 @@ from app_connections.panics import is_library_panic
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import certificate_messages as decl
 from azure_appconfig_plugin.auth import key_costs, pbe
-from azure_appconfig_plugin.auth.certificate import CertificateCredentials, CertificateTokenCredential
+from azure_appconfig_plugin.auth.certificate import CertificateTokenCredential
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.methods.certificate import CertificateCredentials
 
 CT = build_connection_type()
 PASSPHRASE = "canary-passphrase-Qm4"

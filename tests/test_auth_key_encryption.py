@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 import certs
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import certificate_messages as decl
-from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.methods.certificate import CertificateCredentials
 
 CT = build_connection_type()
 PASSPHRASE = "canary-passphrase-Vt7"

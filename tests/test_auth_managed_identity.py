@@ -13,9 +13,9 @@ import pytest
 
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
-from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, InvalidInput, ManagedIdentityUnavailable
+from azure_appconfig_plugin.methods.managed_identity import ManagedIdentityCredentials
 from builtin import clear_ambient_identity
 from faults.concurrency import tokens_at_once
 from standins.identity import IdentityEndpoint
@@ -184,6 +184,14 @@ def test_an_endpoint_that_never_answers_is_a_bounded_timeout(imds: IdentityEndpo
     with pytest.raises(ManagedIdentityUnavailable) as err:
         credential.get_token(SCOPE)
     assert err.value.code == "identity_endpoint_timeout" and "did not answer within 0.5 s" in str(err.value)
+
+
+@pytest.mark.parametrize("timeout", [5.0, (1.0,), "2,3"])
+def test_a_timeout_that_is_not_a_pair_of_seconds_is_invalid_input(timeout: object) -> None:
+    method = CT.methods["managed-identity"]
+    with pytest.raises(InvalidInput) as err:
+        method.token_credential(CT.parse("managed-identity", {}), timeout=timeout)
+    assert err.value.errors[0].field == "timeout" and "two numbers of seconds" in str(err.value)
 
 
 def test_sixteen_threads_on_a_cold_cache_make_one_identity_request(imds: IdentityEndpoint) -> None:

@@ -14,9 +14,9 @@ import pytest
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import msal_apps
-from azure_appconfig_plugin.auth.managed_identity import ManagedIdentityCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import IdentityServiceError, ManagedIdentityUnavailable
+from azure_appconfig_plugin.methods.managed_identity import ManagedIdentityCredentials
 from builtin import clear_ambient_identity
 from standins.identity import IdentityEndpoint
 

@@ -15,10 +15,11 @@ import certs
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import certificate_messages as decl
-from azure_appconfig_plugin.auth.certificate import CertificateCredentials
-from azure_appconfig_plugin.auth.workload_identity import MAX_TOKEN_FILE_BYTES, UNUSABLE, WorkloadIdentityCredentials
+from azure_appconfig_plugin.auth.workload_identity import MAX_TOKEN_FILE_BYTES, UNUSABLE
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
+from azure_appconfig_plugin.methods.certificate import CertificateCredentials
+from azure_appconfig_plugin.methods.workload_identity import WorkloadIdentityCredentials
 
 CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"

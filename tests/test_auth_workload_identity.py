@@ -13,9 +13,10 @@ import pytest
 
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
-from azure_appconfig_plugin.auth.workload_identity import UNUSABLE, WorkloadIdentityCredentials
+from azure_appconfig_plugin.auth.workload_identity import UNUSABLE
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidFederatedToken, InvalidInput
+from azure_appconfig_plugin.methods.workload_identity import WorkloadIdentityCredentials
 
 CT = build_connection_type().with_policy(HostPolicy.operator())  # an operator's host: its own identity and disk
 SCOPE = "https://azconfig.io/.default"

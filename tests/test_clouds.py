@@ -8,7 +8,7 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.clouds import CLOUDS, cloud_for_host, get_cloud
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.schema import ClientSecretCredentials
+from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 
 

@@ -22,7 +22,7 @@ from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin import cli
 from azure_appconfig_plugin.credentials_file import write_credentials
-from azure_appconfig_plugin.schema import ClientSecretCredentials
+from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
 from azure_appconfig_plugin.sync.config import fields_table
 from docs_pages import ROOT, page, results, section
 from standins.appconfig import StandIn

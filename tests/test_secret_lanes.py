@@ -14,10 +14,10 @@ from app_connections.stores.redis import connect, redact_url
 from app_connections.testing import fakes
 from app_connections.text import WITHHELD, holds_private_key, looks_secret, quoted_value, shown_value
 from app_connections.trust.hooks import SecretWithheld, credentials_view
-from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.doctor import run_doctor
 from azure_appconfig_plugin.errors import AppConnectionError, InvalidInput
+from azure_appconfig_plugin.methods.certificate import CertificateCredentials
 
 CT = build_connection_type()
 BASE = {"tenantId": fakes.FAKE_TENANT_ID, "clientId": fakes.FAKE_CLIENT_ID}

@@ -10,7 +10,7 @@ from typing import Any
 
 from app_connections.testing import fakes
 from app_connections.testing.vcr_config import MATCH_ON
-from azure_appconfig_plugin.schema import ClientSecretCredentials
+from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from cassettes_sync import SANITIZED
 

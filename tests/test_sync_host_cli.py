@@ -14,7 +14,7 @@ import pytest
 from app_connections.loader import load_plugins
 from app_connections.testing import fakes
 from azure_appconfig_plugin.cli_common import ProgressLine
-from azure_appconfig_plugin.schema import ClientSecretCredentials
+from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
 from cli_helpers import client_secret_flags, run
 from standins.appconfig import StandIn
 

@@ -1,82 +1,40 @@
-"""Credentials records of the built-in client-secret and oauth methods.
+"""The declarations of the ``oauth`` method: its form and stored fields (declared in
+``methods.common``) and the records derived from them, the sign-in input and the credentials.
 
-The fields, JSON Schemas and parsers are declared in ``methods/`` (``fields.Field``); parse with
-``ClientSecretMethod().parse`` / ``OAuthMethod().parse``. JSON property names are camelCase
-(``tenantId``, ``clientId``, ``clientSecret``, ``cloud``).
+They are here rather than in ``methods.oauth`` because ``auth.oauth`` builds the records and
+``methods.oauth`` imports ``auth``: no module of ``auth`` imports one that imports it back.
+``methods.oauth`` reads them on first use (``declarations = "..schema"``), not at registration.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from app_connections.fields import Field
+from app_connections.stored_record import StoredRecord
 
-import attrs
+from .methods.common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, OPTIONAL_TENANT, REFRESH_TOKEN, TENANT
 
-from .clouds import DEFAULT_CLOUD
+INPUT_FIELDS: tuple[Field, ...] = (OPTIONAL_TENANT, CLOUD)
+STORED_FIELDS: tuple[Field, ...] = (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
 
-# --- records -----------------------------------------------------------------------------
 
-
-@attrs.frozen
-class OAuthInput:
+class OAuthInput(StoredRecord, fields=INPUT_FIELDS, method="oauth"):
     """What the oauth form collects; ``begin`` turns it into an authorization URL."""
 
-    tenant_id: str | None = None
-    cloud: str = DEFAULT_CLOUD.slug
-    method: str = attrs.field(default="oauth", init=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "cloud": self.cloud}
-        if self.tenant_id:
-            out["tenantId"] = self.tenant_id
-        return out
+    tenant_id: str | None
+    cloud: str
 
 
-@attrs.frozen
-class ClientSecretCredentials:
-    """What the client-secret form yields and a host stores (the secret never in ``repr``)."""
+class OAuthCredentials(StoredRecord, fields=STORED_FIELDS, method="oauth"):
+    """What a completed OAuth flow yields and a host stores: the grant of the instance app
+    registration (``client_id``); ``expires_on`` is the Unix time the access token expires."""
 
     tenant_id: str
     client_id: str
-    client_secret: str = attrs.field(repr=False)
-    cloud: str = DEFAULT_CLOUD.slug
-    method: str = attrs.field(default="client-secret", init=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "tenantId": self.tenant_id,
-            "clientId": self.client_id,
-            "clientSecret": self.client_secret,
-            "cloud": self.cloud,
-        }
-
-
-@attrs.frozen
-class OAuthCredentials:
-    """What a completed OAuth flow yields and a host stores."""
-
-    tenant_id: str
-    client_id: str
-    """The instance app registration the grant was issued to."""
-    refresh_token: str = attrs.field(repr=False)
-    access_token: str | None = attrs.field(default=None, repr=False)
-    expires_on: int | None = None
-    """Unix time the access token expires."""
-    cloud: str = DEFAULT_CLOUD.slug
-    method: str = attrs.field(default="oauth", init=False)
+    refresh_token: str
+    access_token: str | None
+    expires_on: int | None
+    cloud: str
 
     def with_tokens(self, refresh_token: str, access_token: str | None, expires_on: int | None) -> OAuthCredentials:
-        return attrs.evolve(self, refresh_token=refresh_token, access_token=access_token, expires_on=expires_on)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "method": self.method,
-            "tenantId": self.tenant_id,
-            "clientId": self.client_id,
-            "refreshToken": self.refresh_token,
-            "cloud": self.cloud,
-        }
-        if self.access_token:
-            out["accessToken"] = self.access_token
-            out["expiresOn"] = self.expires_on
-        return out
+        """The same grant with rotated tokens."""
+        return self.replace(refresh_token=refresh_token, access_token=access_token, expires_on=expires_on)

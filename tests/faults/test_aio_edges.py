@@ -170,7 +170,7 @@ def test_the_sync_credential_is_built_on_first_use_and_reprs_name_no_secret(iden
 
 
 def test_unusable_certificate_material_is_raised_by_the_first_token_request() -> None:
-    from azure_appconfig_plugin.auth.certificate import CertificateCredentials
+    from azure_appconfig_plugin.methods.certificate import CertificateCredentials
 
     record = CertificateCredentials(
         "11111111-1111-1111-1111-111111111111",

@@ -8,8 +8,8 @@ from typing import Any
 
 from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
-from azure_appconfig_plugin.auth.certificate import CertificateCredentials
 from azure_appconfig_plugin.connection import build_connection_type
+from azure_appconfig_plugin.methods.certificate import CertificateCredentials
 from azure_appconfig_plugin.schema import OAuthCredentials
 
 from .conftest import StaticCredential

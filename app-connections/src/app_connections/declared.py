@@ -8,16 +8,15 @@ Schema, ``parse`` and ``load`` come from the declarations (``fields``). Import-l
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 from app_connections.auth_method import AuthMethod, Credentials, RotateCallback, TokenCredential
 from app_connections.jsontypes import JSONInput, JSONObject
-from app_connections.text import quoted_value
 
 if TYPE_CHECKING:
     from app_connections.fields import CrossRule, Field, OneOf
     from app_connections.policy import HostPolicy
+    from app_connections.stored_record import StoredRecord
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -51,15 +50,15 @@ class DeclaredAuthMethod(AuthMethod):
     """Base of auth methods declared with ``fields.Field``.
 
     Class attributes to set: ``slug``, ``name``, ``description``, ``connection_type`` (slug),
-    ``input_fields``, optionally ``stored_fields`` and any optional member of ``AuthMethod``
+    ``input_fields``, optionally ``stored_fields``, ``record`` and any optional member of ``AuthMethod``
     (``interactive``, ``identity_provider``, ``ambient_identity``, ``path_fields``,
     ``credentials_type``, ``request_credential``, ``principal``, ``cloud_of``, ``endpoint_of``,
     ``tenant_of``), whose defaults it inherits. Instead of setting the
     declarations, a class may name the module holding them in ``declarations`` (e.g.
-    ``".certificate_fields"``, relative to the class's package): ``INPUT_FIELDS``, ``STORED_FIELDS``,
+    ``".my_method_fields"``, relative to the class's package): ``INPUT_FIELDS``, ``STORED_FIELDS``,
     ``INPUT_CHOICES``, ``INPUT_RULES``, ``STORED_CHOICES`` and ``STORED_RULES`` are read from it on
     first use, so registration stays import-light.
-    Methods to provide: ``credentials_from(values)``, ``token_credential(...)`` and, for
+    Methods to provide: ``credentials_from(values)`` (default: ``record(**values)``), ``token_credential(...)`` and, for
     interactive methods, ``input_from(values)``, ``begin(...)`` and ``complete(...)``.
     """
 
@@ -71,6 +70,9 @@ class DeclaredAuthMethod(AuthMethod):
     connection_type: str = "app-connection"
     declarations: str = ""
     """Module holding the upper-case declarations (see above); empty: the class sets them itself."""
+    record: type[StoredRecord] | None = None
+    """The method's credentials record (``stored_record.StoredRecord``, derived from its stored
+    fields): ``credentials_type`` and what ``credentials_from`` builds by default."""
     if TYPE_CHECKING:  # what the declarations are; at run time, descriptors reading ``declarations``
         input_fields: tuple[Field, ...]
         stored_fields: tuple[Field, ...] | None
@@ -159,22 +161,12 @@ class DeclaredAuthMethod(AuthMethod):
             with policies.use(policy):
                 return self.load(stored)
         from app_connections.fields import parse_fields
+        from app_connections.stored_record import stored_body
 
-        from .errors import FieldError, InvalidInput
-
-        if not isinstance(stored, Mapping):
-            raise InvalidInput(
-                errors=[FieldError("(credentials)", "must be an object: the output of credentials.to_dict()")]
-            )
-        method = stored.get("method")
-        if method is not None and method != self.slug:
-            message = f"is {quoted_value(method)}; these are not {self.slug} credentials"
-            raise InvalidInput(errors=[FieldError("method", message)])
-        rest = {k: v for k, v in stored.items() if k != "method"}
         return self.credentials_from(
             parse_fields(
                 self._stored(),
-                rest,
+                stored_body(self.slug, stored),
                 what="(credentials)",
                 choices=self._stored_choices(),
                 cross_rules=self._stored_rules(),
@@ -203,9 +195,17 @@ class DeclaredAuthMethod(AuthMethod):
 
     # --- to provide ---------------------------------------------------------------------------
 
+    @property
+    def credentials_type(self) -> type | None:
+        """The class of this method's credentials records: ``record`` (None when it sets none)."""
+        return self.record
+
     def credentials_from(self, values: JSONObject) -> Credentials:
-        """The credentials record from the parsed fields (``{attr: value}``)."""
-        raise NotImplementedError
+        """The credentials record from the parsed fields (``{attr: value}``): a ``record`` built
+        from them, unless the method says otherwise."""
+        if self.record is None:
+            raise NotImplementedError
+        return self.record(**values)
 
     def input_from(self, values: JSONObject) -> object:
         """An interactive method's sign-in input record (what ``begin`` takes) from the parsed fields."""

@@ -1,5 +1,5 @@
-"""``certificate``: key material (PEM or PKCS#12), its checks, the credentials record and the
-token credential (MSAL's certificate client credential).
+"""``certificate``: key material (PEM or PKCS#12), its checks and the token credential (MSAL's
+certificate client credential).
 
 Everything that can be wrong with the material is found here, before any request: a key that
 cannot be read (or needs, or refuses, the passphrase, or is encrypted with a cipher that cannot be
@@ -16,14 +16,14 @@ import datetime as _dt
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
 from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD
 from app_connections.text import holds_private_key
 
-from ..clouds import DEFAULT_CLOUD, get_cloud
+from ..clouds import get_cloud
 from ..errors import FieldError, InvalidInput
 from . import msal_apps
 from .certificate_messages import (  # the declared messages
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+    from ..methods.certificate import CertificateCredentials
     from ..stores.token_cache import TokenKey
 
 _T = TypeVar("_T")
@@ -301,46 +302,6 @@ def validity_problem(values: Mapping[str, object]) -> tuple[str, str] | None:
     if found and values.get("pkcs12"):
         return "pkcs12", found[1]  # the certificate inside the PKCS#12 file
     return found
-
-
-@attrs.frozen
-class CertificateCredentials:
-    """A service principal that proves itself with a certificate."""
-
-    tenant_id: str
-    client_id: str
-    private_key: str | None = attrs.field(default=None, repr=False)
-    certificate: str | None = attrs.field(default=None, repr=False)
-    pkcs12: str | None = attrs.field(default=None, repr=False)
-    passphrase: str | None = attrs.field(default=None, repr=False)
-    send_certificate_chain: bool = False
-    cloud: str = DEFAULT_CLOUD.slug
-    method: str = attrs.field(default="certificate", init=False)
-
-    def material(self) -> Material:
-        try:
-            return load_material(attrs.asdict(self))
-        except MaterialProblem as problem:
-            raise InvalidInput(errors=[FieldError(problem.field, problem.message)]) from None
-
-    @property
-    def thumbprint(self) -> str:
-        """SHA-1 thumbprint of the certificate, as the app registration's Certificates list shows it."""
-        return self.material().sha1_thumbprint
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "tenantId": self.tenant_id, "clientId": self.client_id}
-        for key, value in (
-            ("privateKey", self.private_key),
-            ("certificate", self.certificate),
-            ("pkcs12", self.pkcs12),
-            ("passphrase", self.passphrase),
-        ):
-            if value is not None:
-                out[key] = value
-        out["sendCertificateChain"] = self.send_certificate_chain
-        out["cloud"] = self.cloud
-        return out
 
 
 class CertificateTokenCredential(ConfidentialClientCredential):

@@ -1,6 +1,6 @@
 """What the certificate checks say about key material and validity (import-light).
 
-``auth.certificate`` raises them; ``methods.certificate_fields`` declares them as its rules' messages.
+``auth.certificate`` raises them; ``methods.certificate`` declares them as its rules' messages.
 """
 
 from __future__ import annotations

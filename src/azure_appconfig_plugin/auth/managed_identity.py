@@ -1,5 +1,5 @@
-"""``managed-identity``: the credentials record and the token credential (MSAL's managed-identity
-client), with bounded timeouts and plain errors when no identity endpoint answers.
+"""``managed-identity``: the token credential (MSAL's managed-identity client), with bounded
+timeouts and plain errors when no identity endpoint answers.
 
 MSAL picks the identity endpoint from the environment: App Service / Functions / Container Apps
 (``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``), Azure ML (``MSI_ENDPOINT`` + ``MSI_SECRET``), Azure
@@ -13,70 +13,26 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import attrs
 from azure.core.credentials import AccessTokenInfo
 
-from ..clouds import DEFAULT_CLOUD, get_cloud
+from ..clouds import get_cloud
 from ..errors import AuthError, IdentityServiceError, IdentityThrottled, ManagedIdentityUnavailable
 from ..http import transport
 from ..http.errors import HttpPolicyError
 from . import msal_apps
 from .credential import _accept, _Base, msal_answer, refresh_on, seconds_field
 
+if TYPE_CHECKING:
+    from ..methods.managed_identity import ManagedIdentityCredentials
+
 CONNECT_TIMEOUT_SECONDS = 2.0
 """Off Azure nothing listens on the identity endpoint: fail fast."""
 READ_TIMEOUT_SECONDS = 15.0
 IMDS = "http://169.254.169.254"
 _STATUS = re.compile(r"^\s*(\d{3})\b")
-
-
-@attrs.frozen
-class ManagedIdentityCredentials:
-    """The host's system-assigned identity (no field), or one user-assigned identity."""
-
-    client_id: str | None = None
-    resource_id: str | None = None
-    object_id: str | None = None
-    cloud: str = DEFAULT_CLOUD.slug
-    method: str = attrs.field(default="managed-identity", init=False)
-    env: Mapping[str, str] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
-    """The environment that names the identity endpoint: the host policy's when parsed or loaded
-    (not stored); None: the policy in effect when the token credential is made."""
-
-    @property
-    def user_assigned(self) -> tuple[str, str] | None:
-        """``(field, value)`` of the user-assigned identity, None for the system-assigned one."""
-        for field, value in (
-            ("clientId", self.client_id),
-            ("resourceId", self.resource_id),
-            ("objectId", self.object_id),
-        ):
-            if value:
-                return field, value
-        return None
-
-    def describe(self) -> str:
-        found = self.user_assigned
-        return (
-            f"the user-assigned managed identity ({found[0]} {found[1]})"
-            if found
-            else "the system-assigned managed identity of this host"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method}
-        for key, value in (
-            ("clientId", self.client_id),
-            ("resourceId", self.resource_id),
-            ("objectId", self.object_id),
-        ):
-            if value:
-                out[key] = value
-        out["cloud"] = self.cloud
-        return out
 
 
 def identity_source(env: Mapping[str, str] | None = None) -> tuple[str, str]:

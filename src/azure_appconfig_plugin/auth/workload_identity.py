@@ -1,5 +1,5 @@
-"""``workload-identity``: the credentials record and the token credential (MSAL client assertion
-read from the federated token file on every token request)."""
+"""``workload-identity``: the token credential (MSAL client assertion read from the federated token
+file on every token request) and the checks of the token file."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from ..clouds import DEFAULT_CLOUD, get_cloud
+from ..clouds import get_cloud
 from ..errors import InvalidFederatedToken
 from . import msal_apps
 from .credential import ConfidentialClientCredential
 
 if TYPE_CHECKING:
     from app_connections.policy import HostPolicy
+
+    from ..methods.workload_identity import WorkloadIdentityCredentials
 
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 """A service account token is a few KB; anything larger is not one."""
@@ -33,35 +33,6 @@ _FIX = (
 UNUSABLE = "the federated token file (tokenFilePath) cannot be used; the host's log says why. " + _FIX
 """The one message of a token file that cannot be used, whatever the reason (no oracle)."""
 log = logging.getLogger(__name__)
-
-
-@attrs.frozen
-class WorkloadIdentityCredentials:
-    """An app registration (or user-assigned managed identity) that trusts a federated token. No secret."""
-
-    tenant_id: str
-    client_id: str
-    token_file_path: str
-    cloud: str = DEFAULT_CLOUD.slug
-    method: str = attrs.field(default="workload-identity", init=False)
-    allowed_dirs: tuple[str, ...] | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
-    """Where the token file may be read from, as the host policy decided at parse or load (not
-    stored); None (a record a host built itself): the file's own directory."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "tenantId": self.tenant_id,
-            "clientId": self.client_id,
-            "tokenFilePath": self.token_file_path,
-            "cloud": self.cloud,
-        }
-
-    def token_file_dirs(self) -> tuple[str, ...]:
-        """The directories the token file may be read from."""
-        if self.allowed_dirs is not None:
-            return self.allowed_dirs
-        return _own_dirs(self.token_file_path)
 
 
 def _own_dirs(path: str) -> tuple[str, ...]:
@@ -162,7 +133,8 @@ class WorkloadIdentityTokenCredential(ConfidentialClientCredential):
 
     def _assertion(self) -> str:
         c = self._credentials
-        return read_assertion(c.token_file_path, now=self._clock(), allowed_dirs=c.token_file_dirs())
+        dirs = c.allowed_dirs if c.allowed_dirs is not None else _own_dirs(c.token_file_path)
+        return read_assertion(c.token_file_path, now=self._clock(), allowed_dirs=dirs)
 
     def _preflight(self) -> None:
         self._assertion()  # a missing or expired file is reported before any request

@@ -1,18 +1,31 @@
-"""``client-secret``: a service principal (tenant, client ID, client secret). Import-light."""
+"""``client-secret``: a service principal (tenant, client ID, client secret): its fields, its
+credentials record and the method. Import-light."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app_connections.declared import DeclaredAuthMethod
+from app_connections.fields import Field
 from app_connections.records import Credentials, RotateCallback
+from app_connections.stored_record import StoredRecord
 
+from .common import CLIENT_ID, CLIENT_SECRET, CLOUD, TENANT
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from ..schema import ClientSecretCredentials
+INPUT_FIELDS: tuple[Field, ...] = (TENANT, CLIENT_ID, CLIENT_SECRET, CLOUD)
+
+
+class ClientSecretCredentials(StoredRecord, fields=INPUT_FIELDS, method="client-secret"):
+    """What the client-secret form yields and a host stores (the secret never in ``repr``)."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    cloud: str
 
 
 class ClientSecretMethod(DeclaredAuthMethod):
@@ -22,42 +35,30 @@ class ClientSecretMethod(DeclaredAuthMethod):
     name = "Client secret"
     description = "Authenticate as a service principal with a client secret."
     connection_type = CONNECTION_TYPE
-    declarations = ".client_secret_fields"
     title = "Azure App Configuration: client secret"
     identity_provider = MICROSOFT_ENTRA
-
-    @property
-    def credentials_type(self) -> type:
-        from ..schema import ClientSecretCredentials
-
-        return ClientSecretCredentials
-
-    def credentials_from(self, values: dict[str, Any]) -> ClientSecretCredentials:
-        from ..schema import ClientSecretCredentials
-
-        return ClientSecretCredentials(**values)
+    input_fields = INPUT_FIELDS
+    record = ClientSecretCredentials
 
     def token_credential(
-        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: Any
+        self, credentials: Credentials, *, on_rotate: RotateCallback | None = None, **_: object
     ) -> TokenCredential:
+        """The service principal's token credential (MSAL client credentials with the secret)."""
         from ..auth.credential import ClientSecretTokenCredential
-        from ..schema import ClientSecretCredentials
 
         return ClientSecretTokenCredential(self.checked(credentials, ClientSecretCredentials))
 
-    def _record(self, credentials: object) -> ClientSecretCredentials | None:
-        from ..schema import ClientSecretCredentials
-
-        return self.own(credentials, ClientSecretCredentials)
-
     def principal(self, credentials: Credentials) -> str:
-        record = self._record(credentials)
+        """``the service principal of app <client ID>``."""
+        record = self.own(credentials, ClientSecretCredentials)
         return f"the service principal of app {record.client_id if record else '?'}"
 
     def cloud_of(self, credentials: Credentials) -> str | None:
-        record = self._record(credentials)
+        """The record's cloud slug (None for another method's record)."""
+        record = self.own(credentials, ClientSecretCredentials)
         return record.cloud if record else None
 
     def tenant_of(self, credentials: Credentials) -> str | None:
-        record = self._record(credentials)
+        """The record's tenant (None for another method's record)."""
+        record = self.own(credentials, ClientSecretCredentials)
         return record.tenant_id if record else None

@@ -1,4 +1,6 @@
-"""``oauth``: a user signs in through the instance's app registration (interactive). Import-light."""
+"""``oauth``: a user signs in through the instance's app registration (interactive). Its fields
+are in ``common``; its field tuples and records (``OAuthInput``, ``OAuthCredentials``) in
+``schema``, which ``auth.oauth`` builds them from, read on first use. Import-light."""
 
 from __future__ import annotations
 
@@ -27,23 +29,26 @@ class OAuthMethod(DeclaredAuthMethod):
     name = "OAuth"
     description = "Sign in with a Microsoft work or school account through the instance's app registration."
     connection_type = CONNECTION_TYPE
-    declarations = ".oauth_fields"
     title = "Azure App Configuration: OAuth"
     interactive = True
     identity_provider = MICROSOFT_ENTRA
+    declarations = "..schema"
 
     @property
     def credentials_type(self) -> type:
+        """``schema.OAuthCredentials``."""
         from ..schema import OAuthCredentials
 
         return OAuthCredentials
 
-    def input_from(self, values: dict[str, Any]) -> OAuthInput:
+    def input_from(self, values: dict[str, object]) -> OAuthInput:
+        """The sign-in input ``begin`` takes, from the parsed form."""
         from ..schema import OAuthInput
 
         return OAuthInput(**values)
 
-    def credentials_from(self, values: dict[str, Any]) -> OAuthCredentials:
+    def credentials_from(self, values: dict[str, object]) -> OAuthCredentials:
+        """The stored credentials, from their parsed fields."""
         from ..schema import OAuthCredentials
 
         return OAuthCredentials(**values)
@@ -68,7 +73,7 @@ class OAuthMethod(DeclaredAuthMethod):
 
     def complete(
         self,
-        params: Mapping[str, Any],
+        params: Mapping[str, object],
         *,
         settings: InstanceSettings | None = None,
         flow_store: FlowStore | None = None,
@@ -96,6 +101,7 @@ class OAuthMethod(DeclaredAuthMethod):
         default ``InstanceSettings.from_env()``); ``on_rotate`` gets each rotated refresh token."""
         from ..auth.credential import OAuthTokenCredential
         from ..errors import FieldError, InvalidInput
+        from ..schema import OAuthCredentials
         from ..settings import InstanceSettings
 
         if settings is not None and not isinstance(settings, InstanceSettings):
@@ -103,7 +109,7 @@ class OAuthMethod(DeclaredAuthMethod):
                 errors=[FieldError("settings", f"must be InstanceSettings, not {type(settings).__name__}")]
             )
 
-        if not isinstance(credentials, self.credentials_type):
+        if not isinstance(credentials, OAuthCredentials):
             raise InvalidInput(
                 errors=[
                     FieldError(
@@ -114,7 +120,7 @@ class OAuthMethod(DeclaredAuthMethod):
                 ]
             )
         return OAuthTokenCredential(
-            credentials,  # type: ignore[arg-type]  # isinstance(credentials, self.credentials_type) checked it above
+            credentials,
             settings or InstanceSettings.from_env(),
             on_rotate=on_rotate,
         )
@@ -125,14 +131,17 @@ class OAuthMethod(DeclaredAuthMethod):
         return self.own(credentials, OAuthCredentials)
 
     def principal(self, credentials: Credentials) -> str:
+        """``the user who signed in (tenant <tenant>)``."""
         record = self._record(credentials)
         return f"the user who signed in (tenant {record.tenant_id if record else '?'})"
 
     def cloud_of(self, credentials: Credentials) -> str | None:
+        """The record's cloud slug (None for another method's record)."""
         record = self._record(credentials)
         return record.cloud if record else None
 
     def tenant_of(self, credentials: Credentials) -> str | None:
+        """The record's tenant (None for another method's record)."""
         record = self._record(credentials)
         return record.tenant_id if record else None
 

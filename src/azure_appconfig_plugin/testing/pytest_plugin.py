@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from app_connections.testing.sanitize import Sanitizer
     from app_connections.testing.secret_scan import Finding
 
-    from ..schema import ClientSecretCredentials
+    from ..methods.client_secret import ClientSecretCredentials
     from ..settings import InstanceSettings
     from .recording import TestValues
 
@@ -209,7 +209,7 @@ def fake_instance_settings() -> InstanceSettings:
 @pytest.fixture
 def fake_client_secret_credentials(azure_test_values: TestValues) -> ClientSecretCredentials:
     """``ClientSecretCredentials`` from ``azure_test_values`` (placeholders while replaying)."""
-    from ..schema import ClientSecretCredentials
+    from ..methods.client_secret import ClientSecretCredentials
 
     v = azure_test_values
     return ClientSecretCredentials(v.tenant_id, v.client_id, v.client_secret)
