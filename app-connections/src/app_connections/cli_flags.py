@@ -30,7 +30,7 @@ import base64
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TextIO
 
 from .fields import Field, OneOf
 from .jsontypes import JSONObject, JSONValue
@@ -154,7 +154,7 @@ def _utf8(data: bytes, flag: str, where: str) -> str:
         raise _error(flag, f"{where} is not valid UTF-8 text") from None
 
 
-def _read_stdin(stdin: IO[Any], flag: str, whole: bool, cap: int) -> str:
+def _read_stdin(stdin: TextIO, flag: str, whole: bool, cap: int) -> str:
     where = "stdin" if whole else "the first line of stdin"
     buffer = getattr(stdin, "buffer", None)
     try:
@@ -241,7 +241,7 @@ def read_flags(
     offered: Iterable[Field] = (),
     choices: Iterable[OneOf] = (),
     method: str = "this method",
-    stdin: IO[Any] | None = None,
+    stdin: TextIO | None = None,
     stdin_taken: str | None = None,
     environ: Mapping[str, str] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
