@@ -498,15 +498,30 @@ def test_listing_retries_throttling_and_errors_with_bounded_waits(
     assert "429: throttled 1 time(s); gave up" in report.changes[0].detail
 
 
-def test_next_page_links_must_stay_on_the_store(standin: StandIn, sync_options: dict[str, Any]) -> None:
+@pytest.mark.parametrize("host", ["attacker.example.com", "127.0.0.1:1", "127.0.0.1"])
+def test_next_page_links_must_stay_on_the_store(standin: StandIn, sync_options: dict[str, Any], host: str) -> None:
+    """The host pin decides: another host, or the store's host on another port, is not followed."""
     standin.page_size = 2
     for i in range(5):
         standin.store.put(f"K{i}", "v")
-    standin.link_host = "attacker.example.com"
+    standin.link_host = host
     report = D.import_secrets(None, dest(standin), **sync_options)
     assert report.counts["failed"] == 1 and report.imported == {}
-    assert "another host (attacker.example.com)" in report.changes[0].detail
+    assert report.changes[0].code == "foreign_host"
+    assert f"{host} (another host)" in report.changes[0].detail
     assert len(standin.requests("GET")) == 1
+
+
+def test_an_absolute_next_page_link_to_the_store_itself_is_followed(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    standin.page_size = 2
+    for i in range(5):
+        standin.store.put(f"K{i}", "v")
+    standin.link_host = f"127.0.0.1:{standin.port}"
+    report = D.import_secrets(None, dest(standin), **sync_options)
+    assert report.ok and len(report.imported) == 5
+    assert len(standin.requests("GET")) == 3
 
 
 # --- initial sync modes ------------------------------------------------------------------------------

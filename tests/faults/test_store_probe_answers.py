@@ -213,3 +213,19 @@ def test_a_sentinel_that_cannot_be_deleted_is_tried_three_times_then_reported(st
     cleanup = check(report, "cleanup")
     assert cleanup.status.value == "failed" and cleanup.code == "500"
     assert probes.SENTINEL_KEY in cleanup.remediation and not report.ok
+
+
+def test_a_malformed_body_is_described_from_the_pipeline_transports_response_type_too() -> None:
+    """azure-core has two response types: ``rest`` (``content``) and the pipeline transport's (``body()``)."""
+    import requests
+    from azure.core.pipeline.transport import HttpRequest, RequestsTransportResponse
+
+    from azure_appconfig_plugin.store import _malformed
+
+    raw = requests.Response()
+    raw.status_code, raw._content = 200, b"<html><body>Sign in</body></html>"
+    raw.headers["Content-Type"] = "application/json"
+    legacy = RequestsTransportResponse(HttpRequest("GET", "https://127.0.0.1/kv"), raw)
+    assert "answered 200 with HTML (33 bytes, Content-Type application/json)" in str(_malformed(legacy, None).error)
+    unknown = _malformed(object(), None).error  # an answer of neither type: described without its body
+    assert unknown is not None and "a body that is not the API's JSON" in unknown

@@ -45,22 +45,19 @@ KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/prob
 
 def _next_request(link: str, store_url: str) -> HttpRequest:
     """The next page's request, the link followed as given (its query is already encoded: never decoded
-    and re-encoded); it must stay on the store (same scheme, host and port) and path ``/kv``."""
+    and re-encoded); an absolute one must name the store's host and port (the host pin) and every
+    one path ``/kv``."""
     from urllib.parse import parse_qsl, urlsplit
 
     from azure.core.rest import HttpRequest
 
+    from ..http.pin import host_port, refusal
     from ..store import API_VERSION
 
-    parts, store = urlsplit(link), urlsplit(store_url)
-    if (parts.scheme or parts.netloc) and (parts.scheme.lower(), parts.netloc.lower()) != (
-        store.scheme,
-        store.netloc.lower(),
-    ):
-        raise ListFailed(
-            f"the store sent a next-page link to another host ({clean(parts.netloc, 100)}); not followed",
-            "foreign_host",
-        )
+    parts = urlsplit(link)
+    refused = refusal(link, host_port(store_url), "store") if parts.scheme or parts.netloc else None
+    if refused is not None:  # the one host pin decides, as for every request and redirect
+        raise ListFailed(f"the store sent a next-page link that is not followed: {refused}", refused.code)
     if parts.path != "/kv":
         raise ListFailed(f"the store sent a next-page link outside /kv ({clean(parts.path, 100)}); not followed")
     query = parts.query
