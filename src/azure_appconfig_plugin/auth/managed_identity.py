@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessTokenInfo
 
@@ -22,6 +21,7 @@ from ..clouds import get_cloud
 from ..errors import AuthError, IdentityServiceError, IdentityThrottled, ManagedIdentityUnavailable
 from ..http import transport
 from ..http.errors import HttpPolicyError
+from ..http.pin import host_port
 from . import msal_apps
 from .credential import _accept, _Base, msal_answer, refresh_on, seconds_field
 
@@ -75,13 +75,7 @@ def _http_client(endpoint: str, timeout: tuple[float, float]) -> Any:
     """MSAL's ``http_client``: the policy's session pinned to the identity endpoint's host and port
     (``kind="identity"``: plain http allowed there, no proxy, the token deadline and size cap),
     with ``timeout`` as the default ``(connect, read)``."""
-    parts = urlsplit(endpoint)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    default = 443 if parts.scheme.lower() == "https" else 80
-    return transport.session(parts.hostname or "", port or default, kind="identity", timeout=timeout)
+    return transport.session(*host_port(endpoint), kind="identity", timeout=timeout)
 
 
 class ManagedIdentityTokenCredential(_Base):

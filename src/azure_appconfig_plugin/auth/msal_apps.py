@@ -22,7 +22,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import msal
 
@@ -30,6 +29,7 @@ from ..errors import IdentityServiceError, TenantNotFound
 from ..http import transport
 from ..http.deadlines import remaining
 from ..http.limits import current_limits
+from ..http.pin import host_port
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception
 
 if TYPE_CHECKING:
@@ -91,13 +91,12 @@ def get_app_for(
             _apps.move_to_end(key)
             return app
         try:
-            parts = urlsplit(authority)
             app = msal.ConfidentialClientApplication(
                 client_id,
                 client_credential=client_credential,
                 authority=authority,
                 instance_discovery=False,
-                http_client=transport.session(parts.hostname or "", parts.port or 443, kind="token"),
+                http_client=transport.session(*host_port(authority), kind="token"),
                 token_cache=_NoStoreCache() if user_grants else None,
             )
         except ValueError as exc:
