@@ -88,3 +88,10 @@ def is_editable(dist: metadata.Distribution) -> bool:
         return False
     info = data.get("dir_info") if isinstance(data, dict) else None
     return isinstance(info, dict) and info.get("editable") is True
+
+
+def metadata_location(dist: metadata.Distribution) -> object | None:
+    """Where ``dist``'s metadata is: a ``PathDistribution``'s directory (a ``pathlib.Path``, or a
+    ``zipfile.Path`` inside an archive), None for a distribution another finder made. importlib
+    has no public name for it (``_path`` on Python 3.10-3.13); this is the one place it is read."""
+    return getattr(dist, "_path", None)

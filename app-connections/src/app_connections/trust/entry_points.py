@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .allowlist import normalize_name, safe_text
-from .distributions import identify, is_editable, unidentified, why_unreadable
+from .distributions import identify, is_editable, metadata_location, unidentified, why_unreadable
 
 
 def entry_point_module(ep: metadata.EntryPoint) -> str | None:
@@ -24,19 +24,12 @@ def entry_point_module(ep: metadata.EntryPoint) -> str | None:
     return match.group("module") if match is not None else None
 
 
-def _location(dist: metadata.Distribution) -> object | None:
-    """Where ``dist``'s metadata is: a ``PathDistribution``'s directory (a ``pathlib.Path``, or a
-    ``zipfile.Path`` inside an archive), None for a distribution another finder made. importlib
-    has no public name for it (``_path`` on Python 3.10-3.13); this is the one place it is read."""
-    return getattr(dist, "_path", None)
-
-
 def _duplicate_key(dist: metadata.Distribution) -> str | None:
     """The name ``entry_points()`` tells distributions apart by (Python 3.10-3.13): the name part of
     the metadata directory (``Acme_Policy-1.0.dist-info`` -> ``acme-policy``; wheels name it so),
     else the ``Name`` in its metadata, both PEP 503-normalised; None when neither can be read
     (a duplicate of nothing)."""
-    where = _location(dist)
+    where = metadata_location(dist)
     stem, ext = os.path.splitext(os.path.basename(str(where))) if where is not None else ("", "")
     name = stem.partition("-")[0] if ext in (".dist-info", ".egg-info") else ""
     if not name:
@@ -65,7 +58,7 @@ class UnreadableEntryPoints:
     @property
     def directory(self) -> Path | None:
         """Its metadata directory (``…/acme_policy-1.0.dist-info``), when it is one on disk."""
-        base = _location(self.dist)
+        base = metadata_location(self.dist)
         return base if isinstance(base, Path) else None
 
     @property
@@ -164,7 +157,7 @@ def _claim(
     identity = identify(dist)
     if identity.problem is not None or (only is not None and identity.key not in only):
         return
-    base = _location(dist)
+    base = metadata_location(dist)
     where = os.path.realpath(base) if isinstance(base, os.PathLike) else identity.name
     claims.setdefault(identity.key, {})[where] = dist  # one directory on two sys.path entries: one claim
 

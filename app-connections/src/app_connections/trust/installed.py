@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .allowlist import AllowEntry, safe_text
-from .distributions import identify, is_editable, unidentified, why_unreadable
+from .distributions import identify, is_editable, metadata_location, unidentified, why_unreadable
 
 STRONG_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"})
 """``RECORD`` hash algorithms the tamper check accepts (wheels use sha256; md5/sha1 are refused)."""
@@ -55,7 +55,7 @@ def record_entries(dist: metadata.Distribution) -> list[metadata.PackagePath]:
 def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] | None = None) -> Path | None:
     """The installed ``RECORD`` file of ``dist`` (``None`` for a distribution without one).
     ``files``: :func:`record_entries` when the caller already has them (each call re-reads RECORD)."""
-    base = getattr(dist, "_path", None)
+    base = metadata_location(dist)
     if files is None and isinstance(base, Path) and base.name.endswith(".dist-info"):
         return base / "RECORD" if (base / "RECORD").is_file() else None  # found without reading it
     if files is None:
@@ -67,7 +67,7 @@ def record_file(dist: metadata.Distribution, files: list[metadata.PackagePath] |
         if path.name == "RECORD" and path.parent.name.endswith(".dist-info") and len(path.parts) == 2:
             located = Path(str(dist.locate_file(path)))
             return located if located.is_file() else None
-    base = getattr(dist, "_path", None)  # a dist-info without RECORD in its own listing
+    base = metadata_location(dist)  # a dist-info without RECORD in its own listing
     if isinstance(base, Path) and (base / "RECORD").is_file():
         return base / "RECORD"
     return None
