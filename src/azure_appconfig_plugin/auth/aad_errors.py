@@ -32,6 +32,7 @@ from ..errors import (
     RedirectUriMismatch,
     TenantNotFound,
 )
+from ..methods.common import TENANT, TOKEN_FILE_PATH
 from ..settings import PERMISSIONS
 
 TRANSPORT_ERRORS: tuple[type[Exception], ...] = (OSError, MsalError, ValueError)
@@ -172,7 +173,7 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
     IdentityError(
         700024,
         InvalidFederatedToken,
-        "tokenFilePath",
+        TOKEN_FILE_PATH.name,
         "the federated token is expired or not yet valid; the platform rotates it, so the file is stale or "
         "this machine's clock is wrong.{azure_says}",
         _TOKEN_FILE_FIX,
@@ -216,7 +217,7 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
     IdentityError(
         700027,
         InvalidFederatedToken,
-        "tokenFilePath",
+        TOKEN_FILE_PATH.name,
         "the federated token's signature could not be verified against its issuer's keys.{azure_says}",
         _FEDERATION_FIX,
         ("federated",),
@@ -249,7 +250,7 @@ IDENTITY_ERRORS: tuple[IdentityError, ...] = (
         IdentityError(
             code,
             TenantNotFound,
-            "tenantId",
+            TENANT.name,
             "tenant {tenant} was not found. Check the Tenant ID (Microsoft Entra ID > Overview) and that it belongs "
             "to the chosen Azure cloud.",
             "Correct the tenant ID (and the cloud).",
@@ -314,13 +315,13 @@ def identity_errors_markdown() -> str:
 
 
 _FIELD_REMEDIES = {
-    "tokenFilePath": _TOKEN_FILE_FIX,
+    TOKEN_FILE_PATH.name: _TOKEN_FILE_FIX,
     "certificate": "Use a current certificate (and its key) that is uploaded to the app registration.",
     "pkcs12": "Use a current PKCS#12 file whose certificate is uploaded to the app registration.",
     "privateKey": "Give the private key of the certificate uploaded to the app registration.",
     "passphrase": "Give the passphrase the key or PKCS#12 file was encrypted with.",
     "clientSecret": _SECRET_FIX,
-    "tenantId": "Correct the tenant ID.",
+    TENANT.name: "Correct the tenant ID.",
     "clientId": "Correct the client ID, or register the app in this tenant.",
 }
 """Remedies by the field at fault, for errors the table does not name (the non-secret methods' own fields,

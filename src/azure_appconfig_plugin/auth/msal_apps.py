@@ -30,6 +30,7 @@ from ..http import transport
 from ..http.deadlines import remaining
 from ..http.limits import current_limits
 from ..http.pin import host_port
+from ..methods.common import TENANT
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def get_app_for(
                 f"tenant {tenant!r} was not found at {authority.rsplit('/', 1)[0]}: check the tenant ID "
                 "(Microsoft Entra ID > Overview > Tenant ID) and that it belongs to the chosen Azure cloud",
                 code="AADSTS90002",
-                field="tenantId",
+                field=TENANT.name,
                 correlation_id=found.group(1) if found else None,
             ) from None
         except TRANSPORT_ERRORS as exc:  # network failure or 5xx during tenant discovery (policy errors pass through)

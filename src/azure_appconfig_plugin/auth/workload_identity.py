@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clouds import get_cloud
 from ..errors import InvalidFederatedToken
+from ..methods.common import TOKEN_FILE_PATH
 from . import msal_apps
 from .credential import ConfidentialClientCredential
 
@@ -30,7 +31,7 @@ _FIX = (
     "On AKS: label the pod azure.workload.identity/use=true and annotate its service account with "
     "azure.workload.identity/client-id, so the webhook mounts the token and sets AZURE_FEDERATED_TOKEN_FILE."
 )
-UNUSABLE = "the federated token file (tokenFilePath) cannot be used; the host's log says why. " + _FIX
+UNUSABLE = f"the federated token file ({TOKEN_FILE_PATH.name}) cannot be used; the host's log says why. " + _FIX
 """The one message of a token file that cannot be used, whatever the reason (no oracle)."""
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def token_file_scope(path: str, policy: HostPolicy) -> tuple[str, ...]:
     if host_file and path == host_file:  # the host's own file (from its environment, or named as such)
         return _own_dirs(path)
     if not policy.allows_path(path):
-        raise refused("tokenFilePath")
-    check_path("tokenFilePath", path, policy.allowed_dirs)  # its links must stay inside too
+        raise refused(TOKEN_FILE_PATH.name)
+    check_path(TOKEN_FILE_PATH.name, path, policy.allowed_dirs)  # its links must stay inside too
     return policy.allowed_dirs
 
 
@@ -71,17 +72,19 @@ def read_assertion(path: str, *, now: float | None = None, allowed_dirs: tuple[s
 
     def unusable(reason: str | None) -> InvalidFederatedToken:
         if reason:
-            log.warning("tokenFilePath: the federated token file cannot be used: %s", reason)
-        return InvalidFederatedToken(UNUSABLE, code="token_file_unusable", field="tokenFilePath")
+            log.warning("%s: the federated token file cannot be used: %s", TOKEN_FILE_PATH.name, reason)
+        return InvalidFederatedToken(UNUSABLE, code="token_file_unusable", field=TOKEN_FILE_PATH.name)
 
     dirs = _own_dirs(path) if allowed_dirs is None else allowed_dirs
     try:
-        data = read_path("tokenFilePath", path, dirs, max_bytes=MAX_TOKEN_FILE_BYTES, seconds=remaining(READ_SECONDS))
+        data = read_path(
+            TOKEN_FILE_PATH.name, path, dirs, max_bytes=MAX_TOKEN_FILE_BYTES, seconds=remaining(READ_SECONDS)
+        )
     except PathRefused:
         raise InvalidFederatedToken(
-            "the federated token file (tokenFilePath) is not a path this host allows. " + _FIX,
+            f"the federated token file ({TOKEN_FILE_PATH.name}) is not a path this host allows. " + _FIX,
             code="token_file_refused",
-            field="tokenFilePath",
+            field=TOKEN_FILE_PATH.name,
         ) from None
     except PathUnusable:
         raise unusable(None) from None  # read_path logged why

@@ -86,3 +86,17 @@ EXPIRES_ON = Field(
 INSTANCE_CLIENT_ID = CLIENT_ID.replace(
     description="Application (client) ID of the instance app registration the grant was issued to."
 )
+
+TOKEN_FILE_PATH = Field(
+    "tokenFilePath",
+    title="Federated token file",
+    description=(
+        "Absolute path of the file holding the federated (service account) token; it is re-read for every "
+        "token request, as the platform rotates it. Default: AZURE_FEDERATED_TOKEN_FILE."
+    ),
+    required=True,
+    strip=True,
+    max_length=4096,
+    # no pattern: the host policy checks the path (absolute, in an allowed directory) with one message
+    # for every refusal, a relative path included (app_connections.paths.PATH_REFUSED)
+)

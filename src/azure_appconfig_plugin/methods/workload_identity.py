@@ -12,7 +12,7 @@ from app_connections.fields import CrossRule, Field
 from app_connections.records import Credentials, RotateCallback
 from app_connections.stored_record import StoredRecord
 
-from .common import CLIENT_ID, CLOUD, TENANT
+from .common import CLIENT_ID, CLOUD, TENANT, TOKEN_FILE_PATH
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:
@@ -20,19 +20,6 @@ if TYPE_CHECKING:
 
     from app_connections.jsontypes import JSONObject
 
-TOKEN_FILE_PATH = Field(
-    "tokenFilePath",
-    title="Federated token file",
-    description=(
-        "Absolute path of the file holding the federated (service account) token; it is re-read for every "
-        "token request, as the platform rotates it. Default: AZURE_FEDERATED_TOKEN_FILE."
-    ),
-    required=True,
-    strip=True,
-    max_length=4096,
-    # no pattern: the host policy checks the path (absolute, in an allowed directory) with one message
-    # for every refusal, a relative path included (app_connections.paths.PATH_REFUSED)
-)
 ENV_DEFAULTS = {
     TENANT.name: "AZURE_TENANT_ID",
     CLIENT_ID.name: "AZURE_CLIENT_ID",
