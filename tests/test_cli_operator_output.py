@@ -303,9 +303,16 @@ def test_a_mistyped_choice_shows_the_valid_choices_and_masks_what_was_typed(caps
     ids=["validate", "connect", "sync"],
 )
 def test_a_secret_typed_as_a_flag_value_is_not_repeated(argv: list[str], capsys: Any) -> None:
-    code, _ = run(*argv)  # a prefix of the secret's -env/-stdin/-file flags: argparse calls it ambiguous
+    code, _ = run(*argv)  # the secret field's bare name: refused, naming the flags that take it
     err = capsys.readouterr().err
-    assert code == 2 and "ambiguous option: --" in err and "=*** could match" in err
+    assert code == 2 and "is not accepted: a secret is never a command-line value" in err
+    assert "canary-argv-secret-Zq8" not in err
+
+
+def test_a_flag_abbreviated_is_unknown_and_its_value_not_repeated(capsys: Any) -> None:
+    code, _ = run("validate", "--client-i=canary-argv-secret-Zq8", "--endpo", "canary-argv-secret-Zq8")
+    err = capsys.readouterr().err
+    assert code == 2 and "unrecognized arguments: --client-i=*** --endpo ***" in err
     assert "canary-argv-secret-Zq8" not in err
 
 

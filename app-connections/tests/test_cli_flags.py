@@ -30,6 +30,12 @@ def parse(*argv: str, fields: tuple[Field, ...] = FIELDS) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def parse_help() -> str:
+    parser = argparse.ArgumentParser()
+    add_flags(parser, FIELDS)
+    return parser.format_help()
+
+
 def error_of(excinfo: pytest.ExceptionInfo[InvalidInput]) -> tuple[str, str]:
     (error,) = excinfo.value.errors
     return error.field, error.message
@@ -60,14 +66,22 @@ def test_values_are_read_typed(tmp_path: Path) -> None:
     assert read_flags(parse(), FIELDS) == {}
 
 
-def test_a_secret_never_takes_its_value_on_the_command_line() -> None:
-    with pytest.raises(SystemExit):  # no such flag (a prefix of the -env and -stdin flags only)
+def test_a_secret_never_takes_its_value_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:  # refused by name, not left to argparse's prefix matching
         parse("--client-secret", "s3cr3t-value")
+    error = capsys.readouterr().err
+    assert exited.value.code == 2 and "s3cr3t-value" not in error
+    assert "--client-secret is not accepted: a secret is never a command-line value" in error
+    assert "use --client-secret-env or --client-secret-stdin" in error
+    assert "--client-secret " not in parse_help()
     parser = argparse.ArgumentParser()
     add_flags(parser, FIELDS)
     secret_flags = [f for f in parser._option_string_actions if "secret" in f or "private" in f or "pkcs12" in f]
     for flag in secret_flags:
         action = parser._option_string_actions[flag]
+        if action.help == argparse.SUPPRESS:  # the bare name: refused, as above
+            assert flag in ("--client-secret", "--private-key", "--pkcs12")
+            continue
         assert flag.endswith(("-env", "-stdin", "-file")) and (action.nargs == 0 or action.metavar in ("VAR", "PATH"))
 
 

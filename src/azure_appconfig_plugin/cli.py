@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypedDict
 
 from app_connections import policy as policies
 from app_connections.policy import HostPolicy
@@ -143,22 +143,31 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
         raise SettingsError(errors=errors)
 
 
+def _shown_argument(argument: str) -> str:
+    """An unrecognized argument as a usage error shows it: a flag by its name, never a value
+    (``--name=value`` shows ``--name=***``)."""
+    if not argument.startswith("-"):
+        return "***"
+    flag, eq, _ = argument.partition("=")
+    return f"{flag}=***" if eq else flag
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error repeats argument values redacted (#13: a secret pasted in the wrong place)."""
+    """argparse without abbreviated flags (a prefix is an unknown flag, so a flag added later never
+    changes what a command line means), whose usage errors repeat argument values redacted (a
+    secret pasted in the wrong place)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
 
     def error(self, message: str) -> NoReturn:
         import re
 
         from app_connections.text import redact_secrets
 
-        ambiguous = "ambiguous option: "
-        if message.startswith(ambiguous) and " could match " in message:  # `--client-secret=VALUE`: the flag only
-            option, _, matches = message[len(ambiguous) :].partition(" could match ")
-            flag, eq, _ = option.partition("=")
-            message = f"{ambiguous}{flag}{'=***' if eq else ''} could match {matches}"
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
-            message = prefix + " ".join(a if a.startswith("-") else "***" for a in message[len(prefix) :].split(" "))
+            message = prefix + " ".join(_shown_argument(a) for a in message[len(prefix) :].split(" "))
         # a quoted value is repeated when this parser declares it (a choice, a command, a flag: the
         # valid values the user needs), or when it looks like a mistyped word, not like a key or token
         declared = self.declared_words()

@@ -132,7 +132,39 @@ def add_flags(parser: argparse.ArgumentParser, fields: Iterable[Field]) -> None:
                 parser.add_argument(
                     flag, metavar=None if choices else metavar, choices=choices, help=_describe(field, how)
                 )
+        bare = f"--{kebab(field.name)}"
+        if field.secret and bare not in existing:  # refused by name, on every Python's argparse
+            parser.add_argument(
+                bare,
+                action=_SecretOnCommandLine,
+                instead=" or ".join(flags),
+                nargs="?",
+                dest=argparse.SUPPRESS,
+                default=argparse.SUPPRESS,
+                help=argparse.SUPPRESS,
+            )
     parser.set_defaults(**{STATE_DEST: state})
+
+
+class _SecretOnCommandLine(argparse.Action):
+    """``--<secret field>``, hidden: always a usage error naming the flags that take the secret (a
+    value on the command line shows in the process list and the shell's history); never echoes it."""
+
+    def __init__(self, option_strings: list[str], dest: str, instead: str, nargs: str, default: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=nargs, default=default, help=help)
+        self.instead = instead
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            f"{option_string} is not accepted: a secret is never a command-line value (it would show in the "
+            f"process list and shell history); use {self.instead}"
+        )
 
 
 def _invalid(errors: list[FieldError]) -> InvalidInput:
