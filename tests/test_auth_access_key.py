@@ -203,9 +203,9 @@ def test_client_needs_an_endpoint_for_token_methods() -> None:
 
 
 def test_client_factory_survives_added_methods_and_a_type_without_one_says_so() -> None:
-    from app_connections.records import ConnectionType
+    from app_connections.records import AuthMethod, ConnectionType
 
-    class Extra:
+    class Extra(AuthMethod):
         slug, name = "extra", "Extra"
 
         def input_schema(self) -> dict[str, Any]:

@@ -35,7 +35,8 @@ def test_a_record_of_another_method_than_the_one_named_is_invalid_input() -> Non
 
 BUGGY_METHOD = """
 from app_connections.hostspec import hookimpl
-class Buggy:
+from app_connections.records import AuthMethod
+class Buggy(AuthMethod):
     slug = "buggy"; name = "Buggy"
     def input_schema(self): return {"type": "object"}
     def parse(self, data): return data["missing"]
@@ -60,7 +61,8 @@ def test_a_plugin_method_whose_parser_raises_is_a_failed_input_check_naming_the_
 
 INTERRUPTED_METHOD = """
 from app_connections.hostspec import hookimpl
-class Interrupted:
+from app_connections.records import AuthMethod
+class Interrupted(AuthMethod):
     slug = "interrupted"; name = "Interrupted"
     def input_schema(self): return {"type": "object"}
     def parse(self, data): raise {raised}

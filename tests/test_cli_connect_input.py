@@ -186,10 +186,11 @@ def test_validate_warns_about_a_credentials_file_others_can_read(
 
 PLUGIN = """
 from app_connections.hostspec import hookimpl
+from app_connections.records import AuthMethod
 
-APP_CONNECTIONS_CONTRACT = "2.0"
+APP_CONNECTIONS_CONTRACT = "3.0"
 
-class PinMethod:  # written against an earlier contract: a hand-written schema, no declared fields
+class PinMethod(AuthMethod):  # a hand-written schema, no declared fields
     slug, name = "pin-code", "PIN code"
     def input_schema(self):
         return {"type": "object", "properties": {"pin": {"type": "string", "writeOnly": True}}}

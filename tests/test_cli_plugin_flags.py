@@ -25,7 +25,7 @@ from app_connections.declared import DeclaredAuthMethod
 from app_connections.fields import Field
 from app_connections.hostspec import hookimpl
 
-APP_CONNECTIONS_CONTRACT = "2.0"
+APP_CONNECTIONS_CONTRACT = "3.0"
 
 
 class TicketCredentials:

@@ -90,13 +90,13 @@ def _module(source: str) -> ModuleType:
 def test_a_leaky_lax_plugin_fails_with_every_problem_named() -> None:
     bad = _module("""
         from app_connections.hostspec import hookimpl
-        from app_connections.records import ConnectionType
+        from app_connections.records import AuthMethod, ConnectionType
         class Creds:
             method = "api-key"
             def __init__(self, key): self.key = key
             def __repr__(self): return f"Creds(key={self.key!r})"
             def to_dict(self): return {"key": self.key}
-        class M:
+        class M(AuthMethod):
             slug = "api-key"; name = "API key"
             def input_schema(self):
                 return {"type": "object", "properties": {"key": {"type": "string", "writeOnly": True}}}
@@ -171,11 +171,11 @@ def test_every_way_a_method_can_fail_the_check_is_named() -> None:
     broken = _module("""
         from azure_appconfig_plugin.errors import FieldError, InvalidInput
         from app_connections.hostspec import hookimpl
-        from app_connections.records import ConnectionType
+        from app_connections.records import AuthMethod, ConnectionType
         KEY = {"key": {"type": "string", "title": "Key", "description": "the key", "writeOnly": True}}
         class Creds:
             def __init__(self, method): self.method = method
-        class Base:
+        class Base(AuthMethod):
             name = "Broken"
             def input_schema(self): return {"type": "object", "properties": KEY, "required": ["key"]}
             def parse(self, data):

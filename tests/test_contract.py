@@ -118,7 +118,7 @@ def test_dicts_and_wrong_records_are_invalid_input(registry: Any, bad: Any) -> N
 
 COPIED_HOSTSPEC = """
 import pluggy
-CONTRACT_VERSION = "2.0"
+CONTRACT_VERSION = "3.0"
 hookspec = pluggy.HookspecMarker("app_connections")
 
 @hookspec
@@ -299,7 +299,7 @@ def test_registration_wrapper_and_attribution() -> None:
 
 
 @pytest.mark.parametrize(
-    ("declared", "ok"), [("1.1", False), ("2.0", True), ("2.4", True), ("3.0", False), (None, True), ("x", False)]
+    ("declared", "ok"), [("2.2", False), ("3.0", True), ("3.4", True), ("4.0", False), (None, True), ("x", False)]
 )
 def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
     src = "from app_connections.hostspec import hookimpl\n@hookimpl\ndef register_auth_methods(register):\n    pass\n"
@@ -308,12 +308,14 @@ def test_contract_major_version_check(declared: str | None, ok: bool) -> None:
     registry = load_plugins(plugins=[("versioned", module("versioned", src))], env={})
     failures = [f for f in registry.failures if f.plugin == "versioned"]
     assert (not failures) == ok
-    if declared in ("1.1", "3.0"):
+    if declared in ("2.2", "4.0"):
         error = failures[0].error
         assert failures[0].stage == "contract" and declared in error and CONTRACT_VERSION in error
 
 
-def test_a_contract_1_0_plugin_and_host_still_work() -> None:
+def test_a_method_whose_class_does_not_inherit_auth_method_fails_its_plugin_naming_the_fix() -> None:
+    """Contract 3.0: the optional members' defaults come from ``AuthMethod``, so a method class must
+    inherit it; one that does not fails its plugin's registration, and the host goes on."""
     old = module(
         "old",
         """
@@ -321,23 +323,18 @@ def test_a_contract_1_0_plugin_and_host_still_work() -> None:
         class M:
             slug = "legacy"; name = "Legacy"
             def input_schema(self): return {"type": "object"}
-            def parse(self, data): return Creds()
-            def token_credential(self, c, *, on_rotate=None): raise RuntimeError("no token today")
-        class Creds:
-            method = "legacy"
-            def to_dict(self): return {"method": "legacy"}
+            def parse(self, data): raise AssertionError("never parsed")
+            def token_credential(self, c, *, on_rotate=None): raise AssertionError("never asked")
         @hookimpl
         def register_auth_methods(register):
             register.add("azure-app-configuration", M())
     """,
     )
     registry = load_plugins(plugins=[("old", old)], env={})
-    ct = registry.get(SLUG)
-    assert not ct.is_interactive("legacy") and ct.load({"method": "legacy"}).method == "legacy"
-    report = registry.validate(SLUG, "legacy", {})
-    token = next(c for c in report.checks if c.name == "token")
-    assert token.status.value == "failed" and "RuntimeError: no token today" in token.detail
-    assert report.token_credential is None
+    (failure,) = [f for f in registry.failures if f.plugin == "old"]
+    assert failure.stage == "register" and "old.M does not inherit app_connections.records.AuthMethod" in failure.error
+    assert "inherit AuthMethod (or app_connections.declared.DeclaredAuthMethod)" in failure.error
+    assert "legacy" not in registry.get(SLUG).methods and "client-secret" in registry.get(SLUG).methods
 
 
 # --- the token stage: any exception is a failed check ---------------------------------------------------

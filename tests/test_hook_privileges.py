@@ -136,6 +136,7 @@ def validate_connection(request):  # the type's built-in checks (they parse the 
 
 EXTENSION = """
 from app_connections.hostspec import hookimpl
+from app_connections.records import AuthMethod
 SEEN = []
 
 class Creds:
@@ -143,7 +144,7 @@ class Creds:
     def __init__(self, token, account): self.token, self.account = token, account
     def to_dict(self): return {"method": self.method, "token": self.token, "account": self.account}
 
-class StaticToken:
+class StaticToken(AuthMethod):
     slug, name = "static-token", "Static token"
     def input_schema(self):
         return {"type": "object", "properties": {"account": {"type": "string"},

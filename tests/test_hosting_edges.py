@@ -73,7 +73,8 @@ def test_registrar_misuse_is_a_typed_failure_of_the_plugin_that_made_it() -> Non
     got = {stage_error[2].split(",")[0] for stage_error in failures(registry)}
     assert got == {
         "TypeError: register.add() needs a ConnectionType with a slug and methods",
-        "TypeError: register.add() needs (connection type slug",
+        "TypeError: auth method misuse.NoMethodSlug does not inherit app_connections.records.AuthMethod: "
+        "its class must inherit AuthMethod (or app_connections.declared.DeclaredAuthMethod)",
         "TypeError: register.add() needs a sync destination with a name",
     }
     assert {(p, s) for p, s, _ in failures(registry)} == {("misuse", "register")}
@@ -250,7 +251,7 @@ def test_hooks_the_host_did_not_declare_are_skipped() -> None:
     pm = pluggy.PluginManager(hostspec.PROJECT_NAME)
     pm.add_hookspecs(spec)
     catalog = Catalog()
-    assert register_plugin(pm, our_plugin, "ours", catalog, host_contract="2.0")
+    assert register_plugin(pm, our_plugin, "ours", catalog, host_contract="3.0")
     collect(pm, catalog)
     assert list(catalog.types) == [SLUG] and not catalog.failures
     assert catalog.syncs == {}  # register_secret_syncs is not this host's hook: not called

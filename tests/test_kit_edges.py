@@ -200,7 +200,7 @@ def test_conformance_names_a_type_with_no_methods_and_no_name() -> None:
         from app_connections.hostspec import hookimpl
         from app_connections.records import ConnectionType
 
-        APP_CONNECTIONS_CONTRACT = "2.0"
+        APP_CONNECTIONS_CONTRACT = "3.0"
 
         @hookimpl
         def register_connection_types(register):

@@ -145,7 +145,8 @@ def test_auth_methods_from_other_plugins() -> None:
         "extra",
         """
         from app_connections.hostspec import hookimpl
-        class M:
+        from app_connections.records import AuthMethod
+        class M(AuthMethod):
             slug = "device-code"; name = "Device code"
             def input_schema(self): return {"type": "object"}
             def parse(self, data): return data

@@ -36,8 +36,8 @@ class Record:
         return {"method": self.method, "value": self.value}
 
 
-class Minimal:
-    """The required members only, no base class."""
+class Minimal(AuthMethod):
+    """The required members only; every optional one is AuthMethod's default."""
 
     slug, name = "minimal", "Minimal"
 

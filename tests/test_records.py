@@ -6,15 +6,19 @@ from typing import Any
 
 import pytest
 
-from app_connections.records import ConnectionType, InstanceSetting
+from app_connections.records import AuthMethod, ConnectionType, InstanceSetting
 from azure_appconfig_plugin.errors import InvalidInput
 
 
-class _Method:
+class _Method(AuthMethod):
     name = "Static"
 
     def __init__(self, slug: str) -> None:
-        self.slug = slug
+        self._slug = slug
+
+    @property
+    def slug(self) -> str:
+        return self._slug
 
     def input_schema(self) -> dict[str, Any]:
         return {"type": "object", "properties": {}}
@@ -24,7 +28,7 @@ class _Method:
 
 
 class _Interactive(_Method):
-    """Interactive (contract 1.1) but without load(): it cannot be restored from storage."""
+    """Interactive but without load(): it cannot be restored from storage."""
 
     interactive = True
 

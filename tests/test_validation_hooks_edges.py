@@ -27,7 +27,7 @@ OTHER_TYPE = module(
     from app_connections.records import ConnectionType
     from app_connections.reports import Check, CheckStatus
 
-    APP_CONNECTIONS_CONTRACT = "2.0"
+    APP_CONNECTIONS_CONTRACT = "3.0"
 
     @hookimpl
     def register_connection_types(register):
@@ -58,7 +58,7 @@ AUDIT = module(
     from app_connections.hostspec import hookimpl
     from app_connections.reports import Check, CheckStatus
 
-    APP_CONNECTIONS_CONTRACT = "2.0"
+    APP_CONNECTIONS_CONTRACT = "3.0"
 
     @hookimpl
     def validate_connection(request):

@@ -16,6 +16,7 @@ from app_connections.aio import OFFLOAD_THREADS, AsyncInMemoryFlowStore, Offload
 from app_connections.errors import InvalidInput
 from app_connections.flow_store import PendingFlow
 from app_connections.loader import load_plugins
+from app_connections.records import AuthMethod
 from test_example_provider import CALLS, PIN, Broker, form
 
 acme = test_example_provider.acme  # the example provider's fixture, used here too
@@ -95,7 +96,7 @@ def test_the_in_memory_async_flow_store_takes_once() -> None:
     assert asyncio.run(run()) == (flow, None)
 
 
-class SignIn:
+class SignIn(AuthMethod):
     """A sync-only interactive method (no async twin): begin and complete are offloaded."""
 
     slug = "sign-in"

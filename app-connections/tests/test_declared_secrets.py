@@ -10,19 +10,19 @@ import pytest
 
 from app_connections.declared import DeclaredAuthMethod
 from app_connections.fields import Field
-from app_connections.records import ConnectionType
+from app_connections.records import AuthMethod, ConnectionType
 from app_connections.testing import registry as kit_registry
 from app_connections.testing.declared import declared_secret_rules, installed_secret_rules
 
 
-class Broken:
+class Broken(AuthMethod):
     slug, name = "broken", "Broken"
 
     def input_schema(self) -> dict[str, Any]:
         raise RuntimeError("no schema today")
 
 
-class Odd:
+class Odd(AuthMethod):
     slug, name = "odd", "Odd"
 
     def input_schema(self) -> dict[str, Any]:

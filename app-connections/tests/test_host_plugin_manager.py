@@ -20,7 +20,7 @@ HERE = Path(__file__).parent / "example_provider"
 
 COPIED_HOOKSPECS = """
 import pluggy
-CONTRACT_VERSION = "2.0"
+CONTRACT_VERSION = "3.0"
 hookspec = pluggy.HookspecMarker("app_connections")
 
 @hookspec

@@ -1,5 +1,6 @@
-"""The optional members of ``AuthMethod`` are declared with defaults (contract 2.2): a type holds
-every method so that they can be called directly, whether its class inherits ``AuthMethod`` or not."""
+"""The optional members of ``AuthMethod`` are declared with defaults: a method's class inherits
+``AuthMethod`` and gets every default, so the core calls them directly; a type refuses a method
+whose class does not inherit it (contract 3.0), naming the fix."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from app_connections.errors import InvalidInput
 from app_connections.hostspec import CONTRACT_VERSION
-from app_connections.records import OPTIONAL_MEMBERS, AuthMethod, ConnectionType, LegacyAuthMethod
+from app_connections.records import OPTIONAL_MEMBERS, AuthMethod, ConnectionType
 
 
 class Record:
@@ -23,8 +24,8 @@ class Record:
         return {"method": self.method, "token": self.token}
 
 
-class Bare:
-    """Only the required members, and no base class (a method written against contract 2.0)."""
+class Bare(AuthMethod):
+    """Only the required members: every optional one is ``AuthMethod``'s default."""
 
     slug, name = "bare", "Bare"
 
@@ -64,14 +65,15 @@ def factory(credentials: Any, endpoint: Any, credential: Any, **options: Any) ->
     return endpoint, credential
 
 
-def test_the_contract_is_2_2() -> None:
-    assert CONTRACT_VERSION == "2.2"
+def test_the_contract_is_3_0() -> None:
+    assert CONTRACT_VERSION == "3.0"
 
 
 def test_a_method_with_only_the_required_members_gets_every_default() -> None:
-    ctype = ConnectionType("t", "T", {"bare": Bare()}, client_factory=factory)  # type: ignore[dict-item]  # no base class, on purpose
+    bare = Bare()
+    ctype = ConnectionType("t", "T", {"bare": bare}, client_factory=factory)
     method = ctype.method("bare")
-    assert isinstance(method, LegacyAuthMethod) and isinstance(method, AuthMethod)
+    assert method is bare and isinstance(method, AuthMethod)
     creds = ctype.parse("bare", {"token": "abc"})
     assert (method.interactive, method.identity_provider, method.ambient_identity, method.path_fields) == (
         False,
@@ -98,18 +100,30 @@ def test_a_method_that_overrides_a_member_is_used_directly() -> None:
     assert signing.identity_provider == "the key service" and not ctype.is_interactive("signing")
 
 
-def test_a_legacy_method_keeps_its_own_optional_members() -> None:
-    class Declares(Bare):
-        slug = "declares"
-        interactive = True
-        ambient_identity = "always"
+class Plain:
+    """The required members, but a class that does not inherit ``AuthMethod``."""
 
-        def load(self, stored: Any) -> Record:
-            return Record("loaded " + stored["token"])
+    slug, name = "plain", "Plain"
 
-    adapted = LegacyAuthMethod(Declares())
-    assert adapted.interactive and adapted.ambient_identity == "always" and adapted.path_fields == ()
-    assert adapted.load({"method": "declares", "token": "t"}) == Record("loaded t")
+    def input_schema(self) -> dict[str, Any]:
+        return {"type": "object"}
+
+    def parse(self, data: Any) -> Record:
+        return Record(data["token"], self.slug)
+
+    def token_credential(self, credentials: Any, *, on_rotate: Any = None) -> Any:
+        raise AssertionError("never asked")
+
+
+def test_a_method_whose_class_does_not_inherit_the_protocol_is_refused_naming_the_fix() -> None:
+    fix = "its class must inherit AuthMethod (or app_connections.declared.DeclaredAuthMethod)"
+    with pytest.raises(TypeError, match=r"test_method_members\.Plain does not inherit app_connections") as raised:
+        ConnectionType("t", "T", {"plain": Plain()})  # type: ignore[dict-item]  # no base class, on purpose
+    assert fix in str(raised.value)
+    ctype = ConnectionType("t", "T", {"bare": Bare()})
+    with pytest.raises(TypeError, match="does not inherit"):
+        ctype.with_method(Plain())  # type: ignore[arg-type]  # no base class, on purpose
+    assert list(ctype.methods) == ["bare"]
 
 
 def test_the_default_load_of_an_interactive_method_says_it_cannot_restore() -> None:
@@ -117,7 +131,7 @@ def test_the_default_load_of_an_interactive_method_says_it_cannot_restore() -> N
         slug = "signs-in"
         interactive = True
 
-    ctype = ConnectionType("t", "T", {"signs-in": SignsIn()})  # type: ignore[dict-item]  # no base class, on purpose
+    ctype = ConnectionType("t", "T", {"signs-in": SignsIn()})
     with pytest.raises(InvalidInput, match="cannot load stored credentials"):
         ctype.load({"method": "signs-in", "token": "x"})
 

@@ -20,7 +20,7 @@ from app_connections.fields import Field
 from app_connections.loader import load_plugins
 from app_connections.paths import PATH_REFUSED, PATH_UNUSABLE, check_path, read_path
 from app_connections.policy import HostPolicy
-from app_connections.records import ConnectionType
+from app_connections.records import AuthMethod, ConnectionType
 from app_connections.testing.audit import opened_files
 
 
@@ -50,8 +50,8 @@ class FromFile(Plain):
     input_fields = (Field("path", title="Path", description="A file.", required=True),)
 
 
-class Contract20:
-    """A method written against contract 2.0: it declares neither field."""
+class Undeclared(AuthMethod):
+    """A method that declares neither member: AuthMethod's defaults (never the host, no file)."""
 
     slug, name = "old", "Old"
 
@@ -62,7 +62,7 @@ class Contract20:
         return _Record(self.slug)
 
 
-CT = ConnectionType("t", "T", {m.slug: m for m in (Plain(), HostItself(), FromFile(), Contract20())})  # type: ignore[misc]
+CT = ConnectionType("t", "T", {m.slug: m for m in (Plain(), HostItself(), FromFile(), Undeclared())})  # type: ignore[misc]
 
 
 def test_the_library_policy_offers_only_what_does_not_act_as_the_host() -> None:

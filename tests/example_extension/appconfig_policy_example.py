@@ -16,7 +16,7 @@ from app_connections.fields import Field, Rule
 from app_connections.hostspec import hookimpl
 from app_connections.reports import Check, CheckStatus, ValidationRequest
 
-APP_CONNECTIONS_CONTRACT = "2.0"
+APP_CONNECTIONS_CONTRACT = "3.0"
 TYPE = "azure-app-configuration"
 REQUIRED_PREFIX = "contoso-"
 

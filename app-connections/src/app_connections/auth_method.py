@@ -1,6 +1,5 @@
-"""The auth-method contract: ``Credentials``, ``AuthMethod`` with every optional member declared
-with its default, and ``LegacyAuthMethod``, the adapter a ``ConnectionType`` holds a method in
-when its class does not inherit ``AuthMethod`` (re-exported by ``records``). Standard library only.
+"""The auth-method contract: ``Credentials`` and ``AuthMethod`` with every optional member declared
+with its default, which a method's class inherits (re-exported by ``records``). Standard library only.
 """
 
 from __future__ import annotations
@@ -56,11 +55,10 @@ class AuthMethod(Protocol):
 
     Required: ``slug``, ``name``, ``input_schema()``, ``parse(data)`` and
     ``token_credential(credentials, *, on_rotate=None)``. Every other member is optional and
-    declared here with its default (contract 2.2): a method class that inherits ``AuthMethod`` (or
-    ``DeclaredAuthMethod``) gets the defaults and overrides what it offers. A method whose class does
-    not inherit it (written against an earlier contract) is adapted once, when a ``ConnectionType``
-    takes it (``LegacyAuthMethod``): its own members where it has them, these defaults elsewhere.
-    The core calls the members directly and never probes for them.
+    declared here with its default: a method's class inherits ``AuthMethod`` (or
+    ``DeclaredAuthMethod``), gets the defaults and overrides what it offers (contract 3.0: a
+    ``ConnectionType`` or ``register.add`` refuses a method whose class does not inherit it, with a
+    ``TypeError`` naming the fix). The core calls the members directly and never probes for them.
     """
 
     interactive: bool = False
@@ -166,56 +164,17 @@ OPTIONAL_MEMBERS = (
 """The members of ``AuthMethod`` with a default, in declaration order."""
 
 
-class LegacyAuthMethod(AuthMethod):
-    """A method whose class does not inherit ``AuthMethod`` (written against an earlier contract),
-    as a ``ConnectionType`` holds it: its own optional members where it has them (looked up once,
-    here), ``AuthMethod``'s defaults elsewhere; everything else is the method's own."""
-
-    def __init__(self, method: object) -> None:
-        own = self.__dict__
-        own["wrapped"] = method
-        for member in OPTIONAL_MEMBERS:  # the one place a method's optional members are looked up
-            if hasattr(method, member):
-                own[member] = getattr(method, member)
-
-    @property
-    def slug(self) -> str:
-        """The wrapped method's slug."""
-        return cast("str", self.__dict__["wrapped"].slug)
-
-    @property
-    def name(self) -> str:
-        """The wrapped method's display name."""
-        return cast("str", self.__dict__["wrapped"].name)
-
-    @property
-    def credentials_type(self) -> type | None:
-        """The record type the wrapped method declares, if it declares one."""
-        found = self.__dict__.get("credentials_type")
-        return found if isinstance(found, type) else None
-
-    def input_schema(self) -> JSONObject:
-        """The wrapped method's input schema."""
-        return cast("JSONObject", self.__dict__["wrapped"].input_schema())
-
-    def parse(self, data: JSONInput) -> object:
-        """The wrapped method's parse of ``data``."""
-        return cast("object", self.__dict__["wrapped"].parse(data))
-
-    def token_credential(self, credentials: Credentials, **options: Any) -> TokenCredential:
-        """The wrapped method's token credential for ``credentials``."""
-        return cast("TokenCredential", self.__dict__["wrapped"].token_credential(credentials, **options))
-
-    def __getattr__(self, name: str) -> Any:  # the method's own members beyond the contract (begin, complete, ...)
-        return getattr(self.__dict__["wrapped"], name)
-
-    def __repr__(self) -> str:
-        return repr(self.__dict__["wrapped"])
-
-
 def as_auth_method(method: object) -> AuthMethod:
-    """``method`` itself when its class inherits ``AuthMethod``, else its ``LegacyAuthMethod``."""
-    return cast("AuthMethod", method) if AuthMethod in type(method).__mro__ else LegacyAuthMethod(method)
+    """``method``, once its class is known to inherit ``AuthMethod`` (where the optional members'
+    defaults come from); a ``TypeError`` naming the fix otherwise."""
+    if AuthMethod in type(method).__mro__:
+        return cast("AuthMethod", method)
+    kind = type(method)
+    raise TypeError(
+        f"auth method {kind.__module__}.{kind.__qualname__} does not inherit app_connections.records.AuthMethod: "
+        "its class must inherit AuthMethod (or app_connections.declared.DeclaredAuthMethod), which declares "
+        "every optional member with its default (contract 3.0)"
+    )
 
 
 def is_interactive(method: object) -> bool:

@@ -19,14 +19,14 @@ if TYPE_CHECKING:
     from .registrars import AuthMethodRegistrar, ConnectionTypeRegistrar, SecretSyncRegistrar
     from .reports import Check, ValidationRequest
 
-CONTRACT_VERSION = "2.2"
+CONTRACT_VERSION = "3.0"
 """Semantic version of this contract (hook names and arguments, registrars, records). A change that
 breaks a plugin or host written against an earlier version bumps the major number; additions bump
 the minor number. ``CHANGELOG.md`` records each change."""
 
 CONTRACT_ATTRIBUTE = "APP_CONNECTIONS_CONTRACT"
 """A plugin declares the contract version it was built for as a module (or object) attribute of
-this name, e.g. ``APP_CONNECTIONS_CONTRACT = "2.0"``. A host refuses (and reports) a plugin whose
+this name, e.g. ``APP_CONNECTIONS_CONTRACT = "3.0"``. A host refuses (and reports) a plugin whose
 major version differs from its own; a plugin that declares nothing is treated as compatible."""
 
 PROJECT_NAME = "app_connections"

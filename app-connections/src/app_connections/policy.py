@@ -149,13 +149,10 @@ class HostPolicy(_Frozen):
 
 def declared(method: AuthMethod) -> tuple[str, tuple[str, ...]]:
     """``(ambient_identity, path_fields)`` as ``method`` declares them (``AuthMethod``'s defaults,
-    ``"never"`` and ``()``, for a method written against contract 2.0: it never acts as the host
-    and names no file)."""
-    from .auth_method import as_auth_method
-
-    adapted = as_auth_method(method)  # a host may pass a method as registered, not as a type holds it
-    paths = adapted.path_fields
-    return adapted.ambient_identity, tuple(paths) if isinstance(paths, (tuple, list)) else ()
+    ``"never"`` and ``()``, for a method that declares neither: it never acts as the host and
+    names no file)."""
+    paths = method.path_fields
+    return method.ambient_identity, tuple(paths) if isinstance(paths, (tuple, list)) else ()
 
 
 # --- the policy in effect --------------------------------------------------------------------------

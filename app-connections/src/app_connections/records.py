@@ -1,6 +1,5 @@
 """Plain records of the host contract: connection types and instance settings; the auth-method
-contract (``Credentials``, ``AuthMethod``, ``LegacyAuthMethod``) lives in ``auth_method`` and is
-re-exported here.
+contract (``Credentials``, ``AuthMethod``) lives in ``auth_method`` and is re-exported here.
 
 This module is on the registration path and imports nothing but the standard library: the
 two records here are hand-written frozen classes rather than attrs classes, because importing
@@ -18,7 +17,6 @@ from .auth_method import OPTIONAL_MEMBERS as OPTIONAL_MEMBERS
 from .auth_method import AccessTokenLike as AccessTokenLike
 from .auth_method import AuthMethod as AuthMethod
 from .auth_method import Credentials as Credentials
-from .auth_method import LegacyAuthMethod as LegacyAuthMethod
 from .auth_method import RotateCallback as RotateCallback
 from .auth_method import TokenCredential as TokenCredential
 from .auth_method import as_auth_method as as_auth_method

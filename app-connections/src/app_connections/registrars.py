@@ -103,11 +103,11 @@ class AuthMethodRegistrar(_Registrar):
 
     def add(self, type_slug: str, method: AuthMethod) -> None:
         """Register ``method`` on the connection type ``type_slug``."""
-        if not isinstance(type_slug, str) or not isinstance(getattr(method, "slug", None), str):
-            raise TypeError(
-                f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, {method!r})"
-            )
-        self._sink.add_auth_method(type_slug, method, self.plugin)
+        from .auth_method import as_auth_method
+
+        if not isinstance(type_slug, str):
+            raise TypeError(f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, ...)")
+        self._sink.add_auth_method(type_slug, as_auth_method(method), self.plugin)
 
 
 class SecretSyncRegistrar(_Registrar):
