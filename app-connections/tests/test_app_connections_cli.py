@@ -109,6 +109,15 @@ def test_usage_errors_and_a_closed_pipe(monkeypatch: pytest.MonkeyPatch) -> None
     assert main(["schema", "--type", "acme-broker"], out=ClosedPipe(), err=io.StringIO()) == 0
 
 
+def test_a_usage_error_repeats_no_value_and_no_flag_is_abbreviated(capsys: pytest.CaptureFixture[str]) -> None:
+    canary = "canary-pasted-Secret-9Qz"
+    assert run("validate", "--type", "t", "--method", "m", "--input", "f", f"--client-secret={canary}", canary)[0] == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --client-secret=*** ***" in err and canary not in err
+    assert run("schema", "--typ", "acme-broker")[0] == 2  # a prefix is not --type
+    assert "the following arguments are required: --type" in capsys.readouterr().err
+
+
 def test_the_console_script_runs(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app_connections.cli", "--version"], capture_output=True, text=True, check=False

@@ -8,9 +8,10 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypedDict
+from typing import TYPE_CHECKING, TextIO, TypedDict
 
 from app_connections import policy as policies
+from app_connections.cli_flags import FlagParser
 from app_connections.policy import HostPolicy
 
 from .cli_common import CONNECTION_TYPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, loaded_registry, print_json
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
     from app_connections.jsontypes import JSONObject
     from app_connections.loader import Registry
     from app_connections.records import ConnectionType
-
-SHORT_WORD = r"[a-z][a-z-]{0,15}"
-"""A quoted value of this shape is shown in a usage error (a mistyped word); longer ones may be secrets."""
-
 
 # --- types -------------------------------------------------------------------------------
 
@@ -143,50 +140,6 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
         raise SettingsError(errors=errors)
 
 
-def _shown_argument(argument: str) -> str:
-    """An unrecognized argument as a usage error shows it: a flag by its name, never a value
-    (``--name=value`` shows ``--name=***``)."""
-    if not argument.startswith("-"):
-        return "***"
-    flag, eq, _ = argument.partition("=")
-    return f"{flag}=***" if eq else flag
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse without abbreviated flags (a prefix is an unknown flag, so a flag added later never
-    changes what a command line means), whose usage errors repeat argument values redacted (a
-    secret pasted in the wrong place)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
-
-    def error(self, message: str) -> NoReturn:
-        import re
-
-        from app_connections.text import redact_secrets
-
-        prefix = "unrecognized arguments: "
-        if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
-            message = prefix + " ".join(_shown_argument(a) for a in message[len(prefix) :].split(" "))
-        # a quoted value is repeated when this parser declares it (a choice, a command, a flag: the
-        # valid values the user needs), or when it looks like a mistyped word, not like a key or token
-        declared = self.declared_words()
-        message = re.sub(
-            r"'([^']*)'",
-            lambda m: m.group(0) if m.group(1) in declared or re.fullmatch(SHORT_WORD, m.group(1)) else "'***'",
-            message,
-        )
-        super().error(redact_secrets(message, 500))
-
-    def declared_words(self) -> frozenset[str]:
-        """What this parser itself declares: its flags and every choice (commands included)."""
-        words: set[str] = set()
-        for action in self._actions:
-            words.update(action.option_strings)
-            words.update(str(choice) for choice in action.choices or ())
-        return frozenset(words)
-
-
 def method_choices(registry: Registry | None) -> list[str] | None:
     """The auth methods of our type in the loaded registry (plugin-added ones included); None (any
     value: the command itself reports why plugins could not load) when there is no registry."""
@@ -208,7 +161,7 @@ def _registry_or_none() -> Registry | None:
 def build_parser() -> argparse.ArgumentParser:
     """The ``azure-appconfig`` parser, with the flags of every method in the loaded registry."""
     registry = _registry_or_none()
-    parser = _Parser(
+    parser = FlagParser(
         prog="azure-appconfig",
         description="Azure App Configuration connection provider: inspect, check and connect.",
     )

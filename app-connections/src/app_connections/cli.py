@@ -125,10 +125,11 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The ``app-connections`` argument parser."""
     from . import __version__
+    from .cli_flags import FlagParser
     from .cli_plugins import add_commands as add_plugin_commands
     from .hostspec import CONTRACT_VERSION
 
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog="app-connections", description="Connection providers installed here: list, describe, pin, validate."
     )
     parser.add_argument(

@@ -20,7 +20,8 @@ Derivation rules (one place, here):
   then given through the host's JSON input).
 
 Bad flag input raises ``InvalidInput`` whose ``FieldError`` names the flag and the fix; a value
-read for a secret field is never repeated.
+read for a secret field is never repeated. ``FlagParser`` is the parser for such a command line:
+no abbreviated flags, and usage errors that repeat no argument value.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import base64
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .fields import Field, OneOf
 from .jsontypes import JSONObject, JSONValue
@@ -353,3 +354,51 @@ def flags_markdown(fields: Iterable[Field]) -> str:
                 reads = "all of stdin" if field.multiline else "the first line of stdin"
             rows.append(f"| `{shown}` | `{field.name}` | {reads} |")
     return "\n".join(rows)
+
+
+SHORT_WORD = r"[a-z][a-z-]{0,15}"
+"""A quoted value of this shape is shown in a usage error (a mistyped word); longer ones may be secrets."""
+
+
+def shown_argument(argument: str) -> str:
+    """An unrecognized argument as a usage error shows it: a flag by its name, never a value
+    (``--name=value`` shows ``--name=***``)."""
+    if not argument.startswith("-"):
+        return "***"
+    flag, eq, _ = argument.partition("=")
+    return f"{flag}=***" if eq else flag
+
+
+class FlagParser(argparse.ArgumentParser):
+    """argparse for a command line that may be handed secrets: no abbreviated flags (a prefix is an
+    unknown flag, so a flag added later never changes what a command line means), and usage errors
+    that repeat no argument value but the parser's own words (a secret pasted in the wrong place)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+
+    def error(self, message: str) -> NoReturn:
+        """The usage error, its values redacted: unrecognized arguments by their flags only, a quoted
+        value only when this parser declares it or it looks like a mistyped word."""
+        import re
+
+        from .text import redact_secrets
+
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
+            message = prefix + " ".join(shown_argument(a) for a in message[len(prefix) :].split(" "))
+        declared = self.declared_words()
+        message = re.sub(
+            r"'([^']*)'",
+            lambda m: m.group(0) if m.group(1) in declared or re.fullmatch(SHORT_WORD, m.group(1)) else "'***'",
+            message,
+        )
+        super().error(redact_secrets(message, 500))
+
+    def declared_words(self) -> frozenset[str]:
+        """What this parser itself declares: its flags and every choice (commands included)."""
+        words: set[str] = set()
+        for action in self._actions:
+            words.update(action.option_strings)
+            words.update(str(choice) for choice in action.choices or ())
+        return frozenset(words)
