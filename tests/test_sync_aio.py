@@ -76,11 +76,9 @@ def test_429_pauses_halves_and_every_key_is_applied(standin: StandIn, sync_optio
 
 
 def test_writes_run_concurrently_on_one_loop(standin: StandIn, sync_options: dict[str, Any]) -> None:
-    standin.latency = 0.05
-    started = time.monotonic()
+    standin.latency = 0.05  # each write held long enough for the others to arrive meanwhile
     report = asyncio.run(D.apush(None, dest(standin), {f"S{i}": "v" for i in range(64)}, **sync_options))
-    assert report.counts["created"] == 64 and standin.max_in_flight > 8
-    assert time.monotonic() - started < 64 * 0.05 / 2  # far from one request at a time, even on a loaded machine
+    assert report.counts["created"] == 64 and standin.max_in_flight > 8  # counted, not timed
 
 
 def test_the_workers_open_their_connections_apart(
