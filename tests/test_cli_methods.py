@@ -131,6 +131,23 @@ def test_a_pem_file_holding_the_key_is_refused_as_the_certificate(
     assert "PRIVATE KEY-----" not in text + capsys.readouterr().err
 
 
+def test_a_bad_value_given_by_a_flag_is_named_by_that_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLI_TEST_SECRET", "canary-flag-secret-Jw2")
+    out = tmp_path / "conn.json"
+    form = ("--tenant-id", "not a tenant", "--client-id", "nope", "--client-secret-env", "CLI_TEST_SECRET")
+    code, _ = run("connect", "client-secret", *form, "--output", str(out))
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "--tenant-id: must be a tenant GUID" in err and "--client-id: " in err and "tenantId" not in err
+    assert "canary-flag-secret-Jw2" not in err
+    form_file = tmp_path / "form.json"
+    form_file.write_text(json.dumps({"tenantId": "not a tenant", "clientId": "nope", "clientSecret": "x"}))
+    code, _ = run("connect", "client-secret", "--input", str(form_file), "--output", str(out))
+    assert code == 2 and "tenantId: must be a tenant GUID" in capsys.readouterr().err  # the file's own names
+
+
 # --- workload identity ---------------------------------------------------------------------------
 
 

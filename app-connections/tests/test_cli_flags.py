@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app_connections.cli_flags import add_flags, flags_of, kebab, read_flags
-from app_connections.errors import InvalidInput
+from app_connections.cli_flags import add_flags, flags_of, kebab, named_by_flags, read_flags
+from app_connections.errors import FieldError, InvalidInput
 from app_connections.fields import Field
 
 TENANT = Field("tenantId", title="Tenant ID", description="The tenant (100% yours).", required=True)
@@ -244,3 +244,12 @@ def test_a_shared_option_is_judged_by_the_choice_that_holds_its_field() -> None:
     args = parser.parse_args(["--endpoint", "https://x", "--connection-string-env", "CS", "--region", "r"])
     values = read_flags(args, fields, choices=[unrelated, choice], environ={"CS": "cs"})
     assert values == {"region": "r", "connectionString": "cs"}
+
+
+def test_a_parse_error_is_named_by_the_flag_that_gave_the_field() -> None:
+    args = parse("--tenant-id", "t", "--client-secret-env", "MY_SECRET")
+    error = InvalidInput(
+        errors=[FieldError("tenantId", "is wrong"), FieldError("clientSecret", "too short"), FieldError("other", "x")]
+    )
+    named = named_by_flags(error, args, FIELDS)
+    assert [str(e) for e in named.errors] == ["--tenant-id: is wrong", "--client-secret-env: too short", "other: x"]

@@ -170,7 +170,8 @@ def cmd_connect_method(args: argparse.Namespace, out: TextIO) -> int:
 
     _check_output(args)
     method = args.connect_method
-    credentials = parse_credentials(loaded_registry(args).get(CONNECTION_TYPE), method, form_input(args, method))
+    ctype = loaded_registry(args).get(CONNECTION_TYPE)
+    credentials = parse_credentials(ctype, method, form_input(args, method), args=args)
     return _finish(args, method, credentials, out)
 
 

@@ -161,7 +161,8 @@ def stored_connection(args: argparse.Namespace, ctype: ConnectionType, *, stdin_
             sys.stderr.write(f"warning: {args.credentials} is readable by other users; run chmod 600 on it\n")
         return data
     check_method(args.method, ctype)
-    credentials = parse_credentials(ctype, args.method, form_input(args, args.method, stdin_taken=stdin_taken))
+    form = form_input(args, args.method, stdin_taken=stdin_taken)
+    credentials = parse_credentials(ctype, args.method, form, args=args)
     stored: JSONObject = dict(credentials.to_dict())
     stored.setdefault("method", args.method)
     return stored
@@ -189,7 +190,18 @@ def check_method(method: str | None, ctype: ConnectionType) -> None:
         )
 
 
-def parse_credentials(ctype: ConnectionType, method: str, data: JSONInput) -> Credentials:
+def parse_credentials(
+    ctype: ConnectionType, method: str, data: JSONInput, *, args: argparse.Namespace | None = None
+) -> Credentials:
     """``ctype.parse`` for a non-interactive ``method``: its credentials record (the ``AuthMethod``
-    contract: ``parse`` returns ``Credentials`` unless the method signs in)."""
-    return cast("Credentials", ctype.parse(method, data))
+    contract: ``parse`` returns ``Credentials`` unless the method signs in). With ``args`` (the
+    form came from the method's flags), a bad field is named by the flag that gave it."""
+    from app_connections.cli_flags import named_by_flags
+
+    try:
+        return cast("Credentials", ctype.parse(method, data))
+    except InvalidInput as exc:
+        if args is None or args.input:
+            raise
+        fields: Mapping[str, tuple[Field, ...]] = getattr(args, FIELDS_DEST, None) or {}
+        raise named_by_flags(exc, args, fields.get(method, ())) from None

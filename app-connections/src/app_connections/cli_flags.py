@@ -258,6 +258,16 @@ def own_flags_given(args: argparse.Namespace, fields: Iterable[Field]) -> list[s
     return [flag for field in fields if state.get(field.name) == "own" for flag in given_flags(args, field)]
 
 
+def named_by_flags(error: InvalidInput, args: argparse.Namespace, fields: Iterable[Field]) -> InvalidInput:
+    """``error`` (a method's ``parse`` of what ``read_flags`` returned) as a command-line user reads
+    it: each field given by a flag is named by that flag (``tenantId`` -> ``--tenant-id``), any other
+    as it was; the messages are unchanged."""
+    from .errors import FieldError
+
+    named = {field.name: flags[0] for field in fields if (flags := given_flags(args, field))}
+    return _invalid([FieldError(named.get(e.field, e.field), e.message) for e in error.errors])
+
+
 def _elsewhere(field: Field, given: set[str], choices: Iterable[OneOf]) -> bool:
     """Whether a field of another group of ``field``'s choice was given."""
     for choice in choices:
