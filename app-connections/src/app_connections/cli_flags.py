@@ -31,7 +31,7 @@ import base64
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from .fields import Field, OneOf
 from .jsontypes import JSONObject, JSONValue
@@ -384,8 +384,14 @@ class FlagParser(argparse.ArgumentParser):
     unknown flag, so a flag added later never changes what a command line means), and usage errors
     that repeat no argument value but the parser's own words (a secret pasted in the wrong place)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+    @property
+    def allow_abbrev(self) -> bool:
+        """Always False (for every subparser too): a prefix of a flag is an unrecognized argument."""
+        return False
+
+    @allow_abbrev.setter
+    def allow_abbrev(self, value: bool) -> None:
+        """What argparse's constructor sets is ignored: abbreviations stay off."""
 
     def error(self, message: str) -> NoReturn:
         """The usage error, its values redacted: unrecognized arguments by their flags only, a quoted
