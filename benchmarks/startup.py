@@ -19,7 +19,7 @@ call), so interpreter start-up noise is excluded. On a loaded machine the minimu
 figure. Where ``PYTHONDONTWRITEBYTECODE`` is set, every run compiles every module from source
 (an installed wheel has bytecode).
 
-Then the plugin-trust tamper check (issue #14): this package's files are laid out like an
+Then the plugin-trust tamper check: this package's files are laid out like an
 installed wheel in a temporary site directory (real ``RECORD``, sha256 per file), and fresh
 interpreters time ``trust.judge`` for a ``name==version@sha256:<RECORD digest>`` pin: digest of
 ``RECORD``, every listed file hashed and compared, the entry point's module located (the page

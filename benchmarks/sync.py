@@ -1,4 +1,4 @@
-"""Secret sync speed against the local HTTPS App Configuration stand-in (issue #10).
+"""Secret sync speed against the local HTTPS App Configuration stand-in.
 
 The stand-in runs in its own process (tests/standins/appconfig.py) with an added round-trip time
 per request. For N secrets (default 1,000 at 20 ms) it measures four pushes, each for our sync and
