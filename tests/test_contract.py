@@ -337,6 +337,35 @@ def test_a_method_whose_class_does_not_inherit_auth_method_fails_its_plugin_nami
     assert "legacy" not in registry.get(SLUG).methods and "client-secret" in registry.get(SLUG).methods
 
 
+def test_a_method_without_field_declarations_has_every_value_hidden_in_its_token_failure() -> None:
+    """No field says which value is secret: every one but ``method`` and ``cloud`` is redacted."""
+    plain = module(
+        "plain_fields",
+        """
+        from app_connections.hostspec import hookimpl
+        from app_connections.records import AuthMethod
+        class Creds:
+            method = "undeclared"
+            def __init__(self, key): self.key = key
+            def to_dict(self): return {"method": "undeclared", "apiKey": self.key, "cloud": "public"}
+        class M(AuthMethod):
+            slug = "undeclared"; name = "Undeclared"
+            def input_schema(self): return {"type": "object"}
+            def parse(self, data): return Creds(data["apiKey"])
+            def token_credential(self, c, *, on_rotate=None):
+                raise RuntimeError(f"the service refused key {c.key}")
+        @hookimpl
+        def register_auth_methods(register):
+            register.add("azure-app-configuration", M())
+    """,
+    )
+    registry = load_plugins(plugins=[("plain_fields", plain)], env={})
+    report = registry.validate(SLUG, "undeclared", {"apiKey": "canary-undeclared-key-4Tq"})
+    token = next(c for c in report.checks if c.name == "token")
+    assert token.status.value == "failed" and "the service refused key [REDACTED]" in token.detail
+    assert "canary-undeclared-key-4Tq" not in str(report.to_dict())
+
+
 # --- the token stage: any exception is a failed check ---------------------------------------------------
 
 FAILING_METHOD = """

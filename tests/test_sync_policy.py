@@ -208,3 +208,33 @@ def test_an_async_token_credential_given_to_a_sync_run_is_invalid_input_before_a
         D.push(connection, {"endpoint": standin.endpoint}, {"A": "1"}, token_credential=_AsyncOnly(), **plain_options)
     assert raised.value.errors[0].field == "token_credential" and "apush" in raised.value.errors[0].message
     assert standin.log == []
+
+
+def test_a_token_credential_that_is_not_one_is_invalid_input_before_any_request(
+    standin: StandIn, plain_options: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        D.push(None, {"endpoint": standin.endpoint}, {"A": "1"}, token_credential="not-a-credential", **plain_options)
+    assert raised.value.errors[0].field == "token_credential" and "has no get_token" in raised.value.errors[0].message
+    assert standin.log == []
+
+
+@pytest.mark.parametrize("given", [_AsyncOnly(), "not-a-credential"], ids=["async", "not-a-credential"])
+def test_validate_reports_a_token_credential_it_cannot_use_as_a_failed_token_check(
+    standin: StandIn, plain_options: dict[str, Any], given: object
+) -> None:
+    from azure_appconfig_plugin.connection import build_connection_type
+
+    form = {"tenantId": "00000000-0000-0000-0000-000000000001", "clientId": "00000000-0000-0000-0000-000000000002"}
+    report = build_connection_type().validate(
+        {**form, "clientSecret": "canary-cs-tc"},
+        method="client-secret",
+        endpoint=standin.endpoint,
+        token_credential=given,
+        env=plain_options["env"],
+    )
+    checks = {c.name: c for c in report.checks}
+    assert checks["token"].status.value == "failed" and "token_credential" in checks["token"].detail
+    assert checks["KeyValue.Read"].status.value == "skipped" and standin.log == []
+    if isinstance(given, _AsyncOnly):
+        assert "avalidate" in checks["token"].detail

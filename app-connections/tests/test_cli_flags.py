@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app_connections.cli_flags import add_flags, flags_of, kebab, named_by_flags, read_flags
+from app_connections.cli_flags import FlagParser, add_flags, flags_of, kebab, named_by_flags, read_flags
 from app_connections.errors import FieldError, InvalidInput
 from app_connections.fields import Field
 
@@ -25,13 +25,13 @@ FIELDS = (TENANT, SECRET, KEY, CERT, BLOB, COUNT, CHAIN, CLOUD)
 
 
 def parse(*argv: str, fields: tuple[Field, ...] = FIELDS) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(exit_on_error=False)
+    parser = FlagParser(exit_on_error=False)
     add_flags(parser, fields)
     return parser.parse_args(list(argv))
 
 
 def parse_help() -> str:
-    parser = argparse.ArgumentParser()
+    parser = FlagParser()
     add_flags(parser, FIELDS)
     return parser.format_help()
 
@@ -74,7 +74,7 @@ def test_a_secret_never_takes_its_value_on_the_command_line(capsys: pytest.Captu
     assert "--client-secret is not accepted: a secret is never a command-line value" in error
     assert "use --client-secret-env or --client-secret-stdin" in error
     assert "--client-secret " not in parse_help()
-    parser = argparse.ArgumentParser()
+    parser = FlagParser()
     add_flags(parser, FIELDS)
     secret_flags = [f for f in parser._option_string_actions if "secret" in f or "private" in f or "pkcs12" in f]
     for flag in secret_flags:
@@ -161,7 +161,7 @@ def test_a_flag_of_another_method_is_refused() -> None:
 
 
 def test_a_host_option_is_shared_or_the_field_left_out() -> None:
-    parser = argparse.ArgumentParser()
+    parser = FlagParser()
     parser.add_argument("--endpoint")
     parser.add_argument("--json", action="store_true")
     endpoint = Field("endpoint", title="Endpoint", description="The store.")
@@ -180,9 +180,9 @@ def test_declaring_flags_imports_the_standard_library_only() -> None:
     code = textwrap.dedent("""
         import argparse, sys
         before = set(sys.modules)
-        from app_connections.cli_flags import add_flags
+        from app_connections.cli_flags import FlagParser, add_flags
         from app_connections.fields import Field
-        add_flags(argparse.ArgumentParser(), [Field("clientSecret", title="S", description="S.", secret=True)])
+        add_flags(FlagParser(), [Field("clientSecret", title="S", description="S.", secret=True)])
         new = {m.split(".")[0] for m in set(sys.modules) - before}
         print(sorted(new - set(sys.stdlib_module_names) - {"app_connections"}))
     """)
@@ -193,7 +193,7 @@ def test_declaring_flags_imports_the_standard_library_only() -> None:
 def test_a_shared_host_option_fills_its_field_only_in_its_own_choice_group() -> None:
     from app_connections.fields import OneOf
 
-    parser = argparse.ArgumentParser()
+    parser = FlagParser()
     parser.add_argument("--endpoint")
     fields = (
         Field("connectionString", title="C", description="C.", secret=True),
@@ -230,7 +230,7 @@ def test_a_binary_secret_pasted_on_stdin_is_taken_without_its_blanks() -> None:
 def test_a_shared_option_is_judged_by_the_choice_that_holds_its_field() -> None:
     from app_connections.fields import OneOf
 
-    parser = argparse.ArgumentParser()
+    parser = FlagParser()
     parser.add_argument("--endpoint")
     fields = (
         Field("region", title="R", description="R."),
@@ -253,3 +253,44 @@ def test_a_parse_error_is_named_by_the_flag_that_gave_the_field() -> None:
     )
     named = named_by_flags(error, args, FIELDS)
     assert [str(e) for e in named.errors] == ["--tenant-id: is wrong", "--client-secret-env: too short", "other: x"]
+
+
+def test_secret_flags_need_a_parser_without_abbreviations() -> None:
+    with pytest.raises(ValueError, match=r"use app_connections\.cli_flags\.FlagParser"):
+        add_flags(argparse.ArgumentParser(), FIELDS)
+    add_flags(argparse.ArgumentParser(), (TENANT, COUNT))  # no secret: any parser
+    add_flags(argparse.ArgumentParser(allow_abbrev=False), FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "hidden", "shown"),
+    [
+        (["-pHunter2Secret"], "Hunter2Secret", "unrecognized arguments: ***"),
+        (["--x=abc -leaked-part def"], "leaked", "unrecognized arguments: --x=*** *** ***"),
+        (["--Secret123"], "Secret123", "unrecognized arguments: ***"),
+        (["--endpo", "s3cret-value"], "s3cret", "unrecognized arguments: --endpo ***"),
+        (["--cloud", "abc'Secret-Value-XYZ"], "Secret-Value", "invalid choice: '***' (choose from 'public', 'china')"),
+        (["--client-secret-stdin=hunter-two"], "hunter-two", "ignored explicit argument '***'"),
+    ],
+)
+def test_a_usage_error_repeats_no_value(
+    argv: list[str], hidden: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = FlagParser(prog="host")
+    add_flags(parser, FIELDS)
+    with pytest.raises(SystemExit):
+        parser.parse_args(argv)
+    err = capsys.readouterr().err
+    assert shown in err and hidden not in err
+
+
+def test_a_parse_error_it_cannot_rename_whole_is_returned_as_it_is() -> None:
+    from app_connections.errors import MethodDisabled
+
+    args = parse("--tenant-id", "t")
+    disabled = MethodDisabled("method x is disabled; enable it with ...", field="method")
+    assert named_by_flags(disabled, args, FIELDS) is disabled
+    own = InvalidInput("tenantId: see the docs", errors=[FieldError("tenantId", "is wrong")])
+    assert named_by_flags(own, args, FIELDS) is own
+    untouched = InvalidInput(errors=[FieldError("other", "x")])
+    assert named_by_flags(untouched, args, FIELDS) is untouched

@@ -139,3 +139,33 @@ def test_the_default_load_of_an_interactive_method_says_it_cannot_restore() -> N
 def test_every_optional_member_has_a_default_on_the_protocol() -> None:
     for member in OPTIONAL_MEMBERS:
         assert member in vars(AuthMethod), member
+
+
+def test_a_method_without_a_slug_or_given_as_its_class_is_refused_naming_why() -> None:
+    from app_connections.loader import load_plugins
+
+    class Slugless(Bare):
+        slug = None  # type: ignore[assignment]  # the mistake under test
+
+    with pytest.raises(ValueError, match="has no slug"):
+        ConnectionType("t", "T", {"x": Slugless()})
+
+    class Plugin:
+        @staticmethod
+        def register_auth_methods(register: Any) -> None:
+            register.add("t", Slugless())
+
+        @staticmethod
+        def register_connection_types(register: Any) -> None:
+            register.add(ConnectionType("t", "T", {"bare": Bare()}))
+
+    from app_connections.hostspec import hookimpl
+
+    hookimpl(Plugin.register_auth_methods)
+    hookimpl(Plugin.register_connection_types)
+    registry = load_plugins(plugins=[("slugless", Plugin)], use_entry_points=False, env={})
+    (failure,) = registry.failures
+    assert failure.stage == "register" and "auth method with a slug" in failure.error
+    assert list(registry.get("t").methods) == ["bare"]
+    with pytest.raises(TypeError, match=r"register an instance of .*Bare, not the class"):
+        ConnectionType("t", "T", {"bare": Bare})  # type: ignore[dict-item]  # the class, on purpose

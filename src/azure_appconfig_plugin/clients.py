@@ -33,6 +33,27 @@ if TYPE_CHECKING:
     from .store import KeySigner
 
 
+def sync_token_credential(given: object, *, async_calls: str) -> TokenCredential | None:
+    """The ``token_credential`` option of a sync call, checked before any request: None, or a
+    ``TokenCredential``. Anything else is ``InvalidInput`` naming ``token_credential``: an object
+    without ``get_token``, or an ``AsyncTokenCredential`` (it belongs to ``async_calls``)."""
+    import inspect
+
+    from .errors import FieldError, InvalidInput
+
+    if given is None:
+        return None
+    get_token = getattr(given, "get_token", None)  # a host's object, checked as the option it must be
+    kind = type(given).__name__
+    if not callable(get_token):
+        why = f"{kind} is not a TokenCredential (it has no get_token method)"
+    elif inspect.iscoroutinefunction(get_token):
+        why = f"{kind} is an AsyncTokenCredential: pass it to {async_calls}, or give this call a sync TokenCredential"
+    else:
+        return cast("TokenCredential", given)
+    raise InvalidInput(errors=[FieldError("token_credential", why)])
+
+
 def store_client(
     credentials: Credentials,
     endpoint: str | StoreEndpoint | None,

@@ -232,7 +232,8 @@ def _malformed(response: object, body: bytes | None) -> ProbeResult:
         # describing the answer must not fail (a caller's own transport may leave a body unread;
         # the policy transport always reads it whole before the SDK sees the response)
         with contextlib.suppress(Exception):
-            body = _read_body(response) or body
+            read = _read_body(response)
+            body = read if read is not None else body
     what = describe_body(body, content_type) if body is not None else "a body that is not the API's JSON"
     return ProbeResult(
         status,

@@ -169,6 +169,8 @@ def as_auth_method(method: object) -> AuthMethod:
     defaults come from); a ``TypeError`` naming the fix otherwise."""
     if AuthMethod in type(method).__mro__:
         return cast("AuthMethod", method)
+    if isinstance(method, type):
+        raise TypeError(f"register an instance of {method.__module__}.{method.__qualname__}, not the class")
     kind = type(method)
     raise TypeError(
         f"auth method {kind.__module__}.{kind.__qualname__} does not inherit app_connections.records.AuthMethod: "

@@ -105,7 +105,15 @@ def _state(parser: argparse.ArgumentParser) -> dict[str, str]:
 
 def add_flags(parser: argparse.ArgumentParser, fields: Iterable[Field]) -> None:
     """Declare the flags of ``fields`` on ``parser`` (a field already declared by an earlier call,
-    e.g. for another method with the same field, is not declared twice)."""
+    e.g. for another method with the same field, is not declared twice). A secret field needs a
+    parser without abbreviations (``FlagParser``): argparse's message for an ambiguous prefix
+    repeats the value given with it (``--client-sec=VALUE``), so ``ValueError`` otherwise."""
+    fields = tuple(fields)
+    if parser.allow_abbrev and any(field.secret for field in fields):
+        raise ValueError(
+            "secret fields need a parser without abbreviated flags: use app_connections.cli_flags.FlagParser "
+            "(or argparse.ArgumentParser(allow_abbrev=False))"
+        )
     state = _state(parser)
     existing: Mapping[str, argparse.Action] = parser._option_string_actions
     for field in fields:
@@ -261,10 +269,14 @@ def own_flags_given(args: argparse.Namespace, fields: Iterable[Field]) -> list[s
 def named_by_flags(error: InvalidInput, args: argparse.Namespace, fields: Iterable[Field]) -> InvalidInput:
     """``error`` (a method's ``parse`` of what ``read_flags`` returned) as a command-line user reads
     it: each field given by a flag is named by that flag (``tenantId`` -> ``--tenant-id``), any other
-    as it was; the messages are unchanged."""
-    from .errors import FieldError
+    as it was; the messages are unchanged. An error it cannot rename whole (a subclass such as
+    ``MethodDisabled``, or one with a message of its own) is returned as it is."""
+    from .errors import FieldError, InvalidInput
 
     named = {field.name: flags[0] for field in fields if (flags := given_flags(args, field))}
+    derived = "invalid input: " + "; ".join(str(e) for e in error.errors)
+    if type(error) is not InvalidInput or error.message != derived or not any(e.field in named for e in error.errors):
+        return error  # a subclass, a message of its own, or nothing given by a flag: as it was
     return _invalid([FieldError(named.get(e.field, e.field), e.message) for e in error.errors])
 
 
@@ -369,13 +381,23 @@ def flags_markdown(fields: Iterable[Field]) -> str:
 SHORT_WORD = r"[a-z][a-z-]{0,15}"
 """A quoted value of this shape is shown in a usage error (a mistyped word); longer ones may be secrets."""
 
+FLAG_SHAPE = r"--[a-z][a-z0-9-]{0,40}|-[a-zA-Z]"
+"""An unrecognized argument of this shape is shown by its name (a mistyped flag); anything else
+(``-pSecret``, ``--Secret123``, a value) is shown as ``***``."""
+
+QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""
+"""A value argparse quotes in a message (``repr``: single quotes, or double ones around a value
+holding a single quote)."""
+
 
 def shown_argument(argument: str) -> str:
     """An unrecognized argument as a usage error shows it: a flag by its name, never a value
-    (``--name=value`` shows ``--name=***``)."""
-    if not argument.startswith("-"):
-        return "***"
+    (``--name=value`` shows ``--name=***``; a token not shaped like a flag shows ``***``)."""
+    import re
+
     flag, eq, _ = argument.partition("=")
+    if not re.fullmatch(FLAG_SHAPE, flag):
+        return "***"
     return f"{flag}=***" if eq else flag
 
 
@@ -395,7 +417,9 @@ class FlagParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """The usage error, its values redacted: unrecognized arguments by their flags only, a quoted
-        value only when this parser declares it or it looks like a mistyped word."""
+        value only when this parser declares it or it looks like a mistyped word (never the value
+        of an "ignored explicit argument")."""
+        import ast
         import re
 
         from .text import redact_secrets
@@ -404,12 +428,18 @@ class FlagParser(argparse.ArgumentParser):
         if message.startswith(prefix):  # values of unknown flags may be anything: show the flags only
             message = prefix + " ".join(shown_argument(a) for a in message[len(prefix) :].split(" "))
         declared = self.declared_words()
-        message = re.sub(
-            r"'([^']*)'",
-            lambda m: m.group(0) if m.group(1) in declared or re.fullmatch(SHORT_WORD, m.group(1)) else "'***'",
-            message,
-        )
-        super().error(redact_secrets(message, 500))
+        explicit = "ignored explicit argument" in message
+
+        def shown(match: re.Match[str]) -> str:
+            try:
+                value = ast.literal_eval(match.group(0))
+            except (ValueError, SyntaxError):
+                return "'***'"
+            if explicit or not isinstance(value, str):
+                return "'***'"
+            return match.group(0) if value in declared or re.fullmatch(SHORT_WORD, value) else "'***'"
+
+        super().error(redact_secrets(re.sub(QUOTED, shown, message), 500))
 
     def declared_words(self) -> frozenset[str]:
         """What this parser itself declares: its flags and every choice (commands included)."""

@@ -112,6 +112,8 @@ class ConnectionType(_Frozen):
     ) -> None:
         methods = {key: as_auth_method(method) for key, method in methods.items()}
         for key, method in methods.items():
+            if not isinstance(method.slug, str) or not method.slug:
+                raise ValueError(f"method registered as {key!r} has no slug (a non-empty string)")
             if key != method.slug:
                 raise ValueError(f"method registered as {key!r} has slug {method.slug!r}")
         self._init(

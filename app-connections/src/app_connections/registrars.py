@@ -105,9 +105,12 @@ class AuthMethodRegistrar(_Registrar):
         """Register ``method`` on the connection type ``type_slug``."""
         from .auth_method import as_auth_method
 
-        if not isinstance(type_slug, str):
-            raise TypeError(f"register.add() needs (connection type slug, auth method), got ({type_slug!r}, ...)")
-        self._sink.add_auth_method(type_slug, as_auth_method(method), self.plugin)
+        checked = as_auth_method(method)
+        if not isinstance(type_slug, str) or not isinstance(checked.slug, str) or not checked.slug:
+            raise TypeError(
+                f"register.add() needs (connection type slug, auth method with a slug), got ({type_slug!r}, {method!r})"
+            )
+        self._sink.add_auth_method(type_slug, checked, self.plugin)
 
 
 class SecretSyncRegistrar(_Registrar):

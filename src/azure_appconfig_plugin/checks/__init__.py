@@ -96,8 +96,11 @@ class Run:
         return self.request.options.get(name, default)
 
     def given_credential(self) -> TokenCredential | None:
-        """The ``token_credential`` option: a credential the host already uses."""
-        return cast("TokenCredential | None", self.option("token_credential"))
+        """The ``token_credential`` option: a credential the host already uses (``InvalidInput``
+        when it is not a sync ``TokenCredential``)."""
+        from ..clients import sync_token_credential
+
+        return sync_token_credential(self.option("token_credential"), async_calls="avalidate")
 
     def given_async_credential(self) -> TokenCredential | AsyncTokenCredential | None:
         """The ``token_credential`` option in the async checks: sync or async, told apart at run time."""
@@ -344,8 +347,9 @@ def token_stage(run: Run) -> list[Check]:
     skipped = no_token_needed(run)
     if skipped is not None:
         return skipped
-    token_credential = run.given_credential()
+    token_credential: TokenCredential | None = None
     try:
+        token_credential = run.given_credential()
         if token_credential is None:
             token_credential = run.method.token_credential(run.credentials, **token_options(run))
         run.token = token_credential.get_token(run.cloud.scope)

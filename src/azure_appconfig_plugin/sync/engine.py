@@ -153,26 +153,6 @@ def resolve(connection: ConnectionInput, destination: DestinationInput, opts: Ru
     return Target(config, store, credentials)
 
 
-def sync_credential(given: TokenCredential | AsyncTokenCredential | None) -> TokenCredential | None:
-    """The ``token_credential`` option of a sync run, before any request: an ``AsyncTokenCredential``
-    belongs to the async runs (``apush``, ...) and is ``InvalidInput`` here."""
-    from app_connections.aio import is_async_credential
-
-    from ..errors import FieldError, InvalidInput
-
-    if given is not None and is_async_credential(given):
-        raise InvalidInput(
-            errors=[
-                FieldError(
-                    "token_credential",
-                    f"{type(given).__name__} is an AsyncTokenCredential: pass it to the async runs "
-                    "(aplan, apush, aimport_secrets, aremove), or give this run a sync TokenCredential",
-                )
-            ]
-        )
-    return given
-
-
 def connection_type(opts: RunOptions) -> ConnectionType:
     """The connection type the run goes through: the registry's (``opts.connection_type``), else ours."""
     if opts.connection_type is not None:
@@ -197,7 +177,9 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[StoreClient,
 
     options, counter = client_options(target, opts)
     creds = target.credentials
-    credential = sync_credential(opts.token_credential)
+    from ..clients import sync_token_credential
+
+    credential = sync_token_credential(opts.token_credential, async_calls="aplan, apush, aimport_secrets, aremove")
     client: StoreClient
     if creds is None:
         assert credential is not None, "resolve() loads the connection unless a token credential was given"

@@ -44,9 +44,9 @@ KVSET_ACCEPT = "application/vnd.microsoft.appconfig.kvset+json, application/prob
 
 
 def _next_request(link: str, store_url: str) -> HttpRequest:
-    """The next page's request, the link followed as given (its query is already encoded: never decoded
-    and re-encoded); an absolute one must name the store's host and port (the host pin) and every
-    one path ``/kv``."""
+    """The next page's request on the store's own client: the link's path and query as given (the
+    query is already encoded: never decoded and re-encoded); an absolute link must name the store's
+    host and port (the host pin), and every link the path ``/kv``."""
     from urllib.parse import parse_qsl, urlsplit
 
     from azure.core.rest import HttpRequest
@@ -57,7 +57,7 @@ def _next_request(link: str, store_url: str) -> HttpRequest:
     parts = urlsplit(link)
     refused = refusal(link, host_port(store_url), "store") if parts.scheme or parts.netloc else None
     if refused is not None:  # the one host pin decides, as for every request and redirect
-        raise ListFailed(f"the store sent a next-page link that is not followed: {refused}", refused.code)
+        raise ListFailed(f"the store sent a next-page link that is not followed: {refused.message}", refused.code)
     if parts.path != "/kv":
         raise ListFailed(f"the store sent a next-page link outside /kv ({clean(parts.path, 100)}); not followed")
     query = parts.query

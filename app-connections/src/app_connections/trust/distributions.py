@@ -93,5 +93,5 @@ def is_editable(dist: metadata.Distribution) -> bool:
 def metadata_location(dist: metadata.Distribution) -> object | None:
     """Where ``dist``'s metadata is: a ``PathDistribution``'s directory (a ``pathlib.Path``, or a
     ``zipfile.Path`` inside an archive), None for a distribution another finder made. importlib
-    has no public name for it (``_path`` on Python 3.10-3.13); this is the one place it is read."""
+    has no public name for it (``_path`` from Python 3.10 on); this is the one place it is read."""
     return getattr(dist, "_path", None)
