@@ -92,7 +92,7 @@ def test_an_endpoint_with_an_impossible_port_is_a_plain_error(monkeypatch: pytes
     monkeypatch.setenv("IDENTITY_HEADER", HEADER)
     with pytest.raises(ManagedIdentityUnavailable) as err:
         token()
-    assert err.value.code == "no_identity_endpoint" and "127.0.0.1:99999" in str(err.value)
+    assert err.value.code == "identity_endpoint_unusable" and "127.0.0.1:99999" in str(err.value)
 
 
 # --- answers that are not an identity endpoint's -----------------------------------------------------
@@ -197,3 +197,25 @@ def test_an_identity_endpoint_msal_would_not_ask_is_refused_before_any_request(a
     # the same environment in both: made, and it asks the process's endpoint
     same = build_connection_type().with_policy(HostPolicy.operator())
     same.token_credential(same.parse("managed-identity", {}))
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "why"),
+    [
+        ("http://localhost:abc/msi/token", "its port is not a number from 1 to 65535"),
+        ("ftp://127.0.0.1/msi/token", "its scheme is neither https nor http"),
+        ("http:///msi/token", "it names no host"),
+    ],
+)
+def test_an_unusable_identity_endpoint_is_refused_naming_it_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, endpoint: str, why: str
+) -> None:
+    env = {"IDENTITY_ENDPOINT": endpoint, "IDENTITY_HEADER": "canary-identity-header-V3"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ct = build_connection_type().with_policy(HostPolicy.operator(env))
+    with pytest.raises(ManagedIdentityUnavailable) as caught:
+        ct.token_credential(ct.parse("managed-identity", {}))
+    assert caught.value.code == "identity_endpoint_unusable"
+    assert f"which is not a usable address ({why})" in caught.value.message
+    assert "IDENTITY_ENDPOINT" in caught.value.message and "canary-identity-header-V3" not in caught.value.message

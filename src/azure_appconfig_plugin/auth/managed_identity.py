@@ -71,6 +71,20 @@ def _same_as_msal(where: str, endpoint: str) -> None:
         )
 
 
+def _usable(where: str, endpoint: str) -> None:
+    """Refuse an identity endpoint the environment names that is not a usable URL, naming it."""
+    from ..http.pin import shown_host, unusable
+
+    why = unusable(endpoint)
+    if why is not None:
+        raise ManagedIdentityUnavailable(
+            f"the environment names the managed identity endpoint of {where} as {shown_host(endpoint)}, "
+            f"which is not a usable address ({why}): correct the variable that names it "
+            "(IDENTITY_ENDPOINT, MSI_ENDPOINT or AZURE_POD_IDENTITY_AUTHORITY_HOST)",
+            code="identity_endpoint_unusable",
+        )
+
+
 def _http_client(endpoint: str, timeout: tuple[float, float]) -> Any:
     """MSAL's ``http_client``: the policy's session pinned to the identity endpoint's host and port
     (``kind="identity"``: plain http allowed there, no proxy, the token deadline and size cap),
@@ -95,6 +109,7 @@ class ManagedIdentityTokenCredential(_Base):
         self._clock = clock
         found = credentials.user_assigned
         self._where, self._endpoint = identity_source(env)
+        _usable(self._where, self._endpoint)
         _same_as_msal(self._where, self._endpoint)
         self._client = msal_apps.get_managed_identity_client(
             found and found[0],

@@ -47,6 +47,12 @@ def _address(url: str) -> tuple[str, int] | str:
     return host.lower(), port if port is not None else (443 if scheme == "https" else 80)
 
 
+def unusable(url: str) -> str | None:
+    """Why ``url`` is not a usable address (an ``UNUSABLE_ADDRESS`` text), or None when it is one."""
+    found = _address(url)
+    return UNUSABLE_ADDRESS[found] if isinstance(found, str) else None
+
+
 def shown_host(url: str) -> str:
     """The host (and port) a URL names, as it may be shown: no user info, bounded, control-stripped."""
     from app_connections.text import clean
@@ -98,7 +104,7 @@ def redirect_refusal(location: str, answer_url: str, status: int, pinned: Pin, k
 
 
 def host_port(url: str) -> Pin:
-    """The host and port of a usable URL, as messages show them (``refusal`` has passed it; an
-    unusable one shows an empty host and port 0)."""
+    """The host and port of a usable URL, as messages show them (``refusal`` or ``unusable`` has
+    passed it; an unusable one gives an empty host and port 0, to which nothing is sent)."""
     found = _address(url)
     return ("", 0) if isinstance(found, str) else found
