@@ -294,3 +294,10 @@ def test_a_parse_error_it_cannot_rename_whole_is_returned_as_it_is() -> None:
     assert named_by_flags(own, args, FIELDS) is own
     untouched = InvalidInput(errors=[FieldError("other", "x")])
     assert named_by_flags(untouched, args, FIELDS) is untouched
+
+
+def test_a_quoted_text_that_is_no_string_literal_is_hidden(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        FlagParser(prog="host").error("argument --x: invalid value: '\\N{oops' (see 'public')")
+    err = capsys.readouterr().err
+    assert "invalid value: '***' (see 'public')" in err and "oops" not in err
