@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
-from .auth_method import AccessTokenLike, Credentials, RotateCallback, TokenCredential
+from .auth_method import AccessTokenLike, Credentials, Passed, RotateCallback, TokenCredential
 from .capabilities import NO_ASYNC, AsyncCapabilities
 from .frozen import _Frozen
 
@@ -76,7 +76,7 @@ async def offload(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 class AsyncTokenCredential(Protocol):
     """What ``async_token_credential`` returns (azure-core's ``AsyncTokenCredential`` is one)."""
 
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike:
+    async def get_token(self, *scopes: str, **kwargs: Passed) -> AccessTokenLike:
         """An access token (``.token``, ``.expires_on``)."""
 
     async def close(self) -> None:
@@ -86,10 +86,10 @@ class AsyncTokenCredential(Protocol):
 class AsyncSignIn(Protocol):
     """The async sign-in of an interactive method (``sign_in[method]``)."""
 
-    async def begin(self, sign_in_input: object, **options: Any) -> SignInStart:
+    async def begin(self, sign_in_input: object, **options: Passed) -> SignInStart:
         """``InteractiveAuthMethod.begin`` as a coroutine."""
 
-    async def complete(self, params: Mapping[str, str], **options: Any) -> Credentials:
+    async def complete(self, params: Mapping[str, str], **options: Passed) -> Credentials:
         """``InteractiveAuthMethod.complete`` as a coroutine."""
 
 

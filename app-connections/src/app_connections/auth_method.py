@@ -5,7 +5,7 @@ with its default, which a method's class inherits (re-exported by ``records``). 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast, runtime_checkable
 
 from .jsontypes import JSONInput, JSONObject
 
@@ -29,11 +29,17 @@ class AccessTokenLike(Protocol):
         """Unix time the token expires."""
 
 
+Passed: TypeAlias = Any
+"""A keyword argument a protocol member passes through as given (``get_token(claims=...)``, a
+sign-in's ``settings=``): any value, because each implementation types its own keywords
+(azure-core's ``get_token`` takes ``claims: str | None``) and a narrower type here would refuse it."""
+
+
 class TokenCredential(Protocol):
     """What a method's ``token_credential`` returns: ``get_token(*scopes)`` gives an access token
     (azure-core's ``TokenCredential`` is one; a provider may return its own)."""
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessTokenLike:
+    def get_token(self, *scopes: str, **kwargs: Passed) -> AccessTokenLike:
         """An access token for ``scopes`` (``.token``, ``.expires_on``)."""
 
 

@@ -5,9 +5,9 @@ interactive auth methods and sync destinations (standard library only).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .auth_method import AuthMethod, Credentials
+from .auth_method import AuthMethod, Credentials, Passed
 
 if TYPE_CHECKING:
     from .records import ConnectionType
@@ -29,10 +29,10 @@ class SignInStart(Protocol):
 class InteractiveAuthMethod(AuthMethod, Protocol):
     """An auth method with a sign-in step (``interactive = True``)."""
 
-    def begin(self, sign_in_input: object, **options: Any) -> SignInStart:
+    def begin(self, sign_in_input: object, **options: Passed) -> SignInStart:
         """Start sign-in from ``parse()``'s result; returns where to send the user (``.url``, ``.state``)."""
 
-    def complete(self, params: Mapping[str, str], **options: Any) -> Credentials:
+    def complete(self, params: Mapping[str, str], **options: Passed) -> Credentials:
         """Finish sign-in from the callback's query parameters; returns the credentials to store."""
 
 

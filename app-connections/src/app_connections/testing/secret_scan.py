@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
-from ..jsontypes import JSONObject
+from ..jsontypes import JSONObject, JSONValue
 from .rules import FORM, HEADER, JSON, QUERY, URL, RulesLike, RuleTable, SecretRules, is_fake_jwt, url_queries
 
 __all__ = ["Finding", "is_fake_jwt", "main", "scan_cassette", "scan_paths", "scan_text"]
@@ -83,7 +83,7 @@ class _Scanner:
                 elif name_rule is None and value != raw:  # an encoded URL or connection string inside
                     self.values(f"{where} url query {name}", value)
 
-    def field(self, where: str, name: str, place: str, value: Any) -> None:
+    def field(self, where: str, name: str, place: str, value: JSONValue) -> None:
         """A named value: the name rules first, then the value rules on what is left."""
         rule = self.rules.name_rule(name, place)
         leaves = list(_leaves(value))
@@ -95,7 +95,7 @@ class _Scanner:
         for leaf in leaves:
             self.values(where, leaf)
 
-    def json_tree(self, where: str, data: Any, path: str = "$") -> None:
+    def json_tree(self, where: str, data: JSONValue, path: str = "$") -> None:
         if isinstance(data, dict):
             for key, value in data.items():
                 sub = f"{path}.{key}"
@@ -109,7 +109,7 @@ class _Scanner:
         elif isinstance(data, str):
             self.values(f"{where} {path}", data)
 
-    def body(self, where: str, body: Any, content_type: str) -> None:
+    def body(self, where: str, body: JSONValue, content_type: str) -> None:
         if isinstance(body, dict):  # vcrpy response body: {"string": ...}
             body = body.get("string")
         if isinstance(body, bytes):
@@ -134,7 +134,7 @@ class _Scanner:
         for match in re.finditer(r'"([^"]+)"\s*:\s*"([^"]*)"', text):
             self.field(f"{where} field {match.group(1)}", match.group(1), JSON, match.group(2))
 
-    def headers(self, side: str, headers: Any) -> str:
+    def headers(self, side: str, headers: JSONValue) -> str:
         content_type = ""
         for name, values in (headers or {}).items():
             values = values if isinstance(values, list) else [values]
@@ -150,7 +150,7 @@ class _Scanner:
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             self.field(f"request query {name}", name, QUERY, value)
 
-    def cassette(self, data: dict[str, Any]) -> None:
+    def cassette(self, data: JSONObject) -> None:
         for index, item in enumerate(data.get("interactions") or []):
             self.interaction = index
             request, response = item.get("request") or {}, item.get("response") or {}
