@@ -11,11 +11,12 @@ equality and hash over the stored values, a ``repr`` without secret or multiline
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import ClassVar, TypeVar
 
 from .fields import MISSING, Field
-from .jsontypes import JSONInput, JSONObject, JSONValue
+from .frozen import _Frozen
+from .jsontypes import JSONInput, JSONObject
 
 R = TypeVar("R", bound="StoredRecord")
 
@@ -37,8 +38,9 @@ def stored_body(slug: str, stored: JSONInput) -> Mapping[str, JSONInput]:
     return {k: v for k, v in stored.items() if k != "method"}
 
 
-class StoredRecord:
-    """Base of a frozen credentials record derived from a method's stored fields."""
+class StoredRecord(_Frozen):
+    """Base of a frozen credentials record derived from a method's stored fields (``_Frozen``'s
+    equality, hash and immutability over the stored values)."""
 
     method: ClassVar[str] = ""
     stored_fields: ClassVar[tuple[Field, ...]] = ()
@@ -61,6 +63,7 @@ class StoredRecord:
             cls.method = method
         if unstored is not None:
             cls.unstored = tuple(unstored)
+        cls._fields = tuple(f.attr for f in cls.stored_fields)
         expected = (*(f.attr for f in cls.stored_fields), *cls.unstored)
         annotated = tuple(cls.__annotations__)
         if annotated and annotated != expected:
@@ -85,26 +88,7 @@ class StoredRecord:
             given[field.attr] = None if field.default is MISSING else field.default
         for name in self.unstored:
             given.setdefault(name, None)
-        for name, value in given.items():
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen; cannot delete {name!r}")
-
-    def _stored(self) -> Iterator[JSONValue]:
-        return (getattr(self, f.attr) for f in self.stored_fields)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, StoredRecord)  # the same type, checked above
-        return tuple(self._stored()) == tuple(other._stored())
-
-    def __hash__(self) -> int:
-        return hash((type(self).__qualname__, *self._stored()))
+        self._init(**given)
 
     def __repr__(self) -> str:
         shown = [f"{f.attr}={getattr(self, f.attr)!r}" for f in self.stored_fields if not (f.secret or f.multiline)]

@@ -1,9 +1,12 @@
 """What the certificate checks say about key material and validity (import-light).
 
-``auth.certificate`` raises them; ``methods.certificate`` declares them as its rules' messages.
+``auth.certificate`` raises them; ``methods.certificate`` declares ``MATERIAL_MESSAGES`` and
+``VALIDITY_MESSAGES`` as its rules' messages.
 """
 
 from __future__ import annotations
+
+from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD
 
 NOT_A_KEY = "must be a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)"
 NOT_RSA = "must be an RSA key: Microsoft Entra ID verifies client assertions signed with RS256"
@@ -41,3 +44,24 @@ KEY_TOO_LARGE = (
 MISMATCH = "does not match the private key: it is the certificate of another key pair"
 NOT_YET_VALID = "is not valid yet"
 EXPIRED = "has expired: create a new certificate, upload it to the app registration, and update the connection"
+
+MATERIAL_MESSAGES = (
+    NOT_A_KEY,
+    NOT_RSA,
+    NOT_A_CERT,
+    NOT_PKCS12,
+    PKCS12_INCOMPLETE,
+    NEEDS_PASSPHRASE,
+    WRONG_PASSPHRASE,
+    UNNEEDED_PASSPHRASE,
+    UNSUPPORTED_KEY_ENCRYPTION,
+    PKCS12_WRONG_PASSPHRASE,
+    PKCS12_NEEDS_PASSPHRASE,
+    KEY_COST_OVER_CAP,
+    KEY_TOO_LARGE,
+    PRIVATE_KEY_IN_PUBLIC_FIELD,
+    MISMATCH,
+)
+"""Every message the key-material rule gives, in the order the docs list them."""
+VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)
+"""Every message the certificate-validity rule gives."""

@@ -7,28 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app_connections.declared import DeclaredAuthMethod
-from app_connections.fields import PRIVATE_KEY_IN_PUBLIC_FIELD, CrossRule, Field, OneOf
+from app_connections.fields import CrossRule, Field, OneOf
 from app_connections.records import Credentials, RotateCallback
 from app_connections.stored_record import StoredRecord
 
-from ..auth.certificate_messages import (
-    EXPIRED,
-    KEY_COST_OVER_CAP,
-    KEY_TOO_LARGE,
-    MISMATCH,
-    NEEDS_PASSPHRASE,
-    NOT_A_CERT,
-    NOT_A_KEY,
-    NOT_PKCS12,
-    NOT_RSA,
-    NOT_YET_VALID,
-    PKCS12_INCOMPLETE,
-    PKCS12_NEEDS_PASSPHRASE,
-    PKCS12_WRONG_PASSPHRASE,
-    UNNEEDED_PASSPHRASE,
-    UNSUPPORTED_KEY_ENCRYPTION,
-    WRONG_PASSPHRASE,
-)
+from ..auth.certificate_messages import MATERIAL_MESSAGES, VALIDITY_MESSAGES
 from .common import CLIENT_ID, CLOUD, TENANT
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
@@ -111,24 +94,6 @@ def _validity(values: JSONObject) -> tuple[str, str] | None:
     return validity_problem(values)
 
 
-MATERIAL_MESSAGES = (
-    NOT_A_KEY,
-    NOT_RSA,
-    NOT_A_CERT,
-    NOT_PKCS12,
-    PKCS12_INCOMPLETE,
-    NEEDS_PASSPHRASE,
-    WRONG_PASSPHRASE,
-    UNNEEDED_PASSPHRASE,
-    UNSUPPORTED_KEY_ENCRYPTION,
-    PKCS12_WRONG_PASSPHRASE,
-    PKCS12_NEEDS_PASSPHRASE,
-    KEY_COST_OVER_CAP,
-    KEY_TOO_LARGE,
-    PRIVATE_KEY_IN_PUBLIC_FIELD,
-    MISMATCH,
-)
-VALIDITY_MESSAGES = (NOT_YET_VALID, EXPIRED)
 MATERIAL_RULE = CrossRule(_material, MATERIAL_MESSAGES)
 VALIDITY_RULE = CrossRule(_validity, VALIDITY_MESSAGES)
 INPUT_FIELDS: tuple[Field, ...] = (
