@@ -104,7 +104,7 @@ class AsyncFlowStore(Protocol):
         """Remove and return the flow for ``state`` (atomically: a second take gets None)."""
 
 
-def is_async_flow_store(store: FlowStore | AsyncFlowStore) -> bool:
+def is_async_flow_store(store: FlowStore | AsyncFlowStore) -> TypeIs[AsyncFlowStore]:
     """True when ``store`` is an ``AsyncFlowStore`` (its ``take`` is a coroutine function), False
     for a sync ``FlowStore``: both protocols declare the same members, so their kind tells them apart."""
     import inspect

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from app_connections.aio import offload
+from app_connections.aio import is_async_credential, offload
 from app_connections.reports import Check, ValidationRequest
 
 from .. import checks
@@ -16,10 +16,8 @@ from ..checks import Run, Stage
 
 if TYPE_CHECKING:
     from azure.appconfiguration.aio import AzureAppConfigurationClient
-    from typing_extensions import TypeIs
 
     from app_connections.aio import AsyncTokenCredential
-    from app_connections.records import TokenCredential
 
 
 async def arun_checks(request: ValidationRequest, *, stages: tuple[Stage, ...] = checks.STAGES) -> None:
@@ -57,7 +55,7 @@ async def token_stage(run: Run) -> list[Check]:
     try:
         if given is None:
             credential = run.ctype.async_token_credential(run.credentials, **checks.token_options(run))
-        elif _is_async(given):
+        elif is_async_credential(given):
             credential = given
         else:
             credential = OffloadedCredential(given)
@@ -67,19 +65,13 @@ async def token_stage(run: Run) -> list[Check]:
     return checks.token_issued(run, given if given is not None else credential)
 
 
-def _is_async(credential: TokenCredential | AsyncTokenCredential) -> TypeIs[AsyncTokenCredential]:
-    from app_connections.aio import is_async_credential
-
-    return is_async_credential(credential)
-
-
 async def store_stage(run: Run) -> list[Check]:
     """``checks.store_stage`` on the async client (the policy's aiohttp transport)."""
     from ..checks.store import aprobe_store
     from . import probes
 
     credential = run.token_credential
-    if credential is not None and not _is_async(credential):
+    if credential is not None and not is_async_credential(credential):
         from app_connections.aio import OffloadedCredential
 
         credential = OffloadedCredential(credential)

@@ -20,8 +20,6 @@ from ..auth import oauth
 from ..errors import OAuthStateError
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeIs
-
     from app_connections.aio import AsyncFlowStore
     from app_connections.flow_store import FlowStore
 
@@ -35,10 +33,6 @@ def _default_store() -> FlowStore:
     return default_flow_store()  # reads the environment, may connect to Redis: offloaded
 
 
-def _is_async(store: FlowStore | AsyncFlowStore) -> TypeIs[AsyncFlowStore]:
-    return is_async_flow_store(store)
-
-
 async def begin(
     sign_in_input: OAuthInput | None = None,
     *,
@@ -48,7 +42,7 @@ async def begin(
     """``OAuthMethod.begin`` as a coroutine: the flow is stored in ``flow_store`` (awaited, or offloaded)."""
     store = await offload(_default_store) if flow_store is None else flow_store
     flow, request = oauth.prepare(sign_in_input, **options)  # options: ``prepare``'s keywords, checked there
-    if _is_async(store):
+    if is_async_flow_store(store):
         await store.put(flow)
     else:
         await offload(store.put, flow)
@@ -68,7 +62,7 @@ async def complete(
     state = oauth.callback_state(single)
     store = await offload(_default_store) if flow_store is None else flow_store
     try:
-        flow = await store.take(state) if _is_async(store) else await offload(store.take, state)
+        flow = await store.take(state) if is_async_flow_store(store) else await offload(store.take, state)
     except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
         raise OAuthStateError(exc.message, code=exc.code) from None
     return await offload(oauth.finish, single, flow, settings=settings, clock=clock)

@@ -29,10 +29,7 @@ from ..sync.wire import AsyncStoreClient
 from .sync_apply import AsyncExecutor, ExecutionCancelled
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeIs
-
-    from app_connections.aio import AsyncTokenCredential
-    from app_connections.records import TokenCredential
+    pass
 
 CANCELLED_MESSAGE = "the push was cancelled while it wrote: cancelled_report(exc) says what was written"
 
@@ -62,13 +59,13 @@ def _cancelled(report: SyncReport) -> asyncio.CancelledError:
 @contextlib.asynccontextmanager
 async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[AsyncStoreClient, RequestCounter]]:
     """``engine.open_client`` on the async client (``ConnectionType.async_client``)."""
-    from app_connections.aio import OffloadedCredential
+    from app_connections.aio import OffloadedCredential, is_async_credential
 
     from .. import store as store_module
 
     options, counter = engine.client_options(target, opts)
     credential = opts.token_credential
-    if credential is not None and not _is_async(credential):
+    if credential is not None and not is_async_credential(credential):
         credential = OffloadedCredential(credential)
     creds = target.credentials
     client: AsyncStoreClient
@@ -81,12 +78,6 @@ async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[A
         client = cast("AsyncStoreClient", made)  # the type's async client: the SDK's aio client
     async with client:
         yield client, counter
-
-
-def _is_async(credential: TokenCredential | AsyncTokenCredential) -> TypeIs[AsyncTokenCredential]:
-    from app_connections.aio import is_async_credential
-
-    return is_async_credential(credential)
 
 
 async def _list(client: AsyncStoreClient, target: Target, run: engine._Run) -> list[Entry]:
