@@ -103,6 +103,7 @@ def test_a_write_the_certificate_stops_is_reported_and_not_retried() -> None:
 
     from azure.core.exceptions import ServiceRequestError
 
+    from azure_appconfig_plugin.http.pace import Pace
     from azure_appconfig_plugin.sync.apply import Executor
     from azure_appconfig_plugin.sync.config import parse_destination
     from azure_appconfig_plugin.sync.entries import desired_entries
@@ -120,7 +121,7 @@ def test_a_write_the_certificate_stops_is_reported_and_not_retried() -> None:
 
     config = parse_destination({"endpoint": "https://mystore.azconfig.io"})
     plan = plan_push(desired_entries({"A": "1"}, config), [], config.scope, delete_missing=False, mode=OVERWRITE)
-    (outcome,) = Executor(Client()).run(plan.writes, []).values()
+    (outcome,) = Executor(Client(), Pace(deadline=time.monotonic() + 60)).run(plan.writes, []).values()
     assert Client.calls == 1 and outcome.code == "certificate_untrusted"
     assert "(CERTIFICATE_VERIFY_FAILED: self-signed certificate in certificate chain)" in outcome.detail
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
-from azure_appconfig_plugin.sync.apply import AdaptiveLimit
+from azure_appconfig_plugin.http.pace import AdaptiveLimit
 from azure_appconfig_plugin.sync.config import FIELDS, destination_schema, parse_destination
 from azure_appconfig_plugin.sync.entries import Entry, desired_entries
 from azure_appconfig_plugin.sync.plan import plan_import, plan_push, plan_remove

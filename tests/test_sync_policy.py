@@ -12,6 +12,7 @@ import pytest
 
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.http.limits import configure
+from azure_appconfig_plugin.http.pace import Pace
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from standins.appconfig import StandIn
 from standins.fixtures import FakeTokenCredential
@@ -109,7 +110,7 @@ def test_the_run_uses_the_connection_type_it_is_given(standin: StandIn, plain_op
 
         def client(self, credentials: Any, endpoint: Any = None, **options: Any) -> Any:
             calls.append(credentials.method)
-            assert options["pool_maxsize"] == 4 and options["per_retry_policies"]
+            assert options["pool_maxsize"] == 4 and isinstance(options["pace"], Pace)
             return real.client(credentials, endpoint, **options)
 
     report = D.push(

@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from azure_appconfig_plugin.cli import main
 from azure_appconfig_plugin.errors import InvalidInput
+from azure_appconfig_plugin.http.pace import Pace
 from azure_appconfig_plugin.sync.apply import Executor
 from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
 from azure_appconfig_plugin.sync.engine import ListBounds, list_scope, open_client, resolve, run_options
@@ -287,7 +289,7 @@ def test_the_listing_keeps_only_what_fits_the_scope(standin: StandIn, sync_optio
     assert report.ok and outcome(report) == {"app/A": ("none", "unchanged")} and writes(standin) == []
     opts = run_options(sync_options)
     target = resolve(None, d, opts)
-    with open_client(target, opts) as (client, _):
+    with open_client(target, opts, Pace(deadline=time.monotonic() + 60)) as client:
         listed = list_scope(client, target.config.scope, target.store.url)
     assert [(e.key, e.label) for e in listed] == [("app/A", "prod")]  # 20 others were sent, none kept
 
@@ -324,7 +326,7 @@ def test_a_step_that_raises_is_reported_and_the_run_goes_on() -> None:
     have = Entry("B", None, "1", etag="e", name="B")
     create = Step(Change("A", None, Action.CREATE, Status.PLANNED), want)
     delete = Step(Change("B", None, Action.DELETE, Status.PLANNED), None, have)
-    outcomes = Executor(Exploding(), concurrency=1).run([create], [delete])
+    outcomes = Executor(Exploding(), Pace(1, deadline=time.monotonic() + 60)).run([create], [delete])
     first = outcomes[id(create)]
     assert first.status == Status.FAILED and first.code == "error" and "RuntimeError: boom" in first.detail
     assert "\x1b" not in first.detail and outcomes[id(delete)].status == Status.NOT_RUN

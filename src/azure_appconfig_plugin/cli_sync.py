@@ -244,7 +244,7 @@ def _timeout(text: str) -> float:
 
 
 def _concurrency(text: str) -> int:
-    from .sync.apply import MAX_CONCURRENCY
+    from .http.pace import MAX_CONCURRENCY
 
     try:
         value = int(text)
@@ -285,7 +285,7 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         help="the secrets file's format (default: from its name: .json, or .env / .env.* / *.env.*)",
     )
-    from .sync.apply import DEFAULT_TIMEOUT
+    from .sync.engine import DEFAULT_TIMEOUT
 
     p.add_argument(
         "--timeout",

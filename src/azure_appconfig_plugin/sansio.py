@@ -3,11 +3,10 @@ await their I/O, and the sync path runs them with I/O that never suspends (``run
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import ParamSpec, TypeVar
+from collections.abc import Coroutine
+from typing import TypeVar
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 
 def run_now(coro: Coroutine[object, None, T]) -> T:
@@ -19,12 +18,3 @@ def run_now(coro: Coroutine[object, None, T]) -> T:
         return result
     coro.close()
     raise RuntimeError("run_now: the coroutine suspended; it must only await sync work")
-
-
-def awaitable(func: Callable[P, T]) -> Callable[P, Coroutine[object, object, T]]:
-    """``func`` as a coroutine function that runs it at once (for rules that ``run_now`` drives)."""
-
-    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        return func(*args, **kwargs)
-
-    return call

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from app_connections.records import TokenCredential
 
     from .http.limits import Limits
+    from .http.pace import Pace
 
 ClientT = TypeVar("ClientT")
 
@@ -79,6 +80,7 @@ def make_client(
     *,
     limits: Limits | None = None,
     pool_maxsize: int = 10,
+    pace: Pace | None = None,
     **pipeline_kwargs: object,
 ) -> AzureAppConfigurationClient:
     """The only factory of App Configuration clients: every request goes through the HTTP policy (``http``).
@@ -86,7 +88,8 @@ def make_client(
     The client is pinned to the endpoint's host and port (links and redirects elsewhere are
     refused), each call is bounded by the policy's deadline, waits and size cap. ``limits`` fixes
     an ``http.limits.Limits`` for this client; ``pool_maxsize`` sizes its connection pool (the sync
-    engine's parallel writers need more than the default 10). Any other keyword goes to the client's
+    engine's parallel writers need more than the default 10); a sync run's ``pace`` (``http.pace``)
+    paces every attempt and retries its 429s. Any other keyword goes to the client's
     pipeline (e.g. ``user_agent``, ``logging_enable``), except ``connection_verify`` / ``connection_cert``,
     which go to the policy's transport; a ``transport`` or ``retry_policy`` given
     here replaces the policy's and is the caller's responsibility.
@@ -102,6 +105,7 @@ def make_client(
         credential,
         limits,
         pool_maxsize,
+        pace,
         pipeline_kwargs,
     )
 
@@ -112,6 +116,7 @@ def make_async_client(
     *,
     limits: Limits | None = None,
     pool_maxsize: int = 10,
+    pace: Pace | None = None,
     **pipeline_kwargs: object,
 ) -> AsyncAzureAppConfigurationClient:
     """``make_client``'s async twin: the SDK's ``azure.appconfiguration.aio.AzureAppConfigurationClient``
@@ -123,7 +128,9 @@ def make_async_client(
     from azure.appconfiguration.aio import AzureAppConfigurationClient
 
     kwargs = transport_aio.async_client_kwargs
-    return _client(AzureAppConfigurationClient, kwargs, endpoint, credential, limits, pool_maxsize, pipeline_kwargs)
+    return _client(
+        AzureAppConfigurationClient, kwargs, endpoint, credential, limits, pool_maxsize, pace, pipeline_kwargs
+    )
 
 
 def _client(
@@ -133,6 +140,7 @@ def _client(
     credential: object,
     limits: Limits | None,
     pool_maxsize: int,
+    pace: Pace | None,
     pipeline_kwargs: dict[str, object],
 ) -> ClientT:
     from .http.retry import RETRY_OPTIONS
@@ -143,7 +151,8 @@ def _client(
         credential, pipeline_kwargs["id_credential"] = credential.hmac_credential()
     policy_options = RETRY_OPTIONS + TRANSPORT_OPTIONS
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
-    options = policy_kwargs(endpoint.host, endpoint.port or 443, limits=limits, pool_maxsize=pool_maxsize, **retry)
+    port = endpoint.port or 443
+    options = policy_kwargs(endpoint.host, port, limits=limits, pool_maxsize=pool_maxsize, pace=pace, **retry)
     options.update(pipeline_kwargs)
     return client_class(endpoint.url, credential, api_version=API_VERSION, audience=cloud.audience + "/", **options)
 

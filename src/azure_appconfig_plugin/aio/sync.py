@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
+from ..http.pace import Pace
 from ..sync import engine
-from ..sync.apply import Outcome, RequestCounter
+from ..sync.apply import Outcome, async_sender
 from ..sync.config import DestinationInput
 from ..sync.engine import ConnectionInput, RunOptions, Target
 from ..sync.entries import Entry, Secrets, desired_entries
@@ -27,9 +27,6 @@ from ..sync.plan import Plan, Step, plan_import, plan_remove
 from ..sync.report import SyncReport
 from ..sync.wire import AsyncStoreClient
 from .sync_apply import AsyncExecutor, ExecutionCancelled
-
-if TYPE_CHECKING:
-    pass
 
 CANCELLED_MESSAGE = "the push was cancelled while it wrote: cancelled_report(exc) says what was written"
 
@@ -57,13 +54,13 @@ def _cancelled(report: SyncReport) -> asyncio.CancelledError:
 
 
 @contextlib.asynccontextmanager
-async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[AsyncStoreClient, RequestCounter]]:
+async def open_client(target: Target, opts: RunOptions, pace: Pace) -> AsyncIterator[AsyncStoreClient]:
     """``engine.open_client`` on the async client (``ConnectionType.async_client``)."""
     from app_connections.aio import OffloadedCredential, is_async_credential
 
     from .. import store as store_module
 
-    options, counter = engine.client_options(target, opts)
+    options = engine.client_options(target, opts, pace)
     credential = opts.token_credential
     if credential is not None and not is_async_credential(credential):
         credential = OffloadedCredential(credential)
@@ -77,7 +74,7 @@ async def open_client(target: Target, opts: RunOptions) -> AsyncIterator[tuple[A
         made = ctype.async_client(creds, target.store, credential=credential, env=opts.env, **options)
         client = cast("AsyncStoreClient", made)  # the type's async client: the SDK's aio client
     async with client:
-        yield client, counter
+        yield client
 
 
 async def _list(client: AsyncStoreClient, target: Target, run: engine._Run) -> list[Entry]:
@@ -85,14 +82,7 @@ async def _list(client: AsyncStoreClient, target: Target, run: engine._Run) -> l
 
     with operation_deadline(run.left()):  # no request of the listing outlives the run's deadline
         return await list_pages(
-            functools.partial(client.send_request, retry_total=0),
-            target.config.scope,
-            target.store.url,
-            run.budget,
-            run.deadline,
-            asyncio.sleep,
-            run.bounds,
-            run.status,
+            async_sender(client), target.config.scope, target.store.url, run.deadline, run.bounds, run.status
         )
 
 
@@ -118,32 +108,32 @@ async def run_push(
     run, target = await _start(connection, destination, opts)
     desired = desired_entries(secrets, target.config)
     scope = target.config.scope
-    async with open_client(target, opts) as (client, counter):
+    async with open_client(target, opts, run.pace) as client:
         try:
             listed = await _list(client, target, run)
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
-            return engine._list_failed("push" if apply else "plan", keys, exc, counter.count)
+            return engine._list_failed("push" if apply else "plan", keys, exc, run.requests)
         planned = engine.planned_push(
-            target, desired, listed, opts, apply=apply, initial=initial, requests=counter.count
+            target, desired, listed, opts, apply=apply, initial=initial, requests=run.requests
         )
         if isinstance(planned, SyncReport):
             return planned
         plan, held = planned
-        outcomes = await _execute(client, plan, plan.writes, plan.deletes, opts, run, counter, "push", held=held)
-        return engine._report("push", plan, counter.count, outcomes)
+        outcomes = await _execute(client, plan, plan.writes, plan.deletes, opts, run, "push", held=held)
+        return engine._report("push", plan, run.requests, outcomes)
 
 
 async def run_import(connection: ConnectionInput, destination: DestinationInput, opts: RunOptions) -> SyncReport:
     """``engine.run_import`` as a coroutine."""
     run, target = await _start(connection, destination, opts)
     scope = target.config.scope
-    async with open_client(target, opts) as (client, counter):
+    async with open_client(target, opts, run.pace) as client:
         try:
             listed = await _list(client, target, run)
         except ListFailed as exc:
-            return engine._list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, counter.count)
-        return engine._report("import", plan_import(listed, scope), counter.count)
+            return engine._list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, run.requests)
+        return engine._report("import", plan_import(listed, scope), run.requests)
 
 
 async def run_remove(
@@ -159,16 +149,14 @@ async def run_remove(
     if errors:
         raise InvalidInput(errors=errors)
     scope = target.config.scope
-    async with open_client(target, opts) as (client, counter):
+    async with open_client(target, opts, run.pace) as client:
         try:
             listed = await _list(client, target, run)
         except ListFailed as exc:
-            return engine._list_failed(
-                "remove", [(scope.key_for(n), scope.label, n) for n in names], exc, counter.count
-            )
+            return engine._list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], exc, run.requests)
         plan = plan_remove(names, listed, scope)
-        outcomes = await _execute(client, plan, [], plan.deletes, opts, run, counter, "remove")
-        return engine._report("remove", plan, counter.count, outcomes)
+        outcomes = await _execute(client, plan, [], plan.deletes, opts, run, "remove")
+        return engine._report("remove", plan, run.requests, outcomes)
 
 
 async def _execute(
@@ -178,20 +166,12 @@ async def _execute(
     deletes: list[Step],
     opts: RunOptions,
     run: engine._Run,
-    counter: RequestCounter,
     operation: str,
     *,
     held: int = 0,
 ) -> dict[int, Outcome]:
-    executor = AsyncExecutor(
-        client,
-        concurrency=opts.concurrency,
-        max_wait=run.budget[0],
-        timeout=run.left(),
-        progress=opts.progress,
-        status=opts.status,
-    )
+    executor = AsyncExecutor(client, run.pace, progress=opts.progress)
     try:
         return await executor.arun(writes, deletes, held=held)
     except ExecutionCancelled as cancelled:
-        raise _cancelled(engine._report(operation, plan, counter.count, cancelled.outcomes)) from None
+        raise _cancelled(engine._report(operation, plan, run.requests, cancelled.outcomes)) from None

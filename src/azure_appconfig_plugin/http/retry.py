@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from azure.core.pipeline.transport import AsyncHttpTransport, HttpTransport
     from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
 
+    from .pace import Pace
+
     _RulesBase = RetryPolicyBase
 else:
     _RulesBase = object  # a mixin: azure-core's retry policies are its bases, imported on first use
@@ -119,8 +121,9 @@ class CappedRetryRules(_RulesBase):
     and ``AsyncRetryPolicy``): server-requested waits capped and budgeted, no retry past the deadline,
     an untrusted certificate never retried."""
 
-    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+    def __init__(self, limits: Limits | None = None, *, pace: Pace | None = None, **kwargs: Any) -> None:
         self.fixed_limits = limits
+        self.pace = pace
         super().__init__(**kwargs)
 
     def _limits(self) -> Limits:
@@ -133,7 +136,23 @@ class CappedRetryRules(_RulesBase):
 
         return retry_after_seconds(case_insensitive_dict(response.http_response.headers))
 
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:  # azure-core's settings
+        """azure-core's exponential back-off, jittered (0.5x to 1.5x): clients that failed together
+        do not retry together."""
+        import random
+
+        return float(super().get_backoff_time(settings)) * random.uniform(0.5, 1.5)
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:  # azure-core's
+        """azure-core's rule, for the statuses it retries (408, 429, 500, 502-504) only: a conflict
+        (409, 412) or any other refusal is an answer, even with a ``Retry-After``."""
+        status = response.http_response.status_code
+        return status in TRANSIENT_STATUSES and bool(super().is_retry(settings, response))
+
     def _planned_wait(self, settings: dict[str, object], response: object) -> float:
+        paused = None if self.pace is None else self.pace.pause_of(response)
+        if paused is not None:  # a paced 429: the run's pause
+            return paused
         asked = self.get_retry_after(response) if isinstance(response, Answered) else None
         return asked if asked else self.get_backoff_time(settings)
 
@@ -145,8 +164,12 @@ class CappedRetryRules(_RulesBase):
     ) -> bool:
         """azure-core's count of one more attempt, then: False (no retry) for an untrusted certificate,
         a wait over ``retry_after_max_seconds`` or the wait budget, or one that outlives the deadline."""
-        if error is not None and untrusted_certificate(error) is not None:
-            return False  # a certificate does not become trusted by waiting: never retried
+        if error is not None and (untrusted_certificate(error) is not None or _answered(error)):
+            return False  # a certificate does not become trusted by waiting; an answer was an answer
+        throttled = None if self.pace is None else self.pace.throttled_call(response)
+        if throttled is not None:  # a paced call's 429s are counted by its pace, not by retry_total
+            settings["total"] = _count(settings, "total") + 1
+            settings["status"] = _count(settings, "status") + 1
         if not super().increment(settings, response=response, error=error):
             return False
         limits = self._limits()
@@ -154,17 +177,41 @@ class CappedRetryRules(_RulesBase):
         waited = _waited(settings)
         if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
             return False
-        return wait < remaining(math.inf)
+        if wait >= remaining(math.inf):
+            if self.pace is not None:
+                self.pace.out_of_time(response)
+            return False
+        return throttled is None or self.pace is None or self.pace.may_retry_throttled(throttled, wait)
 
     def _next_wait(self, settings: dict[str, object], response: object) -> float:
-        """The wait before the next attempt, counted against the budget and told to ``waits_reported``."""
+        """The wait before the next attempt, counted against the budget and told to ``waits_reported``;
+        returns the seconds to sleep here: none for a paced 429, whose next attempt the pace holds
+        until the run's pause ends (in the queue for a slot, in its turn)."""
         wait = self._planned_wait(settings, response)
         settings["policy_waited"] = _waited(settings) + wait
         report = _on_wait_var.get()
         if wait > 0 and report is not None:
             answer = response.http_response if isinstance(response, Answered) else None  # None: a transport error
             report(wait, None if answer is None else int(answer.status_code))
-        return wait
+        paused = self.pace is not None and self.pace.throttled_call(response) is not None
+        return 0.0 if paused else wait
+
+
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""The statuses a store call is retried on (azure-core's list)."""
+
+
+def _answered(error: Exception) -> bool:
+    """The store answered, with a body that is not what its Content-Type says (azure-core's
+    ``DecodeError``; a body cut short, ``IncompleteReadError``, is a transport error instead)."""
+    from azure.core.exceptions import DecodeError, IncompleteReadError
+
+    return isinstance(error, DecodeError) and not isinstance(error, IncompleteReadError)
+
+
+def _count(settings: Mapping[str, object], name: str) -> int:
+    value = settings.get(name, 0)
+    return value if isinstance(value, int) else 0
 
 
 def _waited(settings: Mapping[str, object]) -> float:

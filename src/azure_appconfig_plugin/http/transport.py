@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection  # the protocol urllib3 types connections with
     from urllib3.response import BaseHTTPResponse
 
+    from .pace import Pace
+
     _PoolBase = HTTPConnectionPool
 else:
     _PoolBase = object  # a mixin: the urllib3 pool class it is mixed into, imported on first use
@@ -280,18 +282,20 @@ def client_kwargs(
     pool_maxsize: int = 10,
     connection_verify: bool | str | None = None,
     connection_cert: str | tuple[str, str] | None = None,
+    pace: Pace | None = None,
     **retry_options: RetryOption,
 ) -> dict[str, object]:
     """Keyword arguments for an azure-core client of the store at ``host:port``: a pinned transport
     and the capped retry policy. ``store.make_client`` uses this; so must any other store client.
     ``retry_options`` (azure-core's ``retry_*`` keywords) tune the retry policy; the caps still apply.
     ``connection_verify`` (a CA bundle path, or False) and ``connection_cert`` go to the transport;
-    by default it trusts the CA bundle the environment names when the session is made."""
+    by default it trusts the CA bundle the environment names when the session is made. A run's
+    ``pace`` (``http.pace``) paces every attempt and decides the retries of its 429s."""
     from azure.core.pipeline.transport import RequestsTransport
 
     current = limits or current_limits()
-    settings = retry_settings(current, retry_options)
-    retry = retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
+    settings = retry_settings(current, {**(pace.retry_options() if pace else {}), **retry_options})
+    retry = retry_policy_class()(limits, pace=pace, timeout=current.store_request_seconds, **settings)
     pinned = session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize)
     transport = RequestsTransport(
         session=pinned,
@@ -302,4 +306,8 @@ def client_kwargs(
         connection_verify=pinned.verify if connection_verify is None else connection_verify,
         connection_cert=connection_cert,
     )
-    return {"transport": transport, "retry_policy": retry}
+    if pace is None:
+        return {"transport": transport, "retry_policy": retry}
+    from .pace import pace_policy
+
+    return {"transport": transport, "retry_policy": retry, "per_retry_policies": [pace_policy(pace)]}

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from azure.core.pipeline.transport._aiohttp import AioHttpTransport  # the class the package's lazy name gives
     from azure.core.rest import AsyncHttpResponse, HttpRequest
 
+    from .pace import Pace
+
 AIO_EXTRA_FIX = "install the async extra: pip install 'azure-appconfig-plugin[aio]'"
 
 
@@ -243,14 +245,16 @@ def async_client_kwargs(
     pool_maxsize: int = 10,
     connection_verify: Verify = None,
     connection_cert: Cert = None,
+    pace: Pace | None = None,
     **retry_options: RetryOption,
 ) -> dict[str, object]:
     """``transport.client_kwargs`` for an azure-core async client: the pinned aiohttp transport
-    and the capped async retry policy. ``store.make_async_client`` uses this."""
+    and the capped async retry policy (with a run's ``pace``, its async pace policy). ``store.make_async_client``
+    uses this."""
     make_transport = _build()
     current = limits or current_limits()
-    settings = retry_settings(current, retry_options)
-    retry = async_retry_policy_class()(limits, timeout=current.store_request_seconds, **settings)
+    settings = retry_settings(current, {**(pace.retry_options() if pace else {}), **retry_options})
+    retry = async_retry_policy_class()(limits, pace=pace, timeout=current.store_request_seconds, **settings)
     transport = make_transport(
         host,
         port,
@@ -261,4 +265,8 @@ def async_client_kwargs(
         current.connect_seconds,
         current.store_request_seconds,
     )
-    return {"transport": transport, "retry_policy": retry}
+    if pace is None:
+        return {"transport": transport, "retry_policy": retry}
+    from .pace import async_pace_policy
+
+    return {"transport": transport, "retry_policy": retry, "per_retry_policies": [async_pace_policy(pace)]}

@@ -16,17 +16,8 @@ import attrs
 from app_connections.records import Credentials
 
 from ..errors import FieldError, InvalidInput
-from .apply import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_WAIT,
-    DEFAULT_TIMEOUT,
-    Executor,
-    Outcome,
-    Progress,
-    RequestCounter,
-    StatusLine,
-    counting_policy,
-)
+from ..http.pace import DEFAULT_CONCURRENCY, DEFAULT_MAX_WAIT, Pace, StatusLine
+from .apply import Executor, Outcome, Progress
 from .config import DestinationConfig, DestinationInput, parse_destination
 from .entries import Entry, Secrets, desired_entries
 from .listing import MAX_LIST_BYTES, MAX_PAGES, ListBounds, ListFailed, list_scope
@@ -42,6 +33,9 @@ if TYPE_CHECKING:
 
     from ..endpoints import StoreEndpoint
     from ..settings import InstanceSettings
+
+DEFAULT_TIMEOUT = 900.0
+"""A run's deadline by default, in seconds."""
 
 ConnectionInput: TypeAlias = "JSONInput | Credentials | None"
 """The stored connection (``credentials.to_dict()``), its credentials record, or None with a ``token_credential``."""
@@ -59,6 +53,7 @@ class RunOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: float = DEFAULT_TIMEOUT
+    """Seconds the whole run may take (its deadline)."""
     progress: Progress | None = None
     status: StatusLine | None = None
     """Called with a one-line status for an operator: listing progress, throttled waits (with their unit)."""
@@ -163,19 +158,18 @@ def connection_type(opts: RunOptions) -> ConnectionType:
 
 
 @contextlib.contextmanager
-def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[StoreClient, RequestCounter]]:
+def open_client(target: Target, opts: RunOptions, pace: Pace) -> Iterator[StoreClient]:
     """One client per run (its Sync-Token policy echoes the store's tokens), on a connection pool as
     large as the concurrency, through the package's one HTTP policy (``store.make_client``): host
-    pinning, a deadline over each whole answer, the response size cap, capped waits.
+    pinning, a deadline over each whole answer, the response size cap, capped retries and waits,
+    every attempt paced by the run's ``pace`` (adaptive concurrency, the run's wait budget).
 
     Every auth method goes through ``ConnectionType.client``: token methods get a token
     credential, ``access-key`` signs each request (HMAC-SHA256). An explicit ``token_credential``
-    option is used as given. The endpoint was checked (``resolve``) before this opens anything.
-    Each call passes ``retry_total=0``: the sync's executor owns retrying; a per-retry policy counts
-    the requests sent."""
+    option is used as given. The endpoint was checked (``resolve``) before this opens anything."""
     from .. import store as store_module
 
-    options, counter = client_options(target, opts)
+    options = client_options(target, opts, pace)
     creds = target.credentials
     from ..clients import sync_token_credential
 
@@ -189,18 +183,17 @@ def open_client(target: Target, opts: RunOptions) -> Iterator[tuple[StoreClient,
         made = ctype.client(creds, target.store, credential=credential, env=opts.env, **options)
         client = cast("StoreClient", made)  # the type's client_factory: the SDK's client (``store_client``)
     with client:
-        yield client, counter
+        yield client
 
 
-def client_options(target: Target, opts: RunOptions) -> tuple[dict[str, Any], RequestCounter]:
-    """The run's client keywords (``open_client``'s, and the async sync's) and its request counter."""
+def client_options(target: Target, opts: RunOptions, pace: Pace) -> dict[str, Any]:
+    """The run's client keywords (``open_client``'s, and the async sync's), paced by ``pace``."""
     from ..http.limits import current_limits
 
-    counter = RequestCounter()
     options: dict[str, Any] = dict(opts.client_options)  # the SDK's keywords, untyped there
     # the limits in force when the run starts hold for the whole run (read once, not per request)
     options.setdefault("limits", current_limits())
-    options.update(pool_maxsize=max(1, opts.concurrency), per_retry_policies=[counting_policy(counter)])
+    options.update(pool_maxsize=pace.concurrency, pace=pace)
     creds = target.credentials
     if creds is not None:
         signs = connection_type(opts).method(creds.method).request_credential(creds) is not None
@@ -209,7 +202,7 @@ def client_options(target: Target, opts: RunOptions) -> tuple[dict[str, Any], Re
                 options["on_rotate"] = opts.on_rotate
             if creds.method == "oauth" and opts.settings is not None:
                 options["settings"] = opts.settings
-    return options, counter
+    return options
 
 
 def _list_failed(
@@ -245,21 +238,25 @@ def _push_mode(config: DestinationConfig, initial: bool) -> str:
 
 
 class _Run:
-    """One run's shared bounds: the deadline and the budget of throttling waits (list and writes)."""
+    """One run's shared bounds: the deadline, the pace of its requests (adaptive concurrency and the
+    budget of throttling waits, for the listing and the writes) and the listing's bounds."""
 
     def __init__(self, opts: RunOptions) -> None:
         import time
 
         self.deadline = time.monotonic() + opts.timeout
-        self.budget = [opts.max_wait]
+        self.pace = Pace(opts.concurrency, deadline=self.deadline, max_wait=opts.max_wait, status=opts.status)
         self.bounds = ListBounds(opts.list_max_pages, opts.list_max_bytes)
         self.status = opts.status
 
+    @property
+    def requests(self) -> int:
+        """The requests sent so far (each retry too)."""
+        return self.pace.requests
+
     def list(self, client: StoreClient, scope: Scope, store_url: str) -> list[Entry]:
-        """The scope's listing within this run's deadline, waits and bounds."""
-        return list_scope(
-            client, scope, store_url, budget=self.budget, deadline=self.deadline, bounds=self.bounds, status=self.status
-        )
+        """The scope's listing within this run's deadline, pace and bounds."""
+        return list_scope(client, scope, store_url, deadline=self.deadline, bounds=self.bounds, status=self.status)
 
     def left(self) -> float:
         """Seconds left before the run's deadline (0 once it passed)."""
@@ -282,18 +279,18 @@ def run_push(
     target = resolve(connection, destination, opts)
     desired = desired_entries(secrets, target.config)
     scope = target.config.scope
-    with open_client(target, opts) as (client, counter):
+    with open_client(target, opts, run.pace) as client:
         try:
             listed = run.list(client, scope, target.store.url)
         except ListFailed as exc:
             keys = [(e.key, e.label, e.name) for e in desired] or [(scope.key_filter or "*", scope.label, None)]
-            return _list_failed("push" if apply else "plan", keys, exc, counter.count)
-        planned = planned_push(target, desired, listed, opts, apply=apply, initial=initial, requests=counter.count)
+            return _list_failed("push" if apply else "plan", keys, exc, run.requests)
+        planned = planned_push(target, desired, listed, opts, apply=apply, initial=initial, requests=run.requests)
         if isinstance(planned, SyncReport):
             return planned
         plan, held = planned
         outcomes = _execute(client, plan.writes, plan.deletes, opts, run, held=held)
-        return _report("push", plan, counter.count, outcomes)
+        return _report("push", plan, run.requests, outcomes)
 
 
 def planned_push(
@@ -340,12 +337,12 @@ def run_import(connection: ConnectionInput, destination: DestinationInput, opts:
     run = _Run(opts)
     target = resolve(connection, destination, opts)
     scope = target.config.scope
-    with open_client(target, opts) as (client, counter):
+    with open_client(target, opts, run.pace) as client:
         try:
             listed = run.list(client, scope, target.store.url)
         except ListFailed as exc:
-            return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, counter.count)
-        return _report("import", plan_import(listed, scope), counter.count)
+            return _list_failed("import", [(scope.key_filter or "*", scope.label, None)], exc, run.requests)
+        return _report("import", plan_import(listed, scope), run.requests)
 
 
 def run_remove(
@@ -359,25 +356,17 @@ def run_remove(
     if errors:
         raise InvalidInput(errors=errors)
     scope = target.config.scope
-    with open_client(target, opts) as (client, counter):
+    with open_client(target, opts, run.pace) as client:
         try:
             listed = run.list(client, scope, target.store.url)
         except ListFailed as exc:
-            return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], exc, counter.count)
+            return _list_failed("remove", [(scope.key_for(n), scope.label, n) for n in names], exc, run.requests)
         plan = plan_remove(names, listed, scope)
         outcomes = _execute(client, [], plan.deletes, opts, run)
-        return _report("remove", plan, counter.count, outcomes)
+        return _report("remove", plan, run.requests, outcomes)
 
 
 def _execute(
     client: StoreClient, writes: list[Step], deletes: list[Step], opts: RunOptions, run: _Run, *, held: int = 0
 ) -> dict[int, Outcome]:
-    executor = Executor(
-        client,
-        concurrency=opts.concurrency,
-        max_wait=run.budget[0],
-        timeout=run.left(),
-        progress=opts.progress,
-        status=opts.status,
-    )
-    return executor.run(writes, deletes, held=held)
+    return Executor(client, run.pace, progress=opts.progress).run(writes, deletes, held=held)

@@ -1,22 +1,21 @@
 """Listing the scope once, every page, within the run's bounds: the rules written once as coroutines
 (``list_pages``, ``get_page``) that the sync listing (``list_scope``) runs at once and the async sync
-(``aio.sync``) awaits."""
+(``aio.sync``) awaits. Retries are the client pipeline's, paced by the run (``http.pace``)."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
 from app_connections.text import clean
 
-from .apply import DEFAULT_MAX_WAIT, StatusLine
+from ..http.pace import StatusLine, Tries
+from .apply import sender
 from .entries import Entry
 from .scope import Scope, encode_query
-from .wire import Answer, Send, Sleep, StoreClient
+from .wire import Answer, Send, StoreClient
 
 if TYPE_CHECKING:
     from azure.core.rest import HttpRequest
@@ -78,67 +77,34 @@ def _link_next(response: Answer, body: JSONInput) -> str | None:
     return None
 
 
-async def get_page(
-    send: Send, request: HttpRequest, budget: list[float], sleep: Sleep, on_status: StatusLine | None = None
-) -> Answer:
-    """One page, retried like a write: 429 waits for retry-after (each wait capped, all waits within
-    ``budget``), 5xx/408/connection errors back off with jitter; never the SDK's unbounded waits."""
-    import random
-
+async def get_page(send: Send, request: HttpRequest) -> Answer:
+    """One page through the client's pipeline (429s, 5xx and connection errors retried there, paced
+    by the run); ``ListFailed`` saying why when its last answer is not the page."""
     from azure.core.exceptions import AzureError
 
     from ..http.errors import HttpPolicyError
-    from ..http.retry import retry_after_seconds
-    from .apply import (
-        BACKOFF_BASE,
-        BACKOFF_MAX,
-        DEFAULT_RETRY_AFTER,
-        MAX_SINGLE_WAIT,
-        THROTTLE_ATTEMPTS,
-        TRANSIENT_ATTEMPTS,
-        _error_text,
-        _short,
-        refusal,
-        throttled_text,
-        undecoded_answer,
-    )
+    from .apply import _error_text, _short, refusal, undecoded_answer
 
-    transient = throttled = 0
-    while True:
-        response: Answer | None
-        try:
-            response = await send(request)
-        except (AzureError, HttpPolicyError) as exc:
-            found = refusal(exc)
-            if found is not None:  # the one HTTP policy refused: never retried
-                raise ListFailed(f"{found.code}: {found}", found.code) from None
-            response = undecoded_answer(exc)  # a 200 whose body is not JSON: a malformed answer, below
-            if response is None:
-                transient += 1
-                if transient >= TRANSIENT_ATTEMPTS:
-                    raise ListFailed(_short(f"{type(exc).__name__}: {exc}")) from None
-                await sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
-                continue
-        status = response.status_code
-        if status == 200:
-            return response
-        if status == 429:
-            throttled += 1
-            wait = min(MAX_SINGLE_WAIT, retry_after_seconds(response.headers) or DEFAULT_RETRY_AFTER)
-            if throttled >= THROTTLE_ATTEMPTS or wait > budget[0]:
-                raise ListFailed(f"429: throttled {throttled} time(s); gave up (waits are capped)")
-            budget[0] -= wait
-            if on_status is not None:
-                on_status(throttled_text(wait))
-            await sleep(wait)
-            continue
-        if status >= 500 or status == 408:
-            transient += 1
-            if transient >= TRANSIENT_ATTEMPTS:
-                raise ListFailed(f"{status}: {_error_text(response) or 'server error'} after {transient} attempts")
-            await sleep(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (transient - 1)) * random.uniform(0.5, 1.5))
-            continue
-        raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
+    tries = Tries()
+    response: Answer | None
+    try:
+        response = await send(request, tries)
+    except (AzureError, HttpPolicyError) as exc:
+        found = refusal(exc)
+        if found is not None:  # the one HTTP policy refused: never retried
+            raise ListFailed(f"{found.code}: {found}", found.code) from None
+        response = undecoded_answer(exc)  # a 200 whose body is not JSON: a malformed answer, below
+        if response is None:
+            failure = _short(f"{type(exc).__name__}: {exc}")
+            raise ListFailed(f"{failure}; gave up after {tries.attempts} attempts") from None
+    status = response.status_code
+    if status == 200:
+        return response
+    if status == 429:
+        raise ListFailed(f"429: throttled {tries.throttled} time(s); gave up (waits are capped)")
+    if status >= 500 or status == 408:
+        raise ListFailed(f"{status}: {_error_text(response) or 'server error'} after {tries.attempts} attempts")
+    raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
 
 
 @attrs.frozen
@@ -154,9 +120,7 @@ def list_scope(
     scope: Scope,
     store_url: str,
     *,
-    budget: list[float] | None = None,
     deadline: float | None = None,
-    sleep: Callable[[float], None] | None = None,
     bounds: ListBounds | None = None,
     status: StatusLine | None = None,
 ) -> list[Entry]:
@@ -164,27 +128,16 @@ def list_scope(
     its key prefix only, reserved characters escaped, every query value encoded once; next-page
     links are followed as given and must stay on the store. Only entries that fit the scope are
     kept, and the pages and bytes read are bounded (``bounds``). Throttling and transient errors are
-    retried with bounded waits (``get_page``), drawn from the run's ``budget`` (seconds, shared with
-    the writes); no page is requested after ``deadline``."""
+    retried by the client's pipeline, paced by the run (its waits drawn from the run's budget,
+    shared with the writes); no page is requested after ``deadline``."""
     import time
 
     from ..http.deadlines import operation_deadline
-    from ..sansio import awaitable, run_now
+    from ..sansio import run_now
 
     bound = operation_deadline(deadline - time.monotonic()) if deadline is not None else contextlib.nullcontext()
     with bound:  # the policy's deadline model: no request of the listing outlives the run's deadline
-        return run_now(
-            list_pages(
-                awaitable(functools.partial(client.send_request, retry_total=0)),
-                scope,
-                store_url,
-                budget if budget is not None else [DEFAULT_MAX_WAIT],
-                deadline,
-                awaitable(sleep or time.sleep),
-                bounds or ListBounds(),
-                status,
-            )
-        )
+        return run_now(list_pages(sender(client), scope, store_url, deadline, bounds or ListBounds(), status))
 
 
 LIST_TOO_LARGE = "listing_too_large"
@@ -194,14 +147,12 @@ async def list_pages(
     send: Send,
     scope: Scope,
     store_url: str,
-    budget: list[float],
     deadline: float | None,
-    sleep: Sleep,
     bounds: ListBounds,
     status: StatusLine | None = None,
 ) -> list[Entry]:
-    """``list_scope``'s pages: ``send(request)`` and ``sleep(seconds)`` are awaited (the sync listing's
-    never suspend; the async sync's are the aio client's and ``asyncio.sleep``)."""
+    """``list_scope``'s pages: ``send`` is awaited (the sync listing's never suspends; the async
+    sync's is the aio client's)."""
     import time
 
     from azure.core.rest import HttpRequest
@@ -217,7 +168,7 @@ async def list_pages(
     for page in range(1, bounds.pages + 1):
         if deadline is not None and time.monotonic() >= deadline:
             raise ListFailed("the run's deadline passed while listing", "deadline_exceeded")
-        response = await get_page(send, request, budget, sleep, status)
+        response = await get_page(send, request)
         read += len(response.content or b"")
         if read > bounds.bytes:
             raise ListFailed(

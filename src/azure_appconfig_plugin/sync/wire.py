@@ -12,6 +12,8 @@ from app_connections.jsontypes import JSONValue
 if TYPE_CHECKING:
     from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
 
+    from ..http.pace import Tries
+
 
 class Answer(Protocol):
     """A store's answer, read: azure-core's ``HttpResponse`` and ``AsyncHttpResponse`` (body read) are ones."""
@@ -63,7 +65,6 @@ class AsyncStoreClient(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
 
 
-Send = Callable[["HttpRequest"], Awaitable[Answer]]
-"""``send(request)``, awaited: the listing's and the executor's way to send a request."""
-Sleep = Callable[[float], Awaitable[None]]
-"""``sleep(seconds)``, awaited."""
+Send = Callable[["HttpRequest", "Tries"], Awaitable[Answer]]
+"""``send(request, tries)``, awaited: one call through the client's pipeline (its retries paced by the
+run), its attempts counted in ``tries``; the listing's and the executor's way to send a request."""

@@ -1,0 +1,172 @@
+"""A run's pace (``http.pace``) and the capped retry it shares with every store client: the sync's
+429s are counted by the pace (not by ``retry_total``), paused for the whole run and capped per call,
+its transient failures retried by the pipeline, and its retries stopped at the run's deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any, cast
+
+import pytest
+from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineResponse
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest import HttpRequest, HttpResponse
+
+from azure_appconfig_plugin.http.deadlines import operation_deadline
+from azure_appconfig_plugin.http.errors import DeadlineExceeded
+from azure_appconfig_plugin.http.pace import (
+    MAX_SINGLE_WAIT,
+    THROTTLE_ATTEMPTS,
+    Pace,
+    Tries,
+    async_pace_policy,
+    throttle_wait,
+)
+from azure_appconfig_plugin.http.retry import retry_policy_class
+from azure_appconfig_plugin.sync.destination import AppConfigurationDestination
+from standins.appconfig import StandIn
+
+pytest_plugins = ["standins.fixtures"]  # the stand-in fixtures (standin, fake_token, sync_options)
+
+D = AppConfigurationDestination()
+
+
+def dest(s: StandIn) -> dict[str, Any]:
+    return {"endpoint": s.endpoint}
+
+
+class _Answer:
+    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        self.headers = headers or {}
+
+
+def _answered(
+    status: int, headers: dict[str, str] | None = None, tries: Tries | None = None
+) -> PipelineResponse[Any, Any]:
+    request = HttpRequest("PUT", "https://mystore.azconfig.io/kv/A")
+    context = PipelineContext(None)
+    if tries is not None:
+        context["pace_tries"] = tries
+    return PipelineResponse(request, _Answer(status, headers), context)  # a stand-in answer
+
+
+class _Transport:
+    def __init__(self, slept: list[float]) -> None:
+        self.slept = slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back-off jitter scaled down to milliseconds: retries are exercised without their real waits."""
+    monkeypatch.setattr(random, "uniform", lambda a, b: 0.004)
+
+
+def test_a_paced_call_throttled_more_often_than_retry_total_is_still_applied(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    standin.inject("PUT", "A", 429, 429, 429, 429, 429)  # retry_total is 3: the pace counts 429s
+    report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
+    (change,) = report.changes
+    assert change.status.value == "applied" and change.detail.startswith("created after retries")
+    assert len(standin.requests("PUT")) == 6 and report.requests == 1 + 6
+
+
+def test_a_call_throttled_throttle_attempts_times_gives_up(standin: StandIn, sync_options: dict[str, Any]) -> None:
+    standin.inject("PUT", "A", *[429] * THROTTLE_ATTEMPTS)
+    report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
+    (change,) = report.changes
+    assert change.status.value == "failed"
+    assert change.detail.startswith(f"throttled (429) {THROTTLE_ATTEMPTS} time(s); gave up")
+    assert len(standin.requests("PUT")) == THROTTLE_ATTEMPTS
+
+
+def test_a_write_whose_connection_keeps_failing_gives_up_after_the_pipeline_s_retries(
+    standin: StandIn, sync_options: dict[str, Any], quick_backoff: None
+) -> None:
+    standin.inject("PUT", "A", "reset", "reset", "reset", "reset")
+    report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
+    (change,) = report.changes
+    assert change.status.value == "failed" and change.detail.endswith("; gave up after 4 attempts")
+    assert len(standin.requests("PUT")) == 4
+
+
+def test_a_conflict_is_an_answer_even_with_a_retry_after() -> None:
+    policy = retry_policy_class()(None, retry_total=3)
+    settings = policy.configure_retries({})
+    assert not policy.is_retry(settings, _answered(412, {"Retry-After": "1"}))
+    assert not policy.is_retry(settings, _answered(409, {"Retry-After": "1"}))
+    assert policy.is_retry(settings, _answered(503))
+
+
+def test_back_off_is_azure_core_s_jittered(monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = retry_policy_class()(None, retry_total=3, retry_backoff_factor=1.0)
+    settings = policy.configure_retries({})
+    settings["history"] = [object(), object()]
+    monkeypatch.setattr(random, "uniform", lambda a, b: b)
+    assert policy.get_backoff_time(settings) == 2.0 * 1.5
+    monkeypatch.setattr(random, "uniform", lambda a, b: a)
+    assert policy.get_backoff_time(settings) == 2.0 * 0.5
+
+
+def test_an_unpaced_retry_that_would_outlast_the_deadline_is_not_made() -> None:
+    policy = retry_policy_class()(None, retry_total=3)
+    answer = _answered(503, {"Retry-After": "5"})
+    with operation_deadline(1.0):
+        assert policy.increment(policy.configure_retries({}), response=answer) is False
+    assert policy.increment(policy.configure_retries({}), response=answer) is True
+
+
+def test_a_paced_retry_that_would_outlast_the_deadline_is_noted_on_its_tries() -> None:
+    pace = Pace(deadline=time.monotonic() + 60)
+    policy = retry_policy_class()(None, pace=pace, retry_total=3)
+    tries = Tries(attempts=1)
+    with operation_deadline(1.0):
+        assert (
+            policy.increment(policy.configure_retries({}), response=_answered(503, {"Retry-After": "5"}, tries))
+            is False
+        )
+    assert tries.out_of_time
+    pace.out_of_time(None)  # no call to note it on: nothing happens
+
+
+def test_a_paced_429_waits_in_the_queue_and_its_wait_is_drawn_from_the_run_budget() -> None:
+    lines: list[str] = []
+    pace = Pace(deadline=time.monotonic() + 60, max_wait=1.5, status=lines.append)
+    policy = retry_policy_class()(None, pace=pace, retry_total=3)
+    tries = Tries(attempts=1, throttled=1)
+    throttled = _answered(429, {"retry-after-ms": "1000"}, tries)
+    settings = policy.configure_retries({})
+    assert policy.increment(settings, response=throttled) is True
+    assert pace.waited == 1.0 and lines == ["throttled (429): asked to wait 1 s"]
+    slept: list[float] = []
+    policy.sleep(settings, cast("HttpTransport[HttpRequest, HttpResponse]", _Transport(slept)), throttled)
+    assert slept == []  # the pace holds the next attempt in the queue for a slot: no sleep here
+    assert policy.increment(settings, response=throttled) is False  # 2 s would pass the run's 1.5 s
+    assert pace.waited == 1.0
+
+
+def test_a_429_pause_is_capped_and_has_a_default() -> None:
+    assert throttle_wait({"retry-after-ms": "90000000"}) == MAX_SINGLE_WAIT
+    assert throttle_wait({}) == 1.0
+    pace = Pace(deadline=time.monotonic() + 60)
+    assert pace.pause_of(_answered(503)) is None and pace.throttled_call(_answered(200)) is None
+    assert pace.throttled_call(_answered(429)) == Tries(attempts=1, throttled=1)  # an unpaced answer
+
+
+def test_the_async_pace_policy_sends_nothing_after_the_run_s_deadline() -> None:
+    pace = Pace(deadline=time.monotonic() - 1)
+    policy = async_pace_policy(pace)
+    request = PipelineRequest(HttpRequest("PUT", "https://mystore.azconfig.io/kv/A"), PipelineContext(None))
+    with pytest.raises(DeadlineExceeded, match="deadline"):
+        asyncio.run(policy.send(request))
+    assert pace.requests == 0
+
+
+def test_the_pace_s_concurrency_is_bounded() -> None:
+    assert Pace(0, deadline=0).concurrency == 1 and Pace(10_000, deadline=0).concurrency == 128
