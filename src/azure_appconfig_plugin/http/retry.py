@@ -136,7 +136,7 @@ class CappedRetryRules(_RulesBase):
 
         return retry_after_seconds(case_insensitive_dict(response.http_response.headers))
 
-    def get_backoff_time(self, settings: dict[str, Any]) -> float:  # azure-core's settings
+    def get_backoff_time(self, settings: dict[str, object]) -> float:  # azure-core's settings
         """azure-core's exponential back-off, jittered (0.5x to 1.5x): clients that failed together
         do not retry together."""
         import random
