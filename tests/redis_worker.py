@@ -24,7 +24,7 @@ from app_connections.testing.vcr_config import make_vcr
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
-from azure_appconfig_plugin.schema import OAuthInput
+from azure_appconfig_plugin.methods.oauth import OAuthInput
 from cassettes_auth import OAUTH_TOKENS
 
 CASSETTES = Path(__file__).resolve().parent / "cassettes"

@@ -25,7 +25,7 @@ from azure_appconfig_plugin.errors import (
     RedirectUriMismatch,
     SettingsError,
 )
-from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials, OAuthInput
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 from cassettes_auth import NONCE_HASH, OAUTH_STATE, OAUTH_TOKENS, REDIRECT_URI

@@ -17,8 +17,8 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.methods.settings_needs import settings_needs_text
-from azure_appconfig_plugin.schema import OAuthCredentials
 
 SECRET = "canary-direct-call-secret"
 

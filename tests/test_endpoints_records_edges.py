@@ -11,7 +11,7 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.endpoints import parse_endpoint
 from azure_appconfig_plugin.errors import EndpointRejected, FieldError, InvalidInput
 from azure_appconfig_plugin.methods import OAuthMethod
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from cli_helpers import client_secret_flags, run
 
 

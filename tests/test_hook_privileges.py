@@ -20,7 +20,7 @@ from app_connections.testing.distributions import activate, deactivate
 from app_connections.trust import ALLOWLIST_ENV, CredentialsView, SecretWithheld
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.methods import ClientSecretMethod, OAuthMethod
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 
 SLUG = "azure-app-configuration"
 CANARY = "canary-hook-secret-7Qx~"
@@ -395,7 +395,7 @@ def test_a_method_whose_schema_breaks_withholds_everything() -> None:
 
 
 def test_a_declared_public_field_left_out_reads_as_none() -> None:
-    from azure_appconfig_plugin.schema import OAuthInput
+    from azure_appconfig_plugin.methods.oauth import OAuthInput
 
     view = trust.credentials_view(OAuthInput(), OAuthMethod().input_schema())
     assert view is not None and view.tenant_id is None and view.to_dict() == {"method": "oauth", "cloud": "public"}

@@ -13,7 +13,7 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 

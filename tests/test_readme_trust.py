@@ -102,7 +102,7 @@ def test_the_hook_snippet_sees_no_secret_unless_granted() -> None:
 def test_the_hook_snippet_handles_an_oauth_input_without_tenant() -> None:
     from app_connections.reports import ValidationRequest
     from azure_appconfig_plugin.methods import OAuthMethod
-    from azure_appconfig_plugin.schema import OAuthInput
+    from azure_appconfig_plugin.methods.oauth import OAuthInput
 
     request = ValidationRequest("azure-app-configuration", "oauth", OAuthInput(), None)
     [check] = policy_module().validate_connection(

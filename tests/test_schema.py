@@ -11,7 +11,7 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import InvalidInput
 from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 
 CT = build_connection_type()
 CANARY = "canary-secret-in-schema-test"

@@ -18,7 +18,7 @@ from app_connections.testing.redis_server import LocalRedisServer
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import OAuthStateError
-from azure_appconfig_plugin.schema import OAuthInput
+from azure_appconfig_plugin.methods.oauth import OAuthInput
 from azure_appconfig_plugin.stores.shared import default_flow_store
 from cassettes_auth import OAUTH_STATE
 from redis_fixtures import Fleet

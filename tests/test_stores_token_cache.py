@@ -17,7 +17,7 @@ from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.envvars import REDIS_KEY_ENV, REDIS_URL_ENV
 from azure_appconfig_plugin.errors import AppConnectionError, InvalidClientSecret
 from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.stores.token_cache import RedisTokenCache, SharedTokenCache, TokenKey
 from redis_fixtures import Fleet

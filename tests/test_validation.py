@@ -12,7 +12,7 @@ from app_connections.testing import fakes
 from azure_appconfig_plugin.checks.store import interpret
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.methods.client_secret import ClientSecretCredentials
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.store import ProbeResult
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 from cassettes_store import PROBE_LABEL

@@ -19,7 +19,7 @@ from azure_appconfig_plugin.aio.credential import AsyncCredential
 from azure_appconfig_plugin.auth.credential import ScopeNotAllowed
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.errors import OAuthStateError
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 

@@ -25,7 +25,7 @@ from azure_appconfig_plugin.errors import (
 from azure_appconfig_plugin.http.errors import ForeignHostRefused, HttpPolicyError
 from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.methods import ClientSecretMethod
-from azure_appconfig_plugin.schema import OAuthCredentials, OAuthInput
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials, OAuthInput
 from azure_appconfig_plugin.settings import CLIENT_ID_ENV, InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 

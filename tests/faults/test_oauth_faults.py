@@ -17,7 +17,7 @@ from azure_appconfig_plugin.errors import (
     InvalidInput,
     OAuthStateError,
 )
-from azure_appconfig_plugin.schema import OAuthInput
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials, OAuthInput, OAuthMethod, credentials_from_grant
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 
@@ -52,6 +52,43 @@ def test_a_domain_tenant_sign_in_pins_the_discovered_tenant(
 ) -> None:
     credentials = sign_in(forged, settings)
     assert credentials.tenant_id == TENANT_A
+
+
+def test_the_exchange_yields_a_grant_that_the_method_stores(
+    forged: IdentityPlatform, settings: InstanceSettings
+) -> None:
+    grant = sign_in(forged, settings)
+    assert isinstance(grant, oauth.Grant)
+    assert grant.refresh_token.startswith("rotated-refresh-token-") and grant.access_token
+    assert credentials_from_grant(grant) == OAuthCredentials(
+        tenant_id=TENANT_A,
+        client_id=settings.client_id,
+        refresh_token=grant.refresh_token,
+        access_token=grant.access_token,
+        expires_on=grant.expires_on,
+        cloud="public",
+    )
+    store = InMemoryFlowStore()
+    method = OAuthMethod()
+    request = method.begin(OAuthInput(tenant_id=DOMAIN), settings=settings, flow_store=store)
+    forged.pending_nonce = parse_qs(urlsplit(request.url).query)["nonce"][0]
+    stored = method.complete({"code": "canary-code", "state": request.state}, settings=settings, flow_store=store)
+    assert isinstance(stored, OAuthCredentials) and stored.tenant_id == TENANT_A
+    assert stored.refresh_token.startswith("rotated-refresh-token-") and stored.refresh_token != grant.refresh_token
+
+
+def test_a_grant_repr_shows_no_token() -> None:
+    grant = oauth.Grant(
+        tenant_id=TENANT_A,
+        client_id="client",
+        refresh_token="canary-refresh-token",
+        access_token="canary-access-token",
+        expires_on=1,
+        cloud="public",
+    )
+    shown = repr(grant)
+    assert "canary-refresh-token" not in shown and "canary-access-token" not in shown
+    assert TENANT_A in shown and "client" in shown and "public" in shown
 
 
 def test_a_domain_tenant_refuses_a_token_issued_by_another_tenant(

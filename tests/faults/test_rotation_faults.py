@@ -15,7 +15,7 @@ from app_connections.errors import RotationNotSaved
 from app_connections.testing import fakes
 from azure_appconfig_plugin.auth import credential as credential_module
 from azure_appconfig_plugin.auth.credential import OAuthTokenCredential, UnsavedRotations
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 

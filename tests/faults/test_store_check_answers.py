@@ -10,7 +10,7 @@ from app_connections.policy import HostPolicy
 from app_connections.testing import fakes
 from azure_appconfig_plugin.connection import build_connection_type
 from azure_appconfig_plugin.methods.certificate import CertificateCredentials
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 
 from .conftest import StaticCredential
 from .standins import Answer, Seen, StandIn, json_answer

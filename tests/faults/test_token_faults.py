@@ -18,7 +18,7 @@ from azure_appconfig_plugin.errors import AppConnectionError
 from azure_appconfig_plugin.http.errors import ForeignHostRefused
 from azure_appconfig_plugin.http.limits import configure
 from azure_appconfig_plugin.methods import ClientSecretMethod
-from azure_appconfig_plugin.schema import OAuthCredentials
+from azure_appconfig_plugin.methods.oauth import OAuthCredentials
 from azure_appconfig_plugin.settings import InstanceSettings
 from azure_appconfig_plugin.testing import fakes as azure_fakes
 

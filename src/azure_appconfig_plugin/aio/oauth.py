@@ -18,12 +18,13 @@ from app_connections.errors import FlowStateError
 
 from ..auth import oauth
 from ..errors import OAuthStateError
+from ..methods.oauth import credentials_from_grant
 
 if TYPE_CHECKING:
     from app_connections.aio import AsyncFlowStore
     from app_connections.flow_store import FlowStore
 
-    from ..schema import OAuthCredentials, OAuthInput
+    from ..methods.oauth import OAuthCredentials, OAuthInput
     from ..settings import InstanceSettings
 
 
@@ -65,4 +66,4 @@ async def complete(
         flow = await store.take(state) if is_async_flow_store(store) else await offload(store.take, state)
     except FlowStateError as exc:  # the kit's store saw a replay: the provider's state error, same code
         raise OAuthStateError(exc.message, code=exc.code) from None
-    return await offload(oauth.finish, single, flow, settings=settings, clock=clock)
+    return credentials_from_grant(await offload(oauth.finish, single, flow, settings=settings, clock=clock))

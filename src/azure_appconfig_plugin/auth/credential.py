@@ -22,7 +22,6 @@ from ..clouds import Cloud, get_cloud
 from ..errors import AppConnectionError, AuthError, IdentityServiceError, ReconnectRequired
 from ..http.answers import MAX_TOKEN_SECONDS
 from ..http.errors import HttpPolicyError, policy_error
-from ..schema import OAuthCredentials
 from ..settings import InstanceSettings
 from . import msal_apps
 from .aad_errors import TRANSPORT_ERRORS, error_from_exception, error_from_result
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from app_connections.jsontypes import JSONObject
 
     from ..methods.client_secret import ClientSecretCredentials
+    from ..methods.oauth import OAuthCredentials
     from ..stores.token_cache import TokenKey
 
 T = TypeVar("T")

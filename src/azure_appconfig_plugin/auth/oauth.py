@@ -1,7 +1,8 @@
 """The OAuth 2.0 authorization-code flow (PKCE S256, state, nonce) for the instance's app.
 
 ``begin`` builds the authorization URL without any network call; ``complete`` checks the
-callback against the stored flow (single use, expiring) and exchanges the code with MSAL.
+callback against the stored flow (single use, expiring), exchanges the code with MSAL and returns
+the ``Grant`` (``methods.oauth`` turns it into the credentials to store).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from app_connections.flow_store import DEFAULT_FLOW_TTL_SECONDS, FlowStore, Pend
 from ..clouds import get_cloud
 from ..errors import AuthError, OAuthStateError
 from ..formats import is_guid
-from ..schema import OAuthCredentials, OAuthInput
+from ..methods.common import CLOUD
 from ..settings import InstanceSettings
 from ..stores.shared import default_flow_store
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     import msal
 
     from app_connections.jsontypes import JSONInput
+
+    from ..methods.oauth import OAuthInput
 
 RESERVED_SCOPES = ("offline_access", "openid", "profile")
 ANY_WORK_ACCOUNT = "organizations"
@@ -60,6 +63,19 @@ class AuthorizationRequest:
     expires_at: float
 
 
+@attrs.frozen
+class Grant:
+    """What the code exchange yields: the user's grant of the instance's app registration
+    (``client_id``), its tokens (never in ``repr``) and the Unix time the access token expires."""
+
+    tenant_id: str
+    client_id: str
+    refresh_token: str = attrs.field(repr=False)
+    access_token: str = attrs.field(repr=False)
+    expires_on: int
+    cloud: str
+
+
 def begin(
     oauth_input: OAuthInput | None = None,
     *,
@@ -70,7 +86,8 @@ def begin(
     token_factory: TokenFactory | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AuthorizationRequest:
-    """Start the flow: store its pending state in ``flow_store`` and return where to send the browser."""
+    """Start the flow: store its pending state in ``flow_store`` and return where to send the browser
+    (``oauth_input`` None: any work account, the default cloud)."""
     store = flow_store if flow_store is not None else default_flow_store()
     flow, request = prepare(
         oauth_input, settings=settings, ttl_seconds=ttl_seconds, prompt=prompt, token_factory=token_factory, clock=clock
@@ -89,10 +106,9 @@ def prepare(
     clock: Callable[[], float] = time.time,
 ) -> tuple[PendingFlow, AuthorizationRequest]:
     """The pending flow ``begin`` stores and the authorization request it returns (no I/O)."""
-    oauth_input = oauth_input or OAuthInput()
     settings = settings or InstanceSettings.from_env()
-    cloud = get_cloud(oauth_input.cloud)
-    tenant = oauth_input.tenant_id or ANY_WORK_ACCOUNT
+    cloud = get_cloud(oauth_input.cloud if oauth_input is not None else str(CLOUD.default))
+    tenant = (oauth_input.tenant_id if oauth_input is not None else None) or ANY_WORK_ACCOUNT
     token = token_factory or _random_token
     state, nonce, verifier = token(), token(), token() + token()
     scopes = (cloud.scope, *RESERVED_SCOPES)
@@ -153,8 +169,8 @@ def complete(
     settings: InstanceSettings | None = None,
     flow_store: FlowStore | None = None,
     clock: Callable[[], float] = time.time,
-) -> OAuthCredentials:
-    """Finish the flow from the callback's query parameters and return the credentials to store."""
+) -> Grant:
+    """Finish the flow from the callback's query parameters and return the grant the code exchange yields."""
     single = _single(params)
     store = flow_store if flow_store is not None else default_flow_store()
     state = callback_state(single)
@@ -181,7 +197,7 @@ def finish(
     *,
     settings: InstanceSettings | None = None,
     clock: Callable[[], float] = time.time,
-) -> OAuthCredentials:
+) -> Grant:
     """``complete`` once the flow was taken from its store: check it, exchange the code (MSAL)."""
     from . import msal_apps
     from .aad_errors import error_from_result
@@ -244,7 +260,7 @@ def finish(
     from .credential import seconds_field
 
     now = int(clock())
-    return OAuthCredentials(
+    return Grant(
         tenant_id=tenant,
         client_id=settings.client_id,
         refresh_token=str(result["refresh_token"]),

@@ -1,6 +1,7 @@
 """The field declarations of the Azure App Configuration methods (each field declared once).
 
-Imported when a schema or parser is first needed, not at registration.
+Imported at registration by the method modules (the kit's ``fields`` only), and by ``auth.oauth``
+for the cloud's default.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""``oauth``: a user signs in through the instance's app registration (interactive). Its fields
-are in ``common``; its field tuples and records (``OAuthInput``, ``OAuthCredentials``) in
-``schema``, which ``auth.oauth`` builds them from, read on first use. Import-light."""
+"""``oauth``: a user signs in through the instance's app registration (interactive): its field
+tuples (the fields are in ``common``), its records (``OAuthInput``, ``OAuthCredentials``) and the
+method. ``auth.oauth`` runs the flow and returns a ``Grant``; this module stores it. Import-light."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from app_connections.declared import DeclaredAuthMethod
+from app_connections.fields import Field
 from app_connections.records import Credentials, RotateCallback
+from app_connections.stored_record import StoredRecord
 
+from .common import ACCESS_TOKEN, CLOUD, EXPIRES_ON, INSTANCE_CLIENT_ID, OPTIONAL_TENANT, REFRESH_TOKEN, TENANT
 from .names import CONNECTION_TYPE, MICROSOFT_ENTRA
 
 if TYPE_CHECKING:
@@ -17,9 +20,46 @@ if TYPE_CHECKING:
 
     from app_connections.flow_store import FlowStore
 
-    from ..auth.oauth import AuthorizationRequest
-    from ..schema import OAuthCredentials, OAuthInput
+    from ..auth.oauth import AuthorizationRequest, Grant
     from ..settings import InstanceSettings
+
+INPUT_FIELDS: tuple[Field, ...] = (OPTIONAL_TENANT, CLOUD)
+STORED_FIELDS: tuple[Field, ...] = (TENANT, INSTANCE_CLIENT_ID, REFRESH_TOKEN, ACCESS_TOKEN, EXPIRES_ON, CLOUD)
+
+
+class OAuthInput(StoredRecord, fields=INPUT_FIELDS, method="oauth"):
+    """What the oauth form collects; ``begin`` turns it into an authorization URL."""
+
+    tenant_id: str | None
+    cloud: str
+
+
+class OAuthCredentials(StoredRecord, fields=STORED_FIELDS, method="oauth"):
+    """What a completed OAuth flow yields and a host stores: the grant of the instance app
+    registration (``client_id``); ``expires_on`` is the Unix time the access token expires."""
+
+    tenant_id: str
+    client_id: str
+    refresh_token: str
+    access_token: str | None
+    expires_on: int | None
+    cloud: str
+
+    def with_tokens(self, refresh_token: str, access_token: str | None, expires_on: int | None) -> OAuthCredentials:
+        """The same grant with rotated tokens."""
+        return self.replace(refresh_token=refresh_token, access_token=access_token, expires_on=expires_on)
+
+
+def credentials_from_grant(grant: Grant) -> OAuthCredentials:
+    """The credentials to store for the grant a completed sign-in yields (``auth.oauth.Grant``)."""
+    return OAuthCredentials(
+        tenant_id=grant.tenant_id,
+        client_id=grant.client_id,
+        refresh_token=grant.refresh_token,
+        access_token=grant.access_token,
+        expires_on=grant.expires_on,
+        cloud=grant.cloud,
+    )
 
 
 class OAuthMethod(DeclaredAuthMethod):
@@ -32,26 +72,13 @@ class OAuthMethod(DeclaredAuthMethod):
     title = "Azure App Configuration: OAuth"
     interactive = True
     identity_provider = MICROSOFT_ENTRA
-    declarations = "..schema"
-
-    @property
-    def credentials_type(self) -> type:
-        """``schema.OAuthCredentials``."""
-        from ..schema import OAuthCredentials
-
-        return OAuthCredentials
+    input_fields = INPUT_FIELDS
+    stored_fields: tuple[Field, ...] | None = STORED_FIELDS
+    record = OAuthCredentials
 
     def input_from(self, values: dict[str, object]) -> OAuthInput:
         """The sign-in input ``begin`` takes, from the parsed form."""
-        from ..schema import OAuthInput
-
         return OAuthInput(**values)
-
-    def credentials_from(self, values: dict[str, object]) -> OAuthCredentials:
-        """The stored credentials, from their parsed fields."""
-        from ..schema import OAuthCredentials
-
-        return OAuthCredentials(**values)
 
     def begin(
         self,
@@ -87,7 +114,7 @@ class OAuthMethod(DeclaredAuthMethod):
             raise InvalidInput(
                 errors=[FieldError("params", "complete() needs the callback's query parameters as a mapping")]
             )
-        return oauth.complete(params, settings=settings, flow_store=flow_store, **options)
+        return credentials_from_grant(oauth.complete(params, settings=settings, flow_store=flow_store, **options))
 
     def token_credential(
         self,
@@ -101,7 +128,6 @@ class OAuthMethod(DeclaredAuthMethod):
         default ``InstanceSettings.from_env()``); ``on_rotate`` gets each rotated refresh token."""
         from ..auth.credential import OAuthTokenCredential
         from ..errors import FieldError, InvalidInput
-        from ..schema import OAuthCredentials
         from ..settings import InstanceSettings
 
         if settings is not None and not isinstance(settings, InstanceSettings):
@@ -126,8 +152,6 @@ class OAuthMethod(DeclaredAuthMethod):
         )
 
     def _record(self, credentials: object) -> OAuthCredentials | None:
-        from ..schema import OAuthCredentials
-
         return self.own(credentials, OAuthCredentials)
 
     def principal(self, credentials: Credentials) -> str:
@@ -156,7 +180,6 @@ def checked_sign_in_input(sign_in_input: object) -> OAuthInput | None:
     """What ``begin`` takes: the ``OAuthInput`` that ``parse('oauth', form)`` returns, or None
     (the instance's defaults); anything else is ``InvalidInput`` naming ``input``."""
     from ..errors import FieldError, InvalidInput
-    from ..schema import OAuthInput
 
     if sign_in_input is None or isinstance(sign_in_input, OAuthInput):
         return sign_in_input
