@@ -41,7 +41,7 @@ def sender(client: StoreClient) -> Send:
     """``Send`` on a sync client (the coroutine never suspends: ``run_now`` drives it)."""
 
     async def send(request: HttpRequest, tries: Tries) -> Answer:
-        return client.send_request(request, pace_tries=tries)  # ``TRIES_OPTION``
+        return client.send_request(request, pace_tries=tries)  # taken out by the pace policy (TRIES_OPTION)
 
     return send
 
@@ -50,7 +50,7 @@ def async_sender(client: AsyncStoreClient) -> Send:
     """``Send`` on an aio client."""
 
     async def send(request: HttpRequest, tries: Tries) -> Answer:
-        return await client.send_request(request, pace_tries=tries)  # ``TRIES_OPTION``
+        return await client.send_request(request, pace_tries=tries)  # taken out by the pace policy (TRIES_OPTION)
 
     return send
 
