@@ -230,12 +230,13 @@ class Pace:
         answer = _throttled(response)
         return None if answer is None else throttle_wait(case_insensitive_dict(answer.http_response.headers))
 
-    def _sent(self, tries: Tries) -> None:
+    def sent(self, tries: Tries) -> None:
+        """Count one attempt of a call, in the run's requests and in its ``tries``."""
         with self.lock:
             self.requests += 1
         tries.attempts += 1
 
-    def _answered(self, epoch: int, tries: Tries, status: int, headers: HeaderLookup) -> bool:
+    def answered(self, epoch: int, tries: Tries, status: int, headers: HeaderLookup) -> bool:
         """Count a 429 (and pause the run for it); True when the attempt succeeded."""
         if status == 429:
             tries.throttled += 1
@@ -244,7 +245,8 @@ class Pace:
             self.limit.throttled(epoch, throttle_wait(headers))
         return status < 300
 
-    def _refused(self) -> Exception:
+    def too_late(self) -> Exception:
+        """The error of an attempt the run's deadline stopped before it was sent."""
         from .errors import DeadlineExceeded
 
         return DeadlineExceeded(
@@ -284,13 +286,13 @@ def pace_policy(pace: Pace) -> HTTPPolicy[HttpRequest, HttpResponse]:
             tries = _tries(request)
             epoch = pace.limit.acquire(pace.deadline)
             if epoch is None:
-                raise pace._refused()
+                raise pace.too_late()
             success = False
             try:
-                pace._sent(tries)
+                pace.sent(tries)
                 response = self.next.send(request)
                 answer = response.http_response
-                success = pace._answered(epoch, tries, answer.status_code, answer.headers)
+                success = pace.answered(epoch, tries, answer.status_code, answer.headers)
                 return response
             finally:
                 pace.limit.release(success=success)
@@ -312,14 +314,14 @@ def async_pace_policy(pace: Pace, *, starts_per_pass: int = 4) -> AsyncHTTPPolic
             tries = _tries(request)
             epoch = await pace.limit.aacquire(pace.deadline)
             if epoch is None:
-                raise pace._refused()
+                raise pace.too_late()
             success = False
             try:
                 await pacer.turn()
-                pace._sent(tries)
+                pace.sent(tries)
                 response = await self.next.send(request)
                 answer = response.http_response
-                success = pace._answered(epoch, tries, answer.status_code, answer.headers)
+                success = pace.answered(epoch, tries, answer.status_code, answer.headers)
                 return response
             finally:
                 pace.limit.release(success=success)
