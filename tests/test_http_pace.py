@@ -170,3 +170,30 @@ def test_the_async_pace_policy_sends_nothing_after_the_run_s_deadline() -> None:
 
 def test_the_pace_s_concurrency_is_bounded() -> None:
     assert Pace(0, deadline=0).concurrency == 1 and Pace(10_000, deadline=0).concurrency == 128
+
+
+def test_a_paced_call_may_wait_for_its_turn_longer_than_one_store_request(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    from azure_appconfig_plugin.http.limits import Limits
+
+    standin.inject("PUT", "S0", (429, {"retry-after-ms": "300"}))  # the whole run pauses 0.3 s
+    options = {
+        **sync_options,
+        "client_options": {**sync_options["client_options"], "limits": Limits(store_request_seconds=0.2)},
+    }
+    report = D.push(None, dest(standin), {f"S{i}": "v" for i in range(6)}, concurrency=2, **options)
+    assert report.ok and report.counts["created"] == 6  # the pause is the run's, each attempt still within 0.2 s
+
+
+def test_each_attempt_of_a_paced_call_stays_within_one_store_request(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    from azure_appconfig_plugin.http.limits import Limits
+
+    standin.latency = 0.3
+    client_options = {**sync_options["client_options"], "limits": Limits(store_request_seconds=0.2)}
+    report = D.push(None, dest(standin), {"A": "1"}, **{**sync_options, "client_options": client_options})
+    (change,) = report.changes
+    assert (change.status.value, change.code) == ("failed", "deadline_exceeded")
+    assert "did not deliver its whole answer within 0.2 s" in change.detail  # the listing, a paced call too

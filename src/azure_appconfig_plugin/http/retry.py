@@ -183,6 +183,14 @@ class CappedRetryRules(_RulesBase):
             return False
         return throttled is None or self.pace is None or self.pace.may_retry_throttled(throttled, wait)
 
+    def _call_deadline(self) -> contextlib.AbstractContextManager[float]:
+        """The whole call (every attempt and every wait) within ``store_request_seconds``; a paced
+        call within its run's deadline instead (its turns in the queue and its pauses are the run's,
+        bounded by ``max_wait``), each attempt still within ``store_request_seconds`` (the transport's)."""
+        if self.pace is None:
+            return operation_deadline(float(self._limits().store_request_seconds), name="store_request_seconds")
+        return operation_deadline(self.pace.deadline - time.monotonic(), name="timeout")
+
     def _next_wait(self, settings: dict[str, object], response: object) -> float:
         """The wait before the next attempt, counted against the budget and told to ``waits_reported``;
         returns the seconds to sleep here: none for a paced 429, whose next attempt the pace holds
@@ -229,8 +237,7 @@ def retry_policy_class() -> Callable[..., RetryPolicy[HttpRequest, HttpResponse]
         """azure-core's retry policy with server-requested waits capped and budgeted."""
 
         def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, HttpResponse]:
-            # the whole call (every attempt and every wait) within store_request_seconds
-            with operation_deadline(float(self._limits().store_request_seconds), name="store_request_seconds"):
+            with self._call_deadline():
                 return super().send(request)
 
         def sleep(
@@ -255,9 +262,7 @@ def async_retry_policy_class() -> Callable[..., AsyncRetryPolicy[HttpRequest, As
         """azure-core's async retry policy with the sync one's rules: waits capped and budgeted."""
 
         async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
-            # the whole call (every attempt and every wait) within store_request_seconds
-            limit = float(self._limits().store_request_seconds)
-            with operation_deadline(limit, name="store_request_seconds"):
+            with self._call_deadline():
                 return await super().send(request)
 
         async def sleep(
@@ -271,6 +276,12 @@ def async_retry_policy_class() -> Callable[..., AsyncRetryPolicy[HttpRequest, As
                 await transport.sleep(wait)
 
     return CappedAsyncRetryPolicy
+
+
+def call_seconds(current: Limits, pace: Pace | None) -> float:
+    """azure-core's absolute timeout of one call: ``store_request_seconds``, or for a paced call
+    what is left of its run (``CappedRetryRules._call_deadline``)."""
+    return current.store_request_seconds if pace is None else max(0.0, pace.deadline - time.monotonic())
 
 
 RetryOption = float | str

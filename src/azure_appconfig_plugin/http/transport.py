@@ -15,7 +15,7 @@ from .deadlines import binding_deadline, deadline_exceeded, remaining
 from .errors import HttpPolicyError, ResponseTooLarge
 from .limits import Limits, current_limits
 from .pin import host_port, pin, redirect_refusal, refusal
-from .retry import RetryOption, retry_policy_class, retry_settings
+from .retry import RetryOption, call_seconds, retry_policy_class, retry_settings
 from .watchdog import Watch, local
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ def client_kwargs(
 
     current = limits or current_limits()
     settings = retry_settings(current, {**(pace.retry_options() if pace else {}), **retry_options})
-    retry = retry_policy_class()(limits, pace=pace, timeout=current.store_request_seconds, **settings)
+    retry = retry_policy_class()(limits, pace=pace, timeout=call_seconds(current, pace), **settings)
     pinned = session(host, port, kind="store", limits=limits, pool_maxsize=pool_maxsize)
     transport = RequestsTransport(
         session=pinned,

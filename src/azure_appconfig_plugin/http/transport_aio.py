@@ -26,7 +26,7 @@ from ..errors import AppConnectionError
 from .deadlines import binding_deadline, deadline_exceeded, remaining
 from .limits import Limits, current_limits
 from .pin import pin, redirect_refusal, refusal
-from .retry import RetryOption, async_retry_policy_class, retry_settings
+from .retry import RetryOption, async_retry_policy_class, call_seconds, retry_settings
 from .transport import CA_BUNDLE_VARS, too_large
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def async_client_kwargs(
     make_transport = _build()
     current = limits or current_limits()
     settings = retry_settings(current, {**(pace.retry_options() if pace else {}), **retry_options})
-    retry = async_retry_policy_class()(limits, pace=pace, timeout=current.store_request_seconds, **settings)
+    retry = async_retry_policy_class()(limits, pace=pace, timeout=call_seconds(current, pace), **settings)
     transport = make_transport(
         host,
         port,
