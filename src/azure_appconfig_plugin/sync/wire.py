@@ -4,10 +4,12 @@ are ones). Import-light: azure is imported for type checking only."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from app_connections.jsontypes import JSONValue
+
+from ..http.retry import Answer as StatusAnswer
 
 if TYPE_CHECKING:
     from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
@@ -15,16 +17,9 @@ if TYPE_CHECKING:
     from ..http.pace import Tries
 
 
-class Answer(Protocol):
-    """A store's answer, read: azure-core's ``HttpResponse`` and ``AsyncHttpResponse`` (body read) are ones."""
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-
-    @property
-    def headers(self) -> MutableMapping[str, str]:
-        """The answer's headers (case-insensitive)."""
+class Answer(StatusAnswer, Protocol):
+    """A store's answer, read: azure-core's ``HttpResponse`` and ``AsyncHttpResponse`` (body read) are
+    ones; the retry policy's ``Answer`` (status and headers) and its body."""
 
     @property
     def reason(self) -> str | None:
