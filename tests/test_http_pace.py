@@ -22,6 +22,7 @@ from azure_appconfig_plugin.http.pace import (
     Pace,
     Tries,
     async_pace_policy,
+    counted,
     throttle_wait,
 )
 from azure_appconfig_plugin.http.retry import retry_policy_class
@@ -43,14 +44,9 @@ class _Answer:
         self.headers = headers or {}
 
 
-def _answered(
-    status: int, headers: dict[str, str] | None = None, tries: Tries | None = None
-) -> PipelineResponse[Any, Any]:
+def _answered(status: int, headers: dict[str, str] | None = None) -> PipelineResponse[Any, Any]:
     request = HttpRequest("PUT", "https://mystore.azconfig.io/kv/A")
-    context = PipelineContext(None)
-    if tries is not None:
-        context["pace_tries"] = tries
-    return PipelineResponse(request, _Answer(status, headers), context)  # a stand-in answer
+    return PipelineResponse(request, _Answer(status, headers), PipelineContext(None))  # a stand-in answer
 
 
 class _Transport:
@@ -126,13 +122,9 @@ def test_a_paced_retry_that_would_outlast_the_deadline_is_noted_on_its_tries() -
     pace = Pace(deadline=time.monotonic() + 60)
     policy = retry_policy_class()(None, pace=pace, retry_total=3)
     tries = Tries(attempts=1)
-    with operation_deadline(1.0):
-        assert (
-            policy.increment(policy.configure_retries({}), response=_answered(503, {"Retry-After": "5"}, tries))
-            is False
-        )
+    with counted(tries), operation_deadline(1.0):
+        assert policy.increment(policy.configure_retries({}), response=_answered(503, {"Retry-After": "5"})) is False
     assert tries.out_of_time
-    pace.out_of_time(None)  # no call to note it on: nothing happens
 
 
 def test_a_paced_429_waits_in_the_queue_and_its_wait_is_drawn_from_the_run_budget() -> None:
@@ -140,15 +132,38 @@ def test_a_paced_429_waits_in_the_queue_and_its_wait_is_drawn_from_the_run_budge
     pace = Pace(deadline=time.monotonic() + 60, max_wait=1.5, status=lines.append)
     policy = retry_policy_class()(None, pace=pace, retry_total=3)
     tries = Tries(attempts=1, throttled=1)
-    throttled = _answered(429, {"retry-after-ms": "1000"}, tries)
+    throttled = _answered(429, {"retry-after-ms": "1000"})
     settings = policy.configure_retries({})
-    assert policy.increment(settings, response=throttled) is True
-    assert pace.waited == 1.0 and lines == ["throttled (429): asked to wait 1 s"]
     slept: list[float] = []
-    policy.sleep(settings, cast("HttpTransport[HttpRequest, HttpResponse]", _Transport(slept)), throttled)
-    assert slept == []  # the pace holds the next attempt in the queue for a slot: no sleep here
-    assert policy.increment(settings, response=throttled) is False  # 2 s would pass the run's 1.5 s
+    with counted(tries):
+        assert policy.increment(settings, response=throttled) is True
+        assert pace.waited == 1.0 and lines == ["throttled (429): asked to wait 1 s"]
+        policy.sleep(settings, cast("HttpTransport[HttpRequest, HttpResponse]", _Transport(slept)), throttled)
+        assert slept == []  # the pace holds the next attempt in the queue for a slot: no sleep here
+        granted, wake = pace.limit.try_acquire(time.monotonic() + 60)
+        assert granted is None and wake is not None and wake > 0  # the run is paused
+        assert policy.increment(settings, response=throttled) is False  # 2 s would pass the run's 1.5 s
     assert pace.waited == 1.0
+
+
+def test_the_back_off_that_was_checked_is_the_one_slept(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter([0.5, 1.5])
+    monkeypatch.setattr(random, "uniform", lambda a, b: next(draws))
+    policy = retry_policy_class()(None, retry_total=3, retry_backoff_factor=1.0)
+    settings = policy.configure_retries({})
+    settings["history"] = [object()]  # azure-core appends this attempt: 2 in all, a base back-off of 2 s
+    slept: list[float] = []
+    with operation_deadline(1.5):
+        assert policy.increment(settings, response=_answered(500)) is True  # 1 s (0.5x) fits
+        policy.sleep(settings, cast("HttpTransport[HttpRequest, HttpResponse]", _Transport(slept)), _answered(500))
+    assert slept == [1.0]
+
+
+def test_too_late_says_whether_an_earlier_attempt_was_sent() -> None:
+    pace = Pace(deadline=0)
+    assert "before the request could be sent" in str(pace.too_late(Tries()))
+    later = str(pace.too_late(Tries(attempts=2)))
+    assert "attempt 3" in later and "may have been applied" in later
 
 
 def test_a_429_pause_is_capped_and_has_a_default() -> None:
@@ -156,7 +171,7 @@ def test_a_429_pause_is_capped_and_has_a_default() -> None:
     assert throttle_wait({}) == 1.0
     pace = Pace(deadline=time.monotonic() + 60)
     assert pace.pause_of(_answered(503)) is None and pace.throttled_call(_answered(200)) is None
-    assert pace.throttled_call(_answered(429)) == Tries(attempts=1, throttled=1)  # an unpaced answer
+    assert pace.throttled_call(_answered(429)) == Tries(attempts=1, throttled=1)  # a call nobody counts
 
 
 def test_the_async_pace_policy_sends_nothing_after_the_run_s_deadline() -> None:
@@ -197,3 +212,66 @@ def test_each_attempt_of_a_paced_call_stays_within_one_store_request(
     (change,) = report.changes
     assert (change.status.value, change.code) == ("failed", "deadline_exceeded")
     assert "did not deliver its whole answer within 0.2 s" in change.detail  # the listing, a paced call too
+
+
+def test_a_paced_429_is_retried_after_retry_total_is_spent(
+    standin: StandIn, sync_options: dict[str, Any], quick_backoff: None
+) -> None:
+    standin.inject("PUT", "A", 503, 503, 503, 429)
+    report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
+    assert [c.status.value for c in report.changes] == ["applied"] and len(standin.requests("PUT")) == 5
+
+
+def test_a_paced_429_is_retried_with_retry_total_zero(standin: StandIn, sync_options: dict[str, Any]) -> None:
+    from azure_appconfig_plugin.http.limits import Limits
+
+    standin.inject("PUT", "A", 429)
+    client_options = {**sync_options["client_options"], "limits": Limits(retry_total=0)}
+    report = D.push(None, dest(standin), {"A": "1"}, **{**sync_options, "client_options": client_options})
+    assert [c.status.value for c in report.changes] == ["applied"] and len(standin.requests("PUT")) == 2
+
+
+def test_a_paced_429_waits_within_the_run_s_budget_not_the_call_s(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    from azure_appconfig_plugin.http.limits import Limits
+
+    standin.inject("PUT", "A", *[(429, {"retry-after-ms": "100"})] * 3)
+    client_options = {**sync_options["client_options"], "limits": Limits(retry_wait_budget_seconds=0.15)}
+    report = D.push(None, dest(standin), {"A": "1"}, **{**sync_options, "client_options": client_options})
+    assert [c.status.value for c in report.changes] == ["applied"] and len(standin.requests("PUT")) == 4
+
+
+def test_a_429_that_is_not_retried_pauses_nobody(standin: StandIn, sync_options: dict[str, Any]) -> None:
+    for key in ("A", "B", "C", "D"):
+        standin.inject("PUT", key, (429, {"retry-after-ms": "1000"}))
+    started = time.monotonic()
+    report = D.push(None, dest(standin), dict.fromkeys("ABCD", "1"), concurrency=1, max_wait=0, **sync_options)
+    assert [c.status.value for c in report.changes] == ["failed"] * 4
+    assert time.monotonic() - started < 1.0  # four pauses of 1 s would be 3 s at least
+
+
+def test_a_caller_s_per_retry_policies_run_inside_the_pace(standin: StandIn, sync_options: dict[str, Any]) -> None:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    seen: list[str] = []
+
+    class Tag(SansIOHTTPPolicy[Any, Any]):
+        def on_request(self, request: PipelineRequest[Any]) -> None:
+            seen.append(request.http_request.method)
+
+    client_options = {**sync_options["client_options"], "per_retry_policies": [Tag()]}
+    report = D.push(None, dest(standin), {"A": "1"}, **{**sync_options, "client_options": client_options})
+    assert report.ok and report.requests == 2 and seen == ["GET", "PUT"]
+    applied = asyncio.run(
+        D.apush(None, dest(standin), {"A": "2"}, **{**sync_options, "client_options": client_options})
+    )
+    assert applied.ok and applied.requests == 2 and seen == ["GET", "PUT", "GET", "PUT"]
+
+
+def test_a_status_that_is_never_retried_says_so_without_attempts(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    standin.inject("PUT", "A", 501)
+    report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
+    assert report.changes[0].detail == "501: scripted answer" and len(standin.requests("PUT")) == 1

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import uuid
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
@@ -153,7 +153,11 @@ def _client(
     retry = {k: pipeline_kwargs.pop(k) for k in policy_options if k in pipeline_kwargs}
     port = endpoint.port or 443
     options = policy_kwargs(endpoint.host, port, limits=limits, pool_maxsize=pool_maxsize, pace=pace, **retry)
+    given = pipeline_kwargs.pop("per_retry_policies", None)
     options.update(pipeline_kwargs)
+    if given is not None:  # a caller's policies run after the policy's own (a run's pace), never instead
+        ours = cast("list[object]", options.get("per_retry_policies", []))
+        options["per_retry_policies"] = [*ours, *cast("Iterable[object]", given)]
     return client_class(endpoint.url, credential, api_version=API_VERSION, audience=cloud.audience + "/", **options)
 
 

@@ -4,14 +4,17 @@ the store asks for a wait, one budget of throttling waits for the whole run, and
 
 A sync run gives its ``Pace`` to the client (``store.make_client(pace=...)``); every attempt, first
 or retried, goes through ``pace_policy`` (or its async twin), and ``CappedRetryRules`` asks the pace
-whether a 429 may be retried. A caller reads what became of one call from its ``Tries``.
+whether a 429 may be retried. A caller sends each call inside ``counted(tries)`` and reads from its
+``Tries`` what became of it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import attrs
@@ -42,8 +45,6 @@ BACKOFF_FACTOR = 0.125
 BACKOFF_MAX = 8.0
 HALVE_INTERVAL = 1.0
 """At most one halving per second: a burst of 429s answering requests sent together is one signal."""
-TRIES_OPTION = "pace_tries"
-"""The ``send_request`` keyword that hands a call's ``Tries`` to the pace policy."""
 
 StatusLine = Callable[[str], None]
 """A one-line status for an operator (``throttled (429): asked to wait 5 s``)."""
@@ -148,11 +149,33 @@ class Tries:
     throttled: int = 0
     out_of_time: bool = False
     """The retries stopped because the next wait would outlast the deadline."""
+    epoch: int = 0
+    """The adaptive limit's epoch of the last attempt's slot."""
 
     @property
     def retried(self) -> bool:
         """More than one attempt was sent."""
         return self.attempts > 1
+
+
+_counted: contextvars.ContextVar[Tries | None] = contextvars.ContextVar("pace_tries", default=None)
+# A context variable: per thread for the sync clients, per task for the async ones; a paced client's
+# policies read the ``Tries`` of the call their thread or task is making.
+
+
+@contextlib.contextmanager
+def counted(tries: Tries) -> Iterator[Tries]:
+    """The paced call made inside the block (by this thread, or this task) counts its attempts in ``tries``."""
+    token = _counted.set(tries)
+    try:
+        yield tries
+    finally:
+        _counted.reset(token)
+
+
+def _current() -> Tries:
+    """The ``Tries`` of the call being made, or a fresh one for a call nobody counts."""
+    return _counted.get() or Tries()
 
 
 def throttled_text(wait: float) -> str:
@@ -197,31 +220,26 @@ class Pace:
 
     def may_retry_throttled(self, tries: Tries, wait: float) -> bool:
         """Whether a call throttled ``tries.throttled`` times may wait ``wait`` seconds and retry:
-        fewer than ``throttle_attempts`` throttles, and the wait within what is left of ``max_wait``
-        (then it is counted, and told to ``status``)."""
+        fewer than ``throttle_attempts`` throttles, and the wait within what is left of ``max_wait``.
+        Then the wait is counted, told to ``status``, and the whole run pauses for it (the limit
+        halves); a 429 that is not retried pauses nobody."""
         with self.lock:
             if tries.throttled >= self.throttle_attempts or self.waited + wait > self.max_wait:
                 return False
             self.waited += wait
             if self.status is not None:
                 self.status(throttled_text(wait))
+        self.limit.throttled(tries.epoch, wait)
         return True
 
     def throttled_call(self, response: object) -> Tries | None:
         """The ``Tries`` of the call ``response`` (a pipeline response) answers with a 429, else None."""
-        answer = _throttled(response)
-        if answer is None:
-            return None
-        found = answer.context.get(TRIES_OPTION)
-        return found if isinstance(found, Tries) else Tries(attempts=1, throttled=1)
+        return None if _throttled(response) is None else _counted.get() or Tries(attempts=1, throttled=1)
 
-    def out_of_time(self, call: object) -> None:
-        """Note on ``call``'s ``Tries`` (``call``: a pipeline request or response) that its retries
-        stopped because the next wait would outlast the deadline."""
-        from azure.core.pipeline import PipelineRequest, PipelineResponse
-
-        if isinstance(call, (PipelineRequest, PipelineResponse)):
-            _tries(call).out_of_time = True
+    def out_of_time(self) -> None:
+        """Note on the current call's ``Tries`` that its retries stopped because the next wait
+        would outlast the deadline."""
+        _current().out_of_time = True
 
     def pause_of(self, response: object) -> float | None:
         """The run's pause for ``response`` when it is a 429 (``throttle_wait``), else None."""
@@ -230,28 +248,32 @@ class Pace:
         answer = _throttled(response)
         return None if answer is None else throttle_wait(case_insensitive_dict(answer.http_response.headers))
 
-    def sent(self, tries: Tries) -> None:
-        """Count one attempt of a call, in the run's requests and in its ``tries``."""
+    def sent(self, tries: Tries, epoch: int) -> None:
+        """Count one attempt of a call, sent in a slot of ``epoch``, in the run's requests and in its ``tries``."""
         with self.lock:
             self.requests += 1
         tries.attempts += 1
+        tries.epoch = epoch
 
-    def answered(self, epoch: int, tries: Tries, status: int, headers: HeaderLookup) -> bool:
-        """Count a 429 (and pause the run for it); True when the attempt succeeded."""
+    def answered(self, tries: Tries, status: int) -> bool:
+        """Count a 429 in the call's ``tries`` and the run's; True when the attempt succeeded."""
         if status == 429:
             tries.throttled += 1
             with self.lock:
                 self.throttles += 1
-            self.limit.throttled(epoch, throttle_wait(headers))
         return status < 300
 
-    def too_late(self) -> Exception:
+    def too_late(self, tries: Tries) -> Exception:
         """The error of an attempt the run's deadline stopped before it was sent."""
         from .errors import DeadlineExceeded
 
-        return DeadlineExceeded(
-            "the run's deadline (timeout) passed before the request could be sent", deadline="timeout", sent=False
+        message = (
+            "the run's deadline (timeout) passed before the request could be sent"
+            if not tries.attempts
+            else f"the run's deadline (timeout) passed before attempt {tries.attempts + 1} could be sent; "
+            "an earlier attempt may have been applied (push again to re-plan)"
         )
+        return DeadlineExceeded(message, deadline="timeout", sent=False)
 
 
 def _throttled(response: object) -> PipelineResponse[object, HttpResponse | AsyncHttpResponse] | None:
@@ -263,18 +285,6 @@ def _throttled(response: object) -> PipelineResponse[object, HttpResponse | Asyn
     return None
 
 
-def _tries(call: PipelineRequest[HttpRequest] | PipelineResponse[HttpRequest, object]) -> Tries:
-    """The call's ``Tries``: handed over with ``send_request(..., pace_tries=)`` (taken out of the
-    options on the first attempt, so the transport never sees it), or a fresh one."""
-    context = call.context
-    tries = context.get(TRIES_OPTION)
-    if not isinstance(tries, Tries):
-        given = context.options.pop(TRIES_OPTION, None)
-        tries = given if isinstance(given, Tries) else Tries()
-        context[TRIES_OPTION] = tries
-    return tries
-
-
 def pace_policy(pace: Pace) -> HTTPPolicy[HttpRequest, HttpResponse]:
     """The per-retry policy that runs each attempt of a sync client under ``pace``."""
     from azure.core.pipeline.policies import HTTPPolicy
@@ -283,16 +293,15 @@ def pace_policy(pace: Pace) -> HTTPPolicy[HttpRequest, HttpResponse]:
         """Waits for a slot of the adaptive limit, sends, and tells the limit how it went."""
 
         def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, HttpResponse]:
-            tries = _tries(request)
+            tries = _current()
             epoch = pace.limit.acquire(pace.deadline)
             if epoch is None:
-                raise pace.too_late()
+                raise pace.too_late(tries)
             success = False
             try:
-                pace.sent(tries)
+                pace.sent(tries, epoch)
                 response = self.next.send(request)
-                answer = response.http_response
-                success = pace.answered(epoch, tries, answer.status_code, answer.headers)
+                success = pace.answered(tries, response.http_response.status_code)
                 return response
             finally:
                 pace.limit.release(success=success)
@@ -311,17 +320,16 @@ def async_pace_policy(pace: Pace, *, starts_per_pass: int = 4) -> AsyncHTTPPolic
         """``PacePolicy`` on an event loop."""
 
         async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
-            tries = _tries(request)
+            tries = _current()
             epoch = await pace.limit.aacquire(pace.deadline)
             if epoch is None:
-                raise pace.too_late()
+                raise pace.too_late(tries)
             success = False
             try:
                 await pacer.turn()
-                pace.sent(tries)
+                pace.sent(tries, epoch)
                 response = await self.next.send(request)
-                answer = response.http_response
-                success = pace.answered(epoch, tries, answer.status_code, answer.headers)
+                success = pace.answered(tries, response.http_response.status_code)
                 return response
             finally:
                 pace.limit.release(success=success)

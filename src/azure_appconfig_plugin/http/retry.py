@@ -11,7 +11,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from .answers import untrusted_certificate
 from .deadlines import operation_deadline, remaining
@@ -147,7 +147,11 @@ class CappedRetryRules(_RulesBase):
         """azure-core's rule, for the statuses it retries (408, 429, 500, 502-504) only: a conflict
         (409, 412) or any other refusal is an answer, even with a ``Retry-After``."""
         status = response.http_response.status_code
-        return status in TRANSIENT_STATUSES and bool(super().is_retry(settings, response))
+        if status not in TRANSIENT_STATUSES:
+            return False
+        if self.pace is not None and status == 429:  # counted by the pace, whatever is left of retry_total
+            return bool(self._is_method_retryable(settings, response.http_request, response=response.http_response))
+        return bool(super().is_retry(settings, response))
 
     def _planned_wait(self, settings: dict[str, object], response: object) -> float:
         paused = None if self.pace is None else self.pace.pause_of(response)
@@ -163,7 +167,8 @@ class CappedRetryRules(_RulesBase):
         error: Exception | None = None,
     ) -> bool:
         """azure-core's count of one more attempt, then: False (no retry) for an untrusted certificate,
-        a wait over ``retry_after_max_seconds`` or the wait budget, or one that outlives the deadline."""
+        an undecodable answer, a wait over ``retry_after_max_seconds`` or the call's wait budget (a
+        paced 429: the run's, ``Pace.may_retry_throttled``), or one that outlives the deadline."""
         if error is not None and (untrusted_certificate(error) is not None or _answered(error)):
             return False  # a certificate does not become trusted by waiting; an answer was an answer
         throttled = None if self.pace is None else self.pace.throttled_call(response)
@@ -174,14 +179,19 @@ class CappedRetryRules(_RulesBase):
             return False
         limits = self._limits()
         wait = self._planned_wait(settings, response)
-        waited = _waited(settings)
-        if wait > limits.retry_after_max_seconds or waited + wait > limits.retry_wait_budget_seconds:
+        settings["policy_next_wait"] = wait  # what ``sleep`` waits: the jittered back-off drawn once
+        if wait > limits.retry_after_max_seconds:
             return False
         if wait >= remaining(math.inf):
             if self.pace is not None:
-                self.pace.out_of_time(response)
+                self.pace.out_of_time()
             return False
-        return throttled is None or self.pace is None or self.pace.may_retry_throttled(throttled, wait)
+        if throttled is None or self.pace is None:
+            return _seconds(settings, "policy_waited") + wait <= limits.retry_wait_budget_seconds
+        # azure-core just recorded this answer in its history; a paced 429's pause is the run's, and
+        # must not lengthen the back-off of a later failure of this call
+        cast("list[object]", settings["history"]).pop()
+        return self.pace.may_retry_throttled(throttled, wait)  # the run's budget (max_wait), not the call's
 
     def _call_deadline(self) -> contextlib.AbstractContextManager[float]:
         """The whole call (every attempt and every wait) within ``store_request_seconds``; a paced
@@ -195,14 +205,15 @@ class CappedRetryRules(_RulesBase):
         """The wait before the next attempt, counted against the budget and told to ``waits_reported``;
         returns the seconds to sleep here: none for a paced 429, whose next attempt the pace holds
         until the run's pause ends (in the queue for a slot, in its turn)."""
-        wait = self._planned_wait(settings, response)
-        settings["policy_waited"] = _waited(settings) + wait
+        wait = _seconds(settings, "policy_next_wait")
         report = _on_wait_var.get()
         if wait > 0 and report is not None:
             answer = response.http_response if isinstance(response, Answered) else None  # None: a transport error
             report(wait, None if answer is None else int(answer.status_code))
-        paused = self.pace is not None and self.pace.throttled_call(response) is not None
-        return 0.0 if paused else wait
+        if self.pace is not None and self.pace.throttled_call(response) is not None:
+            return 0.0
+        settings["policy_waited"] = _seconds(settings, "policy_waited") + wait
+        return wait
 
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -222,10 +233,11 @@ def _count(settings: Mapping[str, object], name: str) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _waited(settings: Mapping[str, object]) -> float:
-    """The seconds of the waits so far (``_next_wait`` keeps them in the retry settings)."""
-    waited = settings.get("policy_waited", 0.0)
-    return float(waited) if isinstance(waited, (int, float)) else 0.0
+def _seconds(settings: Mapping[str, object], name: str) -> float:
+    """Seconds the rules keep in azure-core's retry settings: ``policy_waited`` (the waits so far)
+    or ``policy_next_wait`` (the one ``increment`` planned)."""
+    value = settings.get(name, 0.0)
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 @functools.cache

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 import attrs
 
-from ..http.pace import Pace, Tries
+from ..http.pace import Pace, Tries, counted
+from ..http.retry import TRANSIENT_STATUSES
 from ..sansio import run_now
 from .entries import Entry
 from .plan import Step, same
@@ -41,7 +42,8 @@ def sender(client: StoreClient) -> Send:
     """``Send`` on a sync client (the coroutine never suspends: ``run_now`` drives it)."""
 
     async def send(request: HttpRequest, tries: Tries) -> Answer:
-        return client.send_request(request, pace_tries=tries)  # taken out by the pace policy (TRIES_OPTION)
+        with counted(tries):
+            return client.send_request(request)
 
     return send
 
@@ -50,7 +52,8 @@ def async_sender(client: AsyncStoreClient) -> Send:
     """``Send`` on an aio client."""
 
     async def send(request: HttpRequest, tries: Tries) -> Answer:
-        return await client.send_request(request, pace_tries=tries)  # taken out by the pace policy (TRIES_OPTION)
+        with counted(tries):
+            return await client.send_request(request)
 
     return send
 
@@ -202,11 +205,11 @@ class Executor(Generic[ClientT]):
                 f"throttled (429) {tries.throttled} time(s); gave up "
                 "(throttling waits are capped: max_wait for the run, retry_after_max_seconds each)",
             )
-        if status >= 500 or status == 408:
+        if status in TRANSIENT_STATUSES:
             return Outcome(
                 Status.FAILED, f"{status}: {error or 'server error'}; gave up after {tries.attempts} attempts"
             )
-        return Outcome(Status.FAILED, f"{status}: {error or 'request refused'}")
+        return Outcome(Status.FAILED, f"{status}: {error or ('server error' if status >= 500 else 'request refused')}")
 
     async def _send(self, step: Step, send: Send, tries: Tries) -> tuple[int | None, str | None]:
         """The step's status and error text after the pipeline's attempts (None: no answer, a

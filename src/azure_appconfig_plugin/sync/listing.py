@@ -83,6 +83,7 @@ async def get_page(send: Send, request: HttpRequest) -> Answer:
     from azure.core.exceptions import AzureError
 
     from ..http.errors import HttpPolicyError
+    from ..http.retry import TRANSIENT_STATUSES
     from .apply import _error_text, _short, refusal, undecoded_answer
 
     tries = Tries()
@@ -102,9 +103,9 @@ async def get_page(send: Send, request: HttpRequest) -> Answer:
         return response
     if status == 429:
         raise ListFailed(f"429: throttled {tries.throttled} time(s); gave up (waits are capped)")
-    if status >= 500 or status == 408:
+    if status in TRANSIENT_STATUSES:
         raise ListFailed(f"{status}: {_error_text(response) or 'server error'} after {tries.attempts} attempts")
-    raise ListFailed(f"{status}: {_error_text(response) or 'listing refused'}")
+    raise ListFailed(f"{status}: {_error_text(response) or ('server error' if status >= 500 else 'listing refused')}")
 
 
 @attrs.frozen
