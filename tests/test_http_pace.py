@@ -142,8 +142,11 @@ def test_a_paced_429_waits_in_the_queue_and_its_wait_is_drawn_from_the_run_budge
         assert slept == []  # the pace holds the next attempt in the queue for a slot: no sleep here
         granted, wake = pace.limit.try_acquire(time.monotonic() + 60)
         assert granted is None and wake is not None and wake > 0  # the run is paused
-        assert policy.increment(settings, response=throttled) is False  # 2 s would pass the run's 1.5 s
-    assert pace.waited == 1.0
+        assert policy.increment(settings, response=throttled) is True  # within the same pause: counted once
+        assert pace.waited == pytest.approx(1.0, abs=0.1) and len(lines) == 1
+        longer = _answered(429, {"retry-after-ms": "3000"})
+        assert policy.increment(policy.configure_retries({}), response=longer) is False  # 2 s more: past 1.5 s
+    assert pace.waited == pytest.approx(1.0, abs=0.1)
 
 
 def test_the_back_off_that_was_checked_is_the_one_slept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,3 +278,91 @@ def test_a_status_that_is_never_retried_says_so_without_attempts(
     standin.inject("PUT", "A", 501)
     report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
     assert report.changes[0].detail == "501: scripted answer" and len(standin.requests("PUT")) == 1
+
+
+def test_a_push_cancelled_while_a_429_waits_says_it_was_not_applied(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    from azure_appconfig_plugin.aio.sync import cancelled_report
+
+    standin.inject("PUT", "A", (429, {"retry-after-ms": "2000"}))
+
+    async def run() -> None:
+        await asyncio.wait_for(D.apush(None, dest(standin), {"A": "1"}, **sync_options), 0.3)
+
+    with pytest.raises(asyncio.TimeoutError) as caught:
+        asyncio.run(run())
+    report = cancelled_report(caught.value)
+    assert report is not None
+    (change,) = report.changes
+    assert (change.status.value, change.code) == ("failed", "cancelled")
+    assert change.detail == "cancelled while it waited to retry a 429: not applied"
+    assert standin.store.get("A") is None and len(standin.requests("PUT")) == 1
+
+
+def test_429s_answered_together_share_one_pause_of_the_run_s_budget(
+    standin: StandIn, sync_options: dict[str, Any]
+) -> None:
+    keys = [f"S{i:02}" for i in range(16)]
+    for key in keys:
+        standin.inject("PUT", key, (429, {"retry-after-ms": "300"}))
+    standin.latency = 0.05  # the 16 writes are in flight together
+    lines: list[str] = []
+    report = D.push(None, dest(standin), dict.fromkeys(keys, "v"), max_wait=1.0, status=lines.append, **sync_options)
+    assert report.ok and report.counts["created"] == 16  # 16 x 0.3 s would pass 1 s; one pause does not
+    assert 1 <= sum("throttled (429)" in line for line in lines) <= 3
+
+
+def test_retry_total_bounds_every_kind_of_retry(
+    standin: StandIn, sync_options: dict[str, Any], quick_backoff: None
+) -> None:
+    from azure_appconfig_plugin.http.limits import Limits
+    from azure_appconfig_plugin.http.retry import retry_settings
+
+    standin.inject("PUT", "A", 503, 503, 503, 503, 503)
+    client_options = {**sync_options["client_options"], "limits": Limits(retry_total=5)}
+    report = D.push(None, dest(standin), {"A": "1"}, **{**sync_options, "client_options": client_options})
+    assert report.ok and len(standin.requests("PUT")) == 6  # azure-core's own status count (3) no longer cuts it
+    settings = retry_settings(Limits(retry_total=2), {"retry_connect": 10, "retry_read": 1})
+    assert (settings["retry_connect"], settings["retry_read"], settings["retry_status"]) == (2, 1, 2)
+
+
+class _ReadBack:
+    """A store answer for ``Executor.attempt`` driven without a pipeline."""
+
+    def __init__(self, status: int, body: object = None) -> None:
+        self.status_code, self.reason, self.body = status, "scripted", body
+        self.headers: dict[str, str] = {}
+        self.content = b"x"
+
+    def text(self, encoding: str | None = None) -> str:
+        return "x"
+
+    def json(self) -> object:
+        return self.body
+
+
+@pytest.mark.parametrize("read_back", [_ReadBack(500), _ReadBack(200, ["not", "an", "entry"])])
+def test_a_read_back_that_cannot_tell_leaves_the_key_unconfirmed(read_back: _ReadBack) -> None:
+    from azure_appconfig_plugin.sansio import run_now
+    from azure_appconfig_plugin.sync.apply import UNCONFIRMED, Executor
+    from azure_appconfig_plugin.sync.config import parse_destination
+    from azure_appconfig_plugin.sync.entries import desired_entries
+    from azure_appconfig_plugin.sync.plan import OVERWRITE, plan_push
+    from azure_appconfig_plugin.sync.wire import StoreClient
+
+    async def send(request: HttpRequest, tries: Tries) -> Any:
+        if request.method == "GET":
+            return read_back
+        tries.attempts = 2  # the pipeline retried the write; its last answer is a 412
+        return _ReadBack(412)
+
+    config = parse_destination({"endpoint": "https://mystore.azconfig.io"})
+    (step,) = plan_push(
+        desired_entries({"A": "1"}, config), [], config.scope, delete_missing=False, mode=OVERWRITE
+    ).writes
+    executor = Executor(
+        cast("StoreClient", object()), Pace(deadline=time.monotonic() + 60)
+    )  # never used: send is given
+    outcome = run_now(executor.attempt(step, send, Tries()))
+    assert (outcome.status.value, outcome.detail) == ("failed", UNCONFIRMED)

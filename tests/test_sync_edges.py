@@ -96,24 +96,26 @@ def test_a_retry_that_would_outlast_the_run_is_not_waited_for(
     assert len(standin.requests("PUT")) == 2  # the first retry comes at once, the second is not waited for
 
 
-def test_a_retried_write_answered_412_whose_read_back_fails_is_a_conflict(
+def test_a_retried_write_answered_412_whose_read_back_fails_is_reported_unconfirmed(
     standin: StandIn, sync_options: dict[str, Any], quick_backoff: None
 ) -> None:
     standin.inject("PUT", "A", 503, 412)
     standin.inject("GET", "A", "reset", "reset", "reset", "reset")
     report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
-    assert outcome(report) == {"A": ("create", "conflict")}
+    assert outcome(report) == {"A": ("create", "failed")}
+    assert "may have landed, or someone else changed it; not overwritten" in report.changes[0].detail
     assert [r["path"] for r in standin.requests("GET")] == ["/kv"] + ["/kv/A"] * 4  # retried like any call
+    assert standin.store.get("A") is None  # nothing written by the push
 
 
-def test_a_retried_write_answered_412_whose_read_back_is_not_json_is_a_conflict(
+def test_a_retried_write_answered_412_whose_read_back_is_not_json_is_reported_unconfirmed(
     standin: StandIn, sync_options: dict[str, Any], quick_backoff: None
 ) -> None:
     standin.inject("PUT", "A", 503, 412)
     standin.inject("GET", "A", 200)  # an empty 200: not the entry
     report = D.push(None, dest(standin), {"A": "1"}, **sync_options)
-    assert outcome(report) == {"A": ("create", "conflict")}
-    assert "created by someone else" in report.changes[0].detail
+    assert outcome(report) == {"A": ("create", "failed")}
+    assert "gave no answer to compare" in report.changes[0].detail
 
 
 def test_a_retried_delete_whose_first_attempt_landed_is_applied(

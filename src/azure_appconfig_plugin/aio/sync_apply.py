@@ -66,7 +66,11 @@ class AsyncExecutor(Executor[AsyncStoreClient]):
             if id(step) in out:
                 continue
             tries = self.tries.get(id(step))
-            if tries is not None and tries.attempts:
+            if tries is not None and tries.attempts and tries.only_throttled:
+                out[id(step)] = Outcome(
+                    Status.FAILED, "cancelled while it waited to retry a 429: not applied", CANCELLED
+                )
+            elif tries is not None and tries.attempts:
                 out[id(step)] = Outcome(
                     Status.FAILED,
                     "cancelled while its request was in flight: the store may have applied it (push again to re-plan)",

@@ -127,6 +127,12 @@ class AdaptiveLimit:
                     self._streak = 0
             self._changed()
 
+    def extension(self, wait: float) -> float:
+        """How much longer than now planned a pause of ``wait`` seconds from now would hold everyone."""
+        with self._cond:
+            now = self._clock()
+            return wait if self._resume_at <= now else max(0.0, now + wait - self._resume_at)
+
     def throttled(self, epoch: int, wait: float) -> None:
         """A 429 on a request granted in ``epoch``: halve once per epoch, pause everyone for ``wait``."""
         with self._cond:
@@ -151,11 +157,18 @@ class Tries:
     """The retries stopped because the next wait would outlast the deadline."""
     epoch: int = 0
     """The adaptive limit's epoch of the last attempt's slot."""
+    answered: int = 0
+    """Attempts the store answered (any status)."""
 
     @property
     def retried(self) -> bool:
         """More than one attempt was sent."""
         return self.attempts > 1
+
+    @property
+    def only_throttled(self) -> bool:
+        """Every attempt sent was answered 429: the store applied none of them."""
+        return self.attempts == self.answered == self.throttled
 
 
 _counted: contextvars.ContextVar[Tries | None] = contextvars.ContextVar("pace_tries", default=None)
@@ -220,16 +233,19 @@ class Pace:
 
     def may_retry_throttled(self, tries: Tries, wait: float) -> bool:
         """Whether a call throttled ``tries.throttled`` times may wait ``wait`` seconds and retry:
-        fewer than ``throttle_attempts`` throttles, and the wait within what is left of ``max_wait``.
-        Then the wait is counted, told to ``status``, and the whole run pauses for it (the limit
-        halves); a 429 that is not retried pauses nobody."""
+        fewer than ``throttle_attempts`` throttles, and the time its wait adds to the run's pause
+        within what is left of ``max_wait`` (429s answered together share one pause, counted once).
+        Then the whole run pauses, and a new pause (or one made a second longer) is told to
+        ``status``; a 429 not retried pauses nobody. Either way the limit halves (once per burst)."""
         with self.lock:
-            if tries.throttled >= self.throttle_attempts or self.waited + wait > self.max_wait:
+            added = self.limit.extension(wait)
+            if tries.throttled >= self.throttle_attempts or self.waited + added > self.max_wait:
+                self.limit.throttled(tries.epoch, 0.0)
                 return False
-            self.waited += wait
-            if self.status is not None:
+            self.waited += added
+            if added >= min(wait, 1.0) and self.status is not None:  # a new pause, or one a second longer
                 self.status(throttled_text(wait))
-        self.limit.throttled(tries.epoch, wait)
+            self.limit.throttled(tries.epoch, wait)
         return True
 
     def throttled_call(self, response: object) -> Tries | None:
@@ -256,7 +272,8 @@ class Pace:
         tries.epoch = epoch
 
     def answered(self, tries: Tries, status: int) -> bool:
-        """Count a 429 in the call's ``tries`` and the run's; True when the attempt succeeded."""
+        """Count the answer (and a 429) in the call's ``tries`` and the run's; True when the attempt succeeded."""
+        tries.answered += 1
         if status == 429:
             tries.throttled += 1
             with self.lock:

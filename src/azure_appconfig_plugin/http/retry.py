@@ -312,7 +312,8 @@ RETRY_OPTIONS = (
 
 def retry_settings(current: Limits, retry_options: Mapping[str, RetryOption]) -> dict[str, RetryOption]:
     """azure-core ``retry_*`` keywords for a store client: the defaults, ``retry_options`` (a
-    ``TypeError`` for any other keyword), and never more retries than ``retry_total``."""
+    ``TypeError`` for any other keyword), and never more retries than ``retry_total``, of any kind
+    (connection, read, status) or in all; each kind may use all of them unless given."""
     unknown = set(retry_options) - set(RETRY_OPTIONS)
     if unknown:
         raise TypeError(f"not retry options: {sorted(unknown)}")
@@ -322,5 +323,7 @@ def retry_settings(current: Limits, retry_options: Mapping[str, RetryOption]) ->
         "retry_backoff_max": min(30, current.retry_after_max_seconds),
     }
     settings.update(retry_options)
-    settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    total = settings["retry_total"] = min(int(settings["retry_total"]), int(current.retry_total))
+    for kind in ("retry_connect", "retry_read", "retry_status"):  # azure-core's own default for each is 3
+        settings[kind] = min(int(settings.get(kind, total)), total)
     return settings

@@ -194,8 +194,11 @@ class Executor(Generic[ClientT]):
         if status < 300:
             return Outcome(Status.APPLIED, _applied(step, tries.retried))
         if status == 412:
-            if tries.retried and await self._landed(step, send):
+            landed = await self._landed(step, send) if tries.retried else False
+            if landed:
                 return Outcome(Status.APPLIED, _applied(step, True) + "; confirmed by reading it back")
+            if landed is None:
+                return Outcome(Status.FAILED, UNCONFIRMED)
             return Outcome(Status.CONFLICT, _conflict(step))
         if status == 409:
             return Outcome(Status.LOCKED, "entry is locked (read-only) (409); not changed")
@@ -231,8 +234,9 @@ class Executor(Generic[ClientT]):
         status = int(response.status_code)
         return status, None if status < 300 else _error_text(response)
 
-    async def _landed(self, step: Step, send: Send) -> bool:
-        """After a retried request answered 412: does the store already hold what we sent?"""
+    async def _landed(self, step: Step, send: Send) -> bool | None:
+        """After a retried request answered 412: does the store already hold what we sent? None when
+        the read-back gave no usable answer (no answer, a refusal, a body that is not the entry)."""
         from azure.core.exceptions import AzureError
 
         from ..http.errors import HttpPolicyError
@@ -240,15 +244,19 @@ class Executor(Generic[ClientT]):
         try:
             response = await send(_request(step, read=True), Tries())
         except (AzureError, HttpPolicyError):
-            return False
+            return None
         if response.status_code == 404:
             return step.change.action == Action.DELETE
-        if response.status_code != 200 or step.change.action == Action.DELETE or step.desired is None:
-            return False
+        if response.status_code != 200:
+            return None
+        if step.change.action == Action.DELETE or step.desired is None:
+            return False  # the entry is still there: the delete did not land
         try:
             body = response.json()
         except ValueError:
-            return False
+            return None
+        if not isinstance(body, dict):
+            return None
         found = Entry(
             step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {}
         )
@@ -322,6 +330,12 @@ def _error_text(response: Answer) -> str:
 def _applied(step: Step, retried: bool) -> str:
     what = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}[step.change.action]
     return what + (" after retries" if retried else "")
+
+
+UNCONFIRMED = (
+    "412 after a retry, and reading the entry back gave no answer to compare: an earlier attempt may "
+    "have landed, or someone else changed it; not overwritten (push again to re-plan)"
+)
 
 
 def _conflict(step: Step) -> str:
