@@ -32,18 +32,20 @@ class Limits:
         metadata=_about("s", "one request to the Microsoft identity platform (discovery or token), answer included"),
     )
     store_request_seconds: float = attrs.field(
-        default=60, metadata=_about("s", "one store call, its retries and waits included")
+        default=60,
+        metadata=_about("s", "one store call, its retries and waits included (in a sync run: each attempt)"),
     )
     connect_seconds: float = attrs.field(default=10, metadata=_about("s", "opening one connection"))
     retry_total: float = attrs.field(
-        default=3, metadata=_about("retries", "retries of one store call (429, 5xx, connection errors)")
+        default=3,
+        metadata=_about("retries", "retries of one store call: 5xx, connection errors, and 429s outside a sync run"),
     )
     retry_after_max_seconds: float = attrs.field(
         default=60,
         metadata=_about("s", "the longest server-requested wait honoured; a longer request ends the retries"),
     )
     retry_wait_budget_seconds: float = attrs.field(
-        default=90, metadata=_about("s", "all waits of one store call together")
+        default=90, metadata=_about("s", "all waits of one store call together (a sync run's 429 pauses: max_wait)")
     )
     max_response_bytes: float = attrs.field(
         default=16 * 1024 * 1024,

@@ -206,7 +206,7 @@ class Executor(Generic[ClientT]):
             return Outcome(
                 Status.FAILED,
                 f"throttled (429) {tries.throttled} time(s); gave up "
-                "(throttling waits are capped: max_wait for the run, retry_after_max_seconds each)",
+                "(a call's 429s are capped at 8; their waits by max_wait for the run and retry_after_max_seconds)",
             )
         if status in TRANSIENT_STATUSES:
             return Outcome(
