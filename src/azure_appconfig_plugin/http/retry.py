@@ -167,10 +167,10 @@ class CappedRetryRules(_RulesBase):
         error: Exception | None = None,
     ) -> bool:
         """azure-core's count of one more attempt, then: False (no retry) for an untrusted certificate,
-        an undecodable answer, a wait over ``retry_after_max_seconds`` or the call's wait budget (a
+        a wait over ``retry_after_max_seconds`` or the call's wait budget (a
         paced 429: the run's, ``Pace.may_retry_throttled``), or one that outlives the deadline."""
-        if error is not None and (untrusted_certificate(error) is not None or _answered(error)):
-            return False  # a certificate does not become trusted by waiting; an answer was an answer
+        if error is not None and untrusted_certificate(error) is not None:
+            return False  # a certificate does not become trusted by waiting: never retried
         throttled = None if self.pace is None else self.pace.throttled_call(response)
         if throttled is not None:  # a paced call's 429s are counted by its pace, not by retry_total
             settings["total"] = _count(settings, "total") + 1
@@ -218,14 +218,6 @@ class CappedRetryRules(_RulesBase):
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """The statuses a store call is retried on (azure-core's list)."""
-
-
-def _answered(error: Exception) -> bool:
-    """The store answered, with a body that is not what its Content-Type says (azure-core's
-    ``DecodeError``; a body cut short, ``IncompleteReadError``, is a transport error instead)."""
-    from azure.core.exceptions import DecodeError, IncompleteReadError
-
-    return isinstance(error, DecodeError) and not isinstance(error, IncompleteReadError)
 
 
 def _count(settings: Mapping[str, object], name: str) -> int:
