@@ -154,9 +154,7 @@ class CappedRetryRules(_RulesBase):
         return bool(super().is_retry(settings, response))
 
     def _planned_wait(self, settings: dict[str, object], response: object) -> float:
-        paused = None if self.pace is None else self.pace.pause_of(response)
-        if paused is not None:  # a paced 429: the run's pause
-            return paused
+        """The wait a server asked for, else the jittered back-off."""
         asked = self.get_retry_after(response) if isinstance(response, Answered) else None
         return asked if asked else self.get_backoff_time(settings)
 
@@ -172,13 +170,15 @@ class CappedRetryRules(_RulesBase):
         if error is not None and untrusted_certificate(error) is not None:
             return False  # a certificate does not become trusted by waiting: never retried
         throttled = None if self.pace is None else self.pace.throttled_call(response)
+        settings["policy_paused"] = throttled is not None  # its wait is the run's pause: ``sleep`` sleeps none
         if throttled is not None:  # a paced call's 429s are counted by its pace, not by retry_total
             settings["total"] = _count(settings, "total") + 1
             settings["status"] = _count(settings, "status") + 1
         if not super().increment(settings, response=response, error=error):
             return False
         limits = self._limits()
-        wait = self._planned_wait(settings, response)
+        paused = None if self.pace is None else self.pace.pause_of(response)
+        wait = paused if paused is not None else self._planned_wait(settings, response)
         settings["policy_next_wait"] = wait  # what ``sleep`` waits: the jittered back-off drawn once
         if wait > limits.retry_after_max_seconds:
             return False
@@ -210,7 +210,7 @@ class CappedRetryRules(_RulesBase):
         if wait > 0 and report is not None:
             answer = response.http_response if isinstance(response, Answered) else None  # None: a transport error
             report(wait, None if answer is None else int(answer.status_code))
-        if self.pace is not None and self.pace.throttled_call(response) is not None:
+        if settings.get("policy_paused") is True:
             return 0.0
         settings["policy_waited"] = _seconds(settings, "policy_waited") + wait
         return wait
