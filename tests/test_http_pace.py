@@ -342,8 +342,11 @@ class _ReadBack:
         return self.body
 
 
-@pytest.mark.parametrize("read_back", [_ReadBack(500), _ReadBack(200, ["not", "an", "entry"])])
-def test_a_read_back_that_cannot_tell_leaves_the_key_unconfirmed(read_back: _ReadBack) -> None:
+@pytest.mark.parametrize(
+    "read_back",
+    [_ReadBack(500), _ReadBack(200, ["not", "an", "entry"]), DeadlineExceeded("too late", sent=False)],
+)
+def test_a_read_back_that_cannot_tell_leaves_the_key_unconfirmed(read_back: _ReadBack | Exception) -> None:
     from azure_appconfig_plugin.sansio import run_now
     from azure_appconfig_plugin.sync.apply import UNCONFIRMED, Executor
     from azure_appconfig_plugin.sync.config import parse_destination
@@ -353,6 +356,8 @@ def test_a_read_back_that_cannot_tell_leaves_the_key_unconfirmed(read_back: _Rea
 
     async def send(request: HttpRequest, tries: Tries) -> Any:
         if request.method == "GET":
+            if isinstance(read_back, Exception):
+                raise read_back  # the HTTP policy stopped it
             return read_back
         tries.attempts = 2  # the pipeline retried the write; its last answer is a 412
         return _ReadBack(412)

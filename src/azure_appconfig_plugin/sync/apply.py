@@ -217,33 +217,20 @@ class Executor(Generic[ClientT]):
     async def _send(self, step: Step, send: Send, tries: Tries) -> tuple[int | None, str | None]:
         """The step's status and error text after the pipeline's attempts (None: no answer, a
         transport error); ``PolicyRefusal`` when the HTTP policy stopped it."""
-        from azure.core.exceptions import AzureError
-
-        from ..http.errors import HttpPolicyError
-
-        response: Answer | None
-        try:
-            response = await send(_request(step), tries)
-        except (AzureError, HttpPolicyError) as exc:
-            found = refusal(exc)
-            if found is not None:  # the policy's own error, or one an SDK error wraps: never retried
-                raise found from None
-            response = undecoded_answer(exc)
-            if response is None:
-                return None, _short(f"{type(exc).__name__}: {exc}")  # a transport error, retries spent
-        status = int(response.status_code)
-        return status, None if status < 300 else _error_text(response)
+        answer = await call(send, _request(step), tries)
+        if isinstance(answer, str):
+            return None, answer
+        status = int(answer.status_code)
+        return status, None if status < 300 else _error_text(answer)
 
     async def _landed(self, step: Step, send: Send) -> bool | None:
         """After a retried request answered 412: does the store already hold what we sent? None when
         the read-back gave no usable answer (no answer, a refusal, a body that is not the entry)."""
-        from azure.core.exceptions import AzureError
-
-        from ..http.errors import HttpPolicyError
-
         try:
-            response = await send(_request(step, read=True), Tries())
-        except (AzureError, HttpPolicyError):
+            response = await call(send, _request(step, read=True), Tries())
+        except PolicyRefusal:
+            return None
+        if isinstance(response, str):
             return None
         if response.status_code == 404:
             return step.change.action == Action.DELETE
@@ -261,6 +248,24 @@ class Executor(Generic[ClientT]):
             step.change.key, step.change.label, body.get("value"), body.get("content_type"), body.get("tags") or {}
         )
         return same(step.desired, found)
+
+
+async def call(send: Send, request: HttpRequest, tries: Tries) -> Answer | str:
+    """The store's last answer to ``request`` after the pipeline's attempts, or what failed when
+    none came (a transport error, retries spent); ``PolicyRefusal`` when the HTTP policy stopped it
+    (never retried). The executor's and the listing's one way to read a call's end."""
+    from azure.core.exceptions import AzureError
+
+    from ..http.errors import HttpPolicyError
+
+    try:
+        return await send(request, tries)
+    except (AzureError, HttpPolicyError) as exc:
+        found = refusal(exc)
+        if found is not None:  # the policy's own error, or one an SDK error wraps
+            raise found from None
+        answer = undecoded_answer(exc)  # answered, with a body that is not what it says: its status counts
+        return _short(f"{type(exc).__name__}: {exc}") if answer is None else answer
 
 
 def failed_unexpectedly(exc: Exception) -> Outcome:

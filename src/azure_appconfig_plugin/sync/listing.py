@@ -12,7 +12,8 @@ import attrs
 from app_connections.text import clean
 
 from ..http.pace import StatusLine, Tries
-from .apply import sender
+from ..http.retry import TRANSIENT_STATUSES
+from .apply import PolicyRefusal, _error_text, call, sender
 from .entries import Entry
 from .scope import Scope, encode_query
 from .wire import Answer, Send, StoreClient
@@ -80,24 +81,13 @@ def _link_next(response: Answer, body: JSONInput) -> str | None:
 async def get_page(send: Send, request: HttpRequest) -> Answer:
     """One page through the client's pipeline (429s, 5xx and connection errors retried there, paced
     by the run); ``ListFailed`` saying why when its last answer is not the page."""
-    from azure.core.exceptions import AzureError
-
-    from ..http.errors import HttpPolicyError
-    from ..http.retry import TRANSIENT_STATUSES
-    from .apply import _error_text, _short, refusal, undecoded_answer
-
     tries = Tries()
-    response: Answer | None
     try:
-        response = await send(request, tries)
-    except (AzureError, HttpPolicyError) as exc:
-        found = refusal(exc)
-        if found is not None:  # the one HTTP policy refused: never retried
-            raise ListFailed(f"{found.code}: {found}", found.code) from None
-        response = undecoded_answer(exc)  # a 200 whose body is not JSON: a malformed answer, below
-        if response is None:
-            failure = _short(f"{type(exc).__name__}: {exc}")
-            raise ListFailed(f"{failure}; gave up after {tries.attempts} attempts") from None
+        response = await call(send, request, tries)
+    except PolicyRefusal as found:  # the one HTTP policy refused: never retried
+        raise ListFailed(f"{found.code}: {found}", found.code) from None
+    if isinstance(response, str):  # no answer: a transport error, the retries spent
+        raise ListFailed(f"{response}; gave up after {tries.attempts} attempts")
     status = response.status_code
     if status == 200:
         return response
