@@ -82,7 +82,7 @@ async def _list(client: AsyncStoreClient, target: Target, run: engine._Run) -> l
 
     with operation_deadline(run.left()):  # no request of the listing outlives the run's deadline
         return await list_pages(
-            async_sender(client), target.config.scope, target.store.url, run.deadline, run.bounds, run.status
+            async_sender(client), target.config.scope, target.store.url, run.pace.deadline, run.bounds, run.pace.status
         )
 
 

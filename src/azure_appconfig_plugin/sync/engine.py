@@ -244,10 +244,9 @@ class _Run:
     def __init__(self, opts: RunOptions) -> None:
         import time
 
-        self.deadline = time.monotonic() + opts.timeout
-        self.pace = Pace(opts.concurrency, deadline=self.deadline, max_wait=opts.max_wait, status=opts.status)
+        deadline = time.monotonic() + opts.timeout
+        self.pace = Pace(opts.concurrency, deadline=deadline, max_wait=opts.max_wait, status=opts.status)
         self.bounds = ListBounds(opts.list_max_pages, opts.list_max_bytes)
-        self.status = opts.status
 
     @property
     def requests(self) -> int:
@@ -256,13 +255,14 @@ class _Run:
 
     def list(self, client: StoreClient, scope: Scope, store_url: str) -> list[Entry]:
         """The scope's listing within this run's deadline, pace and bounds."""
-        return list_scope(client, scope, store_url, deadline=self.deadline, bounds=self.bounds, status=self.status)
+        pace = self.pace
+        return list_scope(client, scope, store_url, deadline=pace.deadline, bounds=self.bounds, status=pace.status)
 
     def left(self) -> float:
         """Seconds left before the run's deadline (0 once it passed)."""
         import time
 
-        return max(0.0, self.deadline - time.monotonic())
+        return max(0.0, self.pace.deadline - time.monotonic())
 
 
 def run_push(
